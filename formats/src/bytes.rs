@@ -1,0 +1,92 @@
+//! A bounds-checked cursor over a byte slice, in either byte order. Every read
+//! returns a short reason on underflow; callers add the block offset.
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    be: bool,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(buf: &'a [u8], be: bool) -> Self {
+        Cursor { buf, pos: 0, be }
+    }
+
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if n > self.remaining() {
+            return Err(format!("needs {n} bytes at body offset {}, only {} left", self.pos, self.remaining()));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    pub(crate) fn sub(&mut self, n: usize) -> Result<Cursor<'a>, String> {
+        let be = self.be;
+        Ok(Cursor::new(self.take(n)?, be))
+    }
+
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        let s = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        s
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, String> {
+        let a = self.array::<2>()?;
+        Ok(if self.be { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) })
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, String> {
+        let a = self.array::<4>()?;
+        Ok(if self.be { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, String> {
+        let a = self.array::<8>()?;
+        Ok(if self.be { u64::from_be_bytes(a) } else { u64::from_le_bytes(a) })
+    }
+
+    /// A u16-length-prefixed string (metadata blocks).
+    pub(crate) fn str16(&mut self) -> Result<&'a [u8], String> {
+        let n = self.u16()? as usize;
+        self.take(n)
+    }
+}
+
+#[inline]
+pub(crate) fn le_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+#[inline]
+pub(crate) fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+#[inline]
+pub(crate) fn le_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}

@@ -1,0 +1,298 @@
+//! Events: a validated, borrowed view of one event ([`Event`]) and an owned
+//! builder ([`OwnedEvent`]) for producers and converters.
+//!
+//! Layout (little-endian, always; the reader normalises big-endian sections
+//! and v1 blocks into this form): 26-byte header `ts u64, tid u64, len u32,
+//! type u16, nparams u32`, then `nparams` lengths (`u16`, or `u32` for
+//! `EF_LARGE_PAYLOAD` types), then the values back to back.
+
+use crate::bytes::{le_u16, le_u32, le_u64};
+use crate::schema::{self, Direction, EventInfo};
+
+/// Size of the v2 event header.
+pub const HEADER_LEN: usize = 26;
+/// Most parameters an event can carry (`PPM_MAX_EVENT_PARAMS`).
+pub const MAX_PARAMS: usize = 32;
+
+/// A validated event borrowed from the reader's buffer.
+///
+/// Valid until the next call on the reader that produced it.
+#[derive(Clone, Copy)]
+pub struct Event<'a> {
+    raw: &'a [u8],
+    /// CPU the event was seen on.
+    pub cpu: u16,
+    /// Dump flags of EVF blocks (`1` = state only), `None` for plain blocks.
+    pub dump_flags: Option<u32>,
+    /// Block type it came from.
+    pub block_type: u32,
+    /// Byte offset of its block in the decompressed input.
+    pub offset: u64,
+    nparams: u8,
+    /// Start of each parameter's value, relative to `raw`, plus one end mark.
+    starts: [u32; MAX_PARAMS + 1],
+}
+
+impl std::fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("ts", &self.ts())
+            .field("tid", &self.tid())
+            .field("type", &self.event_type())
+            .field("nparams", &self.nparams)
+            .field("offset", &self.offset)
+            .finish()
+    }
+}
+
+/// Why bytes are not a valid event.
+pub(crate) fn validate(raw: &[u8], large: bool) -> Result<(u8, [u32; MAX_PARAMS + 1]), String> {
+    if raw.len() < HEADER_LEN {
+        return Err(format!("event needs a {HEADER_LEN}-byte header, block holds {}", raw.len()));
+    }
+    let len = le_u32(raw, 16) as usize;
+    if len < HEADER_LEN {
+        return Err(format!("event len {len} is shorter than its {HEADER_LEN}-byte header"));
+    }
+    if len > raw.len() {
+        return Err(format!("event len {len} is larger than the {} bytes available in the block", raw.len()));
+    }
+    let nparams = le_u32(raw, 22) as usize;
+    if nparams > MAX_PARAMS {
+        return Err(format!("{nparams} parameters, more than the {MAX_PARAMS} allowed"));
+    }
+    let w = if large { 4 } else { 2 };
+    let mut pos = HEADER_LEN + nparams * w;
+    if pos > len {
+        return Err(format!("{nparams} parameter lengths do not fit in event len {len}"));
+    }
+    let mut starts = [0u32; MAX_PARAMS + 1];
+    for i in 0..nparams {
+        let at = HEADER_LEN + i * w;
+        let plen = if large { le_u32(raw, at) as usize } else { le_u16(raw, at) as usize };
+        starts[i] = pos as u32;
+        pos += plen;
+        if pos > len {
+            return Err(format!("parameter {i} (length {plen}) runs past event len {len}"));
+        }
+    }
+    starts[nparams] = pos as u32;
+    Ok((nparams as u8, starts))
+}
+
+impl<'a> Event<'a> {
+    /// Validates `raw` (header + lengths + values) and builds a view.
+    pub fn parse(raw: &'a [u8], large: bool) -> Result<Self, String> {
+        let (nparams, starts) = validate(raw, large)?;
+        let len = le_u32(raw, 16) as usize;
+        Ok(Event { raw: &raw[..len], cpu: 0, dump_flags: None, block_type: 0, offset: 0, nparams, starts })
+    }
+
+    /// Timestamp, ns since the epoch.
+    #[inline]
+    pub fn ts(&self) -> u64 {
+        le_u64(self.raw, 0)
+    }
+
+    /// Thread id (host namespace); `u64::MAX` when not tied to a thread.
+    #[inline]
+    pub fn tid(&self) -> u64 {
+        le_u64(self.raw, 8)
+    }
+
+    /// Event type id.
+    #[inline]
+    pub fn event_type(&self) -> u16 {
+        le_u16(self.raw, 20)
+    }
+
+    /// Number of parameters present.
+    #[inline]
+    pub fn nparams(&self) -> usize {
+        usize::from(self.nparams)
+    }
+
+    /// The whole event (header, lengths, values): exactly `len` bytes.
+    #[inline]
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Value bytes of parameter `i` (empty = not available).
+    #[inline]
+    pub fn param(&self, i: usize) -> Option<&'a [u8]> {
+        if i >= self.nparams() {
+            return None;
+        }
+        Some(&self.raw[self.starts[i] as usize..self.starts[i + 1] as usize])
+    }
+
+    /// Iterator over parameter values.
+    pub fn params(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.nparams()).filter_map(move |i| self.param(i))
+    }
+
+    /// Schema entry (`None` for ids past the table).
+    #[inline]
+    pub fn info(&self) -> Option<&'static EventInfo> {
+        schema::event_info(self.event_type())
+    }
+
+    /// Display name (`"unknown"` if the id is not in the schema).
+    pub fn name(&self) -> &'static str {
+        self.info().map_or("unknown", |i| i.name)
+    }
+
+    /// Enter or exit.
+    pub fn direction(&self) -> Direction {
+        Direction::of(self.event_type())
+    }
+
+    /// Whether parameter lengths are 32-bit.
+    pub fn is_large(&self) -> bool {
+        self.info().is_some_and(|i| i.is_large_payload())
+    }
+
+    /// Value of the parameter called `name`.
+    pub fn param_by_name(&self, name: &str) -> Option<&'a [u8]> {
+        self.info()?.param_index(name).and_then(|i| self.param(i))
+    }
+
+    pub(crate) fn with_block(mut self, cpu: u16, dump_flags: Option<u32>, block_type: u32, offset: u64) -> Self {
+        self.cpu = cpu;
+        self.dump_flags = dump_flags;
+        self.block_type = block_type;
+        self.offset = offset;
+        self
+    }
+
+    /// An owned copy.
+    pub fn to_owned_event(&self) -> OwnedEvent {
+        OwnedEvent {
+            ts: self.ts(),
+            tid: self.tid(),
+            event_type: self.event_type(),
+            cpu: self.cpu,
+            dump_flags: self.dump_flags.unwrap_or(0),
+            params: self.params().map(<[u8]>::to_vec).collect(),
+        }
+    }
+}
+
+/// An event held as owned parts, for producers, converters and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OwnedEvent {
+    /// Timestamp, ns since the epoch.
+    pub ts: u64,
+    /// Thread id.
+    pub tid: u64,
+    /// Event type id.
+    pub event_type: u16,
+    /// CPU.
+    pub cpu: u16,
+    /// Dump flags (`1` = state only); 0 for ordinary events.
+    pub dump_flags: u32,
+    /// Parameter values.
+    pub params: Vec<Vec<u8>>,
+}
+
+impl OwnedEvent {
+    /// A new event with no parameters.
+    pub fn new(ts: u64, tid: u64, event_type: u16) -> Self {
+        OwnedEvent { ts, tid, event_type, ..Default::default() }
+    }
+
+    /// Appends a raw parameter value.
+    pub fn push(&mut self, v: impl Into<Vec<u8>>) -> &mut Self {
+        self.params.push(v.into());
+        self
+    }
+
+    /// Appends a NUL-terminated string parameter.
+    pub fn push_str(&mut self, s: &str) -> &mut Self {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        self.params.push(v);
+        self
+    }
+
+    /// Serialises header + lengths + values into `out` (appending), choosing
+    /// the length width from the schema.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let large = schema::event_info(self.event_type).is_some_and(|i| i.is_large_payload());
+        encode_parts(self.ts, self.tid, self.event_type, large, self.params.iter().map(Vec::as_slice), out);
+    }
+
+    /// Serialised event bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.encode_into(&mut v);
+        v
+    }
+}
+
+/// Encodes an event from parts.
+pub fn encode_parts<'p>(
+    ts: u64,
+    tid: u64,
+    event_type: u16,
+    large: bool,
+    params: impl Iterator<Item = &'p [u8]> + Clone,
+    out: &mut Vec<u8>,
+) {
+    let n = params.clone().count();
+    let w = if large { 4 } else { 2 };
+    let data: usize = params.clone().map(<[u8]>::len).sum();
+    let len = HEADER_LEN + n * w + data;
+    out.reserve(len);
+    out.extend_from_slice(&ts.to_le_bytes());
+    out.extend_from_slice(&tid.to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&event_type.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for p in params.clone() {
+        if large {
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(p.len().min(u16::MAX as usize) as u16).to_le_bytes());
+        }
+    }
+    for p in params {
+        if large {
+            out.extend_from_slice(p);
+        } else {
+            out.extend_from_slice(&p[..p.len().min(u16::MAX as usize)]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_then_parse() {
+        let mut e = OwnedEvent::new(1_700_000_000_000_001_000, 4242, 306);
+        e.push((-100i64).to_le_bytes()).push_str("/etc/passwd").push(1u32.to_le_bytes()).push(0u32.to_le_bytes());
+        let raw = e.encode();
+        assert_eq!(raw.len(), 62);
+        let v = Event::parse(&raw, false).unwrap();
+        assert_eq!(v.ts(), 1_700_000_000_000_001_000);
+        assert_eq!(v.tid(), 4242);
+        assert_eq!(v.name(), "openat");
+        assert_eq!(v.param(1).unwrap(), b"/etc/passwd\0");
+        assert_eq!(v.to_owned_event().params, e.params);
+    }
+
+    #[test]
+    fn rejects_lengths_past_the_event() {
+        let mut e = OwnedEvent::new(1, 1, 5);
+        e.push(0i64.to_le_bytes());
+        let mut raw = e.encode();
+        raw[26] = 200; // first length
+        assert!(Event::parse(&raw, false).unwrap_err().contains("runs past"));
+        let mut raw = e.encode();
+        raw[16] = 200; // len
+        assert!(Event::parse(&raw, false).unwrap_err().contains("larger than"));
+    }
+}

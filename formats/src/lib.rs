@@ -1,0 +1,30 @@
+//! `scapbridge-formats`: bytes of Falco/sysdig `.scap` captures.
+//!
+//! * [`reader::ScapReader`] streams blocks from any `Read` (gzip detected).
+//! * [`schema`] describes every event id; [`event::Event`] is a validated view.
+//! * [`render`] prints parameters exactly as sysdig does, with the thread and
+//!   fd tables of [`state::CaptureState`].
+//! * [`writer::ScapWriter`] writes scap or pcapng-with-options, checking every
+//!   event against a [`profile::Profile`]; [`profile::ProfileAdapter`]
+//!   converts layouts between profiles.
+//!
+//! This crate knows bytes, not policy: it opens no files and picks no defaults
+//! for the caller beyond what the formats themselves define.
+
+pub mod block;
+mod bytes;
+pub mod error;
+pub mod event;
+pub mod meta;
+pub mod profile;
+pub mod reader;
+pub mod render;
+pub mod schema;
+pub mod state;
+pub mod writer;
+
+pub use error::{ReadError, WriteError};
+pub use event::{Event, OwnedEvent};
+pub use profile::{Profile, ProfileAdapter};
+pub use reader::{Item, ReaderOptions, ScapReader};
+pub use writer::{Container, PcapngOptions, ScapWriter, WriterOptions};

@@ -1,0 +1,614 @@
+//! Metadata blocks: machine info, process list, fd list, interface list and
+//! user list, in every version libscap has written. Parsers take a block body
+//! (without the 8-byte header and the trailer) and return owned records;
+//! the writer serialises the newest version of each.
+
+use crate::bytes::Cursor;
+
+/// Machine info block (`0x201`), a fixed 180-byte body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MachineInfo {
+    /// Number of CPUs.
+    pub num_cpus: u32,
+    /// Physical memory in bytes.
+    pub memory_size_bytes: u64,
+    /// Highest pid (libscap writes 0).
+    pub max_pid: u64,
+    /// Host name (at most 127 bytes are kept).
+    pub hostname: Vec<u8>,
+    /// Boot time, ns since the epoch (0 in older files).
+    pub boot_ts_epoch: u64,
+    /// Flags (unused by readers).
+    pub flags: u64,
+    /// Reserved fields, kept for byte-exact round trips.
+    pub reserved3: u64,
+    /// Reserved.
+    pub reserved4: u64,
+}
+
+/// Size of the machine-info body every reader expects.
+pub const MACHINE_INFO_BODY_LEN: usize = 180;
+
+impl MachineInfo {
+    pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+        if c.remaining() < MACHINE_INFO_BODY_LEN {
+            return Err(format!("body is {} bytes, expected {MACHINE_INFO_BODY_LEN}", c.remaining()));
+        }
+        let num_cpus = c.u32()?;
+        let memory_size_bytes = c.u64()?;
+        let max_pid = c.u64()?;
+        let host = c.take(128)?;
+        let end = host.iter().position(|&b| b == 0).unwrap_or(host.len());
+        Ok(MachineInfo {
+            num_cpus,
+            memory_size_bytes,
+            max_pid,
+            hostname: host[..end].to_vec(),
+            boot_ts_epoch: c.u64()?,
+            flags: c.u64()?,
+            reserved3: c.u64()?,
+            reserved4: c.u64()?,
+        })
+    }
+
+    pub(crate) fn serialize(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.num_cpus.to_le_bytes());
+        out.extend_from_slice(&self.memory_size_bytes.to_le_bytes());
+        out.extend_from_slice(&self.max_pid.to_le_bytes());
+        let mut host = [0u8; 128];
+        let n = self.hostname.len().min(127);
+        host[..n].copy_from_slice(&self.hostname[..n]);
+        out.extend_from_slice(&host);
+        out.extend_from_slice(&self.boot_ts_epoch.to_le_bytes());
+        out.extend_from_slice(&self.flags.to_le_bytes());
+        out.extend_from_slice(&self.reserved3.to_le_bytes());
+        out.extend_from_slice(&self.reserved4.to_le_bytes());
+    }
+}
+
+/// Process-list block versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum PlVersion {
+    V1 = 1,
+    V2,
+    V3,
+    V4,
+    V5,
+    V6,
+    V7,
+    V8,
+    V9,
+}
+
+/// One thread of a process-list block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessInfo {
+    /// Thread id.
+    pub tid: u64,
+    /// Process id.
+    pub pid: u64,
+    /// Parent thread id.
+    pub ptid: u64,
+    /// Session id (V6+).
+    pub sid: u64,
+    /// Process group id in its namespace (V8+).
+    pub vpgid: u64,
+    /// Command name.
+    pub comm: Vec<u8>,
+    /// argv[0].
+    pub exe: Vec<u8>,
+    /// Full executable path (V7+).
+    pub exepath: Vec<u8>,
+    /// argv[1..], each NUL-terminated.
+    pub args: Vec<u8>,
+    /// Working directory.
+    pub cwd: Vec<u8>,
+    /// fd limit.
+    pub fdlimit: u64,
+    /// `PPM_CL_*` flags.
+    pub flags: u32,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// VM size in KiB (V2+).
+    pub vmsize_kb: u32,
+    /// RSS in KiB.
+    pub vmrss_kb: u32,
+    /// Swap in KiB.
+    pub vmswap_kb: u32,
+    /// Major page faults.
+    pub pfmajor: u64,
+    /// Minor page faults.
+    pub pfminor: u64,
+    /// Environment, `K=V\0` items (V3+).
+    pub env: Vec<u8>,
+    /// Thread id in its pid namespace (V4+).
+    pub vtid: i64,
+    /// Process id in its pid namespace.
+    pub vpid: i64,
+    /// cgroups, `subsys=path\0` items.
+    pub cgroups: Vec<u8>,
+    /// Root directory (V5+).
+    pub root: Vec<u8>,
+    /// The V9 optional tail (pidns_init_start_ts, tty, loginuid, caps, ...),
+    /// kept raw so a round trip preserves it; see [`ProcessInfo::tty`] and
+    /// [`ProcessInfo::loginuid`].
+    pub tail: Vec<u8>,
+}
+
+/// The V9 tail libs HEAD writes, for entries that have none: pidns start 0,
+/// tty 0, loginuid unset, then zeroed capability and inode fields.
+fn default_tail() -> Vec<u8> {
+    let mut t = Vec::with_capacity(68);
+    t.extend_from_slice(&0u64.to_le_bytes()); // pidns_init_start_ts
+    t.extend_from_slice(&0u32.to_le_bytes()); // tty
+    t.extend_from_slice(&u32::MAX.to_le_bytes()); // loginuid
+    t.push(0); // exe_writable
+    t.extend_from_slice(&[0u8; 24]); // cap_inheritable, cap_permitted, cap_effective
+    t.push(0); // exe_upper_layer
+    t.extend_from_slice(&[0u8; 24]); // exe_ino, ctime, mtime
+    t.push(0); // exe_from_memfd
+    t.push(0); // exe_lower_layer
+    t.extend_from_slice(&0i64.to_le_bytes()); // pgid
+    t
+}
+
+impl ProcessInfo {
+    /// The controlling tty, from the V9 tail (libs ≥ 0.10 layout), if present.
+    pub fn tty(&self) -> Option<u32> {
+        (self.tail.len() > 29).then(|| u32::from_le_bytes(self.tail[8..12].try_into().unwrap_or_default()))
+    }
+
+    /// The login uid from the V9 tail, if present (`u32::MAX` = unset).
+    pub fn loginuid(&self) -> Option<u32> {
+        if self.tail.len() > 29 {
+            Some(u32::from_le_bytes(self.tail[12..16].try_into().unwrap_or_default()))
+        } else if self.tail.len() >= 4 {
+            // pre-0.10 tail: loginuid first
+            Some(u32::from_le_bytes(self.tail[0..4].try_into().unwrap_or_default()))
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, String> {
+        let mut out = Vec::new();
+        while c.remaining() >= 4 {
+            if v == PlVersion::V9 {
+                let start = c.pos();
+                let len = c.u32()? as usize;
+                if len < 4 || len - 4 > c.remaining() {
+                    return Err(format!("process entry at body offset {start} has length {len}, past the block"));
+                }
+                let mut e = c.sub(len - 4)?;
+                let p = Self::parse_one(&mut e, v).map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                out.push(p);
+            } else {
+                let start = c.pos();
+                let p = Self::parse_one(c, v).map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    fn parse_one(c: &mut Cursor<'_>, v: PlVersion) -> Result<Self, String> {
+        use PlVersion::*;
+        let mut p = ProcessInfo { tid: c.u64()?, pid: c.u64()?, ptid: c.u64()?, ..Default::default() };
+        if v >= V6 {
+            p.sid = c.u64()?;
+        }
+        if v >= V8 {
+            p.vpgid = c.u64()?;
+        }
+        p.comm = c.str16()?.to_vec();
+        p.exe = c.str16()?.to_vec();
+        if v >= V7 {
+            p.exepath = c.str16()?.to_vec();
+        }
+        p.args = c.str16()?.to_vec();
+        p.cwd = c.str16()?.to_vec();
+        p.fdlimit = c.u64()?;
+        p.flags = c.u32()?;
+        p.uid = c.u32()?;
+        p.gid = c.u32()?;
+        if v >= V2 {
+            p.vmsize_kb = c.u32()?;
+            p.vmrss_kb = c.u32()?;
+            p.vmswap_kb = c.u32()?;
+            p.pfmajor = c.u64()?;
+            p.pfminor = c.u64()?;
+        }
+        if v >= V3 {
+            p.env = c.str16()?.to_vec();
+        }
+        if v >= V4 {
+            p.vtid = c.u64()? as i64;
+            p.vpid = c.u64()? as i64;
+            p.cgroups = c.str16()?.to_vec();
+        }
+        if v >= V5 {
+            p.root = c.str16()?.to_vec();
+        }
+        if v == V9 {
+            p.tail = c.rest().to_vec();
+        }
+        Ok(p)
+    }
+
+    /// Serialised size of this entry as PL_V9, including its length prefix.
+    pub(crate) fn v9_len(&self) -> usize {
+        let tail = if self.tail.is_empty() { 68 } else { self.tail.len() };
+        4 + 5 * 8
+            + [&self.comm, &self.exe, &self.exepath, &self.args, &self.cwd].iter().map(|s| 2 + s.len().min(u16::MAX as usize)).sum::<usize>()
+            + 8 + 4 * 3 + 4 * 3 + 8 * 2
+            + 2 + self.env.len().min(u16::MAX as usize)
+            + 16
+            + 2 + self.cgroups.len().min(u16::MAX as usize)
+            + 2 + self.root.len().min(u16::MAX as usize)
+            + tail
+    }
+
+    pub(crate) fn serialize_v9(&self, out: &mut Vec<u8>) {
+        fn s16(out: &mut Vec<u8>, s: &[u8]) {
+            let n = s.len().min(u16::MAX as usize);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+            out.extend_from_slice(&s[..n]);
+        }
+        out.extend_from_slice(&(self.v9_len() as u32).to_le_bytes());
+        for v in [self.tid, self.pid, self.ptid, self.sid, self.vpgid] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        s16(out, &self.comm);
+        s16(out, &self.exe);
+        s16(out, &self.exepath);
+        s16(out, &self.args);
+        s16(out, &self.cwd);
+        out.extend_from_slice(&self.fdlimit.to_le_bytes());
+        for v in [self.flags, self.uid, self.gid, self.vmsize_kb, self.vmrss_kb, self.vmswap_kb] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.pfmajor.to_le_bytes());
+        out.extend_from_slice(&self.pfminor.to_le_bytes());
+        s16(out, &self.env);
+        out.extend_from_slice(&self.vtid.to_le_bytes());
+        out.extend_from_slice(&self.vpid.to_le_bytes());
+        s16(out, &self.cgroups);
+        s16(out, &self.root);
+        if self.tail.is_empty() {
+            out.extend_from_slice(&default_tail());
+        } else {
+            out.extend_from_slice(&self.tail);
+        }
+    }
+}
+
+/// fd types (`scap_fd_type`).
+#[allow(missing_docs)]
+pub mod fd_type {
+    pub const UNINITIALIZED: u8 = 0;
+    pub const FILE: u8 = 1;
+    pub const DIRECTORY: u8 = 2;
+    pub const IPV4_SOCK: u8 = 3;
+    pub const IPV6_SOCK: u8 = 4;
+    pub const IPV4_SERVSOCK: u8 = 5;
+    pub const IPV6_SERVSOCK: u8 = 6;
+    pub const FIFO: u8 = 7;
+    pub const UNIX_SOCK: u8 = 8;
+    pub const EVENT: u8 = 9;
+    pub const UNSUPPORTED: u8 = 10;
+    pub const SIGNALFD: u8 = 11;
+    pub const EVENTPOLL: u8 = 12;
+    pub const INOTIFY: u8 = 13;
+    pub const TIMERFD: u8 = 14;
+    pub const NETLINK: u8 = 15;
+    pub const FILE_V2: u8 = 16;
+    pub const BPF: u8 = 17;
+    pub const USERFAULTFD: u8 = 18;
+    pub const IOURING: u8 = 19;
+    pub const MEMFD: u8 = 20;
+    pub const PIDFD: u8 = 21;
+}
+
+/// Type-specific data of an fd-list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FdData {
+    /// IPv4 connected socket (addresses in network byte order, ports host order).
+    Ipv4 { sip: [u8; 4], dip: [u8; 4], sport: u16, dport: u16, l4proto: u8 },
+    /// IPv6 connected socket.
+    Ipv6 { sip: [u8; 16], dip: [u8; 16], sport: u16, dport: u16, l4proto: u8 },
+    /// IPv4 listening socket.
+    Ipv4Server { ip: [u8; 4], port: u16, l4proto: u8 },
+    /// IPv6 listening socket.
+    Ipv6Server { ip: [u8; 16], port: u16, l4proto: u8 },
+    /// Unix socket with its kernel endpoints.
+    Unix { source: u64, dest: u64, name: Vec<u8> },
+    /// A regular file (FILE_V2): open flags, name, device (if present).
+    FileV2 { open_flags: u32, name: Vec<u8>, dev: Option<u32> },
+    /// Every other type: a name.
+    Named(Vec<u8>),
+}
+
+/// One entry of an fd-list block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdInfo {
+    /// The descriptor number.
+    pub fd: i64,
+    /// Inode.
+    pub ino: u64,
+    /// `scap_fd_type` value, see [`fd_type`].
+    pub fd_type: u8,
+    /// Type-specific data.
+    pub data: FdData,
+}
+
+impl FdInfo {
+    /// The name libsinsp shows for the fd (`fd.name`), without socket rendering.
+    pub fn name(&self) -> &[u8] {
+        match &self.data {
+            FdData::Unix { name, .. } | FdData::FileV2 { name, .. } | FdData::Named(name) => name,
+            _ => b"",
+        }
+    }
+
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<(u64, Vec<Self>), String> {
+        let tid = c.u64()?;
+        let mut out = Vec::new();
+        while c.remaining() >= 4 {
+            let start = c.pos();
+            if v2 {
+                let len = c.u32()? as usize;
+                if len < 4 || len - 4 > c.remaining() {
+                    return Err(format!("fd entry at body offset {start} has length {len}, past the block"));
+                }
+                let mut e = c.sub(len - 4)?;
+                out.push(Self::parse_one(&mut e).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+            } else {
+                out.push(Self::parse_one(c).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+            }
+        }
+        Ok((tid, out))
+    }
+
+    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+        use fd_type::*;
+        let fd = c.u64()? as i64;
+        let ino = c.u64()?;
+        let t = c.u8()?;
+        let data = match t {
+            IPV4_SOCK => FdData::Ipv4 {
+                sip: c.array::<4>()?,
+                dip: c.array::<4>()?,
+                sport: c.u16()?,
+                dport: c.u16()?,
+                l4proto: c.u8()?,
+            },
+            IPV6_SOCK => FdData::Ipv6 {
+                sip: c.array::<16>()?,
+                dip: c.array::<16>()?,
+                sport: c.u16()?,
+                dport: c.u16()?,
+                l4proto: c.u8()?,
+            },
+            IPV4_SERVSOCK => FdData::Ipv4Server { ip: c.array::<4>()?, port: c.u16()?, l4proto: c.u8()? },
+            IPV6_SERVSOCK => FdData::Ipv6Server { ip: c.array::<16>()?, port: c.u16()?, l4proto: c.u8()? },
+            UNIX_SOCK => FdData::Unix { source: c.u64()?, dest: c.u64()?, name: c.str16()?.to_vec() },
+            FILE_V2 => {
+                let open_flags = c.u32()?;
+                let name = c.str16()?.to_vec();
+                let dev = if c.remaining() >= 4 { Some(c.u32()?) } else { None };
+                FdData::FileV2 { open_flags, name, dev }
+            }
+            _ => FdData::Named(c.str16()?.to_vec()),
+        };
+        Ok(FdInfo { fd, ino, fd_type: t, data })
+    }
+
+    pub(crate) fn serialize_v2(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.fd.to_le_bytes());
+        out.extend_from_slice(&self.ino.to_le_bytes());
+        out.push(self.fd_type);
+        fn s16(out: &mut Vec<u8>, s: &[u8]) {
+            let n = s.len().min(u16::MAX as usize);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+            out.extend_from_slice(&s[..n]);
+        }
+        match &self.data {
+            FdData::Ipv4 { sip, dip, sport, dport, l4proto } => {
+                out.extend_from_slice(sip);
+                out.extend_from_slice(dip);
+                out.extend_from_slice(&sport.to_le_bytes());
+                out.extend_from_slice(&dport.to_le_bytes());
+                out.push(*l4proto);
+            }
+            FdData::Ipv6 { sip, dip, sport, dport, l4proto } => {
+                out.extend_from_slice(sip);
+                out.extend_from_slice(dip);
+                out.extend_from_slice(&sport.to_le_bytes());
+                out.extend_from_slice(&dport.to_le_bytes());
+                out.push(*l4proto);
+            }
+            FdData::Ipv4Server { ip, port, l4proto } => {
+                out.extend_from_slice(ip);
+                out.extend_from_slice(&port.to_le_bytes());
+                out.push(*l4proto);
+            }
+            FdData::Ipv6Server { ip, port, l4proto } => {
+                out.extend_from_slice(ip);
+                out.extend_from_slice(&port.to_le_bytes());
+                out.push(*l4proto);
+            }
+            FdData::Unix { source, dest, name } => {
+                out.extend_from_slice(&source.to_le_bytes());
+                out.extend_from_slice(&dest.to_le_bytes());
+                s16(out, name);
+            }
+            FdData::FileV2 { open_flags, name, dev } => {
+                out.extend_from_slice(&open_flags.to_le_bytes());
+                s16(out, name);
+                if let Some(d) = dev {
+                    out.extend_from_slice(&d.to_le_bytes());
+                }
+            }
+            FdData::Named(name) => s16(out, name),
+        }
+        let len = (out.len() - start) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// One network interface address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Interface {
+    /// IPv4 (types 1 and 3).
+    V4 { name: Vec<u8>, addr: [u8; 4], netmask: [u8; 4], bcast: [u8; 4], linkspeed: u64 },
+    /// IPv6 (types 2 and 4).
+    V6 { name: Vec<u8>, addr: [u8; 16], netmask: [u8; 16], bcast: [u8; 16], linkspeed: u64 },
+}
+
+impl Interface {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, String> {
+        let mut out = Vec::new();
+        while c.remaining() >= 4 {
+            let start = c.pos();
+            if v2 {
+                // IL_V2 entry length excludes its own 4 bytes.
+                let len = c.u32()? as usize;
+                if len > c.remaining() {
+                    return Err(format!("interface entry at body offset {start} has length {len}, past the block"));
+                }
+                let mut e = c.sub(len)?;
+                out.push(Self::parse_one(&mut e)?);
+            } else {
+                out.push(Self::parse_one(c)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+        let t = c.u16()?;
+        let namelen = c.u16()? as usize;
+        Ok(match t {
+            1 | 3 => {
+                let addr = c.array::<4>()?;
+                let netmask = c.array::<4>()?;
+                let bcast = c.array::<4>()?;
+                let linkspeed = if t == 1 { c.u64()? } else { 0 };
+                Interface::V4 { addr, netmask, bcast, linkspeed, name: c.take(namelen)?.to_vec() }
+            }
+            2 | 4 => {
+                let addr = c.array::<16>()?;
+                let netmask = c.array::<16>()?;
+                let bcast = c.array::<16>()?;
+                let linkspeed = if t == 2 { c.u64()? } else { 0 };
+                Interface::V6 { addr, netmask, bcast, linkspeed, name: c.take(namelen)?.to_vec() }
+            }
+            other => return Err(format!("unknown interface type {other}")),
+        })
+    }
+
+    pub(crate) fn serialize_v2(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&0u32.to_le_bytes());
+        match self {
+            Interface::V4 { name, addr, netmask, bcast, linkspeed } => {
+                out.extend_from_slice(&1u16.to_le_bytes());
+                out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+                out.extend_from_slice(addr);
+                out.extend_from_slice(netmask);
+                out.extend_from_slice(bcast);
+                out.extend_from_slice(&linkspeed.to_le_bytes());
+                out.extend_from_slice(name);
+            }
+            Interface::V6 { name, addr, netmask, bcast, linkspeed } => {
+                out.extend_from_slice(&2u16.to_le_bytes());
+                out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+                out.extend_from_slice(addr);
+                out.extend_from_slice(netmask);
+                out.extend_from_slice(bcast);
+                out.extend_from_slice(&linkspeed.to_le_bytes());
+                out.extend_from_slice(name);
+            }
+        }
+        let len = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// A user or a group of a user-list block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UserEntry {
+    /// A user.
+    User { uid: u32, gid: u32, name: Vec<u8>, homedir: Vec<u8>, shell: Vec<u8> },
+    /// A group.
+    Group { gid: u32, name: Vec<u8> },
+}
+
+impl UserEntry {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, String> {
+        let mut out = Vec::new();
+        while c.remaining() >= 4 {
+            let start = c.pos();
+            if v2 {
+                let len = c.u32()? as usize;
+                if len < 4 || len - 4 > c.remaining() {
+                    return Err(format!("user entry at body offset {start} has length {len}, past the block"));
+                }
+                let mut e = c.sub(len - 4)?;
+                out.push(Self::parse_one(&mut e)?);
+            } else {
+                out.push(Self::parse_one(c)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+        Ok(match c.u8()? {
+            0 => UserEntry::User {
+                uid: c.u32()?,
+                gid: c.u32()?,
+                name: c.str16()?.to_vec(),
+                homedir: c.str16()?.to_vec(),
+                shell: c.str16()?.to_vec(),
+            },
+            1 => UserEntry::Group { gid: c.u32()?, name: c.str16()?.to_vec() },
+            t => return Err(format!("unknown user-list entry type {t}")),
+        })
+    }
+
+    pub(crate) fn serialize_v2(&self, out: &mut Vec<u8>) {
+        fn s16(out: &mut Vec<u8>, s: &[u8]) {
+            let n = s.len().min(u16::MAX as usize);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+            out.extend_from_slice(&s[..n]);
+        }
+        let start = out.len();
+        out.extend_from_slice(&0u32.to_le_bytes());
+        match self {
+            UserEntry::User { uid, gid, name, homedir, shell } => {
+                out.push(0);
+                out.extend_from_slice(&uid.to_le_bytes());
+                out.extend_from_slice(&gid.to_le_bytes());
+                s16(out, name);
+                s16(out, homedir);
+                s16(out, shell);
+            }
+            UserEntry::Group { gid, name } => {
+                out.push(1);
+                out.extend_from_slice(&gid.to_le_bytes());
+                s16(out, name);
+            }
+        }
+        let len = (out.len() - start) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}

@@ -1,0 +1,549 @@
+//! Streaming scap reader over any [`Read`]: files, pipes, stdin, gzip or not.
+//!
+//! The reader is a lending iterator: [`ScapReader::next_item`] returns one
+//! [`Item`] per block, borrowing the reader's buffer until the next call. It
+//! never seeks, so it works on FIFOs, and it holds one block in memory.
+//!
+//! Unlike libscap it accepts metadata blocks anywhere (as Wireshark does) and
+//! both byte orders (big-endian sections are normalised to little-endian
+//! events). Event blocks v1 (`0x204`/`0x208`) are normalised to the v2 layout
+//! by inferring the parameter count from the schema, as libscap does.
+//!
+//! Dropping the reader drops the underlying reader; nothing is buffered for
+//! writing, so there is nothing to flush or lose.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::block;
+use crate::bytes::{le_u16, le_u32, Cursor};
+use crate::error::ReadError;
+use crate::event::{self, Event, HEADER_LEN};
+use crate::meta::{FdInfo, Interface, MachineInfo, PlVersion, ProcessInfo, UserEntry};
+use crate::schema::{self, ParamType, EVENT_MAX};
+
+/// Largest block the reader accepts; anything larger is treated as corrupt
+/// rather than allocated.
+pub const MAX_BLOCK_LEN: u32 = 64 << 20;
+
+/// A section header block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionHeader {
+    /// Byte offset of the block.
+    pub offset: u64,
+    /// Major version (1).
+    pub major: u16,
+    /// Minor version (0, 1 or 2).
+    pub minor: u16,
+    /// Whether the section was written big-endian.
+    pub big_endian: bool,
+    /// Section length field (`u64::MAX` = unknown).
+    pub section_length: u64,
+    /// pcapng options (code, value), in file order.
+    pub options: Vec<(u16, Vec<u8>)>,
+}
+
+/// One block of a capture.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Item<'a> {
+    /// A new section starts; readers reset their thread and fd tables.
+    Section(SectionHeader),
+    /// Machine info.
+    MachineInfo(MachineInfo),
+    /// One process-list block's threads.
+    Processes(Vec<ProcessInfo>),
+    /// One fd-list block: the fds of thread `tid`.
+    Fds {
+        /// Owner thread.
+        tid: u64,
+        /// Its fds.
+        fds: Vec<FdInfo>,
+    },
+    /// Interface list.
+    Interfaces(Vec<Interface>),
+    /// User and group list.
+    Users(Vec<UserEntry>),
+    /// An event.
+    Event(Event<'a>),
+    /// A block of a type this reader does not interpret (pcapng packets,
+    /// custom blocks); skipped and counted.
+    Skipped {
+        /// Block type.
+        block_type: u32,
+        /// Byte offset.
+        offset: u64,
+        /// Total length.
+        length: u32,
+    },
+}
+
+/// Reader options.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct ReaderOptions {
+    /// Skip events whose id is past the schema (as libscap does) instead of
+    /// failing with [`ReadError::UnknownEventType`]. Skipped events are counted
+    /// in [`ReaderStats::unknown_events`].
+    pub skip_unknown_events: bool,
+}
+
+impl ReaderOptions {
+    /// Options with `skip_unknown_events` set.
+    pub fn skipping_unknown_events() -> Self {
+        ReaderOptions { skip_unknown_events: true }
+    }
+}
+
+/// Counters kept while reading.
+#[derive(Debug, Clone, Default)]
+pub struct ReaderStats {
+    /// Blocks seen, by type.
+    pub blocks_by_type: BTreeMap<u32, u64>,
+    /// Blocks skipped because their type is not interpreted.
+    pub skipped_blocks: u64,
+    /// Events skipped because their id is unknown, by id.
+    pub unknown_events: BTreeMap<u16, u64>,
+    /// Sections seen.
+    pub sections: u64,
+    /// Events returned.
+    pub events: u64,
+    /// Decompressed bytes consumed.
+    pub bytes: u64,
+}
+
+enum Source<R: Read> {
+    Plain(BufReader<R>),
+    Gzip(Box<MultiGzDecoder<BufReader<R>>>),
+}
+
+/// Where the current event's bytes live.
+#[derive(Clone, Copy)]
+enum EvLoc {
+    Buf(usize),
+    Norm,
+}
+
+/// Streaming reader of scap/pcapng captures.
+pub struct ScapReader<R: Read> {
+    src: Source<R>,
+    gzip: bool,
+    offset: u64,
+    buf: Vec<u8>,
+    norm: Vec<u8>,
+    section: Option<SectionHeader>,
+    stats: ReaderStats,
+    opts: ReaderOptions,
+}
+
+impl<R: Read> std::fmt::Debug for ScapReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScapReader").field("offset", &self.offset).field("gzip", &self.gzip).finish()
+    }
+}
+
+impl<R: Read> ScapReader<R> {
+    /// Wraps `inner`, detecting gzip by its magic (`1f 8b`).
+    pub fn new(inner: R) -> Result<Self, ReadError> {
+        Self::with_options(inner, ReaderOptions::default())
+    }
+
+    /// Like [`ScapReader::new`] with options.
+    pub fn with_options(inner: R, opts: ReaderOptions) -> Result<Self, ReadError> {
+        let mut br = BufReader::with_capacity(256 * 1024, inner);
+        let head = br.fill_buf().map_err(|source| ReadError::Io { offset: 0, source })?;
+        if head.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        let gzip = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+        let src = if gzip { Source::Gzip(Box::new(MultiGzDecoder::new(br))) } else { Source::Plain(br) };
+        Ok(ScapReader {
+            src,
+            gzip,
+            offset: 0,
+            buf: Vec::with_capacity(64 * 1024),
+            norm: Vec::new(),
+            section: None,
+            stats: ReaderStats::default(),
+            opts,
+        })
+    }
+
+    /// Whether the input is gzip-compressed.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// Decompressed bytes consumed so far (= offset of the next block).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &ReaderStats {
+        &self.stats
+    }
+
+    /// The current section header.
+    pub fn section(&self) -> Option<&SectionHeader> {
+        self.section.as_ref()
+    }
+
+    fn fill(&mut self, start: usize, end: usize) -> Result<usize, ReadError> {
+        let mut got = 0;
+        let want = end - start;
+        while got < want {
+            let dst = &mut self.buf[start + got..end];
+            let r = match &mut self.src {
+                Source::Plain(r) => r.read(dst),
+                Source::Gzip(r) => r.read(dst),
+            };
+            match r {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    let offset = self.offset + start as u64 + got as u64;
+                    return Err(if self.gzip { ReadError::Gzip { offset, source } } else { ReadError::Io { offset, source } });
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// Reads the next block. `Ok(None)` at a clean end of input (after a whole
+    /// block). A capture that ends inside a block gives [`ReadError::Truncated`].
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError> {
+        loop {
+            match self.next_block()? {
+                None => return Ok(None),
+                Some(Step::Item(kind)) => {
+                    return Ok(Some(match kind {
+                        ItemKind::Event { loc, cpu, flags, block_type, offset, large } => {
+                            let raw: &[u8] = match loc {
+                                EvLoc::Buf(start) => &self.buf[start..],
+                                EvLoc::Norm => &self.norm,
+                            };
+                            let ev = Event::parse(raw, large)
+                                .map_err(|reason| ReadError::BadEvent { offset, event_type: 0, reason })?
+                                .with_block(cpu, flags, block_type, offset);
+                            Item::Event(ev)
+                        }
+                        ItemKind::Other(item) => item,
+                    }))
+                }
+                Some(Step::Skip) => continue,
+            }
+        }
+    }
+
+    fn next_block(&mut self) -> Result<Option<Step>, ReadError> {
+        let offset = self.offset;
+        if self.buf.len() < 12 {
+            self.buf.resize(12, 0);
+        }
+        let got = self.fill(0, 8)?;
+        if got == 0 {
+            if offset == 0 {
+                return Err(ReadError::Empty);
+            }
+            return Ok(None);
+        }
+        if got < 8 {
+            return Err(ReadError::Truncated { offset, needed: 8, available: got as u64 });
+        }
+        let raw_type = le_u32(&self.buf, 0);
+        let (block_type, be) = if raw_type == block::SHB {
+            let g = self.fill(8, 12)?;
+            if g < 4 {
+                return Err(ReadError::Truncated { offset, needed: 12, available: 8 + g as u64 });
+            }
+            let magic = le_u32(&self.buf, 8);
+            let be = if magic == block::BYTE_ORDER_MAGIC {
+                false
+            } else if magic.swap_bytes() == block::BYTE_ORDER_MAGIC {
+                true
+            } else {
+                return Err(ReadError::BadMagic { offset, magic });
+            };
+            (block::SHB, be)
+        } else {
+            let Some(sec) = &self.section else {
+                return Err(ReadError::NotACapture { offset, block_type: raw_type });
+            };
+            let be = sec.big_endian;
+            (if be { raw_type.swap_bytes() } else { raw_type }, be)
+        };
+        let rd32 = |b: &[u8], at: usize| if be { le_u32(b, at).swap_bytes() } else { le_u32(b, at) };
+        let length = rd32(&self.buf, 4);
+        let bad = |reason| ReadError::BadBlockLength { offset, block_type, length, reason };
+        if length < 12 {
+            return Err(bad("shorter than the 12-byte minimum"));
+        }
+        if length % 4 != 0 {
+            return Err(bad("not a multiple of 4"));
+        }
+        if length > MAX_BLOCK_LEN {
+            return Err(bad("larger than 64 MiB"));
+        }
+        if block_type == block::SHB && length < 28 {
+            return Err(bad("a section header needs at least 28 bytes"));
+        }
+        let total = length as usize;
+        if self.buf.len() < total {
+            self.buf.resize(total, 0);
+        }
+        let already = if block_type == block::SHB { 12 } else { 8 };
+        let g = self.fill(already, total)?;
+        if g < total - already {
+            return Err(ReadError::Truncated { offset, needed: u64::from(length), available: (already + g) as u64 });
+        }
+        let trailer = rd32(&self.buf, total - 4);
+        if trailer != length {
+            return Err(ReadError::TrailerMismatch { offset, header: length, trailer });
+        }
+        self.offset += u64::from(length);
+        self.stats.bytes = self.offset;
+        *self.stats.blocks_by_type.entry(block_type).or_insert(0) += 1;
+        let body_end = total - 4;
+        self.dispatch(block_type, be, offset, body_end, length)
+    }
+
+    fn dispatch(&mut self, bt: u32, be: bool, offset: u64, body_end: usize, length: u32) -> Result<Option<Step>, ReadError> {
+        use block::*;
+        let meta_err = |what: &'static str| move |reason: String| ReadError::BadMetadata { offset, what, reason };
+        let body = &self.buf[8..body_end];
+        let mut c = Cursor::new(body, be);
+        let item = match bt {
+            SHB => {
+                let major = c.u16().map_err(meta_err("section header"))?;
+                let minor = c.u16().map_err(meta_err("section header"))?;
+                // c started at the magic: re-read from after it.
+                let _ = (major, minor);
+                let mut c = Cursor::new(&body[4..], be);
+                let major = c.u16().map_err(meta_err("section header"))?;
+                let minor = c.u16().map_err(meta_err("section header"))?;
+                if major != 1 {
+                    return Err(ReadError::UnsupportedVersion { offset, major, minor });
+                }
+                let section_length = c.u64().map_err(meta_err("section header"))?;
+                let mut options = Vec::new();
+                while c.remaining() >= 4 {
+                    let code = c.u16().map_err(meta_err("section header"))?;
+                    let len = c.u16().map_err(meta_err("section header"))? as usize;
+                    if code == 0 {
+                        break;
+                    }
+                    let v = c.take(len).map_err(meta_err("section header option"))?.to_vec();
+                    let pad = (4 - len % 4) % 4;
+                    let _ = c.take(pad.min(c.remaining()));
+                    options.push((code, v));
+                }
+                let sh = SectionHeader { offset, major, minor, big_endian: be, section_length, options };
+                self.section = Some(sh.clone());
+                self.stats.sections += 1;
+                Item::Section(sh)
+            }
+            MI | MI_INT => Item::MachineInfo(MachineInfo::parse(&mut c).map_err(meta_err("machine info"))?),
+            PL_V1 | PL_V1_INT | PL_V2 | PL_V2_INT | PL_V3 | PL_V3_INT | PL_V4 | PL_V5 | PL_V6 | PL_V7 | PL_V8 | PL_V9 => {
+                let v = match bt {
+                    PL_V1 | PL_V1_INT => PlVersion::V1,
+                    PL_V2 | PL_V2_INT => PlVersion::V2,
+                    PL_V3 | PL_V3_INT => PlVersion::V3,
+                    PL_V4 => PlVersion::V4,
+                    PL_V5 => PlVersion::V5,
+                    PL_V6 => PlVersion::V6,
+                    PL_V7 => PlVersion::V7,
+                    PL_V8 => PlVersion::V8,
+                    _ => PlVersion::V9,
+                };
+                Item::Processes(ProcessInfo::parse_list(&mut c, v).map_err(meta_err("process list"))?)
+            }
+            FDL_V1 | FDL_INT | FDL_V2 => {
+                let (tid, fds) = FdInfo::parse_list(&mut c, bt == FDL_V2).map_err(meta_err("fd list"))?;
+                Item::Fds { tid, fds }
+            }
+            IL_V1 | IL_INT | IL_V2 => Item::Interfaces(Interface::parse_list(&mut c, bt == IL_V2).map_err(meta_err("interface list"))?),
+            UL_V1 | UL_INT | UL_V2 => Item::Users(UserEntry::parse_list(&mut c, bt == UL_V2).map_err(meta_err("user list"))?),
+            EV_V2 | EVF_V2 | EV_V2_LARGE | EVF_V2_LARGE | EV_V1 | EV_INT | EVF_V1 => {
+                return self.event_block(bt, be, offset, body_end);
+            }
+            _ => {
+                self.stats.skipped_blocks += 1;
+                Item::Skipped { block_type: bt, offset, length }
+            }
+        };
+        Ok(Some(Step::Item(ItemKind::Other(item))))
+    }
+
+    fn event_block(&mut self, bt: u32, be: bool, offset: u64, body_end: usize) -> Result<Option<Step>, ReadError> {
+        use block::*;
+        let body = &self.buf[8..body_end];
+        let with_flags = matches!(bt, EVF_V2 | EVF_V2_LARGE | EVF_V1);
+        let v1 = matches!(bt, EV_V1 | EV_INT | EVF_V1);
+        let pre = if with_flags { 6 } else { 2 };
+        let bad = |event_type: u16, reason: String| ReadError::BadEvent { offset, event_type, reason };
+        if body.len() < pre {
+            return Err(bad(0, format!("block body of {} bytes has no room for the cpu id", body.len())));
+        }
+        let rd16 = |at: usize| if be { le_u16(body, at).swap_bytes() } else { le_u16(body, at) };
+        let rd32 = |at: usize| if be { le_u32(body, at).swap_bytes() } else { le_u32(body, at) };
+        let cpu = rd16(0);
+        let flags = with_flags.then(|| rd32(2));
+        let ev_start = 8 + pre;
+        let hdr = if v1 { 22 } else { HEADER_LEN };
+        let evb = &body[pre..];
+        if evb.len() < hdr {
+            return Err(bad(0, format!("event needs a {hdr}-byte header, block holds {}", evb.len())));
+        }
+        let event_type = if be { le_u16(evb, 20).swap_bytes() } else { le_u16(evb, 20) };
+        if event_type >= EVENT_MAX {
+            if self.opts.skip_unknown_events {
+                *self.stats.unknown_events.entry(event_type).or_insert(0) += 1;
+                return Ok(Some(Step::Skip));
+            }
+            return Err(ReadError::UnknownEventType { offset, event_type, max: EVENT_MAX });
+        }
+        let info = schema::event_info(event_type);
+        // The length width comes from the schema flag (libscap), not the block type.
+        let large = info.is_some_and(|i| i.is_large_payload()) || matches!(bt, EV_V2_LARGE | EVF_V2_LARGE);
+        let loc = if v1 {
+            self.norm.clear();
+            normalize_v1(evb, be, event_type, &mut self.norm).map_err(|r| bad(event_type, r))?;
+            if be {
+                swap_param_values(&mut self.norm, false);
+            }
+            EvLoc::Norm
+        } else if be {
+            self.norm.clear();
+            normalize_be(evb, large, &mut self.norm).map_err(|r| bad(event_type, r))?;
+            EvLoc::Norm
+        } else {
+            event::validate(evb, large).map_err(|r| bad(event_type, r))?;
+            EvLoc::Buf(ev_start)
+        };
+        self.stats.events += 1;
+        Ok(Some(Step::Item(ItemKind::Event { loc, cpu, flags, block_type: bt, offset, large })))
+    }
+}
+
+enum Step {
+    Item(ItemKind),
+    Skip,
+}
+
+enum ItemKind {
+    Event { loc: EvLoc, cpu: u16, flags: Option<u32>, block_type: u32, offset: u64, large: bool },
+    Other(Item<'static>),
+}
+
+/// v1 event (22-byte header, no nparams) → v2 layout. The parameter count is
+/// the largest count, from the schema's down to 0, whose lengths exactly fill
+/// the event (libscap's rule).
+fn normalize_v1(evb: &[u8], be: bool, event_type: u16, out: &mut Vec<u8>) -> Result<(), String> {
+    let r16 = |at: usize| if be { le_u16(evb, at).swap_bytes() } else { le_u16(evb, at) };
+    let r32 = |at: usize| if be { le_u32(evb, at).swap_bytes() } else { le_u32(evb, at) };
+    let r64 = |at: usize| {
+        let v = crate::bytes::le_u64(evb, at);
+        if be {
+            v.swap_bytes()
+        } else {
+            v
+        }
+    };
+    let len = r32(16) as usize;
+    if len < 22 || len > evb.len() {
+        return Err(format!("v1 event len {len} outside the {}-byte block", evb.len()));
+    }
+    let max_n = schema::event_info(event_type).map_or(0, |i| i.params.len());
+    let mut found = None;
+    for n in (0..=max_n).rev() {
+        let lens_end = 22 + 2 * n;
+        if lens_end > len {
+            continue;
+        }
+        let sum: usize = (0..n).map(|i| r16(22 + 2 * i) as usize).sum();
+        if lens_end + sum == len {
+            found = Some(n);
+            break;
+        }
+    }
+    let Some(n) = found else {
+        return Err(format!("cannot infer the parameter count of a v1 event of len {len}"));
+    };
+    out.extend_from_slice(&r64(0).to_le_bytes());
+    out.extend_from_slice(&r64(8).to_le_bytes());
+    out.extend_from_slice(&((len + 4) as u32).to_le_bytes());
+    out.extend_from_slice(&event_type.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for i in 0..n {
+        out.extend_from_slice(&r16(22 + 2 * i).to_le_bytes());
+    }
+    out.extend_from_slice(&evb[22 + 2 * n..len]);
+    Ok(())
+}
+
+/// Big-endian v2 event → little-endian: header, lengths and fixed-size values.
+fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String> {
+    if evb.len() < HEADER_LEN {
+        return Err("event header truncated".into());
+    }
+    let len = le_u32(evb, 16).swap_bytes() as usize;
+    let n = le_u32(evb, 22).swap_bytes() as usize;
+    let w = if large { 4 } else { 2 };
+    if len > evb.len() || HEADER_LEN + n * w > len || n > event::MAX_PARAMS {
+        return Err(format!("event len {len} with {n} parameters does not fit the block"));
+    }
+    out.extend_from_slice(&crate::bytes::le_u64(evb, 0).swap_bytes().to_le_bytes());
+    out.extend_from_slice(&crate::bytes::le_u64(evb, 8).swap_bytes().to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&le_u16(evb, 20).swap_bytes().to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for i in 0..n {
+        let at = HEADER_LEN + i * w;
+        if large {
+            out.extend_from_slice(&le_u32(evb, at).swap_bytes().to_le_bytes());
+        } else {
+            out.extend_from_slice(&le_u16(evb, at).swap_bytes().to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&evb[HEADER_LEN + n * w..len]);
+    event::validate(out, large)?;
+    swap_param_values(out, large);
+    Ok(())
+}
+
+/// Byte-swaps the fixed-size numeric parameter values of an event in place.
+fn swap_param_values(ev: &mut [u8], large: bool) {
+    let Ok((n, starts)) = event::validate(ev, large) else { return };
+    let Some(info) = schema::event_info(le_u16(ev, 20)) else { return };
+    for i in 0..usize::from(n) {
+        let Some(p) = info.params.get(i) else { break };
+        let (s, e) = (starts[i] as usize, starts[i + 1] as usize);
+        let size = match p.ty {
+            ParamType::Ipv4addr | ParamType::Ipv6addr | ParamType::Ipv4net | ParamType::Ipv6net => continue,
+            t => t.fixed_size(),
+        };
+        if size == Some(e - s) && e - s > 1 {
+            ev[s..e].reverse();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_input_is_an_error() {
+        assert!(matches!(ScapReader::new(&b""[..]), Err(ReadError::Empty)));
+    }
+
+    #[test]
+    fn garbage_is_not_a_capture() {
+        let mut r = ScapReader::new(&b"hello world, this is text"[..]).unwrap();
+        assert!(matches!(r.next_item(), Err(ReadError::NotACapture { offset: 0, .. })));
+    }
+}

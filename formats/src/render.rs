@@ -1,0 +1,387 @@
+//! Parameter rendering exactly as sysdig 0.29 prints `%evt.args`/`%evt.info`:
+//! fds with their type and name, errno names, flag names in the libs table
+//! order, socket tuples, byte buffers as printable text cut at 80 bytes.
+
+use std::fmt::Write as _;
+use std::net::Ipv6Addr;
+
+use crate::bytes::{le_u16, le_u32, le_u64};
+use crate::event::Event;
+use crate::schema::{self, ParamAux, ParamInfo, ParamType, PrintFormat};
+use crate::state::CaptureState;
+
+/// Byte buffers longer than this are cut and followed by `...` (sysdig's default).
+pub const MAX_BUF_PRINT: usize = 80;
+
+/// Dotted-quad text of a raw IPv4 address.
+pub fn ipv4(a: &[u8; 4]) -> String {
+    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+}
+
+/// Compressed text of a raw IPv6 address.
+pub fn ipv6(a: &[u8; 16]) -> String {
+    Ipv6Addr::from(*a).to_string()
+}
+
+/// Text of a socket tuple (`1.2.3.4:5->6.7.8.9:10`, unix: `src->dst path`).
+pub fn socktuple(v: &[u8]) -> Option<String> {
+    match *v.first()? {
+        2 if v.len() >= 13 => {
+            let s: [u8; 4] = v[1..5].try_into().ok()?;
+            let d: [u8; 4] = v[7..11].try_into().ok()?;
+            Some(format!("{}:{}->{}:{}", ipv4(&s), le_u16(v, 5), ipv4(&d), le_u16(v, 11)))
+        }
+        10 if v.len() >= 37 => {
+            let s: [u8; 16] = v[1..17].try_into().ok()?;
+            let d: [u8; 16] = v[19..35].try_into().ok()?;
+            Some(format!("{}:{}->{}:{}", ipv6_or_mapped(&s), le_u16(v, 17), ipv6_or_mapped(&d), le_u16(v, 35)))
+        }
+        1 if v.len() >= 17 => {
+            let path = cstr(&v[17..]);
+            Some(format!("{:x}->{:x} {}", le_u64(v, 1), le_u64(v, 9), path))
+        }
+        _ => None,
+    }
+}
+
+/// libsinsp prints IPv4-mapped IPv6 addresses as plain IPv4.
+fn ipv6_or_mapped(a: &[u8; 16]) -> String {
+    if a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff {
+        return format!("{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
+    }
+    ipv6(a)
+}
+
+fn sockaddr(v: &[u8]) -> Option<String> {
+    match *v.first()? {
+        2 if v.len() >= 7 => {
+            let a: [u8; 4] = v[1..5].try_into().ok()?;
+            Some(format!("{}:{}", ipv4(&a), le_u16(v, 5)))
+        }
+        10 if v.len() >= 19 => {
+            let a: [u8; 16] = v[1..17].try_into().ok()?;
+            Some(format!("{}:{}", ipv6_or_mapped(&a), le_u16(v, 17)))
+        }
+        1 => Some(cstr(&v[1..]).to_string()),
+        _ => None,
+    }
+}
+
+fn cstr(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end])
+}
+
+fn uint(v: &[u8]) -> Option<u64> {
+    Some(match v.len() {
+        1 => u64::from(v[0]),
+        2 => u64::from(le_u16(v, 0)),
+        4 => u64::from(le_u32(v, 0)),
+        8 => le_u64(v, 0),
+        _ => return None,
+    })
+}
+
+fn sint(v: &[u8]) -> Option<i64> {
+    Some(match v.len() {
+        1 => i64::from(v[0] as i8),
+        2 => i64::from(le_u16(v, 0) as i16),
+        4 => i64::from(le_u32(v, 0) as i32),
+        8 => le_u64(v, 0) as i64,
+        _ => return None,
+    })
+}
+
+fn num(out: &mut String, v: u64, signed: Option<i64>, fmt: PrintFormat) {
+    let _ = match fmt {
+        PrintFormat::Hex => write!(out, "{v:X}"),
+        PrintFormat::Oct => {
+            if v == 0 {
+                write!(out, "0")
+            } else {
+                write!(out, "0{v:o}")
+            }
+        }
+        _ => match signed {
+            Some(s) => write!(out, "{s}"),
+            None => write!(out, "{v}"),
+        },
+    };
+}
+
+/// Appends the names of `val` from a libs flag table, sysdig's way: an exact
+/// match wins alone; otherwise every entry whose bits are all set, in table
+/// order, each consuming its bits; a 0-valued entry only matches 0.
+pub fn flag_names(val: u32, table: &[(&str, u32)], exact_only: bool, out: &mut String) -> bool {
+    if let Some((n, _)) = table.iter().find(|(_, v)| *v == val) {
+        out.push_str(n);
+        return true;
+    }
+    if exact_only {
+        return false;
+    }
+    let mut rest = val;
+    let mut first = true;
+    for (n, v) in table {
+        if *v != 0 && rest & v == *v && rest != 0 {
+            if !first {
+                out.push('|');
+            }
+            out.push_str(n);
+            first = false;
+            rest &= !v;
+        }
+    }
+    !first
+}
+
+fn bytebuf(out: &mut String, v: &[u8]) {
+    let n = v.len().min(MAX_BUF_PRINT);
+    for &b in &v[..n] {
+        out.push(if (0x20..0x7f).contains(&b) { b as char } else { '.' });
+    }
+    if v.len() > MAX_BUF_PRINT {
+        out.push_str("...");
+    }
+}
+
+/// Renders parameter `i` of `ev` into `out`, using `state` for fd and thread names.
+pub fn param(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&CaptureState>, out: &mut String) {
+    let Some(v) = ev.param(i) else { return };
+    if v.is_empty() && !matches!(p.ty, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf) {
+        out.push_str("<NA>");
+        return;
+    }
+    value(ev, v, p.ty, p.fmt, p.aux, state, out);
+}
+
+fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAux, state: Option<&CaptureState>, out: &mut String) {
+    use ParamType as T;
+    match ty {
+        T::Int8 | T::Int16 | T::Int32 | T::Int64 => match sint(v) {
+            Some(s) => num(out, s as u64 & mask(v.len()), Some(s), fmt),
+            None => bytebuf(out, v),
+        },
+        T::Uint8 | T::Uint16 | T::Uint32 | T::Uint64 | T::Reltime | T::Abstime | T::Port | T::L4proto | T::Bool | T::Sigset => {
+            match uint(v) {
+                Some(u) => {
+                    num(out, u, None, fmt);
+                    if ty == T::Reltime && fmt != PrintFormat::Hex {
+                        let _ = write!(out, "({})", reltime(u));
+                    }
+                }
+                None => bytebuf(out, v),
+            }
+        }
+        T::Errno => match sint(v) {
+            Some(s) if s < 0 => {
+                let _ = write!(out, "{s}");
+                if let Some(n) = schema::errno_name(s.unsigned_abs()) {
+                    let _ = write!(out, "({n})");
+                }
+            }
+            Some(s) => num(out, s as u64, Some(s), fmt),
+            None => bytebuf(out, v),
+        },
+        T::Fd | T::Fd32 => match sint(v) {
+            Some(fd) if fd < 0 => {
+                let _ = write!(out, "{fd}");
+                if let Some(n) = schema::errno_name(fd.unsigned_abs()) {
+                    let _ = write!(out, "({n})");
+                }
+            }
+            Some(fd) => {
+                let _ = write!(out, "{fd}");
+                if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
+                    out.push_str("(<");
+                    out.push(e.typechar as char);
+                    if e.l4 != 0 && !e.name.is_empty() {
+                        out.push(e.l4 as char);
+                    }
+                    out.push('>');
+                    out.push_str(&e.name);
+                    out.push(')');
+                }
+            }
+            None => bytebuf(out, v),
+        },
+        T::Pid | T::Pid32 => match sint(v) {
+            Some(pid) => {
+                let _ = write!(out, "{pid}");
+                if pid > 0 {
+                    if let Some(t) = state.and_then(|s| s.thread(pid as u64)) {
+                        let _ = write!(out, "({})", t.comm);
+                    }
+                }
+            }
+            None => bytebuf(out, v),
+        },
+        T::Uid | T::Gid => match uint(v) {
+            Some(u) => {
+                if u == u64::from(u32::MAX) {
+                    out.push_str("-1");
+                } else {
+                    let _ = write!(out, "{u}");
+                    let name = state.and_then(|s| if ty == T::Uid { s.user_name(u as u32) } else { s.group_name(u as u32) });
+                    if let Some(n) = name {
+                        let _ = write!(out, "({n})");
+                    }
+                }
+            }
+            None => bytebuf(out, v),
+        },
+        T::Charbuf | T::Fspath => out.push_str(&cstr(v)),
+        T::Fsrelpath => {
+            let s = cstr(v);
+            out.push_str(&s);
+            if !s.starts_with('/') && !s.is_empty() {
+                if let (ParamAux::DirFd(d), Some(st)) = (aux, state) {
+                    let dirfd = ev.param(usize::from(d)).and_then(sint);
+                    let base = match dirfd {
+                        Some(fd) if fd != -100 => st.fd(ev.tid(), fd).map(|f| format!("{}/", f.name.trim_end_matches('/'))),
+                        _ => st.thread(ev.tid()).map(|t| t.cwd.clone()),
+                    };
+                    if let Some(b) = base.filter(|b| !b.is_empty()) {
+                        let _ = write!(out, "({})", crate::state::normalize_path(&format!("{b}{s}")));
+                    }
+                }
+            }
+        }
+        T::Bytebuf | T::Charbufarray | T::CharbufPairArray => bytebuf(out, v),
+        T::Sockaddr => match sockaddr(v) {
+            Some(s) => out.push_str(&s),
+            None => out.push_str("<NA>"),
+        },
+        T::Socktuple => match socktuple(v) {
+            Some(s) => out.push_str(&s),
+            None => out.push_str("<NA>"),
+        },
+        T::Fdlist => fdlist(ev, v, state, out),
+        T::Syscallid => {
+            if let Some(u) = uint(v) {
+                let _ = write!(out, "{u}");
+            }
+        }
+        T::Sigtype => {
+            let s = v[0];
+            let _ = write!(out, "{s}");
+            if let Some(n) = schema::signal_name(s) {
+                let _ = write!(out, "({n})");
+            }
+        }
+        T::Sockfamily => {
+            let _ = write!(out, "{}", v[0]);
+        }
+        T::Ipv4addr if v.len() == 4 => out.push_str(&ipv4(&[v[0], v[1], v[2], v[3]])),
+        T::Ipv6addr if v.len() == 16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(v);
+            out.push_str(&ipv6(&a));
+        }
+        T::Ipaddr => match v.len() {
+            4 => out.push_str(&ipv4(&[v[0], v[1], v[2], v[3]])),
+            16 => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(v);
+                out.push_str(&ipv6(&a));
+            }
+            _ => bytebuf(out, v),
+        },
+        T::Flags8 | T::Flags16 | T::Flags32 | T::Enumflags8 | T::Enumflags16 | T::Enumflags32 | T::Mode => {
+            let Some(u) = uint(v) else { return bytebuf(out, v) };
+            let _ = write!(out, "{u}");
+            if let ParamAux::Flags(table) = aux {
+                let exact = matches!(ty, T::Enumflags8 | T::Enumflags16 | T::Enumflags32);
+                let mut names = String::new();
+                if flag_names(u as u32, table, exact, &mut names) {
+                    let _ = write!(out, "({names})");
+                }
+            }
+        }
+        T::Dyn => {
+            if let ParamAux::Dyn(alts) = aux {
+                if let Some(alt) = alts.get(usize::from(v[0])) {
+                    return value(ev, &v[1..], alt.ty, alt.fmt, ParamAux::None, state, out);
+                }
+            }
+            bytebuf(out, v);
+        }
+        T::Double if v.len() == 8 => {
+            let _ = write!(out, "{}", f64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]));
+        }
+        _ => bytebuf(out, v),
+    }
+}
+
+fn mask(len: usize) -> u64 {
+    if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (len * 8)) - 1
+    }
+}
+
+fn reltime(ns: u64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    if ns % 1_000_000_000 == 0 {
+        return format!("{}s", ns / 1_000_000_000);
+    }
+    format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)
+}
+
+fn fdlist(ev: &Event<'_>, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
+    if v.len() < 2 {
+        return;
+    }
+    let n = usize::from(le_u16(v, 0));
+    let mut first = true;
+    for k in 0..n {
+        let at = 2 + k * 10;
+        if at + 10 > v.len() {
+            break;
+        }
+        let fd = le_u64(v, at) as i64;
+        let flags = le_u16(v, at + 8);
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        let _ = write!(out, "{fd}:");
+        if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
+            out.push(e.typechar as char);
+        }
+        let _ = write!(out, "{flags}");
+    }
+}
+
+/// Appends sysdig's `%evt.args` for `ev`: `name=value ` for each parameter
+/// the schema names (parameters past the schema are not shown, as in sysdig).
+pub fn args(ev: &Event<'_>, state: Option<&CaptureState>, out: &mut String) {
+    let Some(info) = ev.info() else { return };
+    // The generic syscall event shows its name in the type column and no args.
+    if ev.event_type() <= 1 {
+        return;
+    }
+    for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
+        out.push_str(p.name);
+        out.push('=');
+        param(ev, i, p, state, out);
+        out.push(' ');
+    }
+}
+
+/// The name sysdig shows in the type column: the event name, or for the
+/// generic `syscall` event, the syscall's own name.
+pub fn type_name(ev: &Event<'_>) -> std::borrow::Cow<'static, str> {
+    if ev.event_type() <= 1 {
+        if let Some(id) = ev.param(0).and_then(uint) {
+            if let Some(n) = schema::syscall_name(id as u16) {
+                return n.into();
+            }
+            return format!("syscall_{id}").into();
+        }
+    }
+    ev.name().into()
+}

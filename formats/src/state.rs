@@ -1,0 +1,515 @@
+//! The thread and fd state a capture implies, kept the way libsinsp keeps it,
+//! so that event parameters render as sysdig renders them (`fd=3(<f>/etc/passwd)`,
+//! `ptid=11310(bash)`) and `proc.name` resolves.
+//!
+//! Fed with metadata blocks (process, fd and user lists) and then with every
+//! event in file order ([`CaptureState::update`] before rendering the event,
+//! as libsinsp parses an event before formatting it).
+
+use std::collections::HashMap;
+
+use crate::bytes::le_u64;
+use crate::event::Event;
+use crate::meta::{fd_type, FdData, FdInfo, ProcessInfo, UserEntry};
+use crate::render;
+use crate::schema::{self, Direction};
+
+/// What is known of one fd.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FdEntry {
+    /// libsinsp type character (`f`, `d`, `4`, `6`, `u`, `p`, `e`, ...).
+    pub typechar: u8,
+    /// Layer-4 protocol character for sockets (`t`, `u`, `r`, `i`), 0 if unknown.
+    pub l4: u8,
+    /// `fd.name`: path, or `sip:sport->dip:dport` for a connected socket.
+    pub name: String,
+}
+
+/// What is known of one thread.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadEntry {
+    /// Process id.
+    pub pid: u64,
+    /// Parent thread id.
+    pub ptid: u64,
+    /// Command name (`proc.name`).
+    pub comm: String,
+    /// argv[0].
+    pub exe: String,
+    /// Full executable path.
+    pub exepath: String,
+    /// Arguments, space-separated.
+    pub args: Vec<String>,
+    /// Working directory (with a trailing `/`, as libsinsp keeps it).
+    pub cwd: String,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// Thread, fd and user tables of a capture.
+#[derive(Debug, Default)]
+pub struct CaptureState {
+    threads: HashMap<u64, ThreadEntry>,
+    /// fd tables, keyed by process id (threads share their process's fds).
+    fds: HashMap<u64, HashMap<i64, FdEntry>>,
+    users: HashMap<u32, String>,
+    groups: HashMap<u32, String>,
+    /// Last enter event per thread: (type, params), to complete exits that
+    /// carry fewer parameters (old layouts).
+    enters: HashMap<u64, (u16, Vec<Vec<u8>>)>,
+    /// Thread whose procexit was seen; removed at the next event (libsinsp's rule).
+    to_remove: Option<u64>,
+}
+
+fn lossy(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn typechar_of(t: u8) -> u8 {
+    match t {
+        fd_type::FILE | fd_type::FILE_V2 => b'f',
+        fd_type::DIRECTORY => b'd',
+        fd_type::IPV4_SOCK | fd_type::IPV4_SERVSOCK => b'4',
+        fd_type::IPV6_SOCK | fd_type::IPV6_SERVSOCK => b'6',
+        fd_type::FIFO => b'p',
+        fd_type::UNIX_SOCK => b'u',
+        fd_type::EVENT => b'e',
+        fd_type::SIGNALFD => b's',
+        fd_type::EVENTPOLL => b'l',
+        fd_type::INOTIFY => b'i',
+        fd_type::TIMERFD => b't',
+        fd_type::NETLINK => b'n',
+        fd_type::BPF => b'b',
+        fd_type::USERFAULTFD => b'u',
+        fd_type::IOURING => b'r',
+        fd_type::MEMFD => b'm',
+        fd_type::PIDFD => b'P',
+        _ => b'o',
+    }
+}
+
+fn l4char(proto: u8) -> u8 {
+    match proto {
+        2 => b't',
+        3 => b'u',
+        4 => b'i',
+        5 => b'r',
+        _ => 0,
+    }
+}
+
+fn split_args(b: &[u8]) -> Vec<String> {
+    b.split(|&c| c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+}
+
+impl CaptureState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets everything (a new section starts).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// A thread, if known.
+    pub fn thread(&self, tid: u64) -> Option<&ThreadEntry> {
+        self.threads.get(&tid)
+    }
+
+    /// Number of known threads.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// An fd of the process that thread `tid` belongs to.
+    pub fn fd(&self, tid: u64, fd: i64) -> Option<&FdEntry> {
+        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        self.fds.get(&pid)?.get(&fd)
+    }
+
+    /// User name of `uid`, if the capture listed it.
+    pub fn user_name(&self, uid: u32) -> Option<&str> {
+        self.users.get(&uid).map(String::as_str)
+    }
+
+    /// Group name of `gid`.
+    pub fn group_name(&self, gid: u32) -> Option<&str> {
+        self.groups.get(&gid).map(String::as_str)
+    }
+
+    /// Adds the threads of a process-list block.
+    pub fn add_processes(&mut self, procs: &[ProcessInfo]) {
+        for p in procs {
+            let mut cwd = lossy(&p.cwd);
+            if !cwd.ends_with('/') && !cwd.is_empty() {
+                cwd.push('/');
+            }
+            self.threads.insert(
+                p.tid,
+                ThreadEntry {
+                    pid: p.pid,
+                    ptid: p.ptid,
+                    comm: lossy(&p.comm),
+                    exe: lossy(&p.exe),
+                    exepath: lossy(&p.exepath),
+                    args: split_args(&p.args),
+                    cwd,
+                    uid: p.uid,
+                    gid: p.gid,
+                },
+            );
+        }
+    }
+
+    /// Adds the fds of a fd-list block.
+    pub fn add_fds(&mut self, tid: u64, fds: &[FdInfo]) {
+        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        let table = self.fds.entry(pid).or_default();
+        for f in fds {
+            let (name, l4) = match &f.data {
+                FdData::Ipv4 { sip, dip, sport, dport, l4proto } => (
+                    format!("{}:{}->{}:{}", render::ipv4(sip), sport, render::ipv4(dip), dport),
+                    l4char(*l4proto),
+                ),
+                FdData::Ipv6 { sip, dip, sport, dport, l4proto } => (
+                    format!("{}:{}->{}:{}", render::ipv6(sip), sport, render::ipv6(dip), dport),
+                    l4char(*l4proto),
+                ),
+                FdData::Ipv4Server { ip, port, l4proto } => (format!("{}:{}", render::ipv4(ip), port), l4char(*l4proto)),
+                FdData::Ipv6Server { ip, port, l4proto } => (format!("{}:{}", render::ipv6(ip), port), l4char(*l4proto)),
+                _ => (lossy(f.name()), 0),
+            };
+            table.insert(f.fd, FdEntry { typechar: typechar_of(f.fd_type), l4, name });
+        }
+    }
+
+    /// Adds users and groups.
+    pub fn add_users(&mut self, users: &[UserEntry]) {
+        for u in users {
+            match u {
+                UserEntry::User { uid, name, .. } => {
+                    self.users.insert(*uid, lossy(name));
+                }
+                UserEntry::Group { gid, name } => {
+                    self.groups.insert(*gid, lossy(name));
+                }
+            }
+        }
+    }
+
+    fn fd_table(&mut self, tid: u64) -> &mut HashMap<i64, FdEntry> {
+        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        self.fds.entry(pid).or_default()
+    }
+
+    /// A parameter of `ev` by name, falling back to the stored enter event
+    /// of the same thread (old layouts keep fds and sizes in the enter).
+    fn arg<'s>(&'s self, ev: &Event<'s>, name: &str) -> Option<&'s [u8]> {
+        if let Some(v) = ev.param_by_name(name).filter(|v| !v.is_empty()) {
+            return Some(v);
+        }
+        let (et, params) = self.enters.get(&ev.tid())?;
+        if *et != ev.event_type() - 1 {
+            return None;
+        }
+        let i = schema::event_info(*et)?.param_index(name)?;
+        params.get(i).map(Vec::as_slice)
+    }
+
+    fn i64_arg(&self, ev: &Event<'_>, name: &str) -> Option<i64> {
+        let v = self.arg(ev, name)?;
+        Some(match v.len() {
+            8 => le_u64(v, 0) as i64,
+            4 => i64::from(i32::from_le_bytes([v[0], v[1], v[2], v[3]])),
+            _ => return None,
+        })
+    }
+
+    fn resolve_path(&self, tid: u64, dirfd: Option<i64>, path: &str) -> String {
+        if path.starts_with('/') || path.is_empty() {
+            return path.to_string();
+        }
+        let base = match dirfd {
+            Some(d) if d != -100 => self.fd(tid, d).map(|f| format!("{}/", f.name.trim_end_matches('/'))),
+            _ => None,
+        }
+        .or_else(|| self.threads.get(&tid).map(|t| t.cwd.clone()))
+        .unwrap_or_default();
+        normalize_path(&format!("{base}{path}"))
+    }
+
+    /// Applies the state changes of one event. Call before rendering it.
+    pub fn update(&mut self, ev: &Event<'_>) {
+        if let Some(t) = self.to_remove.take() {
+            if t != ev.tid() {
+                if let Some(th) = self.threads.remove(&t) {
+                    if th.pid == t {
+                        // keep the fd table while other threads of the process live
+                        if !self.threads.values().any(|o| o.pid == t) {
+                            self.fds.remove(&t);
+                        }
+                    }
+                }
+            } else {
+                self.to_remove = Some(t);
+            }
+        }
+        let Some(info) = ev.info() else { return };
+        let tid = ev.tid();
+        if ev.direction() == Direction::Enter {
+            if info.name == "procexit" {
+                self.to_remove = Some(tid);
+                return;
+            }
+            let entry = self.enters.entry(tid).or_insert_with(|| (0, Vec::new()));
+            entry.0 = ev.event_type();
+            entry.1.clear();
+            entry.1.extend(ev.params().map(<[u8]>::to_vec));
+            return;
+        }
+        match info.name {
+            "execve" | "execveat" => self.on_execve(ev),
+            "clone" | "fork" | "vfork" | "clone3" => self.on_clone(ev),
+            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => self.on_open(ev, info.name),
+            "socket" => self.on_socket(ev),
+            "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => self.on_tuple(ev, info.name),
+            "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4" | "timerfd_create"
+            | "inotify_init" | "inotify_init1" | "epoll_create" | "epoll_create1" | "userfaultfd" | "memfd_create"
+            | "bpf" | "pidfd_open" | "io_uring_setup" => self.on_newfd(ev, info.name),
+            "dup" | "dup2" | "dup3" => self.on_dup(ev),
+            "close" => {
+                if self.i64_arg(ev, "res") == Some(0) {
+                    if let Some(fd) = self.i64_arg(ev, "fd") {
+                        self.fd_table(tid).remove(&fd);
+                    }
+                }
+            }
+            "chdir" | "fchdir" => {
+                if self.i64_arg(ev, "res") == Some(0) {
+                    let new = if info.name == "chdir" {
+                        self.arg(ev, "path").map(lossy).map(|p| self.resolve_path(tid, None, &p))
+                    } else {
+                        self.i64_arg(ev, "fd").and_then(|fd| self.fd(tid, fd)).map(|f| f.name.clone())
+                    };
+                    if let Some(mut p) = new {
+                        if !p.ends_with('/') {
+                            p.push('/');
+                        }
+                        if let Some(th) = self.threads.get_mut(&tid) {
+                            th.cwd = p;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_execve(&mut self, ev: &Event<'_>) {
+        if self.i64_arg(ev, "res") != Some(0) {
+            return;
+        }
+        let tid = ev.tid();
+        let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
+        let comm = ev.param_by_name("comm").map(lossy).filter(|c| !c.is_empty()).unwrap_or_else(|| {
+            exe.rsplit('/').next().unwrap_or("").chars().take(15).collect()
+        });
+        let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        let pid = ev.param_by_name("pid").filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
+        let ptid = ev.param_by_name("ptid").filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
+        let cwd = ev.param_by_name("cwd").map(lossy);
+        let exepath = ev.param_by_name("trusted_exepath").map(lossy);
+        let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry { pid: tid, ..Default::default() });
+        th.comm = comm;
+        th.exe = exe;
+        th.args = args;
+        if let Some(p) = pid {
+            th.pid = p;
+        }
+        if let Some(p) = ptid {
+            th.ptid = p;
+        }
+        if let Some(mut c) = cwd.filter(|c| !c.is_empty()) {
+            if !c.ends_with('/') {
+                c.push('/');
+            }
+            th.cwd = c;
+        }
+        if let Some(p) = exepath {
+            th.exepath = p;
+        }
+    }
+
+    fn on_clone(&mut self, ev: &Event<'_>) {
+        let Some(res) = self.i64_arg(ev, "res") else { return };
+        if res < 0 {
+            return;
+        }
+        let tid = ev.tid();
+        let child = if res == 0 { tid } else { res as u64 };
+        if res > 0 && self.threads.contains_key(&child) {
+            return;
+        }
+        let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
+        let comm = ev.param_by_name("comm").map(lossy).filter(|c| !c.is_empty()).unwrap_or_else(|| {
+            exe.rsplit('/').next().unwrap_or("").chars().take(15).collect()
+        });
+        let get = |n: &str| ev.param_by_name(n).filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
+        let flags = ev.param_by_name("flags").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let is_thread = flags & 0x2000 != 0; // PPM_CL_CLONE_THREAD
+        let parent = if res == 0 { get("ptid").unwrap_or(0) } else { tid };
+        let pid = if res == 0 { get("pid").unwrap_or(child) } else if is_thread { get("pid").unwrap_or(tid) } else { child };
+        let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
+        if !cwd.is_empty() && !cwd.ends_with('/') {
+            cwd.push('/');
+        }
+        let uid = ev.param_by_name("uid").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let gid = ev.param_by_name("gid").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        // A new process inherits its parent's fd table (libsinsp copies it).
+        let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
+        if pid != parent_pid && !self.fds.contains_key(&pid) {
+            if let Some(t) = self.fds.get(&parent_pid).cloned() {
+                self.fds.insert(pid, t);
+            }
+        }
+        self.threads.insert(child, ThreadEntry { pid, ptid: parent, comm, exe, exepath: String::new(), args, cwd, uid, gid });
+    }
+
+    fn on_open(&mut self, ev: &Event<'_>, name: &str) {
+        let tid = ev.tid();
+        let fd = if name == "creat" || name == "open" || name == "openat" || name == "openat2" || name == "open_by_handle_at" {
+            self.i64_arg(ev, "fd")
+        } else {
+            None
+        };
+        let Some(fd) = fd.filter(|&f| f >= 0) else { return };
+        let path = self.arg(ev, "name").or_else(|| self.arg(ev, "path")).map(lossy).unwrap_or_default();
+        let dirfd = self.i64_arg(ev, "dirfd");
+        let full = self.resolve_path(tid, dirfd, &path);
+        let flags = self.arg(ev, "flags").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let typechar = if flags & 0x400 != 0 { b'd' } else { b'f' };
+        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: full });
+    }
+
+    fn on_socket(&mut self, ev: &Event<'_>) {
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else { return };
+        let domain = self.arg(ev, "domain").map_or(0, |v| v.first().copied().unwrap_or(0));
+        let typechar = match domain {
+            2 => b'4',
+            10 => b'6',
+            1 => b'u',
+            16 => b'n',
+            _ => b'o',
+        };
+        let tid = ev.tid();
+        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: String::new() });
+    }
+
+    fn on_tuple(&mut self, ev: &Event<'_>, name: &str) {
+        let tid = ev.tid();
+        let Some(tuple) = ev.param_by_name("tuple").filter(|t| !t.is_empty()) else { return };
+        let Some(text) = render::socktuple(tuple) else { return };
+        let fam = tuple[0];
+        let (fd, creates) = match name {
+            "accept" | "accept4" => (self.i64_arg(ev, "fd"), true),
+            _ => (self.i64_arg(ev, "fd"), false),
+        };
+        let Some(fd) = fd.filter(|&f| f >= 0) else { return };
+        let res = if creates { 0 } else { self.i64_arg(ev, "res").unwrap_or(0) };
+        if res < 0 && res != -115 {
+            return;
+        }
+        let typechar = match fam {
+            2 => b'4',
+            10 => b'6',
+            1 => b'u',
+            _ => b'o',
+        };
+        let table = self.fd_table(tid);
+        match table.get_mut(&fd) {
+            Some(e) if !creates => {
+                if name == "connect" || e.name.is_empty() {
+                    e.name = text;
+                    if e.l4 == 0 && fam != 1 {
+                        e.l4 = if name == "connect" || name.starts_with("accept") { b't' } else { b'u' };
+                    }
+                    if e.l4 == b't' && matches!(name, "sendto" | "recvfrom") {
+                        e.l4 = b'u';
+                    }
+                }
+            }
+            _ => {
+                let l4 = if fam == 1 { 0 } else { b't' };
+                table.insert(fd, FdEntry { typechar, l4, name: text });
+            }
+        }
+    }
+
+    fn on_newfd(&mut self, ev: &Event<'_>, name: &str) {
+        let tid = ev.tid();
+        let typechar = match name {
+            "pipe" | "pipe2" => b'p',
+            "socketpair" => b'u',
+            "eventfd" | "eventfd2" => b'e',
+            "signalfd" | "signalfd4" => b's',
+            "timerfd_create" => b't',
+            "inotify_init" | "inotify_init1" => b'i',
+            "epoll_create" | "epoll_create1" => b'l',
+            "memfd_create" => b'm',
+            "bpf" => b'b',
+            "pidfd_open" => b'P',
+            "io_uring_setup" => b'r',
+            _ => b'u',
+        };
+        let mut fds = Vec::new();
+        for p in ["fd1", "fd2"] {
+            if let Some(f) = self.i64_arg(ev, p) {
+                fds.push(f);
+            }
+        }
+        if fds.is_empty() {
+            if let Some(f) = self.i64_arg(ev, "res").or_else(|| self.i64_arg(ev, "fd")) {
+                fds.push(f);
+            }
+        }
+        let fname = if name == "memfd_create" { ev.param_by_name("name").map(|n| format!("memfd:{}", lossy(n))) } else { None };
+        let table = self.fd_table(tid);
+        for f in fds.into_iter().filter(|&f| f >= 0) {
+            table.insert(f, FdEntry { typechar, l4: 0, name: fname.clone().unwrap_or_default() });
+        }
+    }
+
+    fn on_dup(&mut self, ev: &Event<'_>) {
+        let tid = ev.tid();
+        let Some(res) = self.i64_arg(ev, "res").filter(|&r| r >= 0) else { return };
+        let old = self.i64_arg(ev, "oldfd").or_else(|| self.i64_arg(ev, "fd"));
+        let Some(old) = old else { return };
+        let table = self.fd_table(tid);
+        if let Some(e) = table.get(&old).cloned() {
+            table.insert(res, e);
+        }
+    }
+}
+
+/// Collapses `.` and `..` path components (libsinsp does the same).
+pub fn normalize_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut s = String::from("/");
+    s.push_str(&parts.join("/"));
+    s
+}

@@ -1,0 +1,357 @@
+//! Streaming scap writer.
+//!
+//! Writes a 28-byte SHB 1.2 (scap container) or an SHB with pcapng options
+//! (pcapng container), then metadata (machine info, interface list v2, user
+//! list v2, process list v9 split into blocks ≤ 256 KiB, fd list v2), then
+//! event blocks `0x216`, `0x221` for `EF_LARGE_PAYLOAD` events, and the EVF
+//! variants only for events that carry dump flags (state-only events).
+//!
+//! Every event is checked against the selected [`Profile`] before a byte of it
+//! is written, so a refused event leaves the stream on a whole block.
+//!
+//! Buffering: output is buffered; [`ScapWriter::flush`] is the explicit flush
+//! point for FIFOs (call it per batch). [`ScapWriter::finish`] flushes and
+//! closes the gzip stream and returns the sink. Dropping a writer without
+//! `finish` flushes on a best-effort basis and ignores errors (`BufWriter`'s
+//! and `GzEncoder`'s drop behaviour); a gzip stream dropped that way is still
+//! closed, but a write error at that point goes unreported.
+
+use std::io::{self, BufWriter, Write};
+
+use flate2::write::GzEncoder;
+
+use crate::block;
+use crate::error::WriteError;
+use crate::event::{self, Event, OwnedEvent};
+use crate::meta::{FdInfo, Interface, MachineInfo, ProcessInfo, UserEntry, MACHINE_INFO_BODY_LEN};
+use crate::profile::Profile;
+use crate::schema;
+
+/// Container of the output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Container {
+    /// A plain scap file: SHB without options. Readable by every libscap.
+    #[default]
+    Scap,
+    /// A pcapng section whose SHB carries options Wireshark shows (libscap
+    /// before libs 0.10, i.e. sysdig 0.29, cannot read SHB options).
+    Pcapng(PcapngOptions),
+}
+
+/// pcapng SHB options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PcapngOptions {
+    /// `shb_hardware`.
+    pub hardware: Option<String>,
+    /// `shb_os`.
+    pub os: Option<String>,
+    /// `shb_userappl`.
+    pub application: Option<String>,
+    /// `opt_comment`.
+    pub comment: Option<String>,
+}
+
+/// Writer options.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WriterOptions {
+    /// Container.
+    pub container: Container,
+    /// Schema profile every event must fit.
+    pub profile: Profile,
+    /// gzip-compress the stream (files only; FIFOs must stay plain).
+    pub gzip: bool,
+    /// Largest metadata block written (dumpcap's pipe reader stops at 262144).
+    pub max_block: usize,
+}
+
+impl WriterOptions {
+    /// Options for `profile` with the scap container, uncompressed.
+    pub fn new(profile: Profile) -> Self {
+        WriterOptions { container: Container::Scap, profile, gzip: false, max_block: block::PIPE_MAX_BLOCK }
+    }
+
+    /// Sets the container.
+    pub fn container(mut self, c: Container) -> Self {
+        self.container = c;
+        self
+    }
+
+    /// Enables or disables gzip.
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+}
+
+enum Sink<W: Write> {
+    Plain(BufWriter<W>),
+    Gzip(GzEncoder<BufWriter<W>>),
+}
+
+/// Counters of a writer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriterStats {
+    /// Bytes handed to the sink (before compression).
+    pub bytes: u64,
+    /// Event blocks written.
+    pub events: u64,
+    /// Blocks written.
+    pub blocks: u64,
+}
+
+/// Streaming writer of scap captures. See the module docs for cancel/drop.
+pub struct ScapWriter<W: Write> {
+    sink: Sink<W>,
+    opts: WriterOptions,
+    stats: WriterStats,
+    in_events: bool,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> std::fmt::Debug for ScapWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScapWriter").field("stats", &self.stats).field("profile", &self.opts.profile).finish()
+    }
+}
+
+fn pad4(n: usize) -> usize {
+    (4 - n % 4) % 4
+}
+
+impl<W: Write> ScapWriter<W> {
+    /// Starts a capture on `w`, writing the section header at once.
+    pub fn new(w: W, opts: WriterOptions) -> Result<Self, WriteError> {
+        let bw = BufWriter::with_capacity(256 * 1024, w);
+        let sink = if opts.gzip { Sink::Gzip(GzEncoder::new(bw, flate2::Compression::fast())) } else { Sink::Plain(bw) };
+        let mut wr = ScapWriter { sink, opts, stats: WriterStats::default(), in_events: false, scratch: Vec::with_capacity(4096) };
+        wr.write_shb()?;
+        Ok(wr)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> WriterStats {
+        self.stats
+    }
+
+    /// The profile in force.
+    pub fn profile(&self) -> Profile {
+        self.opts.profile
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        let r = match &mut self.sink {
+            Sink::Plain(w) => w.write_all(bytes),
+            Sink::Gzip(w) => w.write_all(bytes),
+        };
+        r.map_err(|source| WriteError::Io { written: self.stats.bytes, source })?;
+        self.stats.bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Writes one block: type, length, `body`, padding, trailer, in a single
+    /// `write_all` so a failing sink never gets half a header.
+    fn block(&mut self, block_type: u32, body: &[u8]) -> Result<(), WriteError> {
+        let total = 12 + body.len() + pad4(body.len());
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        b.reserve(total);
+        b.extend_from_slice(&block_type.to_le_bytes());
+        b.extend_from_slice(&(total as u32).to_le_bytes());
+        b.extend_from_slice(body);
+        b.resize(b.len() + pad4(body.len()), 0);
+        b.extend_from_slice(&(total as u32).to_le_bytes());
+        let r = self.put(&b);
+        self.scratch = b;
+        r?;
+        self.stats.blocks += 1;
+        Ok(())
+    }
+
+    fn write_shb(&mut self) -> Result<(), WriteError> {
+        let mut body = Vec::with_capacity(64);
+        body.extend_from_slice(&block::BYTE_ORDER_MAGIC.to_le_bytes());
+        body.extend_from_slice(&1u16.to_le_bytes());
+        body.extend_from_slice(&2u16.to_le_bytes());
+        body.extend_from_slice(&u64::MAX.to_le_bytes());
+        if let Container::Pcapng(o) = &self.opts.container {
+            let opts = [(1u16, &o.comment), (2, &o.hardware), (3, &o.os), (4, &o.application)];
+            let mut any = false;
+            for (code, v) in opts {
+                if let Some(v) = v {
+                    let v = v.as_bytes();
+                    let n = v.len().min(u16::MAX as usize - 3);
+                    body.extend_from_slice(&code.to_le_bytes());
+                    body.extend_from_slice(&(n as u16).to_le_bytes());
+                    body.extend_from_slice(&v[..n]);
+                    body.resize(body.len() + pad4(n), 0);
+                    any = true;
+                }
+            }
+            if any {
+                body.extend_from_slice(&[0, 0, 0, 0]); // opt_endofopt
+            }
+        }
+        self.block(block::SHB, &body)
+    }
+
+    fn check_meta(&self, what: &'static str) -> Result<(), WriteError> {
+        if self.in_events {
+            return Err(WriteError::MetadataAfterEvents { what });
+        }
+        Ok(())
+    }
+
+    /// Writes a machine-info block.
+    pub fn write_machine_info(&mut self, mi: &MachineInfo) -> Result<(), WriteError> {
+        self.check_meta("machine info")?;
+        let mut body = Vec::with_capacity(MACHINE_INFO_BODY_LEN);
+        mi.serialize(&mut body);
+        self.block(block::MI, &body)
+    }
+
+    /// Writes an interface-list v2 block.
+    pub fn write_interfaces(&mut self, ifs: &[Interface]) -> Result<(), WriteError> {
+        self.check_meta("interface list")?;
+        let mut body = Vec::new();
+        for i in ifs {
+            i.serialize_v2(&mut body);
+        }
+        self.block(block::IL_V2, &body)
+    }
+
+    /// Writes user-list v2 blocks.
+    pub fn write_users(&mut self, users: &[UserEntry]) -> Result<(), WriteError> {
+        self.check_meta("user list")?;
+        let max = self.opts.max_block - 12;
+        let mut body = Vec::new();
+        let mut tmp = Vec::new();
+        for u in users {
+            tmp.clear();
+            u.serialize_v2(&mut tmp);
+            if !body.is_empty() && body.len() + tmp.len() > max {
+                self.block(block::UL_V2, &body)?;
+                body.clear();
+            }
+            body.extend_from_slice(&tmp);
+        }
+        self.block(block::UL_V2, &body)
+    }
+
+    /// Writes the process table as PL_V9 blocks, each at most `max_block` bytes.
+    pub fn write_processes(&mut self, procs: &[ProcessInfo]) -> Result<(), WriteError> {
+        self.check_meta("process list")?;
+        let max = self.opts.max_block - 12;
+        let mut body = Vec::new();
+        for p in procs {
+            let n = p.v9_len();
+            if !body.is_empty() && body.len() + n > max {
+                self.block(block::PL_V9, &body)?;
+                body.clear();
+            }
+            p.serialize_v9(&mut body);
+        }
+        if !body.is_empty() {
+            self.block(block::PL_V9, &body)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the fds of thread `tid` as FDL_V2 blocks, each at most `max_block` bytes.
+    pub fn write_fds(&mut self, tid: u64, fds: &[FdInfo]) -> Result<(), WriteError> {
+        self.check_meta("fd list")?;
+        let max = self.opts.max_block - 12;
+        let mut body = tid.to_le_bytes().to_vec();
+        let mut tmp = Vec::new();
+        for f in fds {
+            tmp.clear();
+            f.serialize_v2(&mut tmp);
+            if body.len() > 8 && body.len() + tmp.len() > max {
+                self.block(block::FDL_V2, &body)?;
+                body.truncate(8);
+            }
+            body.extend_from_slice(&tmp);
+        }
+        self.block(block::FDL_V2, &body)
+    }
+
+    /// Writes an event read from a capture, keeping its cpu and dump flags.
+    pub fn write_event(&mut self, ev: &Event<'_>) -> Result<(), WriteError> {
+        self.opts.profile.check(ev.event_type(), ev.nparams())?;
+        self.write_raw_event(ev.cpu, ev.dump_flags.unwrap_or(0), ev.event_type(), ev.raw())
+    }
+
+    /// Writes an owned event.
+    pub fn write_owned(&mut self, ev: &OwnedEvent) -> Result<(), WriteError> {
+        self.opts.profile.check(ev.event_type, ev.params.len())?;
+        let mut raw = Vec::new();
+        ev.encode_into(&mut raw);
+        self.write_raw_event(ev.cpu, ev.dump_flags, ev.event_type, &raw)
+    }
+
+    fn write_raw_event(&mut self, cpu: u16, flags: u32, event_type: u16, raw: &[u8]) -> Result<(), WriteError> {
+        let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
+        let max = if large { self.opts.max_block - 20 } else { block::LIBSCAP_MAX_EVENT_BLOCK - 8 };
+        if raw.len() > max {
+            return Err(WriteError::TooLarge { event_type, len: raw.len(), max });
+        }
+        let bt = match (large, flags != 0) {
+            (false, false) => block::EV_V2,
+            (false, true) => block::EVF_V2,
+            (true, false) => block::EV_V2_LARGE,
+            (true, true) => block::EVF_V2_LARGE,
+        };
+        let pre = if flags != 0 { 6 } else { 2 };
+        let body_len = pre + raw.len();
+        let total = 12 + body_len + pad4(body_len);
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        b.extend_from_slice(&bt.to_le_bytes());
+        b.extend_from_slice(&(total as u32).to_le_bytes());
+        b.extend_from_slice(&cpu.to_le_bytes());
+        if flags != 0 {
+            b.extend_from_slice(&flags.to_le_bytes());
+        }
+        b.extend_from_slice(raw);
+        b.resize(b.len() + pad4(body_len), 0);
+        b.extend_from_slice(&(total as u32).to_le_bytes());
+        let r = self.put(&b);
+        self.scratch = b;
+        r?;
+        self.in_events = true;
+        self.stats.events += 1;
+        self.stats.blocks += 1;
+        Ok(())
+    }
+
+    /// Builds and writes an event from parts without an intermediate owned event.
+    pub fn write_parts(&mut self, cpu: u16, ts: u64, tid: u64, event_type: u16, params: &[&[u8]]) -> Result<(), WriteError> {
+        self.opts.profile.check(event_type, params.len())?;
+        let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
+        let mut raw = Vec::new();
+        event::encode_parts(ts, tid, event_type, large, params.iter().copied(), &mut raw);
+        self.write_raw_event(cpu, 0, event_type, &raw)
+    }
+
+    /// Explicit flush point: pushes buffered blocks to the sink (and a gzip
+    /// sync flush), so a FIFO reader sees every whole block written so far.
+    pub fn flush(&mut self) -> Result<(), WriteError> {
+        let r = match &mut self.sink {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+        };
+        r.map_err(|source| WriteError::Io { written: self.stats.bytes, source })
+    }
+
+    /// Flushes, ends the gzip stream if any, and returns the sink.
+    pub fn finish(self) -> Result<W, WriteError> {
+        let written = self.stats.bytes;
+        let io = |source: io::Error| WriteError::Io { written, source };
+        let bw = match self.sink {
+            Sink::Plain(w) => w,
+            Sink::Gzip(g) => g.finish().map_err(io)?,
+        };
+        bw.into_inner().map_err(|e| io(e.into_error()))
+    }
+}

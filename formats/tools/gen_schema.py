@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Generate formats/src/schema/generated.rs from Falco's event schema.
+
+Input: the `api/` folder of the `falco_event_schema` crate (crates.io, Apache-2.0;
+the C tables inside are falcosecurity/libs' driver tables, MIT OR GPL-2.0), i.e.
+`~/.cargo/registry/src/*/falco_event_schema-X.Y.Z/api` after `cargo fetch`.
+
+Why generate instead of depending on the crate at run time: the crate turns the
+table into one typed struct per event (good for plugins), but offers no runtime
+description (name, direction, parameter names/types/print formats, flag names)
+that a table-driven decoder and sysdig-style renderer need, and it stops at the
+libs 0.21 schema. We keep its table as the base and append, in HEAD_APPENDS below,
+the parameters current libs added since (documented in shared/specs/scap.md 2.6/2.7).
+
+Usage: python3 formats/tools/gen_schema.py API_DIR > formats/src/schema/generated.rs
+"""
+import errno
+import os
+import re
+import signal
+import sys
+
+api = sys.argv[1]
+hdr = open(os.path.join(api, "ppm_events_public.h")).read().replace("\\\n", " ")
+table = open(os.path.join(api, "event_table.c")).read()
+flags_c = open(os.path.join(api, "flags_table.c")).read()
+dyn_c = open(os.path.join(api, "dynamic_params_table.c")).read()
+
+# --- #defines and enums -------------------------------------------------------
+defs = {}
+for m in re.finditer(r"^#define\s+(PPM_\w+|SCAP_\w+)\s+(.+?)\s*(?:/\*.*)?$", hdr, re.M):
+    defs[m.group(1)] = m.group(2)
+hdr_nc = re.sub(r"/\*.*?\*/", "", hdr, flags=re.S)
+hdr_nc = re.sub(r"//.*", "", hdr_nc)
+for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", hdr_nc, re.S):
+    val = -1
+    for item in m.group(1).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" in item:
+            k, v = [x.strip() for x in item.split("=", 1)]
+            defs[k] = v
+            try:
+                val = cval(v)
+            except Exception:
+                val = None
+        else:
+            k = item
+            val = val + 1 if val is not None else None
+            defs[k] = str(val)
+
+
+def cval(expr, depth=0):
+    expr = expr.strip()
+    if depth > 20:
+        raise ValueError(expr)
+    def sub(m):
+        name = m.group(0)
+        if name in defs:
+            return "(" + str(cval(defs[name], depth + 1)) + ")"
+        raise KeyError(name)
+    e = re.sub(r"\(\s*(u?int\d+_t|unsigned|long)\s*\)", "", expr)
+    e = re.sub(r"\b[A-Za-z_]\w*\b", sub, e)
+    e = re.sub(r"(\d+)[uUlL]+\b", r"\1", e)
+    e = re.sub(r"\b0([0-7]+)\b", r"0o\1", e)  # C octal literals
+    return int(eval(e))
+
+# re-run enum numbering now that cval exists
+for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", hdr_nc, re.S):
+    val = -1
+    for item in m.group(1).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            if "=" in item:
+                k, v = [x.strip() for x in item.split("=", 1)]
+                val = cval(v)
+            else:
+                k = item
+                val += 1
+        except Exception:
+            break  # not a plain C enum (matched inside a macro or struct)
+        if re.fullmatch(r"\w+", k):
+            defs[k] = str(val)
+
+# --- flag tables ---------------------------------------------------------------
+flag_tables = {}
+for m in re.finditer(r"const struct ppm_name_value (\w+)\[\]\s*=\s*\{(.*?)\};", flags_c, re.S):
+    entries = []
+    for e in re.finditer(r'\{"([^"]+)",\s*([^}]+)\}', m.group(2)):
+        entries.append((e.group(1), cval(e.group(2))))
+    flag_tables[m.group(1)] = entries
+
+# --- dynamic params --------------------------------------------------------------
+dyn_tables = {}
+for m in re.finditer(r"const struct ppm_param_info (\w+)\[\w+\]\s*=\s*\{(.*?)\};", dyn_c, re.S):
+    entries = []
+    for e in re.finditer(r"\[(\w+)\]\s*=\s*\{\{0\},\s*(PT_\w+),\s*(PF_\w+)", m.group(2)):
+        entries.append((cval(e.group(1)), e.group(2), e.group(3)))
+    entries.sort()
+    dyn_tables[m.group(1)] = [(t, f) for _, t, f in entries]
+
+# --- event table ----------------------------------------------------------------
+body = table[table.index("g_event_info[]"):]
+body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+events = {}
+for m in re.finditer(r"\[(PPME_\w+)\]\s*=\s*\{\s*\"([^\"]*)\"\s*,\s*([^,]+),\s*([^,]+),\s*(\d+)\s*(.*?)\}\s*,\s*(?=\[PPME_|\};)", body, re.S):
+    ename, name, cat, flg, n, rest = m.groups()
+    params = []
+    for p in re.finditer(r"\{\"([^\"]+)\",\s*(PT_\w+),\s*(PF_\w+)(?:,\s*([^,}]+))?(?:,\s*([^,}]+))?\s*\}", rest):
+        params.append([p.group(1), p.group(2), p.group(3), (p.group(4) or "").strip()])
+    assert len(params) == int(n), (ename, n, params)
+    events[cval(ename)] = dict(ename=ename, name=name, cat=cat.strip(), flags=flg.strip(), params=params)
+
+max_id = cval("PPM_EVENT_MAX")
+
+# Parameters appended by libs releases after the crate's table (scap.md 2.6/2.7).
+HEAD_APPENDS = {
+    "PPME_SYSCALL_CLOSE_X": [["fd", "PT_FD", "PF_DEC", ""]],
+    "PPME_SOCKET_CONNECT_X": [["addr", "PT_SOCKADDR", "PF_NA", ""]],
+    "PPME_SOCKET_ACCEPT4_6_X": [["flags", "PT_INT32", "PF_HEX", ""]],
+    "PPME_SYSCALL_EXECVE_19_X": [["filename", "PT_FSPATH", "PF_NA", ""]],
+    "PPME_SYSCALL_SETUID_X": [["uid", "PT_UID", "PF_DEC", ""]],
+    "PPME_SYSCALL_PTRACE_X": [["request", "PT_ENUMFLAGS16", "PF_DEC", "ptrace_requests"],
+                              ["pid", "PT_PID", "PF_DEC", ""]],
+    "PPME_SOCKET_SOCKET_X": [["flags", "PT_FLAGS32", "PF_HEX", ""]],
+}
+for ev in events.values():
+    ev["compat"] = len(ev["params"])
+    for extra in HEAD_APPENDS.get(ev["ename"], []):
+        if extra[0] not in [p[0] for p in ev["params"]]:
+            ev["params"].append(extra)
+
+
+def rs_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def camel(pt):
+    return "".join(w.capitalize() for w in pt[3:].lower().split("_"))
+
+
+def cat_expr(c):
+    parts = [x.strip() for x in c.split("|")]
+    return " | ".join(f"cat::{p[3:]}" for p in parts)
+
+
+def flags_expr(f):
+    parts = [x.strip() for x in f.split("|")]
+    return " | ".join(f"ef::{p[3:]}" for p in parts)
+
+
+out = []
+w = out.append
+w("// @generated by formats/tools/gen_schema.py from the falco_event_schema crate's")
+w("// api/ tables (falcosecurity/libs driver tables, MIT OR GPL-2.0) plus the HEAD")
+w("// appends listed in the script. Do not edit by hand.")
+w("#![allow(clippy::all, dead_code)]")
+w("use super::{cat, ef, EventInfo, ParamInfo, ParamAux, ParamType, PrintFormat, DynAlt};")
+w("")
+w(f"/// One past the highest event id in this table (`PPM_EVENT_MAX`).")
+w(f"pub const EVENT_MAX: u16 = {max_id};")
+w("")
+used_flags = set()
+used_dyn = set()
+w("pub(super) static EVENTS: [EventInfo; EVENT_MAX as usize] = [")
+for i in range(max_id):
+    ev = events.get(i)
+    if ev is None:
+        w(f'    EventInfo {{ name: "NA", enum_name: "", category: 0, flags: ef::UNUSED, compat_nparams: 0, params: &[] }},')
+        continue
+    ps = []
+    for pn, pt, pf, info in ev["params"]:
+        aux = "ParamAux::None"
+        if info.startswith("DIRFD_PARAM"):
+            dirfd_idx = int(re.search(r"(\d+)", info).group(1))
+            aux = f"ParamAux::DirFd({dirfd_idx})"
+        elif info in flag_tables:
+            aux = f"ParamAux::Flags(FLAGS_{info.upper()})"
+            used_flags.add(info)
+        elif info in dyn_tables:
+            aux = f"ParamAux::Dyn(DYN_{info.upper()})"
+            used_dyn.add(info)
+        elif info and info != "0":
+            raise SystemExit(f"unknown param info {info} in {ev['ename']}")
+        ps.append(f"ParamInfo {{ name: {rs_str(pn)}, ty: ParamType::{camel(pt)}, fmt: PrintFormat::{camel(pf.replace('PF_', 'PT_'))}, aux: {aux} }}")
+    w(f"    // {i}")
+    w(f"    EventInfo {{ name: {rs_str(ev['name'])}, enum_name: {rs_str(ev['ename'])}, category: {cat_expr(ev['cat'])}, flags: {flags_expr(ev['flags'])}, compat_nparams: {ev['compat']}, params: &[")
+    for p in ps:
+        w(f"        {p},")
+    w("    ] },")
+w("];")
+w("")
+for name in sorted(flag_tables):
+    entries = flag_tables[name]
+    w(f"/// `{name}` from the libs flag tables, in table order (the renderer relies on it).")
+    w(f"pub static FLAGS_{name.upper()}: &[(&str, u32)] = &[")
+    for n, v in entries:
+        w(f"    ({rs_str(n)}, {v & 0xffffffff:#x}),")
+    w("];")
+for name in sorted(dyn_tables):
+    w(f"pub(super) static DYN_{name.upper()}: &[DynAlt] = &[")
+    for t, f in dyn_tables[name]:
+        w(f"    DynAlt {{ ty: ParamType::{camel(t)}, fmt: PrintFormat::{camel(f.replace('PF_', 'PT_'))} }},")
+    w("];")
+w("")
+sc = sorted((int(n), name.lower()) for name, n in re.findall(r"PPM_SC_X\((\w+),\s*(\d+)\)", hdr))
+w("/// Syscall names by `ppm_sc_code` (the generic `syscall` event's `ID`).")
+w("pub static SYSCALL_NAMES: &[(u16, &str)] = &[")
+for n, name in sc:
+    w(f"    ({n}, {rs_str(name)}),")
+w("];")
+# errno and signal names from the build host's Python (Linux values).
+w("/// Linux errno names by number.")
+w("pub static ERRNO_NAMES: &[(u16, &str)] = &[")
+for num in sorted(errno.errorcode):
+    w(f"    ({num}, {rs_str(errno.errorcode[num])}),")
+w("];")
+w("/// Linux signal names by number.")
+w("pub static SIGNAL_NAMES: &[(u8, &str)] = &[")
+seen = set()
+for s in sorted(signal.Signals, key=lambda s: s.value):
+    if s.value in seen or s.name.startswith("SIG_") or s.name in ("SIGIOT", "SIGPOLL", "SIGCLD"):
+        continue
+    seen.add(s.value)
+    w(f"    ({s.value}, {rs_str(s.name)}),")
+w("];")
+print("\n".join(out))
