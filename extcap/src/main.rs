@@ -1,1 +1,119 @@
-fn main() {}
+//! `scapbridge`: read, convert and inspect Falco/sysdig captures; later the
+//! Wireshark/Stratoshark extcap. A thin binary over `scapbridge-formats`:
+//! errors become one human line on stderr here, and nowhere else.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit status when the input or arguments are bad.
+const EXIT_ERROR: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(name = "scapbridge", version, about = "Falco/sysdig captures for Stratoshark and Wireshark")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Print the events of a capture, one per line, in sysdig's default layout.
+    Read(ReadArgs),
+    /// Rewrite a capture as scap or pcapng, in a chosen schema profile.
+    Convert(ConvertArgs),
+    /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
+    Info(InfoArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReadArgs {
+    /// Capture file, or `-` for standard input (gzip is detected).
+    file: String,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Skip events whose id is unknown (as libscap does) instead of failing.
+    #[arg(long)]
+    skip_unknown: bool,
+    /// Also print internal events (procinfo, drops) and state-only events.
+    #[arg(long, short = 'A')]
+    all: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// Plain scap: readable by sysdig, Falco, Stratoshark and Wireshark.
+    Scap,
+    /// pcapng section with SHB options (hardware, OS, application, comment) for Wireshark.
+    Pcapng,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ProfileArg {
+    /// libs 0.21 layouts with enter events (sysdig 0.29, tshark 4.0, every libs since).
+    Compat,
+    /// Newest layouts, exit events only (current Falco and Stratoshark).
+    Modern,
+}
+
+#[derive(clap::Args, Debug)]
+struct ConvertArgs {
+    /// Input capture, or `-` for standard input.
+    input: String,
+    /// Output file, or `-` for standard output.
+    #[arg(short = 'w', long = "write")]
+    output: String,
+    /// Output container.
+    #[arg(long, value_enum, default_value_t = Format::Scap)]
+    format: Format,
+    /// Schema profile of the output.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Compat)]
+    profile: ProfileArg,
+    /// gzip-compress the output.
+    #[arg(long)]
+    gzip: bool,
+    /// Comment stored in the pcapng section header (pcapng only).
+    #[arg(long)]
+    comment: Option<String>,
+    /// Skip events whose id is unknown instead of failing.
+    #[arg(long)]
+    skip_unknown: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct InfoArgs {
+    /// Capture file, or `-` for standard input.
+    file: String,
+    /// Machine-readable JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Read(a) => commands::read(&a.file, a.json, a.skip_unknown, a.all),
+        Cmd::Convert(a) => commands::convert(commands::ConvertOpts {
+            input: a.input,
+            output: a.output,
+            pcapng: a.format == Format::Pcapng,
+            modern: a.profile == ProfileArg::Modern,
+            gzip: a.gzip,
+            comment: a.comment,
+            skip_unknown: a.skip_unknown,
+        }),
+        Cmd::Info(a) => commands::info(&a.file, a.json),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the context chain joined, no backtrace.
+            let msg = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            eprintln!("scapbridge: error: {msg}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

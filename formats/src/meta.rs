@@ -365,15 +365,16 @@ impl FdInfo {
                     return Err(format!("fd entry at body offset {start} has length {len}, past the block"));
                 }
                 let mut e = c.sub(len - 4)?;
-                out.push(Self::parse_one(&mut e).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+                out.push(Self::parse_one(&mut e, true).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
             } else {
-                out.push(Self::parse_one(c).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+                out.push(Self::parse_one(c, false).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
             }
         }
         Ok((tid, out))
     }
 
-    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+    /// `v2`: the entry has its own length, so FILE_V2's optional `dev` can be detected.
+    fn parse_one(c: &mut Cursor<'_>, v2: bool) -> Result<Self, String> {
         use fd_type::*;
         let fd = c.u64()? as i64;
         let ino = c.u64()?;
@@ -399,7 +400,7 @@ impl FdInfo {
             FILE_V2 => {
                 let open_flags = c.u32()?;
                 let name = c.str16()?.to_vec();
-                let dev = if c.remaining() >= 4 { Some(c.u32()?) } else { None };
+                let dev = if v2 && c.remaining() >= 4 { Some(c.u32()?) } else { None };
                 FdData::FileV2 { open_flags, name, dev }
             }
             _ => FdData::Named(c.str16()?.to_vec()),

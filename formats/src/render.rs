@@ -136,7 +136,8 @@ pub fn flag_names(val: u32, table: &[(&str, u32)], exact_only: bool, out: &mut S
 }
 
 fn bytebuf(out: &mut String, v: &[u8]) {
-    let n = v.len().min(MAX_BUF_PRINT);
+    // sysdig keeps the whole text within MAX_BUF_PRINT, "..." included.
+    let n = if v.len() > MAX_BUF_PRINT { MAX_BUF_PRINT - 3 } else { v.len() };
     for &b in &v[..n] {
         out.push(if (0x20..0x7f).contains(&b) { b as char } else { '.' });
     }
@@ -377,6 +378,9 @@ pub fn args(ev: &Event<'_>, state: Option<&CaptureState>, out: &mut String) {
 pub fn type_name(ev: &Event<'_>) -> std::borrow::Cow<'static, str> {
     if ev.event_type() <= 1 {
         if let Some(id) = ev.param(0).and_then(uint) {
+            if id == 0 {
+                return "<unknown>".into();
+            }
             if let Some(n) = schema::syscall_name(id as u16) {
                 return n.into();
             }

@@ -23,6 +23,9 @@ pub struct FdEntry {
     pub l4: u8,
     /// `fd.name`: path, or `sip:sport->dip:dport` for a connected socket.
     pub name: String,
+    /// Protocol implied by the socket type at creation (`t`, `u`, `r`), shown
+    /// once the socket is bound to a port or connected.
+    pub sock_l4: u8,
 }
 
 /// What is known of one thread.
@@ -184,7 +187,7 @@ impl CaptureState {
                 FdData::Ipv6Server { ip, port, l4proto } => (format!("{}:{}", render::ipv6(ip), port), l4char(*l4proto)),
                 _ => (lossy(f.name()), 0),
             };
-            table.insert(f.fd, FdEntry { typechar: typechar_of(f.fd_type), l4, name });
+            table.insert(f.fd, FdEntry { typechar: typechar_of(f.fd_type), l4, name, sock_l4: l4 });
         }
     }
 
@@ -282,6 +285,7 @@ impl CaptureState {
             | "inotify_init" | "inotify_init1" | "epoll_create" | "epoll_create1" | "userfaultfd" | "memfd_create"
             | "bpf" | "pidfd_open" | "io_uring_setup" => self.on_newfd(ev, info.name),
             "dup" | "dup2" | "dup3" => self.on_dup(ev),
+            "bind" => self.on_bind(ev),
             "close" => {
                 if self.i64_arg(ev, "res") == Some(0) {
                     if let Some(fd) = self.i64_arg(ev, "fd") {
@@ -394,7 +398,7 @@ impl CaptureState {
         let full = self.resolve_path(tid, dirfd, &path);
         let flags = self.arg(ev, "flags").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let typechar = if flags & 0x400 != 0 { b'd' } else { b'f' };
-        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: full });
+        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: full, sock_l4: 0 });
     }
 
     fn on_socket(&mut self, ev: &Event<'_>) {
@@ -407,8 +411,14 @@ impl CaptureState {
             16 => b'n',
             _ => b'o',
         };
+        let sock_l4 = match self.arg(ev, "type").and_then(|v| v.first().copied()).map(|t| t & 0xf) {
+            Some(1) => b't',
+            Some(2) => b'u',
+            Some(3) => b'r',
+            _ => 0,
+        };
         let tid = ev.tid();
-        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: String::new() });
+        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: String::new(), sock_l4 });
     }
 
     fn on_tuple(&mut self, ev: &Event<'_>, name: &str) {
@@ -437,7 +447,13 @@ impl CaptureState {
                 if name == "connect" || e.name.is_empty() {
                     e.name = text;
                     if e.l4 == 0 && fam != 1 {
-                        e.l4 = if name == "connect" || name.starts_with("accept") { b't' } else { b'u' };
+                        e.l4 = if e.sock_l4 != 0 {
+                            e.sock_l4
+                        } else if name == "connect" || name.starts_with("accept") {
+                            b't'
+                        } else {
+                            b'u'
+                        };
                     }
                     if e.l4 == b't' && matches!(name, "sendto" | "recvfrom") {
                         e.l4 = b'u';
@@ -446,8 +462,36 @@ impl CaptureState {
             }
             _ => {
                 let l4 = if fam == 1 { 0 } else { b't' };
-                table.insert(fd, FdEntry { typechar, l4, name: text });
+                table.insert(fd, FdEntry { typechar, l4, name: text, sock_l4: l4 });
             }
+        }
+    }
+
+    fn on_bind(&mut self, ev: &Event<'_>) {
+        if self.i64_arg(ev, "res") != Some(0) {
+            return;
+        }
+        let Some(fd) = self.i64_arg(ev, "fd") else { return };
+        let Some(addr) = ev.param_by_name("addr").filter(|a| !a.is_empty()) else { return };
+        let mut text = String::new();
+        let p = crate::schema::ParamInfo {
+            name: "addr",
+            ty: crate::schema::ParamType::Sockaddr,
+            fmt: crate::schema::PrintFormat::Na,
+            aux: crate::schema::ParamAux::None,
+        };
+        let i = ev.info().and_then(|i| i.param_index("addr")).unwrap_or(1);
+        render::param(ev, i, &p, None, &mut text);
+        let port = match addr[0] {
+            2 if addr.len() >= 7 => crate::bytes::le_u16(addr, 5),
+            10 if addr.len() >= 19 => crate::bytes::le_u16(addr, 17),
+            _ => 0,
+        };
+        let tid = ev.tid();
+        if let Some(e) = self.fd_table(tid).get_mut(&fd) {
+            e.name = text;
+            // A socket bound to a port is a server socket: libsinsp shows its protocol.
+            e.l4 = if port != 0 { e.sock_l4 } else { 0 };
         }
     }
 
@@ -481,7 +525,7 @@ impl CaptureState {
         let fname = if name == "memfd_create" { ev.param_by_name("name").map(|n| format!("memfd:{}", lossy(n))) } else { None };
         let table = self.fd_table(tid);
         for f in fds.into_iter().filter(|&f| f >= 0) {
-            table.insert(f, FdEntry { typechar, l4: 0, name: fname.clone().unwrap_or_default() });
+            table.insert(f, FdEntry { typechar, l4: 0, name: fname.clone().unwrap_or_default(), sock_l4: 0 });
         }
     }
 

@@ -196,6 +196,14 @@ impl<W: Write> ScapWriter<W> {
         self.block(block::SHB, &body)
     }
 
+    /// Starts a new section (a new SHB): readers reset their thread and fd
+    /// tables, and metadata may be written again before the next event.
+    pub fn new_section(&mut self) -> Result<(), WriteError> {
+        self.write_shb()?;
+        self.in_events = false;
+        Ok(())
+    }
+
     fn check_meta(&self, what: &'static str) -> Result<(), WriteError> {
         if self.in_events {
             return Err(WriteError::MetadataAfterEvents { what });

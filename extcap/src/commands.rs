@@ -1,0 +1,364 @@
+//! The `read`, `convert` and `info` commands.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+
+use anyhow::{Context, Result};
+use chrono::TimeZone;
+use scapbridge_formats::schema::{self, cat, Direction};
+use scapbridge_formats::state::CaptureState;
+use scapbridge_formats::{block, render, Container, Item, OwnedEvent, PcapngOptions, Profile, ProfileAdapter, ReaderOptions, ScapReader, ScapWriter, WriterOptions};
+
+fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
+    let inner: Box<dyn Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(path).with_context(|| format!("cannot open {path}"))?)
+    };
+    let opts = if skip_unknown { ReaderOptions::skipping_unknown_events() } else { ReaderOptions::default() };
+    ScapReader::with_options(inner, opts).with_context(|| display(path))
+}
+
+fn display(path: &str) -> String {
+    if path == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+/// Whether a write error means the reader went away (`| head`): stop quietly.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// `HH:MM:SS.nnnnnnnnn` in local time, as sysdig's `%evt.outputtime`.
+fn output_time(ts: u64, out: &mut String) {
+    use std::fmt::Write as _;
+    let secs = (ts / 1_000_000_000) as i64;
+    let ns = ts % 1_000_000_000;
+    match chrono::Local.timestamp_opt(secs, 0).single() {
+        Some(t) => {
+            let _ = write!(out, "{}.{ns:09}", t.format("%H:%M:%S"));
+        }
+        None => {
+            let _ = write!(out, "{ts}");
+        }
+    }
+}
+
+/// Whether sysdig's default output shows the event.
+fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
+    if ev.dump_flags.is_some_and(|f| f & 1 != 0) {
+        return false; // state-only
+    }
+    match ev.info() {
+        Some(i) => i.category & cat::INTERNAL == 0 && !i.is_unused(),
+        None => false,
+    }
+}
+
+pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Result<()> {
+    let mut rd = open_input(path, skip_unknown)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
+    let mut state = CaptureState::new();
+    let mut num: u64 = 0;
+    let mut line = String::with_capacity(512);
+    let mut args = String::with_capacity(512);
+    loop {
+        let item = match rd.next_item() {
+            Ok(Some(i)) => i,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = out.flush();
+                return Err(anyhow::Error::new(e).context(display(path)));
+            }
+        };
+        match item {
+            Item::Section(_) => state.reset(),
+            Item::Processes(p) => state.add_processes(&p),
+            Item::Fds { tid, fds } => state.add_fds(tid, &fds),
+            Item::Users(u) => state.add_users(&u),
+            Item::Event(ev) => {
+                num += 1;
+                state.update(&ev);
+                if !all && !shown_by_default(&ev) {
+                    continue;
+                }
+                line.clear();
+                args.clear();
+                render::args(&ev, Some(&state), &mut args);
+                let proc_name = state.thread(ev.tid()).map_or("<NA>", |t| t.comm.as_str());
+                let dir = ev.direction().as_char();
+                let ty = render::type_name(&ev);
+                if json {
+                    let mut params = serde_json::Map::new();
+                    if let Some(info) = ev.info() {
+                        for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
+                            let mut s = String::new();
+                            render::param(&ev, i, p, Some(&state), &mut s);
+                            params.insert(p.name.to_string(), serde_json::Value::String(s));
+                        }
+                    }
+                    let v = serde_json::json!({
+                        "evt.num": num,
+                        "evt.time": ev.ts(),
+                        "evt.cpu": ev.cpu,
+                        "proc.name": proc_name,
+                        "thread.tid": ev.tid() as i64,
+                        "evt.dir": dir.to_string(),
+                        "evt.type": ty,
+                        "evt.info": args.trim_end(),
+                        "evt.args": params,
+                    });
+                    line.push_str(&v.to_string());
+                } else {
+                    use std::fmt::Write as _;
+                    let _ = write!(line, "{num} ");
+                    output_time(ev.ts(), &mut line);
+                    let _ = write!(line, " {} {} ({}) {} {} ", ev.cpu, proc_name, ev.tid() as i64, dir, ty);
+                    line.push_str(&args);
+                }
+                line.push('\n');
+                if let Err(e) = out.write_all(line.as_bytes()) {
+                    if is_broken_pipe(&e) {
+                        return Ok(());
+                    }
+                    return Err(e).context("writing to standard output");
+                }
+            }
+            _ => {}
+        }
+    }
+    match out.flush() {
+        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) struct ConvertOpts {
+    pub input: String,
+    pub output: String,
+    pub pcapng: bool,
+    pub modern: bool,
+    pub gzip: bool,
+    pub comment: Option<String>,
+    pub skip_unknown: bool,
+}
+
+/// Metadata of one section, held until the first event so it can be written
+/// in libscap's order (MI, IL, UL, PL, FDL) before any event.
+#[derive(Default)]
+struct PendingMeta {
+    mi: Option<scapbridge_formats::meta::MachineInfo>,
+    ifs: Vec<scapbridge_formats::meta::Interface>,
+    users: Vec<scapbridge_formats::meta::UserEntry>,
+    procs: Vec<scapbridge_formats::meta::ProcessInfo>,
+    fds: Vec<(u64, Vec<scapbridge_formats::meta::FdInfo>)>,
+    has_ifs: bool,
+    has_users: bool,
+}
+
+impl PendingMeta {
+    fn flush<W: Write>(&mut self, w: &mut ScapWriter<W>) -> Result<()> {
+        if let Some(mi) = self.mi.take() {
+            w.write_machine_info(&mi)?;
+        }
+        if std::mem::take(&mut self.has_ifs) {
+            w.write_interfaces(&std::mem::take(&mut self.ifs))?;
+        }
+        if std::mem::take(&mut self.has_users) {
+            w.write_users(&std::mem::take(&mut self.users))?;
+        }
+        w.write_processes(&std::mem::take(&mut self.procs))?;
+        for (tid, fds) in std::mem::take(&mut self.fds) {
+            w.write_fds(tid, &fds)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
+    let mut rd = open_input(&o.input, o.skip_unknown)?;
+    let sink: Box<dyn Write> = if o.output == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(File::create(&o.output).with_context(|| format!("cannot create {}", o.output))?)
+    };
+    let profile = if o.modern { Profile::Modern } else { Profile::Compat };
+    let container = if o.pcapng {
+        Container::Pcapng(PcapngOptions {
+            hardware: Some(std::env::consts::ARCH.to_string()),
+            os: Some(std::env::consts::OS.to_string()),
+            application: Some(format!("scapbridge {}", env!("CARGO_PKG_VERSION"))),
+            comment: o.comment.clone(),
+        })
+    } else {
+        Container::Scap
+    };
+    let wopts = WriterOptions::new(profile).container(container.clone()).gzip(o.gzip);
+    let mut w = ScapWriter::new(sink, wopts).with_context(|| display(&o.output))?;
+    let mut adapter = ProfileAdapter::new(profile);
+    let mut meta = PendingMeta::default();
+    let mut in_events = false;
+    let mut sections = 0u64;
+    let mut dropped_meta = 0u64;
+    let mut buf: Vec<OwnedEvent> = Vec::new();
+    let out_name = display(&o.output);
+    loop {
+        let item = match rd.next_item() {
+            Ok(Some(i)) => i,
+            Ok(None) => break,
+            Err(e) => {
+                // Leave the output on a whole block: what was written stays valid.
+                let _ = w.finish();
+                return Err(anyhow::Error::new(e).context(display(&o.input)));
+            }
+        };
+        match item {
+            Item::Section(_) => {
+                sections += 1;
+                if sections > 1 && in_events {
+                    w.new_section()?;
+                    in_events = false;
+                    adapter = ProfileAdapter::new(profile);
+                }
+            }
+            Item::MachineInfo(mi) if !in_events => meta.mi = Some(mi),
+            Item::Interfaces(i) if !in_events => {
+                meta.ifs.extend(i);
+                meta.has_ifs = true;
+            }
+            Item::Users(u) if !in_events => {
+                meta.users.extend(u);
+                meta.has_users = true;
+            }
+            Item::Processes(p) if !in_events => meta.procs.extend(p),
+            Item::Fds { tid, fds } if !in_events => meta.fds.push((tid, fds)),
+            Item::Event(ev) => {
+                if !in_events {
+                    meta.flush(&mut w).with_context(|| out_name.clone())?;
+                    in_events = true;
+                }
+                let offset = ev.offset;
+                buf.clear();
+                adapter.adapt(ev.to_owned_event(), &mut buf);
+                for e in &buf {
+                    w.write_owned(e).with_context(|| format!("event from byte offset {offset} of {}", display(&o.input)))?;
+                }
+            }
+            _ => dropped_meta += 1,
+        }
+    }
+    if !in_events {
+        meta.flush(&mut w)?;
+    }
+    w.finish().with_context(|| out_name.clone())?;
+    if dropped_meta > 0 {
+        eprintln!(
+            "scapbridge: warning: {dropped_meta} block(s) after the first event or of unknown type were not copied (libscap readers reject them there)"
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn info(path: &str, json: bool) -> Result<()> {
+    let mut rd = open_input(path, true)?;
+    let mut events_by_type: BTreeMap<(u16, &'static str), u64> = BTreeMap::new();
+    let mut first_ts = None;
+    let mut last_ts = None;
+    let mut procs = 0u64;
+    let mut threads_in_events = std::collections::HashSet::new();
+    let mut drops = 0u64;
+    let mut drop_events = 0u64;
+    let mut sections = Vec::new();
+    let mut hostname = None;
+    loop {
+        let item = rd.next_item().with_context(|| display(path))?;
+        let Some(item) = item else { break };
+        match item {
+            Item::Section(s) => sections.push(format!("{}.{}{}", s.major, s.minor, if s.big_endian { " big-endian" } else { "" })),
+            Item::MachineInfo(mi) => hostname = Some(String::from_utf8_lossy(&mi.hostname).into_owned()),
+            Item::Processes(p) => procs += p.len() as u64,
+            Item::Event(ev) => {
+                let t = ev.ts();
+                first_ts = Some(first_ts.map_or(t, |f: u64| f.min(t)));
+                last_ts = Some(last_ts.map_or(t, |l: u64| l.max(t)));
+                *events_by_type.entry((ev.event_type(), ev.name())).or_insert(0) += 1;
+                threads_in_events.insert(ev.tid());
+                if ev.event_type() == schema::PPME_DROP_E || ev.event_type() == schema::PPME_DROP_X {
+                    drop_events += 1;
+                    if ev.direction() == Direction::Enter {
+                        drops += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let st = rd.stats();
+    let total_events: u64 = events_by_type.values().sum();
+    if json {
+        let v = serde_json::json!({
+            "file": path,
+            "gzip": rd.is_gzip(),
+            "bytes": st.bytes,
+            "sections": sections,
+            "hostname": hostname,
+            "blocks": st.blocks_by_type.iter().map(|(k, v)| (format!("{k:#x} {}", block::name(*k)), v)).collect::<BTreeMap<_, _>>(),
+            "skipped_blocks": st.skipped_blocks,
+            "unknown_events": st.unknown_events.iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
+            "events": total_events,
+            "events_by_type": events_by_type.iter().map(|((id, n), c)| (format!("{id} {n} {}", Direction::of(*id).as_char()), c)).collect::<BTreeMap<_, _>>(),
+            "first_ts": first_ts,
+            "last_ts": last_ts,
+            "processes_in_lists": procs,
+            "threads_in_events": threads_in_events.len(),
+            "drop_events": drop_events,
+            "drop_periods": drops,
+        });
+        println!("{v}");
+        return Ok(());
+    }
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(s, "file:        {} ({} bytes{})", display(path), st.bytes, if rd.is_gzip() { ", gzip" } else { "" });
+    let _ = writeln!(s, "sections:    {} ({})", sections.len(), sections.join(", "));
+    if let Some(h) = hostname {
+        let _ = writeln!(s, "host:        {h}");
+    }
+    let _ = writeln!(s, "blocks:");
+    for (k, v) in &st.blocks_by_type {
+        let _ = writeln!(s, "  {:>8}  {k:#06x} {}", v, block::name(*k));
+    }
+    if st.skipped_blocks > 0 {
+        let _ = writeln!(s, "  skipped (not interpreted): {}", st.skipped_blocks);
+    }
+    let _ = writeln!(s, "events:      {total_events}");
+    if let (Some(f), Some(l)) = (first_ts, last_ts) {
+        let mut a = String::new();
+        let mut b = String::new();
+        output_time(f, &mut a);
+        output_time(l, &mut b);
+        let _ = writeln!(s, "time span:   {a} .. {b} ({:.6} s)", (l - f) as f64 / 1e9);
+    }
+    let _ = writeln!(s, "processes:   {procs} in process lists, {} threads with events", threads_in_events.len());
+    let _ = writeln!(s, "drops:       {drop_events} drop events ({drops} drop periods)");
+    if !st.unknown_events.is_empty() {
+        let list: Vec<String> = st.unknown_events.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+        let _ = writeln!(s, "unknown ids: {} (skipped)", list.join(" "));
+    }
+    let _ = writeln!(s, "events by type:");
+    let mut by: Vec<_> = events_by_type.iter().collect();
+    by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for ((id, n), c) in by {
+        let _ = writeln!(s, "  {c:>8}  {n} {} ({id})", Direction::of(*id).as_char());
+    }
+    let mut out = io::stdout().lock();
+    match out.write_all(s.as_bytes()) {
+        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
+        _ => Ok(()),
+    }
+}
