@@ -54,7 +54,12 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
         return false; // state-only
     }
     match ev.info() {
-        Some(i) => i.category & cat::INTERNAL == 0 && !i.is_unused(),
+        // sysdig 0.29 hides internal events and the user/group meta events.
+        Some(i) => {
+            i.category & cat::INTERNAL == 0
+                && !i.is_unused()
+                && !matches!(i.name, "useradded" | "userdeleted" | "groupadded" | "groupdeleted")
+        }
         None => false,
     }
 }

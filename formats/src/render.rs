@@ -149,7 +149,7 @@ fn bytebuf(out: &mut String, v: &[u8]) {
 /// Renders parameter `i` of `ev` into `out`, using `state` for fd and thread names.
 pub fn param(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&CaptureState>, out: &mut String) {
     let Some(v) = ev.param(i) else { return };
-    if v.is_empty() && !matches!(p.ty, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf) {
+    if v.is_empty() && !matches!(p.ty, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf | ParamType::Sockaddr | ParamType::Socktuple) {
         out.push_str("<NA>");
         return;
     }
@@ -249,6 +249,7 @@ fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAu
             }
         }
         T::Bytebuf | T::Charbufarray | T::CharbufPairArray => bytebuf(out, v),
+        T::Sockaddr | T::Socktuple if v.is_empty() => out.push_str("NULL"),
         T::Sockaddr => match sockaddr(v) {
             Some(s) => out.push_str(&s),
             None => out.push_str("<NA>"),
@@ -353,7 +354,7 @@ fn fdlist(ev: &Event<'_>, v: &[u8], state: Option<&CaptureState>, out: &mut Stri
         if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
             out.push(e.typechar as char);
         }
-        let _ = write!(out, "{flags}");
+        let _ = write!(out, "{flags:X}");
     }
 }
 
