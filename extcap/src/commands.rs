@@ -87,7 +87,10 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
             Item::Fds { tid, fds } => state.add_fds(tid, &fds),
             Item::Users(u) => state.add_users(&u),
             Item::Event(ev) => {
-                num += 1;
+                // libsinsp consumes user/group meta events without numbering them.
+                if !matches!(ev.name(), "useradded" | "userdeleted" | "groupadded" | "groupdeleted") || all {
+                    num += 1;
+                }
                 state.update(&ev);
                 if !all && !shown_by_default(&ev) {
                     continue;

@@ -1,0 +1,119 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
+
+/// `shared/fixtures`, beside the repository (or `$SCAPBRIDGE_FIXTURES`).
+pub fn fixtures() -> PathBuf {
+    if let Ok(p) = std::env::var("SCAPBRIDGE_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+}
+
+pub fn scap_dir() -> PathBuf {
+    fixtures().join("scap")
+}
+
+/// The 15 real captures.
+pub fn real_fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(scap_dir())
+        .expect("fixtures folder (../shared/fixtures) is missing")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "scap"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 15, "expected the 15 real fixtures");
+    v
+}
+
+pub fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+/// Whether CI demands the real tools (CI=true) or they may be skipped.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Returns whether `tool` runs; panics under CI if it does not.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success() || !o.stdout.is_empty());
+    if !ok {
+        assert!(!ci(), "{tool} is required under CI=true (install/install.sh installs it)");
+        eprintln!("skipping: {tool} not installed (run install/install.sh)");
+    }
+    ok
+}
+
+/// All events of a capture, owned.
+pub fn events(path: &Path, skip_unknown: bool) -> Result<Vec<OwnedEvent>, scapbridge_formats::ReadError> {
+    let f = std::fs::File::open(path).unwrap();
+    let opts = if skip_unknown { ReaderOptions::skipping_unknown_events() } else { ReaderOptions::default() };
+    let mut r = ScapReader::with_options(f, opts)?;
+    let mut out = Vec::new();
+    while let Some(item) = r.next_item()? {
+        if let Item::Event(e) = item {
+            out.push(e.to_owned_event());
+        }
+    }
+    Ok(out)
+}
+
+/// Path of the `scapbridge` binary of this build profile, building it once if
+/// `cargo test` did not (binaries of other workspace packages are not built
+/// for this package's tests).
+pub fn scapbridge_bin() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // target/<profile>
+    let bin = dir.join(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
+    BUILD.call_once(|| {
+        let release = dir.file_name().is_some_and(|n| n == "release");
+        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        c.args(["build", "-q", "-p", "scapbridge", "--bin", "scapbridge"]);
+        if release {
+            c.arg("--release");
+        }
+        let st = c.current_dir(env!("CARGO_MANIFEST_DIR")).status().expect("cargo build");
+        assert!(st.success(), "building scapbridge failed");
+    });
+    bin
+}
+
+pub fn scapbridge() -> Command {
+    let mut c = Command::new(scapbridge_bin());
+    c.env("TZ", "UTC");
+    c
+}
+
+pub fn run(c: &mut Command) -> std::process::Output {
+    c.output().expect("spawn")
+}
+
+/// `sysdig -r FILE` stdout lines and status.
+pub fn sysdig_lines(path: &Path) -> (Vec<String>, bool) {
+    let o = Command::new("sysdig").arg("-r").arg(path).env("TZ", "UTC").output().unwrap();
+    (String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(), o.status.success())
+}
+
+/// tshark frames: (event type, Info column), and status.
+pub fn tshark_frames(path: &Path) -> (Vec<(String, String)>, bool) {
+    let o = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(path)
+        .args(["-T", "fields", "-E", "separator=\t", "-e", "sysdig.event_type", "-e", "_ws.col.Info"])
+        .output()
+        .unwrap();
+    let frames = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let mut it = l.splitn(2, '\t');
+            (it.next().unwrap_or("").to_string(), it.next().unwrap_or("").to_string())
+        })
+        .collect();
+    (frames, o.status.success())
+}
