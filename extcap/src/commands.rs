@@ -150,7 +150,7 @@ pub(crate) struct ConvertOpts {
     pub input: String,
     pub output: String,
     pub pcapng: bool,
-    pub modern: bool,
+    pub profile: Profile,
     pub gzip: bool,
     pub comment: Option<String>,
     pub skip_unknown: bool,
@@ -195,7 +195,7 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
     } else {
         Box::new(File::create(&o.output).with_context(|| format!("cannot create {}", o.output))?)
     };
-    let profile = if o.modern { Profile::Modern } else { Profile::Compat };
+    let profile = o.profile;
     let container = if o.pcapng {
         Container::Pcapng(PcapngOptions {
             hardware: Some(std::env::consts::ARCH.to_string()),

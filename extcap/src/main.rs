@@ -57,6 +57,8 @@ enum ProfileArg {
     Compat,
     /// Newest layouts, exit events only (current Falco and Stratoshark).
     Modern,
+    /// Each event in the layout it has (no conversion): exact rewrites.
+    Keep,
 }
 
 #[derive(clap::Args, Debug)]
@@ -69,8 +71,9 @@ struct ConvertArgs {
     /// Output container.
     #[arg(long, value_enum, default_value_t = Format::Scap)]
     format: Format,
-    /// Schema profile of the output.
-    #[arg(long, value_enum, default_value_t = ProfileArg::Compat)]
+    /// Schema profile of the output. `keep` (the default for files) rewrites
+    /// events unchanged; `compat` and `modern` convert layouts.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Keep)]
     profile: ProfileArg,
     /// gzip-compress the output.
     #[arg(long)]
@@ -100,7 +103,11 @@ fn main() -> ExitCode {
             input: a.input,
             output: a.output,
             pcapng: a.format == Format::Pcapng,
-            modern: a.profile == ProfileArg::Modern,
+            profile: match a.profile {
+                ProfileArg::Compat => scapbridge_formats::Profile::Compat,
+                ProfileArg::Modern => scapbridge_formats::Profile::Modern,
+                ProfileArg::Keep => scapbridge_formats::Profile::Keep,
+            },
             gzip: a.gzip,
             comment: a.comment,
             skip_unknown: a.skip_unknown,

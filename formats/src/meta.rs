@@ -140,8 +140,10 @@ pub struct ProcessInfo {
 
 /// The V9 tail libs HEAD writes, for entries that have none: pidns start 0,
 /// tty 0, loginuid unset, then zeroed capability and inode fields.
+const DEFAULT_TAIL_LEN: usize = 76;
+
 fn default_tail() -> Vec<u8> {
-    let mut t = Vec::with_capacity(68);
+    let mut t = Vec::with_capacity(DEFAULT_TAIL_LEN);
     t.extend_from_slice(&0u64.to_le_bytes()); // pidns_init_start_ts
     t.extend_from_slice(&0u32.to_le_bytes()); // tty
     t.extend_from_slice(&u32::MAX.to_le_bytes()); // loginuid
@@ -152,6 +154,7 @@ fn default_tail() -> Vec<u8> {
     t.push(0); // exe_from_memfd
     t.push(0); // exe_lower_layer
     t.extend_from_slice(&0i64.to_le_bytes()); // pgid
+    debug_assert_eq!(t.len(), DEFAULT_TAIL_LEN);
     t
 }
 
@@ -240,7 +243,7 @@ impl ProcessInfo {
 
     /// Serialised size of this entry as PL_V9, including its length prefix.
     pub(crate) fn v9_len(&self) -> usize {
-        let tail = if self.tail.is_empty() { 68 } else { self.tail.len() };
+        let tail = if self.tail.is_empty() { DEFAULT_TAIL_LEN } else { self.tail.len() };
         4 + 5 * 8
             + [&self.comm, &self.exe, &self.exepath, &self.args, &self.cwd].iter().map(|s| 2 + s.len().min(u16::MAX as usize)).sum::<usize>()
             + 8 + 4 * 3 + 4 * 3 + 8 * 2

@@ -25,6 +25,9 @@ pub enum Profile {
     Compat,
     /// Newest layouts, exit events only.
     Modern,
+    /// Every event as it came: any layout the schema knows (at most the
+    /// newest parameter count). For rewriting captures without changing them.
+    Keep,
 }
 
 /// Enter events that current libs still deliver (time-of-check information).
@@ -36,13 +39,14 @@ impl Profile {
         match self {
             Profile::Compat => "compat",
             Profile::Modern => "modern",
+            Profile::Keep => "keep",
         }
     }
 
     /// Whether an enter event of `info` exists in this profile.
     fn keeps_enter(self, event_type: u16, info: &EventInfo) -> bool {
         match self {
-            Profile::Compat => true,
+            Profile::Compat | Profile::Keep => true,
             Profile::Modern => {
                 // Enter-only events (procexit, switch, plugin events...) have an unused exit slot.
                 let exit_unused = schema::event_info(event_type + 1).is_none_or(|x| x.is_unused());
@@ -60,6 +64,11 @@ impl Profile {
             Err(WriteError::ProfileMismatch { event_type, name: info.name, nparams, profile: self.name(), reason })
         };
         match self {
+            Profile::Keep => {
+                if nparams > info.params.len() {
+                    return fail(format!("more than the {} parameters of the newest known layout", info.params.len()));
+                }
+            }
             Profile::Compat => {
                 let max = usize::from(info.compat_nparams);
                 if nparams > max {
@@ -146,6 +155,7 @@ impl ProfileAdapter {
         match self.profile {
             Profile::Modern => self.to_modern(ev, info, out),
             Profile::Compat => self.to_compat(ev, info, out),
+            Profile::Keep => out.push(ev),
         }
     }
 
@@ -181,7 +191,9 @@ impl ProfileAdapter {
             Direction::Exit => {
                 let enter_id = ev.event_type - 1;
                 let had_enter = self.last_enter.remove(&ev.tid) == Some(enter_id);
-                if !had_enter {
+                // Only an exit that carries more than the 0.21 layout holds
+                // enter information; synthesise the enter from it then.
+                if !had_enter && ev.params.len() > usize::from(info.compat_nparams) {
                     if let Some(einfo) = schema::known_event(enter_id).filter(|e| !e.is_unused()) {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
