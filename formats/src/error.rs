@@ -8,7 +8,7 @@ use std::io;
 #[non_exhaustive]
 pub enum ReadError {
     /// The input holds no bytes at all.
-    #[error("empty input: not a capture file (0 bytes)")]
+    #[error("empty input at byte offset 0: not a capture file (0 bytes)")]
     Empty,
     /// An I/O error from the underlying reader.
     #[error("read error at byte offset {offset}: {source}")]
