@@ -5,6 +5,13 @@
 
 use crate::bytes::Cursor;
 
+/// Appends a u16-length-prefixed string (metadata blocks), cut at 65535 bytes.
+fn put_str16(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len().min(u16::MAX as usize);
+    out.extend_from_slice(&(n as u16).to_le_bytes());
+    out.extend_from_slice(&s[..n]);
+}
+
 /// Machine info block (`0x201`), a fixed 180-byte body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MachineInfo {
@@ -255,31 +262,26 @@ impl ProcessInfo {
     }
 
     pub(crate) fn serialize_v9(&self, out: &mut Vec<u8>) {
-        fn s16(out: &mut Vec<u8>, s: &[u8]) {
-            let n = s.len().min(u16::MAX as usize);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-            out.extend_from_slice(&s[..n]);
-        }
         out.extend_from_slice(&(self.v9_len() as u32).to_le_bytes());
         for v in [self.tid, self.pid, self.ptid, self.sid, self.vpgid] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        s16(out, &self.comm);
-        s16(out, &self.exe);
-        s16(out, &self.exepath);
-        s16(out, &self.args);
-        s16(out, &self.cwd);
+        put_str16(out, &self.comm);
+        put_str16(out, &self.exe);
+        put_str16(out, &self.exepath);
+        put_str16(out, &self.args);
+        put_str16(out, &self.cwd);
         out.extend_from_slice(&self.fdlimit.to_le_bytes());
         for v in [self.flags, self.uid, self.gid, self.vmsize_kb, self.vmrss_kb, self.vmswap_kb] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.pfmajor.to_le_bytes());
         out.extend_from_slice(&self.pfminor.to_le_bytes());
-        s16(out, &self.env);
+        put_str16(out, &self.env);
         out.extend_from_slice(&self.vtid.to_le_bytes());
         out.extend_from_slice(&self.vpid.to_le_bytes());
-        s16(out, &self.cgroups);
-        s16(out, &self.root);
+        put_str16(out, &self.cgroups);
+        put_str16(out, &self.root);
         if self.tail.is_empty() {
             out.extend_from_slice(&default_tail());
         } else {
@@ -417,11 +419,6 @@ impl FdInfo {
         out.extend_from_slice(&self.fd.to_le_bytes());
         out.extend_from_slice(&self.ino.to_le_bytes());
         out.push(self.fd_type);
-        fn s16(out: &mut Vec<u8>, s: &[u8]) {
-            let n = s.len().min(u16::MAX as usize);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-            out.extend_from_slice(&s[..n]);
-        }
         match &self.data {
             FdData::Ipv4 { sip, dip, sport, dport, l4proto } => {
                 out.extend_from_slice(sip);
@@ -450,16 +447,16 @@ impl FdInfo {
             FdData::Unix { source, dest, name } => {
                 out.extend_from_slice(&source.to_le_bytes());
                 out.extend_from_slice(&dest.to_le_bytes());
-                s16(out, name);
+                put_str16(out, name);
             }
             FdData::FileV2 { open_flags, name, dev } => {
                 out.extend_from_slice(&open_flags.to_le_bytes());
-                s16(out, name);
+                put_str16(out, name);
                 if let Some(d) = dev {
                     out.extend_from_slice(&d.to_le_bytes());
                 }
             }
-            FdData::Named(name) => s16(out, name),
+            FdData::Named(name) => put_str16(out, name),
         }
         let len = (out.len() - start) as u32;
         out[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -590,11 +587,6 @@ impl UserEntry {
     }
 
     pub(crate) fn serialize_v2(&self, out: &mut Vec<u8>) {
-        fn s16(out: &mut Vec<u8>, s: &[u8]) {
-            let n = s.len().min(u16::MAX as usize);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-            out.extend_from_slice(&s[..n]);
-        }
         let start = out.len();
         out.extend_from_slice(&0u32.to_le_bytes());
         match self {
@@ -602,14 +594,14 @@ impl UserEntry {
                 out.push(0);
                 out.extend_from_slice(&uid.to_le_bytes());
                 out.extend_from_slice(&gid.to_le_bytes());
-                s16(out, name);
-                s16(out, homedir);
-                s16(out, shell);
+                put_str16(out, name);
+                put_str16(out, homedir);
+                put_str16(out, shell);
             }
             UserEntry::Group { gid, name } => {
                 out.push(1);
                 out.extend_from_slice(&gid.to_le_bytes());
-                s16(out, name);
+                put_str16(out, name);
             }
         }
         let len = (out.len() - start) as u32;

@@ -318,10 +318,7 @@ impl<R: Read> ScapReader<R> {
         let mut c = Cursor::new(body, be);
         let item = match bt {
             SHB => {
-                let major = c.u16().map_err(meta_err("section header"))?;
-                let minor = c.u16().map_err(meta_err("section header"))?;
-                // c started at the magic: re-read from after it.
-                let _ = (major, minor);
+                // The body starts with the byte-order magic, already checked.
                 let mut c = Cursor::new(&body[4..], be);
                 let major = c.u16().map_err(meta_err("section header"))?;
                 let minor = c.u16().map_err(meta_err("section header"))?;

@@ -278,7 +278,7 @@ impl CaptureState {
         match info.name {
             "execve" | "execveat" => self.on_execve(ev),
             "clone" | "fork" | "vfork" | "clone3" => self.on_clone(ev),
-            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => self.on_open(ev, info.name),
+            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => self.on_open(ev),
             "socket" => self.on_socket(ev),
             "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => self.on_tuple(ev, info.name),
             "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4" | "timerfd_create"
@@ -385,14 +385,9 @@ impl CaptureState {
         self.threads.insert(child, ThreadEntry { pid, ptid: parent, comm, exe, exepath: String::new(), args, cwd, uid, gid });
     }
 
-    fn on_open(&mut self, ev: &Event<'_>, name: &str) {
+    fn on_open(&mut self, ev: &Event<'_>) {
         let tid = ev.tid();
-        let fd = if name == "creat" || name == "open" || name == "openat" || name == "openat2" || name == "open_by_handle_at" {
-            self.i64_arg(ev, "fd")
-        } else {
-            None
-        };
-        let Some(fd) = fd.filter(|&f| f >= 0) else { return };
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else { return };
         let path = self.arg(ev, "name").or_else(|| self.arg(ev, "path")).map(lossy).unwrap_or_default();
         let dirfd = self.i64_arg(ev, "dirfd");
         let full = self.resolve_path(tid, dirfd, &path);
