@@ -150,23 +150,30 @@ impl<W: Write> ScapWriter<W> {
         Ok(())
     }
 
-    /// Writes one block: type, length, `body`, padding, trailer, in a single
-    /// `write_all` so a failing sink never gets half a header.
-    fn block(&mut self, block_type: u32, body: &[u8]) -> Result<(), WriteError> {
-        let total = 12 + body.len() + pad4(body.len());
+    /// Writes one block: type, length, the body `parts`, padding, trailer, in a
+    /// single `write_all` so a failing sink never gets half a header.
+    fn frame(&mut self, block_type: u32, parts: &[&[u8]]) -> Result<(), WriteError> {
+        let body_len: usize = parts.iter().map(|p| p.len()).sum();
+        let total = 12 + body_len + pad4(body_len);
         let mut b = std::mem::take(&mut self.scratch);
         b.clear();
         b.reserve(total);
         b.extend_from_slice(&block_type.to_le_bytes());
         b.extend_from_slice(&(total as u32).to_le_bytes());
-        b.extend_from_slice(body);
-        b.resize(b.len() + pad4(body.len()), 0);
+        for p in parts {
+            b.extend_from_slice(p);
+        }
+        b.resize(b.len() + pad4(body_len), 0);
         b.extend_from_slice(&(total as u32).to_le_bytes());
         let r = self.put(&b);
         self.scratch = b;
         r?;
         self.stats.blocks += 1;
         Ok(())
+    }
+
+    fn block(&mut self, block_type: u32, body: &[u8]) -> Result<(), WriteError> {
+        self.frame(block_type, &[body])
     }
 
     fn write_shb(&mut self) -> Result<(), WriteError> {
@@ -310,26 +317,11 @@ impl<W: Write> ScapWriter<W> {
             (true, false) => block::EV_V2_LARGE,
             (true, true) => block::EVF_V2_LARGE,
         };
-        let pre = if flags != 0 { 6 } else { 2 };
-        let body_len = pre + raw.len();
-        let total = 12 + body_len + pad4(body_len);
-        let mut b = std::mem::take(&mut self.scratch);
-        b.clear();
-        b.extend_from_slice(&bt.to_le_bytes());
-        b.extend_from_slice(&(total as u32).to_le_bytes());
-        b.extend_from_slice(&cpu.to_le_bytes());
-        if flags != 0 {
-            b.extend_from_slice(&flags.to_le_bytes());
-        }
-        b.extend_from_slice(raw);
-        b.resize(b.len() + pad4(body_len), 0);
-        b.extend_from_slice(&(total as u32).to_le_bytes());
-        let r = self.put(&b);
-        self.scratch = b;
-        r?;
+        let flag_bytes = flags.to_le_bytes();
+        let pre: &[u8] = if flags != 0 { &flag_bytes } else { &[] };
+        self.frame(bt, &[&cpu.to_le_bytes(), pre, raw])?;
         self.in_events = true;
         self.stats.events += 1;
-        self.stats.blocks += 1;
         Ok(())
     }
 
