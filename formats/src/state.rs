@@ -59,9 +59,10 @@ pub struct CaptureState {
     fds: HashMap<u64, HashMap<i64, FdEntry>>,
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
-    /// Last enter event per thread: (type, params), to complete exits that
-    /// carry fewer parameters (old layouts).
-    enters: HashMap<u64, (u16, Vec<Vec<u8>>)>,
+    /// Raw bytes of the last enter event per thread, to complete exits that
+    /// carry fewer parameters (old layouts). The buffers are reused, so the
+    /// hot path allocates nothing once every thread has been seen.
+    enters: HashMap<u64, Vec<u8>>,
     /// Thread whose procexit was seen; removed at the next event (libsinsp's rule).
     to_remove: Option<u64>,
 }
@@ -216,12 +217,13 @@ impl CaptureState {
         if let Some(v) = ev.param_by_name(name).filter(|v| !v.is_empty()) {
             return Some(v);
         }
-        let (et, params) = self.enters.get(&ev.tid())?;
-        if *et != ev.event_type() - 1 {
+        let raw = self.enters.get(&ev.tid())?;
+        let et = crate::bytes::le_u16(raw, 20);
+        if et != ev.event_type() - 1 {
             return None;
         }
-        let i = schema::event_info(*et)?.param_index(name)?;
-        params.get(i).map(Vec::as_slice)
+        let large = schema::event_info(et).is_some_and(|i| i.is_large_payload());
+        Event::parse(raw, large).ok()?.param_by_name(name)
     }
 
     fn i64_arg(&self, ev: &Event<'_>, name: &str) -> Option<i64> {
@@ -269,10 +271,9 @@ impl CaptureState {
                 self.to_remove = Some(tid);
                 return;
             }
-            let entry = self.enters.entry(tid).or_insert_with(|| (0, Vec::new()));
-            entry.0 = ev.event_type();
-            entry.1.clear();
-            entry.1.extend(ev.params().map(<[u8]>::to_vec));
+            let raw = self.enters.entry(tid).or_default();
+            raw.clear();
+            raw.extend_from_slice(ev.raw());
             return;
         }
         match info.name {
