@@ -1,17 +1,75 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian 12 machine to build, test and run scapbridge, then
-# builds the release binaries. Idempotent: safe to run again; it installs only
-# what is missing. No prompts.
+# Prepares a fresh Debian 12 machine to build, test and run scapbridge, builds
+# the release binary and installs it as an extcap for Wireshark and
+# Stratoshark. Idempotent: safe to run again; it installs only what is
+# missing and replaces the extcap copies. No prompts.
 #
-#   bash install/install.sh            # system packages + release build
-#   bash install/install.sh --deps     # system packages only
+#   bash install/install.sh               # packages, release build, extcap install
+#   bash install/install.sh --deps        # system packages and crates only
+#   bash install/install.sh --extcap-only # install an already built binary as extcap
+#   bash install/install.sh --uninstall   # remove the extcap copies
+#
+# SCAPBRIDGE_BIN=path overrides the binary installed as extcap (default
+# target/release/scapbridge).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-deps_only=0
-[[ "${1:-}" == "--deps" ]] && deps_only=1
+mode="all"
+case "${1:-}" in
+    "") ;;
+    --deps) mode="deps" ;;
+    --extcap-only) mode="extcap" ;;
+    --uninstall) mode="uninstall" ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
 
 say() { printf 'install: %s\n' "$*"; }
+
+# Personal extcap folders, one per host generation (shared/specs/extcap.md §1.1):
+# Wireshark <= 4.0 scans only the XDG config one, >= 4.2 only ~/.local/lib,
+# Stratoshark its own.
+extcap_dirs=(
+    "${XDG_CONFIG_HOME:-$HOME/.config}/wireshark/extcap"
+    "$HOME/.local/lib/wireshark/extcap"
+    "$HOME/.local/lib/stratoshark/extcap"
+)
+
+install_extcap() {
+    local bin="${SCAPBRIDGE_BIN:-$here/target/release/scapbridge}"
+    if [[ ! -x "$bin" ]]; then
+        echo "install: $bin is missing; build it first (cargo build --release)" >&2
+        exit 1
+    fi
+    for d in "${extcap_dirs[@]}"; do
+        mkdir -p "$d"
+        # A copy, not a link: hosts want a regular executable file, and the
+        # installed extcap must not change under a running capture when the
+        # tree is rebuilt. Write beside it and rename, so a running host never
+        # sees half a file.
+        cp -f "$bin" "$d/.scapbridge.tmp.$$"
+        chmod 755 "$d/.scapbridge.tmp.$$"
+        mv -f "$d/.scapbridge.tmp.$$" "$d/scapbridge"
+        say "extcap installed: $d/scapbridge"
+    done
+    say "interfaces: $("${extcap_dirs[0]}/scapbridge" --extcap-interfaces | sed -n 's/^interface {value=\([^}]*\)}.*/\1/p' | tr '\n' ' ')"
+}
+
+uninstall_extcap() {
+    for d in "${extcap_dirs[@]}"; do
+        if [[ -e "$d/scapbridge" ]]; then
+            rm -f "$d/scapbridge"
+            say "removed $d/scapbridge"
+        else
+            say "not installed in $d"
+        fi
+    done
+}
+
+case "$mode" in
+    uninstall) uninstall_extcap; exit 0 ;;
+    extcap) install_extcap; exit 0 ;;
+esac
 
 SUDO=""
 if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
@@ -41,9 +99,10 @@ say "$(cargo --version)"
 
 cd "$here"
 cargo fetch --locked -q
-if ((deps_only)); then
+if [[ "$mode" == "deps" ]]; then
     say "dependencies ready"
     exit 0
 fi
 cargo build --release --locked -q -p scapbridge
 say "built $here/target/release/scapbridge"
+install_extcap

@@ -43,16 +43,28 @@ fn truncated_file() {
     cli_fails_with_offset(&b, "truncated");
     // The real truncated probe too.
     let t = std::fs::read(scap_dir().join("synthetic/truncated.scap")).unwrap();
-    assert!(matches!(read_all(&t).unwrap_err(), ReadError::Truncated { .. }));
+    assert!(matches!(
+        read_all(&t).unwrap_err(),
+        ReadError::Truncated { .. }
+    ));
 }
 
 #[test]
 fn wrong_magic() {
     let b = std::fs::read(scap_dir().join("synthetic/bad_magic.scap")).unwrap();
-    assert!(matches!(read_all(&b).unwrap_err(), ReadError::BadMagic { offset: 0, magic: 0xdeadbeef }));
+    assert!(matches!(
+        read_all(&b).unwrap_err(),
+        ReadError::BadMagic {
+            offset: 0,
+            magic: 0xdeadbeef
+        }
+    ));
     cli_fails_with_offset(&b, "magic");
     let t = std::fs::read(scap_dir().join("synthetic/shb_major2.scap")).unwrap();
-    assert!(matches!(read_all(&t).unwrap_err(), ReadError::UnsupportedVersion { major: 2, .. }));
+    assert!(matches!(
+        read_all(&t).unwrap_err(),
+        ReadError::UnsupportedVersion { major: 2, .. }
+    ));
 }
 
 #[test]
@@ -60,7 +72,10 @@ fn block_length_not_multiple_of_4() {
     let mut b = base();
     b[FIRST_EVENT + 4] = 77;
     let e = read_all(&b).unwrap_err();
-    assert!(matches!(e, ReadError::BadBlockLength { offset: 472, .. }), "{e}");
+    assert!(
+        matches!(e, ReadError::BadBlockLength { offset: 472, .. }),
+        "{e}"
+    );
     cli_fails_with_offset(&b, "multiple of 4");
 }
 
@@ -69,7 +84,17 @@ fn block_length_past_the_end() {
     let mut b = base();
     b[FIRST_EVENT + 4..FIRST_EVENT + 8].copy_from_slice(&4000u32.to_le_bytes());
     let e = read_all(&b).unwrap_err();
-    assert!(matches!(e, ReadError::Truncated { offset: 472, needed: 4000, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ReadError::Truncated {
+                offset: 472,
+                needed: 4000,
+                ..
+            }
+        ),
+        "{e}"
+    );
     cli_fails_with_offset(&b, "4000");
 }
 
@@ -77,7 +102,17 @@ fn block_length_past_the_end() {
 fn trailer_mismatch() {
     let b = std::fs::read(scap_dir().join("synthetic/bad_trailer.scap")).unwrap();
     let e = read_all(&b).unwrap_err();
-    assert!(matches!(e, ReadError::TrailerMismatch { header: 68, trailer: 4278190148, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ReadError::TrailerMismatch {
+                header: 68,
+                trailer: 4278190148,
+                ..
+            }
+        ),
+        "{e}"
+    );
     cli_fails_with_offset(&b, "trailer");
 }
 
@@ -98,7 +133,13 @@ fn parameter_lengths_past_the_block() {
 #[test]
 fn unknown_event_id() {
     let b = std::fs::read(scap_dir().join("synthetic/unknown_ids_600.scap")).unwrap();
-    assert!(matches!(read_all(&b).unwrap_err(), ReadError::UnknownEventType { event_type: 600, .. }));
+    assert!(matches!(
+        read_all(&b).unwrap_err(),
+        ReadError::UnknownEventType {
+            event_type: 600,
+            ..
+        }
+    ));
     cli_fails_with_offset(&b, "unknown event type 600");
     // --skip-unknown reads on, like libscap.
     let p = scap_dir().join("synthetic/unknown_ids_600.scap");
@@ -118,7 +159,10 @@ fn corrupt_gzip() {
     cli_fails_with_offset(&b, "gzip");
     // A cut gzip stream.
     let e = read_all(&orig[..orig.len() / 2]).unwrap_err();
-    assert!(matches!(e, ReadError::Gzip { .. } | ReadError::Truncated { .. }), "{e}");
+    assert!(
+        matches!(e, ReadError::Gzip { .. } | ReadError::Truncated { .. }),
+        "{e}"
+    );
     // Garbage inside the deflate data: some typed error, never a panic.
     let mut b = orig.clone();
     let mid = b.len() / 2;
@@ -147,7 +191,11 @@ fn convert_stops_on_a_whole_block() {
     f.write_all(&b).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.scap");
-    let o = run(scapbridge().arg("convert").arg(f.path()).arg("-w").arg(&out));
+    let o = run(scapbridge()
+        .arg("convert")
+        .arg(f.path())
+        .arg("-w")
+        .arg(&out));
     assert_eq!(o.status.code(), Some(1));
     // What was written is a valid capture of the events before the damage.
     let evs = events(&out, false).unwrap();

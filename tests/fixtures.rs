@@ -17,7 +17,9 @@ fn oracle_count(name: &str) -> usize {
     let mut lines = summary.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = header.iter().position(|h| *h == "event_blocks").unwrap();
-    let row = lines.find(|l| l.starts_with(&format!("{name}.scap\t"))).unwrap();
+    let row = lines
+        .find(|l| l.starts_with(&format!("{name}.scap\t")))
+        .unwrap();
     row.split('\t').nth(col).unwrap().parse().unwrap()
 }
 
@@ -26,7 +28,11 @@ fn every_real_fixture_reads_with_tshark_counts() {
     for f in real_fixtures() {
         let name = stem(&f);
         let evs = events(&f, false).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(evs.len(), oracle_count(&name), "{name}: event count differs from tshark's frame count");
+        assert_eq!(
+            evs.len(),
+            oracle_count(&name),
+            "{name}: event count differs from tshark's frame count"
+        );
     }
 }
 
@@ -44,8 +50,17 @@ const SAME_AS_SYSDIG: &[&str] = &[
 
 fn our_lines(path: &std::path::Path) -> Vec<String> {
     let o = run(scapbridge().arg("read").arg(path));
-    assert!(o.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect()
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn assert_same_lines(name: &str, ours: &[String], theirs: &[String]) {
@@ -59,8 +74,12 @@ fn assert_same_lines(name: &str, ours: &[String], theirs: &[String]) {
 fn read_equals_recorded_sysdig_output() {
     for name in SAME_AS_SYSDIG {
         let f = scap_dir().join(format!("{name}.scap"));
-        let oracle = scap_dir().join("oracle_outputs").join(format!("{name}.sysdig.txt"));
-        let theirs: Vec<String> = std::fs::read_to_string(&oracle).map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
+        let oracle = scap_dir()
+            .join("oracle_outputs")
+            .join(format!("{name}.sysdig.txt"));
+        let theirs: Vec<String> = std::fs::read_to_string(&oracle)
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default();
         assert_same_lines(name, &our_lines(&f), &theirs);
     }
 }
@@ -112,10 +131,15 @@ fn json_lines_parse_and_match_text_count() {
 #[test]
 fn stdin_and_gzip_are_read() {
     let f = scap_dir().join("synthetic/old_layout.scap.gz");
-    let o = run(scapbridge().args(["read", "-"]).stdin(std::fs::File::open(&f).unwrap()));
+    let o = run(scapbridge()
+        .args(["read", "-"])
+        .stdin(std::fs::File::open(&f).unwrap()));
     assert!(o.status.success());
     let plain = our_lines(&scap_dir().join("synthetic/old_layout.scap"));
-    assert_eq!(String::from_utf8(o.stdout).unwrap().lines().count(), plain.len());
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().lines().count(),
+        plain.len()
+    );
     assert_eq!(plain.len(), 15);
 }
 
@@ -150,12 +174,24 @@ fn synthetic_readable_files_read() {
         }
     }
     // mixed files carry pcapng packets: skipped and counted, not failed on.
-    for f in ["mixed_epb_header_only.scap", "mixed_epb_interleaved.scap", "mid_custom.scap", "mid_mi.scap", "mid_pl.scap"] {
+    for f in [
+        "mixed_epb_header_only.scap",
+        "mixed_epb_interleaved.scap",
+        "mid_custom.scap",
+        "mid_mi.scap",
+        "mid_pl.scap",
+    ] {
         events(&scap_dir().join("synthetic").join(f), false).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
     // unknown ids: an error by default, skipped on request (libscap's behaviour).
     let p = scap_dir().join("synthetic/unknown_ids_600.scap");
-    assert!(matches!(events(&p, false), Err(scapbridge_formats::ReadError::UnknownEventType { event_type: 600, .. })));
+    assert!(matches!(
+        events(&p, false),
+        Err(scapbridge_formats::ReadError::UnknownEventType {
+            event_type: 600,
+            ..
+        })
+    ));
     assert!(events(&p, true).is_ok());
     let p = scap_dir().join("synthetic/unknown_and_plugin.scap");
     let evs = events(&p, true).unwrap();

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use scapbridge_formats::state::CaptureState;
-use scapbridge_formats::{render, Item, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions};
+use scapbridge_formats::{
+    render, Item, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions,
+};
 
 struct Rng(u64);
 impl Rng {
@@ -55,7 +57,26 @@ fn seeds() -> Vec<Vec<u8>> {
     v
 }
 
-const INTERESTING: &[u32] = &[0, 1, 3, 4, 11, 12, 26, 27, 28, 0x7f, 0x80, 0xff, 0xffff, 0x1_0000, 0x7fff_ffff, 0xffff_ffff, 262_144, 65_536];
+const INTERESTING: &[u32] = &[
+    0,
+    1,
+    3,
+    4,
+    11,
+    12,
+    26,
+    27,
+    28,
+    0x7f,
+    0x80,
+    0xff,
+    0xffff,
+    0x1_0000,
+    0x7fff_ffff,
+    0xffff_ffff,
+    262_144,
+    65_536,
+];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
     let rounds = 1 + rng.below(4);
@@ -116,7 +137,10 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
 
 /// Exercises everything on one input; errors are fine, panics are not.
 fn exercise(input: &[u8]) {
-    let Ok(mut r) = ScapReader::with_options(input, ReaderOptions::skipping_unknown_events()) else { return };
+    let Ok(mut r) = ScapReader::with_options(input, ReaderOptions::skipping_unknown_events())
+    else {
+        return;
+    };
     let mut state = CaptureState::new();
     let mut w = ScapWriter::new(Vec::new(), WriterOptions::new(Profile::Keep)).unwrap();
     let mut s = String::new();
@@ -150,16 +174,30 @@ fn exercise(input: &[u8]) {
     }
     let out = w.finish().unwrap();
     // Whatever we wrote must read back cleanly (whole blocks only).
-    let mut r2 = ScapReader::with_options(&out[..], ReaderOptions::skipping_unknown_events()).unwrap();
-    while let Some(_item) = r2.next_item().unwrap_or_else(|e| panic!("our own output does not read back: {e}")) {}
+    let mut r2 =
+        ScapReader::with_options(&out[..], ReaderOptions::skipping_unknown_events()).unwrap();
+    while let Some(_item) = r2
+        .next_item()
+        .unwrap_or_else(|e| panic!("our own output does not read back: {e}"))
+    {}
 }
 
 #[test]
 fn fuzz_reader_bounded() {
-    let secs: u64 = std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(if ci() { 60 } else { 5 });
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
-    });
+    let secs: u64 = std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if ci() { 60 } else { 5 });
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
     eprintln!("fuzz: {secs} s, FUZZ_SEED={seed}");
     let seeds = seeds();
     assert!(seeds.len() > 20);
@@ -177,7 +215,11 @@ fn fuzz_reader_bounded() {
             std::fs::create_dir_all(&crash_dir).unwrap();
             let path = crash_dir.join(format!("crash-{seed}-{runs}.scap"));
             std::fs::write(&path, &input).unwrap();
-            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             panic!("panic on input saved to {}: {msg}", path.display());
         }
         runs += 1;

@@ -8,8 +8,18 @@ use std::path::Path;
 use common::*;
 
 fn convert(input: &Path, out: &Path, extra: &[&str]) {
-    let o = run(scapbridge().arg("convert").arg(input).arg("-w").arg(out).args(extra));
-    assert!(o.status.success(), "convert {}: {}", input.display(), String::from_utf8_lossy(&o.stderr));
+    let o = run(scapbridge()
+        .arg("convert")
+        .arg(input)
+        .arg("-w")
+        .arg(out)
+        .args(extra));
+    assert!(
+        o.status.success(),
+        "convert {}: {}",
+        input.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// Files the original of which a tool cannot read (reasoned in the fixture README):
@@ -41,7 +51,10 @@ fn every_real_fixture_round_trips() {
             assert!(ok, "{name}: sysdig fails on our output");
             if sysdig_reads_original(&name) {
                 let (orig, _) = sysdig_lines(&f);
-                assert_eq!(ours, orig, "{name}: sysdig renders the rewritten file differently");
+                assert_eq!(
+                    ours, orig,
+                    "{name}: sysdig renders the rewritten file differently"
+                );
             } else {
                 // sysdig cannot read the original; ours must print what it prints for the twin.
                 let (twin, _) = sysdig_lines(&scap_dir().join("libs_e2e_curl_google.scap"));
@@ -62,7 +75,9 @@ fn every_real_fixture_round_trips() {
                 }
                 // Did the original use event v1 blocks (0x204/0x208)?
                 let v1 = {
-                    let mut r = scapbridge_formats::ScapReader::new(std::fs::File::open(&f).unwrap()).unwrap();
+                    let mut r =
+                        scapbridge_formats::ScapReader::new(std::fs::File::open(&f).unwrap())
+                            .unwrap();
                     while r.next_item().unwrap().is_some() {}
                     let bt = &r.stats().blocks_by_type;
                     bt.contains_key(&0x204) || bt.contains_key(&0x208)
@@ -83,7 +98,10 @@ fn gzip_output_round_trips() {
     convert(&f, &out, &["--gzip"]);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
-    assert!(events(&f, false).unwrap() == events(&out, false).unwrap(), "events differ");
+    assert!(
+        events(&f, false).unwrap() == events(&out, false).unwrap(),
+        "events differ"
+    );
     if have("sysdig") {
         assert_eq!(sysdig_lines(&out).0.len(), 402);
     }
@@ -92,11 +110,23 @@ fn gzip_output_round_trips() {
 #[test]
 fn synthetic_probes_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["old_layout.scap", "head_layout.scap", "evf.scap", "v1_blocks.scap", "mid_shb.scap", "bigpl.scap", "splitpl.scap", "minimal_no_meta.scap"] {
+    for f in [
+        "old_layout.scap",
+        "head_layout.scap",
+        "evf.scap",
+        "v1_blocks.scap",
+        "mid_shb.scap",
+        "bigpl.scap",
+        "splitpl.scap",
+        "minimal_no_meta.scap",
+    ] {
         let p = scap_dir().join("synthetic").join(f);
         let out = dir.path().join(f);
         convert(&p, &out, &[]);
-        assert!(events(&p, false).unwrap() == events(&out, false).unwrap(), "{f}: events differ after the round trip");
+        assert!(
+            events(&p, false).unwrap() == events(&out, false).unwrap(),
+            "{f}: events differ after the round trip"
+        );
         if have("sysdig") {
             assert_eq!(sysdig_lines(&p).0, sysdig_lines(&out).0, "{f}");
         }
@@ -122,10 +152,19 @@ fn big_process_list_is_split_for_the_pipe_path() {
     assert!(pl_blocks >= 2, "the 321 KB process list was split");
     if have("tshark") {
         // The FIFO path: dumpcap's pipe reader.
-        let o = std::process::Command::new("tshark").args(["-n", "-i", "-"]).stdin(std::fs::File::open(&out).unwrap()).output().unwrap();
+        let o = std::process::Command::new("tshark")
+            .args(["-n", "-i", "-"])
+            .stdin(std::fs::File::open(&out).unwrap())
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&o.stdout);
         let n = events(&out, false).unwrap().len();
-        assert_eq!(text.lines().count(), n, "tshark -i - stderr: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            text.lines().count(),
+            n,
+            "tshark -i - stderr: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
@@ -134,7 +173,11 @@ fn pcapng_mode_carries_shb_options() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.pcapng");
     let f = scap_dir().join("falco_cat_write.scap");
-    convert(&f, &out, &["--format", "pcapng", "--comment", "incident 42"]);
+    convert(
+        &f,
+        &out,
+        &["--format", "pcapng", "--comment", "incident 42"],
+    );
     // An independent pcapng reader sees a section with our options.
     let data = std::fs::read(&out).unwrap();
     let mut parser = pcap_file::pcapng::PcapNgParser::new(&data).unwrap().1;
@@ -165,7 +208,9 @@ fn modern_profile_output_fits_and_reads() {
         convert(&f, &out, &["--profile", "modern"]);
         let evs = events(&out, false).unwrap();
         for e in &evs {
-            scapbridge_formats::Profile::Modern.check(e.event_type, e.params.len()).unwrap();
+            scapbridge_formats::Profile::Modern
+                .check(e.event_type, e.params.len())
+                .unwrap();
         }
         // close exits now carry their fd (taken from the dropped enter).
         let close_x: Vec<_> = evs.iter().filter(|e| e.event_type == 5).collect();
@@ -177,10 +222,15 @@ fn modern_profile_output_fits_and_reads() {
         let back = dir.path().join(format!("{name}.compat.scap"));
         convert(&out, &back, &["--profile", "compat"]);
         for e in events(&back, false).unwrap() {
-            scapbridge_formats::Profile::Compat.check(e.event_type, e.params.len()).unwrap();
+            scapbridge_formats::Profile::Compat
+                .check(e.event_type, e.params.len())
+                .unwrap();
         }
         if have("sysdig") {
-            assert!(sysdig_lines(&back).1, "{name}: sysdig reads the compat file");
+            assert!(
+                sysdig_lines(&back).1,
+                "{name}: sysdig reads the compat file"
+            );
         }
     }
 }

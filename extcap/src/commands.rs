@@ -8,7 +8,10 @@ use anyhow::{Context, Result};
 use chrono::TimeZone;
 use scapbridge_formats::schema::{self, cat, Direction};
 use scapbridge_formats::state::CaptureState;
-use scapbridge_formats::{block, render, Container, Item, OwnedEvent, PcapngOptions, Profile, ProfileAdapter, ReaderOptions, ScapReader, ScapWriter, WriterOptions};
+use scapbridge_formats::{
+    block, render, Container, Item, OwnedEvent, PcapngOptions, Profile, ProfileAdapter,
+    ReaderOptions, ScapReader, ScapWriter, WriterOptions,
+};
 
 fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
     let inner: Box<dyn Read> = if path == "-" {
@@ -16,7 +19,11 @@ fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {path}"))?)
     };
-    let opts = if skip_unknown { ReaderOptions::skipping_unknown_events() } else { ReaderOptions::default() };
+    let opts = if skip_unknown {
+        ReaderOptions::skipping_unknown_events()
+    } else {
+        ReaderOptions::default()
+    };
     ScapReader::with_options(inner, opts).with_context(|| display(path))
 }
 
@@ -58,7 +65,10 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
         Some(i) => {
             i.category & cat::INTERNAL == 0
                 && !i.is_unused()
-                && !matches!(i.name, "useradded" | "userdeleted" | "groupadded" | "groupdeleted")
+                && !matches!(
+                    i.name,
+                    "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
+                )
         }
         None => false,
     }
@@ -88,7 +98,11 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
             Item::Users(u) => state.add_users(&u),
             Item::Event(ev) => {
                 // libsinsp consumes user/group meta events without numbering them.
-                if !matches!(ev.name(), "useradded" | "userdeleted" | "groupadded" | "groupdeleted") || all {
+                if !matches!(
+                    ev.name(),
+                    "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
+                ) || all
+                {
                     num += 1;
                 }
                 state.update(&ev);
@@ -126,7 +140,15 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
                     output_time(ev.ts(), &mut line);
-                    let _ = write!(line, " {} {} ({}) {} {} ", ev.cpu, proc_name, ev.tid() as i64, dir, ty);
+                    let _ = write!(
+                        line,
+                        " {} {} ({}) {} {} ",
+                        ev.cpu,
+                        proc_name,
+                        ev.tid() as i64,
+                        dir,
+                        ty
+                    );
                     line.push_str(&args);
                 }
                 line.push('\n');
@@ -206,7 +228,9 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
     } else {
         Container::Scap
     };
-    let wopts = WriterOptions::new(profile).container(container.clone()).gzip(o.gzip);
+    let wopts = WriterOptions::new(profile)
+        .container(container.clone())
+        .gzip(o.gzip);
     let mut w = ScapWriter::new(sink, wopts).with_context(|| display(&o.output))?;
     let mut adapter = ProfileAdapter::new(profile);
     let mut meta = PendingMeta::default();
@@ -254,7 +278,9 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
                 buf.clear();
                 adapter.adapt(ev.to_owned_event(), &mut buf);
                 for e in &buf {
-                    w.write_owned(e).with_context(|| format!("event from byte offset {offset} of {}", display(&o.input)))?;
+                    w.write_owned(e).with_context(|| {
+                        format!("event from byte offset {offset} of {}", display(&o.input))
+                    })?;
                 }
             }
             _ => dropped_meta += 1,
@@ -287,16 +313,26 @@ pub(crate) fn info(path: &str, json: bool) -> Result<()> {
         let item = rd.next_item().with_context(|| display(path))?;
         let Some(item) = item else { break };
         match item {
-            Item::Section(s) => sections.push(format!("{}.{}{}", s.major, s.minor, if s.big_endian { " big-endian" } else { "" })),
-            Item::MachineInfo(mi) => hostname = Some(String::from_utf8_lossy(&mi.hostname).into_owned()),
+            Item::Section(s) => sections.push(format!(
+                "{}.{}{}",
+                s.major,
+                s.minor,
+                if s.big_endian { " big-endian" } else { "" }
+            )),
+            Item::MachineInfo(mi) => {
+                hostname = Some(String::from_utf8_lossy(&mi.hostname).into_owned())
+            }
             Item::Processes(p) => procs += p.len() as u64,
             Item::Event(ev) => {
                 let t = ev.ts();
                 first_ts = Some(first_ts.map_or(t, |f: u64| f.min(t)));
                 last_ts = Some(last_ts.map_or(t, |l: u64| l.max(t)));
-                *events_by_type.entry((ev.event_type(), ev.name())).or_insert(0) += 1;
+                *events_by_type
+                    .entry((ev.event_type(), ev.name()))
+                    .or_insert(0) += 1;
                 threads_in_events.insert(ev.tid());
-                if ev.event_type() == schema::PPME_DROP_E || ev.event_type() == schema::PPME_DROP_X {
+                if ev.event_type() == schema::PPME_DROP_E || ev.event_type() == schema::PPME_DROP_X
+                {
                     drop_events += 1;
                     if ev.direction() == Direction::Enter {
                         drops += 1;
@@ -332,8 +368,19 @@ pub(crate) fn info(path: &str, json: bool) -> Result<()> {
     }
     let mut s = String::new();
     use std::fmt::Write as _;
-    let _ = writeln!(s, "file:        {} ({} bytes{})", display(path), st.bytes, if rd.is_gzip() { ", gzip" } else { "" });
-    let _ = writeln!(s, "sections:    {} ({})", sections.len(), sections.join(", "));
+    let _ = writeln!(
+        s,
+        "file:        {} ({} bytes{})",
+        display(path),
+        st.bytes,
+        if rd.is_gzip() { ", gzip" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "sections:    {} ({})",
+        sections.len(),
+        sections.join(", ")
+    );
     if let Some(h) = hostname {
         let _ = writeln!(s, "host:        {h}");
     }
@@ -352,10 +399,21 @@ pub(crate) fn info(path: &str, json: bool) -> Result<()> {
         output_time(l, &mut b);
         let _ = writeln!(s, "time span:   {a} .. {b} ({:.6} s)", (l - f) as f64 / 1e9);
     }
-    let _ = writeln!(s, "processes:   {procs} in process lists, {} threads with events", threads_in_events.len());
-    let _ = writeln!(s, "drops:       {drop_events} drop events ({drops} drop periods)");
+    let _ = writeln!(
+        s,
+        "processes:   {procs} in process lists, {} threads with events",
+        threads_in_events.len()
+    );
+    let _ = writeln!(
+        s,
+        "drops:       {drop_events} drop events ({drops} drop periods)"
+    );
     if !st.unknown_events.is_empty() {
-        let list: Vec<String> = st.unknown_events.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+        let list: Vec<String> = st
+            .unknown_events
+            .iter()
+            .map(|(k, v)| format!("{k}×{v}"))
+            .collect();
         let _ = writeln!(s, "unknown ids: {} (skipped)", list.join(" "));
     }
     let _ = writeln!(s, "events by type:");

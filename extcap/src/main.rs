@@ -1,7 +1,9 @@
-//! `scapbridge`: read, convert and inspect Falco/sysdig captures; later the
-//! Wireshark/Stratoshark extcap. A thin binary over `scapbridge-formats`:
+//! `scapbridge`: read, convert and inspect Falco/sysdig captures, capture
+//! from our interfaces, and serve them to Wireshark/Stratoshark as an extcap.
+//! A thin binary over the `scapbridge` and `scapbridge-formats` libraries:
 //! errors become one human line on stderr here, and nowhere else.
 
+mod capture_cmd;
 mod commands;
 
 use std::process::ExitCode;
@@ -12,7 +14,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 const EXIT_ERROR: u8 = 1;
 
 #[derive(Parser, Debug)]
-#[command(name = "scapbridge", version, about = "Falco/sysdig captures for Stratoshark and Wireshark")]
+#[command(
+    name = "scapbridge",
+    version,
+    about = "Falco/sysdig captures for Stratoshark and Wireshark"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -26,6 +32,13 @@ enum Cmd {
     Convert(ConvertArgs),
     /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
     Info(InfoArgs),
+    /// Capture from an interface into a file (`scapbridge capture --help` lists the options).
+    #[command(disable_help_flag = true)]
+    Capture {
+        /// Interface, its options and the output: see `scapbridge capture --help`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +109,18 @@ struct InfoArgs {
 }
 
 fn main() -> ExitCode {
+    // Extcap calls come first and bypass clap: Wireshark runs
+    // `--extcap-interfaces` at every start-up, in any order of options.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let subcommand = args
+        .first()
+        .is_some_and(|a| matches!(a.as_str(), "read" | "convert" | "info" | "capture" | "help"));
+    if !subcommand && scapbridge::invocation::is_extcap_call(&args) {
+        return capture_cmd::extcap_main(&args);
+    }
+    if args.first().is_some_and(|a| a == "capture") {
+        return capture_cmd::headless_main(&args[1..]);
+    }
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Read(a) => commands::read(&a.file, a.json, a.skip_unknown, a.all),
@@ -113,12 +138,17 @@ fn main() -> ExitCode {
             skip_unknown: a.skip_unknown,
         }),
         Cmd::Info(a) => commands::info(&a.file, a.json),
+        Cmd::Capture { args } => return capture_cmd::headless_main(&args),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the context chain joined, no backtrace.
-            let msg = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            let msg = e
+                .chain()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
             eprintln!("scapbridge: error: {msg}");
             ExitCode::from(EXIT_ERROR)
         }

@@ -23,7 +23,11 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if n > self.remaining() {
-            return Err(format!("needs {n} bytes at body offset {}, only {} left", self.pos, self.remaining()));
+            return Err(format!(
+                "needs {n} bytes at body offset {}, only {} left",
+                self.pos,
+                self.remaining()
+            ));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -54,17 +58,29 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn u16(&mut self) -> Result<u16, String> {
         let a = self.array::<2>()?;
-        Ok(if self.be { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) })
+        Ok(if self.be {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        })
     }
 
     pub(crate) fn u32(&mut self) -> Result<u32, String> {
         let a = self.array::<4>()?;
-        Ok(if self.be { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+        Ok(if self.be {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
     }
 
     pub(crate) fn u64(&mut self) -> Result<u64, String> {
         let a = self.array::<8>()?;
-        Ok(if self.be { u64::from_be_bytes(a) } else { u64::from_le_bytes(a) })
+        Ok(if self.be {
+            u64::from_be_bytes(a)
+        } else {
+            u64::from_le_bytes(a)
+        })
     }
 
     /// A u16-length-prefixed string (metadata blocks).

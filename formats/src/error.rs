@@ -47,7 +47,9 @@ pub enum ReadError {
         block_type: u32,
     },
     /// The section header's byte-order magic is wrong.
-    #[error("invalid byte-order magic {magic:#010x} in the section header at byte offset {offset}")]
+    #[error(
+        "invalid byte-order magic {magic:#010x} in the section header at byte offset {offset}"
+    )]
     BadMagic {
         /// Offset of the SHB.
         offset: u64,
@@ -55,7 +57,9 @@ pub enum ReadError {
         magic: u32,
     },
     /// The section header's major version is not 1.
-    #[error("unsupported section version {major}.{minor} at byte offset {offset} (only 1.x is defined)")]
+    #[error(
+        "unsupported section version {major}.{minor} at byte offset {offset} (only 1.x is defined)"
+    )]
     UnsupportedVersion {
         /// Offset of the SHB.
         offset: u64,
@@ -166,7 +170,9 @@ pub enum WriteError {
         reason: String,
     },
     /// The event is larger than any reader accepts.
-    #[error("event type {event_type} is {len} bytes, above the {max}-byte limit of its block type")]
+    #[error(
+        "event type {event_type} is {len} bytes, above the {max}-byte limit of its block type"
+    )]
     TooLarge {
         /// Event type.
         event_type: u16,
@@ -176,7 +182,9 @@ pub enum WriteError {
         max: usize,
     },
     /// Metadata was written after the first event (libscap would reject the file).
-    #[error("{what} written after the first event; libscap readers only accept metadata before events")]
+    #[error(
+        "{what} written after the first event; libscap readers only accept metadata before events"
+    )]
     MetadataAfterEvents {
         /// What was attempted.
         what: &'static str,

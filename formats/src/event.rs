@@ -48,32 +48,50 @@ impl std::fmt::Debug for Event<'_> {
 /// Why bytes are not a valid event.
 pub(crate) fn validate(raw: &[u8], large: bool) -> Result<(u8, [u32; MAX_PARAMS + 1]), String> {
     if raw.len() < HEADER_LEN {
-        return Err(format!("event needs a {HEADER_LEN}-byte header, block holds {}", raw.len()));
+        return Err(format!(
+            "event needs a {HEADER_LEN}-byte header, block holds {}",
+            raw.len()
+        ));
     }
     let len = le_u32(raw, 16) as usize;
     if len < HEADER_LEN {
-        return Err(format!("event len {len} is shorter than its {HEADER_LEN}-byte header"));
+        return Err(format!(
+            "event len {len} is shorter than its {HEADER_LEN}-byte header"
+        ));
     }
     if len > raw.len() {
-        return Err(format!("event len {len} is larger than the {} bytes available in the block", raw.len()));
+        return Err(format!(
+            "event len {len} is larger than the {} bytes available in the block",
+            raw.len()
+        ));
     }
     let nparams = le_u32(raw, 22) as usize;
     if nparams > MAX_PARAMS {
-        return Err(format!("{nparams} parameters, more than the {MAX_PARAMS} allowed"));
+        return Err(format!(
+            "{nparams} parameters, more than the {MAX_PARAMS} allowed"
+        ));
     }
     let w = if large { 4 } else { 2 };
     let mut pos = HEADER_LEN + nparams * w;
     if pos > len {
-        return Err(format!("{nparams} parameter lengths do not fit in event len {len}"));
+        return Err(format!(
+            "{nparams} parameter lengths do not fit in event len {len}"
+        ));
     }
     let mut starts = [0u32; MAX_PARAMS + 1];
     for i in 0..nparams {
         let at = HEADER_LEN + i * w;
-        let plen = if large { le_u32(raw, at) as usize } else { le_u16(raw, at) as usize };
+        let plen = if large {
+            le_u32(raw, at) as usize
+        } else {
+            le_u16(raw, at) as usize
+        };
         starts[i] = pos as u32;
         pos += plen;
         if pos > len {
-            return Err(format!("parameter {i} (length {plen}) runs past event len {len}"));
+            return Err(format!(
+                "parameter {i} (length {plen}) runs past event len {len}"
+            ));
         }
     }
     starts[nparams] = pos as u32;
@@ -85,7 +103,15 @@ impl<'a> Event<'a> {
     pub fn parse(raw: &'a [u8], large: bool) -> Result<Self, String> {
         let (nparams, starts) = validate(raw, large)?;
         let len = le_u32(raw, 16) as usize;
-        Ok(Event { raw: &raw[..len], cpu: 0, dump_flags: None, block_type: 0, offset: 0, nparams, starts })
+        Ok(Event {
+            raw: &raw[..len],
+            cpu: 0,
+            dump_flags: None,
+            block_type: 0,
+            offset: 0,
+            nparams,
+            starts,
+        })
     }
 
     /// Timestamp, ns since the epoch.
@@ -158,7 +184,13 @@ impl<'a> Event<'a> {
         self.info()?.param_index(name).and_then(|i| self.param(i))
     }
 
-    pub(crate) fn with_block(mut self, cpu: u16, dump_flags: Option<u32>, block_type: u32, offset: u64) -> Self {
+    pub(crate) fn with_block(
+        mut self,
+        cpu: u16,
+        dump_flags: Option<u32>,
+        block_type: u32,
+        offset: u64,
+    ) -> Self {
         self.cpu = cpu;
         self.dump_flags = dump_flags;
         self.block_type = block_type;
@@ -199,7 +231,12 @@ pub struct OwnedEvent {
 impl OwnedEvent {
     /// A new event with no parameters.
     pub fn new(ts: u64, tid: u64, event_type: u16) -> Self {
-        OwnedEvent { ts, tid, event_type, ..Default::default() }
+        OwnedEvent {
+            ts,
+            tid,
+            event_type,
+            ..Default::default()
+        }
     }
 
     /// Appends a raw parameter value.
@@ -220,7 +257,14 @@ impl OwnedEvent {
     /// the length width from the schema.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         let large = schema::event_info(self.event_type).is_some_and(|i| i.is_large_payload());
-        encode_parts(self.ts, self.tid, self.event_type, large, self.params.iter().map(Vec::as_slice), out);
+        encode_parts(
+            self.ts,
+            self.tid,
+            self.event_type,
+            large,
+            self.params.iter().map(Vec::as_slice),
+            out,
+        );
     }
 
     /// Serialised event bytes.
@@ -273,7 +317,10 @@ mod tests {
     #[test]
     fn encode_then_parse() {
         let mut e = OwnedEvent::new(1_700_000_000_000_001_000, 4242, 306);
-        e.push((-100i64).to_le_bytes()).push_str("/etc/passwd").push(1u32.to_le_bytes()).push(0u32.to_le_bytes());
+        e.push((-100i64).to_le_bytes())
+            .push_str("/etc/passwd")
+            .push(1u32.to_le_bytes())
+            .push(0u32.to_le_bytes());
         let raw = e.encode();
         assert_eq!(raw.len(), 62);
         let v = Event::parse(&raw, false).unwrap();
@@ -293,6 +340,8 @@ mod tests {
         assert!(Event::parse(&raw, false).unwrap_err().contains("runs past"));
         let mut raw = e.encode();
         raw[16] = 200; // len
-        assert!(Event::parse(&raw, false).unwrap_err().contains("larger than"));
+        assert!(Event::parse(&raw, false)
+            .unwrap_err()
+            .contains("larger than"));
     }
 }

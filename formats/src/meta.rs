@@ -39,7 +39,10 @@ pub const MACHINE_INFO_BODY_LEN: usize = 180;
 impl MachineInfo {
     pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
         if c.remaining() < MACHINE_INFO_BODY_LEN {
-            return Err(format!("body is {} bytes, expected {MACHINE_INFO_BODY_LEN}", c.remaining()));
+            return Err(format!(
+                "body is {} bytes, expected {MACHINE_INFO_BODY_LEN}",
+                c.remaining()
+            ));
         }
         let num_cpus = c.u32()?;
         let memory_size_bytes = c.u64()?;
@@ -168,16 +171,21 @@ fn default_tail() -> Vec<u8> {
 impl ProcessInfo {
     /// The controlling tty, from the V9 tail (libs ≥ 0.10 layout), if present.
     pub fn tty(&self) -> Option<u32> {
-        (self.tail.len() > 29).then(|| u32::from_le_bytes(self.tail[8..12].try_into().unwrap_or_default()))
+        (self.tail.len() > 29)
+            .then(|| u32::from_le_bytes(self.tail[8..12].try_into().unwrap_or_default()))
     }
 
     /// The login uid from the V9 tail, if present (`u32::MAX` = unset).
     pub fn loginuid(&self) -> Option<u32> {
         if self.tail.len() > 29 {
-            Some(u32::from_le_bytes(self.tail[12..16].try_into().unwrap_or_default()))
+            Some(u32::from_le_bytes(
+                self.tail[12..16].try_into().unwrap_or_default(),
+            ))
         } else if self.tail.len() >= 4 {
             // pre-0.10 tail: loginuid first
-            Some(u32::from_le_bytes(self.tail[0..4].try_into().unwrap_or_default()))
+            Some(u32::from_le_bytes(
+                self.tail[0..4].try_into().unwrap_or_default(),
+            ))
         } else {
             None
         }
@@ -190,14 +198,18 @@ impl ProcessInfo {
                 let start = c.pos();
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!("process entry at body offset {start} has length {len}, past the block"));
+                    return Err(format!(
+                        "process entry at body offset {start} has length {len}, past the block"
+                    ));
                 }
                 let mut e = c.sub(len - 4)?;
-                let p = Self::parse_one(&mut e, v).map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                let p = Self::parse_one(&mut e, v)
+                    .map_err(|r| format!("process entry at body offset {start}: {r}"))?;
                 out.push(p);
             } else {
                 let start = c.pos();
-                let p = Self::parse_one(c, v).map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                let p = Self::parse_one(c, v)
+                    .map_err(|r| format!("process entry at body offset {start}: {r}"))?;
                 out.push(p);
             }
         }
@@ -206,7 +218,12 @@ impl ProcessInfo {
 
     fn parse_one(c: &mut Cursor<'_>, v: PlVersion) -> Result<Self, String> {
         use PlVersion::*;
-        let mut p = ProcessInfo { tid: c.u64()?, pid: c.u64()?, ptid: c.u64()?, ..Default::default() };
+        let mut p = ProcessInfo {
+            tid: c.u64()?,
+            pid: c.u64()?,
+            ptid: c.u64()?,
+            ..Default::default()
+        };
         if v >= V6 {
             p.sid = c.u64()?;
         }
@@ -250,14 +267,27 @@ impl ProcessInfo {
 
     /// Serialised size of this entry as PL_V9, including its length prefix.
     pub(crate) fn v9_len(&self) -> usize {
-        let tail = if self.tail.is_empty() { DEFAULT_TAIL_LEN } else { self.tail.len() };
+        let tail = if self.tail.is_empty() {
+            DEFAULT_TAIL_LEN
+        } else {
+            self.tail.len()
+        };
         4 + 5 * 8
-            + [&self.comm, &self.exe, &self.exepath, &self.args, &self.cwd].iter().map(|s| 2 + s.len().min(u16::MAX as usize)).sum::<usize>()
-            + 8 + 4 * 3 + 4 * 3 + 8 * 2
-            + 2 + self.env.len().min(u16::MAX as usize)
+            + [&self.comm, &self.exe, &self.exepath, &self.args, &self.cwd]
+                .iter()
+                .map(|s| 2 + s.len().min(u16::MAX as usize))
+                .sum::<usize>()
+            + 8
+            + 4 * 3
+            + 4 * 3
+            + 8 * 2
+            + 2
+            + self.env.len().min(u16::MAX as usize)
             + 16
-            + 2 + self.cgroups.len().min(u16::MAX as usize)
-            + 2 + self.root.len().min(u16::MAX as usize)
+            + 2
+            + self.cgroups.len().min(u16::MAX as usize)
+            + 2
+            + self.root.len().min(u16::MAX as usize)
             + tail
     }
 
@@ -272,7 +302,14 @@ impl ProcessInfo {
         put_str16(out, &self.args);
         put_str16(out, &self.cwd);
         out.extend_from_slice(&self.fdlimit.to_le_bytes());
-        for v in [self.flags, self.uid, self.gid, self.vmsize_kb, self.vmrss_kb, self.vmswap_kb] {
+        for v in [
+            self.flags,
+            self.uid,
+            self.gid,
+            self.vmsize_kb,
+            self.vmrss_kb,
+            self.vmswap_kb,
+        ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.pfmajor.to_le_bytes());
@@ -322,17 +359,41 @@ pub mod fd_type {
 #[non_exhaustive]
 pub enum FdData {
     /// IPv4 connected socket (addresses in network byte order, ports host order).
-    Ipv4 { sip: [u8; 4], dip: [u8; 4], sport: u16, dport: u16, l4proto: u8 },
+    Ipv4 {
+        sip: [u8; 4],
+        dip: [u8; 4],
+        sport: u16,
+        dport: u16,
+        l4proto: u8,
+    },
     /// IPv6 connected socket.
-    Ipv6 { sip: [u8; 16], dip: [u8; 16], sport: u16, dport: u16, l4proto: u8 },
+    Ipv6 {
+        sip: [u8; 16],
+        dip: [u8; 16],
+        sport: u16,
+        dport: u16,
+        l4proto: u8,
+    },
     /// IPv4 listening socket.
     Ipv4Server { ip: [u8; 4], port: u16, l4proto: u8 },
     /// IPv6 listening socket.
-    Ipv6Server { ip: [u8; 16], port: u16, l4proto: u8 },
+    Ipv6Server {
+        ip: [u8; 16],
+        port: u16,
+        l4proto: u8,
+    },
     /// Unix socket with its kernel endpoints.
-    Unix { source: u64, dest: u64, name: Vec<u8> },
+    Unix {
+        source: u64,
+        dest: u64,
+        name: Vec<u8>,
+    },
     /// A regular file (FILE_V2): open flags, name, device (if present).
-    FileV2 { open_flags: u32, name: Vec<u8>, dev: Option<u32> },
+    FileV2 {
+        open_flags: u32,
+        name: Vec<u8>,
+        dev: Option<u32>,
+    },
     /// Every other type: a name.
     Named(Vec<u8>),
 }
@@ -367,12 +428,20 @@ impl FdInfo {
             if v2 {
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!("fd entry at body offset {start} has length {len}, past the block"));
+                    return Err(format!(
+                        "fd entry at body offset {start} has length {len}, past the block"
+                    ));
                 }
                 let mut e = c.sub(len - 4)?;
-                out.push(Self::parse_one(&mut e, true).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+                out.push(
+                    Self::parse_one(&mut e, true)
+                        .map_err(|r| format!("fd entry at body offset {start}: {r}"))?,
+                );
             } else {
-                out.push(Self::parse_one(c, false).map_err(|r| format!("fd entry at body offset {start}: {r}"))?);
+                out.push(
+                    Self::parse_one(c, false)
+                        .map_err(|r| format!("fd entry at body offset {start}: {r}"))?,
+                );
             }
         }
         Ok((tid, out))
@@ -399,18 +468,43 @@ impl FdInfo {
                 dport: c.u16()?,
                 l4proto: c.u8()?,
             },
-            IPV4_SERVSOCK => FdData::Ipv4Server { ip: c.array::<4>()?, port: c.u16()?, l4proto: c.u8()? },
-            IPV6_SERVSOCK => FdData::Ipv6Server { ip: c.array::<16>()?, port: c.u16()?, l4proto: c.u8()? },
-            UNIX_SOCK => FdData::Unix { source: c.u64()?, dest: c.u64()?, name: c.str16()?.to_vec() },
+            IPV4_SERVSOCK => FdData::Ipv4Server {
+                ip: c.array::<4>()?,
+                port: c.u16()?,
+                l4proto: c.u8()?,
+            },
+            IPV6_SERVSOCK => FdData::Ipv6Server {
+                ip: c.array::<16>()?,
+                port: c.u16()?,
+                l4proto: c.u8()?,
+            },
+            UNIX_SOCK => FdData::Unix {
+                source: c.u64()?,
+                dest: c.u64()?,
+                name: c.str16()?.to_vec(),
+            },
             FILE_V2 => {
                 let open_flags = c.u32()?;
                 let name = c.str16()?.to_vec();
-                let dev = if v2 && c.remaining() >= 4 { Some(c.u32()?) } else { None };
-                FdData::FileV2 { open_flags, name, dev }
+                let dev = if v2 && c.remaining() >= 4 {
+                    Some(c.u32()?)
+                } else {
+                    None
+                };
+                FdData::FileV2 {
+                    open_flags,
+                    name,
+                    dev,
+                }
             }
             _ => FdData::Named(c.str16()?.to_vec()),
         };
-        Ok(FdInfo { fd, ino, fd_type: t, data })
+        Ok(FdInfo {
+            fd,
+            ino,
+            fd_type: t,
+            data,
+        })
     }
 
     pub(crate) fn serialize_v2(&self, out: &mut Vec<u8>) {
@@ -420,14 +514,26 @@ impl FdInfo {
         out.extend_from_slice(&self.ino.to_le_bytes());
         out.push(self.fd_type);
         match &self.data {
-            FdData::Ipv4 { sip, dip, sport, dport, l4proto } => {
+            FdData::Ipv4 {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto,
+            } => {
                 out.extend_from_slice(sip);
                 out.extend_from_slice(dip);
                 out.extend_from_slice(&sport.to_le_bytes());
                 out.extend_from_slice(&dport.to_le_bytes());
                 out.push(*l4proto);
             }
-            FdData::Ipv6 { sip, dip, sport, dport, l4proto } => {
+            FdData::Ipv6 {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto,
+            } => {
                 out.extend_from_slice(sip);
                 out.extend_from_slice(dip);
                 out.extend_from_slice(&sport.to_le_bytes());
@@ -449,7 +555,11 @@ impl FdInfo {
                 out.extend_from_slice(&dest.to_le_bytes());
                 put_str16(out, name);
             }
-            FdData::FileV2 { open_flags, name, dev } => {
+            FdData::FileV2 {
+                open_flags,
+                name,
+                dev,
+            } => {
                 out.extend_from_slice(&open_flags.to_le_bytes());
                 put_str16(out, name);
                 if let Some(d) = dev {
@@ -468,9 +578,21 @@ impl FdInfo {
 #[non_exhaustive]
 pub enum Interface {
     /// IPv4 (types 1 and 3).
-    V4 { name: Vec<u8>, addr: [u8; 4], netmask: [u8; 4], bcast: [u8; 4], linkspeed: u64 },
+    V4 {
+        name: Vec<u8>,
+        addr: [u8; 4],
+        netmask: [u8; 4],
+        bcast: [u8; 4],
+        linkspeed: u64,
+    },
     /// IPv6 (types 2 and 4).
-    V6 { name: Vec<u8>, addr: [u8; 16], netmask: [u8; 16], bcast: [u8; 16], linkspeed: u64 },
+    V6 {
+        name: Vec<u8>,
+        addr: [u8; 16],
+        netmask: [u8; 16],
+        bcast: [u8; 16],
+        linkspeed: u64,
+    },
 }
 
 impl Interface {
@@ -482,7 +604,9 @@ impl Interface {
                 // IL_V2 entry length excludes its own 4 bytes.
                 let len = c.u32()? as usize;
                 if len > c.remaining() {
-                    return Err(format!("interface entry at body offset {start} has length {len}, past the block"));
+                    return Err(format!(
+                        "interface entry at body offset {start} has length {len}, past the block"
+                    ));
                 }
                 let mut e = c.sub(len)?;
                 out.push(Self::parse_one(&mut e)?);
@@ -502,14 +626,26 @@ impl Interface {
                 let netmask = c.array::<4>()?;
                 let bcast = c.array::<4>()?;
                 let linkspeed = if t == 1 { c.u64()? } else { 0 };
-                Interface::V4 { addr, netmask, bcast, linkspeed, name: c.take(namelen)?.to_vec() }
+                Interface::V4 {
+                    addr,
+                    netmask,
+                    bcast,
+                    linkspeed,
+                    name: c.take(namelen)?.to_vec(),
+                }
             }
             2 | 4 => {
                 let addr = c.array::<16>()?;
                 let netmask = c.array::<16>()?;
                 let bcast = c.array::<16>()?;
                 let linkspeed = if t == 2 { c.u64()? } else { 0 };
-                Interface::V6 { addr, netmask, bcast, linkspeed, name: c.take(namelen)?.to_vec() }
+                Interface::V6 {
+                    addr,
+                    netmask,
+                    bcast,
+                    linkspeed,
+                    name: c.take(namelen)?.to_vec(),
+                }
             }
             other => return Err(format!("unknown interface type {other}")),
         })
@@ -519,7 +655,13 @@ impl Interface {
         let start = out.len();
         out.extend_from_slice(&0u32.to_le_bytes());
         match self {
-            Interface::V4 { name, addr, netmask, bcast, linkspeed } => {
+            Interface::V4 {
+                name,
+                addr,
+                netmask,
+                bcast,
+                linkspeed,
+            } => {
                 out.extend_from_slice(&1u16.to_le_bytes());
                 out.extend_from_slice(&(name.len() as u16).to_le_bytes());
                 out.extend_from_slice(addr);
@@ -528,7 +670,13 @@ impl Interface {
                 out.extend_from_slice(&linkspeed.to_le_bytes());
                 out.extend_from_slice(name);
             }
-            Interface::V6 { name, addr, netmask, bcast, linkspeed } => {
+            Interface::V6 {
+                name,
+                addr,
+                netmask,
+                bcast,
+                linkspeed,
+            } => {
                 out.extend_from_slice(&2u16.to_le_bytes());
                 out.extend_from_slice(&(name.len() as u16).to_le_bytes());
                 out.extend_from_slice(addr);
@@ -548,7 +696,13 @@ impl Interface {
 #[non_exhaustive]
 pub enum UserEntry {
     /// A user.
-    User { uid: u32, gid: u32, name: Vec<u8>, homedir: Vec<u8>, shell: Vec<u8> },
+    User {
+        uid: u32,
+        gid: u32,
+        name: Vec<u8>,
+        homedir: Vec<u8>,
+        shell: Vec<u8>,
+    },
     /// A group.
     Group { gid: u32, name: Vec<u8> },
 }
@@ -561,7 +715,9 @@ impl UserEntry {
             if v2 {
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!("user entry at body offset {start} has length {len}, past the block"));
+                    return Err(format!(
+                        "user entry at body offset {start} has length {len}, past the block"
+                    ));
                 }
                 let mut e = c.sub(len - 4)?;
                 out.push(Self::parse_one(&mut e)?);
@@ -581,7 +737,10 @@ impl UserEntry {
                 homedir: c.str16()?.to_vec(),
                 shell: c.str16()?.to_vec(),
             },
-            1 => UserEntry::Group { gid: c.u32()?, name: c.str16()?.to_vec() },
+            1 => UserEntry::Group {
+                gid: c.u32()?,
+                name: c.str16()?.to_vec(),
+            },
             t => return Err(format!("unknown user-list entry type {t}")),
         })
     }
@@ -590,7 +749,13 @@ impl UserEntry {
         let start = out.len();
         out.extend_from_slice(&0u32.to_le_bytes());
         match self {
-            UserEntry::User { uid, gid, name, homedir, shell } => {
+            UserEntry::User {
+                uid,
+                gid,
+                name,
+                homedir,
+                shell,
+            } => {
                 out.push(0);
                 out.extend_from_slice(&uid.to_le_bytes());
                 out.extend_from_slice(&gid.to_le_bytes());

@@ -61,29 +61,50 @@ impl Profile {
             return Err(WriteError::UnknownEventType { event_type });
         };
         let fail = |reason: String| {
-            Err(WriteError::ProfileMismatch { event_type, name: info.name, nparams, profile: self.name(), reason })
+            Err(WriteError::ProfileMismatch {
+                event_type,
+                name: info.name,
+                nparams,
+                profile: self.name(),
+                reason,
+            })
         };
         match self {
             Profile::Keep => {
                 if nparams > info.params.len() {
-                    return fail(format!("more than the {} parameters of the newest known layout", info.params.len()));
+                    return fail(format!(
+                        "more than the {} parameters of the newest known layout",
+                        info.params.len()
+                    ));
                 }
             }
             Profile::Compat => {
                 let max = usize::from(info.compat_nparams);
                 if nparams > max {
-                    return fail(format!("at most {max} parameters (libs 0.21 layout); libs 0.21 rejects more"));
+                    return fail(format!(
+                        "at most {max} parameters (libs 0.21 layout); libs 0.21 rejects more"
+                    ));
                 }
             }
             Profile::Modern => {
                 if info.flags & ef::OLD_VERSION != 0 {
-                    return fail("the id is an old version; current libs expect the newest id".into());
+                    return fail(
+                        "the id is an old version; current libs expect the newest id".into(),
+                    );
                 }
-                if Direction::of(event_type) == Direction::Enter && !self.keeps_enter(event_type, info) {
-                    return fail("current libs drop this enter event (its parameters belong to the exit)".into());
+                if Direction::of(event_type) == Direction::Enter
+                    && !self.keeps_enter(event_type, info)
+                {
+                    return fail(
+                        "current libs drop this enter event (its parameters belong to the exit)"
+                            .into(),
+                    );
                 }
                 if nparams != info.params.len() {
-                    return fail(format!("exactly {} parameters in the current layout", info.params.len()));
+                    return fail(format!(
+                        "exactly {} parameters in the current layout",
+                        info.params.len()
+                    ));
                 }
             }
         }
@@ -110,7 +131,9 @@ pub struct ProfileAdapter {
 }
 
 fn current_id(event_type: u16) -> u16 {
-    let Some(info) = schema::event_info(event_type) else { return event_type };
+    let Some(info) = schema::event_info(event_type) else {
+        return event_type;
+    };
     if info.flags & ef::OLD_VERSION == 0 {
         return event_type;
     }
@@ -126,7 +149,14 @@ fn remap(ev: &OwnedEvent, to: u16, from_enter: Option<&OwnedEvent>) -> OwnedEven
     let src = schema::event_info(ev.event_type);
     let dst = schema::event_info(to);
     let enter_info = from_enter.and_then(|e| schema::event_info(e.event_type));
-    let mut out = OwnedEvent { ts: ev.ts, tid: ev.tid, event_type: to, cpu: ev.cpu, dump_flags: ev.dump_flags, params: Vec::new() };
+    let mut out = OwnedEvent {
+        ts: ev.ts,
+        tid: ev.tid,
+        event_type: to,
+        cpu: ev.cpu,
+        dump_flags: ev.dump_flags,
+        params: Vec::new(),
+    };
     let Some(dst) = dst else { return ev.clone() };
     for p in dst.params {
         let from_self = src
@@ -146,12 +176,18 @@ fn remap(ev: &OwnedEvent, to: u16, from_enter: Option<&OwnedEvent>) -> OwnedEven
 impl ProfileAdapter {
     /// An adapter to `profile`.
     pub fn new(profile: Profile) -> Self {
-        ProfileAdapter { profile, pending: HashMap::new(), last_enter: HashMap::new() }
+        ProfileAdapter {
+            profile,
+            pending: HashMap::new(),
+            last_enter: HashMap::new(),
+        }
     }
 
     /// Adapts one event; pushes 0, 1 or 2 events to `out`.
     pub fn adapt(&mut self, ev: OwnedEvent, out: &mut Vec<OwnedEvent>) {
-        let Some(info) = schema::known_event(ev.event_type) else { return };
+        let Some(info) = schema::known_event(ev.event_type) else {
+            return;
+        };
         match self.profile {
             Profile::Modern => self.to_modern(ev, info, out),
             Profile::Compat => self.to_compat(ev, info, out),
@@ -198,7 +234,11 @@ impl ProfileAdapter {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
                         for p in einfo.params.iter().take(usize::from(einfo.compat_nparams)) {
-                            let v = info.param_index(p.name).and_then(|i| ev.params.get(i)).cloned().unwrap_or_default();
+                            let v = info
+                                .param_index(p.name)
+                                .and_then(|i| ev.params.get(i))
+                                .cloned()
+                                .unwrap_or_default();
                             e.params.push(v);
                         }
                         out.push(e);
@@ -222,9 +262,18 @@ mod tests {
         assert!(Profile::Compat.check(5, 2).is_err());
         assert!(Profile::Modern.check(5, 2).is_ok());
         assert!(Profile::Modern.check(5, 1).is_err());
-        assert!(Profile::Modern.check(4, 1).is_err(), "close enter is dropped by current libs");
-        assert!(Profile::Modern.check(306, 4).is_ok(), "openat enter is kept");
-        assert!(Profile::Modern.check(186, 5).is_ok(), "procexit is enter-only");
+        assert!(
+            Profile::Modern.check(4, 1).is_err(),
+            "close enter is dropped by current libs"
+        );
+        assert!(
+            Profile::Modern.check(306, 4).is_ok(),
+            "openat enter is kept"
+        );
+        assert!(
+            Profile::Modern.check(186, 5).is_ok(),
+            "procexit is enter-only"
+        );
     }
 
     #[test]
@@ -239,8 +288,13 @@ mod tests {
         x.push(0i64.to_le_bytes());
         a.adapt(x, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].params, vec![0i64.to_le_bytes().to_vec(), 3i64.to_le_bytes().to_vec()]);
-        assert!(Profile::Modern.check(out[0].event_type, out[0].params.len()).is_ok());
+        assert_eq!(
+            out[0].params,
+            vec![0i64.to_le_bytes().to_vec(), 3i64.to_le_bytes().to_vec()]
+        );
+        assert!(Profile::Modern
+            .check(out[0].event_type, out[0].params.len())
+            .is_ok());
     }
 
     #[test]

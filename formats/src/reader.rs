@@ -93,7 +93,9 @@ pub struct ReaderOptions {
 impl ReaderOptions {
     /// Options with `skip_unknown_events` set.
     pub fn skipping_unknown_events() -> Self {
-        ReaderOptions { skip_unknown_events: true }
+        ReaderOptions {
+            skip_unknown_events: true,
+        }
     }
 }
 
@@ -140,7 +142,10 @@ pub struct ScapReader<R: Read> {
 
 impl<R: Read> std::fmt::Debug for ScapReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScapReader").field("offset", &self.offset).field("gzip", &self.gzip).finish()
+        f.debug_struct("ScapReader")
+            .field("offset", &self.offset)
+            .field("gzip", &self.gzip)
+            .finish()
     }
 }
 
@@ -153,12 +158,18 @@ impl<R: Read> ScapReader<R> {
     /// Like [`ScapReader::new`] with options.
     pub fn with_options(inner: R, opts: ReaderOptions) -> Result<Self, ReadError> {
         let mut br = BufReader::with_capacity(256 * 1024, inner);
-        let head = br.fill_buf().map_err(|source| ReadError::Io { offset: 0, source })?;
+        let head = br
+            .fill_buf()
+            .map_err(|source| ReadError::Io { offset: 0, source })?;
         if head.is_empty() {
             return Err(ReadError::Empty);
         }
         let gzip = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
-        let src = if gzip { Source::Gzip(Box::new(MultiGzDecoder::new(br))) } else { Source::Plain(br) };
+        let src = if gzip {
+            Source::Gzip(Box::new(MultiGzDecoder::new(br)))
+        } else {
+            Source::Plain(br)
+        };
         Ok(ScapReader {
             src,
             gzip,
@@ -206,7 +217,11 @@ impl<R: Read> ScapReader<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => {
                     let offset = self.offset + start as u64 + got as u64;
-                    return Err(if self.gzip { ReadError::Gzip { offset, source } } else { ReadError::Io { offset, source } });
+                    return Err(if self.gzip {
+                        ReadError::Gzip { offset, source }
+                    } else {
+                        ReadError::Io { offset, source }
+                    });
                 }
             }
         }
@@ -221,13 +236,24 @@ impl<R: Read> ScapReader<R> {
                 None => return Ok(None),
                 Some(Step::Item(kind)) => {
                     return Ok(Some(match kind {
-                        ItemKind::Event { loc, cpu, flags, block_type, offset, large } => {
+                        ItemKind::Event {
+                            loc,
+                            cpu,
+                            flags,
+                            block_type,
+                            offset,
+                            large,
+                        } => {
                             let raw: &[u8] = match loc {
                                 EvLoc::Buf(start) => &self.buf[start..],
                                 EvLoc::Norm => &self.norm,
                             };
                             let ev = Event::parse(raw, large)
-                                .map_err(|reason| ReadError::BadEvent { offset, event_type: 0, reason })?
+                                .map_err(|reason| ReadError::BadEvent {
+                                    offset,
+                                    event_type: 0,
+                                    reason,
+                                })?
                                 .with_block(cpu, flags, block_type, offset);
                             Item::Event(ev)
                         }
@@ -252,13 +278,21 @@ impl<R: Read> ScapReader<R> {
             return Ok(None);
         }
         if got < 8 {
-            return Err(ReadError::Truncated { offset, needed: 8, available: got as u64 });
+            return Err(ReadError::Truncated {
+                offset,
+                needed: 8,
+                available: got as u64,
+            });
         }
         let raw_type = le_u32(&self.buf, 0);
         let (block_type, be) = if raw_type == block::SHB {
             let g = self.fill(8, 12)?;
             if g < 4 {
-                return Err(ReadError::Truncated { offset, needed: 12, available: 8 + g as u64 });
+                return Err(ReadError::Truncated {
+                    offset,
+                    needed: 12,
+                    available: 8 + g as u64,
+                });
             }
             let magic = le_u32(&self.buf, 8);
             let be = if magic == block::BYTE_ORDER_MAGIC {
@@ -271,14 +305,28 @@ impl<R: Read> ScapReader<R> {
             (block::SHB, be)
         } else {
             let Some(sec) = &self.section else {
-                return Err(ReadError::NotACapture { offset, block_type: raw_type });
+                return Err(ReadError::NotACapture {
+                    offset,
+                    block_type: raw_type,
+                });
             };
             let be = sec.big_endian;
             (if be { raw_type.swap_bytes() } else { raw_type }, be)
         };
-        let rd32 = |b: &[u8], at: usize| if be { le_u32(b, at).swap_bytes() } else { le_u32(b, at) };
+        let rd32 = |b: &[u8], at: usize| {
+            if be {
+                le_u32(b, at).swap_bytes()
+            } else {
+                le_u32(b, at)
+            }
+        };
         let length = rd32(&self.buf, 4);
-        let bad = |reason| ReadError::BadBlockLength { offset, block_type, length, reason };
+        let bad = |reason| ReadError::BadBlockLength {
+            offset,
+            block_type,
+            length,
+            reason,
+        };
         if length < 12 {
             return Err(bad("shorter than the 12-byte minimum"));
         }
@@ -298,11 +346,19 @@ impl<R: Read> ScapReader<R> {
         let already = if block_type == block::SHB { 12 } else { 8 };
         let g = self.fill(already, total)?;
         if g < total - already {
-            return Err(ReadError::Truncated { offset, needed: u64::from(length), available: (already + g) as u64 });
+            return Err(ReadError::Truncated {
+                offset,
+                needed: u64::from(length),
+                available: (already + g) as u64,
+            });
         }
         let trailer = rd32(&self.buf, total - 4);
         if trailer != length {
-            return Err(ReadError::TrailerMismatch { offset, header: length, trailer });
+            return Err(ReadError::TrailerMismatch {
+                offset,
+                header: length,
+                trailer,
+            });
         }
         self.offset += u64::from(length);
         self.stats.bytes = self.offset;
@@ -311,9 +367,22 @@ impl<R: Read> ScapReader<R> {
         self.dispatch(block_type, be, offset, body_end, length)
     }
 
-    fn dispatch(&mut self, bt: u32, be: bool, offset: u64, body_end: usize, length: u32) -> Result<Option<Step>, ReadError> {
+    fn dispatch(
+        &mut self,
+        bt: u32,
+        be: bool,
+        offset: u64,
+        body_end: usize,
+        length: u32,
+    ) -> Result<Option<Step>, ReadError> {
         use block::*;
-        let meta_err = |what: &'static str| move |reason: String| ReadError::BadMetadata { offset, what, reason };
+        let meta_err = |what: &'static str| {
+            move |reason: String| ReadError::BadMetadata {
+                offset,
+                what,
+                reason,
+            }
+        };
         let body = &self.buf[8..body_end];
         let mut c = Cursor::new(body, be);
         let item = match bt {
@@ -323,7 +392,11 @@ impl<R: Read> ScapReader<R> {
                 let major = c.u16().map_err(meta_err("section header"))?;
                 let minor = c.u16().map_err(meta_err("section header"))?;
                 if major != 1 {
-                    return Err(ReadError::UnsupportedVersion { offset, major, minor });
+                    return Err(ReadError::UnsupportedVersion {
+                        offset,
+                        major,
+                        minor,
+                    });
                 }
                 let section_length = c.u64().map_err(meta_err("section header"))?;
                 let mut options = Vec::new();
@@ -333,18 +406,31 @@ impl<R: Read> ScapReader<R> {
                     if code == 0 {
                         break;
                     }
-                    let v = c.take(len).map_err(meta_err("section header option"))?.to_vec();
+                    let v = c
+                        .take(len)
+                        .map_err(meta_err("section header option"))?
+                        .to_vec();
                     let pad = (4 - len % 4) % 4;
                     let _ = c.take(pad.min(c.remaining()));
                     options.push((code, v));
                 }
-                let sh = SectionHeader { offset, major, minor, big_endian: be, section_length, options };
+                let sh = SectionHeader {
+                    offset,
+                    major,
+                    minor,
+                    big_endian: be,
+                    section_length,
+                    options,
+                };
                 self.section = Some(sh.clone());
                 self.stats.sections += 1;
                 Item::Section(sh)
             }
-            MI | MI_INT => Item::MachineInfo(MachineInfo::parse(&mut c).map_err(meta_err("machine info"))?),
-            PL_V1 | PL_V1_INT | PL_V2 | PL_V2_INT | PL_V3 | PL_V3_INT | PL_V4 | PL_V5 | PL_V6 | PL_V7 | PL_V8 | PL_V9 => {
+            MI | MI_INT => {
+                Item::MachineInfo(MachineInfo::parse(&mut c).map_err(meta_err("machine info"))?)
+            }
+            PL_V1 | PL_V1_INT | PL_V2 | PL_V2_INT | PL_V3 | PL_V3_INT | PL_V4 | PL_V5 | PL_V6
+            | PL_V7 | PL_V8 | PL_V9 => {
                 let v = match bt {
                     PL_V1 | PL_V1_INT => PlVersion::V1,
                     PL_V2 | PL_V2_INT => PlVersion::V2,
@@ -356,56 +442,107 @@ impl<R: Read> ScapReader<R> {
                     PL_V8 => PlVersion::V8,
                     _ => PlVersion::V9,
                 };
-                Item::Processes(ProcessInfo::parse_list(&mut c, v).map_err(meta_err("process list"))?)
+                Item::Processes(
+                    ProcessInfo::parse_list(&mut c, v).map_err(meta_err("process list"))?,
+                )
             }
             FDL_V1 | FDL_INT | FDL_V2 => {
-                let (tid, fds) = FdInfo::parse_list(&mut c, bt == FDL_V2).map_err(meta_err("fd list"))?;
+                let (tid, fds) =
+                    FdInfo::parse_list(&mut c, bt == FDL_V2).map_err(meta_err("fd list"))?;
                 Item::Fds { tid, fds }
             }
-            IL_V1 | IL_INT | IL_V2 => Item::Interfaces(Interface::parse_list(&mut c, bt == IL_V2).map_err(meta_err("interface list"))?),
-            UL_V1 | UL_INT | UL_V2 => Item::Users(UserEntry::parse_list(&mut c, bt == UL_V2).map_err(meta_err("user list"))?),
+            IL_V1 | IL_INT | IL_V2 => Item::Interfaces(
+                Interface::parse_list(&mut c, bt == IL_V2).map_err(meta_err("interface list"))?,
+            ),
+            UL_V1 | UL_INT | UL_V2 => Item::Users(
+                UserEntry::parse_list(&mut c, bt == UL_V2).map_err(meta_err("user list"))?,
+            ),
             EV_V2 | EVF_V2 | EV_V2_LARGE | EVF_V2_LARGE | EV_V1 | EV_INT | EVF_V1 => {
                 return self.event_block(bt, be, offset, body_end);
             }
             _ => {
                 self.stats.skipped_blocks += 1;
-                Item::Skipped { block_type: bt, offset, length }
+                Item::Skipped {
+                    block_type: bt,
+                    offset,
+                    length,
+                }
             }
         };
         Ok(Some(Step::Item(ItemKind::Other(item))))
     }
 
-    fn event_block(&mut self, bt: u32, be: bool, offset: u64, body_end: usize) -> Result<Option<Step>, ReadError> {
+    fn event_block(
+        &mut self,
+        bt: u32,
+        be: bool,
+        offset: u64,
+        body_end: usize,
+    ) -> Result<Option<Step>, ReadError> {
         use block::*;
         let body = &self.buf[8..body_end];
         let with_flags = matches!(bt, EVF_V2 | EVF_V2_LARGE | EVF_V1);
         let v1 = matches!(bt, EV_V1 | EV_INT | EVF_V1);
         let pre = if with_flags { 6 } else { 2 };
-        let bad = |event_type: u16, reason: String| ReadError::BadEvent { offset, event_type, reason };
+        let bad = |event_type: u16, reason: String| ReadError::BadEvent {
+            offset,
+            event_type,
+            reason,
+        };
         if body.len() < pre {
-            return Err(bad(0, format!("block body of {} bytes has no room for the cpu id", body.len())));
+            return Err(bad(
+                0,
+                format!(
+                    "block body of {} bytes has no room for the cpu id",
+                    body.len()
+                ),
+            ));
         }
-        let rd16 = |at: usize| if be { le_u16(body, at).swap_bytes() } else { le_u16(body, at) };
-        let rd32 = |at: usize| if be { le_u32(body, at).swap_bytes() } else { le_u32(body, at) };
+        let rd16 = |at: usize| {
+            if be {
+                le_u16(body, at).swap_bytes()
+            } else {
+                le_u16(body, at)
+            }
+        };
+        let rd32 = |at: usize| {
+            if be {
+                le_u32(body, at).swap_bytes()
+            } else {
+                le_u32(body, at)
+            }
+        };
         let cpu = rd16(0);
         let flags = with_flags.then(|| rd32(2));
         let ev_start = 8 + pre;
         let hdr = if v1 { 22 } else { HEADER_LEN };
         let evb = &body[pre..];
         if evb.len() < hdr {
-            return Err(bad(0, format!("event needs a {hdr}-byte header, block holds {}", evb.len())));
+            return Err(bad(
+                0,
+                format!("event needs a {hdr}-byte header, block holds {}", evb.len()),
+            ));
         }
-        let event_type = if be { le_u16(evb, 20).swap_bytes() } else { le_u16(evb, 20) };
+        let event_type = if be {
+            le_u16(evb, 20).swap_bytes()
+        } else {
+            le_u16(evb, 20)
+        };
         if event_type >= EVENT_MAX {
             if self.opts.skip_unknown_events {
                 *self.stats.unknown_events.entry(event_type).or_insert(0) += 1;
                 return Ok(Some(Step::Skip));
             }
-            return Err(ReadError::UnknownEventType { offset, event_type, max: EVENT_MAX });
+            return Err(ReadError::UnknownEventType {
+                offset,
+                event_type,
+                max: EVENT_MAX,
+            });
         }
         let info = schema::event_info(event_type);
         // The length width comes from the schema flag (libscap), not the block type.
-        let large = info.is_some_and(|i| i.is_large_payload()) || matches!(bt, EV_V2_LARGE | EVF_V2_LARGE);
+        let large =
+            info.is_some_and(|i| i.is_large_payload()) || matches!(bt, EV_V2_LARGE | EVF_V2_LARGE);
         let loc = if v1 {
             self.norm.clear();
             normalize_v1(evb, be, event_type, &mut self.norm).map_err(|r| bad(event_type, r))?;
@@ -422,7 +559,14 @@ impl<R: Read> ScapReader<R> {
             EvLoc::Buf(ev_start)
         };
         self.stats.events += 1;
-        Ok(Some(Step::Item(ItemKind::Event { loc, cpu, flags, block_type: bt, offset, large })))
+        Ok(Some(Step::Item(ItemKind::Event {
+            loc,
+            cpu,
+            flags,
+            block_type: bt,
+            offset,
+            large,
+        })))
     }
 }
 
@@ -432,7 +576,14 @@ enum Step {
 }
 
 enum ItemKind {
-    Event { loc: EvLoc, cpu: u16, flags: Option<u32>, block_type: u32, offset: u64, large: bool },
+    Event {
+        loc: EvLoc,
+        cpu: u16,
+        flags: Option<u32>,
+        block_type: u32,
+        offset: u64,
+        large: bool,
+    },
     Other(Item<'static>),
 }
 
@@ -440,8 +591,20 @@ enum ItemKind {
 /// the largest count, from the schema's down to 0, whose lengths exactly fill
 /// the event (libscap's rule).
 fn normalize_v1(evb: &[u8], be: bool, event_type: u16, out: &mut Vec<u8>) -> Result<(), String> {
-    let r16 = |at: usize| if be { le_u16(evb, at).swap_bytes() } else { le_u16(evb, at) };
-    let r32 = |at: usize| if be { le_u32(evb, at).swap_bytes() } else { le_u32(evb, at) };
+    let r16 = |at: usize| {
+        if be {
+            le_u16(evb, at).swap_bytes()
+        } else {
+            le_u16(evb, at)
+        }
+    };
+    let r32 = |at: usize| {
+        if be {
+            le_u32(evb, at).swap_bytes()
+        } else {
+            le_u32(evb, at)
+        }
+    };
     let r64 = |at: usize| {
         let v = crate::bytes::le_u64(evb, at);
         if be {
@@ -452,7 +615,10 @@ fn normalize_v1(evb: &[u8], be: bool, event_type: u16, out: &mut Vec<u8>) -> Res
     };
     let len = r32(16) as usize;
     if len < 22 || len > evb.len() {
-        return Err(format!("v1 event len {len} outside the {}-byte block", evb.len()));
+        return Err(format!(
+            "v1 event len {len} outside the {}-byte block",
+            evb.len()
+        ));
     }
     let max_n = schema::event_info(event_type).map_or(0, |i| i.params.len());
     let mut found = None;
@@ -468,7 +634,9 @@ fn normalize_v1(evb: &[u8], be: bool, event_type: u16, out: &mut Vec<u8>) -> Res
         }
     }
     let Some(n) = found else {
-        return Err(format!("cannot infer the parameter count of a v1 event of len {len}"));
+        return Err(format!(
+            "cannot infer the parameter count of a v1 event of len {len}"
+        ));
     };
     out.extend_from_slice(&r64(0).to_le_bytes());
     out.extend_from_slice(&r64(8).to_le_bytes());
@@ -491,7 +659,9 @@ fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String
     let n = le_u32(evb, 22).swap_bytes() as usize;
     let w = if large { 4 } else { 2 };
     if len > evb.len() || HEADER_LEN + n * w > len || n > event::MAX_PARAMS {
-        return Err(format!("event len {len} with {n} parameters does not fit the block"));
+        return Err(format!(
+            "event len {len} with {n} parameters does not fit the block"
+        ));
     }
     out.extend_from_slice(&crate::bytes::le_u64(evb, 0).swap_bytes().to_le_bytes());
     out.extend_from_slice(&crate::bytes::le_u64(evb, 8).swap_bytes().to_le_bytes());
@@ -514,13 +684,19 @@ fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String
 
 /// Byte-swaps the fixed-size numeric parameter values of an event in place.
 fn swap_param_values(ev: &mut [u8], large: bool) {
-    let Ok((n, starts)) = event::validate(ev, large) else { return };
-    let Some(info) = schema::event_info(le_u16(ev, 20)) else { return };
+    let Ok((n, starts)) = event::validate(ev, large) else {
+        return;
+    };
+    let Some(info) = schema::event_info(le_u16(ev, 20)) else {
+        return;
+    };
     for i in 0..usize::from(n) {
         let Some(p) = info.params.get(i) else { break };
         let (s, e) = (starts[i] as usize, starts[i + 1] as usize);
         let size = match p.ty {
-            ParamType::Ipv4addr | ParamType::Ipv6addr | ParamType::Ipv4net | ParamType::Ipv6net => continue,
+            ParamType::Ipv4addr | ParamType::Ipv6addr | ParamType::Ipv4net | ParamType::Ipv6net => {
+                continue
+            }
             t => t.fixed_size(),
         };
         if size == Some(e - s) && e - s > 1 {
@@ -541,6 +717,9 @@ mod tests {
     #[test]
     fn garbage_is_not_a_capture() {
         let mut r = ScapReader::new(&b"hello world, this is text"[..]).unwrap();
-        assert!(matches!(r.next_item(), Err(ReadError::NotACapture { offset: 0, .. })));
+        assert!(matches!(
+            r.next_item(),
+            Err(ReadError::NotACapture { offset: 0, .. })
+        ));
     }
 }

@@ -29,12 +29,24 @@ pub fn socktuple(v: &[u8]) -> Option<String> {
         2 if v.len() >= 13 => {
             let s: [u8; 4] = v[1..5].try_into().ok()?;
             let d: [u8; 4] = v[7..11].try_into().ok()?;
-            Some(format!("{}:{}->{}:{}", ipv4(&s), le_u16(v, 5), ipv4(&d), le_u16(v, 11)))
+            Some(format!(
+                "{}:{}->{}:{}",
+                ipv4(&s),
+                le_u16(v, 5),
+                ipv4(&d),
+                le_u16(v, 11)
+            ))
         }
         10 if v.len() >= 37 => {
             let s: [u8; 16] = v[1..17].try_into().ok()?;
             let d: [u8; 16] = v[19..35].try_into().ok()?;
-            Some(format!("{}:{}->{}:{}", ipv6_or_mapped(&s), le_u16(v, 17), ipv6_or_mapped(&d), le_u16(v, 35)))
+            Some(format!(
+                "{}:{}->{}:{}",
+                ipv6_or_mapped(&s),
+                le_u16(v, 17),
+                ipv6_or_mapped(&d),
+                le_u16(v, 35)
+            ))
         }
         1 if v.len() >= 17 => {
             let path = cstr(&v[17..]);
@@ -137,9 +149,17 @@ pub fn flag_names(val: u32, table: &[(&str, u32)], exact_only: bool, out: &mut S
 
 fn bytebuf(out: &mut String, v: &[u8]) {
     // sysdig keeps the whole text within MAX_BUF_PRINT, "..." included.
-    let n = if v.len() > MAX_BUF_PRINT { MAX_BUF_PRINT - 3 } else { v.len() };
+    let n = if v.len() > MAX_BUF_PRINT {
+        MAX_BUF_PRINT - 3
+    } else {
+        v.len()
+    };
     for &b in &v[..n] {
-        out.push(if (0x20..0x7f).contains(&b) { b as char } else { '.' });
+        out.push(if (0x20..0x7f).contains(&b) {
+            b as char
+        } else {
+            '.'
+        });
     }
     if v.len() > MAX_BUF_PRINT {
         out.push_str("...");
@@ -147,33 +167,64 @@ fn bytebuf(out: &mut String, v: &[u8]) {
 }
 
 /// Renders parameter `i` of `ev` into `out`, using `state` for fd and thread names.
-pub fn param(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&CaptureState>, out: &mut String) {
+pub fn param(
+    ev: &Event<'_>,
+    i: usize,
+    p: &ParamInfo,
+    state: Option<&CaptureState>,
+    out: &mut String,
+) {
     let Some(v) = ev.param(i) else { return };
-    if v.is_empty() && !matches!(p.ty, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf | ParamType::Sockaddr | ParamType::Socktuple) {
+    if v.is_empty()
+        && !matches!(
+            p.ty,
+            ParamType::Charbuf
+                | ParamType::Fspath
+                | ParamType::Fsrelpath
+                | ParamType::Bytebuf
+                | ParamType::Sockaddr
+                | ParamType::Socktuple
+        )
+    {
         out.push_str("<NA>");
         return;
     }
     value(ev, v, p.ty, p.fmt, p.aux, state, out);
 }
 
-fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAux, state: Option<&CaptureState>, out: &mut String) {
+fn value(
+    ev: &Event<'_>,
+    v: &[u8],
+    ty: ParamType,
+    fmt: PrintFormat,
+    aux: ParamAux,
+    state: Option<&CaptureState>,
+    out: &mut String,
+) {
     use ParamType as T;
     match ty {
         T::Int8 | T::Int16 | T::Int32 | T::Int64 => match sint(v) {
             Some(s) => num(out, s as u64 & mask(v.len()), Some(s), fmt),
             None => bytebuf(out, v),
         },
-        T::Uint8 | T::Uint16 | T::Uint32 | T::Uint64 | T::Reltime | T::Abstime | T::Port | T::L4proto | T::Bool | T::Sigset => {
-            match uint(v) {
-                Some(u) => {
-                    num(out, u, None, fmt);
-                    if ty == T::Reltime && fmt != PrintFormat::Hex {
-                        let _ = write!(out, "({})", reltime(u));
-                    }
+        T::Uint8
+        | T::Uint16
+        | T::Uint32
+        | T::Uint64
+        | T::Reltime
+        | T::Abstime
+        | T::Port
+        | T::L4proto
+        | T::Bool
+        | T::Sigset => match uint(v) {
+            Some(u) => {
+                num(out, u, None, fmt);
+                if ty == T::Reltime && fmt != PrintFormat::Hex {
+                    let _ = write!(out, "({})", reltime(u));
                 }
-                None => bytebuf(out, v),
             }
-        }
+            None => bytebuf(out, v),
+        },
         T::Errno => match sint(v) {
             Some(s) if s < 0 => {
                 let _ = write!(out, "{s}");
@@ -223,7 +274,13 @@ fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAu
                     out.push_str("-1");
                 } else {
                     let _ = write!(out, "{u}");
-                    let name = state.and_then(|s| if ty == T::Uid { s.user_name(u as u32) } else { s.group_name(u as u32) });
+                    let name = state.and_then(|s| {
+                        if ty == T::Uid {
+                            s.user_name(u as u32)
+                        } else {
+                            s.group_name(u as u32)
+                        }
+                    });
                     if let Some(n) = name {
                         let _ = write!(out, "({n})");
                     }
@@ -239,11 +296,17 @@ fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAu
                 if let (ParamAux::DirFd(d), Some(st)) = (aux, state) {
                     let dirfd = ev.param(usize::from(d)).and_then(sint);
                     let base = match dirfd {
-                        Some(fd) if fd != -100 => st.fd(ev.tid(), fd).map(|f| format!("{}/", f.name.trim_end_matches('/'))),
+                        Some(fd) if fd != -100 => st
+                            .fd(ev.tid(), fd)
+                            .map(|f| format!("{}/", f.name.trim_end_matches('/'))),
                         _ => st.thread(ev.tid()).map(|t| t.cwd.clone()),
                     };
                     if let Some(b) = base.filter(|b| !b.is_empty()) {
-                        let _ = write!(out, "({})", crate::state::normalize_path(&format!("{b}{s}")));
+                        let _ = write!(
+                            out,
+                            "({})",
+                            crate::state::normalize_path(&format!("{b}{s}"))
+                        );
                     }
                 }
             }
@@ -289,8 +352,16 @@ fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAu
             }
             _ => bytebuf(out, v),
         },
-        T::Flags8 | T::Flags16 | T::Flags32 | T::Enumflags8 | T::Enumflags16 | T::Enumflags32 | T::Mode => {
-            let Some(u) = uint(v) else { return bytebuf(out, v) };
+        T::Flags8
+        | T::Flags16
+        | T::Flags32
+        | T::Enumflags8
+        | T::Enumflags16
+        | T::Enumflags32
+        | T::Mode => {
+            let Some(u) = uint(v) else {
+                return bytebuf(out, v);
+            };
             let _ = write!(out, "{u}");
             if let ParamAux::Flags(table) = aux {
                 let exact = matches!(ty, T::Enumflags8 | T::Enumflags16 | T::Enumflags32);
@@ -309,7 +380,11 @@ fn value(ev: &Event<'_>, v: &[u8], ty: ParamType, fmt: PrintFormat, aux: ParamAu
             bytebuf(out, v);
         }
         T::Double if v.len() == 8 => {
-            let _ = write!(out, "{}", f64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]));
+            let _ = write!(
+                out,
+                "{}",
+                f64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]])
+            );
         }
         _ => bytebuf(out, v),
     }

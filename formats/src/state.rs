@@ -106,7 +106,10 @@ fn l4char(proto: u8) -> u8 {
 }
 
 fn split_args(b: &[u8]) -> Vec<String> {
-    b.split(|&c| c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    b.split(|&c| c == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
 }
 
 impl CaptureState {
@@ -176,19 +179,55 @@ impl CaptureState {
         let table = self.fds.entry(pid).or_default();
         for f in fds {
             let (name, l4) = match &f.data {
-                FdData::Ipv4 { sip, dip, sport, dport, l4proto } => (
-                    format!("{}:{}->{}:{}", render::ipv4(sip), sport, render::ipv4(dip), dport),
+                FdData::Ipv4 {
+                    sip,
+                    dip,
+                    sport,
+                    dport,
+                    l4proto,
+                } => (
+                    format!(
+                        "{}:{}->{}:{}",
+                        render::ipv4(sip),
+                        sport,
+                        render::ipv4(dip),
+                        dport
+                    ),
                     l4char(*l4proto),
                 ),
-                FdData::Ipv6 { sip, dip, sport, dport, l4proto } => (
-                    format!("{}:{}->{}:{}", render::ipv6(sip), sport, render::ipv6(dip), dport),
+                FdData::Ipv6 {
+                    sip,
+                    dip,
+                    sport,
+                    dport,
+                    l4proto,
+                } => (
+                    format!(
+                        "{}:{}->{}:{}",
+                        render::ipv6(sip),
+                        sport,
+                        render::ipv6(dip),
+                        dport
+                    ),
                     l4char(*l4proto),
                 ),
-                FdData::Ipv4Server { ip, port, l4proto } => (format!("{}:{}", render::ipv4(ip), port), l4char(*l4proto)),
-                FdData::Ipv6Server { ip, port, l4proto } => (format!("{}:{}", render::ipv6(ip), port), l4char(*l4proto)),
+                FdData::Ipv4Server { ip, port, l4proto } => {
+                    (format!("{}:{}", render::ipv4(ip), port), l4char(*l4proto))
+                }
+                FdData::Ipv6Server { ip, port, l4proto } => {
+                    (format!("{}:{}", render::ipv6(ip), port), l4char(*l4proto))
+                }
                 _ => (lossy(f.name()), 0),
             };
-            table.insert(f.fd, FdEntry { typechar: typechar_of(f.fd_type), l4, name, sock_l4: l4 });
+            table.insert(
+                f.fd,
+                FdEntry {
+                    typechar: typechar_of(f.fd_type),
+                    l4,
+                    name,
+                    sock_l4: l4,
+                },
+            );
         }
     }
 
@@ -240,7 +279,9 @@ impl CaptureState {
             return path.to_string();
         }
         let base = match dirfd {
-            Some(d) if d != -100 => self.fd(tid, d).map(|f| format!("{}/", f.name.trim_end_matches('/'))),
+            Some(d) if d != -100 => self
+                .fd(tid, d)
+                .map(|f| format!("{}/", f.name.trim_end_matches('/'))),
             _ => None,
         }
         .or_else(|| self.threads.get(&tid).map(|t| t.cwd.clone()))
@@ -281,10 +322,13 @@ impl CaptureState {
             "clone" | "fork" | "vfork" | "clone3" => self.on_clone(ev),
             "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => self.on_open(ev),
             "socket" => self.on_socket(ev),
-            "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => self.on_tuple(ev, info.name),
-            "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4" | "timerfd_create"
-            | "inotify_init" | "inotify_init1" | "epoll_create" | "epoll_create1" | "userfaultfd" | "memfd_create"
-            | "bpf" | "pidfd_open" | "io_uring_setup" => self.on_newfd(ev, info.name),
+            "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => {
+                self.on_tuple(ev, info.name)
+            }
+            "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4"
+            | "timerfd_create" | "inotify_init" | "inotify_init1" | "epoll_create"
+            | "epoll_create1" | "userfaultfd" | "memfd_create" | "bpf" | "pidfd_open"
+            | "io_uring_setup" => self.on_newfd(ev, info.name),
             "dup" | "dup2" | "dup3" => self.on_dup(ev),
             "bind" => self.on_bind(ev),
             "close" => {
@@ -297,9 +341,13 @@ impl CaptureState {
             "chdir" | "fchdir" => {
                 if self.i64_arg(ev, "res") == Some(0) {
                     let new = if info.name == "chdir" {
-                        self.arg(ev, "path").map(lossy).map(|p| self.resolve_path(tid, None, &p))
+                        self.arg(ev, "path")
+                            .map(lossy)
+                            .map(|p| self.resolve_path(tid, None, &p))
                     } else {
-                        self.i64_arg(ev, "fd").and_then(|fd| self.fd(tid, fd)).map(|f| f.name.clone())
+                        self.i64_arg(ev, "fd")
+                            .and_then(|fd| self.fd(tid, fd))
+                            .map(|f| f.name.clone())
                     };
                     if let Some(mut p) = new {
                         if !p.ends_with('/') {
@@ -321,15 +369,33 @@ impl CaptureState {
         }
         let tid = ev.tid();
         let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
-        let comm = ev.param_by_name("comm").map(lossy).filter(|c| !c.is_empty()).unwrap_or_else(|| {
-            exe.rsplit('/').next().unwrap_or("").chars().take(15).collect()
-        });
+        let comm = ev
+            .param_by_name("comm")
+            .map(lossy)
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| {
+                exe.rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(15)
+                    .collect()
+            });
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
-        let pid = ev.param_by_name("pid").filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
-        let ptid = ev.param_by_name("ptid").filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
+        let pid = ev
+            .param_by_name("pid")
+            .filter(|v| v.len() == 8)
+            .map(|v| le_u64(v, 0));
+        let ptid = ev
+            .param_by_name("ptid")
+            .filter(|v| v.len() == 8)
+            .map(|v| le_u64(v, 0));
         let cwd = ev.param_by_name("cwd").map(lossy);
         let exepath = ev.param_by_name("trusted_exepath").map(lossy);
-        let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry { pid: tid, ..Default::default() });
+        let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
+            pid: tid,
+            ..Default::default()
+        });
         th.comm = comm;
         th.exe = exe;
         th.args = args;
@@ -351,7 +417,9 @@ impl CaptureState {
     }
 
     fn on_clone(&mut self, ev: &Event<'_>) {
-        let Some(res) = self.i64_arg(ev, "res") else { return };
+        let Some(res) = self.i64_arg(ev, "res") else {
+            return;
+        };
         if res < 0 {
             return;
         }
@@ -361,20 +429,52 @@ impl CaptureState {
             return;
         }
         let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
-        let comm = ev.param_by_name("comm").map(lossy).filter(|c| !c.is_empty()).unwrap_or_else(|| {
-            exe.rsplit('/').next().unwrap_or("").chars().take(15).collect()
-        });
-        let get = |n: &str| ev.param_by_name(n).filter(|v| v.len() == 8).map(|v| le_u64(v, 0));
-        let flags = ev.param_by_name("flags").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let comm = ev
+            .param_by_name("comm")
+            .map(lossy)
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| {
+                exe.rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(15)
+                    .collect()
+            });
+        let get = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 8)
+                .map(|v| le_u64(v, 0))
+        };
+        let flags = ev
+            .param_by_name("flags")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let is_thread = flags & 0x2000 != 0; // PPM_CL_CLONE_THREAD
-        let parent = if res == 0 { get("ptid").unwrap_or(0) } else { tid };
-        let pid = if res == 0 { get("pid").unwrap_or(child) } else if is_thread { get("pid").unwrap_or(tid) } else { child };
+        let parent = if res == 0 {
+            get("ptid").unwrap_or(0)
+        } else {
+            tid
+        };
+        let pid = if res == 0 {
+            get("pid").unwrap_or(child)
+        } else if is_thread {
+            get("pid").unwrap_or(tid)
+        } else {
+            child
+        };
         let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
         if !cwd.is_empty() && !cwd.ends_with('/') {
             cwd.push('/');
         }
-        let uid = ev.param_by_name("uid").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
-        let gid = ev.param_by_name("gid").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let uid = ev
+            .param_by_name("uid")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let gid = ev
+            .param_by_name("gid")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
@@ -383,23 +483,57 @@ impl CaptureState {
                 self.fds.insert(pid, t);
             }
         }
-        self.threads.insert(child, ThreadEntry { pid, ptid: parent, comm, exe, exepath: String::new(), args, cwd, uid, gid });
+        self.threads.insert(
+            child,
+            ThreadEntry {
+                pid,
+                ptid: parent,
+                comm,
+                exe,
+                exepath: String::new(),
+                args,
+                cwd,
+                uid,
+                gid,
+            },
+        );
     }
 
     fn on_open(&mut self, ev: &Event<'_>) {
         let tid = ev.tid();
-        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else { return };
-        let path = self.arg(ev, "name").or_else(|| self.arg(ev, "path")).map(lossy).unwrap_or_default();
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else {
+            return;
+        };
+        let path = self
+            .arg(ev, "name")
+            .or_else(|| self.arg(ev, "path"))
+            .map(lossy)
+            .unwrap_or_default();
         let dirfd = self.i64_arg(ev, "dirfd");
         let full = self.resolve_path(tid, dirfd, &path);
-        let flags = self.arg(ev, "flags").filter(|v| v.len() == 4).map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let flags = self
+            .arg(ev, "flags")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let typechar = if flags & 0x400 != 0 { b'd' } else { b'f' };
-        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: full, sock_l4: 0 });
+        self.fd_table(tid).insert(
+            fd,
+            FdEntry {
+                typechar,
+                l4: 0,
+                name: full,
+                sock_l4: 0,
+            },
+        );
     }
 
     fn on_socket(&mut self, ev: &Event<'_>) {
-        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else { return };
-        let domain = self.arg(ev, "domain").map_or(0, |v| v.first().copied().unwrap_or(0));
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else {
+            return;
+        };
+        let domain = self
+            .arg(ev, "domain")
+            .map_or(0, |v| v.first().copied().unwrap_or(0));
         let typechar = match domain {
             2 => b'4',
             10 => b'6',
@@ -407,27 +541,49 @@ impl CaptureState {
             16 => b'n',
             _ => b'o',
         };
-        let sock_l4 = match self.arg(ev, "type").and_then(|v| v.first().copied()).map(|t| t & 0xf) {
+        let sock_l4 = match self
+            .arg(ev, "type")
+            .and_then(|v| v.first().copied())
+            .map(|t| t & 0xf)
+        {
             Some(1) => b't',
             Some(2) => b'u',
             Some(3) => b'r',
             _ => 0,
         };
         let tid = ev.tid();
-        self.fd_table(tid).insert(fd, FdEntry { typechar, l4: 0, name: String::new(), sock_l4 });
+        self.fd_table(tid).insert(
+            fd,
+            FdEntry {
+                typechar,
+                l4: 0,
+                name: String::new(),
+                sock_l4,
+            },
+        );
     }
 
     fn on_tuple(&mut self, ev: &Event<'_>, name: &str) {
         let tid = ev.tid();
-        let Some(tuple) = ev.param_by_name("tuple").filter(|t| !t.is_empty()) else { return };
-        let Some(text) = render::socktuple(tuple) else { return };
+        let Some(tuple) = ev.param_by_name("tuple").filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let Some(text) = render::socktuple(tuple) else {
+            return;
+        };
         let fam = tuple[0];
         let (fd, creates) = match name {
             "accept" | "accept4" => (self.i64_arg(ev, "fd"), true),
             _ => (self.i64_arg(ev, "fd"), false),
         };
-        let Some(fd) = fd.filter(|&f| f >= 0) else { return };
-        let res = if creates { 0 } else { self.i64_arg(ev, "res").unwrap_or(0) };
+        let Some(fd) = fd.filter(|&f| f >= 0) else {
+            return;
+        };
+        let res = if creates {
+            0
+        } else {
+            self.i64_arg(ev, "res").unwrap_or(0)
+        };
         if res < 0 && res != -115 {
             return;
         }
@@ -458,7 +614,15 @@ impl CaptureState {
             }
             _ => {
                 let l4 = if fam == 1 { 0 } else { b't' };
-                table.insert(fd, FdEntry { typechar, l4, name: text, sock_l4: l4 });
+                table.insert(
+                    fd,
+                    FdEntry {
+                        typechar,
+                        l4,
+                        name: text,
+                        sock_l4: l4,
+                    },
+                );
             }
         }
     }
@@ -467,8 +631,12 @@ impl CaptureState {
         if self.i64_arg(ev, "res") != Some(0) {
             return;
         }
-        let Some(fd) = self.i64_arg(ev, "fd") else { return };
-        let Some(addr) = ev.param_by_name("addr").filter(|a| !a.is_empty()) else { return };
+        let Some(fd) = self.i64_arg(ev, "fd") else {
+            return;
+        };
+        let Some(addr) = ev.param_by_name("addr").filter(|a| !a.is_empty()) else {
+            return;
+        };
         let mut text = String::new();
         let p = crate::schema::ParamInfo {
             name: "addr",
@@ -518,16 +686,31 @@ impl CaptureState {
                 fds.push(f);
             }
         }
-        let fname = if name == "memfd_create" { ev.param_by_name("name").map(|n| format!("memfd:{}", lossy(n))) } else { None };
+        let fname = if name == "memfd_create" {
+            ev.param_by_name("name")
+                .map(|n| format!("memfd:{}", lossy(n)))
+        } else {
+            None
+        };
         let table = self.fd_table(tid);
         for f in fds.into_iter().filter(|&f| f >= 0) {
-            table.insert(f, FdEntry { typechar, l4: 0, name: fname.clone().unwrap_or_default(), sock_l4: 0 });
+            table.insert(
+                f,
+                FdEntry {
+                    typechar,
+                    l4: 0,
+                    name: fname.clone().unwrap_or_default(),
+                    sock_l4: 0,
+                },
+            );
         }
     }
 
     fn on_dup(&mut self, ev: &Event<'_>) {
         let tid = ev.tid();
-        let Some(res) = self.i64_arg(ev, "res").filter(|&r| r >= 0) else { return };
+        let Some(res) = self.i64_arg(ev, "res").filter(|&r| r >= 0) else {
+            return;
+        };
         let old = self.i64_arg(ev, "oldfd").or_else(|| self.i64_arg(ev, "fd"));
         let Some(old) = old else { return };
         let table = self.fd_table(tid);

@@ -69,7 +69,12 @@ pub struct WriterOptions {
 impl WriterOptions {
     /// Options for `profile` with the scap container, uncompressed.
     pub fn new(profile: Profile) -> Self {
-        WriterOptions { container: Container::Scap, profile, gzip: false, max_block: block::PIPE_MAX_BLOCK }
+        WriterOptions {
+            container: Container::Scap,
+            profile,
+            gzip: false,
+            max_block: block::PIPE_MAX_BLOCK,
+        }
     }
 
     /// Sets the container.
@@ -112,7 +117,10 @@ pub struct ScapWriter<W: Write> {
 
 impl<W: Write> std::fmt::Debug for ScapWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScapWriter").field("stats", &self.stats).field("profile", &self.opts.profile).finish()
+        f.debug_struct("ScapWriter")
+            .field("stats", &self.stats)
+            .field("profile", &self.opts.profile)
+            .finish()
     }
 }
 
@@ -124,8 +132,18 @@ impl<W: Write> ScapWriter<W> {
     /// Starts a capture on `w`, writing the section header at once.
     pub fn new(w: W, opts: WriterOptions) -> Result<Self, WriteError> {
         let bw = BufWriter::with_capacity(256 * 1024, w);
-        let sink = if opts.gzip { Sink::Gzip(GzEncoder::new(bw, flate2::Compression::fast())) } else { Sink::Plain(bw) };
-        let mut wr = ScapWriter { sink, opts, stats: WriterStats::default(), in_events: false, scratch: Vec::with_capacity(4096) };
+        let sink = if opts.gzip {
+            Sink::Gzip(GzEncoder::new(bw, flate2::Compression::fast()))
+        } else {
+            Sink::Plain(bw)
+        };
+        let mut wr = ScapWriter {
+            sink,
+            opts,
+            stats: WriterStats::default(),
+            in_events: false,
+            scratch: Vec::with_capacity(4096),
+        };
         wr.write_shb()?;
         Ok(wr)
     }
@@ -145,7 +163,10 @@ impl<W: Write> ScapWriter<W> {
             Sink::Plain(w) => w.write_all(bytes),
             Sink::Gzip(w) => w.write_all(bytes),
         };
-        r.map_err(|source| WriteError::Io { written: self.stats.bytes, source })?;
+        r.map_err(|source| WriteError::Io {
+            written: self.stats.bytes,
+            source,
+        })?;
         self.stats.bytes += bytes.len() as u64;
         Ok(())
     }
@@ -183,7 +204,12 @@ impl<W: Write> ScapWriter<W> {
         body.extend_from_slice(&2u16.to_le_bytes());
         body.extend_from_slice(&u64::MAX.to_le_bytes());
         if let Container::Pcapng(o) = &self.opts.container {
-            let opts = [(1u16, &o.comment), (2, &o.hardware), (3, &o.os), (4, &o.application)];
+            let opts = [
+                (1u16, &o.comment),
+                (2, &o.hardware),
+                (3, &o.os),
+                (4, &o.application),
+            ];
             let mut any = false;
             for (code, v) in opts {
                 if let Some(v) = v {
@@ -294,7 +320,12 @@ impl<W: Write> ScapWriter<W> {
     /// Writes an event read from a capture, keeping its cpu and dump flags.
     pub fn write_event(&mut self, ev: &Event<'_>) -> Result<(), WriteError> {
         self.opts.profile.check(ev.event_type(), ev.nparams())?;
-        self.write_raw_event(ev.cpu, ev.dump_flags.unwrap_or(0), ev.event_type(), ev.raw())
+        self.write_raw_event(
+            ev.cpu,
+            ev.dump_flags.unwrap_or(0),
+            ev.event_type(),
+            ev.raw(),
+        )
     }
 
     /// Writes an owned event.
@@ -305,11 +336,25 @@ impl<W: Write> ScapWriter<W> {
         self.write_raw_event(ev.cpu, ev.dump_flags, ev.event_type, &raw)
     }
 
-    fn write_raw_event(&mut self, cpu: u16, flags: u32, event_type: u16, raw: &[u8]) -> Result<(), WriteError> {
+    fn write_raw_event(
+        &mut self,
+        cpu: u16,
+        flags: u32,
+        event_type: u16,
+        raw: &[u8],
+    ) -> Result<(), WriteError> {
         let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
-        let max = if large { self.opts.max_block - 20 } else { block::LIBSCAP_MAX_EVENT_BLOCK - 8 };
+        let max = if large {
+            self.opts.max_block - 20
+        } else {
+            block::LIBSCAP_MAX_EVENT_BLOCK - 8
+        };
         if raw.len() > max {
-            return Err(WriteError::TooLarge { event_type, len: raw.len(), max });
+            return Err(WriteError::TooLarge {
+                event_type,
+                len: raw.len(),
+                max,
+            });
         }
         let bt = match (large, flags != 0) {
             (false, false) => block::EV_V2,
@@ -326,7 +371,14 @@ impl<W: Write> ScapWriter<W> {
     }
 
     /// Builds and writes an event from parts without an intermediate owned event.
-    pub fn write_parts(&mut self, cpu: u16, ts: u64, tid: u64, event_type: u16, params: &[&[u8]]) -> Result<(), WriteError> {
+    pub fn write_parts(
+        &mut self,
+        cpu: u16,
+        ts: u64,
+        tid: u64,
+        event_type: u16,
+        params: &[&[u8]],
+    ) -> Result<(), WriteError> {
         self.opts.profile.check(event_type, params.len())?;
         let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
         let mut raw = Vec::new();
@@ -341,7 +393,10 @@ impl<W: Write> ScapWriter<W> {
             Sink::Plain(w) => w.flush(),
             Sink::Gzip(w) => w.flush(),
         };
-        r.map_err(|source| WriteError::Io { written: self.stats.bytes, source })
+        r.map_err(|source| WriteError::Io {
+            written: self.stats.bytes,
+            source,
+        })
     }
 
     /// Flushes, ends the gzip stream if any, and returns the sink.

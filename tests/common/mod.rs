@@ -41,18 +41,31 @@ pub fn ci() -> bool {
 
 /// Returns whether `tool` runs; panics under CI if it does not.
 pub fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success() || !o.stdout.is_empty());
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() || !o.stdout.is_empty());
     if !ok {
-        assert!(!ci(), "{tool} is required under CI=true (install/install.sh installs it)");
+        assert!(
+            !ci(),
+            "{tool} is required under CI=true (install/install.sh installs it)"
+        );
         eprintln!("skipping: {tool} not installed (run install/install.sh)");
     }
     ok
 }
 
 /// All events of a capture, owned.
-pub fn events(path: &Path, skip_unknown: bool) -> Result<Vec<OwnedEvent>, scapbridge_formats::ReadError> {
+pub fn events(
+    path: &Path,
+    skip_unknown: bool,
+) -> Result<Vec<OwnedEvent>, scapbridge_formats::ReadError> {
     let f = std::fs::File::open(path).unwrap();
-    let opts = if skip_unknown { ReaderOptions::skipping_unknown_events() } else { ReaderOptions::default() };
+    let opts = if skip_unknown {
+        ReaderOptions::skipping_unknown_events()
+    } else {
+        ReaderOptions::default()
+    };
     let mut r = ScapReader::with_options(f, opts)?;
     let mut out = Vec::new();
     while let Some(item) = r.next_item()? {
@@ -78,7 +91,10 @@ pub fn scapbridge_bin() -> PathBuf {
         if release {
             c.arg("--release");
         }
-        let st = c.current_dir(env!("CARGO_MANIFEST_DIR")).status().expect("cargo build");
+        let st = c
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo build");
         assert!(st.success(), "building scapbridge failed");
     });
     bin
@@ -96,8 +112,19 @@ pub fn run(c: &mut Command) -> std::process::Output {
 
 /// `sysdig -r FILE` stdout lines and status.
 pub fn sysdig_lines(path: &Path) -> (Vec<String>, bool) {
-    let o = Command::new("sysdig").arg("-r").arg(path).env("TZ", "UTC").output().unwrap();
-    (String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(), o.status.success())
+    let o = Command::new("sysdig")
+        .arg("-r")
+        .arg(path)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        o.status.success(),
+    )
 }
 
 /// tshark frames: (event type, Info column), and status.
@@ -105,14 +132,26 @@ pub fn tshark_frames(path: &Path) -> (Vec<(String, String)>, bool) {
     let o = Command::new("tshark")
         .args(["-n", "-r"])
         .arg(path)
-        .args(["-T", "fields", "-E", "separator=\t", "-e", "sysdig.event_type", "-e", "_ws.col.Info"])
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=\t",
+            "-e",
+            "sysdig.event_type",
+            "-e",
+            "_ws.col.Info",
+        ])
         .output()
         .unwrap();
     let frames = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| {
             let mut it = l.splitn(2, '\t');
-            (it.next().unwrap_or("").to_string(), it.next().unwrap_or("").to_string())
+            (
+                it.next().unwrap_or("").to_string(),
+                it.next().unwrap_or("").to_string(),
+            )
         })
         .collect();
     (frames, o.status.success())

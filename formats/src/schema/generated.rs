@@ -2,2432 +2,10760 @@
 // api/ tables (falcosecurity/libs driver tables, MIT OR GPL-2.0) plus the HEAD
 // appends listed in the script. Do not edit by hand.
 #![allow(clippy::all, dead_code)]
-use super::{cat, ef, EventInfo, ParamInfo, ParamAux, ParamType, PrintFormat, DynAlt};
+use super::{cat, ef, DynAlt, EventInfo, ParamAux, ParamInfo, ParamType, PrintFormat};
 
 /// One past the highest event id in this table (`PPM_EVENT_MAX`).
 pub const EVENT_MAX: u16 = 430;
 
 pub(super) static EVENTS: [EventInfo; EVENT_MAX as usize] = [
     // 0
-    EventInfo { name: "syscall", enum_name: "PPME_GENERIC_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "ID", ty: ParamType::Syscallid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "nativeID", ty: ParamType::Uint16, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "syscall",
+        enum_name: "PPME_GENERIC_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "ID",
+                ty: ParamType::Syscallid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "nativeID",
+                ty: ParamType::Uint16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 1
-    EventInfo { name: "syscall", enum_name: "PPME_GENERIC_X", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "ID", ty: ParamType::Syscallid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "syscall",
+        enum_name: "PPME_GENERIC_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "ID",
+            ty: ParamType::Syscallid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 2
-    EventInfo { name: "open", enum_name: "PPME_SYSCALL_OPEN_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "open",
+        enum_name: "PPME_SYSCALL_OPEN_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 3
-    EventInfo { name: "open", enum_name: "PPME_SYSCALL_OPEN_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "open",
+        enum_name: "PPME_SYSCALL_OPEN_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 4
-    EventInfo { name: "close", enum_name: "PPME_SYSCALL_CLOSE_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::DESTROYS_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "close",
+        enum_name: "PPME_SYSCALL_CLOSE_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::DESTROYS_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 5
-    EventInfo { name: "close", enum_name: "PPME_SYSCALL_CLOSE_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::DESTROYS_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "close",
+        enum_name: "PPME_SYSCALL_CLOSE_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::DESTROYS_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 6
-    EventInfo { name: "read", enum_name: "PPME_SYSCALL_READ_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "read",
+        enum_name: "PPME_SYSCALL_READ_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 7
-    EventInfo { name: "read", enum_name: "PPME_SYSCALL_READ_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "read",
+        enum_name: "PPME_SYSCALL_READ_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 8
-    EventInfo { name: "write", enum_name: "PPME_SYSCALL_WRITE_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "write",
+        enum_name: "PPME_SYSCALL_WRITE_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 9
-    EventInfo { name: "write", enum_name: "PPME_SYSCALL_WRITE_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "write",
+        enum_name: "PPME_SYSCALL_WRITE_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 10
-    EventInfo { name: "brk", enum_name: "PPME_SYSCALL_BRK_1_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "brk",
+        enum_name: "PPME_SYSCALL_BRK_1_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "size",
+            ty: ParamType::Uint32,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 11
-    EventInfo { name: "brk", enum_name: "PPME_SYSCALL_BRK_1_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "brk",
+        enum_name: "PPME_SYSCALL_BRK_1_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Uint64,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 12
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_8_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_8_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 13
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_8_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 8, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_8_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 8,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 14
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_11_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_11_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 15
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_11_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 11, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_11_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 11,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 16
-    EventInfo { name: "procexit", enum_name: "PPME_PROCEXIT_E", category: cat::PROCESS | cat::TRACEPOINT, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "procexit",
+        enum_name: "PPME_PROCEXIT_E",
+        category: cat::PROCESS | cat::TRACEPOINT,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 17
-    EventInfo { name: "NA", enum_name: "PPME_PROCEXIT_X", category: cat::UNKNOWN, flags: ef::UNUSED | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_PROCEXIT_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 18
-    EventInfo { name: "socket", enum_name: "PPME_SOCKET_SOCKET_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "domain", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES) },
-        ParamInfo { name: "type", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "proto", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "socket",
+        enum_name: "PPME_SOCKET_SOCKET_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "domain",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES),
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "proto",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 19
-    EventInfo { name: "socket", enum_name: "PPME_SOCKET_SOCKET_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED, compat_nparams: 4, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "domain", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES) },
-        ParamInfo { name: "type", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "proto", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "socket",
+        enum_name: "PPME_SOCKET_SOCKET_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "domain",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES),
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "proto",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 20
-    EventInfo { name: "bind", enum_name: "PPME_SOCKET_BIND_E", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "bind",
+        enum_name: "PPME_SOCKET_BIND_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 21
-    EventInfo { name: "bind", enum_name: "PPME_SOCKET_BIND_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Sockaddr, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "bind",
+        enum_name: "PPME_SOCKET_BIND_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Sockaddr,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 22
-    EventInfo { name: "connect", enum_name: "PPME_SOCKET_CONNECT_E", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Sockaddr, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "connect",
+        enum_name: "PPME_SOCKET_CONNECT_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Sockaddr,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 23
-    EventInfo { name: "connect", enum_name: "PPME_SOCKET_CONNECT_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Sockaddr, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "connect",
+        enum_name: "PPME_SOCKET_CONNECT_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Sockaddr,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 24
-    EventInfo { name: "listen", enum_name: "PPME_SOCKET_LISTEN_E", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "backlog", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "listen",
+        enum_name: "PPME_SOCKET_LISTEN_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "backlog",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 25
-    EventInfo { name: "listen", enum_name: "PPME_SOCKET_LISTEN_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "backlog", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "listen",
+        enum_name: "PPME_SOCKET_LISTEN_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "backlog",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 26
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION | ef::TMP_CONVERTER_MANAGED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 27
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "queuepct", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuepct",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 28
-    EventInfo { name: "send", enum_name: "PPME_SOCKET_SEND_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "send",
+        enum_name: "PPME_SOCKET_SEND_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 29
-    EventInfo { name: "send", enum_name: "PPME_SOCKET_SEND_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "send",
+        enum_name: "PPME_SOCKET_SEND_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 30
-    EventInfo { name: "sendto", enum_name: "PPME_SOCKET_SENDTO_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendto",
+        enum_name: "PPME_SOCKET_SENDTO_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 31
-    EventInfo { name: "sendto", enum_name: "PPME_SOCKET_SENDTO_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendto",
+        enum_name: "PPME_SOCKET_SENDTO_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 32
-    EventInfo { name: "recv", enum_name: "PPME_SOCKET_RECV_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recv",
+        enum_name: "PPME_SOCKET_RECV_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 33
-    EventInfo { name: "recv", enum_name: "PPME_SOCKET_RECV_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recv",
+        enum_name: "PPME_SOCKET_RECV_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 34
-    EventInfo { name: "recvfrom", enum_name: "PPME_SOCKET_RECVFROM_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recvfrom",
+        enum_name: "PPME_SOCKET_RECVFROM_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 35
-    EventInfo { name: "recvfrom", enum_name: "PPME_SOCKET_RECVFROM_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recvfrom",
+        enum_name: "PPME_SOCKET_RECVFROM_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 36
-    EventInfo { name: "shutdown", enum_name: "PPME_SOCKET_SHUTDOWN_E", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "how", ty: ParamType::Enumflags8, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SHUTDOWN_HOW) },
-    ] },
+    EventInfo {
+        name: "shutdown",
+        enum_name: "PPME_SOCKET_SHUTDOWN_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "how",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SHUTDOWN_HOW),
+            },
+        ],
+    },
     // 37
-    EventInfo { name: "shutdown", enum_name: "PPME_SOCKET_SHUTDOWN_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "shutdown",
+        enum_name: "PPME_SOCKET_SHUTDOWN_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 38
-    EventInfo { name: "getsockname", enum_name: "PPME_SOCKET_GETSOCKNAME_E", category: cat::NET | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getsockname",
+        enum_name: "PPME_SOCKET_GETSOCKNAME_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 39
-    EventInfo { name: "getsockname", enum_name: "PPME_SOCKET_GETSOCKNAME_X", category: cat::NET | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getsockname",
+        enum_name: "PPME_SOCKET_GETSOCKNAME_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 40
-    EventInfo { name: "getpeername", enum_name: "PPME_SOCKET_GETPEERNAME_E", category: cat::NET | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getpeername",
+        enum_name: "PPME_SOCKET_GETPEERNAME_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 41
-    EventInfo { name: "getpeername", enum_name: "PPME_SOCKET_GETPEERNAME_X", category: cat::NET | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getpeername",
+        enum_name: "PPME_SOCKET_GETPEERNAME_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 42
-    EventInfo { name: "socketpair", enum_name: "PPME_SOCKET_SOCKETPAIR_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "domain", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES) },
-        ParamInfo { name: "type", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "proto", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "socketpair",
+        enum_name: "PPME_SOCKET_SOCKETPAIR_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "domain",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKET_FAMILIES),
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "proto",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 43
-    EventInfo { name: "socketpair", enum_name: "PPME_SOCKET_SOCKETPAIR_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd1", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd2", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "source", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "peer", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "socketpair",
+        enum_name: "PPME_SOCKET_SOCKETPAIR_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd1",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd2",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "source",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "peer",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 44
-    EventInfo { name: "setsockopt", enum_name: "PPME_SOCKET_SETSOCKOPT_E", category: cat::NET | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "setsockopt",
+        enum_name: "PPME_SOCKET_SETSOCKOPT_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 45
-    EventInfo { name: "setsockopt", enum_name: "PPME_SOCKET_SETSOCKOPT_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "level", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKOPT_LEVELS) },
-        ParamInfo { name: "optname", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKOPT_OPTIONS) },
-        ParamInfo { name: "val", ty: ParamType::Dyn, fmt: PrintFormat::Dec, aux: ParamAux::Dyn(DYN_SOCKOPT_DYNAMIC_PARAM) },
-        ParamInfo { name: "optlen", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setsockopt",
+        enum_name: "PPME_SOCKET_SETSOCKOPT_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "level",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKOPT_LEVELS),
+            },
+            ParamInfo {
+                name: "optname",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKOPT_OPTIONS),
+            },
+            ParamInfo {
+                name: "val",
+                ty: ParamType::Dyn,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Dyn(DYN_SOCKOPT_DYNAMIC_PARAM),
+            },
+            ParamInfo {
+                name: "optlen",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 46
-    EventInfo { name: "getsockopt", enum_name: "PPME_SOCKET_GETSOCKOPT_E", category: cat::NET | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getsockopt",
+        enum_name: "PPME_SOCKET_GETSOCKOPT_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 47
-    EventInfo { name: "getsockopt", enum_name: "PPME_SOCKET_GETSOCKOPT_X", category: cat::NET | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "level", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKOPT_LEVELS) },
-        ParamInfo { name: "optname", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_SOCKOPT_OPTIONS) },
-        ParamInfo { name: "val", ty: ParamType::Dyn, fmt: PrintFormat::Dec, aux: ParamAux::Dyn(DYN_SOCKOPT_DYNAMIC_PARAM) },
-        ParamInfo { name: "optlen", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getsockopt",
+        enum_name: "PPME_SOCKET_GETSOCKOPT_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "level",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKOPT_LEVELS),
+            },
+            ParamInfo {
+                name: "optname",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_SOCKOPT_OPTIONS),
+            },
+            ParamInfo {
+                name: "val",
+                ty: ParamType::Dyn,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Dyn(DYN_SOCKOPT_DYNAMIC_PARAM),
+            },
+            ParamInfo {
+                name: "optlen",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 48
-    EventInfo { name: "sendmsg", enum_name: "PPME_SOCKET_SENDMSG_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendmsg",
+        enum_name: "PPME_SOCKET_SENDMSG_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 49
-    EventInfo { name: "sendmsg", enum_name: "PPME_SOCKET_SENDMSG_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendmsg",
+        enum_name: "PPME_SOCKET_SENDMSG_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 50
-    EventInfo { name: "sendmmsg", enum_name: "PPME_SOCKET_SENDMMSG_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "sendmmsg",
+        enum_name: "PPME_SOCKET_SENDMMSG_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 51
-    EventInfo { name: "sendmmsg", enum_name: "PPME_SOCKET_SENDMMSG_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendmmsg",
+        enum_name: "PPME_SOCKET_SENDMMSG_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 52
-    EventInfo { name: "recvmsg", enum_name: "PPME_SOCKET_RECVMSG_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recvmsg",
+        enum_name: "PPME_SOCKET_RECVMSG_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 53
-    EventInfo { name: "recvmsg", enum_name: "PPME_SOCKET_RECVMSG_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "msgcontrol", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recvmsg",
+        enum_name: "PPME_SOCKET_RECVMSG_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "msgcontrol",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 54
-    EventInfo { name: "recvmmsg", enum_name: "PPME_SOCKET_RECVMMSG_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "recvmmsg",
+        enum_name: "PPME_SOCKET_RECVMMSG_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 55
-    EventInfo { name: "recvmmsg", enum_name: "PPME_SOCKET_RECVMMSG_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "msgcontrol", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "recvmmsg",
+        enum_name: "PPME_SOCKET_RECVMMSG_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "msgcontrol",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 56
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT4_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Int32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT4_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Int32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 57
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT4_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "queuepct", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT4_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuepct",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 58
-    EventInfo { name: "creat", enum_name: "PPME_SYSCALL_CREAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "creat",
+        enum_name: "PPME_SYSCALL_CREAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 59
-    EventInfo { name: "creat", enum_name: "PPME_SYSCALL_CREAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "creat_flags", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CREAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "creat",
+        enum_name: "PPME_SYSCALL_CREAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "creat_flags",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CREAT_FLAGS),
+            },
+        ],
+    },
     // 60
-    EventInfo { name: "pipe", enum_name: "PPME_SYSCALL_PIPE_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "pipe",
+        enum_name: "PPME_SYSCALL_PIPE_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 61
-    EventInfo { name: "pipe", enum_name: "PPME_SYSCALL_PIPE_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd1", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd2", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pipe",
+        enum_name: "PPME_SYSCALL_PIPE_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd1",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd2",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 62
-    EventInfo { name: "eventfd", enum_name: "PPME_SYSCALL_EVENTFD_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "initval", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "eventfd",
+        enum_name: "PPME_SYSCALL_EVENTFD_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "initval",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 63
-    EventInfo { name: "eventfd", enum_name: "PPME_SYSCALL_EVENTFD_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "eventfd",
+        enum_name: "PPME_SYSCALL_EVENTFD_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 64
-    EventInfo { name: "futex", enum_name: "PPME_SYSCALL_FUTEX_E", category: cat::IPC | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "op", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FUTEX_OPERATIONS) },
-        ParamInfo { name: "val", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "futex",
+        enum_name: "PPME_SYSCALL_FUTEX_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "op",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FUTEX_OPERATIONS),
+            },
+            ParamInfo {
+                name: "val",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 65
-    EventInfo { name: "futex", enum_name: "PPME_SYSCALL_FUTEX_X", category: cat::IPC | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "futex",
+        enum_name: "PPME_SYSCALL_FUTEX_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 66
-    EventInfo { name: "stat", enum_name: "PPME_SYSCALL_STAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "stat",
+        enum_name: "PPME_SYSCALL_STAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 67
-    EventInfo { name: "stat", enum_name: "PPME_SYSCALL_STAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "stat",
+        enum_name: "PPME_SYSCALL_STAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 68
-    EventInfo { name: "lstat", enum_name: "PPME_SYSCALL_LSTAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "lstat",
+        enum_name: "PPME_SYSCALL_LSTAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 69
-    EventInfo { name: "lstat", enum_name: "PPME_SYSCALL_LSTAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "lstat",
+        enum_name: "PPME_SYSCALL_LSTAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 70
-    EventInfo { name: "fstat", enum_name: "PPME_SYSCALL_FSTAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fstat",
+        enum_name: "PPME_SYSCALL_FSTAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 71
-    EventInfo { name: "fstat", enum_name: "PPME_SYSCALL_FSTAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fstat",
+        enum_name: "PPME_SYSCALL_FSTAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 72
-    EventInfo { name: "stat64", enum_name: "PPME_SYSCALL_STAT64_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "stat64",
+        enum_name: "PPME_SYSCALL_STAT64_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 73
-    EventInfo { name: "stat64", enum_name: "PPME_SYSCALL_STAT64_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "stat64",
+        enum_name: "PPME_SYSCALL_STAT64_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 74
-    EventInfo { name: "lstat64", enum_name: "PPME_SYSCALL_LSTAT64_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "lstat64",
+        enum_name: "PPME_SYSCALL_LSTAT64_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 75
-    EventInfo { name: "lstat64", enum_name: "PPME_SYSCALL_LSTAT64_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "lstat64",
+        enum_name: "PPME_SYSCALL_LSTAT64_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 76
-    EventInfo { name: "fstat64", enum_name: "PPME_SYSCALL_FSTAT64_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fstat64",
+        enum_name: "PPME_SYSCALL_FSTAT64_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 77
-    EventInfo { name: "fstat64", enum_name: "PPME_SYSCALL_FSTAT64_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fstat64",
+        enum_name: "PPME_SYSCALL_FSTAT64_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 78
-    EventInfo { name: "epoll_wait", enum_name: "PPME_SYSCALL_EPOLLWAIT_E", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 1, params: &[
-        ParamInfo { name: "maxevents", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "epoll_wait",
+        enum_name: "PPME_SYSCALL_EPOLLWAIT_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "maxevents",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 79
-    EventInfo { name: "epoll_wait", enum_name: "PPME_SYSCALL_EPOLLWAIT_X", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "epoll_wait",
+        enum_name: "PPME_SYSCALL_EPOLLWAIT_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 80
-    EventInfo { name: "poll", enum_name: "PPME_SYSCALL_POLL_E", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 2, params: &[
-        ParamInfo { name: "fds", ty: ParamType::Fdlist, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "timeout", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "poll",
+        enum_name: "PPME_SYSCALL_POLL_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fds",
+                ty: ParamType::Fdlist,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "timeout",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 81
-    EventInfo { name: "poll", enum_name: "PPME_SYSCALL_POLL_X", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fds", ty: ParamType::Fdlist, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "poll",
+        enum_name: "PPME_SYSCALL_POLL_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fds",
+                ty: ParamType::Fdlist,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 82
-    EventInfo { name: "select", enum_name: "PPME_SYSCALL_SELECT_E", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "select",
+        enum_name: "PPME_SYSCALL_SELECT_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 83
-    EventInfo { name: "select", enum_name: "PPME_SYSCALL_SELECT_X", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "select",
+        enum_name: "PPME_SYSCALL_SELECT_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 84
-    EventInfo { name: "select", enum_name: "PPME_SYSCALL_NEWSELECT_E", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "select",
+        enum_name: "PPME_SYSCALL_NEWSELECT_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 85
-    EventInfo { name: "select", enum_name: "PPME_SYSCALL_NEWSELECT_X", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "select",
+        enum_name: "PPME_SYSCALL_NEWSELECT_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 86
-    EventInfo { name: "lseek", enum_name: "PPME_SYSCALL_LSEEK_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "whence", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_LSEEK_WHENCE) },
-    ] },
+    EventInfo {
+        name: "lseek",
+        enum_name: "PPME_SYSCALL_LSEEK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "whence",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_LSEEK_WHENCE),
+            },
+        ],
+    },
     // 87
-    EventInfo { name: "lseek", enum_name: "PPME_SYSCALL_LSEEK_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "lseek",
+        enum_name: "PPME_SYSCALL_LSEEK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 88
-    EventInfo { name: "llseek", enum_name: "PPME_SYSCALL_LLSEEK_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "whence", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_LSEEK_WHENCE) },
-    ] },
+    EventInfo {
+        name: "llseek",
+        enum_name: "PPME_SYSCALL_LLSEEK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "whence",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_LSEEK_WHENCE),
+            },
+        ],
+    },
     // 89
-    EventInfo { name: "llseek", enum_name: "PPME_SYSCALL_LLSEEK_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "llseek",
+        enum_name: "PPME_SYSCALL_LLSEEK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 90
-    EventInfo { name: "ioctl", enum_name: "PPME_SYSCALL_IOCTL_2_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD | ef::OLD_VERSION, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "request", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ioctl",
+        enum_name: "PPME_SYSCALL_IOCTL_2_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD | ef::OLD_VERSION,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "request",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 91
-    EventInfo { name: "ioctl", enum_name: "PPME_SYSCALL_IOCTL_2_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ioctl",
+        enum_name: "PPME_SYSCALL_IOCTL_2_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 92
-    EventInfo { name: "getcwd", enum_name: "PPME_SYSCALL_GETCWD_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getcwd",
+        enum_name: "PPME_SYSCALL_GETCWD_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 93
-    EventInfo { name: "getcwd", enum_name: "PPME_SYSCALL_GETCWD_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getcwd",
+        enum_name: "PPME_SYSCALL_GETCWD_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 94
-    EventInfo { name: "chdir", enum_name: "PPME_SYSCALL_CHDIR_E", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "chdir",
+        enum_name: "PPME_SYSCALL_CHDIR_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 95
-    EventInfo { name: "chdir", enum_name: "PPME_SYSCALL_CHDIR_X", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "chdir",
+        enum_name: "PPME_SYSCALL_CHDIR_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 96
-    EventInfo { name: "fchdir", enum_name: "PPME_SYSCALL_FCHDIR_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fchdir",
+        enum_name: "PPME_SYSCALL_FCHDIR_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 97
-    EventInfo { name: "fchdir", enum_name: "PPME_SYSCALL_FCHDIR_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fchdir",
+        enum_name: "PPME_SYSCALL_FCHDIR_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 98
-    EventInfo { name: "mkdir", enum_name: "PPME_SYSCALL_MKDIR_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 2, params: &[
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mkdir",
+        enum_name: "PPME_SYSCALL_MKDIR_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 99
-    EventInfo { name: "mkdir", enum_name: "PPME_SYSCALL_MKDIR_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mkdir",
+        enum_name: "PPME_SYSCALL_MKDIR_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 100
-    EventInfo { name: "rmdir", enum_name: "PPME_SYSCALL_RMDIR_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "rmdir",
+        enum_name: "PPME_SYSCALL_RMDIR_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "path",
+            ty: ParamType::Fspath,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 101
-    EventInfo { name: "rmdir", enum_name: "PPME_SYSCALL_RMDIR_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "rmdir",
+        enum_name: "PPME_SYSCALL_RMDIR_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 102
-    EventInfo { name: "openat", enum_name: "PPME_SYSCALL_OPENAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 4, params: &[
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "openat",
+        enum_name: "PPME_SYSCALL_OPENAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 103
-    EventInfo { name: "openat", enum_name: "PPME_SYSCALL_OPENAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "openat",
+        enum_name: "PPME_SYSCALL_OPENAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 104
-    EventInfo { name: "link", enum_name: "PPME_SYSCALL_LINK_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 2, params: &[
-        ParamInfo { name: "oldpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "link",
+        enum_name: "PPME_SYSCALL_LINK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 105
-    EventInfo { name: "link", enum_name: "PPME_SYSCALL_LINK_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "link",
+        enum_name: "PPME_SYSCALL_LINK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 106
-    EventInfo { name: "linkat", enum_name: "PPME_SYSCALL_LINKAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 4, params: &[
-        ParamInfo { name: "olddir", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "newdir", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "linkat",
+        enum_name: "PPME_SYSCALL_LINKAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "olddir",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newdir",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 107
-    EventInfo { name: "linkat", enum_name: "PPME_SYSCALL_LINKAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "linkat",
+        enum_name: "PPME_SYSCALL_LINKAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 108
-    EventInfo { name: "unlink", enum_name: "PPME_SYSCALL_UNLINK_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unlink",
+        enum_name: "PPME_SYSCALL_UNLINK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "path",
+            ty: ParamType::Fspath,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 109
-    EventInfo { name: "unlink", enum_name: "PPME_SYSCALL_UNLINK_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unlink",
+        enum_name: "PPME_SYSCALL_UNLINK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 110
-    EventInfo { name: "unlinkat", enum_name: "PPME_SYSCALL_UNLINKAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 2, params: &[
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unlinkat",
+        enum_name: "PPME_SYSCALL_UNLINKAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 111
-    EventInfo { name: "unlinkat", enum_name: "PPME_SYSCALL_UNLINKAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unlinkat",
+        enum_name: "PPME_SYSCALL_UNLINKAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 112
-    EventInfo { name: "pread", enum_name: "PPME_SYSCALL_PREAD_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pread",
+        enum_name: "PPME_SYSCALL_PREAD_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 113
-    EventInfo { name: "pread", enum_name: "PPME_SYSCALL_PREAD_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pread",
+        enum_name: "PPME_SYSCALL_PREAD_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 114
-    EventInfo { name: "pwrite", enum_name: "PPME_SYSCALL_PWRITE_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pwrite",
+        enum_name: "PPME_SYSCALL_PWRITE_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 115
-    EventInfo { name: "pwrite", enum_name: "PPME_SYSCALL_PWRITE_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pwrite",
+        enum_name: "PPME_SYSCALL_PWRITE_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 116
-    EventInfo { name: "readv", enum_name: "PPME_SYSCALL_READV_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "readv",
+        enum_name: "PPME_SYSCALL_READV_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 117
-    EventInfo { name: "readv", enum_name: "PPME_SYSCALL_READV_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "readv",
+        enum_name: "PPME_SYSCALL_READV_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 118
-    EventInfo { name: "writev", enum_name: "PPME_SYSCALL_WRITEV_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "writev",
+        enum_name: "PPME_SYSCALL_WRITEV_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 119
-    EventInfo { name: "writev", enum_name: "PPME_SYSCALL_WRITEV_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "writev",
+        enum_name: "PPME_SYSCALL_WRITEV_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 120
-    EventInfo { name: "preadv", enum_name: "PPME_SYSCALL_PREADV_E", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "preadv",
+        enum_name: "PPME_SYSCALL_PREADV_E",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 121
-    EventInfo { name: "preadv", enum_name: "PPME_SYSCALL_PREADV_X", category: cat::IO_READ | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "preadv",
+        enum_name: "PPME_SYSCALL_PREADV_X",
+        category: cat::IO_READ | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 122
-    EventInfo { name: "pwritev", enum_name: "PPME_SYSCALL_PWRITEV_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pos", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pwritev",
+        enum_name: "PPME_SYSCALL_PWRITEV_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pos",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 123
-    EventInfo { name: "pwritev", enum_name: "PPME_SYSCALL_PWRITEV_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD | ef::WRITES_TO_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pwritev",
+        enum_name: "PPME_SYSCALL_PWRITEV_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::WRITES_TO_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 124
-    EventInfo { name: "dup", enum_name: "PPME_SYSCALL_DUP_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup",
+        enum_name: "PPME_SYSCALL_DUP_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 125
-    EventInfo { name: "dup", enum_name: "PPME_SYSCALL_DUP_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup",
+        enum_name: "PPME_SYSCALL_DUP_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 126
-    EventInfo { name: "signalfd", enum_name: "PPME_SYSCALL_SIGNALFD_E", category: cat::SIGNAL | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "mask", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Uint8, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "signalfd",
+        enum_name: "PPME_SYSCALL_SIGNALFD_E",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mask",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 127
-    EventInfo { name: "signalfd", enum_name: "PPME_SYSCALL_SIGNALFD_X", category: cat::SIGNAL | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "signalfd",
+        enum_name: "PPME_SYSCALL_SIGNALFD_X",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 128
-    EventInfo { name: "kill", enum_name: "PPME_SYSCALL_KILL_E", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sig", ty: ParamType::Sigtype, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "kill",
+        enum_name: "PPME_SYSCALL_KILL_E",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigtype,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 129
-    EventInfo { name: "kill", enum_name: "PPME_SYSCALL_KILL_X", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "kill",
+        enum_name: "PPME_SYSCALL_KILL_X",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 130
-    EventInfo { name: "tkill", enum_name: "PPME_SYSCALL_TKILL_E", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sig", ty: ParamType::Sigtype, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tkill",
+        enum_name: "PPME_SYSCALL_TKILL_E",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigtype,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 131
-    EventInfo { name: "tkill", enum_name: "PPME_SYSCALL_TKILL_X", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tkill",
+        enum_name: "PPME_SYSCALL_TKILL_X",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 132
-    EventInfo { name: "tgkill", enum_name: "PPME_SYSCALL_TGKILL_E", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sig", ty: ParamType::Sigtype, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tgkill",
+        enum_name: "PPME_SYSCALL_TGKILL_E",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigtype,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 133
-    EventInfo { name: "tgkill", enum_name: "PPME_SYSCALL_TGKILL_X", category: cat::SIGNAL | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tgkill",
+        enum_name: "PPME_SYSCALL_TGKILL_X",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 134
-    EventInfo { name: "nanosleep", enum_name: "PPME_SYSCALL_NANOSLEEP_E", category: cat::SLEEP | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 1, params: &[
-        ParamInfo { name: "interval", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "nanosleep",
+        enum_name: "PPME_SYSCALL_NANOSLEEP_E",
+        category: cat::SLEEP | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "interval",
+            ty: ParamType::Reltime,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 135
-    EventInfo { name: "nanosleep", enum_name: "PPME_SYSCALL_NANOSLEEP_X", category: cat::SLEEP | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "nanosleep",
+        enum_name: "PPME_SYSCALL_NANOSLEEP_X",
+        category: cat::SLEEP | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 136
-    EventInfo { name: "timerfd_create", enum_name: "PPME_SYSCALL_TIMERFD_CREATE_E", category: cat::TIME | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "clockid", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Uint8, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "timerfd_create",
+        enum_name: "PPME_SYSCALL_TIMERFD_CREATE_E",
+        category: cat::TIME | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "clockid",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 137
-    EventInfo { name: "timerfd_create", enum_name: "PPME_SYSCALL_TIMERFD_CREATE_X", category: cat::TIME | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "timerfd_create",
+        enum_name: "PPME_SYSCALL_TIMERFD_CREATE_X",
+        category: cat::TIME | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 138
-    EventInfo { name: "inotify_init", enum_name: "PPME_SYSCALL_INOTIFY_INIT_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Uint8, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "inotify_init",
+        enum_name: "PPME_SYSCALL_INOTIFY_INIT_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Uint8,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 139
-    EventInfo { name: "inotify_init", enum_name: "PPME_SYSCALL_INOTIFY_INIT_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "inotify_init",
+        enum_name: "PPME_SYSCALL_INOTIFY_INIT_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 140
-    EventInfo { name: "getrlimit", enum_name: "PPME_SYSCALL_GETRLIMIT_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "resource", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES) },
-    ] },
+    EventInfo {
+        name: "getrlimit",
+        enum_name: "PPME_SYSCALL_GETRLIMIT_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "resource",
+            ty: ParamType::Enumflags8,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES),
+        }],
+    },
     // 141
-    EventInfo { name: "getrlimit", enum_name: "PPME_SYSCALL_GETRLIMIT_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cur", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "max", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getrlimit",
+        enum_name: "PPME_SYSCALL_GETRLIMIT_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cur",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "max",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 142
-    EventInfo { name: "setrlimit", enum_name: "PPME_SYSCALL_SETRLIMIT_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "resource", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES) },
-    ] },
+    EventInfo {
+        name: "setrlimit",
+        enum_name: "PPME_SYSCALL_SETRLIMIT_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "resource",
+            ty: ParamType::Enumflags8,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES),
+        }],
+    },
     // 143
-    EventInfo { name: "setrlimit", enum_name: "PPME_SYSCALL_SETRLIMIT_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cur", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "max", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "resource", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES) },
-    ] },
+    EventInfo {
+        name: "setrlimit",
+        enum_name: "PPME_SYSCALL_SETRLIMIT_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cur",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "max",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "resource",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES),
+            },
+        ],
+    },
     // 144
-    EventInfo { name: "prlimit", enum_name: "PPME_SYSCALL_PRLIMIT_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "resource", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES) },
-    ] },
+    EventInfo {
+        name: "prlimit",
+        enum_name: "PPME_SYSCALL_PRLIMIT_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "resource",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES),
+            },
+        ],
+    },
     // 145
-    EventInfo { name: "prlimit", enum_name: "PPME_SYSCALL_PRLIMIT_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 7, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newcur", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newmax", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldcur", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldmax", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "resource", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES) },
-    ] },
+    EventInfo {
+        name: "prlimit",
+        enum_name: "PPME_SYSCALL_PRLIMIT_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 7,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newcur",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newmax",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldcur",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldmax",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "resource",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_RLIMIT_RESOURCES),
+            },
+        ],
+    },
     // 146
-    EventInfo { name: "switch", enum_name: "PPME_SCHEDSWITCH_1_E", category: cat::SCHEDULER | cat::TRACEPOINT, flags: ef::SKIPPARSERESET | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "next", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "switch",
+        enum_name: "PPME_SCHEDSWITCH_1_E",
+        category: cat::SCHEDULER | cat::TRACEPOINT,
+        flags: ef::SKIPPARSERESET | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "next",
+            ty: ParamType::Pid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 147
-    EventInfo { name: "NA", enum_name: "PPME_SCHEDSWITCH_1_X", category: cat::UNKNOWN, flags: ef::SKIPPARSERESET | ef::UNUSED | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_SCHEDSWITCH_1_X",
+        category: cat::UNKNOWN,
+        flags: ef::SKIPPARSERESET | ef::UNUSED | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 148
-    EventInfo { name: "drop", enum_name: "PPME_DROP_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 1, params: &[
-        ParamInfo { name: "ratio", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "drop",
+        enum_name: "PPME_DROP_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "ratio",
+            ty: ParamType::Uint32,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 149
-    EventInfo { name: "drop", enum_name: "PPME_DROP_X", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 1, params: &[
-        ParamInfo { name: "ratio", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "drop",
+        enum_name: "PPME_DROP_X",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "ratio",
+            ty: ParamType::Uint32,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 150
-    EventInfo { name: "fcntl", enum_name: "PPME_SYSCALL_FCNTL_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cmd", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_FCNTL_COMMANDS) },
-    ] },
+    EventInfo {
+        name: "fcntl",
+        enum_name: "PPME_SYSCALL_FCNTL_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_FCNTL_COMMANDS),
+            },
+        ],
+    },
     // 151
-    EventInfo { name: "fcntl", enum_name: "PPME_SYSCALL_FCNTL_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cmd", ty: ParamType::Enumflags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_FCNTL_COMMANDS) },
-    ] },
+    EventInfo {
+        name: "fcntl",
+        enum_name: "PPME_SYSCALL_FCNTL_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Enumflags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_FCNTL_COMMANDS),
+            },
+        ],
+    },
     // 152
-    EventInfo { name: "switch", enum_name: "PPME_SCHEDSWITCH_6_E", category: cat::SCHEDULER | cat::TRACEPOINT, flags: ef::NONE, compat_nparams: 6, params: &[
-        ParamInfo { name: "next", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
-    EventInfo { name: "NA", enum_name: "", category: 0, flags: ef::UNUSED, compat_nparams: 0, params: &[] },
+    EventInfo {
+        name: "switch",
+        enum_name: "PPME_SCHEDSWITCH_6_E",
+        category: cat::SCHEDULER | cat::TRACEPOINT,
+        flags: ef::NONE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "next",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
+    EventInfo {
+        name: "NA",
+        enum_name: "",
+        category: 0,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 154
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_13_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_13_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 155
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_13_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 13, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_13_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 13,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 156
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_16_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_16_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 157
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_16_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 16, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_16_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 16,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 158
-    EventInfo { name: "brk", enum_name: "PPME_SYSCALL_BRK_4_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "brk",
+        enum_name: "PPME_SYSCALL_BRK_4_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "addr",
+            ty: ParamType::Uint64,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 159
-    EventInfo { name: "brk", enum_name: "PPME_SYSCALL_BRK_4_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "brk",
+        enum_name: "PPME_SYSCALL_BRK_4_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 160
-    EventInfo { name: "mmap", enum_name: "PPME_SYSCALL_MMAP_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 6, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "length", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "prot", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_PROT_FLAGS) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MMAP_FLAGS) },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mmap",
+        enum_name: "PPME_SYSCALL_MMAP_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "length",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "prot",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_PROT_FLAGS),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_MMAP_FLAGS),
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 161
-    EventInfo { name: "mmap", enum_name: "PPME_SYSCALL_MMAP_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mmap",
+        enum_name: "PPME_SYSCALL_MMAP_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 162
-    EventInfo { name: "mmap2", enum_name: "PPME_SYSCALL_MMAP2_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 6, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "length", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "prot", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_PROT_FLAGS) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MMAP_FLAGS) },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgoffset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mmap2",
+        enum_name: "PPME_SYSCALL_MMAP2_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "length",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "prot",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_PROT_FLAGS),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_MMAP_FLAGS),
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgoffset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 163
-    EventInfo { name: "mmap2", enum_name: "PPME_SYSCALL_MMAP2_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mmap2",
+        enum_name: "PPME_SYSCALL_MMAP2_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 164
-    EventInfo { name: "munmap", enum_name: "PPME_SYSCALL_MUNMAP_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "length", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "munmap",
+        enum_name: "PPME_SYSCALL_MUNMAP_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "length",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 165
-    EventInfo { name: "munmap", enum_name: "PPME_SYSCALL_MUNMAP_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "munmap",
+        enum_name: "PPME_SYSCALL_MUNMAP_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 166
-    EventInfo { name: "splice", enum_name: "PPME_SYSCALL_SPLICE_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 4, params: &[
-        ParamInfo { name: "fd_in", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd_out", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SPLICE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "splice",
+        enum_name: "PPME_SYSCALL_SPLICE_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "fd_in",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd_out",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SPLICE_FLAGS),
+            },
+        ],
+    },
     // 167
-    EventInfo { name: "splice", enum_name: "PPME_SYSCALL_SPLICE_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "splice",
+        enum_name: "PPME_SYSCALL_SPLICE_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 168
-    EventInfo { name: "ptrace", enum_name: "PPME_SYSCALL_PTRACE_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "request", ty: ParamType::Enumflags16, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_PTRACE_REQUESTS) },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ptrace",
+        enum_name: "PPME_SYSCALL_PTRACE_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "request",
+                ty: ParamType::Enumflags16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_PTRACE_REQUESTS),
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 169
-    EventInfo { name: "ptrace", enum_name: "PPME_SYSCALL_PTRACE_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Dyn, fmt: PrintFormat::Hex, aux: ParamAux::Dyn(DYN_PTRACE_DYNAMIC_PARAM) },
-        ParamInfo { name: "data", ty: ParamType::Dyn, fmt: PrintFormat::Hex, aux: ParamAux::Dyn(DYN_PTRACE_DYNAMIC_PARAM) },
-        ParamInfo { name: "request", ty: ParamType::Enumflags16, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_PTRACE_REQUESTS) },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ptrace",
+        enum_name: "PPME_SYSCALL_PTRACE_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Dyn,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Dyn(DYN_PTRACE_DYNAMIC_PARAM),
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Dyn,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Dyn(DYN_PTRACE_DYNAMIC_PARAM),
+            },
+            ParamInfo {
+                name: "request",
+                ty: ParamType::Enumflags16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_PTRACE_REQUESTS),
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 170
-    EventInfo { name: "ioctl", enum_name: "PPME_SYSCALL_IOCTL_3_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "request", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "argument", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ioctl",
+        enum_name: "PPME_SYSCALL_IOCTL_3_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "request",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "argument",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 171
-    EventInfo { name: "ioctl", enum_name: "PPME_SYSCALL_IOCTL_3_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ioctl",
+        enum_name: "PPME_SYSCALL_IOCTL_3_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 172
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_14_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_14_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 173
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_14_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 14, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_14_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 14,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 174
-    EventInfo { name: "rename", enum_name: "PPME_SYSCALL_RENAME_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "rename",
+        enum_name: "PPME_SYSCALL_RENAME_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 175
-    EventInfo { name: "rename", enum_name: "PPME_SYSCALL_RENAME_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "rename",
+        enum_name: "PPME_SYSCALL_RENAME_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 176
-    EventInfo { name: "renameat", enum_name: "PPME_SYSCALL_RENAMEAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "renameat",
+        enum_name: "PPME_SYSCALL_RENAMEAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 177
-    EventInfo { name: "renameat", enum_name: "PPME_SYSCALL_RENAMEAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "olddirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "newdirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(3) },
-    ] },
+    EventInfo {
+        name: "renameat",
+        enum_name: "PPME_SYSCALL_RENAMEAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "olddirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "newdirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(3),
+            },
+        ],
+    },
     // 178
-    EventInfo { name: "symlink", enum_name: "PPME_SYSCALL_SYMLINK_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "symlink",
+        enum_name: "PPME_SYSCALL_SYMLINK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 179
-    EventInfo { name: "symlink", enum_name: "PPME_SYSCALL_SYMLINK_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "target", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "linkpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "symlink",
+        enum_name: "PPME_SYSCALL_SYMLINK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "target",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "linkpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 180
-    EventInfo { name: "symlinkat", enum_name: "PPME_SYSCALL_SYMLINKAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "symlinkat",
+        enum_name: "PPME_SYSCALL_SYMLINKAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 181
-    EventInfo { name: "symlinkat", enum_name: "PPME_SYSCALL_SYMLINKAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "target", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "linkdirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "linkpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(2) },
-    ] },
+    EventInfo {
+        name: "symlinkat",
+        enum_name: "PPME_SYSCALL_SYMLINKAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "target",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "linkdirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "linkpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(2),
+            },
+        ],
+    },
     // 182
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 183
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 16, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 16,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 184
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 185
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 16, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 16,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 186
-    EventInfo { name: "procexit", enum_name: "PPME_PROCEXIT_1_E", category: cat::PROCESS | cat::TRACEPOINT, flags: ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "status", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ret", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sig", ty: ParamType::Sigtype, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "core", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "reaper_tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "procexit",
+        enum_name: "PPME_PROCEXIT_1_E",
+        category: cat::PROCESS | cat::TRACEPOINT,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "status",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ret",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigtype,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "core",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "reaper_tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 187
-    EventInfo { name: "NA", enum_name: "PPME_PROCEXIT_1_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_PROCEXIT_1_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 188
-    EventInfo { name: "sendfile", enum_name: "PPME_SYSCALL_SENDFILE_E", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 4, params: &[
-        ParamInfo { name: "out_fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "in_fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "size", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendfile",
+        enum_name: "PPME_SYSCALL_SENDFILE_E",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "out_fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "in_fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "size",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 189
-    EventInfo { name: "sendfile", enum_name: "PPME_SYSCALL_SENDFILE_X", category: cat::IO_WRITE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offset", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "sendfile",
+        enum_name: "PPME_SYSCALL_SENDFILE_X",
+        category: cat::IO_WRITE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offset",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 190
-    EventInfo { name: "quotactl", enum_name: "PPME_SYSCALL_QUOTACTL_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "cmd", ty: ParamType::Flags16, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_QUOTACTL_CMDS) },
-        ParamInfo { name: "type", ty: ParamType::Flags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_QUOTACTL_TYPES) },
-        ParamInfo { name: "id", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "quota_fmt", ty: ParamType::Flags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_QUOTACTL_QUOTA_FMTS) },
-    ] },
+    EventInfo {
+        name: "quotactl",
+        enum_name: "PPME_SYSCALL_QUOTACTL_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_QUOTACTL_CMDS),
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Flags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_QUOTACTL_TYPES),
+            },
+            ParamInfo {
+                name: "id",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "quota_fmt",
+                ty: ParamType::Flags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_QUOTACTL_QUOTA_FMTS),
+            },
+        ],
+    },
     // 191
-    EventInfo { name: "quotactl", enum_name: "PPME_SYSCALL_QUOTACTL_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 14, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "special", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "quotafilepath", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "dqb_bhardlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_bsoftlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_curspace", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_ihardlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_isoftlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_btime", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqb_itime", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqi_bgrace", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqi_igrace", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dqi_flags", ty: ParamType::Flags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_QUOTACTL_DQI_FLAGS) },
-        ParamInfo { name: "quota_fmt_out", ty: ParamType::Flags8, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_QUOTACTL_QUOTA_FMTS) },
-    ] },
+    EventInfo {
+        name: "quotactl",
+        enum_name: "PPME_SYSCALL_QUOTACTL_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 14,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "special",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "quotafilepath",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_bhardlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_bsoftlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_curspace",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_ihardlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_isoftlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_btime",
+                ty: ParamType::Reltime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqb_itime",
+                ty: ParamType::Reltime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqi_bgrace",
+                ty: ParamType::Reltime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqi_igrace",
+                ty: ParamType::Reltime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dqi_flags",
+                ty: ParamType::Flags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_QUOTACTL_DQI_FLAGS),
+            },
+            ParamInfo {
+                name: "quota_fmt_out",
+                ty: ParamType::Flags8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_QUOTACTL_QUOTA_FMTS),
+            },
+        ],
+    },
     // 192
-    EventInfo { name: "setresuid", enum_name: "PPME_SYSCALL_SETRESUID_E", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "ruid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "euid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "suid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setresuid",
+        enum_name: "PPME_SYSCALL_SETRESUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "ruid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "euid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "suid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 193
-    EventInfo { name: "setresuid", enum_name: "PPME_SYSCALL_SETRESUID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setresuid",
+        enum_name: "PPME_SYSCALL_SETRESUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 194
-    EventInfo { name: "setresgid", enum_name: "PPME_SYSCALL_SETRESGID_E", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "rgid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "egid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sgid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setresgid",
+        enum_name: "PPME_SYSCALL_SETRESGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "rgid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "egid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sgid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 195
-    EventInfo { name: "setresgid", enum_name: "PPME_SYSCALL_SETRESGID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setresgid",
+        enum_name: "PPME_SYSCALL_SETRESGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 196
-    EventInfo { name: "scapevent", enum_name: "PPME_SCAPEVENT_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 2, params: &[
-        ParamInfo { name: "event_type", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "event_data", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "scapevent",
+        enum_name: "PPME_SCAPEVENT_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "event_type",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "event_data",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 197
-    EventInfo { name: "scapevent", enum_name: "PPME_SCAPEVENT_X", category: cat::INTERNAL | cat::METAEVENT, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "scapevent",
+        enum_name: "PPME_SCAPEVENT_X",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 198
-    EventInfo { name: "setuid", enum_name: "PPME_SYSCALL_SETUID_E", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "uid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setuid",
+        enum_name: "PPME_SYSCALL_SETUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "uid",
+            ty: ParamType::Uid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 199
-    EventInfo { name: "setuid", enum_name: "PPME_SYSCALL_SETUID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setuid",
+        enum_name: "PPME_SYSCALL_SETUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 200
-    EventInfo { name: "setgid", enum_name: "PPME_SYSCALL_SETGID_E", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "gid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setgid",
+        enum_name: "PPME_SYSCALL_SETGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "gid",
+            ty: ParamType::Gid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 201
-    EventInfo { name: "setgid", enum_name: "PPME_SYSCALL_SETGID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setgid",
+        enum_name: "PPME_SYSCALL_SETGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 202
-    EventInfo { name: "getuid", enum_name: "PPME_SYSCALL_GETUID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getuid",
+        enum_name: "PPME_SYSCALL_GETUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 203
-    EventInfo { name: "getuid", enum_name: "PPME_SYSCALL_GETUID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "uid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getuid",
+        enum_name: "PPME_SYSCALL_GETUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "uid",
+            ty: ParamType::Uid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 204
-    EventInfo { name: "geteuid", enum_name: "PPME_SYSCALL_GETEUID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "geteuid",
+        enum_name: "PPME_SYSCALL_GETEUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 205
-    EventInfo { name: "geteuid", enum_name: "PPME_SYSCALL_GETEUID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "euid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "geteuid",
+        enum_name: "PPME_SYSCALL_GETEUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "euid",
+            ty: ParamType::Uid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 206
-    EventInfo { name: "getgid", enum_name: "PPME_SYSCALL_GETGID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getgid",
+        enum_name: "PPME_SYSCALL_GETGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 207
-    EventInfo { name: "getgid", enum_name: "PPME_SYSCALL_GETGID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "gid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getgid",
+        enum_name: "PPME_SYSCALL_GETGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "gid",
+            ty: ParamType::Gid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 208
-    EventInfo { name: "getegid", enum_name: "PPME_SYSCALL_GETEGID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getegid",
+        enum_name: "PPME_SYSCALL_GETEGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 209
-    EventInfo { name: "getegid", enum_name: "PPME_SYSCALL_GETEGID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "egid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getegid",
+        enum_name: "PPME_SYSCALL_GETEGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "egid",
+            ty: ParamType::Gid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 210
-    EventInfo { name: "getresuid", enum_name: "PPME_SYSCALL_GETRESUID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getresuid",
+        enum_name: "PPME_SYSCALL_GETRESUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 211
-    EventInfo { name: "getresuid", enum_name: "PPME_SYSCALL_GETRESUID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ruid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "euid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "suid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getresuid",
+        enum_name: "PPME_SYSCALL_GETRESUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ruid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "euid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "suid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 212
-    EventInfo { name: "getresgid", enum_name: "PPME_SYSCALL_GETRESGID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "getresgid",
+        enum_name: "PPME_SYSCALL_GETRESGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 213
-    EventInfo { name: "getresgid", enum_name: "PPME_SYSCALL_GETRESGID_X", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "rgid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "egid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sgid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getresgid",
+        enum_name: "PPME_SYSCALL_GETRESGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "rgid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "egid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sgid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 214
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_15_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_15_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 215
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_15_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 15, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_15_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 15,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 216
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_17_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_17_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 217
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_17_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 17, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_17_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 17,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 218
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_17_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_17_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 219
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_17_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 17, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_17_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 17,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 220
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_17_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_17_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 221
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_17_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 17, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_17_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 17,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 222
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_20_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_20_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 223
-    EventInfo { name: "clone", enum_name: "PPME_SYSCALL_CLONE_20_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 21, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vtid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pidns_init_start_ts", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "clone",
+        enum_name: "PPME_SYSCALL_CLONE_20_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 21,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vtid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pidns_init_start_ts",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 224
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_20_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_20_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 225
-    EventInfo { name: "fork", enum_name: "PPME_SYSCALL_FORK_20_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 21, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vtid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pidns_init_start_ts", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fork",
+        enum_name: "PPME_SYSCALL_FORK_20_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 21,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vtid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pidns_init_start_ts",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 226
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_20_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_20_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 227
-    EventInfo { name: "vfork", enum_name: "PPME_SYSCALL_VFORK_20_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 21, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vtid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pidns_init_start_ts", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "vfork",
+        enum_name: "PPME_SYSCALL_VFORK_20_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 21,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vtid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pidns_init_start_ts",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 228
-    EventInfo { name: "container", enum_name: "PPME_CONTAINER_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 4, params: &[
-        ParamInfo { name: "id", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "type", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "image", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "container",
+        enum_name: "PPME_CONTAINER_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "image",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 229
-    EventInfo { name: "NA", enum_name: "PPME_CONTAINER_X", category: cat::UNKNOWN, flags: ef::UNUSED | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_CONTAINER_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 230
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_16_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_16_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 231
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_16_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 16, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_16_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 16,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 232
-    EventInfo { name: "signaldeliver", enum_name: "PPME_SIGNALDELIVER_E", category: cat::SIGNAL | cat::TRACEPOINT, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "spid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dpid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sig", ty: ParamType::Sigtype, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "signaldeliver",
+        enum_name: "PPME_SIGNALDELIVER_E",
+        category: cat::SIGNAL | cat::TRACEPOINT,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "spid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dpid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigtype,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 233
-    EventInfo { name: "NA", enum_name: "PPME_SIGNALDELIVER_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_SIGNALDELIVER_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 234
-    EventInfo { name: "procinfo", enum_name: "PPME_PROCINFO_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 2, params: &[
-        ParamInfo { name: "cpu_usr", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cpu_sys", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "procinfo",
+        enum_name: "PPME_PROCINFO_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "cpu_usr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cpu_sys",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 235
-    EventInfo { name: "NA", enum_name: "PPME_PROCINFO_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_PROCINFO_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 236
-    EventInfo { name: "getdents", enum_name: "PPME_SYSCALL_GETDENTS_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getdents",
+        enum_name: "PPME_SYSCALL_GETDENTS_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 237
-    EventInfo { name: "getdents", enum_name: "PPME_SYSCALL_GETDENTS_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getdents",
+        enum_name: "PPME_SYSCALL_GETDENTS_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 238
-    EventInfo { name: "getdents64", enum_name: "PPME_SYSCALL_GETDENTS64_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getdents64",
+        enum_name: "PPME_SYSCALL_GETDENTS64_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 239
-    EventInfo { name: "getdents64", enum_name: "PPME_SYSCALL_GETDENTS64_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "getdents64",
+        enum_name: "PPME_SYSCALL_GETDENTS64_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 240
-    EventInfo { name: "setns", enum_name: "PPME_SYSCALL_SETNS_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "nstype", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "setns",
+        enum_name: "PPME_SYSCALL_SETNS_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "nstype",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+        ],
+    },
     // 241
-    EventInfo { name: "setns", enum_name: "PPME_SYSCALL_SETNS_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setns",
+        enum_name: "PPME_SYSCALL_SETNS_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 242
-    EventInfo { name: "flock", enum_name: "PPME_SYSCALL_FLOCK_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "operation", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FLOCK_FLAGS) },
-    ] },
+    EventInfo {
+        name: "flock",
+        enum_name: "PPME_SYSCALL_FLOCK_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "operation",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FLOCK_FLAGS),
+            },
+        ],
+    },
     // 243
-    EventInfo { name: "flock", enum_name: "PPME_SYSCALL_FLOCK_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "flock",
+        enum_name: "PPME_SYSCALL_FLOCK_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 244
-    EventInfo { name: "cpu_hotplug", enum_name: "PPME_CPU_HOTPLUG_E", category: cat::SYSTEM | cat::METAEVENT, flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "cpu", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "action", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "cpu_hotplug",
+        enum_name: "PPME_CPU_HOTPLUG_E",
+        category: cat::SYSTEM | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "cpu",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "action",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 245
-    EventInfo { name: "NA", enum_name: "PPME_CPU_HOTPLUG_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_CPU_HOTPLUG_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 246
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT_5_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT_5_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::TMP_CONVERTER_MANAGED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 247
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT_5_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "queuepct", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuelen", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuemax", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT_5_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuepct",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuelen",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuemax",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 248
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT4_5_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Int32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT4_5_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Int32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 249
-    EventInfo { name: "accept", enum_name: "PPME_SOCKET_ACCEPT4_5_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 5, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "queuepct", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuelen", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuemax", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept",
+        enum_name: "PPME_SOCKET_ACCEPT4_5_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuepct",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuelen",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuemax",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 250
-    EventInfo { name: "semop", enum_name: "PPME_SYSCALL_SEMOP_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "semid", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "semop",
+        enum_name: "PPME_SYSCALL_SEMOP_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "semid",
+            ty: ParamType::Int32,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 251
-    EventInfo { name: "semop", enum_name: "PPME_SYSCALL_SEMOP_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 8, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "nsops", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sem_num_0", ty: ParamType::Uint16, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sem_op_0", ty: ParamType::Int16, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sem_flg_0", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SEMOP_FLAGS) },
-        ParamInfo { name: "sem_num_1", ty: ParamType::Uint16, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sem_op_1", ty: ParamType::Int16, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sem_flg_1", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SEMOP_FLAGS) },
-    ] },
+    EventInfo {
+        name: "semop",
+        enum_name: "PPME_SYSCALL_SEMOP_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 8,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "nsops",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sem_num_0",
+                ty: ParamType::Uint16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sem_op_0",
+                ty: ParamType::Int16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sem_flg_0",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SEMOP_FLAGS),
+            },
+            ParamInfo {
+                name: "sem_num_1",
+                ty: ParamType::Uint16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sem_op_1",
+                ty: ParamType::Int16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sem_flg_1",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SEMOP_FLAGS),
+            },
+        ],
+    },
     // 252
-    EventInfo { name: "semctl", enum_name: "PPME_SYSCALL_SEMCTL_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "semid", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "semnum", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cmd", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SEMCTL_COMMANDS) },
-        ParamInfo { name: "val", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "semctl",
+        enum_name: "PPME_SYSCALL_SEMCTL_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "semid",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "semnum",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SEMCTL_COMMANDS),
+            },
+            ParamInfo {
+                name: "val",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 253
-    EventInfo { name: "semctl", enum_name: "PPME_SYSCALL_SEMCTL_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "semctl",
+        enum_name: "PPME_SYSCALL_SEMCTL_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 254
-    EventInfo { name: "ppoll", enum_name: "PPME_SYSCALL_PPOLL_E", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 3, params: &[
-        ParamInfo { name: "fds", ty: ParamType::Fdlist, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "timeout", ty: ParamType::Reltime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sigmask", ty: ParamType::Sigset, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ppoll",
+        enum_name: "PPME_SYSCALL_PPOLL_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fds",
+                ty: ParamType::Fdlist,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "timeout",
+                ty: ParamType::Reltime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sigmask",
+                ty: ParamType::Sigset,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 255
-    EventInfo { name: "ppoll", enum_name: "PPME_SYSCALL_PPOLL_X", category: cat::WAIT | cat::SYSCALL, flags: ef::WAITS, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fds", ty: ParamType::Fdlist, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "ppoll",
+        enum_name: "PPME_SYSCALL_PPOLL_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::WAITS,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fds",
+                ty: ParamType::Fdlist,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 256
-    EventInfo { name: "mount", enum_name: "PPME_SYSCALL_MOUNT_E", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MOUNT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "mount",
+        enum_name: "PPME_SYSCALL_MOUNT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_MOUNT_FLAGS),
+        }],
+    },
     // 257
-    EventInfo { name: "mount", enum_name: "PPME_SYSCALL_MOUNT_X", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dev", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "dir", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "type", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mount",
+        enum_name: "PPME_SYSCALL_MOUNT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dir",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "type",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 258
-    EventInfo { name: "umount", enum_name: "PPME_SYSCALL_UMOUNT_E", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_UMOUNT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "umount",
+        enum_name: "PPME_SYSCALL_UMOUNT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_UMOUNT_FLAGS),
+        }],
+    },
     // 259
-    EventInfo { name: "umount", enum_name: "PPME_SYSCALL_UMOUNT_X", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "umount",
+        enum_name: "PPME_SYSCALL_UMOUNT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 260
-    EventInfo { name: "k8s", enum_name: "PPME_K8S_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "json", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "k8s",
+        enum_name: "PPME_K8S_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "json",
+            ty: ParamType::Charbuf,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 261
-    EventInfo { name: "NA", enum_name: "PPME_K8S_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_K8S_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 262
-    EventInfo { name: "semget", enum_name: "PPME_SYSCALL_SEMGET_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "key", ty: ParamType::Int32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "nsems", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "semflg", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_SEMGET_FLAGS) },
-    ] },
+    EventInfo {
+        name: "semget",
+        enum_name: "PPME_SYSCALL_SEMGET_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "key",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "nsems",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "semflg",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_SEMGET_FLAGS),
+            },
+        ],
+    },
     // 263
-    EventInfo { name: "semget", enum_name: "PPME_SYSCALL_SEMGET_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "semget",
+        enum_name: "PPME_SYSCALL_SEMGET_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 264
-    EventInfo { name: "access", enum_name: "PPME_SYSCALL_ACCESS_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "mode", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_ACCESS_FLAGS) },
-    ] },
+    EventInfo {
+        name: "access",
+        enum_name: "PPME_SYSCALL_ACCESS_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "mode",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_ACCESS_FLAGS),
+        }],
+    },
     // 265
-    EventInfo { name: "access", enum_name: "PPME_SYSCALL_ACCESS_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "access",
+        enum_name: "PPME_SYSCALL_ACCESS_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 266
-    EventInfo { name: "chroot", enum_name: "PPME_SYSCALL_CHROOT_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "chroot",
+        enum_name: "PPME_SYSCALL_CHROOT_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 267
-    EventInfo { name: "chroot", enum_name: "PPME_SYSCALL_CHROOT_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "chroot",
+        enum_name: "PPME_SYSCALL_CHROOT_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 268
-    EventInfo { name: "tracer", enum_name: "PPME_TRACER_E", category: cat::OTHER | cat::METAEVENT, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "id", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tags", ty: ParamType::Charbufarray, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::CharbufPairArray, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tracer",
+        enum_name: "PPME_TRACER_E",
+        category: cat::OTHER | cat::METAEVENT,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "id",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tags",
+                ty: ParamType::Charbufarray,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::CharbufPairArray,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 269
-    EventInfo { name: "tracer", enum_name: "PPME_TRACER_X", category: cat::OTHER | cat::METAEVENT, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "id", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tags", ty: ParamType::Charbufarray, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::CharbufPairArray, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "tracer",
+        enum_name: "PPME_TRACER_X",
+        category: cat::OTHER | cat::METAEVENT,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "id",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tags",
+                ty: ParamType::Charbufarray,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::CharbufPairArray,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 270
-    EventInfo { name: "mesos", enum_name: "PPME_MESOS_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "json", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mesos",
+        enum_name: "PPME_MESOS_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "json",
+            ty: ParamType::Charbuf,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 271
-    EventInfo { name: "NA", enum_name: "PPME_MESOS_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_MESOS_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 272
-    EventInfo { name: "container", enum_name: "PPME_CONTAINER_JSON_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "json", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
-    EventInfo { name: "NA", enum_name: "", category: 0, flags: ef::UNUSED, compat_nparams: 0, params: &[] },
+    EventInfo {
+        name: "container",
+        enum_name: "PPME_CONTAINER_JSON_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "json",
+            ty: ParamType::Charbuf,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
+    EventInfo {
+        name: "NA",
+        enum_name: "",
+        category: 0,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 274
-    EventInfo { name: "setsid", enum_name: "PPME_SYSCALL_SETSID_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "setsid",
+        enum_name: "PPME_SYSCALL_SETSID_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 275
-    EventInfo { name: "setsid", enum_name: "PPME_SYSCALL_SETSID_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setsid",
+        enum_name: "PPME_SYSCALL_SETSID_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Pid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 276
-    EventInfo { name: "mkdir", enum_name: "PPME_SYSCALL_MKDIR_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mkdir",
+        enum_name: "PPME_SYSCALL_MKDIR_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "mode",
+            ty: ParamType::Uint32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 277
-    EventInfo { name: "mkdir", enum_name: "PPME_SYSCALL_MKDIR_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mkdir",
+        enum_name: "PPME_SYSCALL_MKDIR_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 278
-    EventInfo { name: "rmdir", enum_name: "PPME_SYSCALL_RMDIR_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "rmdir",
+        enum_name: "PPME_SYSCALL_RMDIR_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 279
-    EventInfo { name: "rmdir", enum_name: "PPME_SYSCALL_RMDIR_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "rmdir",
+        enum_name: "PPME_SYSCALL_RMDIR_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 280
-    EventInfo { name: "notification", enum_name: "PPME_NOTIFICATION_E", category: cat::OTHER | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 2, params: &[
-        ParamInfo { name: "id", ty: ParamType::Charbuf, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "desc", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "notification",
+        enum_name: "PPME_NOTIFICATION_E",
+        category: cat::OTHER | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "desc",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 281
-    EventInfo { name: "NA", enum_name: "PPME_NOTIFICATION_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_NOTIFICATION_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 282
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_17_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_17_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 283
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_17_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 17, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tty", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_17_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 17,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tty",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 284
-    EventInfo { name: "unshare", enum_name: "PPME_SYSCALL_UNSHARE_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "unshare",
+        enum_name: "PPME_SYSCALL_UNSHARE_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+        }],
+    },
     // 285
-    EventInfo { name: "unshare", enum_name: "PPME_SYSCALL_UNSHARE_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unshare",
+        enum_name: "PPME_SYSCALL_UNSHARE_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 286
-    EventInfo { name: "infra", enum_name: "PPME_INFRASTRUCTURE_EVENT_E", category: cat::INTERNAL | cat::METAEVENT, flags: ef::SKIPPARSERESET, compat_nparams: 4, params: &[
-        ParamInfo { name: "source", ty: ParamType::Charbuf, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "description", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "scope", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "infra",
+        enum_name: "PPME_INFRASTRUCTURE_EVENT_E",
+        category: cat::INTERNAL | cat::METAEVENT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "source",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "description",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "scope",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 287
-    EventInfo { name: "NA", enum_name: "PPME_INFRASTRUCTURE_EVENT_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_INFRASTRUCTURE_EVENT_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 288
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_18_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "filename", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_18_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "filename",
+            ty: ParamType::Fspath,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 289
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_18_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE | ef::OLD_VERSION, compat_nparams: 17, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tty", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_18_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE | ef::OLD_VERSION,
+        compat_nparams: 17,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tty",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 290
-    EventInfo { name: "page_fault", enum_name: "PPME_PAGE_FAULT_E", category: cat::OTHER | cat::TRACEPOINT, flags: ef::SKIPPARSERESET, compat_nparams: 3, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ip", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "error", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_PF_FLAGS) },
-    ] },
+    EventInfo {
+        name: "page_fault",
+        enum_name: "PPME_PAGE_FAULT_E",
+        category: cat::OTHER | cat::TRACEPOINT,
+        flags: ef::SKIPPARSERESET,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ip",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "error",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_PF_FLAGS),
+            },
+        ],
+    },
     // 291
-    EventInfo { name: "NA", enum_name: "PPME_PAGE_FAULT_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_PAGE_FAULT_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 292
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_19_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "filename", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_19_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "filename",
+            ty: ParamType::Fspath,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
     // 293
-    EventInfo { name: "execve", enum_name: "PPME_SYSCALL_EXECVE_19_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 30, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tty", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpgid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "loginuid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_EXECVE_FLAGS) },
-        ParamInfo { name: "cap_inheritable", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_permitted", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_effective", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino_ctime", ty: ParamType::Abstime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino_mtime", ty: ParamType::Abstime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "trusted_exepath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "pgid", ty: ParamType::Pid, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "filename", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execve",
+        enum_name: "PPME_SYSCALL_EXECVE_19_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 30,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tty",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpgid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "loginuid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_EXECVE_FLAGS),
+            },
+            ParamInfo {
+                name: "cap_inheritable",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_permitted",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_effective",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino_ctime",
+                ty: ParamType::Abstime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino_mtime",
+                ty: ParamType::Abstime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "trusted_exepath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "filename",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 294
-    EventInfo { name: "setpgid", enum_name: "PPME_SYSCALL_SETPGID_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setpgid",
+        enum_name: "PPME_SYSCALL_SETPGID_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 295
-    EventInfo { name: "setpgid", enum_name: "PPME_SYSCALL_SETPGID_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setpgid",
+        enum_name: "PPME_SYSCALL_SETPGID_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Pid,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 296
-    EventInfo { name: "bpf", enum_name: "PPME_SYSCALL_BPF_E", category: cat::OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "cmd", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "bpf",
+        enum_name: "PPME_SYSCALL_BPF_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "cmd",
+            ty: ParamType::Int64,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 297
-    EventInfo { name: "bpf", enum_name: "PPME_SYSCALL_BPF_X", category: cat::OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::OLD_VERSION, compat_nparams: 1, params: &[
-        ParamInfo { name: "res_or_fd", ty: ParamType::Dyn, fmt: PrintFormat::Dec, aux: ParamAux::Dyn(DYN_BPF_DYNAMIC_PARAM) },
-    ] },
+    EventInfo {
+        name: "bpf",
+        enum_name: "PPME_SYSCALL_BPF_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::OLD_VERSION,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res_or_fd",
+            ty: ParamType::Dyn,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::Dyn(DYN_BPF_DYNAMIC_PARAM),
+        }],
+    },
     // 298
-    EventInfo { name: "seccomp", enum_name: "PPME_SYSCALL_SECCOMP_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "op", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "seccomp",
+        enum_name: "PPME_SYSCALL_SECCOMP_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "op",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 299
-    EventInfo { name: "seccomp", enum_name: "PPME_SYSCALL_SECCOMP_X", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "seccomp",
+        enum_name: "PPME_SYSCALL_SECCOMP_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 300
-    EventInfo { name: "unlink", enum_name: "PPME_SYSCALL_UNLINK_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "unlink",
+        enum_name: "PPME_SYSCALL_UNLINK_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 301
-    EventInfo { name: "unlink", enum_name: "PPME_SYSCALL_UNLINK_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "unlink",
+        enum_name: "PPME_SYSCALL_UNLINK_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 302
-    EventInfo { name: "unlinkat", enum_name: "PPME_SYSCALL_UNLINKAT_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "unlinkat",
+        enum_name: "PPME_SYSCALL_UNLINKAT_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 303
-    EventInfo { name: "unlinkat", enum_name: "PPME_SYSCALL_UNLINKAT_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_UNLINKAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "unlinkat",
+        enum_name: "PPME_SYSCALL_UNLINKAT_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_UNLINKAT_FLAGS),
+            },
+        ],
+    },
     // 304
-    EventInfo { name: "mkdirat", enum_name: "PPME_SYSCALL_MKDIRAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mkdirat",
+        enum_name: "PPME_SYSCALL_MKDIRAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 305
-    EventInfo { name: "mkdirat", enum_name: "PPME_SYSCALL_MKDIRAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mkdirat",
+        enum_name: "PPME_SYSCALL_MKDIRAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 306
-    EventInfo { name: "openat", enum_name: "PPME_SYSCALL_OPENAT_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(0) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "openat",
+        enum_name: "PPME_SYSCALL_OPENAT_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(0),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 307
-    EventInfo { name: "openat", enum_name: "PPME_SYSCALL_OPENAT_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 7, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "openat",
+        enum_name: "PPME_SYSCALL_OPENAT_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 7,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 308
-    EventInfo { name: "link", enum_name: "PPME_SYSCALL_LINK_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "link",
+        enum_name: "PPME_SYSCALL_LINK_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 309
-    EventInfo { name: "link", enum_name: "PPME_SYSCALL_LINK_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "link",
+        enum_name: "PPME_SYSCALL_LINK_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 310
-    EventInfo { name: "linkat", enum_name: "PPME_SYSCALL_LINKAT_2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "linkat",
+        enum_name: "PPME_SYSCALL_LINKAT_2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 311
-    EventInfo { name: "linkat", enum_name: "PPME_SYSCALL_LINKAT_2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "olddir", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "newdir", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(3) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_LINKAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "linkat",
+        enum_name: "PPME_SYSCALL_LINKAT_2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "olddir",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "newdir",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(3),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_LINKAT_FLAGS),
+            },
+        ],
+    },
     // 312
-    EventInfo { name: "fchmodat", enum_name: "PPME_SYSCALL_FCHMODAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fchmodat",
+        enum_name: "PPME_SYSCALL_FCHMODAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 313
-    EventInfo { name: "fchmodat", enum_name: "PPME_SYSCALL_FCHMODAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "filename", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "mode", ty: ParamType::Mode, fmt: PrintFormat::Oct, aux: ParamAux::Flags(FLAGS_CHMOD_MODE) },
-    ] },
+    EventInfo {
+        name: "fchmodat",
+        enum_name: "PPME_SYSCALL_FCHMODAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "filename",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Mode,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::Flags(FLAGS_CHMOD_MODE),
+            },
+        ],
+    },
     // 314
-    EventInfo { name: "chmod", enum_name: "PPME_SYSCALL_CHMOD_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "chmod",
+        enum_name: "PPME_SYSCALL_CHMOD_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 315
-    EventInfo { name: "chmod", enum_name: "PPME_SYSCALL_CHMOD_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "filename", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Mode, fmt: PrintFormat::Oct, aux: ParamAux::Flags(FLAGS_CHMOD_MODE) },
-    ] },
+    EventInfo {
+        name: "chmod",
+        enum_name: "PPME_SYSCALL_CHMOD_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "filename",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Mode,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::Flags(FLAGS_CHMOD_MODE),
+            },
+        ],
+    },
     // 316
-    EventInfo { name: "fchmod", enum_name: "PPME_SYSCALL_FCHMOD_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fchmod",
+        enum_name: "PPME_SYSCALL_FCHMOD_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 317
-    EventInfo { name: "fchmod", enum_name: "PPME_SYSCALL_FCHMOD_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Mode, fmt: PrintFormat::Oct, aux: ParamAux::Flags(FLAGS_CHMOD_MODE) },
-    ] },
+    EventInfo {
+        name: "fchmod",
+        enum_name: "PPME_SYSCALL_FCHMOD_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Mode,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::Flags(FLAGS_CHMOD_MODE),
+            },
+        ],
+    },
     // 318
-    EventInfo { name: "renameat2", enum_name: "PPME_SYSCALL_RENAMEAT2_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "renameat2",
+        enum_name: "PPME_SYSCALL_RENAMEAT2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 319
-    EventInfo { name: "renameat2", enum_name: "PPME_SYSCALL_RENAMEAT2_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "olddirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "newdirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newpath", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(3) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_RENAMEAT2_FLAGS) },
-    ] },
+    EventInfo {
+        name: "renameat2",
+        enum_name: "PPME_SYSCALL_RENAMEAT2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "olddirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "newdirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newpath",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(3),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_RENAMEAT2_FLAGS),
+            },
+        ],
+    },
     // 320
-    EventInfo { name: "userfaultfd", enum_name: "PPME_SYSCALL_USERFAULTFD_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "userfaultfd",
+        enum_name: "PPME_SYSCALL_USERFAULTFD_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 321
-    EventInfo { name: "userfaultfd", enum_name: "PPME_SYSCALL_USERFAULTFD_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "userfaultfd",
+        enum_name: "PPME_SYSCALL_USERFAULTFD_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 322
-    EventInfo { name: "pluginevent", enum_name: "PPME_PLUGINEVENT_E", category: cat::OTHER | cat::PLUGIN, flags: ef::LARGE_PAYLOAD, compat_nparams: 2, params: &[
-        ParamInfo { name: "plugin_id", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "event_data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pluginevent",
+        enum_name: "PPME_PLUGINEVENT_E",
+        category: cat::OTHER | cat::PLUGIN,
+        flags: ef::LARGE_PAYLOAD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "plugin_id",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "event_data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 323
-    EventInfo { name: "NA", enum_name: "PPME_PLUGINEVENT_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_PLUGINEVENT_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 324
-    EventInfo { name: "container", enum_name: "PPME_CONTAINER_JSON_2_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE | ef::LARGE_PAYLOAD, compat_nparams: 1, params: &[
-        ParamInfo { name: "json", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
-    EventInfo { name: "NA", enum_name: "", category: 0, flags: ef::UNUSED, compat_nparams: 0, params: &[] },
+    EventInfo {
+        name: "container",
+        enum_name: "PPME_CONTAINER_JSON_2_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE | ef::LARGE_PAYLOAD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "json",
+            ty: ParamType::Charbuf,
+            fmt: PrintFormat::Na,
+            aux: ParamAux::None,
+        }],
+    },
+    EventInfo {
+        name: "NA",
+        enum_name: "",
+        category: 0,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 326
-    EventInfo { name: "openat2", enum_name: "PPME_SYSCALL_OPENAT2_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(0) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-        ParamInfo { name: "resolve", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_OPENAT2_FLAGS) },
-    ] },
+    EventInfo {
+        name: "openat2",
+        enum_name: "PPME_SYSCALL_OPENAT2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(0),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "resolve",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_OPENAT2_FLAGS),
+            },
+        ],
+    },
     // 327
-    EventInfo { name: "openat2", enum_name: "PPME_SYSCALL_OPENAT2_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 8, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "mode", ty: ParamType::Uint32, fmt: PrintFormat::Oct, aux: ParamAux::None },
-        ParamInfo { name: "resolve", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_OPENAT2_FLAGS) },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "openat2",
+        enum_name: "PPME_SYSCALL_OPENAT2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 8,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "resolve",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_OPENAT2_FLAGS),
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 328
-    EventInfo { name: "mprotect", enum_name: "PPME_SYSCALL_MPROTECT_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "length", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "prot", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_PROT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "mprotect",
+        enum_name: "PPME_SYSCALL_MPROTECT_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "length",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "prot",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_PROT_FLAGS),
+            },
+        ],
+    },
     // 329
-    EventInfo { name: "mprotect", enum_name: "PPME_SYSCALL_MPROTECT_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mprotect",
+        enum_name: "PPME_SYSCALL_MPROTECT_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 330
-    EventInfo { name: "execveat", enum_name: "PPME_SYSCALL_EXECVEAT_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pathname", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(0) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_EXECVEAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "execveat",
+        enum_name: "PPME_SYSCALL_EXECVEAT_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pathname",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(0),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_EXECVEAT_FLAGS),
+            },
+        ],
+    },
     // 331
-    EventInfo { name: "execveat", enum_name: "PPME_SYSCALL_EXECVEAT_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 30, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "env", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tty", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpgid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "loginuid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_EXECVE_FLAGS) },
-        ParamInfo { name: "cap_inheritable", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_permitted", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_effective", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino_ctime", ty: ParamType::Abstime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe_ino_mtime", ty: ParamType::Abstime, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "trusted_exepath", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "pgid", ty: ParamType::Pid, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Gid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "execveat",
+        enum_name: "PPME_SYSCALL_EXECVEAT_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 30,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "env",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tty",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpgid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "loginuid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_EXECVE_FLAGS),
+            },
+            ParamInfo {
+                name: "cap_inheritable",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_permitted",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_effective",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino_ctime",
+                ty: ParamType::Abstime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe_ino_mtime",
+                ty: ParamType::Abstime,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "trusted_exepath",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Gid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 332
-    EventInfo { name: "copy_file_range", enum_name: "PPME_SYSCALL_COPY_FILE_RANGE_E", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::WRITES_TO_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "fdin", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offin", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "len", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "copy_file_range",
+        enum_name: "PPME_SYSCALL_COPY_FILE_RANGE_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::WRITES_TO_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fdin",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offin",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "len",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 333
-    EventInfo { name: "copy_file_range", enum_name: "PPME_SYSCALL_COPY_FILE_RANGE_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD | ef::WRITES_TO_FD, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fdout", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "offout", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "copy_file_range",
+        enum_name: "PPME_SYSCALL_COPY_FILE_RANGE_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD | ef::WRITES_TO_FD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdout",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "offout",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 334
-    EventInfo { name: "clone3", enum_name: "PPME_SYSCALL_CLONE3_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "clone3",
+        enum_name: "PPME_SYSCALL_CLONE3_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 335
-    EventInfo { name: "clone3", enum_name: "PPME_SYSCALL_CLONE3_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 21, params: &[
-        ParamInfo { name: "res", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "exe", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "args", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "tid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ptid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cwd", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "fdlimit", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_maj", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pgft_min", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_size", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_rss", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vm_swap", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "comm", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "cgroups", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_CLONE_FLAGS) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vtid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "vpid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pidns_init_start_ts", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "clone3",
+        enum_name: "PPME_SYSCALL_CLONE3_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 21,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "exe",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "args",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ptid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cwd",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fdlimit",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_maj",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pgft_min",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_size",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_rss",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vm_swap",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "comm",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cgroups",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_CLONE_FLAGS),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vtid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "vpid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pidns_init_start_ts",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 336
-    EventInfo { name: "open_by_handle_at", enum_name: "PPME_SYSCALL_OPEN_BY_HANDLE_AT_E", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "open_by_handle_at",
+        enum_name: "PPME_SYSCALL_OPEN_BY_HANDLE_AT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 337
-    EventInfo { name: "open_by_handle_at", enum_name: "PPME_SYSCALL_OPEN_BY_HANDLE_AT_X", category: cat::FILE | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "mountfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "open_by_handle_at",
+        enum_name: "PPME_SYSCALL_OPEN_BY_HANDLE_AT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mountfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 338
-    EventInfo { name: "io_uring_setup", enum_name: "PPME_SYSCALL_IO_URING_SETUP_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "io_uring_setup",
+        enum_name: "PPME_SYSCALL_IO_URING_SETUP_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 339
-    EventInfo { name: "io_uring_setup", enum_name: "PPME_SYSCALL_IO_URING_SETUP_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 8, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "entries", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sq_entries", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cq_entries", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_IO_URING_SETUP_FLAGS) },
-        ParamInfo { name: "sq_thread_cpu", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "sq_thread_idle", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "features", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_IO_URING_SETUP_FEATS) },
-    ] },
+    EventInfo {
+        name: "io_uring_setup",
+        enum_name: "PPME_SYSCALL_IO_URING_SETUP_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 8,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "entries",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sq_entries",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cq_entries",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_IO_URING_SETUP_FLAGS),
+            },
+            ParamInfo {
+                name: "sq_thread_cpu",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "sq_thread_idle",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "features",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_IO_URING_SETUP_FEATS),
+            },
+        ],
+    },
     // 340
-    EventInfo { name: "io_uring_enter", enum_name: "PPME_SYSCALL_IO_URING_ENTER_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "io_uring_enter",
+        enum_name: "PPME_SYSCALL_IO_URING_ENTER_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 341
-    EventInfo { name: "io_uring_enter", enum_name: "PPME_SYSCALL_IO_URING_ENTER_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "to_submit", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "min_complete", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_IO_URING_ENTER_FLAGS) },
-        ParamInfo { name: "sig", ty: ParamType::Sigset, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "io_uring_enter",
+        enum_name: "PPME_SYSCALL_IO_URING_ENTER_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "to_submit",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "min_complete",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_IO_URING_ENTER_FLAGS),
+            },
+            ParamInfo {
+                name: "sig",
+                ty: ParamType::Sigset,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 342
-    EventInfo { name: "io_uring_register", enum_name: "PPME_SYSCALL_IO_URING_REGISTER_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "io_uring_register",
+        enum_name: "PPME_SYSCALL_IO_URING_REGISTER_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 343
-    EventInfo { name: "io_uring_register", enum_name: "PPME_SYSCALL_IO_URING_REGISTER_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "opcode", ty: ParamType::Enumflags16, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_IO_URING_REGISTER_OPCODES) },
-        ParamInfo { name: "arg", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "nr_args", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "io_uring_register",
+        enum_name: "PPME_SYSCALL_IO_URING_REGISTER_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "opcode",
+                ty: ParamType::Enumflags16,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_IO_URING_REGISTER_OPCODES),
+            },
+            ParamInfo {
+                name: "arg",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "nr_args",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 344
-    EventInfo { name: "mlock", enum_name: "PPME_SYSCALL_MLOCK_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mlock",
+        enum_name: "PPME_SYSCALL_MLOCK_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 345
-    EventInfo { name: "mlock", enum_name: "PPME_SYSCALL_MLOCK_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "len", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mlock",
+        enum_name: "PPME_SYSCALL_MLOCK_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "len",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 346
-    EventInfo { name: "munlock", enum_name: "PPME_SYSCALL_MUNLOCK_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "munlock",
+        enum_name: "PPME_SYSCALL_MUNLOCK_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 347
-    EventInfo { name: "munlock", enum_name: "PPME_SYSCALL_MUNLOCK_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "len", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "munlock",
+        enum_name: "PPME_SYSCALL_MUNLOCK_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "len",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 348
-    EventInfo { name: "mlockall", enum_name: "PPME_SYSCALL_MLOCKALL_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mlockall",
+        enum_name: "PPME_SYSCALL_MLOCKALL_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 349
-    EventInfo { name: "mlockall", enum_name: "PPME_SYSCALL_MLOCKALL_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MLOCKALL_FLAGS) },
-    ] },
+    EventInfo {
+        name: "mlockall",
+        enum_name: "PPME_SYSCALL_MLOCKALL_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_MLOCKALL_FLAGS),
+            },
+        ],
+    },
     // 350
-    EventInfo { name: "munlockall", enum_name: "PPME_SYSCALL_MUNLOCKALL_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "munlockall",
+        enum_name: "PPME_SYSCALL_MUNLOCKALL_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 351
-    EventInfo { name: "munlockall", enum_name: "PPME_SYSCALL_MUNLOCKALL_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "munlockall",
+        enum_name: "PPME_SYSCALL_MUNLOCKALL_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 352
-    EventInfo { name: "capset", enum_name: "PPME_SYSCALL_CAPSET_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "capset",
+        enum_name: "PPME_SYSCALL_CAPSET_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 353
-    EventInfo { name: "capset", enum_name: "PPME_SYSCALL_CAPSET_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cap_inheritable", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_permitted", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "cap_effective", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "capset",
+        enum_name: "PPME_SYSCALL_CAPSET_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_inheritable",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_permitted",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cap_effective",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 354
-    EventInfo { name: "useradded", enum_name: "PPME_USER_ADDED_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "home", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "shell", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "container_id", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "useradded",
+        enum_name: "PPME_USER_ADDED_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "home",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "shell",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "container_id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 355
-    EventInfo { name: "NA", enum_name: "PPME_USER_ADDED_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_USER_ADDED_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 356
-    EventInfo { name: "userdeleted", enum_name: "PPME_USER_DELETED_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE, compat_nparams: 6, params: &[
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "home", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "shell", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "container_id", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "userdeleted",
+        enum_name: "PPME_USER_DELETED_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "home",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "shell",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "container_id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 357
-    EventInfo { name: "NA", enum_name: "PPME_USER_DELETED_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_USER_DELETED_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 358
-    EventInfo { name: "groupadded", enum_name: "PPME_GROUP_ADDED_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "container_id", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "groupadded",
+        enum_name: "PPME_GROUP_ADDED_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "container_id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 359
-    EventInfo { name: "NA", enum_name: "PPME_GROUP_ADDED_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_GROUP_ADDED_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 360
-    EventInfo { name: "groupdeleted", enum_name: "PPME_GROUP_DELETED_E", category: cat::PROCESS | cat::METAEVENT, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "container_id", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "groupdeleted",
+        enum_name: "PPME_GROUP_DELETED_E",
+        category: cat::PROCESS | cat::METAEVENT,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "container_id",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 361
-    EventInfo { name: "NA", enum_name: "PPME_GROUP_DELETED_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_GROUP_DELETED_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 362
-    EventInfo { name: "dup2", enum_name: "PPME_SYSCALL_DUP2_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup2",
+        enum_name: "PPME_SYSCALL_DUP2_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 363
-    EventInfo { name: "dup2", enum_name: "PPME_SYSCALL_DUP2_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup2",
+        enum_name: "PPME_SYSCALL_DUP2_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 364
-    EventInfo { name: "dup3", enum_name: "PPME_SYSCALL_DUP3_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup3",
+        enum_name: "PPME_SYSCALL_DUP3_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 365
-    EventInfo { name: "dup3", enum_name: "PPME_SYSCALL_DUP3_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "newfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "dup3",
+        enum_name: "PPME_SYSCALL_DUP3_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "newfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 366
-    EventInfo { name: "dup", enum_name: "PPME_SYSCALL_DUP_1_E", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup",
+        enum_name: "PPME_SYSCALL_DUP_1_E",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "fd",
+            ty: ParamType::Fd,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 367
-    EventInfo { name: "dup", enum_name: "PPME_SYSCALL_DUP_1_X", category: cat::IO_OTHER | cat::SYSCALL, flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "oldfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "dup",
+        enum_name: "PPME_SYSCALL_DUP_1_X",
+        category: cat::IO_OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::USES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "oldfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 368
-    EventInfo { name: "bpf", enum_name: "PPME_SYSCALL_BPF_2_E", category: cat::OTHER | cat::SYSCALL, flags: ef::CREATES_FD, compat_nparams: 1, params: &[
-        ParamInfo { name: "cmd", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "bpf",
+        enum_name: "PPME_SYSCALL_BPF_2_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "cmd",
+            ty: ParamType::Int64,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 369
-    EventInfo { name: "bpf", enum_name: "PPME_SYSCALL_BPF_2_X", category: cat::OTHER | cat::SYSCALL, flags: ef::CREATES_FD, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cmd", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_BPF_COMMANDS) },
-    ] },
+    EventInfo {
+        name: "bpf",
+        enum_name: "PPME_SYSCALL_BPF_2_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::CREATES_FD,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_BPF_COMMANDS),
+            },
+        ],
+    },
     // 370
-    EventInfo { name: "mlock2", enum_name: "PPME_SYSCALL_MLOCK2_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mlock2",
+        enum_name: "PPME_SYSCALL_MLOCK2_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 371
-    EventInfo { name: "mlock2", enum_name: "PPME_SYSCALL_MLOCK2_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "addr", ty: ParamType::Uint64, fmt: PrintFormat::Hex, aux: ParamAux::None },
-        ParamInfo { name: "len", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MLOCK2_FLAGS) },
-    ] },
+    EventInfo {
+        name: "mlock2",
+        enum_name: "PPME_SYSCALL_MLOCK2_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "addr",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "len",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_MLOCK2_FLAGS),
+            },
+        ],
+    },
     // 372
-    EventInfo { name: "fsconfig", enum_name: "PPME_SYSCALL_FSCONFIG_E", category: cat::SYSTEM | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fsconfig",
+        enum_name: "PPME_SYSCALL_FSCONFIG_E",
+        category: cat::SYSTEM | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 373
-    EventInfo { name: "fsconfig", enum_name: "PPME_SYSCALL_FSCONFIG_X", category: cat::SYSTEM | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 7, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "cmd", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_FSCONFIG_CMDS) },
-        ParamInfo { name: "key", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "value_bytebuf", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "value_charbuf", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "aux", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fsconfig",
+        enum_name: "PPME_SYSCALL_FSCONFIG_X",
+        category: cat::SYSTEM | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 7,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "cmd",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_FSCONFIG_CMDS),
+            },
+            ParamInfo {
+                name: "key",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "value_bytebuf",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "value_charbuf",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "aux",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 374
-    EventInfo { name: "epoll_create", enum_name: "PPME_SYSCALL_EPOLL_CREATE_E", category: cat::WAIT | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "size", ty: ParamType::Int32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "epoll_create",
+        enum_name: "PPME_SYSCALL_EPOLL_CREATE_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "size",
+            ty: ParamType::Int32,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 375
-    EventInfo { name: "epoll_create", enum_name: "PPME_SYSCALL_EPOLL_CREATE_X", category: cat::WAIT | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "epoll_create",
+        enum_name: "PPME_SYSCALL_EPOLL_CREATE_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 376
-    EventInfo { name: "epoll_create1", enum_name: "PPME_SYSCALL_EPOLL_CREATE1_E", category: cat::WAIT | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_EPOLL_CREATE1_FLAGS) },
-    ] },
+    EventInfo {
+        name: "epoll_create1",
+        enum_name: "PPME_SYSCALL_EPOLL_CREATE1_E",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_EPOLL_CREATE1_FLAGS),
+        }],
+    },
     // 377
-    EventInfo { name: "epoll_create1", enum_name: "PPME_SYSCALL_EPOLL_CREATE1_X", category: cat::WAIT | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "epoll_create1",
+        enum_name: "PPME_SYSCALL_EPOLL_CREATE1_X",
+        category: cat::WAIT | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "res",
+            ty: ParamType::Errno,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 378
-    EventInfo { name: "chown", enum_name: "PPME_SYSCALL_CHOWN_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "chown",
+        enum_name: "PPME_SYSCALL_CHOWN_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 379
-    EventInfo { name: "chown", enum_name: "PPME_SYSCALL_CHOWN_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "chown",
+        enum_name: "PPME_SYSCALL_CHOWN_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 380
-    EventInfo { name: "lchown", enum_name: "PPME_SYSCALL_LCHOWN_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "lchown",
+        enum_name: "PPME_SYSCALL_LCHOWN_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 381
-    EventInfo { name: "lchown", enum_name: "PPME_SYSCALL_LCHOWN_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "lchown",
+        enum_name: "PPME_SYSCALL_LCHOWN_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 382
-    EventInfo { name: "fchown", enum_name: "PPME_SYSCALL_FCHOWN_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fchown",
+        enum_name: "PPME_SYSCALL_FCHOWN_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 383
-    EventInfo { name: "fchown", enum_name: "PPME_SYSCALL_FCHOWN_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "fchown",
+        enum_name: "PPME_SYSCALL_FCHOWN_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 384
-    EventInfo { name: "fchownat", enum_name: "PPME_SYSCALL_FCHOWNAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "fchownat",
+        enum_name: "PPME_SYSCALL_FCHOWNAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 385
-    EventInfo { name: "fchownat", enum_name: "PPME_SYSCALL_FCHOWNAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 6, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pathname", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "uid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "gid", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FCHOWNAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "fchownat",
+        enum_name: "PPME_SYSCALL_FCHOWNAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 6,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pathname",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "uid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "gid",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FCHOWNAT_FLAGS),
+            },
+        ],
+    },
     // 386
-    EventInfo { name: "umount", enum_name: "PPME_SYSCALL_UMOUNT_1_E", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "umount",
+        enum_name: "PPME_SYSCALL_UMOUNT_1_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 387
-    EventInfo { name: "umount", enum_name: "PPME_SYSCALL_UMOUNT_1_X", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "umount",
+        enum_name: "PPME_SYSCALL_UMOUNT_1_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 388
-    EventInfo { name: "accept4", enum_name: "PPME_SOCKET_ACCEPT4_6_E", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Int32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept4",
+        enum_name: "PPME_SOCKET_ACCEPT4_6_E",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Int32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::None,
+        }],
+    },
     // 389
-    EventInfo { name: "accept4", enum_name: "PPME_SOCKET_ACCEPT4_6_X", category: cat::NET | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "tuple", ty: ParamType::Socktuple, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "queuepct", ty: ParamType::Uint8, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuelen", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "queuemax", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Int32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "accept4",
+        enum_name: "PPME_SOCKET_ACCEPT4_6_X",
+        category: cat::NET | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "tuple",
+                ty: ParamType::Socktuple,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuepct",
+                ty: ParamType::Uint8,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuelen",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "queuemax",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Int32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 390
-    EventInfo { name: "umount2", enum_name: "PPME_SYSCALL_UMOUNT2_E", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_UMOUNT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "umount2",
+        enum_name: "PPME_SYSCALL_UMOUNT2_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "flags",
+            ty: ParamType::Flags32,
+            fmt: PrintFormat::Hex,
+            aux: ParamAux::Flags(FLAGS_UMOUNT_FLAGS),
+        }],
+    },
     // 391
-    EventInfo { name: "umount2", enum_name: "PPME_SYSCALL_UMOUNT2_X", category: cat::FILE | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "umount2",
+        enum_name: "PPME_SYSCALL_UMOUNT2_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 392
-    EventInfo { name: "pipe2", enum_name: "PPME_SYSCALL_PIPE2_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "pipe2",
+        enum_name: "PPME_SYSCALL_PIPE2_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 393
-    EventInfo { name: "pipe2", enum_name: "PPME_SYSCALL_PIPE2_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd1", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd2", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ino", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "pipe2",
+        enum_name: "PPME_SYSCALL_PIPE2_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd1",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd2",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ino",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 394
-    EventInfo { name: "inotify_init1", enum_name: "PPME_SYSCALL_INOTIFY_INIT1_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "inotify_init1",
+        enum_name: "PPME_SYSCALL_INOTIFY_INIT1_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 395
-    EventInfo { name: "inotify_init1", enum_name: "PPME_SYSCALL_INOTIFY_INIT1_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "inotify_init1",
+        enum_name: "PPME_SYSCALL_INOTIFY_INIT1_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 396
-    EventInfo { name: "eventfd2", enum_name: "PPME_SYSCALL_EVENTFD2_E", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 1, params: &[
-        ParamInfo { name: "initval", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "eventfd2",
+        enum_name: "PPME_SYSCALL_EVENTFD2_E",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 1,
+        params: &[ParamInfo {
+            name: "initval",
+            ty: ParamType::Uint64,
+            fmt: PrintFormat::Dec,
+            aux: ParamAux::None,
+        }],
+    },
     // 397
-    EventInfo { name: "eventfd2", enum_name: "PPME_SYSCALL_EVENTFD2_X", category: cat::IPC | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "eventfd2",
+        enum_name: "PPME_SYSCALL_EVENTFD2_X",
+        category: cat::IPC | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 398
-    EventInfo { name: "signalfd4", enum_name: "PPME_SYSCALL_SIGNALFD4_E", category: cat::SIGNAL | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "mask", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "signalfd4",
+        enum_name: "PPME_SYSCALL_SIGNALFD4_E",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mask",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 399
-    EventInfo { name: "signalfd4", enum_name: "PPME_SYSCALL_SIGNALFD4_X", category: cat::SIGNAL | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 2, params: &[
-        ParamInfo { name: "res", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags16, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FILE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "signalfd4",
+        enum_name: "PPME_SYSCALL_SIGNALFD4_X",
+        category: cat::SIGNAL | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 2,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags16,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FILE_FLAGS),
+            },
+        ],
+    },
     // 400
-    EventInfo { name: "prctl", enum_name: "PPME_SYSCALL_PRCTL_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "prctl",
+        enum_name: "PPME_SYSCALL_PRCTL_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 401
-    EventInfo { name: "prctl", enum_name: "PPME_SYSCALL_PRCTL_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "option", ty: ParamType::Enumflags32, fmt: PrintFormat::Dec, aux: ParamAux::Flags(FLAGS_PRCTL_OPTIONS) },
-        ParamInfo { name: "arg2_str", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "arg2_int", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "prctl",
+        enum_name: "PPME_SYSCALL_PRCTL_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "option",
+                ty: ParamType::Enumflags32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::Flags(FLAGS_PRCTL_OPTIONS),
+            },
+            ParamInfo {
+                name: "arg2_str",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "arg2_int",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 402
-    EventInfo { name: "asyncevent", enum_name: "PPME_ASYNCEVENT_E", category: cat::OTHER | cat::METAEVENT, flags: ef::LARGE_PAYLOAD, compat_nparams: 3, params: &[
-        ParamInfo { name: "plugin_id", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "asyncevent",
+        enum_name: "PPME_ASYNCEVENT_E",
+        category: cat::OTHER | cat::METAEVENT,
+        flags: ef::LARGE_PAYLOAD,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "plugin_id",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 403
-    EventInfo { name: "NA", enum_name: "PPME_ASYNCEVENT_X", category: cat::UNKNOWN, flags: ef::UNUSED, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "NA",
+        enum_name: "PPME_ASYNCEVENT_X",
+        category: cat::UNKNOWN,
+        flags: ef::UNUSED,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 404
-    EventInfo { name: "memfd_create", enum_name: "PPME_SYSCALL_MEMFD_CREATE_E", category: cat::MEMORY | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "memfd_create",
+        enum_name: "PPME_SYSCALL_MEMFD_CREATE_E",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 405
-    EventInfo { name: "memfd_create", enum_name: "PPME_SYSCALL_MEMFD_CREATE_X", category: cat::MEMORY | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_MEMFD_CREATE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "memfd_create",
+        enum_name: "PPME_SYSCALL_MEMFD_CREATE_X",
+        category: cat::MEMORY | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_MEMFD_CREATE_FLAGS),
+            },
+        ],
+    },
     // 406
-    EventInfo { name: "pidfd_getfd", enum_name: "PPME_SYSCALL_PIDFD_GETFD_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "pidfd_getfd",
+        enum_name: "PPME_SYSCALL_PIDFD_GETFD_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 407
-    EventInfo { name: "pidfd_getfd", enum_name: "PPME_SYSCALL_PIDFD_GETFD_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 4, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid_fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "target_fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Uint32, fmt: PrintFormat::Hex, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "pidfd_getfd",
+        enum_name: "PPME_SYSCALL_PIDFD_GETFD_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid_fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "target_fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 408
-    EventInfo { name: "pidfd_open", enum_name: "PPME_SYSCALL_PIDFD_OPEN_E", category: cat::PROCESS | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "pidfd_open",
+        enum_name: "PPME_SYSCALL_PIDFD_OPEN_E",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 409
-    EventInfo { name: "pidfd_open", enum_name: "PPME_SYSCALL_PIDFD_OPEN_X", category: cat::PROCESS | cat::SYSCALL, flags: ef::CREATES_FD | ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_PIDFD_OPEN_FLAGS) },
-    ] },
+    EventInfo {
+        name: "pidfd_open",
+        enum_name: "PPME_SYSCALL_PIDFD_OPEN_X",
+        category: cat::PROCESS | cat::SYSCALL,
+        flags: ef::CREATES_FD | ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_PIDFD_OPEN_FLAGS),
+            },
+        ],
+    },
     // 410
-    EventInfo { name: "init_module", enum_name: "PPME_SYSCALL_INIT_MODULE_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "init_module",
+        enum_name: "PPME_SYSCALL_INIT_MODULE_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 411
-    EventInfo { name: "init_module", enum_name: "PPME_SYSCALL_INIT_MODULE_X", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "img", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "length", ty: ParamType::Uint64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uargs", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "init_module",
+        enum_name: "PPME_SYSCALL_INIT_MODULE_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "img",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "length",
+                ty: ParamType::Uint64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uargs",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 412
-    EventInfo { name: "finit_module", enum_name: "PPME_SYSCALL_FINIT_MODULE_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "finit_module",
+        enum_name: "PPME_SYSCALL_FINIT_MODULE_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 413
-    EventInfo { name: "finit_module", enum_name: "PPME_SYSCALL_FINIT_MODULE_X", category: cat::OTHER | cat::SYSCALL, flags: ef::USES_FD | ef::READS_FROM_FD, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "fd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "uargs", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_FINIT_MODULE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "finit_module",
+        enum_name: "PPME_SYSCALL_FINIT_MODULE_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::USES_FD | ef::READS_FROM_FD,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "fd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "uargs",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_FINIT_MODULE_FLAGS),
+            },
+        ],
+    },
     // 414
-    EventInfo { name: "mknod", enum_name: "PPME_SYSCALL_MKNOD_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mknod",
+        enum_name: "PPME_SYSCALL_MKNOD_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 415
-    EventInfo { name: "mknod", enum_name: "PPME_SYSCALL_MKNOD_X", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fspath, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "mode", ty: ParamType::Mode, fmt: PrintFormat::Oct, aux: ParamAux::Flags(FLAGS_MKNOD_MODE) },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mknod",
+        enum_name: "PPME_SYSCALL_MKNOD_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fspath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Mode,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::Flags(FLAGS_MKNOD_MODE),
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 416
-    EventInfo { name: "mknodat", enum_name: "PPME_SYSCALL_MKNODAT_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "mknodat",
+        enum_name: "PPME_SYSCALL_MKNODAT_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 417
-    EventInfo { name: "mknodat", enum_name: "PPME_SYSCALL_MKNODAT_X", category: cat::OTHER | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 5, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "mode", ty: ParamType::Mode, fmt: PrintFormat::Oct, aux: ParamAux::Flags(FLAGS_MKNOD_MODE) },
-        ParamInfo { name: "dev", ty: ParamType::Uint32, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "mknodat",
+        enum_name: "PPME_SYSCALL_MKNODAT_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 5,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "mode",
+                ty: ParamType::Mode,
+                fmt: PrintFormat::Oct,
+                aux: ParamAux::Flags(FLAGS_MKNOD_MODE),
+            },
+            ParamInfo {
+                name: "dev",
+                ty: ParamType::Uint32,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 418
-    EventInfo { name: "newfstatat", enum_name: "PPME_SYSCALL_NEWFSTATAT_E", category: cat::FILE | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "newfstatat",
+        enum_name: "PPME_SYSCALL_NEWFSTATAT_E",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 419
-    EventInfo { name: "newfstatat", enum_name: "PPME_SYSCALL_NEWFSTATAT_X", category: cat::FILE | cat::SYSCALL, flags: ef::USES_FD, compat_nparams: 4, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "dirfd", ty: ParamType::Fd, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "path", ty: ParamType::Fsrelpath, fmt: PrintFormat::Na, aux: ParamAux::DirFd(1) },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_NEWFSTATAT_FLAGS) },
-    ] },
+    EventInfo {
+        name: "newfstatat",
+        enum_name: "PPME_SYSCALL_NEWFSTATAT_X",
+        category: cat::FILE | cat::SYSCALL,
+        flags: ef::USES_FD,
+        compat_nparams: 4,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "dirfd",
+                ty: ParamType::Fd,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "path",
+                ty: ParamType::Fsrelpath,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::DirFd(1),
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_NEWFSTATAT_FLAGS),
+            },
+        ],
+    },
     // 420
-    EventInfo { name: "process_vm_readv", enum_name: "PPME_SYSCALL_PROCESS_VM_READV_E", category: cat::SYSCALL | cat::IPC, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "process_vm_readv",
+        enum_name: "PPME_SYSCALL_PROCESS_VM_READV_E",
+        category: cat::SYSCALL | cat::IPC,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 421
-    EventInfo { name: "process_vm_readv", enum_name: "PPME_SYSCALL_PROCESS_VM_READV_X", category: cat::SYSCALL | cat::IPC, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "process_vm_readv",
+        enum_name: "PPME_SYSCALL_PROCESS_VM_READV_X",
+        category: cat::SYSCALL | cat::IPC,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 422
-    EventInfo { name: "process_vm_writev", enum_name: "PPME_SYSCALL_PROCESS_VM_WRITEV_E", category: cat::SYSCALL | cat::IPC, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "process_vm_writev",
+        enum_name: "PPME_SYSCALL_PROCESS_VM_WRITEV_E",
+        category: cat::SYSCALL | cat::IPC,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 423
-    EventInfo { name: "process_vm_writev", enum_name: "PPME_SYSCALL_PROCESS_VM_WRITEV_X", category: cat::SYSCALL | cat::IPC, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Int64, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "pid", ty: ParamType::Pid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "data", ty: ParamType::Bytebuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "process_vm_writev",
+        enum_name: "PPME_SYSCALL_PROCESS_VM_WRITEV_X",
+        category: cat::SYSCALL | cat::IPC,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Int64,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "pid",
+                ty: ParamType::Pid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "data",
+                ty: ParamType::Bytebuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 424
-    EventInfo { name: "delete_module", enum_name: "PPME_SYSCALL_DELETE_MODULE_E", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "delete_module",
+        enum_name: "PPME_SYSCALL_DELETE_MODULE_E",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 425
-    EventInfo { name: "delete_module", enum_name: "PPME_SYSCALL_DELETE_MODULE_X", category: cat::OTHER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "name", ty: ParamType::Charbuf, fmt: PrintFormat::Na, aux: ParamAux::None },
-        ParamInfo { name: "flags", ty: ParamType::Flags32, fmt: PrintFormat::Hex, aux: ParamAux::Flags(FLAGS_DELETE_MODULE_FLAGS) },
-    ] },
+    EventInfo {
+        name: "delete_module",
+        enum_name: "PPME_SYSCALL_DELETE_MODULE_X",
+        category: cat::OTHER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "name",
+                ty: ParamType::Charbuf,
+                fmt: PrintFormat::Na,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "flags",
+                ty: ParamType::Flags32,
+                fmt: PrintFormat::Hex,
+                aux: ParamAux::Flags(FLAGS_DELETE_MODULE_FLAGS),
+            },
+        ],
+    },
     // 426
-    EventInfo { name: "setreuid", enum_name: "PPME_SYSCALL_SETREUID_E", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "setreuid",
+        enum_name: "PPME_SYSCALL_SETREUID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 427
-    EventInfo { name: "setreuid", enum_name: "PPME_SYSCALL_SETREUID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "ruid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "euid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setreuid",
+        enum_name: "PPME_SYSCALL_SETREUID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "ruid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "euid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
     // 428
-    EventInfo { name: "setregid", enum_name: "PPME_SYSCALL_SETREGID_E", category: cat::USER | cat::SYSCALL, flags: ef::NONE, compat_nparams: 0, params: &[
-    ] },
+    EventInfo {
+        name: "setregid",
+        enum_name: "PPME_SYSCALL_SETREGID_E",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::NONE,
+        compat_nparams: 0,
+        params: &[],
+    },
     // 429
-    EventInfo { name: "setregid", enum_name: "PPME_SYSCALL_SETREGID_X", category: cat::USER | cat::SYSCALL, flags: ef::MODIFIES_STATE, compat_nparams: 3, params: &[
-        ParamInfo { name: "res", ty: ParamType::Errno, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "rgid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-        ParamInfo { name: "egid", ty: ParamType::Uid, fmt: PrintFormat::Dec, aux: ParamAux::None },
-    ] },
+    EventInfo {
+        name: "setregid",
+        enum_name: "PPME_SYSCALL_SETREGID_X",
+        category: cat::USER | cat::SYSCALL,
+        flags: ef::MODIFIES_STATE,
+        compat_nparams: 3,
+        params: &[
+            ParamInfo {
+                name: "res",
+                ty: ParamType::Errno,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "rgid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+            ParamInfo {
+                name: "egid",
+                ty: ParamType::Uid,
+                fmt: PrintFormat::Dec,
+                aux: ParamAux::None,
+            },
+        ],
+    },
 ];
 
 /// `access_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_ACCESS_FLAGS: &[(&str, u32)] = &[
-    ("F_OK", 0x0),
-    ("R_OK", 0x4),
-    ("W_OK", 0x2),
-    ("X_OK", 0x1),
-];
+pub static FLAGS_ACCESS_FLAGS: &[(&str, u32)] =
+    &[("F_OK", 0x0), ("R_OK", 0x4), ("W_OK", 0x2), ("X_OK", 0x1)];
 /// `bpf_commands` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_BPF_COMMANDS: &[(&str, u32)] = &[
     ("BPF_MAP_CREATE", 0x0),
@@ -2513,19 +10841,12 @@ pub static FLAGS_CLONE_FLAGS: &[(&str, u32)] = &[
     ("CLONE_NEWCGROUP", 0x10000000),
 ];
 /// `creat_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_CREAT_FLAGS: &[(&str, u32)] = &[
-    ("FD_UPPER_LAYER_CREAT", 0x1),
-    ("FD_LOWER_LAYER_CREAT", 0x2),
-];
+pub static FLAGS_CREAT_FLAGS: &[(&str, u32)] =
+    &[("FD_UPPER_LAYER_CREAT", 0x1), ("FD_LOWER_LAYER_CREAT", 0x2)];
 /// `delete_module_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_DELETE_MODULE_FLAGS: &[(&str, u32)] = &[
-    ("O_NONBLOCK", 0x2),
-    ("O_TRUNC", 0x1),
-];
+pub static FLAGS_DELETE_MODULE_FLAGS: &[(&str, u32)] = &[("O_NONBLOCK", 0x2), ("O_TRUNC", 0x1)];
 /// `epoll_create1_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_EPOLL_CREATE1_FLAGS: &[(&str, u32)] = &[
-    ("EPOLL_CLOEXEC", 0x1),
-];
+pub static FLAGS_EPOLL_CREATE1_FLAGS: &[(&str, u32)] = &[("EPOLL_CLOEXEC", 0x1)];
 /// `execve_flags` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_EXECVE_FLAGS: &[(&str, u32)] = &[
     ("EXE_WRITABLE", 0x1),
@@ -2534,15 +10855,11 @@ pub static FLAGS_EXECVE_FLAGS: &[(&str, u32)] = &[
     ("EXE_LOWER_LAYER", 0x8),
 ];
 /// `execveat_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_EXECVEAT_FLAGS: &[(&str, u32)] = &[
-    ("AT_EMPTY_PATH", 0x1),
-    ("AT_SYMLINK_NOFOLLOW", 0x2),
-];
+pub static FLAGS_EXECVEAT_FLAGS: &[(&str, u32)] =
+    &[("AT_EMPTY_PATH", 0x1), ("AT_SYMLINK_NOFOLLOW", 0x2)];
 /// `fchownat_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_FCHOWNAT_FLAGS: &[(&str, u32)] = &[
-    ("AT_SYMLINK_NOFOLLOW", 0x400),
-    ("AT_EMPTY_PATH", 0x1000),
-];
+pub static FLAGS_FCHOWNAT_FLAGS: &[(&str, u32)] =
+    &[("AT_SYMLINK_NOFOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)];
 /// `fcntl_commands` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_FCNTL_COMMANDS: &[(&str, u32)] = &[
     ("F_GETPIPE_SZ", 0x1d),
@@ -2697,16 +11014,11 @@ pub static FLAGS_IO_URING_SETUP_FLAGS: &[(&str, u32)] = &[
     ("IORING_SETUP_R_DISABLED", 0x80),
 ];
 /// `linkat_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_LINKAT_FLAGS: &[(&str, u32)] = &[
-    ("AT_SYMLINK_FOLLOW", 0x400),
-    ("AT_EMPTY_PATH", 0x1000),
-];
+pub static FLAGS_LINKAT_FLAGS: &[(&str, u32)] =
+    &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)];
 /// `lseek_whence` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_LSEEK_WHENCE: &[(&str, u32)] = &[
-    ("SEEK_END", 0x2),
-    ("SEEK_CUR", 0x1),
-    ("SEEK_SET", 0x0),
-];
+pub static FLAGS_LSEEK_WHENCE: &[(&str, u32)] =
+    &[("SEEK_END", 0x2), ("SEEK_CUR", 0x1), ("SEEK_SET", 0x0)];
 /// `memfd_create_flags` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_MEMFD_CREATE_FLAGS: &[(&str, u32)] = &[
     ("MFD_CLOEXEC", 0x1),
@@ -2734,9 +11046,7 @@ pub static FLAGS_MKNOD_MODE: &[(&str, u32)] = &[
     ("S_IFSOCK", 0xc000),
 ];
 /// `mlock2_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_MLOCK2_FLAGS: &[(&str, u32)] = &[
-    ("MLOCK_ONFAULT", 0x1),
-];
+pub static FLAGS_MLOCK2_FLAGS: &[(&str, u32)] = &[("MLOCK_ONFAULT", 0x1)];
 /// `mlockall_flags` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_MLOCKALL_FLAGS: &[(&str, u32)] = &[
     ("MCL_CURRENT", 0x1),
@@ -2819,9 +11129,7 @@ pub static FLAGS_PF_FLAGS: &[(&str, u32)] = &[
     ("INSTRUCTION_FETCH", 0x80),
 ];
 /// `pidfd_open_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_PIDFD_OPEN_FLAGS: &[(&str, u32)] = &[
-    ("PIDFD_NONBLOCK", 0x1),
-];
+pub static FLAGS_PIDFD_OPEN_FLAGS: &[(&str, u32)] = &[("PIDFD_NONBLOCK", 0x1)];
 /// `poll_flags` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_POLL_FLAGS: &[(&str, u32)] = &[
     ("POLLIN", 0x1),
@@ -2934,10 +11242,7 @@ pub static FLAGS_QUOTACTL_CMDS: &[(&str, u32)] = &[
     ("Q_XQUOTASYNC", 0x4000),
 ];
 /// `quotactl_dqi_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_QUOTACTL_DQI_FLAGS: &[(&str, u32)] = &[
-    ("DQF_NONE", 0x1),
-    ("V1_DQF_RSQUASH", 0x2),
-];
+pub static FLAGS_QUOTACTL_DQI_FLAGS: &[(&str, u32)] = &[("DQF_NONE", 0x1), ("V1_DQF_RSQUASH", 0x2)];
 /// `quotactl_quota_fmts` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_QUOTACTL_QUOTA_FMTS: &[(&str, u32)] = &[
     ("QFMT_NOT_USED", 0x1),
@@ -2946,10 +11251,7 @@ pub static FLAGS_QUOTACTL_QUOTA_FMTS: &[(&str, u32)] = &[
     ("QFMT_VFS_V1", 0x8),
 ];
 /// `quotactl_types` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_QUOTACTL_TYPES: &[(&str, u32)] = &[
-    ("USRQUOTA", 0x1),
-    ("GRPQUOTA", 0x2),
-];
+pub static FLAGS_QUOTACTL_TYPES: &[(&str, u32)] = &[("USRQUOTA", 0x1), ("GRPQUOTA", 0x2)];
 /// `renameat2_flags` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_RENAMEAT2_FLAGS: &[(&str, u32)] = &[
     ("RENAME_NOREPLACE", 0x1),
@@ -2993,15 +11295,9 @@ pub static FLAGS_SEMCTL_COMMANDS: &[(&str, u32)] = &[
     ("SETVAL", 0x1000),
 ];
 /// `semget_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_SEMGET_FLAGS: &[(&str, u32)] = &[
-    ("IPC_EXCL", 0x4000),
-    ("IPC_CREAT", 0x2000),
-];
+pub static FLAGS_SEMGET_FLAGS: &[(&str, u32)] = &[("IPC_EXCL", 0x4000), ("IPC_CREAT", 0x2000)];
 /// `semop_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_SEMOP_FLAGS: &[(&str, u32)] = &[
-    ("IPC_NOWAIT", 0x1),
-    ("SEM_UNDO", 0x2),
-];
+pub static FLAGS_SEMOP_FLAGS: &[(&str, u32)] = &[("IPC_NOWAIT", 0x1), ("SEM_UNDO", 0x2)];
 /// `shutdown_how` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_SHUTDOWN_HOW: &[(&str, u32)] = &[
     ("SHUT_UNKNOWN", 0xffff),
@@ -3053,11 +11349,8 @@ pub static FLAGS_SOCKET_FAMILIES: &[(&str, u32)] = &[
     ("AF_UNSPEC", 0x0),
 ];
 /// `sockopt_levels` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_SOCKOPT_LEVELS: &[(&str, u32)] = &[
-    ("SOL_SOCKET", 0x1),
-    ("SOL_TCP", 0x2),
-    ("UNKNOWN", 0x0),
-];
+pub static FLAGS_SOCKOPT_LEVELS: &[(&str, u32)] =
+    &[("SOL_SOCKET", 0x1), ("SOL_TCP", 0x2), ("UNKNOWN", 0x0)];
 /// `sockopt_options` from the libs flag tables, in table order (the renderer relies on it).
 pub static FLAGS_SOCKOPT_OPTIONS: &[(&str, u32)] = &[
     ("SO_COOKIE", 0x35),
@@ -3130,23 +11423,48 @@ pub static FLAGS_UMOUNT_FLAGS: &[(&str, u32)] = &[
     ("NOFOLLOW", 0x8),
 ];
 /// `unlinkat_flags` from the libs flag tables, in table order (the renderer relies on it).
-pub static FLAGS_UNLINKAT_FLAGS: &[(&str, u32)] = &[
-    ("AT_REMOVEDIR", 0x200),
-];
+pub static FLAGS_UNLINKAT_FLAGS: &[(&str, u32)] = &[("AT_REMOVEDIR", 0x200)];
 pub(super) static DYN_BPF_DYNAMIC_PARAM: &[DynAlt] = &[
-    DynAlt { ty: ParamType::Fd, fmt: PrintFormat::Dec },
-    DynAlt { ty: ParamType::Errno, fmt: PrintFormat::Dec },
+    DynAlt {
+        ty: ParamType::Fd,
+        fmt: PrintFormat::Dec,
+    },
+    DynAlt {
+        ty: ParamType::Errno,
+        fmt: PrintFormat::Dec,
+    },
 ];
 pub(super) static DYN_PTRACE_DYNAMIC_PARAM: &[DynAlt] = &[
-    DynAlt { ty: ParamType::Uint64, fmt: PrintFormat::Hex },
-    DynAlt { ty: ParamType::Sigtype, fmt: PrintFormat::Dec },
+    DynAlt {
+        ty: ParamType::Uint64,
+        fmt: PrintFormat::Hex,
+    },
+    DynAlt {
+        ty: ParamType::Sigtype,
+        fmt: PrintFormat::Dec,
+    },
 ];
 pub(super) static DYN_SOCKOPT_DYNAMIC_PARAM: &[DynAlt] = &[
-    DynAlt { ty: ParamType::Bytebuf, fmt: PrintFormat::Hex },
-    DynAlt { ty: ParamType::Errno, fmt: PrintFormat::Dec },
-    DynAlt { ty: ParamType::Uint32, fmt: PrintFormat::Dec },
-    DynAlt { ty: ParamType::Uint64, fmt: PrintFormat::Dec },
-    DynAlt { ty: ParamType::Reltime, fmt: PrintFormat::Dec },
+    DynAlt {
+        ty: ParamType::Bytebuf,
+        fmt: PrintFormat::Hex,
+    },
+    DynAlt {
+        ty: ParamType::Errno,
+        fmt: PrintFormat::Dec,
+    },
+    DynAlt {
+        ty: ParamType::Uint32,
+        fmt: PrintFormat::Dec,
+    },
+    DynAlt {
+        ty: ParamType::Uint64,
+        fmt: PrintFormat::Dec,
+    },
+    DynAlt {
+        ty: ParamType::Reltime,
+        fmt: PrintFormat::Dec,
+    },
 ];
 
 /// Syscall names by `ppm_sc_code` (the generic `syscall` event's `ID`).

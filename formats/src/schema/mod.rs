@@ -11,9 +11,7 @@
 mod generated;
 
 pub use generated::EVENT_MAX;
-pub use generated::{
-    FLAGS_CLONE_FLAGS, FLAGS_FILE_FLAGS, FLAGS_SOCKET_FAMILIES,
-};
+pub use generated::{FLAGS_CLONE_FLAGS, FLAGS_FILE_FLAGS, FLAGS_SOCKET_FAMILIES};
 
 /// Event category bits (`enum ppm_event_category`).
 pub mod cat {
@@ -137,7 +135,10 @@ impl ParamType {
 
     /// Whether the value is a NUL-terminated string.
     pub fn is_string(self) -> bool {
-        matches!(self, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath)
+        matches!(
+            self,
+            ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath
+        )
     }
 }
 
@@ -308,7 +309,10 @@ pub fn errno_name(errno: u64) -> Option<&'static str> {
 
 /// The Linux name of a signal number (`9` → `SIGKILL`).
 pub fn signal_name(sig: u8) -> Option<&'static str> {
-    generated::SIGNAL_NAMES.iter().find(|(k, _)| *k == sig).map(|(_, v)| *v)
+    generated::SIGNAL_NAMES
+        .iter()
+        .find(|(k, _)| *k == sig)
+        .map(|(_, v)| *v)
 }
 
 /// `PPME_GENERIC_E` (the generic `syscall` event).

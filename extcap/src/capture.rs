@@ -1,0 +1,736 @@
+//! The capture engine: a [`Source`] pushes metadata and events into an
+//! [`EventSink`]; the [`Pipeline`] applies limits and counts, and a
+//! [`ScapSink`] writes the stream to a FIFO, a file or standard output.
+//!
+//! The same code runs under the extcap `--capture` call and under
+//! `scapbridge capture`; only the output and the progress display differ.
+//!
+//! Stopping: sources check [`CaptureControl::stop_reason`] between events and
+//! at least every 50 ms while they wait, so SIGTERM, SIGINT, a `Q` message, a
+//! duration limit or a count limit end the capture promptly, always between
+//! two blocks. A reader that goes away (EPIPE) is a normal stop, not an error.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use scapbridge_formats::meta::{FdInfo, Interface, MachineInfo, ProcessInfo, UserEntry};
+use scapbridge_formats::schema::{self, Direction};
+use scapbridge_formats::{
+    Container, Event, OwnedEvent, Profile, ProfileAdapter, ReadError, ScapWriter, WriteError,
+    WriterOptions,
+};
+
+use crate::control::Toolbar;
+use crate::invocation::UsageError;
+
+/// Why a capture ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The source has no more events (end of a replayed file).
+    EndOfInput,
+    /// `--count` events were written.
+    Count,
+    /// `--duration` elapsed.
+    Duration,
+    /// SIGTERM or SIGINT.
+    Signal,
+    /// The host sent a quit message.
+    Quit,
+    /// The reader closed the FIFO or pipe (EPIPE).
+    ReaderGone,
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StopReason::EndOfInput => "end of input",
+            StopReason::Count => "event count reached",
+            StopReason::Duration => "duration reached",
+            StopReason::Signal => "interrupted",
+            StopReason::Quit => "stopped by the analyzer",
+            StopReason::ReaderGone => "the reader closed the stream",
+        })
+    }
+}
+
+/// A capture failure. Each becomes one human line at the binary's edge.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// Wrong options.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The input could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// Input path.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+    /// The input is not a readable capture.
+    #[error("{path}: {source}")]
+    Read {
+        /// Input path.
+        path: PathBuf,
+        /// Cause, with its byte offset.
+        source: ReadError,
+    },
+    /// The output could not be opened.
+    #[error("cannot open output {target}: {source}")]
+    Output {
+        /// FIFO or file path.
+        target: String,
+        /// Cause.
+        source: io::Error,
+    },
+    /// Writing the output failed.
+    #[error("writing {target}: {source}{}", truncated.map(|n| format!("; the file was cut back to {n} bytes, its last whole block")).unwrap_or_default())]
+    Write {
+        /// FIFO or file path.
+        target: String,
+        /// Cause.
+        source: WriteError,
+        /// Length the file was cut back to, if it was.
+        truncated: Option<u64>,
+    },
+    /// A capture filter was given; this build cannot evaluate one yet.
+    #[error("capture filter '{0}' refused: this build has no filter engine yet; clear the capture filter")]
+    FilterUnsupported(String),
+}
+
+/// Metadata blocks a source can emit.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Metadata {
+    /// Machine info.
+    MachineInfo(MachineInfo),
+    /// Interface list.
+    Interfaces(Vec<Interface>),
+    /// User and group list.
+    Users(Vec<UserEntry>),
+    /// Processes.
+    Processes(Vec<ProcessInfo>),
+    /// Fds of one thread.
+    Fds {
+        /// Thread.
+        tid: u64,
+        /// Its fds.
+        fds: Vec<FdInfo>,
+    },
+}
+
+/// Whether a source should go on after handing over an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// Stop now, for this reason.
+    Stop(StopReason),
+}
+
+/// Where sources push what they capture.
+pub trait EventSink {
+    /// A new section starts (readers reset their tables).
+    fn section(&mut self) -> Result<(), CaptureError>;
+    /// A metadata block.
+    fn metadata(&mut self, m: Metadata) -> Result<(), CaptureError>;
+    /// An event.
+    fn event(&mut self, ev: &Event<'_>) -> Result<Flow, CaptureError>;
+    /// A batch boundary: everything so far becomes visible to the reader.
+    fn flush(&mut self) -> Result<Flow, CaptureError>;
+}
+
+/// A producer of events.
+pub trait Source {
+    /// Streams into `sink` until the input ends or `ctl` says stop.
+    /// Returns why it stopped; the sink is left on a whole block.
+    fn run(
+        &mut self,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError>;
+    /// One line for the status bar and the summary.
+    fn describe(&self) -> String;
+}
+
+/// Log verbosity (`--log-level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Problems.
+    Warning,
+    /// Normal messages.
+    Message,
+    /// Progress details.
+    Info,
+    /// Debugging.
+    Debug,
+}
+
+impl Level {
+    /// Parses a host level name; unknown names read as `message`.
+    pub fn parse(s: &str) -> Level {
+        match s {
+            "error" | "critical" | "warning" => Level::Warning,
+            "info" => Level::Info,
+            "debug" | "noisy" => Level::Debug,
+            _ => Level::Message,
+        }
+    }
+}
+
+/// Where log lines go: `--log-file` and the toolbar's log window. Never
+/// stderr during an extcap capture (the host shows stderr as an error).
+#[derive(Debug, Clone)]
+pub struct Logger {
+    level: Level,
+    file: Option<Arc<Mutex<File>>>,
+    toolbar: Toolbar,
+}
+
+impl Logger {
+    /// A logger at `level`, appending to `file` if given.
+    pub fn new(level: Level, file: Option<&str>, toolbar: Toolbar) -> io::Result<Self> {
+        let file = match file {
+            Some(p) if !p.is_empty() => Some(Arc::new(Mutex::new(
+                OpenOptions::new().create(true).append(true).open(p)?,
+            ))),
+            _ => None,
+        };
+        Ok(Logger {
+            level,
+            file,
+            toolbar,
+        })
+    }
+
+    /// Logs `msg` if `level` is enabled.
+    pub fn log(&self, level: Level, msg: &str) {
+        if level > self.level {
+            return;
+        }
+        if let Some(f) = &self.file {
+            if let Ok(mut f) = f.lock() {
+                let _ = writeln!(
+                    f,
+                    "{} scapbridge[{}]: {msg}",
+                    chrono::Local::now().format("%H:%M:%S%.3f"),
+                    std::process::id()
+                );
+            }
+        }
+        self.toolbar.log(msg);
+    }
+}
+
+/// What a source consults while it runs: stop requests, the toolbar, limits.
+#[derive(Debug, Clone)]
+pub struct CaptureControl {
+    signal: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+    /// The toolbar (a no-op without control pipes).
+    pub toolbar: Toolbar,
+    /// The log.
+    pub log: Logger,
+}
+
+impl CaptureControl {
+    /// `signal` is set by the SIGTERM/SIGINT handlers.
+    pub fn new(
+        signal: Arc<AtomicBool>,
+        duration: Option<Duration>,
+        toolbar: Toolbar,
+        log: Logger,
+    ) -> Self {
+        CaptureControl {
+            signal,
+            deadline: duration.map(|d| Instant::now() + d),
+            toolbar,
+            log,
+        }
+    }
+
+    /// Whether the capture must stop now, and why.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        if self.signal.load(Ordering::SeqCst) {
+            return Some(StopReason::Signal);
+        }
+        if self.toolbar.state.quit.load(Ordering::SeqCst) {
+            return Some(StopReason::Quit);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(StopReason::Duration);
+        }
+        None
+    }
+
+    /// Whether the Pause control is ticked.
+    pub fn paused(&self) -> bool {
+        self.toolbar.state.paused.load(Ordering::SeqCst)
+    }
+
+    /// Takes a pending Restart press.
+    pub fn take_restart(&self) -> bool {
+        self.toolbar.state.restart.swap(false, Ordering::SeqCst)
+    }
+
+    /// Sleeps up to `d`, waking early (within 50 ms) when a stop is requested.
+    pub fn sleep(&self, d: Duration) -> Option<StopReason> {
+        let end = Instant::now() + d;
+        loop {
+            if let Some(r) = self.stop_reason() {
+                return Some(r);
+            }
+            let now = Instant::now();
+            if now >= end {
+                return None;
+            }
+            std::thread::sleep((end - now).min(Duration::from_millis(50)));
+        }
+    }
+}
+
+/// Where the stream goes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Output {
+    /// A FIFO (extcap) or any non-regular path.
+    Fifo(File),
+    /// A regular file; on a write error it is cut back to its last whole block.
+    File {
+        /// Writing handle.
+        file: File,
+        /// Second handle, kept to truncate after a failure.
+        truncate: File,
+    },
+    /// Standard output.
+    Stdout,
+}
+
+impl Output {
+    /// Opens `path` (`-` = standard output). A FIFO open blocks until the
+    /// reader opens its end: call this before anything that can fail, so the
+    /// host always has a peer to read the error from.
+    pub fn open(path: &str) -> Result<Output, CaptureError> {
+        if path == "-" {
+            return Ok(Output::Stdout);
+        }
+        let err = |source| CaptureError::Output {
+            target: path.to_string(),
+            source,
+        };
+        let is_regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
+        if is_regular {
+            let file = File::create(path).map_err(err)?;
+            let truncate = file.try_clone().map_err(err)?;
+            Ok(Output::File { file, truncate })
+        } else {
+            Ok(Output::Fifo(
+                OpenOptions::new().write(true).open(path).map_err(err)?,
+            ))
+        }
+    }
+}
+
+struct OutputWriter(Output);
+
+impl Write for OutputWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Output::Fifo(f) | Output::File { file: f, .. } => f.write(buf),
+            Output::Stdout => io::stdout().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.0 {
+            Output::Fifo(f) | Output::File { file: f, .. } => f.flush(),
+            Output::Stdout => io::stdout().flush(),
+        }
+    }
+}
+
+fn is_broken_pipe(e: &WriteError) -> bool {
+    matches!(e, WriteError::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Writes a scap (or pcapng-framed) stream: metadata is held until the first
+/// event so it goes out in libscap's order (MI, IL, UL, PL, FDL) before any
+/// event; metadata after the first event of a section is counted and dropped,
+/// since libscap readers reject it there.
+///
+/// Drop: dropping flushes on a best-effort basis; call [`ScapSink::finish`]
+/// to see errors.
+pub struct ScapSink<W: Write> {
+    w: ScapWriter<W>,
+    target: String,
+    adapter: Option<ProfileAdapter>,
+    profile: Profile,
+    pending: PendingMeta,
+    in_events: bool,
+    buf: Vec<OwnedEvent>,
+    /// Bytes known to be in the output after the last successful flush.
+    committed: u64,
+    truncate: Option<File>,
+    /// Metadata blocks not written (after events).
+    pub dropped_metadata: u64,
+}
+
+impl<W: Write> fmt::Debug for ScapSink<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScapSink")
+            .field("target", &self.target)
+            .field("profile", &self.profile)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct PendingMeta {
+    mi: Option<MachineInfo>,
+    ifs: Option<Vec<Interface>>,
+    users: Option<Vec<UserEntry>>,
+    procs: Vec<ProcessInfo>,
+    fds: Vec<(u64, Vec<FdInfo>)>,
+}
+
+impl ScapSink<Box<dyn Write + Send>> {
+    /// A sink over an [`Output`], writing and flushing the section header at
+    /// once so the reader sees a capture start.
+    pub fn for_output(
+        out: Output,
+        target: &str,
+        profile: Profile,
+        container: Container,
+    ) -> Result<Self, CaptureError> {
+        let truncate = match &out {
+            Output::File { truncate, .. } => truncate.try_clone().ok(),
+            _ => None,
+        };
+        let w: Box<dyn Write + Send> = Box::new(OutputWriter(out));
+        let mut s = ScapSink::new(w, target, profile, container, false)?;
+        s.truncate = truncate;
+        s.flush_inner()?;
+        Ok(s)
+    }
+}
+
+impl<W: Write> ScapSink<W> {
+    /// A sink over any writer.
+    pub fn new(
+        w: W,
+        target: &str,
+        profile: Profile,
+        container: Container,
+        gzip: bool,
+    ) -> Result<Self, CaptureError> {
+        let opts = WriterOptions::new(profile).container(container).gzip(gzip);
+        let w = ScapWriter::new(w, opts).map_err(|source| CaptureError::Write {
+            target: target.to_string(),
+            source,
+            truncated: None,
+        })?;
+        Ok(ScapSink {
+            w,
+            target: target.to_string(),
+            adapter: (profile != Profile::Keep).then(|| ProfileAdapter::new(profile)),
+            profile,
+            pending: PendingMeta::default(),
+            in_events: false,
+            buf: Vec::new(),
+            committed: 0,
+            truncate: None,
+            dropped_metadata: 0,
+        })
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.w.stats().bytes
+    }
+
+    fn fail(&mut self, source: WriteError) -> CaptureError {
+        // Cut a regular file back to its last whole block, so a full disk
+        // never leaves half a block behind.
+        let truncated = match &self.truncate {
+            Some(f) if f.set_len(self.committed).is_ok() => Some(self.committed),
+            _ => None,
+        };
+        CaptureError::Write {
+            target: self.target.clone(),
+            source,
+            truncated,
+        }
+    }
+
+    fn write_pending(&mut self) -> Result<(), WriteError> {
+        let p = std::mem::take(&mut self.pending);
+        if let Some(mi) = p.mi {
+            self.w.write_machine_info(&mi)?;
+        }
+        if let Some(ifs) = p.ifs {
+            self.w.write_interfaces(&ifs)?;
+        }
+        if let Some(u) = p.users {
+            self.w.write_users(&u)?;
+        }
+        self.w.write_processes(&p.procs)?;
+        for (tid, fds) in p.fds {
+            self.w.write_fds(tid, &fds)?;
+        }
+        Ok(())
+    }
+
+    fn write_event(&mut self, ev: &Event<'_>) -> Result<(), WriteError> {
+        if !self.in_events {
+            self.write_pending()?;
+            self.in_events = true;
+        }
+        match &mut self.adapter {
+            None => self.w.write_event(ev),
+            Some(a) => {
+                self.buf.clear();
+                a.adapt(ev.to_owned_event(), &mut self.buf);
+                for e in &self.buf {
+                    self.w.write_owned(e)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn flush_inner(&mut self) -> Result<Flow, CaptureError> {
+        match self.w.flush() {
+            Ok(()) => {
+                self.committed = self.w.stats().bytes;
+                Ok(Flow::Continue)
+            }
+            Err(e) if is_broken_pipe(&e) => Ok(Flow::Stop(StopReason::ReaderGone)),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Writes pending metadata, flushes and returns the writer.
+    pub fn finish(mut self) -> Result<W, CaptureError> {
+        if !self.in_events {
+            if let Err(e) = self.write_pending() {
+                return Err(self.fail(e));
+            }
+        }
+        let target = self.target.clone();
+        match self.w.finish() {
+            Ok(w) => Ok(w),
+            Err(e) if is_broken_pipe(&e) => Err(CaptureError::Write {
+                target,
+                source: e,
+                truncated: None,
+            }),
+            Err(e) => {
+                let truncated = match &self.truncate {
+                    Some(f) if f.set_len(self.committed).is_ok() => Some(self.committed),
+                    _ => None,
+                };
+                Err(CaptureError::Write {
+                    target,
+                    source: e,
+                    truncated,
+                })
+            }
+        }
+    }
+}
+
+impl<W: Write> EventSink for ScapSink<W> {
+    fn section(&mut self) -> Result<(), CaptureError> {
+        if self.in_events {
+            if let Err(e) = self.w.new_section() {
+                return Err(self.fail(e));
+            }
+            self.in_events = false;
+            if self.adapter.is_some() {
+                self.adapter = Some(ProfileAdapter::new(self.profile));
+            }
+        }
+        Ok(())
+    }
+
+    fn metadata(&mut self, m: Metadata) -> Result<(), CaptureError> {
+        if self.in_events {
+            self.dropped_metadata += 1;
+            return Ok(());
+        }
+        let p = &mut self.pending;
+        match m {
+            Metadata::MachineInfo(mi) => p.mi = Some(mi),
+            Metadata::Interfaces(i) => p.ifs.get_or_insert_with(Vec::new).extend(i),
+            Metadata::Users(u) => p.users.get_or_insert_with(Vec::new).extend(u),
+            Metadata::Processes(pr) => p.procs.extend(pr),
+            Metadata::Fds { tid, fds } => p.fds.push((tid, fds)),
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, ev: &Event<'_>) -> Result<Flow, CaptureError> {
+        match self.write_event(ev) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(e) if is_broken_pipe(&e) => Ok(Flow::Stop(StopReason::ReaderGone)),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn flush(&mut self) -> Result<Flow, CaptureError> {
+        self.flush_inner()
+    }
+}
+
+/// Counters of a running capture.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptureStats {
+    /// Events the source produced.
+    pub events_in: u64,
+    /// Events written.
+    pub events_out: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Drop periods reported in the stream (drop enter events).
+    pub drops: u64,
+    /// Time since the capture started.
+    pub elapsed: Duration,
+}
+
+/// Progress callback, called at most every 250 ms at a batch boundary.
+pub type Progress<'a> = Box<dyn FnMut(&CaptureStats) + 'a>;
+
+/// Limits and counters in front of the output sink.
+pub struct Pipeline<'a, W: Write> {
+    out: ScapSink<W>,
+    count: Option<u64>,
+    stats: CaptureStats,
+    start: Instant,
+    last_progress: Instant,
+    progress: Option<Progress<'a>>,
+}
+
+impl<W: Write> fmt::Debug for Pipeline<'_, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl<'a, W: Write> Pipeline<'a, W> {
+    /// A pipeline writing into `out`, stopping after `count` events if given.
+    pub fn new(out: ScapSink<W>, count: Option<u64>, progress: Option<Progress<'a>>) -> Self {
+        let now = Instant::now();
+        Pipeline {
+            out,
+            count,
+            stats: CaptureStats::default(),
+            start: now,
+            last_progress: now,
+            progress,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> CaptureStats {
+        let mut s = self.stats;
+        s.bytes = self.out.bytes();
+        s.elapsed = self.start.elapsed();
+        s
+    }
+
+    /// Ends the capture: flushes and returns the final counters.
+    pub fn finish(self) -> Result<(CaptureStats, u64), CaptureError> {
+        let stats = self.stats();
+        let dropped = self.out.dropped_metadata;
+        let mut stats2 = stats;
+        match self.out.finish() {
+            Ok(_) => {}
+            // The reader left during the last flush: what it took is whole.
+            Err(CaptureError::Write { source, .. }) if is_broken_pipe(&source) => {}
+            Err(e) => return Err(e),
+        }
+        stats2.elapsed = self.start.elapsed();
+        Ok((stats2, dropped))
+    }
+}
+
+impl<W: Write> EventSink for Pipeline<'_, W> {
+    fn section(&mut self) -> Result<(), CaptureError> {
+        self.out.section()
+    }
+
+    fn metadata(&mut self, m: Metadata) -> Result<(), CaptureError> {
+        self.out.metadata(m)
+    }
+
+    fn event(&mut self, ev: &Event<'_>) -> Result<Flow, CaptureError> {
+        self.stats.events_in += 1;
+        if ev.event_type() == schema::PPME_DROP_E && ev.direction() == Direction::Enter {
+            self.stats.drops += 1;
+        }
+        let f = self.out.event(ev)?;
+        if f != Flow::Continue {
+            return Ok(f);
+        }
+        self.stats.events_out += 1;
+        if self.count.is_some_and(|c| self.stats.events_out >= c) {
+            return Ok(Flow::Stop(StopReason::Count));
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn flush(&mut self) -> Result<Flow, CaptureError> {
+        let f = self.out.flush()?;
+        if self.progress.is_some() && self.last_progress.elapsed() >= Duration::from_millis(250) {
+            self.last_progress = Instant::now();
+            let s = self.stats();
+            if let Some(p) = &mut self.progress {
+                p(&s);
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// Parses a duration: `10` (seconds), `2.5s`, `500ms`, `3m`, `1h`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().ok()?;
+    (v.is_finite() && v > 0.0).then(|| Duration::from_secs_f64(v * mult))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("-1s"), None);
+    }
+}

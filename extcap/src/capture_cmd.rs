@@ -1,0 +1,373 @@
+//! The extcap calls and `scapbridge capture`: the edge where capture errors
+//! become one line on stderr and an exit status.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scapbridge::capture::{
+    parse_duration, CaptureControl, CaptureError, CaptureStats, Level, Logger, Output, Pipeline,
+    Progress, ScapSink, Source, StopReason,
+};
+use scapbridge::control::Toolbar;
+use scapbridge::invocation::{self, Call, Invocation, OutputFormat, UsageError};
+use scapbridge::protocol::{self, InterfaceSpec};
+use scapbridge_formats::{Container, PcapngOptions, Profile};
+
+/// Exit status: success.
+const EXIT_OK: u8 = 0;
+/// Exit status: the capture failed (bad input, output error).
+const EXIT_FAILED: u8 = 1;
+/// Exit status: wrong arguments.
+const EXIT_USAGE: u8 = 2;
+
+fn print_stdout(s: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+fn error_line(msg: &dyn std::fmt::Display) {
+    // One line: the host shows the first 1024 bytes of stderr as the error.
+    let text = msg.to_string().replace('\n', " ");
+    eprintln!("scapbridge: error: {text}");
+}
+
+/// Answers an extcap call (argv without the program name).
+pub(crate) fn extcap_main(args: &[String]) -> ExitCode {
+    let inv = invocation::parse_extcap(args);
+    let mut out = String::new();
+    match &inv.call {
+        // Query calls: exit 0 and nothing on stderr, whatever else was passed.
+        Some(Call::Interfaces) => protocol::interfaces(&mut out),
+        Some(Call::Version) => protocol::extcap_sentence(&mut out),
+        Some(Call::Dlts) => {
+            if let Some(spec) = inv.interface.as_deref().and_then(protocol::interface) {
+                protocol::dlts(spec, &mut out);
+            }
+        }
+        Some(Call::Config { reload }) => {
+            if let Some(spec) = inv.interface.as_deref().and_then(protocol::interface) {
+                protocol::config(spec, reload.as_deref(), &mut out);
+            }
+        }
+        Some(Call::FilterCheck) => {
+            // Empty stdout = valid; otherwise the first line is shown as the error.
+            if let Err(e) = scapbridge::check_filter(inv.filter.as_deref()) {
+                out = format!("{e}\n");
+            }
+        }
+        Some(Call::CleanupPostkill) => {}
+        Some(Call::Capture) => return capture(&inv, false),
+        Some(_) | None => {
+            error_line(&"not an extcap call this program knows (use --extcap-interfaces, or `scapbridge --help`)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    print_stdout(&out);
+    ExitCode::SUCCESS
+}
+
+/// `scapbridge capture …` (argv after `capture`).
+pub(crate) fn headless_main(args: &[String]) -> ExitCode {
+    let inv = invocation::parse_headless(args);
+    if inv.help {
+        print_stdout(&help());
+        return ExitCode::SUCCESS;
+    }
+    if inv.list {
+        let mut s = String::new();
+        for i in protocol::INTERFACES {
+            s.push_str(&format!("{:<22} {}\n", i.name, i.display));
+        }
+        print_stdout(&s);
+        return ExitCode::SUCCESS;
+    }
+    capture(&inv, true)
+}
+
+fn help() -> String {
+    let mut s = String::from(
+        "Capture from a scapbridge interface into a file, the same way the extcap does for Wireshark.\n\n\
+         Usage: scapbridge capture -i IFACE [interface options] -w FILE|- [--duration D] [--count N]\n\
+         \x20                         [--filter F] [--format scap|pcapng] [-q]\n\n\
+         Options:\n\
+         \x20 -i, --interface IFACE   interface (see --list)\n\
+         \x20 -w, --write FILE|-      output file, or - for standard output\n\
+         \x20 -d, --duration D        stop after D (10, 2.5s, 500ms, 3m, 1h)\n\
+         \x20 -c, --count N           stop after N events\n\
+         \x20 -f, --filter F          capture filter (Falco/sysdig syntax; needs the rules engine)\n\
+         \x20     --format scap|pcapng  output container (default scap)\n\
+         \x20 -q, --quiet             no progress line and no summary\n\
+         \x20     --list              list the interfaces\n\n",
+    );
+    for i in protocol::INTERFACES {
+        s.push_str(&format!("Options of {} ({}):\n", i.name, i.display));
+        for a in i.args {
+            let val = if a.ty.takes_value() { " VALUE" } else { "" };
+            let def = a
+                .default
+                .map(|d| format!(" [default: {d}]"))
+                .unwrap_or_default();
+            let req = if a.required { " (required)" } else { "" };
+            s.push_str(&format!(
+                "      --{}{val}\n          {}{def}{req}\n",
+                a.name, a.tooltip
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str("Exit status: 0 capture complete (whatever stopped it), 1 capture failed, 2 wrong arguments.\n");
+    s
+}
+
+/// Everything checked before the capture starts.
+struct Plan {
+    spec: &'static InterfaceSpec,
+    source: Box<dyn Source>,
+    count: Option<u64>,
+    duration: Option<Duration>,
+    profile: Profile,
+}
+
+fn plan(inv: &Invocation) -> Result<Plan, CaptureError> {
+    let spec = inv.check_capture()?;
+    scapbridge::check_filter(inv.filter.as_deref())?;
+    let count = match inv.count.as_deref() {
+        None => None,
+        Some(c) => Some(
+            c.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| UsageError::BadValue {
+                    option: "--count".into(),
+                    value: c.into(),
+                    expected: "a number of events above 0".into(),
+                })?,
+        ),
+    };
+    let duration = match inv.duration.as_deref() {
+        None => None,
+        Some(d) => Some(parse_duration(d).ok_or_else(|| UsageError::BadValue {
+            option: "--duration".into(),
+            value: d.into(),
+            expected: "a time above 0 such as 10, 2.5s, 500ms, 3m or 1h".into(),
+        })?),
+    };
+    let profile = scapbridge::profile_named(&inv.option(spec, "profile").unwrap_or_default());
+    let source = scapbridge::open_source(spec, inv)?;
+    Ok(Plan {
+        spec,
+        source,
+        count,
+        duration,
+        profile,
+    })
+}
+
+fn exit_for(e: &CaptureError) -> ExitCode {
+    ExitCode::from(if matches!(e, CaptureError::Usage(_)) {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn capture(inv: &Invocation, headless: bool) -> ExitCode {
+    // Signals first: a stop request during set-up is honoured too.
+    let signal = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&signal));
+    }
+    let Some(target) = inv.output.clone() else {
+        error_line(&UsageError::NoOutput);
+        return ExitCode::from(EXIT_USAGE);
+    };
+    // The extcap opens the FIFO before anything that can fail: the host
+    // blocks until a writer appears and only then reads our error. Headless
+    // checks first, so a typo does not clobber an existing file.
+    let (plan, output) = if headless {
+        let p = match plan(inv) {
+            Ok(p) => p,
+            Err(e) => {
+                error_line(&e);
+                return exit_for(&e);
+            }
+        };
+        match Output::open(&target) {
+            Ok(o) => (p, o),
+            Err(e) => {
+                error_line(&e);
+                return exit_for(&e);
+            }
+        }
+    } else {
+        let o = match Output::open(&target) {
+            Ok(o) => o,
+            Err(e) => {
+                error_line(&e);
+                return exit_for(&e);
+            }
+        };
+        match plan(inv) {
+            Ok(p) => (p, o),
+            Err(e) => {
+                error_line(&e);
+                return exit_for(&e);
+            }
+        }
+    };
+    let toolbar = Toolbar::open(inv.control_in.as_deref(), inv.control_out.as_deref());
+    let level = Level::parse(inv.log_level.as_deref().unwrap_or("message"));
+    let log = match Logger::new(level, inv.log_file.as_deref(), toolbar.clone()) {
+        Ok(l) => l,
+        Err(source) => {
+            let e = CaptureError::Output {
+                target: inv.log_file.clone().unwrap_or_default(),
+                source,
+            };
+            error_line(&e);
+            return exit_for(&e);
+        }
+    };
+    let ctl = CaptureControl::new(signal, plan.duration, toolbar, log);
+    match run(inv, plan, output, &target, &ctl, headless) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            ctl.log.log(Level::Warning, &e.to_string());
+            error_line(&e);
+            exit_for(&e)
+        }
+    }
+}
+
+fn run(
+    inv: &Invocation,
+    mut plan: Plan,
+    output: Output,
+    target: &str,
+    ctl: &CaptureControl,
+    headless: bool,
+) -> Result<(), CaptureError> {
+    let container = match inv.format {
+        OutputFormat::Scap => Container::Scap,
+        OutputFormat::Pcapng => Container::Pcapng(PcapngOptions {
+            hardware: Some(std::env::consts::ARCH.to_string()),
+            os: Some(std::env::consts::OS.to_string()),
+            application: Some(format!("scapbridge {}", protocol::VERSION)),
+            comment: Some(format!("{}: {}", plan.spec.name, plan.source.describe())),
+        }),
+    };
+    let shown = if target == "-" { "<stdout>" } else { target };
+    let sink = ScapSink::for_output(output, shown, plan.profile, container)?;
+    let show_progress = headless && !inv.quiet && io::stderr().is_terminal();
+    let progress: Option<Progress<'_>> =
+        show_progress.then(|| Box::new(|s: &CaptureStats| progress_line(s)) as Progress<'_>);
+    let mut pipeline = Pipeline::new(sink, plan.count, progress);
+    ctl.log.log(
+        Level::Message,
+        &format!("{}: {}", plan.spec.name, plan.source.describe()),
+    );
+    let result = plan.source.run(&mut pipeline, ctl);
+    // Whatever happened, end the output on a whole block.
+    let finished = pipeline.finish();
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    let reason = result?;
+    let (stats, dropped_meta) = finished?;
+    let summary = summary(&plan, shown, inv.format, reason, &stats, dropped_meta);
+    ctl.log.log(Level::Message, &summary.replace('\n', "; "));
+    ctl.toolbar.status(&format!(
+        "{}: {} events, {reason}",
+        plan.spec.name, stats.events_out
+    ));
+    if headless && !inv.quiet {
+        eprint!("{summary}");
+    }
+    Ok(())
+}
+
+fn progress_line(s: &CaptureStats) {
+    let secs = s.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.events_out as f64 / secs
+    } else {
+        0.0
+    };
+    eprint!(
+        "\r\x1b[2K{} events  {}  {} drops  {} ev/s  {:02}:{:02}",
+        group(s.events_out),
+        human_bytes(s.bytes),
+        s.drops,
+        group(rate as u64),
+        s.elapsed.as_secs() / 60,
+        s.elapsed.as_secs() % 60
+    );
+}
+
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        0..1024 => format!("{b} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b as f64 / 1024.0),
+        _ => format!("{:.1} MiB", b as f64 / 1_048_576.0),
+    }
+}
+
+fn summary(
+    plan: &Plan,
+    target: &str,
+    format: OutputFormat,
+    reason: StopReason,
+    s: &CaptureStats,
+    dropped_meta: u64,
+) -> String {
+    let secs = s.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.events_out as f64 / secs
+    } else {
+        0.0
+    };
+    let fmt = match format {
+        OutputFormat::Scap => "scap",
+        OutputFormat::Pcapng => "pcapng",
+    };
+    let mut out = format!(
+        "scapbridge: capture finished ({reason})\n\
+         \x20 interface  {} ({})\n\
+         \x20 output     {target} ({fmt}, profile {})\n\
+         \x20 events     {} written\n\
+         \x20 bytes      {} ({})\n\
+         \x20 drops      {} drop periods in the stream\n\
+         \x20 time       {secs:.2} s, {} events/s\n",
+        plan.spec.name,
+        plan.source.describe(),
+        plan.profile.name(),
+        group(s.events_out),
+        group(s.bytes),
+        human_bytes(s.bytes),
+        s.drops,
+        group(rate as u64),
+    );
+    if dropped_meta > 0 {
+        out.push_str(&format!(
+            "  note       {dropped_meta} metadata block(s) after the first event were not copied\n"
+        ));
+    }
+    out
+}

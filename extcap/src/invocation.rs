@@ -1,0 +1,572 @@
+//! Command lines: the extcap calls Wireshark/Stratoshark make, and
+//! `scapbridge capture`, parsed by one tolerant parser.
+//!
+//! Why not clap here: the host passes options in any order, as `--opt value`
+//! or `--opt=value`, and may pass options we do not know (a newer host, a
+//! stale `extcap.cfg`); query calls must accept all of that and exit 0, and
+//! `--extcap-interfaces` must answer in a few milliseconds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::protocol::{self, ArgType, InterfaceSpec};
+
+/// What the host asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Call {
+    /// `--extcap-interfaces`.
+    Interfaces,
+    /// `--extcap-version` alone.
+    Version,
+    /// `--extcap-dlts`.
+    Dlts,
+    /// `--extcap-config`, with `--extcap-reload-option`.
+    Config {
+        /// The option whose values to reload.
+        reload: Option<String>,
+    },
+    /// `--extcap-capture-filter F` without `--capture`: validate F.
+    FilterCheck,
+    /// `--capture`, or `scapbridge capture`.
+    Capture,
+    /// `--extcap-cleanup-postkill` (newer hosts, after a hard kill).
+    CleanupPostkill,
+}
+
+/// A wrong command line (for capture calls; query calls never fail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// No interface named.
+    NoInterface,
+    /// An interface we do not have.
+    UnknownInterface(String),
+    /// An option no interface of ours takes.
+    UnknownOption(String),
+    /// An option given without its value.
+    MissingValue(String),
+    /// A value that does not fit its option.
+    BadValue {
+        /// The option.
+        option: String,
+        /// The value given.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A required option is absent.
+    Required(String),
+    /// A capture call without `--fifo` (extcap) or `-w` (headless).
+    NoOutput,
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsageError::NoInterface => write!(
+                f,
+                "no interface given (use -i NAME; `scapbridge capture --list` shows them)"
+            ),
+            UsageError::UnknownInterface(i) => {
+                let names: Vec<&str> = protocol::INTERFACES.iter().map(|i| i.name).collect();
+                write!(
+                    f,
+                    "unknown interface '{i}' (this build has: {})",
+                    names.join(", ")
+                )
+            }
+            UsageError::UnknownOption(o) => write!(f, "unknown option '{o}'"),
+            UsageError::MissingValue(o) => write!(f, "option '{o}' needs a value"),
+            UsageError::BadValue {
+                option,
+                value,
+                expected,
+            } => write!(f, "bad value '{value}' for {option}: expected {expected}"),
+            UsageError::Required(o) => write!(f, "missing required option --{o}"),
+            UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
+        }
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Output container of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Plain scap.
+    #[default]
+    Scap,
+    /// pcapng section with SHB options.
+    Pcapng,
+}
+
+/// A parsed command line.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The call, if any was recognised.
+    pub call: Option<Call>,
+    /// `--extcap-interface` / `-i`.
+    pub interface: Option<String>,
+    /// `--extcap-version` value.
+    pub host_version: Option<String>,
+    /// `--extcap-capture-filter` / `--filter`.
+    pub filter: Option<String>,
+    /// `--fifo` (extcap) or `-w` (headless); `-` = standard output.
+    pub output: Option<String>,
+    /// `--extcap-control-in`: messages to us.
+    pub control_in: Option<String>,
+    /// `--extcap-control-out`: messages from us.
+    pub control_out: Option<String>,
+    /// `--log-level` (or `debug` from the legacy `--debug`).
+    pub log_level: Option<String>,
+    /// `--log-file` / `--debug-file`.
+    pub log_file: Option<String>,
+    /// Headless: `--duration`.
+    pub duration: Option<String>,
+    /// Headless: `--count`.
+    pub count: Option<String>,
+    /// Headless: `--format`.
+    pub format: OutputFormat,
+    /// Headless: `--quiet`.
+    pub quiet: bool,
+    /// Headless: `--list`.
+    pub list: bool,
+    /// Headless: `--help`.
+    pub help: bool,
+    /// Interface options as given (name without dashes → last value).
+    pub options: BTreeMap<String, String>,
+    /// Arguments after `--` (a command to trace, for interfaces that take one).
+    pub command: Vec<String>,
+    /// Problems found; capture calls report the first, query calls ignore them.
+    pub errors: Vec<UsageError>,
+}
+
+/// Whether a command line is an extcap call (rather than a subcommand).
+pub fn is_extcap_call(args: &[String]) -> bool {
+    args.iter().any(|a| {
+        let name = a.split('=').next().unwrap_or("");
+        name.starts_with("--extcap-") || name == "--capture" || name == "--fifo"
+    })
+}
+
+/// Extcap-level options that take a value.
+const EXTCAP_VALUE_OPTS: &[&str] = &[
+    "extcap-interface",
+    "extcap-capture-filter",
+    "extcap-reload-option",
+    "extcap-config-option-name",
+    "extcap-config-option-value",
+    "fifo",
+    "extcap-control-in",
+    "extcap-control-out",
+    "log-level",
+    "log-file",
+    "debug-file",
+];
+
+/// Headless-only options that take a value (long name, short alias).
+const HEADLESS_VALUE_OPTS: &[(&str, Option<char>)] = &[
+    ("interface", Some('i')),
+    ("write", Some('w')),
+    ("duration", Some('d')),
+    ("count", Some('c')),
+    ("filter", Some('f')),
+    ("format", None),
+];
+
+enum Mode {
+    Extcap,
+    Headless,
+}
+
+/// Parses an extcap call (argv without the program name).
+pub fn parse_extcap(args: &[String]) -> Invocation {
+    parse(args, Mode::Extcap)
+}
+
+/// Parses `scapbridge capture …` (argv after `capture`).
+pub fn parse_headless(args: &[String]) -> Invocation {
+    let mut inv = parse(args, Mode::Headless);
+    inv.call = Some(Call::Capture);
+    inv
+}
+
+/// Finds the interface first: options are interpreted by the interface's
+/// table, and the host may pass them before `--extcap-interface`.
+fn find_interface(args: &[String], headless: bool) -> Option<String> {
+    let mut it = args.iter();
+    let mut found = None;
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if a.starts_with("--") => (n, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let is_iface =
+            name == "--extcap-interface" || (headless && (name == "--interface" || name == "-i"));
+        if is_iface {
+            found = inline.or_else(|| it.next().cloned());
+        }
+    }
+    found
+}
+
+fn parse(args: &[String], mode: Mode) -> Invocation {
+    let headless = matches!(mode, Mode::Headless);
+    let mut inv = Invocation::default();
+    let iface_name = find_interface(args, headless);
+    let spec: Option<&InterfaceSpec> = iface_name.as_deref().and_then(protocol::interface);
+    let (mut interfaces, mut dlts, mut config, mut capture, mut postkill, mut version_flag) =
+        (false, false, false, false, false, false);
+    let mut reload = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            inv.command = args[i..].to_vec();
+            break;
+        }
+        // Short options of the headless form: `-i NAME`, `-wFILE`, `-q`.
+        let (name, inline): (String, Option<String>) = if let Some(long) = a.strip_prefix("--") {
+            match long.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (long.to_string(), None),
+            }
+        } else if headless && a.len() >= 2 && a.starts_with('-') && a != "-" {
+            let c = a[1..].chars().next().unwrap_or('?');
+            let rest = &a[1 + c.len_utf8()..];
+            let long = match c {
+                'q' => "quiet".to_string(),
+                'h' => "help".to_string(),
+                _ => HEADLESS_VALUE_OPTS
+                    .iter()
+                    .find(|(_, s)| *s == Some(c))
+                    .map_or_else(|| a.clone(), |(l, _)| (*l).to_string()),
+            };
+            (long, (!rest.is_empty()).then(|| rest.to_string()))
+        } else {
+            inv.errors.push(UsageError::UnknownOption(a.clone()));
+            continue;
+        };
+        // Does this option take a value?
+        let takes_value = if EXTCAP_VALUE_OPTS.contains(&name.as_str())
+            || (headless && HEADLESS_VALUE_OPTS.iter().any(|(l, _)| *l == name))
+        {
+            Some(true)
+        } else if let Some(arg) = spec.and_then(|s| s.arg(&name)) {
+            Some(arg.ty.takes_value())
+        } else if matches!(
+            name.as_str(),
+            "extcap-interfaces"
+                | "extcap-dlts"
+                | "extcap-config"
+                | "capture"
+                | "extcap-cleanup-postkill"
+                | "debug"
+                | "extcap-version"
+        ) || (headless && matches!(name.as_str(), "quiet" | "list" | "help"))
+        {
+            Some(false)
+        } else {
+            None
+        };
+        let value: Option<String> = match (takes_value, inline) {
+            (_, Some(v)) => Some(v),
+            (Some(true), None) => {
+                if i < args.len() {
+                    i += 1;
+                    Some(args[i - 1].clone())
+                } else {
+                    inv.errors
+                        .push(UsageError::MissingValue(format!("--{name}")));
+                    continue;
+                }
+            }
+            (Some(false), None) => None,
+            // Unknown: a following word that is not an option is its value.
+            (None, None) => {
+                if i < args.len() && !args[i].starts_with("--") {
+                    i += 1;
+                }
+                inv.errors
+                    .push(UsageError::UnknownOption(format!("--{name}")));
+                continue;
+            }
+        };
+        let v = || value.clone().unwrap_or_default();
+        match name.as_str() {
+            "extcap-interfaces" => interfaces = true,
+            "extcap-version" => {
+                version_flag = true;
+                inv.host_version = value.clone();
+            }
+            "extcap-dlts" => dlts = true,
+            "extcap-config" => config = true,
+            "extcap-reload-option" => reload = Some(v()),
+            "capture" => capture = true,
+            "extcap-cleanup-postkill" => postkill = true,
+            "extcap-interface" | "interface" => inv.interface = Some(v()),
+            "extcap-capture-filter" | "filter" => inv.filter = Some(v()),
+            "fifo" | "write" => inv.output = Some(v()),
+            "extcap-control-in" => inv.control_in = Some(v()),
+            "extcap-control-out" => inv.control_out = Some(v()),
+            "log-level" => inv.log_level = Some(v()),
+            "debug" => inv.log_level = Some("debug".into()),
+            "log-file" | "debug-file" => inv.log_file = Some(v()),
+            "extcap-config-option-name" | "extcap-config-option-value" => {}
+            "duration" => inv.duration = Some(v()),
+            "count" => inv.count = Some(v()),
+            "format" => match v().as_str() {
+                "scap" => inv.format = OutputFormat::Scap,
+                "pcapng" => inv.format = OutputFormat::Pcapng,
+                other => inv.errors.push(UsageError::BadValue {
+                    option: "--format".into(),
+                    value: other.into(),
+                    expected: "scap or pcapng".into(),
+                }),
+            },
+            "quiet" => inv.quiet = true,
+            "list" => inv.list = true,
+            "help" => inv.help = true,
+            opt => {
+                // An interface option (known, since takes_value was Some).
+                let arg = spec.and_then(|s| s.arg(opt));
+                let val = match (arg.map(|a| a.ty), value) {
+                    (Some(ArgType::Boolflag), None) => "true".to_string(),
+                    (Some(ArgType::Boolflag), Some(x)) => {
+                        if truthy(&x) { "true" } else { "false" }.to_string()
+                    }
+                    (_, Some(x)) => x,
+                    (_, None) => String::new(),
+                };
+                inv.options.insert(opt.to_string(), val);
+            }
+        }
+    }
+    if !headless {
+        inv.call = if capture {
+            Some(Call::Capture)
+        } else if interfaces {
+            Some(Call::Interfaces)
+        } else if dlts {
+            Some(Call::Dlts)
+        } else if config {
+            Some(Call::Config { reload })
+        } else if inv.filter.is_some() {
+            Some(Call::FilterCheck)
+        } else if postkill {
+            Some(Call::CleanupPostkill)
+        } else if version_flag {
+            Some(Call::Version)
+        } else {
+            None
+        };
+    }
+    if let Some(n) = &iface_name {
+        if spec.is_none() {
+            inv.errors
+                .insert(0, UsageError::UnknownInterface(n.clone()));
+        }
+    }
+    inv
+}
+
+/// The host's boolean rule: true if the value contains y, t or 1-9.
+pub fn truthy(v: &str) -> bool {
+    v.chars()
+        .any(|c| matches!(c.to_ascii_lowercase(), 'y' | 't' | '1'..='9'))
+}
+
+impl Invocation {
+    /// The interface spec, checked.
+    pub fn interface_spec(&self) -> Result<&'static InterfaceSpec, UsageError> {
+        let name = self.interface.as_deref().ok_or(UsageError::NoInterface)?;
+        protocol::interface(name).ok_or_else(|| UsageError::UnknownInterface(name.to_string()))
+    }
+
+    /// The value of interface option `name`: as given, else our default.
+    /// Boolflags read `"true"`/`"false"`.
+    pub fn option(&self, spec: &InterfaceSpec, name: &str) -> Option<String> {
+        if let Some(v) = self.options.get(name) {
+            return Some(v.clone());
+        }
+        let arg = spec.arg(name)?;
+        match arg.ty {
+            ArgType::Boolflag => Some(arg.default.unwrap_or("false").to_string()),
+            _ => arg.default.map(str::to_string),
+        }
+    }
+
+    /// Checks a capture call: an interface we have, an output, only known
+    /// options, every required option present and selector values valid.
+    pub fn check_capture(&self) -> Result<&'static InterfaceSpec, UsageError> {
+        let spec = self.interface_spec()?;
+        if let Some(e) = self.errors.first() {
+            return Err(e.clone());
+        }
+        if self.output.is_none() {
+            return Err(UsageError::NoOutput);
+        }
+        for a in spec.all_args() {
+            let v = self.option(spec, a.name);
+            if a.required && v.as_deref().is_none_or(str::is_empty) {
+                return Err(UsageError::Required(a.name.to_string()));
+            }
+            if let (ArgType::Selector, Some(v)) = (a.ty, &v) {
+                if !a.choices.iter().any(|c| c.value == v) {
+                    let list: Vec<&str> = a.choices.iter().map(|c| c.value).collect();
+                    return Err(UsageError::BadValue {
+                        option: format!("--{}", a.name),
+                        value: v.clone(),
+                        expected: list.join(", "),
+                    });
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn query_calls_tolerate_unknown_options_and_both_forms() {
+        let inv = parse_extcap(&v(&[
+            "--extcap-interfaces",
+            "--frobnicate",
+            "7",
+            "--extcap-version=4.0",
+        ]));
+        assert_eq!(inv.call, Some(Call::Interfaces));
+        assert_eq!(inv.host_version.as_deref(), Some("4.0"));
+        let inv = parse_extcap(&v(&[
+            "--extcap-config",
+            "--extcap-interface=scapbridge-replay",
+            "--extcap-reload-option",
+            "profile",
+        ]));
+        assert_eq!(
+            inv.call,
+            Some(Call::Config {
+                reload: Some("profile".into())
+            })
+        );
+        assert_eq!(inv.interface.as_deref(), Some("scapbridge-replay"));
+    }
+
+    #[test]
+    fn capture_call_in_any_order_with_defaults() {
+        let inv = parse_extcap(&v(&[
+            "--speed=max",
+            "--capture",
+            "--fifo",
+            "/tmp/f",
+            "--extcap-interface",
+            "scapbridge-replay",
+            "--file",
+            "/x.scap",
+            "--loop",
+        ]));
+        assert_eq!(inv.call, Some(Call::Capture));
+        let spec = inv.check_capture().unwrap();
+        assert_eq!(inv.option(spec, "speed").as_deref(), Some("max"));
+        assert_eq!(inv.option(spec, "loop").as_deref(), Some("true"));
+        assert_eq!(inv.option(spec, "profile").as_deref(), Some("keep"));
+        assert_eq!(inv.option(spec, "log-level").as_deref(), Some("message"));
+    }
+
+    #[test]
+    fn capture_call_reports_problems() {
+        let inv = parse_extcap(&v(&[
+            "--capture",
+            "--fifo",
+            "/f",
+            "--extcap-interface",
+            "scapbridge-replay",
+        ]));
+        assert_eq!(
+            inv.check_capture().unwrap_err(),
+            UsageError::Required("file".into())
+        );
+        let inv = parse_extcap(&v(&[
+            "--capture",
+            "--fifo",
+            "/f",
+            "--extcap-interface",
+            "scapbridge-replay",
+            "--file",
+            "x",
+            "--bogus",
+        ]));
+        assert_eq!(
+            inv.check_capture().unwrap_err(),
+            UsageError::UnknownOption("--bogus".into())
+        );
+        let inv = parse_extcap(&v(&[
+            "--capture",
+            "--fifo",
+            "/f",
+            "--extcap-interface",
+            "nope",
+        ]));
+        assert!(matches!(
+            inv.check_capture().unwrap_err(),
+            UsageError::UnknownInterface(_)
+        ));
+        let inv = parse_extcap(&v(&[
+            "--capture",
+            "--fifo",
+            "/f",
+            "--extcap-interface",
+            "scapbridge-replay",
+            "--file",
+            "x",
+            "--profile",
+            "zz",
+        ]));
+        assert!(matches!(
+            inv.check_capture().unwrap_err(),
+            UsageError::BadValue { .. }
+        ));
+    }
+
+    #[test]
+    fn headless_short_options_and_trailing_command() {
+        let inv = parse_headless(&v(&[
+            "-i",
+            "scapbridge-replay",
+            "--file",
+            "a.scap",
+            "-wout.scap",
+            "-c",
+            "10",
+            "-q",
+            "--",
+            "ls",
+            "-l",
+        ]));
+        assert_eq!(inv.output.as_deref(), Some("out.scap"));
+        assert_eq!(inv.count.as_deref(), Some("10"));
+        assert!(inv.quiet);
+        assert_eq!(inv.command, v(&["ls", "-l"]));
+        assert!(inv.check_capture().is_ok());
+    }
+
+    #[test]
+    fn detects_extcap_calls() {
+        assert!(is_extcap_call(&v(&["--extcap-interfaces"])));
+        assert!(is_extcap_call(&v(&["--capture", "--fifo=/x"])));
+        assert!(!is_extcap_call(&v(&["read", "x.scap"])));
+    }
+}

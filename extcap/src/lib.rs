@@ -1,0 +1,61 @@
+//! scapbridge as Wireshark/Stratoshark interfaces: the extcap protocol, the
+//! capture engine and its sources. The `scapbridge` binary is a thin edge
+//! over this crate and `scapbridge-formats`.
+//!
+//! * [`invocation`] parses extcap calls and `scapbridge capture` alike.
+//! * [`protocol`] prints the query answers from one table of interfaces.
+//! * [`control`] frames toolbar messages.
+//! * [`capture`] is the engine: sources push into sinks (FIFO, file, stats).
+//! * [`replay`] is the `scapbridge-replay` source.
+
+pub mod capture;
+pub mod control;
+pub mod invocation;
+pub mod protocol;
+pub mod replay;
+
+use std::path::Path;
+
+use capture::{CaptureError, Source};
+use invocation::{Invocation, UsageError};
+use protocol::InterfaceSpec;
+
+/// Builds the source of a checked capture call, validating its option
+/// values (file readable, speed well-formed). Opens no output.
+pub fn open_source(
+    spec: &InterfaceSpec,
+    inv: &Invocation,
+) -> Result<Box<dyn Source>, CaptureError> {
+    match spec.name {
+        "scapbridge-replay" => {
+            let file = inv.option(spec, "file").unwrap_or_default();
+            let speed =
+                replay::Speed::parse(&inv.option(spec, "speed").unwrap_or_else(|| "1".into()))?;
+            let looping = inv.option(spec, "loop").is_some_and(|v| v == "true");
+            Ok(Box::new(replay::Replay::open(
+                Path::new(&file),
+                speed,
+                looping,
+            )?))
+        }
+        other => Err(UsageError::UnknownInterface(other.to_string()).into()),
+    }
+}
+
+/// Checks a capture filter. This build has no filter engine yet, so any
+/// non-blank filter is refused (never silently ignored).
+pub fn check_filter(filter: Option<&str>) -> Result<(), CaptureError> {
+    match filter.map(str::trim) {
+        None | Some("") => Ok(()),
+        Some(f) => Err(CaptureError::FilterUnsupported(f.to_string())),
+    }
+}
+
+/// The schema profile an interface option names.
+pub fn profile_named(name: &str) -> scapbridge_formats::Profile {
+    match name {
+        "compat" => scapbridge_formats::Profile::Compat,
+        "modern" => scapbridge_formats::Profile::Modern,
+        _ => scapbridge_formats::Profile::Keep,
+    }
+}

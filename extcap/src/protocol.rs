@@ -1,0 +1,456 @@
+//! The extcap query sentences (`extcap`, `interface`, `dlt`, `arg`, `value`,
+//! `control`) and the table of our interfaces and their options.
+//!
+//! One table ([`INTERFACES`]) drives everything: what `--extcap-interfaces`
+//! lists, what `--extcap-config` prints, which options a capture accepts (in
+//! the extcap call and in `scapbridge capture`), and the defaults we apply
+//! ourselves, because the host never passes selector/radio/password defaults
+//! (see `shared/specs/extcap.md` §2.2).
+//!
+//! Printing is plain string building: query calls run at every Wireshark
+//! start-up, so they must not start a runtime, open sockets or load BPF.
+
+use std::fmt::Write as _;
+
+/// The nominal link type of every interface: USER0. The real record type
+/// comes from the scap blocks in the stream.
+pub const DLT_USER0: u32 = 147;
+
+/// Version announced in the `extcap` sentence.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How an option is presented by the host and passed back to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArgType {
+    /// Free text, `--opt text`.
+    String,
+    /// Non-negative integer, `--opt N`.
+    Unsigned,
+    /// Checkbox passed as a bare `--opt` only when ticked.
+    Boolflag,
+    /// Path with a file dialog.
+    Fileselect {
+        /// Open dialog (file must exist) rather than save dialog.
+        must_exist: bool,
+    },
+    /// Combo box of `value` lines.
+    Selector,
+    /// Masked text, never saved by the host.
+    Password,
+}
+
+impl ArgType {
+    fn keyword(self) -> &'static str {
+        match self {
+            ArgType::String => "string",
+            ArgType::Unsigned => "unsigned",
+            ArgType::Boolflag => "boolflag",
+            ArgType::Fileselect { .. } => "fileselect",
+            ArgType::Selector => "selector",
+            ArgType::Password => "password",
+        }
+    }
+
+    /// Whether the option is followed by a value on the command line.
+    pub fn takes_value(self) -> bool {
+        !matches!(self, ArgType::Boolflag)
+    }
+}
+
+/// One entry of a selector.
+#[derive(Debug, Clone, Copy)]
+pub struct Choice {
+    /// Value passed back.
+    pub value: &'static str,
+    /// Text shown.
+    pub display: &'static str,
+}
+
+/// One configurable option of an interface.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgSpec {
+    /// Option name without the leading dashes (`file` for `--file`).
+    pub name: &'static str,
+    /// Label in the options dialog.
+    pub display: &'static str,
+    /// Widget and passing convention.
+    pub ty: ArgType,
+    /// Tooltip; also the help text of `scapbridge capture --help`.
+    pub tooltip: &'static str,
+    /// Our default, applied by us when the option is absent.
+    pub default: Option<&'static str>,
+    /// Whether a capture cannot start without it.
+    pub required: bool,
+    /// Options-dialog tab.
+    pub group: &'static str,
+    /// Selector entries (the default is marked from `default`).
+    pub choices: &'static [Choice],
+    /// A regular expression the GUI checks before starting (no backslashes:
+    /// the sentence grammar has no escaping).
+    pub validation: Option<&'static str>,
+    /// File-dialog filter for fileselect.
+    pub fileext: Option<&'static str>,
+}
+
+impl ArgSpec {
+    const fn new(
+        name: &'static str,
+        display: &'static str,
+        ty: ArgType,
+        group: &'static str,
+        tooltip: &'static str,
+    ) -> Self {
+        ArgSpec {
+            name,
+            display,
+            ty,
+            tooltip,
+            default: None,
+            required: false,
+            group,
+            choices: &[],
+            validation: None,
+            fileext: None,
+        }
+    }
+}
+
+/// One interface we announce.
+#[derive(Debug)]
+pub struct InterfaceSpec {
+    /// `value`: the name passed back with `--extcap-interface`.
+    pub name: &'static str,
+    /// `display`: shown beside the name in interface lists.
+    pub display: &'static str,
+    /// Interface-specific options, in dialog order.
+    pub args: &'static [ArgSpec],
+}
+
+impl InterfaceSpec {
+    /// The option called `name`, including the standard debug options.
+    pub fn arg(&self, name: &str) -> Option<&'static ArgSpec> {
+        self.args
+            .iter()
+            .chain(DEBUG_ARGS.iter())
+            .find(|a| a.name == name)
+    }
+
+    /// All options in `--extcap-config` order (ours, then the debug ones).
+    pub fn all_args(&self) -> impl Iterator<Item = &'static ArgSpec> {
+        self.args.iter().chain(DEBUG_ARGS.iter())
+    }
+}
+
+/// Log levels accepted by `--log-level` (Wireshark's extcap-base set, plus
+/// the ws_log levels some hosts pass).
+pub const LOG_LEVELS: &[Choice] = &[
+    Choice {
+        value: "message",
+        display: "Message",
+    },
+    Choice {
+        value: "info",
+        display: "Info",
+    },
+    Choice {
+        value: "debug",
+        display: "Debug",
+    },
+    Choice {
+        value: "noisy",
+        display: "Noisy",
+    },
+];
+
+/// The two options every Wireshark extcap appends (`extcap_config_debug`).
+pub const DEBUG_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        default: Some("message"),
+        choices: LOG_LEVELS,
+        ..ArgSpec::new(
+            "log-level",
+            "Set the log level",
+            ArgType::Selector,
+            "Debug",
+            "Log level",
+        )
+    },
+    ArgSpec::new(
+        "log-file",
+        "Use a file for logging",
+        ArgType::Fileselect { must_exist: false },
+        "Debug",
+        "Set a file where log messages are written",
+    ),
+];
+
+const PROFILES: &[Choice] = &[
+    Choice {
+        value: "keep",
+        display: "As recorded (exact copy)",
+    },
+    Choice {
+        value: "compat",
+        display: "compat: Wireshark 4.0, sysdig 0.29",
+    },
+    Choice {
+        value: "modern",
+        display: "modern: Stratoshark, current Falco",
+    },
+];
+
+/// Options of `scapbridge-replay`.
+pub const REPLAY_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        required: true,
+        fileext: Some("Capture files (*.scap *.scap.gz *.pcapng *.scap.pcapng);;All files (*)"),
+        ..ArgSpec::new(
+            "file",
+            "Capture file",
+            ArgType::Fileselect { must_exist: true },
+            "Replay",
+            "The .scap capture to stream as a live interface (gzip and pcapng-framed files work too)",
+        )
+    },
+    ArgSpec {
+        default: Some("1"),
+        validation: Some("^ *([Mm][Aa][Xx]|[0-9]+([.][0-9]+)?[xX]?) *$"),
+        ..ArgSpec::new(
+            "speed",
+            "Speed",
+            ArgType::String,
+            "Replay",
+            "1 = the recorded pace, N (or Nx) = N times faster, max = as fast as the reader takes them",
+        )
+    },
+    ArgSpec::new(
+        "loop",
+        "Loop",
+        ArgType::Boolflag,
+        "Replay",
+        "Start again at the end of the file; timestamps keep increasing so the analyzer sees one continuous capture",
+    ),
+    ArgSpec {
+        default: Some("keep"),
+        choices: PROFILES,
+        ..ArgSpec::new(
+            "profile",
+            "Event layout",
+            ArgType::Selector,
+            "Output",
+            "Schema profile of the stream: keep = as recorded; compat = what Wireshark 4.0 and sysdig 0.29 read fully; modern = what Stratoshark and current Falco read",
+        )
+    },
+];
+
+/// Every interface this build can serve, in listing order. An interface is
+/// listed only once its source works: the local probe, SSH and CloudTrail
+/// interfaces join this table as they land.
+pub const INTERFACES: &[InterfaceSpec] = &[InterfaceSpec {
+    name: "scapbridge-replay",
+    display: "scapbridge: replay a capture file live",
+    args: REPLAY_ARGS,
+}];
+
+/// Looks an interface up by name.
+pub fn interface(name: &str) -> Option<&'static InterfaceSpec> {
+    INTERFACES.iter().find(|i| i.name == name)
+}
+
+/// Toolbar control numbers (shared by all interfaces of this executable, as
+/// the host gives one toolbar per extcap).
+pub mod controls {
+    /// Boolean: hold events back while set.
+    pub const PAUSE: u8 = 0;
+    /// Button: replay from the first event.
+    pub const RESTART: u8 = 1;
+    /// Logger button: the capture log.
+    pub const LOG: u8 = 2;
+}
+
+/// Makes a value safe for a sentence: one line, no `}{` (the grammar has no
+/// escaping, and a value ends at a `}` followed by `{`).
+fn clean(v: &str) -> String {
+    let mut s: String = v
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    while s.contains("}{") {
+        s = s.replace("}{", "} {");
+    }
+    s
+}
+
+fn field(out: &mut String, key: &str, value: &str) {
+    let _ = write!(out, "{{{key}={}}}", clean(value));
+}
+
+/// The answer to `--extcap-version` alone and the first line of
+/// `--extcap-interfaces`.
+pub fn extcap_sentence(out: &mut String) {
+    out.push_str("extcap ");
+    field(out, "version", VERSION);
+    // `help` must be a URL; announce one only when the package names its home.
+    let home = env!("CARGO_PKG_REPOSITORY");
+    if !home.is_empty() {
+        field(out, "help", home);
+    }
+    field(out, "display", "scapbridge");
+    out.push('\n');
+}
+
+/// The answer to `--extcap-interfaces`.
+pub fn interfaces(out: &mut String) {
+    extcap_sentence(out);
+    for i in INTERFACES {
+        out.push_str("interface ");
+        field(out, "value", i.name);
+        field(out, "display", i.display);
+        out.push('\n');
+    }
+    control(
+        out,
+        controls::PAUSE,
+        "boolean",
+        "Pause",
+        &[
+            ("default", "false"),
+            (
+                "tooltip",
+                "Hold events back; the capture goes on when unticked",
+            ),
+        ],
+    );
+    control(
+        out,
+        controls::RESTART,
+        "button",
+        "Restart",
+        &[(
+            "tooltip",
+            "Replay interfaces: start again at the first event of the file",
+        )],
+    );
+    control(
+        out,
+        controls::LOG,
+        "button",
+        "Log",
+        &[
+            ("role", "logger"),
+            ("tooltip", "Show scapbridge's capture log"),
+        ],
+    );
+}
+
+fn control(out: &mut String, number: u8, ty: &str, display: &str, extra: &[(&str, &str)]) {
+    out.push_str("control ");
+    field(out, "number", &number.to_string());
+    field(out, "type", ty);
+    field(out, "display", display);
+    for (k, v) in extra {
+        field(out, k, v);
+    }
+    out.push('\n');
+}
+
+/// The answer to `--extcap-dlts --extcap-interface NAME`.
+pub fn dlts(iface: &InterfaceSpec, out: &mut String) {
+    out.push_str("dlt ");
+    field(out, "number", &DLT_USER0.to_string());
+    field(out, "name", iface.name);
+    field(out, "display", "Falco/sysdig events (scap)");
+    out.push('\n');
+}
+
+/// The answer to `--extcap-config --extcap-interface NAME`, or with
+/// `reload = Some(option)` only that option's `value` lines.
+pub fn config(iface: &InterfaceSpec, reload: Option<&str>, out: &mut String) {
+    for (n, a) in iface.all_args().enumerate() {
+        if let Some(r) = reload {
+            if r.trim_start_matches('-') == a.name {
+                values(n, a, out);
+            }
+            continue;
+        }
+        out.push_str("arg ");
+        field(out, "number", &n.to_string());
+        field(out, "call", &format!("--{}", a.name));
+        field(out, "display", a.display);
+        field(out, "type", a.ty.keyword());
+        field(out, "tooltip", a.tooltip);
+        // Selector defaults belong on the value line (an arg-line default is
+        // ignored by the host for selectors).
+        if let (Some(d), false) = (a.default, a.ty == ArgType::Selector) {
+            field(out, "default", d);
+        }
+        if let ArgType::Fileselect { must_exist } = a.ty {
+            field(out, "mustexist", if must_exist { "true" } else { "false" });
+        }
+        if let Some(v) = a.validation {
+            field(out, "validation", v);
+        }
+        if let Some(e) = a.fileext {
+            field(out, "fileext", e);
+        }
+        field(out, "required", if a.required { "true" } else { "false" });
+        field(out, "group", a.group);
+        out.push('\n');
+        values(n, a, out);
+    }
+}
+
+fn values(n: usize, a: &ArgSpec, out: &mut String) {
+    for c in a.choices {
+        out.push_str("value ");
+        field(out, "arg", &n.to_string());
+        field(out, "value", c.value);
+        field(out, "display", c.display);
+        field(
+            out,
+            "default",
+            if Some(c.value) == a.default {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_never_contain_the_field_separator() {
+        assert_eq!(clean("a}{b}{{c\nd"), "a} {b} {{c d");
+    }
+
+    #[test]
+    fn every_selector_default_is_one_of_its_choices() {
+        for i in INTERFACES {
+            for a in i.all_args() {
+                if a.ty == ArgType::Selector {
+                    assert!(
+                        a.choices.iter().any(|c| Some(c.value) == a.default),
+                        "{}: {}",
+                        i.name,
+                        a.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reload_prints_only_value_lines() {
+        let mut s = String::new();
+        config(&INTERFACES[0], Some("profile"), &mut s);
+        assert_eq!(s.lines().count(), 3);
+        assert!(s.lines().all(|l| l.starts_with("value {arg=3}")), "{s}");
+    }
+}
