@@ -73,16 +73,7 @@ fn every_real_fixture_round_trips() {
                 for (i, (o, n)) in orig.iter().zip(&ours).enumerate() {
                     assert_eq!(o.0, n.0, "{name}: frame {} event type", i + 1);
                 }
-                // Did the original use event v1 blocks (0x204/0x208)?
-                let v1 = {
-                    let mut r =
-                        scapbridge_formats::ScapReader::new(std::fs::File::open(&f).unwrap())
-                            .unwrap();
-                    while r.next_item().unwrap().is_some() {}
-                    let bt = &r.stats().blocks_by_type;
-                    bt.contains_key(&0x204) || bt.contains_key(&0x208)
-                };
-                if !v1 {
+                if !common::uses_v1_event_blocks(&f) {
                     assert_eq!(orig, ours, "{name}: tshark Info column");
                 }
             }

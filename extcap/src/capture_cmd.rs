@@ -234,14 +234,18 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         }
     };
     let ctl = CaptureControl::new(signal, plan.duration, toolbar, log);
-    match run(inv, plan, output, &target, &ctl, headless) {
+    let code = match run(inv, plan, output, &target, &ctl, headless) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) => {
             ctl.log.log(Level::Warning, &e.to_string());
             error_line(&e);
             exit_for(&e)
         }
-    }
+    };
+    // Let the last status and log lines reach the toolbar; bounded, since the
+    // host may have closed its end already.
+    ctl.toolbar.drain(Duration::from_millis(500));
+    code
 }
 
 fn run(

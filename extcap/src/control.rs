@@ -13,7 +13,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
@@ -125,6 +125,9 @@ pub struct ControlState {
 #[derive(Debug, Clone)]
 pub struct Toolbar {
     out: Option<Sender<Vec<u8>>>,
+    /// Frames queued and frames written, to let the last status out at exit.
+    queued: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
     /// What the host set.
     pub state: Arc<ControlState>,
 }
@@ -134,6 +137,8 @@ impl Toolbar {
     pub fn none() -> Self {
         Toolbar {
             out: None,
+            queued: Arc::default(),
+            written: Arc::default(),
             state: Arc::new(ControlState::default()),
         }
     }
@@ -152,9 +157,11 @@ impl Toolbar {
                 }
             });
         }
+        let written = Arc::new(AtomicU64::new(0));
         let out = control_out.map(|p| {
             let (tx, rx) = mpsc::channel::<Vec<u8>>();
             let p = p.to_string();
+            let done = Arc::clone(&written);
             std::thread::spawn(move || {
                 let Ok(mut f) = OpenOptions::new().write(true).open(&p) else {
                     return;
@@ -163,17 +170,38 @@ impl Toolbar {
                     if f.write_all(&frame).and_then(|()| f.flush()).is_err() {
                         return;
                     }
+                    done.fetch_add(1, Ordering::SeqCst);
                 }
             });
             tx
         });
-        Toolbar { out, state }
+        Toolbar {
+            out,
+            queued: Arc::default(),
+            written,
+            state,
+        }
     }
 
     fn send(&self, control: u8, command: u8, payload: &[u8]) {
         if let Some(tx) = &self.out {
-            let _ = tx.send(encode(control, command, payload));
+            if tx.send(encode(control, command, payload)).is_ok() {
+                self.queued.fetch_add(1, Ordering::SeqCst);
+            }
         }
+    }
+
+    /// Waits up to `limit` for queued messages to reach the host (call before
+    /// exiting, so the final status is shown); returns whether all did.
+    pub fn drain(&self, limit: std::time::Duration) -> bool {
+        let end = std::time::Instant::now() + limit;
+        while self.written.load(Ordering::SeqCst) < self.queued.load(Ordering::SeqCst) {
+            if std::time::Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        true
     }
 
     /// Shows `text` in the host's status bar.

@@ -289,7 +289,7 @@ fn parse(args: &[String], mode: Mode) -> Invocation {
             (Some(false), None) => None,
             // Unknown: a following word that is not an option is its value.
             (None, None) => {
-                if i < args.len() && !args[i].starts_with("--") {
+                if i < args.len() && !args[i].starts_with('-') {
                     i += 1;
                 }
                 inv.errors

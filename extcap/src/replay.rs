@@ -46,6 +46,11 @@ impl Speed {
 /// sees events within milliseconds, large enough to amortise the syscall.
 const BATCH: u32 = 512;
 
+/// Longest wait between two events at any speed: captures with bogus
+/// timestamps (a zero-stamped event before 2017 ones) would otherwise stall a
+/// replay for years. Longer gaps are cut to nothing and logged.
+const MAX_GAP: Duration = Duration::from_secs(60);
+
 /// Gap inserted between two passes of a loop.
 const LOOP_GAP_NS: u64 = 1_000_000;
 
@@ -195,7 +200,18 @@ impl Source for Replay {
                     max_ts = max_ts.max(ts);
                 }
                 // Pace, flushing first so the analyzer has everything before we wait.
-                let wait = clock.wait_for(ts);
+                let mut wait = clock.wait_for(ts);
+                if wait > MAX_GAP {
+                    ctl.log.log(
+                        Level::Info,
+                        &format!(
+                            "a gap of {:.0} s in the recorded timestamps was skipped",
+                            wait.as_secs_f64()
+                        ),
+                    );
+                    clock.rebase(ts);
+                    wait = Duration::ZERO;
+                }
                 if wait > Duration::from_millis(1) {
                     if let Flow::Stop(r) = sink.flush()? {
                         return Ok(r);

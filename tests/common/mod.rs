@@ -156,3 +156,17 @@ pub fn tshark_frames(path: &Path) -> (Vec<(String, String)>, bool) {
         .collect();
     (frames, o.status.success())
 }
+
+/// Whether a capture uses event v1 blocks (0x204/0x208). tshark 4.0 shows
+/// their events without parameter values, while our v2 blocks show them, so
+/// tshark's Info column can only be compared for v2 originals.
+pub fn uses_v1_event_blocks(path: &Path) -> bool {
+    let mut r = ScapReader::with_options(
+        std::fs::File::open(path).unwrap(),
+        ReaderOptions::skipping_unknown_events(),
+    )
+    .unwrap();
+    while r.next_item().unwrap().is_some() {}
+    let bt = &r.stats().blocks_by_type;
+    bt.contains_key(&0x204) || bt.contains_key(&0x208)
+}
