@@ -9,8 +9,7 @@ use chrono::TimeZone;
 use scapbridge_formats::schema::{self, cat, Direction};
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{
-    block, render, Container, Item, OwnedEvent, PcapngOptions, Profile, ProfileAdapter,
-    ReaderOptions, ScapReader, ScapWriter, WriterOptions,
+    block, render, Container, Item, PcapngOptions, Profile, ReaderOptions, ScapReader,
 };
 
 fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
@@ -178,46 +177,14 @@ pub(crate) struct ConvertOpts {
     pub skip_unknown: bool,
 }
 
-/// Metadata of one section, held until the first event so it can be written
-/// in libscap's order (MI, IL, UL, PL, FDL) before any event.
-#[derive(Default)]
-struct PendingMeta {
-    mi: Option<scapbridge_formats::meta::MachineInfo>,
-    ifs: Vec<scapbridge_formats::meta::Interface>,
-    users: Vec<scapbridge_formats::meta::UserEntry>,
-    procs: Vec<scapbridge_formats::meta::ProcessInfo>,
-    fds: Vec<(u64, Vec<scapbridge_formats::meta::FdInfo>)>,
-    has_ifs: bool,
-    has_users: bool,
-}
-
-impl PendingMeta {
-    fn flush<W: Write>(&mut self, w: &mut ScapWriter<W>) -> Result<()> {
-        if let Some(mi) = self.mi.take() {
-            w.write_machine_info(&mi)?;
-        }
-        if std::mem::take(&mut self.has_ifs) {
-            w.write_interfaces(&std::mem::take(&mut self.ifs))?;
-        }
-        if std::mem::take(&mut self.has_users) {
-            w.write_users(&std::mem::take(&mut self.users))?;
-        }
-        w.write_processes(&std::mem::take(&mut self.procs))?;
-        for (tid, fds) in std::mem::take(&mut self.fds) {
-            w.write_fds(tid, &fds)?;
-        }
-        Ok(())
-    }
-}
-
 pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
+    use scapbridge::capture::{EventSink, Metadata, ScapSink};
     let mut rd = open_input(&o.input, o.skip_unknown)?;
-    let sink: Box<dyn Write> = if o.output == "-" {
+    let out: Box<dyn Write> = if o.output == "-" {
         Box::new(io::stdout().lock())
     } else {
         Box::new(File::create(&o.output).with_context(|| format!("cannot create {}", o.output))?)
     };
-    let profile = o.profile;
     let container = if o.pcapng {
         Container::Pcapng(PcapngOptions {
             hardware: Some(std::env::consts::ARCH.to_string()),
@@ -228,71 +195,41 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
     } else {
         Container::Scap
     };
-    let wopts = WriterOptions::new(profile)
-        .container(container.clone())
-        .gzip(o.gzip);
-    let mut w = ScapWriter::new(sink, wopts).with_context(|| display(&o.output))?;
-    let mut adapter = ProfileAdapter::new(profile);
-    let mut meta = PendingMeta::default();
-    let mut in_events = false;
-    let mut sections = 0u64;
-    let mut dropped_meta = 0u64;
-    let mut buf: Vec<OwnedEvent> = Vec::new();
-    let out_name = display(&o.output);
+    // The same sink as a capture: metadata in libscap's order before the
+    // first event of each section, profile conversion, new sections.
+    let mut sink = ScapSink::new(out, &display(&o.output), o.profile, container, o.gzip)?;
+    let mut skipped_blocks = 0u64;
     loop {
         let item = match rd.next_item() {
             Ok(Some(i)) => i,
             Ok(None) => break,
             Err(e) => {
                 // Leave the output on a whole block: what was written stays valid.
-                let _ = w.finish();
+                let _ = sink.finish();
                 return Err(anyhow::Error::new(e).context(display(&o.input)));
             }
         };
         match item {
-            Item::Section(_) => {
-                sections += 1;
-                if sections > 1 && in_events {
-                    w.new_section()?;
-                    in_events = false;
-                    adapter = ProfileAdapter::new(profile);
-                }
-            }
-            Item::MachineInfo(mi) if !in_events => meta.mi = Some(mi),
-            Item::Interfaces(i) if !in_events => {
-                meta.ifs.extend(i);
-                meta.has_ifs = true;
-            }
-            Item::Users(u) if !in_events => {
-                meta.users.extend(u);
-                meta.has_users = true;
-            }
-            Item::Processes(p) if !in_events => meta.procs.extend(p),
-            Item::Fds { tid, fds } if !in_events => meta.fds.push((tid, fds)),
+            Item::Section(_) => sink.section()?,
+            Item::MachineInfo(mi) => sink.metadata(Metadata::MachineInfo(mi))?,
+            Item::Interfaces(i) => sink.metadata(Metadata::Interfaces(i))?,
+            Item::Users(u) => sink.metadata(Metadata::Users(u))?,
+            Item::Processes(p) => sink.metadata(Metadata::Processes(p))?,
+            Item::Fds { tid, fds } => sink.metadata(Metadata::Fds { tid, fds })?,
             Item::Event(ev) => {
-                if !in_events {
-                    meta.flush(&mut w).with_context(|| out_name.clone())?;
-                    in_events = true;
-                }
                 let offset = ev.offset;
-                buf.clear();
-                adapter.adapt(ev.to_owned_event(), &mut buf);
-                for e in &buf {
-                    w.write_owned(e).with_context(|| {
-                        format!("event from byte offset {offset} of {}", display(&o.input))
-                    })?;
-                }
+                sink.event(&ev).with_context(|| {
+                    format!("event from byte offset {offset} of {}", display(&o.input))
+                })?;
             }
-            _ => dropped_meta += 1,
+            _ => skipped_blocks += 1,
         }
     }
-    if !in_events {
-        meta.flush(&mut w)?;
-    }
-    w.finish().with_context(|| out_name.clone())?;
-    if dropped_meta > 0 {
+    let dropped = sink.dropped_metadata + skipped_blocks;
+    sink.finish()?;
+    if dropped > 0 {
         eprintln!(
-            "scapbridge: warning: {dropped_meta} block(s) after the first event or of unknown type were not copied (libscap readers reject them there)"
+            "scapbridge: warning: {dropped} block(s) after the first event or of unknown type were not copied (libscap readers reject them there)"
         );
     }
     Ok(())
