@@ -1,12 +1,19 @@
-//! `scapbridge-bench`: read+decode and write throughput of the format layer,
-//! beside `sysdig -r IN -w OUT` on the same file in the same run.
+//! `scapbridge-bench`: the hot paths, each beside a reference measured in the
+//! same run:
 //!
-//! Usage: scapbridge-bench FIXTURES_SCAP_DIR [EVENTS] (default 1,000,000 events)
+//! * format layer: read+decode and write throughput, beside
+//!   `sysdig -r IN -w OUT` on the same file;
+//! * extcap: the time of `scapbridge --extcap-interfaces` beside `/bin/true`,
+//!   and replay throughput at full speed into a FIFO read by tshark, beside
+//!   `cat` of the same file into the same FIFO and tshark.
+//!
+//! Usage: scapbridge-bench [format|extcap|all] FIXTURES_SCAP_DIR [EVENTS]
+//! (default all, 1,000,000 events)
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -35,13 +42,17 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let which = match args.first().map(String::as_str) {
+        Some("format" | "extcap" | "all") => args.remove(0),
+        _ => "all".to_string(),
+    };
     let dir = PathBuf::from(
-        args.get(1)
-            .context("usage: scapbridge-bench FIXTURES_SCAP_DIR [EVENTS]")?,
+        args.first()
+            .context("usage: scapbridge-bench [format|extcap|all] FIXTURES_SCAP_DIR [EVENTS]")?,
     );
     let target: usize = args
-        .get(2)
+        .get(1)
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(1_000_000);
@@ -72,9 +83,21 @@ fn main() -> Result<()> {
         build.as_secs_f64()
     );
 
+    if which != "extcap" {
+        bench_format(&input, &tmp, mb)?;
+    }
+    if which != "format" {
+        bench_extcap(&input, &tmp, target as u64)?;
+    }
+    let _ = std::fs::remove_file(&input);
+    Ok(())
+}
+
+fn bench_format(input: &Path, tmp: &Path, mb: f64) -> Result<()> {
+    println!("== format layer");
     // 1. read + validate
     let t = Instant::now();
-    let mut r = ScapReader::new(File::open(&input)?)?;
+    let mut r = ScapReader::new(File::open(input)?)?;
     let mut n = 0u64;
     while let Some(i) = r.next_item()? {
         if let Item::Event(_) = i {
@@ -85,7 +108,7 @@ fn main() -> Result<()> {
 
     // 2. read + decode every parameter (sysdig-style rendering with state)
     let t = Instant::now();
-    let mut r = ScapReader::new(File::open(&input)?)?;
+    let mut r = ScapReader::new(File::open(input)?)?;
     let mut st = CaptureState::new();
     let mut s = String::with_capacity(1024);
     let mut chars = 0usize;
@@ -102,7 +125,7 @@ fn main() -> Result<()> {
     // 3. read + write (a convert), to a file
     let out = tmp.join("out.scap");
     let t = Instant::now();
-    let mut r = ScapReader::new(File::open(&input)?)?;
+    let mut r = ScapReader::new(File::open(input)?)?;
     let mut w = ScapWriter::new(File::create(&out)?, WriterOptions::new(Profile::Keep))?;
     while let Some(i) = r.next_item()? {
         if let Item::Event(e) = i {
@@ -152,6 +175,89 @@ fn main() -> Result<()> {
     }
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&sout);
-    let _ = std::fs::remove_file(&input);
+    Ok(())
+}
+
+/// Mean wall time of `runs` runs of a command (output discarded).
+fn mean_run(runs: u32, mut make: impl FnMut() -> Command) -> Result<f64> {
+    // One warm-up run so both commands start from a warm page cache.
+    make().stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+    let t = Instant::now();
+    for _ in 0..runs {
+        let st = make().stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        anyhow::ensure!(st.success(), "benchmark command failed: {st}");
+    }
+    Ok(t.elapsed().as_secs_f64() / f64::from(runs))
+}
+
+/// Streams `input` into a FIFO read by `tshark -i FIFO -w OUT` with the
+/// writer command `make(fifo)`; returns the time from the writer's start to
+/// tshark's end.
+fn through_tshark(tmp: &Path, make: impl FnOnce(&Path) -> Command) -> Result<f64> {
+    let fifo = tmp.join("bench.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    anyhow::ensure!(Command::new("mkfifo").arg(&fifo).status()?.success(), "mkfifo failed");
+    let out = tmp.join("bench_tshark.pcapng");
+    let mut tshark = Command::new("tshark")
+        .arg("-q")
+        .arg("-i")
+        .arg(&fifo)
+        .arg("-w")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("tshark")?;
+    // Let tshark and dumpcap start and block in the FIFO open.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let t = Instant::now();
+    let st = make(&fifo).stdout(Stdio::null()).status()?;
+    let ts = tshark.wait()?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(st.success() && ts.success(), "writer {st}, tshark {ts}");
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&out);
+    Ok(secs)
+}
+
+fn bench_extcap(input: &Path, tmp: &Path, events: u64) -> Result<()> {
+    println!("== extcap");
+    let exe = std::env::current_exe()?.with_file_name(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(exe.is_file(), "{} missing: build the scapbridge binary first", exe.display());
+    let runs = 300;
+    let ours = mean_run(runs, || {
+        let mut c = Command::new(&exe);
+        c.args(["--extcap-interfaces", "--extcap-version=4.0"]);
+        c
+    })?;
+    let truth = mean_run(runs, || Command::new("/bin/true"))?;
+    println!(
+        "--extcap-interfaces            {:>8.3} ms per call   /bin/true {:>6.3} ms   ratio {:.2}x   (goal < 5 ms: {})",
+        ours * 1e3,
+        truth * 1e3,
+        ours / truth,
+        if ours < 0.005 { "met" } else { "NOT met" }
+    );
+    if Command::new("tshark").arg("--version").stdout(Stdio::null()).status().is_err() {
+        println!("replay into tshark: tshark not installed");
+        return Ok(());
+    }
+    let ours = through_tshark(tmp, |fifo| {
+        let mut c = Command::new(&exe);
+        c.args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max", "--file"]).arg(input).arg("-w").arg(fifo);
+        c
+    })?;
+    let cat = through_tshark(tmp, |fifo| {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg("cat \"$0\" > \"$1\"").arg(input).arg(fifo);
+        c
+    })?;
+    let eps = |s: f64| events as f64 / s;
+    println!(
+        "replay --speed max -> tshark   {ours:>8.3} s {:>12.0} ev/s   cat -> tshark {cat:.3} s {:>12.0} ev/s   ratio {:.2}x of cat",
+        eps(ours),
+        eps(cat),
+        cat / ours
+    );
     Ok(())
 }
