@@ -1250,3 +1250,48 @@ fn toolbar_pause_restart_status_and_log() {
         "no jump back in time"
     );
 }
+
+#[test]
+fn progress_only_on_a_terminal() {
+    let fx = scap_dir().join("falco_ping_sendto.scap");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.scap");
+    let cmd = format!(
+        "{} capture -i scapbridge-replay --file {} --speed 8 -w {}",
+        scapbridge_bin().display(),
+        fx.display(),
+        out.display()
+    );
+    // Not a terminal: no progress line, only the summary.
+    let o = capture(&[
+        "-i",
+        "scapbridge-replay",
+        "--file",
+        fx.to_str().unwrap(),
+        "--speed",
+        "8",
+        "-w",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains('\r'), "{err:?}");
+    assert!(err.starts_with("scapbridge: capture finished"), "{err}");
+    // A terminal (util-linux `script` gives the command a pty).
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(!common::ci(), "CI has util-linux");
+        return;
+    }
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let tty = String::from_utf8_lossy(&o.stdout);
+    let updates = tty.matches("\r\x1b[2K").count();
+    assert!(updates >= 3, "live progress updates on a terminal: {tty:?}");
+    assert!(
+        tty.contains(" events ") && tty.contains(" drops ") && tty.contains(" ev/s"),
+        "{tty:?}"
+    );
+    assert!(tty.contains("capture finished (end of input)"), "{tty:?}");
+}

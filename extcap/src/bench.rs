@@ -181,10 +181,16 @@ fn bench_format(input: &Path, tmp: &Path, mb: f64) -> Result<()> {
 /// Mean wall time of `runs` runs of a command (output discarded).
 fn mean_run(runs: u32, mut make: impl FnMut() -> Command) -> Result<f64> {
     // One warm-up run so both commands start from a warm page cache.
-    make().stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+    make()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
     let t = Instant::now();
     for _ in 0..runs {
-        let st = make().stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        let st = make()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
         anyhow::ensure!(st.success(), "benchmark command failed: {st}");
     }
     Ok(t.elapsed().as_secs_f64() / f64::from(runs))
@@ -196,7 +202,10 @@ fn mean_run(runs: u32, mut make: impl FnMut() -> Command) -> Result<f64> {
 fn through_tshark(tmp: &Path, make: impl FnOnce(&Path) -> Command) -> Result<f64> {
     let fifo = tmp.join("bench.fifo");
     let _ = std::fs::remove_file(&fifo);
-    anyhow::ensure!(Command::new("mkfifo").arg(&fifo).status()?.success(), "mkfifo failed");
+    anyhow::ensure!(
+        Command::new("mkfifo").arg(&fifo).status()?.success(),
+        "mkfifo failed"
+    );
     let out = tmp.join("bench_tshark.pcapng");
     let mut tshark = Command::new("tshark")
         .arg("-q")
@@ -222,8 +231,13 @@ fn through_tshark(tmp: &Path, make: impl FnOnce(&Path) -> Command) -> Result<f64
 
 fn bench_extcap(input: &Path, tmp: &Path, events: u64) -> Result<()> {
     println!("== extcap");
-    let exe = std::env::current_exe()?.with_file_name(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
-    anyhow::ensure!(exe.is_file(), "{} missing: build the scapbridge binary first", exe.display());
+    let exe = std::env::current_exe()?
+        .with_file_name(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        exe.is_file(),
+        "{} missing: build the scapbridge binary first",
+        exe.display()
+    );
     let runs = 300;
     let ours = mean_run(runs, || {
         let mut c = Command::new(&exe);
@@ -238,13 +252,29 @@ fn bench_extcap(input: &Path, tmp: &Path, events: u64) -> Result<()> {
         ours / truth,
         if ours < 0.005 { "met" } else { "NOT met" }
     );
-    if Command::new("tshark").arg("--version").stdout(Stdio::null()).status().is_err() {
+    if Command::new("tshark")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
         println!("replay into tshark: tshark not installed");
         return Ok(());
     }
     let ours = through_tshark(tmp, |fifo| {
         let mut c = Command::new(&exe);
-        c.args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max", "--file"]).arg(input).arg("-w").arg(fifo);
+        c.args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(input)
+        .arg("-w")
+        .arg(fifo);
         c
     })?;
     let cat = through_tshark(tmp, |fifo| {
