@@ -1295,3 +1295,67 @@ fn progress_only_on_a_terminal() {
     );
     assert!(tty.contains("capture finished (end of input)"), "{tty:?}");
 }
+
+#[test]
+fn log_file_and_legacy_debug_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = scap_dir().join("falco_cat_write.scap");
+    for (opts, wants_info) in [
+        (vec!["--log-level", "info"], true),
+        (vec!["--debug"], true),
+        (vec!["--log-level=message"], false),
+    ] {
+        let log = dir.path().join("x.log");
+        let _ = std::fs::remove_file(&log);
+        let out = dir.path().join("o.scap");
+        let mut c = Command::new(scapbridge_bin());
+        c.args([
+            "--capture",
+            "--extcap-interface",
+            "scapbridge-replay",
+            "--fifo",
+        ])
+        .arg(&out);
+        c.args([
+            "--file",
+            fx.to_str().unwrap(),
+            "--speed",
+            "max",
+            "--loop",
+            "--extcap-control-in",
+        ]);
+        // A control pipe nobody opens must not stall the capture.
+        let cin = dir.path().join("cin");
+        let _ = std::fs::remove_file(&cin);
+        mkfifo(&cin);
+        c.arg(&cin).args(&opts);
+        if opts[0] == "--debug" {
+            c.arg("--debug-file").arg(&log);
+        } else {
+            c.arg("--log-file").arg(&log);
+        }
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        kill(&child, "TERM");
+        assert!(child.wait().unwrap().success(), "{opts:?}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("scapbridge-replay: replaying"),
+            "{opts:?}: {text}"
+        );
+        assert!(
+            text.contains("capture finished (interrupted)") || text.contains("(interrupted)"),
+            "{opts:?}: {text}"
+        );
+        assert_eq!(
+            text.contains("loop: pass 2"),
+            wants_info,
+            "{opts:?}: info lines follow the level: {text}"
+        );
+        assert!(whole_capture_events(&out) > 345);
+    }
+}
