@@ -16,7 +16,10 @@ pub const MAX_PARAMS: usize = 32;
 
 /// A validated event borrowed from the reader's buffer.
 ///
-/// Valid until the next call on the reader that produced it.
+/// Valid until the next call on the reader that produced it. Small and
+/// `Copy` (no per-parameter table): parameter offsets are summed from the
+/// length array on demand, which for at most 32 parameters is cheaper than
+/// building and copying a table for every event.
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     raw: &'a [u8],
@@ -29,8 +32,7 @@ pub struct Event<'a> {
     /// Byte offset of its block in the decompressed input.
     pub offset: u64,
     nparams: u8,
-    /// Start of each parameter's value, relative to `raw`, plus one end mark.
-    starts: [u32; MAX_PARAMS + 1],
+    large: bool,
 }
 
 impl std::fmt::Debug for Event<'_> {
@@ -45,8 +47,9 @@ impl std::fmt::Debug for Event<'_> {
     }
 }
 
-/// Why bytes are not a valid event.
-pub(crate) fn validate(raw: &[u8], large: bool) -> Result<(u8, [u32; MAX_PARAMS + 1]), String> {
+/// Checks that `raw` is one whole event (header, lengths, values within
+/// `len`); returns its parameter count.
+pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
     if raw.len() < HEADER_LEN {
         return Err(format!(
             "event needs a {HEADER_LEN}-byte header, block holds {}",
@@ -78,15 +81,8 @@ pub(crate) fn validate(raw: &[u8], large: bool) -> Result<(u8, [u32; MAX_PARAMS 
             "{nparams} parameter lengths do not fit in event len {len}"
         ));
     }
-    let mut starts = [0u32; MAX_PARAMS + 1];
     for i in 0..nparams {
-        let at = HEADER_LEN + i * w;
-        let plen = if large {
-            le_u32(raw, at) as usize
-        } else {
-            le_u16(raw, at) as usize
-        };
-        starts[i] = pos as u32;
+        let plen = param_len(raw, large, i);
         pos += plen;
         if pos > len {
             return Err(format!(
@@ -94,24 +90,44 @@ pub(crate) fn validate(raw: &[u8], large: bool) -> Result<(u8, [u32; MAX_PARAMS 
             ));
         }
     }
-    starts[nparams] = pos as u32;
-    Ok((nparams as u8, starts))
+    Ok(nparams as u8)
+}
+
+/// Length of parameter `i` from the length array (the caller checked bounds).
+#[inline]
+fn param_len(raw: &[u8], large: bool, i: usize) -> usize {
+    if large {
+        le_u32(raw, HEADER_LEN + 4 * i) as usize
+    } else {
+        usize::from(le_u16(raw, HEADER_LEN + 2 * i))
+    }
 }
 
 impl<'a> Event<'a> {
     /// Validates `raw` (header + lengths + values) and builds a view.
     pub fn parse(raw: &'a [u8], large: bool) -> Result<Self, String> {
-        let (nparams, starts) = validate(raw, large)?;
-        let len = le_u32(raw, 16) as usize;
-        Ok(Event {
+        let nparams = validate(raw, large)?;
+        Ok(Self::from_validated(raw, large, nparams))
+    }
+
+    /// A view of bytes [`validate`] accepted.
+    #[inline]
+    pub(crate) fn from_validated(raw: &'a [u8], large: bool, nparams: u8) -> Self {
+        let len = (le_u32(raw, 16) as usize).min(raw.len());
+        Event {
             raw: &raw[..len],
             cpu: 0,
             dump_flags: None,
             block_type: 0,
             offset: 0,
             nparams,
-            starts,
-        })
+            large,
+        }
+    }
+
+    #[inline]
+    fn values_start(&self) -> usize {
+        HEADER_LEN + self.nparams() * if self.large { 4 } else { 2 }
     }
 
     /// Timestamp, ns since the epoch.
@@ -150,12 +166,22 @@ impl<'a> Event<'a> {
         if i >= self.nparams() {
             return None;
         }
-        Some(&self.raw[self.starts[i] as usize..self.starts[i + 1] as usize])
+        let mut pos = self.values_start();
+        for j in 0..i {
+            pos += param_len(self.raw, self.large, j);
+        }
+        self.raw.get(pos..pos + param_len(self.raw, self.large, i))
     }
 
-    /// Iterator over parameter values.
+    /// Iterator over parameter values, in order.
     pub fn params(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        (0..self.nparams()).filter_map(move |i| self.param(i))
+        let mut pos = self.values_start();
+        (0..self.nparams()).map_while(move |i| {
+            let len = param_len(self.raw, self.large, i);
+            let v = self.raw.get(pos..pos + len)?;
+            pos += len;
+            Some(v)
+        })
     }
 
     /// Schema entry (`None` for ids past the table).
@@ -176,7 +202,7 @@ impl<'a> Event<'a> {
 
     /// Whether parameter lengths are 32-bit.
     pub fn is_large(&self) -> bool {
-        self.info().is_some_and(|i| i.is_large_payload())
+        self.large
     }
 
     /// Value of the parameter called `name`.

@@ -24,6 +24,9 @@ use crate::event::{self, Event, HEADER_LEN};
 use crate::meta::{FdInfo, Interface, MachineInfo, PlVersion, ProcessInfo, UserEntry};
 use crate::schema::{self, ParamType, EVENT_MAX};
 
+/// Bytes asked of the source per read.
+const READ_CHUNK: usize = 1 << 20;
+
 /// Largest block the reader accepts; anything larger is treated as corrupt
 /// rather than allocated.
 pub const MAX_BLOCK_LEN: u32 = 64 << 20;
@@ -124,7 +127,8 @@ enum Source<R: Read> {
 /// Where the current event's bytes live.
 #[derive(Clone, Copy)]
 enum EvLoc {
-    Buf(usize),
+    /// `buf[start..end]`.
+    Buf(usize, usize),
     Norm,
 }
 
@@ -133,7 +137,11 @@ pub struct ScapReader<R: Read> {
     src: Source<R>,
     gzip: bool,
     offset: u64,
+    /// Refill buffer: blocks are parsed in place from `buf[pos..end]`, one
+    /// copy from the source and no read call per block.
     buf: Vec<u8>,
+    pos: usize,
+    end: usize,
     norm: Vec<u8>,
     section: Option<SectionHeader>,
     stats: ReaderStats,
@@ -174,7 +182,9 @@ impl<R: Read> ScapReader<R> {
             src,
             gzip,
             offset: 0,
-            buf: Vec::with_capacity(64 * 1024),
+            buf: vec![0; READ_CHUNK],
+            pos: 0,
+            end: 0,
             norm: Vec::new(),
             section: None,
             stats: ReaderStats::default(),
@@ -202,21 +212,38 @@ impl<R: Read> ScapReader<R> {
         self.section.as_ref()
     }
 
-    fn fill(&mut self, start: usize, end: usize) -> Result<usize, ReadError> {
-        let mut got = 0;
-        let want = end - start;
-        while got < want {
-            let dst = &mut self.buf[start + got..end];
+    fn count_block(&mut self, block_type: u32) {
+        *self.stats.blocks_by_type.entry(block_type).or_insert(0) += 1;
+    }
+
+    /// Makes at least `n` bytes available at `buf[pos..]` unless the input
+    /// ends first; returns how many are available.
+    fn ensure(&mut self, n: usize) -> Result<usize, ReadError> {
+        if self.end - self.pos >= n {
+            return Ok(self.end - self.pos);
+        }
+        // Move the partial block to the front, grow for blocks larger than
+        // the buffer, then read as much as fits.
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.buf.len() < n {
+            self.buf.resize(n.max(READ_CHUNK), 0);
+        }
+        while self.end < n {
+            let dst = &mut self.buf[self.end..];
             let r = match &mut self.src {
                 Source::Plain(r) => r.read(dst),
                 Source::Gzip(r) => r.read(dst),
             };
             match r {
                 Ok(0) => break,
-                Ok(n) => got += n,
+                Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    let offset = self.offset + start as u64 + got as u64;
+                    let offset = self.offset + self.end as u64;
                     return Err(if self.gzip {
                         ReadError::Gzip { offset, source }
                     } else {
@@ -225,7 +252,7 @@ impl<R: Read> ScapReader<R> {
                 }
             }
         }
-        Ok(got)
+        Ok(self.end)
     }
 
     /// Reads the next block. `Ok(None)` at a clean end of input (after a whole
@@ -245,20 +272,17 @@ impl<R: Read> ScapReader<R> {
                             large,
                         } => {
                             let raw: &[u8] = match loc {
-                                EvLoc::Buf(start) => &self.buf[start..],
+                                EvLoc::Buf(start, end) => &self.buf[start..end],
                                 EvLoc::Norm => &self.norm,
                             };
-                            let ev = Event::parse(raw, large)
-                                .map_err(|reason| ReadError::BadEvent {
-                                    offset,
-                                    event_type: 0,
-                                    reason,
-                                })?
+                            // event_block validated these bytes (or built them).
+                            let nparams = crate::bytes::le_u32(raw, 22) as u8;
+                            let ev = Event::from_validated(raw, large, nparams)
                                 .with_block(cpu, flags, block_type, offset);
                             Item::Event(ev)
                         }
                         ItemKind::Other(item) => item,
-                    }))
+                    }));
                 }
                 Some(Step::Skip) => continue,
             }
@@ -267,10 +291,7 @@ impl<R: Read> ScapReader<R> {
 
     fn next_block(&mut self) -> Result<Option<Step>, ReadError> {
         let offset = self.offset;
-        if self.buf.len() < 12 {
-            self.buf.resize(12, 0);
-        }
-        let got = self.fill(0, 8)?;
+        let got = self.ensure(8)?;
         if got == 0 {
             if offset == 0 {
                 return Err(ReadError::Empty);
@@ -284,17 +305,17 @@ impl<R: Read> ScapReader<R> {
                 available: got as u64,
             });
         }
-        let raw_type = le_u32(&self.buf, 0);
+        let raw_type = le_u32(&self.buf, self.pos);
         let (block_type, be) = if raw_type == block::SHB {
-            let g = self.fill(8, 12)?;
-            if g < 4 {
+            let g = self.ensure(12)?;
+            if g < 12 {
                 return Err(ReadError::Truncated {
                     offset,
                     needed: 12,
-                    available: 8 + g as u64,
+                    available: g as u64,
                 });
             }
-            let magic = le_u32(&self.buf, 8);
+            let magic = le_u32(&self.buf, self.pos + 8);
             let be = if magic == block::BYTE_ORDER_MAGIC {
                 false
             } else if magic.swap_bytes() == block::BYTE_ORDER_MAGIC {
@@ -320,7 +341,7 @@ impl<R: Read> ScapReader<R> {
                 le_u32(b, at)
             }
         };
-        let length = rd32(&self.buf, 4);
+        let length = rd32(&self.buf, self.pos + 4);
         let bad = |reason| ReadError::BadBlockLength {
             offset,
             block_type,
@@ -340,19 +361,16 @@ impl<R: Read> ScapReader<R> {
             return Err(bad("a section header needs at least 28 bytes"));
         }
         let total = length as usize;
-        if self.buf.len() < total {
-            self.buf.resize(total, 0);
-        }
-        let already = if block_type == block::SHB { 12 } else { 8 };
-        let g = self.fill(already, total)?;
-        if g < total - already {
+        let g = self.ensure(total)?;
+        if g < total {
             return Err(ReadError::Truncated {
                 offset,
                 needed: u64::from(length),
-                available: (already + g) as u64,
+                available: g as u64,
             });
         }
-        let trailer = rd32(&self.buf, total - 4);
+        let base = self.pos;
+        let trailer = rd32(&self.buf, base + total - 4);
         if trailer != length {
             return Err(ReadError::TrailerMismatch {
                 offset,
@@ -360,11 +378,12 @@ impl<R: Read> ScapReader<R> {
                 trailer,
             });
         }
+        // The block stays in place until the next call (events borrow it).
+        self.pos += total;
         self.offset += u64::from(length);
         self.stats.bytes = self.offset;
-        *self.stats.blocks_by_type.entry(block_type).or_insert(0) += 1;
-        let body_end = total - 4;
-        self.dispatch(block_type, be, offset, body_end, length)
+        self.count_block(block_type);
+        self.dispatch(block_type, be, offset, base, base + total - 4, length)
     }
 
     fn dispatch(
@@ -372,6 +391,7 @@ impl<R: Read> ScapReader<R> {
         bt: u32,
         be: bool,
         offset: u64,
+        base: usize,
         body_end: usize,
         length: u32,
     ) -> Result<Option<Step>, ReadError> {
@@ -383,7 +403,7 @@ impl<R: Read> ScapReader<R> {
                 reason,
             }
         };
-        let body = &self.buf[8..body_end];
+        let body = &self.buf[base + 8..body_end];
         let mut c = Cursor::new(body, be);
         let item = match bt {
             SHB => {
@@ -458,7 +478,7 @@ impl<R: Read> ScapReader<R> {
                 UserEntry::parse_list(&mut c, bt == UL_V2).map_err(meta_err("user list"))?,
             ),
             EV_V2 | EVF_V2 | EV_V2_LARGE | EVF_V2_LARGE | EV_V1 | EV_INT | EVF_V1 => {
-                return self.event_block(bt, be, offset, body_end);
+                return self.event_block(bt, be, offset, base, body_end);
             }
             _ => {
                 self.stats.skipped_blocks += 1;
@@ -477,10 +497,11 @@ impl<R: Read> ScapReader<R> {
         bt: u32,
         be: bool,
         offset: u64,
+        base: usize,
         body_end: usize,
     ) -> Result<Option<Step>, ReadError> {
         use block::*;
-        let body = &self.buf[8..body_end];
+        let body = &self.buf[base + 8..body_end];
         let with_flags = matches!(bt, EVF_V2 | EVF_V2_LARGE | EVF_V1);
         let v1 = matches!(bt, EV_V1 | EV_INT | EVF_V1);
         let pre = if with_flags { 6 } else { 2 };
@@ -514,7 +535,7 @@ impl<R: Read> ScapReader<R> {
         };
         let cpu = rd16(0);
         let flags = with_flags.then(|| rd32(2));
-        let ev_start = 8 + pre;
+        let ev_start = base + 8 + pre;
         let hdr = if v1 { 22 } else { HEADER_LEN };
         let evb = &body[pre..];
         if evb.len() < hdr {
@@ -556,7 +577,7 @@ impl<R: Read> ScapReader<R> {
             EvLoc::Norm
         } else {
             event::validate(evb, large).map_err(|r| bad(event_type, r))?;
-            EvLoc::Buf(ev_start)
+            EvLoc::Buf(ev_start, body_end)
         };
         self.stats.events += 1;
         Ok(Some(Step::Item(ItemKind::Event {
@@ -684,15 +705,27 @@ fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String
 
 /// Byte-swaps the fixed-size numeric parameter values of an event in place.
 fn swap_param_values(ev: &mut [u8], large: bool) {
-    let Ok((n, starts)) = event::validate(ev, large) else {
+    let Ok(n) = event::validate(ev, large) else {
         return;
     };
     let Some(info) = schema::event_info(le_u16(ev, 20)) else {
         return;
     };
+    let w = if large { 4 } else { 2 };
+    let mut starts = [0usize; event::MAX_PARAMS + 1];
+    starts[0] = HEADER_LEN + usize::from(n) * w;
+    for i in 0..usize::from(n) {
+        let at = HEADER_LEN + i * w;
+        let len = if large {
+            le_u32(ev, at) as usize
+        } else {
+            usize::from(le_u16(ev, at))
+        };
+        starts[i + 1] = starts[i] + len;
+    }
     for i in 0..usize::from(n) {
         let Some(p) = info.params.get(i) else { break };
-        let (s, e) = (starts[i] as usize, starts[i + 1] as usize);
+        let (s, e) = (starts[i], starts[i + 1]);
         let size = match p.ty {
             ParamType::Ipv4addr | ParamType::Ipv6addr | ParamType::Ipv4net | ParamType::Ipv6net => {
                 continue

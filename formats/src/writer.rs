@@ -9,14 +9,16 @@
 //! Every event is checked against the selected [`Profile`] before a byte of it
 //! is written, so a refused event leaves the stream on a whole block.
 //!
-//! Buffering: output is buffered; [`ScapWriter::flush`] is the explicit flush
-//! point for FIFOs (call it per batch). [`ScapWriter::finish`] flushes and
-//! closes the gzip stream and returns the sink. Dropping a writer without
-//! `finish` flushes on a best-effort basis and ignores errors (`BufWriter`'s
-//! and `GzEncoder`'s drop behaviour); a gzip stream dropped that way is still
-//! closed, but a write error at that point goes unreported.
+//! Buffering: blocks are built straight into one output buffer (one copy),
+//! which goes to the sink in chunks of about 256 KiB that always end on a
+//! block boundary. [`ScapWriter::flush`] is the explicit flush point for
+//! FIFOs (call it per batch). [`ScapWriter::finish`] flushes and closes the
+//! gzip stream and returns the sink. Dropping a writer without `finish`
+//! writes what is buffered on a best-effort basis and ignores errors; a gzip
+//! stream dropped that way is still closed (`GzEncoder`'s drop), but a write
+//! error at that point goes unreported.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use flate2::write::GzEncoder;
 
@@ -90,9 +92,28 @@ impl WriterOptions {
     }
 }
 
+/// Output buffered before a write to the sink.
+const OUT_CHUNK: usize = 256 * 1024;
+
 enum Sink<W: Write> {
-    Plain(BufWriter<W>),
-    Gzip(GzEncoder<BufWriter<W>>),
+    Plain(W),
+    Gzip(GzEncoder<W>),
+}
+
+impl<W: Write> Sink<W> {
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.write_all(b),
+            Sink::Gzip(w) => w.write_all(b),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+        }
+    }
 }
 
 /// Counters of a writer.
@@ -108,11 +129,14 @@ pub struct WriterStats {
 
 /// Streaming writer of scap captures. See the module docs for cancel/drop.
 pub struct ScapWriter<W: Write> {
-    sink: Sink<W>,
+    /// `None` only after `finish` took it.
+    sink: Option<Sink<W>>,
+    out: Vec<u8>,
+    /// Bytes the sink accepted.
+    drained: u64,
     opts: WriterOptions,
     stats: WriterStats,
     in_events: bool,
-    scratch: Vec<u8>,
 }
 
 impl<W: Write> std::fmt::Debug for ScapWriter<W> {
@@ -131,18 +155,18 @@ fn pad4(n: usize) -> usize {
 impl<W: Write> ScapWriter<W> {
     /// Starts a capture on `w`, writing the section header at once.
     pub fn new(w: W, opts: WriterOptions) -> Result<Self, WriteError> {
-        let bw = BufWriter::with_capacity(256 * 1024, w);
         let sink = if opts.gzip {
-            Sink::Gzip(GzEncoder::new(bw, flate2::Compression::fast()))
+            Sink::Gzip(GzEncoder::new(w, flate2::Compression::fast()))
         } else {
-            Sink::Plain(bw)
+            Sink::Plain(w)
         };
         let mut wr = ScapWriter {
-            sink,
+            sink: Some(sink),
+            out: Vec::with_capacity(OUT_CHUNK + 64 * 1024),
+            drained: 0,
             opts,
             stats: WriterStats::default(),
             in_events: false,
-            scratch: Vec::with_capacity(4096),
         };
         wr.write_shb()?;
         Ok(wr)
@@ -158,26 +182,31 @@ impl<W: Write> ScapWriter<W> {
         self.opts.profile
     }
 
-    fn put(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
-        let r = match &mut self.sink {
-            Sink::Plain(w) => w.write_all(bytes),
-            Sink::Gzip(w) => w.write_all(bytes),
+    /// Hands the buffered blocks to the sink. On failure the buffer is
+    /// discarded: how much the sink took is unknown, and the caller reports.
+    fn drain(&mut self) -> Result<(), WriteError> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let r = match self.sink.as_mut() {
+            Some(s) => s.write_all(&self.out),
+            None => Ok(()),
         };
+        let n = self.out.len() as u64;
+        self.out.clear();
         r.map_err(|source| WriteError::Io {
-            written: self.stats.bytes,
+            written: self.drained,
             source,
         })?;
-        self.stats.bytes += bytes.len() as u64;
+        self.drained += n;
         Ok(())
     }
 
-    /// Writes one block: type, length, the body `parts`, padding, trailer, in a
-    /// single `write_all` so a failing sink never gets half a header.
+    /// Appends one block: type, length, the body `parts`, padding, trailer.
     fn frame(&mut self, block_type: u32, parts: &[&[u8]]) -> Result<(), WriteError> {
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
         let total = 12 + body_len + pad4(body_len);
-        let mut b = std::mem::take(&mut self.scratch);
-        b.clear();
+        let b = &mut self.out;
         b.reserve(total);
         b.extend_from_slice(&block_type.to_le_bytes());
         b.extend_from_slice(&(total as u32).to_le_bytes());
@@ -186,10 +215,11 @@ impl<W: Write> ScapWriter<W> {
         }
         b.resize(b.len() + pad4(body_len), 0);
         b.extend_from_slice(&(total as u32).to_le_bytes());
-        let r = self.put(&b);
-        self.scratch = b;
-        r?;
+        self.stats.bytes += total as u64;
         self.stats.blocks += 1;
+        if self.out.len() >= OUT_CHUNK {
+            self.drain()?;
+        }
         Ok(())
     }
 
@@ -389,24 +419,37 @@ impl<W: Write> ScapWriter<W> {
     /// Explicit flush point: pushes buffered blocks to the sink (and a gzip
     /// sync flush), so a FIFO reader sees every whole block written so far.
     pub fn flush(&mut self) -> Result<(), WriteError> {
-        let r = match &mut self.sink {
-            Sink::Plain(w) => w.flush(),
-            Sink::Gzip(w) => w.flush(),
+        self.drain()?;
+        let r = match self.sink.as_mut() {
+            Some(s) => s.flush(),
+            None => Ok(()),
         };
         r.map_err(|source| WriteError::Io {
-            written: self.stats.bytes,
+            written: self.drained,
             source,
         })
     }
 
     /// Flushes, ends the gzip stream if any, and returns the sink.
-    pub fn finish(self) -> Result<W, WriteError> {
-        let written = self.stats.bytes;
+    pub fn finish(mut self) -> Result<W, WriteError> {
+        self.drain()?;
+        let written = self.drained;
         let io = |source: io::Error| WriteError::Io { written, source };
-        let bw = match self.sink {
-            Sink::Plain(w) => w,
-            Sink::Gzip(g) => g.finish().map_err(io)?,
+        let mut w = match self.sink.take() {
+            Some(Sink::Plain(w)) => w,
+            Some(Sink::Gzip(g)) => g.finish().map_err(io)?,
+            None => return Err(io(io::Error::other("writer already finished"))),
         };
-        bw.into_inner().map_err(|e| io(e.into_error()))
+        w.flush().map_err(io)?;
+        Ok(w)
+    }
+}
+
+impl<W: Write> Drop for ScapWriter<W> {
+    fn drop(&mut self) {
+        // Best effort (see the module docs); `finish` reports errors.
+        if self.sink.is_some() {
+            let _ = self.flush();
+        }
     }
 }
