@@ -2,6 +2,8 @@
 //! `read` lines equal sysdig's, both the recorded oracle and (with sysdig
 //! installed) a live `sysdig -r` run.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 use common::*;
 

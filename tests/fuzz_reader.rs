@@ -8,6 +8,8 @@
 //! `target/fuzz-crashes/`. Duration: `FUZZ_SECONDS` (default 60 under CI=true,
 //! 5 elsewhere); the seed is printed and can be pinned with `FUZZ_SEED`.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};

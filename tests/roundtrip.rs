@@ -2,6 +2,8 @@
 //! and sysdig and tshark read the written file with the same counts and
 //! rendered arguments as the original.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 use std::path::Path;
 

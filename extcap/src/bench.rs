@@ -141,7 +141,7 @@ fn bench_format(input: &Path, tmp: &Path, mb: f64) -> Result<()> {
     let st_ok = Command::new("sysdig")
         .arg("-q")
         .arg("-r")
-        .arg(&input)
+        .arg(input)
         .arg("-w")
         .arg(&sout)
         .stderr(std::process::Stdio::null())

@@ -11,6 +11,8 @@
 //! This crate knows bytes, not policy: it opens no files and picks no defaults
 //! for the caller beyond what the formats themselves define.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
+
 pub mod block;
 mod bytes;
 pub mod error;

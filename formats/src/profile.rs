@@ -189,13 +189,13 @@ impl ProfileAdapter {
             return;
         };
         match self.profile {
-            Profile::Modern => self.to_modern(ev, info, out),
-            Profile::Compat => self.to_compat(ev, info, out),
+            Profile::Modern => self.adapt_modern(ev, info, out),
+            Profile::Compat => self.adapt_compat(ev, info, out),
             Profile::Keep => out.push(ev),
         }
     }
 
-    fn to_modern(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+    fn adapt_modern(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
         let id = current_id(ev.event_type);
         let cur = schema::event_info(id).unwrap_or(info);
         match Direction::of(id) {
@@ -216,7 +216,7 @@ impl ProfileAdapter {
         }
     }
 
-    fn to_compat(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+    fn adapt_compat(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
         match Direction::of(ev.event_type) {
             Direction::Enter => {
                 self.last_enter.insert(ev.tid, ev.event_type);

@@ -402,7 +402,7 @@ fn reltime(ns: u64) -> String {
     if ns == 0 {
         return "0s".into();
     }
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         return format!("{}s", ns / 1_000_000_000);
     }
     format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)

@@ -331,31 +331,27 @@ impl CaptureState {
             | "io_uring_setup" => self.on_newfd(ev, info.name),
             "dup" | "dup2" | "dup3" => self.on_dup(ev),
             "bind" => self.on_bind(ev),
-            "close" => {
-                if self.i64_arg(ev, "res") == Some(0) {
-                    if let Some(fd) = self.i64_arg(ev, "fd") {
-                        self.fd_table(tid).remove(&fd);
-                    }
+            "close" if self.i64_arg(ev, "res") == Some(0) => {
+                if let Some(fd) = self.i64_arg(ev, "fd") {
+                    self.fd_table(tid).remove(&fd);
                 }
             }
-            "chdir" | "fchdir" => {
-                if self.i64_arg(ev, "res") == Some(0) {
-                    let new = if info.name == "chdir" {
-                        self.arg(ev, "path")
-                            .map(lossy)
-                            .map(|p| self.resolve_path(tid, None, &p))
-                    } else {
-                        self.i64_arg(ev, "fd")
-                            .and_then(|fd| self.fd(tid, fd))
-                            .map(|f| f.name.clone())
-                    };
-                    if let Some(mut p) = new {
-                        if !p.ends_with('/') {
-                            p.push('/');
-                        }
-                        if let Some(th) = self.threads.get_mut(&tid) {
-                            th.cwd = p;
-                        }
+            "chdir" | "fchdir" if self.i64_arg(ev, "res") == Some(0) => {
+                let new = if info.name == "chdir" {
+                    self.arg(ev, "path")
+                        .map(lossy)
+                        .map(|p| self.resolve_path(tid, None, &p))
+                } else {
+                    self.i64_arg(ev, "fd")
+                        .and_then(|fd| self.fd(tid, fd))
+                        .map(|f| f.name.clone())
+                };
+                if let Some(mut p) = new {
+                    if !p.ends_with('/') {
+                        p.push('/');
+                    }
+                    if let Some(th) = self.threads.get_mut(&tid) {
+                        th.cwd = p;
                     }
                 }
             }

@@ -330,6 +330,14 @@ pub const PPME_CONTAINER_JSON_2_E: u16 = 324;
 /// `PPME_ASYNCEVENT_E`.
 pub const PPME_ASYNCEVENT_E: u16 = 402;
 
+/// The name of a `ppm_sc_code` (`139` → `madvise`), as the generic `syscall` event's `ID` carries it.
+pub fn syscall_name(code: u16) -> Option<&'static str> {
+    generated::SYSCALL_NAMES
+        .binary_search_by_key(&code, |(k, _)| *k)
+        .ok()
+        .map(|i| generated::SYSCALL_NAMES[i].1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,12 +375,4 @@ mod tests {
             assert!(usize::from(e.compat_nparams) <= e.params.len());
         }
     }
-}
-
-/// The name of a `ppm_sc_code` (`139` → `madvise`), as the generic `syscall` event's `ID` carries it.
-pub fn syscall_name(code: u16) -> Option<&'static str> {
-    generated::SYSCALL_NAMES
-        .binary_search_by_key(&code, |(k, _)| *k)
-        .ok()
-        .map(|i| generated::SYSCALL_NAMES[i].1)
 }
