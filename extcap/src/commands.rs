@@ -41,16 +41,43 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 
 /// `HH:MM:SS.nnnnnnnnn` in local time, as sysdig's `%evt.outputtime`.
 fn output_time(ts: u64, out: &mut String) {
-    use std::fmt::Write as _;
-    let secs = (ts / 1_000_000_000) as i64;
-    let ns = ts % 1_000_000_000;
-    match chrono::Local.timestamp_opt(secs, 0).single() {
-        Some(t) => {
-            let _ = write!(out, "{}.{ns:09}", t.format("%H:%M:%S"));
+    TimeText::default().push(ts, out);
+}
+
+/// Formats event times, converting to local time once per second: the
+/// time-zone conversion and strftime cost more than the rest of a line.
+#[derive(Default)]
+struct TimeText {
+    sec: Option<i64>,
+    hms: String,
+}
+
+impl TimeText {
+    fn push(&mut self, ts: u64, out: &mut String) {
+        use std::fmt::Write as _;
+        let secs = (ts / 1_000_000_000) as i64;
+        let ns = (ts % 1_000_000_000) as u32;
+        if self.sec != Some(secs) {
+            self.hms.clear();
+            if let Some(t) = chrono::Local.timestamp_opt(secs, 0).single() {
+                let _ = write!(self.hms, "{}", t.format("%H:%M:%S"));
+            }
+            self.sec = Some(secs);
         }
-        None => {
+        if self.hms.is_empty() {
             let _ = write!(out, "{ts}");
+            return;
         }
+        out.push_str(&self.hms);
+        out.push('.');
+        // Nine digits without the formatter (this runs once per event).
+        let mut digits = [b'0'; 9];
+        let mut v = ns;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend(digits.iter().map(|&b| char::from(b)));
     }
 }
 
@@ -80,6 +107,7 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
     let mut state = CaptureState::new();
     let mut num: u64 = 0;
     let mut line = String::with_capacity(512);
+    let mut clock = TimeText::default();
     let mut args = String::with_capacity(512);
     loop {
         let item = match rd.next_item() {
@@ -138,7 +166,7 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    output_time(ev.ts(), &mut line);
+                    clock.push(ev.ts(), &mut line);
                     let _ = write!(
                         line,
                         " {} {} ({}) {} {} ",

@@ -15,7 +15,9 @@ pub const MAX_BUF_PRINT: usize = 80;
 
 /// Dotted-quad text of a raw IPv4 address.
 pub fn ipv4(a: &[u8; 4]) -> String {
-    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+    let mut s = String::with_capacity(15);
+    push_ipv4(&mut s, a);
+    s
 }
 
 /// Compressed text of a raw IPv6 address.
@@ -23,60 +25,110 @@ pub fn ipv6(a: &[u8; 16]) -> String {
     Ipv6Addr::from(*a).to_string()
 }
 
+/// Appends a decimal number without the formatting machinery (hot path).
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+}
+
+/// Appends a dotted quad.
+pub fn push_ipv4(out: &mut String, a: &[u8; 4]) {
+    for (i, b) in a.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_u64(out, u64::from(*b));
+    }
+}
+
+/// Appends an IPv6 address as libsinsp prints it: IPv4-mapped addresses as
+/// plain IPv4, others compressed.
+fn push_ipv6_or_mapped(out: &mut String, a: &[u8; 16]) {
+    if a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff {
+        push_ipv4(out, &[a[12], a[13], a[14], a[15]]);
+    } else {
+        let _ = write!(out, "{}", Ipv6Addr::from(*a));
+    }
+}
+
+fn push_endpoint4(out: &mut String, v: &[u8], at: usize) -> Option<()> {
+    let ip: [u8; 4] = v.get(at..at + 4)?.try_into().ok()?;
+    push_ipv4(out, &ip);
+    out.push(':');
+    push_u64(out, u64::from(le_u16(v, at + 4)));
+    Some(())
+}
+
+fn push_endpoint6(out: &mut String, v: &[u8], at: usize) -> Option<()> {
+    let ip: [u8; 16] = v.get(at..at + 16)?.try_into().ok()?;
+    push_ipv6_or_mapped(out, &ip);
+    out.push(':');
+    push_u64(out, u64::from(le_u16(v, at + 16)));
+    Some(())
+}
+
 /// Text of a socket tuple (`1.2.3.4:5->6.7.8.9:10`, unix: `src->dst path`).
 pub fn socktuple(v: &[u8]) -> Option<String> {
-    match *v.first()? {
-        2 if v.len() >= 13 => {
-            let s: [u8; 4] = v[1..5].try_into().ok()?;
-            let d: [u8; 4] = v[7..11].try_into().ok()?;
-            Some(format!(
-                "{}:{}->{}:{}",
-                ipv4(&s),
-                le_u16(v, 5),
-                ipv4(&d),
-                le_u16(v, 11)
-            ))
-        }
-        10 if v.len() >= 37 => {
-            let s: [u8; 16] = v[1..17].try_into().ok()?;
-            let d: [u8; 16] = v[19..35].try_into().ok()?;
-            Some(format!(
-                "{}:{}->{}:{}",
-                ipv6_or_mapped(&s),
-                le_u16(v, 17),
-                ipv6_or_mapped(&d),
-                le_u16(v, 35)
-            ))
-        }
+    let mut s = String::with_capacity(48);
+    push_socktuple(&mut s, v)?;
+    Some(s)
+}
+
+/// Appends a socket tuple; `None` (and nothing appended) if it is malformed.
+pub fn push_socktuple(out: &mut String, v: &[u8]) -> Option<()> {
+    let mark = out.len();
+    let ok = match *v.first()? {
+        2 if v.len() >= 13 => push_endpoint4(out, v, 1).and_then(|()| {
+            out.push_str("->");
+            push_endpoint4(out, v, 7)
+        }),
+        10 if v.len() >= 37 => push_endpoint6(out, v, 1).and_then(|()| {
+            out.push_str("->");
+            push_endpoint6(out, v, 19)
+        }),
         1 if v.len() >= 17 => {
-            let path = cstr(&v[17..]);
-            Some(format!("{:x}->{:x} {}", le_u64(v, 1), le_u64(v, 9), path))
+            let _ = write!(
+                out,
+                "{:x}->{:x} {}",
+                le_u64(v, 1),
+                le_u64(v, 9),
+                cstr(&v[17..])
+            );
+            Some(())
         }
         _ => None,
+    };
+    if ok.is_none() {
+        out.truncate(mark);
     }
+    ok
 }
 
-/// libsinsp prints IPv4-mapped IPv6 addresses as plain IPv4.
-fn ipv6_or_mapped(a: &[u8; 16]) -> String {
-    if a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff {
-        return format!("{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
-    }
-    ipv6(a)
-}
-
-fn sockaddr(v: &[u8]) -> Option<String> {
-    match *v.first()? {
-        2 if v.len() >= 7 => {
-            let a: [u8; 4] = v[1..5].try_into().ok()?;
-            Some(format!("{}:{}", ipv4(&a), le_u16(v, 5)))
+/// Appends a socket address; `None` (and nothing appended) if malformed.
+fn push_sockaddr(out: &mut String, v: &[u8]) -> Option<()> {
+    let mark = out.len();
+    let ok = match *v.first()? {
+        2 if v.len() >= 7 => push_endpoint4(out, v, 1),
+        10 if v.len() >= 19 => push_endpoint6(out, v, 1),
+        1 => {
+            out.push_str(&cstr(&v[1..]));
+            Some(())
         }
-        10 if v.len() >= 19 => {
-            let a: [u8; 16] = v[1..17].try_into().ok()?;
-            Some(format!("{}:{}", ipv6_or_mapped(&a), le_u16(v, 17)))
-        }
-        1 => Some(cstr(&v[1..]).to_string()),
         _ => None,
+    };
+    if ok.is_none() {
+        out.truncate(mark);
     }
+    ok
 }
 
 fn cstr(b: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -114,11 +166,22 @@ fn num(out: &mut String, v: u64, signed: Option<i64>, fmt: PrintFormat) {
                 write!(out, "0{v:o}")
             }
         }
-        _ => match signed {
-            Some(s) => write!(out, "{s}"),
-            None => write!(out, "{v}"),
-        },
+        _ => {
+            match signed {
+                Some(s) => push_i64(out, s),
+                None => push_u64(out, v),
+            }
+            Ok(())
+        }
     };
+}
+
+/// Appends a signed decimal number (hot path).
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
 }
 
 /// Appends the names of `val` from a libs flag table, sysdig's way: an exact
@@ -227,7 +290,7 @@ fn value(
         },
         T::Errno => match sint(v) {
             Some(s) if s < 0 => {
-                let _ = write!(out, "{s}");
+                push_i64(out, s);
                 if let Some(n) = schema::errno_name(s.unsigned_abs()) {
                     let _ = write!(out, "({n})");
                 }
@@ -237,13 +300,13 @@ fn value(
         },
         T::Fd | T::Fd32 => match sint(v) {
             Some(fd) if fd < 0 => {
-                let _ = write!(out, "{fd}");
+                push_i64(out, fd);
                 if let Some(n) = schema::errno_name(fd.unsigned_abs()) {
                     let _ = write!(out, "({n})");
                 }
             }
             Some(fd) => {
-                let _ = write!(out, "{fd}");
+                push_i64(out, fd);
                 if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
                     out.push_str("(<");
                     out.push(e.typechar as char);
@@ -259,7 +322,7 @@ fn value(
         },
         T::Pid | T::Pid32 => match sint(v) {
             Some(pid) => {
-                let _ = write!(out, "{pid}");
+                push_i64(out, pid);
                 if pid > 0 {
                     if let Some(t) = state.and_then(|s| s.thread(pid as u64)) {
                         let _ = write!(out, "({})", t.comm);
@@ -273,7 +336,7 @@ fn value(
                 if u == u64::from(u32::MAX) {
                     out.push_str("-1");
                 } else {
-                    let _ = write!(out, "{u}");
+                    push_u64(out, u);
                     let name = state.and_then(|s| {
                         if ty == T::Uid {
                             s.user_name(u as u32)
@@ -313,23 +376,25 @@ fn value(
         }
         T::Bytebuf | T::Charbufarray | T::CharbufPairArray => bytebuf(out, v),
         T::Sockaddr | T::Socktuple if v.is_empty() => out.push_str("NULL"),
-        T::Sockaddr => match sockaddr(v) {
-            Some(s) => out.push_str(&s),
-            None => out.push_str("<NA>"),
-        },
-        T::Socktuple => match socktuple(v) {
-            Some(s) => out.push_str(&s),
-            None => out.push_str("<NA>"),
-        },
+        T::Sockaddr => {
+            if push_sockaddr(out, v).is_none() {
+                out.push_str("<NA>");
+            }
+        }
+        T::Socktuple => {
+            if push_socktuple(out, v).is_none() {
+                out.push_str("<NA>");
+            }
+        }
         T::Fdlist => fdlist(ev, v, state, out),
         T::Syscallid => {
             if let Some(u) = uint(v) {
-                let _ = write!(out, "{u}");
+                push_u64(out, u);
             }
         }
         T::Sigtype => {
-            let s = v[0];
-            let _ = write!(out, "{s}");
+            let Some(&s) = v.first() else { return };
+            push_i64(out, i64::from(s));
             if let Some(n) = schema::signal_name(s) {
                 let _ = write!(out, "({n})");
             }
@@ -337,14 +402,14 @@ fn value(
         T::Sockfamily => {
             let _ = write!(out, "{}", v[0]);
         }
-        T::Ipv4addr if v.len() == 4 => out.push_str(&ipv4(&[v[0], v[1], v[2], v[3]])),
+        T::Ipv4addr if v.len() == 4 => push_ipv4(out, &[v[0], v[1], v[2], v[3]]),
         T::Ipv6addr if v.len() == 16 => {
             let mut a = [0u8; 16];
             a.copy_from_slice(v);
             out.push_str(&ipv6(&a));
         }
         T::Ipaddr => match v.len() {
-            4 => out.push_str(&ipv4(&[v[0], v[1], v[2], v[3]])),
+            4 => push_ipv4(out, &[v[0], v[1], v[2], v[3]]),
             16 => {
                 let mut a = [0u8; 16];
                 a.copy_from_slice(v);
@@ -362,7 +427,7 @@ fn value(
             let Some(u) = uint(v) else {
                 return bytebuf(out, v);
             };
-            let _ = write!(out, "{u}");
+            push_u64(out, u);
             if let ParamAux::Flags(table) = aux {
                 let exact = matches!(ty, T::Enumflags8 | T::Enumflags16 | T::Enumflags32);
                 let mut names = String::new();
