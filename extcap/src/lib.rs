@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod control;
+pub mod filter;
 pub mod invocation;
 pub mod protocol;
 pub mod replay;

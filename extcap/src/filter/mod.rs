@@ -1,0 +1,8 @@
+//! The sysdig/Falco filter language: parsing ([`parser`]), the syntax tree
+//! ([`ast`]) and evaluation over events and capture state ([`eval`]).
+
+pub mod ast;
+pub mod parser;
+
+pub use ast::{CmpOp, Expr, Span};
+pub use parser::{parse, ParseErrors};

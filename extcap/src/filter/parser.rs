@@ -1,0 +1,823 @@
+//! A hand-written recursive-descent parser for the sysdig/Falco condition
+//! language (grammar in `shared/specs/falco-rules.md` §1.3).
+//!
+//! Every node keeps its byte span. A syntax error does not end the parse:
+//! the parser records it, skips to the next `and`/`or`/`)` and goes on, so
+//! one pass reports every error. Nesting is limited to 256 levels so a
+//! hostile condition gives an error, not a stack overflow, even on a 2 MiB
+//! thread stack in a debug build (libsinsp allows 100 for filters and Falco
+//! 1000 for rules; macros are substituted on the tree, so real rules nest
+//! far less).
+
+use std::fmt;
+
+use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
+
+/// Deepest nesting of parentheses and `not`s accepted.
+pub const MAX_DEPTH: usize = 256;
+
+/// Transformer names.
+const TRANSFORMERS: &[&str] = &[
+    "tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt",
+];
+
+/// One syntax error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where.
+    pub span: Span,
+    /// What was wrong or expected.
+    pub message: String,
+}
+
+/// All syntax errors of one condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseErrors {
+    /// The condition text.
+    pub source: String,
+    /// Errors in source order.
+    pub errors: Vec<SyntaxError>,
+}
+
+impl fmt::Display for ParseErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "{} at column {}",
+                e.message,
+                column(&self.source, e.span.start)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParseErrors {}
+
+/// 1-based column (in characters) of byte `at`.
+pub fn column(src: &str, at: usize) -> usize {
+    src.get(..at.min(src.len()))
+        .map_or(at, |s| s.chars().count())
+        + 1
+}
+
+/// Parses a condition.
+pub fn parse(src: &str) -> Result<Expr, ParseErrors> {
+    let mut p = Parser {
+        s: src.as_bytes(),
+        src,
+        pos: 0,
+        errors: Vec::new(),
+    };
+    p.blanks();
+    if p.pos >= p.s.len() {
+        return Err(ParseErrors {
+            source: src.into(),
+            errors: vec![SyntaxError {
+                span: Span::new(0, 0),
+                message: "empty condition".into(),
+            }],
+        });
+    }
+    let e = p.or_expr(0);
+    p.blanks();
+    if p.pos < p.s.len() {
+        let start = p.pos;
+        p.err(
+            start,
+            format!(
+                "unexpected '{}' after a complete condition, expecting 'and' or 'or'",
+                p.word_at(start)
+            ),
+        );
+    }
+    match e {
+        Some(e) if p.errors.is_empty() => Ok(e),
+        _ => {
+            if p.errors.is_empty() {
+                p.err(p.pos, "incomplete condition".into());
+            }
+            Err(ParseErrors {
+                source: src.into(),
+                errors: p.errors,
+            })
+        }
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    src: &'a str,
+    pos: usize,
+    errors: Vec<SyntaxError>,
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x08)
+}
+
+impl Parser<'_> {
+    fn err(&mut self, at: usize, message: String) {
+        let end = (at + self.word_at(at).len()).max(at);
+        self.errors.push(SyntaxError {
+            span: Span::new(at, end),
+            message,
+        });
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn blanks(&mut self) {
+        while self.peek().is_some_and(is_blank) {
+            self.pos += 1;
+        }
+    }
+
+    /// The word at `at`, for messages.
+    fn word_at(&self, at: usize) -> &str {
+        let rest = self.src.get(at..).unwrap_or("");
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .unwrap_or(rest.len());
+        if end == 0 {
+            rest.get(..rest.chars().next().map_or(0, char::len_utf8))
+                .unwrap_or("")
+        } else {
+            &rest[..end]
+        }
+    }
+
+    /// Whether keyword `kw` is at the cursor, followed by a blank, `(` (if
+    /// `paren_ok`) or, if `end_ok`, the end of input.
+    fn at_keyword(&self, kw: &str, paren_ok: bool, end_ok: bool) -> bool {
+        let end = self.pos + kw.len();
+        if self.s.get(self.pos..end) != Some(kw.as_bytes()) {
+            return false;
+        }
+        match self.s.get(end) {
+            None => end_ok,
+            Some(&b) => is_blank(b) || (paren_ok && b == b'('),
+        }
+    }
+
+    /// Skips to the next `and`/`or` or the `)` closing the current group, after an error.
+    fn recover(&mut self) {
+        let mut depth = 0usize;
+        while let Some(b) = self.peek() {
+            match b {
+                b'(' => depth += 1,
+                b')' if depth == 0 => return,
+                b')' => depth -= 1,
+                b'"' | b'\'' => {
+                    let _ = self.quoted();
+                    continue;
+                }
+                _ if depth == 0
+                    && (self.pos == 0 || is_blank(self.s[self.pos - 1]))
+                    && (self.at_keyword("and", true, false)
+                        || self.at_keyword("or", true, false)) =>
+                {
+                    return
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn or_expr(&mut self, depth: usize) -> Option<Expr> {
+        let mut items = vec![self.and_expr(depth)];
+        loop {
+            self.blanks();
+            if self.at_keyword("or", true, false) {
+                self.pos += 2;
+                items.push(self.and_expr(depth));
+            } else {
+                break;
+            }
+        }
+        let items: Option<Vec<Expr>> = items.into_iter().collect();
+        let mut items = items?;
+        Some(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
+    }
+
+    fn and_expr(&mut self, depth: usize) -> Option<Expr> {
+        let mut items = vec![self.not_expr(depth)];
+        loop {
+            self.blanks();
+            if self.at_keyword("and", true, false) {
+                self.pos += 3;
+                items.push(self.not_expr(depth));
+            } else {
+                break;
+            }
+        }
+        let items: Option<Vec<Expr>> = items.into_iter().collect();
+        let mut items = items?;
+        Some(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
+    }
+
+    fn not_expr(&mut self, depth: usize) -> Option<Expr> {
+        self.blanks();
+        let mut nots = 0usize;
+        while self.at_keyword("not", true, false) {
+            self.pos += 3;
+            nots += 1;
+            self.blanks();
+            if depth + nots > MAX_DEPTH {
+                self.err(
+                    self.pos,
+                    format!("conditions nested deeper than {MAX_DEPTH} levels"),
+                );
+                self.pos = self.s.len();
+                return None;
+            }
+        }
+        let mut e = self.check(depth + nots);
+        for _ in 0..nots {
+            e = e.map(|x| Expr::Not(Box::new(x)));
+        }
+        e
+    }
+
+    fn check(&mut self, depth: usize) -> Option<Expr> {
+        self.blanks();
+        let start = self.pos;
+        match self.peek() {
+            None => {
+                self.err(start, "expected a condition, found the end".into());
+                None
+            }
+            Some(b'(') => {
+                if depth >= MAX_DEPTH {
+                    self.err(
+                        start,
+                        format!("conditions nested deeper than {MAX_DEPTH} levels"),
+                    );
+                    self.pos = self.s.len();
+                    return None;
+                }
+                self.pos += 1;
+                let e = self.or_expr(depth + 1);
+                self.blanks();
+                if self.peek() == Some(b')') {
+                    self.pos += 1;
+                } else if e.is_some() {
+                    let at = self.pos;
+                    self.err(at, "expected ')' to close the '(' opened before".into());
+                    self.recover();
+                    return None;
+                } else if self.peek() == Some(b')') {
+                    self.pos += 1;
+                }
+                e
+            }
+            Some(_) => {
+                let r = self.comparison(start);
+                if r.is_none() {
+                    self.recover();
+                }
+                r
+            }
+        }
+    }
+
+    /// `[a-zA-Z][a-zA-Z0-9_]*` segments joined by dots.
+    fn name(&mut self) -> Option<(String, usize)> {
+        let start = self.pos;
+        let mut segs = 0;
+        loop {
+            if !self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
+                break;
+            }
+            while self
+                .peek()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                self.pos += 1;
+            }
+            segs += 1;
+            if self.peek() == Some(b'.')
+                && self
+                    .s
+                    .get(self.pos + 1)
+                    .is_some_and(u8::is_ascii_alphabetic)
+            {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        if segs == 0 {
+            return None;
+        }
+        Some((self.src[start..self.pos].to_string(), segs))
+    }
+
+    /// A field or a transformer (or, inside a transformer, a literal).
+    fn operand(&mut self, in_xform: bool) -> Option<Operand> {
+        self.blanks();
+        let start = self.pos;
+        if in_xform && matches!(self.peek(), Some(b'"' | b'\'')) {
+            return self.quoted().map(Operand::Literal);
+        }
+        let Some((name, segs)) = self.name() else {
+            if in_xform {
+                if let Some(l) = self.bare() {
+                    return Some(Operand::Literal(l));
+                }
+            }
+            self.err(
+                start,
+                format!("expected a field name, found '{}'", self.word_at(start)),
+            );
+            return None;
+        };
+        if segs == 1 && TRANSFORMERS.contains(&name.as_str()) && self.peek() == Some(b'(') {
+            self.pos += 1;
+            let mut args = Vec::new();
+            loop {
+                args.push(self.operand(true)?);
+                self.blanks();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b')') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => {
+                        let at = self.pos;
+                        self.err(at, format!("expected ',' or ')' in {name}(…)"));
+                        return None;
+                    }
+                }
+            }
+            return Some(Operand::Transformer {
+                name,
+                args,
+                span: Span::new(start, self.pos),
+            });
+        }
+        if segs == 1 {
+            if in_xform {
+                return Some(Operand::Literal(Literal {
+                    text: name,
+                    quoted: false,
+                    span: Span::new(start, self.pos),
+                }));
+            }
+            // A bare identifier is a macro; the caller handles it.
+            self.pos = start;
+            return None;
+        }
+        let arg = self.field_arg()?;
+        Some(Operand::Field(FieldRef {
+            name,
+            arg,
+            span: Span::new(start, self.pos),
+        }))
+    }
+
+    /// `[arg]` right after a field name (no blank before `[`).
+    fn field_arg(&mut self) -> Option<Option<String>> {
+        if self.peek() != Some(b'[') {
+            return Some(None);
+        }
+        let open = self.pos;
+        self.pos += 1;
+        let arg = if matches!(self.peek(), Some(b'"' | b'\'')) {
+            self.quoted()?.text
+        } else {
+            let s = self.pos;
+            while self
+                .peek()
+                .is_some_and(|b| !matches!(b, b'[' | b']' | b'"' | b'\'') && !is_blank(b))
+            {
+                self.pos += 1;
+            }
+            self.src[s..self.pos].to_string()
+        };
+        if self.peek() != Some(b']') || arg.is_empty() {
+            self.err(open, "expected a field argument and ']'".into());
+            return None;
+        }
+        self.pos += 1;
+        Some(Some(arg))
+    }
+
+    fn comparison(&mut self, start: usize) -> Option<Expr> {
+        // A macro: one identifier not followed by an operator.
+        let save = self.pos;
+        if let Some((name, 1)) = self.name() {
+            if !(TRANSFORMERS.contains(&name.as_str()) && self.peek() == Some(b'(')) {
+                return Some(Expr::Macro {
+                    name,
+                    span: Span::new(start, self.pos),
+                });
+            }
+        }
+        self.pos = save;
+        let lhs = self.operand(false)?;
+        self.blanks();
+        let op_at = self.pos;
+        if self.at_keyword("exists", false, true) {
+            self.pos += 6;
+            return Some(Expr::Exists {
+                lhs,
+                span: Span::new(start, self.pos),
+            });
+        }
+        let Some(op) = self.operator() else {
+            let w = self.word_at(op_at).to_string();
+            self.err(
+                op_at,
+                if w.is_empty() {
+                    format!("expected an operator after '{lhs}'")
+                } else {
+                    format!("expected an operator after '{lhs}', found '{w}'")
+                },
+            );
+            return None;
+        };
+        self.blanks();
+        let mut modifier = None;
+        if !op.is_numeric() && !op.is_list() {
+            for (kw, m) in [
+                ("oneof", Modifier::OneOf),
+                ("anyof", Modifier::AnyOf),
+                ("allof", Modifier::AllOf),
+            ] {
+                if self.at_keyword(kw, true, false) {
+                    // Only a modifier if a list follows; otherwise a bare value.
+                    let save = self.pos;
+                    self.pos += kw.len();
+                    self.blanks();
+                    if self.peek() == Some(b'(') {
+                        modifier = Some(m);
+                    } else {
+                        self.pos = save;
+                    }
+                    break;
+                }
+            }
+        }
+        let rhs = if op.is_list() || modifier.is_some() {
+            self.list_rhs()?
+        } else {
+            self.value_rhs(op)?
+        };
+        Some(Expr::Compare {
+            lhs,
+            op,
+            modifier,
+            rhs,
+            span: Span::new(start, self.pos),
+        })
+    }
+
+    fn operator(&mut self) -> Option<CmpOp> {
+        for (sym, op) in [
+            ("==", CmpOp::Eq),
+            ("!=", CmpOp::Ne),
+            ("<=", CmpOp::Le),
+            (">=", CmpOp::Ge),
+            ("=", CmpOp::Eq),
+            ("<", CmpOp::Lt),
+            (">", CmpOp::Gt),
+        ] {
+            if self.s.get(self.pos..self.pos + sym.len()) == Some(sym.as_bytes()) {
+                self.pos += sym.len();
+                return Some(op);
+            }
+        }
+        for (kw, op) in [
+            ("bstartswith", CmpOp::BStartsWith),
+            ("startswith", CmpOp::StartsWith),
+            ("endswith", CmpOp::EndsWith),
+            ("bcontains", CmpOp::BContains),
+            ("icontains", CmpOp::IContains),
+            ("contains", CmpOp::Contains),
+            ("iglob", CmpOp::IGlob),
+            ("glob", CmpOp::Glob),
+            ("regex", CmpOp::Regex),
+        ] {
+            if self.at_keyword(kw, false, false) {
+                self.pos += kw.len();
+                return Some(op);
+            }
+        }
+        for (kw, op) in [
+            ("intersects", CmpOp::Intersects),
+            ("pmatch", CmpOp::PMatch),
+            ("in", CmpOp::In),
+        ] {
+            if self.at_keyword(kw, true, false) {
+                self.pos += kw.len();
+                return Some(op);
+            }
+        }
+        None
+    }
+
+    fn list_rhs(&mut self) -> Option<Rhs> {
+        self.blanks();
+        let start = self.pos;
+        if self.peek() != Some(b'(') {
+            if let Some((name, 1)) = self.name() {
+                return Some(Rhs::ListName(name, Span::new(start, self.pos)));
+            }
+            self.pos = start;
+            self.err(start, "expected a list '(a, b, …)'".into());
+            return None;
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.blanks();
+        if self.peek() == Some(b')') {
+            self.pos += 1;
+            return Some(Rhs::List(items, Span::new(start, self.pos)));
+        }
+        loop {
+            self.blanks();
+            let v = self.strvalue()?;
+            items.push(v);
+            self.blanks();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b')') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => {
+                    let at = self.pos;
+                    self.err(at, "expected ',' or ')' in the list".into());
+                    return None;
+                }
+            }
+        }
+        Some(Rhs::List(items, Span::new(start, self.pos)))
+    }
+
+    fn value_rhs(&mut self, op: CmpOp) -> Option<Rhs> {
+        self.blanks();
+        let start = self.pos;
+        // val(field) and transformers.
+        if self.s.get(self.pos..self.pos + 4) == Some(b"val(") {
+            self.pos += 4;
+            self.blanks();
+            let f = self.operand(false)?;
+            self.blanks();
+            let Operand::Field(r) = f else {
+                self.err(start, "val() takes a field".into());
+                return None;
+            };
+            if self.peek() != Some(b')') {
+                let at = self.pos;
+                self.err(at, "expected ')' after val(field".into());
+                return None;
+            }
+            self.pos += 1;
+            return Some(Rhs::Val(r));
+        }
+        let save = self.pos;
+        if let Some((name, 1)) = self.name() {
+            if TRANSFORMERS.contains(&name.as_str()) && self.peek() == Some(b'(') {
+                self.pos = save;
+                return self.operand(false).map(Rhs::Transformer);
+            }
+        }
+        self.pos = save;
+        let v = self.strvalue()?;
+        if op.is_numeric() && !is_number(&v.text) {
+            self.errors.push(SyntaxError {
+                span: v.span,
+                message: format!(
+                    "operator '{}' needs a number, found '{}'",
+                    op.as_str(),
+                    v.text
+                ),
+            });
+            return None;
+        }
+        Some(Rhs::Value(v))
+    }
+
+    fn strvalue(&mut self) -> Option<Literal> {
+        if matches!(self.peek(), Some(b'"' | b'\'')) {
+            return self.quoted();
+        }
+        let start = self.pos;
+        match self.bare() {
+            Some(l) => Some(l),
+            None => {
+                self.err(
+                    start,
+                    format!("expected a value, found '{}'", self.word_at(start)),
+                );
+                None
+            }
+        }
+    }
+
+    /// BARESTR: `[^()"'[:space:]=,]+`.
+    fn bare(&mut self) -> Option<Literal> {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|b| !matches!(b, b'(' | b')' | b'"' | b'\'' | b'=' | b',') && !is_blank(b))
+        {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return None;
+        }
+        Some(Literal {
+            text: self.src[start..self.pos].to_string(),
+            quoted: false,
+            span: Span::new(start, self.pos),
+        })
+    }
+
+    /// A quoted string with libsinsp's escapes.
+    fn quoted(&mut self) -> Option<Literal> {
+        let start = self.pos;
+        let q = self.peek()?;
+        self.pos += 1;
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let Some(b) = self.peek() else {
+                self.errors.push(SyntaxError {
+                    span: Span::new(start, self.pos),
+                    message: "unterminated quoted string".into(),
+                });
+                return None;
+            };
+            self.pos += 1;
+            if b == q {
+                break;
+            }
+            if b != b'\\' {
+                out.push(b);
+                continue;
+            }
+            let esc_at = self.pos - 1;
+            let Some(e) = self.peek() else { continue };
+            self.pos += 1;
+            match e {
+                b'b' => out.push(0x08),
+                b'f' => out.push(0x0c),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'\\' => out.push(b'\\'),
+                b'/' => out.push(b'/'),
+                b' ' => out.push(b'\\'),
+                b'"' if q == b'"' => out.push(b'"'),
+                b'\'' if q == b'\'' => out.push(b'\''),
+                b'x' => {
+                    let hex = self
+                        .src
+                        .get(self.pos..self.pos + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    match hex {
+                        Some(v) => {
+                            out.push(v);
+                            self.pos += 2;
+                        }
+                        None => self.errors.push(SyntaxError {
+                            span: Span::new(esc_at, self.pos),
+                            message: "bad \\x escape: two hex digits expected".into(),
+                        }),
+                    }
+                }
+                other => self.errors.push(SyntaxError {
+                    span: Span::new(esc_at, self.pos),
+                    message: format!(
+                        "unknown escape '\\{}' in a quoted string",
+                        char::from(other)
+                    ),
+                }),
+            }
+        }
+        Some(Literal {
+            text: String::from_utf8_lossy(&out).into_owned(),
+            quoted: true,
+            span: Span::new(start, self.pos),
+        })
+    }
+}
+
+/// libsinsp's number syntax (decimal, optional sign, fraction, exponent, or hex).
+pub fn is_number(s: &str) -> bool {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    !t.is_empty() && t.starts_with(|c: char| c.is_ascii_digit()) && t.parse::<f64>().is_ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn round(src: &str) -> String {
+        let e = parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let printed = e.to_string();
+        let again = parse(&printed).unwrap_or_else(|e| panic!("reparse of {printed}: {e}"));
+        assert_eq!(again.to_string(), printed, "printing is a fixed point");
+        printed
+    }
+
+    #[test]
+    fn prints_back() {
+        assert_eq!(round("evt.type=open"), "evt.type = open");
+        assert_eq!(
+            round("proc.name in (bash, 'sh', \"a b\") and not fd.name startswith /etc"),
+            "proc.name in (bash, sh, \"a b\") and not fd.name startswith /etc"
+        );
+        assert_eq!(round("a or b and c"), "a or (b and c)");
+        assert_eq!(round("not not (x or y)"), "not (not (x or y))");
+        assert_eq!(
+            round("proc.aname[2]=sshd and evt.arg[0] exists"),
+            "proc.aname[2] = sshd and evt.arg[0] exists"
+        );
+        assert_eq!(
+            round("tolower(proc.name) = bash"),
+            "tolower(proc.name) = bash"
+        );
+        assert_eq!(
+            round("proc.name startswith anyof (ba, zs)"),
+            "proc.name startswith anyof (ba, zs)"
+        );
+        assert_eq!(round("proc.name = oneof"), "proc.name = \"oneof\"");
+        assert_eq!(
+            round("fd.num>=3 and fd.num < 0x10"),
+            "fd.num >= 3 and fd.num < 0x10"
+        );
+        assert_eq!(
+            round("proc.name=val(proc.pname)"),
+            "proc.name = val(proc.pname)"
+        );
+        assert_eq!(
+            round("fd.name pmatch(/etc, /var/run)"),
+            "fd.name pmatch (/etc, /var/run)"
+        );
+        assert_eq!(
+            round("proc.cmdline contains \"a\\\"b\""),
+            "proc.cmdline contains \"a\\\"b\""
+        );
+    }
+
+    #[test]
+    fn reports_every_error_with_its_column() {
+        let e = parse("proc.name = (x) and fd.num > abc or (evt.type in (a, b").unwrap_err();
+        assert!(e.errors.len() >= 3, "{e}");
+        let text = e.to_string();
+        assert!(text.contains("column 13"), "{text}");
+        assert!(text.contains("needs a number, found 'abc'"), "{text}");
+    }
+
+    #[test]
+    fn rejects_bad_syntax() {
+        for bad in [
+            "",
+            "   ",
+            "evt.type",
+            "evt.type = 'x",
+            "(evt.type=open",
+            "evt.type=open)",
+            "evt.type open",
+            "fd.num < x",
+            "a and",
+            "proc.name=\"\\q\"",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}evt.type=open{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.to_string().contains("nested deeper than 256"), "{e}");
+        let nots = format!("{}evt.type=open", "not ".repeat(10_000));
+        assert!(parse(&nots).is_err());
+        let ok = format!("{}evt.type=open{}", "(".repeat(250), ")".repeat(250));
+        assert!(parse(&ok).is_ok());
+    }
+}
