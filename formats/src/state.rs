@@ -287,7 +287,7 @@ impl CaptureState {
 
     /// A parameter of `ev` by name, falling back to the stored enter event
     /// of the same thread (old layouts keep fds and sizes in the enter).
-    fn arg<'s>(&'s self, ev: &Event<'s>, name: &str) -> Option<&'s [u8]> {
+    pub fn arg<'s>(&'s self, ev: &Event<'s>, name: &str) -> Option<&'s [u8]> {
         if let Some(v) = ev.param_by_name(name).filter(|v| !v.is_empty()) {
             return Some(v);
         }

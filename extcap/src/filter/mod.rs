@@ -6,3 +6,6 @@ pub mod parser;
 
 pub use ast::{CmpOp, Expr, Span};
 pub use parser::{parse, ParseErrors};
+pub mod eval;
+
+pub use eval::{EvalContext, Filter, FilterError};

@@ -1,0 +1,746 @@
+//! Compiling a condition against the field table and evaluating it on
+//! events with the capture's thread and fd state.
+//!
+//! Semantics follow libsinsp (`shared/specs/falco-rules.md` §1.4): a
+//! comparison on a field that cannot be extracted for an event is false (so
+//! `not` of it is true), `exists` tells whether it can be; evaluation
+//! short-circuits left to right. Values on the right are parsed once, at
+//! compile time (numbers, regexes, lists); evaluating allocates only for
+//! rendered `evt.arg.*` values and transformers.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use scapbridge_formats::schema::{self, Direction, ParamType};
+use scapbridge_formats::state::{CaptureState, ThreadEntry};
+use scapbridge_formats::{render, Event};
+
+use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
+use super::parser::{self, column, ParseErrors};
+
+/// An error found while compiling (after parsing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// Where.
+    pub span: Span,
+    /// What.
+    pub message: String,
+}
+
+/// Why a filter could not be built: every problem, with columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// Syntax errors.
+    Syntax(ParseErrors),
+    /// Unknown fields, operators a field does not take, bad values.
+    Compile {
+        /// The condition text.
+        source: String,
+        /// Every problem.
+        errors: Vec<CompileError>,
+    },
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilterError::Syntax(e) => write!(f, "{e}"),
+            FilterError::Compile { source, errors } => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{} at column {}", e.message, column(source, e.span.start))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// The fields this engine extracts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    EvtType,
+    EvtDir,
+    EvtNum,
+    EvtCpu,
+    EvtRes,
+    EvtRawRes,
+    EvtFailed,
+    EvtArg(ArgSel),
+    EvtRawArg(ArgSel),
+    ThreadTid,
+    ProcPid,
+    ProcPpid,
+    ProcName,
+    ProcPname,
+    ProcExe,
+    ProcExepath,
+    ProcArgs,
+    ProcCmdline,
+    ProcCwd,
+    UserUid,
+    UserName,
+    GroupGid,
+    GroupName,
+    FdNum,
+    FdName,
+    FdType,
+    FdTypechar,
+    FdDirectory,
+    FdFilename,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ArgSel {
+    Name(String),
+    Index(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Num,
+    Bool,
+}
+
+impl Field {
+    fn kind(&self) -> Kind {
+        use Field::*;
+        match self {
+            EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid | FdNum => Kind::Num,
+            EvtFailed => Kind::Bool,
+            _ => Kind::Str,
+        }
+    }
+}
+
+fn lookup(r: &FieldRef) -> Result<Field, String> {
+    use Field::*;
+    let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
+        match a {
+            Some(a) => a.parse::<usize>().map(ArgSel::Index).or_else(|_| Ok(ArgSel::Name(a.clone()))),
+            None => Err(format!("'{}' needs an argument: {}[N] or {}.NAME", r.name, r.name, r.name)),
+        }
+    };
+    if let Some(name) = r.name.strip_prefix("evt.arg.") {
+        return Ok(EvtArg(ArgSel::Name(name.to_string())));
+    }
+    if let Some(name) = r.name.strip_prefix("evt.rawarg.") {
+        return Ok(EvtRawArg(ArgSel::Name(name.to_string())));
+    }
+    let f = match r.name.as_str() {
+        "evt.type" => EvtType,
+        "evt.dir" => EvtDir,
+        "evt.num" => EvtNum,
+        "evt.cpu" => EvtCpu,
+        "evt.res" => EvtRes,
+        "evt.rawres" => EvtRawRes,
+        "evt.failed" => EvtFailed,
+        "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
+        "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
+        "thread.tid" => ThreadTid,
+        "proc.pid" => ProcPid,
+        "proc.ppid" => ProcPpid,
+        "proc.name" => ProcName,
+        "proc.pname" => ProcPname,
+        "proc.exe" => ProcExe,
+        "proc.exepath" => ProcExepath,
+        "proc.args" => ProcArgs,
+        "proc.cmdline" => ProcCmdline,
+        "proc.cwd" => ProcCwd,
+        "user.uid" => UserUid,
+        "user.name" => UserName,
+        "group.gid" => GroupGid,
+        "group.name" => GroupName,
+        "fd.num" => FdNum,
+        "fd.name" => FdName,
+        "fd.type" => FdType,
+        "fd.typechar" => FdTypechar,
+        "fd.directory" => FdDirectory,
+        "fd.filename" => FdFilename,
+        other => return Err(format!("unknown field '{other}'")),
+    };
+    if r.arg.is_some() {
+        return Err(format!("field '{}' takes no argument", r.name));
+    }
+    Ok(f)
+}
+
+/// A compiled right-hand side.
+#[derive(Debug)]
+enum Want {
+    Str(String),
+    Num(i64),
+    Bool(bool),
+    Regex(regex::Regex),
+    Glob(String, bool),
+    StrList(Vec<String>),
+    NumList(Vec<i64>),
+    Paths(Vec<String>),
+}
+
+#[derive(Debug)]
+enum Lhs {
+    Field(Field),
+    Xform(Xform, Field),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Xform {
+    ToLower,
+    ToUpper,
+    Basename,
+    Len,
+}
+
+#[derive(Debug)]
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Exists(Field),
+    Cmp { lhs: Lhs, op: CmpOp, modifier: Option<Modifier>, want: Want },
+}
+
+/// A compiled filter.
+#[derive(Debug)]
+pub struct Filter {
+    root: Node,
+    text: String,
+}
+
+/// Per-event inputs besides the event: the state after the event was
+/// applied, and the event's number in the capture (1-based).
+#[derive(Debug, Clone, Copy)]
+pub struct EvalContext<'s> {
+    /// Thread, fd and user tables.
+    pub state: &'s CaptureState,
+    /// `evt.num`.
+    pub num: u64,
+}
+
+impl Filter {
+    /// Parses and compiles `text`, reporting every problem.
+    pub fn new(text: &str) -> Result<Filter, FilterError> {
+        let ast = parser::parse(text).map_err(FilterError::Syntax)?;
+        let mut errors = Vec::new();
+        let root = compile(&ast, &mut errors);
+        match root {
+            Some(root) if errors.is_empty() => Ok(Filter { root, text: text.to_string() }),
+            _ => Err(FilterError::Compile { source: text.to_string(), errors }),
+        }
+    }
+
+    /// The condition as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `ev` matches (call after applying `ev` to the state).
+    pub fn matches(&self, ev: &Event<'_>, cx: EvalContext<'_>) -> bool {
+        eval(&self.root, ev, &cx)
+    }
+}
+
+fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
+    let mut err = |span: Span, message: String| {
+        errors.push(CompileError { span, message });
+        None
+    };
+    match e {
+        Expr::And(v) => {
+            let nodes: Vec<Option<Node>> = v.iter().map(|x| compile(x, errors)).collect();
+            nodes.into_iter().collect::<Option<Vec<_>>>().map(Node::And)
+        }
+        Expr::Or(v) => {
+            let nodes: Vec<Option<Node>> = v.iter().map(|x| compile(x, errors)).collect();
+            nodes.into_iter().collect::<Option<Vec<_>>>().map(Node::Or)
+        }
+        Expr::Not(x) => compile(x, errors).map(|n| Node::Not(Box::new(n))),
+        Expr::Macro { name, span } => err(*span, format!("undefined macro '{name}'")),
+        Expr::Exists { lhs, span } => match lhs {
+            Operand::Field(r) => lookup(r).map(Node::Exists).or_else(|m| err(r.span, m).ok_or(())).ok(),
+            _ => err(*span, "exists takes a field".into()),
+        },
+        Expr::Compare { lhs, op, modifier, rhs, span } => {
+            let lhs = match lhs {
+                Operand::Field(r) => match lookup(r) {
+                    Ok(f) => Lhs::Field(f),
+                    Err(m) => return err(r.span, m),
+                },
+                Operand::Transformer { name, args, span: tspan } => {
+                    let x = match name.as_str() {
+                        "tolower" => Xform::ToLower,
+                        "toupper" => Xform::ToUpper,
+                        "basename" => Xform::Basename,
+                        "len" => Xform::Len,
+                        other => return err(*tspan, format!("transformer '{other}' is not supported yet")),
+                    };
+                    match args.as_slice() {
+                        [Operand::Field(r)] => match lookup(r) {
+                            Ok(f) => Lhs::Xform(x, f),
+                            Err(m) => return err(r.span, m),
+                        },
+                        _ => return err(*tspan, format!("{name}() takes one field")),
+                    }
+                }
+                Operand::Literal(l) => return err(l.span, "a condition starts with a field".into()),
+            };
+            let kind = match &lhs {
+                Lhs::Field(f) => f.kind(),
+                Lhs::Xform(Xform::Len, _) => Kind::Num,
+                Lhs::Xform(..) => Kind::Str,
+            };
+            match want(kind, *op, rhs, *span) {
+                Ok(w) => Some(Node::Cmp { lhs, op: *op, modifier: *modifier, want: w }),
+                Err((s, m)) => err(s, m),
+            }
+        }
+    }
+}
+
+fn num(l: &Literal) -> Result<i64, (Span, String)> {
+    let t = l.text.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()
+    } else {
+        body.parse::<i64>().ok().or_else(|| body.parse::<f64>().ok().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+    };
+    v.map(|v| if neg { -v } else { v }).ok_or_else(|| (l.span, format!("'{}' is not a number", l.text)))
+}
+
+fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, String)> {
+    let one = |rhs: &Rhs| -> Result<Literal, (Span, String)> {
+        match rhs {
+            Rhs::Value(l) => Ok(l.clone()),
+            Rhs::List(_, s) => Err((*s, format!("operator '{}' takes one value, not a list", op.as_str()))),
+            Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
+            Rhs::Val(r) => Err((r.span, "val() is not supported yet".into())),
+            Rhs::Transformer(_) => Err((span, "a transformer on the right is not supported yet".into())),
+        }
+    };
+    let list = |rhs: &Rhs| -> Result<Vec<Literal>, (Span, String)> {
+        match rhs {
+            Rhs::List(v, _) => Ok(v.clone()),
+            Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
+            _ => Err((span, format!("operator '{}' takes a list (a, b, …)", op.as_str()))),
+        }
+    };
+    let bad_op = || Err((span, format!("operator '{}' does not apply to a {} field", op.as_str(), match kind { Kind::Str => "string", Kind::Num => "numeric", Kind::Bool => "boolean" })));
+    use CmpOp::*;
+    match (kind, op) {
+        (_, In | Intersects) => {
+            let items = list(rhs)?;
+            match kind {
+                Kind::Num => Ok(Want::NumList(items.iter().map(num).collect::<Result<_, _>>()?)),
+                _ => Ok(Want::StrList(items.into_iter().map(|l| l.text).collect())),
+            }
+        }
+        (Kind::Str, PMatch) => Ok(Want::Paths(list(rhs)?.into_iter().map(|l| l.text).collect())),
+        (Kind::Num, Eq | Ne | Lt | Le | Gt | Ge) => Ok(Want::Num(num(&one(rhs)?)?)),
+        (Kind::Bool, Eq | Ne) => {
+            let l = one(rhs)?;
+            match l.text.as_str() {
+                "true" => Ok(Want::Bool(true)),
+                "false" => Ok(Want::Bool(false)),
+                _ => Err((l.span, format!("'{}' is not true or false", l.text))),
+            }
+        }
+        (Kind::Str, Regex) => {
+            let l = one(rhs)?;
+            // libsinsp's regex is a full (anchored) match.
+            regex::Regex::new(&format!("^(?:{})$", l.text)).map(Want::Regex).map_err(|e| (l.span, format!("bad regex '{}': {}", l.text, first_line(&e.to_string()))))
+        }
+        (Kind::Str, Glob | IGlob) => Ok(Want::Glob(one(rhs)?.text, op == IGlob)),
+        (Kind::Str, Eq | Ne | Contains | IContains | StartsWith | EndsWith) if rhs_is_list(rhs) => Ok(Want::StrList(list(rhs)?.into_iter().map(|l| l.text).collect())),
+        (Kind::Str, Eq | Ne | Contains | StartsWith | EndsWith) => Ok(Want::Str(one(rhs)?.text)),
+        (Kind::Str, IContains) => Ok(Want::Str(one(rhs)?.text.to_lowercase())),
+        (Kind::Str, Lt | Le | Gt | Ge) => Err((span, format!("operator '{}' compares numbers; this field is a string", op.as_str()))),
+        _ => bad_op(),
+    }
+}
+
+fn rhs_is_list(rhs: &Rhs) -> bool {
+    matches!(rhs, Rhs::List(..))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+}
+
+fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
+    match n {
+        Node::And(v) => v.iter().all(|x| eval(x, ev, cx)),
+        Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
+        Node::Not(x) => !eval(x, ev, cx),
+        Node::Exists(f) => extract(f, ev, cx).is_some(),
+        Node::Cmp { lhs, op, modifier, want } => {
+            let value = match lhs {
+                Lhs::Field(f) => extract(f, ev, cx),
+                Lhs::Xform(x, f) => extract(f, ev, cx).map(|v| transform(*x, v)),
+            };
+            let Some(value) = value else { return false };
+            match (modifier, want) {
+                (Some(m), Want::StrList(items)) => {
+                    let hits = items.iter().filter(|w| compare(&value, *op, &Want::Str(w.to_string()))).count();
+                    match m {
+                        Modifier::OneOf => hits == 1,
+                        Modifier::AnyOf => hits >= 1,
+                        Modifier::AllOf => !items.is_empty() && hits == items.len(),
+                    }
+                }
+                (None, Want::StrList(items)) if !matches!(op, CmpOp::In | CmpOp::Intersects) => {
+                    items.iter().any(|w| compare(&value, *op, &Want::Str(w.to_string())))
+                }
+                _ => compare(&value, *op, want),
+            }
+        }
+    }
+}
+
+/// An extracted value.
+#[derive(Debug)]
+enum Value<'a> {
+    Str(Cow<'a, str>),
+    Num(i64),
+    Bool(bool),
+}
+
+fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
+    let s = match v {
+        Value::Str(s) => s,
+        Value::Num(n) => Cow::Owned(n.to_string()),
+        Value::Bool(b) => Cow::Owned(b.to_string()),
+    };
+    match x {
+        Xform::ToLower => Value::Str(Cow::Owned(s.to_lowercase())),
+        Xform::ToUpper => Value::Str(Cow::Owned(s.to_uppercase())),
+        Xform::Basename => Value::Str(Cow::Owned(s.rsplit('/').next().unwrap_or("").to_string())),
+        Xform::Len => Value::Num(s.len() as i64),
+    }
+}
+
+fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
+    use CmpOp::*;
+    match (v, w) {
+        (Value::Num(a), Want::Num(b)) => match op {
+            Eq => a == b,
+            Ne => a != b,
+            Lt => a < b,
+            Le => a <= b,
+            Gt => a > b,
+            Ge => a >= b,
+            _ => false,
+        },
+        (Value::Num(a), Want::NumList(l)) => l.contains(a),
+        (Value::Bool(a), Want::Bool(b)) => (a == b) == (op == Eq),
+        (Value::Str(s), Want::Str(b)) => match op {
+            Eq => s == b,
+            Ne => s != b,
+            Contains => s.contains(b.as_str()),
+            IContains => s.to_lowercase().contains(b.as_str()),
+            StartsWith => s.starts_with(b.as_str()),
+            EndsWith => s.ends_with(b.as_str()),
+            _ => false,
+        },
+        (Value::Str(s), Want::StrList(l)) => l.iter().any(|x| x == s),
+        (Value::Str(s), Want::Regex(r)) => r.is_match(s),
+        (Value::Str(s), Want::Glob(g, fold)) => {
+            if *fold {
+                glob(g.to_lowercase().as_bytes(), s.to_lowercase().as_bytes())
+            } else {
+                glob(g.as_bytes(), s.as_bytes())
+            }
+        }
+        (Value::Str(s), Want::Paths(ps)) => ps.iter().any(|p| pmatch(p, s)),
+        _ => false,
+    }
+}
+
+/// `fnmatch(3)` with flags 0: `*` and `?` also match `/`.
+pub fn glob(p: &[u8], s: &[u8]) -> bool {
+    // Iterative with one backtrack point for the last `*`.
+    let (mut pi, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star = Some((pi, si));
+                    pi += 1;
+                    continue;
+                }
+                b'?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((ok, next)) = class(p, pi, s[si]) {
+                        if ok {
+                            pi = next;
+                            si += 1;
+                            continue;
+                        }
+                    } else if s[si] == b'[' {
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+                b'\\' if pi + 1 < p.len() => {
+                    if p[pi + 1] == s[si] {
+                        pi += 2;
+                        si += 1;
+                        continue;
+                    }
+                }
+                c if c == s[si] => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp + 1;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// A bracket expression at `p[at]`: whether `c` is in it and where it ends;
+/// `None` if the bracket is not closed (then `[` is literal).
+fn class(p: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
+    let mut i = at + 1;
+    let neg = matches!(p.get(i), Some(b'!' | b'^'));
+    if neg {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while i < p.len() {
+        if p[i] == b']' && !first {
+            return Some((hit != neg, i + 1));
+        }
+        first = false;
+        if i + 2 < p.len() && p[i + 1] == b'-' && p[i + 2] != b']' {
+            if p[i] <= c && c <= p[i + 2] {
+                hit = true;
+            }
+            i += 3;
+        } else {
+            if p[i] == c {
+                hit = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Path-prefix match on whole components; pattern components may be globs.
+fn pmatch(pattern: &str, path: &str) -> bool {
+    let pc: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let sc: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if pattern.starts_with('/') != path.starts_with('/') || sc.len() < pc.len() {
+        return false;
+    }
+    pc.iter().zip(&sc).all(|(p, s)| glob(p.as_bytes(), s.as_bytes()))
+}
+
+fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<&'s ThreadEntry> {
+    cx.state.thread(ev.tid())
+}
+
+/// The fd an event works on: its own `fd` parameter, the result of a call
+/// that creates one, or the `fd` of its enter event.
+fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
+    let info = ev.info()?;
+    if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
+        let res = sint(ev.param_by_name("res").or_else(|| ev.param_by_name("fd"))?)?;
+        return (res >= 0).then_some(res);
+    }
+    if info.flags & schema::ef::USES_FD == 0 {
+        return None;
+    }
+    let v = cx.state.arg(ev, "fd")?;
+    sint(v)
+}
+
+fn sint(v: &[u8]) -> Option<i64> {
+    Some(match v.len() {
+        1 => i64::from(v[0] as i8),
+        2 => i64::from(i16::from_le_bytes([v[0], v[1]])),
+        4 => i64::from(i32::from_le_bytes([v[0], v[1], v[2], v[3]])),
+        8 => i64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]),
+        _ => return None,
+    })
+}
+
+fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
+    match sel {
+        ArgSel::Index(i) => (*i < ev.nparams()).then_some(*i),
+        ArgSel::Name(n) => ev.info()?.param_index(n).filter(|i| *i < ev.nparams()),
+    }
+}
+
+fn fd_type_name(c: u8) -> &'static str {
+    match c {
+        b'f' => "file",
+        b'd' => "directory",
+        b'4' => "ipv4",
+        b'6' => "ipv6",
+        b'u' => "unix",
+        b'p' => "pipe",
+        b'e' => "event",
+        b's' => "signalfd",
+        b'l' => "eventpoll",
+        b'i' => "inotify",
+        b't' => "timerfd",
+        b'n' => "netlink",
+        b'b' => "bpf",
+        b'r' => "io_uring",
+        b'm' => "memfd",
+        b'P' => "pidfd",
+        _ => "unknown",
+    }
+}
+
+fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<'a>> {
+    use Field::*;
+    let res = || ev.param_by_name("res").and_then(sint);
+    Some(match f {
+        EvtType => Value::Str(render::type_name(ev)),
+        EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter { ">" } else { "<" })),
+        EvtNum => Value::Num(cx.num as i64),
+        EvtCpu => Value::Num(i64::from(ev.cpu)),
+        EvtRawRes => Value::Num(res()?),
+        EvtRes => {
+            let r = res()?;
+            if r >= 0 {
+                Value::Str(Cow::Borrowed("SUCCESS"))
+            } else {
+                Value::Str(Cow::Borrowed(schema::errno_name(r.unsigned_abs())?))
+            }
+        }
+        EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
+        EvtArg(sel) => {
+            let i = param_index(ev, sel)?;
+            let info = ev.info()?.params.get(i)?;
+            let mut s = String::new();
+            render::param(ev, i, info, Some(cx.state), &mut s);
+            Value::Str(Cow::Owned(s))
+        }
+        EvtRawArg(sel) => {
+            let i = param_index(ev, sel)?;
+            let info = ev.info()?.params.get(i)?;
+            let v = ev.param(i)?;
+            match info.ty {
+                ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf => {
+                    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
+                    Value::Str(String::from_utf8_lossy(&v[..end]))
+                }
+                _ => Value::Num(sint(v)?),
+            }
+        }
+        ThreadTid => Value::Num(ev.tid() as i64),
+        ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
+        ProcPpid => {
+            let t = thread(ev, cx)?;
+            Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+        }
+        ProcName => Value::Str(Cow::Borrowed(thread(ev, cx)?.comm.as_str())),
+        ProcPname => Value::Str(Cow::Borrowed(cx.state.thread(thread(ev, cx)?.ptid)?.comm.as_str())),
+        ProcExe => Value::Str(Cow::Borrowed(thread(ev, cx)?.exe.as_str())),
+        ProcExepath => Value::Str(Cow::Borrowed(thread(ev, cx)?.exepath.as_str())),
+        ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
+        ProcCmdline => {
+            let t = thread(ev, cx)?;
+            let mut s = t.comm.clone();
+            for a in &t.args {
+                s.push(' ');
+                s.push_str(a);
+            }
+            Value::Str(Cow::Owned(s))
+        }
+        ProcCwd => Value::Str(Cow::Borrowed(thread(ev, cx)?.cwd.as_str())),
+        UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
+        UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
+        GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
+        GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
+        FdNum => Value::Num(event_fd(ev, cx)?),
+        FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
+            let fd = event_fd(ev, cx)?;
+            let e = cx.state.fd(ev.tid(), fd)?;
+            match f {
+                FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
+                FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
+                FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
+                FdDirectory | FdFilename => {
+                    if !matches!(e.typechar, b'f' | b'd') {
+                        return None;
+                    }
+                    let (dir, file) = e.name.rsplit_once('/')?;
+                    Value::Str(Cow::Borrowed(if *f == FdDirectory { if dir.is_empty() { "/" } else { dir } } else { file }))
+                }
+                _ => return None,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_like_fnmatch_without_pathname() {
+        assert!(glob(b"/var/*", b"/var/run/file.txt"));
+        assert!(glob(b"*.txt", b"a.txt"));
+        assert!(!glob(b"*.txt", b"a.txd"));
+        assert!(glob(b"a?c", b"abc"));
+        assert!(glob(b"[a-c]x", b"bx"));
+        assert!(!glob(b"[!a-c]x", b"bx"));
+        assert!(glob(b"*", b""));
+        assert!(!glob(b"a", b""));
+    }
+
+    #[test]
+    fn pmatch_whole_components() {
+        assert!(pmatch("/var/run", "/var/run"));
+        assert!(pmatch("/var/run", "/var/run/x"));
+        assert!(!pmatch("/var/run", "/var/runx"));
+        assert!(pmatch("/var/*/x", "/var/lib/x/y"));
+    }
+
+    #[test]
+    fn compile_errors_are_all_reported() {
+        let e = Filter::new("proc.nme = bash and fd.num = abc or proc.pid regex x or proc.name regex '('").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("unknown field 'proc.nme' at column 1"), "{s}");
+        assert!(s.contains("'abc' is not a number at column 30"), "{s}");
+        assert!(s.contains("operator 'regex' does not apply to a numeric field"), "{s}");
+        assert!(s.contains("bad regex"), "{s}");
+        let e = Filter::new("proc.name regex '(' and x").unwrap_err().to_string();
+        assert!(e.contains("bad regex"), "{e}");
+        assert!(e.contains("undefined macro 'x'"), "{e}");
+        assert!(Filter::new("fd.num regex 3").is_err());
+    }
+}
