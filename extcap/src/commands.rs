@@ -100,7 +100,19 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
     }
 }
 
-pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Result<()> {
+pub(crate) fn read(
+    path: &str,
+    filter: Option<&str>,
+    json: bool,
+    skip_unknown: bool,
+    all: bool,
+) -> Result<()> {
+    let filter = match filter {
+        Some(f) => {
+            Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
+        }
+        None => None,
+    };
     let mut rd = open_input(path, skip_unknown)?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
@@ -135,6 +147,11 @@ pub(crate) fn read(path: &str, json: bool, skip_unknown: bool, all: bool) -> Res
                 state.update(&ev);
                 if !all && !shown_by_default(&ev) {
                     continue;
+                }
+                if let Some(f) = &filter {
+                    if !f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num }) {
+                        continue;
+                    }
                 }
                 line.clear();
                 args.clear();

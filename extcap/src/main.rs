@@ -45,6 +45,10 @@ enum Cmd {
 struct ReadArgs {
     /// Capture file, or `-` for standard input (gzip is detected).
     file: String,
+    /// Filter in the sysdig/Falco syntax (`proc.name=cat and evt.type=open`);
+    /// several words are joined with spaces, as sysdig does.
+    #[arg(trailing_var_arg = true)]
+    filter: Vec<String>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
@@ -123,7 +127,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let r = match cli.cmd {
-        Cmd::Read(a) => commands::read(&a.file, a.json, a.skip_unknown, a.all),
+        Cmd::Read(a) => {
+            let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
+            commands::read(&a.file, filter.as_deref(), a.json, a.skip_unknown, a.all)
+        }
         Cmd::Convert(a) => commands::convert(commands::ConvertOpts {
             input: a.input,
             output: a.output,

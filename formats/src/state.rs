@@ -64,7 +64,7 @@ pub struct FdEntry {
 }
 
 /// What is known of one thread.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ThreadEntry {
     /// Process id.
     pub pid: u64,
@@ -86,6 +86,24 @@ pub struct ThreadEntry {
     pub gid: u32,
 }
 
+impl Default for ThreadEntry {
+    /// An entry with unknown ids: uid and gid `u32::MAX`, as libsinsp
+    /// keeps them until a process list or an event says otherwise.
+    fn default() -> Self {
+        ThreadEntry {
+            pid: 0,
+            ptid: 0,
+            comm: String::new(),
+            exe: String::new(),
+            exepath: String::new(),
+            args: Vec::new(),
+            cwd: String::new(),
+            uid: u32::MAX,
+            gid: u32::MAX,
+        }
+    }
+}
+
 /// Thread, fd and user tables of a capture.
 #[derive(Debug, Default)]
 pub struct CaptureState {
@@ -100,6 +118,9 @@ pub struct CaptureState {
     enters: HashMap<u64, Vec<u8>>,
     /// Thread whose procexit was seen; removed at the next event (libsinsp's rule).
     to_remove: Option<u64>,
+    /// An fd closed by the previous event: removed at the next one, so that
+    /// the close exit itself still sees it (as libsinsp does).
+    fd_to_remove: Option<(u64, i64)>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -285,6 +306,18 @@ impl CaptureState {
         self.fds.entry(pid).or_default()
     }
 
+    /// The enter event stored for `ev`'s thread, if it is `ev`'s own enter
+    /// (exit events of old layouts keep the fd and sizes there).
+    pub fn last_enter<'s>(&'s self, ev: &Event<'_>) -> Option<Event<'s>> {
+        let raw = self.enters.get(&ev.tid())?;
+        let et = crate::bytes::le_u16(raw, 20);
+        if et != ev.event_type().wrapping_sub(1) {
+            return None;
+        }
+        let large = schema::event_info(et).is_some_and(|i| i.is_large_payload());
+        Event::parse(raw, large).ok()
+    }
+
     /// A parameter of `ev` by name, falling back to the stored enter event
     /// of the same thread (old layouts keep fds and sizes in the enter).
     pub fn arg<'s>(&'s self, ev: &Event<'s>, name: &str) -> Option<&'s [u8]> {
@@ -326,6 +359,9 @@ impl CaptureState {
 
     /// Applies the state changes of one event. Call before rendering it.
     pub fn update(&mut self, ev: &Event<'_>) {
+        if let Some((t, fd)) = self.fd_to_remove.take() {
+            self.fd_table(t).remove(&fd);
+        }
         if let Some(t) = self.to_remove.take() {
             if t != ev.tid() {
                 if let Some(th) = self.threads.remove(&t) {
@@ -368,7 +404,7 @@ impl CaptureState {
             "bind" => self.on_bind(ev),
             "close" if self.i64_arg(ev, "res") == Some(0) => {
                 if let Some(fd) = self.i64_arg(ev, "fd") {
-                    self.fd_table(tid).remove(&fd);
+                    self.fd_to_remove = Some((tid, fd));
                 }
             }
             "chdir" | "fchdir" if self.i64_arg(ev, "res") == Some(0) => {
@@ -501,11 +537,11 @@ impl CaptureState {
         let uid = ev
             .param_by_name("uid")
             .filter(|v| v.len() == 4)
-            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let gid = ev
             .param_by_name("gid")
             .filter(|v| v.len() == 4)
-            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);

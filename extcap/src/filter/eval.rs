@@ -51,7 +51,12 @@ impl fmt::Display for FilterError {
                     if i > 0 {
                         f.write_str("; ")?;
                     }
-                    write!(f, "{} at column {}", e.message, column(source, e.span.start))?;
+                    write!(
+                        f,
+                        "{} at column {}",
+                        e.message,
+                        column(source, e.span.start)
+                    )?;
                 }
                 Ok(())
             }
@@ -112,7 +117,8 @@ impl Field {
     fn kind(&self) -> Kind {
         use Field::*;
         match self {
-            EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid | FdNum => Kind::Num,
+            EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
+            | FdNum => Kind::Num,
             EvtFailed => Kind::Bool,
             _ => Kind::Str,
         }
@@ -123,8 +129,14 @@ fn lookup(r: &FieldRef) -> Result<Field, String> {
     use Field::*;
     let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
         match a {
-            Some(a) => a.parse::<usize>().map(ArgSel::Index).or_else(|_| Ok(ArgSel::Name(a.clone()))),
-            None => Err(format!("'{}' needs an argument: {}[N] or {}.NAME", r.name, r.name, r.name)),
+            Some(a) => a
+                .parse::<usize>()
+                .map(ArgSel::Index)
+                .or_else(|_| Ok(ArgSel::Name(a.clone()))),
+            None => Err(format!(
+                "'{}' needs an argument: {}[N] or {}.NAME",
+                r.name, r.name, r.name
+            )),
         }
     };
     if let Some(name) = r.name.strip_prefix("evt.arg.") {
@@ -204,7 +216,12 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Exists(Field),
-    Cmp { lhs: Lhs, op: CmpOp, modifier: Option<Modifier>, want: Want },
+    Cmp {
+        lhs: Lhs,
+        op: CmpOp,
+        modifier: Option<Modifier>,
+        want: Want,
+    },
 }
 
 /// A compiled filter.
@@ -231,8 +248,14 @@ impl Filter {
         let mut errors = Vec::new();
         let root = compile(&ast, &mut errors);
         match root {
-            Some(root) if errors.is_empty() => Ok(Filter { root, text: text.to_string() }),
-            _ => Err(FilterError::Compile { source: text.to_string(), errors }),
+            Some(root) if errors.is_empty() => Ok(Filter {
+                root,
+                text: text.to_string(),
+            }),
+            _ => Err(FilterError::Compile {
+                source: text.to_string(),
+                errors,
+            }),
         }
     }
 
@@ -264,22 +287,40 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
         Expr::Not(x) => compile(x, errors).map(|n| Node::Not(Box::new(n))),
         Expr::Macro { name, span } => err(*span, format!("undefined macro '{name}'")),
         Expr::Exists { lhs, span } => match lhs {
-            Operand::Field(r) => lookup(r).map(Node::Exists).or_else(|m| err(r.span, m).ok_or(())).ok(),
+            Operand::Field(r) => lookup(r)
+                .map(Node::Exists)
+                .or_else(|m| err(r.span, m).ok_or(()))
+                .ok(),
             _ => err(*span, "exists takes a field".into()),
         },
-        Expr::Compare { lhs, op, modifier, rhs, span } => {
+        Expr::Compare {
+            lhs,
+            op,
+            modifier,
+            rhs,
+            span,
+        } => {
             let lhs = match lhs {
                 Operand::Field(r) => match lookup(r) {
                     Ok(f) => Lhs::Field(f),
                     Err(m) => return err(r.span, m),
                 },
-                Operand::Transformer { name, args, span: tspan } => {
+                Operand::Transformer {
+                    name,
+                    args,
+                    span: tspan,
+                } => {
                     let x = match name.as_str() {
                         "tolower" => Xform::ToLower,
                         "toupper" => Xform::ToUpper,
                         "basename" => Xform::Basename,
                         "len" => Xform::Len,
-                        other => return err(*tspan, format!("transformer '{other}' is not supported yet")),
+                        other => {
+                            return err(
+                                *tspan,
+                                format!("transformer '{other}' is not supported yet"),
+                            )
+                        }
                     };
                     match args.as_slice() {
                         [Operand::Field(r)] => match lookup(r) {
@@ -289,15 +330,34 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                         _ => return err(*tspan, format!("{name}() takes one field")),
                     }
                 }
-                Operand::Literal(l) => return err(l.span, "a condition starts with a field".into()),
+                Operand::Literal(l) => {
+                    return err(l.span, "a condition starts with a field".into())
+                }
             };
             let kind = match &lhs {
+                // evt.rawarg is a number or a string depending on the event:
+                // take the right side's word for it.
+                Lhs::Field(Field::EvtRawArg(_)) => match rhs {
+                    Rhs::Value(l) if parser::is_number(&l.text) => Kind::Num,
+                    Rhs::List(items, _)
+                        if !items.is_empty()
+                            && items.iter().all(|l| parser::is_number(&l.text)) =>
+                    {
+                        Kind::Num
+                    }
+                    _ => Kind::Str,
+                },
                 Lhs::Field(f) => f.kind(),
                 Lhs::Xform(Xform::Len, _) => Kind::Num,
                 Lhs::Xform(..) => Kind::Str,
             };
             match want(kind, *op, rhs, *span) {
-                Ok(w) => Some(Node::Cmp { lhs, op: *op, modifier: *modifier, want: w }),
+                Ok(w) => Some(Node::Cmp {
+                    lhs,
+                    op: *op,
+                    modifier: *modifier,
+                    want: w,
+                }),
                 Err((s, m)) => err(s, m),
             }
         }
@@ -313,39 +373,71 @@ fn num(l: &Literal) -> Result<i64, (Span, String)> {
     let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
         i64::from_str_radix(h, 16).ok()
     } else {
-        body.parse::<i64>().ok().or_else(|| body.parse::<f64>().ok().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+        body.parse::<i64>().ok().or_else(|| {
+            body.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0)
+                .map(|f| f as i64)
+        })
     };
-    v.map(|v| if neg { -v } else { v }).ok_or_else(|| (l.span, format!("'{}' is not a number", l.text)))
+    v.map(|v| if neg { -v } else { v })
+        .ok_or_else(|| (l.span, format!("'{}' is not a number", l.text)))
 }
 
 fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, String)> {
     let one = |rhs: &Rhs| -> Result<Literal, (Span, String)> {
         match rhs {
             Rhs::Value(l) => Ok(l.clone()),
-            Rhs::List(_, s) => Err((*s, format!("operator '{}' takes one value, not a list", op.as_str()))),
+            Rhs::List(_, s) => Err((
+                *s,
+                format!("operator '{}' takes one value, not a list", op.as_str()),
+            )),
             Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
             Rhs::Val(r) => Err((r.span, "val() is not supported yet".into())),
-            Rhs::Transformer(_) => Err((span, "a transformer on the right is not supported yet".into())),
+            Rhs::Transformer(_) => Err((
+                span,
+                "a transformer on the right is not supported yet".into(),
+            )),
         }
     };
     let list = |rhs: &Rhs| -> Result<Vec<Literal>, (Span, String)> {
         match rhs {
             Rhs::List(v, _) => Ok(v.clone()),
             Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
-            _ => Err((span, format!("operator '{}' takes a list (a, b, …)", op.as_str()))),
+            _ => Err((
+                span,
+                format!("operator '{}' takes a list (a, b, …)", op.as_str()),
+            )),
         }
     };
-    let bad_op = || Err((span, format!("operator '{}' does not apply to a {} field", op.as_str(), match kind { Kind::Str => "string", Kind::Num => "numeric", Kind::Bool => "boolean" })));
+    let bad_op = || {
+        Err((
+            span,
+            format!(
+                "operator '{}' does not apply to a {} field",
+                op.as_str(),
+                match kind {
+                    Kind::Str => "string",
+                    Kind::Num => "numeric",
+                    Kind::Bool => "boolean",
+                }
+            ),
+        ))
+    };
     use CmpOp::*;
     match (kind, op) {
         (_, In | Intersects) => {
             let items = list(rhs)?;
             match kind {
-                Kind::Num => Ok(Want::NumList(items.iter().map(num).collect::<Result<_, _>>()?)),
+                Kind::Num => Ok(Want::NumList(
+                    items.iter().map(num).collect::<Result<_, _>>()?,
+                )),
                 _ => Ok(Want::StrList(items.into_iter().map(|l| l.text).collect())),
             }
         }
-        (Kind::Str, PMatch) => Ok(Want::Paths(list(rhs)?.into_iter().map(|l| l.text).collect())),
+        (Kind::Str, PMatch) => Ok(Want::Paths(
+            list(rhs)?.into_iter().map(|l| l.text).collect(),
+        )),
         (Kind::Num, Eq | Ne | Lt | Le | Gt | Ge) => Ok(Want::Num(num(&one(rhs)?)?)),
         (Kind::Bool, Eq | Ne) => {
             let l = one(rhs)?;
@@ -358,13 +450,30 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
         (Kind::Str, Regex) => {
             let l = one(rhs)?;
             // libsinsp's regex is a full (anchored) match.
-            regex::Regex::new(&format!("^(?:{})$", l.text)).map(Want::Regex).map_err(|e| (l.span, format!("bad regex '{}': {}", l.text, first_line(&e.to_string()))))
+            regex::Regex::new(&format!("^(?:{})$", l.text))
+                .map(Want::Regex)
+                .map_err(|e| {
+                    (
+                        l.span,
+                        format!("bad regex '{}': {}", l.text, first_line(&e.to_string())),
+                    )
+                })
         }
         (Kind::Str, Glob | IGlob) => Ok(Want::Glob(one(rhs)?.text, op == IGlob)),
-        (Kind::Str, Eq | Ne | Contains | IContains | StartsWith | EndsWith) if rhs_is_list(rhs) => Ok(Want::StrList(list(rhs)?.into_iter().map(|l| l.text).collect())),
+        (Kind::Str, Eq | Ne | Contains | IContains | StartsWith | EndsWith) if rhs_is_list(rhs) => {
+            Ok(Want::StrList(
+                list(rhs)?.into_iter().map(|l| l.text).collect(),
+            ))
+        }
         (Kind::Str, Eq | Ne | Contains | StartsWith | EndsWith) => Ok(Want::Str(one(rhs)?.text)),
         (Kind::Str, IContains) => Ok(Want::Str(one(rhs)?.text.to_lowercase())),
-        (Kind::Str, Lt | Le | Gt | Ge) => Err((span, format!("operator '{}' compares numbers; this field is a string", op.as_str()))),
+        (Kind::Str, Lt | Le | Gt | Ge) => Err((
+            span,
+            format!(
+                "operator '{}' compares numbers; this field is a string",
+                op.as_str()
+            ),
+        )),
         _ => bad_op(),
     }
 }
@@ -374,7 +483,12 @@ fn rhs_is_list(rhs: &Rhs) -> bool {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .last()
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
@@ -383,7 +497,12 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
         Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
         Node::Not(x) => !eval(x, ev, cx),
         Node::Exists(f) => extract(f, ev, cx).is_some(),
-        Node::Cmp { lhs, op, modifier, want } => {
+        Node::Cmp {
+            lhs,
+            op,
+            modifier,
+            want,
+        } => {
             let value = match lhs {
                 Lhs::Field(f) => extract(f, ev, cx),
                 Lhs::Xform(x, f) => extract(f, ev, cx).map(|v| transform(*x, v)),
@@ -391,7 +510,10 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
             let Some(value) = value else { return false };
             match (modifier, want) {
                 (Some(m), Want::StrList(items)) => {
-                    let hits = items.iter().filter(|w| compare(&value, *op, &Want::Str(w.to_string()))).count();
+                    let hits = items
+                        .iter()
+                        .filter(|w| compare(&value, *op, &Want::Str(w.to_string())))
+                        .count();
                     match m {
                         Modifier::OneOf => hits == 1,
                         Modifier::AnyOf => hits >= 1,
@@ -399,7 +521,9 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
                     }
                 }
                 (None, Want::StrList(items)) if !matches!(op, CmpOp::In | CmpOp::Intersects) => {
-                    items.iter().any(|w| compare(&value, *op, &Want::Str(w.to_string())))
+                    items
+                        .iter()
+                        .any(|w| compare(&value, *op, &Want::Str(w.to_string())))
                 }
                 _ => compare(&value, *op, want),
             }
@@ -462,6 +586,10 @@ fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
             }
         }
         (Value::Str(s), Want::Paths(ps)) => ps.iter().any(|p| pmatch(p, s)),
+        // evt.rawarg compared as text: numbers print in decimal.
+        (Value::Num(n), Want::Str(_) | Want::StrList(_)) => {
+            compare(&Value::Str(Cow::Owned(n.to_string())), op, w)
+        }
         _ => false,
     }
 }
@@ -561,26 +689,70 @@ fn pmatch(pattern: &str, path: &str) -> bool {
     if pattern.starts_with('/') != path.starts_with('/') || sc.len() < pc.len() {
         return false;
     }
-    pc.iter().zip(&sc).all(|(p, s)| glob(p.as_bytes(), s.as_bytes()))
+    pc.iter()
+        .zip(&sc)
+        .all(|(p, s)| glob(p.as_bytes(), s.as_bytes()))
 }
 
-fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<&'s ThreadEntry> {
-    cx.state.thread(ev.tid())
+/// The event's thread. libsinsp creates an entry for a thread it has not
+/// seen (empty name, pid = tid, no parent); so do we, so that comparisons
+/// see `""` rather than a missing value.
+fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
+    if ev.tid() == u64::MAX {
+        return None;
+    }
+    Some(match cx.state.thread(ev.tid()) {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(ThreadEntry {
+            pid: ev.tid(),
+            ptid: u64::MAX,
+            ..ThreadEntry::default()
+        }),
+    })
 }
 
-/// The fd an event works on: its own `fd` parameter, the result of a call
-/// that creates one, or the `fd` of its enter event.
+/// A text field of a thread, borrowed when the thread is in the table.
+fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(t) => Cow::Borrowed(f(t)),
+        Cow::Owned(t) => Cow::Owned(f(&t).to_string()),
+    }
+}
+
+/// The fd an event works on, as libsinsp picks it: the result of an exit
+/// that creates one; otherwise, for events that use an fd, the first
+/// parameter when it is an fd (of the event, or of its enter event for an
+/// exit). Events whose fd is elsewhere (mmap) have none.
 fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     let info = ev.info()?;
     if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
-        let res = sint(ev.param_by_name("res").or_else(|| ev.param_by_name("fd"))?)?;
+        let res = sint(ev.param(0)?)?;
         return (res >= 0).then_some(res);
     }
     if info.flags & schema::ef::USES_FD == 0 {
         return None;
     }
-    let v = cx.state.arg(ev, "fd")?;
-    sint(v)
+    let fd_first = |e: &Event<'_>| {
+        e.info()
+            .and_then(|i| i.params.first())
+            .is_some_and(|p| matches!(p.ty, ParamType::Fd | ParamType::Fd32))
+    };
+    if ev.direction() == Direction::Enter {
+        return if fd_first(ev) {
+            sint(ev.param(0)?)
+        } else {
+            None
+        };
+    }
+    if fd_first(ev) && ev.info()?.params.first()?.name == "fd" {
+        return sint(ev.param(0)?);
+    }
+    let enter = cx.state.last_enter(ev)?;
+    if fd_first(&enter) {
+        sint(enter.param(0)?)
+    } else {
+        None
+    }
 }
 
 fn sint(v: &[u8]) -> Option<i64> {
@@ -624,10 +796,32 @@ fn fd_type_name(c: u8) -> &'static str {
 
 fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<'a>> {
     use Field::*;
-    let res = || ev.param_by_name("res").and_then(sint);
+    // libsinsp's result: the exit event's first parameter when it is a
+    // number (`res`, `fd` for socket, the new break for brk).
+    let res = || -> Option<i64> {
+        if ev.direction() != Direction::Exit {
+            return None;
+        }
+        let p0 = ev.info()?.params.first()?;
+        if matches!(
+            p0.ty,
+            ParamType::Charbuf
+                | ParamType::Bytebuf
+                | ParamType::Fspath
+                | ParamType::Sockaddr
+                | ParamType::Socktuple
+        ) {
+            return None;
+        }
+        sint(ev.param(0)?)
+    };
     Some(match f {
         EvtType => Value::Str(render::type_name(ev)),
-        EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter { ">" } else { "<" })),
+        EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter {
+            ">"
+        } else {
+            "<"
+        })),
         EvtNum => Value::Num(cx.num as i64),
         EvtCpu => Value::Num(i64::from(ev.cpu)),
         EvtRawRes => Value::Num(res()?),
@@ -652,7 +846,10 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
             let info = ev.info()?.params.get(i)?;
             let v = ev.param(i)?;
             match info.ty {
-                ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath | ParamType::Bytebuf => {
+                ParamType::Charbuf
+                | ParamType::Fspath
+                | ParamType::Fsrelpath
+                | ParamType::Bytebuf => {
                     let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
                     Value::Str(String::from_utf8_lossy(&v[..end]))
                 }
@@ -663,12 +860,18 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
         ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
         ProcPpid => {
             let t = thread(ev, cx)?;
-            Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+            if t.ptid == u64::MAX {
+                Value::Num(-1)
+            } else {
+                Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+            }
         }
-        ProcName => Value::Str(Cow::Borrowed(thread(ev, cx)?.comm.as_str())),
-        ProcPname => Value::Str(Cow::Borrowed(cx.state.thread(thread(ev, cx)?.ptid)?.comm.as_str())),
-        ProcExe => Value::Str(Cow::Borrowed(thread(ev, cx)?.exe.as_str())),
-        ProcExepath => Value::Str(Cow::Borrowed(thread(ev, cx)?.exepath.as_str())),
+        ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
+        ProcPname => Value::Str(Cow::Borrowed(
+            cx.state.thread(thread(ev, cx)?.ptid)?.comm.as_str(),
+        )),
+        ProcExe => Value::Str(owned(thread(ev, cx)?, |t| &t.exe)),
+        ProcExepath => Value::Str(owned(thread(ev, cx)?, |t| &t.exepath)),
         ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
         ProcCmdline => {
             let t = thread(ev, cx)?;
@@ -679,7 +882,7 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
             }
             Value::Str(Cow::Owned(s))
         }
-        ProcCwd => Value::Str(Cow::Borrowed(thread(ev, cx)?.cwd.as_str())),
+        ProcCwd => Value::Str(owned(thread(ev, cx)?, |t| &t.cwd)),
         UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
         UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
@@ -697,7 +900,15 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
                         return None;
                     }
                     let (dir, file) = e.name.rsplit_once('/')?;
-                    Value::Str(Cow::Borrowed(if *f == FdDirectory { if dir.is_empty() { "/" } else { dir } } else { file }))
+                    Value::Str(Cow::Borrowed(if *f == FdDirectory {
+                        if dir.is_empty() {
+                            "/"
+                        } else {
+                            dir
+                        }
+                    } else {
+                        file
+                    }))
                 }
                 _ => return None,
             }
@@ -732,13 +943,21 @@ mod tests {
 
     #[test]
     fn compile_errors_are_all_reported() {
-        let e = Filter::new("proc.nme = bash and fd.num = abc or proc.pid regex x or proc.name regex '('").unwrap_err();
+        let e = Filter::new(
+            "proc.nme = bash and fd.num = abc or proc.pid regex x or proc.name regex '('",
+        )
+        .unwrap_err();
         let s = e.to_string();
         assert!(s.contains("unknown field 'proc.nme' at column 1"), "{s}");
         assert!(s.contains("'abc' is not a number at column 30"), "{s}");
-        assert!(s.contains("operator 'regex' does not apply to a numeric field"), "{s}");
+        assert!(
+            s.contains("operator 'regex' does not apply to a numeric field"),
+            "{s}"
+        );
         assert!(s.contains("bad regex"), "{s}");
-        let e = Filter::new("proc.name regex '(' and x").unwrap_err().to_string();
+        let e = Filter::new("proc.name regex '(' and x")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad regex"), "{e}");
         assert!(e.contains("undefined macro 'x'"), "{e}");
         assert!(Filter::new("fd.num regex 3").is_err());
