@@ -299,11 +299,25 @@ fn capture_filter_check_answers_on_stdout() {
         .output()
         .unwrap();
     assert!(o.status.success() && o.stdout.is_empty() && o.stderr.is_empty());
-    // Until the filter engine exists a filter is refused, never ignored.
     let o = scapbridge()
         .args([
             "--extcap-capture-filter",
-            "evt.type=open",
+            "evt.type=open and proc.name in (cat, bash)",
+            "--extcap-interface",
+            "scapbridge-replay",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Invalid: the first stdout line is shown as the error, with every problem.
+    let o = scapbridge()
+        .args([
+            "--extcap-capture-filter",
+            "proc.nme=cat and fd.num = x",
             "--extcap-interface",
             "scapbridge-replay",
         ])
@@ -312,7 +326,10 @@ fn capture_filter_check_answers_on_stdout() {
     assert!(o.status.success() && o.stderr.is_empty());
     let out = String::from_utf8(o.stdout).unwrap();
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(out.contains("evt.type=open"), "{out}");
+    assert!(
+        out.contains("unknown field 'proc.nme' at column 1") && out.contains("'x' is not a number"),
+        "{out}"
+    );
 }
 
 // ---------------------------------------------------------------- tshark
@@ -622,8 +639,8 @@ fn tshark_shows_one_clear_line_for_wrong_values() {
             "not a",
         ),
         (
-            &[pref("file", fx), "-f".into(), "evt.type=open".into()],
-            "capture filter 'evt.type=open' refused",
+            &[pref("file", fx), "-f".into(), "evt.typ=open".into()],
+            "capture filter 'evt.typ=open': unknown field 'evt.typ' at column 1",
         ),
         (&[], "missing required option --file"),
     ];
@@ -631,7 +648,7 @@ fn tshark_shows_one_clear_line_for_wrong_values() {
         let mut c = home.tshark();
         c.args(["-i", "scapbridge-replay"]);
         for a in *args {
-            if a.starts_with('-') || a.starts_with("evt.") {
+            if a.starts_with('-') || a.starts_with("evt.") || a.starts_with("proc.") {
                 c.arg(a);
             } else {
                 c.args(["-o", a]);
@@ -884,12 +901,12 @@ fn headless_errors_are_one_line_with_a_status() {
                 "--file",
                 fx,
                 "-f",
-                "proc.name=cat",
+                "proc.name=(cat",
                 "-w",
                 o_,
             ],
             1,
-            "capture filter 'proc.name=cat' refused",
+            "capture filter 'proc.name=(cat': expected a value",
         ),
         (
             &[
@@ -1358,4 +1375,90 @@ fn log_file_and_legacy_debug_options() {
         );
         assert!(whole_capture_events(&out) > 345);
     }
+}
+
+#[test]
+fn capture_filters_keep_what_read_with_the_same_filter_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, flt) in [
+        ("falco_cat_write", "evt.type=open"),
+        (
+            "libs_e2e_curl_google",
+            "proc.name=curl and fd.type in (ipv4, ipv6)",
+        ),
+    ] {
+        let fx = scap_dir().join(format!("{name}.scap"));
+        let out = dir.path().join("f.scap");
+        let o = capture(&[
+            "-i",
+            "scapbridge-replay",
+            "--file",
+            fx.to_str().unwrap(),
+            "--speed",
+            "max",
+            "-f",
+            flt,
+            "-w",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let summary = String::from_utf8_lossy(&o.stderr);
+        assert!(summary.contains("left out by the filter"), "{summary}");
+        // Every event written matches, and none that matches is missing:
+        // the filtered file, read with the filter, shows what the original shows.
+        let a = common::run(scapbridge().arg("read").arg("-A").arg(&fx).arg(flt));
+        let b = common::run(scapbridge().arg("read").arg("-A").arg(&out));
+        // Time, cpu, tid, direction, type: the process and fd names depend on
+        // state-changing events the filter may have left out.
+        let strip = |o: &Output| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| {
+                    let t: Vec<&str> = l.split(' ').collect();
+                    format!("{} {} {} {} {}", t[1], t[2], t[4], t[5], t[6])
+                })
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (strip(&a), strip(&b));
+        assert!(!a.is_empty(), "{name}: the filter selects something");
+        assert_same(&b, &a, &format!("{name}: {flt}"));
+    }
+}
+
+#[test]
+fn tshark_capture_filter_goes_to_the_extcap() {
+    if !have("tshark") || !have("sysdig") {
+        return;
+    }
+    let home = Home::new();
+    let fixture = scap_dir().join("falco_cat_write.scap");
+    let out = home.path("filtered.scap");
+    let mut c = home.tshark();
+    c.args([
+        "-i",
+        "scapbridge-replay",
+        "-f",
+        "evt.type=open and evt.dir='<'",
+        "-o",
+    ])
+    .arg(pref("file", fixture.to_str().unwrap()));
+    c.args(["-o", &pref("speed", "max"), "-w"]).arg(&out);
+    let o = run_tshark(c, Duration::from_secs(60));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (want, _) = {
+        let o = Command::new("sysdig")
+            .arg("-r")
+            .arg(&fixture)
+            .arg("evt.type=open and evt.dir='<'")
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        (String::from_utf8_lossy(&o.stdout).lines().count(), ())
+    };
+    let got = events(&out, true).unwrap();
+    assert_eq!(got.len(), want, "open exits, as sysdig counts them");
+    assert!(
+        got.iter().all(|e| e.event_type == 3),
+        "only open exits (type 3)"
+    );
 }

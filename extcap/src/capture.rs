@@ -100,9 +100,14 @@ pub enum CaptureError {
         /// Length the file was cut back to, if it was.
         truncated: Option<u64>,
     },
-    /// A capture filter was given; this build cannot evaluate one yet.
-    #[error("capture filter '{0}' refused: this build has no filter engine yet; clear the capture filter")]
-    FilterUnsupported(String),
+    /// The capture filter does not compile.
+    #[error("capture filter '{text}': {source}")]
+    Filter {
+        /// The filter as given.
+        text: String,
+        /// Every problem, with columns.
+        source: crate::filter::FilterError,
+    },
 }
 
 /// Metadata blocks a source can emit.
@@ -600,6 +605,8 @@ pub struct CaptureStats {
     pub bytes: u64,
     /// Drop periods reported in the stream (drop enter events).
     pub drops: u64,
+    /// Events the capture filter left out.
+    pub filtered_out: u64,
     /// Time since the capture started.
     pub elapsed: Duration,
 }
@@ -607,9 +614,58 @@ pub struct CaptureStats {
 /// Progress callback, called at most every 250 ms at a batch boundary.
 pub type Progress<'a> = Box<dyn FnMut(&CaptureStats) + 'a>;
 
+/// The capture filter with the state it needs: thread, fd and user tables
+/// kept from every event and metadata block, filtered or not.
+#[derive(Debug)]
+pub struct FilterStage {
+    filter: crate::filter::Filter,
+    state: scapbridge_formats::state::CaptureState,
+    num: u64,
+    /// Events the filter dropped.
+    pub dropped: u64,
+}
+
+impl FilterStage {
+    /// A stage for a compiled filter.
+    pub fn new(filter: crate::filter::Filter) -> Self {
+        FilterStage {
+            filter,
+            state: scapbridge_formats::state::CaptureState::new(),
+            num: 0,
+            dropped: 0,
+        }
+    }
+
+    fn metadata(&mut self, m: &Metadata) {
+        match m {
+            Metadata::Processes(p) => self.state.add_processes(p),
+            Metadata::Fds { tid, fds } => self.state.add_fds(*tid, fds),
+            Metadata::Users(u) => self.state.add_users(u),
+            _ => {}
+        }
+    }
+
+    fn pass(&mut self, ev: &Event<'_>) -> bool {
+        self.num += 1;
+        self.state.update(ev);
+        let ok = self.filter.matches(
+            ev,
+            crate::filter::EvalContext {
+                state: &self.state,
+                num: self.num,
+            },
+        );
+        if !ok {
+            self.dropped += 1;
+        }
+        ok
+    }
+}
+
 /// Limits and counters in front of the output sink.
 pub struct Pipeline<'a, W: Write> {
     out: ScapSink<W>,
+    filter: Option<FilterStage>,
     count: Option<u64>,
     stats: CaptureStats,
     start: Instant,
@@ -631,6 +687,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
         let now = Instant::now();
         Pipeline {
             out,
+            filter: None,
             count,
             stats: CaptureStats::default(),
             start: now,
@@ -639,9 +696,16 @@ impl<'a, W: Write> Pipeline<'a, W> {
         }
     }
 
+    /// Keeps only the events `filter` matches.
+    pub fn with_filter(mut self, filter: Option<crate::filter::Filter>) -> Self {
+        self.filter = filter.map(FilterStage::new);
+        self
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> CaptureStats {
         let mut s = self.stats;
+        s.filtered_out = self.filter.as_ref().map_or(0, |f| f.dropped);
         s.bytes = self.out.bytes();
         s.elapsed = self.start.elapsed();
         s
@@ -665,10 +729,16 @@ impl<'a, W: Write> Pipeline<'a, W> {
 
 impl<W: Write> EventSink for Pipeline<'_, W> {
     fn section(&mut self) -> Result<(), CaptureError> {
+        if let Some(f) = &mut self.filter {
+            f.state.reset();
+        }
         self.out.section()
     }
 
     fn metadata(&mut self, m: Metadata) -> Result<(), CaptureError> {
+        if let Some(f) = &mut self.filter {
+            f.metadata(&m);
+        }
         self.out.metadata(m)
     }
 
@@ -676,6 +746,11 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         self.stats.events_in += 1;
         if ev.event_type() == schema::PPME_DROP_E && ev.direction() == Direction::Enter {
             self.stats.drops += 1;
+        }
+        if let Some(f) = &mut self.filter {
+            if !f.pass(ev) {
+                return Ok(Flow::Continue);
+            }
         }
         let f = self.out.event(ev)?;
         if f != Flow::Continue {

@@ -98,7 +98,7 @@ fn help() -> String {
          \x20 -w, --write FILE|-      output file, or - for standard output\n\
          \x20 -d, --duration D        stop after D (10, 2.5s, 500ms, 3m, 1h)\n\
          \x20 -c, --count N           stop after N events\n\
-         \x20 -f, --filter F          capture filter (Falco/sysdig syntax; needs the rules engine)\n\
+         \x20 -f, --filter F          capture filter in the Falco/sysdig syntax (proc.name=cat and evt.type=open)\n\
          \x20     --format scap|pcapng  output container (default scap)\n\
          \x20 -q, --quiet             no progress line and no summary\n\
          \x20     --list              list the interfaces\n\n",
@@ -130,11 +130,12 @@ struct Plan {
     count: Option<u64>,
     duration: Option<Duration>,
     profile: Profile,
+    filter: Option<scapbridge::filter::Filter>,
 }
 
 fn plan(inv: &Invocation) -> Result<Plan, CaptureError> {
     let spec = inv.check_capture()?;
-    scapbridge::check_filter(inv.filter.as_deref())?;
+    let filter = scapbridge::check_filter(inv.filter.as_deref())?;
     let count = match inv.count.as_deref() {
         None => None,
         Some(c) => Some(
@@ -165,6 +166,7 @@ fn plan(inv: &Invocation) -> Result<Plan, CaptureError> {
         count,
         duration,
         profile,
+        filter,
     })
 }
 
@@ -270,7 +272,7 @@ fn run(
     let show_progress = headless && !inv.quiet && io::stderr().is_terminal();
     let progress: Option<Progress<'_>> =
         show_progress.then(|| Box::new(|s: &CaptureStats| progress_line(s)) as Progress<'_>);
-    let mut pipeline = Pipeline::new(sink, plan.count, progress);
+    let mut pipeline = Pipeline::new(sink, plan.count, progress).with_filter(plan.filter.take());
     ctl.log.log(
         Level::Message,
         &format!("{}: {}", plan.spec.name, plan.source.describe()),
@@ -355,7 +357,7 @@ fn summary(
         "scapbridge: capture finished ({reason})\n\
          \x20 interface  {} ({})\n\
          \x20 output     {target} ({fmt}, profile {})\n\
-         \x20 events     {} written\n\
+         \x20 events     {} written{}\n\
          \x20 bytes      {} ({})\n\
          \x20 drops      {} drop periods in the stream\n\
          \x20 time       {secs:.2} s, {} events/s\n",
@@ -363,6 +365,11 @@ fn summary(
         plan.source.describe(),
         plan.profile.name(),
         group(s.events_out),
+        if s.filtered_out > 0 {
+            format!(", {} left out by the filter", group(s.filtered_out))
+        } else {
+            String::new()
+        },
         group(s.bytes),
         human_bytes(s.bytes),
         s.drops,

@@ -43,12 +43,17 @@ pub fn open_source(
     }
 }
 
-/// Checks a capture filter. This build has no filter engine yet, so any
-/// non-blank filter is refused (never silently ignored).
-pub fn check_filter(filter: Option<&str>) -> Result<(), CaptureError> {
+/// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is
+/// no filter.
+pub fn check_filter(filter: Option<&str>) -> Result<Option<filter::Filter>, CaptureError> {
     match filter.map(str::trim) {
-        None | Some("") => Ok(()),
-        Some(f) => Err(CaptureError::FilterUnsupported(f.to_string())),
+        None | Some("") => Ok(None),
+        Some(f) => filter::Filter::new(f)
+            .map(Some)
+            .map_err(|source| CaptureError::Filter {
+                text: f.to_string(),
+                source,
+            }),
     }
 }
 
