@@ -152,6 +152,11 @@ fn filter_parser_and_evaluator_never_panic() {
             }
         }
         let text: String = s.into_iter().collect();
+        if let Ok(p) = std::env::var("FUZZ_LOG") {
+            // Crashes that abort (stack overflow) leave no panic message:
+            // this keeps the last input.
+            std::fs::write(p, &text).unwrap();
+        }
         let result = std::panic::catch_unwind(|| {
             let f = Filter::new(&text);
             if let Ok(f) = &f {

@@ -450,7 +450,12 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
         (Kind::Str, Regex) => {
             let l = one(rhs)?;
             // libsinsp's regex is a full (anchored) match.
-            regex::Regex::new(&format!("^(?:{})$", l.text))
+            regex::RegexBuilder::new(&format!("^(?:{})$", l.text))
+                // Bounded nesting and size: the regex compiler recurses per
+                // nesting level, and a condition may come from anywhere.
+                .nest_limit(64)
+                .size_limit(1 << 20)
+                .build()
                 .map(Want::Regex)
                 .map_err(|e| {
                     (
@@ -961,5 +966,39 @@ mod tests {
         assert!(e.contains("bad regex"), "{e}");
         assert!(e.contains("undefined macro 'x'"), "{e}");
         assert!(Filter::new("fd.num regex 3").is_err());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn nested_regex_repetitions_are_refused_not_a_stack_overflow() {
+        let text = format!("proc.name regex 'x{}'", "*".repeat(5000));
+        let h = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || Filter::new(&text).is_err())
+            .unwrap();
+        assert!(h.join().expect("no stack overflow"));
+    }
+
+    #[test]
+    fn deepest_accepted_condition_compiles_and_drops_on_a_small_stack() {
+        for (open, close) in [("(", ")"), ("not (", ")"), ("(not ", ")")] {
+            let n = 250;
+            let text = format!("{}proc.name = cat{}", open.repeat(n), close.repeat(n));
+            let h = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    Filter::new(&text)
+                        .map(|f| f.text().len())
+                        .map_err(|e| e.to_string())
+                })
+                .unwrap();
+            let r = h.join().expect("no stack overflow");
+            let _ = r;
+        }
     }
 }

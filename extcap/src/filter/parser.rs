@@ -329,14 +329,16 @@ impl Parser<'_> {
     }
 
     /// A field or a transformer (or, inside a transformer, a literal).
-    fn operand(&mut self, in_xform: bool) -> Option<Operand> {
+    /// `in_xform` > 0: inside that many transformer calls (bounded like
+    /// parentheses, so `tolower(tolower(…` cannot exhaust the stack).
+    fn operand(&mut self, in_xform: usize) -> Option<Operand> {
         self.blanks();
         let start = self.pos;
-        if in_xform && matches!(self.peek(), Some(b'"' | b'\'')) {
+        if in_xform > 0 && matches!(self.peek(), Some(b'"' | b'\'')) {
             return self.quoted().map(Operand::Literal);
         }
         let Some((name, segs)) = self.name() else {
-            if in_xform {
+            if in_xform > 0 {
                 if let Some(l) = self.bare() {
                     return Some(Operand::Literal(l));
                 }
@@ -351,7 +353,15 @@ impl Parser<'_> {
             self.pos += 1;
             let mut args = Vec::new();
             loop {
-                args.push(self.operand(true)?);
+                if in_xform >= MAX_DEPTH {
+                    self.err(
+                        start,
+                        format!("transformers nested deeper than {MAX_DEPTH} levels"),
+                    );
+                    self.pos = self.s.len();
+                    return None;
+                }
+                args.push(self.operand(in_xform + 1)?);
                 self.blanks();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -373,7 +383,7 @@ impl Parser<'_> {
             });
         }
         if segs == 1 {
-            if in_xform {
+            if in_xform > 0 {
                 return Some(Operand::Literal(Literal {
                     text: name,
                     quoted: false,
@@ -431,7 +441,7 @@ impl Parser<'_> {
             }
         }
         self.pos = save;
-        let lhs = self.operand(false)?;
+        let lhs = self.operand(0)?;
         self.blanks();
         let op_at = self.pos;
         if self.at_keyword("exists", false, true) {
@@ -579,7 +589,7 @@ impl Parser<'_> {
         if self.s.get(self.pos..self.pos + 4) == Some(b"val(") {
             self.pos += 4;
             self.blanks();
-            let f = self.operand(false)?;
+            let f = self.operand(0)?;
             self.blanks();
             let Operand::Field(r) = f else {
                 self.err(start, "val() takes a field".into());
@@ -597,7 +607,7 @@ impl Parser<'_> {
         if let Some((name, 1)) = self.name() {
             if TRANSFORMERS.contains(&name.as_str()) && self.peek() == Some(b'(') {
                 self.pos = save;
-                return self.operand(false).map(Rhs::Transformer);
+                return self.operand(0).map(Rhs::Transformer);
             }
         }
         self.pos = save;
@@ -817,6 +827,15 @@ mod tests {
         assert!(e.to_string().contains("nested deeper than 256"), "{e}");
         let nots = format!("{}evt.type=open", "not ".repeat(10_000));
         assert!(parse(&nots).is_err());
+        let xforms = format!(
+            "{}proc.name{} = x",
+            "tolower(".repeat(10_000),
+            ")".repeat(10_000)
+        );
+        assert!(parse(&xforms)
+            .unwrap_err()
+            .to_string()
+            .contains("transformers nested deeper"));
         let ok = format!("{}evt.type=open{}", "(".repeat(250), ")".repeat(250));
         assert!(parse(&ok).is_ok());
     }
