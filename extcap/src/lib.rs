@@ -14,6 +14,7 @@ pub mod filter;
 pub mod invocation;
 pub mod protocol;
 pub mod replay;
+pub mod rules;
 
 use std::path::Path;
 

@@ -245,8 +245,14 @@ impl Filter {
     /// Parses and compiles `text`, reporting every problem.
     pub fn new(text: &str) -> Result<Filter, FilterError> {
         let ast = parser::parse(text).map_err(FilterError::Syntax)?;
+        Self::from_expr(&ast, text)
+    }
+
+    /// Compiles a tree (macros already substituted); `text` is what spans
+    /// refer to, for messages.
+    pub fn from_expr(ast: &Expr, text: &str) -> Result<Filter, FilterError> {
         let mut errors = Vec::new();
-        let root = compile(&ast, &mut errors);
+        let root = compile(ast, &mut errors);
         match root {
             Some(root) if errors.is_empty() => Ok(Filter {
                 root,
@@ -1000,5 +1006,103 @@ mod depth_tests {
             let r = h.join().expect("no stack overflow");
             let _ = r;
         }
+    }
+}
+
+/// A rule output format: text with `%field` substitutions (missing values
+/// print as `<NA>`, as Falco's `*`-prefixed formats do).
+#[derive(Debug)]
+pub struct OutputFormat {
+    parts: Vec<OutPart>,
+}
+
+#[derive(Debug)]
+enum OutPart {
+    Text(String),
+    Field { field: Field, name: String },
+}
+
+impl OutputFormat {
+    /// Parses a format; an unknown field is an error naming it.
+    pub fn new(fmt: &str) -> Result<OutputFormat, String> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let b = fmt.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' {
+                let ch = fmt[i..].chars().next().unwrap_or(' ');
+                text.push(ch);
+                i += ch.len_utf8();
+                continue;
+            }
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1; // width: accepted, not applied
+            }
+            let name_start = j;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'.') {
+                j += 1;
+            }
+            while j > name_start && b[j - 1] == b'.' {
+                j -= 1;
+            }
+            if j == name_start {
+                return Err(format!("'%' at byte {i} is not followed by a field name"));
+            }
+            let name = &fmt[name_start..j];
+            let mut arg = None;
+            if j < b.len() && b[j] == b'[' {
+                if let Some(end) = fmt[j..].find(']') {
+                    arg = Some(fmt[j + 1..j + end].to_string());
+                    j += end + 1;
+                }
+            }
+            let r = FieldRef {
+                name: name.to_string(),
+                arg: arg.clone(),
+                span: Span::new(start, j),
+            };
+            let field = lookup(&r)?;
+            if !text.is_empty() {
+                parts.push(OutPart::Text(std::mem::take(&mut text)));
+            }
+            let full = match &arg {
+                Some(a) => format!("{name}[{a}]"),
+                None => name.to_string(),
+            };
+            parts.push(OutPart::Field { field, name: full });
+            i = j;
+        }
+        if !text.is_empty() {
+            parts.push(OutPart::Text(text));
+        }
+        Ok(OutputFormat { parts })
+    }
+
+    /// The formatted text, and each field's value (`None` if missing).
+    pub fn render(
+        &self,
+        ev: &Event<'_>,
+        cx: EvalContext<'_>,
+    ) -> (String, Vec<(String, Option<String>)>) {
+        let mut out = String::new();
+        let mut fields = Vec::new();
+        for p in &self.parts {
+            match p {
+                OutPart::Text(t) => out.push_str(t),
+                OutPart::Field { field, name } => {
+                    let v = extract(field, ev, &cx).map(|v| match v {
+                        Value::Str(s) => s.into_owned(),
+                        Value::Num(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                    });
+                    out.push_str(v.as_deref().unwrap_or("<NA>"));
+                    fields.push((name.clone(), v));
+                }
+            }
+        }
+        (out, fields)
     }
 }

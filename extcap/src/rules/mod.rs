@@ -1,0 +1,1079 @@
+//! Falco rules files: lists, macros and rules with exceptions, `append`,
+//! `override` and `enabled`, compiled into a [`RuleSet`] the way Falco does
+//! it (`shared/specs/falco-rules.md` §1.5): exception clauses appended to the
+//! condition text, lists substituted textually, the text parsed, macros
+//! substituted on the tree.
+//!
+//! Loading reports every problem at once, each with file:line:col.
+
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::filter::ast::{Expr, Span};
+use crate::filter::{parse, Filter, FilterError};
+use yaml::{Node, Pos};
+
+/// Falco priorities, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// 0.
+    Emergency,
+    /// 1.
+    Alert,
+    /// 2.
+    Critical,
+    /// 3.
+    Error,
+    /// 4.
+    Warning,
+    /// 5.
+    Notice,
+    /// 6.
+    Informational,
+    /// 7.
+    Debug,
+}
+
+impl Priority {
+    /// Parses a spelling (case-insensitive; `INFO` too).
+    pub fn parse(s: &str) -> Option<Priority> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "emergency" => Priority::Emergency,
+            "alert" => Priority::Alert,
+            "critical" => Priority::Critical,
+            "error" => Priority::Error,
+            "warning" => Priority::Warning,
+            "notice" => Priority::Notice,
+            "informational" | "info" => Priority::Informational,
+            "debug" => Priority::Debug,
+            _ => return None,
+        })
+    }
+
+    /// Falco's spelling in alerts (`Warning`, `Informational`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Emergency => "Emergency",
+            Priority::Alert => "Alert",
+            Priority::Critical => "Critical",
+            Priority::Error => "Error",
+            Priority::Warning => "Warning",
+            Priority::Notice => "Notice",
+            Priority::Informational => "Informational",
+            Priority::Debug => "Debug",
+        }
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Loading fails.
+    Error,
+    /// Loading goes on.
+    Warning,
+}
+
+/// One problem in a rules file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file.
+    pub file: PathBuf,
+    /// Line and column.
+    pub pos: Pos,
+    /// What.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.file.display(),
+            self.pos.line,
+            self.pos.col,
+            self.message
+        )
+    }
+}
+
+/// Loading failed: every error (and the warnings seen on the way).
+#[derive(Debug, Clone)]
+pub struct RulesError {
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors: Vec<String> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        write!(
+            f,
+            "{} error(s) in the rules: {}",
+            errors.len(),
+            errors.join("; ")
+        )
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub desc: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Event source (`syscall`, `aws_cloudtrail`, …).
+    pub source: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Output format (`%field` substitutions).
+    pub output: String,
+    /// Condition as compiled (exceptions and lists applied).
+    pub condition: String,
+    /// The compiled condition (syscall rules only).
+    pub filter: Option<Filter>,
+    /// `capture: true`: record a window around each alert.
+    pub capture: bool,
+    /// `capture_duration` in ms, if given.
+    pub capture_duration_ms: Option<u64>,
+    /// Where the rule was defined.
+    pub file: PathBuf,
+    /// Its position.
+    pub pos: Pos,
+}
+
+/// Compiled rules, in load order, with the warnings of loading.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Enabled rules.
+    pub rules: Vec<Rule>,
+    /// Warnings (unknown keys, …).
+    pub warnings: Vec<Diagnostic>,
+    /// Macros and lists defined (for `rules check`'s summary).
+    pub macros: usize,
+    /// Lists defined.
+    pub lists: usize,
+}
+
+#[derive(Debug, Clone)]
+struct ListDef {
+    items: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct MacroDef {
+    condition: String,
+    file: PathBuf,
+    pos: Pos,
+    order: usize,
+}
+
+#[derive(Debug, Clone)]
+struct RuleDef {
+    name: String,
+    desc: String,
+    condition: String,
+    output: String,
+    priority: Option<Priority>,
+    source: String,
+    tags: Vec<String>,
+    enabled: bool,
+    exceptions: Vec<Node>,
+    capture: bool,
+    capture_duration_ms: Option<u64>,
+    file: PathBuf,
+    pos: Pos,
+    cond_pos: Pos,
+}
+
+const RULE_KEYS: &[&str] = &[
+    "rule",
+    "desc",
+    "condition",
+    "output",
+    "priority",
+    "source",
+    "tags",
+    "enabled",
+    "exceptions",
+    "append",
+    "override",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
+];
+
+#[derive(Default)]
+struct Loader {
+    lists: HashMap<String, ListDef>,
+    list_order: Vec<String>,
+    macros: HashMap<String, MacroDef>,
+    macro_count: usize,
+    rules: Vec<RuleDef>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader {
+    fn diag(&mut self, severity: Severity, file: &Path, pos: Pos, message: String) {
+        self.diags.push(Diagnostic {
+            severity,
+            file: file.to_path_buf(),
+            pos,
+            message,
+        });
+    }
+
+    fn strings(&mut self, file: &Path, n: &Node, what: &str) -> Vec<String> {
+        match n {
+            Node::Seq(v, _) => v
+                .iter()
+                .filter_map(|x| match x {
+                    Node::Scalar(s, _, _) => Some(s.clone()),
+                    other => {
+                        self.diag(
+                            Severity::Error,
+                            file,
+                            other.pos(),
+                            format!("{what}: items must be strings"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            n if n.is_null() => Vec::new(),
+            other => {
+                self.diag(
+                    Severity::Error,
+                    file,
+                    other.pos(),
+                    format!("{what} must be a list"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `override: {key: append|replace}` → whether `key` appends.
+    fn mode(item: &Node, key: &str) -> (bool, bool) {
+        let legacy_append = item
+            .get("append")
+            .and_then(Node::as_str)
+            .is_some_and(|v| v == "true");
+        let ov = item
+            .get("override")
+            .and_then(|o| o.get(key))
+            .and_then(Node::as_str);
+        (legacy_append || ov == Some("append"), ov == Some("replace"))
+    }
+
+    fn load_file(&mut self, file: &Path, text: &str) {
+        let docs = match yaml::load(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.diag(Severity::Error, file, e.pos, format!("YAML: {}", e.message));
+                return;
+            }
+        };
+        for doc in docs {
+            let items = match doc {
+                Node::Seq(v, _) => v,
+                n if n.is_null() => continue,
+                other => {
+                    self.diag(
+                        Severity::Error,
+                        file,
+                        other.pos(),
+                        "a rules file is a list of items".into(),
+                    );
+                    continue;
+                }
+            };
+            for item in items {
+                self.load_item(file, &item);
+            }
+        }
+    }
+
+    fn load_item(&mut self, file: &Path, item: &Node) {
+        let pos = item.pos();
+        if !matches!(item, Node::Map(..)) {
+            self.diag(
+                Severity::Error,
+                file,
+                pos,
+                "each item must be a mapping (list, macro, rule, …)".into(),
+            );
+            return;
+        }
+        if let Some(name) = item.get("list").and_then(Node::as_str) {
+            let items = item
+                .get("items")
+                .map(|n| self.strings(file, n, "items"))
+                .unwrap_or_default();
+            let (append, _) = Self::mode(item, "items");
+            let known = self.lists.contains_key(name);
+            if append && !known {
+                self.diag(
+                    Severity::Error,
+                    file,
+                    pos,
+                    format!("list '{name}' appended to before it is defined"),
+                );
+            } else if append {
+                if let Some(l) = self.lists.get_mut(name) {
+                    l.items.extend(items);
+                }
+            } else {
+                if !known {
+                    self.list_order.push(name.to_string());
+                }
+                self.lists.insert(name.to_string(), ListDef { items });
+            }
+        } else if let Some(name) = item.get("macro").and_then(Node::as_str) {
+            let cond = item
+                .get("condition")
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_string();
+            let cond_pos = item.get("condition").map_or(pos, Node::pos);
+            let (append, _) = Self::mode(item, "condition");
+            if append {
+                match self.macros.get_mut(name) {
+                    Some(m) => {
+                        m.condition.push(' ');
+                        m.condition.push_str(&cond);
+                    }
+                    None => self.diag(
+                        Severity::Error,
+                        file,
+                        pos,
+                        format!("macro '{name}' appended to before it is defined"),
+                    ),
+                }
+            } else {
+                self.macro_count += 1;
+                let order = self.macro_count;
+                self.macros.insert(
+                    name.to_string(),
+                    MacroDef {
+                        condition: cond,
+                        file: file.to_path_buf(),
+                        pos: cond_pos,
+                        order,
+                    },
+                );
+            }
+        } else if let Some(name) = item.get("rule").and_then(Node::as_str) {
+            self.load_rule(file, item, name);
+        } else if item.get("required_engine_version").is_some()
+            || item.get("required_plugin_versions").is_some()
+        {
+            // Accepted: we implement the engine features the stock rules need.
+        } else {
+            self.diag(Severity::Error, file, pos, "unknown item: expected list, macro, rule, required_engine_version or required_plugin_versions".into());
+        }
+    }
+
+    fn load_rule(&mut self, file: &Path, item: &Node, name: &str) {
+        let pos = item.pos();
+        if let Node::Map(kv, _) = item {
+            for (k, _) in kv {
+                if let Some(key) = k.as_str() {
+                    if !RULE_KEYS.contains(&key) {
+                        self.diag(
+                            Severity::Warning,
+                            file,
+                            k.pos(),
+                            format!("rule '{name}': unknown key '{key}'"),
+                        );
+                    }
+                }
+            }
+        }
+        let text = |k: &str| item.get(k).and_then(Node::as_str).map(str::to_string);
+        let enabled = item
+            .get("enabled")
+            .and_then(Node::as_str)
+            .map(|v| v == "true");
+        let exists = self.rules.iter().position(|r| r.name == name);
+        let (append_cond, _) = Self::mode(item, "condition");
+        let (append_exc, _) = Self::mode(item, "exceptions");
+        let (append_out, _) = Self::mode(item, "output");
+        let has_override = item.get("override").is_some()
+            || item.get("append").and_then(Node::as_str) == Some("true");
+        if let Some(i) = exists {
+            // Redefinition, append/override, or just `enabled:`.
+            let legacy_append = item.get("append").and_then(Node::as_str) == Some("true");
+            let r = &mut self.rules[i];
+            if let Some(e) = enabled {
+                r.enabled = e;
+            }
+            if let Some(c) = text("condition") {
+                if append_cond || legacy_append {
+                    r.condition.push(' ');
+                    r.condition.push_str(&c);
+                } else {
+                    r.condition = c;
+                }
+            }
+            if let Some(o) = text("output") {
+                if append_out {
+                    r.output.push(' ');
+                    r.output.push_str(&o);
+                } else {
+                    r.output = o;
+                }
+            }
+            if let Some(Node::Seq(ex, _)) = item.get("exceptions") {
+                if append_exc || legacy_append {
+                    r.exceptions.extend(ex.iter().cloned());
+                } else {
+                    r.exceptions = ex.clone();
+                }
+            }
+            if let Some(p) = text("priority").and_then(|p| Priority::parse(&p)) {
+                r.priority = Some(p);
+            }
+            if let Some(d) = text("desc") {
+                r.desc = d;
+            }
+            if let Some(t) = item.get("tags") {
+                let tags = self.strings(file, t, "tags");
+                self.rules[i].tags = tags;
+            }
+            return;
+        }
+        if has_override && text("condition").is_none() && enabled.is_none() {
+            self.diag(
+                Severity::Error,
+                file,
+                pos,
+                format!("rule '{name}' appended to or overridden before it is defined"),
+            );
+            return;
+        }
+        if enabled.is_some() && text("condition").is_none() {
+            self.diag(
+                Severity::Error,
+                file,
+                pos,
+                format!("rule '{name}' enabled/disabled before it is defined"),
+            );
+            return;
+        }
+        let mut missing = Vec::new();
+        for k in ["condition", "output", "desc", "priority"] {
+            if item.get(k).is_none() {
+                missing.push(k);
+            }
+        }
+        if !missing.is_empty() {
+            self.diag(
+                Severity::Error,
+                file,
+                pos,
+                format!("rule '{name}' lacks {}", missing.join(", ")),
+            );
+            return;
+        }
+        let priority = match text("priority").as_deref().map(Priority::parse) {
+            Some(Some(p)) => Some(p),
+            _ => {
+                let p = item.get("priority").map_or(pos, Node::pos);
+                self.diag(
+                    Severity::Error,
+                    file,
+                    p,
+                    format!(
+                        "rule '{name}': unknown priority '{}'",
+                        text("priority").unwrap_or_default()
+                    ),
+                );
+                None
+            }
+        };
+        let tags = item
+            .get("tags")
+            .map(|t| self.strings(file, t, "tags"))
+            .unwrap_or_default();
+        let exceptions = match item.get("exceptions") {
+            Some(Node::Seq(v, _)) => v.clone(),
+            _ => Vec::new(),
+        };
+        self.rules.push(RuleDef {
+            name: name.to_string(),
+            desc: text("desc").unwrap_or_default(),
+            condition: text("condition").unwrap_or_default(),
+            output: text("output").unwrap_or_default(),
+            priority,
+            source: text("source").unwrap_or_else(|| "syscall".into()),
+            tags,
+            enabled: enabled.unwrap_or(true),
+            exceptions,
+            capture: text("capture").is_some_and(|v| v == "true"),
+            capture_duration_ms: text("capture_duration").and_then(|v| v.parse().ok()),
+            file: file.to_path_buf(),
+            pos,
+            cond_pos: item.get("condition").map_or(pos, Node::pos),
+        });
+    }
+}
+
+/// Quotes a list item or exception value for a condition if it needs it.
+fn quote(v: &str) -> String {
+    let bare = !v.is_empty()
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '=' | '"' | '\''));
+    if bare
+        || (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+        || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
+    {
+        v.to_string()
+    } else {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// Falco's textual list substitution: a list name bounded by start/end or one
+/// of ` \t\n\r(),=` becomes its items joined with `, `.
+fn substitute_lists(cond: &str, lists: &HashMap<String, Vec<String>>) -> String {
+    let is_bound = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '(' | ')' | ',' | '=');
+    let mut out = String::with_capacity(cond.len());
+    let mut word = String::new();
+    let mut in_quote: Option<char> = None;
+    let flush = |word: &mut String, out: &mut String| {
+        match lists.get(word.as_str()) {
+            Some(items) => out.push_str(
+                &items
+                    .iter()
+                    .map(|i| quote(i))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in cond.chars() {
+        if let Some(q) = in_quote {
+            out.push(c);
+            if c == q {
+                in_quote = None;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\'') && word.is_empty() {
+            in_quote = Some(c);
+            out.push(c);
+            continue;
+        }
+        if is_bound(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The exception clauses of a rule as condition text (`and not (…)` each).
+fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::new();
+    for ex in &rule.exceptions {
+        let name = ex.get("name").and_then(Node::as_str).unwrap_or("?");
+        let Some(values) = ex.get("values") else {
+            continue;
+        };
+        let values = match values {
+            Node::Seq(v, _) if !v.is_empty() => v,
+            _ => continue,
+        };
+        let err = |errors: &mut Vec<Diagnostic>, msg: String| {
+            errors.push(Diagnostic {
+                severity: Severity::Error,
+                file: rule.file.clone(),
+                pos: ex.pos(),
+                message: format!("rule '{}', exception '{name}': {msg}", rule.name),
+            });
+        };
+        match ex.get("fields") {
+            Some(Node::Seq(fields, _)) => {
+                let fields: Vec<&str> = fields.iter().filter_map(Node::as_str).collect();
+                let comps: Vec<String> = match ex.get("comps") {
+                    Some(Node::Seq(c, _)) => c
+                        .iter()
+                        .filter_map(Node::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    _ => vec!["=".to_string(); fields.len()],
+                };
+                if comps.len() != fields.len() {
+                    err(
+                        errors,
+                        format!("{} fields but {} comps", fields.len(), comps.len()),
+                    );
+                    continue;
+                }
+                let mut alts = Vec::new();
+                for tuple in values {
+                    let Node::Seq(vals, _) = tuple else {
+                        err(
+                            errors,
+                            "each value must be a list matching the fields".into(),
+                        );
+                        continue;
+                    };
+                    if vals.len() != fields.len() {
+                        err(
+                            errors,
+                            format!(
+                                "a value has {} items for {} fields",
+                                vals.len(),
+                                fields.len()
+                            ),
+                        );
+                        continue;
+                    }
+                    let terms: Vec<String> = fields
+                        .iter()
+                        .zip(&comps)
+                        .zip(vals)
+                        .map(|((f, c), v)| {
+                            let rhs = match v {
+                                Node::Seq(items, _) => format!(
+                                    "({})",
+                                    items
+                                        .iter()
+                                        .filter_map(Node::as_str)
+                                        .map(quote)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                                other => {
+                                    let s = quote(other.as_str().unwrap_or(""));
+                                    if matches!(c.as_str(), "in" | "pmatch" | "intersects") {
+                                        format!("({s})")
+                                    } else {
+                                        s
+                                    }
+                                }
+                            };
+                            format!("{f} {c} {rhs}")
+                        })
+                        .collect();
+                    alts.push(format!("({})", terms.join(" and ")));
+                }
+                if !alts.is_empty() {
+                    out.push_str(&format!(" and not ({})", alts.join(" or ")));
+                }
+            }
+            Some(Node::Scalar(field, _, _)) => {
+                let comp = ex.get("comps").and_then(Node::as_str).unwrap_or("in");
+                let items: Vec<String> =
+                    values.iter().filter_map(Node::as_str).map(quote).collect();
+                out.push_str(&format!(" and not {field} {comp} ({})", items.join(", ")));
+            }
+            _ => err(errors, "needs fields".into()),
+        }
+    }
+    out
+}
+
+/// Replaces macro references with their trees; `allowed(name)` says whether
+/// a macro may be used here (macros see only earlier ones).
+fn expand(e: &Expr, macros: &HashMap<String, Expr>, missing: &mut Vec<(String, Span)>) -> Expr {
+    match e {
+        Expr::And(v) => Expr::And(v.iter().map(|x| expand(x, macros, missing)).collect()),
+        Expr::Or(v) => Expr::Or(v.iter().map(|x| expand(x, macros, missing)).collect()),
+        Expr::Not(x) => Expr::Not(Box::new(expand(x, macros, missing))),
+        Expr::Macro { name, span } => match macros.get(name) {
+            Some(m) => m.clone(),
+            None => {
+                missing.push((name.clone(), *span));
+                e.clone()
+            }
+        },
+        other => other.clone(),
+    }
+}
+
+/// Position of byte `at` of a condition that starts at `start` in the file.
+fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
+    match before.rfind('\n') {
+        // Block scalars start on the next line; approximate the column.
+        Some(nl) => Pos {
+            line: start.line + before.matches('\n').count(),
+            col: before.len() - nl,
+        },
+        None => Pos {
+            line: start.line,
+            col: start.col + before.chars().count(),
+        },
+    }
+}
+
+impl RuleSet {
+    /// Loads rules files in order (a directory loads its `.yaml`/`.yml`
+    /// files in name order). Errors carry file:line:col; warnings are kept
+    /// in the result.
+    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RulesError> {
+        let mut files = Vec::new();
+        let mut ld = Loader::default();
+        for p in paths {
+            if p.is_dir() {
+                let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                    .map(|rd| {
+                        rd.filter_map(|e| e.ok().map(|e| e.path()))
+                            .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                v.sort();
+                files.extend(v);
+            } else {
+                files.push(p.clone());
+            }
+        }
+        for f in &files {
+            match std::fs::read_to_string(f) {
+                Ok(t) => ld.load_file(f, &t),
+                Err(e) => ld.diag(
+                    Severity::Error,
+                    f,
+                    Pos::default(),
+                    format!("cannot read: {e}"),
+                ),
+            }
+        }
+        Self::compile(ld)
+    }
+
+    /// Loads rules from text (tests, `-`).
+    pub fn load_str(name: &str, text: &str) -> Result<RuleSet, RulesError> {
+        let mut ld = Loader::default();
+        ld.load_file(Path::new(name), text);
+        Self::compile(ld)
+    }
+
+    fn compile(mut ld: Loader) -> Result<RuleSet, RulesError> {
+        // Lists may name other lists: expand in definition order.
+        let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+        for name in &ld.list_order {
+            let Some(def) = ld.lists.get(name) else {
+                continue;
+            };
+            let mut items = Vec::new();
+            for i in &def.items {
+                match lists.get(i) {
+                    Some(sub) => items.extend(sub.iter().cloned()),
+                    None => items.push(i.clone()),
+                }
+            }
+            lists.insert(name.clone(), items);
+        }
+        // Macros: parse with lists substituted; a macro sees earlier macros.
+        let mut order: Vec<(&String, &MacroDef)> = ld.macros.iter().collect();
+        order.sort_by_key(|(_, m)| m.order);
+        let mut macros: HashMap<String, Expr> = HashMap::new();
+        let mut diags = std::mem::take(&mut ld.diags);
+        for (name, m) in order {
+            let text = substitute_lists(&m.condition, &lists);
+            match parse(&text) {
+                Ok(ast) => {
+                    let mut missing = Vec::new();
+                    let ex = expand(&ast, &macros, &mut missing);
+                    for (n, span) in missing {
+                        // A later macro may define it: rules see all macros.
+                        if !ld.macros.contains_key(&n) {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                file: m.file.clone(),
+                                pos: pos_in(m.pos, &text, span.start),
+                                message: format!("macro '{name}': undefined macro '{n}'"),
+                            });
+                        }
+                    }
+                    // Unknown fields and bad values in a macro are its own
+                    // errors, used or not.
+                    if let Err(FilterError::Compile { errors, .. }) = Filter::from_expr(&ex, &text)
+                    {
+                        for ce in errors
+                            .iter()
+                            .filter(|ce| !ce.message.starts_with("undefined macro"))
+                        {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                file: m.file.clone(),
+                                pos: pos_in(m.pos, &text, ce.span.start),
+                                message: format!("macro '{name}': {}", ce.message),
+                            });
+                        }
+                    }
+                    macros.insert(name.clone(), ex);
+                }
+                Err(e) => {
+                    for se in &e.errors {
+                        diags.push(Diagnostic {
+                            severity: Severity::Error,
+                            file: m.file.clone(),
+                            pos: pos_in(m.pos, &text, se.span.start),
+                            message: format!("macro '{name}': {}", se.message),
+                        });
+                    }
+                }
+            }
+        }
+        // Second pass so macros may use macros defined after them when a
+        // rule pulls them in (Falco resolves rule conditions against all).
+        let snapshot = macros.clone();
+        for v in macros.values_mut() {
+            let mut missing = Vec::new();
+            *v = expand(v, &snapshot, &mut missing);
+        }
+        let mut rules = Vec::new();
+        for r in &ld.rules {
+            if !r.enabled {
+                continue;
+            }
+            let mut ex_errors = Vec::new();
+            let with_ex = format!("{}{}", r.condition, exception_text(r, &mut ex_errors));
+            diags.extend(ex_errors);
+            let text = substitute_lists(&with_ex, &lists);
+            let filter = if r.source == "syscall" {
+                match parse(&text) {
+                    Ok(ast) => {
+                        let mut missing = Vec::new();
+                        let full = expand(&ast, &macros, &mut missing);
+                        for (n, span) in &missing {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                file: r.file.clone(),
+                                pos: pos_in(r.cond_pos, &text, span.start),
+                                message: format!("rule '{}': undefined macro '{n}'", r.name),
+                            });
+                        }
+                        if !missing.is_empty() {
+                            None
+                        } else {
+                            match Filter::from_expr(&full, &text) {
+                                Ok(f) => Some(f),
+                                Err(e) => {
+                                    let msgs = match &e {
+                                        FilterError::Compile { errors, .. } => errors
+                                            .iter()
+                                            .map(|x| x.message.clone())
+                                            .collect::<Vec<_>>(),
+                                        other => vec![other.to_string()],
+                                    };
+                                    for m in msgs {
+                                        diags.push(Diagnostic {
+                                            severity: Severity::Error,
+                                            file: r.file.clone(),
+                                            pos: r.cond_pos,
+                                            message: format!("rule '{}': {m}", r.name),
+                                        });
+                                    }
+                                    None
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        for se in &e.errors {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                file: r.file.clone(),
+                                pos: pos_in(r.cond_pos, &text, se.span.start),
+                                message: format!("rule '{}': {}", r.name, se.message),
+                            });
+                        }
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            // Output fields must be known too.
+            if r.source == "syscall" {
+                if let Err(m) = crate::filter::eval::OutputFormat::new(&r.output) {
+                    diags.push(Diagnostic {
+                        severity: Severity::Error,
+                        file: r.file.clone(),
+                        pos: r.pos,
+                        message: format!("rule '{}': output: {m}", r.name),
+                    });
+                }
+            }
+            rules.push(Rule {
+                name: r.name.clone(),
+                desc: r.desc.clone(),
+                priority: r.priority.unwrap_or(Priority::Debug),
+                source: r.source.clone(),
+                tags: r.tags.clone(),
+                output: r.output.clone(),
+                condition: text,
+                filter,
+                capture: r.capture,
+                capture_duration_ms: r.capture_duration_ms,
+                file: r.file.clone(),
+                pos: r.pos,
+            });
+        }
+        if diags.iter().any(|d| d.severity == Severity::Error) {
+            return Err(RulesError { diagnostics: diags });
+        }
+        Ok(RuleSet {
+            rules,
+            warnings: diags,
+            macros: ld.macro_count,
+            lists: ld.lists.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_substituted_textually() {
+        let mut l = HashMap::new();
+        l.insert(
+            "shells".to_string(),
+            vec!["bash".to_string(), "sh".to_string(), "a b".to_string()],
+        );
+        assert_eq!(
+            substitute_lists("proc.name in (shells, zsh)", &l),
+            "proc.name in (bash, sh, \"a b\", zsh)"
+        );
+        assert_eq!(
+            substitute_lists("proc.name = 'shells'", &l),
+            "proc.name = 'shells'"
+        );
+    }
+
+    #[test]
+    fn macros_lists_exceptions_append_override() {
+        let y = r#"
+- list: shells
+  items: [bash, sh]
+- list: shells
+  items: [zsh]
+  override:
+    items: append
+- macro: spawned
+  condition: evt.type = execve and evt.dir = <
+- macro: shell_spawned
+  condition: spawned and proc.name in (shells)
+- rule: Shell
+  desc: a shell
+  condition: shell_spawned
+  output: "shell %proc.name (%user.name)"
+  priority: WARNING
+  tags: [shell]
+  exceptions:
+    - name: known
+      fields: [proc.pname, proc.cmdline]
+      comps: [=, startswith]
+      values:
+        - [sshd, "bash -c"]
+    - name: names
+      fields: proc.name
+      values: [sh]
+- rule: Shell
+  condition: and not user.name = root
+  override:
+    condition: append
+- rule: Other
+  desc: x
+  condition: evt.type = open
+  output: o
+  priority: info
+  enabled: false
+"#;
+        let rs = RuleSet::load_str("t.yaml", y).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rs.rules.len(), 1, "disabled rule left out");
+        let r = &rs.rules[0];
+        assert_eq!(r.priority, Priority::Warning);
+        assert!(
+            r.condition
+                .contains("shell_spawned and not user.name = root"),
+            "{}",
+            r.condition
+        );
+        assert!(
+            r.condition
+                .contains("not ((proc.pname = sshd and proc.cmdline startswith \"bash -c\"))"),
+            "{}",
+            r.condition
+        );
+        assert!(
+            r.condition.contains("not proc.name in (sh)"),
+            "{}",
+            r.condition
+        );
+        assert!(r.filter.is_some());
+    }
+
+    #[test]
+    fn every_error_has_file_line_col() {
+        let y = "- macro: m\n  condition: proc.nme = x\n- rule: R\n  desc: d\n  condition: undefined_macro and fd.num > q\n  output: o\n  priority: LOUD\n- rule: S\n  desc: d\n  condition: (evt.type = open\n  output: o\n  priority: info\n";
+        let e = RuleSet::load_str("bad.yaml", y).unwrap_err();
+        let text: Vec<String> = e.diagnostics.iter().map(ToString::to_string).collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("bad.yaml:7:13: error: rule 'R': unknown priority 'LOUD'"),
+            "{all}"
+        );
+        assert!(
+            all.contains("bad.yaml:5:43: error: rule 'R': operator '>' needs a number, found 'q'"),
+            "{all}"
+        );
+        assert!(
+            all.contains("bad.yaml:2:14: error: macro 'm': unknown field 'proc.nme'"),
+            "{all}"
+        );
+        assert!(all.contains("bad.yaml:10:"), "{all}");
+        let y2 = "- rule: R\n  desc: d\n  condition: nope_macro\n  output: o\n  priority: info\n  bogus_key: 1\n";
+        let e = RuleSet::load_str("b2.yaml", y2).unwrap_err();
+        let all: Vec<String> = e.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            all.iter()
+                .any(|d| d == "b2.yaml:3:14: error: rule 'R': undefined macro 'nope_macro'"),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|d| d.contains("warning: rule 'R': unknown key 'bogus_key'")),
+            "{all:?}"
+        );
+        let e = RuleSet::load_str("b3.yaml", "- rule: [unclosed\n").unwrap_err();
+        assert!(e.diagnostics[0].to_string().starts_with("b3.yaml:"), "{e}");
+    }
+}
