@@ -410,3 +410,160 @@ pub(crate) fn info(path: &str, json: bool) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// `scapbridge rules check`: every diagnostic on its own line.
+pub(crate) fn rules_check(files: &[std::path::PathBuf]) -> std::process::ExitCode {
+    match scapbridge::rules::RuleSet::load(files) {
+        Ok(rs) => {
+            for w in &rs.warnings {
+                eprintln!("{w}");
+            }
+            let compiled = rs.rules.iter().filter(|r| r.filter.is_some()).count();
+            println!(
+                "ok: {} rules ({compiled} syscall conditions compiled, {} for other sources), {} macros, {} lists, {} warnings",
+                rs.rules.len(),
+                rs.rules.len() - compiled,
+                rs.macros,
+                rs.lists,
+                rs.warnings.len()
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for d in &e.diagnostics {
+                eprintln!("{d}");
+            }
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// `scapbridge read FILE --rules R…`: the alerts, as Falco prints them (text
+/// `time: Priority output`, or Falco's JSON with `--json`).
+pub(crate) fn alerts(
+    path: &str,
+    filter: Option<&str>,
+    rules: &[std::path::PathBuf],
+    json: bool,
+) -> Result<()> {
+    use scapbridge::filter::eval::OutputFormat;
+    use scapbridge::filter::EvalContext;
+    let rs = scapbridge::rules::RuleSet::load(rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for w in &rs.warnings {
+        eprintln!("scapbridge: {w}");
+    }
+    let filter = match filter {
+        Some(f) => {
+            Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
+        }
+        None => None,
+    };
+    let active: Vec<(
+        &scapbridge::rules::Rule,
+        &scapbridge::filter::Filter,
+        OutputFormat,
+    )> = rs
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let f = r.filter.as_ref()?;
+            let o = OutputFormat::new(&r.output).ok()?;
+            Some((r, f, o))
+        })
+        .collect();
+    let mut rd = open_input(path, true)?;
+    let mut state = CaptureState::new();
+    let mut num = 0u64;
+    let mut hostname = String::new();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut clock = TimeText::default();
+    loop {
+        let item = rd.next_item().with_context(|| display(path))?;
+        let Some(item) = item else { break };
+        match item {
+            Item::Section(_) => state.reset(),
+            Item::MachineInfo(mi) => {
+                hostname = String::from_utf8_lossy(&mi.hostname)
+                    .trim_end_matches('\0')
+                    .to_string()
+            }
+            Item::Processes(p) => state.add_processes(&p),
+            Item::Fds { tid, fds } => state.add_fds(tid, &fds),
+            Item::Users(u) => state.add_users(&u),
+            Item::Event(ev) => {
+                if !matches!(
+                    ev.name(),
+                    "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
+                ) {
+                    num += 1;
+                }
+                state.update(&ev);
+                // Rules see exit events only, as current Falco delivers them.
+                if ev.direction() != Direction::Exit
+                    && ev.info().is_some_and(|i| i.category & cat::SYSCALL != 0)
+                {
+                    continue;
+                }
+                let cx = EvalContext { state: &state, num };
+                if filter.as_ref().is_some_and(|f| !f.matches(&ev, cx)) {
+                    continue;
+                }
+                for (rule, f, fmt) in &active {
+                    if !f.matches(&ev, cx) {
+                        continue;
+                    }
+                    let (text, fields) = fmt.render(&ev, cx);
+                    let mut line = String::new();
+                    if json {
+                        let ts = ev.ts();
+                        let time = chrono::DateTime::from_timestamp(
+                            (ts / 1_000_000_000) as i64,
+                            (ts % 1_000_000_000) as u32,
+                        )
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string())
+                        .unwrap_or_default();
+                        let mut of = serde_json::Map::new();
+                        for (k, v) in fields {
+                            of.insert(
+                                k,
+                                v.map_or(serde_json::Value::Null, serde_json::Value::String),
+                            );
+                        }
+                        let mut evt_time = String::new();
+                        clock.push(ts, &mut evt_time);
+                        let output = format!("{evt_time}: {} {text}", rule.priority.as_str());
+                        let v = serde_json::json!({
+                            "hostname": hostname,
+                            "output": output,
+                            "output_fields": of,
+                            "priority": rule.priority.as_str(),
+                            "rule": rule.name,
+                            "source": rule.source,
+                            "tags": rule.tags,
+                            "time": time,
+                        });
+                        line.push_str(&v.to_string());
+                    } else {
+                        clock.push(ev.ts(), &mut line);
+                        line.push_str(": ");
+                        line.push_str(rule.priority.as_str());
+                        line.push(' ');
+                        line.push_str(&text);
+                    }
+                    line.push('\n');
+                    if let Err(e) = out.write_all(line.as_bytes()) {
+                        if is_broken_pipe(&e) {
+                            return Ok(());
+                        }
+                        return Err(e).context("writing to standard output");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match out.flush() {
+        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
+        _ => Ok(()),
+    }
+}

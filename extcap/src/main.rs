@@ -32,12 +32,27 @@ enum Cmd {
     Convert(ConvertArgs),
     /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
     Info(InfoArgs),
+    /// Falco rules files: `scapbridge rules check FILE…`.
+    Rules {
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
     /// Capture from an interface into a file (`scapbridge capture --help` lists the options).
     #[command(disable_help_flag = true)]
     Capture {
         /// Interface, its options and the output: see `scapbridge capture --help`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCmd {
+    /// Load and compile rules files; print every error with file:line:col.
+    Check {
+        /// Rules files or directories (their .yaml files, in name order).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
 }
 
@@ -58,6 +73,9 @@ struct ReadArgs {
     /// Also print internal events (procinfo, drops) and state-only events.
     #[arg(long, short = 'A')]
     all: bool,
+    /// Falco rules file or directory (repeatable): print the alerts instead of events.
+    #[arg(long = "rules", short = 'r')]
+    rules: Vec<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -129,7 +147,11 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Read(a) => {
             let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
-            commands::read(&a.file, filter.as_deref(), a.json, a.skip_unknown, a.all)
+            if a.rules.is_empty() {
+                commands::read(&a.file, filter.as_deref(), a.json, a.skip_unknown, a.all)
+            } else {
+                commands::alerts(&a.file, filter.as_deref(), &a.rules, a.json)
+            }
         }
         Cmd::Convert(a) => commands::convert(commands::ConvertOpts {
             input: a.input,
@@ -146,6 +168,9 @@ fn main() -> ExitCode {
         }),
         Cmd::Info(a) => commands::info(&a.file, a.json),
         Cmd::Capture { args } => return capture_cmd::headless_main(&args),
+        Cmd::Rules {
+            cmd: RulesCmd::Check { files },
+        } => return commands::rules_check(&files),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,6 +98,32 @@ enum Field {
     FdTypechar,
     FdDirectory,
     FdFilename,
+    ProcAname(Option<usize>),
+    ProcAexepath(usize),
+    ProcPcmdline,
+    ProcPexe,
+    ProcPexepath,
+    EvtArgs,
+    EvtIsOpenRead,
+    EvtIsOpenWrite,
+    FdL4proto,
+    FdNameraw,
+    FdSip,
+    FdCip,
+    FdSport,
+    FdCport,
+    FdLport,
+    FdRport,
+    FdConnected,
+    FdNameChanged,
+    FdIp,
+    FdNet,
+    FdSnet,
+    ContainerId,
+    /// Fields whose source this engine does not have yet (container
+    /// runtime, capabilities, login uid, terminal, inode times): known, so
+    /// rules compile, but never extracted, so comparisons on them are false.
+    Unavailable(Kind),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +137,8 @@ enum Kind {
     Str,
     Num,
     Bool,
+    /// IP addresses: compared with an address or a CIDR network.
+    Ip,
 }
 
 impl Field {
@@ -118,8 +146,10 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
-            | FdNum => Kind::Num,
-            EvtFailed => Kind::Bool,
+            | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
+            FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
+            Unavailable(k) => *k,
             _ => Kind::Str,
         }
     }
@@ -145,38 +175,100 @@ fn lookup(r: &FieldRef) -> Result<Field, String> {
     if let Some(name) = r.name.strip_prefix("evt.rawarg.") {
         return Ok(EvtRawArg(ArgSel::Name(name.to_string())));
     }
-    let f = match r.name.as_str() {
-        "evt.type" => EvtType,
-        "evt.dir" => EvtDir,
-        "evt.num" => EvtNum,
-        "evt.cpu" => EvtCpu,
-        "evt.res" => EvtRes,
-        "evt.rawres" => EvtRawRes,
-        "evt.failed" => EvtFailed,
-        "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
-        "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
-        "thread.tid" => ThreadTid,
-        "proc.pid" => ProcPid,
-        "proc.ppid" => ProcPpid,
-        "proc.name" => ProcName,
-        "proc.pname" => ProcPname,
-        "proc.exe" => ProcExe,
-        "proc.exepath" => ProcExepath,
-        "proc.args" => ProcArgs,
-        "proc.cmdline" => ProcCmdline,
-        "proc.cwd" => ProcCwd,
-        "user.uid" => UserUid,
-        "user.name" => UserName,
-        "group.gid" => GroupGid,
-        "group.name" => GroupName,
-        "fd.num" => FdNum,
-        "fd.name" => FdName,
-        "fd.type" => FdType,
-        "fd.typechar" => FdTypechar,
-        "fd.directory" => FdDirectory,
-        "fd.filename" => FdFilename,
-        other => return Err(format!("unknown field '{other}'")),
-    };
+    let f =
+        match r.name.as_str() {
+            "evt.type" => EvtType,
+            "evt.dir" => EvtDir,
+            "evt.num" => EvtNum,
+            "evt.cpu" => EvtCpu,
+            "evt.res" => EvtRes,
+            "evt.rawres" => EvtRawRes,
+            "evt.failed" => EvtFailed,
+            "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
+            "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
+            "thread.tid" => ThreadTid,
+            "proc.pid" => ProcPid,
+            "proc.ppid" => ProcPpid,
+            "proc.name" => ProcName,
+            "proc.pname" => ProcPname,
+            "proc.exe" => ProcExe,
+            "proc.exepath" => ProcExepath,
+            "proc.args" => ProcArgs,
+            "proc.cmdline" => ProcCmdline,
+            "proc.cwd" => ProcCwd,
+            "user.uid" => UserUid,
+            "user.name" => UserName,
+            "group.gid" => GroupGid,
+            "group.name" => GroupName,
+            "fd.num" => FdNum,
+            "fd.name" => FdName,
+            "fd.type" => FdType,
+            "fd.typechar" => FdTypechar,
+            "fd.directory" => FdDirectory,
+            "fd.filename" => FdFilename,
+            "proc.aname" => {
+                return match &r.arg {
+                    None => Ok(ProcAname(None)),
+                    Some(a) => a.parse().map(|n| ProcAname(Some(n))).map_err(|_| {
+                        format!("proc.aname[{a}]: the argument is an ancestor number")
+                    }),
+                }
+            }
+            "proc.aexepath" => {
+                return match &r.arg {
+                    Some(a) => a.parse().map(ProcAexepath).map_err(|_| {
+                        format!("proc.aexepath[{a}]: the argument is an ancestor number")
+                    }),
+                    None => Err("proc.aexepath needs an ancestor number: proc.aexepath[N]".into()),
+                }
+            }
+            "proc.pcmdline" => ProcPcmdline,
+            "proc.pexe" => ProcPexe,
+            "proc.pexepath" => ProcPexepath,
+            "evt.args" => EvtArgs,
+            "evt.is_open_read" => EvtIsOpenRead,
+            "evt.is_open_write" => EvtIsOpenWrite,
+            "fd.l4proto" => FdL4proto,
+            "fd.nameraw" => FdNameraw,
+            "fd.sip" => FdSip,
+            "fd.cip" => FdCip,
+            "fd.sport" => FdSport,
+            "fd.cport" => FdCport,
+            "fd.lport" => FdLport,
+            "fd.rport" => FdRport,
+            "fd.connected" => FdConnected,
+            "fd.name_changed" => FdNameChanged,
+            "fd.ip" => FdIp,
+            "fd.net" => FdNet,
+            "fd.snet" => FdSnet,
+            "container.id" => ContainerId,
+            "proc.tty"
+            | "user.loginuid"
+            | "proc.duration"
+            | "container.start_ts"
+            | "proc.exe_ino.ctime"
+            | "proc.exe_ino.mtime"
+            | "proc.exe_ino.ctime_duration_proc_start"
+            | "proc.vpid"
+            | "proc.sid" => Unavailable(Kind::Num),
+            "container.privileged"
+            | "proc.is_exe_upper_layer"
+            | "proc.is_exe_from_memfd"
+            | "proc.is_exe_writable" => Unavailable(Kind::Bool),
+            "proc.sname"
+            | "user.loginname"
+            | "thread.cap_effective"
+            | "thread.cap_permitted"
+            | "container.name"
+            | "container.image"
+            | "container.image.repository"
+            | "container.image.tag"
+            | "k8s.ns.name"
+            | "k8s.pod.name"
+            | "fd.sip.name"
+            | "fd.cip.name" => Unavailable(Kind::Str),
+            other => return Err(format!("unknown field '{other}'")),
+        };
     if r.arg.is_some() {
         return Err(format!("field '{}' takes no argument", r.name));
     }
@@ -194,6 +286,7 @@ enum Want {
     StrList(Vec<String>),
     NumList(Vec<i64>),
     Paths(Vec<String>),
+    Nets(Vec<(std::net::IpAddr, u8)>),
 }
 
 #[derive(Debug)]
@@ -426,12 +519,39 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                     Kind::Str => "string",
                     Kind::Num => "numeric",
                     Kind::Bool => "boolean",
+                    Kind::Ip => "address",
                 }
             ),
         ))
     };
     use CmpOp::*;
+    let net = |l: &Literal| -> Result<(std::net::IpAddr, u8), (Span, String)> {
+        let (a, p) = match l.text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (l.text.as_str(), None),
+        };
+        let ip: std::net::IpAddr = a.parse().map_err(|_| {
+            (
+                l.span,
+                format!("'{}' is not an IP address or network", l.text),
+            )
+        })?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| (l.span, format!("bad prefix length in '{}'", l.text)))?,
+            None => max,
+        };
+        Ok((ip, prefix))
+    };
     match (kind, op) {
+        (Kind::Ip, Eq | Ne) => Ok(Want::Nets(vec![net(&one(rhs)?)?])),
+        (Kind::Ip, In | Intersects) => Ok(Want::Nets(
+            list(rhs)?.iter().map(net).collect::<Result<_, _>>()?,
+        )),
         (_, In | Intersects) => {
             let items = list(rhs)?;
             match kind {
@@ -550,6 +670,33 @@ enum Value<'a> {
     Str(Cow<'a, str>),
     Num(i64),
     Bool(bool),
+    /// Several values (`proc.aname` without an argument): a comparison
+    /// holds if it holds for one of them (`!=`: for none).
+    Multi(Vec<String>),
+    /// Addresses of a socket (`fd.ip`: both ends).
+    Ips(Vec<std::net::IpAddr>),
+}
+
+fn in_net(ip: std::net::IpAddr, (net, prefix): (std::net::IpAddr, u8)) -> bool {
+    match (ip, net) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            u32::from(a) & m == u32::from(b) & m
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            u128::from(a) & m == u128::from(b) & m
+        }
+        _ => false,
+    }
 }
 
 fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
@@ -557,6 +704,13 @@ fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
         Value::Str(s) => s,
         Value::Num(n) => Cow::Owned(n.to_string()),
         Value::Bool(b) => Cow::Owned(b.to_string()),
+        Value::Multi(v) => Cow::Owned(v.join(" ")),
+        Value::Ips(v) => Cow::Owned(
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     };
     match x {
         Xform::ToLower => Value::Str(Cow::Owned(s.to_lowercase())),
@@ -569,6 +723,28 @@ fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
 fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
     use CmpOp::*;
     match (v, w) {
+        (Value::Multi(items), _) => {
+            let any = items.iter().any(|s| {
+                compare(
+                    &Value::Str(Cow::Borrowed(s)),
+                    if op == Ne { Eq } else { op },
+                    w,
+                )
+            });
+            if op == Ne {
+                !any
+            } else {
+                any
+            }
+        }
+        (Value::Ips(ips), Want::Nets(nets)) => {
+            let any = ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n)));
+            if op == Ne {
+                !any
+            } else {
+                any
+            }
+        }
         (Value::Num(a), Want::Num(b)) => match op {
             Eq => a == b,
             Ne => a != b,
@@ -898,6 +1074,133 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
         UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
         GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
+        ProcAname(n) => {
+            let mut t = thread(ev, cx)?.into_owned();
+            match n {
+                Some(0) => Value::Str(Cow::Owned(t.comm)),
+                Some(n) => {
+                    for _ in 0..*n {
+                        t = cx.state.thread(t.ptid)?.clone();
+                    }
+                    Value::Str(Cow::Owned(t.comm))
+                }
+                None => {
+                    // Every ancestor (not the process itself); bounded
+                    // against loops in a corrupt table.
+                    let mut names = Vec::new();
+                    for _ in 0..64 {
+                        match cx.state.thread(t.ptid) {
+                            Some(p) if p.pid != t.pid || p.comm != t.comm => {
+                                names.push(p.comm.clone());
+                                t = p.clone();
+                            }
+                            _ => break,
+                        }
+                    }
+                    Value::Multi(names)
+                }
+            }
+        }
+        ProcAexepath(n) => {
+            let mut t = thread(ev, cx)?.into_owned();
+            for _ in 0..*n {
+                t = cx.state.thread(t.ptid)?.clone();
+            }
+            Value::Str(Cow::Owned(t.exepath))
+        }
+        ProcPcmdline | ProcPexe | ProcPexepath => {
+            let p = cx.state.thread(thread(ev, cx)?.ptid)?;
+            Value::Str(Cow::Owned(match f {
+                ProcPexe => p.exe.clone(),
+                ProcPexepath => p.exepath.clone(),
+                _ => {
+                    let mut s = p.comm.clone();
+                    for a in &p.args {
+                        s.push(' ');
+                        s.push_str(a);
+                    }
+                    s
+                }
+            }))
+        }
+        EvtArgs => {
+            let mut s = String::new();
+            render::args(ev, Some(cx.state), &mut s);
+            Value::Str(Cow::Owned(s.trim_end().to_string()))
+        }
+        EvtIsOpenRead | EvtIsOpenWrite => {
+            let is_open = matches!(
+                ev.name(),
+                "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
+            ) && ev.direction() == Direction::Exit;
+            let flags = if is_open {
+                ev.param_by_name("flags").and_then(sint).unwrap_or(0)
+            } else {
+                0
+            };
+            // PPM_O_RDONLY = 1, PPM_O_WRONLY = 2 (O_RDWR sets both).
+            Value::Bool(is_open && flags & if *f == EvtIsOpenRead { 1 } else { 2 } != 0)
+        }
+        ContainerId => Value::Str(Cow::Borrowed("host")),
+        Unavailable(_) => return None,
+        FdNameraw => {
+            if matches!(ev.name(), "open" | "openat" | "openat2" | "creat") {
+                if let Some(v) = ev.param_by_name("name") {
+                    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
+                    return Some(Value::Str(String::from_utf8_lossy(&v[..end])));
+                }
+            }
+            let fd = event_fd(ev, cx)?;
+            Value::Str(Cow::Borrowed(cx.state.fd(ev.tid(), fd)?.name.as_str()))
+        }
+        FdL4proto | FdSip | FdCip | FdSport | FdCport | FdLport | FdRport | FdConnected
+        | FdNameChanged | FdIp | FdNet | FdSnet => {
+            let fd = event_fd(ev, cx)?;
+            let e = cx.state.fd(ev.tid(), fd)?;
+            if *f == FdNameChanged {
+                return Some(Value::Bool(false));
+            }
+            if *f == FdL4proto {
+                return Some(Value::Str(Cow::Borrowed(match e.l4 {
+                    b't' => "tcp",
+                    b'u' => "udp",
+                    b'r' => "raw",
+                    b'i' => "icmp",
+                    _ => return None,
+                })));
+            }
+            if !matches!(e.typechar, b'4' | b'6') {
+                return if *f == FdConnected {
+                    Some(Value::Bool(false))
+                } else {
+                    None
+                };
+            }
+            // fd.name of an inet socket: "cip:cport->sip:sport".
+            let tuple = e.name.split_once("->");
+            if *f == FdConnected {
+                return Some(Value::Bool(tuple.is_some()));
+            }
+            let (c, srv) = tuple?;
+            let split = |ep: &str| -> Option<(std::net::IpAddr, i64)> {
+                let (ip, port) = ep.rsplit_once(':')?;
+                Some((
+                    ip.trim_matches(|ch| ch == '[' || ch == ']').parse().ok()?,
+                    port.parse().ok()?,
+                ))
+            };
+            let (cip, cport) = split(c)?;
+            let (sip, sport) = split(srv)?;
+            match f {
+                FdSip => Value::Ips(vec![sip]),
+                FdCip => Value::Ips(vec![cip]),
+                FdIp | FdNet => Value::Ips(vec![cip, sip]),
+                FdSnet => Value::Ips(vec![sip]),
+                FdSport | FdRport => Value::Num(sport),
+                FdCport | FdLport => Value::Num(cport),
+                _ => return None,
+            }
+        }
         FdNum => Value::Num(event_fd(ev, cx)?),
         FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
             let fd = event_fd(ev, cx)?;
@@ -1097,6 +1400,12 @@ impl OutputFormat {
                         Value::Str(s) => s.into_owned(),
                         Value::Num(n) => n.to_string(),
                         Value::Bool(b) => b.to_string(),
+                        Value::Multi(v) => v.join(" "),
+                        Value::Ips(v) => v
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" "),
                     });
                     out.push_str(v.as_deref().unwrap_or("<NA>"));
                     fields.push((name.clone(), v));

@@ -563,6 +563,19 @@ impl Parser<'_> {
         }
         loop {
             self.blanks();
+            // Empty items (an empty list substituted into `(a, , b)` or a
+            // trailing comma) are skipped, as Falco does with its stock rules.
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    continue;
+                }
+                Some(b')') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => {}
+            }
             let v = self.strvalue()?;
             items.push(v);
             self.blanks();
