@@ -498,12 +498,9 @@ pub(crate) fn alerts(
                     num += 1;
                 }
                 state.update(&ev);
-                // Rules see exit events only, as current Falco delivers them.
-                if ev.direction() != Direction::Exit
-                    && ev.info().is_some_and(|i| i.category & cat::SYSCALL != 0)
-                {
-                    continue;
-                }
+                // Rules see every event of the capture, enter and exit, as
+                // Falco did with these traces; captures that carry exit
+                // events only (current drivers, our probe) give exits only.
                 let cx = EvalContext { state: &state, num };
                 if filter.as_ref().is_some_and(|f| !f.matches(&ev, cx)) {
                     continue;

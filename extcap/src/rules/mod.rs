@@ -201,6 +201,7 @@ struct RuleDef {
     exceptions: Vec<Node>,
     capture: bool,
     capture_duration_ms: Option<u64>,
+    skip_if_unknown_filter: bool,
     file: PathBuf,
     pos: Pos,
     cond_pos: Pos,
@@ -447,7 +448,30 @@ impl Loader {
             }
             if let Some(Node::Seq(ex, _)) = item.get("exceptions") {
                 if append_exc || legacy_append {
-                    r.exceptions.extend(ex.iter().cloned());
+                    // An appended exception with a known name adds values to it.
+                    for e in ex {
+                        let name = e.get("name").and_then(Node::as_str);
+                        let existing = r.exceptions.iter_mut().find(|x| {
+                            name.is_some() && x.get("name").and_then(Node::as_str) == name
+                        });
+                        match (existing, e.get("values")) {
+                            (Some(Node::Map(kv, _)), Some(Node::Seq(new_vals, _))) => {
+                                match kv.iter_mut().find(|(k, _)| k.as_str() == Some("values")) {
+                                    Some((_, Node::Seq(vals, _))) => {
+                                        vals.extend(new_vals.iter().cloned())
+                                    }
+                                    Some((_, slot)) => {
+                                        *slot = Node::Seq(new_vals.clone(), slot.pos())
+                                    }
+                                    None => kv.push((
+                                        Node::Scalar("values".into(), false, e.pos()),
+                                        Node::Seq(new_vals.clone(), e.pos()),
+                                    )),
+                                }
+                            }
+                            _ => r.exceptions.push(e.clone()),
+                        }
+                    }
                 } else {
                     r.exceptions = ex.clone();
                 }
@@ -533,6 +557,7 @@ impl Loader {
             exceptions,
             capture: text("capture").is_some_and(|v| v == "true"),
             capture_duration_ms: text("capture_duration").and_then(|v| v.parse().ok()),
+            skip_if_unknown_filter: text("skip-if-unknown-filter").is_some_and(|v| v == "true"),
             file: file.to_path_buf(),
             pos,
             cond_pos: item.get("condition").map_or(pos, Node::pos),
@@ -542,6 +567,10 @@ impl Loader {
 
 /// Quotes a list item or exception value for a condition if it needs it.
 fn quote(v: &str) -> String {
+    // A parenthesised value is a list (or list reference) already.
+    if v.starts_with('(') && v.ends_with(')') {
+        return v.to_string();
+    }
     let bare = !v.is_empty()
         && !v
             .chars()
@@ -675,7 +704,9 @@ fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
                                 ),
                                 other => {
                                     let s = quote(other.as_str().unwrap_or(""));
-                                    if matches!(c.as_str(), "in" | "pmatch" | "intersects") {
+                                    if matches!(c.as_str(), "in" | "pmatch" | "intersects")
+                                        && !s.starts_with('(')
+                                    {
                                         format!("({s})")
                                     } else {
                                         s
@@ -882,6 +913,23 @@ impl RuleSet {
                         } else {
                             match Filter::from_expr(&full, &text) {
                                 Ok(f) => Some(f),
+                                Err(FilterError::Compile { errors, .. })
+                                    if r.skip_if_unknown_filter
+                                        && errors
+                                            .iter()
+                                            .all(|x| x.message.starts_with("unknown field")) =>
+                                {
+                                    diags.push(Diagnostic {
+                                        severity: Severity::Warning,
+                                        file: r.file.clone(),
+                                        pos: r.cond_pos,
+                                        message: format!(
+                                            "rule '{}' skipped (skip-if-unknown-filter): {}",
+                                            r.name, errors[0].message
+                                        ),
+                                    });
+                                    continue;
+                                }
                                 Err(e) => {
                                     let msgs = match &e {
                                         FilterError::Compile { errors, .. } => errors
