@@ -7,7 +7,10 @@
 //!   and replay throughput at full speed into a FIFO read by tshark, beside
 //!   `cat` of the same file into the same FIFO and tshark.
 //!
-//! Usage: scapbridge-bench [format|extcap|all] FIXTURES_SCAP_DIR [EVENTS]
+//! * rules: the whole stock falco_rules.yaml over the same file, beside
+//!   `sysdig -r IN FILTER` with a comparable filter.
+//!
+//! Usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]
 //! (default all, 1,000,000 events)
 
 use std::fs::File;
@@ -44,13 +47,13 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let which = match args.first().map(String::as_str) {
-        Some("format" | "extcap" | "all") => args.remove(0),
+        Some("format" | "extcap" | "rules" | "all") => args.remove(0),
         _ => "all".to_string(),
     };
-    let dir = PathBuf::from(
-        args.first()
-            .context("usage: scapbridge-bench [format|extcap|all] FIXTURES_SCAP_DIR [EVENTS]")?,
-    );
+    let dir =
+        PathBuf::from(args.first().context(
+            "usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]",
+        )?);
     let target: usize = args
         .get(1)
         .map(|s| s.parse())
@@ -83,11 +86,18 @@ fn main() -> Result<()> {
         build.as_secs_f64()
     );
 
-    if which != "extcap" {
+    if which == "format" || which == "all" {
         bench_format(&input, &tmp, mb)?;
     }
-    if which != "format" {
+    if which == "extcap" || which == "all" {
         bench_extcap(&input, &tmp, target as u64)?;
+    }
+    if which == "rules" || which == "all" {
+        let rules = dir
+            .parent()
+            .map(|p| p.join("rules/falco_rules.yaml"))
+            .context("rules folder")?;
+        bench_rules(&input, &rules, target as u64)?;
     }
     let _ = std::fs::remove_file(&input);
     Ok(())
@@ -218,6 +228,50 @@ fn bench_format(input: &Path, tmp: &Path, mb: f64) -> Result<()> {
             n as f64 / ours,
             theirs / ours
         );
+    }
+    Ok(())
+}
+
+/// The whole stock falco_rules.yaml over the input (`scapbridge read IN
+/// --rules`), beside `sysdig -r IN FILTER` with a filter of three typical
+/// rule shapes, best of RUNS each.
+fn bench_rules(input: &Path, rules: &Path, events: u64) -> Result<()> {
+    println!("== rules (best of {RUNS} runs each)");
+    let exe = std::env::current_exe()?
+        .with_file_name(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
+    let filter = "(evt.type in (open, openat) and fd.name startswith /etc) or (evt.type = execve and proc.name in (bash, sh)) or (evt.type = connect and fd.typechar = 4)";
+    let time = |c: &mut Command| -> Result<f64> {
+        let t = Instant::now();
+        let st = c.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        anyhow::ensure!(st.success(), "{c:?} failed");
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let ours = best_of(RUNS, || {
+        time(
+            Command::new(&exe)
+                .arg("read")
+                .arg(input)
+                .arg("--rules")
+                .arg(rules),
+        )
+    })?;
+    let theirs = best_of(RUNS, || {
+        time(
+            Command::new("sysdig")
+                .arg("-r")
+                .arg(input)
+                .arg(filter)
+                .env("TZ", "UTC"),
+        )
+    });
+    match theirs {
+        Ok(t) => println!(
+            "falco_rules.yaml (25 rules)   {ours:>8.3} s {:>12.0} ev/s   sysdig -r IN \"3-clause filter\" {t:.3} s {:>12.0} ev/s   ratio {:.1}x",
+            events as f64 / ours,
+            events as f64 / t,
+            t / ours
+        ),
+        Err(e) => println!("falco_rules.yaml (25 rules)   {ours:>8.3} s {:>12.0} ev/s   sysdig: {e}", events as f64 / ours),
     }
     Ok(())
 }

@@ -458,14 +458,18 @@ pub(crate) fn alerts(
         }
         None => None,
     };
-    let active: Vec<(
-        &scapbridge::rules::Rule,
-        &scapbridge::filter::Filter,
+    // Rules by event id: each event is checked against the rules that can
+    // match its type only, in load order (the order Falco reports them).
+    let index = rs.index_by_event_type();
+    type Active<'r> = (
+        &'r scapbridge::rules::Rule,
+        &'r scapbridge::filter::Filter,
         OutputFormat,
-    )> = rs
+    );
+    let active: Vec<Option<Active<'_>>> = rs
         .rules
         .iter()
-        .filter_map(|r| {
+        .map(|r| {
             let f = r.filter.as_ref()?;
             let o = OutputFormat::new(&r.output).ok()?;
             Some((r, f, o))
@@ -505,7 +509,13 @@ pub(crate) fn alerts(
                 if filter.as_ref().is_some_and(|f| !f.matches(&ev, cx)) {
                     continue;
                 }
-                for (rule, f, fmt) in &active {
+                let candidates = index
+                    .get(usize::from(ev.event_type()))
+                    .map_or(&[][..], Vec::as_slice);
+                for (rule, f, fmt) in candidates
+                    .iter()
+                    .filter_map(|&i| active.get(i).and_then(Option::as_ref))
+                {
                     if !f.matches(&ev, cx) {
                         continue;
                     }

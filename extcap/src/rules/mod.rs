@@ -152,6 +152,9 @@ pub struct Rule {
     pub condition: String,
     /// The compiled condition (syscall rules only).
     pub filter: Option<Filter>,
+    /// Event ids the condition can match (`None`: any), from its
+    /// `evt.type` terms, so the engine evaluates each rule only on them.
+    pub event_types: Option<Vec<u16>>,
     /// `capture: true`: record a window around each alert.
     pub capture: bool,
     /// `capture_duration` in ms, if given.
@@ -734,6 +737,56 @@ fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
     out
 }
 
+/// The `evt.type` names a condition requires (`None`: not restricted).
+fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> {
+    use crate::filter::ast::{CmpOp, Operand, Rhs};
+    match e {
+        Expr::And(items) => {
+            let mut acc: Option<std::collections::BTreeSet<String>> = None;
+            for s in items.iter().filter_map(evt_types) {
+                acc = Some(match acc {
+                    None => s,
+                    Some(a) => a.intersection(&s).cloned().collect(),
+                });
+            }
+            acc
+        }
+        Expr::Or(items) => {
+            let mut acc = std::collections::BTreeSet::new();
+            for i in items {
+                acc.extend(evt_types(i)?);
+            }
+            Some(acc)
+        }
+        Expr::Compare {
+            lhs: Operand::Field(f),
+            op,
+            modifier: None,
+            rhs,
+            ..
+        } if f.name == "evt.type" && f.arg.is_none() => match (op, rhs) {
+            (CmpOp::Eq, Rhs::Value(l)) => Some(std::iter::once(l.text.clone()).collect()),
+            (CmpOp::In | CmpOp::Intersects, Rhs::List(items, _)) => {
+                Some(items.iter().map(|l| l.text.clone()).collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Event ids for `evt.type` names; generic `syscall` events (ids 0, 1) are
+/// always included, since they carry many syscall names.
+fn type_ids(names: &std::collections::BTreeSet<String>) -> Vec<u16> {
+    let mut v: Vec<u16> = vec![0, 1];
+    for n in names {
+        v.extend(scapbridge_formats::schema::ids_named(n));
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Replaces macro references with their trees; `allowed(name)` says whether
 /// a macro may be used here (macros see only earlier ones).
 fn expand(e: &Expr, macros: &HashMap<String, Expr>, missing: &mut Vec<(String, Span)>) -> Expr {
@@ -769,6 +822,29 @@ fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
 }
 
 impl RuleSet {
+    /// For each event id, the indexes of the rules that can match it (rules
+    /// without an `evt.type` restriction are in every entry).
+    pub fn index_by_event_type(&self) -> Vec<Vec<usize>> {
+        let max = usize::from(scapbridge_formats::schema::EVENT_MAX);
+        let mut by = vec![Vec::new(); max];
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.filter.is_none() {
+                continue;
+            }
+            match &r.event_types {
+                None => by.iter_mut().for_each(|v| v.push(i)),
+                Some(ids) => {
+                    for id in ids {
+                        if let Some(v) = by.get_mut(usize::from(*id)) {
+                            v.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        by
+    }
+
     /// Loads rules files in order (a directory loads its `.yaml`/`.yml`
     /// files in name order). Errors carry file:line:col; warnings are kept
     /// in the result.
@@ -895,6 +971,7 @@ impl RuleSet {
             let with_ex = format!("{}{}", r.condition, exception_text(r, &mut ex_errors));
             diags.extend(ex_errors);
             let text = substitute_lists(&with_ex, &lists);
+            let mut types = None;
             let filter = if r.source == "syscall" {
                 match parse(&text) {
                     Ok(ast) => {
@@ -911,6 +988,7 @@ impl RuleSet {
                         if !missing.is_empty() {
                             None
                         } else {
+                            types = evt_types(&full).map(|t| type_ids(&t));
                             match Filter::from_expr(&full, &text) {
                                 Ok(f) => Some(f),
                                 Err(FilterError::Compile { errors, .. })
@@ -986,6 +1064,7 @@ impl RuleSet {
                 output: r.output.clone(),
                 condition: text,
                 filter,
+                event_types: types,
                 capture: r.capture,
                 capture_duration_ms: r.capture_duration_ms,
                 file: r.file.clone(),
