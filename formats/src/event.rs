@@ -14,6 +14,35 @@ pub const HEADER_LEN: usize = 26;
 /// Most parameters an event can carry (`PPM_MAX_EVENT_PARAMS`).
 pub const MAX_PARAMS: usize = 32;
 
+/// A signed integer parameter value (1, 2, 4 or 8 bytes, little-endian);
+/// `None` for any other length.
+pub fn value_i64(v: &[u8]) -> Option<i64> {
+    Some(match v.len() {
+        1 => i64::from(v[0] as i8),
+        2 => i64::from(le_u16(v, 0) as i16),
+        4 => i64::from(le_u32(v, 0) as i32),
+        8 => le_u64(v, 0) as i64,
+        _ => return None,
+    })
+}
+
+/// An unsigned integer parameter value (1, 2, 4 or 8 bytes).
+pub fn value_u64(v: &[u8]) -> Option<u64> {
+    Some(match v.len() {
+        1 => u64::from(v[0]),
+        2 => u64::from(le_u16(v, 0)),
+        4 => u64::from(le_u32(v, 0)),
+        8 => le_u64(v, 0),
+        _ => return None,
+    })
+}
+
+/// The text of a string parameter: up to its first NUL, invalid UTF-8 replaced.
+pub fn value_str(v: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
+    String::from_utf8_lossy(&v[..end])
+}
+
 /// A validated event borrowed from the reader's buffer.
 ///
 /// Valid until the next call on the reader that produced it. Small and

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
-use crate::bytes::{le_u16, le_u32, le_u64};
-use crate::event::Event;
+use crate::bytes::{le_u16, le_u64};
+use crate::event::{value_i64 as sint, value_str as cstr, value_u64 as uint, Event};
 use crate::schema::{self, ParamAux, ParamInfo, ParamType, PrintFormat};
 use crate::state::CaptureState;
 
@@ -129,31 +129,6 @@ fn push_sockaddr(out: &mut String, v: &[u8]) -> Option<()> {
         out.truncate(mark);
     }
     ok
-}
-
-fn cstr(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end])
-}
-
-fn uint(v: &[u8]) -> Option<u64> {
-    Some(match v.len() {
-        1 => u64::from(v[0]),
-        2 => u64::from(le_u16(v, 0)),
-        4 => u64::from(le_u32(v, 0)),
-        8 => le_u64(v, 0),
-        _ => return None,
-    })
-}
-
-fn sint(v: &[u8]) -> Option<i64> {
-    Some(match v.len() {
-        1 => i64::from(v[0] as i8),
-        2 => i64::from(le_u16(v, 0) as i16),
-        4 => i64::from(le_u32(v, 0) as i32),
-        8 => le_u64(v, 0) as i64,
-        _ => return None,
-    })
 }
 
 fn num(out: &mut String, v: u64, signed: Option<i64>, fmt: PrintFormat) {

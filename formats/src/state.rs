@@ -124,8 +124,7 @@ pub struct CaptureState {
 }
 
 fn lossy(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    crate::event::value_str(b).into_owned()
 }
 
 fn typechar_of(t: u8) -> u8 {
@@ -334,12 +333,7 @@ impl CaptureState {
     }
 
     fn i64_arg(&self, ev: &Event<'_>, name: &str) -> Option<i64> {
-        let v = self.arg(ev, name)?;
-        Some(match v.len() {
-            8 => le_u64(v, 0) as i64,
-            4 => i64::from(i32::from_le_bytes([v[0], v[1], v[2], v[3]])),
-            _ => return None,
-        })
+        crate::event::value_i64(self.arg(ev, name)?)
     }
 
     fn resolve_path(&self, tid: u64, dirfd: Option<i64>, path: &str) -> String {

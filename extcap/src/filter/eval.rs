@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use scapbridge_formats::event::{value_i64 as sint, value_str};
 use scapbridge_formats::schema::{self, Direction, ParamType};
 use scapbridge_formats::state::{CaptureState, ThreadEntry};
 use scapbridge_formats::{render, Event};
@@ -590,7 +591,8 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                     )
                 })
         }
-        (Kind::Str, Glob | IGlob) => Ok(Want::Glob(one(rhs)?.text, op == IGlob)),
+        (Kind::Str, Glob) => Ok(Want::Glob(one(rhs)?.text, false)),
+        (Kind::Str, IGlob) => Ok(Want::Glob(one(rhs)?.text.to_lowercase(), true)),
         (Kind::Str, Eq | Ne | Contains | IContains | StartsWith | EndsWith) if rhs_is_list(rhs) => {
             Ok(Want::StrList(
                 list(rhs)?.into_iter().map(|l| l.text).collect(),
@@ -643,10 +645,7 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
             let Some(value) = value else { return false };
             match (modifier, want) {
                 (Some(m), Want::StrList(items)) => {
-                    let hits = items
-                        .iter()
-                        .filter(|w| compare(&value, *op, &Want::Str(w.to_string())))
-                        .count();
+                    let hits = items.iter().filter(|w| compare_str(&value, *op, w)).count();
                     match m {
                         Modifier::OneOf => hits == 1,
                         Modifier::AnyOf => hits >= 1,
@@ -654,9 +653,7 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
                     }
                 }
                 (None, Want::StrList(items)) if !matches!(op, CmpOp::In | CmpOp::Intersects) => {
-                    items
-                        .iter()
-                        .any(|w| compare(&value, *op, &Want::Str(w.to_string())))
+                    items.iter().any(|w| compare_str(&value, *op, w))
                 }
                 _ => compare(&value, *op, want),
             }
@@ -672,7 +669,7 @@ enum Value<'a> {
     Bool(bool),
     /// Several values (`proc.aname` without an argument): a comparison
     /// holds if it holds for one of them (`!=`: for none).
-    Multi(Vec<String>),
+    Multi(Vec<&'a str>),
     /// Addresses of a socket (`fd.ip`: both ends).
     Ips(Vec<std::net::IpAddr>),
 }
@@ -699,19 +696,26 @@ fn in_net(ip: std::net::IpAddr, (net, prefix): (std::net::IpAddr, u8)) -> bool {
     }
 }
 
+impl<'a> Value<'a> {
+    /// The value as text (outputs, transformers).
+    fn into_text(self) -> Cow<'a, str> {
+        match self {
+            Value::Str(s) => s,
+            Value::Num(n) => Cow::Owned(n.to_string()),
+            Value::Bool(b) => Cow::Owned(b.to_string()),
+            Value::Multi(v) => Cow::Owned(v.join(" ")),
+            Value::Ips(v) => Cow::Owned(
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+}
+
 fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
-    let s = match v {
-        Value::Str(s) => s,
-        Value::Num(n) => Cow::Owned(n.to_string()),
-        Value::Bool(b) => Cow::Owned(b.to_string()),
-        Value::Multi(v) => Cow::Owned(v.join(" ")),
-        Value::Ips(v) => Cow::Owned(
-            v.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-    };
+    let s = v.into_text();
     match x {
         Xform::ToLower => Value::Str(Cow::Owned(s.to_lowercase())),
         Xform::ToUpper => Value::Str(Cow::Owned(s.to_uppercase())),
@@ -720,31 +724,62 @@ fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
     }
 }
 
+/// For multi-valued fields: `!=` holds when no value matches, every other
+/// operator when one does.
+fn any_or_none(op: CmpOp, any: bool) -> bool {
+    if op == CmpOp::Ne {
+        !any
+    } else {
+        any
+    }
+}
+
+/// A string operator on two strings.
+fn str_op(s: &str, op: CmpOp, b: &str) -> bool {
+    use CmpOp::*;
+    match op {
+        Eq => s == b,
+        Ne => s != b,
+        Contains => s.contains(b),
+        IContains => s.to_lowercase().contains(b),
+        StartsWith => s.starts_with(b),
+        EndsWith => s.ends_with(b),
+        _ => false,
+    }
+}
+
+/// A value against one string of a list (modifiers, `=` with a list).
+fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
+    match v {
+        Value::Str(s) => str_op(s, op, b),
+        Value::Multi(items) => any_or_none(
+            op,
+            items
+                .iter()
+                .any(|s| str_op(s, if op == CmpOp::Ne { CmpOp::Eq } else { op }, b)),
+        ),
+        Value::Num(n) => str_op(&n.to_string(), op, b),
+        _ => false,
+    }
+}
+
 fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
     use CmpOp::*;
     match (v, w) {
-        (Value::Multi(items), _) => {
-            let any = items.iter().any(|s| {
+        (Value::Multi(items), _) => any_or_none(
+            op,
+            items.iter().any(|s| {
                 compare(
                     &Value::Str(Cow::Borrowed(s)),
                     if op == Ne { Eq } else { op },
                     w,
                 )
-            });
-            if op == Ne {
-                !any
-            } else {
-                any
-            }
-        }
-        (Value::Ips(ips), Want::Nets(nets)) => {
-            let any = ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n)));
-            if op == Ne {
-                !any
-            } else {
-                any
-            }
-        }
+            }),
+        ),
+        (Value::Ips(ips), Want::Nets(nets)) => any_or_none(
+            op,
+            ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n))),
+        ),
         (Value::Num(a), Want::Num(b)) => match op {
             Eq => a == b,
             Ne => a != b,
@@ -756,28 +791,23 @@ fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
         },
         (Value::Num(a), Want::NumList(l)) => l.contains(a),
         (Value::Bool(a), Want::Bool(b)) => (a == b) == (op == Eq),
-        (Value::Str(s), Want::Str(b)) => match op {
-            Eq => s == b,
-            Ne => s != b,
-            Contains => s.contains(b.as_str()),
-            IContains => s.to_lowercase().contains(b.as_str()),
-            StartsWith => s.starts_with(b.as_str()),
-            EndsWith => s.ends_with(b.as_str()),
-            _ => false,
-        },
+        (Value::Str(s), Want::Str(b)) => str_op(s, op, b),
         (Value::Str(s), Want::StrList(l)) => l.iter().any(|x| x == s),
         (Value::Str(s), Want::Regex(r)) => r.is_match(s),
         (Value::Str(s), Want::Glob(g, fold)) => {
+            // An iglob pattern was lower-cased when compiled.
             if *fold {
-                glob(g.to_lowercase().as_bytes(), s.to_lowercase().as_bytes())
+                glob(g.as_bytes(), s.to_lowercase().as_bytes())
             } else {
                 glob(g.as_bytes(), s.as_bytes())
             }
         }
         (Value::Str(s), Want::Paths(ps)) => ps.iter().any(|p| pmatch(p, s)),
         // evt.rawarg compared as text: numbers print in decimal.
-        (Value::Num(n), Want::Str(_) | Want::StrList(_)) => {
-            compare(&Value::Str(Cow::Owned(n.to_string())), op, w)
+        (Value::Num(n), Want::Str(b)) => str_op(&n.to_string(), op, b),
+        (Value::Num(n), Want::StrList(l)) => {
+            let t = n.to_string();
+            l.iter().any(|x| *x == t)
         }
         _ => false,
     }
@@ -898,6 +928,25 @@ fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntr
     })
 }
 
+/// `proc.cmdline`: the name followed by the arguments.
+fn cmdline(t: &ThreadEntry) -> String {
+    let mut s = t.comm.clone();
+    for a in &t.args {
+        s.push(' ');
+        s.push_str(a);
+    }
+    s
+}
+
+/// Ancestor `n` of the event's thread (0 = itself), borrowed from the table.
+fn ancestor<'s>(ev: &Event<'_>, cx: &EvalContext<'s>, n: usize) -> Option<Cow<'s, ThreadEntry>> {
+    let mut t = thread(ev, cx)?;
+    for _ in 0..n {
+        t = Cow::Borrowed(cx.state.thread(t.ptid)?);
+    }
+    Some(t)
+}
+
 /// A text field of a thread, borrowed when the thread is in the table.
 fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) -> Cow<'a, str> {
     match c {
@@ -940,16 +989,6 @@ fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     } else {
         None
     }
-}
-
-fn sint(v: &[u8]) -> Option<i64> {
-    Some(match v.len() {
-        1 => i64::from(v[0] as i8),
-        2 => i64::from(i16::from_le_bytes([v[0], v[1]])),
-        4 => i64::from(i32::from_le_bytes([v[0], v[1], v[2], v[3]])),
-        8 => i64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]),
-        _ => return None,
-    })
 }
 
 fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
@@ -1036,10 +1075,7 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
                 ParamType::Charbuf
                 | ParamType::Fspath
                 | ParamType::Fsrelpath
-                | ParamType::Bytebuf => {
-                    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
-                    Value::Str(String::from_utf8_lossy(&v[..end]))
-                }
+                | ParamType::Bytebuf => Value::Str(value_str(v)),
                 _ => Value::Num(sint(v)?),
             }
         }
@@ -1054,75 +1090,38 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
-        ProcPname => Value::Str(Cow::Borrowed(
-            cx.state.thread(thread(ev, cx)?.ptid)?.comm.as_str(),
-        )),
+        ProcPname => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.comm)),
         ProcExe => Value::Str(owned(thread(ev, cx)?, |t| &t.exe)),
         ProcExepath => Value::Str(owned(thread(ev, cx)?, |t| &t.exepath)),
         ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
-        ProcCmdline => {
-            let t = thread(ev, cx)?;
-            let mut s = t.comm.clone();
-            for a in &t.args {
-                s.push(' ');
-                s.push_str(a);
-            }
-            Value::Str(Cow::Owned(s))
-        }
+        ProcCmdline => Value::Str(Cow::Owned(cmdline(&*thread(ev, cx)?))),
         ProcCwd => Value::Str(owned(thread(ev, cx)?, |t| &t.cwd)),
         UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
         UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
         GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
-        ProcAname(n) => {
-            let mut t = thread(ev, cx)?.into_owned();
-            match n {
-                Some(0) => Value::Str(Cow::Owned(t.comm)),
-                Some(n) => {
-                    for _ in 0..*n {
-                        t = cx.state.thread(t.ptid)?.clone();
+        ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
+        ProcAname(None) => {
+            // Every ancestor (not the process itself), borrowed from the
+            // table; bounded against loops in a corrupt table.
+            let start = thread(ev, cx)?;
+            let (mut pid, mut comm, mut ptid) = (start.pid, start.comm.as_str(), start.ptid);
+            let mut names = Vec::new();
+            for _ in 0..64 {
+                match cx.state.thread(ptid) {
+                    Some(p) if p.pid != pid || p.comm != comm => {
+                        names.push(p.comm.as_str());
+                        (pid, comm, ptid) = (p.pid, p.comm.as_str(), p.ptid);
                     }
-                    Value::Str(Cow::Owned(t.comm))
-                }
-                None => {
-                    // Every ancestor (not the process itself); bounded
-                    // against loops in a corrupt table.
-                    let mut names = Vec::new();
-                    for _ in 0..64 {
-                        match cx.state.thread(t.ptid) {
-                            Some(p) if p.pid != t.pid || p.comm != t.comm => {
-                                names.push(p.comm.clone());
-                                t = p.clone();
-                            }
-                            _ => break,
-                        }
-                    }
-                    Value::Multi(names)
+                    _ => break,
                 }
             }
+            Value::Multi(names)
         }
-        ProcAexepath(n) => {
-            let mut t = thread(ev, cx)?.into_owned();
-            for _ in 0..*n {
-                t = cx.state.thread(t.ptid)?.clone();
-            }
-            Value::Str(Cow::Owned(t.exepath))
-        }
-        ProcPcmdline | ProcPexe | ProcPexepath => {
-            let p = cx.state.thread(thread(ev, cx)?.ptid)?;
-            Value::Str(Cow::Owned(match f {
-                ProcPexe => p.exe.clone(),
-                ProcPexepath => p.exepath.clone(),
-                _ => {
-                    let mut s = p.comm.clone();
-                    for a in &p.args {
-                        s.push(' ');
-                        s.push_str(a);
-                    }
-                    s
-                }
-            }))
-        }
+        ProcAexepath(n) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.exepath)),
+        ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
+        ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
+        ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),
         EvtArgs => {
             let mut s = String::new();
             render::args(ev, Some(cx.state), &mut s);
@@ -1146,8 +1145,7 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
         FdNameraw => {
             if matches!(ev.name(), "open" | "openat" | "openat2" | "creat") {
                 if let Some(v) = ev.param_by_name("name") {
-                    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
-                    return Some(Value::Str(String::from_utf8_lossy(&v[..end])));
+                    return Some(Value::Str(value_str(v)));
                 }
             }
             let fd = event_fd(ev, cx)?;
@@ -1396,17 +1394,7 @@ impl OutputFormat {
             match p {
                 OutPart::Text(t) => out.push_str(t),
                 OutPart::Field { field, name } => {
-                    let v = extract(field, ev, &cx).map(|v| match v {
-                        Value::Str(s) => s.into_owned(),
-                        Value::Num(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Multi(v) => v.join(" "),
-                        Value::Ips(v) => v
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    });
+                    let v = extract(field, ev, &cx).map(|v| v.into_text().into_owned());
                     out.push_str(v.as_deref().unwrap_or("<NA>"));
                     fields.push((name.clone(), v));
                 }
