@@ -807,7 +807,7 @@ fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
         (Value::Num(n), Want::Str(b)) => str_op(&n.to_string(), op, b),
         (Value::Num(n), Want::StrList(l)) => {
             let t = n.to_string();
-            l.iter().any(|x| *x == t)
+            l.contains(&t)
         }
         _ => false,
     }

@@ -192,42 +192,36 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self, depth: usize) -> Option<Expr> {
-        let mut items = vec![self.and_expr(depth)];
-        loop {
-            self.blanks();
-            if self.at_keyword("or", true, false) {
-                self.pos += 2;
-                items.push(self.and_expr(depth));
-            } else {
-                break;
-            }
-        }
-        let items: Option<Vec<Expr>> = items.into_iter().collect();
-        let mut items = items?;
-        Some(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Expr::Or(items)
-        })
+        self.chain(depth, "or", Self::and_expr, Expr::Or)
     }
 
     fn and_expr(&mut self, depth: usize) -> Option<Expr> {
-        let mut items = vec![self.not_expr(depth)];
+        self.chain(depth, "and", Self::not_expr, Expr::And)
+    }
+
+    /// `operand { keyword operand }`: every operand is parsed even after a
+    /// failed one, so all errors are found; one operand stands alone.
+    fn chain(
+        &mut self,
+        depth: usize,
+        kw: &str,
+        operand: fn(&mut Self, usize) -> Option<Expr>,
+        group: fn(Vec<Expr>) -> Expr,
+    ) -> Option<Expr> {
+        let mut items = vec![operand(self, depth)];
         loop {
             self.blanks();
-            if self.at_keyword("and", true, false) {
-                self.pos += 3;
-                items.push(self.not_expr(depth));
-            } else {
+            if !self.at_keyword(kw, true, false) {
                 break;
             }
+            self.pos += kw.len();
+            items.push(operand(self, depth));
         }
-        let items: Option<Vec<Expr>> = items.into_iter().collect();
-        let mut items = items?;
+        let mut items = items.into_iter().collect::<Option<Vec<Expr>>>()?;
         Some(if items.len() == 1 {
             items.remove(0)
         } else {
-            Expr::And(items)
+            group(items)
         })
     }
 
