@@ -131,6 +131,21 @@ pub enum Metadata {
     },
 }
 
+impl Metadata {
+    /// The metadata an item of a capture carries, if it is metadata.
+    pub fn from_item(item: scapbridge_formats::Item<'_>) -> Option<Metadata> {
+        use scapbridge_formats::Item;
+        Some(match item {
+            Item::MachineInfo(m) => Metadata::MachineInfo(m),
+            Item::Interfaces(i) => Metadata::Interfaces(i),
+            Item::Users(u) => Metadata::Users(u),
+            Item::Processes(p) => Metadata::Processes(p),
+            Item::Fds { tid, fds } => Metadata::Fds { tid, fds },
+            _ => return None,
+        })
+    }
+}
+
 /// Whether a source should go on after handing over an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -646,7 +661,9 @@ impl FilterStage {
     }
 
     fn pass(&mut self, ev: &Event<'_>) -> bool {
-        self.num += 1;
+        if scapbridge_formats::state::is_numbered(ev) {
+            self.num += 1;
+        }
         self.state.update(ev);
         let ok = self.filter.matches(
             ev,

@@ -191,46 +191,25 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // The extcap opens the FIFO before anything that can fail: the host
     // blocks until a writer appears and only then reads our error. Headless
     // checks first, so a typo does not clobber an existing file.
-    let (plan, output) = if headless {
-        let p = match plan(inv) {
-            Ok(p) => p,
-            Err(e) => {
-                error_line(&e);
-                return exit_for(&e);
-            }
-        };
-        match Output::open(&target) {
-            Ok(o) => (p, o),
-            Err(e) => {
-                error_line(&e);
-                return exit_for(&e);
-            }
-        }
+    let prepared = if headless {
+        plan(inv).and_then(|p| Ok((p, Output::open(&target)?)))
     } else {
-        let o = match Output::open(&target) {
-            Ok(o) => o,
-            Err(e) => {
-                error_line(&e);
-                return exit_for(&e);
-            }
-        };
-        match plan(inv) {
-            Ok(p) => (p, o),
-            Err(e) => {
-                error_line(&e);
-                return exit_for(&e);
-            }
-        }
+        Output::open(&target).and_then(|o| Ok((plan(inv)?, o)))
     };
-    let toolbar = Toolbar::open(inv.control_in.as_deref(), inv.control_out.as_deref());
+    // Control pipes and the log only once the capture can start.
     let level = Level::parse(inv.log_level.as_deref().unwrap_or("message"));
-    let log = match Logger::new(level, inv.log_file.as_deref(), toolbar.clone()) {
-        Ok(l) => l,
-        Err(source) => {
-            let e = CaptureError::Output {
+    let start = |(p, o)| {
+        let toolbar = Toolbar::open(inv.control_in.as_deref(), inv.control_out.as_deref());
+        Logger::new(level, inv.log_file.as_deref(), toolbar.clone())
+            .map(|l| (p, o, toolbar, l))
+            .map_err(|source| CaptureError::Output {
                 target: inv.log_file.clone().unwrap_or_default(),
                 source,
-            };
+            })
+    };
+    let (plan, output, toolbar, log) = match prepared.and_then(start) {
+        Ok(x) => x,
+        Err(e) => {
             error_line(&e);
             return exit_for(&e);
         }

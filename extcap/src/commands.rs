@@ -35,6 +35,23 @@ fn display(path: &str) -> String {
 }
 
 /// Whether a write error means the reader went away (`| head`): stop quietly.
+/// Writes to standard output; `Ok(false)` when the reader went away.
+fn emit<W: Write>(out: &mut W, bytes: &[u8]) -> Result<bool> {
+    match out.write_all(bytes) {
+        Ok(()) => Ok(true),
+        Err(e) if is_broken_pipe(&e) => Ok(false),
+        Err(e) => Err(e).context("writing to standard output"),
+    }
+}
+
+/// Flushes standard output at the end; a reader that went away is fine.
+fn finish_output<W: Write>(out: &mut W) -> Result<()> {
+    match out.flush() {
+        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
+        _ => Ok(()),
+    }
+}
+
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
@@ -131,17 +148,8 @@ pub(crate) fn read(
             }
         };
         match item {
-            Item::Section(_) => state.reset(),
-            Item::Processes(p) => state.add_processes(&p),
-            Item::Fds { tid, fds } => state.add_fds(tid, &fds),
-            Item::Users(u) => state.add_users(&u),
             Item::Event(ev) => {
-                // libsinsp consumes user/group meta events without numbering them.
-                if !matches!(
-                    ev.name(),
-                    "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
-                ) || all
-                {
+                if scapbridge_formats::state::is_numbered(&ev) || all {
                     num += 1;
                 }
                 state.update(&ev);
@@ -196,20 +204,14 @@ pub(crate) fn read(
                     line.push_str(&args);
                 }
                 line.push('\n');
-                if let Err(e) = out.write_all(line.as_bytes()) {
-                    if is_broken_pipe(&e) {
-                        return Ok(());
-                    }
-                    return Err(e).context("writing to standard output");
+                if !emit(&mut out, line.as_bytes())? {
+                    return Ok(());
                 }
             }
-            _ => {}
+            other => state.apply(&other),
         }
     }
-    match out.flush() {
-        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
-        _ => Ok(()),
-    }
+    finish_output(&mut out)
 }
 
 pub(crate) struct ConvertOpts {
@@ -256,18 +258,16 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
         };
         match item {
             Item::Section(_) => sink.section()?,
-            Item::MachineInfo(mi) => sink.metadata(Metadata::MachineInfo(mi))?,
-            Item::Interfaces(i) => sink.metadata(Metadata::Interfaces(i))?,
-            Item::Users(u) => sink.metadata(Metadata::Users(u))?,
-            Item::Processes(p) => sink.metadata(Metadata::Processes(p))?,
-            Item::Fds { tid, fds } => sink.metadata(Metadata::Fds { tid, fds })?,
             Item::Event(ev) => {
                 let offset = ev.offset;
                 sink.event(&ev).with_context(|| {
                     format!("event from byte offset {offset} of {}", display(&o.input))
                 })?;
             }
-            _ => skipped_blocks += 1,
+            other => match Metadata::from_item(other) {
+                Some(m) => sink.metadata(m)?,
+                None => skipped_blocks += 1,
+            },
         }
     }
     let dropped = sink.dropped_metadata + skipped_blocks;
@@ -405,10 +405,7 @@ pub(crate) fn info(path: &str, json: bool) -> Result<()> {
         let _ = writeln!(s, "  {c:>8}  {n} {} ({id})", Direction::of(*id).as_char());
     }
     let mut out = io::stdout().lock();
-    match out.write_all(s.as_bytes()) {
-        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
-        _ => Ok(()),
-    }
+    emit(&mut out, s.as_bytes()).map(drop)
 }
 
 /// `scapbridge rules check`: every diagnostic on its own line.
@@ -485,20 +482,13 @@ pub(crate) fn alerts(
         let item = rd.next_item().with_context(|| display(path))?;
         let Some(item) = item else { break };
         match item {
-            Item::Section(_) => state.reset(),
             Item::MachineInfo(mi) => {
                 hostname = String::from_utf8_lossy(&mi.hostname)
                     .trim_end_matches('\0')
                     .to_string()
             }
-            Item::Processes(p) => state.add_processes(&p),
-            Item::Fds { tid, fds } => state.add_fds(tid, &fds),
-            Item::Users(u) => state.add_users(&u),
             Item::Event(ev) => {
-                if !matches!(
-                    ev.name(),
-                    "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
-                ) {
+                if scapbridge_formats::state::is_numbered(&ev) {
                     num += 1;
                 }
                 state.update(&ev);
@@ -558,19 +548,13 @@ pub(crate) fn alerts(
                         line.push_str(&text);
                     }
                     line.push('\n');
-                    if let Err(e) = out.write_all(line.as_bytes()) {
-                        if is_broken_pipe(&e) {
-                            return Ok(());
-                        }
-                        return Err(e).context("writing to standard output");
+                    if !emit(&mut out, line.as_bytes())? {
+                        return Ok(());
                     }
                 }
             }
-            _ => {}
+            other => state.apply(&other),
         }
     }
-    match out.flush() {
-        Err(e) if !is_broken_pipe(&e) => Err(e).context("writing to standard output"),
-        _ => Ok(()),
-    }
+    finish_output(&mut out)
 }

@@ -169,30 +169,14 @@ impl Source for Replay {
                         }
                         continue;
                     }
-                    // Metadata goes out once: later passes reuse the tables.
-                    _ if pass > 0 && !matches!(item, Item::Event(_)) => continue,
-                    Item::MachineInfo(m) => {
-                        sink.metadata(Metadata::MachineInfo(m))?;
-                        continue;
-                    }
-                    Item::Interfaces(i) => {
-                        sink.metadata(Metadata::Interfaces(i))?;
-                        continue;
-                    }
-                    Item::Users(u) => {
-                        sink.metadata(Metadata::Users(u))?;
-                        continue;
-                    }
-                    Item::Processes(p) => {
-                        sink.metadata(Metadata::Processes(p))?;
-                        continue;
-                    }
-                    Item::Fds { tid, fds } => {
-                        sink.metadata(Metadata::Fds { tid, fds })?;
-                        continue;
-                    }
                     Item::Event(ev) => ev,
-                    _ => continue,
+                    // Metadata goes out once: later passes reuse the tables.
+                    other => {
+                        if let (0, Some(m)) = (pass, Metadata::from_item(other)) {
+                            sink.metadata(m)?;
+                        }
+                        continue;
+                    }
                 };
                 let ts = ev.ts();
                 if pass == 0 {

@@ -104,6 +104,15 @@ impl Default for ThreadEntry {
     }
 }
 
+/// Whether libsinsp gives `ev` an event number (`evt.num`): it consumes
+/// user/group meta events without numbering them.
+pub fn is_numbered(ev: &Event<'_>) -> bool {
+    !matches!(
+        ev.name(),
+        "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
+    )
+}
+
 /// Thread, fd and user tables of a capture.
 #[derive(Debug, Default)]
 pub struct CaptureState {
@@ -349,6 +358,20 @@ impl CaptureState {
         .or_else(|| self.threads.get(&tid).map(|t| t.cwd.clone()))
         .unwrap_or_default();
         normalize_path(&format!("{base}{path}"))
+    }
+
+    /// Applies any block of a capture: a section resets the tables,
+    /// process/fd/user lists fill them, an event updates them.
+    pub fn apply(&mut self, item: &crate::reader::Item<'_>) {
+        use crate::reader::Item;
+        match item {
+            Item::Section(_) => self.reset(),
+            Item::Processes(p) => self.add_processes(p),
+            Item::Fds { tid, fds } => self.add_fds(*tid, fds),
+            Item::Users(u) => self.add_users(u),
+            Item::Event(ev) => self.update(ev),
+            _ => {}
+        }
     }
 
     /// Applies the state changes of one event. Call before rendering it.
