@@ -90,6 +90,28 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// An error at `file:pos`.
+    pub fn error(file: &Path, pos: Pos, message: String) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            pos,
+            message,
+        }
+    }
+
+    /// A warning at `file:pos`.
+    pub fn warning(file: &Path, pos: Pos, message: String) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            file: file.to_path_buf(),
+            pos,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sev = match self.severity {
@@ -645,12 +667,11 @@ fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
             _ => continue,
         };
         let err = |errors: &mut Vec<Diagnostic>, msg: String| {
-            errors.push(Diagnostic {
-                severity: Severity::Error,
-                file: rule.file.clone(),
-                pos: ex.pos(),
-                message: format!("rule '{}', exception '{name}': {msg}", rule.name),
-            });
+            errors.push(Diagnostic::error(
+                &rule.file,
+                ex.pos(),
+                format!("rule '{}', exception '{name}': {msg}", rule.name),
+            ));
         };
         match ex.get("fields") {
             Some(Node::Seq(fields, _)) => {
@@ -821,6 +842,100 @@ fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
     }
 }
 
+/// The outcome of compiling one rule's condition.
+enum Condition {
+    Compiled(Filter, Option<Vec<u16>>),
+    /// Errors were recorded.
+    Failed,
+    /// `skip-if-unknown-filter` and an unknown field: left out with a warning.
+    Skipped,
+}
+
+/// Syntax errors of a condition, positioned in the file.
+fn syntax_errors(
+    diags: &mut Vec<Diagnostic>,
+    file: &Path,
+    start: Pos,
+    text: &str,
+    what: &str,
+    e: &crate::filter::ParseErrors,
+) {
+    for se in &e.errors {
+        diags.push(Diagnostic::error(
+            file,
+            pos_in(start, text, se.span.start),
+            format!("{what}: {}", se.message),
+        ));
+    }
+}
+
+/// Parses a rule's condition (lists and exceptions applied), substitutes
+/// macros, compiles it and finds the event types it can match.
+fn compile_condition(
+    r: &RuleDef,
+    text: &str,
+    macros: &HashMap<String, Expr>,
+    diags: &mut Vec<Diagnostic>,
+) -> Condition {
+    let what = format!("rule '{}'", r.name);
+    let ast = match parse(text) {
+        Ok(a) => a,
+        Err(e) => {
+            syntax_errors(diags, &r.file, r.cond_pos, text, &what, &e);
+            return Condition::Failed;
+        }
+    };
+    let mut missing = Vec::new();
+    let full = expand(&ast, macros, &mut missing);
+    for (n, span) in &missing {
+        diags.push(Diagnostic::error(
+            &r.file,
+            pos_in(r.cond_pos, text, span.start),
+            format!("{what}: undefined macro '{n}'"),
+        ));
+    }
+    if !missing.is_empty() {
+        return Condition::Failed;
+    }
+    match Filter::from_expr(&full, text) {
+        Ok(f) => Condition::Compiled(f, evt_types(&full).map(|t| type_ids(&t))),
+        Err(FilterError::Compile { errors, .. })
+            if r.skip_if_unknown_filter
+                && errors
+                    .iter()
+                    .all(|x| x.message.starts_with("unknown field")) =>
+        {
+            diags.push(Diagnostic::warning(
+                &r.file,
+                r.cond_pos,
+                format!(
+                    "{what} skipped (skip-if-unknown-filter): {}",
+                    errors[0].message
+                ),
+            ));
+            Condition::Skipped
+        }
+        Err(FilterError::Compile { errors, .. }) => {
+            for x in errors {
+                diags.push(Diagnostic::error(
+                    &r.file,
+                    r.cond_pos,
+                    format!("{what}: {}", x.message),
+                ));
+            }
+            Condition::Failed
+        }
+        Err(other) => {
+            diags.push(Diagnostic::error(
+                &r.file,
+                r.cond_pos,
+                format!("{what}: {other}"),
+            ));
+            Condition::Failed
+        }
+    }
+}
+
 impl RuleSet {
     /// For each event id, the indexes of the rules that can match it (rules
     /// without an `evt.type` restriction are in every entry).
@@ -917,12 +1032,11 @@ impl RuleSet {
                     for (n, span) in missing {
                         // A later macro may define it: rules see all macros.
                         if !ld.macros.contains_key(&n) {
-                            diags.push(Diagnostic {
-                                severity: Severity::Error,
-                                file: m.file.clone(),
-                                pos: pos_in(m.pos, &text, span.start),
-                                message: format!("macro '{name}': undefined macro '{n}'"),
-                            });
+                            diags.push(Diagnostic::error(
+                                &m.file,
+                                pos_in(m.pos, &text, span.start),
+                                format!("macro '{name}': undefined macro '{n}'"),
+                            ));
                         }
                     }
                     // Unknown fields and bad values in a macro are its own
@@ -933,26 +1047,23 @@ impl RuleSet {
                             .iter()
                             .filter(|ce| !ce.message.starts_with("undefined macro"))
                         {
-                            diags.push(Diagnostic {
-                                severity: Severity::Error,
-                                file: m.file.clone(),
-                                pos: pos_in(m.pos, &text, ce.span.start),
-                                message: format!("macro '{name}': {}", ce.message),
-                            });
+                            diags.push(Diagnostic::error(
+                                &m.file,
+                                pos_in(m.pos, &text, ce.span.start),
+                                format!("macro '{name}': {}", ce.message),
+                            ));
                         }
                     }
                     macros.insert(name.clone(), ex);
                 }
-                Err(e) => {
-                    for se in &e.errors {
-                        diags.push(Diagnostic {
-                            severity: Severity::Error,
-                            file: m.file.clone(),
-                            pos: pos_in(m.pos, &text, se.span.start),
-                            message: format!("macro '{name}': {}", se.message),
-                        });
-                    }
-                }
+                Err(e) => syntax_errors(
+                    &mut diags,
+                    &m.file,
+                    m.pos,
+                    &text,
+                    &format!("macro '{name}'"),
+                    &e,
+                ),
             }
         }
         // Second pass so macros may use macros defined after them when a
@@ -971,88 +1082,23 @@ impl RuleSet {
             let with_ex = format!("{}{}", r.condition, exception_text(r, &mut ex_errors));
             diags.extend(ex_errors);
             let text = substitute_lists(&with_ex, &lists);
-            let mut types = None;
-            let filter = if r.source == "syscall" {
-                match parse(&text) {
-                    Ok(ast) => {
-                        let mut missing = Vec::new();
-                        let full = expand(&ast, &macros, &mut missing);
-                        for (n, span) in &missing {
-                            diags.push(Diagnostic {
-                                severity: Severity::Error,
-                                file: r.file.clone(),
-                                pos: pos_in(r.cond_pos, &text, span.start),
-                                message: format!("rule '{}': undefined macro '{n}'", r.name),
-                            });
-                        }
-                        if !missing.is_empty() {
-                            None
-                        } else {
-                            types = evt_types(&full).map(|t| type_ids(&t));
-                            match Filter::from_expr(&full, &text) {
-                                Ok(f) => Some(f),
-                                Err(FilterError::Compile { errors, .. })
-                                    if r.skip_if_unknown_filter
-                                        && errors
-                                            .iter()
-                                            .all(|x| x.message.starts_with("unknown field")) =>
-                                {
-                                    diags.push(Diagnostic {
-                                        severity: Severity::Warning,
-                                        file: r.file.clone(),
-                                        pos: r.cond_pos,
-                                        message: format!(
-                                            "rule '{}' skipped (skip-if-unknown-filter): {}",
-                                            r.name, errors[0].message
-                                        ),
-                                    });
-                                    continue;
-                                }
-                                Err(e) => {
-                                    let msgs = match &e {
-                                        FilterError::Compile { errors, .. } => errors
-                                            .iter()
-                                            .map(|x| x.message.clone())
-                                            .collect::<Vec<_>>(),
-                                        other => vec![other.to_string()],
-                                    };
-                                    for m in msgs {
-                                        diags.push(Diagnostic {
-                                            severity: Severity::Error,
-                                            file: r.file.clone(),
-                                            pos: r.cond_pos,
-                                            message: format!("rule '{}': {m}", r.name),
-                                        });
-                                    }
-                                    None
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        for se in &e.errors {
-                            diags.push(Diagnostic {
-                                severity: Severity::Error,
-                                file: r.file.clone(),
-                                pos: pos_in(r.cond_pos, &text, se.span.start),
-                                message: format!("rule '{}': {}", r.name, se.message),
-                            });
-                        }
-                        None
-                    }
+            let (filter, types) = if r.source == "syscall" {
+                match compile_condition(r, &text, &macros, &mut diags) {
+                    Condition::Compiled(f, t) => (Some(f), t),
+                    Condition::Failed => (None, None),
+                    Condition::Skipped => continue,
                 }
             } else {
-                None
+                (None, None)
             };
             // Output fields must be known too.
             if r.source == "syscall" {
                 if let Err(m) = crate::filter::eval::OutputFormat::new(&r.output) {
-                    diags.push(Diagnostic {
-                        severity: Severity::Error,
-                        file: r.file.clone(),
-                        pos: r.pos,
-                        message: format!("rule '{}': output: {m}", r.name),
-                    });
+                    diags.push(Diagnostic::error(
+                        &r.file,
+                        r.pos,
+                        format!("rule '{}': output: {m}", r.name),
+                    ));
                 }
             }
             rules.push(Rule {
