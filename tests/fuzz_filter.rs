@@ -17,23 +17,6 @@ use scapbridge::filter::{EvalContext, Filter};
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{Item, ReaderOptions, ScapReader};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 const PIECES: &[&str] = &[
     "(",
     ")",
@@ -93,20 +76,7 @@ fn seeds() -> Vec<String> {
 
 #[test]
 fn filter_parser_and_evaluator_never_panic() {
-    let seconds: u64 = std::env::var("FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if ci() { 30 } else { 3 });
-    let seed: u64 = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let (seconds, seed) = fuzz_budget(30, 3);
     eprintln!("filter fuzz: seed {seed}, {seconds} s");
     let mut rng = Rng(seed);
     let seeds = seeds();

@@ -20,23 +20,6 @@ use scapbridge_formats::{
     render, Item, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions,
 };
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let mut v = Vec::new();
     for dir in [scap_dir().join("synthetic"), scap_dir()] {
@@ -186,20 +169,7 @@ fn exercise(input: &[u8]) {
 
 #[test]
 fn fuzz_reader_bounded() {
-    let secs: u64 = std::env::var("FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if ci() { 60 } else { 5 });
-    let seed: u64 = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let (secs, seed) = fuzz_budget(60, 5);
     eprintln!("fuzz: {secs} s, FUZZ_SEED={seed}");
     let seeds = seeds();
     assert!(seeds.len() > 20);

@@ -170,3 +170,44 @@ pub fn uses_v1_event_blocks(path: &Path) -> bool {
     let bt = &r.stats().blocks_by_type;
     bt.contains_key(&0x204) || bt.contains_key(&0x208)
 }
+
+/// A small xorshift generator for the in-process fuzzers (reproducible from
+/// its seed).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// The fuzzers' budget and seed: `FUZZ_SECONDS` (else `ci_default` under
+/// CI=true, `local_default` elsewhere) and `FUZZ_SEED` (else the clock).
+pub fn fuzz_budget(ci_default: u64, local_default: u64) -> (u64, u64) {
+    let seconds = std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if ci() { ci_default } else { local_default });
+    let seed = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    (seconds, seed)
+}
