@@ -1,6 +1,127 @@
-//! The local eBPF syscall probe (Linux only).
+//! The local eBPF syscall probe (Linux on x86-64).
 //!
-//! Nothing here yet: the kernel side (C, CO-RE) and the aya loader arrive with
-//! issue 4. The crate exists so the workspace layout is the final one; it builds
-//! to an empty library on every platform.
-#![cfg_attr(not(target_os = "linux"), allow(unused))]
+//! The kernel side (`bpf/probe.bpf.c`, C with CO-RE, compiled by clang from
+//! `build.rs`) writes scap events into a ring buffer; [`Probe`] loads it with
+//! aya, attaches it through BTF tracepoints (no tracefs), and hands each
+//! record to the caller after [`record::fixup`]. [`procfs`] reads the process
+//! and fd tables of processes that started before the capture.
+//!
+//! The probe knows the kernel, not rules: filtering by rule is the engine's
+//! business; the probe filters only by syscall set and process tree, in the
+//! kernel, where it is cheap.
+//!
+//! On other systems the crate builds, and [`Probe::load`] answers
+//! [`ProbeError::Unsupported`].
+
+mod error;
+#[cfg(target_os = "linux")]
+mod loader;
+pub mod procfs;
+pub mod record;
+mod spec;
+pub mod syscalls;
+mod x86_64_syscalls;
+
+pub use error::ProbeError;
+#[cfg(target_os = "linux")]
+pub use loader::{check_available, Probe};
+
+/// Default ring buffer size (Falco's default, per buffer).
+pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
+/// Default bytes of I/O data kept per event (sysdig's default).
+pub const DEFAULT_SNAPLEN: u32 = 80;
+/// Largest snaplen the kernel program accepts.
+pub const MAX_SNAPLEN: u32 = 4096;
+
+/// What to capture.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Ring buffer bytes: a power of two, at least one page.
+    pub ring_bytes: u32,
+    /// I/O bytes per event (read/write data).
+    pub snaplen: u32,
+    /// Syscall numbers to capture; `None` for all of them.
+    pub syscalls: Option<Vec<u16>>,
+    /// Trace only these processes and their descendants; empty for all.
+    pub pids: Vec<u32>,
+    /// Leave out the capturing process's own syscalls.
+    pub ignore_self: bool,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            ring_bytes: DEFAULT_RING_BYTES,
+            snaplen: DEFAULT_SNAPLEN,
+            syscalls: None,
+            pids: Vec::new(),
+            ignore_self: true,
+        }
+    }
+}
+
+/// Kernel-side counters, summed over the CPUs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProbeStats {
+    /// Events the probe tried to write.
+    pub events: u64,
+    /// Events lost because the ring buffer was full.
+    pub drops: u64,
+    /// Events written with parameters cut to fit the event size limit.
+    pub truncated: u64,
+}
+
+/// Parses a syscall set: names or numbers, comma-separated; `falco` stands
+/// for the syscalls the stock Falco rules use, `all` for every syscall.
+pub fn parse_syscall_set(s: &str) -> Result<Option<Vec<u16>>, String> {
+    let mut out = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        match item {
+            "all" => return Ok(None),
+            "falco" => {
+                for n in FALCO_SYSCALLS {
+                    out.extend(syscalls::number(n));
+                }
+            }
+            _ => match item.parse::<u16>() {
+                Ok(n) if usize::from(n) < spec::TABLE_SIZE => out.push(n),
+                Ok(n) => return Err(format!("syscall number {n} is out of range (0-511)")),
+                Err(_) => match syscalls::number(item) {
+                    Some(n) => out.push(n),
+                    None => return Err(format!("unknown syscall '{item}'")),
+                },
+            },
+        }
+    }
+    if out.is_empty() {
+        return Err("empty syscall set".into());
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
+}
+
+/// The syscalls the stock Falco rules and the process/fd state need.
+const FALCO_SYSCALLS: &[&str] = &[
+    "execve", "execveat", "clone", "clone3", "fork", "vfork", "open", "openat", "openat2",
+    "creat", "close", "connect", "accept", "accept4", "socket", "bind", "listen", "sendto",
+    "recvfrom", "dup", "dup2", "dup3", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+    "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat", "symlink", "symlinkat", "link",
+    "linkat", "setuid", "setgid", "setresuid", "setresgid", "ptrace", "mount", "umount2",
+    "kill", "tgkill", "memfd_create", "bpf", "init_module", "finit_module", "prctl", "capset",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syscall_sets() {
+        assert_eq!(parse_syscall_set("all"), Ok(None));
+        let s = parse_syscall_set("openat, 59,write").expect("valid").expect("some");
+        assert_eq!(s, vec![1, 59, 257]);
+        assert!(parse_syscall_set("openatt").unwrap_err().contains("openatt"));
+        assert!(parse_syscall_set("600").is_err());
+        assert!(parse_syscall_set("falco").expect("valid").expect("some").len() > 40);
+    }
+}

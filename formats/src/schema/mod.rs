@@ -338,6 +338,14 @@ pub fn syscall_name(code: u16) -> Option<&'static str> {
         .map(|i| generated::SYSCALL_NAMES[i].1)
 }
 
+/// The `ppm_sc_code` of a syscall name (`madvise` → `139`): the inverse of [`syscall_name`].
+pub fn syscall_code(name: &str) -> Option<u16> {
+    generated::SYSCALL_NAMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(k, _)| *k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scapbridge's syscall probe: one tp_btf/sys_exit program that writes each
+ * interesting syscall as scap events (the 26-byte ppm_evt_hdr, u16 parameter
+ * lengths, the parameters) into one ring buffer, plus the scheduler hooks for
+ * process lifecycle. Exit events carry every argument, the way current Falco
+ * captures; where the exit layout lacks an argument (kill's signal, sendto's
+ * destination) the record carries the enter event too, built from the same
+ * registers, so the loader can hand both to the writer.
+ *
+ * Layouts come from user space (SPECS, see spec.h): the kernel side knows how
+ * to read an argument, a user buffer, a socket or a task field, not which
+ * syscall has which parameters.
+ *
+ * The licence is GPL because bpf_probe_read_user_str and friends are GPL-only.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "spec.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Patched by the loader before load (aya's override_global). */
+const volatile __u32 IGNORE_TGID = 0;  /* the capture process itself */
+const volatile __u8 FILTER_PIDS = 0;   /* only tgids in PIDS (and their children) */
+const volatile __u32 SNAPLEN = 80;     /* bytes of I/O data per event */
+const volatile __u64 BOOT_TIME = 0;    /* wall-clock ns at boot, added to boot-clock stamps */
+const volatile __u64 RB_FLAGS = BPF_RB_NO_WAKEUP; /* the consumer polls */
+
+#define HDR_LEN 26
+#define OUT_SIZE 24576
+#define POS_MASK 0x3fff /* a parameter starts below 16 KiB... */
+#define MAX_POS 16384
+#define STR_MAX 4096    /* ...and writes at most 4 KiB (two for exe+args) */
+#define NAME_MAX_LEN 256
+#define PATH_DEPTH 16
+#define EXEC_NAME_MAX 256
+
+/*
+ * State of one record being built, shared with the bpf_loop callbacks. It
+ * lives in the per-CPU scratch map, not on the stack: the verifier does not
+ * track map contents, so each callback is checked once with unknown (masked)
+ * offsets instead of once per concrete offset, which would exceed its budget.
+ */
+struct emit_ctx {
+	__u64 args[8]; /* 6 registers; 8 so an index masked with 7 stays inside */
+	__s64 ret;
+	__u64 base;  /* offset of the current event's header */
+	__u64 pos;   /* next free byte */
+	__u32 nr;
+	__u32 first; /* index in spec->p of this event's first parameter */
+	__u32 truncated;
+	__u32 pad;
+};
+
+struct path_walk {
+	__u64 d;      /* struct dentry * */
+	__u64 vmnt;   /* struct vfsmount * */
+	__u64 mnt;    /* struct mount * */
+	__u64 mnt_off;
+	__u32 n;      /* dentries collected in scratch->dentries */
+	__u32 pad;
+	__u64 start;  /* where the path is written */
+	__u64 rel;    /* bytes written so far */
+};
+
+struct scratch {
+	__u8 out[OUT_SIZE];
+	__u64 dentries[PATH_DEPTH];
+	struct emit_ctx c;
+	struct path_walk w;
+};
+
+struct exec_name {
+	char name[EXEC_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} EVENTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} SCRATCH SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct probe_stats);
+} STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, __u8);
+} INTERESTING SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, struct syscall_spec);
+} SPECS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} PIDS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct exec_name);
+} EXEC_NAMES SEC(".maps");
+
+
+static __always_inline bool traced(__u32 tgid)
+{
+	if (tgid == IGNORE_TGID)
+		return false;
+	if (FILTER_PIDS && !bpf_map_lookup_elem(&PIDS, &tgid))
+		return false;
+	return true;
+}
+
+static __always_inline struct probe_stats *stats(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&STATS, &zero);
+}
+
+static __always_inline void put_u16(__u8 *dst, __u16 v) { __builtin_memcpy(dst, &v, 2); }
+static __always_inline void put_u32(__u8 *dst, __u32 v) { __builtin_memcpy(dst, &v, 4); }
+static __always_inline void put_u64(__u8 *dst, __u64 v) { __builtin_memcpy(dst, &v, 8); }
+
+/* Writes `width` low bytes of v (little endian); returns the width written. */
+static __always_inline __u64 put_width(__u8 *dst, __u64 v, __u8 width)
+{
+	switch (width) {
+	case 1: *dst = (__u8)v; return 1;
+	case 2: put_u16(dst, (__u16)v); return 2;
+	case 4: put_u32(dst, (__u32)v); return 4;
+	default: put_u64(dst, v); return 8;
+	}
+}
+
+static __always_inline __u16 ntohs16(__u16 v) { return (v >> 8) | (v << 8); }
+
+/*
+ * Paths (cwd, exe) are read by walking dentries up to the root, across
+ * mounts, then writing the names top-down. Both loops run under bpf_loop so
+ * the verifier checks each step once instead of every unrolled path.
+ */
+
+static long walk_cb(__u32 i, void *data)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	if (!s)
+		return 1;
+	struct path_walk *w = &s->w;
+	struct dentry *d = (struct dentry *)w->d;
+	struct vfsmount *vmnt = (struct vfsmount *)w->vmnt;
+	struct mount *mnt = (struct mount *)w->mnt;
+	struct dentry *root = BPF_CORE_READ(vmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (d == root || d == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt || d != root)
+			return 1;
+		w->d = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		w->vmnt = (__u64)up + w->mnt_off;
+		return 0;
+	}
+	if (w->n >= PATH_DEPTH)
+		return 1;
+	s->dentries[w->n & (PATH_DEPTH - 1)] = (__u64)d;
+	w->n++;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+static long name_cb(__u32 i, void *data)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	if (!s)
+		return 1;
+	struct path_walk *w = &s->w;
+	if (i >= w->n)
+		return 1;
+	__u64 rel = w->rel;
+	if (rel > STR_MAX - NAME_MAX_LEN - 2)
+		return 1;
+	/* Masks keep every offset provably inside the scratch area. */
+	__u64 start = w->start & POS_MASK;
+	s->out[start + (rel & 0xfff)] = '/';
+	rel++;
+	struct dentry *d = (struct dentry *)s->dentries[(w->n - 1 - i) & (PATH_DEPTH - 1)];
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	long r = bpf_probe_read_kernel_str(&s->out[start + (rel & 0xfff)], NAME_MAX_LEN, name);
+	if (r > 1 && r <= NAME_MAX_LEN)
+		rel += (__u64)r - 1;
+	w->rel = rel;
+	return 0;
+}
+
+/* Writes the path of p at start as "/a/b" with its NUL; returns its length. */
+static __always_inline __u64 put_path(struct scratch *s, __u64 start, struct path *p)
+{
+	struct path_walk *w = &s->w;
+	w->mnt_off = bpf_core_field_offset(struct mount, mnt);
+	w->d = (__u64)BPF_CORE_READ(p, dentry);
+	w->vmnt = (__u64)BPF_CORE_READ(p, mnt);
+	w->mnt = w->vmnt - w->mnt_off;
+	w->start = start;
+	w->n = 0;
+	w->rel = 0;
+	bpf_loop(PATH_DEPTH * 2, walk_cb, 0, 0);
+	if (w->n == 0) {
+		s->out[start] = '/';
+		s->out[start + 1] = 0;
+		return 2;
+	}
+	bpf_loop(w->n & (PATH_DEPTH * 2 - 1), name_cb, 0, 0);
+	__u64 rel = w->rel & 0xfff;
+	s->out[start + rel] = 0;
+	return rel + 1;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
+{
+	if (fd < 0)
+		return 0;
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((__u64)fd >= max)
+		return 0;
+	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+/* scap socket tuple: family, source address and port, destination address and port. */
+static __always_inline __u64 put_tuple(__u8 *dst, struct task_struct *t, __s64 fd, bool inbound)
+{
+	struct file *f = fd_file(t, fd);
+	if (!f)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = ntohs16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == 2) {
+		__u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		dst[0] = 2;
+		put_u32(dst + 1, inbound ? raddr : laddr);
+		put_u16(dst + 5, inbound ? rport : lport);
+		put_u32(dst + 7, inbound ? laddr : raddr);
+		put_u16(dst + 11, inbound ? lport : rport);
+		return 13;
+	}
+	if (family == 10) {
+		dst[0] = 10;
+		__u8 *src6 = dst + 1, *dst6 = dst + 19;
+		if (inbound) {
+			bpf_core_read(src6, 16, &sk->__sk_common.skc_v6_daddr);
+			bpf_core_read(dst6, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		} else {
+			bpf_core_read(src6, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+			bpf_core_read(dst6, 16, &sk->__sk_common.skc_v6_daddr);
+		}
+		put_u16(dst + 17, inbound ? rport : lport);
+		put_u16(dst + 35, inbound ? lport : rport);
+		return 37;
+	}
+	if (family == 1) {
+		/* Unix sockets: kernel socket addresses stand for the endpoints. */
+		dst[0] = 1;
+		put_u64(dst + 1, (__u64)sk);
+		put_u64(dst + 9, 0);
+		dst[17] = 0;
+		return 18;
+	}
+	return 0;
+}
+
+/* scap sockaddr from a user struct sockaddr. */
+static __always_inline __u64 put_sockaddr(__u8 *dst, const void *uaddr, __u64 ulen)
+{
+	__u8 sa[28] = {};
+	if (!uaddr || ulen < 2)
+		return 0;
+	if (bpf_probe_read_user(sa, sizeof(sa), uaddr) < 0 &&
+	    bpf_probe_read_user(sa, 16, uaddr) < 0)
+		return 0;
+	__u16 family = sa[0] | (sa[1] << 8);
+	if (family == 2) {
+		dst[0] = 2;
+		__builtin_memcpy(dst + 1, sa + 4, 4);
+		put_u16(dst + 5, (sa[2] << 8) | sa[3]);
+		return 7;
+	}
+	if (family == 10) {
+		dst[0] = 10;
+		__builtin_memcpy(dst + 1, sa + 8, 16);
+		put_u16(dst + 17, (sa[2] << 8) | sa[3]);
+		return 19;
+	}
+	if (family == 1) {
+		dst[0] = 1;
+		long r = bpf_probe_read_user_str(dst + 1, 108, (const char *)uaddr + 2);
+		if (r <= 0) {
+			dst[1] = 0;
+			r = 1;
+		}
+		return 1 + r;
+	}
+	return 0;
+}
+
+/* Data of the first iovec of an array, cut to the returned size and snaplen. */
+static __always_inline __u64 put_iov(__u8 *dst, const void *iov, __s64 ret)
+{
+	__u64 e[2] = {};
+	if (!iov || ret <= 0 || bpf_probe_read_user(e, sizeof(e), iov) < 0)
+		return 0;
+	__u64 n = e[1];
+	if (n > (__u64)ret)
+		n = ret;
+	if (n > SNAPLEN)
+		n = SNAPLEN;
+	if (n > STR_MAX)
+		n = STR_MAX;
+	barrier_var(n);
+	if (n == 0 || bpf_probe_read_user(dst, n, (const void *)e[0]) < 0)
+		return 0;
+	return n;
+}
+
+static __always_inline __u64 put_user_area(__u8 *dst, unsigned long from, unsigned long to)
+{
+	__u64 n = to > from ? to - from : 0;
+	if (n > STR_MAX)
+		n = STR_MAX;
+	barrier_var(n);
+	if (n == 0 || bpf_probe_read_user(dst, n, (const void *)from) < 0)
+		return 0;
+	return n;
+}
+
+static __always_inline __u64 tty_dev(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline __u64 task_pid_of_type(struct task_struct *t, int type)
+{
+	struct signal_struct *sig = BPF_CORE_READ(t, group_leader, signal);
+	struct pid *p = 0;
+	bpf_core_read(&p, sizeof(p), &sig->pids[type]);
+	if (!p)
+		return 0;
+	return BPF_CORE_READ(p, numbers[0].nr);
+}
+
+/* Writes one task field; returns its length. T_EXE_ARGS is handled by the caller. */
+static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field, __u8 width)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u8 *dst = &s->out[start];
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u64 v = 0;
+	switch (field) {
+	case T_TID: v = (__u32)pt; break;
+	case T_PID: v = pt >> 32; break;
+	case T_PTID: v = BPF_CORE_READ(t, real_parent, pid); break;
+	case T_FDLIMIT: {
+		struct signal_struct *sig = BPF_CORE_READ(t, signal);
+		bpf_core_read(&v, sizeof(v), &sig->rlim[7].rlim_cur);
+		break;
+	}
+	case T_PGFT_MAJ: v = BPF_CORE_READ(t, maj_flt); break;
+	case T_PGFT_MIN: v = BPF_CORE_READ(t, min_flt); break;
+	case T_TTY: v = tty_dev(t); break;
+	case T_PGID: v = task_pid_of_type(t, 2); break;
+	case T_SID: v = task_pid_of_type(t, 3); break;
+	case T_LOGINUID:
+		if (bpf_core_field_exists(t->loginuid))
+			v = BPF_CORE_READ(t, loginuid.val);
+		else
+			v = (__u32)-1;
+		break;
+	case T_UID: v = BPF_CORE_READ(t, cred, euid.val); break;
+	case T_GID: v = BPF_CORE_READ(t, cred, egid.val); break;
+	case T_CAP_INH:
+	case T_CAP_PERM:
+	case T_CAP_EFF: {
+		const struct cred *c = BPF_CORE_READ(t, cred);
+		if (field == T_CAP_INH)
+			bpf_core_read(&v, 8, &c->cap_inheritable);
+		else if (field == T_CAP_PERM)
+			bpf_core_read(&v, 8, &c->cap_permitted);
+		else
+			bpf_core_read(&v, 8, &c->cap_effective);
+		break;
+	}
+	case T_COMM: {
+		long r = bpf_core_read_str(dst, 16, &t->comm);
+		return r > 0 ? r : 0;
+	}
+	case T_ENV: {
+		struct mm_struct *mm = BPF_CORE_READ(t, mm);
+		if (!mm)
+			return 0;
+		return put_user_area(dst, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+	}
+	case T_CWD: {
+		struct fs_struct *fs = BPF_CORE_READ(t, fs);
+		if (!fs)
+			return 0;
+		return put_path(s, start, &fs->pwd);
+	}
+	case T_EXEPATH: {
+		struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+		if (!exe)
+			return 0;
+		return put_path(s, start, &exe->f_path);
+	}
+	default: break;
+	}
+	return put_width(dst, v, width);
+}
+
+static long param_cb(__u32 i, void *data)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	if (!s)
+		return 1;
+	struct emit_ctx *c = &s->c;
+	__u32 nr = c->nr;
+	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	if (!sp)
+		return 1;
+	struct param_spec p = sp->p[(c->first + i) & (SPEC_MAX_PARAMS - 1)];
+	if (p.kind == K_SKIP)
+		return 0;
+
+	__u64 start = c->pos;
+	__u64 len = 0, len2 = 0;
+	/* exe writes the length of args, the next parameter, too */
+	bool two = p.kind == K_TASK && p.aux == T_EXE_ARGS;
+	if (start >= MAX_POS) {
+		c->truncated = 1;
+		goto set_len;
+	}
+	start &= POS_MASK;
+	__u8 *dst = &s->out[start];
+	__u64 arg = c->args[p.arg & 7];
+
+	switch (p.kind) {
+	case K_EMPTY:
+		break;
+	case K_RET:
+		len = put_width(dst, c->ret, 8);
+		break;
+	case K_ARG:
+		len = put_width(dst, arg, p.width);
+		break;
+	case K_ZERO:
+		len = put_width(dst, 0, p.width);
+		break;
+	case K_USTR: {
+		long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
+		len = r > 0 ? r : 0;
+		break;
+	}
+	case K_UBUF: {
+		__u64 n;
+		if (c->ret < 0)
+			break;
+		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
+		if (n > SNAPLEN)
+			n = SNAPLEN;
+		if (n > STR_MAX)
+			n = STR_MAX;
+		barrier_var(n);
+		if (n > 0 && bpf_probe_read_user(dst, n, (const void *)arg) == 0)
+			len = n;
+		break;
+	}
+	case K_SOCKADDR:
+		len = put_sockaddr(dst, (const void *)arg, c->args[p.aux & 7]);
+		break;
+	case K_TUPLE: {
+		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;
+		len = put_tuple(dst, (struct task_struct *)bpf_get_current_task(), fd, p.aux & 1);
+		break;
+	}
+	case K_SC_ID:
+		len = put_width(dst, sp->ppm_sc, 2);
+		break;
+	case K_NATIVE_ID:
+		len = put_width(dst, c->nr, 2);
+		break;
+	case K_IOV:
+		len = put_iov(dst, (const void *)arg, c->ret);
+		break;
+	case K_MSG_IOV: {
+		const void *iov = 0;
+		if (arg)
+			bpf_probe_read_user(&iov, sizeof(iov), (const char *)arg + 16);
+		len = put_iov(dst, iov, c->ret);
+		break;
+	}
+	case K_RET_SIZE:
+		len = put_width(dst, c->ret > 0 ? c->ret : 0, 4);
+		break;
+	case K_UDEREF: {
+		__u64 v = 0;
+		if (arg)
+			bpf_probe_read_user(&v, sizeof(v), (const void *)arg);
+		len = put_width(dst, v, p.width);
+		break;
+	}
+	case K_EXEC_NAME: {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct exec_name *e = bpf_map_lookup_elem(&EXEC_NAMES, &tgid);
+		if (e && c->ret == 0) {
+			long r = bpf_probe_read_kernel_str(dst, EXEC_NAME_MAX, e->name);
+			len = r > 0 ? r : 0;
+			bpf_map_delete_elem(&EXEC_NAMES, &tgid);
+		} else {
+			/* A failed exec left the caller's memory in place. */
+			long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
+			len = r > 0 ? r : 0;
+		}
+		break;
+	}
+	case K_DYN64:
+		dst[0] = 0; /* alternative 0: a u64 */
+		put_u64(dst + 1, arg);
+		len = 9;
+		break;
+	case K_TASK:
+		if (p.aux == T_EXE_ARGS) {
+			if (p.width && c->ret < 0) {
+				/* Failed exec: exe is the path asked for, args unknown. */
+				long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
+				len = r > 0 ? r : 0;
+				break;
+			}
+			struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+			struct mm_struct *mm = BPF_CORE_READ(t, mm);
+			if (!mm)
+				break;
+			unsigned long a0 = BPF_CORE_READ(mm, arg_start);
+			unsigned long a1 = BPF_CORE_READ(mm, arg_end);
+			long r = bpf_probe_read_user_str(dst, STR_MAX, (const void *)a0);
+			if (r <= 0)
+				break;
+			__u64 n0 = r;
+			if (n0 > STR_MAX)
+				n0 = STR_MAX;
+			barrier_var(n0);
+			len = n0;
+			len2 = put_user_area(&s->out[start + n0], a0 + n0, a1);
+		} else {
+			len = put_task(s, start, p.aux, p.width);
+		}
+		break;
+	default:
+		break;
+	}
+
+set_len: {
+	/* Index of this parameter in the event: the loop index. */
+	__u64 at = (c->base + HDR_LEN + 2 * (__u64)(i & (SPEC_MAX_PARAMS - 1))) & POS_MASK;
+	put_u16(&s->out[at], (__u16)len);
+	if (two)
+		put_u16(&s->out[(at + 2) & POS_MASK], (__u16)len2);
+	}
+	if (start < MAX_POS)
+		c->pos = start + len + len2;
+	return 0;
+}
+
+/* Builds one event (header, lengths, parameters) at c->pos. */
+static __always_inline void emit_event(struct scratch *s, struct emit_ctx *c, __u16 type,
+				       __u32 first, __u32 n, __u64 ts, __u64 tid)
+{
+	__u64 base = c->pos & POS_MASK;
+	n &= (SPEC_MAX_PARAMS - 1) | SPEC_MAX_PARAMS;
+	if (n > SPEC_MAX_PARAMS)
+		n = SPEC_MAX_PARAMS;
+	c->base = base;
+	c->first = first;
+	c->pos = base + HDR_LEN + 2 * n;
+	bpf_loop(n, param_cb, 0, 0);
+	__u8 *h = &s->out[base];
+	put_u64(h, ts);
+	put_u64(h + 8, tid);
+	put_u32(h + 16, (__u32)(c->pos - base));
+	put_u16(h + 20, type);
+	put_u32(h + 22, n);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 nr64 = regs->orig_ax;
+	if (nr64 >= SYSCALL_TABLE_SIZE)
+		return 0;
+	__u32 nr = nr64;
+	__u8 *on = bpf_map_lookup_elem(&INTERESTING, &nr);
+	if (!on || !*on)
+		return 0;
+	__u64 pt = bpf_get_current_pid_tgid();
+	if (!traced(pt >> 32))
+		return 0;
+
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	struct probe_stats *st = stats();
+	if (!s || !sp || !st)
+		return 0;
+	st->n_evts++;
+
+	struct emit_ctx *c = &s->c;
+	c->args[0] = regs->di;
+	c->args[1] = regs->si;
+	c->args[2] = regs->dx;
+	c->args[3] = regs->r10;
+	c->args[4] = regs->r8;
+	c->args[5] = regs->r9;
+	c->args[6] = 0;
+	c->args[7] = 0;
+	c->ret = ret;
+	c->nr = nr;
+	c->pos = 0;
+	c->truncated = 0;
+	__u64 ts = bpf_ktime_get_boot_ns() + BOOT_TIME;
+	__u64 tid = (__u32)pt;
+	__u32 enter_n = sp->enter_n;
+	__u32 exit_n = sp->exit_n;
+	if (enter_n)
+		emit_event(s, c, sp->enter_type, 0, enter_n, ts, tid);
+	emit_event(s, c, sp->exit_type, enter_n, exit_n, ts, tid);
+
+	__u64 len = c->pos;
+	if (len > OUT_SIZE)
+		len = OUT_SIZE;
+	barrier_var(len);
+	if (c->truncated)
+		st->n_truncated++;
+	if (len == 0 || bpf_ringbuf_output(&EVENTS, s->out, len, RB_FLAGS) < 0)
+		st->n_drops_buffer++;
+	return 0;
+}
+
+/* procexit: one per exiting thread, as libsinsp expects. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32;
+	if (!traced(tgid))
+		return 0;
+	struct probe_stats *st = stats();
+	if (!st)
+		return 0;
+	st->n_evts++;
+
+	const __u32 size = HDR_LEN + 5 * 2 + 8 + 8 + 1 + 1 + 8;
+	__u8 *e = bpf_ringbuf_reserve(&EVENTS, size, 0);
+	if (!e) {
+		st->n_drops_buffer++;
+	} else {
+		__s64 code = BPF_CORE_READ(p, exit_code);
+		put_u64(e, bpf_ktime_get_boot_ns() + BOOT_TIME);
+		put_u64(e + 8, (__u32)pt);
+		put_u32(e + 16, size);
+		put_u16(e + 20, 186); /* PPME_PROCEXIT_1_E */
+		put_u32(e + 22, 5);
+		put_u16(e + 26, 8);
+		put_u16(e + 28, 8);
+		put_u16(e + 30, 1);
+		put_u16(e + 32, 1);
+		put_u16(e + 34, 8);
+		put_u64(e + 36, code);
+		put_u64(e + 44, (code >> 8) & 0xff);
+		e[52] = code & 0x7f;
+		e[53] = (code & 0x80) ? 1 : 0;
+		put_u64(e + 54, 0);
+		bpf_ringbuf_submit(e, RB_FLAGS);
+	}
+	/* The group leader's exit ends the process for the pid filter. */
+	if (FILTER_PIDS && (__u32)pt == tgid)
+		bpf_map_delete_elem(&PIDS, &tgid);
+	return 0;
+}
+
+/* Children of traced processes are traced too. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!FILTER_PIDS)
+		return 0;
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&PIDS, &ptgid))
+		return 0;
+	__u8 one = 1;
+	bpf_map_update_elem(&PIDS, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+/* The path the kernel executed, for the execve exit event's `filename`. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(tgid))
+		return 0;
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	if (!s)
+		return 0;
+	const char *name = BPF_CORE_READ(bprm, filename);
+	if (bpf_probe_read_kernel_str(s->out, EXEC_NAME_MAX, name) <= 0)
+		return 0;
+	bpf_map_update_elem(&EXEC_NAMES, &tgid, s->out, BPF_ANY);
+	return 0;
+}

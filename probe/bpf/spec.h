@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The contract between the kernel program and the loader: how each syscall's
+ * event is laid out. User space fills SPECS[nr] from the event schema
+ * (probe/src/spec.rs mirrors these numbers); the kernel walks the list and
+ * writes each parameter in scap layout. Keeping the layouts in data instead
+ * of one C function per syscall means a new syscall is a table row, and the
+ * verifier checks one parameter writer instead of fifty event builders.
+ */
+#ifndef SCAPBRIDGE_SPEC_H
+#define SCAPBRIDGE_SPEC_H
+
+#define SPEC_MAX_PARAMS 32
+#define SYSCALL_TABLE_SIZE 512
+
+/* Parameter kinds. */
+#define K_EMPTY 0      /* zero-length parameter */
+#define K_RET 1        /* the return value, 8 bytes */
+#define K_ARG 2        /* syscall argument `arg`, `width` bytes (1, 2, 4, 8) */
+#define K_ZERO 3       /* `width` zero bytes: a value the probe does not read */
+#define K_USTR 4       /* NUL-terminated user string at argument `arg` */
+#define K_UBUF 5       /* user bytes at `arg`; length from `aux` (AUX_LEN_RET or an argument), snaplen */
+#define K_SOCKADDR 6   /* user sockaddr at `arg`, length in argument `aux` */
+#define K_TUPLE 7      /* socket tuple of fd `arg` (ARG_RET: the return value); aux 1 = inbound */
+#define K_TASK 8       /* a field of the current task, `aux` = T_* */
+#define K_SC_ID 9      /* the generic event's ppm syscall code, 2 bytes */
+#define K_NATIVE_ID 10 /* the syscall number, 2 bytes */
+#define K_IOV 11       /* data of the iovec array at `arg` (count in argument `aux`), snaplen */
+#define K_RET_SIZE 12  /* the return value as a u32 size (0 when negative) */
+#define K_SKIP 13      /* written by the previous parameter (exe writes args too) */
+#define K_MSG_IOV 14   /* data of the iovecs of the msghdr at `arg`, snaplen */
+#define K_UDEREF 15    /* `width` bytes read from user memory at argument `arg` */
+#define K_EXEC_NAME 16 /* the path the kernel executed (recorded at sched_process_exec) */
+#define K_DYN64 17     /* PT_DYN alternative 0 (u64) holding argument `arg` */
+
+#define ARG_RET 0xff     /* K_TUPLE: the fd is the return value */
+#define AUX_LEN_RET 0xff /* K_UBUF: the length is the return value */
+
+/* Task fields for K_TASK. */
+#define T_EXE_ARGS 1 /* exe then args: two parameters */
+#define T_TID 2
+#define T_PID 3
+#define T_PTID 4
+#define T_CWD 5
+#define T_FDLIMIT 6
+#define T_PGFT_MAJ 7
+#define T_PGFT_MIN 8
+#define T_COMM 9
+#define T_ENV 10
+#define T_TTY 11
+#define T_PGID 12
+#define T_LOGINUID 13
+#define T_CAP_INH 14
+#define T_CAP_PERM 15
+#define T_CAP_EFF 16
+#define T_UID 17
+#define T_GID 18
+#define T_EXEPATH 19
+#define T_SID 20
+
+struct param_spec {
+	__u8 kind;
+	__u8 arg;
+	__u8 aux;
+	__u8 width;
+};
+
+struct syscall_spec {
+	__u16 enter_type; /* written only when enter_n > 0 (the generic enter is id 0) */
+	__u16 exit_type;
+	__u16 ppm_sc;     /* for the generic event */
+	__u8 enter_n;
+	__u8 exit_n;
+	/* enter parameters first, then exit parameters */
+	struct param_spec p[SPEC_MAX_PARAMS];
+};
+
+/* Per-CPU counters, summed by user space. */
+struct probe_stats {
+	__u64 n_evts;       /* events the probe tried to emit */
+	__u64 n_drops_buffer; /* lost: the ring was full */
+	__u64 n_truncated;  /* emitted with parameters cut to fit the event size */
+};
+
+#endif

@@ -1,0 +1,59 @@
+//! Why the probe cannot run.
+
+use std::path::PathBuf;
+
+/// An error loading or running the probe. Each variant's message is one line
+/// naming the cause and, where there is one, the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// The probe exists only for Linux on x86-64.
+    #[error("the syscall probe is not available here: {reason}")]
+    Unsupported {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Missing privileges.
+    #[error("the syscall probe needs {missing} (run as root, or grant the capabilities)")]
+    NotPermitted {
+        /// The missing capabilities, e.g. `CAP_BPF and CAP_PERFMON`.
+        missing: String,
+    },
+    /// No kernel BTF.
+    #[error("the kernel has no BTF at {}: the probe needs CONFIG_DEBUG_INFO_BTF", path.display())]
+    NoBtf {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The kernel lacks a needed feature.
+    #[error("kernel {release} is too old: the probe needs Linux {need} or later ({why})")]
+    KernelTooOld {
+        /// `uname -r`.
+        release: String,
+        /// Minimum version.
+        need: &'static str,
+        /// The feature that needs it.
+        why: &'static str,
+    },
+    /// The verifier refused a program.
+    #[error("the kernel's verifier rejected program {program}: {last_line}")]
+    Verifier {
+        /// Program name.
+        program: String,
+        /// The log's last non-empty line.
+        last_line: String,
+        /// The whole verifier log.
+        log: String,
+    },
+    /// Loading the object, a map or attaching failed.
+    #[error("cannot {action}: {detail}")]
+    Load {
+        /// What was being done.
+        action: String,
+        /// The cause.
+        detail: String,
+    },
+    /// Invalid options.
+    #[error("{0}")]
+    Options(String),
+}

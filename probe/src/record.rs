@@ -1,0 +1,217 @@
+//! Ring records as the kernel writes them: one or two scap events (an enter
+//! event may precede its exit), each a 26-byte `ppm_evt_hdr`, u16 parameter
+//! lengths and the parameters. [`fixup`] turns the Linux flag values the
+//! kernel copied raw into the PPM_* values readers expect, in place (same
+//! widths), so the bytes go to the writer unchanged otherwise.
+
+/// Header size of an event with u16 parameter lengths.
+pub const HDR_LEN: usize = 26;
+
+/// Splits a record into its events. A malformed record (a length that does
+/// not fit) ends the iteration; the caller counts it.
+pub fn events(record: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = record;
+    std::iter::from_fn(move || {
+        if rest.len() < HDR_LEN {
+            return None;
+        }
+        let len = u32::from_ne_bytes(rest[16..20].try_into().ok()?) as usize;
+        if len < HDR_LEN || len > rest.len() {
+            rest = &[];
+            return None;
+        }
+        let (ev, tail) = rest.split_at(len);
+        rest = tail;
+        Some(ev)
+    })
+}
+
+fn event_type(ev: &[u8]) -> u16 {
+    u16::from_ne_bytes([ev[20], ev[21]])
+}
+
+/// Byte range of parameter `i` of an event.
+fn param_range(ev: &[u8], i: usize) -> Option<std::ops::Range<usize>> {
+    let n = u32::from_ne_bytes(ev[22..26].try_into().ok()?) as usize;
+    if i >= n {
+        return None;
+    }
+    let lens = ev.get(HDR_LEN..HDR_LEN + 2 * n)?;
+    let len_at = |k: usize| usize::from(u16::from_ne_bytes([lens[2 * k], lens[2 * k + 1]]));
+    let start = HDR_LEN + 2 * n + (0..i).map(len_at).sum::<usize>();
+    let end = start + len_at(i);
+    (end <= ev.len()).then_some(start..end)
+}
+
+fn map_u32(ev: &mut [u8], i: usize, f: impl Fn(u32) -> u32) {
+    if let Some(r) = param_range(ev, i).filter(|r| r.len() == 4) {
+        let v = u32::from_ne_bytes([ev[r.start], ev[r.start + 1], ev[r.start + 2], ev[r.start + 3]]);
+        ev[r].copy_from_slice(&f(v).to_ne_bytes());
+    }
+}
+
+fn map_u16(ev: &mut [u8], i: usize, f: impl Fn(u16) -> u16) {
+    if let Some(r) = param_range(ev, i).filter(|r| r.len() == 2) {
+        let v = u16::from_ne_bytes([ev[r.start], ev[r.start + 1]]);
+        ev[r].copy_from_slice(&f(v).to_ne_bytes());
+    }
+}
+
+/// Linux `O_*` open flags to `PPM_O_*`.
+pub fn open_flags(f: u32) -> u32 {
+    let mut out = match f & 3 {
+        0 => 1, // O_RDONLY
+        1 => 2, // O_WRONLY
+        _ => 3, // O_RDWR
+    };
+    const MAP: &[(u32, u32)] = &[
+        (0o100, 1 << 2),      // O_CREAT
+        (0o2000, 1 << 3),     // O_APPEND
+        (0o10000, 1 << 4),    // O_DSYNC
+        (0o200, 1 << 5),      // O_EXCL
+        (0o4000, 1 << 6),     // O_NONBLOCK
+        (0o4010000, 1 << 7),  // O_SYNC (__O_SYNC | O_DSYNC)
+        (0o1000, 1 << 8),     // O_TRUNC
+        (0o40000, 1 << 9),    // O_DIRECT
+        (0o200000, 1 << 10),  // O_DIRECTORY
+        (0o100000, 1 << 11),  // O_LARGEFILE
+        (0o2000000, 1 << 12), // O_CLOEXEC
+        (0o20000000, 1 << 13), // __O_TMPFILE
+    ];
+    for &(linux, ppm) in MAP {
+        if f & linux == linux {
+            out |= ppm;
+        }
+    }
+    out
+}
+
+/// Linux `CLONE_*` flags to `PPM_CL_*`.
+pub fn clone_flags(f: u32) -> u32 {
+    const MAP: &[(u32, u32)] = &[
+        (0x400, 1 << 0),        // CLONE_FILES
+        (0x200, 1 << 1),        // CLONE_FS
+        (0x8000_0000, 1 << 2),  // CLONE_IO
+        (0x0800_0000, 1 << 3),  // CLONE_NEWIPC
+        (0x4000_0000, 1 << 4),  // CLONE_NEWNET
+        (0x0002_0000, 1 << 5),  // CLONE_NEWNS
+        (0x2000_0000, 1 << 6),  // CLONE_NEWPID
+        (0x0400_0000, 1 << 7),  // CLONE_NEWUTS
+        (0x8000, 1 << 8),       // CLONE_PARENT
+        (0x0010_0000, 1 << 9),  // CLONE_PARENT_SETTID
+        (0x2000, 1 << 10),      // CLONE_PTRACE
+        (0x800, 1 << 11),       // CLONE_SIGHAND
+        (0x0004_0000, 1 << 12), // CLONE_SYSVSEM
+        (0x0001_0000, 1 << 13), // CLONE_THREAD
+        (0x0080_0000, 1 << 14), // CLONE_UNTRACED
+        (0x100, 1 << 15),       // CLONE_VM
+        (0x1000_0000, 1 << 20), // CLONE_NEWUSER
+        (0x0020_0000, 1 << 23), // CLONE_CHILD_CLEARTID
+        (0x0100_0000, 1 << 24), // CLONE_CHILD_SETTID
+        (0x0008_0000, 1 << 25), // CLONE_SETTLS
+        (0x4000, 1 << 27),      // CLONE_VFORK
+        (0x0200_0000, 1 << 28), // CLONE_NEWCGROUP
+    ];
+    MAP.iter().filter(|(l, _)| f & l != 0).fold(0, |acc, (_, p)| acc | p)
+}
+
+/// Linux ptrace request numbers to `PPM_PTRACE_*`.
+pub fn ptrace_request(r: u16) -> u16 {
+    match r {
+        0..=9 => r + 1,
+        12 => 0x1a,
+        13 => 0x1b,
+        14 => 0x1c,
+        15 => 0x1d,
+        16 => 0xb,
+        17 => 0xc,
+        18 => 0x1e,
+        19 => 0x1f,
+        21 => 0x20,
+        24 => 0xd,
+        25 => 0x21,
+        26 => 0x22,
+        30 => 0x23,
+        31 => 0x24,
+        32 => 0x25,
+        33 => 0x26,
+        0x4200..=0x420b => r - 0x4200 + 0xe,
+        _ => 0,
+    }
+}
+
+/// Rewrites, in place, the parameters whose Linux values differ from the
+/// PPM values of the scap schema.
+pub fn fixup(ev: &mut [u8]) {
+    if ev.len() < HDR_LEN {
+        return;
+    }
+    match event_type(ev) {
+        3 => map_u32(ev, 2, open_flags),              // open
+        307 | 327 => map_u32(ev, 3, open_flags),      // openat, openat2
+        365 => map_u32(ev, 3, open_flags),            // dup3 (O_CLOEXEC)
+        223 | 225 | 227 | 335 => map_u32(ev, 15, clone_flags),
+        385 => map_u32(ev, 5, |f| (f & !0x100) | if f & 0x100 != 0 { 0x400 } else { 0 }),
+        256 => map_u32(ev, 0, |f| if f & 0xffff_0000 == 0xc0ed_0000 { f & 0xffff } else { f }),
+        169 => map_u16(ev, 3, ptrace_request),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_translate() {
+        assert_eq!(open_flags(0), 1);
+        // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC
+        assert_eq!(open_flags(0o1 | 0o100 | 0o1000 | 0o2000000), 2 | 4 | 0x100 | 0x1000);
+        assert_eq!(open_flags(0o2 | 0o200000), 3 | 0x400);
+    }
+
+    #[test]
+    fn clone_flags_translate() {
+        // CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD
+        let f = clone_flags(0x100 | 0x200 | 0x400 | 0x800 | 0x10000);
+        assert_eq!(f, (1 << 15) | 2 | 1 | (1 << 11) | (1 << 13));
+    }
+
+    #[test]
+    fn ptrace_requests_translate() {
+        assert_eq!(ptrace_request(0), 1);
+        assert_eq!(ptrace_request(16), 0xb);
+        assert_eq!(ptrace_request(0x4206), 0x14);
+    }
+
+    fn event(ty: u16, params: &[&[u8]]) -> Vec<u8> {
+        let mut v = vec![0u8; HDR_LEN];
+        let len = HDR_LEN + 2 * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
+        v[16..20].copy_from_slice(&(len as u32).to_ne_bytes());
+        v[20..22].copy_from_slice(&ty.to_ne_bytes());
+        v[22..26].copy_from_slice(&(params.len() as u32).to_ne_bytes());
+        for p in params {
+            v.extend((p.len() as u16).to_ne_bytes());
+        }
+        for p in params {
+            v.extend_from_slice(p);
+        }
+        v
+    }
+
+    #[test]
+    fn splits_and_fixes_records() {
+        let mut rec = event(306, &[&3i64.to_ne_bytes()]);
+        rec.extend(event(307, &[&3i64.to_ne_bytes(), &(-100i64).to_ne_bytes(), b"/x\0", &0o101u32.to_ne_bytes(), &0u32.to_ne_bytes(), &0u32.to_ne_bytes(), &0u64.to_ne_bytes()]));
+        let evs: Vec<Vec<u8>> = events(&rec).map(<[u8]>::to_vec).collect();
+        assert_eq!(evs.len(), 2);
+        let mut x = evs[1].clone();
+        fixup(&mut x);
+        let r = param_range(&x, 3).expect("flags");
+        assert_eq!(u32::from_ne_bytes(x[r].try_into().expect("4 bytes")), 2 | 4);
+        // A length past the end stops the split.
+        let mut bad = evs[0].clone();
+        bad[16] = 200;
+        assert_eq!(events(&bad).count(), 0);
+    }
+}

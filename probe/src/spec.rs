@@ -1,0 +1,402 @@
+//! What the kernel program writes for each syscall: the event ids and, per
+//! parameter, how to read it (mirrors `bpf/spec.h`). The layouts are those of
+//! the event schema's newest exit events, which carry every argument; where
+//! an exit lacks an argument that readers show (kill's signal), the enter
+//! event is written beside it from the same registers.
+//!
+//! Values are written raw; [`crate::record::fixup`] turns the Linux flag
+//! values that differ from the PPM_* ones readers expect.
+
+use scapbridge_formats::schema::{self, Direction, ParamType};
+
+use crate::syscalls;
+
+pub(crate) const MAX_PARAMS: usize = 32;
+pub(crate) const TABLE_SIZE: usize = 512;
+
+/// How one parameter is read (the `K_*` kinds of `spec.h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum P {
+    /// Zero-length.
+    Empty,
+    /// The return value (8 bytes).
+    Ret,
+    /// Argument `n`, `width` bytes.
+    Arg(u8, u8),
+    /// `width` zero bytes: a value the probe does not read.
+    Zero(u8),
+    /// NUL-terminated user string at argument `n`.
+    Str(u8),
+    /// User bytes at argument `n`, as many as the return value (snaplen).
+    BufRet(u8),
+    /// User bytes at argument `n`, as many as argument `m` (snaplen).
+    BufArg(u8, u8),
+    /// User sockaddr at argument `n`, length in argument `m`.
+    Sockaddr(u8, u8),
+    /// Socket tuple of fd argument `n` (`None`: the return value); inbound?
+    Tuple(Option<u8>, bool),
+    /// A field of the calling task (`T_*`), `width` bytes for numbers.
+    Task(u8, u8),
+    /// exe then args from the task's argument area; on a failed exec, exe is
+    /// the path in argument `n` (`None`: not an exec).
+    ExeArgs(Option<u8>),
+    /// The generic event's ppm syscall code.
+    ScId,
+    /// The syscall number.
+    NativeId,
+    /// Data of the iovec array at argument `n`.
+    Iov(u8),
+    /// Data of the iovecs of the msghdr at argument `n`.
+    MsgIov(u8),
+    /// The return value as a u32 size.
+    RetSize,
+    /// `width` bytes from user memory at argument `n` plus `offset`.
+    Deref(u8, u8, u8),
+    /// The executed path (from `sched_process_exec`), or argument `n` on failure.
+    ExecName(u8),
+    /// A `PT_DYN` value: alternative 0 (u64) holding argument `n`.
+    Dyn64(u8),
+}
+
+// Task fields (T_* in spec.h).
+pub(crate) const T_TID: u8 = 2;
+pub(crate) const T_PID: u8 = 3;
+pub(crate) const T_PTID: u8 = 4;
+pub(crate) const T_CWD: u8 = 5;
+pub(crate) const T_FDLIMIT: u8 = 6;
+pub(crate) const T_PGFT_MAJ: u8 = 7;
+pub(crate) const T_PGFT_MIN: u8 = 8;
+pub(crate) const T_COMM: u8 = 9;
+pub(crate) const T_ENV: u8 = 10;
+pub(crate) const T_TTY: u8 = 11;
+pub(crate) const T_PGID: u8 = 12;
+pub(crate) const T_LOGINUID: u8 = 13;
+pub(crate) const T_CAP_INH: u8 = 14;
+pub(crate) const T_CAP_PERM: u8 = 15;
+pub(crate) const T_CAP_EFF: u8 = 16;
+pub(crate) const T_UID: u8 = 17;
+pub(crate) const T_GID: u8 = 18;
+pub(crate) const T_EXEPATH: u8 = 19;
+
+impl P {
+    /// The 4-byte `struct param_spec` of spec.h: kind, arg, aux, width.
+    fn encode(self) -> [u8; 4] {
+        match self {
+            P::Empty => [0, 0, 0, 0],
+            P::Ret => [1, 0, 0, 8],
+            P::Arg(n, w) => [2, n, 0, w],
+            P::Zero(w) => [3, 0, 0, w],
+            P::Str(n) => [4, n, 0, 0],
+            P::BufRet(n) => [5, n, 0xff, 0],
+            P::BufArg(n, m) => [5, n, m, 0],
+            P::Sockaddr(n, m) => [6, n, m, 0],
+            P::Tuple(n, inbound) => [7, n.unwrap_or(0xff), u8::from(inbound), 0],
+            P::Task(f, w) => [8, 0, f, w],
+            P::ExeArgs(n) => [8, n.unwrap_or(0), 1, u8::from(n.is_some())],
+            P::ScId => [9, 0, 0, 2],
+            P::NativeId => [10, 0, 0, 2],
+            P::Iov(n) => [11, n, 0, 0],
+            P::RetSize => [12, 0, 0, 4],
+            P::MsgIov(n) => [14, n, 0, 0],
+            P::Deref(n, off, w) => [15, n, off, w],
+            P::ExecName(n) => [16, n, 0, 0],
+            P::Dyn64(n) => [17, n, 0, 9],
+        }
+    }
+
+    /// Bytes this kind writes when it has a fixed size.
+    fn fixed_width(self) -> Option<usize> {
+        match self {
+            P::Ret => Some(8),
+            P::Arg(_, w) | P::Zero(w) | P::Deref(_, _, w) => Some(usize::from(w)),
+            P::Task(_, w) if w > 0 => Some(usize::from(w)),
+            P::ScId | P::NativeId => Some(2),
+            P::RetSize => Some(4),
+            _ => None,
+        }
+    }
+}
+
+/// The layout of one syscall's event(s).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// Event name in the schema (`openat`); the newest ids are used.
+    pub(crate) event: &'static str,
+    /// Enter parameters, written beside the exit when not empty.
+    pub(crate) enter: &'static [P],
+    /// Exit parameters.
+    pub(crate) exit: &'static [P],
+}
+
+use P::*;
+
+macro_rules! clone_like {
+    ($flags:expr) => {
+        &[
+            Ret,
+            ExeArgs(None),
+            Empty,
+            Task(T_TID, 8),
+            Task(T_PID, 8),
+            Task(T_PTID, 8),
+            Task(T_CWD, 0),
+            Task(T_FDLIMIT, 8),
+            Task(T_PGFT_MAJ, 8),
+            Task(T_PGFT_MIN, 8),
+            Zero(4),
+            Zero(4),
+            Zero(4),
+            Task(T_COMM, 0),
+            Empty,
+            $flags,
+            Task(T_UID, 4),
+            Task(T_GID, 4),
+            Task(T_TID, 8),
+            Task(T_PID, 8),
+            Zero(8),
+        ]
+    };
+}
+
+macro_rules! exec_like {
+    ($path:expr, $($last:expr)?) => {
+        &[
+            Ret,
+            ExeArgs(Some($path)),
+            Empty,
+            Task(T_TID, 8),
+            Task(T_PID, 8),
+            Task(T_PTID, 8),
+            Task(T_CWD, 0),
+            Task(T_FDLIMIT, 8),
+            Task(T_PGFT_MAJ, 8),
+            Task(T_PGFT_MIN, 8),
+            Zero(4),
+            Zero(4),
+            Zero(4),
+            Task(T_COMM, 0),
+            Empty,
+            Task(T_ENV, 0),
+            Task(T_TTY, 4),
+            Task(T_PGID, 8),
+            Task(T_LOGINUID, 4),
+            Zero(4),
+            Task(T_CAP_INH, 8),
+            Task(T_CAP_PERM, 8),
+            Task(T_CAP_EFF, 8),
+            Zero(8),
+            Zero(8),
+            Zero(8),
+            Task(T_UID, 4),
+            Task(T_EXEPATH, 0),
+            Task(T_PGID, 8),
+            Task(T_GID, 4),
+            $($last,)?
+        ]
+    };
+}
+
+/// Layouts by syscall name (x86-64 names).
+pub(crate) fn layout(syscall: &str) -> Option<Layout> {
+    let l = |event, enter, exit| Some(Layout { event, enter, exit });
+    #[allow(non_upper_case_globals)]
+    const fd0: P = Arg(0, 8);
+    match syscall {
+        "open" => l("open", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)]),
+        "openat" => l("openat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)]),
+        "openat2" => l(
+            "openat2",
+            &[],
+            &[Ret, fd0, Str(1), Deref(2, 0, 4), Deref(2, 8, 4), Deref(2, 16, 4), Zero(4), Zero(8)],
+        ),
+        "creat" => l("creat", &[], &[Ret, Str(0), Arg(1, 4), Zero(4), Zero(8), Zero(2)]),
+        "close" => l("close", &[], &[Ret, fd0]),
+        "read" => l("read", &[], &[Ret, BufRet(1), fd0, Arg(2, 4)]),
+        "write" => l("write", &[], &[Ret, BufArg(1, 2), fd0, Arg(2, 4)]),
+        "pread64" => l("pread", &[], &[Ret, BufRet(1), fd0, Arg(2, 4), Arg(3, 8)]),
+        "pwrite64" => l("pwrite", &[], &[Ret, BufArg(1, 2), fd0, Arg(2, 4), Arg(3, 8)]),
+        "readv" => l("readv", &[fd0], &[Ret, RetSize, Iov(1)]),
+        "writev" => l("writev", &[fd0, RetSize], &[Ret, Iov(1)]),
+        "socket" => l("socket", &[], &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4), Zero(4)]),
+        "connect" => l("connect", &[], &[Ret, Tuple(Some(0), false), fd0, Sockaddr(1, 2)]),
+        "accept" => l("accept", &[], &[Ret, Tuple(None, true), Zero(1), Zero(4), Zero(4)]),
+        "accept4" => l(
+            "accept4",
+            &[],
+            &[Ret, Tuple(None, true), Zero(1), Zero(4), Zero(4), Arg(3, 4)],
+        ),
+        "bind" => l("bind", &[], &[Ret, Sockaddr(1, 2), fd0]),
+        "listen" => l("listen", &[], &[Ret, fd0, Arg(1, 4)]),
+        "sendto" => l("sendto", &[fd0, Arg(2, 4), Tuple(Some(0), false)], &[Ret, BufArg(1, 2)]),
+        "recvfrom" => l("recvfrom", &[fd0, Arg(2, 4)], &[Ret, BufRet(1), Tuple(Some(0), true)]),
+        "sendmsg" => l("sendmsg", &[fd0, RetSize, Tuple(Some(0), false)], &[Ret, MsgIov(1)]),
+        "recvmsg" => l(
+            "recvmsg",
+            &[fd0],
+            &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty],
+        ),
+        "dup" => l("dup", &[], &[Ret, fd0]),
+        "dup2" => l("dup2", &[], &[Ret, fd0, Arg(1, 8)]),
+        "dup3" => l("dup3", &[], &[Ret, fd0, Arg(1, 8), Arg(2, 4)]),
+        "unlink" => l("unlink", &[], &[Ret, Str(0)]),
+        "unlinkat" => l("unlinkat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
+        "rename" => l("rename", &[], &[Ret, Str(0), Str(1)]),
+        "renameat" => l("renameat", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3)]),
+        "renameat2" => l("renameat2", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3), Arg(4, 4)]),
+        "mkdir" => l("mkdir", &[Arg(1, 4)], &[Ret, Str(0)]),
+        "mkdirat" => l("mkdirat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
+        "rmdir" => l("rmdir", &[], &[Ret, Str(0)]),
+        "chmod" => l("chmod", &[], &[Ret, Str(0), Arg(1, 4)]),
+        "fchmod" => l("fchmod", &[], &[Ret, fd0, Arg(1, 4)]),
+        "fchmodat" => l("fchmodat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
+        "chown" => l("chown", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4)]),
+        "lchown" => l("lchown", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4)]),
+        "fchown" => l("fchown", &[], &[Ret, fd0, Arg(1, 4), Arg(2, 4)]),
+        "fchownat" => l("fchownat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Arg(4, 4)]),
+        "symlink" => l("symlink", &[], &[Ret, Str(0), Str(1)]),
+        "symlinkat" => l("symlinkat", &[], &[Ret, Str(0), Arg(1, 8), Str(2)]),
+        "link" => l("link", &[], &[Ret, Str(0), Str(1)]),
+        "linkat" => l("linkat", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3), Arg(4, 4)]),
+        "setuid" => l("setuid", &[], &[Ret, Arg(0, 4)]),
+        "setgid" => l("setgid", &[Arg(0, 4)], &[Ret]),
+        "setresuid" => l("setresuid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
+        "setresgid" => l("setresgid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
+        "ptrace" => l("ptrace", &[], &[Ret, Dyn64(2), Dyn64(3), Arg(0, 2), Arg(1, 8)]),
+        "mount" => l("mount", &[Arg(3, 4)], &[Ret, Str(0), Str(1), Str(2)]),
+        "umount2" => l("umount2", &[Arg(1, 4)], &[Ret, Str(0)]),
+        "kill" => l("kill", &[Arg(0, 8), Arg(1, 1)], &[Ret]),
+        "tkill" => l("tkill", &[Arg(0, 8), Arg(1, 1)], &[Ret]),
+        "tgkill" => l("tgkill", &[Arg(0, 8), Arg(1, 8), Arg(2, 1)], &[Ret]),
+        "memfd_create" => l("memfd_create", &[], &[Ret, Str(0), Arg(1, 4)]),
+        "bpf" => l("bpf", &[Arg(0, 8)], &[Ret, Arg(0, 4)]),
+        "init_module" => l("init_module", &[], &[Ret, BufArg(0, 1), Arg(1, 8), Str(2)]),
+        "finit_module" => l("finit_module", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
+        "prctl" => l("prctl", &[], &[Ret, Arg(0, 4), Empty, Arg(1, 8)]),
+        "capset" => l(
+            "capset",
+            &[],
+            &[Ret, Task(T_CAP_INH, 8), Task(T_CAP_PERM, 8), Task(T_CAP_EFF, 8)],
+        ),
+        "execve" => l("execve", &[], exec_like!(0, ExecName(0))),
+        "execveat" => l("execveat", &[], exec_like!(1,)),
+        "clone" => l("clone", &[], clone_like!(Arg(0, 4))),
+        "clone3" => l("clone3", &[], clone_like!(Deref(0, 0, 4))),
+        "fork" => l("fork", &[], clone_like!(Zero(4))),
+        "vfork" => l("vfork", &[], clone_like!(Zero(4))),
+        _ => None,
+    }
+}
+
+/// The generic layout for every other syscall.
+pub(crate) const GENERIC: Layout = Layout {
+    event: "syscall",
+    enter: &[ScId, NativeId],
+    exit: &[ScId],
+};
+
+/// The encoded `struct syscall_spec` (136 bytes) of one syscall.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encoded(pub(crate) [u8; 8 + 4 * MAX_PARAMS]);
+
+/// The newest event id of `name` in `dir`.
+pub(crate) fn newest_id(name: &str, dir: Direction) -> Option<u16> {
+    schema::ids_named(name)
+        .filter(|&id| Direction::of(id) == dir)
+        .filter(|&id| {
+            schema::event_info(id)
+                .is_some_and(|i| i.flags & schema::ef::OLD_VERSION == 0 && !i.is_unused())
+        })
+        .max()
+}
+
+/// A layout that does not match the schema (a bug in the table above).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LayoutMismatch(pub(crate) String);
+
+impl Layout {
+    /// Encodes the layout for syscall `nr`, checking it against the schema.
+    pub(crate) fn encode(&self, nr: u16) -> Result<Encoded, LayoutMismatch> {
+        let bad = |m: String| Err(LayoutMismatch(format!("{} ({nr}): {m}", self.event)));
+        let Some(exit_id) = newest_id(self.event, Direction::Exit) else {
+            return bad("no exit event in the schema".into());
+        };
+        let enter_id = if self.enter.is_empty() { 0 } else { exit_id - 1 };
+        for (id, params) in [(exit_id, self.exit), (enter_id, self.enter)] {
+            if id == 0 && params.is_empty() {
+                continue;
+            }
+            let Some(info) = schema::event_info(id) else {
+                return bad(format!("no event {id}"));
+            };
+            if params.len() != info.params.len() {
+                return bad(format!(
+                    "{} parameters for {} ({} in the schema)",
+                    params.len(),
+                    info.enum_name,
+                    info.params.len()
+                ));
+            }
+            for (p, pi) in params.iter().zip(info.params) {
+                let size = pi.ty.fixed_size();
+                let ok = match (p.fixed_width(), size) {
+                    (Some(w), Some(s)) => w == s,
+                    (None, None) => true,
+                    (_, None) if pi.ty == ParamType::Dyn => matches!(p, Dyn64(_)),
+                    (Some(_), None) => false,
+                    (None, Some(_)) => matches!(p, Empty),
+                };
+                if !ok {
+                    return bad(format!("parameter {} of {} has the wrong size", pi.name, info.enum_name));
+                }
+            }
+        }
+        if self.enter.len() + self.exit.len() > MAX_PARAMS {
+            return bad("too many parameters".into());
+        }
+        let mut out = [0u8; 8 + 4 * MAX_PARAMS];
+        out[0..2].copy_from_slice(&enter_id.to_ne_bytes());
+        out[2..4].copy_from_slice(&exit_id.to_ne_bytes());
+        let sc = syscalls::name(nr).and_then(syscalls::ppm_sc).unwrap_or(0);
+        out[4..6].copy_from_slice(&sc.to_ne_bytes());
+        out[6] = self.enter.len() as u8;
+        out[7] = self.exit.len() as u8;
+        for (i, p) in self.enter.iter().chain(self.exit).enumerate() {
+            out[8 + 4 * i..12 + 4 * i].copy_from_slice(&p.encode());
+        }
+        Ok(Encoded(out))
+    }
+}
+
+/// The layout used for syscall `nr`: its own, or the generic one.
+pub(crate) fn layout_for(nr: u16) -> Layout {
+    syscalls::name(nr).and_then(layout).unwrap_or(GENERIC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layout_matches_the_schema() {
+        let mut specific = 0;
+        for &(nr, name) in crate::x86_64_syscalls::X86_64 {
+            let l = layout_for(nr);
+            if l.event != "syscall" {
+                specific += 1;
+            }
+            if let Err(e) = l.encode(nr) {
+                panic!("{name}: {}", e.0);
+            }
+        }
+        assert!(specific >= 60, "{specific} syscalls with their own layout");
+    }
+
+    #[test]
+    fn generic_event_carries_the_ppm_code() {
+        let nr = crate::syscalls::number("getppid").expect("getppid");
+        let e = layout_for(nr).encode(nr).expect("encodes");
+        let sc = u16::from_ne_bytes([e.0[4], e.0[5]]);
+        assert_eq!(schema::syscall_name(sc), Some("getppid"));
+        assert_eq!(u16::from_ne_bytes([e.0[0], e.0[1]]), 0, "generic enter id");
+    }
+}
