@@ -100,6 +100,9 @@ pub enum CaptureError {
         /// Length the file was cut back to, if it was.
         truncated: Option<u64>,
     },
+    /// The syscall probe cannot run.
+    #[error(transparent)]
+    Probe(#[from] scapbridge_probe::ProbeError),
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
     Filter {
@@ -178,6 +181,11 @@ pub trait Source {
     ) -> Result<StopReason, CaptureError>;
     /// One line for the status bar and the summary.
     fn describe(&self) -> String;
+    /// Extra summary lines (each ending in a newline) once `run` returned,
+    /// such as the kernel's drop counters.
+    fn report(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Log verbosity (`--log-level`).

@@ -354,6 +354,9 @@ fn summary(
         s.drops,
         group(rate as u64),
     );
+    if let Some(r) = plan.source.report() {
+        out.push_str(&r);
+    }
     if dropped_meta > 0 {
         out.push_str(&format!(
             "  note       {dropped_meta} metadata block(s) after the first event were not copied\n"

@@ -7,6 +7,7 @@
 //! * [`control`] frames toolbar messages.
 //! * [`capture`] is the engine: sources push into sinks (FIFO, file, stats).
 //! * [`replay`] is the `scapbridge-replay` source.
+//! * `syscalls` (Linux) is the `scapbridge-syscalls` source, over the eBPF probe.
 
 pub mod capture;
 pub mod control;
@@ -15,6 +16,8 @@ pub mod invocation;
 pub mod protocol;
 pub mod replay;
 pub mod rules;
+#[cfg(target_os = "linux")]
+pub mod syscalls;
 
 use std::path::Path;
 
@@ -38,6 +41,19 @@ pub fn open_source(
                 Path::new(&file),
                 speed,
                 looping,
+            )?))
+        }
+        #[cfg(target_os = "linux")]
+        "scapbridge-syscalls" => {
+            let opt = |n: &str| inv.option(spec, n);
+            Ok(Box::new(syscalls::SyscallSource::open(
+                opt("snaplen").as_deref(),
+                opt("buffer-size").as_deref(),
+                opt("syscalls").as_deref(),
+                opt("pid").as_deref(),
+                opt("command").as_deref(),
+                &inv.command,
+                inv.output.as_deref() == Some("-"),
             )?))
         }
         other => Err(UsageError::UnknownInterface(other.to_string()).into()),

@@ -190,6 +190,12 @@ const PROFILES: &[Choice] = &[
         value: "keep",
         display: "As recorded (exact copy)",
     },
+    LIVE_PROFILES[0],
+    LIVE_PROFILES[1],
+];
+
+/// Profiles of a live source (there is no recording to keep as it was).
+const LIVE_PROFILES: &[Choice] = &[
     Choice {
         value: "compat",
         display: "compat: Wireshark 4.0, sysdig 0.29",
@@ -244,14 +250,91 @@ pub const REPLAY_ARGS: &[ArgSpec] = &[
     },
 ];
 
-/// Every interface this build can serve, in listing order. An interface is
-/// listed only once its source works: the local probe, SSH and CloudTrail
-/// interfaces join this table as they land.
-pub const INTERFACES: &[InterfaceSpec] = &[InterfaceSpec {
+/// Options of `scapbridge-syscalls`.
+pub const SYSCALLS_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        default: Some("all"),
+        ..ArgSpec::new(
+            "syscalls",
+            "System calls",
+            ArgType::String,
+            "Capture",
+            "Comma-separated syscall names or numbers; falco = those the stock Falco rules use; all = every syscall (the rest as generic events)",
+        )
+    },
+    ArgSpec {
+        default: Some("80"),
+        validation: Some("^[0-9]+$"),
+        ..ArgSpec::new(
+            "snaplen",
+            "I/O snaplen",
+            ArgType::Unsigned,
+            "Capture",
+            "Bytes of read/write data kept per event (0-4096; sysdig keeps 80)",
+        )
+    },
+    ArgSpec {
+        default: Some("8"),
+        validation: Some("^[0-9]+$"),
+        ..ArgSpec::new(
+            "buffer-size",
+            "Buffer size (MiB)",
+            ArgType::Unsigned,
+            "Capture",
+            "Kernel ring buffer size in MiB, a power of two; larger rides out longer bursts before dropping",
+        )
+    },
+    ArgSpec {
+        validation: Some("^[0-9]*$"),
+        ..ArgSpec::new(
+            "pid",
+            "Only this process",
+            ArgType::Unsigned,
+            "Processes",
+            "Trace only this process id and its descendants (empty or 0: every process)",
+        )
+    },
+    ArgSpec::new(
+        "command",
+        "Run and trace a command",
+        ArgType::String,
+        "Processes",
+        "A shell command line to start and trace with its children; the capture ends when it exits",
+    ),
+    ArgSpec {
+        default: Some("compat"),
+        choices: LIVE_PROFILES,
+        ..ArgSpec::new(
+            "profile",
+            "Event layout",
+            ArgType::Selector,
+            "Output",
+            "compat = what Wireshark 4.0 and sysdig 0.29 read fully (enter and exit events); modern = what Stratoshark and current Falco read (exit events with every argument)",
+        )
+    },
+];
+
+const REPLAY: InterfaceSpec = InterfaceSpec {
     name: "scapbridge-replay",
     display: "scapbridge: replay a capture file live",
     args: REPLAY_ARGS,
-}];
+};
+
+#[cfg(target_os = "linux")]
+const SYSCALLS: InterfaceSpec = InterfaceSpec {
+    name: "scapbridge-syscalls",
+    display: "scapbridge: system calls of this machine (eBPF)",
+    args: SYSCALLS_ARGS,
+};
+
+/// Every interface this build can serve, in listing order. An interface is
+/// listed only once its source works: the SSH and CloudTrail interfaces join
+/// this table as they land; the local probe is listed on Linux only.
+#[cfg(target_os = "linux")]
+pub const INTERFACES: &[InterfaceSpec] = &[SYSCALLS, REPLAY];
+/// Every interface this build can serve, in listing order.
+#[cfg(not(target_os = "linux"))]
+pub const INTERFACES: &[InterfaceSpec] = &[REPLAY];
 
 /// Looks an interface up by name.
 pub fn interface(name: &str) -> Option<&'static InterfaceSpec> {

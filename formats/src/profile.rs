@@ -112,6 +112,26 @@ impl Profile {
     }
 }
 
+/// Lowest generic-event `ID` (ppm syscall code) that sysdig 0.29 does not
+/// know: it indexes its syscall table with the code unchecked and crashes on
+/// codes from here on (measured: codes 330-399 in a generic event crash
+/// `sysdig -r` with SIGSEGV for most values; every code below 330 reads).
+pub const COMPAT_SYSCALL_CODES: u16 = 330;
+
+/// In the compat profile, a generic event with a code sysdig 0.29 lacks says
+/// "unknown" (code 0) instead; the enter event's `nativeID` still names the
+/// syscall by number.
+fn compat_syscall_code(ev: &mut OwnedEvent) {
+    if ev.event_type > 1 {
+        return;
+    }
+    if let Some(id) = ev.params.first_mut().filter(|p| p.len() == 2) {
+        if u16::from_le_bytes([id[0], id[1]]) >= COMPAT_SYSCALL_CODES {
+            id.copy_from_slice(&0u16.to_le_bytes());
+        }
+    }
+}
+
 /// Turns events of any layout into the layout of a profile.
 ///
 /// * To `Modern`: old ids become the current id of the same name (parameters
@@ -216,7 +236,8 @@ impl ProfileAdapter {
         }
     }
 
-    fn adapt_compat(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+    fn adapt_compat(&mut self, mut ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+        compat_syscall_code(&mut ev);
         match Direction::of(ev.event_type) {
             Direction::Enter => {
                 self.last_enter.insert(ev.tid, ev.event_type);
@@ -227,10 +248,23 @@ impl ProfileAdapter {
             Direction::Exit => {
                 let enter_id = ev.event_type - 1;
                 let had_enter = self.last_enter.remove(&ev.tid) == Some(enter_id);
-                // Only an exit that carries more than the 0.21 layout holds
-                // enter information; synthesise the enter from it then.
-                if !had_enter && ev.params.len() > usize::from(info.compat_nparams) {
-                    if let Some(einfo) = schema::known_event(enter_id).filter(|e| !e.is_unused()) {
+                // An exit holds its enter's information when it carries more
+                // than the 0.21 layout, or every enter parameter by name (an
+                // exit-only capture, such as the eBPF probe's): synthesise the
+                // enter from it then, so readers that take the fd from the
+                // enter (sysdig 0.29) see it. Old exits without their enter
+                // stay as they are.
+                let einfo = schema::known_event(enter_id).filter(|e| !e.is_unused());
+                let carries_enter = einfo.is_some_and(|e| {
+                    !e.params.is_empty()
+                        && e.params.iter().all(|p| {
+                            info.param_index(p.name).is_some_and(|i| i < ev.params.len())
+                        })
+                });
+                if !had_enter
+                    && (ev.params.len() > usize::from(info.compat_nparams) || carries_enter)
+                {
+                    if let Some(einfo) = einfo {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
                         for p in einfo.params.iter().take(usize::from(einfo.compat_nparams)) {

@@ -488,6 +488,8 @@ static long param_cb(__u32 i, void *data)
 		len = put_width(dst, c->ret, 8);
 		break;
 	case K_ARG:
+		if (p.aux == 1) /* a C int: widen with its sign */
+			arg = (__s64)(__s32)arg;
 		len = put_width(dst, arg, p.width);
 		break;
 	case K_ZERO:

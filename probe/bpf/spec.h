@@ -16,7 +16,7 @@
 /* Parameter kinds. */
 #define K_EMPTY 0      /* zero-length parameter */
 #define K_RET 1        /* the return value, 8 bytes */
-#define K_ARG 2        /* syscall argument `arg`, `width` bytes (1, 2, 4, 8) */
+#define K_ARG 2        /* syscall argument `arg`, `width` bytes (1, 2, 4, 8); aux 1: a C int, sign-extended */
 #define K_ZERO 3       /* `width` zero bytes: a value the probe does not read */
 #define K_USTR 4       /* NUL-terminated user string at argument `arg` */
 #define K_UBUF 5       /* user bytes at `arg`; length from `aux` (AUX_LEN_RET or an argument), snaplen */

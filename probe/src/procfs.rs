@@ -241,7 +241,8 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
             "anon_inode:inotify" => fd_type::INOTIFY,
             "anon_inode:[timerfd]" => fd_type::TIMERFD,
             "anon_inode:[signalfd]" => fd_type::SIGNALFD,
-            "anon_inode:bpf-map" | "anon_inode:bpf-prog" => fd_type::BPF,
+            // bpf maps and programs too: fd type 17 (BPF) makes sysdig 0.29
+            // refuse the whole file.
             _ => fd_type::UNSUPPORTED,
         };
         return Some(FdInfo { fd, ino: 0, fd_type: t, data: FdData::Named(target) });

@@ -23,6 +23,10 @@ pub(crate) enum P {
     Ret,
     /// Argument `n`, `width` bytes.
     Arg(u8, u8),
+    /// Argument `n`, a C `int` (fd, pid, signal) widened with its sign to 8 bytes.
+    Int(u8),
+    /// Written by the previous parameter (`ExeArgs` writes exe and args).
+    Skip,
     /// `width` zero bytes: a value the probe does not read.
     Zero(u8),
     /// NUL-terminated user string at argument `n`.
@@ -85,6 +89,8 @@ impl P {
             P::Empty => [0, 0, 0, 0],
             P::Ret => [1, 0, 0, 8],
             P::Arg(n, w) => [2, n, 0, w],
+            P::Int(n) => [2, n, 1, 8],
+            P::Skip => [13, 0, 0, 0],
             P::Zero(w) => [3, 0, 0, w],
             P::Str(n) => [4, n, 0, 0],
             P::BufRet(n) => [5, n, 0xff, 0],
@@ -107,7 +113,7 @@ impl P {
     /// Bytes this kind writes when it has a fixed size.
     fn fixed_width(self) -> Option<usize> {
         match self {
-            P::Ret => Some(8),
+            P::Ret | P::Int(_) => Some(8),
             P::Arg(_, w) | P::Zero(w) | P::Deref(_, _, w) => Some(usize::from(w)),
             P::Task(_, w) if w > 0 => Some(usize::from(w)),
             P::ScId | P::NativeId => Some(2),
@@ -135,7 +141,7 @@ macro_rules! clone_like {
         &[
             Ret,
             ExeArgs(None),
-            Empty,
+            Skip,
             Task(T_TID, 8),
             Task(T_PID, 8),
             Task(T_PTID, 8),
@@ -163,7 +169,7 @@ macro_rules! exec_like {
         &[
             Ret,
             ExeArgs(Some($path)),
-            Empty,
+            Skip,
             Task(T_TID, 8),
             Task(T_PID, 8),
             Task(T_PTID, 8),
@@ -200,7 +206,7 @@ macro_rules! exec_like {
 pub(crate) fn layout(syscall: &str) -> Option<Layout> {
     let l = |event, enter, exit| Some(Layout { event, enter, exit });
     #[allow(non_upper_case_globals)]
-    const fd0: P = Arg(0, 8);
+    const fd0: P = Int(0);
     match syscall {
         "open" => l("open", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)]),
         "openat" => l("openat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)]),
@@ -236,13 +242,13 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty],
         ),
         "dup" => l("dup", &[], &[Ret, fd0]),
-        "dup2" => l("dup2", &[], &[Ret, fd0, Arg(1, 8)]),
-        "dup3" => l("dup3", &[], &[Ret, fd0, Arg(1, 8), Arg(2, 4)]),
+        "dup2" => l("dup2", &[], &[Ret, fd0, Int(1)]),
+        "dup3" => l("dup3", &[], &[Ret, fd0, Int(1), Arg(2, 4)]),
         "unlink" => l("unlink", &[], &[Ret, Str(0)]),
         "unlinkat" => l("unlinkat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "rename" => l("rename", &[], &[Ret, Str(0), Str(1)]),
-        "renameat" => l("renameat", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3)]),
-        "renameat2" => l("renameat2", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3), Arg(4, 4)]),
+        "renameat" => l("renameat", &[], &[Ret, fd0, Str(1), Int(2), Str(3)]),
+        "renameat2" => l("renameat2", &[], &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)]),
         "mkdir" => l("mkdir", &[Arg(1, 4)], &[Ret, Str(0)]),
         "mkdirat" => l("mkdirat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "rmdir" => l("rmdir", &[], &[Ret, Str(0)]),
@@ -254,22 +260,22 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "fchown" => l("fchown", &[], &[Ret, fd0, Arg(1, 4), Arg(2, 4)]),
         "fchownat" => l("fchownat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Arg(4, 4)]),
         "symlink" => l("symlink", &[], &[Ret, Str(0), Str(1)]),
-        "symlinkat" => l("symlinkat", &[], &[Ret, Str(0), Arg(1, 8), Str(2)]),
+        "symlinkat" => l("symlinkat", &[], &[Ret, Str(0), Int(1), Str(2)]),
         "link" => l("link", &[], &[Ret, Str(0), Str(1)]),
-        "linkat" => l("linkat", &[], &[Ret, fd0, Str(1), Arg(2, 8), Str(3), Arg(4, 4)]),
+        "linkat" => l("linkat", &[], &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)]),
         "setuid" => l("setuid", &[], &[Ret, Arg(0, 4)]),
         "setgid" => l("setgid", &[Arg(0, 4)], &[Ret]),
         "setresuid" => l("setresuid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
         "setresgid" => l("setresgid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
-        "ptrace" => l("ptrace", &[], &[Ret, Dyn64(2), Dyn64(3), Arg(0, 2), Arg(1, 8)]),
+        "ptrace" => l("ptrace", &[], &[Ret, Dyn64(2), Dyn64(3), Arg(0, 2), Int(1)]),
         "mount" => l("mount", &[Arg(3, 4)], &[Ret, Str(0), Str(1), Str(2)]),
         "umount2" => l("umount2", &[Arg(1, 4)], &[Ret, Str(0)]),
-        "kill" => l("kill", &[Arg(0, 8), Arg(1, 1)], &[Ret]),
-        "tkill" => l("tkill", &[Arg(0, 8), Arg(1, 1)], &[Ret]),
-        "tgkill" => l("tgkill", &[Arg(0, 8), Arg(1, 8), Arg(2, 1)], &[Ret]),
+        "kill" => l("kill", &[Int(0), Arg(1, 1)], &[Ret]),
+        "tkill" => l("tkill", &[Int(0), Arg(1, 1)], &[Ret]),
+        "tgkill" => l("tgkill", &[Int(0), Int(1), Arg(2, 1)], &[Ret]),
         "memfd_create" => l("memfd_create", &[], &[Ret, Str(0), Arg(1, 4)]),
         "bpf" => l("bpf", &[Arg(0, 8)], &[Ret, Arg(0, 4)]),
-        "init_module" => l("init_module", &[], &[Ret, BufArg(0, 1), Arg(1, 8), Str(2)]),
+        "init_module" => l("init_module", &[], &[Ret, BufArg(0, 1), Int(1), Str(2)]),
         "finit_module" => l("finit_module", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "prctl" => l("prctl", &[], &[Ret, Arg(0, 4), Empty, Arg(1, 8)]),
         "capset" => l(
