@@ -274,6 +274,9 @@ fn value(
             None => bytebuf(out, v),
         },
         T::Fd | T::Fd32 => match sint(v) {
+            // libsinsp names the "relative to the cwd" dirfd before errno names
+            // (-100 is also ENETDOWN's number).
+            Some(-100) => out.push_str("-100(AT_FDCWD)"),
             Some(fd) if fd < 0 => {
                 push_i64(out, fd);
                 if let Some(n) = schema::errno_name(fd.unsigned_abs()) {
