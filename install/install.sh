@@ -6,6 +6,7 @@
 #
 #   bash install/install.sh               # packages, release build, extcap install
 #   bash install/install.sh --deps        # system packages and crates only
+#   bash install/install.sh --bench       # also bpftrace, the benchmarks' reference probe
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
 #
@@ -18,9 +19,10 @@ mode="all"
 case "${1:-}" in
     "") ;;
     --deps) mode="deps" ;;
+    --bench) mode="bench" ;;
     --extcap-only) mode="extcap" ;;
     --uninstall) mode="uninstall" ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -77,7 +79,10 @@ if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
 # tshark (4.0 on Debian 12) drives and reads our captures in the tests; sysdig
 # is the independent reader. --no-install-recommends matters: sysdig recommends
 # a DKMS kernel module that cannot build here and is not needed to read files.
-pkgs=(tshark sysdig ca-certificates pkg-config)
+# clang and the libbpf headers compile the eBPF probe (probe/build.rs).
+pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev)
+# bpftrace only measures: it is the reference of the probe benchmark.
+if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace); fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -99,7 +104,7 @@ say "$(cargo --version)"
 
 cd "$here"
 cargo fetch --locked -q
-if [[ "$mode" == "deps" ]]; then
+if [[ "$mode" == "deps" || "$mode" == "bench" ]]; then
     say "dependencies ready"
     exit 0
 fi

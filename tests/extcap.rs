@@ -1462,3 +1462,60 @@ fn tshark_capture_filter_goes_to_the_extcap() {
         "only open exits (type 3)"
     );
 }
+
+/// `tshark -i scapbridge-syscalls -a duration:3` while a known workload runs
+/// yields a file with that workload's events.
+#[test]
+fn tshark_captures_live_syscalls() {
+    if !have("tshark") {
+        return;
+    }
+    if let Err(e) = scapbridge_probe::check_available() {
+        assert!(!common::ci(), "the probe must run under CI=true, but: {e}");
+        eprintln!("skipping: eBPF probe unavailable here: {e}");
+        return;
+    }
+    let home = Home::new();
+    let marker = home.path(&format!("live-marker-{}.txt", std::process::id()));
+    std::fs::write(&marker, "marker\n").unwrap();
+    let out = home.path("live.scap");
+    // The workload outlives the capture: cat of the marker every 20 ms.
+    let mut work = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "i=0; while [ $i -lt 500 ]; do cat '{}' >/dev/null; i=$((i+1)); sleep 0.02; done",
+            marker.display()
+        ))
+        .spawn()
+        .unwrap();
+    let mut c = home.tshark();
+    c.args(["-i", "scapbridge-syscalls", "-o"])
+        .arg("extcap.scapbridge_syscalls.syscalls:openat,execve,close")
+        .args(["-a", "duration:3", "-w"])
+        .arg(&out);
+    let o = run_tshark(c, Duration::from_secs(60));
+    let _ = work.kill();
+    let _ = work.wait();
+    assert!(
+        o.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let evs = events(&out, false).expect("tshark's file reads");
+    let name = marker.to_str().unwrap().as_bytes();
+    let opens = evs
+        .iter()
+        .filter(|e| e.event_type == 307 && e.params.get(2).is_some_and(|p| p.strip_suffix(b"\0") == Some(name)))
+        .count();
+    let cats = evs
+        .iter()
+        .filter(|e| e.event_type == 293 && e.params.get(1).is_some_and(|p| p.starts_with(b"cat")))
+        .count();
+    // 3 s at one cat per 20 ms: dozens of each; at least a few survive any load.
+    assert!(opens >= 5, "{opens} openat of the marker in {} events", evs.len());
+    assert!(cats >= 5, "{cats} execve of cat");
+    assert!(
+        !evs.iter().any(|e| ![306, 307, 292, 293, 4, 5, 186].contains(&e.event_type)),
+        "only the asked syscalls and process exits"
+    );
+}
