@@ -10,8 +10,11 @@
 //! * rules: the whole stock falco_rules.yaml over the same file, beside
 //!   `sysdig -r IN FILTER` with a comparable filter.
 //!
+//! * probe (Linux, root): CPU ns the eBPF probe adds per syscall beside no
+//!   tracing and bpftrace, the drop onset and memory at full rate.
+//!
 //! Usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]
-//! (default all, 1,000,000 events)
+//! (default all, 1,000,000 events); scapbridge-bench probe.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -44,8 +47,24 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
     Ok(evs)
 }
 
+#[cfg(target_os = "linux")]
+#[path = "bench_probe.rs"]
+mod bench_probe;
+
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    #[cfg(target_os = "linux")]
+    match args.first().map(String::as_str) {
+        Some("workload") => return bench_probe::workload(&args[1..]),
+        Some("probe") => {
+            let tmp = std::env::temp_dir().join("scapbridge-bench");
+            std::fs::create_dir_all(&tmp)?;
+            let exe = std::env::current_exe()?;
+            let scapbridge = exe.with_file_name("scapbridge");
+            return bench_probe::run(&scapbridge, &tmp);
+        }
+        _ => {}
+    }
     let which = match args.first().map(String::as_str) {
         Some("format" | "extcap" | "rules" | "all") => args.remove(0),
         _ => "all".to_string(),

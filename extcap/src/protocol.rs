@@ -532,7 +532,8 @@ mod tests {
     #[test]
     fn reload_prints_only_value_lines() {
         let mut s = String::new();
-        config(&INTERFACES[0], Some("profile"), &mut s);
+        let replay = interface("scapbridge-replay").expect("replay");
+        config(replay, Some("profile"), &mut s);
         assert_eq!(s.lines().count(), 3);
         assert!(s.lines().all(|l| l.starts_with("value {arg=3}")), "{s}");
     }

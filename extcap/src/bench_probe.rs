@@ -1,0 +1,333 @@
+//! `scapbridge-bench probe`: what the eBPF probe costs the traced programs,
+//! beside no tracing and a bpftrace counting probe measured in the same run,
+//! the rate at which it starts dropping, and the capture's memory at full
+//! rate. Needs root; bpftrace is optional (install/install.sh --bench).
+//!
+//! Cost is CPU time of the traced workload (the probe runs in its context),
+//! so the consumer's own CPU does not hide in it: a getppid loop (CPU ns from
+//! /proc/thread-self/schedstat) and `dd bs=1` (user+sys from bash `times`).
+//! Configurations run interleaved, round by round; medians are printed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// The workloads run by this binary itself (`scapbridge-bench workload ...`).
+pub fn workload(args: &[String]) -> Result<()> {
+    let kind = args.first().map(String::as_str).unwrap_or("");
+    let n: u64 = args.get(1).context("workload count")?.parse()?;
+    match kind {
+        // N getppid calls; prints the CPU ns they took.
+        "getppid" => {
+            let t0 = cpu_ns();
+            let mut x = 0u32;
+            for _ in 0..n {
+                x = x.wrapping_add(std::os::unix::process::parent_id());
+            }
+            let t1 = cpu_ns();
+            println!("{} {x}", t1 - t0);
+        }
+        // getppid at N calls per second for SECS seconds (paced in 1 ms slices).
+        "paced" => {
+            let secs: f64 = args.get(2).context("seconds")?.parse()?;
+            let start = Instant::now();
+            let mut done = 0u64;
+            let mut x = 0u32;
+            while start.elapsed().as_secs_f64() < secs {
+                let due = (start.elapsed().as_secs_f64() * n as f64) as u64;
+                if done < due {
+                    for _ in done..due.min(done + 10_000) {
+                        x = x.wrapping_add(std::os::unix::process::parent_id());
+                    }
+                    done = due.min(done + 10_000);
+                } else {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+            println!("{done} {x}");
+        }
+        other => bail!("unknown workload '{other}'"),
+    }
+    Ok(())
+}
+
+/// CPU time of this thread, ns (schedstat's first field).
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tracer {
+    None,
+    Bpftrace,
+    ProbeFiltered,
+    ProbeFull,
+}
+
+impl Tracer {
+    fn label(self) -> &'static str {
+        match self {
+            Tracer::None => "no tracing",
+            Tracer::Bpftrace => "bpftrace counting sys_enter",
+            Tracer::ProbeFiltered => "our probe, syscall filtered out",
+            Tracer::ProbeFull => "our probe, full capture to .scap",
+        }
+    }
+}
+
+struct Running {
+    child: Child,
+    out: Option<PathBuf>,
+}
+
+fn stop(mut r: Running) -> Result<String> {
+    let _ = Command::new("kill").args(["-INT", &r.child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = r.child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = r.child.wait_with_output()?;
+    if let Some(p) = r.out {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Starts `scapbridge capture` on the probe and waits until it is attached.
+fn start_capture(scapbridge: &Path, tmp: &Path, syscalls: &str, tag: &str) -> Result<Running> {
+    let out = tmp.join(format!("probe-{tag}.scap"));
+    let log = tmp.join(format!("probe-{tag}.log"));
+    let _ = std::fs::remove_file(&log);
+    let child = Command::new(scapbridge)
+        .args(["capture", "-i", "scapbridge-syscalls", "--syscalls", syscalls, "-w"])
+        .arg(&out)
+        .args(["--log-level", "info", "--log-file"])
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::fs::read_to_string(&log).is_ok_and(|l| l.contains("probe loaded and attached")) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the probe capture did not start (see {})", log.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Let the /proc snapshot pass before measuring.
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(Running { child, out: Some(out) })
+}
+
+fn start_bpftrace() -> Result<Running> {
+    let mut child = Command::new("bpftrace")
+        .args(["-e", "tracepoint:raw_syscalls:sys_enter { @c = count(); }"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("bpftrace")?;
+    let stdout = child.stdout.take().context("bpftrace stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    match lines.next() {
+        Some(Ok(l)) if l.starts_with("Attaching") => {}
+        other => bail!("bpftrace did not attach: {other:?}"),
+    }
+    // Keep draining its output so it never blocks.
+    std::thread::spawn(move || for _ in lines {});
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(Running { child, out: None })
+}
+
+fn start(t: Tracer, scapbridge: &Path, tmp: &Path) -> Result<Option<Running>> {
+    Ok(match t {
+        Tracer::None => None,
+        Tracer::Bpftrace => Some(start_bpftrace()?),
+        // openat is captured, getppid/read/write are not: the filtered path.
+        Tracer::ProbeFiltered => Some(start_capture(scapbridge, tmp, "openat", "filtered")?),
+        Tracer::ProbeFull => Some(start_capture(scapbridge, tmp, "all", "full")?),
+    })
+}
+
+fn getppid_ns(me: &Path, n: u64) -> Result<f64> {
+    let o = Command::new(me).args(["workload", "getppid", &n.to_string()]).output()?;
+    let s = String::from_utf8_lossy(&o.stdout);
+    let ns: f64 = s.split_whitespace().next().context("workload output")?.parse()?;
+    Ok(ns / n as f64)
+}
+
+fn dd_ns(n: u64) -> Result<f64> {
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("dd if=/dev/zero of=/dev/null bs=1 count={n} 2>/dev/null; times"))
+        .output()?;
+    let s = String::from_utf8_lossy(&o.stdout);
+    let line = s.lines().nth(1).context("times output")?;
+    let secs = |t: &str| -> f64 {
+        let (m, rest) = t.split_once('m').unwrap_or(("0", t));
+        m.parse::<f64>().unwrap_or(0.0) * 60.0 + rest.trim_end_matches('s').parse::<f64>().unwrap_or(0.0)
+    };
+    let total: f64 = line.split_whitespace().map(secs).sum();
+    Ok(total * 1e9 / (2 * n) as f64)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn summary_numbers(summary: &str) -> (u64, u64, u64) {
+    let num = |line_key: &str, word: &str| -> u64 {
+        summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(line_key))
+            .and_then(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.iter().position(|x| x.starts_with(word)).and_then(|i| w.get(i - 1)).map(|v| v.replace(',', ""))
+            })
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (num("kernel", "events"), num("kernel", "lost"), num("events", "written"))
+}
+
+fn vm_kb(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// The whole probe benchmark.
+pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
+    let me = std::env::current_exe()?;
+    let n_getppid: u64 = std::env::var("BENCH_SYSCALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
+    let n_dd: u64 = n_getppid / 2;
+    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let mem_secs: u64 = std::env::var("BENCH_MEM_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let bpftrace = Command::new("bpftrace").arg("--version").output().is_ok_and(|o| o.status.success())
+        && Path::new("/sys/kernel/tracing/events").exists();
+    let mut tracers = vec![Tracer::None, Tracer::ProbeFiltered, Tracer::ProbeFull];
+    if bpftrace {
+        tracers.insert(1, Tracer::Bpftrace);
+    } else {
+        println!("note: bpftrace (or tracefs) missing: install/install.sh --bench; its row is left out");
+    }
+    let mut g: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
+    let mut d: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
+    let mut drops_seen = 0u64;
+    for round in 0..rounds {
+        for (i, &t) in tracers.iter().enumerate() {
+            let r = start(t, scapbridge, tmp)?;
+            g[i].push(getppid_ns(&me, n_getppid)?);
+            d[i].push(dd_ns(n_dd)?);
+            if let Some(r) = r {
+                let s = stop(r)?;
+                drops_seen += summary_numbers(&s).1;
+            }
+        }
+        eprint!("\rround {}/{rounds}", round + 1);
+    }
+    eprintln!();
+    let gm: Vec<f64> = g.iter_mut().map(|v| median(v)).collect();
+    let dm: Vec<f64> = d.iter_mut().map(|v| median(v)).collect();
+    println!("probe: CPU ns per syscall of the traced workload (median of {rounds} interleaved rounds)");
+    println!("  {:<36} {:>12} {:>8} {:>12} {:>8}", "configuration", "getppid", "added", "dd bs=1", "added");
+    for (i, t) in tracers.iter().enumerate() {
+        println!(
+            "  {:<36} {:>12.0} {:>+8.0} {:>12.0} {:>+8.0}",
+            t.label(),
+            gm[i],
+            gm[i] - gm[0],
+            dm[i],
+            dm[i] - dm[0]
+        );
+    }
+    let added = |t: Tracer| tracers.iter().position(|x| *x == t).map(|i| (gm[i] - gm[0], dm[i] - dm[0]));
+    if let (Some((fg, _)), Some((cg, cd))) = (added(Tracer::ProbeFiltered), added(Tracer::ProbeFull)) {
+        println!("  filtered out: +{fg:.0} ns vs Falco modern probe 64 ns per run: ratio {:.2}", fg / 64.0);
+        println!("  full capture: +{cg:.0} ns (getppid), +{cd:.0} ns (dd) vs Falco 349 ns per captured event: ratio {:.2}", cg / 349.0);
+        if let Some((bg, bd)) = added(Tracer::Bpftrace) {
+            println!(
+                "  vs bpftrace counting: filtered {:.2}x, full capture {:.2}x (getppid), {:.2}x (dd)",
+                fg / bg,
+                cg / bg,
+                cd / bd
+            );
+        }
+    }
+    println!("  ring drops during the cost runs: {drops_seen}");
+
+    // Drop onset: paced getppid loops, full capture to a file.
+    println!("probe: drops by offered rate (getppid, full capture to .scap, 8 MiB ring, 3 s each)");
+    println!("  {:>14} {:>14} {:>14} {:>10} {:>8}", "offered sys/s", "probe records", "events written", "lost", "lost %");
+    let mut onset = None;
+    for rate in [250_000u64, 500_000, 1_000_000, 1_500_000, 2_000_000, 4_000_000] {
+        let r = start_capture(scapbridge, tmp, "all", "rate")?;
+        let workers = if rate > 1_000_000 { 2 } else { 1 };
+        let per = rate / workers;
+        let kids: Vec<Child> = (0..workers)
+            .map(|_| Command::new(&me).args(["workload", "paced", &per.to_string(), "3"]).stdout(Stdio::piped()).spawn())
+            .collect::<Result<_, _>>()?;
+        let mut done = 0u64;
+        for k in kids {
+            let o = k.wait_with_output()?;
+            done += String::from_utf8_lossy(&o.stdout).split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let s = stop(r)?;
+        let (seen, lost, written) = summary_numbers(&s);
+        let achieved = done as f64 / 3.0;
+        let pct = if seen > 0 { 100.0 * lost as f64 / seen as f64 } else { 0.0 };
+        println!("  {:>14.0} {:>14} {:>14} {:>10} {:>7.2}%", achieved, seen, written, lost, pct);
+        if lost > 0 && onset.is_none() {
+            onset = Some(achieved);
+        }
+    }
+    match onset {
+        Some(r) => println!("  drops start at about {r:.0} syscalls/s ({:.0} events/s written: enter+exit each)", 2.0 * r),
+        None => println!("  no drops at any offered rate"),
+    }
+
+    // Memory at full rate.
+    if mem_secs > 0 {
+        let r = start_capture(scapbridge, tmp, "all", "mem")?;
+        let pid = r.child.id();
+        let kids: Vec<Child> = (0..2)
+            .map(|_| Command::new(&me).args(["workload", "paced", "100000000", &mem_secs.to_string()]).stdout(Stdio::null()).spawn())
+            .collect::<Result<_, _>>()?;
+        let mut peak_rss = 0;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(mem_secs) {
+            peak_rss = peak_rss.max(vm_kb(pid, "VmRSS:"));
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let hwm = vm_kb(pid, "VmHWM:");
+        for mut k in kids {
+            let _ = k.wait();
+        }
+        let s = stop(r)?;
+        let (seen, lost, written) = summary_numbers(&s);
+        println!(
+            "probe: memory at full rate for {mem_secs} s (2 unpaced getppid loops): peak RSS {:.1} MiB (VmHWM {:.1} MiB); {seen} records, {written} events written, {lost} lost",
+            peak_rss as f64 / 1024.0,
+            hwm as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
