@@ -562,6 +562,39 @@ static long param_cb(__u32 i, void *data)
 		}
 		break;
 	}
+	case K_FCNTL_CMD: {
+		/* PPM_FCNTL_*: one byte, so translated here, where the full value is. */
+		__u8 v = 0;
+		switch (arg) {
+		case 0: v = 1; break;     /* F_DUPFD */
+		case 1: v = 2; break;     /* F_GETFD */
+		case 2: v = 3; break;     /* F_SETFD */
+		case 3: v = 4; break;     /* F_GETFL */
+		case 4: v = 5; break;     /* F_SETFL */
+		case 5: v = 6; break;     /* F_GETLK */
+		case 6: v = 8; break;     /* F_SETLK */
+		case 7: v = 9; break;     /* F_SETLKW */
+		case 8: v = 0xa; break;   /* F_SETOWN */
+		case 9: v = 0xc; break;   /* F_GETOWN */
+		case 10: v = 0xd; break;  /* F_SETSIG */
+		case 11: v = 0xf; break;  /* F_GETSIG */
+		case 15: v = 0x15; break; /* F_SETOWN_EX */
+		case 16: v = 0x16; break; /* F_GETOWN_EX */
+		case 36: v = 0x1e; break; /* F_OFD_GETLK */
+		case 37: v = 0x1f; break; /* F_OFD_SETLK */
+		case 38: v = 0x20; break; /* F_OFD_SETLKW */
+		case 1024: v = 0x17; break; /* F_SETLEASE */
+		case 1025: v = 0x18; break; /* F_GETLEASE */
+		case 1026: v = 0x1b; break; /* F_NOTIFY */
+		case 1029: v = 0x19; break; /* F_CANCELLK */
+		case 1030: v = 0x1a; break; /* F_DUPFD_CLOEXEC */
+		case 1031: v = 0x1c; break; /* F_SETPIPE_SZ */
+		case 1032: v = 0x1d; break; /* F_GETPIPE_SZ */
+		}
+		dst[0] = v;
+		len = 1;
+		break;
+	}
 	case K_DYN64:
 		dst[0] = 0; /* alternative 0: a u64 */
 		put_u64(dst + 1, arg);

@@ -32,6 +32,7 @@
 #define K_UDEREF 15    /* `width` bytes read from user memory at argument `arg` */
 #define K_EXEC_NAME 16 /* the path the kernel executed (recorded at sched_process_exec) */
 #define K_DYN64 17     /* PT_DYN alternative 0 (u64) holding argument `arg` */
+#define K_FCNTL_CMD 18 /* fcntl command `arg` as its one-byte PPM_FCNTL_* value */
 
 #define ARG_RET 0xff     /* K_TUPLE: the fd is the return value */
 #define AUX_LEN_RET 0xff /* K_UBUF: the length is the return value */

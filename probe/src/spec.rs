@@ -60,6 +60,8 @@ pub(crate) enum P {
     ExecName(u8),
     /// A `PT_DYN` value: alternative 0 (u64) holding argument `n`.
     Dyn64(u8),
+    /// The fcntl command in argument `n`, as PPM_FCNTL_* (one byte).
+    FcntlCmd(u8),
 }
 
 // Task fields (T_* in spec.h).
@@ -107,6 +109,7 @@ impl P {
             P::Deref(n, off, w) => [15, n, off, w],
             P::ExecName(n) => [16, n, 0, 0],
             P::Dyn64(n) => [17, n, 0, 9],
+            P::FcntlCmd(n) => [18, n, 0, 1],
         }
     }
 
@@ -117,6 +120,7 @@ impl P {
             P::Arg(_, w) | P::Zero(w) | P::Deref(_, _, w) => Some(usize::from(w)),
             P::Task(_, w) if w > 0 => Some(usize::from(w)),
             P::ScId | P::NativeId => Some(2),
+            P::FcntlCmd(_) => Some(1),
             P::RetSize => Some(4),
             _ => None,
         }
@@ -242,6 +246,7 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty],
         ),
         "dup" => l("dup", &[], &[Ret, fd0]),
+        "fcntl" => l("fcntl", &[], &[Ret, fd0, FcntlCmd(1)]),
         "dup2" => l("dup2", &[], &[Ret, fd0, Int(1)]),
         "dup3" => l("dup3", &[], &[Ret, fd0, Int(1), Arg(2, 4)]),
         "unlink" => l("unlink", &[], &[Ret, Str(0)]),
