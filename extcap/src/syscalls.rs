@@ -86,13 +86,8 @@ impl SyscallSource {
                 .ok_or_else(|| bad("snaplen", s, "a number of bytes from 0 to 4096"))?;
         }
         if let Some(s) = buffer_mib.filter(|s| !s.trim().is_empty()) {
-            let mib = s
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| n.is_power_of_two() && *n <= 1024)
-                .ok_or_else(|| bad("buffer-size", s, "a power of two of MiB from 1 to 1024"))?;
-            opts.ring_bytes = mib << 20;
+            opts.ring_bytes = parse_buffer_size(s)
+                .ok_or_else(|| bad("buffer-size", s, "a power of two: MiB (8), or with a unit (64k, 16M), from 4k to 1024M"))?;
         }
         if let Some(s) = syscalls.filter(|s| !s.trim().is_empty()) {
             opts.syscalls = scapbridge_probe::parse_syscall_set(s)
@@ -178,6 +173,20 @@ impl SyscallSource {
     }
 }
 
+/// `8` (MiB), `64k`, `4KiB`, `16M`: a power of two from 4 KiB to 1 GiB.
+fn parse_buffer_size(s: &str) -> Option<u32> {
+    let t = s.trim().to_ascii_lowercase();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..digits].parse().ok()?;
+    let unit = match t[digits..].trim() {
+        "" | "m" | "mib" | "mb" => 1 << 20,
+        "k" | "kib" | "kb" => 1 << 10,
+        _ => return None,
+    };
+    let bytes = n.checked_mul(unit)?;
+    (bytes.is_power_of_two() && (4096..=1 << 30).contains(&bytes)).then_some(bytes as u32)
+}
+
 fn resume(pid: u32) -> Result<(), CaptureError> {
     let st = Command::new("kill")
         .args(["-CONT", &pid.to_string()])
@@ -213,11 +222,12 @@ impl Source for SyscallSource {
             None => "all syscalls".to_string(),
             Some(s) => format!("{} syscalls", s.len()),
         };
-        format!(
-            "eBPF probe: {what}, {set}, snaplen {}, {} MiB ring",
-            self.opts.snaplen,
-            self.opts.ring_bytes >> 20
-        )
+        let ring = if self.opts.ring_bytes >= 1 << 20 {
+            format!("{} MiB", self.opts.ring_bytes >> 20)
+        } else {
+            format!("{} KiB", self.opts.ring_bytes >> 10)
+        };
+        format!("eBPF probe: {what}, {set}, snaplen {}, {ring} ring", self.opts.snaplen)
     }
 
     fn report(&self) -> Option<String> {
@@ -326,23 +336,8 @@ impl Source for SyscallSource {
             }
             if last_stats.elapsed() >= STATS_EVERY {
                 last_stats = Instant::now();
-                if let Ok(s) = probe.stats() {
-                    if s.drops > lost_reported {
-                        let ts = probe.boot_time() + monotonic_boot_ns();
-                        for e in drop_event(ts, s.drops - lost_reported) {
-                            let raw = e.encode();
-                            if let Ok(ev) = Event::parse(&raw, false) {
-                                if let Flow::Stop(r) = sink.event(&ev)? {
-                                    break 'outer r;
-                                }
-                            }
-                        }
-                        ctl.log.log(
-                            Level::Warning,
-                            &format!("{} events lost: the ring buffer was full", s.drops - lost_reported),
-                        );
-                        lost_reported = s.drops;
-                    }
+                if let Flow::Stop(r) = mark_drops(&probe, sink, ctl, &mut lost_reported)? {
+                    break 'outer r;
                 }
             }
             if let Some(c) = child.as_mut() {
@@ -363,6 +358,8 @@ impl Source for SyscallSource {
                 }
             }
         };
+        // Losses since the last check, before the stream ends.
+        let _ = mark_drops(&probe, sink, ctl, &mut lost_reported)?;
         if bad_records > 0 {
             ctl.log.log(Level::Warning, &format!("{bad_records} malformed probe records skipped"));
         }
@@ -372,9 +369,52 @@ impl Source for SyscallSource {
     }
 }
 
+/// Writes a drop event pair for the events lost since the last call.
+fn mark_drops(
+    probe: &Probe,
+    sink: &mut dyn EventSink,
+    ctl: &CaptureControl,
+    lost_reported: &mut u64,
+) -> Result<Flow, CaptureError> {
+    let Ok(s) = probe.stats() else {
+        return Ok(Flow::Continue);
+    };
+    if s.drops <= *lost_reported {
+        return Ok(Flow::Continue);
+    }
+    let lost = s.drops - *lost_reported;
+    *lost_reported = s.drops;
+    ctl.log.log(Level::Warning, &format!("{lost} events lost: the ring buffer was full"));
+    let ts = probe.boot_time() + monotonic_boot_ns();
+    for e in drop_event(ts, lost) {
+        let raw = e.encode();
+        if let Ok(ev) = Event::parse(&raw, false) {
+            if let Flow::Stop(r) = sink.event(&ev)? {
+                return Ok(Flow::Stop(r));
+            }
+        }
+    }
+    Ok(Flow::Continue)
+}
+
 /// The boot clock, as the probe stamps events (CLOCK_BOOTTIME, from /proc/uptime).
 fn monotonic_boot_ns() -> u64 {
     let up = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
     let s: f64 = up.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
     (s * 1e9) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_buffer_size;
+
+    #[test]
+    fn buffer_sizes() {
+        assert_eq!(parse_buffer_size("8"), Some(8 << 20));
+        assert_eq!(parse_buffer_size("4k"), Some(4096));
+        assert_eq!(parse_buffer_size("64KiB"), Some(64 << 10));
+        assert_eq!(parse_buffer_size("3"), None);
+        assert_eq!(parse_buffer_size("2k"), None);
+        assert_eq!(parse_buffer_size("2048"), None);
+    }
 }
