@@ -202,6 +202,24 @@ fn summary_numbers(summary: &str) -> (u64, u64, u64) {
     (num("kernel", "events"), num("kernel", "lost"), num("events", "written"))
 }
 
+/// run_time_ns / run_cnt of the newest loaded program called `name`.
+fn bpf_run_ns(name: &str) -> Option<f64> {
+    let o = Command::new("bpftool").args(["-j", "prog", "show", "name", name]).output().ok()?;
+    let text = String::from_utf8_lossy(&o.stdout);
+    // One JSON object per program (possibly several, newline or array separated).
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("[{}]", text.trim().replace("}\n{", "},{"))))
+        .ok()?;
+    let progs: Vec<&serde_json::Value> = match &v {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let p = progs.into_iter().max_by_key(|p| p["id"].as_u64().unwrap_or(0))?;
+    let t = p["run_time_ns"].as_f64()?;
+    let c = p["run_cnt"].as_f64()?;
+    (c > 0.0).then(|| t / c)
+}
+
 fn vm_kb(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -220,6 +238,10 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     let n_dd: u64 = n_getppid / 2;
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let mem_secs: u64 = std::env::var("BENCH_MEM_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    // bpftrace's tracepoint probes need tracefs; mount it when it is not.
+    if !Path::new("/sys/kernel/tracing/events").exists() {
+        let _ = Command::new("mount").args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"]).status();
+    }
     let bpftrace = Command::new("bpftrace").arg("--version").output().is_ok_and(|o| o.status.success())
         && Path::new("/sys/kernel/tracing/events").exists();
     let mut tracers = vec![Tracer::None, Tracer::ProbeFiltered, Tracer::ProbeFull];
@@ -272,6 +294,24 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
         }
     }
     println!("  ring drops during the cost runs: {drops_seen}");
+
+    // Falco's anchors are per program run (kernel.bpf_stats_enabled), so
+    // measure ours the same way: run time / run count of sys_exit.
+    if Command::new("bpftool").arg("version").output().is_ok_and(|o| o.status.success()) {
+        println!("probe: sys_exit program run time (kernel.bpf_stats_enabled; adds two clock reads per run)");
+        for (t, syscalls, falco) in [(Tracer::ProbeFiltered, "openat", 64.0), (Tracer::ProbeFull, "all", 349.0)] {
+            let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1");
+            let r = start_capture(scapbridge, tmp, syscalls, "stats")?;
+            getppid_ns(&me, n_getppid)?;
+            dd_ns(n_dd)?;
+            let per_run = bpf_run_ns("sys_exit");
+            stop(r)?;
+            let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0");
+            if let Some(ns) = per_run {
+                println!("  {:<36} {ns:>8.0} ns per run   Falco modern probe {falco:.0} ns: ratio {:.2}", t.label(), ns / falco);
+            }
+        }
+    }
 
     // Drop onset: paced getppid loops, full capture to a file.
     println!("probe: drops by offered rate (getppid, full capture to .scap, 8 MiB ring, 3 s each)");
