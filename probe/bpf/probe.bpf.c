@@ -134,6 +134,12 @@ static __always_inline bool traced(__u32 tgid)
 	return true;
 }
 
+static __always_inline struct scratch *scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&SCRATCH, &zero);
+}
+
 static __always_inline struct probe_stats *stats(void)
 {
 	__u32 zero = 0;
@@ -165,8 +171,7 @@ static __always_inline __u16 ntohs16(__u16 v) { return (v >> 8) | (v << 8); }
 
 static long walk_cb(__u32 i, void *data)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct scratch *s = scratch();
 	if (!s)
 		return 1;
 	struct path_walk *w = &s->w;
@@ -194,8 +199,7 @@ static long walk_cb(__u32 i, void *data)
 
 static long name_cb(__u32 i, void *data)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct scratch *s = scratch();
 	if (!s)
 		return 1;
 	struct path_walk *w = &s->w;
@@ -456,8 +460,7 @@ static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field
 
 static long param_cb(__u32 i, void *data)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct scratch *s = scratch();
 	if (!s)
 		return 1;
 	struct emit_ctx *c = &s->c;
@@ -677,8 +680,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!traced(pt >> 32))
 		return 0;
 
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct scratch *s = scratch();
 	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
 	struct probe_stats *st = stats();
 	if (!s || !sp || !st)
@@ -781,8 +783,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(tgid))
 		return 0;
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&SCRATCH, &zero);
+	struct scratch *s = scratch();
 	if (!s)
 		return 0;
 	const char *name = BPF_CORE_READ(bprm, filename);

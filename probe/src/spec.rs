@@ -140,11 +140,14 @@ pub(crate) struct Layout {
 
 use P::*;
 
-macro_rules! clone_like {
-    ($flags:expr) => {
+/// The layouts of clone-family and exec-family exits: the task's identity
+/// (exe, args, ids, cwd, limits, comm...) in the same first 15 parameters,
+/// then each family's own tail.
+macro_rules! task_event {
+    ($exe:expr; $($tail:expr),* $(,)?) => {
         &[
             Ret,
-            ExeArgs(None),
+            $exe,
             Skip,
             Task(T_TID, 8),
             Task(T_PID, 8),
@@ -158,34 +161,29 @@ macro_rules! clone_like {
             Zero(4),
             Task(T_COMM, 0),
             Empty,
+            $($tail),*
+        ]
+    };
+}
+
+macro_rules! clone_like {
+    ($flags:expr) => {
+        task_event!(
+            ExeArgs(None);
             $flags,
             Task(T_UID, 4),
             Task(T_GID, 4),
             Task(T_TID, 8),
             Task(T_PID, 8),
             Zero(8),
-        ]
+        )
     };
 }
 
 macro_rules! exec_like {
     ($path:expr, $($last:expr)?) => {
-        &[
-            Ret,
-            ExeArgs(Some($path)),
-            Skip,
-            Task(T_TID, 8),
-            Task(T_PID, 8),
-            Task(T_PTID, 8),
-            Task(T_CWD, 0),
-            Task(T_FDLIMIT, 8),
-            Task(T_PGFT_MAJ, 8),
-            Task(T_PGFT_MIN, 8),
-            Zero(4),
-            Zero(4),
-            Zero(4),
-            Task(T_COMM, 0),
-            Empty,
+        task_event!(
+            ExeArgs(Some($path));
             Task(T_ENV, 0),
             Task(T_TTY, 4),
             Task(T_PGID, 8),
@@ -202,7 +200,7 @@ macro_rules! exec_like {
             Task(T_PGID, 8),
             Task(T_GID, 4),
             $($last,)?
-        ]
+        )
     };
 }
 
