@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 
 use anyhow::{Context, Result};
-use chrono::TimeZone;
+use scapbridge::clock::TimeText;
 use scapbridge_formats::schema::{self, cat, Direction};
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{
@@ -59,43 +59,6 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 /// `HH:MM:SS.nnnnnnnnn` in local time, as sysdig's `%evt.outputtime`.
 fn output_time(ts: u64, out: &mut String) {
     TimeText::default().push(ts, out);
-}
-
-/// Formats event times, converting to local time once per second: the
-/// time-zone conversion and strftime cost more than the rest of a line.
-#[derive(Default)]
-struct TimeText {
-    sec: Option<i64>,
-    hms: String,
-}
-
-impl TimeText {
-    fn push(&mut self, ts: u64, out: &mut String) {
-        use std::fmt::Write as _;
-        let secs = (ts / 1_000_000_000) as i64;
-        let ns = (ts % 1_000_000_000) as u32;
-        if self.sec != Some(secs) {
-            self.hms.clear();
-            if let Some(t) = chrono::Local.timestamp_opt(secs, 0).single() {
-                let _ = write!(self.hms, "{}", t.format("%H:%M:%S"));
-            }
-            self.sec = Some(secs);
-        }
-        if self.hms.is_empty() {
-            let _ = write!(out, "{ts}");
-            return;
-        }
-        out.push_str(&self.hms);
-        out.push('.');
-        // Nine digits without the formatter (this runs once per event).
-        let mut digits = [b'0'; 9];
-        let mut v = ns;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        out.extend(digits.iter().map(|&b| char::from(b)));
-    }
 }
 
 /// Whether sysdig's default output shows the event.
@@ -443,7 +406,6 @@ pub(crate) fn alerts(
     rules: &[std::path::PathBuf],
     json: bool,
 ) -> Result<()> {
-    use scapbridge::filter::eval::OutputFormat;
     use scapbridge::filter::EvalContext;
     let rs = scapbridge::rules::RuleSet::load(rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     for w in &rs.warnings {
@@ -455,23 +417,8 @@ pub(crate) fn alerts(
         }
         None => None,
     };
-    // Rules by event id: each event is checked against the rules that can
-    // match its type only, in load order (the order Falco reports them).
-    let index = rs.index_by_event_type();
-    type Active<'r> = (
-        &'r scapbridge::rules::Rule,
-        &'r scapbridge::filter::Filter,
-        OutputFormat,
-    );
-    let active: Vec<Option<Active<'_>>> = rs
-        .rules
-        .iter()
-        .map(|r| {
-            let f = r.filter.as_ref()?;
-            let o = OutputFormat::new(&r.output).ok()?;
-            Some((r, f, o))
-        })
-        .collect();
+    let engine = scapbridge::rules::engine::RuleEngine::new(rs);
+    let mut alerts = Vec::new();
     let mut rd = open_input(path, true)?;
     let mut state = CaptureState::new();
     let mut num = 0u64;
@@ -499,54 +446,14 @@ pub(crate) fn alerts(
                 if filter.as_ref().is_some_and(|f| !f.matches(&ev, cx)) {
                     continue;
                 }
-                let candidates = index
-                    .get(usize::from(ev.event_type()))
-                    .map_or(&[][..], Vec::as_slice);
-                for (rule, f, fmt) in candidates
-                    .iter()
-                    .filter_map(|&i| active.get(i).and_then(Option::as_ref))
-                {
-                    if !f.matches(&ev, cx) {
-                        continue;
-                    }
-                    let (text, fields) = fmt.render(&ev, cx);
-                    let mut line = String::new();
-                    if json {
-                        let ts = ev.ts();
-                        let time = chrono::DateTime::from_timestamp(
-                            (ts / 1_000_000_000) as i64,
-                            (ts % 1_000_000_000) as u32,
-                        )
-                        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string())
-                        .unwrap_or_default();
-                        let mut of = serde_json::Map::new();
-                        for (k, v) in fields {
-                            of.insert(
-                                k,
-                                v.map_or(serde_json::Value::Null, serde_json::Value::String),
-                            );
-                        }
-                        let mut evt_time = String::new();
-                        clock.push(ts, &mut evt_time);
-                        let output = format!("{evt_time}: {} {text}", rule.priority.as_str());
-                        let v = serde_json::json!({
-                            "hostname": hostname,
-                            "output": output,
-                            "output_fields": of,
-                            "priority": rule.priority.as_str(),
-                            "rule": rule.name,
-                            "source": rule.source,
-                            "tags": rule.tags,
-                            "time": time,
-                        });
-                        line.push_str(&v.to_string());
+                alerts.clear();
+                engine.check(&ev, cx, &mut alerts);
+                for a in &alerts {
+                    let mut line = if json {
+                        a.falco_json(&hostname, &mut clock).to_string()
                     } else {
-                        clock.push(ev.ts(), &mut line);
-                        line.push_str(": ");
-                        line.push_str(rule.priority.as_str());
-                        line.push(' ');
-                        line.push_str(&text);
-                    }
+                        a.text_line(&mut clock)
+                    };
                     line.push('\n');
                     if !emit(&mut out, line.as_bytes())? {
                         return Ok(());

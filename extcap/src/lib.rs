@@ -10,6 +10,7 @@
 //! * `syscalls` (Linux) is the `scapbridge-syscalls` source, over the eBPF probe.
 
 pub mod capture;
+pub mod clock;
 pub mod control;
 pub mod filter;
 pub mod invocation;

@@ -6,6 +6,7 @@
 //!
 //! Loading reports every problem at once, each with file:line:col.
 
+pub mod engine;
 pub mod yaml;
 
 use std::collections::HashMap;

@@ -1,0 +1,103 @@
+//! Rules evaluated on a stream of events: each event meets only the rules
+//! that can match its type, in load order (the order Falco reports them).
+//! The engine keeps no state of its own; the caller owns the capture state
+//! and hands it in with each event.
+
+use scapbridge_formats::Event;
+
+use super::{Rule, RuleSet};
+use crate::clock::{rfc3339, TimeText};
+use crate::filter::eval::OutputFormat;
+use crate::filter::EvalContext;
+
+/// A compiled rule set, indexed by event type.
+#[derive(Debug)]
+pub struct RuleEngine {
+    set: RuleSet,
+    index: Vec<Vec<usize>>,
+    formats: Vec<Option<OutputFormat>>,
+}
+
+/// One rule firing on one event.
+#[derive(Debug)]
+pub struct Alert<'r> {
+    /// The rule.
+    pub rule: &'r Rule,
+    /// The event's time, ns since the epoch.
+    pub ts: u64,
+    /// The output with its `%fields` substituted (`<NA>` for missing ones).
+    pub text: String,
+    /// Each substituted field and its value.
+    pub fields: Vec<(String, Option<String>)>,
+}
+
+impl RuleEngine {
+    /// Indexes a loaded rule set.
+    pub fn new(set: RuleSet) -> RuleEngine {
+        let index = set.index_by_event_type();
+        let formats = set
+            .rules
+            .iter()
+            .map(|r| OutputFormat::new(&r.output).ok())
+            .collect();
+        RuleEngine { set, index, formats }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// Pushes to `out` the alerts `ev` raises, given the state after it.
+    pub fn check<'r>(&'r self, ev: &Event<'_>, cx: EvalContext<'_>, out: &mut Vec<Alert<'r>>) {
+        let Some(candidates) = self.index.get(usize::from(ev.event_type())) else {
+            return;
+        };
+        for &i in candidates {
+            let (Some(rule), Some(Some(fmt))) = (self.set.rules.get(i), self.formats.get(i)) else {
+                continue;
+            };
+            let Some(f) = rule.filter.as_ref() else { continue };
+            if !f.matches(ev, cx) {
+                continue;
+            }
+            let (text, fields) = fmt.render(ev, cx);
+            out.push(Alert { rule, ts: ev.ts(), text, fields });
+        }
+    }
+}
+
+impl Alert<'_> {
+    /// Falco's text line, `HH:MM:SS.nnnnnnnnn: Priority output`.
+    pub fn text_line(&self, clock: &mut TimeText) -> String {
+        let mut line = String::new();
+        clock.push(self.ts, &mut line);
+        line.push_str(": ");
+        line.push_str(self.rule.priority.as_str());
+        line.push(' ');
+        line.push_str(&self.text);
+        line
+    }
+
+    /// Falco's JSON alert object (`time`, `rule`, `priority`, `source`,
+    /// `hostname`, `output`, `output_fields`, `tags`).
+    pub fn falco_json(&self, hostname: &str, clock: &mut TimeText) -> serde_json::Value {
+        let mut of = serde_json::Map::new();
+        for (k, v) in &self.fields {
+            of.insert(
+                k.clone(),
+                v.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
+            );
+        }
+        serde_json::json!({
+            "hostname": hostname,
+            "output": self.text_line(clock),
+            "output_fields": of,
+            "priority": self.rule.priority.as_str(),
+            "rule": self.rule.name,
+            "source": self.rule.source,
+            "tags": self.rule.tags,
+            "time": rfc3339(self.ts),
+        })
+    }
+}
