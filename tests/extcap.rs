@@ -1519,3 +1519,88 @@ fn tshark_captures_live_syscalls() {
         "only the asked syscalls and process exits"
     );
 }
+
+/// `--rules` on a capture: alerts as `read --rules` gives them (Falco JSON
+/// here), the events unchanged, the alerts as journal entries beside them in
+/// pcapng (tshark shows them), and exit status 3 when a rule fired.
+#[test]
+fn capture_rules_alert_beside_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = scap_dir().join("falco_cat_write.scap");
+    let rules = scap_dir().join("falco_legacy/rules/catchall_order.yaml");
+    let alerts = dir.path().join("alerts.json");
+    let out = dir.path().join("out.pcapng");
+    let o = scapbridge()
+        .args(["capture", "-i", "scapbridge-replay", "--file"])
+        .arg(&trace)
+        .args(["--speed", "max", "--format", "pcapng", "--alerts-format", "json", "--rules"])
+        .arg(&rules)
+        .arg("--alerts")
+        .arg(&alerts)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "a rule fired: {err}");
+    let want = scapbridge()
+        .arg("read")
+        .arg(&trace)
+        .args(["--json", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let want = String::from_utf8_lossy(&want.stdout).into_owned();
+    let got = std::fs::read_to_string(&alerts).unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(got, want, "capture alerts equal read --rules alerts");
+    let n = want.lines().count();
+    assert!(err.contains(&format!("alerts     {n}: ")), "{err}");
+    // The events are all there: rules watch, they do not filter.
+    assert_eq!(
+        events(&out, false).unwrap().len(),
+        events(&trace, false).unwrap().len()
+    );
+    if have("tshark") {
+        let t = Command::new("tshark")
+            .args(["-n", "-r"])
+            .arg(&out)
+            .args(["-Y", "systemd_journal", "-T", "fields", "-e", "systemd_journal.message"])
+            .output()
+            .unwrap();
+        assert!(t.status.success());
+        let msgs: Vec<String> = String::from_utf8_lossy(&t.stdout).lines().map(str::to_string).collect();
+        assert_eq!(msgs.len(), n, "one journal entry per alert: {msgs:?}");
+        let first: serde_json::Value = serde_json::from_str(want.lines().next().unwrap()).unwrap();
+        let rule = first["rule"].as_str().unwrap();
+        assert!(msgs[0].starts_with(&format!("{rule}: ")), "{}", msgs[0]);
+    }
+    // No alert: exit 0; broken rules: one line, exit 1.
+    let quiet_rules = scap_dir().join("falco_legacy/rules/detect_connect_using_in.yaml");
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max", "--file"])
+        .arg(&trace)
+        .arg("--rules")
+        .arg(&quiet_rules)
+        .arg("-w")
+        .arg(dir.path().join("none.scap"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "- rule: broken\n  desc: x\n  condition: evt.type = open and (\n  output: x\n  priority: INFO\n").unwrap();
+    let o = scapbridge()
+        .args(["capture", "-i", "scapbridge-replay", "--file"])
+        .arg(&trace)
+        .arg("--rules")
+        .arg(&bad)
+        .arg("-w")
+        .arg(dir.path().join("bad.scap"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bad.yaml:3:"), "names the place: {err}");
+    assert!(!dir.path().join("bad.scap").exists(), "nothing written on a set-up error");
+}

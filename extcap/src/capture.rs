@@ -103,6 +103,9 @@ pub enum CaptureError {
     /// The syscall probe cannot run.
     #[error(transparent)]
     Probe(#[from] scapbridge_probe::ProbeError),
+    /// The rules do not load.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
     Filter {
@@ -544,6 +547,20 @@ impl<W: Write> ScapSink<W> {
         }
     }
 
+    /// Writes a journal entry (pcapng only; nothing in a scap stream).
+    pub fn journal(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<(), CaptureError> {
+        if !self.in_events {
+            if let Err(e) = self.write_pending() {
+                return Err(self.fail(e));
+            }
+            self.in_events = true;
+        }
+        match self.w.write_journal_entry(ts, fields) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
     /// Writes pending metadata, flushes and returns the writer.
     pub fn finish(mut self) -> Result<W, CaptureError> {
         if !self.in_events {
@@ -630,6 +647,8 @@ pub struct CaptureStats {
     pub drops: u64,
     /// Events the capture filter left out.
     pub filtered_out: u64,
+    /// Alerts the rules raised.
+    pub alerts: u64,
     /// Time since the capture started.
     pub elapsed: Duration,
 }
@@ -637,24 +656,81 @@ pub struct CaptureStats {
 /// Progress callback, called at most every 250 ms at a batch boundary.
 pub type Progress<'a> = Box<dyn FnMut(&CaptureStats) + 'a>;
 
-/// The capture filter with the state it needs: thread, fd and user tables
-/// kept from every event and metadata block, filtered or not.
+/// Where alerts go and in which form.
+pub struct AlertOutput {
+    /// The destination (stderr, a file).
+    pub out: Box<dyn Write + Send>,
+    /// Its name, for errors.
+    pub target: String,
+    /// Falco's JSON objects instead of text lines.
+    pub json: bool,
+}
+
+impl fmt::Debug for AlertOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AlertOutput")
+            .field("target", &self.target)
+            .field("json", &self.json)
+            .finish()
+    }
+}
+
+/// Rules watching the stream: alerts go to an [`AlertOutput`] and, in a
+/// pcapng capture, into the stream beside the event that raised them.
 #[derive(Debug)]
-pub struct FilterStage {
-    filter: crate::filter::Filter,
+pub struct RuleWatch {
+    engine: crate::rules::engine::RuleEngine,
+    out: AlertOutput,
+    clock: crate::clock::TimeText,
+    hostname: String,
+    /// Alerts per rule, in the order the rules first fired.
+    pub fired: Vec<(String, u64)>,
+}
+
+impl RuleWatch {
+    /// Watches with `engine`, writing alerts to `out`.
+    pub fn new(engine: crate::rules::engine::RuleEngine, out: AlertOutput) -> Self {
+        RuleWatch {
+            engine,
+            out,
+            clock: crate::clock::TimeText::default(),
+            hostname: String::new(),
+            fired: Vec::new(),
+        }
+    }
+
+    /// Total alerts so far.
+    pub fn alerts(&self) -> u64 {
+        self.fired.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// What the pipeline evaluates on each event, the capture filter and the
+/// rules, over one state (thread, fd and user tables) kept from every event
+/// and metadata block, filtered or not.
+#[derive(Debug)]
+pub struct Watch {
     state: scapbridge_formats::state::CaptureState,
     num: u64,
+    filter: Option<crate::filter::Filter>,
+    rules: Option<RuleWatch>,
     /// Events the filter dropped.
     pub dropped: u64,
 }
 
-impl FilterStage {
-    /// A stage for a compiled filter.
-    pub fn new(filter: crate::filter::Filter) -> Self {
-        FilterStage {
-            filter,
+/// One alert as it goes into the stream (pcapng journal entry).
+struct JournalAlert {
+    ts: u64,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Watch {
+    fn new() -> Self {
+        Watch {
             state: scapbridge_formats::state::CaptureState::new(),
             num: 0,
+            filter: None,
+            rules: None,
             dropped: 0,
         }
     }
@@ -664,33 +740,64 @@ impl FilterStage {
             Metadata::Processes(p) => self.state.add_processes(p),
             Metadata::Fds { tid, fds } => self.state.add_fds(*tid, fds),
             Metadata::Users(u) => self.state.add_users(u),
+            Metadata::MachineInfo(mi) => {
+                if let Some(r) = &mut self.rules {
+                    r.hostname = String::from_utf8_lossy(&mi.hostname).trim_end_matches('\0').to_string();
+                }
+            }
             _ => {}
         }
     }
 
-    fn pass(&mut self, ev: &Event<'_>) -> bool {
+    /// Updates the state; returns whether the filter keeps the event, and
+    /// pushes the alerts it raised (rules see every event, kept or not).
+    fn pass(&mut self, ev: &Event<'_>, journal: &mut Vec<JournalAlert>) -> Result<bool, CaptureError> {
         if scapbridge_formats::state::is_numbered(ev) {
             self.num += 1;
         }
         self.state.update(ev);
-        let ok = self.filter.matches(
-            ev,
-            crate::filter::EvalContext {
-                state: &self.state,
-                num: self.num,
-            },
-        );
-        if !ok {
+        let cx = crate::filter::EvalContext { state: &self.state, num: self.num };
+        let keep = self.filter.as_ref().is_none_or(|f| f.matches(ev, cx));
+        if !keep {
             self.dropped += 1;
         }
-        ok
+        if let Some(r) = &mut self.rules {
+            let mut alerts = Vec::new();
+            r.engine.check(ev, cx, &mut alerts);
+            for a in &alerts {
+                let json = a.falco_json(&r.hostname, &mut r.clock).to_string();
+                let line = if r.out.json { json.clone() } else { a.text_line(&mut r.clock) };
+                writeln!(r.out.out, "{line}")
+                    .and_then(|()| r.out.out.flush())
+                    .map_err(|source| CaptureError::Output { target: r.out.target.clone(), source })?;
+                match r.fired.iter_mut().find(|(n, _)| *n == a.rule.name) {
+                    Some((_, c)) => *c += 1,
+                    None => r.fired.push((a.rule.name.clone(), 1)),
+                }
+                journal.push(JournalAlert {
+                    ts: a.ts,
+                    fields: vec![
+                        ("MESSAGE", format!("{}: {}", a.rule.name, a.text)),
+                        ("PRIORITY", (a.rule.priority as u8).to_string()),
+                        ("SYSLOG_IDENTIFIER", "scapbridge".to_string()),
+                        ("FALCO_RULE", a.rule.name.clone()),
+                        ("FALCO_PRIORITY", a.rule.priority.as_str().to_string()),
+                        ("FALCO_SOURCE", a.rule.source.clone()),
+                        ("FALCO_TAGS", a.rule.tags.join(",")),
+                        ("FALCO_JSON", json),
+                    ],
+                });
+            }
+        }
+        Ok(keep)
     }
 }
 
 /// Limits and counters in front of the output sink.
 pub struct Pipeline<'a, W: Write> {
     out: ScapSink<W>,
-    filter: Option<FilterStage>,
+    watch: Option<Watch>,
+    journal: Vec<JournalAlert>,
     count: Option<u64>,
     stats: CaptureStats,
     start: Instant,
@@ -712,7 +819,8 @@ impl<'a, W: Write> Pipeline<'a, W> {
         let now = Instant::now();
         Pipeline {
             out,
-            filter: None,
+            watch: None,
+            journal: Vec::new(),
             count,
             stats: CaptureStats::default(),
             start: now,
@@ -723,14 +831,31 @@ impl<'a, W: Write> Pipeline<'a, W> {
 
     /// Keeps only the events `filter` matches.
     pub fn with_filter(mut self, filter: Option<crate::filter::Filter>) -> Self {
-        self.filter = filter.map(FilterStage::new);
+        if filter.is_some() {
+            self.watch.get_or_insert_with(Watch::new).filter = filter;
+        }
         self
+    }
+
+    /// Evaluates rules on every event; alerts go to their output and, in a
+    /// pcapng capture, into the stream after the event that raised them.
+    pub fn with_rules(mut self, rules: Option<RuleWatch>) -> Self {
+        if rules.is_some() {
+            self.watch.get_or_insert_with(Watch::new).rules = rules;
+        }
+        self
+    }
+
+    /// The rules' counters, if rules run.
+    pub fn rules(&self) -> Option<&RuleWatch> {
+        self.watch.as_ref().and_then(|w| w.rules.as_ref())
     }
 
     /// Counters so far.
     pub fn stats(&self) -> CaptureStats {
         let mut s = self.stats;
-        s.filtered_out = self.filter.as_ref().map_or(0, |f| f.dropped);
+        s.filtered_out = self.watch.as_ref().map_or(0, |f| f.dropped);
+        s.alerts = self.rules().map_or(0, RuleWatch::alerts);
         s.bytes = self.out.bytes();
         s.elapsed = self.start.elapsed();
         s
@@ -754,14 +879,14 @@ impl<'a, W: Write> Pipeline<'a, W> {
 
 impl<W: Write> EventSink for Pipeline<'_, W> {
     fn section(&mut self) -> Result<(), CaptureError> {
-        if let Some(f) = &mut self.filter {
+        if let Some(f) = &mut self.watch {
             f.state.reset();
         }
         self.out.section()
     }
 
     fn metadata(&mut self, m: Metadata) -> Result<(), CaptureError> {
-        if let Some(f) = &mut self.filter {
+        if let Some(f) = &mut self.watch {
             f.metadata(&m);
         }
         self.out.metadata(m)
@@ -772,14 +897,22 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         if ev.event_type() == schema::PPME_DROP_E && ev.direction() == Direction::Enter {
             self.stats.drops += 1;
         }
-        if let Some(f) = &mut self.filter {
-            if !f.pass(ev) {
-                return Ok(Flow::Continue);
+        let mut keep = true;
+        if let Some(w) = &mut self.watch {
+            keep = w.pass(ev, &mut self.journal)?;
+        }
+        if keep {
+            let f = self.out.event(ev)?;
+            if f != Flow::Continue {
+                return Ok(f);
             }
         }
-        let f = self.out.event(ev)?;
-        if f != Flow::Continue {
-            return Ok(f);
+        for j in self.journal.drain(..) {
+            let fields: Vec<(&str, &str)> = j.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            self.out.journal(j.ts, &fields)?;
+        }
+        if !keep {
+            return Ok(Flow::Continue);
         }
         self.stats.events_out += 1;
         if self.count.is_some_and(|c| self.stats.events_out >= c) {

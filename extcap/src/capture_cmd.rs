@@ -22,6 +22,9 @@ const EXIT_OK: u8 = 0;
 const EXIT_FAILED: u8 = 1;
 /// Exit status: wrong arguments.
 const EXIT_USAGE: u8 = 2;
+/// Headless capture with rules: complete, and at least one rule fired (so a
+/// CI job can fail on an alert).
+const EXIT_ALERT: u8 = 3;
 
 fn print_stdout(s: &str) {
     let mut out = io::stdout().lock();
@@ -119,7 +122,7 @@ fn help() -> String {
         }
         s.push('\n');
     }
-    s.push_str("Exit status: 0 capture complete (whatever stopped it), 1 capture failed, 2 wrong arguments.\n");
+    s.push_str("Exit status: 0 capture complete (whatever stopped it), 1 capture failed, 2 wrong arguments, 3 capture complete and a rule fired (with --rules).\n");
     s
 }
 
@@ -131,11 +134,52 @@ struct Plan {
     duration: Option<Duration>,
     profile: Profile,
     filter: Option<scapbridge::filter::Filter>,
+    rules: Option<scapbridge::capture::RuleWatch>,
 }
 
-fn plan(inv: &Invocation) -> Result<Plan, CaptureError> {
+/// Loads `--rules` and opens `--alerts` (stderr by default, headless; the
+/// log in an extcap call, whose stderr the host reads as an error).
+fn rule_watch(
+    inv: &Invocation,
+    spec: &InterfaceSpec,
+    headless: bool,
+) -> Result<Option<scapbridge::capture::RuleWatch>, CaptureError> {
+    let Some(list) = inv.option(spec, "rules").filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let files: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
+    let set = scapbridge::rules::RuleSet::load(&files)?;
+    let json = inv.option(spec, "alerts-format").as_deref() == Some("json");
+    let out = match inv.option(spec, "alerts").filter(|a| !a.is_empty()) {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|source| CaptureError::Output { target: path.clone(), source })?;
+            scapbridge::capture::AlertOutput { out: Box::new(f), target: path, json }
+        }
+        None if headless => scapbridge::capture::AlertOutput {
+            out: Box::new(io::stderr()),
+            target: "<stderr>".into(),
+            json,
+        },
+        None => scapbridge::capture::AlertOutput {
+            out: Box::new(io::sink()),
+            target: "<log>".into(),
+            json,
+        },
+    };
+    Ok(Some(scapbridge::capture::RuleWatch::new(
+        scapbridge::rules::engine::RuleEngine::new(set),
+        out,
+    )))
+}
+
+fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
     let spec = inv.check_capture()?;
     let filter = scapbridge::check_filter(inv.filter.as_deref())?;
+    let rules = rule_watch(inv, spec, headless)?;
     let count = match inv.count.as_deref() {
         None => None,
         Some(c) => Some(
@@ -167,6 +211,7 @@ fn plan(inv: &Invocation) -> Result<Plan, CaptureError> {
         duration,
         profile,
         filter,
+        rules,
     })
 }
 
@@ -192,9 +237,9 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // blocks until a writer appears and only then reads our error. Headless
     // checks first, so a typo does not clobber an existing file.
     let prepared = if headless {
-        plan(inv).and_then(|p| Ok((p, Output::open(&target)?)))
+        plan(inv, true).and_then(|p| Ok((p, Output::open(&target)?)))
     } else {
-        Output::open(&target).and_then(|o| Ok((plan(inv)?, o)))
+        Output::open(&target).and_then(|o| Ok((plan(inv, false)?, o)))
     };
     // Control pipes and the log only once the capture can start.
     let level = Level::parse(inv.log_level.as_deref().unwrap_or("message"));
@@ -216,7 +261,8 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     };
     let ctl = CaptureControl::new(signal, plan.duration, toolbar, log);
     let code = match run(inv, plan, output, &target, &ctl, headless) {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(alerts) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
+        Ok(_) => ExitCode::from(EXIT_OK),
         Err(e) => {
             ctl.log.log(Level::Warning, &e.to_string());
             error_line(&e);
@@ -236,7 +282,7 @@ fn run(
     target: &str,
     ctl: &CaptureControl,
     headless: bool,
-) -> Result<(), CaptureError> {
+) -> Result<u64, CaptureError> {
     let container = match inv.format {
         OutputFormat::Scap => Container::Scap,
         OutputFormat::Pcapng => Container::Pcapng(PcapngOptions {
@@ -251,12 +297,15 @@ fn run(
     let show_progress = headless && !inv.quiet && io::stderr().is_terminal();
     let progress: Option<Progress<'_>> =
         show_progress.then(|| Box::new(|s: &CaptureStats| progress_line(s)) as Progress<'_>);
-    let mut pipeline = Pipeline::new(sink, plan.count, progress).with_filter(plan.filter.take());
+    let mut pipeline = Pipeline::new(sink, plan.count, progress)
+        .with_filter(plan.filter.take())
+        .with_rules(plan.rules.take());
     ctl.log.log(
         Level::Message,
         &format!("{}: {}", plan.spec.name, plan.source.describe()),
     );
     let result = plan.source.run(&mut pipeline, ctl);
+    let fired = pipeline.rules().map(|r| r.fired.clone());
     // Whatever happened, end the output on a whole block.
     let finished = pipeline.finish();
     if show_progress {
@@ -264,7 +313,15 @@ fn run(
     }
     let reason = result?;
     let (stats, dropped_meta) = finished?;
-    let summary = summary(&plan, shown, inv.format, reason, &stats, dropped_meta);
+    let mut summary = summary(&plan, shown, inv.format, reason, &stats, dropped_meta);
+    if let Some(fired) = &fired {
+        let list: Vec<String> = fired.iter().map(|(r, n)| format!("{r} ({n})")).collect();
+        summary.push_str(&format!(
+            "  alerts     {}{}\n",
+            stats.alerts,
+            if list.is_empty() { String::new() } else { format!(": {}", list.join(", ")) }
+        ));
+    }
     ctl.log.log(Level::Message, &summary.replace('\n', "; "));
     ctl.toolbar.status(&format!(
         "{}: {} events, {reason}",
@@ -273,7 +330,7 @@ fn run(
     if headless && !inv.quiet {
         eprint!("{summary}");
     }
-    Ok(())
+    Ok(stats.alerts)
 }
 
 fn progress_line(s: &CaptureStats) {

@@ -343,7 +343,16 @@ fn parse(args: &[String], mode: Mode) -> Invocation {
                     (_, Some(x)) => x,
                     (_, None) => String::new(),
                 };
-                inv.options.insert(opt.to_string(), val);
+                // --rules may be given several times; values are kept in order.
+                match inv.options.get_mut(opt) {
+                    Some(prev) if opt == "rules" && !val.is_empty() => {
+                        prev.push('\n');
+                        prev.push_str(&val);
+                    }
+                    _ => {
+                        inv.options.insert(opt.to_string(), val);
+                    }
+                }
             }
         }
     }

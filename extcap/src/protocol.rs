@@ -128,17 +128,15 @@ pub struct InterfaceSpec {
 }
 
 impl InterfaceSpec {
-    /// The option called `name`, including the standard debug options.
+    /// The option called `name`, including the rules and debug options.
     pub fn arg(&self, name: &str) -> Option<&'static ArgSpec> {
-        self.args
-            .iter()
-            .chain(DEBUG_ARGS.iter())
-            .find(|a| a.name == name)
+        self.all_args().find(|a| a.name == name)
     }
 
-    /// All options in `--extcap-config` order (ours, then the debug ones).
+    /// All options in `--extcap-config` order (the interface's, the rules
+    /// options every interface has, then the debug ones).
     pub fn all_args(&self) -> impl Iterator<Item = &'static ArgSpec> {
-        self.args.iter().chain(DEBUG_ARGS.iter())
+        self.args.iter().chain(RULES_ARGS.iter()).chain(DEBUG_ARGS.iter())
     }
 }
 
@@ -160,6 +158,50 @@ pub const LOG_LEVELS: &[Choice] = &[
     Choice {
         value: "noisy",
         display: "Noisy",
+    },
+];
+
+const ALERT_FORMATS: &[Choice] = &[
+    Choice {
+        value: "text",
+        display: "Text lines, as Falco prints them",
+    },
+    Choice {
+        value: "json",
+        display: "Falco JSON objects (falcosidekick, SIEMs)",
+    },
+];
+
+/// Falco rules on any interface: alerts as text or Falco JSON, and in a
+/// pcapng capture as journal entries beside the events.
+pub const RULES_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        fileext: Some("Falco rules (*.yaml *.yml);;All files (*)"),
+        ..ArgSpec::new(
+            "rules",
+            "Falco rules file",
+            ArgType::Fileselect { must_exist: true },
+            "Rules",
+            "Evaluate these Falco rules on every event (a file or a directory of them; repeat headless for several)",
+        )
+    },
+    ArgSpec::new(
+        "alerts",
+        "Alerts file",
+        ArgType::Fileselect { must_exist: false },
+        "Rules",
+        "Where alerts are appended (headless default: standard error; in Wireshark: the log); a pcapng capture also carries them beside the events",
+    ),
+    ArgSpec {
+        default: Some("text"),
+        choices: ALERT_FORMATS,
+        ..ArgSpec::new(
+            "alerts-format",
+            "Alerts format",
+            ArgType::Selector,
+            "Rules",
+            "text = Falco's lines; json = Falco's JSON objects",
+        )
     },
 ];
 

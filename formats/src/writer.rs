@@ -416,6 +416,37 @@ impl<W: Write> ScapWriter<W> {
         self.write_raw_event(cpu, 0, event_type, &raw)
     }
 
+    /// Writes a systemd journal export block (pcapng block type 9) holding
+    /// one journal entry: `__REALTIME_TIMESTAMP` from `ts` (ns since the
+    /// epoch), then `fields` (names of `A-Z`, `0-9`, `_`). Wireshark shows it
+    /// beside the events as a systemd journal entry; it is how alerts travel
+    /// in a pcapng capture. Only in a pcapng container, since libscap readers
+    /// stop at unknown block types: returns whether it was written.
+    pub fn write_journal_entry(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<bool, WriteError> {
+        if !matches!(self.opts.container, Container::Pcapng(_)) {
+            return Ok(false);
+        }
+        let mut body = format!("__REALTIME_TIMESTAMP={}\n", ts / 1000).into_bytes();
+        for (k, v) in fields {
+            if v.contains('\n') {
+                // The export format's binary-safe form: name, length, data.
+                body.extend_from_slice(k.as_bytes());
+                body.push(b'\n');
+                body.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                body.extend_from_slice(v.as_bytes());
+                body.push(b'\n');
+            } else {
+                body.extend_from_slice(k.as_bytes());
+                body.push(b'=');
+                body.extend_from_slice(v.as_bytes());
+                body.push(b'\n');
+            }
+        }
+        body.push(b'\n');
+        self.block(block::PCAPNG_JOURNAL, &body)?;
+        Ok(true)
+    }
+
     /// Explicit flush point: pushes buffered blocks to the sink (and a gzip
     /// sync flush), so a FIFO reader sees every whole block written so far.
     pub fn flush(&mut self) -> Result<(), WriteError> {
