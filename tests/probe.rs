@@ -266,3 +266,48 @@ fn drops_are_counted_and_marked_in_the_stream() {
         assert!(String::from_utf8_lossy(&sd.stdout).lines().count() > 100);
     }
 }
+
+/// The agent stands in for sysdig: sshdig's flags, scap on stdout, the
+/// event count and filter honoured, and one line for a wrong option.
+#[test]
+fn agent_streams_scap_with_sysdig_flags() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("agent-marker.txt");
+    std::fs::write(&marker, "x").expect("marker");
+    // A workload that outlives the capture, opening the marker.
+    let mut work = Command::new("sh")
+        .arg("-c")
+        .arg(format!("while :; do cat '{}' >/dev/null; sleep 0.01; done", marker.display()))
+        .spawn()
+        .expect("workload");
+    let filter = format!("evt.type=openat and fd.name={}", marker.display());
+    let o = Command::new(common::agent_bin())
+        .args(["--unbuffered", "--modern-bpf", "--write=-", "--numevents=6", "--snaplen=80"])
+        .arg(&filter)
+        .output()
+        .expect("agent");
+    let _ = work.kill();
+    let _ = work.wait();
+    assert!(o.status.success(), "agent: {}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("agent.scap");
+    std::fs::write(&out, &o.stdout).expect("write");
+    let evs = common::events(&out, false).expect("the stream reads");
+    // Six matching events (openat exits: fd.name resolves there), each with
+    // the enter the compat profile writes before it.
+    assert_eq!(evs.iter().filter(|e| e.event_type == 307).count(), 6, "--numevents=6");
+    assert_eq!(evs.len(), 12, "each exit with its enter");
+    assert!(evs.iter().all(|e| e.event_type == 306 || e.event_type == 307), "only openat");
+    if have("sysdig") {
+        let sd = Command::new("sysdig").arg("-r").arg(&out).output().expect("sysdig");
+        assert!(sd.status.success());
+        assert_eq!(String::from_utf8_lossy(&sd.stdout).lines().count(), 12);
+    }
+    let bad = Command::new(common::agent_bin()).args(["-w", "-", "--bogus"]).output().expect("agent");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--bogus"), "{err}");
+}

@@ -81,13 +81,24 @@ pub fn events(
 /// for this package's tests).
 pub fn scapbridge_bin() -> PathBuf {
     static BUILD: std::sync::Once = std::sync::Once::new();
+    workspace_bin(&BUILD, "scapbridge", "scapbridge")
+}
+
+/// Path of the `scapbridge-agent` binary, built once like [`scapbridge_bin`].
+#[allow(dead_code)]
+pub fn agent_bin() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    workspace_bin(&BUILD, "scapbridge-agent", "scapbridge-agent")
+}
+
+fn workspace_bin(once: &std::sync::Once, package: &str, bin: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // target/<profile>
-    let bin = dir.join(format!("scapbridge{}", std::env::consts::EXE_SUFFIX));
-    BUILD.call_once(|| {
+    let path = dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    once.call_once(|| {
         let release = dir.file_name().is_some_and(|n| n == "release");
         let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args(["build", "-q", "-p", "scapbridge", "--bin", "scapbridge"]);
+        c.args(["build", "-q", "-p", package, "--bin", bin]);
         if release {
             c.arg("--release");
         }
@@ -95,9 +106,9 @@ pub fn scapbridge_bin() -> PathBuf {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo build");
-        assert!(st.success(), "building scapbridge failed");
+        assert!(st.success(), "building {bin} failed");
     });
-    bin
+    path
 }
 
 pub fn scapbridge() -> Command {

@@ -1,0 +1,88 @@
+//! `scapbridge-agent`: the thin edge over the agent's argument parser and
+//! scapbridge's capture engine.
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    linux::main()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    eprintln!("scapbridge-agent: error: the agent runs on Linux hosts only (it captures with an eBPF probe)");
+    std::process::ExitCode::from(1)
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::process::ExitCode;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    use scapbridge::capture::{CaptureControl, Level, Logger, Output, Pipeline, ScapSink, Source};
+    use scapbridge::control::Toolbar;
+    use scapbridge::syscalls::SyscallSource;
+    use scapbridge_formats::{Container, Profile};
+
+    fn fail(msg: &dyn std::fmt::Display, code: u8) -> ExitCode {
+        eprintln!("scapbridge-agent: error: {}", msg.to_string().replace('\n', " "));
+        ExitCode::from(code)
+    }
+
+    pub(crate) fn main() -> ExitCode {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let a = match scapbridge_agent::parse(&args) {
+            Ok(a) => a,
+            Err(e) => return fail(&e, 2),
+        };
+        if a.help {
+            print!("{}", scapbridge_agent::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        let Some(target) = a.write.clone() else {
+            return fail(&"no output: give -w - (standard output) or -w FILE", 2);
+        };
+        // SIGHUP too: the SSH session going away hangs the agent up.
+        let signal = Arc::new(AtomicBool::new(false));
+        for sig in [
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGHUP,
+        ] {
+            let _ = signal_hook::flag::register(sig, Arc::clone(&signal));
+        }
+        let filter = match scapbridge::check_filter(a.filter.as_deref()) {
+            Ok(f) => f,
+            Err(e) => return fail(&e, 2),
+        };
+        let snaplen = a.snaplen.map(|s| s.to_string());
+        let mut source = match SyscallSource::open(snaplen.as_deref(), None, None, None, None, &[], target == "-") {
+            Ok(s) => s,
+            Err(e) => return fail(&e, 1),
+        };
+        let output = match Output::open(&target) {
+            Ok(o) => o,
+            Err(e) => return fail(&e, 1),
+        };
+        let shown = if target == "-" { "<stdout>" } else { target.as_str() };
+        let sink = match ScapSink::for_output(output, shown, Profile::Compat, Container::Scap) {
+            Ok(s) => s,
+            Err(e) => return fail(&e, 1),
+        };
+        let toolbar = Toolbar::open(None, None);
+        let log = match Logger::new(Level::Warning, None, toolbar.clone()) {
+            Ok(l) => l,
+            Err(e) => return fail(&e, 1),
+        };
+        let ctl = CaptureControl::new(signal, None, toolbar, log);
+        let mut pipeline = Pipeline::new(sink, a.numevents, None).with_filter(filter);
+        let result = source.run(&mut pipeline, &ctl);
+        let finished = pipeline.finish();
+        if let Err(e) = result {
+            return fail(&e, 1);
+        }
+        if let Err(e) = finished {
+            return fail(&e, 1);
+        }
+        ExitCode::SUCCESS
+    }
+}
