@@ -106,3 +106,36 @@ pub(crate) fn le_u64(b: &[u8], at: usize) -> u64 {
     a.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(a)
 }
+
+/// A u16 at `at` in the section's byte order (`be`: big endian).
+#[inline]
+pub(crate) fn ord_u16(b: &[u8], at: usize, be: bool) -> u16 {
+    let v = le_u16(b, at);
+    if be {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
+/// A u32 at `at` in the section's byte order.
+#[inline]
+pub(crate) fn ord_u32(b: &[u8], at: usize, be: bool) -> u32 {
+    let v = le_u32(b, at);
+    if be {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
+/// A u64 at `at` in the section's byte order.
+#[inline]
+pub(crate) fn ord_u64(b: &[u8], at: usize, be: bool) -> u64 {
+    let v = le_u64(b, at);
+    if be {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}

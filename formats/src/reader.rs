@@ -18,7 +18,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use flate2::bufread::MultiGzDecoder;
 
 use crate::block;
-use crate::bytes::{le_u16, le_u32, Cursor};
+use crate::bytes::{le_u16, le_u32, ord_u16, ord_u32, ord_u64, Cursor};
 use crate::error::ReadError;
 use crate::event::{self, Event, HEADER_LEN};
 use crate::meta::{FdInfo, Interface, MachineInfo, PlVersion, ProcessInfo, UserEntry};
@@ -334,13 +334,7 @@ impl<R: Read> ScapReader<R> {
             let be = sec.big_endian;
             (if be { raw_type.swap_bytes() } else { raw_type }, be)
         };
-        let rd32 = |b: &[u8], at: usize| {
-            if be {
-                le_u32(b, at).swap_bytes()
-            } else {
-                le_u32(b, at)
-            }
-        };
+        let rd32 = |b: &[u8], at: usize| ord_u32(b, at, be);
         let length = rd32(&self.buf, self.pos + 4);
         let bad = |reason| ReadError::BadBlockLength {
             offset,
@@ -519,20 +513,8 @@ impl<R: Read> ScapReader<R> {
                 ),
             ));
         }
-        let rd16 = |at: usize| {
-            if be {
-                le_u16(body, at).swap_bytes()
-            } else {
-                le_u16(body, at)
-            }
-        };
-        let rd32 = |at: usize| {
-            if be {
-                le_u32(body, at).swap_bytes()
-            } else {
-                le_u32(body, at)
-            }
-        };
+        let rd16 = |at: usize| ord_u16(body, at, be);
+        let rd32 = |at: usize| ord_u32(body, at, be);
         let cpu = rd16(0);
         let flags = with_flags.then(|| rd32(2));
         let ev_start = base + 8 + pre;
@@ -544,11 +526,7 @@ impl<R: Read> ScapReader<R> {
                 format!("event needs a {hdr}-byte header, block holds {}", evb.len()),
             ));
         }
-        let event_type = if be {
-            le_u16(evb, 20).swap_bytes()
-        } else {
-            le_u16(evb, 20)
-        };
+        let event_type = ord_u16(evb, 20, be);
         if event_type >= EVENT_MAX {
             if self.opts.skip_unknown_events {
                 *self.stats.unknown_events.entry(event_type).or_insert(0) += 1;
@@ -612,28 +590,9 @@ enum ItemKind {
 /// the largest count, from the schema's down to 0, whose lengths exactly fill
 /// the event (libscap's rule).
 fn normalize_v1(evb: &[u8], be: bool, event_type: u16, out: &mut Vec<u8>) -> Result<(), String> {
-    let r16 = |at: usize| {
-        if be {
-            le_u16(evb, at).swap_bytes()
-        } else {
-            le_u16(evb, at)
-        }
-    };
-    let r32 = |at: usize| {
-        if be {
-            le_u32(evb, at).swap_bytes()
-        } else {
-            le_u32(evb, at)
-        }
-    };
-    let r64 = |at: usize| {
-        let v = crate::bytes::le_u64(evb, at);
-        if be {
-            v.swap_bytes()
-        } else {
-            v
-        }
-    };
+    let r16 = |at: usize| ord_u16(evb, at, be);
+    let r32 = |at: usize| ord_u32(evb, at, be);
+    let r64 = |at: usize| ord_u64(evb, at, be);
     let len = r32(16) as usize;
     if len < 22 || len > evb.len() {
         return Err(format!(
@@ -676,25 +635,25 @@ fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String
     if evb.len() < HEADER_LEN {
         return Err("event header truncated".into());
     }
-    let len = le_u32(evb, 16).swap_bytes() as usize;
-    let n = le_u32(evb, 22).swap_bytes() as usize;
+    let len = ord_u32(evb, 16, true) as usize;
+    let n = ord_u32(evb, 22, true) as usize;
     let w = if large { 4 } else { 2 };
     if len > evb.len() || HEADER_LEN + n * w > len || n > event::MAX_PARAMS {
         return Err(format!(
             "event len {len} with {n} parameters does not fit the block"
         ));
     }
-    out.extend_from_slice(&crate::bytes::le_u64(evb, 0).swap_bytes().to_le_bytes());
-    out.extend_from_slice(&crate::bytes::le_u64(evb, 8).swap_bytes().to_le_bytes());
+    out.extend_from_slice(&ord_u64(evb, 0, true).to_le_bytes());
+    out.extend_from_slice(&ord_u64(evb, 8, true).to_le_bytes());
     out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&le_u16(evb, 20).swap_bytes().to_le_bytes());
+    out.extend_from_slice(&ord_u16(evb, 20, true).to_le_bytes());
     out.extend_from_slice(&(n as u32).to_le_bytes());
     for i in 0..n {
         let at = HEADER_LEN + i * w;
         if large {
-            out.extend_from_slice(&le_u32(evb, at).swap_bytes().to_le_bytes());
+            out.extend_from_slice(&ord_u32(evb, at, true).to_le_bytes());
         } else {
-            out.extend_from_slice(&le_u16(evb, at).swap_bytes().to_le_bytes());
+            out.extend_from_slice(&ord_u16(evb, at, true).to_le_bytes());
         }
     }
     out.extend_from_slice(&evb[HEADER_LEN + n * w..len]);
