@@ -322,6 +322,28 @@ impl Parser<'_> {
         Some((self.src[start..self.pos].to_string(), segs))
     }
 
+    /// After an item of a parenthesised, comma-separated sequence (a list,
+    /// transformer arguments): `Some(false)` past a `,`, `Some(true)` past the
+    /// closing `)`, `None` (with the error recorded) on anything else.
+    fn item_end(&mut self, inside: impl FnOnce() -> String) -> Option<bool> {
+        self.blanks();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Some(false)
+            }
+            Some(b')') => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => {
+                let at = self.pos;
+                self.err(at, format!("expected ',' or ')' in {}", inside()));
+                None
+            }
+        }
+    }
+
     /// A field or a transformer (or, inside a transformer, a literal).
     /// `in_xform` > 0: inside that many transformer calls (bounded like
     /// parentheses, so `tolower(tolower(…` cannot exhaust the stack).
@@ -356,18 +378,8 @@ impl Parser<'_> {
                     return None;
                 }
                 args.push(self.operand(in_xform + 1)?);
-                self.blanks();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b')') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => {
-                        let at = self.pos;
-                        self.err(at, format!("expected ',' or ')' in {name}(…)"));
-                        return None;
-                    }
+                if self.item_end(|| format!("{name}(…)"))? {
+                    break;
                 }
             }
             return Some(Operand::Transformer {
@@ -572,18 +584,8 @@ impl Parser<'_> {
             }
             let v = self.strvalue()?;
             items.push(v);
-            self.blanks();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b')') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => {
-                    let at = self.pos;
-                    self.err(at, "expected ',' or ')' in the list".into());
-                    return None;
-                }
+            if self.item_end(|| "the list".into())? {
+                break;
             }
         }
         Some(Rhs::List(items, Span::new(start, self.pos)))
