@@ -242,37 +242,16 @@ impl CaptureState {
         let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
         let table = self.fds.entry(pid).or_default();
         for f in fds {
+            let conn = |sip: String, sport: &u16, dip: String, dport: &u16| {
+                format!("{sip}:{sport}->{dip}:{dport}")
+            };
             let (name, l4) = match &f.data {
-                FdData::Ipv4 {
-                    sip,
-                    dip,
-                    sport,
-                    dport,
-                    l4proto,
-                } => (
-                    format!(
-                        "{}:{}->{}:{}",
-                        render::ipv4(sip),
-                        sport,
-                        render::ipv4(dip),
-                        dport
-                    ),
+                FdData::Ipv4 { sip, dip, sport, dport, l4proto } => (
+                    conn(render::ipv4(sip), sport, render::ipv4(dip), dport),
                     l4char(*l4proto),
                 ),
-                FdData::Ipv6 {
-                    sip,
-                    dip,
-                    sport,
-                    dport,
-                    l4proto,
-                } => (
-                    format!(
-                        "{}:{}->{}:{}",
-                        render::ipv6(sip),
-                        sport,
-                        render::ipv6(dip),
-                        dport
-                    ),
+                FdData::Ipv6 { sip, dip, sport, dport, l4proto } => (
+                    conn(render::ipv6(sip), sport, render::ipv6(dip), dport),
                     l4char(*l4proto),
                 ),
                 FdData::Ipv4Server { ip, port, l4proto } => {
