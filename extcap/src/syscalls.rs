@@ -143,14 +143,11 @@ impl SyscallSource {
             path: argv.first().map(Into::into).unwrap_or_default(),
             source,
         })?;
-        let stat = Path::new("/proc").join(child.id().to_string()).join("stat");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let s = std::fs::read_to_string(&stat).unwrap_or_default();
-            let state = s.rfind(')').and_then(|i| s[i + 1..].split_whitespace().next());
-            match state {
-                Some("T") | Some("t") => return Ok(child),
-                Some("Z") | None => {
+            match procfs::process_state(Path::new("/proc"), child.id()) {
+                Some('T' | 't') => return Ok(child),
+                Some('Z') | None => {
                     return Err(CaptureError::Open {
                         path: argv.first().map(Into::into).unwrap_or_default(),
                         source: std::io::Error::other("the command exited before the capture started"),
@@ -294,27 +291,25 @@ impl Source for SyscallSource {
         let mut lost_reported = 0u64;
         let mut child_done_at: Option<Instant> = None;
         let mut bad_records = 0u64;
+        let mut buf = Vec::new();
         let reason = 'outer: loop {
             if let Some(r) = ctl.stop_reason() {
                 break r;
             }
             let paused = ctl.paused();
             let mut flow = Flow::Continue;
-            let mut buf = Vec::new();
             let n = probe.drain(BATCH, |rec| {
                 if paused || !matches!(flow, Flow::Continue) {
                     return;
                 }
+                // The fix-up rewrites flags in place: one copy of the record
+                // into a reused buffer, then each of its events in turn.
                 buf.clear();
                 buf.extend_from_slice(rec);
-                let mut split: Vec<std::ops::Range<usize>> = Vec::with_capacity(2);
                 let mut at = 0;
-                for ev in record::events(rec) {
-                    split.push(at..at + ev.len());
-                    at += ev.len();
-                }
-                for r in split {
-                    let ev = &mut buf[r];
+                while let Some(len) = record::event_len(&buf[at..]) {
+                    let ev = &mut buf[at..at + len];
+                    at += len;
                     record::fixup(ev);
                     match Event::parse(ev, false) {
                         Ok(e) => match sink.event(&e) {
@@ -326,6 +321,9 @@ impl Source for SyscallSource {
                         },
                         Err(_) => bad_records += 1,
                     }
+                }
+                if at < buf.len() {
+                    bad_records += 1;
                 }
             });
             if let Flow::Stop(r) = flow {
@@ -385,7 +383,7 @@ fn mark_drops(
     let lost = s.drops - *lost_reported;
     *lost_reported = s.drops;
     ctl.log.log(Level::Warning, &format!("{lost} events lost: the ring buffer was full"));
-    let ts = probe.boot_time() + monotonic_boot_ns();
+    let ts = probe.boot_time() + procfs::uptime_ns();
     for e in drop_event(ts, lost) {
         let raw = e.encode();
         if let Ok(ev) = Event::parse(&raw, false) {
@@ -397,12 +395,6 @@ fn mark_drops(
     Ok(Flow::Continue)
 }
 
-/// The boot clock, as the probe stamps events (CLOCK_BOOTTIME, from /proc/uptime).
-fn monotonic_boot_ns() -> u64 {
-    let up = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
-    let s: f64 = up.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    (s * 1e9) as u64
-}
 
 #[cfg(test)]
 mod tests {

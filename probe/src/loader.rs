@@ -69,9 +69,7 @@ pub fn check_available() -> Result<(), ProbeError> {
 /// Wall-clock ns at boot: now minus the boot clock's uptime.
 fn boot_time_ns() -> u64 {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    let up = fs::read_to_string("/proc/uptime").unwrap_or_default();
-    let up_s: f64 = up.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    now.saturating_sub((up_s * 1e9) as u64)
+    now.saturating_sub(crate::procfs::uptime_ns())
 }
 
 /// The loaded, attached probe. Dropping it detaches every program and frees

@@ -300,6 +300,13 @@ pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
     snap
 }
 
+/// The state letter of a process (`R`, `S`, `T` stopped, `Z`...), `None`
+/// once it is gone.
+pub fn process_state(proc_dir: &Path, pid: u32) -> Option<char> {
+    let stat = String::from_utf8(read(proc_dir.join(pid.to_string()).join("stat"))?).ok()?;
+    stat_fields(&stat).first().and_then(|s| s.chars().next())
+}
+
 /// The descendants of `roots` (by ppid), roots included.
 pub fn descendants(proc_dir: &Path, roots: &[u32]) -> Vec<u32> {
     let mut parent: Vec<(u32, u32)> = Vec::new();
@@ -324,6 +331,14 @@ pub fn descendants(proc_dir: &Path, roots: &[u32]) -> Vec<u32> {
         i += 1;
     }
     out
+}
+
+/// Time since boot, ns, from /proc/uptime (the boot clock the probe stamps
+/// events with; 10 ms resolution).
+pub fn uptime_ns() -> u64 {
+    let up = fs::read_to_string("/proc/uptime").unwrap_or_default();
+    let s: f64 = up.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    (s * 1e9) as u64
 }
 
 /// This machine's description.

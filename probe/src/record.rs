@@ -7,19 +7,21 @@
 /// Header size of an event with u16 parameter lengths.
 pub const HDR_LEN: usize = 26;
 
+/// The length of the event at the start of `rest`, if one fits there.
+pub fn event_len(rest: &[u8]) -> Option<usize> {
+    let len = u32::from_ne_bytes(rest.get(16..20)?.try_into().ok()?) as usize;
+    (HDR_LEN..=rest.len()).contains(&len).then_some(len)
+}
+
 /// Splits a record into its events. A malformed record (a length that does
 /// not fit) ends the iteration; the caller counts it.
 pub fn events(record: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = record;
     std::iter::from_fn(move || {
-        if rest.len() < HDR_LEN {
-            return None;
-        }
-        let len = u32::from_ne_bytes(rest[16..20].try_into().ok()?) as usize;
-        if len < HDR_LEN || len > rest.len() {
+        let Some(len) = event_len(rest) else {
             rest = &[];
             return None;
-        }
+        };
         let (ev, tail) = rest.split_at(len);
         rest = tail;
         Some(ev)
