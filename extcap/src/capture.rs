@@ -547,6 +547,11 @@ impl<W: Write> ScapSink<W> {
         }
     }
 
+    /// Whether journal entries go into this stream (pcapng only).
+    pub fn carries_journal(&self) -> bool {
+        self.w.is_pcapng()
+    }
+
     /// Writes a journal entry (pcapng only; nothing in a scap stream).
     pub fn journal(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<(), CaptureError> {
         if !self.in_events {
@@ -750,8 +755,13 @@ impl Watch {
     }
 
     /// Updates the state; returns whether the filter keeps the event, and
-    /// pushes the alerts it raised (rules see every event, kept or not).
-    fn pass(&mut self, ev: &Event<'_>, journal: &mut Vec<JournalAlert>) -> Result<bool, CaptureError> {
+    /// pushes the alerts it raised to `journal` when the stream carries them
+    /// (rules see every event, kept or not).
+    fn pass(
+        &mut self,
+        ev: &Event<'_>,
+        mut journal: Option<&mut Vec<JournalAlert>>,
+    ) -> Result<bool, CaptureError> {
         if scapbridge_formats::state::is_numbered(ev) {
             self.num += 1;
         }
@@ -765,8 +775,14 @@ impl Watch {
             let mut alerts = Vec::new();
             r.engine.check(ev, cx, &mut alerts);
             for a in &alerts {
-                let json = a.falco_json(&r.hostname, &mut r.clock).to_string();
-                let line = if r.out.json { json.clone() } else { a.text_line(&mut r.clock) };
+                // Falco's JSON is built only where it goes: the alert output
+                // in JSON form, or the journal entry's FALCO_JSON.
+                let json = (r.out.json || journal.is_some())
+                    .then(|| a.falco_json(&r.hostname, &mut r.clock).to_string());
+                let line = match &json {
+                    Some(j) if r.out.json => j.clone(),
+                    _ => a.text_line(&mut r.clock),
+                };
                 writeln!(r.out.out, "{line}")
                     .and_then(|()| r.out.out.flush())
                     .map_err(|source| CaptureError::Output { target: r.out.target.clone(), source })?;
@@ -774,19 +790,21 @@ impl Watch {
                     Some((_, c)) => *c += 1,
                     None => r.fired.push((a.rule.name.clone(), 1)),
                 }
-                journal.push(JournalAlert {
-                    ts: a.ts,
-                    fields: vec![
-                        ("MESSAGE", format!("{}: {}", a.rule.name, a.text)),
-                        ("PRIORITY", (a.rule.priority as u8).to_string()),
-                        ("SYSLOG_IDENTIFIER", "scapbridge".to_string()),
-                        ("FALCO_RULE", a.rule.name.clone()),
-                        ("FALCO_PRIORITY", a.rule.priority.as_str().to_string()),
-                        ("FALCO_SOURCE", a.rule.source.clone()),
-                        ("FALCO_TAGS", a.rule.tags.join(",")),
-                        ("FALCO_JSON", json),
-                    ],
-                });
+                if let (Some(j), Some(json)) = (journal.as_deref_mut(), json) {
+                    j.push(JournalAlert {
+                        ts: a.ts,
+                        fields: vec![
+                            ("MESSAGE", format!("{}: {}", a.rule.name, a.text)),
+                            ("PRIORITY", (a.rule.priority as u8).to_string()),
+                            ("SYSLOG_IDENTIFIER", "scapbridge".to_string()),
+                            ("FALCO_RULE", a.rule.name.clone()),
+                            ("FALCO_PRIORITY", a.rule.priority.as_str().to_string()),
+                            ("FALCO_SOURCE", a.rule.source.clone()),
+                            ("FALCO_TAGS", a.rule.tags.join(",")),
+                            ("FALCO_JSON", json),
+                        ],
+                    });
+                }
             }
         }
         Ok(keep)
@@ -899,7 +917,8 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         }
         let mut keep = true;
         if let Some(w) = &mut self.watch {
-            keep = w.pass(ev, &mut self.journal)?;
+            let journal = self.out.carries_journal().then_some(&mut self.journal);
+            keep = w.pass(ev, journal)?;
         }
         if keep {
             let f = self.out.event(ev)?;

@@ -182,6 +182,11 @@ impl<W: Write> ScapWriter<W> {
         self.opts.profile
     }
 
+    /// Whether the output is a pcapng section (which can carry journal entries).
+    pub fn is_pcapng(&self) -> bool {
+        matches!(self.opts.container, Container::Pcapng(_))
+    }
+
     /// Hands the buffered blocks to the sink. On failure the buffer is
     /// discarded: how much the sink took is unknown, and the caller reports.
     fn drain(&mut self) -> Result<(), WriteError> {
@@ -423,7 +428,7 @@ impl<W: Write> ScapWriter<W> {
     /// in a pcapng capture. Only in a pcapng container, since libscap readers
     /// stop at unknown block types: returns whether it was written.
     pub fn write_journal_entry(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<bool, WriteError> {
-        if !matches!(self.opts.container, Container::Pcapng(_)) {
+        if !self.is_pcapng() {
             return Ok(false);
         }
         let mut body = format!("__REALTIME_TIMESTAMP={}\n", ts / 1000).into_bytes();
