@@ -271,6 +271,17 @@ pub struct CaptureControl {
     pub log: Logger,
 }
 
+/// A flag raised by any of `signals` (SIGTERM, SIGINT, ...): what
+/// [`CaptureControl::new`] watches. Register it first, so a stop request
+/// during set-up is honoured too.
+pub fn stop_flag(signals: &[i32]) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for &sig in signals {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
+}
+
 impl CaptureControl {
     /// `signal` is set by the SIGTERM/SIGINT handlers.
     pub fn new(

@@ -3,8 +3,6 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 use scapbridge::capture::{
@@ -225,10 +223,10 @@ fn exit_for(e: &CaptureError) -> ExitCode {
 
 fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // Signals first: a stop request during set-up is honoured too.
-    let signal = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        let _ = signal_hook::flag::register(sig, Arc::clone(&signal));
-    }
+    let signal = scapbridge::capture::stop_flag(&[
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]);
     let Some(target) = inv.output.clone() else {
         error_line(&UsageError::NoOutput);
         return ExitCode::from(EXIT_USAGE);

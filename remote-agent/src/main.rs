@@ -15,8 +15,6 @@ fn main() -> std::process::ExitCode {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::process::ExitCode;
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
 
     use scapbridge::capture::{CaptureControl, Level, Logger, Output, Pipeline, ScapSink, Source};
     use scapbridge::control::Toolbar;
@@ -42,14 +40,11 @@ mod linux {
             return fail(&"no output: give -w - (standard output) or -w FILE", 2);
         };
         // SIGHUP too: the SSH session going away hangs the agent up.
-        let signal = Arc::new(AtomicBool::new(false));
-        for sig in [
+        let signal = scapbridge::capture::stop_flag(&[
             signal_hook::consts::SIGTERM,
             signal_hook::consts::SIGINT,
             signal_hook::consts::SIGHUP,
-        ] {
-            let _ = signal_hook::flag::register(sig, Arc::clone(&signal));
-        }
+        ]);
         let filter = match scapbridge::check_filter(a.filter.as_deref()) {
             Ok(f) => f,
             Err(e) => return fail(&e, 2),
