@@ -92,6 +92,16 @@ fn load_error(action: &str, e: impl std::fmt::Display) -> ProbeError {
     ProbeError::Load { action: action.into(), detail: e.to_string() }
 }
 
+fn map_mut<'e>(ebpf: &'e mut Ebpf, name: &str) -> Result<&'e mut aya::maps::Map, ProbeError> {
+    ebpf.map_mut(name)
+        .ok_or_else(|| load_error(&format!("find map {name}"), "missing"))
+}
+
+/// The pid filter map (tgid → 1).
+fn pid_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u32, u8>, ProbeError> {
+    BpfHashMap::try_from(map_mut(ebpf, "PIDS")?).map_err(|e| load_error("open map PIDS", e))
+}
+
 fn program_error(program: &str, e: ProgramError) -> ProbeError {
     match e {
         ProgramError::LoadError { io_error, verifier_log } => {
@@ -150,10 +160,9 @@ impl Probe {
         // Layouts first, then the syscall set: a syscall is never interesting
         // before its layout is in place.
         {
-            let mut specs: Array<_, [u8; 8 + 4 * spec::MAX_PARAMS]> = Array::try_from(
-                ebpf.map_mut("SPECS").ok_or_else(|| load_error("find map SPECS", "missing"))?,
-            )
-            .map_err(|e| load_error("open map SPECS", e))?;
+            let mut specs: Array<_, [u8; 8 + 4 * spec::MAX_PARAMS]> =
+                Array::try_from(map_mut(&mut ebpf, "SPECS")?)
+                    .map_err(|e| load_error("open map SPECS", e))?;
             for nr in 0..TABLE_SIZE as u16 {
                 let enc = spec::layout_for(nr)
                     .encode(nr)
@@ -162,11 +171,8 @@ impl Probe {
             }
         }
         {
-            let mut on: Array<_, u8> = Array::try_from(
-                ebpf.map_mut("INTERESTING")
-                    .ok_or_else(|| load_error("find map INTERESTING", "missing"))?,
-            )
-            .map_err(|e| load_error("open map INTERESTING", e))?;
+            let mut on: Array<_, u8> = Array::try_from(map_mut(&mut ebpf, "INTERESTING")?)
+                .map_err(|e| load_error("open map INTERESTING", e))?;
             for nr in 0..TABLE_SIZE as u32 {
                 let want = match &opts.syscalls {
                     None => true,
@@ -176,10 +182,7 @@ impl Probe {
             }
         }
         if filter_pids == 1 {
-            let mut pids: BpfHashMap<_, u32, u8> = BpfHashMap::try_from(
-                ebpf.map_mut("PIDS").ok_or_else(|| load_error("find map PIDS", "missing"))?,
-            )
-            .map_err(|e| load_error("open map PIDS", e))?;
+            let mut pids = pid_map(&mut ebpf)?;
             for &p in &opts.pids {
                 pids.insert(p, 1, 0).map_err(|e| load_error("fill map PIDS", e))?;
             }
@@ -216,11 +219,8 @@ impl Probe {
         if !self.filter_pids {
             return Ok(());
         }
-        let mut pids: BpfHashMap<_, u32, u8> = BpfHashMap::try_from(
-            self.ebpf.map_mut("PIDS").ok_or_else(|| load_error("find map PIDS", "missing"))?,
-        )
-        .map_err(|e| load_error("open map PIDS", e))?;
-        pids.insert(pid, 1, 0).map_err(|e| load_error("add to map PIDS", e))
+        pid_map(&mut self.ebpf)?
+            .insert(pid, 1, 0).map_err(|e| load_error("add to map PIDS", e))
     }
 
     /// Hands every record now in the ring to `f` (at most `max`); returns how
