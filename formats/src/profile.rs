@@ -148,6 +148,9 @@ pub struct ProfileAdapter {
     profile: Profile,
     pending: HashMap<u64, OwnedEvent>,
     last_enter: HashMap<u64, u16>,
+    /// Per exit id: where each parameter of its enter stands in the exit
+    /// (matched by name once, not per event); `None` inside: not there.
+    enter_in_exit: HashMap<u16, Vec<Option<usize>>>,
 }
 
 fn current_id(event_type: u16) -> u16 {
@@ -200,6 +203,7 @@ impl ProfileAdapter {
             profile,
             pending: HashMap::new(),
             last_enter: HashMap::new(),
+            enter_in_exit: HashMap::new(),
         }
     }
 
@@ -248,31 +252,24 @@ impl ProfileAdapter {
             Direction::Exit => {
                 let enter_id = ev.event_type - 1;
                 let had_enter = self.last_enter.remove(&ev.tid) == Some(enter_id);
-                // An exit holds its enter's information when it carries more
-                // than the 0.21 layout, or every enter parameter by name (an
-                // exit-only capture, such as the eBPF probe's): synthesise the
-                // enter from it then, so readers that take the fd from the
-                // enter (sysdig 0.29) see it. Old exits without their enter
-                // stay as they are.
                 let einfo = schema::known_event(enter_id).filter(|e| !e.is_unused());
-                let carries_enter = einfo.is_some_and(|e| {
-                    !e.params.is_empty()
-                        && e.params.iter().all(|p| {
-                            info.param_index(p.name).is_some_and(|i| i < ev.params.len())
-                        })
-                });
-                if !had_enter
-                    && (ev.params.len() > usize::from(info.compat_nparams) || carries_enter)
-                {
-                    if let Some(einfo) = einfo {
+                if let (false, Some(einfo)) = (had_enter, einfo) {
+                    let at = self.enter_in_exit.entry(ev.event_type).or_insert_with(|| {
+                        einfo.params.iter().map(|p| info.param_index(p.name)).collect()
+                    });
+                    // An exit holds its enter's information when it carries
+                    // more than the 0.21 layout, or every enter parameter (an
+                    // exit-only capture, such as the eBPF probe's): synthesise
+                    // the enter from it then, so readers that take the fd from
+                    // the enter (sysdig 0.29) see it. Old exits without their
+                    // enter stay as they are.
+                    let carries_enter = !at.is_empty()
+                        && at.iter().all(|i| i.is_some_and(|i| i < ev.params.len()));
+                    if ev.params.len() > usize::from(info.compat_nparams) || carries_enter {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
-                        for p in einfo.params.iter().take(usize::from(einfo.compat_nparams)) {
-                            let v = info
-                                .param_index(p.name)
-                                .and_then(|i| ev.params.get(i))
-                                .cloned()
-                                .unwrap_or_default();
+                        for i in at.iter().take(usize::from(einfo.compat_nparams)) {
+                            let v = i.and_then(|i| ev.params.get(i)).cloned().unwrap_or_default();
                             e.params.push(v);
                         }
                         out.push(e);
