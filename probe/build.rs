@@ -23,7 +23,15 @@ fn main() {
     let clang = env::var("CLANG").unwrap_or_else(|_| "clang".into());
     let obj = out.join("probe.bpf.o");
     let status = Command::new(&clang)
-        .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", "-Wall", "-Werror"])
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-D__TARGET_ARCH_x86",
+            "-Wall",
+            "-Werror",
+        ])
         .arg("-Ibpf")
         .args(["-c", "bpf/probe.bpf.c", "-o"])
         .arg(&obj)

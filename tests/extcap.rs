@@ -1505,17 +1505,27 @@ fn tshark_captures_live_syscalls() {
     let name = marker.to_str().unwrap().as_bytes();
     let opens = evs
         .iter()
-        .filter(|e| e.event_type == 307 && e.params.get(2).is_some_and(|p| p.strip_suffix(b"\0") == Some(name)))
+        .filter(|e| {
+            e.event_type == 307
+                && e.params
+                    .get(2)
+                    .is_some_and(|p| p.strip_suffix(b"\0") == Some(name))
+        })
         .count();
     let cats = evs
         .iter()
         .filter(|e| e.event_type == 293 && e.params.get(1).is_some_and(|p| p.starts_with(b"cat")))
         .count();
     // 3 s at one cat per 20 ms: dozens of each; at least a few survive any load.
-    assert!(opens >= 5, "{opens} openat of the marker in {} events", evs.len());
+    assert!(
+        opens >= 5,
+        "{opens} openat of the marker in {} events",
+        evs.len()
+    );
     assert!(cats >= 5, "{cats} execve of cat");
     assert!(
-        !evs.iter().any(|e| ![306, 307, 292, 293, 4, 5, 186].contains(&e.event_type)),
+        !evs.iter()
+            .any(|e| ![306, 307, 292, 293, 4, 5, 186].contains(&e.event_type)),
         "only the asked syscalls and process exits"
     );
 }
@@ -1533,7 +1543,15 @@ fn capture_rules_alert_beside_the_events() {
     let o = scapbridge()
         .args(["capture", "-i", "scapbridge-replay", "--file"])
         .arg(&trace)
-        .args(["--speed", "max", "--format", "pcapng", "--alerts-format", "json", "--rules"])
+        .args([
+            "--speed",
+            "max",
+            "--format",
+            "pcapng",
+            "--alerts-format",
+            "json",
+            "--rules",
+        ])
         .arg(&rules)
         .arg("--alerts")
         .arg(&alerts)
@@ -1565,11 +1583,21 @@ fn capture_rules_alert_beside_the_events() {
         let t = Command::new("tshark")
             .args(["-n", "-r"])
             .arg(&out)
-            .args(["-Y", "systemd_journal", "-T", "fields", "-e", "systemd_journal.message"])
+            .args([
+                "-Y",
+                "systemd_journal",
+                "-T",
+                "fields",
+                "-e",
+                "systemd_journal.message",
+            ])
             .output()
             .unwrap();
         assert!(t.status.success());
-        let msgs: Vec<String> = String::from_utf8_lossy(&t.stdout).lines().map(str::to_string).collect();
+        let msgs: Vec<String> = String::from_utf8_lossy(&t.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
         assert_eq!(msgs.len(), n, "one journal entry per alert: {msgs:?}");
         let first: serde_json::Value = serde_json::from_str(want.lines().next().unwrap()).unwrap();
         let rule = first["rule"].as_str().unwrap();
@@ -1578,7 +1606,15 @@ fn capture_rules_alert_beside_the_events() {
     // No alert: exit 0; broken rules: one line, exit 1.
     let quiet_rules = scap_dir().join("falco_legacy/rules/detect_connect_using_in.yaml");
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max", "--file"])
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
         .arg(&trace)
         .arg("--rules")
         .arg(&quiet_rules)
@@ -1586,7 +1622,12 @@ fn capture_rules_alert_beside_the_events() {
         .arg(dir.path().join("none.scap"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "- rule: broken\n  desc: x\n  condition: evt.type = open and (\n  output: x\n  priority: INFO\n").unwrap();
     let o = scapbridge()
@@ -1602,5 +1643,8 @@ fn capture_rules_alert_beside_the_events() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("bad.yaml:3:"), "names the place: {err}");
-    assert!(!dir.path().join("bad.scap").exists(), "nothing written on a set-up error");
+    assert!(
+        !dir.path().join("bad.scap").exists(),
+        "nothing written on a set-up error"
+    );
 }

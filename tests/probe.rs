@@ -39,7 +39,11 @@ fn read_json(file: &Path, filter: Option<&str>) -> Vec<Value> {
         c.arg(f);
     }
     let o = c.output().expect("scapbridge read");
-    assert!(o.status.success(), "read: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "read: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -79,7 +83,13 @@ fn trace_child(extra: &[&str]) -> Traced {
     let summary = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "capture failed: {summary}");
     accept.join().expect("accept thread").expect("accepted");
-    Traced { _dir: dir, out, file, port, summary }
+    Traced {
+        _dir: dir,
+        out,
+        file,
+        port,
+        summary,
+    }
 }
 
 #[test]
@@ -88,74 +98,171 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
         return;
     }
     let t = trace_child(&[]);
-    assert!(t.summary.contains("0 lost (ring buffer full)"), "{}", t.summary);
-    assert!(t.summary.contains("command    exited with exit status: 0"), "{}", t.summary);
+    assert!(
+        t.summary.contains("0 lost (ring buffer full)"),
+        "{}",
+        t.summary
+    );
+    assert!(
+        t.summary.contains("command    exited with exit status: 0"),
+        "{}",
+        t.summary
+    );
     let all = read_json(&t.out, None);
     // The child's pid: the process that exec'd the child binary.
     let exec_child = all
         .iter()
-        .find(|e| e["evt.type"] == "execve" && e["evt.dir"] == "<" && arg(e, "exe").ends_with("probe-child"))
+        .find(|e| {
+            e["evt.type"] == "execve"
+                && e["evt.dir"] == "<"
+                && arg(e, "exe").ends_with("probe-child")
+        })
         .expect("the child's execve");
     let pid = exec_child["thread.tid"].as_u64().expect("tid");
-    let mine: Vec<&Value> = all.iter().filter(|e| e["thread.tid"].as_u64() == Some(pid)).collect();
+    let mine: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["thread.tid"].as_u64() == Some(pid))
+        .collect();
     // Only the traced tree is in the capture: every event is the child's.
-    let others: Vec<&Value> = all.iter().filter(|e| e["thread.tid"].as_u64() != Some(pid)).collect();
-    assert!(others.is_empty(), "events of other threads: {:?}", &others[..others.len().min(3)]);
+    let others: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["thread.tid"].as_u64() != Some(pid))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "events of other threads: {:?}",
+        &others[..others.len().min(3)]
+    );
 
     let file = t.file.to_str().expect("utf-8 path");
     let pos = |pred: &dyn Fn(&Value) -> bool, what: &str| -> usize {
-        mine.iter().position(|e| pred(e)).unwrap_or_else(|| panic!("no {what} event"))
+        mine.iter()
+            .position(|e| pred(e))
+            .unwrap_or_else(|| panic!("no {what} event"))
     };
-    let open_x = pos(&|e| e["evt.type"] == "openat" && e["evt.dir"] == "<" && arg(e, "name") == file, "openat exit");
+    let open_x = pos(
+        &|e| e["evt.type"] == "openat" && e["evt.dir"] == "<" && arg(e, "name") == file,
+        "openat exit",
+    );
     let open = mine[open_x];
     assert_eq!(open["proc.name"], "probe-child");
     // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, in sysdig's spelling.
-    assert_eq!(arg(open, "flags"), "4358(O_TRUNC|O_CREAT|O_WRONLY|O_CLOEXEC)");
+    assert_eq!(
+        arg(open, "flags"),
+        "4358(O_TRUNC|O_CREAT|O_WRONLY|O_CLOEXEC)"
+    );
     assert_eq!(arg(open, "mode"), "0666");
-    let fd: i64 = arg(open, "fd").split('(').next().expect("fd").parse().expect("fd number");
+    let fd: i64 = arg(open, "fd")
+        .split('(')
+        .next()
+        .expect("fd")
+        .parse()
+        .expect("fd number");
     assert!(fd >= 3, "fd {fd}");
-    assert!(arg(open, "fd").contains(file), "fd resolves to the file: {}", arg(open, "fd"));
+    assert!(
+        arg(open, "fd").contains(file),
+        "fd resolves to the file: {}",
+        arg(open, "fd")
+    );
     let open_e = mine[open_x - 1];
-    assert_eq!((open_e["evt.type"].as_str(), open_e["evt.dir"].as_str()), (Some("openat"), Some(">")));
+    assert_eq!(
+        (open_e["evt.type"].as_str(), open_e["evt.dir"].as_str()),
+        (Some("openat"), Some(">"))
+    );
 
-    let write_x = pos(&|e| e["evt.type"] == "write" && e["evt.dir"] == "<", "write exit");
+    let write_x = pos(
+        &|e| e["evt.type"] == "write" && e["evt.dir"] == "<",
+        "write exit",
+    );
     let w = mine[write_x];
     assert_eq!(arg(w, "res"), "22");
     assert_eq!(arg(w, "data"), "scapbridge probe test.");
-    assert!(arg(mine[write_x - 1], "fd").starts_with(&format!("{fd}(")), "write enter fd");
+    assert!(
+        arg(mine[write_x - 1], "fd").starts_with(&format!("{fd}(")),
+        "write enter fd"
+    );
     assert!(arg(mine[write_x - 1], "fd").contains(file));
 
-    let close_x = pos(&|e| e["evt.type"] == "close" && e["evt.dir"] == ">" && arg(e, "fd").contains(file), "close");
-    let conn_x = pos(&|e| e["evt.type"] == "connect" && e["evt.dir"] == "<", "connect exit");
+    let close_x = pos(
+        &|e| e["evt.type"] == "close" && e["evt.dir"] == ">" && arg(e, "fd").contains(file),
+        "close",
+    );
+    let conn_x = pos(
+        &|e| e["evt.type"] == "connect" && e["evt.dir"] == "<",
+        "connect exit",
+    );
     let c = mine[conn_x];
     assert_eq!(arg(c, "res"), "0");
     let tuple = arg(c, "tuple");
-    assert!(tuple.starts_with("127.0.0.1:") && tuple.ends_with(&format!("->127.0.0.1:{}", t.port)), "tuple {tuple}");
+    assert!(
+        tuple.starts_with("127.0.0.1:") && tuple.ends_with(&format!("->127.0.0.1:{}", t.port)),
+        "tuple {tuple}"
+    );
 
-    let exec_x = pos(&|e| e["evt.type"] == "execve" && e["evt.dir"] == "<" && arg(e, "exe") == "/bin/true", "execve /bin/true");
+    let exec_x = pos(
+        &|e| e["evt.type"] == "execve" && e["evt.dir"] == "<" && arg(e, "exe") == "/bin/true",
+        "execve /bin/true",
+    );
     let x = mine[exec_x];
     assert_eq!(arg(x, "res"), "0");
     assert_eq!(arg(x, "args"), "probe-marker.");
     assert_eq!(x["proc.name"], "true");
-    assert_eq!(arg(x, "ptid").split('(').next(), Some(exec_child["evt.args"]["ptid"].as_str().unwrap_or("").split('(').next().unwrap_or("")));
+    assert_eq!(
+        arg(x, "ptid").split('(').next(),
+        Some(
+            exec_child["evt.args"]["ptid"]
+                .as_str()
+                .unwrap_or("")
+                .split('(')
+                .next()
+                .unwrap_or("")
+        )
+    );
     let exit_x = pos(&|e| e["evt.type"] == "procexit", "procexit");
     assert_eq!(arg(mine[exit_x], "status"), "0");
     assert!(open_x < write_x && write_x < close_x && close_x < conn_x && conn_x < exec_x && exec_x < exit_x,
         "order: open {open_x} write {write_x} close {close_x} connect {conn_x} execve {exec_x} exit {exit_x}");
     assert_eq!(exit_x, mine.len() - 1, "procexit is the last event");
-    let ts: Vec<u64> = mine.iter().map(|e| e["evt.time"].as_u64().expect("time")).collect();
-    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "timestamps never go back");
+    let ts: Vec<u64> = mine
+        .iter()
+        .map(|e| e["evt.time"].as_u64().expect("time"))
+        .collect();
+    assert!(
+        ts.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps never go back"
+    );
 
     // What the child wrote is what the probe saw.
-    assert_eq!(std::fs::read_to_string(&t.file).expect("file"), "scapbridge probe test\n");
+    assert_eq!(
+        std::fs::read_to_string(&t.file).expect("file"),
+        "scapbridge probe test\n"
+    );
 
     // sysdig 0.29 reads the same file and prints the same lines for the child.
     if have("sysdig") {
         let filter = format!("thread.tid={pid}");
-        let sd = Command::new("sysdig").arg("-r").arg(&t.out).arg(&filter).env("TZ", "UTC").output().expect("sysdig");
-        assert!(sd.status.success(), "sysdig -r failed: {}", String::from_utf8_lossy(&sd.stderr));
-        let ours = scapbridge().arg("read").arg(&t.out).arg(&filter).output().expect("read");
-        let (a, b) = (String::from_utf8_lossy(&sd.stdout), String::from_utf8_lossy(&ours.stdout));
+        let sd = Command::new("sysdig")
+            .arg("-r")
+            .arg(&t.out)
+            .arg(&filter)
+            .env("TZ", "UTC")
+            .output()
+            .expect("sysdig");
+        assert!(
+            sd.status.success(),
+            "sysdig -r failed: {}",
+            String::from_utf8_lossy(&sd.stderr)
+        );
+        let ours = scapbridge()
+            .arg("read")
+            .arg(&t.out)
+            .arg(&filter)
+            .output()
+            .expect("read");
+        let (a, b) = (
+            String::from_utf8_lossy(&sd.stdout),
+            String::from_utf8_lossy(&ours.stdout),
+        );
         let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
         assert_eq!(a.len(), mine.len(), "sysdig shows every event of the child");
         for (x, y) in a.iter().zip(&b) {
@@ -163,7 +270,10 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
             // knew (up to `flags`) and calls parameter 17 `pgid`, which later
             // libs renamed `vpgid`: its line is a prefix of ours then.
             let y = y.replace(" vpgid=", " pgid=");
-            assert!(y.starts_with(x.trim_end()), "sysdig vs scapbridge read:\n  {x}\n  {y}");
+            assert!(
+                y.starts_with(x.trim_end()),
+                "sysdig vs scapbridge read:\n  {x}\n  {y}"
+            );
         }
         for needle in [
             format!("openat fd={fd}(<f>{file})"),
@@ -171,7 +281,10 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
             format!("connect res=0 tuple=127.0.0.1:"),
             "execve res=0 exe=/bin/true args=probe-marker.".to_string(),
         ] {
-            assert!(a.iter().any(|l| l.contains(&needle)), "sysdig lacks {needle:?}");
+            assert!(
+                a.iter().any(|l| l.contains(&needle)),
+                "sysdig lacks {needle:?}"
+            );
         }
     }
     // tshark 4.0 reads it: one frame per event block plus the metadata blocks.
@@ -182,9 +295,16 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
         let syscall_frames = frames.iter().filter(|(ty, _)| !ty.is_empty()).count();
         assert_eq!(syscall_frames, n_events, "tshark shows every event");
         // tshark 4.0's Info column is the type name; the arguments are in the tree.
-        let v = Command::new("tshark").args(["-n", "-V", "-r"]).arg(&t.out).output().expect("tshark -V");
+        let v = Command::new("tshark")
+            .args(["-n", "-V", "-r"])
+            .arg(&t.out)
+            .output()
+            .expect("tshark -V");
         let tree = String::from_utf8_lossy(&v.stdout);
-        assert!(tree.contains("probe-marker"), "tshark shows the execve args");
+        assert!(
+            tree.contains("probe-marker"),
+            "tshark shows the execve args"
+        );
         assert!(tree.contains(file), "tshark shows the opened path");
     }
 }
@@ -200,7 +320,11 @@ fn syscall_set_limits_the_capture() {
     let mut types: Vec<&str> = evs.iter().filter_map(|e| e["evt.type"].as_str()).collect();
     types.sort_unstable();
     types.dedup();
-    assert_eq!(types, vec!["connect", "openat", "procexit"], "only the asked syscalls (and process exits)");
+    assert_eq!(
+        types,
+        vec!["connect", "openat", "procexit"],
+        "only the asked syscalls (and process exits)"
+    );
 }
 
 #[test]
@@ -213,9 +337,18 @@ fn without_privileges_one_line_names_the_missing_capabilities() {
     let bin = dir.path().join("scapbridge");
     std::fs::copy(common::scapbridge_bin(), &bin).expect("copy");
     let out = dir.path().join("out.scap");
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
     let o = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"])
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
         .arg(&bin)
         .args(["capture", "-i", "scapbridge-syscalls", "-w"])
         .arg(&out)
@@ -238,18 +371,40 @@ fn drops_are_counted_and_marked_in_the_stream() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("drops.scap");
     let o = scapbridge()
-        .args(["capture", "-i", "scapbridge-syscalls", "--buffer-size", "4k", "-w"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-syscalls",
+            "--buffer-size",
+            "4k",
+            "-w",
+        ])
         .arg(&out)
-        .args(["--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=50000"])
+        .args([
+            "--",
+            "/bin/dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=1",
+            "count=50000",
+        ])
         .output()
         .expect("capture");
     let summary = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{summary}");
-    let kernel = summary.lines().find(|l| l.trim_start().starts_with("kernel")).expect("kernel line");
+    let kernel = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("kernel"))
+        .expect("kernel line");
     let words: Vec<&str> = kernel.split_whitespace().collect();
     let seen: u64 = words[1].parse().expect("seen");
-    let lost: u64 = words[words.iter().position(|w| *w == "lost").expect("lost") - 1].parse().expect("lost count");
-    assert!(lost > 0 && lost < seen, "a 4 KiB ring loses part of 100,000 events: {kernel}");
+    let lost: u64 = words[words.iter().position(|w| *w == "lost").expect("lost") - 1]
+        .parse()
+        .expect("lost count");
+    assert!(
+        lost > 0 && lost < seen,
+        "a 4 KiB ring loses part of 100,000 events: {kernel}"
+    );
     // Readers consume drop events instead of printing them (sysdig does), so
     // look at the blocks.
     let evs = common::events(&out, false).expect("the file reads");
@@ -257,11 +412,20 @@ fn drops_are_counted_and_marked_in_the_stream() {
     assert!(!drops.is_empty(), "drop events mark the losses");
     let marked: u64 = drops
         .iter()
-        .map(|e| u64::from(u32::from_le_bytes(e.params[0][..4].try_into().expect("ratio"))))
+        .map(|e| {
+            u64::from(u32::from_le_bytes(
+                e.params[0][..4].try_into().expect("ratio"),
+            ))
+        })
         .sum();
     assert_eq!(marked, lost, "the drop events add up to the kernel's count");
     if have("sysdig") {
-        let sd = Command::new("sysdig").arg("-r").arg(&out).arg("evt.type=write").output().expect("sysdig");
+        let sd = Command::new("sysdig")
+            .arg("-r")
+            .arg(&out)
+            .arg("evt.type=write")
+            .output()
+            .expect("sysdig");
         assert!(sd.status.success(), "sysdig reads a capture with losses");
         assert!(String::from_utf8_lossy(&sd.stdout).lines().count() > 100);
     }
@@ -280,32 +444,60 @@ fn agent_streams_scap_with_sysdig_flags() {
     // A workload that outlives the capture, opening the marker.
     let mut work = Command::new("sh")
         .arg("-c")
-        .arg(format!("while :; do cat '{}' >/dev/null; sleep 0.01; done", marker.display()))
+        .arg(format!(
+            "while :; do cat '{}' >/dev/null; sleep 0.01; done",
+            marker.display()
+        ))
         .spawn()
         .expect("workload");
     let filter = format!("evt.type=openat and fd.name={}", marker.display());
     let o = Command::new(common::agent_bin())
-        .args(["--unbuffered", "--modern-bpf", "--write=-", "--numevents=6", "--snaplen=80"])
+        .args([
+            "--unbuffered",
+            "--modern-bpf",
+            "--write=-",
+            "--numevents=6",
+            "--snaplen=80",
+        ])
         .arg(&filter)
         .output()
         .expect("agent");
     let _ = work.kill();
     let _ = work.wait();
-    assert!(o.status.success(), "agent: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "agent: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let out = dir.path().join("agent.scap");
     std::fs::write(&out, &o.stdout).expect("write");
     let evs = common::events(&out, false).expect("the stream reads");
     // Six matching events (openat exits: fd.name resolves there), each with
     // the enter the compat profile writes before it.
-    assert_eq!(evs.iter().filter(|e| e.event_type == 307).count(), 6, "--numevents=6");
+    assert_eq!(
+        evs.iter().filter(|e| e.event_type == 307).count(),
+        6,
+        "--numevents=6"
+    );
     assert_eq!(evs.len(), 12, "each exit with its enter");
-    assert!(evs.iter().all(|e| e.event_type == 306 || e.event_type == 307), "only openat");
+    assert!(
+        evs.iter()
+            .all(|e| e.event_type == 306 || e.event_type == 307),
+        "only openat"
+    );
     if have("sysdig") {
-        let sd = Command::new("sysdig").arg("-r").arg(&out).output().expect("sysdig");
+        let sd = Command::new("sysdig")
+            .arg("-r")
+            .arg(&out)
+            .output()
+            .expect("sysdig");
         assert!(sd.status.success());
         assert_eq!(String::from_utf8_lossy(&sd.stdout).lines().count(), 12);
     }
-    let bad = Command::new(common::agent_bin()).args(["-w", "-", "--bogus"]).output().expect("agent");
+    let bad = Command::new(common::agent_bin())
+        .args(["-w", "-", "--bogus"])
+        .output()
+        .expect("agent");
     let err = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(bad.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");

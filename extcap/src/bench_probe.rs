@@ -87,7 +87,9 @@ struct Running {
 }
 
 fn stop(mut r: Running) -> Result<String> {
-    let _ = Command::new("kill").args(["-INT", &r.child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-INT", &r.child.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(20);
     while r.child.try_wait()?.is_none() {
         if Instant::now() > deadline {
@@ -109,7 +111,14 @@ fn start_capture(scapbridge: &Path, tmp: &Path, syscalls: &str, tag: &str) -> Re
     let log = tmp.join(format!("probe-{tag}.log"));
     let _ = std::fs::remove_file(&log);
     let child = Command::new(scapbridge)
-        .args(["capture", "-i", "scapbridge-syscalls", "--syscalls", syscalls, "-w"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-syscalls",
+            "--syscalls",
+            syscalls,
+            "-w",
+        ])
         .arg(&out)
         .args(["--log-level", "info", "--log-file"])
         .arg(&log)
@@ -128,7 +137,10 @@ fn start_capture(scapbridge: &Path, tmp: &Path, syscalls: &str, tag: &str) -> Re
     }
     // Let the /proc snapshot pass before measuring.
     std::thread::sleep(Duration::from_millis(300));
-    Ok(Running { child, out: Some(out) })
+    Ok(Running {
+        child,
+        out: Some(out),
+    })
 }
 
 fn start_bpftrace() -> Result<Running> {
@@ -161,22 +173,31 @@ fn start(t: Tracer, scapbridge: &Path, tmp: &Path) -> Result<Option<Running>> {
 }
 
 fn getppid_ns(me: &Path, n: u64) -> Result<f64> {
-    let o = Command::new(me).args(["workload", "getppid", &n.to_string()]).output()?;
+    let o = Command::new(me)
+        .args(["workload", "getppid", &n.to_string()])
+        .output()?;
     let s = String::from_utf8_lossy(&o.stdout);
-    let ns: f64 = s.split_whitespace().next().context("workload output")?.parse()?;
+    let ns: f64 = s
+        .split_whitespace()
+        .next()
+        .context("workload output")?
+        .parse()?;
     Ok(ns / n as f64)
 }
 
 fn dd_ns(n: u64) -> Result<f64> {
     let o = Command::new("bash")
         .arg("-c")
-        .arg(format!("dd if=/dev/zero of=/dev/null bs=1 count={n} 2>/dev/null; times"))
+        .arg(format!(
+            "dd if=/dev/zero of=/dev/null bs=1 count={n} 2>/dev/null; times"
+        ))
         .output()?;
     let s = String::from_utf8_lossy(&o.stdout);
     let line = s.lines().nth(1).context("times output")?;
     let secs = |t: &str| -> f64 {
         let (m, rest) = t.split_once('m').unwrap_or(("0", t));
-        m.parse::<f64>().unwrap_or(0.0) * 60.0 + rest.trim_end_matches('s').parse::<f64>().unwrap_or(0.0)
+        m.parse::<f64>().unwrap_or(0.0) * 60.0
+            + rest.trim_end_matches('s').parse::<f64>().unwrap_or(0.0)
     };
     let total: f64 = line.split_whitespace().map(secs).sum();
     Ok(total * 1e9 / (2 * n) as f64)
@@ -194,17 +215,27 @@ fn summary_numbers(summary: &str) -> (u64, u64, u64) {
             .find(|l| l.trim_start().starts_with(line_key))
             .and_then(|l| {
                 let w: Vec<&str> = l.split_whitespace().collect();
-                w.iter().position(|x| x.starts_with(word)).and_then(|i| w.get(i - 1)).map(|v| v.replace(',', ""))
+                w.iter()
+                    .position(|x| x.starts_with(word))
+                    .and_then(|i| w.get(i - 1))
+                    .map(|v| v.replace(',', ""))
             })
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (num("kernel", "events"), num("kernel", "lost"), num("events", "written"))
+    (
+        num("kernel", "events"),
+        num("kernel", "lost"),
+        num("events", "written"),
+    )
 }
 
 /// run_time_ns / run_cnt of the newest loaded program called `name`.
 fn bpf_run_ns(name: &str) -> Option<f64> {
-    let o = Command::new("bpftool").args(["-j", "prog", "show", "name", name]).output().ok()?;
+    let o = Command::new("bpftool")
+        .args(["-j", "prog", "show", "name", name])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&o.stdout);
     // One JSON object per program (possibly several, newline or array separated).
     let v: serde_json::Value = serde_json::from_str(&text)
@@ -214,7 +245,9 @@ fn bpf_run_ns(name: &str) -> Option<f64> {
         serde_json::Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
-    let p = progs.into_iter().max_by_key(|p| p["id"].as_u64().unwrap_or(0))?;
+    let p = progs
+        .into_iter()
+        .max_by_key(|p| p["id"].as_u64().unwrap_or(0))?;
     let t = p["run_time_ns"].as_f64()?;
     let c = p["run_cnt"].as_f64()?;
     (c > 0.0).then(|| t / c)
@@ -234,21 +267,37 @@ fn vm_kb(pid: u32, key: &str) -> u64 {
 /// The whole probe benchmark.
 pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     let me = std::env::current_exe()?;
-    let n_getppid: u64 = std::env::var("BENCH_SYSCALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
+    let n_getppid: u64 = std::env::var("BENCH_SYSCALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
     let n_dd: u64 = n_getppid / 2;
-    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let mem_secs: u64 = std::env::var("BENCH_MEM_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mem_secs: u64 = std::env::var("BENCH_MEM_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
     // bpftrace's tracepoint probes need tracefs; mount it when it is not.
     if !Path::new("/sys/kernel/tracing/events").exists() {
-        let _ = Command::new("mount").args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"]).status();
+        let _ = Command::new("mount")
+            .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
+            .status();
     }
-    let bpftrace = Command::new("bpftrace").arg("--version").output().is_ok_and(|o| o.status.success())
+    let bpftrace = Command::new("bpftrace")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
         && Path::new("/sys/kernel/tracing/events").exists();
     let mut tracers = vec![Tracer::None, Tracer::ProbeFiltered, Tracer::ProbeFull];
     if bpftrace {
         tracers.insert(1, Tracer::Bpftrace);
     } else {
-        println!("note: bpftrace (or tracefs) missing: install/install.sh --bench; its row is left out");
+        println!(
+            "note: bpftrace (or tracefs) missing: install/install.sh --bench; its row is left out"
+        );
     }
     let mut g: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
     let mut d: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
@@ -268,8 +317,13 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     eprintln!();
     let gm: Vec<f64> = g.iter_mut().map(|v| median(v)).collect();
     let dm: Vec<f64> = d.iter_mut().map(|v| median(v)).collect();
-    println!("probe: CPU ns per syscall of the traced workload (median of {rounds} interleaved rounds)");
-    println!("  {:<36} {:>12} {:>8} {:>12} {:>8}", "configuration", "getppid", "added", "dd bs=1", "added");
+    println!(
+        "probe: CPU ns per syscall of the traced workload (median of {rounds} interleaved rounds)"
+    );
+    println!(
+        "  {:<36} {:>12} {:>8} {:>12} {:>8}",
+        "configuration", "getppid", "added", "dd bs=1", "added"
+    );
     for (i, t) in tracers.iter().enumerate() {
         println!(
             "  {:<36} {:>12.0} {:>+8.0} {:>12.0} {:>+8.0}",
@@ -280,9 +334,19 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
             dm[i] - dm[0]
         );
     }
-    let added = |t: Tracer| tracers.iter().position(|x| *x == t).map(|i| (gm[i] - gm[0], dm[i] - dm[0]));
-    if let (Some((fg, _)), Some((cg, cd))) = (added(Tracer::ProbeFiltered), added(Tracer::ProbeFull)) {
-        println!("  filtered out: +{fg:.0} ns vs Falco modern probe 64 ns per run: ratio {:.2}", fg / 64.0);
+    let added = |t: Tracer| {
+        tracers
+            .iter()
+            .position(|x| *x == t)
+            .map(|i| (gm[i] - gm[0], dm[i] - dm[0]))
+    };
+    if let (Some((fg, _)), Some((cg, cd))) =
+        (added(Tracer::ProbeFiltered), added(Tracer::ProbeFull))
+    {
+        println!(
+            "  filtered out: +{fg:.0} ns vs Falco modern probe 64 ns per run: ratio {:.2}",
+            fg / 64.0
+        );
         println!("  full capture: +{cg:.0} ns (getppid), +{cd:.0} ns (dd) vs Falco 349 ns per captured event: ratio {:.2}", cg / 349.0);
         if let Some((bg, bd)) = added(Tracer::Bpftrace) {
             println!(
@@ -297,9 +361,16 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
 
     // Falco's anchors are per program run (kernel.bpf_stats_enabled), so
     // measure ours the same way: run time / run count of sys_exit.
-    if Command::new("bpftool").arg("version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new("bpftool")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         println!("probe: sys_exit program run time (kernel.bpf_stats_enabled; adds two clock reads per run)");
-        for (t, syscalls, falco) in [(Tracer::ProbeFiltered, "openat", 64.0), (Tracer::ProbeFull, "all", 349.0)] {
+        for (t, syscalls, falco) in [
+            (Tracer::ProbeFiltered, "openat", 64.0),
+            (Tracer::ProbeFull, "all", 349.0),
+        ] {
             let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1");
             let r = start_capture(scapbridge, tmp, syscalls, "stats")?;
             getppid_ns(&me, n_getppid)?;
@@ -308,39 +379,67 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
             stop(r)?;
             let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0");
             if let Some(ns) = per_run {
-                println!("  {:<36} {ns:>8.0} ns per run   Falco modern probe {falco:.0} ns: ratio {:.2}", t.label(), ns / falco);
+                println!(
+                    "  {:<36} {ns:>8.0} ns per run   Falco modern probe {falco:.0} ns: ratio {:.2}",
+                    t.label(),
+                    ns / falco
+                );
             }
         }
     }
 
     // Drop onset: paced getppid loops, full capture to a file.
     println!("probe: drops by offered rate (getppid, full capture to .scap, 8 MiB ring, 3 s each)");
-    println!("  {:>14} {:>14} {:>14} {:>10} {:>8}", "offered sys/s", "probe records", "events written", "lost", "lost %");
+    println!(
+        "  {:>14} {:>14} {:>14} {:>10} {:>8}",
+        "offered sys/s", "probe records", "events written", "lost", "lost %"
+    );
     let mut onset = None;
-    for rate in [250_000u64, 500_000, 1_000_000, 1_500_000, 2_000_000, 4_000_000] {
+    for rate in [
+        250_000u64, 500_000, 1_000_000, 1_500_000, 2_000_000, 4_000_000,
+    ] {
         let r = start_capture(scapbridge, tmp, "all", "rate")?;
         let workers = if rate > 1_000_000 { 2 } else { 1 };
         let per = rate / workers;
         let kids: Vec<Child> = (0..workers)
-            .map(|_| Command::new(&me).args(["workload", "paced", &per.to_string(), "3"]).stdout(Stdio::piped()).spawn())
+            .map(|_| {
+                Command::new(&me)
+                    .args(["workload", "paced", &per.to_string(), "3"])
+                    .stdout(Stdio::piped())
+                    .spawn()
+            })
             .collect::<Result<_, _>>()?;
         let mut done = 0u64;
         for k in kids {
             let o = k.wait_with_output()?;
-            done += String::from_utf8_lossy(&o.stdout).split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            done += String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
         }
         std::thread::sleep(Duration::from_millis(200));
         let s = stop(r)?;
         let (seen, lost, written) = summary_numbers(&s);
         let achieved = done as f64 / 3.0;
-        let pct = if seen > 0 { 100.0 * lost as f64 / seen as f64 } else { 0.0 };
-        println!("  {:>14.0} {:>14} {:>14} {:>10} {:>7.2}%", achieved, seen, written, lost, pct);
+        let pct = if seen > 0 {
+            100.0 * lost as f64 / seen as f64
+        } else {
+            0.0
+        };
+        println!(
+            "  {:>14.0} {:>14} {:>14} {:>10} {:>7.2}%",
+            achieved, seen, written, lost, pct
+        );
         if lost > 0 && onset.is_none() {
             onset = Some(achieved);
         }
     }
     match onset {
-        Some(r) => println!("  drops start at about {r:.0} syscalls/s ({:.0} events/s written: enter+exit each)", 2.0 * r),
+        Some(r) => println!(
+            "  drops start at about {r:.0} syscalls/s ({:.0} events/s written: enter+exit each)",
+            2.0 * r
+        ),
         None => println!("  no drops at any offered rate"),
     }
 
@@ -349,7 +448,12 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
         let r = start_capture(scapbridge, tmp, "all", "mem")?;
         let pid = r.child.id();
         let kids: Vec<Child> = (0..2)
-            .map(|_| Command::new(&me).args(["workload", "paced", "100000000", &mem_secs.to_string()]).stdout(Stdio::null()).spawn())
+            .map(|_| {
+                Command::new(&me)
+                    .args(["workload", "paced", "100000000", &mem_secs.to_string()])
+                    .stdout(Stdio::null())
+                    .spawn()
+            })
             .collect::<Result<_, _>>()?;
         let mut peak_rss = 0;
         let t0 = Instant::now();

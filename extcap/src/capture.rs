@@ -758,7 +758,9 @@ impl Watch {
             Metadata::Users(u) => self.state.add_users(u),
             Metadata::MachineInfo(mi) => {
                 if let Some(r) = &mut self.rules {
-                    r.hostname = String::from_utf8_lossy(&mi.hostname).trim_end_matches('\0').to_string();
+                    r.hostname = String::from_utf8_lossy(&mi.hostname)
+                        .trim_end_matches('\0')
+                        .to_string();
                 }
             }
             _ => {}
@@ -777,7 +779,10 @@ impl Watch {
             self.num += 1;
         }
         self.state.update(ev);
-        let cx = crate::filter::EvalContext { state: &self.state, num: self.num };
+        let cx = crate::filter::EvalContext {
+            state: &self.state,
+            num: self.num,
+        };
         let keep = self.filter.as_ref().is_none_or(|f| f.matches(ev, cx));
         if !keep {
             self.dropped += 1;
@@ -796,7 +801,10 @@ impl Watch {
                 };
                 writeln!(r.out.out, "{line}")
                     .and_then(|()| r.out.out.flush())
-                    .map_err(|source| CaptureError::Output { target: r.out.target.clone(), source })?;
+                    .map_err(|source| CaptureError::Output {
+                        target: r.out.target.clone(),
+                        source,
+                    })?;
                 match r.fired.iter_mut().find(|(n, _)| *n == a.rule.name) {
                     Some((_, c)) => *c += 1,
                     None => r.fired.push((a.rule.name.clone(), 1)),
@@ -938,7 +946,8 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
             }
         }
         for j in self.journal.drain(..) {
-            let fields: Vec<(&str, &str)> = j.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let fields: Vec<(&str, &str)> =
+                j.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
             self.out.journal(j.ts, &fields)?;
         }
         if !keep {

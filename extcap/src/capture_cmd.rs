@@ -154,8 +154,15 @@ fn rule_watch(
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|source| CaptureError::Output { target: path.clone(), source })?;
-            scapbridge::capture::AlertOutput { out: Box::new(f), target: path, json }
+                .map_err(|source| CaptureError::Output {
+                    target: path.clone(),
+                    source,
+                })?;
+            scapbridge::capture::AlertOutput {
+                out: Box::new(f),
+                target: path,
+                json,
+            }
         }
         None if headless => scapbridge::capture::AlertOutput {
             out: Box::new(io::stderr()),
@@ -317,7 +324,11 @@ fn run(
         summary.push_str(&format!(
             "  alerts     {}{}\n",
             stats.alerts,
-            if list.is_empty() { String::new() } else { format!(": {}", list.join(", ")) }
+            if list.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", list.join(", "))
+            }
         ));
     }
     ctl.log.log(Level::Message, &summary.replace('\n', "; "));

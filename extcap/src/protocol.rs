@@ -136,7 +136,10 @@ impl InterfaceSpec {
     /// All options in `--extcap-config` order (the interface's, the rules
     /// options every interface has, then the debug ones).
     pub fn all_args(&self) -> impl Iterator<Item = &'static ArgSpec> {
-        self.args.iter().chain(RULES_ARGS.iter()).chain(DEBUG_ARGS.iter())
+        self.args
+            .iter()
+            .chain(RULES_ARGS.iter())
+            .chain(DEBUG_ARGS.iter())
     }
 }
 

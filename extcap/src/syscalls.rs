@@ -86,17 +86,30 @@ impl SyscallSource {
                 .ok_or_else(|| bad("snaplen", s, "a number of bytes from 0 to 4096"))?;
         }
         if let Some(s) = buffer_mib.filter(|s| !s.trim().is_empty()) {
-            opts.ring_bytes = parse_buffer_size(s)
-                .ok_or_else(|| bad("buffer-size", s, "a power of two: MiB (8), or with a unit (64k, 16M), from 4k to 1024M"))?;
+            opts.ring_bytes = parse_buffer_size(s).ok_or_else(|| {
+                bad(
+                    "buffer-size",
+                    s,
+                    "a power of two: MiB (8), or with a unit (64k, 16M), from 4k to 1024M",
+                )
+            })?;
         }
         if let Some(s) = syscalls.filter(|s| !s.trim().is_empty()) {
-            opts.syscalls = scapbridge_probe::parse_syscall_set(s)
-                .map_err(|e| bad("syscalls", s, &format!("syscall names or numbers, 'falco' or 'all' ({e})")))?;
+            opts.syscalls = scapbridge_probe::parse_syscall_set(s).map_err(|e| {
+                bad(
+                    "syscalls",
+                    s,
+                    &format!("syscall names or numbers, 'falco' or 'all' ({e})"),
+                )
+            })?;
         }
         let pid = match pid.map(str::trim).filter(|s| !s.is_empty() && *s != "0") {
             None => None,
             Some(s) => {
-                let p = s.parse::<u32>().ok().ok_or_else(|| bad("pid", s, "a process id"))?;
+                let p = s
+                    .parse::<u32>()
+                    .ok()
+                    .ok_or_else(|| bad("pid", s, "a process id"))?;
                 if !Path::new("/proc").join(p.to_string()).exists() {
                     return Err(bad("pid", s, "the id of a running process"));
                 }
@@ -150,7 +163,9 @@ impl SyscallSource {
                 Some('Z') | None => {
                     return Err(CaptureError::Open {
                         path: argv.first().map(Into::into).unwrap_or_default(),
-                        source: std::io::Error::other("the command exited before the capture started"),
+                        source: std::io::Error::other(
+                            "the command exited before the capture started",
+                        ),
                     })
                 }
                 _ if Instant::now() > deadline => {
@@ -188,7 +203,10 @@ fn resume(pid: u32) -> Result<(), CaptureError> {
     let st = Command::new("kill")
         .args(["-CONT", &pid.to_string()])
         .status()
-        .map_err(|source| CaptureError::Open { path: "kill".into(), source })?;
+        .map_err(|source| CaptureError::Open {
+            path: "kill".into(),
+            source,
+        })?;
     if st.success() {
         Ok(())
     } else {
@@ -224,7 +242,10 @@ impl Source for SyscallSource {
         } else {
             format!("{} KiB", self.opts.ring_bytes >> 10)
         };
-        format!("eBPF probe: {what}, {set}, snaplen {}, {ring} ring", self.opts.snaplen)
+        format!(
+            "eBPF probe: {what}, {set}, snaplen {}, {ring} ring",
+            self.opts.snaplen
+        )
     }
 
     fn report(&self) -> Option<String> {
@@ -234,7 +255,10 @@ impl Source for SyscallSource {
             s.events, s.drops
         );
         if s.truncated > 0 {
-            line.push_str(&format!(", {} with parameters cut to the event size limit", s.truncated));
+            line.push_str(&format!(
+                ", {} with parameters cut to the event size limit",
+                s.truncated
+            ));
         }
         if let Some(st) = self.exit_status {
             line.push_str(&format!("\n  command    exited with {st}"));
@@ -267,7 +291,8 @@ impl Source for SyscallSource {
                     let _ = c.wait();
                 }
                 if let scapbridge_probe::ProbeError::Verifier { log, .. } = &e {
-                    ctl.log.log(Level::Warning, &format!("verifier log:\n{log}"));
+                    ctl.log
+                        .log(Level::Warning, &format!("verifier log:\n{log}"));
                 }
                 return Err(CaptureError::Probe(e));
             }
@@ -276,7 +301,9 @@ impl Source for SyscallSource {
 
         // State of what runs already, so its events resolve.
         let snap = procfs::snapshot(Path::new("/proc"), None);
-        sink.metadata(Metadata::MachineInfo(procfs::machine_info(probe.boot_time())))?;
+        sink.metadata(Metadata::MachineInfo(procfs::machine_info(
+            probe.boot_time(),
+        )))?;
         sink.metadata(Metadata::Users(procfs::users(Path::new("/etc"))))?;
         sink.metadata(Metadata::Processes(snap.processes))?;
         for (pid, fds) in snap.fds {
@@ -359,7 +386,10 @@ impl Source for SyscallSource {
         // Losses since the last check, before the stream ends.
         let _ = mark_drops(&probe, sink, ctl, &mut lost_reported)?;
         if bad_records > 0 {
-            ctl.log.log(Level::Warning, &format!("{bad_records} malformed probe records skipped"));
+            ctl.log.log(
+                Level::Warning,
+                &format!("{bad_records} malformed probe records skipped"),
+            );
         }
         self.stats = probe.stats().ok();
         drop(probe);
@@ -382,7 +412,10 @@ fn mark_drops(
     }
     let lost = s.drops - *lost_reported;
     *lost_reported = s.drops;
-    ctl.log.log(Level::Warning, &format!("{lost} events lost: the ring buffer was full"));
+    ctl.log.log(
+        Level::Warning,
+        &format!("{lost} events lost: the ring buffer was full"),
+    );
     let ts = probe.boot_time() + procfs::uptime_ns();
     for e in drop_event(ts, lost) {
         let raw = e.encode();
@@ -394,7 +427,6 @@ fn mark_drops(
     }
     Ok(Flow::Continue)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -255,7 +255,11 @@ impl ProfileAdapter {
                 let einfo = schema::known_event(enter_id).filter(|e| !e.is_unused());
                 if let (false, Some(einfo)) = (had_enter, einfo) {
                     let at = self.enter_in_exit.entry(ev.event_type).or_insert_with(|| {
-                        einfo.params.iter().map(|p| info.param_index(p.name)).collect()
+                        einfo
+                            .params
+                            .iter()
+                            .map(|p| info.param_index(p.name))
+                            .collect()
                     });
                     // An exit holds its enter's information when it carries
                     // more than the 0.21 layout, or every enter parameter (an
@@ -263,13 +267,16 @@ impl ProfileAdapter {
                     // the enter from it then, so readers that take the fd from
                     // the enter (sysdig 0.29) see it. Old exits without their
                     // enter stay as they are.
-                    let carries_enter = !at.is_empty()
-                        && at.iter().all(|i| i.is_some_and(|i| i < ev.params.len()));
+                    let carries_enter =
+                        !at.is_empty() && at.iter().all(|i| i.is_some_and(|i| i < ev.params.len()));
                     if ev.params.len() > usize::from(info.compat_nparams) || carries_enter {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
                         for i in at.iter().take(usize::from(einfo.compat_nparams)) {
-                            let v = i.and_then(|i| ev.params.get(i)).cloned().unwrap_or_default();
+                            let v = i
+                                .and_then(|i| ev.params.get(i))
+                                .cloned()
+                                .unwrap_or_default();
                             e.params.push(v);
                         }
                         out.push(e);

@@ -246,11 +246,23 @@ impl CaptureState {
                 format!("{sip}:{sport}->{dip}:{dport}")
             };
             let (name, l4) = match &f.data {
-                FdData::Ipv4 { sip, dip, sport, dport, l4proto } => (
+                FdData::Ipv4 {
+                    sip,
+                    dip,
+                    sport,
+                    dport,
+                    l4proto,
+                } => (
                     conn(render::ipv4(sip), sport, render::ipv4(dip), dport),
                     l4char(*l4proto),
                 ),
-                FdData::Ipv6 { sip, dip, sport, dport, l4proto } => (
+                FdData::Ipv6 {
+                    sip,
+                    dip,
+                    sport,
+                    dport,
+                    l4proto,
+                } => (
                     conn(render::ipv6(sip), sport, render::ipv6(dip), dport),
                     l4char(*l4proto),
                 ),

@@ -427,7 +427,11 @@ impl<W: Write> ScapWriter<W> {
     /// beside the events as a systemd journal entry; it is how alerts travel
     /// in a pcapng capture. Only in a pcapng container, since libscap readers
     /// stop at unknown block types: returns whether it was written.
-    pub fn write_journal_entry(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<bool, WriteError> {
+    pub fn write_journal_entry(
+        &mut self,
+        ts: u64,
+        fields: &[(&str, &str)],
+    ) -> Result<bool, WriteError> {
         if !self.is_pcapng() {
             return Ok(false);
         }

@@ -20,7 +20,9 @@ fn main() {
     p.drain(usize::MAX, |r| {
         for ev in scapbridge_probe::record::events(r) {
             n += 1;
-            *types.entry(u16::from_ne_bytes([ev[20], ev[21]])).or_insert(0) += 1;
+            *types
+                .entry(u16::from_ne_bytes([ev[20], ev[21]]))
+                .or_insert(0) += 1;
         }
     });
     println!("{n} events {types:?} {:?}", p.stats());

@@ -103,12 +103,58 @@ pub fn parse_syscall_set(s: &str) -> Result<Option<Vec<u16>>, String> {
 
 /// The syscalls the stock Falco rules and the process/fd state need.
 const FALCO_SYSCALLS: &[&str] = &[
-    "execve", "execveat", "clone", "clone3", "fork", "vfork", "open", "openat", "openat2",
-    "creat", "close", "connect", "accept", "accept4", "socket", "bind", "listen", "sendto",
-    "recvfrom", "dup", "dup2", "dup3", "unlink", "unlinkat", "rename", "renameat", "renameat2",
-    "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat", "symlink", "symlinkat", "link",
-    "linkat", "setuid", "setgid", "setresuid", "setresgid", "ptrace", "mount", "umount2",
-    "kill", "tgkill", "memfd_create", "bpf", "init_module", "finit_module", "prctl", "capset",
+    "execve",
+    "execveat",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "close",
+    "connect",
+    "accept",
+    "accept4",
+    "socket",
+    "bind",
+    "listen",
+    "sendto",
+    "recvfrom",
+    "dup",
+    "dup2",
+    "dup3",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "symlink",
+    "symlinkat",
+    "link",
+    "linkat",
+    "setuid",
+    "setgid",
+    "setresuid",
+    "setresgid",
+    "ptrace",
+    "mount",
+    "umount2",
+    "kill",
+    "tgkill",
+    "memfd_create",
+    "bpf",
+    "init_module",
+    "finit_module",
+    "prctl",
+    "capset",
 ];
 
 #[cfg(test)]
@@ -118,10 +164,20 @@ mod tests {
     #[test]
     fn syscall_sets() {
         assert_eq!(parse_syscall_set("all"), Ok(None));
-        let s = parse_syscall_set("openat, 59,write").expect("valid").expect("some");
+        let s = parse_syscall_set("openat, 59,write")
+            .expect("valid")
+            .expect("some");
         assert_eq!(s, vec![1, 59, 257]);
-        assert!(parse_syscall_set("openatt").unwrap_err().contains("openatt"));
+        assert!(parse_syscall_set("openatt")
+            .unwrap_err()
+            .contains("openatt"));
         assert!(parse_syscall_set("600").is_err());
-        assert!(parse_syscall_set("falco").expect("valid").expect("some").len() > 40);
+        assert!(
+            parse_syscall_set("falco")
+                .expect("valid")
+                .expect("some")
+                .len()
+                > 40
+        );
     }
 }

@@ -30,7 +30,9 @@ pub fn check_available() -> Result<(), ProbeError> {
         });
     }
     if !Path::new(BTF_PATH).exists() {
-        return Err(ProbeError::NoBtf { path: BTF_PATH.into() });
+        return Err(ProbeError::NoBtf {
+            path: BTF_PATH.into(),
+        });
     }
     let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let release = release.trim().to_string();
@@ -61,14 +63,18 @@ pub fn check_available() -> Result<(), ProbeError> {
         missing.push("CAP_PERFMON");
     }
     if !missing.is_empty() {
-        return Err(ProbeError::NotPermitted { missing: missing.join(" and ") });
+        return Err(ProbeError::NotPermitted {
+            missing: missing.join(" and "),
+        });
     }
     Ok(())
 }
 
 /// Wall-clock ns at boot: now minus the boot clock's uptime.
 fn boot_time_ns() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     now.saturating_sub(crate::procfs::uptime_ns())
 }
 
@@ -84,12 +90,17 @@ pub struct Probe {
 
 impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Probe").field("filter_pids", &self.filter_pids).finish_non_exhaustive()
+        f.debug_struct("Probe")
+            .field("filter_pids", &self.filter_pids)
+            .finish_non_exhaustive()
     }
 }
 
 fn load_error(action: &str, e: impl std::fmt::Display) -> ProbeError {
-    ProbeError::Load { action: action.into(), detail: e.to_string() }
+    ProbeError::Load {
+        action: action.into(),
+        detail: e.to_string(),
+    }
 }
 
 fn map_mut<'e>(ebpf: &'e mut Ebpf, name: &str) -> Result<&'e mut aya::maps::Map, ProbeError> {
@@ -104,7 +115,10 @@ fn pid_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u32, u8>, ProbeEr
 
 fn program_error(program: &str, e: ProgramError) -> ProbeError {
     match e {
-        ProgramError::LoadError { io_error, verifier_log } => {
+        ProgramError::LoadError {
+            io_error,
+            verifier_log,
+        } => {
             let log = verifier_log.to_string();
             let last_line = log
                 .lines()
@@ -112,11 +126,17 @@ fn program_error(program: &str, e: ProgramError) -> ProbeError {
                 .find(|l| {
                     let l = l.trim();
                     !l.is_empty()
-                        && !["processed ", "verification time", "stack depth"].iter().any(|p| l.starts_with(p))
+                        && !["processed ", "verification time", "stack depth"]
+                            .iter()
+                            .any(|p| l.starts_with(p))
                 })
                 .unwrap_or(&io_error.to_string())
                 .to_string();
-            ProbeError::Verifier { program: program.into(), last_line, log }
+            ProbeError::Verifier {
+                program: program.into(),
+                last_line,
+                log,
+            }
         }
         other => load_error(&format!("attach {program}"), other),
     }
@@ -142,7 +162,11 @@ impl Probe {
         }
         let btf = Btf::from_sys_fs().map_err(|e| load_error("read the kernel BTF", e))?;
         let boot_time = boot_time_ns();
-        let ignore: u32 = if opts.ignore_self { std::process::id() } else { 0 };
+        let ignore: u32 = if opts.ignore_self {
+            std::process::id()
+        } else {
+            0
+        };
         let filter_pids: u8 = u8::from(!opts.pids.is_empty());
         let snaplen = opts.snaplen;
         let rb_flags: u64 = 1; // BPF_RB_NO_WAKEUP: the consumer polls
@@ -167,7 +191,9 @@ impl Probe {
                 let enc = spec::layout_for(nr)
                     .encode(nr)
                     .map_err(|e| load_error("build the syscall layouts", e.0))?;
-                specs.set(u32::from(nr), enc.0, 0).map_err(|e| load_error("fill map SPECS", e))?;
+                specs
+                    .set(u32::from(nr), enc.0, 0)
+                    .map_err(|e| load_error("fill map SPECS", e))?;
             }
         }
         {
@@ -178,17 +204,24 @@ impl Probe {
                     None => true,
                     Some(set) => set.contains(&(nr as u16)),
                 };
-                on.set(nr, u8::from(want), 0).map_err(|e| load_error("fill map INTERESTING", e))?;
+                on.set(nr, u8::from(want), 0)
+                    .map_err(|e| load_error("fill map INTERESTING", e))?;
             }
         }
         if filter_pids == 1 {
             let mut pids = pid_map(&mut ebpf)?;
             for &p in &opts.pids {
-                pids.insert(p, 1, 0).map_err(|e| load_error("fill map PIDS", e))?;
+                pids.insert(p, 1, 0)
+                    .map_err(|e| load_error("fill map PIDS", e))?;
             }
         }
 
-        let mut programs = vec!["sched_process_fork", "sched_process_exec", "sched_process_exit", "sys_exit"];
+        let mut programs = vec![
+            "sched_process_fork",
+            "sched_process_exec",
+            "sched_process_exit",
+            "sys_exit",
+        ];
         if filter_pids == 0 {
             programs.retain(|p| *p != "sched_process_fork");
         }
@@ -202,10 +235,16 @@ impl Probe {
             prog.attach().map_err(|e| program_error(name, e))?;
         }
         let ring = RingBuf::try_from(
-            ebpf.take_map("EVENTS").ok_or_else(|| load_error("find map EVENTS", "missing"))?,
+            ebpf.take_map("EVENTS")
+                .ok_or_else(|| load_error("find map EVENTS", "missing"))?,
         )
         .map_err(|e| load_error("open the ring buffer", e))?;
-        Ok(Probe { ebpf, ring, filter_pids: filter_pids == 1, boot_time })
+        Ok(Probe {
+            ebpf,
+            ring,
+            filter_pids: filter_pids == 1,
+            boot_time,
+        })
     }
 
     /// Wall-clock ns at boot, as added to event timestamps.
@@ -220,7 +259,8 @@ impl Probe {
             return Ok(());
         }
         pid_map(&mut self.ebpf)?
-            .insert(pid, 1, 0).map_err(|e| load_error("add to map PIDS", e))
+            .insert(pid, 1, 0)
+            .map_err(|e| load_error("add to map PIDS", e))
     }
 
     /// Hands every record now in the ring to `f` (at most `max`); returns how
@@ -239,10 +279,14 @@ impl Probe {
     /// The kernel-side counters, summed over the CPUs.
     pub fn stats(&self) -> Result<ProbeStats, ProbeError> {
         let map: PerCpuArray<_, [u64; 3]> = PerCpuArray::try_from(
-            self.ebpf.map("STATS").ok_or_else(|| load_error("find map STATS", "missing"))?,
+            self.ebpf
+                .map("STATS")
+                .ok_or_else(|| load_error("find map STATS", "missing"))?,
         )
         .map_err(|e| load_error("open map STATS", e))?;
-        let per_cpu = map.get(&0, 0).map_err(|e| load_error("read map STATS", e))?;
+        let per_cpu = map
+            .get(&0, 0)
+            .map_err(|e| load_error("read map STATS", e))?;
         let mut s = ProbeStats::default();
         for v in per_cpu.iter() {
             s.events += v[0];

@@ -98,7 +98,10 @@ fn fd_limit(limits: &str) -> u64 {
 
 /// One thread's entry; `None` if it vanished.
 fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
-    let tdir = proc_dir.join(pid.to_string()).join("task").join(tid.to_string());
+    let tdir = proc_dir
+        .join(pid.to_string())
+        .join("task")
+        .join(tid.to_string());
     let pdir = proc_dir.join(pid.to_string());
     let status = String::from_utf8(read(tdir.join("status"))?).ok()?;
     let stat = String::from_utf8(read(tdir.join("stat"))?).ok()?;
@@ -106,7 +109,10 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
     let num = |i: usize| st.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let cmdline = read(pdir.join("cmdline")).unwrap_or_default();
     let (exe, args) = split_args(&cmdline);
-    let comm = status_field(&status, "Name").unwrap_or("").as_bytes().to_vec();
+    let comm = status_field(&status, "Name")
+        .unwrap_or("")
+        .as_bytes()
+        .to_vec();
     let loginuid = read(pdir.join("loginuid"))
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|v| v.trim().parse().ok())
@@ -126,14 +132,19 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
         vpgid: pgid as u64,
         comm: if comm.is_empty() { exe.clone() } else { comm },
         exe: if exe.is_empty() {
-            status_field(&status, "Name").unwrap_or("").as_bytes().to_vec()
+            status_field(&status, "Name")
+                .unwrap_or("")
+                .as_bytes()
+                .to_vec()
         } else {
             exe
         },
         exepath: read_link(pdir.join("exe")),
         args,
         cwd: read_link(pdir.join("cwd")),
-        fdlimit: fd_limit(&String::from_utf8_lossy(&read(pdir.join("limits")).unwrap_or_default())),
+        fdlimit: fd_limit(&String::from_utf8_lossy(
+            &read(pdir.join("limits")).unwrap_or_default(),
+        )),
         flags: 0,
         uid: nth_u64(status_field(&status, "Uid"), 1) as u32,
         gid: nth_u64(status_field(&status, "Gid"), 1) as u32,
@@ -177,40 +188,108 @@ fn hex_ipv6(s: &str) -> Option<([u8; 16], u16)> {
 impl Sockets {
     fn read(proc_dir: &Path) -> Sockets {
         let mut s = Sockets::default();
-        for (file, proto, v6) in [("tcp", 6u8, false), ("udp", 17, false), ("tcp6", 6, true), ("udp6", 17, true)] {
-            let text = String::from_utf8(read(proc_dir.join("net").join(file)).unwrap_or_default()).unwrap_or_default();
+        for (file, proto, v6) in [
+            ("tcp", 6u8, false),
+            ("udp", 17, false),
+            ("tcp6", 6, true),
+            ("udp6", 17, true),
+        ] {
+            let text = String::from_utf8(read(proc_dir.join("net").join(file)).unwrap_or_default())
+                .unwrap_or_default();
             for line in text.lines().skip(1) {
                 let f: Vec<&str> = line.split_whitespace().collect();
-                let (Some(local), Some(remote), Some(ino)) = (f.get(1), f.get(2), f.get(9).and_then(|v| v.parse::<u64>().ok())) else {
+                let (Some(local), Some(remote), Some(ino)) = (
+                    f.get(1),
+                    f.get(2),
+                    f.get(9).and_then(|v| v.parse::<u64>().ok()),
+                ) else {
                     continue;
                 };
                 // TCP state 0A is LISTEN; an unconnected UDP socket has a zero peer.
-                let listening = f.get(3) == Some(&"0A") || remote.starts_with("00000000:0000") || remote.starts_with("00000000000000000000000000000000:0000");
+                let listening = f.get(3) == Some(&"0A")
+                    || remote.starts_with("00000000:0000")
+                    || remote.starts_with("00000000000000000000000000000000:0000");
                 let entry = if v6 {
-                    let (Some((sip, sport)), Some((dip, dport))) = (hex_ipv6(local), hex_ipv6(remote)) else { continue };
+                    let (Some((sip, sport)), Some((dip, dport))) =
+                        (hex_ipv6(local), hex_ipv6(remote))
+                    else {
+                        continue;
+                    };
                     if listening {
-                        (fd_type::IPV6_SERVSOCK, FdData::Ipv6Server { ip: sip, port: sport, l4proto: proto })
+                        (
+                            fd_type::IPV6_SERVSOCK,
+                            FdData::Ipv6Server {
+                                ip: sip,
+                                port: sport,
+                                l4proto: proto,
+                            },
+                        )
                     } else {
-                        (fd_type::IPV6_SOCK, FdData::Ipv6 { sip, dip, sport, dport, l4proto: proto })
+                        (
+                            fd_type::IPV6_SOCK,
+                            FdData::Ipv6 {
+                                sip,
+                                dip,
+                                sport,
+                                dport,
+                                l4proto: proto,
+                            },
+                        )
                     }
                 } else {
-                    let (Some((sip, sport)), Some((dip, dport))) = (hex_ipv4(local), hex_ipv4(remote)) else { continue };
+                    let (Some((sip, sport)), Some((dip, dport))) =
+                        (hex_ipv4(local), hex_ipv4(remote))
+                    else {
+                        continue;
+                    };
                     if listening {
-                        (fd_type::IPV4_SERVSOCK, FdData::Ipv4Server { ip: sip, port: sport, l4proto: proto })
+                        (
+                            fd_type::IPV4_SERVSOCK,
+                            FdData::Ipv4Server {
+                                ip: sip,
+                                port: sport,
+                                l4proto: proto,
+                            },
+                        )
                     } else {
-                        (fd_type::IPV4_SOCK, FdData::Ipv4 { sip, dip, sport, dport, l4proto: proto })
+                        (
+                            fd_type::IPV4_SOCK,
+                            FdData::Ipv4 {
+                                sip,
+                                dip,
+                                sport,
+                                dport,
+                                l4proto: proto,
+                            },
+                        )
                     }
                 };
                 s.0.insert(ino, entry);
             }
         }
-        let text = String::from_utf8(read(proc_dir.join("net/unix")).unwrap_or_default()).unwrap_or_default();
+        let text = String::from_utf8(read(proc_dir.join("net/unix")).unwrap_or_default())
+            .unwrap_or_default();
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            let Some(ino) = f.get(6).and_then(|v| v.parse::<u64>().ok()) else { continue };
+            let Some(ino) = f.get(6).and_then(|v| v.parse::<u64>().ok()) else {
+                continue;
+            };
             let name = f.get(7).map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-            let source = f.first().and_then(|a| u64::from_str_radix(a.trim_end_matches(':'), 16).ok()).unwrap_or(0);
-            s.0.insert(ino, (fd_type::UNIX_SOCK, FdData::Unix { source, dest: 0, name }));
+            let source = f
+                .first()
+                .and_then(|a| u64::from_str_radix(a.trim_end_matches(':'), 16).ok())
+                .unwrap_or(0);
+            s.0.insert(
+                ino,
+                (
+                    fd_type::UNIX_SOCK,
+                    FdData::Unix {
+                        source,
+                        dest: 0,
+                        name,
+                    },
+                ),
+            );
         }
         s
     }
@@ -228,11 +307,28 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
             .and_then(|n| n.parse::<u64>().ok())
     };
     if let Some(ino) = inode_of("socket:[") {
-        let (t, data) = sockets.0.get(&ino).cloned().unwrap_or((fd_type::UNIX_SOCK, FdData::Unix { source: 0, dest: 0, name: Vec::new() }));
-        return Some(FdInfo { fd, ino, fd_type: t, data });
+        let (t, data) = sockets.0.get(&ino).cloned().unwrap_or((
+            fd_type::UNIX_SOCK,
+            FdData::Unix {
+                source: 0,
+                dest: 0,
+                name: Vec::new(),
+            },
+        ));
+        return Some(FdInfo {
+            fd,
+            ino,
+            fd_type: t,
+            data,
+        });
     }
     if let Some(ino) = inode_of("pipe:[") {
-        return Some(FdInfo { fd, ino, fd_type: fd_type::FIFO, data: FdData::Named(target) });
+        return Some(FdInfo {
+            fd,
+            ino,
+            fd_type: fd_type::FIFO,
+            data: FdData::Named(target),
+        });
     }
     if text.starts_with("anon_inode:") {
         let t = match text.as_str() {
@@ -245,20 +341,40 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
             // refuse the whole file.
             _ => fd_type::UNSUPPORTED,
         };
-        return Some(FdInfo { fd, ino: 0, fd_type: t, data: FdData::Named(target) });
+        return Some(FdInfo {
+            fd,
+            ino: 0,
+            fd_type: t,
+            data: FdData::Named(target),
+        });
     }
-    let fdinfo = String::from_utf8(read(pdir.join("fdinfo").join(fd.to_string())).unwrap_or_default()).unwrap_or_default();
-    let flags = status_field(&fdinfo, "flags").and_then(|v| u32::from_str_radix(v, 8).ok()).unwrap_or(0);
-    let ino = status_field(&fdinfo, "ino").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let fdinfo =
+        String::from_utf8(read(pdir.join("fdinfo").join(fd.to_string())).unwrap_or_default())
+            .unwrap_or_default();
+    let flags = status_field(&fdinfo, "flags")
+        .and_then(|v| u32::from_str_radix(v, 8).ok())
+        .unwrap_or(0);
+    let ino = status_field(&fdinfo, "ino")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let is_dir = fs::metadata(&text).map(|m| m.is_dir()).unwrap_or(false);
     if is_dir {
-        return Some(FdInfo { fd, ino, fd_type: fd_type::DIRECTORY, data: FdData::Named(target) });
+        return Some(FdInfo {
+            fd,
+            ino,
+            fd_type: fd_type::DIRECTORY,
+            data: FdData::Named(target),
+        });
     }
     Some(FdInfo {
         fd,
         ino,
         fd_type: fd_type::FILE_V2,
-        data: FdData::FileV2 { open_flags: open_flags(flags), name: target, dev: None },
+        data: FdData::FileV2 {
+            open_flags: open_flags(flags),
+            name: target,
+            dev: None,
+        },
     })
 }
 
@@ -267,7 +383,9 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
 pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
     let mut snap = Snapshot::default();
     let sockets = Sockets::read(proc_dir);
-    let Ok(dir) = fs::read_dir(proc_dir) else { return snap };
+    let Ok(dir) = fs::read_dir(proc_dir) else {
+        return snap;
+    };
     let mut pids: Vec<u64> = dir
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .filter(|p: &u64| only.is_none_or(|o| o.contains(&(*p as u32))))
@@ -275,8 +393,12 @@ pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
     pids.sort_unstable();
     for pid in pids {
         let pdir = proc_dir.join(pid.to_string());
-        let Ok(tasks) = fs::read_dir(pdir.join("task")) else { continue };
-        let mut tids: Vec<u64> = tasks.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+        let Ok(tasks) = fs::read_dir(pdir.join("task")) else {
+            continue;
+        };
+        let mut tids: Vec<u64> = tasks
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
         tids.sort_unstable();
         let mut any = false;
         for tid in tids {
@@ -289,10 +411,16 @@ pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
             continue;
         }
         let mut fds: Vec<i64> = fs::read_dir(pdir.join("fd"))
-            .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default();
         fds.sort_unstable();
-        let list: Vec<FdInfo> = fds.into_iter().filter_map(|fd| fd_entry(&pdir, fd, &sockets)).collect();
+        let list: Vec<FdInfo> = fds
+            .into_iter()
+            .filter_map(|fd| fd_entry(&pdir, fd, &sockets))
+            .collect();
         if !list.is_empty() {
             snap.fds.push((pid, list));
         }
@@ -312,8 +440,11 @@ pub fn descendants(proc_dir: &Path, roots: &[u32]) -> Vec<u32> {
     let mut parent: Vec<(u32, u32)> = Vec::new();
     if let Ok(dir) = fs::read_dir(proc_dir) {
         for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-            let stat = String::from_utf8(read(e.path().join("stat")).unwrap_or_default()).unwrap_or_default();
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let stat = String::from_utf8(read(e.path().join("stat")).unwrap_or_default())
+                .unwrap_or_default();
             if let Some(pp) = stat_fields(&stat).get(1).and_then(|v| v.parse().ok()) {
                 parent.push((pid, pp));
             }
@@ -337,7 +468,11 @@ pub fn descendants(proc_dir: &Path, roots: &[u32]) -> Vec<u32> {
 /// events with; 10 ms resolution).
 pub fn uptime_ns() -> u64 {
     let up = fs::read_to_string("/proc/uptime").unwrap_or_default();
-    let s: f64 = up.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let s: f64 = up
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     (s * 1e9) as u64
 }
 
@@ -361,10 +496,15 @@ pub fn machine_info(boot_ts_epoch: u64) -> MachineInfo {
 /// Users and groups from /etc/passwd and /etc/group.
 pub fn users(etc: &Path) -> Vec<UserEntry> {
     let mut out = Vec::new();
-    let passwd = String::from_utf8(read(etc.join("passwd")).unwrap_or_default()).unwrap_or_default();
+    let passwd =
+        String::from_utf8(read(etc.join("passwd")).unwrap_or_default()).unwrap_or_default();
     for line in passwd.lines() {
         let f: Vec<&str> = line.split(':').collect();
-        if let (Some(name), Some(uid), Some(gid)) = (f.first(), f.get(2).and_then(|v| v.parse().ok()), f.get(3).and_then(|v| v.parse().ok())) {
+        if let (Some(name), Some(uid), Some(gid)) = (
+            f.first(),
+            f.get(2).and_then(|v| v.parse().ok()),
+            f.get(3).and_then(|v| v.parse().ok()),
+        ) {
             out.push(UserEntry::User {
                 uid,
                 gid,
@@ -378,7 +518,10 @@ pub fn users(etc: &Path) -> Vec<UserEntry> {
     for line in group.lines() {
         let f: Vec<&str> = line.split(':').collect();
         if let (Some(name), Some(gid)) = (f.first(), f.get(2).and_then(|v| v.parse().ok())) {
-            out.push(UserEntry::Group { gid, name: name.as_bytes().to_vec() });
+            out.push(UserEntry::Group {
+                gid,
+                name: name.as_bytes().to_vec(),
+            });
         }
     }
     out
@@ -409,20 +552,39 @@ mod tests {
         let me = std::process::id();
         let f = tempfile_like();
         let snap = snapshot(Path::new("/proc"), Some(&[me]));
-        let p = snap.processes.iter().find(|p| p.tid == u64::from(me)).expect("own entry");
+        let p = snap
+            .processes
+            .iter()
+            .find(|p| p.tid == u64::from(me))
+            .expect("own entry");
         assert_eq!(p.pid, u64::from(me));
         assert!(!p.exepath.is_empty());
-        let fds = &snap.fds.iter().find(|(pid, _)| *pid == u64::from(me)).expect("own fds").1;
-        assert!(fds.iter().any(|e| e.name().ends_with(b"scapbridge-procfs-test")), "{fds:?}");
+        let fds = &snap
+            .fds
+            .iter()
+            .find(|(pid, _)| *pid == u64::from(me))
+            .expect("own fds")
+            .1;
+        assert!(
+            fds.iter()
+                .any(|e| e.name().ends_with(b"scapbridge-procfs-test")),
+            "{fds:?}"
+        );
         drop(f);
     }
 
     #[cfg(target_os = "linux")]
     fn tempfile_like() -> fs::File {
-        let path = std::env::temp_dir().join(format!("{}-scapbridge-procfs-test", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("{}-scapbridge-procfs-test", std::process::id()));
         let f = fs::File::create(&path).expect("create");
         let _ = fs::remove_file(&path);
-        let f2 = fs::OpenOptions::new().create(true).truncate(true).write(true).open(std::env::temp_dir().join("scapbridge-procfs-test")).expect("open");
+        let f2 = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(std::env::temp_dir().join("scapbridge-procfs-test"))
+            .expect("open");
         drop(f);
         f2
     }

@@ -47,7 +47,12 @@ fn param_range(ev: &[u8], i: usize) -> Option<std::ops::Range<usize>> {
 
 fn map_u32(ev: &mut [u8], i: usize, f: impl Fn(u32) -> u32) {
     if let Some(r) = param_range(ev, i).filter(|r| r.len() == 4) {
-        let v = u32::from_ne_bytes([ev[r.start], ev[r.start + 1], ev[r.start + 2], ev[r.start + 3]]);
+        let v = u32::from_ne_bytes([
+            ev[r.start],
+            ev[r.start + 1],
+            ev[r.start + 2],
+            ev[r.start + 3],
+        ]);
         ev[r].copy_from_slice(&f(v).to_ne_bytes());
     }
 }
@@ -67,17 +72,17 @@ pub fn open_flags(f: u32) -> u32 {
         _ => 3, // O_RDWR
     };
     const MAP: &[(u32, u32)] = &[
-        (0o100, 1 << 2),      // O_CREAT
-        (0o2000, 1 << 3),     // O_APPEND
-        (0o10000, 1 << 4),    // O_DSYNC
-        (0o200, 1 << 5),      // O_EXCL
-        (0o4000, 1 << 6),     // O_NONBLOCK
-        (0o4010000, 1 << 7),  // O_SYNC (__O_SYNC | O_DSYNC)
-        (0o1000, 1 << 8),     // O_TRUNC
-        (0o40000, 1 << 9),    // O_DIRECT
-        (0o200000, 1 << 10),  // O_DIRECTORY
-        (0o100000, 1 << 11),  // O_LARGEFILE
-        (0o2000000, 1 << 12), // O_CLOEXEC
+        (0o100, 1 << 2),       // O_CREAT
+        (0o2000, 1 << 3),      // O_APPEND
+        (0o10000, 1 << 4),     // O_DSYNC
+        (0o200, 1 << 5),       // O_EXCL
+        (0o4000, 1 << 6),      // O_NONBLOCK
+        (0o4010000, 1 << 7),   // O_SYNC (__O_SYNC | O_DSYNC)
+        (0o1000, 1 << 8),      // O_TRUNC
+        (0o40000, 1 << 9),     // O_DIRECT
+        (0o200000, 1 << 10),   // O_DIRECTORY
+        (0o100000, 1 << 11),   // O_LARGEFILE
+        (0o2000000, 1 << 12),  // O_CLOEXEC
         (0o20000000, 1 << 13), // __O_TMPFILE
     ];
     for &(linux, ppm) in MAP {
@@ -114,7 +119,9 @@ pub fn clone_flags(f: u32) -> u32 {
         (0x4000, 1 << 27),      // CLONE_VFORK
         (0x0200_0000, 1 << 28), // CLONE_NEWCGROUP
     ];
-    MAP.iter().filter(|(l, _)| f & l != 0).fold(0, |acc, (_, p)| acc | p)
+    MAP.iter()
+        .filter(|(l, _)| f & l != 0)
+        .fold(0, |acc, (_, p)| acc | p)
 }
 
 /// Linux ptrace request numbers to `PPM_PTRACE_*`.
@@ -149,12 +156,20 @@ pub fn fixup(ev: &mut [u8]) {
         return;
     }
     match event_type(ev) {
-        3 => map_u32(ev, 2, open_flags),              // open
-        307 | 327 => map_u32(ev, 3, open_flags),      // openat, openat2
-        365 => map_u32(ev, 3, open_flags),            // dup3 (O_CLOEXEC)
+        3 => map_u32(ev, 2, open_flags),         // open
+        307 | 327 => map_u32(ev, 3, open_flags), // openat, openat2
+        365 => map_u32(ev, 3, open_flags),       // dup3 (O_CLOEXEC)
         223 | 225 | 227 | 335 => map_u32(ev, 15, clone_flags),
-        385 => map_u32(ev, 5, |f| (f & !0x100) | if f & 0x100 != 0 { 0x400 } else { 0 }),
-        256 => map_u32(ev, 0, |f| if f & 0xffff_0000 == 0xc0ed_0000 { f & 0xffff } else { f }),
+        385 => map_u32(ev, 5, |f| {
+            (f & !0x100) | if f & 0x100 != 0 { 0x400 } else { 0 }
+        }),
+        256 => map_u32(ev, 0, |f| {
+            if f & 0xffff_0000 == 0xc0ed_0000 {
+                f & 0xffff
+            } else {
+                f
+            }
+        }),
         169 => map_u16(ev, 3, ptrace_request),
         _ => {}
     }
@@ -168,7 +183,10 @@ mod tests {
     fn open_flags_translate() {
         assert_eq!(open_flags(0), 1);
         // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC
-        assert_eq!(open_flags(0o1 | 0o100 | 0o1000 | 0o2000000), 2 | 4 | 0x100 | 0x1000);
+        assert_eq!(
+            open_flags(0o1 | 0o100 | 0o1000 | 0o2000000),
+            2 | 4 | 0x100 | 0x1000
+        );
         assert_eq!(open_flags(0o2 | 0o200000), 3 | 0x400);
     }
 
@@ -204,7 +222,18 @@ mod tests {
     #[test]
     fn splits_and_fixes_records() {
         let mut rec = event(306, &[&3i64.to_ne_bytes()]);
-        rec.extend(event(307, &[&3i64.to_ne_bytes(), &(-100i64).to_ne_bytes(), b"/x\0", &0o101u32.to_ne_bytes(), &0u32.to_ne_bytes(), &0u32.to_ne_bytes(), &0u64.to_ne_bytes()]));
+        rec.extend(event(
+            307,
+            &[
+                &3i64.to_ne_bytes(),
+                &(-100i64).to_ne_bytes(),
+                b"/x\0",
+                &0o101u32.to_ne_bytes(),
+                &0u32.to_ne_bytes(),
+                &0u32.to_ne_bytes(),
+                &0u64.to_ne_bytes(),
+            ],
+        ));
         let evs: Vec<Vec<u8>> = events(&rec).map(<[u8]>::to_vec).collect();
         assert_eq!(evs.len(), 2);
         let mut x = evs[1].clone();

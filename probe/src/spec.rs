@@ -210,24 +210,61 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
     #[allow(non_upper_case_globals)]
     const fd0: P = Int(0);
     match syscall {
-        "open" => l("open", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)]),
-        "openat" => l("openat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)]),
+        "open" => l(
+            "open",
+            &[],
+            &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)],
+        ),
+        "openat" => l(
+            "openat",
+            &[],
+            &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)],
+        ),
         "openat2" => l(
             "openat2",
             &[],
-            &[Ret, fd0, Str(1), Deref(2, 0, 4), Deref(2, 8, 4), Deref(2, 16, 4), Zero(4), Zero(8)],
+            &[
+                Ret,
+                fd0,
+                Str(1),
+                Deref(2, 0, 4),
+                Deref(2, 8, 4),
+                Deref(2, 16, 4),
+                Zero(4),
+                Zero(8),
+            ],
         ),
-        "creat" => l("creat", &[], &[Ret, Str(0), Arg(1, 4), Zero(4), Zero(8), Zero(2)]),
+        "creat" => l(
+            "creat",
+            &[],
+            &[Ret, Str(0), Arg(1, 4), Zero(4), Zero(8), Zero(2)],
+        ),
         "close" => l("close", &[], &[Ret, fd0]),
         "read" => l("read", &[], &[Ret, BufRet(1), fd0, Arg(2, 4)]),
         "write" => l("write", &[], &[Ret, BufArg(1, 2), fd0, Arg(2, 4)]),
         "pread64" => l("pread", &[], &[Ret, BufRet(1), fd0, Arg(2, 4), Arg(3, 8)]),
-        "pwrite64" => l("pwrite", &[], &[Ret, BufArg(1, 2), fd0, Arg(2, 4), Arg(3, 8)]),
+        "pwrite64" => l(
+            "pwrite",
+            &[],
+            &[Ret, BufArg(1, 2), fd0, Arg(2, 4), Arg(3, 8)],
+        ),
         "readv" => l("readv", &[fd0], &[Ret, RetSize, Iov(1)]),
         "writev" => l("writev", &[fd0, RetSize], &[Ret, Iov(1)]),
-        "socket" => l("socket", &[], &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4), Zero(4)]),
-        "connect" => l("connect", &[], &[Ret, Tuple(Some(0), false), fd0, Sockaddr(1, 2)]),
-        "accept" => l("accept", &[], &[Ret, Tuple(None, true), Zero(1), Zero(4), Zero(4)]),
+        "socket" => l(
+            "socket",
+            &[],
+            &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4), Zero(4)],
+        ),
+        "connect" => l(
+            "connect",
+            &[],
+            &[Ret, Tuple(Some(0), false), fd0, Sockaddr(1, 2)],
+        ),
+        "accept" => l(
+            "accept",
+            &[],
+            &[Ret, Tuple(None, true), Zero(1), Zero(4), Zero(4)],
+        ),
         "accept4" => l(
             "accept4",
             &[],
@@ -235,9 +272,21 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         ),
         "bind" => l("bind", &[], &[Ret, Sockaddr(1, 2), fd0]),
         "listen" => l("listen", &[], &[Ret, fd0, Arg(1, 4)]),
-        "sendto" => l("sendto", &[fd0, Arg(2, 4), Tuple(Some(0), false)], &[Ret, BufArg(1, 2)]),
-        "recvfrom" => l("recvfrom", &[fd0, Arg(2, 4)], &[Ret, BufRet(1), Tuple(Some(0), true)]),
-        "sendmsg" => l("sendmsg", &[fd0, RetSize, Tuple(Some(0), false)], &[Ret, MsgIov(1)]),
+        "sendto" => l(
+            "sendto",
+            &[fd0, Arg(2, 4), Tuple(Some(0), false)],
+            &[Ret, BufArg(1, 2)],
+        ),
+        "recvfrom" => l(
+            "recvfrom",
+            &[fd0, Arg(2, 4)],
+            &[Ret, BufRet(1), Tuple(Some(0), true)],
+        ),
+        "sendmsg" => l(
+            "sendmsg",
+            &[fd0, RetSize, Tuple(Some(0), false)],
+            &[Ret, MsgIov(1)],
+        ),
         "recvmsg" => l(
             "recvmsg",
             &[fd0],
@@ -251,7 +300,11 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "unlinkat" => l("unlinkat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "rename" => l("rename", &[], &[Ret, Str(0), Str(1)]),
         "renameat" => l("renameat", &[], &[Ret, fd0, Str(1), Int(2), Str(3)]),
-        "renameat2" => l("renameat2", &[], &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)]),
+        "renameat2" => l(
+            "renameat2",
+            &[],
+            &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)],
+        ),
         "mkdir" => l("mkdir", &[Arg(1, 4)], &[Ret, Str(0)]),
         "mkdirat" => l("mkdirat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "rmdir" => l("rmdir", &[], &[Ret, Str(0)]),
@@ -261,11 +314,19 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "chown" => l("chown", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4)]),
         "lchown" => l("lchown", &[], &[Ret, Str(0), Arg(1, 4), Arg(2, 4)]),
         "fchown" => l("fchown", &[], &[Ret, fd0, Arg(1, 4), Arg(2, 4)]),
-        "fchownat" => l("fchownat", &[], &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Arg(4, 4)]),
+        "fchownat" => l(
+            "fchownat",
+            &[],
+            &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Arg(4, 4)],
+        ),
         "symlink" => l("symlink", &[], &[Ret, Str(0), Str(1)]),
         "symlinkat" => l("symlinkat", &[], &[Ret, Str(0), Int(1), Str(2)]),
         "link" => l("link", &[], &[Ret, Str(0), Str(1)]),
-        "linkat" => l("linkat", &[], &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)]),
+        "linkat" => l(
+            "linkat",
+            &[],
+            &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)],
+        ),
         "setuid" => l("setuid", &[], &[Ret, Arg(0, 4)]),
         "setgid" => l("setgid", &[Arg(0, 4)], &[Ret]),
         "setresuid" => l("setresuid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
@@ -284,7 +345,12 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "capset" => l(
             "capset",
             &[],
-            &[Ret, Task(T_CAP_INH, 8), Task(T_CAP_PERM, 8), Task(T_CAP_EFF, 8)],
+            &[
+                Ret,
+                Task(T_CAP_INH, 8),
+                Task(T_CAP_PERM, 8),
+                Task(T_CAP_EFF, 8),
+            ],
         ),
         "execve" => l("execve", &[], exec_like!(0, ExecName(0))),
         "execveat" => l("execveat", &[], exec_like!(1,)),
@@ -329,7 +395,11 @@ impl Layout {
         let Some(exit_id) = newest_id(self.event, Direction::Exit) else {
             return bad("no exit event in the schema".into());
         };
-        let enter_id = if self.enter.is_empty() { 0 } else { exit_id - 1 };
+        let enter_id = if self.enter.is_empty() {
+            0
+        } else {
+            exit_id - 1
+        };
         for (id, params) in [(exit_id, self.exit), (enter_id, self.enter)] {
             if id == 0 && params.is_empty() {
                 continue;
@@ -355,7 +425,10 @@ impl Layout {
                     (None, Some(_)) => matches!(p, Empty),
                 };
                 if !ok {
-                    return bad(format!("parameter {} of {} has the wrong size", pi.name, info.enum_name));
+                    return bad(format!(
+                        "parameter {} of {} has the wrong size",
+                        pi.name, info.enum_name
+                    ));
                 }
             }
         }

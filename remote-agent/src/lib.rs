@@ -66,7 +66,9 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
             "--unbuffered" | "--modern-bpf" => {}
             "-h" | "--help" => a.help = true,
             "-w" | "--write" => a.write = Some(value("--write")?),
-            "-n" | "--numevents" => a.numevents = Some(number("--numevents", &value("--numevents")?)?),
+            "-n" | "--numevents" => {
+                a.numevents = Some(number("--numevents", &value("--numevents")?)?)
+            }
             "-s" | "--snaplen" => a.snaplen = Some(number("--snaplen", &value("--snaplen")?)?),
             "--" => rest.extend(it.by_ref()),
             other if other.starts_with('-') && other.len() > 1 => {
@@ -111,17 +113,40 @@ mod tests {
     #[test]
     fn sshdig_command_lines() {
         // sshdig's default GUI run, after the shell removed the quotes.
-        let a = parse(&v(&["--unbuffered", "--modern-bpf", "--write=-", "--snaplen=80", ""])).unwrap();
+        let a = parse(&v(&[
+            "--unbuffered",
+            "--modern-bpf",
+            "--write=-",
+            "--snaplen=80",
+            "",
+        ]))
+        .unwrap();
         assert_eq!(a.write.as_deref(), Some("-"));
         assert_eq!(a.snaplen, Some(80));
         assert_eq!(a.filter, None);
-        let a = parse(&v(&["capture", "-w", "-", "-n", "10", "proc.name", "=", "cat"])).unwrap();
+        let a = parse(&v(&[
+            "capture",
+            "-w",
+            "-",
+            "-n",
+            "10",
+            "proc.name",
+            "=",
+            "cat",
+        ]))
+        .unwrap();
         assert_eq!(a.numevents, Some(10));
         assert_eq!(a.filter.as_deref(), Some("proc.name = cat"));
         let a = parse(&v(&["--numevents=5", "evt.type=open"])).unwrap();
-        assert_eq!((a.numevents, a.filter.as_deref()), (Some(5), Some("evt.type=open")));
+        assert_eq!(
+            (a.numevents, a.filter.as_deref()),
+            (Some(5), Some("evt.type=open"))
+        );
         assert!(parse(&v(&["--bogus"])).unwrap_err().0.contains("--bogus"));
-        assert!(parse(&v(&["-n", "x"])).unwrap_err().0.contains("not a number"));
+        assert!(parse(&v(&["-n", "x"]))
+            .unwrap_err()
+            .0
+            .contains("not a number"));
         assert!(parse(&v(&["-w"])).unwrap_err().0.contains("needs a value"));
     }
 }

@@ -22,7 +22,10 @@ mod linux {
     use scapbridge_formats::{Container, Profile};
 
     fn fail(msg: &dyn std::fmt::Display, code: u8) -> ExitCode {
-        eprintln!("scapbridge-agent: error: {}", msg.to_string().replace('\n', " "));
+        eprintln!(
+            "scapbridge-agent: error: {}",
+            msg.to_string().replace('\n', " ")
+        );
         ExitCode::from(code)
     }
 
@@ -50,7 +53,15 @@ mod linux {
             Err(e) => return fail(&e, 2),
         };
         let snaplen = a.snaplen.map(|s| s.to_string());
-        let mut source = match SyscallSource::open(snaplen.as_deref(), None, None, None, None, &[], target == "-") {
+        let mut source = match SyscallSource::open(
+            snaplen.as_deref(),
+            None,
+            None,
+            None,
+            None,
+            &[],
+            target == "-",
+        ) {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
         };
@@ -58,7 +69,11 @@ mod linux {
             Ok(o) => o,
             Err(e) => return fail(&e, 1),
         };
-        let shown = if target == "-" { "<stdout>" } else { target.as_str() };
+        let shown = if target == "-" {
+            "<stdout>"
+        } else {
+            target.as_str()
+        };
         let sink = match ScapSink::for_output(output, shown, Profile::Compat, Container::Scap) {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),

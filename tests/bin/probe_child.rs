@@ -8,7 +8,8 @@ use std::os::unix::process::CommandExt;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(file), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse::<u16>().ok())) else {
+    let (Some(file), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse::<u16>().ok()))
+    else {
         eprintln!("usage: probe-child FILE PORT");
         std::process::exit(2);
     };
@@ -17,7 +18,9 @@ fn main() {
     drop(f);
     let s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     drop(s);
-    let e = std::process::Command::new("/bin/true").arg("probe-marker").exec();
+    let e = std::process::Command::new("/bin/true")
+        .arg("probe-marker")
+        .exec();
     eprintln!("exec: {e}");
     std::process::exit(1);
 }

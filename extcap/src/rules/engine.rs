@@ -40,7 +40,11 @@ impl RuleEngine {
             .iter()
             .map(|r| OutputFormat::new(&r.output).ok())
             .collect();
-        RuleEngine { set, index, formats }
+        RuleEngine {
+            set,
+            index,
+            formats,
+        }
     }
 
     /// The rules.
@@ -57,12 +61,19 @@ impl RuleEngine {
             let (Some(rule), Some(Some(fmt))) = (self.set.rules.get(i), self.formats.get(i)) else {
                 continue;
             };
-            let Some(f) = rule.filter.as_ref() else { continue };
+            let Some(f) = rule.filter.as_ref() else {
+                continue;
+            };
             if !f.matches(ev, cx) {
                 continue;
             }
             let (text, fields) = fmt.render(ev, cx);
-            out.push(Alert { rule, ts: ev.ts(), text, fields });
+            out.push(Alert {
+                rule,
+                ts: ev.ts(),
+                text,
+                fields,
+            });
         }
     }
 }
@@ -86,7 +97,8 @@ impl Alert<'_> {
         for (k, v) in &self.fields {
             of.insert(
                 k.clone(),
-                v.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
+                v.clone()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String),
             );
         }
         serde_json::json!({
