@@ -503,3 +503,43 @@ fn agent_streams_scap_with_sysdig_flags() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--bogus"), "{err}");
 }
+
+/// A full disk under a live capture: one line, exit 1, the file cut back to
+/// whole blocks that still read.
+#[test]
+fn a_full_disk_fails_the_live_capture_cleanly() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mnt = dir.path();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(mnt)
+        .status()
+        .expect("mount")
+        .success();
+    assert!(ok, "mount tmpfs");
+    let out = mnt.join("full.scap");
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-syscalls", "-w"])
+        .arg(&out)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "for i in $(seq 1 300); do cat /etc/services >/dev/null; done",
+        ])
+        .output()
+        .expect("capture");
+    let read = common::events(&out, false).map(|e| e.len());
+    let _ = Command::new("umount").arg(mnt).status();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("No space left on device") && err.contains("cut back to"),
+        "{err}"
+    );
+    assert!(read.expect("the cut file reads to its end") > 0);
+}

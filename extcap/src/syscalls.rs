@@ -319,6 +319,7 @@ impl Source for SyscallSource {
         let mut child_done_at: Option<Instant> = None;
         let mut bad_records = 0u64;
         let mut buf = Vec::new();
+        let mut failure: Option<CaptureError> = None;
         let reason = 'outer: loop {
             if let Some(r) = ctl.stop_reason() {
                 break r;
@@ -340,10 +341,15 @@ impl Source for SyscallSource {
                     record::fixup(ev);
                     match Event::parse(ev, false) {
                         Ok(e) => match sink.event(&e) {
-                            Ok(f) => flow = f,
+                            Ok(Flow::Continue) => {}
+                            Ok(f) => {
+                                flow = f;
+                                return;
+                            }
                             Err(e) => {
+                                failure = Some(e);
                                 flow = Flow::Stop(StopReason::ReaderGone);
-                                ctl.log.log(Level::Warning, &e.to_string());
+                                return;
                             }
                         },
                         Err(_) => bad_records += 1,
@@ -353,6 +359,11 @@ impl Source for SyscallSource {
                     bad_records += 1;
                 }
             });
+            // A write error (a full disk) fails the capture; the sink has
+            // cut the file back to its last whole block.
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
             if let Flow::Stop(r) = flow {
                 break r;
             }
