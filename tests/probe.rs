@@ -512,9 +512,27 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mnt = dir.path();
+    // The disk must hold the /proc snapshot and then fill with events, and
+    // the snapshot's size depends on the machine (a CI host busy building
+    // has a far longer process list than an idle VM): measure it first.
+    let probe_file = dir.path().join("snapshot.scap");
+    let first = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-syscalls", "-w"])
+        .arg(&probe_file)
+        .args(["--", "true"])
+        .output()
+        .expect("capture");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let snapshot = std::fs::metadata(&probe_file).expect("snapshot").len();
+    let size_kib = snapshot / 1024 + 128;
+    let mnt = &dir.path().join("mnt");
+    std::fs::create_dir(mnt).expect("mount point");
     let ok = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", &format!("size={size_kib}k"), "tmpfs"])
         .arg(mnt)
         .status()
         .expect("mount")
@@ -533,6 +551,7 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
         .output()
         .expect("capture");
     let read = common::events(&out, false).map(|e| e.len());
+    let kept = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     let _ = Command::new("umount").arg(mnt).status();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -542,4 +561,15 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
         "{err}"
     );
     assert!(read.expect("the cut file reads to its end") > 0);
+    // Every whole block that reached the disk is kept: at most one event
+    // block (< 64 KiB) short of the disk's size, and the length reported is
+    // the file's.
+    assert!(
+        err.contains(&format!("cut back to {kept} bytes")),
+        "{err} vs {kept}"
+    );
+    assert!(
+        kept > size_kib * 1024 - 65_536,
+        "kept {kept} of {size_kib} KiB"
+    );
 }

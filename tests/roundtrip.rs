@@ -227,3 +227,105 @@ fn modern_profile_output_fits_and_reads() {
         }
     }
 }
+
+/// A live system has fields longer than libscap's reader takes (a linker's
+/// 25 KB command line, deep paths); the writer clamps them so sysdig still
+/// reads the file instead of refusing all of it ("invalid argslen 25505").
+#[test]
+fn over_long_metadata_fields_are_clamped_to_what_readers_take() {
+    use scapbridge_formats::meta::{fd_type, FdData, FdInfo, ProcessInfo, UserEntry};
+    use scapbridge_formats::{Item, ScapReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("long.scap");
+    let mut args = Vec::new();
+    for i in 0..2000 {
+        args.extend_from_slice(format!("-Carg{i:08}").as_bytes());
+        args.push(0);
+    }
+    let proc = ProcessInfo {
+        tid: 4242,
+        pid: 4242,
+        ptid: 1,
+        comm: b"longargs".to_vec(),
+        exe: vec![b'e'; 2000],
+        exepath: [b"/".as_slice(), &[b'p'; 3000]].concat(),
+        args: args.clone(),
+        cwd: [b"/".as_slice(), &[b'c'; 5000]].concat(),
+        env: [b"K=".as_slice(), &[b'v'; 9000], b"\0"].concat(),
+        cgroups: b"cpu=/\0".repeat(1000),
+        root: b"/".to_vec(),
+        fdlimit: 1024,
+        vtid: 4242,
+        vpid: 4242,
+        ..ProcessInfo::default()
+    };
+    let fd_name = [b"/tmp/".as_slice(), &[b'f'; 3000]].concat();
+    {
+        let f = std::fs::File::create(&out).unwrap();
+        let mut w = scapbridge_formats::ScapWriter::new(
+            f,
+            scapbridge_formats::WriterOptions::new(scapbridge_formats::Profile::Compat),
+        )
+        .unwrap();
+        w.write_users(&[UserEntry::User {
+            uid: 7,
+            gid: 7,
+            name: vec![b'u'; 400],
+            homedir: vec![b'h'; 2000],
+            shell: b"/bin/sh".to_vec(),
+        }])
+        .unwrap();
+        w.write_processes(std::slice::from_ref(&proc)).unwrap();
+        w.write_fds(
+            4242,
+            &[FdInfo {
+                fd: 3,
+                ino: 1,
+                fd_type: fd_type::FILE_V2,
+                data: FdData::FileV2 {
+                    open_flags: 1,
+                    name: fd_name.clone(),
+                    dev: Some(0),
+                },
+            }],
+        )
+        .unwrap();
+        w.write_parts(0, 1_000, 4242, 4, &[&3i64.to_le_bytes()])
+            .unwrap();
+        w.write_parts(0, 2_000, 4242, 5, &[&0i64.to_le_bytes()])
+            .unwrap();
+        w.finish().unwrap();
+    }
+
+    // Our reader: every field within its limit, args cut after a whole item.
+    let mut r = ScapReader::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let mut seen = None;
+    while let Some(item) = r.next_item().unwrap() {
+        if let Item::Processes(ps) = item {
+            seen = ps.into_iter().next();
+        }
+    }
+    let p = seen.expect("the process list was written");
+    assert!(
+        p.args.len() <= 4096 && p.args.len() > 4000,
+        "{}",
+        p.args.len()
+    );
+    assert!(args.starts_with(&p.args) && p.args.ends_with(b"\0"));
+    assert_eq!(p.exe.len(), 1023);
+    assert_eq!(p.cwd.len(), 1023);
+    assert!(p.env.len() <= 4096);
+    assert!(p.cgroups.len() <= 4096 && p.cgroups.ends_with(b"\0"));
+
+    if have("sysdig") {
+        let (lines, ok) = sysdig_lines(&out);
+        assert!(ok, "sysdig reads the clamped file: {lines:?}");
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].contains("longargs (4242) > close fd=3(<f>/tmp/fff"),
+            "{}",
+            lines[0]
+        );
+    }
+}

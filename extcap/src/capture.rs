@@ -398,6 +398,19 @@ impl Write for OutputWriter {
     }
 }
 
+/// Cuts a regular file (`truncate`) back to its last whole block after
+/// `err`, so a full disk never leaves half a block behind, and keeps every
+/// whole block that reached the disk (the writer counts them; `committed` is
+/// the last flush point, for errors that do not say). Returns the length cut
+/// to, if the output is a file and the cut worked.
+fn cut_back(truncate: Option<&File>, committed: u64, err: &WriteError) -> Option<u64> {
+    let keep = match err {
+        WriteError::Io { written, .. } => (*written).max(committed),
+        _ => committed,
+    };
+    truncate?.set_len(keep).ok().map(|()| keep)
+}
+
 fn is_broken_pipe(e: &WriteError) -> bool {
     matches!(e, WriteError::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
 }
@@ -498,12 +511,7 @@ impl<W: Write> ScapSink<W> {
     }
 
     fn fail(&mut self, source: WriteError) -> CaptureError {
-        // Cut a regular file back to its last whole block, so a full disk
-        // never leaves half a block behind.
-        let truncated = match &self.truncate {
-            Some(f) if f.set_len(self.committed).is_ok() => Some(self.committed),
-            _ => None,
-        };
+        let truncated = cut_back(self.truncate.as_ref(), self.committed, &source);
         CaptureError::Write {
             target: self.target.clone(),
             source,
@@ -585,6 +593,7 @@ impl<W: Write> ScapSink<W> {
             }
         }
         let target = self.target.clone();
+        let (truncate, committed) = (self.truncate.take(), self.committed);
         match self.w.finish() {
             Ok(w) => Ok(w),
             Err(e) if is_broken_pipe(&e) => Err(CaptureError::Write {
@@ -592,17 +601,11 @@ impl<W: Write> ScapSink<W> {
                 source: e,
                 truncated: None,
             }),
-            Err(e) => {
-                let truncated = match &self.truncate {
-                    Some(f) if f.set_len(self.committed).is_ok() => Some(self.committed),
-                    _ => None,
-                };
-                Err(CaptureError::Write {
-                    target,
-                    source: e,
-                    truncated,
-                })
-            }
+            Err(e) => Err(CaptureError::Write {
+                target,
+                truncated: cut_back(truncate.as_ref(), committed, &e),
+                source: e,
+            }),
         }
     }
 }

@@ -5,11 +5,49 @@
 
 use crate::bytes::Cursor;
 
-/// Appends a u16-length-prefixed string (metadata blocks), cut at 65535 bytes.
+/// Longest single-string field libscap's file reader accepts in metadata
+/// blocks (comm, exe, exepath, cwd, root, fd names). The reader refuses the *whole file* over one longer field
+/// ("invalid exelen", "invalid filename len"), and some versions test
+/// `>= SCAP_MAX_PATH_SIZE`, so 1023 is the longest every version takes.
+pub const MAX_PATH_FIELD: usize = 1023;
+
+/// Longest NUL-separated list field (args, env, cgroups) libscap's reader
+/// accepts (`SCAP_MAX_ARGS_SIZE`, `SCAP_MAX_ENV_SIZE`,
+/// `SCAP_MAX_CGROUPS_SIZE`). libscap's own /proc scan cuts these lists at
+/// the same size, so a live system routinely has longer ones (a linker's
+/// command line): found when sysdig refused our capture with "invalid
+/// argslen 25505" on a CI machine busy building.
+pub const MAX_LIST_FIELD: usize = 4096;
+
+/// Longest user or group name, home directory or shell libscap's reader
+/// accepts (`MAX_CREDENTIALS_STR_LEN` is 256 and the test is `>=`).
+pub const MAX_CREDENTIAL_FIELD: usize = 255;
+
+/// The part of a single-string field that is written: its first `max` bytes.
+fn clamp(s: &[u8], max: usize) -> &[u8] {
+    &s[..s.len().min(max)]
+}
+
+/// The part of a NUL-separated list that is written: whole items up to
+/// [`MAX_LIST_FIELD`] bytes, so a reader never sees half an argument as if
+/// it were whole; a first item longer than the limit is cut at the limit.
+fn clamp_list(s: &[u8]) -> &[u8] {
+    if s.len() <= MAX_LIST_FIELD {
+        return s;
+    }
+    let head = &s[..MAX_LIST_FIELD];
+    match head.iter().rposition(|&b| b == 0) {
+        Some(i) => &s[..=i],
+        None => head,
+    }
+}
+
+/// Appends a u16-length-prefixed string (metadata blocks). Callers clamp
+/// the field to what readers accept first; every limit is below 65535.
 fn put_str16(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len().min(u16::MAX as usize);
-    out.extend_from_slice(&(n as u16).to_le_bytes());
-    out.extend_from_slice(&s[..n]);
+    debug_assert!(s.len() <= u16::MAX as usize);
+    out.extend_from_slice(&(s.len() as u16).to_le_bytes());
+    out.extend_from_slice(s);
 }
 
 /// Machine info block (`0x201`), a fixed 180-byte body.
@@ -272,23 +310,24 @@ impl ProcessInfo {
         } else {
             self.tail.len()
         };
-        4 + 5 * 8
-            + [&self.comm, &self.exe, &self.exepath, &self.args, &self.cwd]
-                .iter()
-                .map(|s| 2 + s.len().min(u16::MAX as usize))
-                .sum::<usize>()
-            + 8
-            + 4 * 3
-            + 4 * 3
-            + 8 * 2
-            + 2
-            + self.env.len().min(u16::MAX as usize)
-            + 16
-            + 2
-            + self.cgroups.len().min(u16::MAX as usize)
-            + 2
-            + self.root.len().min(u16::MAX as usize)
-            + tail
+        let strings: usize = self.v9_strings().iter().map(|s| 2 + s.len()).sum();
+        4 + 5 * 8 + strings + 8 + 4 * 3 + 4 * 3 + 8 * 2 + 16 + tail
+    }
+
+    /// The string fields of a PL_V9 entry in file order (comm, exe,
+    /// exepath, args, cwd, env, cgroups, root), each clamped to what
+    /// libscap's reader accepts.
+    fn v9_strings(&self) -> [&[u8]; 8] {
+        [
+            clamp(&self.comm, MAX_PATH_FIELD),
+            clamp(&self.exe, MAX_PATH_FIELD),
+            clamp(&self.exepath, MAX_PATH_FIELD),
+            clamp_list(&self.args),
+            clamp(&self.cwd, MAX_PATH_FIELD),
+            clamp_list(&self.env),
+            clamp_list(&self.cgroups),
+            clamp(&self.root, MAX_PATH_FIELD),
+        ]
     }
 
     pub(crate) fn serialize_v9(&self, out: &mut Vec<u8>) {
@@ -296,11 +335,10 @@ impl ProcessInfo {
         for v in [self.tid, self.pid, self.ptid, self.sid, self.vpgid] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        put_str16(out, &self.comm);
-        put_str16(out, &self.exe);
-        put_str16(out, &self.exepath);
-        put_str16(out, &self.args);
-        put_str16(out, &self.cwd);
+        let [comm, exe, exepath, args, cwd, env, cgroups, root] = self.v9_strings();
+        for s in [comm, exe, exepath, args, cwd] {
+            put_str16(out, s);
+        }
         out.extend_from_slice(&self.fdlimit.to_le_bytes());
         for v in [
             self.flags,
@@ -314,11 +352,11 @@ impl ProcessInfo {
         }
         out.extend_from_slice(&self.pfmajor.to_le_bytes());
         out.extend_from_slice(&self.pfminor.to_le_bytes());
-        put_str16(out, &self.env);
+        put_str16(out, env);
         out.extend_from_slice(&self.vtid.to_le_bytes());
         out.extend_from_slice(&self.vpid.to_le_bytes());
-        put_str16(out, &self.cgroups);
-        put_str16(out, &self.root);
+        put_str16(out, cgroups);
+        put_str16(out, root);
         if self.tail.is_empty() {
             out.extend_from_slice(&default_tail());
         } else {
@@ -553,7 +591,7 @@ impl FdInfo {
             FdData::Unix { source, dest, name } => {
                 out.extend_from_slice(&source.to_le_bytes());
                 out.extend_from_slice(&dest.to_le_bytes());
-                put_str16(out, name);
+                put_str16(out, clamp(name, MAX_PATH_FIELD));
             }
             FdData::FileV2 {
                 open_flags,
@@ -561,12 +599,12 @@ impl FdInfo {
                 dev,
             } => {
                 out.extend_from_slice(&open_flags.to_le_bytes());
-                put_str16(out, name);
+                put_str16(out, clamp(name, MAX_PATH_FIELD));
                 if let Some(d) = dev {
                     out.extend_from_slice(&d.to_le_bytes());
                 }
             }
-            FdData::Named(name) => put_str16(out, name),
+            FdData::Named(name) => put_str16(out, clamp(name, MAX_PATH_FIELD)),
         }
         let len = (out.len() - start) as u32;
         out[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -759,14 +797,14 @@ impl UserEntry {
                 out.push(0);
                 out.extend_from_slice(&uid.to_le_bytes());
                 out.extend_from_slice(&gid.to_le_bytes());
-                put_str16(out, name);
-                put_str16(out, homedir);
-                put_str16(out, shell);
+                put_str16(out, clamp(name, MAX_CREDENTIAL_FIELD));
+                put_str16(out, clamp(homedir, MAX_CREDENTIAL_FIELD));
+                put_str16(out, clamp(shell, MAX_CREDENTIAL_FIELD));
             }
             UserEntry::Group { gid, name } => {
                 out.push(1);
                 out.extend_from_slice(&gid.to_le_bytes());
-                put_str16(out, name);
+                put_str16(out, clamp(name, MAX_CREDENTIAL_FIELD));
             }
         }
         let len = (out.len() - start) as u32;

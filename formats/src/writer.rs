@@ -101,13 +101,6 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Sink<W> {
-    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::Plain(w) => w.write_all(b),
-            Sink::Gzip(w) => w.write_all(b),
-        }
-    }
-
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Plain(w) => w.flush(),
@@ -146,6 +139,39 @@ impl<W: Write> std::fmt::Debug for ScapWriter<W> {
             .field("profile", &self.opts.profile)
             .finish()
     }
+}
+
+/// `write_all` that says how much was taken before an error.
+fn write_counting<W: Write>(w: &mut W, mut buf: &[u8]) -> Result<(), (usize, io::Error)> {
+    let mut taken = 0;
+    while !buf.is_empty() {
+        match w.write(buf) {
+            Ok(0) => return Err((taken, io::ErrorKind::WriteZero.into())),
+            Ok(k) => {
+                taken += k;
+                buf = &buf[k..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((taken, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Length of the whole blocks at the start of `chunk` (a run of framed
+/// blocks, as the writer buffers them) that fit in its first `taken` bytes.
+fn whole_blocks_within(chunk: &[u8], taken: usize) -> usize {
+    let mut end = 0;
+    while let Some(len) = chunk
+        .get(end + 4..end + 8)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    {
+        if len == 0 || end + len > taken {
+            break;
+        }
+        end += len;
+    }
+    end
 }
 
 fn pad4(n: usize) -> usize {
@@ -188,23 +214,32 @@ impl<W: Write> ScapWriter<W> {
     }
 
     /// Hands the buffered blocks to the sink. On failure the buffer is
-    /// discarded: how much the sink took is unknown, and the caller reports.
+    /// discarded and the error's `written` counts the bytes of *whole
+    /// blocks* the sink took (a plain sink that took half a block reports
+    /// the boundary before it), so a caller can cut a file back there and
+    /// keep everything that made it to disk.
     fn drain(&mut self) -> Result<(), WriteError> {
         if self.out.is_empty() {
             return Ok(());
         }
         let r = match self.sink.as_mut() {
-            Some(s) => s.write_all(&self.out),
+            Some(Sink::Plain(w)) => write_counting(w, &self.out),
+            Some(Sink::Gzip(w)) => w.write_all(&self.out).map_err(|e| (0, e)),
             None => Ok(()),
         };
         let n = self.out.len() as u64;
+        let result = match r {
+            Ok(()) => {
+                self.drained += n;
+                Ok(())
+            }
+            Err((taken, source)) => Err(WriteError::Io {
+                written: self.drained + whole_blocks_within(&self.out, taken) as u64,
+                source,
+            }),
+        };
         self.out.clear();
-        r.map_err(|source| WriteError::Io {
-            written: self.drained,
-            source,
-        })?;
-        self.drained += n;
-        Ok(())
+        result
     }
 
     /// Appends one block: type, length, the body `parts`, padding, trailer.
@@ -491,5 +526,62 @@ impl<W: Write> Drop for ScapWriter<W> {
         if self.sink.is_some() {
             let _ = self.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A disk that takes `room` bytes and then reports it is full.
+    struct SmallDisk {
+        data: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for SmallDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.room - self.data.len());
+            if n == 0 {
+                return Err(io::Error::other("no space left"));
+            }
+            self.data.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_sink_reports_the_whole_blocks_it_took() {
+        let disk = SmallDisk {
+            data: Vec::new(),
+            room: 300_000,
+        };
+        let mut w = ScapWriter::new(disk, WriterOptions::new(Profile::Compat)).expect("shb");
+        let payload = vec![b'x'; 1000];
+        let mut err = None;
+        for i in 0..1000u64 {
+            // write exit (9): res, data
+            let r = w.write_parts(0, i, 1, 9, &[&(i as i64).to_le_bytes(), &payload]);
+            if let Err(e) = r {
+                err = Some(e);
+                break;
+            }
+        }
+        let Some(WriteError::Io { written, .. }) = err else {
+            panic!("the disk filled: {err:?}");
+        };
+        let written = written as usize;
+        assert!(written <= 300_000 && written > 300_000 - 1100, "{written}");
+        // The boundary is a block boundary: walking lengths from the start
+        // lands exactly on it.
+        let sink = w.sink.take();
+        let Some(Sink::Plain(disk)) = sink else {
+            panic!("plain sink");
+        };
+        assert_eq!(whole_blocks_within(&disk.data, written), written);
+        assert!(disk.data.len() >= written);
     }
 }
