@@ -159,6 +159,112 @@ fn typechar_of(t: u8) -> u8 {
     }
 }
 
+/// An fd-list entry for what the state knows of one fd.
+fn fd_info(fd: i64, e: &FdEntry) -> FdInfo {
+    let named = |t: u8| (t, FdData::Named(e.name.clone().into_bytes()));
+    let l4proto = match e.l4 {
+        b't' => 2,
+        b'u' => 3,
+        b'i' => 4,
+        b'r' => 5,
+        _ => 0,
+    };
+    let (fd_type, data) = match e.typechar {
+        b'f' => (
+            fd_type::FILE_V2,
+            FdData::FileV2 {
+                open_flags: 0,
+                name: e.name.clone().into_bytes(),
+                dev: Some(0),
+            },
+        ),
+        b'd' => named(fd_type::DIRECTORY),
+        b'p' => named(fd_type::FIFO),
+        b'u' => (
+            fd_type::UNIX_SOCK,
+            FdData::Unix {
+                source: 0,
+                dest: 0,
+                name: e.name.clone().into_bytes(),
+            },
+        ),
+        b'4' | b'6' => match socket_data(&e.name, l4proto) {
+            Some(d) => d,
+            None => named(fd_type::UNSUPPORTED),
+        },
+        b'e' => named(fd_type::EVENT),
+        b's' => named(fd_type::SIGNALFD),
+        b'l' => named(fd_type::EVENTPOLL),
+        b'i' => named(fd_type::INOTIFY),
+        b't' => named(fd_type::TIMERFD),
+        b'n' => named(fd_type::NETLINK),
+        b'b' => named(fd_type::BPF),
+        b'r' => named(fd_type::IOURING),
+        b'm' => named(fd_type::MEMFD),
+        b'P' => named(fd_type::PIDFD),
+        _ => named(fd_type::UNSUPPORTED),
+    };
+    FdInfo {
+        fd,
+        ino: 0,
+        fd_type,
+        data,
+    }
+}
+
+/// A socket fd rebuilt from its tuple name (`1.2.3.4:5->6.7.8.9:10`,
+/// `::1:80`), as the state renders it.
+fn socket_data(name: &str, l4proto: u8) -> Option<(u8, FdData)> {
+    use std::net::IpAddr;
+    fn endpoint(s: &str) -> Option<(IpAddr, u16)> {
+        let (ip, port) = s.rsplit_once(':')?;
+        Some((ip.parse().ok()?, port.parse().ok()?))
+    }
+    match name.split_once("->") {
+        Some((a, b)) => match (endpoint(a)?, endpoint(b)?) {
+            ((IpAddr::V4(s), sport), (IpAddr::V4(d), dport)) => Some((
+                fd_type::IPV4_SOCK,
+                FdData::Ipv4 {
+                    sip: s.octets(),
+                    dip: d.octets(),
+                    sport,
+                    dport,
+                    l4proto,
+                },
+            )),
+            ((IpAddr::V6(s), sport), (IpAddr::V6(d), dport)) => Some((
+                fd_type::IPV6_SOCK,
+                FdData::Ipv6 {
+                    sip: s.octets(),
+                    dip: d.octets(),
+                    sport,
+                    dport,
+                    l4proto,
+                },
+            )),
+            _ => None,
+        },
+        None => match endpoint(name)? {
+            (IpAddr::V4(ip), port) => Some((
+                fd_type::IPV4_SERVSOCK,
+                FdData::Ipv4Server {
+                    ip: ip.octets(),
+                    port,
+                    l4proto,
+                },
+            )),
+            (IpAddr::V6(ip), port) => Some((
+                fd_type::IPV6_SERVSOCK,
+                FdData::Ipv6Server {
+                    ip: ip.octets(),
+                    port,
+                    l4proto,
+                },
+            )),
+        },
+    }
+}
+
 fn l4char(proto: u8) -> u8 {
     match proto {
         2 => b't',
@@ -284,6 +390,67 @@ impl CaptureState {
                 },
             );
         }
+    }
+
+    /// The threads and fds as process-list and fd-list entries, so a new
+    /// capture (a trigger window) can start from what this state knows now:
+    /// readers then resolve `proc.name` and `fd.name` for threads that
+    /// started before it. What the state does not keep is written empty or
+    /// zero (environment, cgroups, fd limit, open flags); IPv4 and IPv6
+    /// socket fds are rebuilt from their tuple names; threads are assumed to
+    /// live in the host's pid namespace (vtid = tid). Sorted by tid, so the
+    /// output is the same for the same state.
+    pub fn snapshot(&self) -> (Vec<ProcessInfo>, Vec<(u64, Vec<FdInfo>)>) {
+        let mut tids: Vec<u64> = self.threads.keys().copied().collect();
+        tids.sort_unstable();
+        let procs = tids
+            .iter()
+            .filter_map(|tid| self.threads.get(tid).map(|t| (*tid, t)))
+            .map(|(tid, t)| {
+                let mut args = Vec::new();
+                for a in &t.args {
+                    args.extend_from_slice(a.as_bytes());
+                    args.push(0);
+                }
+                let cwd = match t.cwd.strip_suffix('/') {
+                    Some(c) if !c.is_empty() => c,
+                    _ => t.cwd.as_str(),
+                };
+                ProcessInfo {
+                    tid,
+                    pid: t.pid,
+                    ptid: t.ptid,
+                    comm: t.comm.clone().into_bytes(),
+                    exe: t.exe.clone().into_bytes(),
+                    exepath: t.exepath.clone().into_bytes(),
+                    args,
+                    cwd: cwd.as_bytes().to_vec(),
+                    uid: t.uid,
+                    gid: t.gid,
+                    vtid: tid as i64,
+                    vpid: t.pid as i64,
+                    root: b"/".to_vec(),
+                    ..ProcessInfo::default()
+                }
+            })
+            .collect();
+        let mut pids: Vec<u64> = self.fds.keys().copied().collect();
+        pids.sort_unstable();
+        let fds = pids
+            .iter()
+            .filter_map(|pid| self.fds.get(pid).map(|t| (*pid, t)))
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(pid, table)| {
+                let mut nums: Vec<i64> = table.keys().copied().collect();
+                nums.sort_unstable();
+                let list = nums
+                    .iter()
+                    .filter_map(|fd| table.get(fd).map(|e| fd_info(*fd, e)))
+                    .collect();
+                (pid, list)
+            })
+            .collect();
+        (procs, fds)
     }
 
     /// Adds users and groups.
@@ -810,4 +977,93 @@ pub fn normalize_path(p: &str) -> String {
     let mut s = String::from("/");
     s.push_str(&parts.join("/"));
     s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
+        let mut a = CaptureState::new();
+        a.add_processes(&[ProcessInfo {
+            tid: 10,
+            pid: 10,
+            ptid: 1,
+            comm: b"nginx".to_vec(),
+            exe: b"nginx:".to_vec(),
+            exepath: b"/usr/sbin/nginx".to_vec(),
+            args: b"-g\0daemon off;\0".to_vec(),
+            cwd: b"/srv".to_vec(),
+            uid: 33,
+            gid: 33,
+            ..ProcessInfo::default()
+        }]);
+        let file = |fd, name: &[u8]| FdInfo {
+            fd,
+            ino: 0,
+            fd_type: fd_type::FILE_V2,
+            data: FdData::FileV2 {
+                open_flags: 1,
+                name: name.to_vec(),
+                dev: None,
+            },
+        };
+        a.add_fds(
+            10,
+            &[
+                file(3, b"/var/log/nginx/access.log"),
+                FdInfo {
+                    fd: 4,
+                    ino: 0,
+                    fd_type: fd_type::IPV4_SOCK,
+                    data: FdData::Ipv4 {
+                        sip: [10, 0, 0, 1],
+                        dip: [10, 0, 0, 2],
+                        sport: 80,
+                        dport: 51000,
+                        l4proto: 2,
+                    },
+                },
+                FdInfo {
+                    fd: 5,
+                    ino: 0,
+                    fd_type: fd_type::IPV6_SERVSOCK,
+                    data: FdData::Ipv6Server {
+                        ip: std::net::Ipv6Addr::LOCALHOST.octets(),
+                        port: 443,
+                        l4proto: 2,
+                    },
+                },
+                FdInfo {
+                    fd: 6,
+                    ino: 0,
+                    fd_type: fd_type::UNIX_SOCK,
+                    data: FdData::Unix {
+                        source: 1,
+                        dest: 2,
+                        name: b"/run/app.sock".to_vec(),
+                    },
+                },
+            ],
+        );
+        let (procs, fds) = a.snapshot();
+        let mut b = CaptureState::new();
+        b.add_processes(&procs);
+        for (tid, list) in &fds {
+            b.add_fds(*tid, list);
+        }
+        let (ta, tb) = (a.thread(10).unwrap(), b.thread(10).unwrap());
+        assert_eq!(
+            (&ta.comm, &ta.exe, &ta.exepath, &ta.args, &ta.cwd, ta.uid, ta.ptid),
+            (&tb.comm, &tb.exe, &tb.exepath, &tb.args, &tb.cwd, tb.uid, tb.ptid)
+        );
+        assert_eq!(tb.cwd, "/srv/");
+        for fd in 3..=6 {
+            let (fa, fb) = (a.fd(10, fd).unwrap(), b.fd(10, fd).unwrap());
+            assert_eq!((fa.typechar, fa.l4, &fa.name), (fb.typechar, fb.l4, &fb.name), "fd {fd}");
+        }
+        assert_eq!(b.fd(10, 4).unwrap().name, "10.0.0.1:80->10.0.0.2:51000");
+    }
 }
