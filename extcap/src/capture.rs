@@ -566,6 +566,17 @@ impl<W: Write> ScapSink<W> {
         }
     }
 
+    /// Replaces the process and fd lists still waiting for the first event
+    /// with `procs` and `fds` (a trigger window's snapshot of the state at
+    /// its start). Does nothing once events were written: libscap readers
+    /// take metadata only before the first event of a section.
+    pub fn replace_state(&mut self, procs: Vec<ProcessInfo>, fds: Vec<(u64, Vec<FdInfo>)>) {
+        if !self.in_events {
+            self.pending.procs = procs;
+            self.pending.fds = fds;
+        }
+    }
+
     /// Whether journal entries go into this stream (pcapng only).
     pub fn carries_journal(&self) -> bool {
         self.w.is_pcapng()
@@ -733,6 +744,8 @@ pub struct Watch {
     num: u64,
     filter: Option<crate::filter::Filter>,
     rules: Option<RuleWatch>,
+    /// The alerts of the last event, for trigger mode.
+    fired: Vec<crate::trigger::Fired>,
     /// Events the filter dropped.
     pub dropped: u64,
 }
@@ -750,6 +763,7 @@ impl Watch {
             num: 0,
             filter: None,
             rules: None,
+            fired: Vec::new(),
             dropped: 0,
         }
     }
@@ -790,10 +804,17 @@ impl Watch {
         if !keep {
             self.dropped += 1;
         }
+        self.fired.clear();
         if let Some(r) = &mut self.rules {
             let mut alerts = Vec::new();
             r.engine.check(ev, cx, &mut alerts);
             for a in &alerts {
+                self.fired.push(crate::trigger::Fired {
+                    ts: a.ts,
+                    evtnum: self.num,
+                    capture: a.rule.capture,
+                    duration_ms: a.rule.capture_duration_ms,
+                });
                 // Falco's JSON is built only where it goes: the alert output
                 // in JSON form, or the journal entry's FALCO_JSON.
                 let json = (r.out.json || journal.is_some())
@@ -837,6 +858,7 @@ impl Watch {
 pub struct Pipeline<'a, W: Write> {
     out: ScapSink<W>,
     watch: Option<Watch>,
+    trigger: Option<crate::trigger::TriggerWindow>,
     journal: Vec<JournalAlert>,
     count: Option<u64>,
     stats: CaptureStats,
@@ -860,6 +882,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
         Pipeline {
             out,
             watch: None,
+            trigger: None,
             journal: Vec::new(),
             count,
             stats: CaptureStats::default(),
@@ -886,6 +909,36 @@ impl<'a, W: Write> Pipeline<'a, W> {
         self
     }
 
+    /// Writes only windows around alerts (see [`crate::trigger`]). Needs
+    /// rules ([`Pipeline::with_rules`]): without them no window opens.
+    pub fn with_trigger(mut self, trigger: Option<crate::trigger::TriggerWindow>) -> Self {
+        self.trigger = trigger;
+        self
+    }
+
+    /// Trigger mode's counters, if it runs.
+    pub fn trigger(&self) -> Option<crate::trigger::TriggerStats> {
+        self.trigger
+            .as_ref()
+            .map(crate::trigger::TriggerWindow::stats)
+    }
+
+    /// Notices of trigger mode (window files that failed), taken.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        self.trigger
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.notices))
+            .unwrap_or_default()
+    }
+
+    /// Ends trigger mode (finishes the open window's file) and returns its
+    /// counters and notices; call before [`Pipeline::finish`].
+    pub fn end_trigger(&mut self) -> Option<(crate::trigger::TriggerStats, Vec<String>)> {
+        let t = self.trigger.as_mut()?;
+        t.finish();
+        Some((t.stats(), std::mem::take(&mut t.notices)))
+    }
+
     /// The rules' counters, if rules run.
     pub fn rules(&self) -> Option<&RuleWatch> {
         self.watch.as_ref().and_then(|w| w.rules.as_ref())
@@ -898,11 +951,18 @@ impl<'a, W: Write> Pipeline<'a, W> {
         s.alerts = self.rules().map_or(0, RuleWatch::alerts);
         s.bytes = self.out.bytes();
         s.elapsed = self.start.elapsed();
+        if let Some(t) = &self.trigger {
+            // Held events reach the output when their window opens.
+            s.events_out = t.stats().in_windows;
+        }
         s
     }
 
     /// Ends the capture: flushes and returns the final counters.
-    pub fn finish(self) -> Result<(CaptureStats, u64), CaptureError> {
+    pub fn finish(mut self) -> Result<(CaptureStats, u64), CaptureError> {
+        if let Some(t) = &mut self.trigger {
+            t.finish();
+        }
         let stats = self.stats();
         let dropped = self.out.dropped_metadata;
         let mut stats2 = stats;
@@ -929,6 +989,9 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         if let Some(f) = &mut self.watch {
             f.metadata(&m);
         }
+        if let Some(t) = &mut self.trigger {
+            t.metadata(&m);
+        }
         self.out.metadata(m)
     }
 
@@ -941,6 +1004,14 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         if let Some(w) = &mut self.watch {
             let journal = self.out.carries_journal().then_some(&mut self.journal);
             keep = w.pass(ev, journal)?;
+            if let Some(t) = &mut self.trigger {
+                let v = t.event(ev, keep, &w.fired, &w.state, &mut self.out)?;
+                if v == crate::trigger::Verdict::Hold {
+                    // Alerts outside windows stay out of the stream too.
+                    self.journal.clear();
+                    keep = false;
+                }
+            }
         }
         if keep {
             let f = self.out.event(ev)?;

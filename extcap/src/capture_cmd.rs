@@ -133,6 +133,7 @@ struct Plan {
     profile: Profile,
     filter: Option<scapbridge::filter::Filter>,
     rules: Option<scapbridge::capture::RuleWatch>,
+    trigger: Option<scapbridge::trigger::TriggerWindow>,
 }
 
 /// Loads `--rules` and opens `--alerts` (stderr by default, headless; the
@@ -185,6 +186,18 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
     let spec = inv.check_capture()?;
     let filter = scapbridge::check_filter(inv.filter.as_deref())?;
     let rules = rule_watch(inv, spec, headless)?;
+    let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
+        Some(_) if rules.is_none() => {
+            return Err(UsageError::BadValue {
+                option: "--trigger".into(),
+                value: "on".into(),
+                expected: "rules to fire: give --rules FILE".into(),
+            }
+            .into())
+        }
+        Some(cfg) => Some(scapbridge::trigger::TriggerWindow::new(cfg)?),
+        None => None,
+    };
     let count = match inv.count.as_deref() {
         None => None,
         Some(c) => Some(
@@ -217,6 +230,7 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         profile,
         filter,
         rules,
+        trigger,
     })
 }
 
@@ -304,13 +318,23 @@ fn run(
         show_progress.then(|| Box::new(|s: &CaptureStats| progress_line(s)) as Progress<'_>);
     let mut pipeline = Pipeline::new(sink, plan.count, progress)
         .with_filter(plan.filter.take())
-        .with_rules(plan.rules.take());
+        .with_rules(plan.rules.take())
+        .with_trigger(plan.trigger.take());
     ctl.log.log(
         Level::Message,
         &format!("{}: {}", plan.spec.name, plan.source.describe()),
     );
     let result = plan.source.run(&mut pipeline, ctl);
     let fired = pipeline.rules().map(|r| r.fired.clone());
+    let trigger = pipeline.end_trigger();
+    if let Some((_, notices)) = &trigger {
+        for n in notices {
+            ctl.log.log(Level::Warning, n);
+            if headless {
+                eprintln!("scapbridge: warning: {n}");
+            }
+        }
+    }
     // Whatever happened, end the output on a whole block.
     let finished = pipeline.finish();
     if show_progress {
@@ -328,6 +352,28 @@ fn run(
                 String::new()
             } else {
                 format!(": {}", list.join(", "))
+            }
+        ));
+    }
+    if let Some((t, _)) = &trigger {
+        summary.push_str(&format!(
+            "  trigger    {} windows, {} events in them, {} left out, ring peak {}{}{}\n",
+            t.windows,
+            t.in_windows,
+            t.outside,
+            human_bytes(t.peak_buffer),
+            if t.evicted_for_memory > 0 {
+                format!(
+                    " ({} events left the ring early: --max-buffer full)",
+                    t.evicted_for_memory
+                )
+            } else {
+                String::new()
+            },
+            if t.saved > 0 {
+                format!(", {} window files", t.saved)
+            } else {
+                String::new()
             }
         ));
     }

@@ -19,6 +19,7 @@ pub mod replay;
 pub mod rules;
 #[cfg(target_os = "linux")]
 pub mod syscalls;
+pub mod trigger;
 
 use std::path::Path;
 

@@ -206,6 +206,82 @@ pub const RULES_ARGS: &[ArgSpec] = &[
             "text = Falco's lines; json = Falco's JSON objects",
         )
     },
+    ArgSpec::new(
+        "trigger",
+        "Capture only around alerts",
+        ArgType::Boolflag,
+        "Trigger",
+        "Write only windows around alerts: the events before each alert (--pre), the alert, and the events after it (--post)",
+    ),
+    ArgSpec {
+        default: Some("all_rules"),
+        choices: TRIGGER_MODES,
+        ..ArgSpec::new(
+            "trigger-mode",
+            "Which alerts open a window",
+            ArgType::Selector,
+            "Trigger",
+            "all_rules = any alert; rules = only rules with capture: true (Falco's capture.mode)",
+        )
+    },
+    ArgSpec {
+        default: Some("5s"),
+        ..ArgSpec::new(
+            "pre",
+            "Before each alert",
+            ArgType::String,
+            "Trigger",
+            "How much time before an alert its window starts (10, 2.5s, 500ms, 3m)",
+        )
+    },
+    ArgSpec {
+        default: Some("5s"),
+        ..ArgSpec::new(
+            "post",
+            "After the last alert",
+            ArgType::String,
+            "Trigger",
+            "How long a window stays open after its last alert, unless the rule sets capture_duration",
+        )
+    },
+    ArgSpec {
+        default: Some("64M"),
+        ..ArgSpec::new(
+            "max-buffer",
+            "Memory for the pre-alert ring",
+            ArgType::String,
+            "Trigger",
+            "Most bytes of events held while no window is open (64k, 16M, 1G)",
+        )
+    },
+    ArgSpec::new(
+        "save-dir",
+        "Save each window in",
+        ArgType::String,
+        "Trigger",
+        "Also write each window to its own self-contained file in this directory (Falco's capture naming)",
+    ),
+    ArgSpec {
+        default: Some("100M"),
+        ..ArgSpec::new(
+            "save-max-bytes",
+            "Largest window file",
+            ArgType::String,
+            "Trigger",
+            "A window file stops growing past this size (the stream goes on)",
+        )
+    },
+];
+
+const TRIGGER_MODES: &[Choice] = &[
+    Choice {
+        value: "all_rules",
+        display: "Any alert",
+    },
+    Choice {
+        value: "rules",
+        display: "Rules with capture: true",
+    },
 ];
 
 /// The two options every Wireshark extcap appends (`extcap_config_debug`).

@@ -1056,13 +1056,33 @@ mod tests {
         }
         let (ta, tb) = (a.thread(10).unwrap(), b.thread(10).unwrap());
         assert_eq!(
-            (&ta.comm, &ta.exe, &ta.exepath, &ta.args, &ta.cwd, ta.uid, ta.ptid),
-            (&tb.comm, &tb.exe, &tb.exepath, &tb.args, &tb.cwd, tb.uid, tb.ptid)
+            (
+                &ta.comm,
+                &ta.exe,
+                &ta.exepath,
+                &ta.args,
+                &ta.cwd,
+                ta.uid,
+                ta.ptid
+            ),
+            (
+                &tb.comm,
+                &tb.exe,
+                &tb.exepath,
+                &tb.args,
+                &tb.cwd,
+                tb.uid,
+                tb.ptid
+            )
         );
         assert_eq!(tb.cwd, "/srv/");
         for fd in 3..=6 {
             let (fa, fb) = (a.fd(10, fd).unwrap(), b.fd(10, fd).unwrap());
-            assert_eq!((fa.typechar, fa.l4, &fa.name), (fb.typechar, fb.l4, &fb.name), "fd {fd}");
+            assert_eq!(
+                (fa.typechar, fa.l4, &fa.name),
+                (fb.typechar, fb.l4, &fb.name),
+                "fd {fd}"
+            );
         }
         assert_eq!(b.fd(10, 4).unwrap().name, "10.0.0.1:80->10.0.0.2:51000");
     }
