@@ -573,3 +573,137 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
         "kept {kept} of {size_kib} KiB"
     );
 }
+
+/// `/proc/PID/status` field in kB (VmHWM: peak resident memory).
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Trigger mode on the live probe: a rule fires on opening a named file; the
+/// stream and the window file hold the events within --pre before it and
+/// --post after it, and nothing of the same workload outside.
+#[test]
+fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let names = ["warm", "a", "a2", "trigger", "b", "b2", "c"];
+    for n in names {
+        std::fs::write(d.join(n), n).expect("file");
+    }
+    let rules = d.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "- rule: Marker opened\n  desc: test\n  condition: evt.type in (open, openat) and evt.dir = < and fd.name in (\"{w}\", \"{t}\")\n  output: \"marker %fd.name by %proc.name\"\n  priority: WARNING\n",
+            w = d.join("warm").display(),
+            t = d.join("trigger").display()
+        ),
+    )
+    .expect("rules");
+    let out = d.join("trigger.scap");
+    let alerts = d.join("alerts.json");
+    let saved = d.join("windows");
+    let mut agent = Command::new(common::agent_bin())
+        .args(["capture", "-w"])
+        .arg(&out)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--alerts-format", "json", "--alerts"])
+        .arg(&alerts)
+        .args(["--trigger", "--pre", "1s", "--post", "1s", "--max-buffer", "8M"])
+        .arg("--save-dir")
+        .arg(&saved)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("agent");
+    // Warm up: open the warm marker until its alert shows the probe is on,
+    // then let that window close (post 1 s) before the real workload.
+    let warm = d.join("warm");
+    let t0 = std::time::Instant::now();
+    while std::fs::metadata(&alerts).map_or(0, |m| m.len()) == 0 {
+        assert!(t0.elapsed().as_secs() < 20, "the agent raised no alert in 20 s");
+        let _ = std::fs::read(&warm);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let p = |n: &str| d.join(n).display().to_string();
+    let script = format!(
+        "cat '{}'; sleep 2; cat '{}'; sleep 0.5; cat '{}'; cat '{}'; sleep 0.5; cat '{}'; sleep 2; cat '{}'",
+        p("a"),
+        p("a2"),
+        p("trigger"),
+        p("b"),
+        p("b2"),
+        p("c")
+    );
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("workload");
+    assert!(st.success());
+    // The agent's memory: the ring is bounded by --max-buffer.
+    let hwm_kb = status_kb(agent.id(), "VmHWM:").unwrap_or(0);
+    let _ = Command::new("kill")
+        .args(["-TERM", &agent.id().to_string()])
+        .status();
+    let o = agent.wait_with_output().expect("agent exit");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "alerts fired: {err}");
+    assert!(err.contains("trigger: 2 windows"), "{err}");
+    // Which markers each output holds: the reads of our files, by name.
+    let opened = |file: &Path| -> Vec<String> {
+        let evs = read_json(file, Some("evt.type in (open, openat) and evt.dir = <"));
+        let mut seen: Vec<String> = Vec::new();
+        for e in evs {
+            let name = arg(&e, "name").to_string();
+            if let Some(n) = names.iter().find(|n| name == p(n)) {
+                if !seen.iter().any(|s| s == n) {
+                    seen.push((*n).to_string());
+                }
+            }
+        }
+        seen
+    };
+    let stream = opened(&out);
+    assert_eq!(stream, ["warm", "a2", "trigger", "b", "b2"], "stream windows");
+    let mut files: Vec<_> = std::fs::read_dir(&saved)
+        .expect("save dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(opened(&files[1]), ["a2", "trigger", "b", "b2"], "window file");
+    if have("sysdig") {
+        // The window file stands alone: sysdig resolves the reader's name
+        // from the snapshot even for the events before the alert.
+        let sd = Command::new("sysdig")
+            .arg("-r")
+            .arg(&files[1])
+            .arg("-p")
+            .arg("%proc.name %fd.name")
+            .arg(format!("evt.type=openat and evt.dir=< and fd.name={}", p("a2")))
+            .output()
+            .expect("sysdig");
+        assert!(sd.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&sd.stdout).trim(),
+            format!("cat {}", p("a2"))
+        );
+        let (lines, ok) = common::sysdig_lines(&out);
+        assert!(ok && !lines.is_empty(), "sysdig reads the stream");
+    }
+    // Documented bound: --max-buffer plus 64 MiB for the probe's ring, the
+    // state tables and the program itself.
+    assert!(
+        hwm_kb > 0 && hwm_kb < (8 + 64) * 1024,
+        "peak RSS {hwm_kb} kB over --max-buffer 8M + 64M"
+    );
+}

@@ -696,6 +696,34 @@ pub struct AlertOutput {
     pub json: bool,
 }
 
+impl AlertOutput {
+    /// Alerts appended to the file at `path` (created if missing).
+    pub fn append_to(path: &str, json: bool) -> Result<AlertOutput, CaptureError> {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| CaptureError::Output {
+                target: path.to_string(),
+                source,
+            })?;
+        Ok(AlertOutput {
+            out: Box::new(f),
+            target: path.to_string(),
+            json,
+        })
+    }
+
+    /// Alerts on standard error.
+    pub fn stderr(json: bool) -> AlertOutput {
+        AlertOutput {
+            out: Box::new(io::stderr()),
+            target: "<stderr>".into(),
+            json,
+        }
+    }
+}
+
 impl fmt::Debug for AlertOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AlertOutput")
@@ -727,6 +755,13 @@ impl RuleWatch {
             hostname: String::new(),
             fired: Vec::new(),
         }
+    }
+
+    /// Loads the rules `files` (files or directories) and watches with
+    /// them, writing alerts to `out`.
+    pub fn load(files: &[std::path::PathBuf], out: AlertOutput) -> Result<Self, CaptureError> {
+        let set = crate::rules::RuleSet::load(files)?;
+        Ok(RuleWatch::new(crate::rules::engine::RuleEngine::new(set), out))
     }
 
     /// Total alerts so far.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use scapbridge::capture::{
+    AlertOutput, RuleWatch,
     parse_duration, CaptureControl, CaptureError, CaptureStats, Level, Logger, Output, Pipeline,
     Progress, ScapSink, Source, StopReason,
 };
@@ -147,39 +148,18 @@ fn rule_watch(
         return Ok(None);
     };
     let files: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
-    let set = scapbridge::rules::RuleSet::load(&files)?;
     let json = inv.option(spec, "alerts-format").as_deref() == Some("json");
     let out = match inv.option(spec, "alerts").filter(|a| !a.is_empty()) {
-        Some(path) => {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|source| CaptureError::Output {
-                    target: path.clone(),
-                    source,
-                })?;
-            scapbridge::capture::AlertOutput {
-                out: Box::new(f),
-                target: path,
-                json,
-            }
-        }
-        None if headless => scapbridge::capture::AlertOutput {
-            out: Box::new(io::stderr()),
-            target: "<stderr>".into(),
-            json,
-        },
-        None => scapbridge::capture::AlertOutput {
+        Some(path) => AlertOutput::append_to(&path, json)?,
+        None if headless => AlertOutput::stderr(json),
+        // An extcap's stderr is read by the host as an error.
+        None => AlertOutput {
             out: Box::new(io::sink()),
             target: "<log>".into(),
             json,
         },
     };
-    Ok(Some(scapbridge::capture::RuleWatch::new(
-        scapbridge::rules::engine::RuleEngine::new(set),
-        out,
-    )))
+    Ok(Some(RuleWatch::load(&files, out)?))
 }
 
 fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {

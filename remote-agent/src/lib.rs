@@ -16,8 +16,39 @@ pub struct AgentArgs {
     pub snaplen: Option<u32>,
     /// The filter: the remaining arguments joined by spaces, as sysdig does.
     pub filter: Option<String>,
+    /// `--rules FILE` (repeatable): Falco rules evaluated on every event.
+    pub rules: Vec<String>,
+    /// `--trigger`: write only windows around alerts.
+    pub trigger: bool,
+    /// Valued options passed on to the capture engine by name (without the
+    /// dashes): `alerts`, `alerts-format`, `trigger-mode`, `pre`, `post`,
+    /// `max-buffer`, `save-dir`, `save-max-bytes`.
+    pub options: Vec<(String, String)>,
     /// `--help`.
     pub help: bool,
+}
+
+/// Valued options the agent hands to the capture engine unchanged.
+pub const ENGINE_OPTIONS: &[&str] = &[
+    "alerts",
+    "alerts-format",
+    "trigger-mode",
+    "pre",
+    "post",
+    "max-buffer",
+    "save-dir",
+    "save-max-bytes",
+];
+
+impl AgentArgs {
+    /// The value of an engine option, if given.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A wrong command line, as one line.
@@ -70,6 +101,15 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
                 a.numevents = Some(number("--numevents", &value("--numevents")?)?)
             }
             "-s" | "--snaplen" => a.snaplen = Some(number("--snaplen", &value("--snaplen")?)?),
+            "--rules" => a.rules.push(value("--rules")?),
+            "--trigger" => a.trigger = true,
+            long if long
+                .strip_prefix("--")
+                .is_some_and(|n| ENGINE_OPTIONS.contains(&n)) =>
+            {
+                let v = value(long)?;
+                a.options.push((long[2..].to_string(), v));
+            }
             "--" => rest.extend(it.by_ref()),
             other if other.starts_with('-') && other.len() > 1 => {
                 return Err(ArgsError(format!("unknown option '{other}' (try --help)")))
@@ -88,18 +128,33 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
 pub const USAGE: &str = "\
 scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
 
-Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [FILTER...]
+Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf]
+                        [--rules FILE]... [--alerts FILE] [--alerts-format text|json]
+                        [--trigger [--pre D] [--post D] [--max-buffer SIZE]
+                         [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
+                        [FILTER...]
 
   -w, --write -|FILE     where the capture goes (- = standard output)
   -n, --numevents N      stop after N events
   -s, --snaplen N        bytes of read/write data kept per event (default 80)
   --unbuffered, --modern-bpf
                          accepted for sysdig compatibility (sshdig sends them)
+  --rules FILE           Falco rules evaluated on every event (repeat for several)
+  --alerts FILE          where alerts go (default standard error)
+  --alerts-format F      text (Falco's lines) or json (Falco's JSON objects)
+  --trigger              write only windows around alerts: the events of the last
+                         --pre before each alert (default 5s), the alert, and the
+                         events until --post after the last alert (default 5s)
+  --max-buffer SIZE      memory for the events held before an alert (default 64M)
+  --trigger-mode M       all_rules (any alert opens a window) or rules (only rules
+                         with capture: true; any alert extends an open window)
+  --save-dir DIR         also write each window to its own file there (Falco's
+                         naming), at most --save-max-bytes each (default 100M)
   FILTER                 a sysdig/Falco filter; several arguments are joined by spaces
 
 It stops on SIGTERM, SIGINT, SIGHUP or when its reader goes away, leaving the
 stream on a whole block and no probe attached. Exit status: 0 done, 1 failed,
-2 wrong arguments.
+2 wrong arguments, 3 done and a rule fired.
 ";
 
 #[cfg(test)]
@@ -148,5 +203,14 @@ mod tests {
             .0
             .contains("not a number"));
         assert!(parse(&v(&["-w"])).unwrap_err().0.contains("needs a value"));
+        let a = parse(&v(&[
+            "capture", "-w", "-", "--rules", "a.yaml", "--rules=b.yaml", "--trigger", "--pre",
+            "2s", "--post=1s", "proc.name=cat",
+        ]))
+        .unwrap();
+        assert_eq!(a.rules, ["a.yaml", "b.yaml"]);
+        assert!(a.trigger);
+        assert_eq!((a.option("pre"), a.option("post")), (Some("2s"), Some("1s")));
+        assert_eq!(a.filter.as_deref(), Some("proc.name=cat"));
     }
 }

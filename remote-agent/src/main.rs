@@ -16,7 +16,10 @@ fn main() -> std::process::ExitCode {
 mod linux {
     use std::process::ExitCode;
 
-    use scapbridge::capture::{CaptureControl, Level, Logger, Output, Pipeline, ScapSink, Source};
+    use scapbridge::capture::{
+        AlertOutput, CaptureControl, Level, Logger, Output, Pipeline, RuleWatch, ScapSink, Source,
+    };
+    use scapbridge::trigger::{TriggerConfig, TriggerWindow};
     use scapbridge::control::Toolbar;
     use scapbridge::syscalls::SyscallSource;
     use scapbridge_formats::{Container, Profile};
@@ -52,6 +55,34 @@ mod linux {
             Ok(f) => f,
             Err(e) => return fail(&e, 2),
         };
+        let trigger = match TriggerConfig::from_options(|n| match n {
+            "trigger" => Some(a.trigger.to_string()),
+            n => a.option(n).map(str::to_string),
+        }) {
+            Ok(t) => t,
+            Err(e) => return fail(&e, 2),
+        };
+        if trigger.is_some() && a.rules.is_empty() {
+            return fail(&"--trigger needs rules to fire: give --rules FILE", 2);
+        }
+        let rules = if a.rules.is_empty() {
+            None
+        } else {
+            let json = a.option("alerts-format") == Some("json");
+            let out = match a.option("alerts") {
+                Some(path) => AlertOutput::append_to(path, json),
+                None => Ok(AlertOutput::stderr(json)),
+            };
+            let files: Vec<std::path::PathBuf> = a.rules.iter().map(Into::into).collect();
+            match out.and_then(|out| RuleWatch::load(&files, out)) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(&e, 2),
+            }
+        };
+        let trigger = match trigger.map(TriggerWindow::new).transpose() {
+            Ok(t) => t,
+            Err(e) => return fail(&e, 1),
+        };
         let snaplen = a.snaplen.map(|s| s.to_string());
         let mut source = match SyscallSource::open(
             snaplen.as_deref(),
@@ -84,14 +115,30 @@ mod linux {
             Err(e) => return fail(&e, 1),
         };
         let ctl = CaptureControl::new(signal, None, toolbar, log);
-        let mut pipeline = Pipeline::new(sink, a.numevents, None).with_filter(filter);
+        let mut pipeline = Pipeline::new(sink, a.numevents, None)
+            .with_filter(filter)
+            .with_rules(rules)
+            .with_trigger(trigger);
         let result = source.run(&mut pipeline, &ctl);
+        let alerts = pipeline.rules().map_or(0, RuleWatch::alerts);
+        if let Some((t, notices)) = pipeline.end_trigger() {
+            for n in notices {
+                eprintln!("scapbridge-agent: warning: {n}");
+            }
+            eprintln!(
+                "scapbridge-agent: trigger: {} windows, {} events in them, {} left out, ring peak {} bytes, {} evicted for memory, {} window files",
+                t.windows, t.in_windows, t.outside, t.peak_buffer, t.evicted_for_memory, t.saved
+            );
+        }
         let finished = pipeline.finish();
         if let Err(e) = result {
             return fail(&e, 1);
         }
         if let Err(e) = finished {
             return fail(&e, 1);
+        }
+        if alerts > 0 {
+            return ExitCode::from(3);
         }
         ExitCode::SUCCESS
     }
