@@ -1648,3 +1648,125 @@ fn capture_rules_alert_beside_the_events() {
         "nothing written on a set-up error"
     );
 }
+
+// ---------------------------------------------------------------- trigger
+
+/// `sysdig -r FILE -p '%evt.rawtime' [FILTER]`: event times, in file order.
+fn sysdig_times(file: &Path, filter: Option<&str>) -> Vec<u64> {
+    let mut c = Command::new("sysdig");
+    c.arg("-r").arg(file).args(["-p", "%evt.rawtime"]);
+    if let Some(f) = filter {
+        c.arg(f);
+    }
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "sysdig: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Trigger mode over a replayed capture, checked against sysdig as an
+/// independent filter engine: the alerts' times come from sysdig's own
+/// evaluation of the rule's condition, and the output must hold exactly the
+/// original's events within `pre` before an alert or `post` after one.
+#[test]
+fn trigger_windows_are_exactly_the_events_around_the_alerts() {
+    if !have("sysdig") {
+        eprintln!("skipping: sysdig not installed");
+        return;
+    }
+    let input = scap_dir().join("libs_e2e_curl_google.scap");
+    let condition = "evt.type=connect and evt.dir=< and fd.type=ipv6";
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!("- rule: IPv6 connect\n  desc: t\n  condition: {condition}\n  output: \"%fd.name\"\n  priority: NOTICE\n"),
+    )
+    .unwrap();
+    let (pre, post) = (1_000_000u64, 2_000_000u64); // 1 ms, 2 ms
+    let out = dir.path().join("windows.scap");
+    let saved = dir.path().join("saved");
+    let o = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(&input)
+        .arg("--rules")
+        .arg(&rules)
+        .args([
+            "--alerts",
+            "/dev/null",
+            "--trigger",
+            "--pre",
+            "1ms",
+            "--post",
+            "2ms",
+            "--save-dir",
+        ])
+        .arg(&saved)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let alerts = sysdig_times(&input, Some(condition));
+    assert!(
+        alerts.len() >= 2,
+        "the fixture raises several alerts: {alerts:?}"
+    );
+    let expected: Vec<u64> = sysdig_times(&input, None)
+        .into_iter()
+        .filter(|t| alerts.iter().any(|a| *t + pre >= *a && *t <= a + post))
+        .collect();
+    let got = sysdig_times(&out, None);
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected, "the stream holds exactly the windows");
+
+    // Each window file stands alone and together they hold the stream.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let merged: Vec<u64> = files.iter().flat_map(|f| sysdig_times(f, None)).collect();
+    assert_eq!(merged, expected, "window files: {files:?}");
+    // Without --trigger, the same rules write everything.
+    let all = dir.path().join("all.scap");
+    let o = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(&input)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--alerts", "/dev/null", "-w"])
+        .arg(&all)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(sysdig_times(&all, None).len() > got.len());
+}

@@ -616,7 +616,15 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         .arg(&rules)
         .args(["--alerts-format", "json", "--alerts"])
         .arg(&alerts)
-        .args(["--trigger", "--pre", "1s", "--post", "1s", "--max-buffer", "8M"])
+        .args([
+            "--trigger",
+            "--pre",
+            "1s",
+            "--post",
+            "1s",
+            "--max-buffer",
+            "8M",
+        ])
         .arg("--save-dir")
         .arg(&saved)
         .stderr(std::process::Stdio::piped())
@@ -627,7 +635,10 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
     let warm = d.join("warm");
     let t0 = std::time::Instant::now();
     while std::fs::metadata(&alerts).map_or(0, |m| m.len()) == 0 {
-        assert!(t0.elapsed().as_secs() < 20, "the agent raised no alert in 20 s");
+        assert!(
+            t0.elapsed().as_secs() < 20,
+            "the agent raised no alert in 20 s"
+        );
         let _ = std::fs::read(&warm);
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -673,14 +684,22 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         seen
     };
     let stream = opened(&out);
-    assert_eq!(stream, ["warm", "a2", "trigger", "b", "b2"], "stream windows");
+    assert_eq!(
+        stream,
+        ["warm", "a2", "trigger", "b", "b2"],
+        "stream windows"
+    );
     let mut files: Vec<_> = std::fs::read_dir(&saved)
         .expect("save dir")
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
     assert_eq!(files.len(), 2, "{files:?}");
-    assert_eq!(opened(&files[1]), ["a2", "trigger", "b", "b2"], "window file");
+    assert_eq!(
+        opened(&files[1]),
+        ["a2", "trigger", "b", "b2"],
+        "window file"
+    );
     if have("sysdig") {
         // The window file stands alone: sysdig resolves the reader's name
         // from the snapshot even for the events before the alert.
@@ -689,7 +708,10 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
             .arg(&files[1])
             .arg("-p")
             .arg("%proc.name %fd.name")
-            .arg(format!("evt.type=openat and evt.dir=< and fd.name={}", p("a2")))
+            .arg(format!(
+                "evt.type=openat and evt.dir=< and fd.name={}",
+                p("a2")
+            ))
             .output()
             .expect("sysdig");
         assert!(sd.status.success());

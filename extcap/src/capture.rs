@@ -761,7 +761,10 @@ impl RuleWatch {
     /// them, writing alerts to `out`.
     pub fn load(files: &[std::path::PathBuf], out: AlertOutput) -> Result<Self, CaptureError> {
         let set = crate::rules::RuleSet::load(files)?;
-        Ok(RuleWatch::new(crate::rules::engine::RuleEngine::new(set), out))
+        Ok(RuleWatch::new(
+            crate::rules::engine::RuleEngine::new(set),
+            out,
+        ))
     }
 
     /// Total alerts so far.

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use scapbridge::capture::{
-    AlertOutput, RuleWatch,
-    parse_duration, CaptureControl, CaptureError, CaptureStats, Level, Logger, Output, Pipeline,
-    Progress, ScapSink, Source, StopReason,
+    parse_duration, AlertOutput, CaptureControl, CaptureError, CaptureStats, Level, Logger, Output,
+    Pipeline, Progress, RuleWatch, ScapSink, Source, StopReason,
 };
 use scapbridge::control::Toolbar;
 use scapbridge::invocation::{self, Call, Invocation, OutputFormat, UsageError};
@@ -168,10 +167,9 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
     let rules = rule_watch(inv, spec, headless)?;
     let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
         Some(_) if rules.is_none() => {
-            return Err(UsageError::BadValue {
+            return Err(UsageError::Needs {
                 option: "--trigger".into(),
-                value: "on".into(),
-                expected: "rules to fire: give --rules FILE".into(),
+                needs: "rules to fire (--rules FILE)".into(),
             }
             .into())
         }

@@ -57,6 +57,13 @@ pub enum UsageError {
     },
     /// A required option is absent.
     Required(String),
+    /// An option that works only with another one, given without it.
+    Needs {
+        /// The option given.
+        option: String,
+        /// What it needs, as the user would type it.
+        needs: String,
+    },
     /// A capture call without `--fifo` (extcap) or `-w` (headless).
     NoOutput,
 }
@@ -84,6 +91,7 @@ impl fmt::Display for UsageError {
                 expected,
             } => write!(f, "bad value '{value}' for {option}: expected {expected}"),
             UsageError::Required(o) => write!(f, "missing required option --{o}"),
+            UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
             UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
         }
     }

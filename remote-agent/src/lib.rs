@@ -204,13 +204,25 @@ mod tests {
             .contains("not a number"));
         assert!(parse(&v(&["-w"])).unwrap_err().0.contains("needs a value"));
         let a = parse(&v(&[
-            "capture", "-w", "-", "--rules", "a.yaml", "--rules=b.yaml", "--trigger", "--pre",
-            "2s", "--post=1s", "proc.name=cat",
+            "capture",
+            "-w",
+            "-",
+            "--rules",
+            "a.yaml",
+            "--rules=b.yaml",
+            "--trigger",
+            "--pre",
+            "2s",
+            "--post=1s",
+            "proc.name=cat",
         ]))
         .unwrap();
         assert_eq!(a.rules, ["a.yaml", "b.yaml"]);
         assert!(a.trigger);
-        assert_eq!((a.option("pre"), a.option("post")), (Some("2s"), Some("1s")));
+        assert_eq!(
+            (a.option("pre"), a.option("post")),
+            (Some("2s"), Some("1s"))
+        );
         assert_eq!(a.filter.as_deref(), Some("proc.name=cat"));
     }
 }

@@ -19,9 +19,9 @@ mod linux {
     use scapbridge::capture::{
         AlertOutput, CaptureControl, Level, Logger, Output, Pipeline, RuleWatch, ScapSink, Source,
     };
-    use scapbridge::trigger::{TriggerConfig, TriggerWindow};
     use scapbridge::control::Toolbar;
     use scapbridge::syscalls::SyscallSource;
+    use scapbridge::trigger::{TriggerConfig, TriggerWindow};
     use scapbridge_formats::{Container, Profile};
 
     fn fail(msg: &dyn std::fmt::Display, code: u8) -> ExitCode {
@@ -63,7 +63,7 @@ mod linux {
             Err(e) => return fail(&e, 2),
         };
         if trigger.is_some() && a.rules.is_empty() {
-            return fail(&"--trigger needs rules to fire: give --rules FILE", 2);
+            return fail(&"--trigger needs rules to fire (--rules FILE)", 2);
         }
         let rules = if a.rules.is_empty() {
             None
