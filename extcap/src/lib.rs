@@ -17,6 +17,7 @@ pub mod invocation;
 pub mod protocol;
 pub mod replay;
 pub mod rules;
+pub mod ssh;
 #[cfg(target_os = "linux")]
 pub mod syscalls;
 pub mod trigger;

@@ -1,0 +1,6 @@
+//! `scapbridge-ssh`: system calls of a remote host, captured there by
+//! sysdig or `scapbridge-agent` and streamed back over SSH (russh on our
+//! side, plain OpenSSH on the host), with sshdig's options and defaults.
+
+pub mod command;
+pub mod known_hosts;
