@@ -79,8 +79,11 @@ if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
 # tshark (4.0 on Debian 12) drives and reads our captures in the tests; sysdig
 # is the independent reader. --no-install-recommends matters: sysdig recommends
 # a DKMS kernel module that cannot build here and is not needed to read files.
-# clang and the libbpf headers compile the eBPF probe (probe/build.rs).
-pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev)
+# clang and the libbpf headers compile the eBPF probe (probe/build.rs);
+# openssh-server is the real sshd the SSH tests start on 127.0.0.1 (its
+# package starts no system sshd in a container with policy-rc.d; elsewhere
+# a system sshd on :22 does not collide with the tests' own ports).
+pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server)
 # bpftrace only measures: it is the reference of the probe benchmark.
 if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace); fi
 missing=()

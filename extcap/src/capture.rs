@@ -106,6 +106,10 @@ pub enum CaptureError {
     /// The rules do not load.
     #[error(transparent)]
     Rules(#[from] crate::rules::RulesError),
+    /// The remote side (SSH connection, host key, authentication, the
+    /// remote command) failed; one line saying which and why.
+    #[error("{0}")]
+    Remote(String),
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
     Filter {

@@ -163,7 +163,13 @@ fn rule_watch(
 
 fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
     let spec = inv.check_capture()?;
-    let filter = scapbridge::check_filter(inv.filter.as_deref())?;
+    // scapbridge-ssh hands the filter to the remote capture program, as
+    // sshdig does: that program evaluates it (with fields we may not know).
+    let filter = if spec.name == "scapbridge-ssh" {
+        None
+    } else {
+        scapbridge::check_filter(inv.filter.as_deref())?
+    };
     let rules = rule_watch(inv, spec, headless)?;
     let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
         Some(_) if rules.is_none() => {

@@ -59,8 +59,83 @@ pub fn open_source(
                 inv.output.as_deref() == Some("-"),
             )?))
         }
+        "scapbridge-ssh" => ssh_source(spec, inv),
         other => Err(UsageError::UnknownInterface(other.to_string()).into()),
     }
+}
+
+/// Builds the remote command from sshdig's options and connects.
+fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>, CaptureError> {
+    use ssh::command::{self, RemoteCapture, RemoteProgram};
+    let opt = |n: &str| inv.option(spec, n).filter(|v| !v.is_empty());
+    let bad = |option: &str, value: &str, expected: &str| UsageError::BadValue {
+        option: format!("--{option}"),
+        value: value.to_string(),
+        expected: expected.to_string(),
+    };
+    let host = opt("remote-host").ok_or_else(|| UsageError::Required("remote-host".into()))?;
+    let port_text = opt("remote-port").unwrap_or_else(|| "22".into());
+    let port = port_text
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| bad("remote-port", &port_text, "a port from 1 to 65535"))?;
+    let number = |n: &str| -> Result<u64, UsageError> {
+        let v = opt(n).unwrap_or_else(|| "0".into());
+        v.parse().map_err(|_| bad(n, &v, "a number"))
+    };
+    let priv_text = opt("remote-priv").unwrap_or_default();
+    let priv_prefix = command::priv_prefix(&priv_text)
+        .ok_or_else(|| bad("remote-priv", &priv_text, "none, sudo or doas -n"))?;
+    let program = match opt("remote-capture-command-select").as_deref() {
+        None | Some("sysdig") => RemoteProgram::Sysdig,
+        Some("scapbridge") => RemoteProgram::Agent,
+        Some("other") => match opt("remote-capture-command") {
+            Some(c) => RemoteProgram::Other(c),
+            None => RemoteProgram::Sysdig,
+        },
+        Some(v) => {
+            return Err(bad(
+                "remote-capture-command-select",
+                v,
+                "sysdig, scapbridge or other",
+            )
+            .into())
+        }
+    };
+    let capture = RemoteCapture {
+        priv_prefix,
+        priv_user: opt("remote-priv-user"),
+        count: number("remote-count")?,
+        snaplen: number("remote-io-snaplen")?,
+        modern_bpf: opt("remote-modern-bpf").as_deref() == Some("true"),
+        filter: inv.filter.clone(),
+        agent_args: Vec::new(),
+    };
+    let policy = match opt("host-key-policy").as_deref() {
+        None | Some("strict") => ssh::HostKeyPolicy::Strict,
+        Some("accept-new") => ssh::HostKeyPolicy::AcceptNew,
+        Some(v) => return Err(bad("host-key-policy", v, "strict or accept-new").into()),
+    };
+    let known_hosts = opt("known-hosts")
+        .map(std::path::PathBuf::from)
+        .or_else(ssh::known_hosts::default_path)
+        .ok_or_else(|| UsageError::Required("known-hosts".into()))?;
+    let user = opt("remote-username")
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "root".into());
+    let target = ssh::Target {
+        host,
+        port,
+        user,
+        password: opt("remote-password"),
+        key: opt("sshkey").map(Into::into),
+        passphrase: opt("sshkey-passphrase"),
+        known_hosts,
+        policy,
+    };
+    let cmd = command::build(&program, &capture);
+    Ok(Box::new(ssh::SshSource::open(target, cmd)?))
 }
 
 /// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is

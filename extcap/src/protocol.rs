@@ -435,6 +435,99 @@ pub const SYSCALLS_ARGS: &[ArgSpec] = &[
     },
 ];
 
+const CAPTURE_COMMANDS: &[Choice] = &[
+    Choice {
+        value: "sysdig",
+        display: "sysdig (sshdig's command)",
+    },
+    Choice {
+        value: "scapbridge",
+        display: "scapbridge-agent (rules and trigger mode on the host)",
+    },
+    Choice {
+        value: "other",
+        display: "The custom command below",
+    },
+];
+
+const PRIVS: &[Choice] = &[
+    Choice {
+        value: "none",
+        display: "none",
+    },
+    Choice {
+        value: "sudo",
+        display: "sudo",
+    },
+    Choice {
+        value: "doas -n",
+        display: "doas -n",
+    },
+];
+
+const HOST_KEY_POLICIES: &[Choice] = &[
+    Choice {
+        value: "strict",
+        display: "Only keys in known_hosts",
+    },
+    Choice {
+        value: "accept-new",
+        display: "Add unknown hosts, refuse changed keys",
+    },
+];
+
+/// `scapbridge-ssh`: sshdig's options, names and defaults, plus ours.
+pub const SSH_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        required: true,
+        ..ArgSpec::new("remote-host", "Remote SSH server address", ArgType::String, "Server", "The remote SSH host (name or address)")
+    },
+    ArgSpec {
+        default: Some("22"),
+        ..ArgSpec::new("remote-port", "Remote SSH server port", ArgType::Unsigned, "Server", "The remote SSH port (1-65535)")
+    },
+    ArgSpec::new("remote-username", "Remote SSH server username", ArgType::String, "Authentication", "The remote user (default: the local user)"),
+    ArgSpec::new("remote-password", "Remote SSH server password", ArgType::Password, "Authentication", "The password, tried after the key"),
+    ArgSpec::new("sshkey", "Path to SSH private key", ArgType::Fileselect { must_exist: true }, "Authentication", "The private key (OpenSSH, PEM or PKCS#8)"),
+    ArgSpec::new("sshkey-passphrase", "SSH key passphrase", ArgType::Password, "Authentication", "Passphrase of the private key"),
+    ArgSpec::new("known-hosts", "known_hosts file", ArgType::Fileselect { must_exist: false }, "Authentication", "Host keys to trust (default ~/.ssh/known_hosts)"),
+    ArgSpec {
+        default: Some("strict"),
+        choices: HOST_KEY_POLICIES,
+        ..ArgSpec::new("host-key-policy", "Host key policy", ArgType::Selector, "Authentication", "strict = only keys in known_hosts; accept-new = add unknown hosts, refuse changed keys")
+    },
+    ArgSpec {
+        default: Some("sysdig"),
+        choices: CAPTURE_COMMANDS,
+        ..ArgSpec::new("remote-capture-command-select", "Remote capture command selection", ArgType::Selector, "Capture", "The remote capture program")
+    },
+    ArgSpec::new("remote-capture-command", "Remote capture command", ArgType::String, "Capture", "A custom command that writes a scap stream to standard output"),
+    ArgSpec {
+        default: Some("none"),
+        choices: PRIVS,
+        ..ArgSpec::new("remote-priv", "Gain capture privileges", ArgType::Selector, "Capture", "Run the capture command with sudo or doas -n")
+    },
+    ArgSpec::new("remote-priv-user", "Privileged user name", ArgType::String, "Capture", "The user sudo or doas switches to (-u)"),
+    ArgSpec {
+        default: Some("0"),
+        ..ArgSpec::new("remote-count", "Maximum number of events", ArgType::Unsigned, "Capture", "Stop after this many events (0 = no limit)")
+    },
+    ArgSpec {
+        default: Some("80"),
+        ..ArgSpec::new("remote-io-snaplen", "I/O data bytes", ArgType::Unsigned, "Capture", "Bytes of read/write data kept per event")
+    },
+    ArgSpec {
+        default: Some("true"),
+        ..ArgSpec::new("remote-modern-bpf", "Use the modern BPF probe", ArgType::Boolflag, "Capture", "Pass --modern-bpf to the capture command")
+    },
+];
+
+const SSH: InterfaceSpec = InterfaceSpec {
+    name: "scapbridge-ssh",
+    display: "scapbridge: system calls of a remote host over SSH",
+    args: SSH_ARGS,
+};
+
 const REPLAY: InterfaceSpec = InterfaceSpec {
     name: "scapbridge-replay",
     display: "scapbridge: replay a capture file live",
@@ -452,10 +545,10 @@ const SYSCALLS: InterfaceSpec = InterfaceSpec {
 /// listed only once its source works: the SSH and CloudTrail interfaces join
 /// this table as they land; the local probe is listed on Linux only.
 #[cfg(target_os = "linux")]
-pub const INTERFACES: &[InterfaceSpec] = &[SYSCALLS, REPLAY];
+pub const INTERFACES: &[InterfaceSpec] = &[SYSCALLS, SSH, REPLAY];
 /// Every interface this build can serve, in listing order.
 #[cfg(not(target_os = "linux"))]
-pub const INTERFACES: &[InterfaceSpec] = &[REPLAY];
+pub const INTERFACES: &[InterfaceSpec] = &[SSH, REPLAY];
 
 /// Looks an interface up by name.
 pub fn interface(name: &str) -> Option<&'static InterfaceSpec> {

@@ -4,3 +4,7 @@
 
 pub mod command;
 pub mod known_hosts;
+pub mod session;
+pub use session::{HostKeyPolicy, SshError, Target};
+pub mod source;
+pub use source::SshSource;

@@ -1,0 +1,221 @@
+//! The `scapbridge-ssh` source: the remote command's scap stream, parsed as
+//! it arrives and pushed into the pipeline event by event, so a link that
+//! dies mid-block leaves the output on its last whole block.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use scapbridge_formats::{Item, ReaderOptions, ScapReader};
+
+use super::session::{self, Chunk, Session, Target};
+use crate::capture::{
+    CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
+};
+
+/// What the remote side said besides its stream.
+#[derive(Debug, Default)]
+struct Remote {
+    stderr: Vec<u8>,
+    exit: Option<u32>,
+    lost: Option<String>,
+}
+
+/// A `Read` over the session's chunks. It notes when it handed out the
+/// last queued bytes (`idle`), so the source flushes what it has before it
+/// blocks, and it gives up when the capture is asked to stop.
+struct ChunkReader<'a> {
+    session: &'a Session,
+    ctl: &'a CaptureControl,
+    pending: Vec<u8>,
+    pos: usize,
+    idle: Arc<AtomicBool>,
+    remote: Arc<Mutex<Remote>>,
+    stopped: Option<StopReason>,
+}
+
+impl Read for ChunkReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.pending.len() {
+            if let Some(r) = self.ctl.stop_reason() {
+                self.stopped = Some(r);
+                return Err(io::Error::other("capture stopped"));
+            }
+            match self.session.rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(Chunk::Data(d)) => {
+                    self.pending = d;
+                    self.pos = 0;
+                }
+                Ok(Chunk::Stderr(e)) => {
+                    if let Ok(mut r) = self.remote.lock() {
+                        r.stderr.extend_from_slice(&e);
+                    }
+                }
+                Ok(Chunk::Exit(code)) => {
+                    if let Ok(mut r) = self.remote.lock() {
+                        r.exit = Some(code);
+                    }
+                }
+                Ok(Chunk::End(lost)) => {
+                    if let Ok(mut r) = self.remote.lock() {
+                        r.lost = lost;
+                    }
+                    return Ok(0);
+                }
+                Err(RecvTimeoutError::Timeout) => self.idle.store(true, Ordering::Relaxed),
+                Err(RecvTimeoutError::Disconnected) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.pos);
+        buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The SSH source. Opening connects, checks the host key, authenticates and
+/// starts the remote command, so every such failure is reported before the
+/// capture starts. Drop: the session closes (see [`Session`]).
+#[derive(Debug)]
+pub struct SshSource {
+    target: Target,
+    command: String,
+    session: Option<Session>,
+    summary: Option<String>,
+}
+
+impl SshSource {
+    /// Connects to `target` and starts `command` there.
+    pub fn open(target: Target, command: String) -> Result<SshSource, CaptureError> {
+        let session = session::start(target.clone(), command.clone())
+            .map_err(|e| CaptureError::Remote(e.to_string()))?;
+        Ok(SshSource {
+            target,
+            command,
+            session: Some(session),
+            summary: None,
+        })
+    }
+}
+
+impl Source for SshSource {
+    fn run(
+        &mut self,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        let Some(session) = self.session.as_ref() else {
+            return Ok(StopReason::EndOfInput);
+        };
+        let idle = Arc::new(AtomicBool::new(false));
+        let remote = Arc::new(Mutex::new(Remote::default()));
+        let name = format!("{}@{}", self.target.user, self.target.host);
+        let reader = ChunkReader {
+            session,
+            ctl,
+            pending: Vec::new(),
+            pos: 0,
+            idle: idle.clone(),
+            remote: remote.clone(),
+            stopped: None,
+        };
+        ctl.toolbar.status(&self.describe());
+        let mut stream_error = None;
+        let mut outcome = StopReason::EndOfInput;
+        match ScapReader::with_options(reader, ReaderOptions::skipping_unknown_events()) {
+            Err(e) => stream_error = Some(e.to_string()),
+            Ok(mut rd) => loop {
+                let item = match rd.next_item() {
+                    Ok(Some(i)) => i,
+                    Ok(None) => break,
+                    Err(e) => {
+                        stream_error = Some(e.to_string());
+                        break;
+                    }
+                };
+                match item {
+                    Item::Event(ev) => {
+                        if let Flow::Stop(r) = sink.event(&ev)? {
+                            outcome = r;
+                            break;
+                        }
+                        if idle.swap(false, Ordering::Relaxed) {
+                            if let Flow::Stop(r) = sink.flush()? {
+                                outcome = r;
+                                break;
+                            }
+                        }
+                    }
+                    Item::Section(_) => sink.section()?,
+                    other => {
+                        if let Some(m) = Metadata::from_item(other) {
+                            sink.metadata(m)?;
+                        }
+                    }
+                }
+            },
+        }
+        // Close the session first: the remote command ends and its stderr
+        // and exit status arrive.
+        drop(self.session.take());
+        let r = remote.lock().map(|r| {
+            (
+                String::from_utf8_lossy(&r.stderr).trim().to_string(),
+                r.exit,
+                r.lost.clone(),
+            )
+        });
+        let (stderr, exit, lost) = r.unwrap_or_default();
+        if let Some(stop) = ctl.stop_reason() {
+            return Ok(stop);
+        }
+        if outcome != StopReason::EndOfInput {
+            return Ok(outcome);
+        }
+        let first = stderr.lines().last().unwrap_or("").to_string();
+        if let Some(l) = lost {
+            return Err(CaptureError::Remote(format!(
+                "{l} ({name}); the capture ends on its last whole block"
+            )));
+        }
+        match (exit, stream_error) {
+            (Some(c), _) if c != 0 && c != 3 => Err(CaptureError::Remote(format!(
+                "the remote command failed on {name} (exit {c}){}",
+                if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {first}")
+                }
+            ))),
+            (_, Some(e)) => Err(CaptureError::Remote(format!(
+                "the stream from {name} is not a whole capture ({e}){}",
+                if first.is_empty() {
+                    String::new()
+                } else {
+                    format!("; remote said: {first}")
+                }
+            ))),
+            _ => {
+                if !stderr.is_empty() {
+                    ctl.log
+                        .log(Level::Info, &format!("remote stderr: {stderr}"));
+                }
+                self.summary = exit.map(|c| format!("  remote     exit status {c}\n"));
+                Ok(StopReason::EndOfInput)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}@{}:{} running {}",
+            self.target.user, self.target.host, self.target.port, self.command
+        )
+    }
+
+    fn report(&self) -> Option<String> {
+        self.summary.clone()
+    }
+}

@@ -1,0 +1,303 @@
+//! `scapbridge-ssh` against a real OpenSSH sshd started on 127.0.0.1 with
+//! throwaway keys (shared/specs/ssh-cloud-crates.md §5): streams read back
+//! by sysdig and tshark, host key verification, authentication failures,
+//! and shell quoting of user text in the remote command.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{ci, have, scap_dir, scapbridge, sysdig_lines};
+
+/// A throwaway sshd; stopped on drop.
+struct Sshd {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Sshd {
+    /// Starts sshd, or says why it cannot (`None`); under CI=true it must.
+    fn start() -> Option<Sshd> {
+        let sshd = Path::new("/usr/sbin/sshd");
+        let root = unsafe_is_root();
+        if !sshd.exists() || !Path::new("/usr/bin/ssh-keygen").exists() || !root {
+            assert!(!ci(), "CI=true needs root, /usr/sbin/sshd and ssh-keygen");
+            eprintln!("skipping: sshd fixture needs root, openssh-server and ssh-keygen");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        for k in ["host_ed25519", "client_ed25519", "other_ed25519"] {
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", k, "-f"])
+                .arg(d.join(k))
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "ssh-keygen");
+        }
+        std::fs::copy(d.join("client_ed25519.pub"), d.join("authorized_keys")).unwrap();
+        // A free port: bind, read it, release it for sshd.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = d.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nPubkeyAuthentication yes\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             PermitRootLogin prohibit-password\nPrintMotd no\nForceCommand {d}/login.sh\n",
+            d = d.display(),
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        // sshd runs the requested command as `$SHELL -c COMMAND` with its
+        // compiled-in PATH, which sshd_config cannot change; this wrapper
+        // does the same with the fixture's bin/ first, so a test can put
+        // programs on the "remote" PATH without touching the system.
+        std::fs::write(
+            d.join("login.sh"),
+            format!(
+                "#!/bin/sh\nPATH={}:$PATH; export PATH\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
+                bin.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            d.join("login.sh"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let hostkey = std::fs::read_to_string(d.join("host_ed25519.pub")).unwrap();
+        let hostkey: Vec<&str> = hostkey.split_whitespace().take(2).collect();
+        std::fs::write(
+            d.join("known_hosts"),
+            format!("[127.0.0.1]:{port} {}\n", hostkey.join(" ")),
+        )
+        .unwrap();
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "sshd did not start: {}",
+                std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Sshd { dir, port, child })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `scapbridge capture -i scapbridge-ssh` with the fixture's address,
+    /// user, key and known_hosts, then `extra`.
+    fn capture(&self, out: &Path, extra: &[&str]) -> Output {
+        scapbridge()
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-ssh",
+                "--remote-host",
+                "127.0.0.1",
+            ])
+            .args([
+                "--remote-port",
+                &self.port.to_string(),
+                "--remote-username",
+                "root",
+            ])
+            .arg("--sshkey")
+            .arg(self.path("client_ed25519"))
+            .arg("--known-hosts")
+            .arg(self.path("known_hosts"))
+            .args(extra)
+            .arg("-w")
+            .arg(out)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
+    let Some(s) = Sshd::start() else { return };
+    let input = scap_dir().join("falco_cat_write.scap");
+    let out = s.path("remote.scap");
+    let cmd = format!("cat '{}'", input.display());
+    let o = s.capture(
+        &out,
+        &[
+            "--remote-capture-command-select",
+            "other",
+            "--remote-capture-command",
+            &cmd,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (orig, ok1) = sysdig_lines(&input);
+    let (got, ok2) = sysdig_lines(&out);
+    assert!(ok1 && ok2);
+    assert_eq!(got, orig, "sysdig shows the remote capture as the original");
+    if have("tshark") {
+        let (frames, ok) = common::tshark_frames(&out);
+        let (want, _) = common::tshark_frames(&input);
+        assert!(ok);
+        assert_eq!(frames, want);
+    }
+}
+
+#[test]
+fn host_keys_are_verified_and_failures_say_which() {
+    let Some(s) = Sshd::start() else { return };
+    let out = s.path("x.scap");
+    let one_line = |o: &Output, needle: &str| {
+        let e = stderr(o);
+        assert_eq!(o.status.code(), Some(1), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    };
+    let other = &[
+        "--remote-capture-command-select",
+        "other",
+        "--remote-capture-command",
+        "true",
+    ];
+    // Unknown host: an empty known_hosts.
+    let empty = s.path("empty_known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let mut args: Vec<&str> = other.to_vec();
+    let empty_s = empty.display().to_string();
+    args.extend(["--known-hosts", &empty_s]);
+    one_line(&s.capture(&out, &args), "is not in");
+    // Changed key: known_hosts holds another key for the host.
+    let changed = s.path("changed_known_hosts");
+    let k = std::fs::read_to_string(s.path("other_ed25519.pub")).unwrap();
+    let k: Vec<&str> = k.split_whitespace().take(2).collect();
+    std::fs::write(
+        &changed,
+        format!("[127.0.0.1]:{} {}\n", s.port, k.join(" ")),
+    )
+    .unwrap();
+    let changed_s = changed.display().to_string();
+    let mut args: Vec<&str> = other.to_vec();
+    args.extend(["--known-hosts", &changed_s]);
+    one_line(&s.capture(&out, &args), "CHANGED");
+    // A wildcard entry OpenSSH accepts is accepted.
+    let host = std::fs::read_to_string(s.path("host_ed25519.pub")).unwrap();
+    let host: Vec<&str> = host.split_whitespace().take(2).collect();
+    let wild = s.path("wild_known_hosts");
+    std::fs::write(
+        &wild,
+        format!("[127.0.0.?]:{} {}\n", s.port, host.join(" ")),
+    )
+    .unwrap();
+    let wild_s = wild.display().to_string();
+    let mut args: Vec<&str> = other.to_vec();
+    args.extend(["--known-hosts", &wild_s]);
+    let o = s.capture(&out, &args);
+    // `true` writes no capture: the host key and login passed, the stream
+    // is empty, which is reported as such.
+    assert!(stderr(&o).contains("not a whole capture"), "{}", stderr(&o));
+    // A key the server does not authorize.
+    let o = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-ssh",
+            "--remote-host",
+            "127.0.0.1",
+        ])
+        .args([
+            "--remote-port",
+            &s.port.to_string(),
+            "--remote-username",
+            "root",
+        ])
+        .arg("--sshkey")
+        .arg(s.path("other_ed25519"))
+        .arg("--known-hosts")
+        .arg(s.path("known_hosts"))
+        .args(other)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    one_line(&o, "authentication as root@127.0.0.1 failed");
+}
+
+#[test]
+fn user_text_in_the_remote_command_is_quoted() {
+    let Some(s) = Sshd::start() else { return };
+    let pwned = s.path("pwned");
+    // A filter that would run `touch` if pasted into the command unquoted;
+    // `sysdig` on the remote PATH is a script recording its arguments.
+    let args_file = s.path("args");
+    let fake = s.path("bin/sysdig");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nexit 1\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let filter = format!("'; touch {}; '", pwned.display());
+    let o = s.capture(&s.path("x.scap"), &["--filter", &filter]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!pwned.exists(), "the filter ran as a command");
+    let got = std::fs::read_to_string(&args_file)
+        .unwrap_or_else(|e| panic!("the fake sysdig did not run ({e}): {}", stderr(&o)));
+    let lines: Vec<&str> = got.lines().collect();
+    // sshdig's argument list, the filter last and whole.
+    assert_eq!(
+        lines,
+        [
+            "--unbuffered",
+            "--modern-bpf",
+            "--write=-",
+            "--snaplen=80",
+            filter.as_str()
+        ],
+        "{got}"
+    );
+}
