@@ -344,7 +344,7 @@ async fn run(
                 Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => {
                     // `None`: the connection is gone (keepalives unanswered,
                     // TCP reset) unless the server closed the channel first.
-                    break if matches!(msg, None) && handle.is_closed() {
+                    break if msg.is_none() && handle.is_closed() {
                         Some("the SSH connection was lost".to_string())
                     } else {
                         None
