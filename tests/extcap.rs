@@ -1692,34 +1692,38 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     let (pre, post) = (1_000_000u64, 2_000_000u64); // 1 ms, 2 ms
     let out = dir.path().join("windows.scap");
     let saved = dir.path().join("saved");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&input)
-        .arg("--rules")
-        .arg(&rules)
-        .args([
-            "--alerts",
-            "/dev/null",
-            "--trigger",
-            "--pre",
-            "1ms",
-            "--post",
-            "2ms",
-            "--save-dir",
-        ])
-        .arg(&saved)
-        .arg("-w")
-        .arg(&out)
-        .output()
-        .unwrap();
+    // A replay of the fixture with the rules, then `extra`.
+    let replay = |extra: &[&std::ffi::OsStr]| {
+        scapbridge()
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-replay",
+                "--speed",
+                "max",
+                "--file",
+            ])
+            .arg(&input)
+            .arg("--rules")
+            .arg(&rules)
+            .args(["--alerts", "/dev/null"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let o = replay(&[
+        os("--trigger"),
+        os("--pre"),
+        os("1ms"),
+        os("--post"),
+        os("2ms"),
+        os("--save-dir"),
+        saved.as_os_str(),
+        os("-w"),
+        out.as_os_str(),
+    ]);
     assert_eq!(
         o.status.code(),
         Some(3),
@@ -1750,23 +1754,7 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     assert_eq!(merged, expected, "window files: {files:?}");
     // Without --trigger, the same rules write everything.
     let all = dir.path().join("all.scap");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&input)
-        .arg("--rules")
-        .arg(&rules)
-        .args(["--alerts", "/dev/null", "-w"])
-        .arg(&all)
-        .output()
-        .unwrap();
+    let o = replay(&[os("-w"), all.as_os_str()]);
     assert_eq!(o.status.code(), Some(3));
     assert!(sysdig_times(&all, None).len() > got.len());
 }

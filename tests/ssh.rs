@@ -110,6 +110,11 @@ impl Sshd {
     /// `scapbridge capture -i scapbridge-ssh` with the fixture's address,
     /// user, key and known_hosts, then `extra`.
     fn capture(&self, out: &Path, extra: &[&str]) -> Output {
+        self.capture_with_key(&self.path("client_ed25519"), out, extra)
+    }
+
+    /// The same with another private key.
+    fn capture_with_key(&self, key: &Path, out: &Path, extra: &[&str]) -> Output {
         scapbridge()
             .args([
                 "capture",
@@ -126,7 +131,7 @@ impl Sshd {
                 "root",
             ])
             .arg("--sshkey")
-            .arg(self.path("client_ed25519"))
+            .arg(key)
             .arg("--known-hosts")
             .arg(self.path("known_hosts"))
             .args(extra)
@@ -237,30 +242,7 @@ fn host_keys_are_verified_and_failures_say_which() {
     // is empty, which is reported as such.
     assert!(stderr(&o).contains("not a whole capture"), "{}", stderr(&o));
     // A key the server does not authorize.
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-ssh",
-            "--remote-host",
-            "127.0.0.1",
-        ])
-        .args([
-            "--remote-port",
-            &s.port.to_string(),
-            "--remote-username",
-            "root",
-        ])
-        .arg("--sshkey")
-        .arg(s.path("other_ed25519"))
-        .arg("--known-hosts")
-        .arg(s.path("known_hosts"))
-        .args(other)
-        .arg("-w")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = s.capture_with_key(&s.path("other_ed25519"), &out, other);
     one_line(&o, "authentication as root@127.0.0.1 failed");
 }
 
