@@ -692,22 +692,23 @@ fn capture(args: &[&str]) -> Output {
     )
 }
 
+/// `scapbridge capture -i scapbridge-replay --file FILE` then `rest`.
+fn replay(file: &str, rest: &[&str]) -> Output {
+    let mut args = vec!["-i", "scapbridge-replay", "--file", file];
+    args.extend_from_slice(rest);
+    capture(&args)
+}
+
 #[test]
 fn headless_capture_to_a_file_equals_the_fixture() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["falco_cat_write", "libs_sample", "falco_syscall"] {
         let fixture = scap_dir().join(format!("{name}.scap"));
         let out = dir.path().join("out.scap");
-        let o = capture(&[
-            "-i",
-            "scapbridge-replay",
-            "--file",
+        let o = replay(
             fixture.to_str().unwrap(),
-            "--speed",
-            "max",
-            "-w",
-            out.to_str().unwrap(),
-        ]);
+            &["--speed", "max", "-w", out.to_str().unwrap()],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(
             events(&out, true).unwrap() == events(&fixture, true).unwrap(),
@@ -737,19 +738,7 @@ fn headless_count_stdout_pcapng_and_duration() {
     let fixture = scap_dir().join("falco_cat_write.scap");
     let fx = fixture.to_str().unwrap();
     // --count, to standard output.
-    let o = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
-        fx,
-        "--speed",
-        "max",
-        "-c",
-        "42",
-        "-w",
-        "-",
-        "-q",
-    ]);
+    let o = replay(fx, &["--speed", "max", "-c", "42", "-w", "-", "-q"]);
     assert!(
         o.status.success() && o.stderr.is_empty(),
         "{}",
@@ -762,19 +751,18 @@ fn headless_count_stdout_pcapng_and_duration() {
     assert!(got[..] == events(&fixture, true).unwrap()[..42]);
     // pcapng container: SHB options that Wireshark shows.
     let p = dir.path().join("p.scap");
-    let o = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
+    let o = replay(
         fx,
-        "--speed",
-        "max",
-        "--format",
-        "pcapng",
-        "-q",
-        "-w",
-        p.to_str().unwrap(),
-    ]);
+        &[
+            "--speed",
+            "max",
+            "--format",
+            "pcapng",
+            "-q",
+            "-w",
+            p.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success());
     let mut r = ScapReader::new(std::fs::File::open(&p).unwrap()).unwrap();
     match r.next_item().unwrap() {
@@ -791,19 +779,18 @@ fn headless_count_stdout_pcapng_and_duration() {
     assert_eq!(events(&p, true).unwrap().len(), 345);
     // --duration ends an endless replay with a whole file.
     let p = dir.path().join("d.scap");
-    let o = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
+    let o = replay(
         fx,
-        "--loop",
-        "--speed",
-        "max",
-        "--duration",
-        "700ms",
-        "-w",
-        p.to_str().unwrap(),
-    ]);
+        &[
+            "--loop",
+            "--speed",
+            "max",
+            "--duration",
+            "700ms",
+            "-w",
+            p.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("(duration reached)"));
     let n = whole_capture_events(&p);
@@ -959,16 +946,7 @@ fn headless_errors_are_one_line_with_a_status() {
     }
     // A typo does not clobber an existing output file.
     std::fs::write(&out, b"precious").unwrap();
-    let _ = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
-        fx,
-        "--speed",
-        "nope",
-        "-w",
-        o_,
-    ]);
+    let _ = replay(fx, &["--speed", "nope", "-w", o_]);
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
 }
 
@@ -991,17 +969,10 @@ fn a_full_disk_leaves_whole_blocks() {
     assert!(ok, "mount tmpfs");
     let out = mnt.join("full.scap");
     let fx = scap_dir().join("libs_e2e_curl_google.scap");
-    let o = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
+    let o = replay(
         fx.to_str().unwrap(),
-        "--loop",
-        "--speed",
-        "max",
-        "-w",
-        out.to_str().unwrap(),
-    ]);
+        &["--loop", "--speed", "max", "-w", out.to_str().unwrap()],
+    );
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     let n = std::panic::catch_unwind(|| whole_capture_events(&out));
     let len = std::fs::metadata(&out).map(|m| m.len());
@@ -1280,16 +1251,10 @@ fn progress_only_on_a_terminal() {
         out.display()
     );
     // Not a terminal: no progress line, only the summary.
-    let o = capture(&[
-        "-i",
-        "scapbridge-replay",
-        "--file",
+    let o = replay(
         fx.to_str().unwrap(),
-        "--speed",
-        "8",
-        "-w",
-        out.to_str().unwrap(),
-    ]);
+        &["--speed", "8", "-w", out.to_str().unwrap()],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains('\r'), "{err:?}");
     assert!(err.starts_with("scapbridge: capture finished"), "{err}");
@@ -1389,18 +1354,10 @@ fn capture_filters_keep_what_read_with_the_same_filter_shows() {
     ] {
         let fx = scap_dir().join(format!("{name}.scap"));
         let out = dir.path().join("f.scap");
-        let o = capture(&[
-            "-i",
-            "scapbridge-replay",
-            "--file",
+        let o = replay(
             fx.to_str().unwrap(),
-            "--speed",
-            "max",
-            "-f",
-            flt,
-            "-w",
-            out.to_str().unwrap(),
-        ]);
+            &["--speed", "max", "-f", flt, "-w", out.to_str().unwrap()],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let summary = String::from_utf8_lossy(&o.stderr);
         assert!(summary.contains("left out by the filter"), "{summary}");
@@ -1692,37 +1649,30 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     let (pre, post) = (1_000_000u64, 2_000_000u64); // 1 ms, 2 ms
     let out = dir.path().join("windows.scap");
     let saved = dir.path().join("saved");
-    // A replay of the fixture with the rules, then `extra`.
-    let replay = |extra: &[&std::ffi::OsStr]| {
-        scapbridge()
-            .args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-replay",
-                "--speed",
-                "max",
-                "--file",
-            ])
-            .arg(&input)
-            .arg("--rules")
-            .arg(&rules)
-            .args(["--alerts", "/dev/null"])
-            .args(extra)
-            .output()
-            .unwrap()
+    let (input_s, rules_s) = (input.to_str().unwrap(), rules.to_str().unwrap());
+    let with_rules = |extra: &[&str]| {
+        let mut args = vec![
+            "-q",
+            "--speed",
+            "max",
+            "--rules",
+            rules_s,
+            "--alerts",
+            "/dev/null",
+        ];
+        args.extend_from_slice(extra);
+        replay(input_s, &args)
     };
-    let os = |s: &'static str| std::ffi::OsStr::new(s);
-    let o = replay(&[
-        os("--trigger"),
-        os("--pre"),
-        os("1ms"),
-        os("--post"),
-        os("2ms"),
-        os("--save-dir"),
-        saved.as_os_str(),
-        os("-w"),
-        out.as_os_str(),
+    let o = with_rules(&[
+        "--trigger",
+        "--pre",
+        "1ms",
+        "--post",
+        "2ms",
+        "--save-dir",
+        saved.to_str().unwrap(),
+        "-w",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(
         o.status.code(),
@@ -1754,7 +1704,7 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     assert_eq!(merged, expected, "window files: {files:?}");
     // Without --trigger, the same rules write everything.
     let all = dir.path().join("all.scap");
-    let o = replay(&[os("-w"), all.as_os_str()]);
+    let o = with_rules(&["-w", all.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     assert!(sysdig_times(&all, None).len() > got.len());
 }

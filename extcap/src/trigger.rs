@@ -162,6 +162,7 @@ pub struct TriggerStats {
 
 /// An event waiting in the ring.
 struct Held {
+    ts: u64,
     cpu: u16,
     flags: Option<u32>,
     large: bool,
@@ -178,12 +179,6 @@ impl Held {
         ev.cpu = self.cpu;
         ev.dump_flags = self.flags;
         Some(ev)
-    }
-
-    fn ts(&self) -> u64 {
-        self.raw.get(..8).map_or(0, |b| {
-            u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-        })
     }
 }
 
@@ -336,7 +331,7 @@ impl TriggerWindow {
 
     fn hold(&mut self, ev: &Event<'_>) {
         let horizon = ev.ts().saturating_sub(self.cfg.pre.as_nanos() as u64);
-        while self.ring.front().is_some_and(|h| h.ts() < horizon) {
+        while self.ring.front().is_some_and(|h| h.ts < horizon) {
             self.evict();
             self.stats.outside += 1;
         }
@@ -354,6 +349,7 @@ impl TriggerWindow {
         raw.clear();
         raw.extend_from_slice(ev.raw());
         self.ring.push_back(Held {
+            ts: ev.ts(),
             cpu: ev.cpu,
             flags: ev.dump_flags,
             large: ev.is_large(),
@@ -366,10 +362,14 @@ impl TriggerWindow {
     fn evict(&mut self) {
         if let Some(h) = self.ring.pop_front() {
             self.ring_bytes -= h.cost();
-            // Keep a bounded number of buffers for reuse.
-            if self.spare.len() < 4096 {
-                self.spare.push(h.raw);
-            }
+            self.recycle(h.raw);
+        }
+    }
+
+    /// Keeps a bounded number of event buffers for reuse.
+    fn recycle(&mut self, raw: Vec<u8>) {
+        if self.spare.len() < 4096 {
+            self.spare.push(raw);
         }
     }
 
@@ -381,12 +381,18 @@ impl TriggerWindow {
         out: &mut ScapSink<W>,
     ) -> Result<(), CaptureError> {
         self.stats.windows += 1;
-        let (procs, fds) = state.snapshot();
-        if self.first_window_in_stream {
-            out.replace_state(procs.clone(), fds.clone());
-            self.first_window_in_stream = false;
+        // The snapshot copies the whole state: only when something takes it.
+        let saving = self.cfg.save_dir.is_some() && !self.save_failed;
+        if self.first_window_in_stream || saving {
+            let (procs, fds) = state.snapshot();
+            if self.first_window_in_stream {
+                out.replace_state(procs.clone(), fds.clone());
+                self.first_window_in_stream = false;
+            }
+            if saving {
+                self.start_saving(ts, evtnum, procs, fds);
+            }
         }
-        self.start_saving(ts, evtnum, procs, fds);
         let held = std::mem::take(&mut self.ring);
         for h in &held {
             if let Some(ev) = h.event() {
@@ -397,9 +403,7 @@ impl TriggerWindow {
         }
         self.ring_bytes = 0;
         for h in held {
-            if self.spare.len() < 4096 {
-                self.spare.push(h.raw);
-            }
+            self.recycle(h.raw);
         }
         Ok(())
     }
@@ -414,9 +418,6 @@ impl TriggerWindow {
         let Some(dir) = self.cfg.save_dir.clone() else {
             return;
         };
-        if self.save_failed {
-            return;
-        }
         let path = window_path(&dir, ts, evtnum);
         let r = File::create(&path)
             .map_err(|source| CaptureError::Output {

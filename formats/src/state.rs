@@ -274,6 +274,25 @@ fn l4char(proto: u8) -> u8 {
     }
 }
 
+/// `exe` of an execve or clone exit, and its `comm` (the exe's base name,
+/// cut at 15 characters as the kernel cuts it, when the event has none).
+fn exe_and_comm(ev: &Event<'_>) -> (String, String) {
+    let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
+    let comm = ev
+        .param_by_name("comm")
+        .map(lossy)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| {
+            exe.rsplit('/')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(15)
+                .collect()
+        });
+    (exe, comm)
+}
+
 fn split_args(b: &[u8]) -> Vec<String> {
     b.split(|&c| c == 0)
         .filter(|s| !s.is_empty())
@@ -622,19 +641,7 @@ impl CaptureState {
             return;
         }
         let tid = ev.tid();
-        let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
-        let comm = ev
-            .param_by_name("comm")
-            .map(lossy)
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| {
-                exe.rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(15)
-                    .collect()
-            });
+        let (exe, comm) = exe_and_comm(ev);
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
         let pid = ev
             .param_by_name("pid")
@@ -682,19 +689,7 @@ impl CaptureState {
         if res > 0 && self.threads.contains_key(&child) {
             return;
         }
-        let exe = ev.param_by_name("exe").map(lossy).unwrap_or_default();
-        let comm = ev
-            .param_by_name("comm")
-            .map(lossy)
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| {
-                exe.rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(15)
-                    .collect()
-            });
+        let (exe, comm) = exe_and_comm(ev);
         let get = |n: &str| {
             ev.param_by_name(n)
                 .filter(|v| v.len() == 8)
