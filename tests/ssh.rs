@@ -283,3 +283,63 @@ fn user_text_in_the_remote_command_is_quoted() {
         "{got}"
     );
 }
+
+/// Events reach the output as they arrive, not when the remote command ends:
+/// the remote side sends a capture and then stays silent; the file must hold
+/// every event while the command still runs.
+#[test]
+fn events_are_flushed_while_the_remote_side_is_quiet() {
+    let Some(s) = Sshd::start() else { return };
+    let input = scap_dir().join("falco_cat_write.scap");
+    let out = s.path("live.scap");
+    let cmd = format!("cat '{}'; sleep 20", input.display());
+    let mut child = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-ssh",
+            "--remote-host",
+            "127.0.0.1",
+        ])
+        .args([
+            "--remote-port",
+            &s.port.to_string(),
+            "--remote-username",
+            "root",
+        ])
+        .arg("--sshkey")
+        .arg(s.path("client_ed25519"))
+        .arg("--known-hosts")
+        .arg(s.path("known_hosts"))
+        .args([
+            "--remote-capture-command-select",
+            "other",
+            "--remote-capture-command",
+            &cmd,
+        ])
+        .arg("-w")
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let want = common::events(&input, false).unwrap().len();
+    let t0 = Instant::now();
+    let mut got = 0;
+    while t0.elapsed() < Duration::from_secs(10) {
+        if out.exists() {
+            got = common::events(&out, false).map(|e| e.len()).unwrap_or(0);
+        }
+        if got == want {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(still_running, "the remote command was still sleeping");
+    assert_eq!(got, want, "every event was in the file within 10 s");
+    assert!(status.success(), "SIGTERM ends the capture cleanly");
+}

@@ -158,6 +158,7 @@ stream on a whole block and no probe attached. Exit status: 0 done, 1 failed,
 ";
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -203,6 +203,9 @@ impl client::Handler for Checker {
 pub struct Session {
     /// Output of the remote command, in order; ends with [`Chunk::End`].
     pub rx: Receiver<Chunk>,
+    /// Chunks sent and not yet received: 0 means a reader of `rx` would
+    /// wait, so whatever it holds should reach its output now.
+    pub queued: Arc<std::sync::atomic::AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -232,6 +235,8 @@ pub fn start(target: Target, command: String) -> Result<Session, SshError> {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let host = target.host.clone();
     let port = target.port;
+    let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = queued.clone();
     let thread = std::thread::Builder::new()
         .name("ssh".into())
         .spawn(move || {
@@ -249,7 +254,13 @@ pub fn start(target: Target, command: String) -> Result<Session, SshError> {
                     return;
                 }
             };
-            rt.block_on(run(target, command, ready_tx, tx, stop_rx));
+            rt.block_on(run(
+                target,
+                command,
+                ready_tx,
+                Counted { tx, counter },
+                stop_rx,
+            ));
         })
         .map_err(|e| SshError::Connect {
             host: host.clone(),
@@ -258,6 +269,7 @@ pub fn start(target: Target, command: String) -> Result<Session, SshError> {
         })?;
     let mut session = Session {
         rx,
+        queued,
         stop: Some(stop_tx),
         thread: Some(thread),
     };
@@ -275,11 +287,27 @@ pub fn start(target: Target, command: String) -> Result<Session, SshError> {
     }
 }
 
+/// The sending side, counting what is in flight (see [`Session::queued`]).
+struct Counted {
+    tx: SyncSender<Chunk>,
+    counter: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Counted {
+    fn send(&self, c: Chunk) -> Result<(), ()> {
+        use std::sync::atomic::Ordering;
+        self.counter.fetch_add(1, Ordering::AcqRel);
+        self.tx.send(c).map_err(|_| {
+            self.counter.fetch_sub(1, Ordering::AcqRel);
+        })
+    }
+}
+
 async fn run(
     target: Target,
     command: String,
     ready: SyncSender<Result<(), SshError>>,
-    tx: SyncSender<Chunk>,
+    tx: Counted,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let verdict = Arc::new(Mutex::new(None));

@@ -3,7 +3,7 @@
 //! dies mid-block leaves the output on its last whole block.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,15 +23,13 @@ struct Remote {
     lost: Option<String>,
 }
 
-/// A `Read` over the session's chunks. It notes when it handed out the
-/// last queued bytes (`idle`), so the source flushes what it has before it
-/// blocks, and it gives up when the capture is asked to stop.
+/// A `Read` over the session's chunks; it gives up when the capture is
+/// asked to stop.
 struct ChunkReader<'a> {
     session: &'a Session,
     ctl: &'a CaptureControl,
     pending: Vec<u8>,
     pos: usize,
-    idle: Arc<AtomicBool>,
     remote: Arc<Mutex<Remote>>,
     stopped: Option<StopReason>,
 }
@@ -43,7 +41,11 @@ impl Read for ChunkReader<'_> {
                 self.stopped = Some(r);
                 return Err(io::Error::other("capture stopped"));
             }
-            match self.session.rx.recv_timeout(Duration::from_millis(100)) {
+            let got = self.session.rx.recv_timeout(Duration::from_millis(100));
+            if got.is_ok() {
+                self.session.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            match got {
                 Ok(Chunk::Data(d)) => {
                     self.pending = d;
                     self.pos = 0;
@@ -64,7 +66,7 @@ impl Read for ChunkReader<'_> {
                     }
                     return Ok(0);
                 }
-                Err(RecvTimeoutError::Timeout) => self.idle.store(true, Ordering::Relaxed),
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(0),
             }
         }
@@ -109,7 +111,6 @@ impl Source for SshSource {
         let Some(session) = self.session.as_ref() else {
             return Ok(StopReason::EndOfInput);
         };
-        let idle = Arc::new(AtomicBool::new(false));
         let remote = Arc::new(Mutex::new(Remote::default()));
         let name = format!("{}@{}", self.target.user, self.target.host);
         let reader = ChunkReader {
@@ -117,7 +118,6 @@ impl Source for SshSource {
             ctl,
             pending: Vec::new(),
             pos: 0,
-            idle: idle.clone(),
             remote: remote.clone(),
             stopped: None,
         };
@@ -141,7 +141,11 @@ impl Source for SshSource {
                             outcome = r;
                             break;
                         }
-                        if idle.swap(false, Ordering::Relaxed) {
+                        // Nothing more in flight: the reader is about to wait
+                        // (or the rest is already in its buffer), so what we
+                        // hold goes out now; under load the queue is rarely
+                        // empty and batches stay large.
+                        if session.queued.load(Ordering::Acquire) == 0 {
                             if let Flow::Stop(r) = sink.flush()? {
                                 outcome = r;
                                 break;
