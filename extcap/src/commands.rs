@@ -80,13 +80,65 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
     }
 }
 
+/// How `read` prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadStyle {
+    /// JSON lines.
+    pub json: bool,
+    /// Internal and state-only events too.
+    pub all: bool,
+    /// CloudTrail fields with their offsets under each event.
+    pub fields: bool,
+}
+
+/// A CloudTrail event's fields: text lines under the event, or a JSON
+/// array of `{name, value, offset, length}` (offset and length null for
+/// generated values).
+fn plugin_fields(
+    ev: &scapbridge_formats::Event<'_>,
+    num: u64,
+    json: bool,
+) -> Option<(String, serde_json::Value)> {
+    use std::fmt::Write as _;
+    let fields = scapbridge::cloudtrail::all_fields(ev, num)?;
+    let mut text = String::new();
+    let mut arr = Vec::new();
+    for (name, v) in fields {
+        if json {
+            arr.push(serde_json::json!({
+                "name": name,
+                "value": v.text,
+                "offset": v.span.as_ref().map(|s| s.start),
+                "length": v.span.as_ref().map(|s| s.len()),
+            }));
+        } else {
+            let at = match &v.span {
+                Some(s) => format!("offset {} length {}", s.start, s.len()),
+                None => "generated".into(),
+            };
+            let _ = writeln!(
+                text,
+                "    {name:<34} {at:<26} {}",
+                v.text.replace('\n', "\\n")
+            );
+        }
+    }
+    Some((text, serde_json::Value::Array(arr)))
+}
+
+/// `evt.plugininfo` of a CloudTrail event.
+fn cloudtrail_info(ev: &scapbridge_formats::Event<'_>, num: u64) -> Option<String> {
+    use scapbridge::cloudtrail::fields::CtField;
+    scapbridge::cloudtrail::extract(&CtField::PluginInfo, ev, num).map(|v| v.text.into_owned())
+}
+
 pub(crate) fn read(
     path: &str,
     filter: Option<&str>,
-    json: bool,
+    style: ReadStyle,
     skip_unknown: bool,
-    all: bool,
 ) -> Result<()> {
+    let ReadStyle { json, all, fields } = style;
     let filter = match filter {
         Some(f) => {
             Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
@@ -130,6 +182,11 @@ pub(crate) fn read(
                 let proc_name = state.thread(ev.tid()).map_or("<NA>", |t| t.comm.as_str());
                 let dir = ev.direction().as_char();
                 let ty = render::type_name(&ev);
+                let ct = if fields {
+                    plugin_fields(&ev, num, json)
+                } else {
+                    None
+                };
                 if json {
                     let mut params = serde_json::Map::new();
                     if let Some(info) = ev.info() {
@@ -150,7 +207,19 @@ pub(crate) fn read(
                         "evt.info": args.trim_end(),
                         "evt.args": params,
                     });
+                    let mut v = v;
+                    if let (Some((_, arr)), Some(o)) = (&ct, v.as_object_mut()) {
+                        o.insert("fields".into(), arr.clone());
+                    }
                     line.push_str(&v.to_string());
+                } else if let Some(info) = cloudtrail_info(&ev, num) {
+                    // As sysdig and Falco print plugin events with the
+                    // plugin loaded: `%evt.num %evt.time [%evt.pluginname]
+                    // %evt.plugininfo`.
+                    use std::fmt::Write as _;
+                    let _ = write!(line, "{num} ");
+                    clock.push(ev.ts(), &mut line);
+                    let _ = write!(line, " [cloudtrail] {info}");
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
@@ -167,6 +236,9 @@ pub(crate) fn read(
                     line.push_str(&args);
                 }
                 line.push('\n');
+                if let (Some((text, _)), false) = (&ct, json) {
+                    line.push_str(text);
+                }
                 if !emit(&mut out, line.as_bytes())? {
                     return Ok(());
                 }

@@ -7,10 +7,12 @@
 //! * [`control`] frames toolbar messages.
 //! * [`capture`] is the engine: sources push into sinks (FIFO, file, stats).
 //! * [`replay`] is the `scapbridge-replay` source.
+//! * [`cloudtrail`] is the `scapbridge-cloudtrail` source (local files, S3, SQS).
 //! * `syscalls` (Linux) is the `scapbridge-syscalls` source, over the eBPF probe.
 
 pub mod capture;
 pub mod clock;
+pub mod cloudtrail;
 pub mod control;
 pub mod filter;
 pub mod invocation;
@@ -60,6 +62,7 @@ pub fn open_source(
             )?))
         }
         "scapbridge-ssh" => ssh_source(spec, inv),
+        "scapbridge-cloudtrail" => cloudtrail_source(spec, inv),
         other => Err(UsageError::UnknownInterface(other.to_string()).into()),
     }
 }
@@ -136,6 +139,57 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
     };
     let cmd = command::build(&program, &capture);
     Ok(Box::new(ssh::SshSource::open(target, cmd)?))
+}
+
+/// Reads falcodump's CloudTrail options into a source.
+fn cloudtrail_source(
+    spec: &InterfaceSpec,
+    inv: &Invocation,
+) -> Result<Box<dyn Source>, CaptureError> {
+    use cloudtrail::source::{CloudTrailOptions, CloudTrailSource};
+    use cloudtrail::spec::{parse_accounts, Interval, Location};
+    let opt = |n: &str| inv.option(spec, n).filter(|v| !v.is_empty());
+    let flag = |n: &str| opt(n).is_some_and(|v| v != "false");
+    let location = Location::parse(&opt("plugin-source").unwrap_or_default())?;
+    let mut o = CloudTrailOptions::default();
+    if let Some(c) = opt("cloudtrail-s3downloadconcurrency") {
+        o.concurrency = c
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| UsageError::BadValue {
+                option: "--cloudtrail-s3downloadconcurrency".into(),
+                value: c.clone(),
+                expected: "a number of 1 or more".into(),
+            })?;
+    }
+    if let Some(i) = opt("cloudtrail-s3interval") {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        o.interval = Some(Interval::parse(&i, now)?);
+    }
+    if let Some(a) = opt("cloudtrail-s3accountlist") {
+        o.accounts = parse_accounts(&a)?;
+    }
+    if let Some(r) = opt("cloudtrail-s3regionlist") {
+        o.regions = r
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect();
+    }
+    o.sqs_delete = flag("cloudtrail-sqsdelete");
+    o.sqs_owner = opt("cloudtrail-sqsowneraccount");
+    o.follow = flag("follow");
+    o.aws = scapbridge_aws::AwsSettings {
+        profile: opt("cloudtrail-aws-profile"),
+        region: opt("cloudtrail-aws-region"),
+        config_file: opt("cloudtrail-aws-config").map(Into::into),
+        credentials_file: opt("cloudtrail-aws-credentials").map(Into::into),
+        endpoint: opt("cloudtrail-aws-endpoint"),
+    };
+    Ok(Box::new(CloudTrailSource::open(location, o)?))
 }
 
 /// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is

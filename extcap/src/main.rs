@@ -76,6 +76,11 @@ struct ReadArgs {
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
     #[arg(long = "rules", short = 'r')]
     rules: Vec<std::path::PathBuf>,
+    /// Under each CloudTrail event, every plugin field it has: value, and
+    /// byte offset and length in the event (as the plugin API reports them),
+    /// or "generated" for computed values.
+    #[arg(long)]
+    fields: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -148,7 +153,16 @@ fn main() -> ExitCode {
         Cmd::Read(a) => {
             let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
             if a.rules.is_empty() {
-                commands::read(&a.file, filter.as_deref(), a.json, a.skip_unknown, a.all)
+                commands::read(
+                    &a.file,
+                    filter.as_deref(),
+                    commands::ReadStyle {
+                        json: a.json,
+                        all: a.all,
+                        fields: a.fields,
+                    },
+                    a.skip_unknown,
+                )
             } else {
                 commands::alerts(&a.file, filter.as_deref(), &a.rules, a.json)
             }

@@ -522,6 +522,42 @@ pub const SSH_ARGS: &[ArgSpec] = &[
     },
 ];
 
+/// `scapbridge-cloudtrail`: falcodump's CloudTrail options (the plugin's
+/// init config as `--cloudtrail-…`, the open parameters as
+/// `--plugin-source`), plus an endpoint, a region filter and follow mode.
+pub const CLOUDTRAIL_ARGS: &[ArgSpec] = &[
+    ArgSpec {
+        required: true,
+        ..ArgSpec::new("plugin-source", "Log source", ArgType::String, "Source", "A .json/.json.gz CloudTrail file or directory, s3://BUCKET[/PREFIX], or sqs://QUEUE (S3 or CloudTrail-over-SNS notifications)")
+    },
+    ArgSpec::new("follow", "Follow", ArgType::Boolflag, "Source", "Keep watching a directory for new log files (an SQS queue is always followed)"),
+    ArgSpec {
+        default: Some("32"),
+        ..ArgSpec::new("cloudtrail-s3downloadconcurrency", "S3 download concurrency", ArgType::Unsigned, "S3", "Objects downloaded at a time")
+    },
+    ArgSpec::new("cloudtrail-s3interval", "S3 time interval", ArgType::String, "S3", "Only log files whose name time is in this range: 5d, 12h, an RFC 3339 time, or a range such as 5d-2d"),
+    ArgSpec::new("cloudtrail-s3accountlist", "S3 account list", ArgType::String, "S3", "Only these accounts' logs (comma-separated 12-digit ids; organisation trails)"),
+    ArgSpec::new("cloudtrail-s3regionlist", "S3 region list", ArgType::String, "S3", "Only these regions' logs (comma-separated, such as us-east-1,eu-west-1)"),
+    ArgSpec {
+        default: Some("true"),
+        ..ArgSpec::new("cloudtrail-sqsdelete", "Delete SQS messages", ArgType::Boolflag, "SQS", "Delete each SQS message once its log files are captured (=false keeps them)")
+    },
+    ArgSpec::new("cloudtrail-uses3sns", "S3 notifications via SNS", ArgType::Boolflag, "SQS", "Accepted for falcodump compatibility: S3 event and CloudTrail notifications are both recognised"),
+    ArgSpec::new("cloudtrail-sqsowneraccount", "SQS queue owner account", ArgType::String, "SQS", "The account that owns the queue, when not yours"),
+    ArgSpec::new("cloudtrail-useasync", "Async extraction", ArgType::Boolflag, "SQS", "Accepted for falcodump compatibility (no effect)"),
+    ArgSpec::new("cloudtrail-aws-profile", "AWS profile", ArgType::String, "AWS", "Profile of the shared config files (default: AWS_PROFILE, else default)"),
+    ArgSpec::new("cloudtrail-aws-region", "AWS region", ArgType::String, "AWS", "Region (default: AWS_REGION or the profile's)"),
+    ArgSpec::new("cloudtrail-aws-config", "AWS config file", ArgType::Fileselect { must_exist: true }, "AWS", "Shared config file (default ~/.aws/config)"),
+    ArgSpec::new("cloudtrail-aws-credentials", "AWS credentials file", ArgType::Fileselect { must_exist: true }, "AWS", "Shared credentials file (default ~/.aws/credentials)"),
+    ArgSpec::new("cloudtrail-aws-endpoint", "AWS endpoint URL", ArgType::String, "AWS", "An S3/SQS-compatible endpoint such as http://127.0.0.1:5000 (default: AWS_ENDPOINT_URL or AWS itself)"),
+];
+
+const CLOUDTRAIL: InterfaceSpec = InterfaceSpec {
+    name: "scapbridge-cloudtrail",
+    display: "scapbridge: AWS CloudTrail logs (files, S3, SQS)",
+    args: CLOUDTRAIL_ARGS,
+};
+
 const SSH: InterfaceSpec = InterfaceSpec {
     name: "scapbridge-ssh",
     display: "scapbridge: system calls of a remote host over SSH",
@@ -545,10 +581,10 @@ const SYSCALLS: InterfaceSpec = InterfaceSpec {
 /// listed only once its source works: the SSH and CloudTrail interfaces join
 /// this table as they land; the local probe is listed on Linux only.
 #[cfg(target_os = "linux")]
-pub const INTERFACES: &[InterfaceSpec] = &[SYSCALLS, SSH, REPLAY];
+pub const INTERFACES: &[InterfaceSpec] = &[SYSCALLS, SSH, CLOUDTRAIL, REPLAY];
 /// Every interface this build can serve, in listing order.
 #[cfg(not(target_os = "linux"))]
-pub const INTERFACES: &[InterfaceSpec] = &[SSH, REPLAY];
+pub const INTERFACES: &[InterfaceSpec] = &[SSH, CLOUDTRAIL, REPLAY];
 
 /// Looks an interface up by name.
 pub fn interface(name: &str) -> Option<&'static InterfaceSpec> {

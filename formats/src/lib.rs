@@ -15,8 +15,10 @@
 
 pub mod block;
 mod bytes;
+pub mod cloudtrail;
 pub mod error;
 pub mod event;
+pub mod json;
 pub mod meta;
 pub mod profile;
 pub mod reader;

@@ -121,6 +121,11 @@ enum Field {
     FdNet,
     FdSnet,
     ContainerId,
+    /// `evt.time.iso8601`.
+    EvtTimeIso8601,
+    /// A CloudTrail plugin field (`ct.*`, `json.value[…]`, …): extracted
+    /// from plugin events of the CloudTrail plugin, missing on others.
+    Plugin(crate::cloudtrail::fields::CtField),
     /// Fields whose source this engine does not have yet (container
     /// runtime, capabilities, login uid, terminal, inode times): known, so
     /// rules compile, but never extracted, so comparisons on them are false.
@@ -151,6 +156,7 @@ impl Field {
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
             Unavailable(k) => *k,
+            Plugin(f) if f.is_numeric() => Kind::Num,
             _ => Kind::Str,
         }
     }
@@ -170,6 +176,9 @@ fn lookup(r: &FieldRef) -> Result<Field, String> {
             )),
         }
     };
+    if let Some(f) = crate::cloudtrail::fields::lookup(&r.name, r.arg.as_deref()) {
+        return f.map(Plugin);
+    }
     if let Some(name) = r.name.strip_prefix("evt.arg.") {
         return Ok(EvtArg(ArgSel::Name(name.to_string())));
     }
@@ -243,6 +252,7 @@ fn lookup(r: &FieldRef) -> Result<Field, String> {
             "fd.net" => FdNet,
             "fd.snet" => FdSnet,
             "container.id" => ContainerId,
+            "evt.time.iso8601" => EvtTimeIso8601,
             "proc.tty"
             | "user.loginuid"
             | "proc.duration"
@@ -1141,6 +1151,14 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
             Value::Bool(is_open && flags & if *f == EvtIsOpenRead { 1 } else { 2 } != 0)
         }
         ContainerId => Value::Str(Cow::Borrowed("host")),
+        EvtTimeIso8601 => Value::Str(Cow::Owned(crate::clock::rfc3339(ev.ts()))),
+        Plugin(f) => {
+            let v = crate::cloudtrail::extract(f, ev, cx.num)?;
+            match v.num {
+                Some(n) if f.is_numeric() => Value::Num(n),
+                _ => Value::Str(Cow::Owned(v.text.into_owned())),
+            }
+        }
         Unavailable(_) => return None,
         FdNameraw => {
             if matches!(ev.name(), "open" | "openat" | "openat2" | "creat") {

@@ -872,6 +872,15 @@ fn syntax_errors(
 
 /// Parses a rule's condition (lists and exceptions applied), substitutes
 /// macros, compiles it and finds the event types it can match.
+/// Event sources whose rules this engine evaluates: system calls, and
+/// the CloudTrail plugin's records. Rules of other sources (k8s audit,
+/// …) load, so their files are accepted, but never fire.
+fn is_known_source(source: &str) -> bool {
+    source == "syscall" || source == CLOUDTRAIL_SOURCE
+}
+
+use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
+
 fn compile_condition(
     r: &RuleDef,
     text: &str,
@@ -948,7 +957,15 @@ impl RuleSet {
                 continue;
             }
             match &r.event_types {
-                None => by.iter_mut().for_each(|v| v.push(i)),
+                // A syscall rule with no type in its condition still never
+                // sees another source's events.
+                None => by
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(t, _)| {
+                        *t != usize::from(scapbridge_formats::schema::PPME_PLUGINEVENT_E)
+                    })
+                    .for_each(|(_, v)| v.push(i)),
                 Some(ids) => {
                     for id in ids {
                         if let Some(v) = by.get_mut(usize::from(*id)) {
@@ -1083,8 +1100,15 @@ impl RuleSet {
             let with_ex = format!("{}{}", r.condition, exception_text(r, &mut ex_errors));
             diags.extend(ex_errors);
             let text = substitute_lists(&with_ex, &lists);
-            let (filter, types) = if r.source == "syscall" {
+            let known_source = is_known_source(&r.source);
+            let (filter, types) = if known_source {
                 match compile_condition(r, &text, &macros, &mut diags) {
+                    // Plugin rules see plugin events only, whatever
+                    // their condition names.
+                    Condition::Compiled(f, _) if r.source == CLOUDTRAIL_SOURCE => (
+                        Some(f),
+                        Some(vec![scapbridge_formats::schema::PPME_PLUGINEVENT_E]),
+                    ),
                     Condition::Compiled(f, t) => (Some(f), t),
                     Condition::Failed => (None, None),
                     Condition::Skipped => continue,
@@ -1093,7 +1117,7 @@ impl RuleSet {
                 (None, None)
             };
             // Output fields must be known too.
-            if r.source == "syscall" {
+            if known_source {
                 if let Err(m) = crate::filter::eval::OutputFormat::new(&r.output) {
                     diags.push(Diagnostic::error(
                         &r.file,

@@ -1,0 +1,97 @@
+//! `scapbridge-cloudtrail`: AWS CloudTrail logs as Falco plugin events.
+//!
+//! * [`fields`]: the plugin's fields with the byte span of each value.
+//! * [`spec`]: the open parameters (`path`, `s3://…`, `sqs://…`) and options.
+//! * [`source`]: the capture source over local files, S3 and SQS.
+
+pub mod fields;
+pub mod source;
+pub mod spec;
+
+use std::cell::RefCell;
+
+use scapbridge_formats::cloudtrail::CLOUDTRAIL_PLUGIN_ID;
+use scapbridge_formats::event::value_u64;
+use scapbridge_formats::json::{JsonDoc, JsonIndex};
+use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
+use scapbridge_formats::Event;
+
+use fields::{CtField, CtValue};
+
+/// The CloudTrail record an event carries: the payload of a plugin event
+/// of the CloudTrail plugin, `None` for any other event.
+pub fn record<'a>(ev: &Event<'a>) -> Option<&'a [u8]> {
+    if ev.event_type() != PPME_PLUGINEVENT_E {
+        return None;
+    }
+    let id = value_u64(ev.param(0)?)?;
+    (id == u64::from(CLOUDTRAIL_PLUGIN_ID))
+        .then(|| ev.param(1))
+        .flatten()
+}
+
+/// Identity of the event whose record index is cached: where its bytes
+/// are, how long, its time and number. Rules test many fields of one event
+/// in a row; the key makes a buffer reused for another event miss.
+type Key = (usize, usize, u64, u64);
+
+thread_local! {
+    /// The last record's parse (`None`: not JSON), so the twenty-odd rules
+    /// that look at one record parse it once.
+    static LAST: RefCell<Option<(Key, Option<JsonIndex>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` over the parsed record of `ev` (numbered `num`), parsing it
+/// only if it is not the record seen last on this thread.
+pub fn with_record<'a, T>(
+    ev: &Event<'a>,
+    num: u64,
+    f: impl FnOnce(&JsonDoc<'a>) -> Option<T>,
+) -> Option<T> {
+    let rec = record(ev)?;
+    let key = (rec.as_ptr() as usize, rec.len(), ev.ts(), num);
+    LAST.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let cached = match slot.take() {
+            Some((k, idx)) if k == key => idx,
+            _ => JsonDoc::parse(rec).ok().map(JsonDoc::into_index),
+        };
+        let doc = match cached.map(|i| JsonDoc::with_index(rec, i)) {
+            Some(Ok(d)) => d,
+            // Not JSON, or (never for a matching key) another length.
+            _ => {
+                *slot = Some((key, None));
+                return None;
+            }
+        };
+        let out = f(&doc);
+        *slot = Some((key, Some(doc.into_index())));
+        out
+    })
+}
+
+/// Extracts a CloudTrail field from an event (missing on events that are
+/// not CloudTrail records).
+pub fn extract<'a>(f: &CtField, ev: &Event<'a>, num: u64) -> Option<CtValue<'a>> {
+    with_record(ev, num, |doc| f.extract(doc.root()))
+}
+
+/// Every field of the catalogue that the record has, with its value and
+/// span in the event (offsets from the event's first byte, as the plugin
+/// API reports them), for `scapbridge read --fields`.
+pub fn all_fields<'a>(ev: &Event<'a>, num: u64) -> Option<Vec<(&'static str, CtValue<'a>)>> {
+    use scapbridge_formats::cloudtrail::PLUGIN_EVENT_PAYLOAD_OFFSET as AT;
+    with_record(ev, num, |doc| {
+        Some(
+            fields::FIELDS
+                .iter()
+                .filter(|(n, _)| *n != "json.obj")
+                .filter_map(|(n, f)| {
+                    let mut v = f.extract(doc.root())?;
+                    v.span = v.span.map(|s| s.start + AT..s.end + AT);
+                    Some((*n, v))
+                })
+                .collect(),
+        )
+    })
+}

@@ -1,0 +1,623 @@
+//! The CloudTrail capture source: log files from a local tree, an S3
+//! bucket or the objects SQS notifications name, each record pushed as a
+//! Falco plugin event (type 322, plugin id 2, the record's original bytes)
+//! in event-time order.
+//!
+//! Ordering: a local tree or a bucket is read whole, then sorted by event
+//! time (stable, so equal times keep file order); in follow mode and for
+//! SQS, each new batch (the files found by one poll, the objects of one
+//! message) is sorted on its own, since what arrives later cannot be
+//! placed before what the analyzer already shows.
+//!
+//! Bad input never stops the capture of the good records: an unreadable
+//! file or object, a corrupt `.json.gz`, a record that is not JSON or
+//! lacks the plugin's required keys are counted (by reason, in the
+//! summary) and logged, and the capture goes on. What stops it is what
+//! leaves nothing to capture: a missing path, bucket or queue, refused
+//! credentials, an unreachable endpoint.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use scapbridge_aws::{Aws, AwsError, AwsSettings};
+use scapbridge_formats::cloudtrail::{check_record, split_records, CLOUDTRAIL_PLUGIN_ID};
+use scapbridge_formats::event::encode_parts;
+use scapbridge_formats::json::{JsonDoc, JsonKind};
+use scapbridge_formats::meta::MachineInfo;
+use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
+use scapbridge_formats::Event;
+
+use super::spec::{is_log_name, key_selected, Interval, Location};
+use crate::capture::{
+    CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
+};
+
+/// How to read the logs (the plugin's init config and our additions).
+#[derive(Debug, Clone)]
+pub struct CloudTrailOptions {
+    /// Objects downloaded at a time (`s3DownloadConcurrency`, default 32).
+    pub concurrency: usize,
+    /// Only S3 files whose name time is in this range (`s3Interval`).
+    pub interval: Option<Interval>,
+    /// Only these accounts' files (`s3AccountList`).
+    pub accounts: Vec<String>,
+    /// Only these regions' files (ours).
+    pub regions: Vec<String>,
+    /// Delete SQS messages once their objects are captured (`sqsDelete`).
+    pub sqs_delete: bool,
+    /// Account owning the queue (`sqsOwnerAccount`).
+    pub sqs_owner: Option<String>,
+    /// Credentials, profile, region, endpoint.
+    pub aws: AwsSettings,
+    /// Keep watching a directory for new files (SQS always follows).
+    pub follow: bool,
+    /// Pause between two looks at a followed directory.
+    pub poll: Duration,
+}
+
+impl Default for CloudTrailOptions {
+    fn default() -> Self {
+        CloudTrailOptions {
+            concurrency: 32,
+            interval: None,
+            accounts: Vec::new(),
+            regions: Vec::new(),
+            sqs_delete: true,
+            sqs_owner: None,
+            aws: AwsSettings::default(),
+            follow: false,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the source read and skipped.
+#[derive(Debug, Clone, Default)]
+pub struct CloudTrailStats {
+    /// Log files (local or objects) read.
+    pub files: u64,
+    /// Log files that could not be read (I/O, download, gzip, not a log).
+    pub bad_files: u64,
+    /// Records pushed as events.
+    pub records: u64,
+    /// Records skipped, by reason.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// SQS messages handled, skipped (not a notification) and deleted.
+    pub messages: u64,
+    /// SQS messages that named no log file.
+    pub other_messages: u64,
+    /// SQS messages deleted.
+    pub deleted: u64,
+}
+
+/// The CloudTrail source. Opening checks the location (the path exists,
+/// the AWS configuration resolves); nothing is read until `run`.
+pub struct CloudTrailSource {
+    location: Location,
+    opts: CloudTrailOptions,
+    aws: Option<Aws>,
+    stats: CloudTrailStats,
+    scratch: Vec<u8>,
+}
+
+impl fmt::Debug for CloudTrailSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudTrailSource")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// One record waiting to be pushed.
+struct Pending {
+    ts: u64,
+    bytes: Vec<u8>,
+}
+
+fn aws_error(e: AwsError) -> CaptureError {
+    CaptureError::Remote(e.to_string())
+}
+
+impl CloudTrailSource {
+    /// Checks `location` and prepares the AWS client for remote ones.
+    pub fn open(location: Location, opts: CloudTrailOptions) -> Result<Self, CaptureError> {
+        let aws = match &location {
+            Location::Local(p) => {
+                std::fs::metadata(p).map_err(|source| CaptureError::Open {
+                    path: p.clone(),
+                    source,
+                })?;
+                None
+            }
+            _ => Some(Aws::connect(&opts.aws).map_err(aws_error)?),
+        };
+        Ok(CloudTrailSource {
+            location,
+            opts,
+            aws,
+            stats: CloudTrailStats::default(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// What was read and skipped so far.
+    pub fn stats(&self) -> &CloudTrailStats {
+        &self.stats
+    }
+
+    fn skip(&mut self, ctl: &CaptureControl, reason: &'static str, what: &str) {
+        *self.stats.skipped.entry(reason).or_insert(0) += 1;
+        ctl.log
+            .log(Level::Warning, &format!("skipped a record: {what}"));
+    }
+
+    fn bad_file(&mut self, ctl: &CaptureControl, what: &str) {
+        self.stats.bad_files += 1;
+        ctl.log.log(Level::Warning, what);
+    }
+
+    /// Splits one log file's bytes (gzip or not) into checked records.
+    fn take_file(
+        &mut self,
+        ctl: &CaptureControl,
+        name: &str,
+        raw: Vec<u8>,
+        out: &mut Vec<Pending>,
+    ) {
+        let data = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut d = Vec::with_capacity(raw.len() * 8);
+            match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut d) {
+                Ok(_) => d,
+                Err(e) => {
+                    self.bad_file(ctl, &format!("{name}: corrupt gzip: {e}"));
+                    return;
+                }
+            }
+        } else {
+            raw
+        };
+        let split = match split_records(&data) {
+            Ok(s) => s,
+            Err(e) => {
+                self.bad_file(ctl, &format!("{name}: {e}"));
+                return;
+            }
+        };
+        self.stats.files += 1;
+        if let Some(at) = split.truncated {
+            self.skip(
+                ctl,
+                "file cut short",
+                &format!("{name}: the file ends inside a record at byte {at}"),
+            );
+        }
+        for r in split.records {
+            let bytes = &data[r.clone()];
+            match check_record(bytes) {
+                Ok(t) => out.push(Pending {
+                    ts: t.ts,
+                    bytes: bytes.to_vec(),
+                }),
+                Err(why) => {
+                    let reason = match &why {
+                        scapbridge_formats::cloudtrail::SkipReason::NotJson(_) => "not JSON",
+                        scapbridge_formats::cloudtrail::SkipReason::NoEventTime => "no eventTime",
+                        scapbridge_formats::cloudtrail::SkipReason::BadEventTime(_) => {
+                            "eventTime not RFC 3339"
+                        }
+                        scapbridge_formats::cloudtrail::SkipReason::NoEventType => "no eventType",
+                        scapbridge_formats::cloudtrail::SkipReason::Insight => "Insights event",
+                        _ => "too large",
+                    };
+                    self.skip(
+                        ctl,
+                        reason,
+                        &format!("{name} bytes {}..{}: {why}", r.start, r.end),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sorts a batch by event time and pushes it.
+    fn push(
+        &mut self,
+        mut batch: Vec<Pending>,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<Option<StopReason>, CaptureError> {
+        batch.sort_by_key(|p| p.ts);
+        for (i, p) in batch.iter().enumerate() {
+            if i % 256 == 0 {
+                if let Some(r) = ctl.stop_reason() {
+                    return Ok(Some(r));
+                }
+            }
+            self.scratch.clear();
+            encode_parts(
+                p.ts,
+                u64::MAX,
+                PPME_PLUGINEVENT_E,
+                true,
+                [&CLOUDTRAIL_PLUGIN_ID.to_le_bytes()[..], &p.bytes[..]].into_iter(),
+                &mut self.scratch,
+            );
+            let ev = Event::parse(&self.scratch, true).map_err(CaptureError::Remote)?;
+            self.stats.records += 1;
+            if let Flow::Stop(r) = sink.event(&ev)? {
+                return Ok(Some(r));
+            }
+        }
+        if let Flow::Stop(r) = sink.flush()? {
+            return Ok(Some(r));
+        }
+        Ok(None)
+    }
+
+    fn run_local(
+        &mut self,
+        root: &Path,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        let mut seen = HashSet::new();
+        let mut first = true;
+        loop {
+            let mut files = Vec::new();
+            walk(root, &mut files).map_err(|source| CaptureError::Open {
+                path: root.to_path_buf(),
+                source,
+            })?;
+            files.retain(|f| !seen.contains(f));
+            if first && files.is_empty() && !self.opts.follow {
+                return Err(CaptureError::Open {
+                    path: root.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no .json or .json.gz CloudTrail files there",
+                    ),
+                });
+            }
+            first = false;
+            let mut batch = Vec::new();
+            for f in files {
+                let name = f.display().to_string();
+                match std::fs::read(&f) {
+                    Ok(raw) => self.take_file(ctl, &name, raw, &mut batch),
+                    Err(e) => self.bad_file(ctl, &format!("{name}: {e}")),
+                }
+                seen.insert(f);
+            }
+            if let Some(r) = self.push(batch, sink, ctl)? {
+                return Ok(r);
+            }
+            if !self.opts.follow {
+                return Ok(StopReason::EndOfInput);
+            }
+            if let Some(r) = ctl.sleep(self.opts.poll) {
+                return Ok(r);
+            }
+        }
+    }
+
+    fn run_s3(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        let aws = self
+            .aws
+            .take()
+            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
+        let listed = aws.list(bucket, prefix).map_err(aws_error);
+        let listed = match listed {
+            Ok(l) => l,
+            Err(e) => {
+                self.aws = Some(aws);
+                return Err(e);
+            }
+        };
+        let keys: Vec<String> = listed
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| is_log_name(k))
+            .filter(|k| key_selected(k, &self.opts.accounts, &self.opts.regions))
+            .filter(|k| self.opts.interval.is_none_or(|i| i.admits(k)))
+            .collect();
+        ctl.log.log(
+            Level::Info,
+            &format!("s3://{bucket}/{prefix}: {} log files", keys.len()),
+        );
+        let mut batch = Vec::new();
+        aws.get_many(bucket, &keys, self.opts.concurrency, |key, r| match r {
+            Ok(raw) => self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, &mut batch),
+            Err(e) => self.bad_file(ctl, &e.to_string()),
+        });
+        self.aws = Some(aws);
+        Ok(self
+            .push(batch, sink, ctl)?
+            .unwrap_or(StopReason::EndOfInput))
+    }
+
+    fn run_sqs(
+        &mut self,
+        queue: &str,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        let aws = self
+            .aws
+            .take()
+            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
+        let r = self.sqs_loop(&aws, queue, sink, ctl);
+        self.aws = Some(aws);
+        r
+    }
+
+    fn sqs_loop(
+        &mut self,
+        aws: &Aws,
+        queue: &str,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        let url = aws
+            .queue_url(queue, self.opts.sqs_owner.as_deref())
+            .map_err(aws_error)?;
+        // Something in the stream at once, so the analyzer shows a capture
+        // started even while the queue is empty.
+        if let Flow::Stop(r) = sink.flush()? {
+            return Ok(r);
+        }
+        loop {
+            if let Some(r) = ctl.stop_reason() {
+                return Ok(r);
+            }
+            // Short long-polls keep a stop request answered within a second.
+            let msgs = aws
+                .receive(&url, Duration::from_secs(1), 10)
+                .map_err(aws_error)?;
+            for m in msgs {
+                self.stats.messages += 1;
+                let objects = match notification_objects(&m.body) {
+                    Ok(o) => o,
+                    Err(why) => {
+                        self.stats.other_messages += 1;
+                        ctl.log
+                            .log(Level::Info, &format!("SQS message skipped: {why}"));
+                        Vec::new()
+                    }
+                };
+                let mut batch = Vec::new();
+                for (bucket, keys) in group_by_bucket(objects) {
+                    let keys: Vec<String> = keys.into_iter().filter(|k| is_log_name(k)).collect();
+                    aws.get_many(&bucket, &keys, self.opts.concurrency, |key, r| match r {
+                        Ok(raw) => {
+                            self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, &mut batch)
+                        }
+                        Err(e) => self.bad_file(ctl, &e.to_string()),
+                    });
+                }
+                let stop = self.push(batch, sink, ctl)?;
+                // Deleted once its records reached the output: a crash
+                // before that leaves the notification for the next run.
+                if self.opts.sqs_delete {
+                    match aws.delete(&url, &m.receipt) {
+                        Ok(()) => self.stats.deleted += 1,
+                        Err(e) => ctl.log.log(Level::Warning, &format!("{e}")),
+                    }
+                }
+                if let Some(r) = stop {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+}
+
+impl Source for CloudTrailSource {
+    fn run(
+        &mut self,
+        sink: &mut dyn EventSink,
+        ctl: &CaptureControl,
+    ) -> Result<StopReason, CaptureError> {
+        sink.section()?;
+        sink.metadata(Metadata::MachineInfo(machine_info()))?;
+        match self.location.clone() {
+            Location::Local(p) => self.run_local(&p, sink, ctl),
+            Location::S3 { bucket, prefix } => self.run_s3(&bucket, &prefix, sink, ctl),
+            Location::Sqs { queue } => self.run_sqs(&queue, sink, ctl),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.location {
+            Location::Local(p) => format!("CloudTrail logs in {}", p.display()),
+            Location::S3 { bucket, prefix } => format!("CloudTrail logs in s3://{bucket}/{prefix}"),
+            Location::Sqs { queue } => format!("CloudTrail logs named by sqs://{queue}"),
+        }
+    }
+
+    fn report(&self) -> Option<String> {
+        let s = &self.stats;
+        let mut out = format!(
+            "  cloudtrail {} records from {} log files, {} files unreadable\n",
+            s.records, s.files, s.bad_files
+        );
+        if !s.skipped.is_empty() {
+            let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            out.push_str(&format!("  skipped    {}\n", parts.join(", ")));
+        }
+        if matches!(self.location, Location::Sqs { .. }) {
+            out.push_str(&format!(
+                "  sqs        {} messages, {} named no log file, {} deleted\n",
+                s.messages, s.other_messages, s.deleted
+            ));
+        }
+        Some(out)
+    }
+}
+
+/// A machine-info block for the stream: readers expect one, and the
+/// host name tells the analyst where the capture was made.
+fn machine_info() -> MachineInfo {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    MachineInfo {
+        num_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        hostname: hostname.trim().as_bytes().to_vec(),
+        ..MachineInfo::default()
+    }
+}
+
+/// Every `.json`/`.json.gz` file under `p` (or `p` itself), in name order.
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let md = std::fs::metadata(p)?;
+    if md.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(is_log_name)
+        {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+fn group_by_bucket(objects: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (b, k) in objects {
+        match out.iter_mut().find(|(x, _)| *x == b) {
+            Some((_, v)) => v.push(k),
+            None => out.push((b, vec![k])),
+        }
+    }
+    out
+}
+
+/// The (bucket, key) pairs an SQS message names. Takes an SNS envelope
+/// (`"Type": "Notification"`, the payload in `Message`) or a bare payload;
+/// the payload is CloudTrail's (`s3Bucket`, `s3ObjectKey[]`) or an S3
+/// event (`Records[].s3.bucket.name` / `.object.key`, keys URL-encoded).
+/// So `useS3SNS` need not be set: both shapes are recognised.
+pub fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String> {
+    let doc = JsonDoc::parse(body.as_bytes()).map_err(|e| format!("body is not JSON: {e}"))?;
+    let root = doc.root();
+    let inner_text;
+    let inner_doc;
+    let payload = match root.get("Message").and_then(|m| m.as_str()) {
+        Some(m) if root.get("Type").and_then(|t| t.as_str()).as_deref() == Some("Notification") => {
+            inner_text = m.into_owned();
+            inner_doc = JsonDoc::parse(inner_text.as_bytes())
+                .map_err(|e| format!("SNS Message is not JSON: {e}"))?;
+            inner_doc.root()
+        }
+        _ => root,
+    };
+    if let (Some(b), Some(keys)) = (
+        payload.get("s3Bucket").and_then(|v| v.as_str()),
+        payload.get("s3ObjectKey"),
+    ) {
+        let keys: Vec<(String, String)> = keys
+            .items()
+            .filter_map(|k| k.as_str())
+            .map(|k| (b.to_string(), k.into_owned()))
+            .collect();
+        return Ok(keys);
+    }
+    if let Some(recs) = payload
+        .get("Records")
+        .filter(|r| r.kind() == JsonKind::Array)
+    {
+        let mut out = Vec::new();
+        for r in recs.items() {
+            let b = r.path(&["s3", "bucket", "name"]).and_then(|v| v.as_str());
+            let k = r.path(&["s3", "object", "key"]).and_then(|v| v.as_str());
+            if let (Some(b), Some(k)) = (b, k) {
+                out.push((b.into_owned(), url_decode(&k)));
+            }
+        }
+        if !out.is_empty() {
+            return Ok(out);
+        }
+    }
+    if let Some(e) = payload.get("Event").and_then(|v| v.as_str()) {
+        return Err(format!("S3 event '{e}' names no object"));
+    }
+    Err("not an S3 or CloudTrail notification".into())
+}
+
+/// S3 event keys are form-encoded: `+` for space, `%XX` for the rest.
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 3 <= b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_of_both_shapes() {
+        let sns = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/cloudtrail/SQSMessageBody.json"
+        ));
+        if let Ok(sns) = sns {
+            let o = notification_objects(&sns).unwrap();
+            assert!(!o.is_empty());
+            assert!(o.iter().all(|(_, k)| k.ends_with(".json.gz")), "{o:?}");
+        }
+        let s3 = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"AWSLogs/a+b%2Fc.json.gz"}}}]}"#;
+        assert_eq!(
+            notification_objects(s3).unwrap(),
+            [("b".to_string(), "AWSLogs/a b/c.json.gz".to_string())]
+        );
+        let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#;
+        assert!(notification_objects(test)
+            .unwrap_err()
+            .contains("s3:TestEvent"));
+        assert!(notification_objects("nope").is_err());
+        assert_eq!(url_decode("%zz%41"), "%zzA");
+    }
+}
