@@ -5,7 +5,7 @@
 # missing and replaces the extcap copies. No prompts.
 #
 #   bash install/install.sh               # packages, release build, extcap install
-#   bash install/install.sh --deps        # system packages and crates only
+#   bash install/install.sh --deps        # system packages, moto (test S3/SQS) and crates only
 #   bash install/install.sh --bench       # also bpftrace, the benchmarks' reference probe
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
@@ -104,6 +104,26 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 say "$(cargo --version)"
+
+# moto is the S3 and SQS endpoint of the CloudTrail tests, started by the
+# tests on 127.0.0.1 (shared/specs/ssh-cloud-crates.md §4.2). A venv outside
+# the tree, so cargo clean keeps it; pinned so a run is repeatable.
+moto_venv="${SCAPBRIDGE_MOTO_VENV:-$HOME/.cache/scapbridge/moto}"
+if [[ -x "$moto_venv/bin/moto_server" ]]; then
+    say "moto already in $moto_venv"
+else
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        say "apt packages: python3-venv"
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get update -qq
+        $SUDO -E apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    fi
+    say "moto into $moto_venv"
+    rm -rf "$moto_venv"
+    mkdir -p "$(dirname "$moto_venv")"
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/pip" install -q --disable-pip-version-check "moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5"
+fi
 
 cd "$here"
 cargo fetch --locked -q

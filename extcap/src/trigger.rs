@@ -329,12 +329,17 @@ impl TriggerWindow {
         Ok(Verdict::Hold)
     }
 
-    fn hold(&mut self, ev: &Event<'_>) {
-        let horizon = ev.ts().saturating_sub(self.cfg.pre.as_nanos() as u64);
+    /// Drops the held events older than `pre` before `ts`.
+    fn trim(&mut self, ts: u64) {
+        let horizon = ts.saturating_sub(self.cfg.pre.as_nanos() as u64);
         while self.ring.front().is_some_and(|h| h.ts < horizon) {
             self.evict();
             self.stats.outside += 1;
         }
+    }
+
+    fn hold(&mut self, ev: &Event<'_>) {
+        self.trim(ev.ts());
         let cost = ev.raw().len() as u64 + HELD_OVERHEAD;
         if cost > self.cfg.max_buffer {
             self.stats.outside += 1;
@@ -381,6 +386,10 @@ impl TriggerWindow {
         out: &mut ScapSink<W>,
     ) -> Result<(), CaptureError> {
         self.stats.windows += 1;
+        // The ring was last trimmed for the event before the alert: events
+        // just outside `pre` of the alert itself may still be held (found
+        // with sparse CloudTrail records, one per second).
+        self.trim(ts);
         // The snapshot copies the whole state: only when something takes it.
         let saving = self.cfg.save_dir.is_some() && !self.save_failed;
         if self.first_window_in_stream || saving {

@@ -91,7 +91,13 @@ pub struct CloudTrailStats {
     pub other_messages: u64,
     /// SQS messages deleted.
     pub deleted: u64,
+    /// The first problems met (unreadable files, skipped records), one
+    /// line each, for the summary.
+    pub problems: Vec<String>,
 }
+
+/// Problems listed in the summary; the rest are counted and logged.
+const PROBLEMS_SHOWN: usize = 10;
 
 /// The CloudTrail source. Opening checks the location (the path exists,
 /// the AWS configuration resolves); nothing is read until `run`.
@@ -148,15 +154,21 @@ impl CloudTrailSource {
         &self.stats
     }
 
+    fn problem(&mut self, ctl: &CaptureControl, line: String) {
+        ctl.log.log(Level::Warning, &line);
+        if self.stats.problems.len() < PROBLEMS_SHOWN {
+            self.stats.problems.push(line);
+        }
+    }
+
     fn skip(&mut self, ctl: &CaptureControl, reason: &'static str, what: &str) {
         *self.stats.skipped.entry(reason).or_insert(0) += 1;
-        ctl.log
-            .log(Level::Warning, &format!("skipped a record: {what}"));
+        self.problem(ctl, format!("record skipped: {what}"));
     }
 
     fn bad_file(&mut self, ctl: &CaptureControl, what: &str) {
         self.stats.bad_files += 1;
-        ctl.log.log(Level::Warning, what);
+        self.problem(ctl, format!("file skipped: {what}"));
     }
 
     /// Splits one log file's bytes (gzip or not) into checked records.
@@ -222,18 +234,21 @@ impl CloudTrailSource {
         }
     }
 
-    /// Sorts a batch by event time and pushes it.
+    /// Sorts a batch by event time and pushes it. Returns why the capture
+    /// must stop, if it must, and whether the whole batch reached the sink
+    /// first (an SQS message is deleted only then).
     fn push(
         &mut self,
         mut batch: Vec<Pending>,
         sink: &mut dyn EventSink,
         ctl: &CaptureControl,
-    ) -> Result<Option<StopReason>, CaptureError> {
+    ) -> Result<(bool, Option<StopReason>), CaptureError> {
         batch.sort_by_key(|p| p.ts);
+        let n = batch.len();
         for (i, p) in batch.iter().enumerate() {
             if i % 256 == 0 {
                 if let Some(r) = ctl.stop_reason() {
-                    return Ok(Some(r));
+                    return Ok((false, Some(r)));
                 }
             }
             self.scratch.clear();
@@ -248,13 +263,17 @@ impl CloudTrailSource {
             let ev = Event::parse(&self.scratch, true).map_err(CaptureError::Remote)?;
             self.stats.records += 1;
             if let Flow::Stop(r) = sink.event(&ev)? {
-                return Ok(Some(r));
+                // Stopped by the sink (count reached): the batch went out
+                // whole if this was its last record. The flush makes it
+                // visible either way.
+                sink.flush()?;
+                return Ok((i + 1 == n, Some(r)));
             }
         }
-        if let Flow::Stop(r) = sink.flush()? {
-            return Ok(Some(r));
+        match sink.flush()? {
+            Flow::Stop(r) => Ok((true, Some(r))),
+            Flow::Continue => Ok((true, None)),
         }
-        Ok(None)
     }
 
     fn run_local(
@@ -291,7 +310,7 @@ impl CloudTrailSource {
                 }
                 seen.insert(f);
             }
-            if let Some(r) = self.push(batch, sink, ctl)? {
+            if let (_, Some(r)) = self.push(batch, sink, ctl)? {
                 return Ok(r);
             }
             if !self.opts.follow {
@@ -341,6 +360,7 @@ impl CloudTrailSource {
         self.aws = Some(aws);
         Ok(self
             .push(batch, sink, ctl)?
+            .1
             .unwrap_or(StopReason::EndOfInput))
     }
 
@@ -403,10 +423,11 @@ impl CloudTrailSource {
                         Err(e) => self.bad_file(ctl, &e.to_string()),
                     });
                 }
-                let stop = self.push(batch, sink, ctl)?;
-                // Deleted once its records reached the output: a crash
-                // before that leaves the notification for the next run.
-                if self.opts.sqs_delete {
+                let (whole, stop) = self.push(batch, sink, ctl)?;
+                // Deleted once all its records reached the output: a crash
+                // or a stop before that leaves the notification for the
+                // next run.
+                if self.opts.sqs_delete && whole {
                     match aws.delete(&url, &m.receipt) {
                         Ok(()) => self.stats.deleted += 1,
                         Err(e) => ctl.log.log(Level::Warning, &format!("{e}")),
@@ -452,6 +473,9 @@ impl Source for CloudTrailSource {
         if !s.skipped.is_empty() {
             let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
             out.push_str(&format!("  skipped    {}\n", parts.join(", ")));
+        }
+        for p in &s.problems {
+            out.push_str(&format!("  problem    {p}\n"));
         }
         if matches!(self.location, Location::Sqs { .. }) {
             out.push_str(&format!(
