@@ -13,8 +13,12 @@
 //! * probe (Linux, root): CPU ns the eBPF probe adds per syscall beside no
 //!   tracing and bpftrace, the drop onset and memory at full rate.
 //!
+//! * cloudtrail: records/s from a directory of log files and from moto's
+//!   S3, beside gzip, Python's json and boto3 (see `bench_cloudtrail.rs`).
+//!
 //! Usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]
-//! (default all, 1,000,000 events); scapbridge-bench probe.
+//! (default all, 1,000,000 events); scapbridge-bench probe;
+//! scapbridge-bench cloudtrail FIXTURES_DIR [FILES].
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -51,6 +55,9 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 #[path = "bench_probe.rs"]
 mod bench_probe;
 
+#[path = "bench_cloudtrail.rs"]
+mod bench_cloudtrail;
+
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     #[cfg(target_os = "linux")]
@@ -64,6 +71,16 @@ fn main() -> Result<()> {
             return bench_probe::run(&scapbridge, &tmp);
         }
         _ => {}
+    }
+    if args.first().is_some_and(|a| a == "cloudtrail") {
+        let fixtures = PathBuf::from(args.get(1).context(
+            "usage: scapbridge-bench cloudtrail FIXTURES_DIR [FILES] (FIXTURES_DIR: shared/fixtures)",
+        )?);
+        let files = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(2000);
+        let tmp = std::env::temp_dir().join("scapbridge-bench");
+        std::fs::create_dir_all(&tmp)?;
+        let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
+        return bench_cloudtrail::run(&scapbridge, &fixtures, files, &tmp);
     }
     let which = match args.first().map(String::as_str) {
         Some("format" | "extcap" | "rules" | "all") => args.remove(0),

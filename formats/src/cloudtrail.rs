@@ -76,7 +76,7 @@ pub fn split_records(file: &[u8]) -> Result<Split, SplitError> {
     while i < file.len() {
         if in_str {
             // Jump to the next quote or backslash.
-            match file[i..].iter().position(|&b| b == b'"' || b == b'\\') {
+            match memchr::memchr2(b'"', b'\\', &file[i..]) {
                 None => break,
                 Some(p) => {
                     i += p;
@@ -90,6 +90,11 @@ pub fn split_records(file: &[u8]) -> Result<Split, SplitError> {
                 }
             }
         }
+        // Jump to the next byte that matters outside strings.
+        let Some(p) = memchr::memchr3(b'"', b'{', b'}', &file[i..]) else {
+            break;
+        };
+        i += p;
         match file[i] {
             b'"' => in_str = true,
             b'{' => {
@@ -98,7 +103,7 @@ pub fn split_records(file: &[u8]) -> Result<Split, SplitError> {
                     start = i;
                 }
             }
-            b'}' => {
+            _ => {
                 if depth == 2 {
                     out.records.push(start..i + 1);
                 }
@@ -107,7 +112,6 @@ pub fn split_records(file: &[u8]) -> Result<Split, SplitError> {
                     return Ok(out);
                 }
             }
-            _ => {}
         }
         i += 1;
     }

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -117,10 +118,12 @@ impl fmt::Debug for CloudTrailSource {
     }
 }
 
-/// One record waiting to be pushed.
-struct Pending {
-    ts: u64,
-    bytes: Vec<u8>,
+/// Records waiting to be pushed: the files' bytes, and each record's time,
+/// file and place in it (no copy per record).
+#[derive(Default)]
+struct Batch {
+    files: Vec<Vec<u8>>,
+    records: Vec<(u64, u32, Range<usize>)>,
 }
 
 fn aws_error(e: AwsError) -> CaptureError {
@@ -172,65 +175,26 @@ impl CloudTrailSource {
     }
 
     /// Splits one log file's bytes (gzip or not) into checked records.
-    fn take_file(
-        &mut self,
-        ctl: &CaptureControl,
-        name: &str,
-        raw: Vec<u8>,
-        out: &mut Vec<Pending>,
-    ) {
-        let data = if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut d = Vec::with_capacity(raw.len() * 8);
-            match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut d) {
-                Ok(_) => d,
-                Err(e) => {
-                    self.bad_file(ctl, &format!("{name}: corrupt gzip: {e}"));
-                    return;
-                }
-            }
-        } else {
-            raw
-        };
-        let split = match split_records(&data) {
-            Ok(s) => s,
-            Err(e) => {
-                self.bad_file(ctl, &format!("{name}: {e}"));
-                return;
-            }
-        };
-        self.stats.files += 1;
-        if let Some(at) = split.truncated {
-            self.skip(
-                ctl,
-                "file cut short",
-                &format!("{name}: the file ends inside a record at byte {at}"),
-            );
+    fn take_file(&mut self, ctl: &CaptureControl, name: &str, raw: Vec<u8>, out: &mut Batch) {
+        let parsed = parse_file(name, raw);
+        self.absorb(ctl, parsed, out);
+    }
+
+    /// Counts and logs what [`parse_file`] found and adds its records.
+    fn absorb(&mut self, ctl: &CaptureControl, f: ParsedFile, out: &mut Batch) {
+        if let Some(why) = f.bad {
+            self.bad_file(ctl, &why);
+            return;
         }
-        for r in split.records {
-            let bytes = &data[r.clone()];
-            match check_record(bytes) {
-                Ok(t) => out.push(Pending {
-                    ts: t.ts,
-                    bytes: bytes.to_vec(),
-                }),
-                Err(why) => {
-                    let reason = match &why {
-                        scapbridge_formats::cloudtrail::SkipReason::NotJson(_) => "not JSON",
-                        scapbridge_formats::cloudtrail::SkipReason::NoEventTime => "no eventTime",
-                        scapbridge_formats::cloudtrail::SkipReason::BadEventTime(_) => {
-                            "eventTime not RFC 3339"
-                        }
-                        scapbridge_formats::cloudtrail::SkipReason::NoEventType => "no eventType",
-                        scapbridge_formats::cloudtrail::SkipReason::Insight => "Insights event",
-                        _ => "too large",
-                    };
-                    self.skip(
-                        ctl,
-                        reason,
-                        &format!("{name} bytes {}..{}: {why}", r.start, r.end),
-                    );
-                }
-            }
+        self.stats.files += 1;
+        for (reason, line) in f.skipped {
+            self.skip(ctl, reason, &line);
+        }
+        if !f.records.is_empty() {
+            let file = out.files.len() as u32;
+            out.records
+                .extend(f.records.into_iter().map(|(ts, r)| (ts, file, r)));
+            out.files.push(f.data);
         }
     }
 
@@ -239,25 +203,26 @@ impl CloudTrailSource {
     /// first (an SQS message is deleted only then).
     fn push(
         &mut self,
-        mut batch: Vec<Pending>,
+        mut batch: Batch,
         sink: &mut dyn EventSink,
         ctl: &CaptureControl,
     ) -> Result<(bool, Option<StopReason>), CaptureError> {
-        batch.sort_by_key(|p| p.ts);
-        let n = batch.len();
-        for (i, p) in batch.iter().enumerate() {
+        batch.records.sort_by_key(|p| p.0);
+        let n = batch.records.len();
+        for (i, (ts, file, range)) in batch.records.iter().enumerate() {
             if i % 256 == 0 {
                 if let Some(r) = ctl.stop_reason() {
                     return Ok((false, Some(r)));
                 }
             }
             self.scratch.clear();
+            let payload = &batch.files[*file as usize][range.clone()];
             encode_parts(
-                p.ts,
+                *ts,
                 u64::MAX,
                 PPME_PLUGINEVENT_E,
                 true,
-                [&CLOUDTRAIL_PLUGIN_ID.to_le_bytes()[..], &p.bytes[..]].into_iter(),
+                [&CLOUDTRAIL_PLUGIN_ID.to_le_bytes()[..], payload].into_iter(),
                 &mut self.scratch,
             );
             let ev = Event::parse(&self.scratch, true).map_err(CaptureError::Remote)?;
@@ -301,15 +266,11 @@ impl CloudTrailSource {
                 });
             }
             first = false;
-            let mut batch = Vec::new();
-            for f in files {
-                let name = f.display().to_string();
-                match std::fs::read(&f) {
-                    Ok(raw) => self.take_file(ctl, &name, raw, &mut batch),
-                    Err(e) => self.bad_file(ctl, &format!("{name}: {e}")),
-                }
-                seen.insert(f);
+            let mut batch = Batch::default();
+            for parsed in read_parallel(&files) {
+                self.absorb(ctl, parsed, &mut batch);
             }
+            seen.extend(files);
             if let (_, Some(r)) = self.push(batch, sink, ctl)? {
                 return Ok(r);
             }
@@ -352,7 +313,7 @@ impl CloudTrailSource {
             Level::Info,
             &format!("s3://{bucket}/{prefix}: {} log files", keys.len()),
         );
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         aws.get_many(bucket, &keys, self.opts.concurrency, |key, r| match r {
             Ok(raw) => self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, &mut batch),
             Err(e) => self.bad_file(ctl, &e.to_string()),
@@ -413,7 +374,7 @@ impl CloudTrailSource {
                         Vec::new()
                     }
                 };
-                let mut batch = Vec::new();
+                let mut batch = Batch::default();
                 for (bucket, keys) in group_by_bucket(objects) {
                     let keys: Vec<String> = keys.into_iter().filter(|k| is_log_name(k)).collect();
                     aws.get_many(&bucket, &keys, self.opts.concurrency, |key, r| match r {
@@ -485,6 +446,120 @@ impl Source for CloudTrailSource {
         }
         Some(out)
     }
+}
+
+/// What one log file holds: its (decompressed) bytes, the records the
+/// plugin would emit (time and place), the records it would skip (reason
+/// and a line naming them), or why the whole file is unreadable.
+struct ParsedFile {
+    data: Vec<u8>,
+    records: Vec<(u64, Range<usize>)>,
+    skipped: Vec<(&'static str, String)>,
+    bad: Option<String>,
+}
+
+/// Decompresses (gzip is detected by its magic), splits and checks one
+/// file. Pure, so files can be parsed on several threads.
+fn parse_file(name: &str, raw: Vec<u8>) -> ParsedFile {
+    use scapbridge_formats::cloudtrail::SkipReason;
+    let mut out = ParsedFile {
+        data: Vec::new(),
+        records: Vec::new(),
+        skipped: Vec::new(),
+        bad: None,
+    };
+    let data = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut d = Vec::with_capacity(raw.len() * 8);
+        match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut d) {
+            Ok(_) => d,
+            Err(e) => {
+                out.bad = Some(format!("{name}: corrupt gzip: {e}"));
+                return out;
+            }
+        }
+    } else {
+        raw
+    };
+    let split = match split_records(&data) {
+        Ok(s) => s,
+        Err(e) => {
+            out.bad = Some(format!("{name}: {e}"));
+            return out;
+        }
+    };
+    if let Some(at) = split.truncated {
+        out.skipped.push((
+            "file cut short",
+            format!("{name}: the file ends inside a record at byte {at}"),
+        ));
+    }
+    for r in split.records {
+        match check_record(&data[r.clone()]) {
+            Ok(t) => out.records.push((t.ts, r)),
+            Err(why) => {
+                let reason = match &why {
+                    SkipReason::NotJson(_) => "not JSON",
+                    SkipReason::NoEventTime => "no eventTime",
+                    SkipReason::BadEventTime(_) => "eventTime not RFC 3339",
+                    SkipReason::NoEventType => "no eventType",
+                    SkipReason::Insight => "Insights event",
+                    _ => "too large",
+                };
+                out.skipped.push((
+                    reason,
+                    format!("{name} bytes {}..{}: {why}", r.start, r.end),
+                ));
+            }
+        }
+    }
+    out.data = data;
+    out
+}
+
+/// Reads and parses files on as many threads as there are CPUs (JSON
+/// checking dominates the cost of a local capture); results in `files`
+/// order.
+fn read_parallel(files: &[PathBuf]) -> Vec<ParsedFile> {
+    let one = |f: &PathBuf| {
+        let name = f.display().to_string();
+        match std::fs::read(f) {
+            Ok(raw) => parse_file(&name, raw),
+            Err(e) => ParsedFile {
+                data: Vec::new(),
+                records: Vec::new(),
+                skipped: Vec::new(),
+                bad: Some(format!("{name}: {e}")),
+            },
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || files.len() < 2 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| (c, s.spawn(move || c.iter().map(one).collect::<Vec<_>>())))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(c, h)| {
+                // A parser panic must not lose files silently: they are
+                // reported unreadable.
+                h.join().unwrap_or_else(|_| {
+                    c.iter()
+                        .map(|f| ParsedFile {
+                            data: Vec::new(),
+                            records: Vec::new(),
+                            skipped: Vec::new(),
+                            bad: Some(format!("{}: internal error while parsing", f.display())),
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    })
 }
 
 /// A machine-info block for the stream: readers expect one, and the
