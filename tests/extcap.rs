@@ -1708,3 +1708,33 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     assert_eq!(o.status.code(), Some(3));
     assert!(sysdig_times(&all, None).len() > got.len());
 }
+
+#[test]
+fn tshark_captures_cloudtrail_logs_through_the_extcap() {
+    if !have("tshark") {
+        return;
+    }
+    let home = Home::new();
+    let logs = common::fixtures().join("cloudtrail");
+    let out = home.path("ct.scap");
+    let mut c = home.tshark();
+    c.args(["-i", "scapbridge-cloudtrail", "-o"])
+        .arg(format!(
+            "extcap.scapbridge_cloudtrail.pluginsource:{}",
+            logs.display()
+        ))
+        .arg("-w")
+        .arg(&out);
+    let o = run_tshark(c, Duration::from_secs(120));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "tshark: {err}");
+    assert!(!err.contains("Error by extcap"), "{err}");
+    // dumpcap stored every record of the four log files as a CloudTrail
+    // plugin event, in time order.
+    let evs = events(&out, false).unwrap();
+    assert_eq!(evs.len(), 14, "{err}");
+    assert!(evs
+        .iter()
+        .all(|e| e.event_type == 322 && e.params[0] == 2u32.to_le_bytes()));
+    assert!(evs.windows(2).all(|w| w[0].ts <= w[1].ts));
+}
