@@ -162,6 +162,14 @@ pub fn parse_accounts(s: &str) -> Result<Vec<String>, UsageError> {
 /// (`…/CloudTrail/<region>/…`); empty lists admit everything.
 pub fn key_selected(key: &str, accounts: &[String], regions: &[String]) -> bool {
     let parts: Vec<&str> = key.split('/').collect();
+    // Digest and Insights files share the trail's bucket and suffixes but
+    // hold no API records (the plugin avoids them by listing `…/CloudTrail/`).
+    if parts
+        .iter()
+        .any(|p| *p == "CloudTrail-Digest" || *p == "CloudTrail-Insight")
+    {
+        return false;
+    }
     let after = |name: &str| {
         parts
             .iter()
@@ -264,6 +272,11 @@ mod tests {
         ));
         assert!(!key_selected(k, &["000000000000".into()], &[]));
         assert!(!key_selected(k, &[], &["us-east-1".into()]));
+        assert!(!key_selected(
+            "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2023/x.json.gz",
+            &[],
+            &[]
+        ));
         assert!(parse_accounts("123456789012, 000000000001").is_ok());
         assert!(parse_accounts("12345").is_err());
     }
