@@ -112,6 +112,23 @@ fn capture(source: &str, out: &Path, extra: &[&str]) -> Output {
     c.output().unwrap()
 }
 
+/// A capture with a rules file of the fixtures, alerts as Falco JSON
+/// lines into `alerts`.
+fn capture_with_rules(source: &Path, out: &Path, rules: &str, alerts: &Path) -> Output {
+    capture(
+        source.to_str().unwrap(),
+        out,
+        &[
+            "--rules",
+            rules_dir().join(rules).to_str().unwrap(),
+            "--alerts",
+            alerts.to_str().unwrap(),
+            "--alerts-format",
+            "json",
+        ],
+    )
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -154,21 +171,7 @@ fn the_create_instance_rule_fires_once_and_fields_have_hand_checked_offsets() {
     let out = dir.path().join("alice.scap");
     let alerts = dir.path().join("alerts.json");
     let input = ct_dir().join("alice_start_instances.json");
-    let o = capture(
-        input.to_str().unwrap(),
-        &out,
-        &[
-            "--rules",
-            rules_dir()
-                .join("cloudtrail_create_instances.yaml")
-                .to_str()
-                .unwrap(),
-            "--alerts",
-            alerts.to_str().unwrap(),
-            "--alerts-format",
-            "json",
-        ],
-    );
+    let o = capture_with_rules(&input, &out, "cloudtrail_create_instances.yaml", &alerts);
     assert_eq!(
         o.status.code(),
         Some(3),
@@ -295,21 +298,7 @@ fn the_public_cloudtrail_rules_load_and_fire_on_the_right_records() {
     .unwrap();
     let alerts = dir.path().join("alerts.json");
     let out = dir.path().join("out.scap");
-    let o = capture(
-        logs.to_str().unwrap(),
-        &out,
-        &[
-            "--rules",
-            rules_dir()
-                .join("aws_cloudtrail_rules.yaml")
-                .to_str()
-                .unwrap(),
-            "--alerts",
-            alerts.to_str().unwrap(),
-            "--alerts-format",
-            "json",
-        ],
-    );
+    let o = capture_with_rules(&logs, &out, "aws_cloudtrail_rules.yaml", &alerts);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let fired: Vec<(String, String)> = std::fs::read_to_string(&alerts)
         .unwrap()

@@ -112,7 +112,8 @@ pub fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) -> Resu
         bytes as f64 / 1e6
     );
     let out = tmp.join("cloudtrail.scap");
-    let capture = |extra: &[&str]| {
+    // `scapbridge capture -q -i scapbridge-cloudtrail --plugin-source SRC -w OUT`.
+    let capture_cmd = |source: &std::ffi::OsStr| {
         let mut c = Command::new(scapbridge);
         c.args([
             "capture",
@@ -121,10 +122,14 @@ pub fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) -> Resu
             "scapbridge-cloudtrail",
             "--plugin-source",
         ])
-        .arg(&dir)
+        .arg(source)
         .arg("-w")
-        .arg(&out)
-        .args(extra);
+        .arg(&out);
+        c
+    };
+    let capture = |extra: &[&str]| {
+        let mut c = capture_cmd(dir.as_os_str());
+        c.args(extra);
         timed(c)
     };
     let ours = best(3, || capture(&[]))?;
@@ -216,18 +221,8 @@ pub fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) -> Resu
         };
         py("s3.create_bucket(Bucket='bench')\nfor f in sorted(os.listdir(sys.argv[1])):\n    s3.upload_file(os.path.join(sys.argv[1], f), 'bench', 'AWSLogs/123456789012/CloudTrail/us-east-1/'+f)\n")?;
         let ours = best(3, || {
-            let mut c = Command::new(scapbridge);
-            c.args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-cloudtrail",
-                "--plugin-source",
-                "s3://bench/AWSLogs/",
-            ])
-            .args(["--cloudtrail-aws-endpoint", &endpoint, "-w"])
-            .arg(&out)
-            .envs(env);
+            let mut c = capture_cmd("s3://bench/AWSLogs/".as_ref());
+            c.args(["--cloudtrail-aws-endpoint", &endpoint]).envs(env);
             timed(c)
         })?;
         let boto = best(3, || {

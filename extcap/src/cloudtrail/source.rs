@@ -283,26 +283,48 @@ impl CloudTrailSource {
         }
     }
 
+    /// Lends the AWS client to `f` (it is taken out so `f` may borrow
+    /// `self` mutably).
+    fn with_aws<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self, &Aws) -> Result<T, CaptureError>,
+    ) -> Result<T, CaptureError> {
+        let aws = self
+            .aws
+            .take()
+            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
+        let r = f(self, &aws);
+        self.aws = Some(aws);
+        r
+    }
+
+    /// Downloads `keys` of `bucket` into `batch`; a failed object is a
+    /// counted, listed skip.
+    fn fetch(
+        &mut self,
+        aws: &Aws,
+        ctl: &CaptureControl,
+        bucket: &str,
+        keys: &[String],
+        batch: &mut Batch,
+    ) {
+        aws.get_many(bucket, keys, self.opts.concurrency, |key, r| match r {
+            Ok(raw) => self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, batch),
+            Err(e) => self.bad_file(ctl, &e.to_string()),
+        });
+    }
+
     fn run_s3(
         &mut self,
+        aws: &Aws,
         bucket: &str,
         prefix: &str,
         sink: &mut dyn EventSink,
         ctl: &CaptureControl,
     ) -> Result<StopReason, CaptureError> {
-        let aws = self
-            .aws
-            .take()
-            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
-        let listed = aws.list(bucket, prefix).map_err(aws_error);
-        let listed = match listed {
-            Ok(l) => l,
-            Err(e) => {
-                self.aws = Some(aws);
-                return Err(e);
-            }
-        };
-        let keys: Vec<String> = listed
+        let keys: Vec<String> = aws
+            .list(bucket, prefix)
+            .map_err(aws_error)?
             .into_iter()
             .map(|o| o.key)
             .filter(|k| is_log_name(k))
@@ -314,30 +336,11 @@ impl CloudTrailSource {
             &format!("s3://{bucket}/{prefix}: {} log files", keys.len()),
         );
         let mut batch = Batch::default();
-        aws.get_many(bucket, &keys, self.opts.concurrency, |key, r| match r {
-            Ok(raw) => self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, &mut batch),
-            Err(e) => self.bad_file(ctl, &e.to_string()),
-        });
-        self.aws = Some(aws);
+        self.fetch(aws, ctl, bucket, &keys, &mut batch);
         Ok(self
             .push(batch, sink, ctl)?
             .1
             .unwrap_or(StopReason::EndOfInput))
-    }
-
-    fn run_sqs(
-        &mut self,
-        queue: &str,
-        sink: &mut dyn EventSink,
-        ctl: &CaptureControl,
-    ) -> Result<StopReason, CaptureError> {
-        let aws = self
-            .aws
-            .take()
-            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
-        let r = self.sqs_loop(&aws, queue, sink, ctl);
-        self.aws = Some(aws);
-        r
     }
 
     fn sqs_loop(
@@ -377,12 +380,7 @@ impl CloudTrailSource {
                 let mut batch = Batch::default();
                 for (bucket, keys) in group_by_bucket(objects) {
                     let keys: Vec<String> = keys.into_iter().filter(|k| is_log_name(k)).collect();
-                    aws.get_many(&bucket, &keys, self.opts.concurrency, |key, r| match r {
-                        Ok(raw) => {
-                            self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, &mut batch)
-                        }
-                        Err(e) => self.bad_file(ctl, &e.to_string()),
-                    });
+                    self.fetch(aws, ctl, &bucket, &keys, &mut batch);
                 }
                 let (whole, stop) = self.push(batch, sink, ctl)?;
                 // Deleted once all its records reached the output: a crash
@@ -412,8 +410,10 @@ impl Source for CloudTrailSource {
         sink.metadata(Metadata::MachineInfo(machine_info()))?;
         match self.location.clone() {
             Location::Local(p) => self.run_local(&p, sink, ctl),
-            Location::S3 { bucket, prefix } => self.run_s3(&bucket, &prefix, sink, ctl),
-            Location::Sqs { queue } => self.run_sqs(&queue, sink, ctl),
+            Location::S3 { bucket, prefix } => {
+                self.with_aws(|me, aws| me.run_s3(aws, &bucket, &prefix, sink, ctl))
+            }
+            Location::Sqs { queue } => self.with_aws(|me, aws| me.sqs_loop(aws, &queue, sink, ctl)),
         }
     }
 
