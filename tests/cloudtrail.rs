@@ -711,6 +711,65 @@ fn s3_gives_the_same_records_as_the_directory_and_errors_are_one_line() {
         "only the files named 21:00 and 21:01"
     );
 
+    // Credentials and region from a profile of given files, and none at all.
+    let creds = dir.path().join("credentials");
+    let conf = dir.path().join("config");
+    std::fs::write(
+        &creds,
+        "[ct]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file-secret\n",
+    )
+    .unwrap();
+    std::fs::write(&conf, "[profile ct]\nregion = us-east-2\n").unwrap();
+    let bare = |extra: &[&str]| {
+        let mut c = scapbridge();
+        c.args([
+            "capture",
+            "-i",
+            "scapbridge-cloudtrail",
+            "--plugin-source",
+            "s3://ct-logs/AWSLogs/",
+        ])
+        .args(["--cloudtrail-aws-endpoint", &m.endpoint(), "-w"])
+        .arg(&out)
+        .args(extra);
+        for v in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+        ] {
+            c.env_remove(v);
+        }
+        c.env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            // No instance-metadata lookups from a test.
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        c.output().unwrap()
+    };
+    let o = bare(&[
+        "--cloudtrail-aws-profile",
+        "ct",
+        "--cloudtrail-aws-credentials",
+        creds.to_str().unwrap(),
+        "--cloudtrail-aws-config",
+        conf.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "profile from the given files: {}",
+        stderr(&o)
+    );
+    assert_eq!(plugin_events(&out).len(), 14);
+    let o = bare(&["--cloudtrail-aws-region", "us-east-1"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no AWS credentials found"), "{err}");
+    let o = bare(&[]);
+    assert!(stderr(&o).contains("no AWS region set"), "{}", stderr(&o));
+
     // A missing bucket, an unreachable endpoint: one line, non-zero.
     let o = capture_aws(&m.endpoint(), "s3://no-such-bucket", &out, &[]);
     assert!(!o.status.success());

@@ -67,7 +67,11 @@ pub enum AwsError {
         /// Queue name.
         queue: String,
     },
-    /// No credentials were found, or AWS refused them.
+    /// The credential chain found no credentials.
+    NoCredentials,
+    /// No region is configured.
+    NoRegion,
+    /// AWS refused the credentials.
     Credentials {
         /// The operation.
         op: &'static str,
@@ -103,6 +107,12 @@ impl fmt::Display for AwsError {
                 write!(f, "S3 object s3://{bucket}/{key} does not exist")
             }
             AwsError::NoSuchQueue { queue } => write!(f, "SQS queue '{queue}' does not exist"),
+            AwsError::NoCredentials => f.write_str(
+                "no AWS credentials found (environment, shared config and credentials files, SSO, instance metadata): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or name a profile",
+            ),
+            AwsError::NoRegion => f.write_str(
+                "no AWS region set: give --cloudtrail-aws-region, AWS_REGION or a profile with a region",
+            ),
             AwsError::Credentials { op, message } => {
                 write!(f, "AWS refused the credentials ({op}): {message}")
             }
@@ -244,12 +254,21 @@ impl Aws {
             endpoint: self.endpoint.clone(),
             message,
         };
+        if DisplayErrorContext(&e)
+            .to_string()
+            .contains("region must be set")
+        {
+            return AwsError::NoRegion;
+        }
         match &e {
             SdkError::DispatchFailure(d) => {
                 // No credentials at all surfaces here too, before a byte
                 // is sent.
                 let text = DisplayErrorContext(&e).to_string();
-                if d.is_user() || text.contains("credentials") {
+                if text.contains("loading credentials") || text.contains("no credentials") {
+                    return AwsError::NoCredentials;
+                }
+                if d.is_user() {
                     return AwsError::Credentials {
                         op,
                         message: last_cause(&text),
@@ -437,12 +456,41 @@ impl Aws {
     }
 }
 
-/// The innermost cause of an SDK error text (`a: b: c` → `c`), which is
-/// the part a person can act on (`Connection refused (os error 111)`).
+/// The innermost cause of an SDK error text (`a: b: c (Debug…)` → `c`),
+/// which is the part a person can act on (`Connection refused (os error
+/// 111)`). The SDK's text ends with a Debug dump of the error in
+/// parentheses, which is cut first.
 fn last_cause(text: &str) -> String {
-    text.rsplit(": ")
+    let chain = text
+        .match_indices(" (")
+        .find(|(i, _)| {
+            // `(Name(` or `(Name {`: a Debug dump, not `(Connect)`.
+            let rest = &text[i + 2..];
+            let ident = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            rest.starts_with(|c: char| c.is_ascii_uppercase())
+                && (rest[ident..].starts_with('(') || rest[ident..].starts_with(" {"))
+        })
+        .map_or(text, |(i, _)| &text[..i]);
+    chain
+        .rsplit(": ")
         .find(|p| !p.trim().is_empty())
-        .unwrap_or(text)
+        .unwrap_or(chain)
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_cause;
+
+    #[test]
+    fn causes_without_debug_dumps() {
+        assert_eq!(
+            last_cause("dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(DispatchFailure { source: x }))"),
+            "Connection refused (os error 111)"
+        );
+        assert_eq!(last_cause("plain"), "plain");
+    }
 }
