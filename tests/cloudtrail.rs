@@ -97,19 +97,18 @@ fn plugin_events(path: &Path) -> Vec<(u64, u64, u32, Vec<u8>)> {
         .collect()
 }
 
-fn capture(source: &str, out: &Path, extra: &[&str]) -> Output {
+/// `scapbridge capture -i scapbridge-cloudtrail --plugin-source SOURCE -w OUT`.
+fn capture_cmd(source: impl AsRef<std::ffi::OsStr>, out: &Path) -> Command {
     let mut c = scapbridge();
-    c.args([
-        "capture",
-        "-i",
-        "scapbridge-cloudtrail",
-        "--plugin-source",
-        source,
-        "-w",
-    ])
-    .arg(out)
-    .args(extra);
-    c.output().unwrap()
+    c.args(["capture", "-i", "scapbridge-cloudtrail", "--plugin-source"])
+        .arg(source)
+        .arg("-w")
+        .arg(out);
+    c
+}
+
+fn capture(source: &str, out: &Path, extra: &[&str]) -> Output {
+    capture_cmd(source, out).args(extra).output().unwrap()
 }
 
 /// A capture with a rules file of the fixtures, alerts as Falco JSON
@@ -466,18 +465,8 @@ fn a_followed_directory_streams_files_that_appear_later() {
     )
     .unwrap();
     let out = dir.path().join("follow.scap");
-    let mut child = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--follow",
-            "--plugin-source",
-        ])
-        .arg(&logs)
-        .arg("-w")
-        .arg(&out)
+    let mut child = capture_cmd(&logs, &out)
+        .args(["-q", "--follow"])
         .args(["--count", "7"])
         .stderr(Stdio::piped())
         .spawn()
@@ -608,23 +597,15 @@ fn aws_env() -> [(&'static str, &'static str); 4] {
 }
 
 fn capture_aws(m: &str, source: &str, out: &Path, extra: &[&str]) -> Output {
-    let mut c = scapbridge();
-    c.args([
-        "capture",
-        "-i",
-        "scapbridge-cloudtrail",
-        "--plugin-source",
-        source,
-    ])
-    .args(["--cloudtrail-aws-endpoint", m])
-    .arg("-w")
-    .arg(out)
-    .args(extra)
-    .envs(aws_env())
-    // No stray shared config of the machine.
-    .env("AWS_CONFIG_FILE", "/nonexistent")
-    .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-    c.output().unwrap()
+    capture_cmd(source, out)
+        .args(["--cloudtrail-aws-endpoint", m])
+        .args(extra)
+        .envs(aws_env())
+        // No stray shared config of the machine.
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap()
 }
 
 /// Keys as CloudTrail names them, one per fixture log.
@@ -721,17 +702,9 @@ fn s3_gives_the_same_records_as_the_directory_and_errors_are_one_line() {
     .unwrap();
     std::fs::write(&conf, "[profile ct]\nregion = us-east-2\n").unwrap();
     let bare = |extra: &[&str]| {
-        let mut c = scapbridge();
-        c.args([
-            "capture",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-            "s3://ct-logs/AWSLogs/",
-        ])
-        .args(["--cloudtrail-aws-endpoint", &m.endpoint(), "-w"])
-        .arg(&out)
-        .args(extra);
+        let mut c = capture_cmd("s3://ct-logs/AWSLogs/", &out);
+        c.args(["--cloudtrail-aws-endpoint", &m.endpoint()])
+            .args(extra);
         for v in [
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",

@@ -609,7 +609,7 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
     let out = d.join("trigger.scap");
     let alerts = d.join("alerts.json");
     let saved = d.join("windows");
-    let mut agent = Command::new(common::agent_bin())
+    let agent = Command::new(common::agent_bin())
         .args(["capture", "-w"])
         .arg(&out)
         .arg("--rules")

@@ -115,30 +115,34 @@ impl Sshd {
 
     /// The same with another private key.
     fn capture_with_key(&self, key: &Path, out: &Path, extra: &[&str]) -> Output {
-        scapbridge()
-            .args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-ssh",
-                "--remote-host",
-                "127.0.0.1",
-            ])
-            .args([
-                "--remote-port",
-                &self.port.to_string(),
-                "--remote-username",
-                "root",
-            ])
-            .arg("--sshkey")
-            .arg(key)
-            .arg("--known-hosts")
-            .arg(self.path("known_hosts"))
-            .args(extra)
-            .arg("-w")
-            .arg(out)
-            .output()
-            .unwrap()
+        self.capture_cmd(key, out, extra).output().unwrap()
+    }
+
+    /// The command line of [`Sshd::capture_with_key`], to run or spawn.
+    fn capture_cmd(&self, key: &Path, out: &Path, extra: &[&str]) -> Command {
+        let mut c = scapbridge();
+        c.args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-ssh",
+            "--remote-host",
+            "127.0.0.1",
+        ])
+        .args([
+            "--remote-port",
+            &self.port.to_string(),
+            "--remote-username",
+            "root",
+        ])
+        .arg("--sshkey")
+        .arg(key)
+        .arg("--known-hosts")
+        .arg(self.path("known_hosts"))
+        .args(extra)
+        .arg("-w")
+        .arg(out);
+        c
     }
 }
 
@@ -293,33 +297,17 @@ fn events_are_flushed_while_the_remote_side_is_quiet() {
     let input = scap_dir().join("falco_cat_write.scap");
     let out = s.path("live.scap");
     let cmd = format!("cat '{}'; sleep 20", input.display());
-    let mut child = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-ssh",
-            "--remote-host",
-            "127.0.0.1",
-        ])
-        .args([
-            "--remote-port",
-            &s.port.to_string(),
-            "--remote-username",
-            "root",
-        ])
-        .arg("--sshkey")
-        .arg(s.path("client_ed25519"))
-        .arg("--known-hosts")
-        .arg(s.path("known_hosts"))
-        .args([
-            "--remote-capture-command-select",
-            "other",
-            "--remote-capture-command",
-            &cmd,
-        ])
-        .arg("-w")
-        .arg(&out)
+    let mut child = s
+        .capture_cmd(
+            &s.path("client_ed25519"),
+            &out,
+            &[
+                "--remote-capture-command-select",
+                "other",
+                "--remote-capture-command",
+                &cmd,
+            ],
+        )
         .spawn()
         .unwrap();
     let want = common::events(&input, false).unwrap().len();

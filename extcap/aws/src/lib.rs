@@ -162,6 +162,17 @@ pub struct Message {
     pub receipt: String,
 }
 
+/// Why one object download failed: the request, or its body midway.
+enum GetFailure {
+    Request(
+        SdkError<
+            aws_sdk_s3::operation::get_object::GetObjectError,
+            aws_sdk_s3::config::http::HttpResponse,
+        >,
+    ),
+    Body(String),
+}
+
 /// A connected S3 and SQS client pair.
 pub struct Aws {
     rt: tokio::runtime::Runtime,
@@ -349,37 +360,17 @@ impl Aws {
                     .map(|k| {
                         let req = self.s3.get_object().bucket(bucket).key(k).send();
                         tokio::spawn(async move {
-                            match req.await {
-                                Ok(o) => o
-                                    .body
-                                    .collect()
-                                    .await
-                                    .map(|b| b.into_bytes().to_vec())
-                                    .map_err(|e| Err(e.to_string())),
-                                Err(e) => Err(Ok(e)),
-                            }
+                            let o = req.await.map_err(GetFailure::Request)?;
+                            let body = o.body.collect().await;
+                            body.map(|b| b.into_bytes().to_vec())
+                                .map_err(|e| GetFailure::Body(e.to_string()))
                         })
                     })
                     .collect();
                 let mut out = Vec::with_capacity(tasks.len());
                 for (t, key) in tasks.into_iter().zip(batch) {
                     out.push(match t.await {
-                        Ok(Ok(bytes)) => Ok(bytes),
-                        Ok(Err(Ok(e))) => Err(match e.code() {
-                            Some("NoSuchKey") => AwsError::NoSuchKey {
-                                bucket: bucket.to_string(),
-                                key: key.clone(),
-                            },
-                            Some("NoSuchBucket") => AwsError::NoSuchBucket {
-                                bucket: bucket.to_string(),
-                            },
-                            _ => self.classify("GetObject", e),
-                        }),
-                        Ok(Err(Err(body))) => Err(AwsError::Unreachable {
-                            op: "GetObject",
-                            endpoint: self.endpoint.clone(),
-                            message: format!("body of s3://{bucket}/{key} cut short: {body}"),
-                        }),
+                        Ok(r) => r.map_err(|f| self.get_error(bucket, key, f)),
                         Err(join) => Err(AwsError::Service {
                             op: "GetObject",
                             code: "TaskFailed".into(),
@@ -392,6 +383,26 @@ impl Aws {
             for (k, r) in batch.iter().zip(results) {
                 each(k, r);
             }
+        }
+    }
+
+    fn get_error(&self, bucket: &str, key: &str, f: GetFailure) -> AwsError {
+        match f {
+            GetFailure::Request(e) => match e.code() {
+                Some("NoSuchKey") => AwsError::NoSuchKey {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                },
+                Some("NoSuchBucket") => AwsError::NoSuchBucket {
+                    bucket: bucket.to_string(),
+                },
+                _ => self.classify("GetObject", e),
+            },
+            GetFailure::Body(why) => AwsError::Unreachable {
+                op: "GetObject",
+                endpoint: self.endpoint.clone(),
+                message: format!("body of s3://{bucket}/{key} cut short: {why}"),
+            },
         }
     }
 

@@ -21,6 +21,8 @@ use scapbridge_formats::json::{JsonKind, JsonValue};
 pub enum CtField {
     /// A value read at a path of keys.
     Path(&'static [&'static str]),
+    /// A number read at a path of keys (floats accepted, as the plugin does).
+    PathNum(&'static [&'static str]),
     /// `ct.shortsrc`: `eventSource` without `.amazonaws.com`.
     ShortSrc,
     /// `ct.user`: the acting user by identity type.
@@ -266,11 +268,11 @@ pub const FIELDS: &[(&str, CtField)] = &[
     ("s3.bytes", CtField::S3Bytes),
     (
         "s3.bytes.in",
-        CtField::Path(&["additionalEventData", "bytesTransferredIn"]),
+        CtField::PathNum(&["additionalEventData", "bytesTransferredIn"]),
     ),
     (
         "s3.bytes.out",
-        CtField::Path(&["additionalEventData", "bytesTransferredOut"]),
+        CtField::PathNum(&["additionalEventData", "bytesTransferredOut"]),
     ),
     ("s3.cnt.get", CtField::S3Count(S3Op::Get)),
     ("s3.cnt.put", CtField::S3Count(S3Op::Put)),
@@ -335,20 +337,17 @@ pub fn lookup(name: &str, arg: Option<&str>) -> Option<Result<CtField, String>> 
 impl CtField {
     /// Whether the field is a number (compared numerically).
     pub fn is_numeric(&self) -> bool {
-        matches!(self, CtField::S3Bytes | CtField::S3Count(_))
-            || matches!(self, CtField::Path(p) if p.last().is_some_and(|k| k.starts_with("bytesTransferred")))
+        matches!(
+            self,
+            CtField::S3Bytes | CtField::S3Count(_) | CtField::PathNum(_)
+        )
     }
 
     /// Extracts the field from a record's root object.
     pub fn extract<'a>(&self, root: JsonValue<'_, 'a>) -> Option<CtValue<'a>> {
         match self {
-            CtField::Path(p) => {
-                let v = root.path(p)?;
-                if self.is_numeric() {
-                    return num_value(v);
-                }
-                CtValue::of(v)
-            }
+            CtField::Path(p) => CtValue::of(root.path(p)?),
+            CtField::PathNum(p) => num_value(root.path(p)?),
             CtField::ShortSrc => {
                 let v = root.get("eventSource")?;
                 let s = v.as_str()?;

@@ -667,24 +667,23 @@ pub fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String>
 
 /// S3 event keys are form-encoded: `+` for space, `%XX` for the rest.
 fn url_decode(s: &str) -> String {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 3 <= b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
+        let escaped = match b.get(i..i + 3) {
+            Some([b'%', h, l]) => hex(*h).zip(hex(*l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match (escaped, b[i]) {
+            (Some(v), _) => {
+                out.push(v);
+                i += 3;
+                continue;
             }
-            c => out.push(c),
+            (None, b'+') => out.push(b' '),
+            (None, c) => out.push(c),
         }
         i += 1;
     }

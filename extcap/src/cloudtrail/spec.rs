@@ -170,28 +170,19 @@ pub fn key_selected(key: &str, accounts: &[String], regions: &[String]) -> bool 
     {
         return false;
     }
-    let after = |name: &str| {
-        parts
-            .iter()
-            .position(|p| *p == name)
-            .and_then(|i| parts.get(i + 1))
+    let after = |name: &str, skip: usize| {
+        let i = parts.iter().position(|p| *p == name)?;
+        parts.get(i + 1 + skip).copied()
     };
-    let account_ok = accounts.is_empty()
-        || after("AWSLogs").is_some_and(|a| {
-            let id = if a.starts_with("o-") {
-                parts
-                    .iter()
-                    .position(|p| p == a)
-                    .and_then(|i| parts.get(i + 1))
-                    .copied()
-                    .unwrap_or("")
-            } else {
-                a
-            };
-            accounts.iter().any(|x| x == id)
-        });
-    let region_ok =
-        regions.is_empty() || after("CloudTrail").is_some_and(|r| regions.iter().any(|x| x == r));
+    // `AWSLogs/<account>/…`, or `AWSLogs/o-<org>/<account>/…`.
+    let account = match after("AWSLogs", 0) {
+        Some(a) if a.starts_with("o-") => after("AWSLogs", 1),
+        a => a,
+    };
+    let account_ok =
+        accounts.is_empty() || account.is_some_and(|a| accounts.iter().any(|x| x == a));
+    let region_ok = regions.is_empty()
+        || after("CloudTrail", 0).is_some_and(|r| regions.iter().any(|x| x == r));
     account_ok && region_ok
 }
 

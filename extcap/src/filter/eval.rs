@@ -1156,7 +1156,7 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
             let v = crate::cloudtrail::extract(f, ev, cx.num)?;
             match v.num {
                 Some(n) if f.is_numeric() => Value::Num(n),
-                _ => Value::Str(Cow::Owned(v.text.into_owned())),
+                _ => Value::Str(v.text),
             }
         }
         Unavailable(_) => return None,

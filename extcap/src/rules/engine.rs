@@ -57,22 +57,17 @@ impl RuleEngine {
         let Some(candidates) = self.index.get(usize::from(ev.event_type())) else {
             return;
         };
-        // A plugin event meets the rules of its plugin's source only.
-        let source = if ev.event_type() == scapbridge_formats::schema::PPME_PLUGINEVENT_E {
-            match crate::cloudtrail::record(ev) {
-                Some(_) => scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE,
-                None => return,
-            }
-        } else {
-            "syscall"
-        };
+        // The index gives plugin events the plugin-source rules; the only
+        // plugin source we know is CloudTrail's.
+        if ev.event_type() == scapbridge_formats::schema::PPME_PLUGINEVENT_E
+            && crate::cloudtrail::record(ev).is_none()
+        {
+            return;
+        }
         for &i in candidates {
             let (Some(rule), Some(Some(fmt))) = (self.set.rules.get(i), self.formats.get(i)) else {
                 continue;
             };
-            if rule.source != source {
-                continue;
-            }
             let Some(f) = rule.filter.as_ref() else {
                 continue;
             };

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
+
 use crate::filter::ast::{Expr, Span};
 use crate::filter::{parse, Filter, FilterError};
 use yaml::{Node, Pos};
@@ -879,8 +881,6 @@ fn is_known_source(source: &str) -> bool {
     source == "syscall" || source == CLOUDTRAIL_SOURCE
 }
 
-use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
-
 fn compile_condition(
     r: &RuleDef,
     text: &str,
@@ -947,31 +947,33 @@ fn compile_condition(
 }
 
 impl RuleSet {
-    /// For each event id, the indexes of the rules that can match it (rules
-    /// without an `evt.type` restriction are in every entry).
+    /// For each event id, the indexes of the rules that can match it (syscall
+    /// rules without an `evt.type` restriction are in every syscall entry;
+    /// plugin-source rules in the plugin event's).
     pub fn index_by_event_type(&self) -> Vec<Vec<usize>> {
         let max = usize::from(scapbridge_formats::schema::EVENT_MAX);
         let mut by = vec![Vec::new(); max];
+        // Each type meets the rules of its source only: plugin events
+        // those of the plugin sources, whatever their condition names;
+        // every other type the syscall rules.
+        let plugin = usize::from(scapbridge_formats::schema::PPME_PLUGINEVENT_E);
         for (i, r) in self.rules.iter().enumerate() {
             if r.filter.is_none() {
                 continue;
             }
-            match &r.event_types {
-                // A syscall rule with no type in its condition still never
-                // sees another source's events.
-                None => by
-                    .iter_mut()
-                    .enumerate()
-                    .filter(|(t, _)| {
-                        *t != usize::from(scapbridge_formats::schema::PPME_PLUGINEVENT_E)
-                    })
-                    .for_each(|(_, v)| v.push(i)),
-                Some(ids) => {
-                    for id in ids {
-                        if let Some(v) = by.get_mut(usize::from(*id)) {
-                            v.push(i);
-                        }
-                    }
+            if r.source != "syscall" {
+                if let Some(v) = by.get_mut(plugin) {
+                    v.push(i);
+                }
+                continue;
+            }
+            let types: Vec<usize> = match &r.event_types {
+                None => (0..max).collect(),
+                Some(ids) => ids.iter().map(|t| usize::from(*t)).collect(),
+            };
+            for t in types.into_iter().filter(|t| *t != plugin) {
+                if let Some(v) = by.get_mut(t) {
+                    v.push(i);
                 }
             }
         }
@@ -1103,12 +1105,6 @@ impl RuleSet {
             let known_source = is_known_source(&r.source);
             let (filter, types) = if known_source {
                 match compile_condition(r, &text, &macros, &mut diags) {
-                    // Plugin rules see plugin events only, whatever
-                    // their condition names.
-                    Condition::Compiled(f, _) if r.source == CLOUDTRAIL_SOURCE => (
-                        Some(f),
-                        Some(vec![scapbridge_formats::schema::PPME_PLUGINEVENT_E]),
-                    ),
                     Condition::Compiled(f, t) => (Some(f), t),
                     Condition::Failed => (None, None),
                     Condition::Skipped => continue,
