@@ -165,9 +165,11 @@ pub struct Message {
 /// Why one object download failed: the request, or its body midway.
 enum GetFailure {
     Request(
-        SdkError<
-            aws_sdk_s3::operation::get_object::GetObjectError,
-            aws_sdk_s3::config::http::HttpResponse,
+        Box<
+            SdkError<
+                aws_sdk_s3::operation::get_object::GetObjectError,
+                aws_sdk_s3::config::http::HttpResponse,
+            >,
         >,
     ),
     Body(String),
@@ -360,7 +362,7 @@ impl Aws {
                     .map(|k| {
                         let req = self.s3.get_object().bucket(bucket).key(k).send();
                         tokio::spawn(async move {
-                            let o = req.await.map_err(GetFailure::Request)?;
+                            let o = req.await.map_err(|e| GetFailure::Request(Box::new(e)))?;
                             let body = o.body.collect().await;
                             body.map(|b| b.into_bytes().to_vec())
                                 .map_err(|e| GetFailure::Body(e.to_string()))
@@ -396,7 +398,7 @@ impl Aws {
                 Some("NoSuchBucket") => AwsError::NoSuchBucket {
                     bucket: bucket.to_string(),
                 },
-                _ => self.classify("GetObject", e),
+                _ => self.classify("GetObject", *e),
             },
             GetFailure::Body(why) => AwsError::Unreachable {
                 op: "GetObject",
