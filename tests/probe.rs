@@ -12,21 +12,10 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use common::{ci, have, scapbridge};
+use common::{ci, have, probe_available, scapbridge};
 use serde_json::Value;
 
 /// Whether the probe can run here; under CI=true a missing prerequisite fails.
-fn probe_available() -> bool {
-    match scapbridge_probe::check_available() {
-        Ok(()) => true,
-        Err(e) => {
-            assert!(!ci(), "the probe must run under CI=true, but: {e}");
-            eprintln!("skipping: eBPF probe unavailable here: {e}");
-            false
-        }
-    }
-}
-
 fn child_bin() -> &'static str {
     env!("CARGO_BIN_EXE_probe-child")
 }

@@ -107,6 +107,26 @@ impl Sshd {
         self.dir.path().join(name)
     }
 
+    /// Puts a copy of `scapbridge-agent` on the remote PATH as `name`
+    /// (`sysdig` for sshdig's command shape).
+    fn install_agent(&self, name: &str) {
+        let to = self.path("bin").join(name);
+        std::fs::copy(common::agent_bin(), &to).unwrap();
+        std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+
+    /// The sshd processes serving this fixture: the listener and the
+    /// per-connection ones (not what they run).
+    fn sshd_pids(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = common::descendants(self.child.id())
+            .into_iter()
+            .filter(|(_, comm)| comm == "sshd")
+            .map(|(p, _)| p)
+            .collect();
+        v.push(self.child.id());
+        v
+    }
+
     /// `scapbridge capture -i scapbridge-ssh` with the fixture's address,
     /// user, key and known_hosts, then `extra`.
     fn capture(&self, out: &Path, extra: &[&str]) -> Output {
@@ -330,4 +350,283 @@ fn events_are_flushed_while_the_remote_side_is_quiet() {
     assert!(still_running, "the remote command was still sleeping");
     assert_eq!(got, want, "every event was in the file within 10 s");
     assert!(status.success(), "SIGTERM ends the capture cleanly");
+}
+
+/// A file opened in a loop until dropped: a known workload for live tests.
+struct Workload {
+    marker: PathBuf,
+    child: Child,
+}
+
+impl Workload {
+    fn start(dir: &Path) -> Workload {
+        let marker = dir.join("workload-marker");
+        std::fs::write(&marker, "x").unwrap();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg("while :; do cat \"$0\" >/dev/null; sleep 0.01; done")
+            .arg(&marker)
+            .spawn()
+            .unwrap();
+        Workload { marker, child }
+    }
+
+    /// The capture filter that keeps only the workload's opens.
+    fn filter(&self) -> String {
+        format!("evt.type=openat and fd.name={}", self.marker.display())
+    }
+}
+
+impl Drop for Workload {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wireshark's sshdig command shape (`sysdig --unbuffered --modern-bpf
+/// --write=- --numevents=N --snaplen=80 FILTER`), answered on the host by
+/// our agent installed as `sysdig`: the events of a known workload arrive
+/// and read back under sysdig and tshark.
+#[test]
+fn sshdig_command_answered_by_the_agent_installed_as_sysdig() {
+    let Some(s) = Sshd::start() else { return };
+    if !common::probe_available() {
+        return;
+    }
+    s.install_agent("sysdig");
+    let work = Workload::start(s.dir.path());
+    let out = s.path("sshdig.scap");
+    let o = s.capture(&out, &["--remote-count", "6", "--filter", &work.filter()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let evs = common::events(&out, false).unwrap();
+    // Six openat exits of the marker, each after the enter half the compat
+    // profile writes.
+    assert_eq!(evs.iter().filter(|e| e.event_type == 307).count(), 6);
+    assert_eq!(evs.len(), 12);
+    if have("sysdig") {
+        let (lines, ok) = sysdig_lines(&out);
+        assert!(ok);
+        assert_eq!(lines.len(), 12);
+        let marker = work.marker.display().to_string();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("< openat") && l.contains(&marker))
+                .count(),
+            6,
+            "{lines:#?}"
+        );
+    }
+    if have("tshark") {
+        let (frames, ok) = common::tshark_frames(&out);
+        assert!(ok);
+        assert_eq!(frames.len(), 12);
+    }
+}
+
+/// What a fault test observes: the client's exit, how long it took after
+/// the fault, and what it wrote.
+struct FaultOutcome {
+    output: Output,
+    after_fault: Duration,
+}
+
+/// Starts a live capture of the workload (agent as `sysdig`), waits until
+/// events reach `out`, applies `fault`, and waits for the client.
+fn live_capture_with_fault(
+    s: &Sshd,
+    work: &Workload,
+    out: &Path,
+    fault: impl FnOnce(),
+) -> FaultOutcome {
+    let child = s
+        .capture_cmd(
+            &s.path("client_ed25519"),
+            out,
+            &["--filter", &work.filter()],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let n = if out.exists() {
+            common::events(out, true).map(|e| e.len()).unwrap_or(0)
+        } else {
+            0
+        };
+        if n >= 4 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no events arrived in 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    fault();
+    let t = Instant::now();
+    let output = wait_with_deadline(child, Duration::from_secs(10));
+    FaultOutcome {
+        output,
+        after_fault: t.elapsed(),
+    }
+}
+
+/// Waits for `child`, killing it after `limit` (so a hung client fails the
+/// test instead of hanging it).
+fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// No remote capture process is left once the client stopped (pgrep, with
+/// the 2 s the client itself is allowed).
+fn assert_no_agent_left(work: &Workload) {
+    let pattern = format!("--write=- .*{}", work.marker.display());
+    let t = Instant::now();
+    while !common::pgrep(&pattern).is_empty() && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        common::pgrep(&pattern),
+        Vec::<u32>::new(),
+        "an agent was left running"
+    );
+}
+
+/// The file a cut capture left: whole blocks, events in it.
+fn assert_whole(out: &Path) {
+    let evs = common::events(out, false).unwrap_or_else(|e| panic!("not a whole capture: {e}"));
+    assert!(evs.len() >= 4, "{} events", evs.len());
+    if have("sysdig") {
+        let (_, ok) = sysdig_lines(out);
+        assert!(ok, "sysdig reads the cut capture");
+    }
+}
+
+#[test]
+fn killing_sshd_mid_capture_ends_the_file_whole_and_leaves_no_agent() {
+    let Some(s) = Sshd::start() else { return };
+    if !common::probe_available() {
+        return;
+    }
+    s.install_agent("sysdig");
+    let work = Workload::start(s.dir.path());
+    let out = s.path("cut.scap");
+    let r = live_capture_with_fault(&s, &work, &out, || {
+        for p in s.sshd_pids() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .status();
+        }
+    });
+    let e = stderr(&r.output);
+    assert_eq!(r.output.status.code(), Some(1), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("SSH connection was lost"), "{e}");
+    assert!(
+        r.after_fault < Duration::from_secs(2),
+        "{:?}",
+        r.after_fault
+    );
+    assert_whole(&out);
+    assert_no_agent_left(&work);
+}
+
+#[test]
+fn killing_the_agent_mid_capture_says_so() {
+    let Some(s) = Sshd::start() else { return };
+    if !common::probe_available() {
+        return;
+    }
+    s.install_agent("sysdig");
+    let work = Workload::start(s.dir.path());
+    let out = s.path("killed.scap");
+    let pattern = format!("--write=- .*{}", work.marker.display());
+    let r = live_capture_with_fault(&s, &work, &out, || {
+        let pids = common::pgrep(&pattern);
+        assert!(!pids.is_empty(), "the agent runs");
+        for p in pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .status();
+        }
+    });
+    let e = stderr(&r.output);
+    assert_eq!(r.output.status.code(), Some(1), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("was killed (SIGKILL)") || e.contains("exit 137"),
+        "{e}"
+    );
+    assert!(
+        r.after_fault < Duration::from_secs(2),
+        "{:?}",
+        r.after_fault
+    );
+    assert_whole(&out);
+    assert_no_agent_left(&work);
+}
+
+/// The analyzer closing its FIFO: the client stops within 2 s, says why,
+/// and the agent on the host goes too.
+#[test]
+fn closing_the_fifo_stops_client_and_agent() {
+    let Some(s) = Sshd::start() else { return };
+    if !common::probe_available() {
+        return;
+    }
+    s.install_agent("sysdig");
+    let work = Workload::start(s.dir.path());
+    let fifo = s.path("fifo");
+    let ok = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    // Not quiet: the summary names why the capture stopped.
+    let quiet = s.capture_cmd(
+        &s.path("client_ed25519"),
+        &fifo,
+        &["--filter", &work.filter()],
+    );
+    let mut c = scapbridge();
+    c.args(quiet.get_args().filter(|a| *a != "-q"));
+    let child = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read until the events flow, then close the reading end.
+    let mut reader = std::fs::File::open(&fifo).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let t0 = Instant::now();
+    while got.len() < 64 * 1024 && t0.elapsed() < Duration::from_secs(3) {
+        match std::io::Read::read(&mut reader, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert!(!got.is_empty(), "the capture reached the FIFO");
+    drop(reader);
+    let t = Instant::now();
+    let o = wait_with_deadline(child, Duration::from_secs(10));
+    let after = t.elapsed();
+    let e = stderr(&o);
+    assert!(after < Duration::from_secs(2), "{after:?}: {e}");
+    assert!(e.contains("the reader closed the stream"), "{e}");
+    assert!(!e.contains("panick"), "{e}");
+    assert_no_agent_left(&work);
 }

@@ -268,6 +268,7 @@ impl Logger {
 #[derive(Debug, Clone)]
 pub struct CaptureControl {
     signal: Arc<AtomicBool>,
+    reader_gone: Option<Arc<AtomicBool>>,
     deadline: Option<Instant>,
     /// The toolbar (a no-op without control pipes).
     pub toolbar: Toolbar,
@@ -296,16 +297,31 @@ impl CaptureControl {
     ) -> Self {
         CaptureControl {
             signal,
+            reader_gone: None,
             deadline: duration.map(|d| Instant::now() + d),
             toolbar,
             log,
         }
     }
 
+    /// Also stops (as [`StopReason::ReaderGone`]) when `flag` rises: see
+    /// [`Output::watch_reader`].
+    pub fn with_reader_watch(mut self, flag: Option<Arc<AtomicBool>>) -> Self {
+        self.reader_gone = flag;
+        self
+    }
+
     /// Whether the capture must stop now, and why.
     pub fn stop_reason(&self) -> Option<StopReason> {
         if self.signal.load(Ordering::SeqCst) {
             return Some(StopReason::Signal);
+        }
+        if self
+            .reader_gone
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+        {
+            return Some(StopReason::ReaderGone);
         }
         if self.toolbar.state.quit.load(Ordering::SeqCst) {
             return Some(StopReason::Quit);
@@ -381,6 +397,72 @@ impl Output {
                 OpenOptions::new().write(true).open(path).map_err(err)?,
             ))
         }
+    }
+}
+
+impl Output {
+    /// A flag that rises when the reader of a FIFO or of standard output
+    /// (a pipe or socket, such as an SSH session's) goes away, noticed by a
+    /// thread blocked in `poll` on the descriptor. Without it a capture that
+    /// writes nothing for a while (trigger mode between alerts, a quiet
+    /// remote host) would learn that its reader left only at its next
+    /// write, and linger, probe attached, until then. `None` for regular
+    /// files, terminals and where the watch cannot start.
+    ///
+    /// The thread holds a duplicate of the descriptor (a second writer,
+    /// which does not keep the pipe open for anyone) and is never joined:
+    /// it ends with the process.
+    #[cfg(unix)]
+    pub fn watch_reader(&self) -> Option<Arc<AtomicBool>> {
+        use std::os::fd::{AsFd, OwnedFd};
+        let fd: OwnedFd = match self {
+            Output::Fifo(f) => f.as_fd().try_clone_to_owned().ok()?,
+            Output::Stdout => io::stdout().as_fd().try_clone_to_owned().ok()?,
+            Output::File { .. } => return None,
+        };
+        if std::fs::File::from(fd.try_clone().ok()?)
+            .metadata()
+            .ok()
+            .is_some_and(|m| m.is_file())
+            || io::IsTerminal::is_terminal(&fd)
+        {
+            return None;
+        }
+        let flag = Arc::new(AtomicBool::new(false));
+        let raised = Arc::clone(&flag);
+        std::thread::Builder::new()
+            .name("reader-watch".into())
+            .spawn(move || {
+                use std::os::fd::AsRawFd;
+                // No events asked: poll reports only POLLERR (a pipe or
+                // FIFO without readers) and POLLHUP (a socket whose peer
+                // closed), which is exactly "the reader left".
+                let mut p = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: 0,
+                    revents: 0,
+                };
+                loop {
+                    // SAFETY: one valid pollfd, owned by this frame.
+                    #[allow(unsafe_code)]
+                    let n = unsafe { libc::poll(&mut p, 1, -1) };
+                    if n > 0 && p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+                        raised.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(flag)
+    }
+
+    /// Not watched off Unix: the next write notices.
+    #[cfg(not(unix))]
+    pub fn watch_reader(&self) -> Option<Arc<AtomicBool>> {
+        None
     }
 }
 

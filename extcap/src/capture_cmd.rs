@@ -262,7 +262,8 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
             return exit_for(&e);
         }
     };
-    let ctl = CaptureControl::new(signal, plan.duration, toolbar, log);
+    let ctl = CaptureControl::new(signal, plan.duration, toolbar, log)
+        .with_reader_watch(output.watch_reader());
     let code = match run(inv, plan, output, &target, &ctl, headless) {
         Ok(alerts) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
         Ok(_) => ExitCode::from(EXIT_OK),

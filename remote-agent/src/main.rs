@@ -105,6 +105,7 @@ mod linux {
         } else {
             target.as_str()
         };
+        let sink_reader_watch = output.watch_reader();
         let sink = match ScapSink::for_output(output, shown, Profile::Compat, Container::Scap) {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
@@ -114,7 +115,10 @@ mod linux {
             Ok(l) => l,
             Err(e) => return fail(&e, 1),
         };
-        let ctl = CaptureControl::new(signal, None, toolbar, log);
+        // The SSH channel going away closes our stdout; noticed at once,
+        // even when nothing is being written (trigger mode between alerts).
+        let ctl =
+            CaptureControl::new(signal, None, toolbar, log).with_reader_watch(sink_reader_watch);
         let mut pipeline = Pipeline::new(sink, a.numevents, None)
             .with_filter(filter)
             .with_rules(rules)

@@ -222,3 +222,63 @@ pub fn fuzz_budget(ci_default: u64, local_default: u64) -> (u64, u64) {
         });
     (seconds, seed)
 }
+
+/// Whether the eBPF probe can run here; under CI=true it must.
+pub fn probe_available() -> bool {
+    match scapbridge_probe::check_available() {
+        Ok(()) => true,
+        Err(e) => {
+            assert!(!ci(), "the probe must run under CI=true, but: {e}");
+            eprintln!("skipping: eBPF probe unavailable here: {e}");
+            false
+        }
+    }
+}
+
+/// `pgrep -f PATTERN`: the pids of matching processes.
+pub fn pgrep(pattern: &str) -> Vec<u32> {
+    let o = Command::new("pgrep")
+        .arg("-f")
+        .arg("--")
+        .arg(pattern)
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Every descendant of `pid` with its command name (`/proc/*/stat`).
+pub fn descendants(pid: u32) -> Vec<(u32, String)> {
+    let mut all: Vec<(u32, u32, String)> = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        all.push((p, ppid, comm));
+    }
+    let mut out: Vec<(u32, String)> = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        for (p, pp, comm) in &all {
+            if *pp == parent {
+                out.push((*p, comm.clone()));
+                frontier.push(*p);
+            }
+        }
+    }
+    out
+}

@@ -125,6 +125,8 @@ pub enum Chunk {
     Stderr(Vec<u8>),
     /// The remote command's exit status.
     Exit(u32),
+    /// The remote command was killed by this signal (`KILL`, `TERM`, ...).
+    Signal(String),
     /// The stream ended: `None` cleanly, else why the link died.
     End(Option<String>),
 }
@@ -368,6 +370,13 @@ async fn run(
                 }
                 Some(ChannelMsg::ExitStatus { exit_status }) => {
                     let _ = tx.send(Chunk::Exit(exit_status));
+                }
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    let name = match signal_name {
+                        russh::Sig::Custom(n) => n,
+                        known => format!("{known:?}"),
+                    };
+                    let _ = tx.send(Chunk::Signal(name));
                 }
                 Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => {
                     // `None`: the connection is gone (keepalives unanswered,

@@ -20,6 +20,7 @@ use crate::capture::{
 struct Remote {
     stderr: Vec<u8>,
     exit: Option<u32>,
+    signal: Option<String>,
     lost: Option<String>,
 }
 
@@ -58,6 +59,11 @@ impl Read for ChunkReader<'_> {
                 Ok(Chunk::Exit(code)) => {
                     if let Ok(mut r) = self.remote.lock() {
                         r.exit = Some(code);
+                    }
+                }
+                Ok(Chunk::Signal(sig)) => {
+                    if let Ok(mut r) = self.remote.lock() {
+                        r.signal = Some(sig);
                     }
                 }
                 Ok(Chunk::End(lost)) => {
@@ -168,10 +174,11 @@ impl Source for SshSource {
             (
                 String::from_utf8_lossy(&r.stderr).trim().to_string(),
                 r.exit,
+                r.signal.clone(),
                 r.lost.clone(),
             )
         });
-        let (stderr, exit, lost) = r.unwrap_or_default();
+        let (stderr, exit, signal, lost) = r.unwrap_or_default();
         if let Some(stop) = ctl.stop_reason() {
             return Ok(stop);
         }
@@ -182,6 +189,11 @@ impl Source for SshSource {
         if let Some(l) = lost {
             return Err(CaptureError::Remote(format!(
                 "{l} ({name}); the capture ends on its last whole block"
+            )));
+        }
+        if let Some(sig) = signal {
+            return Err(CaptureError::Remote(format!(
+                "the remote capture command on {name} was killed (SIG{sig}); the capture ends on its last whole block"
             )));
         }
         match (exit, stream_error) {
