@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use common::{ci, have, probe_available, scapbridge};
+use common::{have, probe_available, scapbridge};
 use serde_json::Value;
 
 /// Whether the probe can run here; under CI=true a missing prerequisite fails.

@@ -52,10 +52,11 @@ impl Sshd {
             .port();
         let bin = d.join("bin");
         std::fs::create_dir(&bin).unwrap();
+        std::fs::create_dir_all(d.join("home/.ssh")).unwrap();
         let config = format!(
             "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nPubkeyAuthentication yes\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n\
              PermitRootLogin prohibit-password\nPrintMotd no\nForceCommand {d}/login.sh\n",
             d = d.display(),
         );
@@ -140,29 +141,68 @@ impl Sshd {
 
     /// The command line of [`Sshd::capture_with_key`], to run or spawn.
     fn capture_cmd(&self, key: &Path, out: &Path, extra: &[&str]) -> Command {
-        let mut c = scapbridge();
-        c.args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-ssh",
-            "--remote-host",
-            "127.0.0.1",
-        ])
-        .args([
-            "--remote-port",
-            &self.port.to_string(),
-            "--remote-username",
-            "root",
-        ])
-        .arg("--sshkey")
-        .arg(key)
-        .arg("--known-hosts")
-        .arg(self.path("known_hosts"))
-        .args(extra)
-        .arg("-w")
-        .arg(out);
+        let mut c = self.bare_cmd(out);
+        c.args(["--remote-username", "root"])
+            .arg("--sshkey")
+            .arg(key)
+            .args(extra);
         c
+    }
+
+    /// `scapbridge capture -i scapbridge-ssh` at the fixture's address and
+    /// known_hosts, with HOME in the fixture (no ~/.ssh of the machine) and
+    /// no ssh-agent: the caller adds user and credentials.
+    fn bare_cmd(&self, out: &Path) -> Command {
+        let mut c = scapbridge();
+        c.env("HOME", self.path("home"))
+            .env_remove("SSH_AUTH_SOCK")
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-ssh",
+                "--remote-host",
+                "127.0.0.1",
+            ])
+            .args(["--remote-port", &self.port.to_string()])
+            .arg("--known-hosts")
+            .arg(self.path("known_hosts"))
+            .arg("-w")
+            .arg(out);
+        c
+    }
+
+    /// Options running a remote command that sends a known capture
+    /// (readable by any user) instead of a live capture.
+    fn known_capture_args(&self) -> Vec<String> {
+        let input = self.path("input.scap");
+        if !input.exists() {
+            std::fs::copy(scap_dir().join("falco_cat_write.scap"), &input).unwrap();
+            std::fs::set_permissions(&input, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .unwrap();
+        }
+        vec![
+            "--remote-capture-command-select".into(),
+            "other".into(),
+            "--remote-capture-command".into(),
+            format!("cat '{}'", input.display()),
+        ]
+    }
+
+    /// Whether `o` succeeded and its file reads like the known capture.
+    fn assert_known_capture(&self, o: &Output, out: &Path) {
+        assert!(o.status.success(), "{}", stderr(o));
+        let want = common::events(&self.path("input.scap"), false).unwrap();
+        let got = common::events(out, false).unwrap();
+        assert_eq!(got.len(), want.len());
+    }
+
+    /// How many logins sshd accepted so far.
+    fn accepted(&self) -> usize {
+        std::fs::read_to_string(self.path("sshd.log"))
+            .unwrap_or_default()
+            .matches("Accepted ")
+            .count()
     }
 }
 
@@ -629,4 +669,317 @@ fn closing_the_fifo_stops_client_and_agent() {
     assert!(e.contains("the reader closed the stream"), "{e}");
     assert!(!e.contains("panick"), "{e}");
     assert_no_agent_left(&work);
+}
+
+/// A local account with a password, for password authentication; locked
+/// again (`usermod -L`) when dropped, so no password login outlives the
+/// test. Its password is random per run.
+struct PasswordUser {
+    name: &'static str,
+    password: String,
+}
+
+impl PasswordUser {
+    fn create() -> PasswordUser {
+        let name = "scapbridge-sshtest";
+        let exists = Command::new("id")
+            .arg(name)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if !exists {
+            let ok = Command::new("useradd")
+                .args(["-M", "-s", "/bin/sh", name])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "useradd");
+        }
+        let password = format!(
+            "pw-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()) << 20
+        );
+        let mut c = Command::new("chpasswd")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            c.stdin.as_mut().unwrap(),
+            format!("{name}:{password}\n").as_bytes(),
+        )
+        .unwrap();
+        drop(c.stdin.take());
+        assert!(c.wait().unwrap().success(), "chpasswd");
+        PasswordUser { name, password }
+    }
+}
+
+impl Drop for PasswordUser {
+    fn drop(&mut self) {
+        let _ = Command::new("usermod").args(["-L", self.name]).status();
+    }
+}
+
+#[test]
+fn password_authentication_and_a_wrong_password() {
+    let Some(s) = Sshd::start() else { return };
+    let user = PasswordUser::create();
+    let args = s.known_capture_args();
+    let out = s.path("pw.scap");
+    let o = s
+        .bare_cmd(&out)
+        .args([
+            "--remote-username",
+            user.name,
+            "--remote-password",
+            &user.password,
+        ])
+        .args(&args)
+        .output()
+        .unwrap();
+    s.assert_known_capture(&o, &out);
+    let o = s
+        .bare_cmd(&out)
+        .args([
+            "--remote-username",
+            user.name,
+            "--remote-password",
+            "not-the-password",
+        ])
+        .args(&args)
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("the server refused the password"), "{e}");
+    assert!(
+        !e.contains("not-the-password"),
+        "a secret in the message: {e}"
+    );
+}
+
+/// Every key format OpenSSH writes: encrypted OpenSSH, PEM (plain and
+/// encrypted), PKCS#8 (plain and encrypted); a wrong and a missing
+/// passphrase each get their own line.
+#[test]
+fn key_formats_and_passphrases() {
+    let Some(s) = Sshd::start() else { return };
+    let pass = "correct horse";
+    let keys: &[(&str, &[&str], bool)] = &[
+        ("enc_ed25519", &["-t", "ed25519"], true),
+        ("pem_rsa", &["-t", "rsa", "-b", "2048", "-m", "PEM"], false),
+        (
+            "pem_rsa_enc",
+            &["-t", "rsa", "-b", "2048", "-m", "PEM"],
+            true,
+        ),
+        ("pkcs8_ecdsa", &["-t", "ecdsa", "-m", "PKCS8"], false),
+        (
+            "pkcs8_rsa_enc",
+            &["-t", "rsa", "-b", "2048", "-m", "PKCS8"],
+            true,
+        ),
+    ];
+    let mut authorized = std::fs::read_to_string(s.path("authorized_keys")).unwrap();
+    for (name, args, encrypted) in keys {
+        let ok = Command::new("ssh-keygen")
+            .arg("-q")
+            .args(*args)
+            .args(["-N", if *encrypted { pass } else { "" }, "-C", name, "-f"])
+            .arg(s.path(name))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh-keygen {name}");
+        authorized.push_str(&std::fs::read_to_string(s.path(&format!("{name}.pub"))).unwrap());
+    }
+    std::fs::write(s.path("authorized_keys"), authorized).unwrap();
+    let head = |name: &str| {
+        std::fs::read_to_string(s.path(name))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // The formats are what their names say.
+    assert_eq!(head("pem_rsa"), "-----BEGIN RSA PRIVATE KEY-----");
+    assert_eq!(head("pkcs8_ecdsa"), "-----BEGIN PRIVATE KEY-----");
+    assert_eq!(
+        head("pkcs8_rsa_enc"),
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+    );
+    let args = s.known_capture_args();
+    let out = s.path("k.scap");
+    for (name, _, encrypted) in keys {
+        let mut c = s.capture_cmd(&s.path(name), &out, &[]);
+        c.args(&args);
+        if *encrypted {
+            c.args(["--sshkey-passphrase", pass]);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        s.assert_known_capture(&o, &out);
+        if !encrypted {
+            continue;
+        }
+        let o = s
+            .capture_cmd(&s.path(name), &out, &["--sshkey-passphrase", "wrong one"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let e = stderr(&o);
+        assert_eq!(
+            (o.status.code(), e.lines().count()),
+            (Some(1), 1),
+            "{name}: {e}"
+        );
+        assert!(e.contains("wrong passphrase"), "{name}: {e}");
+        assert!(!e.contains("wrong one"), "a secret in the message: {e}");
+        let o = s
+            .capture_cmd(&s.path(name), &out, &[])
+            .args(&args)
+            .output()
+            .unwrap();
+        let e = stderr(&o);
+        assert_eq!(
+            (o.status.code(), e.lines().count()),
+            (Some(1), 1),
+            "{name}: {e}"
+        );
+        assert!(
+            e.contains("it is encrypted: give --sshkey-passphrase"),
+            "{name}: {e}"
+        );
+    }
+}
+
+/// No key given: a key held by ssh-agent, then OpenSSH's default key files.
+#[test]
+fn ssh_agent_and_default_keys() {
+    let Some(s) = Sshd::start() else { return };
+    let args = s.known_capture_args();
+    let out = s.path("a.scap");
+    // Nothing to try at all: one line that says so.
+    let o = s
+        .bare_cmd(&out)
+        .args(["--remote-username", "root"])
+        .args(&args)
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(1), 1), "{e}");
+    assert!(e.contains("no method to try"), "{e}");
+    // ssh-agent holding the authorized key.
+    let sock = s.path("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !sock.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "ssh-agent did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let added = Command::new("ssh-add")
+        .arg("-q")
+        .arg(s.path("client_ed25519"))
+        .env("SSH_AUTH_SOCK", &sock)
+        .status()
+        .unwrap()
+        .success();
+    assert!(added, "ssh-add");
+    let o = s
+        .bare_cmd(&out)
+        .env("SSH_AUTH_SOCK", &sock)
+        .args(["--remote-username", "root"])
+        .args(&args)
+        .output()
+        .unwrap();
+    let _ = agent.kill();
+    let _ = agent.wait();
+    s.assert_known_capture(&o, &out);
+    // The default key file, ~/.ssh/id_ed25519.
+    let id = s.path("home/.ssh/id_ed25519");
+    std::fs::copy(s.path("client_ed25519"), &id).unwrap();
+    std::fs::set_permissions(&id, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let o = s
+        .bare_cmd(&out)
+        .args(["--remote-username", "root"])
+        .args(&args)
+        .output()
+        .unwrap();
+    s.assert_known_capture(&o, &out);
+}
+
+/// ~/.ssh/config: an alias with HostName, Port, User, IdentityFile and
+/// UserKnownHostsFile; then the same host through a ProxyCommand (OpenSSH's
+/// `ssh -W`) and through a ProxyJump (a direct-tcpip channel of a first
+/// connection: sshd accepts two logins).
+#[test]
+fn ssh_config_proxy_command_and_proxy_jump() {
+    let Some(s) = Sshd::start() else { return };
+    let args = s.known_capture_args();
+    let out = s.path("c.scap");
+    let d = s.dir.path().display().to_string();
+    let port = s.port;
+    let proxied = s.path("proxy-ran");
+    let config = format!(
+        "Host box\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {d}/client_ed25519\n  UserKnownHostsFile {d}/known_hosts\n\
+         Host viaproxy\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {d}/client_ed25519\n  UserKnownHostsFile {d}/known_hosts\n  \
+         ProxyCommand touch {proxied}; exec ssh -q -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={d}/known_hosts -i {d}/client_ed25519 -p %p -W %h:%p root@127.0.0.1\n\
+         Host viajump\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {d}/client_ed25519\n  UserKnownHostsFile {d}/known_hosts\n  ProxyJump box\n",
+        proxied = proxied.display()
+    );
+    std::fs::write(s.path("home/.ssh/config"), config).unwrap();
+    // The capture command without the fixture's address and known_hosts:
+    // everything comes from the config.
+    let run = |alias: &str| {
+        scapbridge()
+            .env("HOME", s.path("home"))
+            .env_remove("SSH_AUTH_SOCK")
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-ssh",
+                "--remote-host",
+                alias,
+            ])
+            .args(&args)
+            .arg("-w")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let before = s.accepted();
+    let o = run("box");
+    s.assert_known_capture(&o, &out);
+    assert_eq!(s.accepted(), before + 1);
+    let o = run("viaproxy");
+    s.assert_known_capture(&o, &out);
+    assert!(proxied.exists(), "the ProxyCommand ran");
+    let before = s.accepted();
+    let o = run("viajump");
+    s.assert_known_capture(&o, &out);
+    assert_eq!(
+        s.accepted(),
+        before + 2,
+        "one login on the jump host, one on the target"
+    );
+    // A bad line in the config: one line naming file and line.
+    std::fs::write(s.path("home/.ssh/config"), "Host box\n  Port nine\n").unwrap();
+    let o = run("box");
+    let e = stderr(&o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(2), 1), "{e}");
+    assert!(e.contains(".ssh/config line 2: Port 'nine'"), "{e}");
 }

@@ -66,6 +66,8 @@ pub enum UsageError {
     },
     /// A capture call without `--fifo` (extcap) or `-w` (headless).
     NoOutput,
+    /// ~/.ssh/config cannot be used (every bad line, with its number).
+    Config(String),
 }
 
 impl fmt::Display for UsageError {
@@ -93,6 +95,7 @@ impl fmt::Display for UsageError {
             UsageError::Required(o) => write!(f, "missing required option --{o}"),
             UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
             UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
+            UsageError::Config(e) => write!(f, "ssh config: {e}"),
         }
     }
 }

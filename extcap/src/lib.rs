@@ -77,6 +77,7 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         expected: expected.to_string(),
     };
     let host = opt("remote-host").ok_or_else(|| UsageError::Required("remote-host".into()))?;
+    // The port is checked even when ~/.ssh/config will supply another.
     let port_text = opt("remote-port").unwrap_or_else(|| "22".into());
     let port = port_text
         .parse::<u16>()
@@ -120,25 +121,161 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         Some("accept-new") => ssh::HostKeyPolicy::AcceptNew,
         Some(v) => return Err(bad("host-key-policy", v, "strict or accept-new").into()),
     };
-    let known_hosts = opt("known-hosts")
-        .map(std::path::PathBuf::from)
-        .or_else(ssh::known_hosts::default_path)
-        .ok_or_else(|| UsageError::Required("known-hosts".into()))?;
-    let user = opt("remote-username")
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "root".into());
-    let target = ssh::Target {
-        host,
-        port,
-        user,
+    let explicit_port = explicit(spec, inv, "remote-port").map(|_| port);
+    let target = ssh_target(SshOptions {
+        alias: host,
+        port: explicit_port,
+        user: opt("remote-username"),
         password: opt("remote-password"),
         key: opt("sshkey").map(Into::into),
         passphrase: opt("sshkey-passphrase"),
-        known_hosts,
+        known_hosts: opt("known-hosts").map(Into::into),
         policy,
-    };
+        proxy_command: opt("proxycommand"),
+        sha1: opt("ssh-sha1").as_deref() == Some("true"),
+    })?;
     let cmd = command::build(&program, &capture);
     Ok(Box::new(ssh::SshSource::open(target, cmd)?))
+}
+
+/// An option the user gave with a value other than its default. Wireshark
+/// passes every option back with its stored value, defaults included, so a
+/// default cannot be told from a choice; ~/.ssh/config then decides, as it
+/// does for OpenSSH when no option is given.
+fn explicit(spec: &InterfaceSpec, inv: &Invocation, name: &str) -> Option<String> {
+    let v = inv.options.get(name).filter(|v| !v.is_empty())?;
+    let default = spec.arg(name).and_then(|a| a.default);
+    (default != Some(v.as_str())).then(|| v.clone())
+}
+
+/// What the command line says about the SSH connection.
+struct SshOptions {
+    alias: String,
+    port: Option<u16>,
+    user: Option<String>,
+    password: Option<String>,
+    key: Option<std::path::PathBuf>,
+    passphrase: Option<String>,
+    known_hosts: Option<std::path::PathBuf>,
+    policy: ssh::HostKeyPolicy,
+    proxy_command: Option<String>,
+    sha1: bool,
+}
+
+/// The connection target: the options given, then ~/.ssh/config for the
+/// host as given (HostName, Port, User, IdentityFile, ProxyCommand,
+/// ProxyJump, UserKnownHostsFile), then OpenSSH's defaults (port 22, the
+/// local user, the default keys, ~/.ssh/known_hosts, SSH_AUTH_SOCK).
+fn ssh_target(o: SshOptions) -> Result<ssh::Target, CaptureError> {
+    ssh_target_at(o, 0)
+}
+
+fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureError> {
+    use ssh::config;
+    let cfg = match config::default_path() {
+        Some(p) => config::lookup(&p, &o.alias)
+            .map_err(|e| CaptureError::Usage(UsageError::Config(e.to_string())))?,
+        None => config::HostConfig::default(),
+    };
+    let host = cfg.host_name.clone().unwrap_or_else(|| o.alias.clone());
+    let port = o.port.or(cfg.port).unwrap_or(22);
+    let user = o
+        .user
+        .or(cfg.user.clone())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "root".into());
+    let tokens = |s: &str| config::expand_tokens(s, &host, port, &user, &o.alias);
+    let known_hosts = o
+        .known_hosts
+        .or_else(|| {
+            cfg.known_hosts
+                .as_deref()
+                .map(|k| config::expand_tilde(&tokens(k)).into())
+        })
+        .or_else(ssh::known_hosts::default_path)
+        .ok_or_else(|| UsageError::Required("known-hosts".into()))?;
+    let identities: Vec<std::path::PathBuf> = if cfg.identity_files.is_empty() {
+        let home = config::home();
+        ["id_rsa", "id_ecdsa", "id_ed25519"]
+            .iter()
+            .filter_map(|n| home.as_ref().map(|h| h.join(".ssh").join(n)))
+            .filter(|p| p.is_file())
+            .collect()
+    } else {
+        cfg.identity_files
+            .iter()
+            .map(|f| config::expand_tilde(&tokens(f)).into())
+            .collect()
+    };
+    let none = |v: &Option<String>| v.clone().filter(|v| !v.eq_ignore_ascii_case("none"));
+    let proxy = if let Some(cmd) = o.proxy_command.or_else(|| none(&cfg.proxy_command)) {
+        ssh::Proxy::Command(tokens(&cmd))
+    } else if let Some(jump) = none(&cfg.proxy_jump) {
+        if depth > 8 {
+            return Err(UsageError::Config(format!("ProxyJump for {} loops", o.alias)).into());
+        }
+        let mut hops = Vec::new();
+        for hop in jump.split(',') {
+            let (user, rest) = match hop.rsplit_once('@') {
+                Some((u, r)) => (Some(u.to_string()), r),
+                None => (None, hop),
+            };
+            // host, host:port or [v6-address]:port, as OpenSSH's -J takes.
+            let (alias, port_text) = if let Some(v6) = rest.strip_prefix('[') {
+                match v6.split_once("]:") {
+                    Some((h, p)) => (h.to_string(), Some(p)),
+                    None => (v6.trim_end_matches(']').to_string(), None),
+                }
+            } else {
+                match rest.split_once(':') {
+                    Some((h, p)) => (h.to_string(), Some(p)),
+                    None => (rest.to_string(), None),
+                }
+            };
+            let port = match port_text {
+                None => None,
+                Some(p) => Some(p.parse::<u16>().map_err(|_| {
+                    UsageError::Config(format!("ProxyJump {hop}: '{p}' is not a port"))
+                })?),
+            };
+            // Each hop is looked up in ~/.ssh/config in turn; the password
+            // and the explicit key belong to the final host.
+            hops.push(ssh_target_at(
+                SshOptions {
+                    alias,
+                    port,
+                    user,
+                    password: None,
+                    key: None,
+                    passphrase: o.passphrase.clone(),
+                    known_hosts: Some(known_hosts.clone()),
+                    policy: o.policy,
+                    proxy_command: None,
+                    sha1: o.sha1,
+                },
+                depth + 1,
+            )?);
+        }
+        ssh::Proxy::Jump(hops)
+    } else {
+        ssh::Proxy::Direct
+    };
+    Ok(ssh::Target {
+        host,
+        port,
+        user,
+        password: o.password,
+        key: o.key,
+        passphrase: o.passphrase,
+        agent: std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|s| !s.is_empty())
+            .map(Into::into),
+        identities,
+        known_hosts,
+        policy: o.policy,
+        proxy,
+        sha1: o.sha1,
+    })
 }
 
 /// Reads falcodump's CloudTrail options into a source.

@@ -486,6 +486,8 @@ pub const SSH_ARGS: &[ArgSpec] = &[
         default: Some("22"),
         ..ArgSpec::new("remote-port", "Remote SSH server port", ArgType::Unsigned, "Server", "The remote SSH port (1-65535)")
     },
+    ArgSpec::new("proxycommand", "ProxyCommand", ArgType::String, "Server", "A command whose stdin/stdout reach the SSH server, run with sh -c (%h host, %p port, %r user); default: ~/.ssh/config's ProxyCommand or ProxyJump"),
+    ArgSpec::new("ssh-sha1", "Support SHA-1 keys (deprecated)", ArgType::Boolflag, "Server", "Also offer SHA-1 key exchanges, for old servers"),
     ArgSpec::new("remote-username", "Remote SSH server username", ArgType::String, "Authentication", "The remote user (default: the local user)"),
     ArgSpec::new("remote-password", "Remote SSH server password", ArgType::Password, "Authentication", "The password, tried after the key"),
     ArgSpec::new("sshkey", "Path to SSH private key", ArgType::Fileselect { must_exist: true }, "Authentication", "The private key (OpenSSH, PEM or PKCS#8)"),

@@ -3,8 +3,9 @@
 //! side, plain OpenSSH on the host), with sshdig's options and defaults.
 
 pub mod command;
+pub mod config;
 pub mod known_hosts;
 pub mod session;
-pub use session::{HostKeyPolicy, SshError, Target};
+pub use session::{HostKeyPolicy, Proxy, SshError, Target};
 pub mod source;
 pub use source::SshSource;

@@ -7,13 +7,13 @@
 //! and disconnect; sshd then closes the remote command's pipes, so the
 //! remote capture sees its reader gone and exits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, AuthResult};
-use russh::keys::{load_secret_key, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
 
 use super::known_hosts::{self, HostKeyStatus};
@@ -29,10 +29,25 @@ pub enum HostKeyPolicy {
     AcceptNew,
 }
 
+/// How the SSH transport reaches the host.
+#[derive(Debug, Clone, Default)]
+pub enum Proxy {
+    /// A TCP connection.
+    #[default]
+    Direct,
+    /// A command run with `sh -c` whose stdin/stdout are the transport
+    /// (ProxyCommand, tokens already expanded). It is killed when the
+    /// session ends.
+    Command(String),
+    /// Through these hosts in turn (ProxyJump), each hop a direct-tcpip
+    /// channel of the previous one.
+    Jump(Vec<Target>),
+}
+
 /// Where and as whom to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// Host name or address.
+    /// Host name or address (after ~/.ssh/config's HostName).
     pub host: String,
     /// Port.
     pub port: u16,
@@ -40,14 +55,24 @@ pub struct Target {
     pub user: String,
     /// Password, tried after the key.
     pub password: Option<String>,
-    /// Private key file.
+    /// Private key file given explicitly (`--sshkey`), tried first.
     pub key: Option<PathBuf>,
-    /// Its passphrase.
+    /// Its passphrase (also tried on encrypted identity files).
     pub passphrase: Option<String>,
+    /// The ssh-agent socket (`SSH_AUTH_SOCK`), tried after the password.
+    pub agent: Option<PathBuf>,
+    /// Identity files tried last: ~/.ssh/config's IdentityFile lines, else
+    /// OpenSSH's default keys that exist.
+    pub identities: Vec<PathBuf>,
     /// known_hosts file.
     pub known_hosts: PathBuf,
     /// Host key policy.
     pub policy: HostKeyPolicy,
+    /// How to reach the host.
+    pub proxy: Proxy,
+    /// Also offer SHA-1 key exchanges (sshdig's `--ssh-sha1`, for old
+    /// servers); off by default.
+    pub sha1: bool,
 }
 
 /// What can go wrong before the stream starts, each with its own message.
@@ -312,36 +337,50 @@ async fn run(
     tx: Counted,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let verdict = Arc::new(Mutex::new(None));
+    let mut preferred = russh::Preferred::default();
+    if target.sha1 {
+        // Before the extension pseudo-algorithms, which must come last.
+        let mut kex: Vec<russh::kex::Name> = preferred.kex.to_vec();
+        let at = kex
+            .iter()
+            .position(|k| {
+                k.as_ref().starts_with("ext-info") || k.as_ref().starts_with("kex-strict")
+            })
+            .unwrap_or(kex.len());
+        for (i, k) in [
+            russh::kex::DH_G14_SHA1,
+            russh::kex::DH_GEX_SHA1,
+            russh::kex::DH_G1_SHA1,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            kex.insert(at + i, k);
+        }
+        preferred.kex = kex.into();
+    }
     let config = Arc::new(client::Config {
         // A dead link is noticed within 3 keepalives of 5 s.
         keepalive_interval: Some(Duration::from_secs(5)),
         keepalive_max: 3,
         nodelay: true,
+        preferred,
         ..client::Config::default()
     });
-    let checker = Checker {
-        target: target.clone(),
-        verdict: verdict.clone(),
-    };
     let connect_err = |detail: String| SshError::Connect {
         host: target.host.clone(),
         port: target.port,
         detail,
     };
-    let handle = client::connect(config, (target.host.as_str(), target.port), checker).await;
-    let mut handle = match handle {
-        Ok(h) => h,
+    // The jump hosts' sessions and the ProxyCommand child live as long as
+    // the session they carry.
+    let (handle, _carriers) = match open(config, &target).await {
+        Ok(x) => x,
         Err(e) => {
-            let v = verdict.lock().ok().and_then(|mut v| v.take());
-            let _ = ready.send(Err(v.unwrap_or_else(|| connect_err(e.to_string()))));
+            let _ = ready.send(Err(e));
             return;
         }
     };
-    if let Err(e) = authenticate(&mut handle, &target).await {
-        let _ = ready.send(Err(e));
-        return;
-    }
     let channel = match handle.channel_open_session().await {
         Ok(c) => c,
         Err(e) => {
@@ -401,13 +440,172 @@ async fn run(
         .await;
 }
 
+/// What must stay alive for a session to work: the jump hosts' sessions
+/// and the ProxyCommand child (killed on drop).
+#[derive(Default)]
+struct Carriers {
+    _jumps: Vec<client::Handle<Checker>>,
+    _proxy: Option<tokio::process::Child>,
+}
+
+/// Connects to `target` the way its [`Proxy`] says, checks its host key and
+/// authenticates.
+async fn open(
+    config: Arc<client::Config>,
+    target: &Target,
+) -> Result<(client::Handle<Checker>, Carriers), SshError> {
+    let err = |t: &Target, detail: String| SshError::Connect {
+        host: t.host.clone(),
+        port: t.port,
+        detail,
+    };
+    let mut carriers = Carriers::default();
+    match &target.proxy {
+        Proxy::Direct => {
+            let tcp = tokio::time::timeout(
+                Duration::from_secs(10),
+                tokio::net::TcpStream::connect((target.host.as_str(), target.port)),
+            )
+            .await
+            .map_err(|_| err(target, "no answer within 10 s".into()))?
+            .map_err(|e| err(target, e.to_string()))?;
+            let _ = tcp.set_nodelay(true);
+            Ok((handshake(config, tcp, target).await?, carriers))
+        }
+        Proxy::Command(cmd) => {
+            let mut child = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| err(target, format!("cannot run the ProxyCommand: {e}")))?;
+            let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
+                return Err(err(target, "the ProxyCommand has no pipes".into()));
+            };
+            carriers._proxy = Some(child);
+            let stream = tokio::io::join(stdout, stdin);
+            let handle = handshake(config, stream, target)
+                .await
+                .map_err(|e| match e {
+                    SshError::Connect { host, port, detail } => SshError::Connect {
+                        host,
+                        port,
+                        detail: format!("through the ProxyCommand: {detail}"),
+                    },
+                    other => other,
+                })?;
+            Ok((handle, carriers))
+        }
+        Proxy::Jump(hops) => {
+            let mut prev: Option<client::Handle<Checker>> = None;
+            for hop in hops.iter().chain(std::iter::once(target)) {
+                let handle = match prev.take() {
+                    None => Box::pin(open(config.clone(), hop)).await?.0,
+                    Some(through) => {
+                        let ch = through
+                            .channel_open_direct_tcpip(
+                                hop.host.clone(),
+                                u32::from(hop.port),
+                                "127.0.0.1",
+                                0,
+                            )
+                            .await
+                            .map_err(|e| {
+                                err(
+                                    hop,
+                                    format!("the jump host cannot open a channel to it: {e}"),
+                                )
+                            })?;
+                        let handle = handshake(config.clone(), ch.into_stream(), hop).await?;
+                        carriers._jumps.push(through);
+                        handle
+                    }
+                };
+                prev = Some(handle);
+            }
+            let handle = prev.ok_or_else(|| err(target, "no hop".into()))?;
+            Ok((handle, carriers))
+        }
+    }
+}
+
+/// The SSH handshake over `stream`: host key check, then authentication.
+async fn handshake<S>(
+    config: Arc<client::Config>,
+    stream: S,
+    t: &Target,
+) -> Result<client::Handle<Checker>, SshError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let verdict = Arc::new(Mutex::new(None));
+    let checker = Checker {
+        target: t.clone(),
+        verdict: verdict.clone(),
+    };
+    let mut handle = client::connect_stream(config, stream, checker)
+        .await
+        .map_err(|e| {
+            let v = verdict.lock().ok().and_then(|mut v| v.take());
+            v.unwrap_or_else(|| SshError::Connect {
+                host: t.host.clone(),
+                port: t.port,
+                detail: e.to_string(),
+            })
+        })?;
+    authenticate(&mut handle, t).await?;
+    Ok(handle)
+}
+
+/// Loads a private key, naming the problem: encrypted without a passphrase,
+/// wrong passphrase, or not a key.
+fn load_key(path: &Path, passphrase: Option<&str>) -> Result<russh::keys::PrivateKey, SshError> {
+    let fail = |detail: String| SshError::Key {
+        path: path.display().to_string(),
+        detail,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    // PEM and PKCS#8 say so in the armour; russh's PKCS#8 reader, given no
+    // passphrase, would report an encrypted key as a DER error.
+    let armoured_encrypted = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || text.contains("Proc-Type: 4,ENCRYPTED");
+    let encrypted = || "it is encrypted: give --sshkey-passphrase".to_string();
+    if armoured_encrypted && passphrase.is_none() {
+        return Err(fail(encrypted()));
+    }
+    russh::keys::decode_secret_key(&text, passphrase).map_err(|e| {
+        fail(match e {
+            russh::keys::Error::KeyIsEncrypted => encrypted(),
+            // A key that decrypts to garbage was decrypted with the wrong
+            // passphrase (no format has an integrity check that says so
+            // more directly).
+            _ if passphrase.is_some() && (armoured_encrypted || is_decrypt_failure(&e)) => {
+                "wrong passphrase".to_string()
+            }
+            _ => e.to_string(),
+        })
+    })
+}
+
+/// Whether `e` is a failed decryption (a wrong passphrase): the formats
+/// report it as a crypto, padding or key-derivation failure.
+fn is_decrypt_failure(e: &russh::keys::Error) -> bool {
+    let s = e.to_string().to_ascii_lowercase();
+    ["crypto", "decrypt", "padding", "cipher", "pkcs8", "mac"]
+        .iter()
+        .any(|k| s.contains(k))
+}
+
 async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Result<(), SshError> {
     let mut tried = Vec::new();
-    let refused = |tried: &[&str]| SshError::Auth {
+    let refused = |tried: &[String]| SshError::Auth {
         user: t.user.clone(),
         host: t.host.clone(),
         tried: if tried.is_empty() {
-            "no method to try (give --sshkey or --remote-password)".to_string()
+            "no method to try (give --sshkey or --remote-password, or load a key into ssh-agent)"
+                .to_string()
         } else {
             format!("the server refused {}", tried.join(", then "))
         },
@@ -417,22 +615,13 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         port: t.port,
         detail: e.to_string(),
     };
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(proto)?
+        .flatten();
     if let Some(path) = &t.key {
-        let key = load_secret_key(path, t.passphrase.as_deref()).map_err(|e| SshError::Key {
-            path: path.display().to_string(),
-            detail: match (&e, &t.passphrase) {
-                (russh::keys::Error::KeyIsEncrypted, _) => {
-                    "it is encrypted: give --sshkey-passphrase".to_string()
-                }
-                (_, Some(_)) if e.to_string().contains("crypto") => "wrong passphrase".to_string(),
-                _ => e.to_string(),
-            },
-        })?;
-        let hash = handle
-            .best_supported_rsa_hash()
-            .await
-            .map_err(proto)?
-            .flatten();
+        let key = load_key(path, t.passphrase.as_deref())?;
         let r = handle
             .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
             .await
@@ -440,7 +629,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         if matches!(r, AuthResult::Success) {
             return Ok(());
         }
-        tried.push("the key");
+        tried.push("the key".to_string());
     }
     if let Some(pw) = &t.password {
         let r = handle
@@ -450,7 +639,48 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         if matches!(r, AuthResult::Success) {
             return Ok(());
         }
-        tried.push("the password");
+        tried.push("the password".to_string());
+    }
+    #[cfg(unix)]
+    if let Some(sock) = &t.agent {
+        use russh::keys::agent::{client::AgentClient, AgentIdentity};
+        // An agent that cannot be reached is skipped, as OpenSSH does.
+        if let Ok(mut agent) = AgentClient::connect_uds(sock).await {
+            let ids = agent.request_identities().await.unwrap_or_default();
+            let mut offered = 0;
+            for id in ids {
+                let AgentIdentity::PublicKey { key, .. } = id else {
+                    continue;
+                };
+                offered += 1;
+                if let Ok(AuthResult::Success) = handle
+                    .authenticate_publickey_with(&t.user, key, hash, &mut agent)
+                    .await
+                {
+                    return Ok(());
+                }
+            }
+            tried.push(format!("{offered} ssh-agent key(s)"));
+        }
+    }
+    for path in &t.identities {
+        if t.key.as_ref() == Some(path) {
+            continue;
+        }
+        // Identity files nobody named: one that cannot be loaded (encrypted
+        // without a passphrase) is skipped, not fatal.
+        let Ok(key) = load_key(path, t.passphrase.as_deref()) else {
+            tried.push(format!("{} (not loadable, skipped)", path.display()));
+            continue;
+        };
+        let r = handle
+            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+            .await
+            .map_err(proto)?;
+        if matches!(r, AuthResult::Success) {
+            return Ok(());
+        }
+        tried.push(path.display().to_string());
     }
     Err(refused(&tried))
 }

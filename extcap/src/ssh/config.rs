@@ -1,0 +1,377 @@
+//! `~/.ssh/config`, the part a capture needs: `Host` blocks (with `*`, `?`
+//! and `!` patterns), `Match all`, `Include`, and the keywords HostName,
+//! Port, User, IdentityFile, ProxyCommand, ProxyJump and
+//! UserKnownHostsFile, with OpenSSH's rule that the first value obtained
+//! wins (IdentityFile accumulates). Other keywords are valid OpenSSH and
+//! ignored; `Match` blocks with other criteria never apply (we cannot
+//! evaluate `exec` and the like), which errs on the side of the options
+//! given explicitly.
+
+use std::path::{Path, PathBuf};
+
+/// What the config says for one host. Values are as written, except that
+/// `~` and the `%` tokens are expanded by [`HostConfig::expand`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostConfig {
+    /// `HostName`.
+    pub host_name: Option<String>,
+    /// `Port`.
+    pub port: Option<u16>,
+    /// `User`.
+    pub user: Option<String>,
+    /// Every `IdentityFile`, in order.
+    pub identity_files: Vec<String>,
+    /// `ProxyCommand` (`none` clears it).
+    pub proxy_command: Option<String>,
+    /// `ProxyJump` (`none` clears it).
+    pub proxy_jump: Option<String>,
+    /// `UserKnownHostsFile` (the first file).
+    pub known_hosts: Option<String>,
+}
+
+/// A line of the config that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path} line {line}: {message}")]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found, reported at once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+/// `~/.ssh/config` of the user (`$HOME`).
+pub fn default_path() -> Option<PathBuf> {
+    home().map(|h| h.join(".ssh/config"))
+}
+
+pub(crate) fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The settings for `host` in the file at `path`; a missing file is an
+/// empty config.
+pub fn lookup(path: &Path, host: &str) -> Result<HostConfig, ConfigErrors> {
+    let mut out = HostConfig::default();
+    let mut errors = Vec::new();
+    read_file(path, host, &mut out, &mut errors, 0);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+fn read_file(
+    path: &Path,
+    host: &str,
+    out: &mut HostConfig,
+    errors: &mut Vec<ConfigError>,
+    depth: usize,
+) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    // Outside any block, lines apply to every host.
+    let mut applies = true;
+    for (i, raw) in text.lines().enumerate() {
+        let err = |message: String| ConfigError {
+            path: path.display().to_string(),
+            line: i + 1,
+            message,
+        };
+        let (keyword, args) = match split_line(raw) {
+            Ok(Some(x)) => x,
+            Ok(None) => continue,
+            Err(m) => {
+                errors.push(err(m));
+                continue;
+            }
+        };
+        match keyword.as_str() {
+            "host" => applies = host_matches(&args, host),
+            "match" => applies = args.len() == 1 && args[0].eq_ignore_ascii_case("all"),
+            _ if !applies => {}
+            "include" => {
+                if depth >= 16 {
+                    errors.push(err("Include nested more than 16 deep".into()));
+                    continue;
+                }
+                for pattern in &args {
+                    for file in include_files(pattern) {
+                        read_file(&file, host, out, errors, depth + 1);
+                    }
+                }
+            }
+            _ => {
+                let Some(value) = args.first().cloned() else {
+                    errors.push(err(format!("{keyword} needs a value")));
+                    continue;
+                };
+                apply(out, &keyword, value, &args, &err, errors);
+            }
+        }
+    }
+}
+
+fn apply(
+    out: &mut HostConfig,
+    keyword: &str,
+    value: String,
+    args: &[String],
+    err: &dyn Fn(String) -> ConfigError,
+    errors: &mut Vec<ConfigError>,
+) {
+    // `none` is a value too: it wins like any other, meaning "no proxy".
+    let first = |slot: &mut Option<String>, v: String| {
+        if slot.is_none() {
+            *slot = Some(v);
+        }
+    };
+    match keyword {
+        "hostname" => first(&mut out.host_name, value),
+        "user" => first(&mut out.user, value),
+        "port" => match value.parse::<u16>() {
+            Ok(p) if p > 0 => {
+                if out.port.is_none() {
+                    out.port = Some(p);
+                }
+            }
+            _ => errors.push(err(format!("Port '{value}' is not a port from 1 to 65535"))),
+        },
+        "identityfile" => out.identity_files.push(value),
+        // ProxyCommand takes the rest of the line, spaces included.
+        "proxycommand" => first(&mut out.proxy_command, args.join(" ")),
+        "proxyjump" => first(&mut out.proxy_jump, value),
+        "userknownhostsfile" => first(&mut out.known_hosts, value),
+        _ => {}
+    }
+}
+
+/// Splits a line into its lower-cased keyword and arguments (`Key value`,
+/// `Key=value`, double quotes group); `None` for blank and comment lines.
+fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
+    let line = raw.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let end = line
+        .find(|c: char| c.is_whitespace() || c == '=')
+        .unwrap_or(line.len());
+    let keyword = line[..end].to_ascii_lowercase();
+    let mut rest = line[end..].trim_start();
+    if let Some(r) = rest.strip_prefix('=') {
+        rest = r.trim_start();
+    }
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    let mut has_token = false;
+    for c in rest.chars() {
+        match c {
+            '"' => {
+                in_quotes = !in_quotes;
+                has_token = true;
+            }
+            c if c.is_whitespace() && !in_quotes => {
+                if has_token {
+                    args.push(std::mem::take(&mut cur));
+                    has_token = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                has_token = true;
+            }
+        }
+    }
+    if in_quotes {
+        return Err("unterminated quote".into());
+    }
+    if has_token {
+        args.push(cur);
+    }
+    Ok(Some((keyword, args)))
+}
+
+/// OpenSSH's pattern lists: a host matches when some pattern matches and no
+/// negated (`!`) one does.
+fn host_matches(patterns: &[String], host: &str) -> bool {
+    let mut hit = false;
+    for p in patterns {
+        if let Some(neg) = p.strip_prefix('!') {
+            if glob(neg, host) {
+                return false;
+            }
+        } else if glob(p, host) {
+            hit = true;
+        }
+    }
+    hit
+}
+
+/// `*` and `?` globbing, case-insensitive as OpenSSH matches host names.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The files an `Include` names: `~` expanded, relative paths under
+/// `~/.ssh`, `*`/`?` in the file name matched against the directory.
+fn include_files(pattern: &str) -> Vec<PathBuf> {
+    let expanded = expand_tilde(pattern);
+    let path = if Path::new(&expanded).is_absolute() {
+        PathBuf::from(expanded)
+    } else {
+        match home() {
+            Some(h) => h.join(".ssh").join(expanded),
+            None => return Vec::new(),
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !name.contains(['*', '?']) {
+        return vec![path];
+    }
+    let Some(dir) = path.parent() else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| glob(&name, &n.to_string_lossy()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// `~/x` → `$HOME/x`.
+pub(crate) fn expand_tilde(s: &str) -> String {
+    match (s.strip_prefix("~/"), home()) {
+        (Some(rest), Some(h)) => h.join(rest).display().to_string(),
+        _ => s.to_string(),
+    }
+}
+
+/// OpenSSH's `%` tokens in ProxyCommand and IdentityFile: `%h` host name,
+/// `%p` port, `%r` remote user, `%n` the host as given, `%d` home, `%%`.
+/// Unknown tokens stay as written.
+pub fn expand_tokens(s: &str, host: &str, port: u16, user: &str, original: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('h') => out.push_str(host),
+            Some('p') => out.push_str(&port.to_string()),
+            Some('r') => out.push_str(user),
+            Some('n') => out.push_str(original),
+            Some('d') => out.push_str(&home().map(|h| h.display().to_string()).unwrap_or_default()),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn lookup_text(text: &str, host: &str) -> Result<HostConfig, ConfigErrors> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        std::fs::write(&p, text).unwrap();
+        lookup(&p, host)
+    }
+
+    #[test]
+    fn first_value_wins_and_patterns_select_blocks() {
+        let text = "\
+# comment
+Host box *.lab !bad.lab
+  HostName 10.0.0.5
+  Port=2222
+  User ops
+  IdentityFile ~/.ssh/lab
+  ProxyCommand ssh -W %h:%p jump
+Host *
+  User nobody
+  Port 22
+  IdentityFile ~/.ssh/other
+  ProxyJump none
+";
+        let c = lookup_text(text, "web.lab").unwrap();
+        assert_eq!(c.host_name.as_deref(), Some("10.0.0.5"));
+        assert_eq!(c.port, Some(2222));
+        assert_eq!(c.user.as_deref(), Some("ops"));
+        assert_eq!(c.identity_files, ["~/.ssh/lab", "~/.ssh/other"]);
+        assert_eq!(c.proxy_command.as_deref(), Some("ssh -W %h:%p jump"));
+        assert_eq!(c.proxy_jump.as_deref(), Some("none"));
+        let c = lookup_text(text, "bad.lab").unwrap();
+        assert_eq!((c.user.as_deref(), c.port), (Some("nobody"), Some(22)));
+        assert_eq!(c.host_name, None);
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_at_once() {
+        let e = lookup_text("Port 0\nHost x\nUser \"open\nPort abc\n", "x").unwrap_err();
+        assert_eq!(e.0.len(), 3, "{e}");
+        assert_eq!(e.0[0].line, 1);
+        assert!(e.to_string().contains("line 3: unterminated quote"), "{e}");
+    }
+
+    #[test]
+    fn tokens_and_globs() {
+        assert_eq!(
+            expand_tokens("nc %h %p # %r %n %% %x", "h", 22, "u", "alias"),
+            "nc h 22 # u alias % %x"
+        );
+        assert!(glob("127.0.0.?", "127.0.0.1"));
+        assert!(glob("*.EXAMPLE.com", "a.example.com"));
+        assert!(!glob("a*b", "ac"));
+    }
+}
