@@ -983,3 +983,178 @@ fn ssh_config_proxy_command_and_proxy_jump() {
     assert_eq!((o.status.code(), e.lines().count()), (Some(2), 1), "{e}");
     assert!(e.contains(".ssh/config line 2: Port 'nine'"), "{e}");
 }
+
+/// Trigger mode on the host: the rules file is uploaded over the channel to
+/// `scapbridge-agent`, which cuts the windows there. The stream holds the
+/// reads within --pre before the triggering read and --post after it, and
+/// not those outside; alerts reach the client's --alerts file as they fire
+/// and make the exit status 3. A client killed while the agent waits for
+/// the next alert leaves no agent behind.
+#[test]
+fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
+    let Some(s) = Sshd::start() else { return };
+    if !common::probe_available() {
+        return;
+    }
+    s.install_agent("scapbridge-agent");
+    let d = s.path("work");
+    std::fs::create_dir(&d).unwrap();
+    let names = ["warm", "early", "pre", "trigger", "post", "late"];
+    for n in names {
+        std::fs::write(d.join(n), n).unwrap();
+    }
+    let p = |n: &str| d.join(n).display().to_string();
+    // The rules exist only on this side: the agent gets them over stdin.
+    let rules = s.path("local-rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "- rule: Marker opened\n  desc: test\n  condition: evt.type in (open, openat) and evt.dir = < and fd.name in (\"{}\", \"{}\")\n  output: \"marker %fd.name by %proc.name\"\n  priority: WARNING\n",
+            p("warm"),
+            p("trigger")
+        ),
+    )
+    .unwrap();
+    let out = s.path("windows.scap");
+    let alerts = s.path("alerts.json");
+    let rules_s = rules.display().to_string();
+    let alerts_s = alerts.display().to_string();
+    let trigger_args = [
+        "--remote-capture-command-select",
+        "scapbridge",
+        "--rules",
+        &rules_s,
+        "--alerts",
+        &alerts_s,
+        "--alerts-format",
+        "json",
+        "--trigger",
+        "--pre",
+        "1s",
+        "--post",
+        "1s",
+        "--max-buffer",
+        "8M",
+    ];
+    let child = s
+        .capture_cmd(&s.path("client_ed25519"), &out, &trigger_args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Warm up until the host's first alert arrives here, then let that
+    // window close.
+    let t0 = Instant::now();
+    while std::fs::metadata(&alerts).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no alert arrived in 30 s"
+        );
+        let _ = std::fs::read(d.join("warm"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    let script = format!(
+        "cat '{}'; sleep 2.5; cat '{}'; sleep 0.5; cat '{}'; sleep 0.5; cat '{}'; sleep 2.5; cat '{}'",
+        p("early"),
+        p("pre"),
+        p("trigger"),
+        p("post"),
+        p("late")
+    );
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let o = wait_with_deadline(child, Duration::from_secs(10));
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "a rule fired on the host: {e}");
+    let alert_lines = std::fs::read_to_string(&alerts).unwrap();
+    let trigger_alerts = alert_lines
+        .lines()
+        .filter(|l| l.contains(&p("trigger")))
+        .count();
+    assert_eq!(trigger_alerts, 1, "{alert_lines}");
+    for l in alert_lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["rule"], "Marker opened", "{l}");
+    }
+    // Which of our files the stream shows being opened.
+    let read = scapbridge()
+        .args(["read", "--json"])
+        .arg(&out)
+        .arg("evt.type in (open, openat) and evt.dir = <")
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", stderr(&read));
+    let mut seen: Vec<&str> = Vec::new();
+    for l in String::from_utf8_lossy(&read.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let name = v["evt.args"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if let Some(n) = names.iter().find(|n| name == p(n)) {
+            if !seen.contains(n) {
+                seen.push(n);
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        ["warm", "pre", "trigger", "post"],
+        "windows in the stream"
+    );
+    if have("sysdig") {
+        let (_, ok) = sysdig_lines(&out);
+        assert!(ok, "sysdig reads the windows");
+    }
+    assert_no_remote("scapbridge-agent capture --write=-");
+    // Killed outright while the agent waits for an alert: the agent sees
+    // its stdout go and leaves.
+    let child = s
+        .capture_cmd(
+            &s.path("client_ed25519"),
+            &s.path("idle.scap"),
+            &trigger_args,
+        )
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Idle means: the probe is attached (an alert came through) and that
+    // alert's window closed (--post 1s); after that the agent writes
+    // nothing until the next alert.
+    let before = std::fs::read_to_string(&alerts).unwrap().len();
+    let t0 = Instant::now();
+    while std::fs::read_to_string(&alerts).unwrap().len() == before {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no alert in 30 s");
+        let _ = std::fs::read(d.join("warm"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+    let _ = wait_with_deadline(child, Duration::from_secs(5));
+    assert_no_remote("scapbridge-agent capture --write=-");
+}
+
+/// pgrep finds nothing matching `pattern` within 2 s.
+fn assert_no_remote(pattern: &str) {
+    let t = Instant::now();
+    while !common::pgrep(pattern).is_empty() && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        common::pgrep(pattern),
+        Vec::<u32>::new(),
+        "a remote agent was left running"
+    );
+}

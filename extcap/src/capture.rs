@@ -193,6 +193,18 @@ pub trait Source {
     fn report(&self) -> Option<String> {
         None
     }
+    /// Whether the rules are evaluated at the source (the agent of
+    /// `scapbridge-ssh` in trigger mode) rather than in this pipeline.
+    fn evaluates_rules(&self) -> bool {
+        false
+    }
+    /// Where alerts raised at the source go; ignored by sources that raise
+    /// none.
+    fn set_alert_output(&mut self, _out: AlertOutput) {}
+    /// Alerts raised at the source so far.
+    fn alerts(&self) -> u64 {
+        0
+    }
 }
 
 /// Log verbosity (`--log-level`).
@@ -851,6 +863,21 @@ impl RuleWatch {
             crate::rules::engine::RuleEngine::new(set),
             out,
         ))
+    }
+
+    /// Watches with rules given as (name, text) pairs (see
+    /// [`crate::rules::RuleSet::load_texts`]).
+    pub fn load_texts(files: &[(String, String)], out: AlertOutput) -> Result<Self, CaptureError> {
+        let set = crate::rules::RuleSet::load_texts(files)?;
+        Ok(RuleWatch::new(
+            crate::rules::engine::RuleEngine::new(set),
+            out,
+        ))
+    }
+
+    /// Where the alerts went, for a source that raises them itself.
+    pub fn into_output(self) -> AlertOutput {
+        self.out
     }
 
     /// Total alerts so far.

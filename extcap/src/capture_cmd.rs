@@ -205,7 +205,16 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         })?),
     };
     let profile = scapbridge::profile_named(&inv.option(spec, "profile").unwrap_or_default());
-    let source = scapbridge::open_source(spec, inv)?;
+    let mut source = scapbridge::open_source(spec, inv)?;
+    // Rules evaluated at the source (the agent on an SSH host): the host
+    // raises the alerts and cuts the windows; they reach our alert output.
+    let (rules, trigger) = match rules {
+        Some(watch) if source.evaluates_rules() => {
+            source.set_alert_output(watch.into_output());
+            (None, None)
+        }
+        rules => (rules, trigger),
+    };
     Ok(Plan {
         spec,
         source,
@@ -367,10 +376,16 @@ fn run(
         "{}: {} events, {reason}",
         plan.spec.name, stats.events_out
     ));
+    let remote_alerts = plan.source.alerts();
+    if remote_alerts > 0 {
+        summary.push_str(&format!(
+            "  alerts     {remote_alerts} (raised on the host)\n"
+        ));
+    }
     if headless && !inv.quiet {
         eprint!("{summary}");
     }
-    Ok(stats.alerts)
+    Ok(stats.alerts + remote_alerts)
 }
 
 fn progress_line(s: &CaptureStats) {

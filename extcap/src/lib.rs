@@ -107,6 +107,11 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
             .into())
         }
     };
+    let (agent_args, upload) = if program == RemoteProgram::Agent {
+        rules_for_agent(spec, inv)?
+    } else {
+        (Vec::new(), None)
+    };
     let capture = RemoteCapture {
         priv_prefix,
         priv_user: opt("remote-priv-user"),
@@ -114,7 +119,7 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         snaplen: number("remote-io-snaplen")?,
         modern_bpf: opt("remote-modern-bpf").as_deref() == Some("true"),
         filter: inv.filter.clone(),
-        agent_args: Vec::new(),
+        agent_args,
     };
     let policy = match opt("host-key-policy").as_deref() {
         None | Some("strict") => ssh::HostKeyPolicy::Strict,
@@ -135,7 +140,45 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         sha1: opt("ssh-sha1").as_deref() == Some("true"),
     })?;
     let cmd = command::build(&program, &capture);
-    Ok(Box::new(ssh::SshSource::open(target, cmd)?))
+    Ok(Box::new(ssh::SshSource::open(target, cmd, upload)?))
+}
+
+/// With `scapbridge-agent` on the host, the rules options go there: the
+/// rules files are read and checked here (a mistake is reported before
+/// connecting, with local file names), then sent over the channel; trigger
+/// mode cuts the windows on the host, so only windows cross the link.
+/// Returns the agent's arguments and the frame for its stdin.
+fn rules_for_agent(
+    spec: &InterfaceSpec,
+    inv: &Invocation,
+) -> Result<(Vec<String>, Option<Vec<u8>>), CaptureError> {
+    let Some(list) = inv.option(spec, "rules").filter(|r| !r.trim().is_empty()) else {
+        return Ok((Vec::new(), None));
+    };
+    let paths: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
+    let mut files = Vec::new();
+    for f in rules::RuleSet::files(&paths) {
+        let text = std::fs::read_to_string(&f).map_err(|source| CaptureError::Open {
+            path: f.clone(),
+            source,
+        })?;
+        files.push((f.display().to_string(), text));
+    }
+    rules::RuleSet::load_texts(&files)?;
+    let mut args = vec!["--rules-stdin".to_string()];
+    let format = inv
+        .option(spec, "alerts-format")
+        .unwrap_or_else(|| "text".into());
+    args.extend(["--alerts-format".to_string(), format]);
+    if inv.option(spec, "trigger").as_deref() == Some("true") {
+        args.push("--trigger".into());
+        for name in ["pre", "post", "max-buffer", "trigger-mode"] {
+            if let Some(v) = inv.option(spec, name).filter(|v| !v.is_empty()) {
+                args.extend([format!("--{name}"), v]);
+            }
+        }
+    }
+    Ok((args, Some(ssh::upload::encode(&files))))
 }
 
 /// An option the user gave with a value other than its default. Wireshark

@@ -18,6 +18,9 @@ pub struct AgentArgs {
     pub filter: Option<String>,
     /// `--rules FILE` (repeatable): Falco rules evaluated on every event.
     pub rules: Vec<String>,
+    /// `--rules-stdin`: rules files framed on standard input (what
+    /// `scapbridge-ssh` uploads), read before the capture starts.
+    pub rules_stdin: bool,
     /// `--trigger`: write only windows around alerts.
     pub trigger: bool,
     /// Valued options passed on to the capture engine by name (without the
@@ -103,6 +106,7 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
             "-s" | "--snaplen" => a.snaplen = Some(number("--snaplen", &value("--snaplen")?)?),
             "--rules" => a.rules.push(value("--rules")?),
             "--trigger" => a.trigger = true,
+            "--rules-stdin" => a.rules_stdin = true,
             long if long
                 .strip_prefix("--")
                 .is_some_and(|n| ENGINE_OPTIONS.contains(&n)) =>
@@ -129,7 +133,7 @@ pub const USAGE: &str = "\
 scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
 
 Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf]
-                        [--rules FILE]... [--alerts FILE] [--alerts-format text|json]
+                        [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
                         [--trigger [--pre D] [--post D] [--max-buffer SIZE]
                          [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
                         [FILTER...]
@@ -140,6 +144,7 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
   --unbuffered, --modern-bpf
                          accepted for sysdig compatibility (sshdig sends them)
   --rules FILE           Falco rules evaluated on every event (repeat for several)
+  --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
   --alerts FILE          where alerts go (default standard error)
   --alerts-format F      text (Falco's lines) or json (Falco's JSON objects)
   --trigger              write only windows around alerts: the events of the last

@@ -62,10 +62,10 @@ mod linux {
             Ok(t) => t,
             Err(e) => return fail(&e, 2),
         };
-        if trigger.is_some() && a.rules.is_empty() {
+        if trigger.is_some() && a.rules.is_empty() && !a.rules_stdin {
             return fail(&"--trigger needs rules to fire (--rules FILE)", 2);
         }
-        let rules = if a.rules.is_empty() {
+        let rules = if a.rules.is_empty() && !a.rules_stdin {
             None
         } else {
             let json = a.option("alerts-format") == Some("json");
@@ -74,7 +74,16 @@ mod linux {
                 None => Ok(AlertOutput::stderr(json)),
             };
             let files: Vec<std::path::PathBuf> = a.rules.iter().map(Into::into).collect();
-            match out.and_then(|out| RuleWatch::load(&files, out)) {
+            let loaded = if a.rules_stdin {
+                let sent = match scapbridge::ssh::upload::decode(&mut std::io::stdin().lock()) {
+                    Ok(f) => f,
+                    Err(e) => return fail(&e, 2),
+                };
+                out.and_then(|out| RuleWatch::load_texts(&sent, out))
+            } else {
+                out.and_then(|out| RuleWatch::load(&files, out))
+            };
+            match loaded {
                 Ok(r) => Some(r),
                 Err(e) => return fail(&e, 2),
             }

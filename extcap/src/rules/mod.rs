@@ -980,12 +980,10 @@ impl RuleSet {
         by
     }
 
-    /// Loads rules files in order (a directory loads its `.yaml`/`.yml`
-    /// files in name order). Errors carry file:line:col; warnings are kept
-    /// in the result.
-    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RulesError> {
+    /// The files `paths` stand for, in load order: a directory stands for
+    /// its `.yaml`/`.yml` files in name order.
+    pub fn files(paths: &[PathBuf]) -> Vec<PathBuf> {
         let mut files = Vec::new();
-        let mut ld = Loader::default();
         for p in paths {
             if p.is_dir() {
                 let mut v: Vec<PathBuf> = std::fs::read_dir(p)
@@ -1001,7 +999,14 @@ impl RuleSet {
                 files.push(p.clone());
             }
         }
-        for f in &files {
+        files
+    }
+
+    /// Loads rules files in order (see [`RuleSet::files`]). Errors carry
+    /// file:line:col; warnings are kept in the result.
+    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RulesError> {
+        let mut ld = Loader::default();
+        for f in &Self::files(paths) {
             match std::fs::read_to_string(f) {
                 Ok(t) => ld.load_file(f, &t),
                 Err(e) => ld.diag(
@@ -1017,8 +1022,16 @@ impl RuleSet {
 
     /// Loads rules from text (tests, `-`).
     pub fn load_str(name: &str, text: &str) -> Result<RuleSet, RulesError> {
+        Self::load_texts(&[(name.to_string(), text.to_string())])
+    }
+
+    /// Loads rules files given as (name, text) pairs, in order: what the
+    /// agent received over the SSH channel. Errors name the files as given.
+    pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, RulesError> {
         let mut ld = Loader::default();
-        ld.load_file(Path::new(name), text);
+        for (name, text) in files {
+            ld.load_file(Path::new(name), text);
+        }
         Self::compile(ld)
     }
 

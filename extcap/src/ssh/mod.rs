@@ -8,4 +8,5 @@ pub mod known_hosts;
 pub mod session;
 pub use session::{HostKeyPolicy, Proxy, SshError, Target};
 pub mod source;
+pub mod upload;
 pub use source::SshSource;

@@ -256,7 +256,7 @@ impl Drop for Session {
 
 /// Connects, verifies the host key, authenticates and starts `command`.
 /// Returns once the command runs, or the first failure.
-pub fn start(target: Target, command: String) -> Result<Session, SshError> {
+pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<Session, SshError> {
     let (ready_tx, ready_rx) = sync_channel::<Result<(), SshError>>(1);
     let (tx, rx) = sync_channel::<Chunk>(256);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -284,6 +284,7 @@ pub fn start(target: Target, command: String) -> Result<Session, SshError> {
             rt.block_on(run(
                 target,
                 command,
+                stdin,
                 ready_tx,
                 Counted { tx, counter },
                 stop_rx,
@@ -333,6 +334,7 @@ impl Counted {
 async fn run(
     target: Target,
     command: String,
+    stdin: Option<Vec<u8>>,
     ready: SyncSender<Result<(), SshError>>,
     tx: Counted,
     mut stop: tokio::sync::oneshot::Receiver<()>,
@@ -393,6 +395,14 @@ async fn run(
             "starting the remote command: {e}"
         ))));
         return;
+    }
+    // The channel's stdin stays open after this: the agent takes its end
+    // as the rules' end, and nothing else is sent.
+    if let Some(bytes) = stdin {
+        if let Err(e) = channel.data(&bytes[..]).await {
+            let _ = ready.send(Err(connect_err(format!("sending the rules: {e}"))));
+            return;
+        }
     }
     let _ = ready.send(Ok(()));
     let mut channel = channel;

@@ -2,7 +2,7 @@
 //! it arrives and pushed into the pipeline event by event, so a link that
 //! dies mid-block leaves the output on its last whole block.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
@@ -12,16 +12,47 @@ use scapbridge_formats::{Item, ReaderOptions, ScapReader};
 
 use super::session::{self, Chunk, Session, Target};
 use crate::capture::{
-    CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
+    AlertOutput, CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
 
 /// What the remote side said besides its stream.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Remote {
+    /// Remote stderr not yet split into lines.
+    partial: Vec<u8>,
+    /// Remote stderr lines that are not alerts, for the end report.
     stderr: Vec<u8>,
+    /// With rules on the host: its alert lines go here as they arrive.
+    alerts_out: Option<AlertOutput>,
+    alerts: u64,
     exit: Option<u32>,
     signal: Option<String>,
     lost: Option<String>,
+}
+
+impl Remote {
+    /// Splits remote stderr into lines: with rules on the host, the agent's
+    /// alert lines (anything not prefixed `scapbridge-agent:`) go to the
+    /// alert output at once; the rest is kept for the end.
+    fn take_stderr(&mut self, bytes: &[u8]) {
+        if self.alerts_out.is_none() {
+            self.stderr.extend_from_slice(bytes);
+            return;
+        }
+        self.partial.extend_from_slice(bytes);
+        while let Some(nl) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=nl).collect();
+            if line.starts_with(b"scapbridge-agent:") || line.trim_ascii().is_empty() {
+                self.stderr.extend_from_slice(&line);
+            } else if let Some(out) = self.alerts_out.as_mut() {
+                self.alerts += 1;
+                // A full alert file must not stop the capture; the count
+                // (and the exit status) still tell.
+                let _ = out.out.write_all(&line);
+                let _ = out.out.flush();
+            }
+        }
+    }
 }
 
 /// A `Read` over the session's chunks; it gives up when the capture is
@@ -53,7 +84,7 @@ impl Read for ChunkReader<'_> {
                 }
                 Ok(Chunk::Stderr(e)) => {
                     if let Ok(mut r) = self.remote.lock() {
-                        r.stderr.extend_from_slice(&e);
+                        r.take_stderr(&e);
                     }
                 }
                 Ok(Chunk::Exit(code)) => {
@@ -92,18 +123,37 @@ pub struct SshSource {
     command: String,
     session: Option<Session>,
     summary: Option<String>,
+    remote: Arc<Mutex<Remote>>,
+    rules_on_host: bool,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("alerts", &self.alerts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SshSource {
-    /// Connects to `target` and starts `command` there.
-    pub fn open(target: Target, command: String) -> Result<SshSource, CaptureError> {
-        let session = session::start(target.clone(), command.clone())
+    /// Connects to `target` and starts `command` there; `stdin`, if any,
+    /// is sent to the command once it runs (the rules for the agent), and
+    /// then means the rules are evaluated on the host.
+    pub fn open(
+        target: Target,
+        command: String,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<SshSource, CaptureError> {
+        let rules_on_host = stdin.is_some();
+        let session = session::start(target.clone(), command.clone(), stdin)
             .map_err(|e| CaptureError::Remote(e.to_string()))?;
         Ok(SshSource {
             target,
             command,
             session: Some(session),
             summary: None,
+            remote: Arc::new(Mutex::new(Remote::default())),
+            rules_on_host,
         })
     }
 }
@@ -117,7 +167,7 @@ impl Source for SshSource {
         let Some(session) = self.session.as_ref() else {
             return Ok(StopReason::EndOfInput);
         };
-        let remote = Arc::new(Mutex::new(Remote::default()));
+        let remote = self.remote.clone();
         let name = format!("{}@{}", self.target.user, self.target.host);
         let reader = ChunkReader {
             session,
@@ -197,6 +247,7 @@ impl Source for SshSource {
             )));
         }
         match (exit, stream_error) {
+            // 3: the agent's "done, and a rule fired".
             (Some(c), _) if c != 0 && c != 3 => Err(CaptureError::Remote(format!(
                 "the remote command failed on {name} (exit {c}){}",
                 if first.is_empty() {
@@ -233,5 +284,19 @@ impl Source for SshSource {
 
     fn report(&self) -> Option<String> {
         self.summary.clone()
+    }
+
+    fn evaluates_rules(&self) -> bool {
+        self.rules_on_host
+    }
+
+    fn set_alert_output(&mut self, out: AlertOutput) {
+        if let Ok(mut r) = self.remote.lock() {
+            r.alerts_out = Some(out);
+        }
+    }
+
+    fn alerts(&self) -> u64 {
+        self.remote.lock().map_or(0, |r| r.alerts)
     }
 }
