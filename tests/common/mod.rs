@@ -282,3 +282,11 @@ pub fn descendants(pid: u32) -> Vec<(u32, String)> {
     }
     out
 }
+
+/// `/proc/PID/status` field in kB (`VmHWM:` peak resident memory, `VmRSS:`).
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
