@@ -119,7 +119,7 @@ fn host_matches(patterns: &HostPatterns, name: &str) -> bool {
 }
 
 /// `*` and `?` globbing over bytes (OpenSSH's `match_pattern`).
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;

@@ -608,6 +608,19 @@ fn is_decrypt_failure(e: &russh::keys::Error) -> bool {
         .any(|k| s.contains(k))
 }
 
+/// Offers one private key; whether the server took it.
+async fn offer_key(
+    handle: &mut client::Handle<Checker>,
+    user: &str,
+    key: russh::keys::PrivateKey,
+    hash: Option<russh::keys::HashAlg>,
+) -> Result<bool, russh::Error> {
+    let r = handle
+        .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+        .await?;
+    Ok(matches!(r, AuthResult::Success))
+}
+
 async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Result<(), SshError> {
     let mut tried = Vec::new();
     let refused = |tried: &[String]| SshError::Auth {
@@ -632,11 +645,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         .flatten();
     if let Some(path) = &t.key {
         let key = load_key(path, t.passphrase.as_deref())?;
-        let r = handle
-            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
-            .await
-            .map_err(proto)?;
-        if matches!(r, AuthResult::Success) {
+        if offer_key(handle, &t.user, key, hash).await.map_err(proto)? {
             return Ok(());
         }
         tried.push("the key".to_string());
@@ -683,11 +692,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
             tried.push(format!("{} (not loadable, skipped)", path.display()));
             continue;
         };
-        let r = handle
-            .authenticate_publickey(&t.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
-            .await
-            .map_err(proto)?;
-        if matches!(r, AuthResult::Success) {
+        if offer_key(handle, &t.user, key, hash).await.map_err(proto)? {
             return Ok(());
         }
         tried.push(path.display().to_string());
