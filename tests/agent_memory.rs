@@ -71,16 +71,12 @@ fn agent_memory_is_bounded_and_flat_over_60_seconds_of_trigger_mode() {
         }
         samples.push(status_kb(agent.id(), "VmRSS:").unwrap_or(0));
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &load.id().to_string()])
-        .status();
+    common::signal("TERM", load.id());
     let _ = Command::new("pkill")
         .args(["-f", "dd if=/dev/zero of=/dev/null bs=1 count=5000"])
         .status();
     let _ = load.wait();
-    let _ = Command::new("kill")
-        .args(["-TERM", &agent.id().to_string()])
-        .status();
+    common::signal("TERM", agent.id());
     let o = agent.wait_with_output().expect("agent exit");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");

@@ -1046,11 +1046,7 @@ fn extcap_capture(fifo: &Path, extra: &[&str]) -> Child {
 }
 
 fn kill(child: &Child, sig: &str) {
-    assert!(Command::new("kill")
-        .args([&format!("-{sig}"), &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    assert!(common::signal(sig, child.id()));
 }
 
 #[test]

@@ -428,18 +428,9 @@ fn agent_streams_scap_with_sysdig_flags() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let marker = dir.path().join("agent-marker.txt");
-    std::fs::write(&marker, "x").expect("marker");
-    // A workload that outlives the capture, opening the marker.
-    let mut work = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "while :; do cat '{}' >/dev/null; sleep 0.01; done",
-            marker.display()
-        ))
-        .spawn()
-        .expect("workload");
-    let filter = format!("evt.type=openat and fd.name={}", marker.display());
+    // A workload that outlives the capture, opening its marker.
+    let work = common::Workload::start(dir.path());
+    let filter = work.filter();
     let o = Command::new(common::agent_bin())
         .args([
             "--unbuffered",
@@ -451,8 +442,7 @@ fn agent_streams_scap_with_sysdig_flags() {
         .arg(&filter)
         .output()
         .expect("agent");
-    let _ = work.kill();
-    let _ = work.wait();
+    drop(work);
     assert!(
         o.status.success(),
         "agent: {}",
@@ -634,18 +624,10 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         p("b2"),
         p("c")
     );
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("workload");
-    assert!(st.success());
+    assert!(common::run_sh(&script));
     // The agent's memory: the ring is bounded by --max-buffer.
     let hwm_kb = status_kb(agent.id(), "VmHWM:").unwrap_or(0);
-    let _ = Command::new("kill")
-        .args(["-TERM", &agent.id().to_string()])
-        .status();
+    common::signal("TERM", agent.id());
     let o = agent.wait_with_output().expect("agent exit");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "alerts fired: {err}");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{ci, have, scap_dir, scapbridge, sysdig_lines};
+use common::{ci, have, scap_dir, scapbridge, sysdig_lines, Workload};
 
 /// A throwaway sshd; stopped on drop.
 struct Sshd {
@@ -106,6 +106,19 @@ impl Sshd {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// An sshd whose host runs the probe, with our agent on the remote PATH
+    /// as `agent` and a known workload running; `None` (skipped, with the
+    /// reason) where sshd or the probe cannot run.
+    fn start_live(agent: &str) -> Option<(Sshd, Workload)> {
+        let s = Sshd::start()?;
+        if !common::probe_available() {
+            return None;
+        }
+        s.install_agent(agent);
+        let work = Workload::start(s.dir.path());
+        Some((s, work))
     }
 
     /// Puts a copy of `scapbridge-agent` on the remote PATH as `name`
@@ -383,45 +396,11 @@ fn events_are_flushed_while_the_remote_side_is_quiet() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let still_running = child.try_wait().unwrap().is_none();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    common::signal("TERM", child.id());
     let status = child.wait().unwrap();
     assert!(still_running, "the remote command was still sleeping");
     assert_eq!(got, want, "every event was in the file within 10 s");
     assert!(status.success(), "SIGTERM ends the capture cleanly");
-}
-
-/// A file opened in a loop until dropped: a known workload for live tests.
-struct Workload {
-    marker: PathBuf,
-    child: Child,
-}
-
-impl Workload {
-    fn start(dir: &Path) -> Workload {
-        let marker = dir.join("workload-marker");
-        std::fs::write(&marker, "x").unwrap();
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg("while :; do cat \"$0\" >/dev/null; sleep 0.01; done")
-            .arg(&marker)
-            .spawn()
-            .unwrap();
-        Workload { marker, child }
-    }
-
-    /// The capture filter that keeps only the workload's opens.
-    fn filter(&self) -> String {
-        format!("evt.type=openat and fd.name={}", self.marker.display())
-    }
-}
-
-impl Drop for Workload {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Wireshark's sshdig command shape (`sysdig --unbuffered --modern-bpf
@@ -430,12 +409,9 @@ impl Drop for Workload {
 /// and read back under sysdig and tshark.
 #[test]
 fn sshdig_command_answered_by_the_agent_installed_as_sysdig() {
-    let Some(s) = Sshd::start() else { return };
-    if !common::probe_available() {
+    let Some((s, work)) = Sshd::start_live("sysdig") else {
         return;
-    }
-    s.install_agent("sysdig");
-    let work = Workload::start(s.dir.path());
+    };
     let out = s.path("sshdig.scap");
     let o = s.capture(&out, &["--remote-count", "6", "--filter", &work.filter()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -577,18 +553,13 @@ fn assert_whole(out: &Path) {
 
 #[test]
 fn killing_sshd_mid_capture_ends_the_file_whole_and_leaves_no_agent() {
-    let Some(s) = Sshd::start() else { return };
-    if !common::probe_available() {
+    let Some((s, work)) = Sshd::start_live("sysdig") else {
         return;
-    }
-    s.install_agent("sysdig");
-    let work = Workload::start(s.dir.path());
+    };
     let out = s.path("cut.scap");
     let r = live_capture_with_fault(&s, &work, &out, || {
         for p in s.sshd_pids() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &p.to_string()])
-                .status();
+            common::signal("KILL", p);
         }
     });
     r.assert_reported(&["SSH connection was lost"], &out, &work);
@@ -596,21 +567,16 @@ fn killing_sshd_mid_capture_ends_the_file_whole_and_leaves_no_agent() {
 
 #[test]
 fn killing_the_agent_mid_capture_says_so() {
-    let Some(s) = Sshd::start() else { return };
-    if !common::probe_available() {
+    let Some((s, work)) = Sshd::start_live("sysdig") else {
         return;
-    }
-    s.install_agent("sysdig");
-    let work = Workload::start(s.dir.path());
+    };
     let out = s.path("killed.scap");
     let pattern = format!("--write=- .*{}", work.marker.display());
     let r = live_capture_with_fault(&s, &work, &out, || {
         let pids = common::pgrep(&pattern);
         assert!(!pids.is_empty(), "the agent runs");
         for p in pids {
-            let _ = Command::new("kill")
-                .args(["-KILL", &p.to_string()])
-                .status();
+            common::signal("KILL", p);
         }
     });
     r.assert_reported(&["was killed (SIGKILL)", "exit 137"], &out, &work);
@@ -620,12 +586,9 @@ fn killing_the_agent_mid_capture_says_so() {
 /// and the agent on the host goes too.
 #[test]
 fn closing_the_fifo_stops_client_and_agent() {
-    let Some(s) = Sshd::start() else { return };
-    if !common::probe_available() {
+    let Some((s, work)) = Sshd::start_live("sysdig") else {
         return;
-    }
-    s.install_agent("sysdig");
-    let work = Workload::start(s.dir.path());
+    };
     let fifo = s.path("fifo");
     let ok = Command::new("mkfifo")
         .arg(&fifo)
@@ -1059,18 +1022,9 @@ fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
         p("post"),
         p("late")
     );
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    assert!(common::run_sh(&script));
     std::thread::sleep(Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    common::signal("TERM", child.id());
     let o = wait_with_deadline(child, Duration::from_secs(10));
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "a rule fired on the host: {e}");
@@ -1137,9 +1091,7 @@ fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(2500));
-    let _ = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status();
+    common::signal("KILL", child.id());
     let _ = wait_with_deadline(child, Duration::from_secs(5));
     assert_no_remote("scapbridge-agent capture --write=-");
 }

@@ -290,3 +290,55 @@ pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// `kill -SIG PID`; whether it was delivered.
+pub fn signal(sig: &str, pid: u32) -> bool {
+    Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A file opened in a loop until dropped: a known workload for live tests.
+pub struct Workload {
+    /// The file it opens.
+    pub marker: PathBuf,
+    child: std::process::Child,
+}
+
+impl Workload {
+    /// Starts it, opening `dir`/workload-marker every 10 ms.
+    pub fn start(dir: &Path) -> Workload {
+        let marker = dir.join("workload-marker");
+        std::fs::write(&marker, "x").unwrap();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg("while :; do cat \"$0\" >/dev/null; sleep 0.01; done")
+            .arg(&marker)
+            .spawn()
+            .unwrap();
+        Workload { marker, child }
+    }
+
+    /// The capture filter that keeps only the workload's opens.
+    pub fn filter(&self) -> String {
+        format!("evt.type=openat and fd.name={}", self.marker.display())
+    }
+}
+
+impl Drop for Workload {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `script` with `sh -c`, its stdout discarded; whether it succeeded.
+pub fn run_sh(script: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
