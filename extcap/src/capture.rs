@@ -428,18 +428,17 @@ impl Output {
     pub fn watch_reader(&self) -> Option<Arc<AtomicBool>> {
         use std::os::fd::{AsFd, OwnedFd};
         let fd: OwnedFd = match self {
+            // Output::open made it a FIFO or another non-regular path.
             Output::Fifo(f) => f.as_fd().try_clone_to_owned().ok()?,
-            Output::Stdout => io::stdout().as_fd().try_clone_to_owned().ok()?,
+            Output::Stdout => {
+                let f = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+                if f.metadata().ok()?.is_file() || io::IsTerminal::is_terminal(&f) {
+                    return None;
+                }
+                f.into()
+            }
             Output::File { .. } => return None,
         };
-        if std::fs::File::from(fd.try_clone().ok()?)
-            .metadata()
-            .ok()
-            .is_some_and(|m| m.is_file())
-            || io::IsTerminal::is_terminal(&fd)
-        {
-            return None;
-        }
         let flag = Arc::new(AtomicBool::new(false));
         let raised = Arc::clone(&flag);
         std::thread::Builder::new()

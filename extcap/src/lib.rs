@@ -144,8 +144,9 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
 }
 
 /// With `scapbridge-agent` on the host, the rules options go there: the
-/// rules files are read and checked here (a mistake is reported before
-/// connecting, with local file names), then sent over the channel; trigger
+/// rules files are read here (the capture's set-up has already compiled
+/// them, so a mistake is reported before connecting, with local file
+/// names) and sent over the channel; trigger
 /// mode cuts the windows on the host, so only windows cross the link.
 /// Returns the agent's arguments and the frame for its stdin.
 fn rules_for_agent(
@@ -164,7 +165,6 @@ fn rules_for_agent(
         })?;
         files.push((f.display().to_string(), text));
     }
-    rules::RuleSet::load_texts(&files)?;
     let mut args = vec!["--rules-stdin".to_string()];
     let format = inv
         .option(spec, "alerts-format")
