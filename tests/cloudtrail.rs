@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ci, fixtures, have, scapbridge};
+use common::{ci, fixtures, have, scapbridge, stderr};
 
 fn ct_dir() -> PathBuf {
     fixtures().join("cloudtrail")
@@ -126,10 +126,6 @@ fn capture_with_rules(source: &Path, out: &Path, rules: &str, alerts: &Path) -> 
             "json",
         ],
     )
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn fixture_logs() -> Vec<PathBuf> {

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
+pub mod sshd;
+
 /// `shared/fixtures`, beside the repository (or `$SCAPBRIDGE_FIXTURES`).
 pub fn fixtures() -> PathBuf {
     if let Ok(p) = std::env::var("SCAPBRIDGE_FIXTURES") {
@@ -115,6 +117,11 @@ pub fn scapbridge() -> Command {
     let mut c = Command::new(scapbridge_bin());
     c.env("TZ", "UTC");
     c
+}
+
+/// A command's standard error as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 pub fn run(c: &mut Command) -> std::process::Output {
