@@ -104,9 +104,19 @@ fn help() -> String {
          \x20 -q, --quiet             no progress line and no summary\n\
          \x20     --list              list the interfaces\n\n",
     );
-    for i in protocol::INTERFACES {
-        s.push_str(&format!("Options of {} ({}):\n", i.name, i.display));
-        for a in i.args {
+    // Rules and trigger options are the same on every interface, so they
+    // are listed once.
+    let sections = protocol::INTERFACES
+        .iter()
+        .map(|i| (format!("Options of {} ({})", i.name, i.display), i.args))
+        .chain(std::iter::once((
+            "Options of every interface (Falco rules, capture around alerts)".to_string(),
+            protocol::RULES_ARGS,
+        )));
+    for (title, args) in sections {
+        s.push_str(&title);
+        s.push_str(":\n");
+        for a in args {
             let val = if a.ty.takes_value() { " VALUE" } else { "" };
             let def = a
                 .default
