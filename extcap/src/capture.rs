@@ -607,6 +607,11 @@ impl<W: Write> ScapSink<W> {
         self.w.stats().bytes
     }
 
+    /// Event blocks written so far.
+    pub fn events(&self) -> u64 {
+        self.w.stats().events
+    }
+
     fn fail(&mut self, source: WriteError) -> CaptureError {
         let truncated = cut_back(self.truncate.as_ref(), self.committed, &source);
         CaptureError::Write {
@@ -766,8 +771,12 @@ impl<W: Write> EventSink for ScapSink<W> {
 pub struct CaptureStats {
     /// Events the source produced.
     pub events_in: u64,
-    /// Events written.
+    /// Events the source passed on (after the filter; in trigger mode,
+    /// those inside windows): what `--count` counts.
     pub events_out: u64,
+    /// Event blocks in the output. More than `events_out` when the compat
+    /// profile writes each exit event's enter half beside it.
+    pub events_written: u64,
     /// Bytes written.
     pub bytes: u64,
     /// Drop periods reported in the stream (drop enter events).
@@ -1100,6 +1109,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
         s.filtered_out = self.watch.as_ref().map_or(0, |f| f.dropped);
         s.alerts = self.rules().map_or(0, RuleWatch::alerts);
         s.bytes = self.out.bytes();
+        s.events_written = self.out.events();
         s.elapsed = self.start.elapsed();
         if let Some(t) = &self.trigger {
             // Held events reach the output when their window opens.
@@ -1195,6 +1205,19 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         }
         Ok(f)
     }
+}
+
+/// `n` with thousands separators (`1,234,567`), for summaries.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Parses a duration: `10` (seconds), `2.5s`, `500ms`, `3m`, `1h`.

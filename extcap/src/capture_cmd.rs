@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use scapbridge::capture::{
-    parse_duration, AlertOutput, CaptureControl, CaptureError, CaptureStats, Level, Logger, Output,
-    Pipeline, Progress, RuleWatch, ScapSink, Source, StopReason,
+    group, parse_duration, AlertOutput, CaptureControl, CaptureError, CaptureStats, Level, Logger,
+    Output, Pipeline, Progress, RuleWatch, ScapSink, Source, StopReason,
 };
 use scapbridge::control::Toolbar;
 use scapbridge::invocation::{self, Call, Invocation, OutputFormat, UsageError};
@@ -384,7 +384,7 @@ fn run(
     ctl.log.log(Level::Message, &summary.replace('\n', "; "));
     ctl.toolbar.status(&format!(
         "{}: {} events, {reason}",
-        plan.spec.name, stats.events_out
+        plan.spec.name, stats.events_written
     ));
     let remote_alerts = plan.source.alerts();
     if remote_alerts > 0 {
@@ -401,31 +401,19 @@ fn run(
 fn progress_line(s: &CaptureStats) {
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
-        s.events_out as f64 / secs
+        s.events_written as f64 / secs
     } else {
         0.0
     };
     eprint!(
         "\r\x1b[2K{} events  {}  {} drops  {} ev/s  {:02}:{:02}",
-        group(s.events_out),
+        group(s.events_written),
         human_bytes(s.bytes),
         s.drops,
         group(rate as u64),
         s.elapsed.as_secs() / 60,
         s.elapsed.as_secs() % 60
     );
-}
-
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn human_bytes(b: u64) -> String {
@@ -446,7 +434,7 @@ fn summary(
 ) -> String {
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
-        s.events_out as f64 / secs
+        s.events_written as f64 / secs
     } else {
         0.0
     };
@@ -465,11 +453,25 @@ fn summary(
         plan.spec.name,
         plan.source.describe(),
         plan.profile.name(),
-        group(s.events_out),
-        if s.filtered_out > 0 {
-            format!(", {} left out by the filter", group(s.filtered_out))
-        } else {
-            String::new()
+        group(s.events_written),
+        {
+            // The compat profile writes each exit event's enter half beside
+            // it: say so, or the count would not match the source's.
+            let mut notes = Vec::new();
+            if s.events_written != s.events_out {
+                notes.push(format!(
+                    "{} captured; the compat profile adds their enter events",
+                    group(s.events_out)
+                ));
+            }
+            if s.filtered_out > 0 {
+                notes.push(format!("{} left out by the filter", group(s.filtered_out)));
+            }
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            }
         },
         group(s.bytes),
         human_bytes(s.bytes),

@@ -252,7 +252,8 @@ impl Source for SyscallSource {
         let s = self.stats?;
         let mut line = format!(
             "  kernel     {} events seen, {} lost (ring buffer full)",
-            s.events, s.drops
+            crate::capture::group(s.events),
+            crate::capture::group(s.drops)
         );
         if s.truncated > 0 {
             line.push_str(&format!(
