@@ -1705,6 +1705,81 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
     assert!(sysdig_times(&all, None).len() > got.len());
 }
 
+/// --save-dir on a full disk: saving stops with one clear line, the stream
+/// goes on whole, and what was saved still reads.
+#[test]
+fn a_full_save_dir_stops_saving_and_the_stream_goes_on() {
+    if !nix_is_root() {
+        assert!(!common::ci(), "CI runs as root");
+        eprintln!("skipping: mounting a tmpfs needs root");
+        return;
+    }
+    let input = scap_dir().join("libs_e2e_curl_google.scap");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Any connect\n  desc: t\n  condition: evt.type=connect and evt.dir=<\n  output: \"%fd.name\"\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=12k", "tmpfs"])
+        .arg(&saved)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mount tmpfs");
+    let run = |out: &Path, save: bool| {
+        let mut args = vec![
+            "-q",
+            "--speed",
+            "max",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--alerts",
+            "/dev/null",
+            "--trigger",
+            "--pre",
+            "5ms",
+            "--post",
+            "5ms",
+            "-w",
+            out.to_str().unwrap(),
+        ];
+        if save {
+            args.extend(["--save-dir", saved.to_str().unwrap()]);
+        }
+        replay(input.to_str().unwrap(), &args)
+    };
+    let out = dir.path().join("windows.scap");
+    let o = run(&out, true);
+    let files: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let readable: Vec<bool> = files.iter().map(|f| events(f, false).is_ok()).collect();
+    let _ = Command::new("umount").arg(&saved).status();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("saving")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("No space left on device") && lines[0].contains("the stream goes on"),
+        "{err}"
+    );
+    assert!(!files.is_empty(), "a window file was started");
+    assert!(
+        readable.iter().all(|r| *r),
+        "saved files read whole: {files:?}"
+    );
+    // The stream is the same as without saving.
+    let plain = dir.path().join("plain.scap");
+    assert_eq!(run(&plain, false).status.code(), Some(3));
+    assert_eq!(events(&out, false).unwrap(), events(&plain, false).unwrap());
+}
+
 #[test]
 fn tshark_captures_cloudtrail_logs_through_the_extcap() {
     if !have("tshark") {

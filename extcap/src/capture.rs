@@ -573,6 +573,23 @@ impl ScapSink<Box<dyn Write + Send>> {
     }
 }
 
+impl ScapSink<File> {
+    /// A sink writing straight to `file` (the writer buffers), which it
+    /// cuts back to its last whole block when a write fails (a full disk),
+    /// so what stays on disk still reads.
+    pub fn for_file(
+        file: File,
+        target: &str,
+        profile: Profile,
+        container: Container,
+    ) -> Result<Self, CaptureError> {
+        let truncate = file.try_clone().ok();
+        let mut s = ScapSink::new(file, target, profile, container, false)?;
+        s.truncate = truncate;
+        Ok(s)
+    }
+}
+
 impl<W: Write> ScapSink<W> {
     /// A sink over any writer.
     pub fn new(

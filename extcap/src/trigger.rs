@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -184,7 +184,7 @@ impl Held {
 
 /// The window file being written, if saving.
 struct Saving {
-    sink: ScapSink<BufWriter<File>>,
+    sink: ScapSink<File>,
     path: PathBuf,
 }
 
@@ -434,12 +434,14 @@ impl TriggerWindow {
                 source,
             })
             .and_then(|f| {
-                let mut sink = ScapSink::new(
-                    BufWriter::new(f),
+                // A plain file: on a full disk the sink cuts it back to
+                // its last whole block (a BufWriter would hide how much
+                // reached the disk).
+                let mut sink = ScapSink::for_file(
+                    f,
                     &path.display().to_string(),
                     Profile::Compat,
                     Container::Scap,
-                    false,
                 )?;
                 if let Some(mi) = &self.machine {
                     sink.metadata(Metadata::MachineInfo(mi.clone()))?;

@@ -237,7 +237,12 @@ mod linux {
                     .capture_cmd(
                         &s.path("client_ed25519"),
                         &out,
-                        &["--remote-capture-command-select", "scapbridge", "-f", filter],
+                        &[
+                            "--remote-capture-command-select",
+                            "scapbridge",
+                            "-f",
+                            filter,
+                        ],
                     )
                     .stderr(Stdio::piped())
                     .spawn()
