@@ -396,10 +396,10 @@ fn drops_are_counted_and_marked_in_the_stream() {
         .find(|l| l.trim_start().starts_with("kernel"))
         .expect("kernel line");
     let words: Vec<&str> = kernel.split_whitespace().collect();
-    let seen: u64 = words[1].parse().expect("seen");
-    let lost: u64 = words[words.iter().position(|w| *w == "lost").expect("lost") - 1]
-        .parse()
-        .expect("lost count");
+    // Numbers have thousands separators.
+    let number = |w: &str| -> u64 { w.replace(',', "").parse().expect("a count") };
+    let seen = number(words[1]);
+    let lost = number(words[words.iter().position(|w| *w == "lost").expect("lost") - 1]);
     assert!(
         lost > 0 && lost < seen,
         "a 4 KiB ring loses part of 100,000 events: {kernel}"
