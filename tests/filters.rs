@@ -15,6 +15,11 @@ const AGREED: &[&str] = &[
     r#"evt.type=open"#,
     r#"evt.type!=open"#,
     r#"evt.type=openat or evt.type=open"#,
+    // Generic events are named by the syscall they carry.
+    r#"evt.type = clock_gettime"#,
+    r#"evt.type in (rt_sigprocmask, mprotect, madvise, mmap)"#,
+    r#"evt.type != clock_gettime and evt.type in (clock_gettime, mprotect)"#,
+    r#"evt.type = syscall"#,
     r#"evt.dir='<'"#,
     r#"evt.dir=>"#,
     r#"proc.name=cat"#,

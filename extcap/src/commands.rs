@@ -498,8 +498,13 @@ pub(crate) fn alerts(
     let mut out = BufWriter::new(io::stdout().lock());
     let mut clock = TimeText::default();
     loop {
-        let item = rd.next_item().with_context(|| display(path))?;
-        let Some(item) = item else { break };
+        // A plain match: `with_context` on this large Result showed in
+        // profiles (a copy per event).
+        let item = match rd.next_item() {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(e) => return Err(anyhow::Error::new(e).context(display(path))),
+        };
         match item {
             Item::MachineInfo(mi) => {
                 hostname = String::from_utf8_lossy(&mi.hostname)

@@ -495,16 +495,23 @@ pub fn args(ev: &Event<'_>, state: Option<&CaptureState>, out: &mut String) {
 /// The name sysdig shows in the type column: the event name, or for the
 /// generic `syscall` event, the syscall's own name.
 pub fn type_name(ev: &Event<'_>) -> std::borrow::Cow<'static, str> {
-    if ev.event_type() <= 1 {
-        if let Some(id) = ev.param(0).and_then(uint) {
-            if id == 0 {
-                return "<unknown>".into();
-            }
-            if let Some(n) = schema::syscall_name(id as u16) {
-                return n.into();
-            }
-            return format!("syscall_{id}").into();
+    if let Some(id) = generic_code(ev) {
+        if id == 0 {
+            return "<unknown>".into();
         }
+        if let Some(n) = u16::try_from(id).ok().and_then(schema::syscall_name) {
+            return n.into();
+        }
+        return format!("syscall_{id}").into();
     }
     ev.name().into()
+}
+
+/// The syscall code (`ppm_sc`) a generic `syscall` event carries, if it is
+/// one and has it: what its `evt.type` name comes from.
+pub fn generic_code(ev: &Event<'_>) -> Option<u64> {
+    if ev.event_type() > 1 {
+        return None;
+    }
+    ev.param(0).and_then(uint)
 }

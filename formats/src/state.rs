@@ -107,10 +107,67 @@ impl Default for ThreadEntry {
 /// Whether libsinsp gives `ev` an event number (`evt.num`): it consumes
 /// user/group meta events without numbering them.
 pub fn is_numbered(ev: &Event<'_>) -> bool {
+    // By id, not name: this runs on every event.
     !matches!(
-        ev.name(),
-        "useradded" | "userdeleted" | "groupadded" | "groupdeleted"
+        ev.event_type(),
+        schema::PPME_USER_ADDED_E
+            | schema::PPME_USER_DELETED_E
+            | schema::PPME_GROUP_ADDED_E
+            | schema::PPME_GROUP_DELETED_E
     )
+}
+
+/// What an event does to the state, by event id: looked up in a table
+/// built once from the schema's names, since matching names per event
+/// showed in profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StateAction {
+    None,
+    ProcExit,
+    Execve,
+    Clone,
+    Open,
+    Socket,
+    Tuple,
+    NewFd,
+    Dup,
+    Bind,
+    Close,
+    Chdir,
+}
+
+impl StateAction {
+    fn named(name: &str) -> StateAction {
+        match name {
+            "procexit" => StateAction::ProcExit,
+            "execve" | "execveat" => StateAction::Execve,
+            "clone" | "fork" | "vfork" | "clone3" => StateAction::Clone,
+            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => StateAction::Open,
+            "socket" => StateAction::Socket,
+            "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => {
+                StateAction::Tuple
+            }
+            "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4"
+            | "timerfd_create" | "inotify_init" | "inotify_init1" | "epoll_create"
+            | "epoll_create1" | "userfaultfd" | "memfd_create" | "bpf" | "pidfd_open"
+            | "io_uring_setup" => StateAction::NewFd,
+            "dup" | "dup2" | "dup3" => StateAction::Dup,
+            "bind" => StateAction::Bind,
+            "close" => StateAction::Close,
+            "chdir" | "fchdir" => StateAction::Chdir,
+            _ => StateAction::None,
+        }
+    }
+
+    fn of(id: u16) -> StateAction {
+        static TABLE: std::sync::OnceLock<Vec<StateAction>> = std::sync::OnceLock::new();
+        let t = TABLE.get_or_init(|| {
+            (0..schema::EVENT_MAX)
+                .map(|i| schema::event_info(i).map_or(StateAction::None, |e| Self::named(e.name)))
+                .collect()
+        });
+        t.get(usize::from(id)).copied().unwrap_or(StateAction::None)
+    }
 }
 
 /// Thread, fd and user tables of a capture.
@@ -584,8 +641,9 @@ impl CaptureState {
         }
         let Some(info) = ev.info() else { return };
         let tid = ev.tid();
+        let action = StateAction::of(ev.event_type());
         if ev.direction() == Direction::Enter {
-            if info.name == "procexit" {
+            if action == StateAction::ProcExit {
                 self.to_remove = Some(tid);
                 return;
             }
@@ -594,26 +652,22 @@ impl CaptureState {
             raw.extend_from_slice(ev.raw());
             return;
         }
-        match info.name {
-            "execve" | "execveat" => self.on_execve(ev),
-            "clone" | "fork" | "vfork" | "clone3" => self.on_clone(ev),
-            "open" | "openat" | "openat2" | "creat" | "open_by_handle_at" => self.on_open(ev),
-            "socket" => self.on_socket(ev),
-            "connect" | "accept" | "accept4" | "sendto" | "recvfrom" | "sendmsg" | "recvmsg" => {
-                self.on_tuple(ev, info.name)
-            }
-            "pipe" | "pipe2" | "socketpair" | "eventfd" | "eventfd2" | "signalfd" | "signalfd4"
-            | "timerfd_create" | "inotify_init" | "inotify_init1" | "epoll_create"
-            | "epoll_create1" | "userfaultfd" | "memfd_create" | "bpf" | "pidfd_open"
-            | "io_uring_setup" => self.on_newfd(ev, info.name),
-            "dup" | "dup2" | "dup3" => self.on_dup(ev),
-            "bind" => self.on_bind(ev),
-            "close" if self.i64_arg(ev, "res") == Some(0) => {
+        match action {
+            StateAction::None | StateAction::ProcExit => {}
+            StateAction::Execve => self.on_execve(ev),
+            StateAction::Clone => self.on_clone(ev),
+            StateAction::Open => self.on_open(ev),
+            StateAction::Socket => self.on_socket(ev),
+            StateAction::Tuple => self.on_tuple(ev, info.name),
+            StateAction::NewFd => self.on_newfd(ev, info.name),
+            StateAction::Dup => self.on_dup(ev),
+            StateAction::Bind => self.on_bind(ev),
+            StateAction::Close if self.i64_arg(ev, "res") == Some(0) => {
                 if let Some(fd) = self.i64_arg(ev, "fd") {
                     self.fd_to_remove = Some((tid, fd));
                 }
             }
-            "chdir" | "fchdir" if self.i64_arg(ev, "res") == Some(0) => {
+            StateAction::Chdir if self.i64_arg(ev, "res") == Some(0) => {
                 let new = if info.name == "chdir" {
                     self.arg(ev, "path")
                         .map(lossy)

@@ -320,12 +320,108 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Exists(Field),
+    /// `evt.type = X` / `evt.type in (...)`: a table lookup instead of
+    /// rendering the type name and comparing strings.
+    EvtType(TypeSet),
     Cmp {
         lhs: Lhs,
         op: CmpOp,
         modifier: Option<Modifier>,
         want: Want,
     },
+}
+
+/// The events a set of `evt.type` names matches, named as libsinsp names
+/// them: by event id, except generic `syscall` events, which take the name
+/// of the syscall they carry (`<unknown>` for code 0, `syscall_N` for a
+/// code without a name; see [`render::type_name`]).
+#[derive(Debug, Clone, Default)]
+pub struct TypeSet {
+    /// By event id.
+    ids: Vec<bool>,
+    /// By syscall code, for generic events.
+    codes: Vec<bool>,
+    /// `syscall_N` names beyond the code table.
+    far_codes: Vec<u64>,
+}
+
+impl TypeSet {
+    /// The set for these names.
+    pub fn from_names<'n>(names: impl IntoIterator<Item = &'n str>) -> TypeSet {
+        let mut t = TypeSet {
+            ids: vec![false; usize::from(schema::EVENT_MAX)],
+            codes: Vec::new(),
+            far_codes: Vec::new(),
+        };
+        fn add_code(t: &mut TypeSet, c: u64) {
+            match usize::try_from(c) {
+                Ok(i) if i < 1 << 16 => {
+                    if t.codes.len() <= i {
+                        t.codes.resize(i + 1, false);
+                    }
+                    t.codes[i] = true;
+                }
+                _ => t.far_codes.push(c),
+            }
+        }
+        for n in names {
+            for id in schema::ids_named(n) {
+                if let Some(slot) = t.ids.get_mut(usize::from(id)) {
+                    *slot = true;
+                }
+            }
+            for c in schema::syscall_codes_named(n) {
+                add_code(&mut t, u64::from(c));
+            }
+            if n == "<unknown>" {
+                add_code(&mut t, 0);
+            }
+            let unnamed = n
+                .strip_prefix("syscall_")
+                .and_then(|d| d.parse::<u64>().ok());
+            if let Some(c) = unnamed.filter(|c| {
+                *c != 0
+                    && u16::try_from(*c)
+                        .ok()
+                        .and_then(schema::syscall_name)
+                        .is_none()
+            }) {
+                add_code(&mut t, c);
+            }
+        }
+        t
+    }
+
+    /// Whether `ev` has one of the names.
+    pub fn matches(&self, ev: &Event<'_>) -> bool {
+        match render::generic_code(ev) {
+            Some(c) => self.has_code(c),
+            None => self
+                .ids
+                .get(usize::from(ev.event_type()))
+                .copied()
+                .unwrap_or(false),
+        }
+    }
+
+    /// Event ids the set can match: its named ids, and the generic event's
+    /// when it names syscalls.
+    pub fn event_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        let generic = self.codes.iter().any(|c| *c) || !self.far_codes.is_empty();
+        self.ids
+            .iter()
+            .enumerate()
+            .filter(move |(i, hit)| **hit || (generic && *i <= 1))
+            .map(|(i, _)| i as u16)
+    }
+
+    /// Whether a generic event carrying syscall code `code` can match.
+    pub fn has_code(&self, code: u64) -> bool {
+        match usize::try_from(code).ok().and_then(|i| self.codes.get(i)) {
+            Some(hit) => *hit,
+            None => self.far_codes.contains(&code),
+        }
+    }
 }
 
 /// A compiled filter.
@@ -461,6 +557,24 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 Lhs::Xform(Xform::Len, _) => Kind::Num,
                 Lhs::Xform(..) => Kind::Str,
             };
+            // evt.type always exists, so `!=` is the negation of `=`.
+            if let (Lhs::Field(Field::EvtType), None) = (&lhs, modifier) {
+                let names: Option<Vec<&str>> = match (op, rhs) {
+                    (CmpOp::Eq | CmpOp::Ne, Rhs::Value(l)) => Some(vec![l.text.as_str()]),
+                    (CmpOp::In | CmpOp::Intersects, Rhs::List(items, _)) => {
+                        Some(items.iter().map(|l| l.text.as_str()).collect())
+                    }
+                    _ => None,
+                };
+                if let Some(names) = names {
+                    let set = Node::EvtType(TypeSet::from_names(names));
+                    return Some(if *op == CmpOp::Ne {
+                        Node::Not(Box::new(set))
+                    } else {
+                        set
+                    });
+                }
+            }
             match want(kind, *op, rhs, *span) {
                 Ok(w) => Some(Node::Cmp {
                     lhs,
@@ -638,6 +752,7 @@ fn first_line(s: &str) -> String {
 
 fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
     match n {
+        Node::EvtType(t) => t.matches(ev),
         Node::And(v) => v.iter().all(|x| eval(x, ev, cx)),
         Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
         Node::Not(x) => !eval(x, ev, cx),

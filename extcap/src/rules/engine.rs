@@ -15,6 +15,8 @@ use crate::filter::EvalContext;
 pub struct RuleEngine {
     set: RuleSet,
     index: Vec<Vec<usize>>,
+    /// For generic `syscall` events, by the syscall code they carry.
+    by_code: Vec<Vec<usize>>,
     formats: Vec<Option<OutputFormat>>,
 }
 
@@ -34,7 +36,7 @@ pub struct Alert<'r> {
 impl RuleEngine {
     /// Indexes a loaded rule set.
     pub fn new(set: RuleSet) -> RuleEngine {
-        let index = set.index_by_event_type();
+        let (index, by_code) = set.index_by_event_type();
         let formats = set
             .rules
             .iter()
@@ -43,6 +45,7 @@ impl RuleEngine {
         RuleEngine {
             set,
             index,
+            by_code,
             formats,
         }
     }
@@ -54,7 +57,11 @@ impl RuleEngine {
 
     /// Pushes to `out` the alerts `ev` raises, given the state after it.
     pub fn check<'r>(&'r self, ev: &Event<'_>, cx: EvalContext<'_>, out: &mut Vec<Alert<'r>>) {
-        let Some(candidates) = self.index.get(usize::from(ev.event_type())) else {
+        let by_code = scapbridge_formats::render::generic_code(ev)
+            .and_then(|c| usize::try_from(c).ok())
+            .and_then(|c| self.by_code.get(c));
+        let Some(candidates) = by_code.or_else(|| self.index.get(usize::from(ev.event_type())))
+        else {
             return;
         };
         // The index gives plugin events the plugin-source rules; the only

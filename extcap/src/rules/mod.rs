@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
 
 use crate::filter::ast::{Expr, Span};
+use crate::filter::eval::TypeSet;
 use crate::filter::{parse, Filter, FilterError};
 use yaml::{Node, Pos};
 
@@ -177,9 +178,9 @@ pub struct Rule {
     pub condition: String,
     /// The compiled condition (syscall rules only).
     pub filter: Option<Filter>,
-    /// Event ids the condition can match (`None`: any), from its
+    /// The events the condition can match (`None`: any), from its
     /// `evt.type` terms, so the engine evaluates each rule only on them.
-    pub event_types: Option<Vec<u16>>,
+    pub event_types: Option<crate::filter::eval::TypeSet>,
     /// `capture: true`: record a window around each alert.
     pub capture: bool,
     /// `capture_duration` in ms, if given.
@@ -799,18 +800,6 @@ fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> {
     }
 }
 
-/// Event ids for `evt.type` names; generic `syscall` events (ids 0, 1) are
-/// always included, since they carry many syscall names.
-fn type_ids(names: &std::collections::BTreeSet<String>) -> Vec<u16> {
-    let mut v: Vec<u16> = vec![0, 1];
-    for n in names {
-        v.extend(scapbridge_formats::schema::ids_named(n));
-    }
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
 /// Replaces macro references with their trees; `allowed(name)` says whether
 /// a macro may be used here (macros see only earlier ones).
 fn expand(e: &Expr, macros: &HashMap<String, Expr>, missing: &mut Vec<(String, Span)>) -> Expr {
@@ -847,7 +836,7 @@ fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
 
 /// The outcome of compiling one rule's condition.
 enum Condition {
-    Compiled(Filter, Option<Vec<u16>>),
+    Compiled(Filter, Option<TypeSet>),
     /// Errors were recorded.
     Failed,
     /// `skip-if-unknown-filter` and an unknown field: left out with a warning.
@@ -908,7 +897,10 @@ fn compile_condition(
         return Condition::Failed;
     }
     match Filter::from_expr(&full, text) {
-        Ok(f) => Condition::Compiled(f, evt_types(&full).map(|t| type_ids(&t))),
+        Ok(f) => Condition::Compiled(
+            f,
+            evt_types(&full).map(|t| TypeSet::from_names(t.iter().map(String::as_str))),
+        ),
         Err(FilterError::Compile { errors, .. })
             if r.skip_if_unknown_filter
                 && errors
@@ -949,10 +941,13 @@ fn compile_condition(
 impl RuleSet {
     /// For each event id, the indexes of the rules that can match it (syscall
     /// rules without an `evt.type` restriction are in every syscall entry;
-    /// plugin-source rules in the plugin event's).
-    pub fn index_by_event_type(&self) -> Vec<Vec<usize>> {
+    /// plugin-source rules in the plugin event's); then, for generic
+    /// `syscall` events, the same by the syscall code they carry.
+    pub fn index_by_event_type(&self) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
         let max = usize::from(scapbridge_formats::schema::EVENT_MAX);
         let mut by = vec![Vec::new(); max];
+        let codes = scapbridge_formats::schema::SYSCALL_CODE_MAX + 1;
+        let mut by_code = vec![Vec::new(); codes];
         // Each type meets the rules of its source only: plugin events
         // those of the plugin sources, whatever their condition names;
         // every other type the syscall rules.
@@ -969,15 +964,23 @@ impl RuleSet {
             }
             let types: Vec<usize> = match &r.event_types {
                 None => (0..max).collect(),
-                Some(ids) => ids.iter().map(|t| usize::from(*t)).collect(),
+                Some(set) => set.event_ids().map(usize::from).collect(),
             };
             for t in types.into_iter().filter(|t| *t != plugin) {
                 if let Some(v) = by.get_mut(t) {
                     v.push(i);
                 }
             }
+            for (c, v) in by_code.iter_mut().enumerate() {
+                if r.event_types
+                    .as_ref()
+                    .is_none_or(|set| set.has_code(c as u64))
+                {
+                    v.push(i);
+                }
+            }
         }
-        by
+        (by, by_code)
     }
 
     /// The files `paths` stand for, in load order: a directory stands for

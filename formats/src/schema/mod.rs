@@ -325,6 +325,14 @@ pub const PPME_DROP_X: u16 = 149;
 pub const PPME_PROCINFO_E: u16 = 234;
 /// `PPME_PLUGINEVENT_E`: a plugin event (plugin id, payload).
 pub const PPME_PLUGINEVENT_E: u16 = 322;
+/// `useradded` (meta event; not numbered by sysdig).
+pub const PPME_USER_ADDED_E: u16 = 354;
+/// `userdeleted`.
+pub const PPME_USER_DELETED_E: u16 = 356;
+/// `groupadded`.
+pub const PPME_GROUP_ADDED_E: u16 = 358;
+/// `groupdeleted`.
+pub const PPME_GROUP_DELETED_E: u16 = 360;
 /// `PPME_CONTAINER_JSON_2_E`.
 pub const PPME_CONTAINER_JSON_2_E: u16 = 324;
 /// `PPME_ASYNCEVENT_E`.
@@ -338,6 +346,27 @@ pub fn syscall_name(code: u16) -> Option<&'static str> {
         .map(|i| generated::SYSCALL_NAMES[i].1)
 }
 
+/// The highest `ppm_sc_code` with a name.
+pub const SYSCALL_CODE_MAX: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < generated::SYSCALL_NAMES.len() {
+        if generated::SYSCALL_NAMES[i].0 as usize > max {
+            max = generated::SYSCALL_NAMES[i].0 as usize;
+        }
+        i += 1;
+    }
+    max
+};
+
+/// Every `ppm_sc_code` named `name` (generic events carry these).
+pub fn syscall_codes_named(name: &str) -> impl Iterator<Item = u16> + '_ {
+    generated::SYSCALL_NAMES
+        .iter()
+        .filter(move |(_, n)| *n == name)
+        .map(|(k, _)| *k)
+}
+
 /// The `ppm_sc_code` of a syscall name (`madvise` → `139`): the inverse of [`syscall_name`].
 pub fn syscall_code(name: &str) -> Option<u16> {
     generated::SYSCALL_NAMES
@@ -349,6 +378,7 @@ pub fn syscall_code(name: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use generated::SYSCALL_NAMES as SYSCALL_NAMES_FOR_TEST;
 
     #[test]
     fn known_ids_match_the_spec() {
@@ -367,6 +397,20 @@ mod tests {
         assert!(event_info(PPME_ASYNCEVENT_E).unwrap().is_large_payload());
         assert!(event_info(EVENT_MAX).is_none());
         assert_eq!(Direction::of(307), Direction::Exit);
+        // The user/group meta events are these ids and no others.
+        for (name, id) in [
+            ("useradded", PPME_USER_ADDED_E),
+            ("userdeleted", PPME_USER_DELETED_E),
+            ("groupadded", PPME_GROUP_ADDED_E),
+            ("groupdeleted", PPME_GROUP_DELETED_E),
+        ] {
+            assert_eq!(ids_named(name).collect::<Vec<_>>(), vec![id], "{name}");
+        }
+        let max = SYSCALL_NAMES_FOR_TEST
+            .iter()
+            .map(|(c, _)| usize::from(*c))
+            .max();
+        assert_eq!(max, Some(SYSCALL_CODE_MAX));
     }
 
     #[test]
