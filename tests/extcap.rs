@@ -732,6 +732,51 @@ fn headless_capture_to_a_file_equals_the_fixture() {
     }
 }
 
+/// The summary counts what is in the file, and says why that differs from
+/// what the source gave when a profile changes it.
+#[test]
+fn summary_counts_the_file_under_each_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = scap_dir().join("falco_cat_write.scap");
+    let out = dir.path().join("out.scap");
+    for (profile, why) in [
+        (
+            "modern",
+            "the modern profile merges enter events into their exits",
+        ),
+        ("keep", ""),
+    ] {
+        let o = replay(
+            fixture.to_str().unwrap(),
+            &[
+                "--speed",
+                "max",
+                "--profile",
+                profile,
+                "-w",
+                out.to_str().unwrap(),
+            ],
+        );
+        let summary = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{summary}");
+        let line = summary
+            .lines()
+            .find(|l| l.trim_start().starts_with("events"))
+            .unwrap();
+        let n = events(&out, false).unwrap().len();
+        assert_eq!(
+            line.split_whitespace().nth(1).unwrap().replace(',', ""),
+            n.to_string(),
+            "{profile}: {summary}"
+        );
+        if why.is_empty() {
+            assert!(!line.contains("captured"), "{profile}: {line}");
+        } else {
+            assert!(line.contains(why), "{profile}: {line}");
+        }
+    }
+}
+
 #[test]
 fn headless_count_stdout_pcapng_and_duration() {
     let dir = tempfile::tempdir().unwrap();

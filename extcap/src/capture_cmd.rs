@@ -455,12 +455,18 @@ fn summary(
         plan.profile.name(),
         group(s.events_written),
         {
-            // The compat profile writes each exit event's enter half beside
-            // it: say so, or the count would not match the source's.
+            // The profile adapter changes the count (compat writes each exit
+            // event's enter half beside it, modern merges enters into their
+            // exits): say so, or it would not match the source's.
             let mut notes = Vec::new();
-            if s.events_written != s.events_out {
+            if s.events_written > s.events_out {
                 notes.push(format!(
                     "{} captured; the compat profile adds their enter events",
+                    group(s.events_out)
+                ));
+            } else if s.events_written < s.events_out {
+                notes.push(format!(
+                    "{} captured; the modern profile merges enter events into their exits",
                     group(s.events_out)
                 ));
             }
