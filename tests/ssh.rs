@@ -14,6 +14,15 @@ use std::time::{Duration, Instant};
 use common::sshd::Sshd;
 use common::{have, scap_dir, scapbridge, stderr, sysdig_lines, Workload};
 
+/// `o` failed with status `code` and one line of stderr holding `needle`;
+/// returns that line for further checks.
+fn one_line_error(o: &Output, code: i32, needle: &str) -> String {
+    let e = stderr(o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
+    assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    e
+}
+
 #[test]
 fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
     let Some(s) = Sshd::start() else { return };
@@ -47,10 +56,7 @@ fn host_keys_are_verified_and_failures_say_which() {
     let Some(s) = Sshd::start() else { return };
     let out = s.path("x.scap");
     let one_line = |o: &Output, needle: &str| {
-        let e = stderr(o);
-        assert_eq!(o.status.code(), Some(1), "{e}");
-        assert_eq!(e.lines().count(), 1, "{e}");
-        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+        one_line_error(o, 1, needle);
     };
     let other = &[
         "--remote-capture-command-select",
@@ -488,10 +494,7 @@ fn password_authentication_and_a_wrong_password() {
         .args(&args)
         .output()
         .unwrap();
-    let e = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
-    assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.contains("the server refused the password"), "{e}");
+    let e = one_line_error(&o, 1, "the server refused the password");
     assert!(
         !e.contains("not-the-password"),
         "a secret in the message: {e}"
@@ -568,29 +571,14 @@ fn key_formats_and_passphrases() {
             .args(&args)
             .output()
             .unwrap();
-        let e = stderr(&o);
-        assert_eq!(
-            (o.status.code(), e.lines().count()),
-            (Some(1), 1),
-            "{name}: {e}"
-        );
-        assert!(e.contains("wrong passphrase"), "{name}: {e}");
+        let e = one_line_error(&o, 1, "wrong passphrase");
         assert!(!e.contains("wrong one"), "a secret in the message: {e}");
         let o = s
             .capture_cmd(&s.path(name), &out, &[])
             .args(&args)
             .output()
             .unwrap();
-        let e = stderr(&o);
-        assert_eq!(
-            (o.status.code(), e.lines().count()),
-            (Some(1), 1),
-            "{name}: {e}"
-        );
-        assert!(
-            e.contains("it is encrypted: give --sshkey-passphrase"),
-            "{name}: {e}"
-        );
+        one_line_error(&o, 1, "it is encrypted: give --sshkey-passphrase");
     }
 }
 
@@ -607,9 +595,7 @@ fn ssh_agent_and_default_keys() {
         .args(&args)
         .output()
         .unwrap();
-    let e = stderr(&o);
-    assert_eq!((o.status.code(), e.lines().count()), (Some(1), 1), "{e}");
-    assert!(e.contains("no method to try"), "{e}");
+    one_line_error(&o, 1, "no method to try");
     // ssh-agent holding the authorized key.
     let sock = s.path("agent.sock");
     let mut agent = Command::new("ssh-agent")
@@ -680,24 +666,7 @@ fn ssh_config_proxy_command_and_proxy_jump() {
     std::fs::write(s.path("home/.ssh/config"), config).unwrap();
     // The capture command without the fixture's address and known_hosts:
     // everything comes from the config.
-    let run = |alias: &str| {
-        scapbridge()
-            .env("HOME", s.path("home"))
-            .env_remove("SSH_AUTH_SOCK")
-            .args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-ssh",
-                "--remote-host",
-                alias,
-            ])
-            .args(&args)
-            .arg("-w")
-            .arg(&out)
-            .output()
-            .unwrap()
-    };
+    let run = |alias: &str| s.host_cmd(alias, &out).args(&args).output().unwrap();
     let before = s.accepted();
     let o = run("box");
     s.assert_known_capture(&o, &out);
@@ -716,9 +685,7 @@ fn ssh_config_proxy_command_and_proxy_jump() {
     // A bad line in the config: one line naming file and line.
     std::fs::write(s.path("home/.ssh/config"), "Host box\n  Port nine\n").unwrap();
     let o = run("box");
-    let e = stderr(&o);
-    assert_eq!((o.status.code(), e.lines().count()), (Some(2), 1), "{e}");
-    assert!(e.contains(".ssh/config line 2: Port 'nine'"), "{e}");
+    one_line_error(&o, 2, ".ssh/config line 2: Port 'nine'");
 }
 
 /// Trigger mode on the host: the rules file is uploaded over the channel to

@@ -259,28 +259,7 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
         }
         let mut hops = Vec::new();
         for hop in jump.split(',') {
-            let (user, rest) = match hop.rsplit_once('@') {
-                Some((u, r)) => (Some(u.to_string()), r),
-                None => (None, hop),
-            };
-            // host, host:port or [v6-address]:port, as OpenSSH's -J takes.
-            let (alias, port_text) = if let Some(v6) = rest.strip_prefix('[') {
-                match v6.split_once("]:") {
-                    Some((h, p)) => (h.to_string(), Some(p)),
-                    None => (v6.trim_end_matches(']').to_string(), None),
-                }
-            } else {
-                match rest.split_once(':') {
-                    Some((h, p)) => (h.to_string(), Some(p)),
-                    None => (rest.to_string(), None),
-                }
-            };
-            let port = match port_text {
-                None => None,
-                Some(p) => Some(p.parse::<u16>().map_err(|_| {
-                    UsageError::Config(format!("ProxyJump {hop}: '{p}' is not a port"))
-                })?),
-            };
+            let (user, alias, port) = jump_hop(hop)?;
             // Each hop is looked up in ~/.ssh/config in turn; the password
             // and the explicit key belong to the final host.
             hops.push(ssh_target_at(
@@ -319,6 +298,34 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
         proxy,
         sha1: o.sha1,
     })
+}
+
+/// One ProxyJump hop, `[user@]host[:port]` or `[user@][v6-address]:port`,
+/// as OpenSSH's -J takes it: (user, host, port).
+fn jump_hop(hop: &str) -> Result<(Option<String>, String, Option<u16>), UsageError> {
+    let (user, rest) = match hop.rsplit_once('@') {
+        Some((u, r)) => (Some(u.to_string()), r),
+        None => (None, hop),
+    };
+    let (host, port_text) = if let Some(v6) = rest.strip_prefix('[') {
+        match v6.split_once("]:") {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (v6.trim_end_matches(']').to_string(), None),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (rest.to_string(), None),
+        }
+    };
+    let port = match port_text {
+        None => None,
+        Some(p) => Some(
+            p.parse::<u16>()
+                .map_err(|_| UsageError::Config(format!("ProxyJump {hop}: '{p}' is not a port")))?,
+        ),
+    };
+    Ok((user, host, port))
 }
 
 /// Reads falcodump's CloudTrail options into a source.
@@ -392,5 +399,30 @@ pub fn profile_named(name: &str) -> scapbridge_formats::Profile {
         "compat" => scapbridge_formats::Profile::Compat,
         "modern" => scapbridge_formats::Profile::Modern,
         _ => scapbridge_formats::Profile::Keep,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::jump_hop;
+
+    #[test]
+    fn proxy_jump_hops() {
+        let h = |s: &str| jump_hop(s).unwrap();
+        assert_eq!(h("box"), (None, "box".into(), None));
+        assert_eq!(
+            h("me@box:2222"),
+            (Some("me".into()), "box".into(), Some(2222))
+        );
+        assert_eq!(h("[::1]:2200"), (None, "::1".into(), Some(2200)));
+        assert_eq!(
+            h("a@b@[fe80::1]"),
+            (Some("a@b".into()), "fe80::1".into(), None)
+        );
+        assert!(jump_hop("box:ssh")
+            .unwrap_err()
+            .to_string()
+            .contains("'ssh' is not a port"));
     }
 }

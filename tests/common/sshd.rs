@@ -160,6 +160,17 @@ impl Sshd {
     /// known_hosts, with HOME in the fixture (no ~/.ssh of the machine) and
     /// no ssh-agent: the caller adds user and credentials.
     pub fn bare_cmd(&self, out: &Path) -> Command {
+        let mut c = self.host_cmd("127.0.0.1", out);
+        c.args(["--remote-port", &self.port.to_string()])
+            .arg("--known-hosts")
+            .arg(self.path("known_hosts"));
+        c
+    }
+
+    /// `scapbridge capture -i scapbridge-ssh --remote-host HOST -w OUT`
+    /// with HOME in the fixture and no ssh-agent, nothing else: the rest
+    /// comes from the caller or the fixture's ~/.ssh/config.
+    pub fn host_cmd(&self, host: &str, out: &Path) -> Command {
         let mut c = scapbridge();
         c.env("HOME", self.path("home"))
             .env_remove("SSH_AUTH_SOCK")
@@ -169,11 +180,8 @@ impl Sshd {
                 "-i",
                 "scapbridge-ssh",
                 "--remote-host",
-                "127.0.0.1",
+                host,
             ])
-            .args(["--remote-port", &self.port.to_string()])
-            .arg("--known-hosts")
-            .arg(self.path("known_hosts"))
             .arg("-w")
             .arg(out);
         c

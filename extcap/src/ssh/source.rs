@@ -30,6 +30,14 @@ struct Remote {
     lost: Option<String>,
 }
 
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("alerts", &self.alerts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Remote {
     /// Splits remote stderr into lines: with rules on the host, the agent's
     /// alert lines (anything not prefixed `scapbridge-agent:`) go to the
@@ -125,14 +133,6 @@ pub struct SshSource {
     summary: Option<String>,
     remote: Arc<Mutex<Remote>>,
     rules_on_host: bool,
-}
-
-impl std::fmt::Debug for Remote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Remote")
-            .field("alerts", &self.alerts)
-            .finish_non_exhaustive()
-    }
 }
 
 impl SshSource {
