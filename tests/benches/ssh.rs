@@ -250,7 +250,8 @@ mod linux {
                 (c, "scapbridge-agent capture --write=-")
             };
             wait_attached(pattern);
-            let took = secs(|| ok(Command::new(&dd(DD_BYTES)[0]).args(&dd(DD_BYTES)[1..])));
+            let work = dd(DD_BYTES);
+            let took = secs(|| ok(Command::new(&work[0]).args(&work[1..])));
             // Let the stream drain, then stop.
             std::thread::sleep(Duration::from_millis(1500));
             stop(child);
