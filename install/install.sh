@@ -73,8 +73,9 @@ case "$mode" in
     extcap) install_extcap; exit 0 ;;
 esac
 
-SUDO=""
-if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
+# As root no prefix at all: an empty "$SUDO -E" would run "-E" as a command.
+as_root=()
+if [[ "$(id -u)" != 0 ]]; then as_root=(sudo -E); fi
 
 # tshark (4.0 on Debian 12) drives and reads our captures in the tests; sysdig
 # is the independent reader. --no-install-recommends matters: sysdig recommends
@@ -93,8 +94,8 @@ done
 if ((${#missing[@]})); then
     say "apt packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO -E apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     say "apt packages already present: ${pkgs[*]}"
 fi
@@ -115,8 +116,8 @@ else
     if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
         say "apt packages: python3-venv"
         export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get update -qq
-        $SUDO -E apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+        "${as_root[@]}" apt-get update -qq
+        "${as_root[@]}" apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
     fi
     say "moto into $moto_venv"
     rm -rf "$moto_venv"
