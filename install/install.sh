@@ -6,7 +6,7 @@
 #
 #   bash install/install.sh               # packages, release build, extcap install
 #   bash install/install.sh --deps        # system packages, moto (test S3/SQS) and crates only
-#   bash install/install.sh --bench       # also bpftrace, the benchmarks' reference probe
+#   bash install/install.sh --bench       # also bpftrace (the reference probe) and bpftool (per-run cost)
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
 #
@@ -85,8 +85,9 @@ if [[ "$(id -u)" != 0 ]]; then as_root=(sudo -E); fi
 # package starts no system sshd in a container with policy-rc.d; elsewhere
 # a system sshd on :22 does not collide with the tests' own ports).
 pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server)
-# bpftrace only measures: it is the reference of the probe benchmark.
-if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace); fi
+# bpftrace only measures: it is the reference of the probe benchmark; bpftool
+# reads the probe program's run time (kernel.bpf_stats_enabled) there.
+if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace bpftool); fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
