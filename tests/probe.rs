@@ -168,6 +168,15 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
         (open_e["evt.type"].as_str(), open_e["evt.dir"].as_str()),
         (Some("openat"), Some(">"))
     );
+    // The time-of-check copy: the enter event was written by the kernel at
+    // syscall entry (earlier than the exit), with the path and flags as the
+    // kernel was about to read them, not synthesised from the exit.
+    assert!(
+        open_e["evt.time"].as_u64() < open["evt.time"].as_u64(),
+        "openat enter written at entry: {open_e} / {open}"
+    );
+    assert_eq!(arg(open_e, "name"), file);
+    assert_eq!(arg(open_e, "flags"), arg(open, "flags"));
 
     let write_x = pos(
         &|e| e["evt.type"] == "write" && e["evt.dir"] == "<",
@@ -192,6 +201,16 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
     );
     let c = mine[conn_x];
     assert_eq!(arg(c, "res"), "0");
+    let c_e = mine[conn_x - 1];
+    assert_eq!(
+        (c_e["evt.type"].as_str(), c_e["evt.dir"].as_str()),
+        (Some("connect"), Some(">"))
+    );
+    assert!(
+        c_e["evt.time"].as_u64() < c["evt.time"].as_u64(),
+        "connect enter written at entry: {c_e} / {c}"
+    );
+    assert_eq!(arg(c_e, "addr"), format!("127.0.0.1:{}", t.port));
     let tuple = arg(c, "tuple");
     assert!(
         tuple.starts_with("127.0.0.1:") && tuple.ends_with(&format!("->127.0.0.1:{}", t.port)),

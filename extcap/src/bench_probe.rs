@@ -389,7 +389,9 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     }
 
     // Drop onset: paced getppid loops, full capture to a file.
-    println!("probe: drops by offered rate (getppid, full capture to .scap, 8 MiB ring, 3 s each)");
+    println!(
+        "probe: drops by offered rate (getppid, full capture to .scap, 8 MiB rings, 3 s each)"
+    );
     println!(
         "  {:>14} {:>14} {:>14} {:>10} {:>8}",
         "offered sys/s", "probe records", "events written", "lost", "lost %"

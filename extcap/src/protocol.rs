@@ -402,7 +402,7 @@ pub const SYSCALLS_ARGS: &[ArgSpec] = &[
             "Buffer size (MiB)",
             ArgType::Unsigned,
             "Capture",
-            "Kernel ring buffer size in MiB, a power of two; larger rides out longer bursts before dropping",
+            "Size of each CPU's kernel ring buffer in MiB, a power of two; larger rides out longer bursts before dropping",
         )
     },
     ArgSpec {

@@ -237,13 +237,18 @@ impl Source for SyscallSource {
             None => "all syscalls".to_string(),
             Some(s) => format!("{} syscalls", s.len()),
         };
-        let ring = if self.opts.ring_bytes >= 1 << 20 {
+        let size = if self.opts.ring_bytes >= 1 << 20 {
             format!("{} MiB", self.opts.ring_bytes >> 20)
         } else {
             format!("{} KiB", self.opts.ring_bytes >> 10)
         };
+        let ring = match self.opts.cpus_per_ring {
+            0 => format!("one shared {size} ring buffer"),
+            1 => format!("a {size} ring buffer per CPU"),
+            n => format!("a {size} ring buffer per {n} CPUs"),
+        };
         format!(
-            "eBPF probe: {what}, {set}, snaplen {}, {ring} ring",
+            "eBPF probe: {what}, {set}, snaplen {}, {ring}",
             self.opts.snaplen
         )
     }
@@ -298,7 +303,13 @@ impl Source for SyscallSource {
                 return Err(CaptureError::Probe(e));
             }
         };
-        ctl.log.log(Level::Info, "probe loaded and attached");
+        for note in probe.notes() {
+            ctl.log.log(Level::Warning, note);
+        }
+        ctl.log.log(
+            Level::Info,
+            &format!("probe loaded and attached ({} ring buffers)", probe.rings()),
+        );
 
         // State of what runs already, so its events resolve.
         let snap = procfs::snapshot(Path::new("/proc"), None);

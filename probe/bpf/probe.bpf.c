@@ -2,7 +2,7 @@
 /*
  * scapbridge's syscall probe: one tp_btf/sys_exit program that writes each
  * interesting syscall as scap events (the 26-byte ppm_evt_hdr, u16 parameter
- * lengths, the parameters) into one ring buffer, plus the scheduler hooks for
+ * lengths, the parameters) into its CPU's ring buffer, plus the scheduler hooks for
  * process lifecycle. Exit events carry every argument, the way current Falco
  * captures; where the exit layout lacks an argument (kill's signal, sendto's
  * destination) the record carries the enter event too, built from the same
@@ -52,7 +52,7 @@ struct emit_ctx {
 	__u32 nr;
 	__u32 first; /* index in spec->p of this event's first parameter */
 	__u32 truncated;
-	__u32 pad;
+	__u32 missed; /* a user string or address could not be read (not paged in) */
 };
 
 struct path_walk {
@@ -77,10 +77,49 @@ struct exec_name {
 	char name[EXEC_NAME_MAX];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
-} EVENTS SEC(".maps");
+/*
+ * Per-CPU ring buffers, as Falco's modern probe has them: one shared ring
+ * serialises every producer on its reserve lock. Falco holds its rings in an
+ * ARRAY_OF_MAPS; aya 0.14 cannot create a map of maps (no inner map
+ * template), so the object declares MAX_RINGS rings and the loader sizes the
+ * ones in use (ring_bytes each) and leaves the rest at one page. A CPU
+ * writes to ring cpu / CPUS_PER_RING; the loader picks CPUS_PER_RING so that
+ * every CPU has a ring (several CPUs share one past MAX_RINGS CPUs).
+ */
+#define MAX_RINGS 16
+const volatile __u32 CPUS_PER_RING = 1;
+
+#define RING(n)                                 \
+	struct {                                \
+		__uint(type, BPF_MAP_TYPE_RINGBUF); \
+		__uint(max_entries, 4096);          \
+	} EVENTS_##n SEC(".maps")
+RING(0); RING(1); RING(2); RING(3); RING(4); RING(5); RING(6); RING(7);
+RING(8); RING(9); RING(10); RING(11); RING(12); RING(13); RING(14); RING(15);
+
+/* This CPU's ring, as a map pointer the verifier can follow on each path. */
+static __always_inline void *cpu_ring(void)
+{
+	__u32 r = bpf_get_smp_processor_id() / CPUS_PER_RING;
+	switch (r) {
+	case 0: return &EVENTS_0;
+	case 1: return &EVENTS_1;
+	case 2: return &EVENTS_2;
+	case 3: return &EVENTS_3;
+	case 4: return &EVENTS_4;
+	case 5: return &EVENTS_5;
+	case 6: return &EVENTS_6;
+	case 7: return &EVENTS_7;
+	case 8: return &EVENTS_8;
+	case 9: return &EVENTS_9;
+	case 10: return &EVENTS_10;
+	case 11: return &EVENTS_11;
+	case 12: return &EVENTS_12;
+	case 13: return &EVENTS_13;
+	case 14: return &EVENTS_14;
+	default: return &EVENTS_15;
+	}
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -507,6 +546,8 @@ static long param_cb(__u32 i, void *data)
 	case K_USTR: {
 		long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
 		len = r > 0 ? r : 0;
+		if (r <= 0 && arg)
+			c->missed = 1;
 		break;
 	}
 	case K_UBUF: {
@@ -525,6 +566,8 @@ static long param_cb(__u32 i, void *data)
 	}
 	case K_SOCKADDR:
 		len = put_sockaddr(dst, (const void *)arg, c->args[p.aux & 7]);
+		if (!len && arg)
+			c->missed = 1;
 		break;
 	case K_TUPLE: {
 		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;
@@ -672,6 +715,31 @@ static __always_inline void emit_event(struct scratch *s, struct emit_ctx *c, __
 	put_u32(h + 22, n);
 }
 
+/* Clears the record being built for syscall nr returning ret. */
+static __always_inline void start_record(struct emit_ctx *c, long ret, __u32 nr)
+{
+	c->args[6] = 0;
+	c->args[7] = 0;
+	c->ret = ret;
+	c->nr = nr;
+	c->pos = 0;
+	c->truncated = 0;
+	c->missed = 0;
+}
+
+/* Sends the record built in scratch to this CPU's ring. */
+static __always_inline void submit(struct scratch *s, struct probe_stats *st)
+{
+	__u64 len = s->c.pos;
+	if (len > OUT_SIZE)
+		len = OUT_SIZE;
+	barrier_var(len);
+	if (s->c.truncated)
+		st->n_truncated++;
+	if (len == 0 || bpf_ringbuf_output(cpu_ring(), s->out, len, RB_FLAGS) < 0)
+		st->n_drops_buffer++;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -700,30 +768,93 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	c->args[3] = regs->r10;
 	c->args[4] = regs->r8;
 	c->args[5] = regs->r9;
-	c->args[6] = 0;
-	c->args[7] = 0;
-	c->ret = ret;
-	c->nr = nr;
-	c->pos = 0;
-	c->truncated = 0;
+	start_record(c, ret, nr);
 	__u64 ts = bpf_ktime_get_boot_ns() + BOOT_TIME;
 	__u64 tid = (__u32)pt;
-	__u32 enter_n = sp->enter_n;
+	__u32 enter_n = sp->enter_n & (ENTER_AT_ENTRY - 1);
 	__u32 exit_n = sp->exit_n;
-	if (enter_n)
+	/* The exit's parameters follow the enter's in the spec either way. */
+	if (enter_n && !(sp->enter_n & ENTER_AT_ENTRY))
 		emit_event(s, c, sp->enter_type, 0, enter_n, ts, tid);
 	emit_event(s, c, sp->exit_type, enter_n, exit_n, ts, tid);
-
-	__u64 len = c->pos;
-	if (len > OUT_SIZE)
-		len = OUT_SIZE;
-	barrier_var(len);
-	if (c->truncated)
-		st->n_truncated++;
-	if (len == 0 || bpf_ringbuf_output(&EVENTS, s->out, len, RB_FLAGS) < 0)
-		st->n_drops_buffer++;
+	submit(s, st);
 	return 0;
 }
+
+/*
+ * Time-of-check copies, as Falco keeps them (its toctou_mitigation
+ * programs): for the open family and connect the enter event is written at
+ * syscall entry, from the caller's memory just before the kernel reads it.
+ * The exit event still carries every argument, but its copy of the path or
+ * address is taken after the call, when another thread may have rewritten
+ * that memory: an open of /etc/shadow could be reported as /tmp/x.
+ *
+ * Classic per-syscall tracepoints, as Falco's, so the other syscalls pay
+ * nothing (tp_btf/sys_enter would run for every syscall); they need tracefs,
+ * which the loader mounts when it is not. fentry on the syscall functions
+ * would need neither, but this machine's kernel refuses fentry programs
+ * (bpftrace reports kfunc unavailable too). The loader attaches each only
+ * when its syscall is in the captured set.
+ */
+struct sys_enter_args {
+	__u64 common;  /* the tracepoint's common fields */
+	__s64 id;
+	__u64 args[6];
+};
+
+/*
+ * nargs: the syscall's argument count. The kernel refuses to attach a
+ * program that reads past its tracepoint's fields, so each program reads
+ * only its own (nargs is a constant in each, the other reads fold away).
+ */
+static __always_inline int enter_event(struct sys_enter_args *ctx, __u32 nr, int nargs)
+{
+	__u8 *on = bpf_map_lookup_elem(&INTERESTING, &nr);
+	if (!on || !*on)
+		return 0;
+	__u64 pt = bpf_get_current_pid_tgid();
+	if (!traced(pt >> 32))
+		return 0;
+	struct scratch *s = scratch();
+	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	struct probe_stats *st = stats();
+	if (!s || !sp || !st || !(sp->enter_n & ENTER_AT_ENTRY))
+		return 0;
+	struct emit_ctx *c = &s->c;
+	c->args[0] = ctx->args[0];
+	c->args[1] = nargs > 1 ? ctx->args[1] : 0;
+	c->args[2] = nargs > 2 ? ctx->args[2] : 0;
+	c->args[3] = nargs > 3 ? ctx->args[3] : 0;
+	c->args[4] = 0;
+	c->args[5] = 0;
+	start_record(c, 0, nr);
+	emit_event(s, c, sp->enter_type, 0, sp->enter_n & (ENTER_AT_ENTRY - 1),
+		   bpf_ktime_get_boot_ns() + BOOT_TIME, (__u32)pt);
+	/*
+	 * A path or address not yet paged in cannot be read here (no faults
+	 * in this context); the kernel faults it in during the call and the
+	 * exit event has it. Sending an enter with an empty path would hide
+	 * it, so none is sent and the writer derives the enter from the exit,
+	 * as for every other syscall.
+	 */
+	if (c->missed)
+		return 0;
+	st->n_evts++;
+	submit(s, st);
+	return 0;
+}
+
+/* x86-64 syscall numbers: the object is built for x86-64 only. */
+SEC("tracepoint/syscalls/sys_enter_open")
+int open_e(struct sys_enter_args *ctx) { return enter_event(ctx, 2, 3); }
+SEC("tracepoint/syscalls/sys_enter_openat")
+int openat_e(struct sys_enter_args *ctx) { return enter_event(ctx, 257, 4); }
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int openat2_e(struct sys_enter_args *ctx) { return enter_event(ctx, 437, 4); }
+SEC("tracepoint/syscalls/sys_enter_creat")
+int creat_e(struct sys_enter_args *ctx) { return enter_event(ctx, 85, 2); }
+SEC("tracepoint/syscalls/sys_enter_connect")
+int connect_e(struct sys_enter_args *ctx) { return enter_event(ctx, 42, 3); }
 
 /* procexit: one per exiting thread, as libsinsp expects. */
 SEC("tp_btf/sched_process_exit")
@@ -739,7 +870,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	st->n_evts++;
 
 	const __u32 size = HDR_LEN + 5 * 2 + 8 + 8 + 1 + 1 + 8;
-	__u8 *e = bpf_ringbuf_reserve(&EVENTS, size, 0);
+	__u8 *e = bpf_ringbuf_reserve(cpu_ring(), size, 0);
 	if (!e) {
 		st->n_drops_buffer++;
 	} else {

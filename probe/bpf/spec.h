@@ -66,6 +66,12 @@ struct param_spec {
 	__u8 width;
 };
 
+/*
+ * In syscall_spec.enter_n: the enter event is written at syscall entry by
+ * the time-of-check hooks (open family, connect), not beside the exit.
+ */
+#define ENTER_AT_ENTRY 0x80
+
 struct syscall_spec {
 	__u16 enter_type; /* written only when enter_n > 0 (the generic enter is id 0) */
 	__u16 exit_type;

@@ -36,8 +36,12 @@ pub const MAX_SNAPLEN: u32 = 4096;
 /// What to capture.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
-    /// Ring buffer bytes: a power of two, at least one page.
+    /// Bytes of each ring buffer: a power of two, at least one page.
     pub ring_bytes: u32,
+    /// CPUs sharing one ring buffer (Falco's `cpus_for_each_buffer`): 1 for
+    /// a ring per CPU, 0 for one ring shared by all. Machines with more
+    /// CPUs than the probe has rings (16) share them between neighbours.
+    pub cpus_per_ring: u32,
     /// I/O bytes per event (read/write data).
     pub snaplen: u32,
     /// Syscall numbers to capture; `None` for all of them.
@@ -52,6 +56,7 @@ impl Default for ProbeOptions {
     fn default() -> Self {
         ProbeOptions {
             ring_bytes: DEFAULT_RING_BYTES,
+            cpus_per_ring: 1,
             snaplen: DEFAULT_SNAPLEN,
             syscalls: None,
             pids: Vec::new(),

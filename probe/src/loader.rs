@@ -1,11 +1,12 @@
 //! Loading, attaching and reading the kernel program with aya.
 
 use std::fs;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aya::maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, ProgramError};
+use aya::programs::{BtfTracePoint, ProgramError, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use crate::spec::{self, TABLE_SIZE};
@@ -83,9 +84,139 @@ fn boot_time_ns() -> u64 {
 /// ends by any path leaves nothing attached.
 pub struct Probe {
     ebpf: Ebpf,
-    ring: RingBuf<MapData>,
+    /// One ring per CPU (or per `cpus_per_ring` CPUs), in ring order.
+    rings: Vec<RingBuf<MapData>>,
+    /// Records taken from several rings, before they go out in time order.
+    batch: Vec<u8>,
+    /// (timestamp, start, length) of each record in `batch`.
+    order: Vec<(u64, usize, usize)>,
     filter_pids: bool,
     boot_time: u64,
+    notes: Vec<String>,
+    /// Perf events holding tracepoint programs attached by ioctl; closing
+    /// them (on drop) detaches the programs.
+    _perf_events: Vec<OwnedFd>,
+}
+
+/// Where aya looks for tracefs first.
+const TRACEFS: &str = "/sys/kernel/tracing";
+
+/// Makes tracefs available for the per-syscall tracepoints, mounting it at
+/// /sys/kernel/tracing when neither usual place has it (the mount stays, as
+/// when perf or bpftrace mount it).
+fn ensure_tracefs() -> Result<(), String> {
+    let has = |p: &str| {
+        Path::new(p)
+            .join("events/syscalls")
+            .read_dir()
+            .is_ok_and(|mut d| d.next().is_some())
+    };
+    if has(TRACEFS) || has("/sys/kernel/debug/tracing") {
+        return Ok(());
+    }
+    let src = c"tracefs";
+    let dst = c"/sys/kernel/tracing";
+    // SAFETY: NUL-terminated constant strings; no data argument.
+    #[allow(unsafe_code)]
+    let r = unsafe {
+        libc::mount(
+            src.as_ptr(),
+            dst.as_ptr(),
+            src.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        return Err(format!(
+            "cannot mount it at {TRACEFS}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if has(TRACEFS) {
+        Ok(())
+    } else {
+        Err(format!("{TRACEFS} has no syscall tracepoints"))
+    }
+}
+
+/// Attaches program `prog_fd` to tracepoint syscalls/`name` through a
+/// perf event and PERF_EVENT_IOC_SET_BPF. The program runs on every CPU
+/// (it hangs on the tracepoint, not on the event's CPU) until the returned
+/// fd closes.
+fn attach_tracepoint_ioctl(prog_fd: i32, name: &str) -> Result<OwnedFd, String> {
+    let id_path = Path::new(TRACEFS)
+        .join("events/syscalls")
+        .join(name)
+        .join("id");
+    let id: u64 = fs::read_to_string(&id_path)
+        .map_err(|e| format!("{}: {e}", id_path.display()))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("{}: {e}", id_path.display()))?;
+    // struct perf_event_attr (PERF_ATTR_SIZE_VER5 = 112 bytes): type,
+    // size, config, sample_period; the rest zero.
+    let mut attr = [0u8; 112];
+    attr[0..4].copy_from_slice(&2u32.to_ne_bytes()); // PERF_TYPE_TRACEPOINT
+    attr[4..8].copy_from_slice(&112u32.to_ne_bytes());
+    attr[8..16].copy_from_slice(&id.to_ne_bytes());
+    attr[16..24].copy_from_slice(&1u64.to_ne_bytes());
+    const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+    const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+    const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+    // SAFETY: attr is a live, initialised perf_event_attr of the size it
+    // declares; the returned fd is owned below.
+    #[allow(unsafe_code)]
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.as_ptr(),
+            -1 as libc::pid_t,
+            0 as libc::c_int,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(format!(
+            "perf_event_open: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: fd was just returned by perf_event_open and nothing else owns it.
+    #[allow(unsafe_code)]
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    for (req, arg, what) in [
+        (PERF_EVENT_IOC_SET_BPF, prog_fd, "PERF_EVENT_IOC_SET_BPF"),
+        (PERF_EVENT_IOC_ENABLE, 0, "PERF_EVENT_IOC_ENABLE"),
+    ] {
+        // SAFETY: both requests take an int argument by value.
+        #[allow(unsafe_code)]
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, arg) };
+        if r != 0 {
+            return Err(format!("{what}: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(fd)
+}
+
+/// Rings declared in the kernel object (MAX_RINGS in probe.bpf.c).
+const MAX_RINGS: u32 = 16;
+
+/// Bytes taken from one ring per drain when there are several: the merge
+/// buffer stays under rings × (this + one record).
+const BATCH_BYTES_PER_RING: usize = 256 << 10;
+
+/// CPUs per ring and rings in use for `cpus` possible CPUs. `per_ring` 0
+/// asks for one shared ring; past MAX_RINGS CPUs, neighbours share.
+fn ring_layout(cpus: u32, per_ring: u32) -> (u32, u32) {
+    let cpus = cpus.max(1);
+    let per = if per_ring == 0 {
+        cpus
+    } else {
+        per_ring.max(cpus.div_ceil(MAX_RINGS))
+    };
+    (per, cpus.div_ceil(per))
 }
 
 impl std::fmt::Debug for Probe {
@@ -170,9 +301,24 @@ impl Probe {
         let filter_pids: u8 = u8::from(!opts.pids.is_empty());
         let snaplen = opts.snaplen;
         let rb_flags: u64 = 1; // BPF_RB_NO_WAKEUP: the consumer polls
-        let mut ebpf = EbpfLoader::new()
-            .btf(Some(&btf))
-            .map_max_entries("EVENTS", opts.ring_bytes)
+                               // Possible CPUs, not online ones: a CPU brought online later writes
+                               // to its ring too.
+        let cpus = aya::util::nr_cpus()
+            .map_err(|(path, e)| load_error(&format!("count the CPUs ({path})"), e))?;
+        let (per_ring, n_rings) = ring_layout(cpus as u32, opts.cpus_per_ring);
+        let ring_names: Vec<String> = (0..MAX_RINGS).map(|i| format!("EVENTS_{i}")).collect();
+        let mut loader = EbpfLoader::new();
+        loader.btf(Some(&btf));
+        for (i, name) in ring_names.iter().enumerate() {
+            let size = if (i as u32) < n_rings {
+                opts.ring_bytes
+            } else {
+                page
+            };
+            loader.map_max_entries(name, size);
+        }
+        let mut ebpf = loader
+            .override_global("CPUS_PER_RING", &per_ring, true)
             .override_global("IGNORE_TGID", &ignore, true)
             .override_global("FILTER_PIDS", &filter_pids, true)
             .override_global("SNAPLEN", &snaplen, true)
@@ -225,6 +371,53 @@ impl Probe {
         if filter_pids == 0 {
             programs.retain(|p| *p != "sched_process_fork");
         }
+        // Time-of-check hooks, each only when its syscall is captured, so
+        // a filtered-out open costs nothing more than any other syscall.
+        // Without them the capture goes on with the exit-time copies only,
+        // and says so.
+        let mut notes = Vec::new();
+        let mut perf_events = Vec::new();
+        let hooks: Vec<_> = spec::ENTRY_HOOKS
+            .iter()
+            .filter(|h| {
+                crate::syscalls::number(h.2).is_some_and(|nr| match &opts.syscalls {
+                    None => true,
+                    Some(set) => set.contains(&nr),
+                })
+            })
+            .collect();
+        if !hooks.is_empty() {
+            if let Err(e) = ensure_tracefs() {
+                notes.push(format!(
+                    "no time-of-check copies of open/connect arguments (tracefs: {e}); exit events carry them"
+                ));
+            } else {
+                for &&(name, tracepoint, _) in &hooks {
+                    let prog: &mut TracePoint = ebpf
+                        .program_mut(name)
+                        .ok_or_else(|| load_error(&format!("find program {name}"), "missing"))?
+                        .try_into()
+                        .map_err(|e| load_error(&format!("use program {name}"), e))?;
+                    prog.load().map_err(|e| program_error(name, e))?;
+                    if prog.attach("syscalls", tracepoint).is_err() {
+                        // aya attaches through a BPF link; kernels or
+                        // sandboxes that refuse that still take the older
+                        // perf-event ioctl, as bpftrace uses.
+                        let fd = prog
+                            .fd()
+                            .map_err(|e| load_error(&format!("use program {name}"), e))?
+                            .as_fd()
+                            .as_raw_fd();
+                        match attach_tracepoint_ioctl(fd, tracepoint) {
+                            Ok(ev) => perf_events.push(ev),
+                            Err(e) => notes.push(format!(
+                                "no time-of-check copies for {tracepoint} ({e}); exit events carry them"
+                            )),
+                        }
+                    }
+                }
+            }
+        }
         for name in programs {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(name)
@@ -234,14 +427,22 @@ impl Probe {
             prog.load(name, &btf).map_err(|e| program_error(name, e))?;
             prog.attach().map_err(|e| program_error(name, e))?;
         }
-        let ring = RingBuf::try_from(
-            ebpf.take_map("EVENTS")
-                .ok_or_else(|| load_error("find map EVENTS", "missing"))?,
-        )
-        .map_err(|e| load_error("open the ring buffer", e))?;
+        let rings = ring_names[..n_rings as usize]
+            .iter()
+            .map(|name| {
+                let map = ebpf
+                    .take_map(name)
+                    .ok_or_else(|| load_error(&format!("find map {name}"), "missing"))?;
+                RingBuf::try_from(map).map_err(|e| load_error("open the ring buffer", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Probe {
             ebpf,
-            ring,
+            rings,
+            batch: Vec::new(),
+            order: Vec::new(),
+            notes,
+            _perf_events: perf_events,
             filter_pids: filter_pids == 1,
             boot_time,
         })
@@ -263,17 +464,63 @@ impl Probe {
             .map_err(|e| load_error("add to map PIDS", e))
     }
 
-    /// Hands every record now in the ring to `f` (at most `max`); returns how
-    /// many. Never blocks: the program submits without wake-ups, so callers
-    /// poll with a short sleep when this returns 0.
+    /// What the probe could not set up but captures without (one line
+    /// each), for the capture's log.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Ring buffers in use (one per CPU unless asked otherwise).
+    pub fn rings(&self) -> usize {
+        self.rings.len()
+    }
+
+    /// Hands the records now in the rings to `f` (at most about `max`) in
+    /// time order; returns how many. Never blocks: the program submits
+    /// without wake-ups, so callers poll with a short sleep when this
+    /// returns 0.
+    ///
+    /// With one ring, records are handed out in place. With several, what
+    /// each ring holds now is copied out and merged by timestamp, so a
+    /// thread that moved between CPUs keeps its events in order. A record
+    /// still being written on another CPU when the batch is taken goes out
+    /// in the next batch, as with Falco's consumer.
     pub fn drain(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
-        let mut n = 0;
-        while n < max {
-            let Some(item) = self.ring.next() else { break };
-            f(&item);
-            n += 1;
+        if let [ring] = self.rings.as_mut_slice() {
+            let mut n = 0;
+            while n < max {
+                let Some(item) = ring.next() else { break };
+                f(&item);
+                n += 1;
+            }
+            return n;
         }
-        n
+        let per_ring = max.div_ceil(self.rings.len()).max(1);
+        self.batch.clear();
+        self.order.clear();
+        for ring in &mut self.rings {
+            // Also bounded in bytes, so the batch stays small whatever the
+            // record sizes (records are at most 24 KiB).
+            let cap = self.batch.len() + BATCH_BYTES_PER_RING;
+            for _ in 0..per_ring {
+                if self.batch.len() >= cap {
+                    break;
+                }
+                let Some(item) = ring.next() else { break };
+                let ts = item
+                    .get(..8)
+                    .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+                self.order.push((ts, self.batch.len(), item.len()));
+                self.batch.extend_from_slice(&item);
+            }
+        }
+        // Each ring's run is (nearly) in order already; the stable sort
+        // merges runs in linear time and keeps equal stamps in ring order.
+        self.order.sort_by_key(|r| r.0);
+        for &(_, start, len) in &self.order {
+            f(&self.batch[start..start + len]);
+        }
+        self.order.len()
     }
 
     /// The kernel-side counters, summed over the CPUs.
@@ -294,5 +541,22 @@ impl Probe {
             s.truncated += v[2];
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ring_layout;
+
+    #[test]
+    fn rings_per_cpu_shared_and_past_the_declared_sixteen() {
+        assert_eq!(ring_layout(2, 1), (1, 2));
+        assert_eq!(ring_layout(2, 0), (2, 1));
+        assert_eq!(ring_layout(8, 2), (2, 4));
+        assert_eq!(ring_layout(7, 2), (2, 4));
+        // 64 CPUs on 16 rings: four CPUs each, whatever was asked below that.
+        assert_eq!(ring_layout(64, 1), (4, 16));
+        assert_eq!(ring_layout(64, 8), (8, 8));
+        assert_eq!(ring_layout(0, 1), (1, 1));
     }
 }

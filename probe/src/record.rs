@@ -158,7 +158,10 @@ pub fn fixup(ev: &mut [u8]) {
     match event_type(ev) {
         3 => map_u32(ev, 2, open_flags),         // open
         307 | 327 => map_u32(ev, 3, open_flags), // openat, openat2
-        365 => map_u32(ev, 3, open_flags),       // dup3 (O_CLOEXEC)
+        // Their enter events, written at entry (time-of-check copies).
+        2 => map_u32(ev, 1, open_flags),
+        306 | 326 => map_u32(ev, 2, open_flags),
+        365 => map_u32(ev, 3, open_flags), // dup3 (O_CLOEXEC)
         223 | 225 | 227 | 335 => map_u32(ev, 15, clone_flags),
         385 => map_u32(ev, 5, |f| {
             (f & !0x100) | if f & 0x100 != 0 { 0x400 } else { 0 }

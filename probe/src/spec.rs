@@ -136,6 +136,9 @@ pub(crate) struct Layout {
     pub(crate) enter: &'static [P],
     /// Exit parameters.
     pub(crate) exit: &'static [P],
+    /// The enter event is written at syscall entry by the time-of-check
+    /// hooks (`enter_event` in probe.bpf.c), not beside the exit.
+    pub(crate) enter_at_entry: bool,
 }
 
 use P::*;
@@ -206,23 +209,40 @@ macro_rules! exec_like {
 
 /// Layouts by syscall name (x86-64 names).
 pub(crate) fn layout(syscall: &str) -> Option<Layout> {
-    let l = |event, enter, exit| Some(Layout { event, enter, exit });
+    let l = |event, enter, exit| {
+        Some(Layout {
+            event,
+            enter,
+            exit,
+            enter_at_entry: false,
+        })
+    };
+    // Time-of-check: the enter event is copied at syscall entry (the path or
+    // address as the kernel is about to read it), the exit keeps everything.
+    let toctou = |event, enter, exit| {
+        Some(Layout {
+            event,
+            enter,
+            exit,
+            enter_at_entry: true,
+        })
+    };
     #[allow(non_upper_case_globals)]
     const fd0: P = Int(0);
     match syscall {
-        "open" => l(
+        "open" => toctou(
             "open",
-            &[],
+            &[Str(0), Arg(1, 4), Arg(2, 4)],
             &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)],
         ),
-        "openat" => l(
+        "openat" => toctou(
             "openat",
-            &[],
+            &[fd0, Str(1), Arg(2, 4), Arg(3, 4)],
             &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)],
         ),
-        "openat2" => l(
+        "openat2" => toctou(
             "openat2",
-            &[],
+            &[fd0, Str(1), Deref(2, 0, 4), Deref(2, 8, 4), Deref(2, 16, 4)],
             &[
                 Ret,
                 fd0,
@@ -234,9 +254,9 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
                 Zero(8),
             ],
         ),
-        "creat" => l(
+        "creat" => toctou(
             "creat",
-            &[],
+            &[Str(0), Arg(1, 4)],
             &[Ret, Str(0), Arg(1, 4), Zero(4), Zero(8), Zero(2)],
         ),
         "close" => l("close", &[], &[Ret, fd0]),
@@ -255,9 +275,9 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[],
             &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4), Zero(4)],
         ),
-        "connect" => l(
+        "connect" => toctou(
             "connect",
-            &[],
+            &[fd0, Sockaddr(1, 2)],
             &[Ret, Tuple(Some(0), false), fd0, Sockaddr(1, 2)],
         ),
         "accept" => l(
@@ -367,7 +387,18 @@ pub(crate) const GENERIC: Layout = Layout {
     event: "syscall",
     enter: &[ScId, NativeId],
     exit: &[ScId],
+    enter_at_entry: false,
 };
+
+/// The time-of-check hooks: program name, tracepoint (category
+/// `syscalls`), syscall.
+pub(crate) const ENTRY_HOOKS: &[(&str, &str, &str)] = &[
+    ("open_e", "sys_enter_open", "open"),
+    ("openat_e", "sys_enter_openat", "openat"),
+    ("openat2_e", "sys_enter_openat2", "openat2"),
+    ("creat_e", "sys_enter_creat", "creat"),
+    ("connect_e", "sys_enter_connect", "connect"),
+];
 
 /// The encoded `struct syscall_spec` (136 bytes) of one syscall.
 #[derive(Debug, Clone, Copy)]
@@ -440,7 +471,8 @@ impl Layout {
         out[2..4].copy_from_slice(&exit_id.to_ne_bytes());
         let sc = syscalls::name(nr).and_then(syscalls::ppm_sc).unwrap_or(0);
         out[4..6].copy_from_slice(&sc.to_ne_bytes());
-        out[6] = self.enter.len() as u8;
+        // The high bit says "written at entry" (ENTER_AT_ENTRY in spec.h).
+        out[6] = self.enter.len() as u8 | if self.enter_at_entry { 0x80 } else { 0 };
         out[7] = self.exit.len() as u8;
         for (i, p) in self.enter.iter().chain(self.exit).enumerate() {
             out[8 + 4 * i..12 + 4 * i].copy_from_slice(&p.encode());
@@ -471,6 +503,24 @@ mod tests {
             }
         }
         assert!(specific >= 60, "{specific} syscalls with their own layout");
+    }
+
+    #[test]
+    fn entry_hooks_are_the_layouts_written_at_entry() {
+        let at_entry: Vec<&str> = crate::x86_64_syscalls::X86_64
+            .iter()
+            .filter(|(nr, _)| layout_for(*nr).enter_at_entry)
+            .map(|(_, name)| *name)
+            .collect();
+        let hooked: Vec<&str> = ENTRY_HOOKS.iter().map(|h| h.2).collect();
+        assert_eq!(at_entry.len(), hooked.len(), "{at_entry:?}");
+        for name in hooked {
+            assert!(at_entry.contains(&name), "{name} is hooked at entry");
+            let nr = crate::syscalls::number(name).expect("number");
+            let e = layout_for(nr).encode(nr).expect("encodes");
+            assert_eq!(e.0[6] & 0x80, 0x80, "{name}: the at-entry bit");
+            assert!(e.0[6] & 0x7f > 0, "{name}: enter parameters");
+        }
     }
 
     #[test]
