@@ -715,6 +715,31 @@ static __always_inline void emit_event(struct scratch *s, struct emit_ctx *c, __
 	put_u32(h + 22, n);
 }
 
+/*
+ * The common start of the syscall programs: whether syscall nr of this
+ * process is captured, and if so its scratch area, layout and counters.
+ */
+struct start {
+	struct scratch *s;
+	struct syscall_spec *sp;
+	struct probe_stats *st;
+	__u64 pt; /* pid_tgid */
+};
+
+static __always_inline bool captured(__u32 nr, struct start *g)
+{
+	__u8 *on = bpf_map_lookup_elem(&INTERESTING, &nr);
+	if (!on || !*on)
+		return false;
+	g->pt = bpf_get_current_pid_tgid();
+	if (!traced(g->pt >> 32))
+		return false;
+	g->s = scratch();
+	g->sp = bpf_map_lookup_elem(&SPECS, &nr);
+	g->st = stats();
+	return g->s && g->sp && g->st;
+}
+
 /* Clears the record being built for syscall nr returning ret. */
 static __always_inline void start_record(struct emit_ctx *c, long ret, __u32 nr)
 {
@@ -747,18 +772,13 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (nr64 >= SYSCALL_TABLE_SIZE)
 		return 0;
 	__u32 nr = nr64;
-	__u8 *on = bpf_map_lookup_elem(&INTERESTING, &nr);
-	if (!on || !*on)
+	struct start g;
+	if (!captured(nr, &g))
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	if (!traced(pt >> 32))
-		return 0;
-
-	struct scratch *s = scratch();
-	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
-	struct probe_stats *st = stats();
-	if (!s || !sp || !st)
-		return 0;
+	struct scratch *s = g.s;
+	struct syscall_spec *sp = g.sp;
+	struct probe_stats *st = g.st;
+	__u64 pt = g.pt;
 	st->n_evts++;
 
 	struct emit_ctx *c = &s->c;
@@ -809,17 +829,13 @@ struct sys_enter_args {
  */
 static __always_inline int enter_event(struct sys_enter_args *ctx, __u32 nr, int nargs)
 {
-	__u8 *on = bpf_map_lookup_elem(&INTERESTING, &nr);
-	if (!on || !*on)
+	struct start g;
+	if (!captured(nr, &g) || !(g.sp->enter_n & ENTER_AT_ENTRY))
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	if (!traced(pt >> 32))
-		return 0;
-	struct scratch *s = scratch();
-	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
-	struct probe_stats *st = stats();
-	if (!s || !sp || !st || !(sp->enter_n & ENTER_AT_ENTRY))
-		return 0;
+	struct scratch *s = g.s;
+	struct syscall_spec *sp = g.sp;
+	struct probe_stats *st = g.st;
+	__u64 pt = g.pt;
 	struct emit_ctx *c = &s->c;
 	c->args[0] = ctx->args[0];
 	c->args[1] = nargs > 1 ? ctx->args[1] : 0;

@@ -98,21 +98,22 @@ pub struct Probe {
     _perf_events: Vec<OwnedFd>,
 }
 
-/// Where aya looks for tracefs first.
+/// Where tracefs is looked for, in aya's order.
 const TRACEFS: &str = "/sys/kernel/tracing";
+const TRACEFS_OLD: &str = "/sys/kernel/debug/tracing";
 
 /// Makes tracefs available for the per-syscall tracepoints, mounting it at
 /// /sys/kernel/tracing when neither usual place has it (the mount stays, as
-/// when perf or bpftrace mount it).
-fn ensure_tracefs() -> Result<(), String> {
+/// when perf or bpftrace mount it); returns where it is.
+fn ensure_tracefs() -> Result<&'static str, String> {
     let has = |p: &str| {
         Path::new(p)
             .join("events/syscalls")
             .read_dir()
             .is_ok_and(|mut d| d.next().is_some())
     };
-    if has(TRACEFS) || has("/sys/kernel/debug/tracing") {
-        return Ok(());
+    if let Some(p) = [TRACEFS, TRACEFS_OLD].into_iter().find(|p| has(p)) {
+        return Ok(p);
     }
     let src = c"tracefs";
     let dst = c"/sys/kernel/tracing";
@@ -134,18 +135,19 @@ fn ensure_tracefs() -> Result<(), String> {
         ));
     }
     if has(TRACEFS) {
-        Ok(())
+        Ok(TRACEFS)
     } else {
         Err(format!("{TRACEFS} has no syscall tracepoints"))
     }
 }
 
-/// Attaches program `prog_fd` to tracepoint syscalls/`name` through a
+/// Attaches program `prog_fd` to tracepoint syscalls/`name` (its id read
+/// from `tracefs`) through a
 /// perf event and PERF_EVENT_IOC_SET_BPF. The program runs on every CPU
 /// (it hangs on the tracepoint, not on the event's CPU) until the returned
 /// fd closes.
-fn attach_tracepoint_ioctl(prog_fd: i32, name: &str) -> Result<OwnedFd, String> {
-    let id_path = Path::new(TRACEFS)
+fn attach_tracepoint_ioctl(prog_fd: i32, tracefs: &str, name: &str) -> Result<OwnedFd, String> {
+    let id_path = Path::new(tracefs)
         .join("events/syscalls")
         .join(name)
         .join("id");
@@ -327,6 +329,10 @@ impl Probe {
             .load(OBJECT)
             .map_err(|e| load_error("load the probe object", e))?;
 
+        let captured = |nr: u16| match &opts.syscalls {
+            None => true,
+            Some(set) => set.contains(&nr),
+        };
         // Layouts first, then the syscall set: a syscall is never interesting
         // before its layout is in place.
         {
@@ -346,11 +352,7 @@ impl Probe {
             let mut on: Array<_, u8> = Array::try_from(map_mut(&mut ebpf, "INTERESTING")?)
                 .map_err(|e| load_error("open map INTERESTING", e))?;
             for nr in 0..TABLE_SIZE as u32 {
-                let want = match &opts.syscalls {
-                    None => true,
-                    Some(set) => set.contains(&(nr as u16)),
-                };
-                on.set(nr, u8::from(want), 0)
+                on.set(nr, u8::from(captured(nr as u16)), 0)
                     .map_err(|e| load_error("fill map INTERESTING", e))?;
             }
         }
@@ -379,43 +381,42 @@ impl Probe {
         let mut perf_events = Vec::new();
         let hooks: Vec<_> = spec::ENTRY_HOOKS
             .iter()
-            .filter(|h| {
-                crate::syscalls::number(h.2).is_some_and(|nr| match &opts.syscalls {
-                    None => true,
-                    Some(set) => set.contains(&nr),
-                })
-            })
+            .filter(|h| crate::syscalls::number(h.2).is_some_and(captured))
             .collect();
-        if !hooks.is_empty() {
-            if let Err(e) = ensure_tracefs() {
-                notes.push(format!(
-                    "no time-of-check copies of open/connect arguments (tracefs: {e}); exit events carry them"
-                ));
-            } else {
-                for &&(name, tracepoint, _) in &hooks {
-                    let prog: &mut TracePoint = ebpf
-                        .program_mut(name)
-                        .ok_or_else(|| load_error(&format!("find program {name}"), "missing"))?
-                        .try_into()
-                        .map_err(|e| load_error(&format!("use program {name}"), e))?;
-                    prog.load().map_err(|e| program_error(name, e))?;
-                    if prog.attach("syscalls", tracepoint).is_err() {
-                        // aya attaches through a BPF link; kernels or
-                        // sandboxes that refuse that still take the older
-                        // perf-event ioctl, as bpftrace uses.
-                        let fd = prog
-                            .fd()
-                            .map_err(|e| load_error(&format!("use program {name}"), e))?
-                            .as_fd()
-                            .as_raw_fd();
-                        match attach_tracepoint_ioctl(fd, tracepoint) {
-                            Ok(ev) => perf_events.push(ev),
-                            Err(e) => notes.push(format!(
-                                "no time-of-check copies for {tracepoint} ({e}); exit events carry them"
-                            )),
-                        }
-                    }
-                }
+        let tracefs = if hooks.is_empty() {
+            None
+        } else {
+            ensure_tracefs()
+                .map_err(|e| {
+                    notes.push(format!(
+                        "no time-of-check copies of open/connect arguments (tracefs: {e}); exit events carry them"
+                    ))
+                })
+                .ok()
+        };
+        for &(name, tracepoint, _) in hooks.into_iter().filter(|_| tracefs.is_some()) {
+            let prog: &mut TracePoint = ebpf
+                .program_mut(name)
+                .ok_or_else(|| load_error(&format!("find program {name}"), "missing"))?
+                .try_into()
+                .map_err(|e| load_error(&format!("use program {name}"), e))?;
+            prog.load().map_err(|e| program_error(name, e))?;
+            if prog.attach("syscalls", tracepoint).is_ok() {
+                continue;
+            }
+            // aya attaches through a BPF link; kernels or sandboxes that
+            // refuse that still take the older perf-event ioctl, as bpftrace
+            // uses.
+            let fd = prog
+                .fd()
+                .map_err(|e| load_error(&format!("use program {name}"), e))?
+                .as_fd()
+                .as_raw_fd();
+            match attach_tracepoint_ioctl(fd, tracefs.unwrap_or(TRACEFS), tracepoint) {
+                Ok(ev) => perf_events.push(ev),
+                Err(e) => notes.push(format!(
+                    "no time-of-check copies for {tracepoint} ({e}); exit events carry them"
+                )),
             }
         }
         for name in programs {
