@@ -72,6 +72,16 @@ struct param_spec {
  */
 #define ENTER_AT_ENTRY 0x80
 
+/*
+ * In syscall_spec.exit_n: every parameter of both events is a simple kind
+ * (return value, argument, zero, ids, user bytes) and there are at most
+ * SIMPLE_MAX of them, so the events are written straight-line instead of
+ * one bpf_loop callback per parameter (read, write, the generic event: the
+ * syscalls a busy process makes most).
+ */
+#define EXIT_SIMPLE 0x80
+#define SIMPLE_MAX 6
+
 struct syscall_spec {
 	__u16 enter_type; /* written only when enter_n > 0 (the generic enter is id 0) */
 	__u16 exit_type;

@@ -473,11 +473,32 @@ impl Layout {
         out[4..6].copy_from_slice(&sc.to_ne_bytes());
         // The high bit says "written at entry" (ENTER_AT_ENTRY in spec.h).
         out[6] = self.enter.len() as u8 | if self.enter_at_entry { 0x80 } else { 0 };
-        out[7] = self.exit.len() as u8;
+        // The high bit says "simple kinds only" (EXIT_SIMPLE in spec.h).
+        out[7] = self.exit.len() as u8 | if self.is_simple() { 0x80 } else { 0 };
         for (i, p) in self.enter.iter().chain(self.exit).enumerate() {
             out[8 + 4 * i..12 + 4 * i].copy_from_slice(&p.encode());
         }
         Ok(Encoded(out))
+    }
+}
+
+/// Most parameters of a layout written straight-line (`SIMPLE_MAX`).
+const SIMPLE_MAX: usize = 6;
+
+impl Layout {
+    /// Whether the kernel may write both events straight-line
+    /// (`emit_simple`): a few parameters, each of a kind that needs no
+    /// walk of kernel structures, and no enter written at entry.
+    pub(crate) fn is_simple(&self) -> bool {
+        !self.enter_at_entry
+            && self.enter.len() + self.exit.len() <= SIMPLE_MAX
+            && self.enter.iter().chain(self.exit).all(|p| {
+                matches!(
+                    p,
+                    Empty | Ret | Arg(..) | Int(_) | Zero(_) | ScId | NativeId | RetSize
+                        | BufRet(_) | BufArg(..)
+                )
+            })
     }
 }
 
@@ -520,6 +541,21 @@ mod tests {
             let e = layout_for(nr).encode(nr).expect("encodes");
             assert_eq!(e.0[6] & 0x80, 0x80, "{name}: the at-entry bit");
             assert!(e.0[6] & 0x7f > 0, "{name}: enter parameters");
+        }
+    }
+
+    #[test]
+    fn busy_syscalls_take_the_straight_line_path() {
+        let flag = |name: &str| {
+            let nr = crate::syscalls::number(name).expect(name);
+            layout_for(nr).encode(nr).expect("encodes").0[7] & 0x80 != 0
+        };
+        for name in ["read", "write", "pread64", "pwrite64", "getppid", "close", "kill"] {
+            assert!(flag(name), "{name}: simple kinds only");
+        }
+        // A path, a socket tuple, the task, an iovec: the general writer.
+        for name in ["openat", "connect", "execve", "readv", "sendto", "mkdir"] {
+            assert!(!flag(name), "{name}: needs the general writer");
         }
     }
 
