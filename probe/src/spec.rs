@@ -495,8 +495,16 @@ impl Layout {
             && self.enter.iter().chain(self.exit).all(|p| {
                 matches!(
                     p,
-                    Empty | Ret | Arg(..) | Int(_) | Zero(_) | ScId | NativeId | RetSize
-                        | BufRet(_) | BufArg(..)
+                    Empty
+                        | Ret
+                        | Arg(..)
+                        | Int(_)
+                        | Zero(_)
+                        | ScId
+                        | NativeId
+                        | RetSize
+                        | BufRet(_)
+                        | BufArg(..)
                 )
             })
     }
@@ -550,7 +558,9 @@ mod tests {
             let nr = crate::syscalls::number(name).expect(name);
             layout_for(nr).encode(nr).expect("encodes").0[7] & 0x80 != 0
         };
-        for name in ["read", "write", "pread64", "pwrite64", "getppid", "close", "kill"] {
+        for name in [
+            "read", "write", "pread64", "pwrite64", "getppid", "close", "kill",
+        ] {
             assert!(flag(name), "{name}: simple kinds only");
         }
         // A path, a socket tuple, the task, an iovec: the general writer.
