@@ -60,55 +60,69 @@ impl Profile {
         let Some(info) = schema::known_event(event_type) else {
             return Err(WriteError::UnknownEventType { event_type });
         };
-        let fail = |reason: String| {
-            Err(WriteError::ProfileMismatch {
-                event_type,
-                name: info.name,
-                nparams,
-                profile: self.name(),
-                reason,
-            })
-        };
-        match self {
-            Profile::Keep => {
-                if nparams > info.params.len() {
-                    return fail(format!(
-                        "more than the {} parameters of the newest known layout",
-                        info.params.len()
-                    ));
-                }
-            }
-            Profile::Compat => {
-                let max = usize::from(info.compat_nparams);
-                if nparams > max {
-                    return fail(format!(
-                        "at most {max} parameters (libs 0.21 layout); libs 0.21 rejects more"
-                    ));
-                }
-            }
+        self.check_info(event_type, info, nparams)
+    }
+
+    /// [`Profile::check`] for an id already looked up (`info` is
+    /// `schema::known_event(event_type)`): the writer's per-event path.
+    #[inline]
+    pub(crate) fn check_info(
+        self,
+        event_type: u16,
+        info: &'static EventInfo,
+        nparams: usize,
+    ) -> Result<(), WriteError> {
+        let fits = match self {
+            Profile::Keep => nparams <= info.params.len(),
+            Profile::Compat => nparams <= usize::from(info.compat_nparams),
             Profile::Modern => {
-                if info.flags & ef::OLD_VERSION != 0 {
-                    return fail(
-                        "the id is an old version; current libs expect the newest id".into(),
-                    );
-                }
-                if Direction::of(event_type) == Direction::Enter
-                    && !self.keeps_enter(event_type, info)
-                {
-                    return fail(
-                        "current libs drop this enter event (its parameters belong to the exit)"
-                            .into(),
-                    );
-                }
-                if nparams != info.params.len() {
-                    return fail(format!(
-                        "exactly {} parameters in the current layout",
-                        info.params.len()
-                    ));
-                }
+                info.flags & ef::OLD_VERSION == 0
+                    && (Direction::of(event_type) != Direction::Enter
+                        || self.keeps_enter(event_type, info))
+                    && nparams == info.params.len()
             }
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(self.mismatch(event_type, info, nparams))
         }
-        Ok(())
+    }
+
+    /// Why an event does not fit (the checks of [`Profile::check_info`],
+    /// in order, with their explanations).
+    #[cold]
+    fn mismatch(self, event_type: u16, info: &'static EventInfo, nparams: usize) -> WriteError {
+        let reason = match self {
+            Profile::Keep => format!(
+                "more than the {} parameters of the newest known layout",
+                info.params.len()
+            ),
+            Profile::Compat => format!(
+                "at most {} parameters (libs 0.21 layout); libs 0.21 rejects more",
+                info.compat_nparams
+            ),
+            Profile::Modern if info.flags & ef::OLD_VERSION != 0 => {
+                "the id is an old version; current libs expect the newest id".into()
+            }
+            Profile::Modern
+                if Direction::of(event_type) == Direction::Enter
+                    && !self.keeps_enter(event_type, info) =>
+            {
+                "current libs drop this enter event (its parameters belong to the exit)".into()
+            }
+            Profile::Modern => format!(
+                "exactly {} parameters in the current layout",
+                info.params.len()
+            ),
+        };
+        WriteError::ProfileMismatch {
+            event_type,
+            name: info.name,
+            nparams,
+            profile: self.name(),
+            reason,
+        }
     }
 }
 

@@ -389,31 +389,38 @@ impl<W: Write> ScapWriter<W> {
 
     /// Writes an event read from a capture, keeping its cpu and dump flags.
     pub fn write_event(&mut self, ev: &Event<'_>) -> Result<(), WriteError> {
-        self.opts.profile.check(ev.event_type(), ev.nparams())?;
         self.write_raw_event(
             ev.cpu,
             ev.dump_flags.unwrap_or(0),
             ev.event_type(),
+            ev.nparams(),
             ev.raw(),
         )
     }
 
     /// Writes an owned event.
     pub fn write_owned(&mut self, ev: &OwnedEvent) -> Result<(), WriteError> {
-        self.opts.profile.check(ev.event_type, ev.params.len())?;
         let mut raw = Vec::new();
         ev.encode_into(&mut raw);
-        self.write_raw_event(ev.cpu, ev.dump_flags, ev.event_type, &raw)
+        self.write_raw_event(ev.cpu, ev.dump_flags, ev.event_type, ev.params.len(), &raw)
     }
 
+    /// Checks one encoded event against the profile and the block limits,
+    /// then frames it as an event block straight into the output buffer
+    /// (one schema lookup, one reserve; the error paths are out of line).
     fn write_raw_event(
         &mut self,
         cpu: u16,
         flags: u32,
         event_type: u16,
+        nparams: usize,
         raw: &[u8],
     ) -> Result<(), WriteError> {
-        let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
+        let Some(info) = schema::known_event(event_type) else {
+            return Err(WriteError::UnknownEventType { event_type });
+        };
+        self.opts.profile.check_info(event_type, info, nparams)?;
+        let large = info.is_large_payload();
         let max = if large {
             self.opts.max_block - 20
         } else {
@@ -432,11 +439,28 @@ impl<W: Write> ScapWriter<W> {
             (true, false) => block::EV_V2_LARGE,
             (true, true) => block::EVF_V2_LARGE,
         };
-        let flag_bytes = flags.to_le_bytes();
-        let pre: &[u8] = if flags != 0 { &flag_bytes } else { &[] };
-        self.frame(bt, &[&cpu.to_le_bytes(), pre, raw])?;
-        self.in_events = true;
+        // Block header, cpu and (for EVF blocks) the flags in one piece.
+        let pre = if flags != 0 { 6 } else { 2 };
+        let body_len = pre + raw.len();
+        let total = 12 + body_len + pad4(body_len);
+        let mut head = [0u8; 14];
+        head[0..4].copy_from_slice(&bt.to_le_bytes());
+        head[4..8].copy_from_slice(&(total as u32).to_le_bytes());
+        head[8..10].copy_from_slice(&cpu.to_le_bytes());
+        head[10..14].copy_from_slice(&flags.to_le_bytes());
+        let b = &mut self.out;
+        b.reserve(total);
+        b.extend_from_slice(&head[..8 + pre]);
+        b.extend_from_slice(raw);
+        b.extend_from_slice(&[0u8; 3][..pad4(body_len)]);
+        b.extend_from_slice(&(total as u32).to_le_bytes());
+        self.stats.bytes += total as u64;
+        self.stats.blocks += 1;
         self.stats.events += 1;
+        self.in_events = true;
+        if self.out.len() >= OUT_CHUNK {
+            self.drain()?;
+        }
         Ok(())
     }
 
@@ -449,11 +473,10 @@ impl<W: Write> ScapWriter<W> {
         event_type: u16,
         params: &[&[u8]],
     ) -> Result<(), WriteError> {
-        self.opts.profile.check(event_type, params.len())?;
         let large = schema::event_info(event_type).is_some_and(|i| i.is_large_payload());
         let mut raw = Vec::new();
         event::encode_parts(ts, tid, event_type, large, params.iter().copied(), &mut raw);
-        self.write_raw_event(cpu, 0, event_type, &raw)
+        self.write_raw_event(cpu, 0, event_type, params.len(), &raw)
     }
 
     /// Writes a systemd journal export block (pcapng block type 9) holding
