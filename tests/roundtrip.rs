@@ -303,7 +303,7 @@ fn over_long_metadata_fields_are_clamped_to_what_readers_take() {
     let mut seen = None;
     while let Some(item) = r.next_item().unwrap() {
         if let Item::Processes(ps) = item {
-            seen = ps.into_iter().next();
+            seen = ps.first().cloned();
         }
     }
     let p = seen.expect("the process list was written");

@@ -142,15 +142,19 @@ pub enum Metadata {
 }
 
 impl Metadata {
-    /// The metadata an item of a capture carries, if it is metadata.
+    /// The metadata an item of a capture carries, if it is metadata (a
+    /// copy: the item borrows the reader).
     pub fn from_item(item: scapbridge_formats::Item<'_>) -> Option<Metadata> {
         use scapbridge_formats::Item;
         Some(match item {
-            Item::MachineInfo(m) => Metadata::MachineInfo(m),
-            Item::Interfaces(i) => Metadata::Interfaces(i),
-            Item::Users(u) => Metadata::Users(u),
-            Item::Processes(p) => Metadata::Processes(p),
-            Item::Fds { tid, fds } => Metadata::Fds { tid, fds },
+            Item::MachineInfo(m) => Metadata::MachineInfo(m.clone()),
+            Item::Interfaces(i) => Metadata::Interfaces(i.to_vec()),
+            Item::Users(u) => Metadata::Users(u.to_vec()),
+            Item::Processes(p) => Metadata::Processes(p.to_vec()),
+            Item::Fds { tid, fds } => Metadata::Fds {
+                tid,
+                fds: fds.to_vec(),
+            },
             _ => return None,
         })
     }

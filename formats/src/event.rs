@@ -122,6 +122,38 @@ pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
     Ok(nparams as u8)
 }
 
+/// [`validate`] without the message, for the reader's fast path (which
+/// hands anything this refuses to the general path, where `validate`
+/// explains it): the parameter count of one whole event, or `None`.
+#[inline]
+pub(crate) fn check(raw: &[u8], large: bool) -> Option<u8> {
+    if raw.len() < HEADER_LEN {
+        return None;
+    }
+    let len = le_u32(raw, 16) as usize;
+    let nparams = le_u32(raw, 22) as usize;
+    if len < HEADER_LEN || len > raw.len() || nparams > MAX_PARAMS {
+        return None;
+    }
+    let w = if large { 4 } else { 2 };
+    let lens_end = HEADER_LEN + nparams * w;
+    if lens_end > len {
+        return None;
+    }
+    let lens = &raw[HEADER_LEN..lens_end];
+    // At most 32 lengths of 32 bits: the sum cannot overflow a u64.
+    let data: u64 = if large {
+        lens.chunks_exact(4)
+            .map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .sum()
+    } else {
+        lens.chunks_exact(2)
+            .map(|c| u64::from(u16::from_le_bytes([c[0], c[1]])))
+            .sum()
+    };
+    (lens_end as u64 + data <= len as u64).then_some(nparams as u8)
+}
+
 /// Length of parameter `i` from the length array (the caller checked bounds).
 #[inline]
 fn param_len(raw: &[u8], large: bool, i: usize) -> usize {
