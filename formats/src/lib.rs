@@ -2,8 +2,9 @@
 //!
 //! * [`reader::ScapReader`] streams blocks from any `Read` (gzip detected).
 //! * [`schema`] describes every event id; [`event::Event`] is a validated view.
-//! * [`render`] prints parameters exactly as sysdig does, with the thread and
-//!   fd tables of [`state::CaptureState`].
+//! * [`value`] decodes each parameter to a typed [`value::Value`];
+//!   [`render`] prints those exactly as sysdig does, with the thread and fd
+//!   tables of [`state::CaptureState`].
 //! * [`writer::ScapWriter`] writes scap or pcapng-with-options, checking every
 //!   event against a [`profile::Profile`]; [`profile::ProfileAdapter`]
 //!   converts layouts between profiles.
@@ -25,6 +26,7 @@ pub mod reader;
 pub mod render;
 pub mod schema;
 pub mod state;
+pub mod value;
 pub mod writer;
 
 pub use error::{ReadError, WriteError};

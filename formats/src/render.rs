@@ -1,14 +1,16 @@
 //! Parameter rendering exactly as sysdig 0.29 prints `%evt.args`/`%evt.info`:
 //! fds with their type and name, errno names, flag names in the libs table
 //! order, socket tuples, byte buffers as printable text cut at 80 bytes.
+//! Each parameter is decoded by [`crate::value`] first, then printed.
 
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
 use crate::bytes::{le_u16, le_u64};
-use crate::event::{value_i64 as sint, value_str as cstr, value_u64 as uint, Event};
-use crate::schema::{self, ParamAux, ParamInfo, ParamType, PrintFormat};
+use crate::event::{value_u64 as uint, Event};
+use crate::schema::{self, ParamInfo, PrintFormat};
 use crate::state::CaptureState;
+use crate::value::{self, PathBase, SockAddr, SockTuple, Value};
 
 /// Byte buffers longer than this are cut and followed by `...` (sysdig's default).
 pub const MAX_BUF_PRINT: usize = 80;
@@ -60,20 +62,16 @@ fn push_ipv6_or_mapped(out: &mut String, a: &[u8; 16]) {
     }
 }
 
-fn push_endpoint4(out: &mut String, v: &[u8], at: usize) -> Option<()> {
-    let ip: [u8; 4] = v.get(at..at + 4)?.try_into().ok()?;
-    push_ipv4(out, &ip);
+fn push_endpoint4(out: &mut String, ip: &[u8; 4], port: u16) {
+    push_ipv4(out, ip);
     out.push(':');
-    push_u64(out, u64::from(le_u16(v, at + 4)));
-    Some(())
+    push_u64(out, u64::from(port));
 }
 
-fn push_endpoint6(out: &mut String, v: &[u8], at: usize) -> Option<()> {
-    let ip: [u8; 16] = v.get(at..at + 16)?.try_into().ok()?;
-    push_ipv6_or_mapped(out, &ip);
+fn push_endpoint6(out: &mut String, ip: &[u8; 16], port: u16) {
+    push_ipv6_or_mapped(out, ip);
     out.push(':');
-    push_u64(out, u64::from(le_u16(v, at + 16)));
-    Some(())
+    push_u64(out, u64::from(port));
 }
 
 /// Text of a socket tuple (`1.2.3.4:5->6.7.8.9:10`, unix: `src->dst path`).
@@ -85,50 +83,48 @@ pub fn socktuple(v: &[u8]) -> Option<String> {
 
 /// Appends a socket tuple; `None` (and nothing appended) if it is malformed.
 pub fn push_socktuple(out: &mut String, v: &[u8]) -> Option<()> {
-    let mark = out.len();
-    let ok = match *v.first()? {
-        2 if v.len() >= 13 => push_endpoint4(out, v, 1).and_then(|()| {
+    push_socktuple_value(out, &value::socktuple(v))
+}
+
+fn push_socktuple_value(out: &mut String, t: &SockTuple<'_>) -> Option<()> {
+    match *t {
+        SockTuple::Inet4 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => {
+            push_endpoint4(out, &sip, sport);
             out.push_str("->");
-            push_endpoint4(out, v, 7)
-        }),
-        10 if v.len() >= 37 => push_endpoint6(out, v, 1).and_then(|()| {
-            out.push_str("->");
-            push_endpoint6(out, v, 19)
-        }),
-        1 if v.len() >= 17 => {
-            let _ = write!(
-                out,
-                "{:x}->{:x} {}",
-                le_u64(v, 1),
-                le_u64(v, 9),
-                cstr(&v[17..])
-            );
-            Some(())
+            push_endpoint4(out, &dip, dport);
         }
-        _ => None,
-    };
-    if ok.is_none() {
-        out.truncate(mark);
+        SockTuple::Inet6 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => {
+            push_endpoint6(out, &sip, sport);
+            out.push_str("->");
+            push_endpoint6(out, &dip, dport);
+        }
+        SockTuple::Unix { src, dst, path } => {
+            let _ = write!(out, "{src:x}->{dst:x} {}", String::from_utf8_lossy(path));
+        }
+        _ => return None,
     }
-    ok
+    Some(())
 }
 
 /// Appends a socket address; `None` (and nothing appended) if malformed.
-fn push_sockaddr(out: &mut String, v: &[u8]) -> Option<()> {
-    let mark = out.len();
-    let ok = match *v.first()? {
-        2 if v.len() >= 7 => push_endpoint4(out, v, 1),
-        10 if v.len() >= 19 => push_endpoint6(out, v, 1),
-        1 => {
-            out.push_str(&cstr(&v[1..]));
-            Some(())
-        }
-        _ => None,
-    };
-    if ok.is_none() {
-        out.truncate(mark);
+fn push_sockaddr_value(out: &mut String, a: &SockAddr<'_>) -> Option<()> {
+    match *a {
+        SockAddr::Inet4 { ip, port } => push_endpoint4(out, &ip, port),
+        SockAddr::Inet6 { ip, port } => push_endpoint6(out, &ip, port),
+        SockAddr::Unix(path) => out.push_str(&String::from_utf8_lossy(path)),
+        _ => return None,
     }
-    ok
+    Some(())
 }
 
 fn num(out: &mut String, v: u64, signed: Option<i64>, fmt: PrintFormat) {
@@ -213,223 +209,132 @@ pub fn param(
     out: &mut String,
 ) {
     let Some(v) = ev.param(i) else { return };
-    if v.is_empty()
-        && !matches!(
-            p.ty,
-            ParamType::Charbuf
-                | ParamType::Fspath
-                | ParamType::Fsrelpath
-                | ParamType::Bytebuf
-                | ParamType::Sockaddr
-                | ParamType::Socktuple
-        )
-    {
-        out.push_str("<NA>");
-        return;
-    }
-    value(ev, v, p.ty, p.fmt, p.aux, state, out);
+    push_value(ev.tid(), &value::decode_bytes(ev, v, p), state, out);
 }
 
-fn value(
-    ev: &Event<'_>,
-    v: &[u8],
-    ty: ParamType,
-    fmt: PrintFormat,
-    aux: ParamAux,
-    state: Option<&CaptureState>,
-    out: &mut String,
-) {
-    use ParamType as T;
-    match ty {
-        T::Int8 | T::Int16 | T::Int32 | T::Int64 => match sint(v) {
-            Some(s) => num(out, s as u64 & mask(v.len()), Some(s), fmt),
-            None => bytebuf(out, v),
-        },
-        T::Uint8
-        | T::Uint16
-        | T::Uint32
-        | T::Uint64
-        | T::Reltime
-        | T::Abstime
-        | T::Port
-        | T::L4proto
-        | T::Bool
-        | T::Sigset => match uint(v) {
-            Some(u) => {
-                num(out, u, None, fmt);
-                if ty == T::Reltime && fmt != PrintFormat::Hex {
-                    let _ = write!(out, "({})", reltime(u));
-                }
+/// Appends a decoded value as sysdig prints it. `tid` is the thread of the
+/// event it came from: fds, relative paths and poll lists are named from
+/// that thread's tables in `state`.
+pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&CaptureState>, out: &mut String) {
+    match *v {
+        Value::Missing => out.push_str("<NA>"),
+        Value::Int { v, width, fmt } => num(out, v as u64 & mask(usize::from(width)), Some(v), fmt),
+        Value::Uint { v, fmt } => num(out, v, None, fmt),
+        Value::RelTime { ns, fmt } => {
+            num(out, ns, None, fmt);
+            if fmt != PrintFormat::Hex {
+                let _ = write!(out, "({})", reltime(ns));
             }
-            None => bytebuf(out, v),
-        },
-        T::Errno => match sint(v) {
-            Some(s) if s < 0 => {
-                push_i64(out, s);
-                if let Some(n) = schema::errno_name(s.unsigned_abs()) {
+        }
+        Value::Errno { v, fmt } => {
+            if v < 0 {
+                push_i64(out, v);
+                if let Some(n) = schema::errno_name(v.unsigned_abs()) {
                     let _ = write!(out, "({n})");
                 }
+            } else {
+                num(out, v as u64, Some(v), fmt);
             }
-            Some(s) => num(out, s as u64, Some(s), fmt),
-            None => bytebuf(out, v),
-        },
-        T::Fd | T::Fd32 => match sint(v) {
-            // libsinsp names the "relative to the cwd" dirfd before errno names
-            // (-100 is also ENETDOWN's number).
-            Some(-100) => out.push_str("-100(AT_FDCWD)"),
-            Some(fd) if fd < 0 => {
-                push_i64(out, fd);
-                if let Some(n) = schema::errno_name(fd.unsigned_abs()) {
-                    let _ = write!(out, "({n})");
+        }
+        // libsinsp names the "relative to the cwd" dirfd before errno names
+        // (-100 is also ENETDOWN's number).
+        Value::Fd(-100) => out.push_str("-100(AT_FDCWD)"),
+        Value::Fd(fd) if fd < 0 => {
+            push_i64(out, fd);
+            if let Some(n) = schema::errno_name(fd.unsigned_abs()) {
+                let _ = write!(out, "({n})");
+            }
+        }
+        Value::Fd(fd) => {
+            push_i64(out, fd);
+            if let Some(e) = state.and_then(|s| s.fd(tid, fd)) {
+                out.push_str("(<");
+                out.push(e.typechar as char);
+                if e.l4 != 0 && !e.name.is_empty() {
+                    out.push(e.l4 as char);
                 }
+                out.push('>');
+                out.push_str(&e.name);
+                out.push(')');
             }
-            Some(fd) => {
-                push_i64(out, fd);
-                if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
-                    out.push_str("(<");
-                    out.push(e.typechar as char);
-                    if e.l4 != 0 && !e.name.is_empty() {
-                        out.push(e.l4 as char);
-                    }
-                    out.push('>');
-                    out.push_str(&e.name);
-                    out.push(')');
-                }
-            }
-            None => bytebuf(out, v),
-        },
-        T::Pid | T::Pid32 => match sint(v) {
-            Some(pid) => {
-                push_i64(out, pid);
-                if pid > 0 {
-                    if let Some(t) = state.and_then(|s| s.thread(pid as u64)) {
-                        let _ = write!(out, "({})", t.comm);
-                    }
-                }
-            }
-            None => bytebuf(out, v),
-        },
-        T::Uid | T::Gid => match uint(v) {
-            Some(u) => {
-                if u == u64::from(u32::MAX) {
-                    out.push_str("-1");
-                } else {
-                    push_u64(out, u);
-                    let name = state.and_then(|s| {
-                        if ty == T::Uid {
-                            s.user_name(u as u32)
-                        } else {
-                            s.group_name(u as u32)
-                        }
-                    });
-                    if let Some(n) = name {
-                        let _ = write!(out, "({n})");
-                    }
-                }
-            }
-            None => bytebuf(out, v),
-        },
-        T::Charbuf | T::Fspath => out.push_str(&cstr(v)),
-        T::Fsrelpath => {
-            let s = cstr(v);
-            out.push_str(&s);
-            if !s.starts_with('/') && !s.is_empty() {
-                if let (ParamAux::DirFd(d), Some(st)) = (aux, state) {
-                    let dirfd = ev.param(usize::from(d)).and_then(sint);
-                    let base = match dirfd {
-                        Some(fd) if fd != -100 => st
-                            .fd(ev.tid(), fd)
-                            .map(|f| format!("{}/", f.name.trim_end_matches('/'))),
-                        _ => st.thread(ev.tid()).map(|t| t.cwd.clone()),
-                    };
-                    if let Some(b) = base.filter(|b| !b.is_empty()) {
-                        let _ = write!(
-                            out,
-                            "({})",
-                            crate::state::normalize_path(&format!("{b}{s}"))
-                        );
-                    }
+        }
+        Value::Pid(pid) => {
+            push_i64(out, pid);
+            if pid > 0 {
+                if let Some(t) = state.and_then(|s| s.thread(pid as u64)) {
+                    let _ = write!(out, "({})", t.comm);
                 }
             }
         }
-        T::Bytebuf | T::Charbufarray | T::CharbufPairArray => bytebuf(out, v),
-        T::Sockaddr | T::Socktuple if v.is_empty() => out.push_str("NULL"),
-        T::Sockaddr => {
-            if push_sockaddr(out, v).is_none() {
-                out.push_str("<NA>");
+        Value::Uid(u) | Value::Gid(u) if u == u64::from(u32::MAX) => out.push_str("-1"),
+        Value::Uid(u) => {
+            push_u64(out, u);
+            if let Some(n) = state.and_then(|s| s.user_name(u as u32)) {
+                let _ = write!(out, "({n})");
             }
         }
-        T::Socktuple => {
-            if push_socktuple(out, v).is_none() {
-                out.push_str("<NA>");
+        Value::Gid(u) => {
+            push_u64(out, u);
+            if let Some(n) = state.and_then(|s| s.group_name(u as u32)) {
+                let _ = write!(out, "({n})");
             }
         }
-        T::Fdlist => fdlist(ev, v, state, out),
-        T::Syscallid => {
-            if let Some(u) = uint(v) {
-                push_u64(out, u);
+        Value::Flags { bits, names, exact } => {
+            push_u64(out, bits);
+            let mut text = String::new();
+            if flag_names(bits as u32, names, exact, &mut text) {
+                let _ = write!(out, "({text})");
             }
         }
-        T::Sigtype => {
-            let Some(&s) = v.first() else { return };
+        Value::Signal(s) => {
             push_i64(out, i64::from(s));
             if let Some(n) = schema::signal_name(s) {
                 let _ = write!(out, "({n})");
             }
         }
-        T::Sockfamily => {
-            let _ = write!(out, "{}", v[0]);
-        }
-        T::Ipv4addr if v.len() == 4 => push_ipv4(out, &[v[0], v[1], v[2], v[3]]),
-        T::Ipv6addr if v.len() == 16 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(v);
-            out.push_str(&ipv6(&a));
-        }
-        T::Ipaddr => match v.len() {
-            4 => push_ipv4(out, &[v[0], v[1], v[2], v[3]]),
-            16 => {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(v);
-                out.push_str(&ipv6(&a));
+        Value::SockFamily(f) => push_u64(out, u64::from(f)),
+        Value::SyscallId(u) => push_u64(out, u),
+        Value::Str(s) => out.push_str(&String::from_utf8_lossy(s)),
+        Value::RelPath { path, base } => {
+            let s = String::from_utf8_lossy(path);
+            out.push_str(&s);
+            if s.starts_with('/') || s.is_empty() {
+                return;
             }
-            _ => bytebuf(out, v),
-        },
-        T::Flags8
-        | T::Flags16
-        | T::Flags32
-        | T::Enumflags8
-        | T::Enumflags16
-        | T::Enumflags32
-        | T::Mode => {
-            let Some(u) = uint(v) else {
-                return bytebuf(out, v);
+            let Some(st) = state else { return };
+            let dir = match base {
+                PathBase::Fd(fd) => st
+                    .fd(tid, fd)
+                    .map(|f| format!("{}/", f.name.trim_end_matches('/'))),
+                PathBase::Cwd => st.thread(tid).map(|t| t.cwd.clone()),
+                _ => None,
             };
-            push_u64(out, u);
-            if let ParamAux::Flags(table) = aux {
-                let exact = matches!(ty, T::Enumflags8 | T::Enumflags16 | T::Enumflags32);
-                let mut names = String::new();
-                if flag_names(u as u32, table, exact, &mut names) {
-                    let _ = write!(out, "({names})");
-                }
+            if let Some(b) = dir.filter(|b| !b.is_empty()) {
+                let _ = write!(
+                    out,
+                    "({})",
+                    crate::state::normalize_path(&format!("{b}{s}"))
+                );
             }
         }
-        T::Dyn => {
-            if let ParamAux::Dyn(alts) = aux {
-                if let Some(alt) = alts.get(usize::from(v[0])) {
-                    return value(ev, &v[1..], alt.ty, alt.fmt, ParamAux::None, state, out);
-                }
+        Value::Bytes(b) | Value::Raw(b) => bytebuf(out, b),
+        Value::SockAddr(SockAddr::Null) | Value::SockTuple(SockTuple::Null) => out.push_str("NULL"),
+        Value::SockAddr(a) => {
+            if push_sockaddr_value(out, &a).is_none() {
+                out.push_str("<NA>");
             }
-            bytebuf(out, v);
         }
-        T::Double if v.len() == 8 => {
-            let _ = write!(
-                out,
-                "{}",
-                f64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]])
-            );
+        Value::SockTuple(t) => {
+            if push_socktuple_value(out, &t).is_none() {
+                out.push_str("<NA>");
+            }
         }
-        _ => bytebuf(out, v),
+        Value::Ipv4(a) => push_ipv4(out, &a),
+        Value::Ipv6(a) => out.push_str(&ipv6(&a)),
+        Value::FdList(v) => fdlist(tid, v, state, out),
+        Value::Double(d) => {
+            let _ = write!(out, "{d}");
+        }
     }
 }
 
@@ -451,7 +356,7 @@ fn reltime(ns: u64) -> String {
     format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)
 }
 
-fn fdlist(ev: &Event<'_>, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
+fn fdlist(tid: u64, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
     if v.len() < 2 {
         return;
     }
@@ -469,7 +374,7 @@ fn fdlist(ev: &Event<'_>, v: &[u8], state: Option<&CaptureState>, out: &mut Stri
         }
         first = false;
         let _ = write!(out, "{fd}:");
-        if let Some(e) = state.and_then(|s| s.fd(ev.tid(), fd)) {
+        if let Some(e) = state.and_then(|s| s.fd(tid, fd)) {
             out.push(e.typechar as char);
         }
         let _ = write!(out, "{flags:X}");
