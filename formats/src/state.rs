@@ -159,14 +159,26 @@ impl StateAction {
         }
     }
 
-    fn of(id: u16) -> StateAction {
-        static TABLE: std::sync::OnceLock<Vec<StateAction>> = std::sync::OnceLock::new();
+    /// The action of event `id`, and whether it is an enter event with an
+    /// exit (worth keeping for that exit: enter-only events such as
+    /// `procinfo` and `switch` have none, and keeping them as the thread's
+    /// last enter would hide the syscall enter an exit still needs).
+    fn of(id: u16) -> (StateAction, bool) {
+        static TABLE: std::sync::OnceLock<Vec<(StateAction, bool)>> = std::sync::OnceLock::new();
         let t = TABLE.get_or_init(|| {
             (0..schema::EVENT_MAX)
-                .map(|i| schema::event_info(i).map_or(StateAction::None, |e| Self::named(e.name)))
+                .map(|i| {
+                    let action =
+                        schema::event_info(i).map_or(StateAction::None, |e| Self::named(e.name));
+                    let has_exit = Direction::of(i) == Direction::Enter
+                        && schema::event_info(i + 1).is_some_and(|x| !x.is_unused());
+                    (action, has_exit)
+                })
                 .collect()
         });
-        t.get(usize::from(id)).copied().unwrap_or(StateAction::None)
+        t.get(usize::from(id))
+            .copied()
+            .unwrap_or((StateAction::None, false))
     }
 }
 
@@ -641,15 +653,15 @@ impl CaptureState {
         }
         let Some(info) = ev.info() else { return };
         let tid = ev.tid();
-        let action = StateAction::of(ev.event_type());
+        let (action, has_exit) = StateAction::of(ev.event_type());
         if ev.direction() == Direction::Enter {
             if action == StateAction::ProcExit {
                 self.to_remove = Some(tid);
-                return;
+            } else if has_exit {
+                let raw = self.enters.entry(tid).or_default();
+                raw.clear();
+                raw.extend_from_slice(ev.raw());
             }
-            let raw = self.enters.entry(tid).or_default();
-            raw.clear();
-            raw.extend_from_slice(ev.raw());
             return;
         }
         match action {
@@ -1044,6 +1056,34 @@ pub fn normalize_path(p: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// An open exit of the old layout (fd only) takes its path from its
+    /// enter, even when enter-only events of the same thread (a scheduler
+    /// switch, a procinfo) come between: they have no exit and must not
+    /// take the enter's place.
+    #[test]
+    fn enter_only_events_do_not_hide_the_syscall_enter() {
+        use crate::event::OwnedEvent;
+        let mut st = CaptureState::new();
+        let tid = 7;
+        let mut enter = OwnedEvent::new(1, tid, 2); // open enter: name, flags, mode
+        enter
+            .push_str("/etc/hosts")
+            .push(1u32.to_le_bytes())
+            .push(0u32.to_le_bytes());
+        let mut switch = OwnedEvent::new(2, tid, 152);
+        switch.push(8u64.to_le_bytes());
+        let mut procinfo = OwnedEvent::new(3, tid, 234);
+        procinfo.push(0u64.to_le_bytes()).push(0u64.to_le_bytes());
+        let mut exit = OwnedEvent::new(4, tid, 3); // open exit, old layout: fd only
+        exit.push(5i64.to_le_bytes());
+        for e in [&enter, &switch, &procinfo, &exit] {
+            let raw = e.encode();
+            st.update(&Event::parse(&raw, false).unwrap());
+        }
+        let f = st.fd(tid, 5).expect("the open created fd 5");
+        assert_eq!(f.name, "/etc/hosts");
+    }
 
     #[test]
     fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
