@@ -16,6 +16,7 @@ pub const MAX_PARAMS: usize = 32;
 
 /// A signed integer parameter value (1, 2, 4 or 8 bytes, little-endian);
 /// `None` for any other length.
+#[inline]
 pub fn value_i64(v: &[u8]) -> Option<i64> {
     Some(match v.len() {
         1 => i64::from(v[0] as i8),
@@ -27,6 +28,7 @@ pub fn value_i64(v: &[u8]) -> Option<i64> {
 }
 
 /// An unsigned integer parameter value (1, 2, 4 or 8 bytes).
+#[inline]
 pub fn value_u64(v: &[u8]) -> Option<u64> {
     Some(match v.len() {
         1 => u64::from(v[0]),

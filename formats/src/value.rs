@@ -292,6 +292,19 @@ fn typed<'a>(
     aux: ParamAux,
 ) -> Value<'a> {
     use ParamType as T;
+    // A dynamic parameter is one of its alternatives, chosen by its first
+    // byte; resolved here, once, so the decoder below is not recursive
+    // (and can be inlined into every caller).
+    let (v, ty, fmt, aux) = match (ty, aux) {
+        (T::Dyn, ParamAux::Dyn(alts)) => {
+            match v.split_first().and_then(|(&k, rest)| Some((alts.get(usize::from(k))?, rest))) {
+                Some((alt, rest)) => (rest, alt.ty, alt.fmt, ParamAux::None),
+                None => return Value::Raw(v),
+            }
+        }
+        (T::Dyn, _) => return Value::Raw(v),
+        _ => (v, ty, fmt, aux),
+    };
     let raw = Value::Raw(v);
     match ty {
         T::Int8 | T::Int16 | T::Int32 | T::Int64 => value_i64(v).map_or(raw, |s| Value::Int {
@@ -350,13 +363,6 @@ fn typed<'a>(
             },
             exact: matches!(ty, T::Enumflags8 | T::Enumflags16 | T::Enumflags32),
         }),
-        T::Dyn => match (aux, v.split_first()) {
-            (ParamAux::Dyn(alts), Some((&k, rest))) => match alts.get(usize::from(k)) {
-                Some(alt) => typed(ev, rest, alt.ty, alt.fmt, ParamAux::None),
-                None => raw,
-            },
-            _ => raw,
-        },
         T::Double if v.len() == 8 => Value::Double(f64::from_le_bytes(arr(v, 0))),
         _ => Value::Bytes(v),
     }
