@@ -388,6 +388,7 @@ impl<W: Write> ScapWriter<W> {
     }
 
     /// Writes an event read from a capture, keeping its cpu and dump flags.
+    #[inline]
     pub fn write_event(&mut self, ev: &Event<'_>) -> Result<(), WriteError> {
         self.write_raw_event(
             ev.cpu,
@@ -408,6 +409,7 @@ impl<W: Write> ScapWriter<W> {
     /// Checks one encoded event against the profile and the block limits,
     /// then frames it as an event block straight into the output buffer
     /// (one schema lookup, one reserve; the error paths are out of line).
+    #[inline]
     fn write_raw_event(
         &mut self,
         cpu: u16,
@@ -439,29 +441,44 @@ impl<W: Write> ScapWriter<W> {
             (true, false) => block::EV_V2_LARGE,
             (true, true) => block::EVF_V2_LARGE,
         };
-        // Block header, cpu and (for EVF blocks) the flags in one piece.
-        let pre = if flags != 0 { 6 } else { 2 };
-        let body_len = pre + raw.len();
-        let total = 12 + body_len + pad4(body_len);
-        let mut head = [0u8; 14];
+        // Fixed-size pieces, so each copy is a move rather than a memcpy
+        // call: type, length and cpu; the flags of an EVF block; the event;
+        // padding; the trailer.
+        let body_len = if flags != 0 { 6 } else { 2 } + raw.len();
+        let pad = pad4(body_len);
+        let total = 12 + body_len + pad;
+        let mut head = [0u8; 10];
         head[0..4].copy_from_slice(&bt.to_le_bytes());
         head[4..8].copy_from_slice(&(total as u32).to_le_bytes());
         head[8..10].copy_from_slice(&cpu.to_le_bytes());
-        head[10..14].copy_from_slice(&flags.to_le_bytes());
         let b = &mut self.out;
         b.reserve(total);
-        b.extend_from_slice(&head[..8 + pre]);
+        b.extend_from_slice(&head);
+        if flags != 0 {
+            b.extend_from_slice(&flags.to_le_bytes());
+        }
         b.extend_from_slice(raw);
-        b.extend_from_slice(&[0u8; 3][..pad4(body_len)]);
+        match pad {
+            1 => b.push(0),
+            2 => b.extend_from_slice(&[0; 2]),
+            3 => b.extend_from_slice(&[0; 3]),
+            _ => {}
+        }
         b.extend_from_slice(&(total as u32).to_le_bytes());
         self.stats.bytes += total as u64;
         self.stats.blocks += 1;
         self.stats.events += 1;
         self.in_events = true;
         if self.out.len() >= OUT_CHUNK {
-            self.drain()?;
+            self.drain_cold()?;
         }
         Ok(())
+    }
+
+    /// [`ScapWriter::drain`] kept out of the inlined event path.
+    #[inline(never)]
+    fn drain_cold(&mut self) -> Result<(), WriteError> {
+        self.drain()
     }
 
     /// Builds and writes an event from parts without an intermediate owned event.
