@@ -6,7 +6,9 @@
 //! Cost is CPU time of the traced workload (the probe runs in its context),
 //! so the consumer's own CPU does not hide in it: a getppid loop (CPU ns from
 //! /proc/thread-self/schedstat) and `dd bs=1` (user+sys from bash `times`).
-//! Configurations run interleaved, round by round; medians are printed.
+//! Configurations run interleaved, round by round; medians are printed. The
+//! workload and the capture run on different CPUs (taskset) where there are
+//! two; the drop and memory runs leave both unpinned.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -52,6 +54,57 @@ pub fn workload(args: &[String]) -> Result<()> {
         other => bail!("unknown workload '{other}'"),
     }
     Ok(())
+}
+
+/// Where the capture (its consumer) and the measured workload run: two
+/// different CPUs when the machine has them, so the consumer draining the
+/// rings neither takes the workload's CPU nor its caches (on this shared
+/// 2-vCPU VM, unpinned per-run figures of the same program varied from 337
+/// to 561 ns). `None` without taskset or with one CPU.
+#[derive(Debug, Clone, Copy)]
+struct Cpus {
+    capture: Option<usize>,
+    workload: Option<usize>,
+}
+
+impl Cpus {
+    fn detect() -> Cpus {
+        let n = std::thread::available_parallelism().map_or(1, usize::from);
+        let taskset = Command::new("taskset")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if n >= 2 && taskset {
+            Cpus {
+                capture: Some(0),
+                workload: Some(n - 1),
+            }
+        } else {
+            Cpus {
+                capture: None,
+                workload: None,
+            }
+        }
+    }
+
+    fn describe(self) -> String {
+        match (self.capture, self.workload) {
+            (Some(c), Some(w)) => format!("capture on CPU {c}, workload on CPU {w}"),
+            _ => "not pinned (one CPU, or no taskset)".into(),
+        }
+    }
+}
+
+/// `prog` to run on `cpu` (through taskset), or as it is.
+fn on_cpu(cpu: Option<usize>, prog: impl AsRef<std::ffi::OsStr>) -> Command {
+    match cpu {
+        Some(c) => {
+            let mut cmd = Command::new("taskset");
+            cmd.arg("-c").arg(c.to_string()).arg(prog);
+            cmd
+        }
+        None => Command::new(prog),
+    }
 }
 
 /// CPU time of this thread, ns (schedstat's first field).
@@ -106,11 +159,17 @@ fn stop(mut r: Running) -> Result<String> {
 }
 
 /// Starts `scapbridge capture` on the probe and waits until it is attached.
-fn start_capture(scapbridge: &Path, tmp: &Path, syscalls: &str, tag: &str) -> Result<Running> {
+fn start_capture(
+    scapbridge: &Path,
+    tmp: &Path,
+    syscalls: &str,
+    tag: &str,
+    cpus: Cpus,
+) -> Result<Running> {
     let out = tmp.join(format!("probe-{tag}.scap"));
     let log = tmp.join(format!("probe-{tag}.log"));
     let _ = std::fs::remove_file(&log);
-    let child = Command::new(scapbridge)
+    let child = on_cpu(cpus.capture, scapbridge)
         .args([
             "capture",
             "-i",
@@ -143,8 +202,8 @@ fn start_capture(scapbridge: &Path, tmp: &Path, syscalls: &str, tag: &str) -> Re
     })
 }
 
-fn start_bpftrace() -> Result<Running> {
-    let mut child = Command::new("bpftrace")
+fn start_bpftrace(cpus: Cpus) -> Result<Running> {
+    let mut child = on_cpu(cpus.capture, "bpftrace")
         .args(["-e", "tracepoint:raw_syscalls:sys_enter { @c = count(); }"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -162,18 +221,18 @@ fn start_bpftrace() -> Result<Running> {
     Ok(Running { child, out: None })
 }
 
-fn start(t: Tracer, scapbridge: &Path, tmp: &Path) -> Result<Option<Running>> {
+fn start(t: Tracer, scapbridge: &Path, tmp: &Path, cpus: Cpus) -> Result<Option<Running>> {
     Ok(match t {
         Tracer::None => None,
-        Tracer::Bpftrace => Some(start_bpftrace()?),
+        Tracer::Bpftrace => Some(start_bpftrace(cpus)?),
         // openat is captured, getppid/read/write are not: the filtered path.
-        Tracer::ProbeFiltered => Some(start_capture(scapbridge, tmp, "openat", "filtered")?),
-        Tracer::ProbeFull => Some(start_capture(scapbridge, tmp, "all", "full")?),
+        Tracer::ProbeFiltered => Some(start_capture(scapbridge, tmp, "openat", "filtered", cpus)?),
+        Tracer::ProbeFull => Some(start_capture(scapbridge, tmp, "all", "full", cpus)?),
     })
 }
 
-fn getppid_ns(me: &Path, n: u64) -> Result<f64> {
-    let o = Command::new(me)
+fn getppid_ns(me: &Path, n: u64, cpus: Cpus) -> Result<f64> {
+    let o = on_cpu(cpus.workload, me)
         .args(["workload", "getppid", &n.to_string()])
         .output()?;
     let s = String::from_utf8_lossy(&o.stdout);
@@ -185,8 +244,8 @@ fn getppid_ns(me: &Path, n: u64) -> Result<f64> {
     Ok(ns / n as f64)
 }
 
-fn dd_ns(n: u64) -> Result<f64> {
-    let o = Command::new("bash")
+fn dd_ns(n: u64, cpus: Cpus) -> Result<f64> {
+    let o = on_cpu(cpus.workload, "bash")
         .arg("-c")
         .arg(format!(
             "dd if=/dev/zero of=/dev/null bs=1 count={n} 2>/dev/null; times"
@@ -299,14 +358,20 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
             "note: bpftrace (or tracefs) missing: install/install.sh --bench; its row is left out"
         );
     }
+    let cpus = Cpus::detect();
+    // The drop and memory runs load both CPUs on purpose: nothing pinned.
+    let unpinned = Cpus {
+        capture: None,
+        workload: None,
+    };
     let mut g: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
     let mut d: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
     let mut drops_seen = 0u64;
     for round in 0..rounds {
         for (i, &t) in tracers.iter().enumerate() {
-            let r = start(t, scapbridge, tmp)?;
-            g[i].push(getppid_ns(&me, n_getppid)?);
-            d[i].push(dd_ns(n_dd)?);
+            let r = start(t, scapbridge, tmp, cpus)?;
+            g[i].push(getppid_ns(&me, n_getppid, cpus)?);
+            d[i].push(dd_ns(n_dd, cpus)?);
             if let Some(r) = r {
                 let s = stop(r)?;
                 drops_seen += summary_numbers(&s).1;
@@ -318,7 +383,8 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     let gm: Vec<f64> = g.iter_mut().map(|v| median(v)).collect();
     let dm: Vec<f64> = d.iter_mut().map(|v| median(v)).collect();
     println!(
-        "probe: CPU ns per syscall of the traced workload (median of {rounds} interleaved rounds)"
+        "probe: CPU ns per syscall of the traced workload (median of {rounds} interleaved rounds, {})",
+        cpus.describe()
     );
     println!(
         "  {:<36} {:>12} {:>8} {:>12} {:>8}",
@@ -360,31 +426,75 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     println!("  ring drops during the cost runs: {drops_seen}");
 
     // Falco's anchors are per program run (kernel.bpf_stats_enabled), so
-    // measure ours the same way: run time / run count of sys_exit.
+    // measure ours the same way: run time / run count of sys_exit, for each
+    // workload alone, several times (interleaved), median and range. The
+    // stats' own two clock reads are in every figure, ours and Falco's: the
+    // filtered-out run (one array lookup, then return) is nearly all that,
+    // so full minus filtered is what capturing an event adds.
     if Command::new("bpftool")
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        println!("probe: sys_exit program run time (kernel.bpf_stats_enabled; adds two clock reads per run)");
-        for (t, syscalls, falco) in [
+        println!(
+            "probe: sys_exit program run time (kernel.bpf_stats_enabled; median [min-max] of {rounds} interleaved runs, {})",
+            cpus.describe()
+        );
+        let configs = [
             (Tracer::ProbeFiltered, "openat", 64.0),
             (Tracer::ProbeFull, "all", 349.0),
-        ] {
-            let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1");
-            let r = start_capture(scapbridge, tmp, syscalls, "stats")?;
-            getppid_ns(&me, n_getppid)?;
-            dd_ns(n_dd)?;
-            let per_run = bpf_run_ns("sys_exit");
-            stop(r)?;
-            let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0");
-            if let Some(ns) = per_run {
+        ];
+        // [config][workload: getppid, dd] -> ns per run
+        let mut per: Vec<[Vec<f64>; 2]> = vec![[Vec::new(), Vec::new()]; configs.len()];
+        for _ in 0..rounds {
+            for (c, (_, syscalls, _)) in configs.iter().enumerate() {
+                for w in 0..2 {
+                    let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1");
+                    let r = start_capture(scapbridge, tmp, syscalls, "stats", cpus)?;
+                    if w == 0 {
+                        getppid_ns(&me, n_getppid / 2, cpus)?;
+                    } else {
+                        dd_ns(n_dd / 2, cpus)?;
+                    }
+                    let ns = bpf_run_ns("sys_exit");
+                    stop(r)?;
+                    let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0");
+                    if let Some(ns) = ns {
+                        per[c][w].push(ns);
+                    }
+                }
+            }
+        }
+        let mut med = [[f64::NAN; 2]; 2];
+        for (c, (t, _, falco)) in configs.iter().enumerate() {
+            for (w, name) in [
+                "getppid (generic event)",
+                "dd bs=1 (read/write, 1 byte of data)",
+            ]
+            .iter()
+            .enumerate()
+            {
+                let v = &mut per[c][w];
+                if v.is_empty() {
+                    continue;
+                }
+                let m = median(v);
+                med[c][w] = m;
                 println!(
-                    "  {:<36} {ns:>8.0} ns per run   Falco modern probe {falco:.0} ns: ratio {:.2}",
+                    "  {:<33} {name:<38} {m:>5.0} ns [{:.0}-{:.0}]   Falco {falco:.0} ns: ratio {:.2}",
                     t.label(),
-                    ns / falco
+                    v[0],
+                    v[v.len() - 1],
+                    m / falco
                 );
             }
+        }
+        for (w, name) in ["getppid", "dd bs=1"].iter().enumerate() {
+            let net = med[1][w] - med[0][w];
+            println!(
+                "  capturing one event adds (full - filtered)   {name:<12} {net:>5.0} ns   Falco 349 - 64 = 285 ns: ratio {:.2}",
+                net / 285.0
+            );
         }
     }
 
@@ -400,7 +510,7 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     for rate in [
         250_000u64, 500_000, 1_000_000, 1_500_000, 2_000_000, 4_000_000,
     ] {
-        let r = start_capture(scapbridge, tmp, "all", "rate")?;
+        let r = start_capture(scapbridge, tmp, "all", "rate", unpinned)?;
         let workers = if rate > 1_000_000 { 2 } else { 1 };
         let per = rate / workers;
         let kids: Vec<Child> = (0..workers)
@@ -447,7 +557,7 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
 
     // Memory at full rate.
     if mem_secs > 0 {
-        let r = start_capture(scapbridge, tmp, "all", "mem")?;
+        let r = start_capture(scapbridge, tmp, "all", "mem", unpinned)?;
         let pid = r.child.id();
         let kids: Vec<Child> = (0..2)
             .map(|_| {
