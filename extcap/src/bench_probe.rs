@@ -447,8 +447,8 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
         // [config][workload: getppid, dd] -> ns per run
         let mut per: Vec<[Vec<f64>; 2]> = vec![[Vec::new(), Vec::new()]; configs.len()];
         for _ in 0..rounds {
-            for (c, (_, syscalls, _)) in configs.iter().enumerate() {
-                for w in 0..2 {
+            for ((_, syscalls, _), runs) in configs.iter().zip(per.iter_mut()) {
+                for (w, slot) in runs.iter_mut().enumerate() {
                     let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "1");
                     let r = start_capture(scapbridge, tmp, syscalls, "stats", cpus)?;
                     if w == 0 {
@@ -460,7 +460,7 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
                     stop(r)?;
                     let _ = std::fs::write("/proc/sys/kernel/bpf_stats_enabled", "0");
                     if let Some(ns) = ns {
-                        per[c][w].push(ns);
+                        slot.push(ns);
                     }
                 }
             }
