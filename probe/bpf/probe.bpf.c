@@ -505,6 +505,49 @@ static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field
 	return put_width(dst, v, width);
 }
 
+/*
+ * One parameter of a simple kind (return value, argument, ids, user bytes)
+ * at dst; returns its length. Used by param_cb for these kinds and by
+ * emit_simple for layouts made only of them (EXIT_SIMPLE in spec.h).
+ */
+static __always_inline __u64 put_simple(__u8 *dst, struct emit_ctx *c, struct syscall_spec *sp,
+					struct param_spec p)
+{
+	__u64 arg = c->args[p.arg & 7];
+	switch (p.kind) {
+	case K_RET:
+		return put_width(dst, c->ret, 8);
+	case K_ARG:
+		if (p.aux == 1) /* a C int: widen with its sign */
+			arg = (__s64)(__s32)arg;
+		return put_width(dst, arg, p.width);
+	case K_ZERO:
+		return put_width(dst, 0, p.width);
+	case K_SC_ID:
+		return put_width(dst, sp->ppm_sc, 2);
+	case K_NATIVE_ID:
+		return put_width(dst, c->nr, 2);
+	case K_RET_SIZE:
+		return put_width(dst, c->ret > 0 ? c->ret : 0, 4);
+	case K_UBUF: {
+		__u64 n;
+		if (c->ret < 0)
+			return 0;
+		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
+		if (n > SNAPLEN)
+			n = SNAPLEN;
+		if (n > STR_MAX)
+			n = STR_MAX;
+		barrier_var(n);
+		if (n > 0 && bpf_probe_read_user(dst, n, (const void *)arg) == 0)
+			return n;
+		return 0;
+	}
+	default: /* K_EMPTY */
+		return 0;
+	}
+}
+
 static long param_cb(__u32 i, void *data)
 {
 	struct scratch *s = scratch();
@@ -533,37 +576,20 @@ static long param_cb(__u32 i, void *data)
 
 	switch (p.kind) {
 	case K_EMPTY:
-		break;
 	case K_RET:
-		len = put_width(dst, c->ret, 8);
-		break;
 	case K_ARG:
-		if (p.aux == 1) /* a C int: widen with its sign */
-			arg = (__s64)(__s32)arg;
-		len = put_width(dst, arg, p.width);
-		break;
 	case K_ZERO:
-		len = put_width(dst, 0, p.width);
+	case K_SC_ID:
+	case K_NATIVE_ID:
+	case K_RET_SIZE:
+	case K_UBUF:
+		len = put_simple(dst, c, sp, p);
 		break;
 	case K_USTR: {
 		long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
 		len = r > 0 ? r : 0;
 		if (r <= 0 && arg)
 			c->missed = 1;
-		break;
-	}
-	case K_UBUF: {
-		__u64 n;
-		if (c->ret < 0)
-			break;
-		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
-		if (n > SNAPLEN)
-			n = SNAPLEN;
-		if (n > STR_MAX)
-			n = STR_MAX;
-		barrier_var(n);
-		if (n > 0 && bpf_probe_read_user(dst, n, (const void *)arg) == 0)
-			len = n;
 		break;
 	}
 	case K_SOCKADDR:
@@ -576,12 +602,6 @@ static long param_cb(__u32 i, void *data)
 		len = put_tuple(dst, (struct task_struct *)bpf_get_current_task(), fd, p.aux & 1);
 		break;
 	}
-	case K_SC_ID:
-		len = put_width(dst, sp->ppm_sc, 2);
-		break;
-	case K_NATIVE_ID:
-		len = put_width(dst, c->nr, 2);
-		break;
 	case K_IOV:
 		len = put_iov(dst, (const void *)arg, c->ret);
 		break;
@@ -592,9 +612,6 @@ static long param_cb(__u32 i, void *data)
 		len = put_iov(dst, iov, c->ret);
 		break;
 	}
-	case K_RET_SIZE:
-		len = put_width(dst, c->ret > 0 ? c->ret : 0, 4);
-		break;
 	case K_UDEREF: {
 		__u64 v = 0;
 		if (arg)
@@ -715,48 +732,6 @@ static __always_inline void emit_event(struct scratch *s, struct emit_ctx *c, __
 	put_u32(h + 16, (__u32)(c->pos - base));
 	put_u16(h + 20, type);
 	put_u32(h + 22, n);
-}
-
-/*
- * One parameter of a simple kind (EXIT_SIMPLE in spec.h) at dst; returns its
- * length. The same values as param_cb writes for these kinds.
- */
-static __always_inline __u64 put_simple(__u8 *dst, struct emit_ctx *c, struct syscall_spec *sp,
-					struct param_spec p)
-{
-	__u64 arg = c->args[p.arg & 7];
-	switch (p.kind) {
-	case K_RET:
-		return put_width(dst, c->ret, 8);
-	case K_ARG:
-		if (p.aux == 1) /* a C int: widen with its sign */
-			arg = (__s64)(__s32)arg;
-		return put_width(dst, arg, p.width);
-	case K_ZERO:
-		return put_width(dst, 0, p.width);
-	case K_SC_ID:
-		return put_width(dst, sp->ppm_sc, 2);
-	case K_NATIVE_ID:
-		return put_width(dst, c->nr, 2);
-	case K_RET_SIZE:
-		return put_width(dst, c->ret > 0 ? c->ret : 0, 4);
-	case K_UBUF: {
-		__u64 n;
-		if (c->ret < 0)
-			return 0;
-		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
-		if (n > SNAPLEN)
-			n = SNAPLEN;
-		if (n > STR_MAX)
-			n = STR_MAX;
-		barrier_var(n);
-		if (n > 0 && bpf_probe_read_user(dst, n, (const void *)arg) == 0)
-			return n;
-		return 0;
-	}
-	default: /* K_EMPTY */
-		return 0;
-	}
 }
 
 /*
