@@ -297,7 +297,10 @@ fn typed<'a>(
     // (and can be inlined into every caller).
     let (v, ty, fmt, aux) = match (ty, aux) {
         (T::Dyn, ParamAux::Dyn(alts)) => {
-            match v.split_first().and_then(|(&k, rest)| Some((alts.get(usize::from(k))?, rest))) {
+            match v
+                .split_first()
+                .and_then(|(&k, rest)| Some((alts.get(usize::from(k))?, rest)))
+            {
                 Some((alt, rest)) => (rest, alt.ty, alt.fmt, ParamAux::None),
                 None => return Value::Raw(v),
             }
