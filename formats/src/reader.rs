@@ -174,14 +174,6 @@ impl<R: Read> Read for Peeked<R> {
     }
 }
 
-/// Where the current event's bytes live.
-#[derive(Clone, Copy)]
-enum EvLoc {
-    /// `buf[start..end]`.
-    Buf(usize, usize),
-    Norm,
-}
-
 /// Streaming reader of scap/pcapng captures.
 pub struct ScapReader<R: Read> {
     src: Source<R>,
@@ -215,8 +207,9 @@ const HOT_BLOCKS: [u32; 4] = [
     block::EVF_V2_LARGE,
 ];
 
-/// Where an event is, as plain positions: built by the fast path or the
-/// general one, turned into an [`Event`] by the inlined `next_item`.
+/// Where an event is, as plain positions (no borrow of the buffer): found
+/// by the fast path or the general one, turned into an [`Event`] by the
+/// inlined `next_item`.
 #[derive(Clone, Copy)]
 struct FastEvent {
     start: usize,
@@ -414,7 +407,6 @@ impl<R: Read> ScapReader<R> {
     /// Reads the next block. `Ok(None)` at a clean end of input (after a whole
     /// block). A capture that ends inside a block gives [`ReadError::Truncated`].
     ///
-    ///
     /// The common case (a whole little-endian v2 event block already in the
     /// buffer) is inlined into the caller, and the general path hands back
     /// plain positions rather than an `Item`, so the event is built from
@@ -475,37 +467,7 @@ impl<R: Read> ScapReader<R> {
             }
             match self.next_block()? {
                 None => return Ok(Next::End),
-                Some(Step::Event {
-                    loc,
-                    cpu,
-                    flags,
-                    block_type,
-                    offset,
-                    large,
-                }) => {
-                    let (start, end, in_norm) = match loc {
-                        EvLoc::Buf(start, end) => (start, end, false),
-                        EvLoc::Norm => (0, self.norm.len(), true),
-                    };
-                    let raw = if in_norm {
-                        &self.norm[..]
-                    } else {
-                        &self.buf[start..end]
-                    };
-                    // event_block validated these bytes (or built them).
-                    let nparams = crate::bytes::le_u32(raw, 22) as u8;
-                    return Ok(Next::Event(FastEvent {
-                        start,
-                        end,
-                        in_norm,
-                        cpu,
-                        flags,
-                        block_type,
-                        offset,
-                        large,
-                        nparams,
-                    }));
-                }
+                Some(Step::Event(f)) => return Ok(Next::Event(f)),
                 Some(Step::Meta) => return Ok(Next::Meta),
                 Some(Step::Skip) => continue,
             }
@@ -767,30 +729,37 @@ impl<R: Read> ScapReader<R> {
         // The length width comes from the schema flag (libscap), not the block type.
         let large =
             info.is_some_and(|i| i.is_large_payload()) || matches!(bt, EV_V2_LARGE | EVF_V2_LARGE);
-        let loc = if v1 {
+        // (start, end, in_norm) of the event, and its parameter count.
+        let (start, end, in_norm, nparams) = if v1 || be {
             self.norm.clear();
-            normalize_v1(evb, be, event_type, &mut self.norm).map_err(|r| bad(event_type, r))?;
-            if be {
-                swap_param_values(&mut self.norm, false);
+            if v1 {
+                normalize_v1(evb, be, event_type, &mut self.norm)
+                    .map_err(|r| bad(event_type, r))?;
+                if be {
+                    swap_param_values(&mut self.norm, false);
+                }
+            } else {
+                normalize_be(evb, large, &mut self.norm).map_err(|r| bad(event_type, r))?;
             }
-            EvLoc::Norm
-        } else if be {
-            self.norm.clear();
-            normalize_be(evb, large, &mut self.norm).map_err(|r| bad(event_type, r))?;
-            EvLoc::Norm
+            // Built by the normalisers in the v2 layout, parameter count included.
+            let n = crate::bytes::le_u32(&self.norm, 22) as u8;
+            (0, self.norm.len(), true, n)
         } else {
-            event::validate(evb, large).map_err(|r| bad(event_type, r))?;
-            EvLoc::Buf(ev_start, body_end)
+            let n = event::validate(evb, large).map_err(|r| bad(event_type, r))?;
+            (ev_start, body_end, false, n)
         };
         self.stats.events += 1;
-        Ok(Some(Step::Event {
-            loc,
+        Ok(Some(Step::Event(FastEvent {
+            start,
+            end,
+            in_norm,
             cpu,
             flags,
             block_type: bt,
             offset,
             large,
-        }))
+            nparams,
+        })))
     }
 }
 
@@ -801,17 +770,10 @@ enum Next {
     End,
 }
 
-/// What the general path found: an event (its place in the buffer) or a
-/// metadata block (parsed into `ScapReader::meta`).
+/// What the general path found: an event (where it is) or a metadata
+/// block (parsed into `ScapReader::meta`).
 enum Step {
-    Event {
-        loc: EvLoc,
-        cpu: u16,
-        flags: Option<u32>,
-        block_type: u32,
-        offset: u64,
-        large: bool,
-    },
+    Event(FastEvent),
     Meta,
     Skip,
 }
