@@ -78,82 +78,91 @@ impl std::fmt::Debug for Event<'_> {
     }
 }
 
+/// Why bytes are not one whole event; [`validate`] renders it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Invalid {
+    ShortHeader { have: usize },
+    LenBelowHeader { len: usize },
+    LenPastBlock { len: usize, have: usize },
+    TooManyParams { n: usize },
+    LengthsPastLen { n: usize, len: usize },
+    ParamPastLen { i: usize, plen: usize, len: usize },
+}
+
+impl Invalid {
+    #[cold]
+    fn message(self) -> String {
+        match self {
+            Invalid::ShortHeader { have } => {
+                format!("event needs a {HEADER_LEN}-byte header, block holds {have}")
+            }
+            Invalid::LenBelowHeader { len } => {
+                format!("event len {len} is shorter than its {HEADER_LEN}-byte header")
+            }
+            Invalid::LenPastBlock { len, have } => {
+                format!("event len {len} is larger than the {have} bytes available in the block")
+            }
+            Invalid::TooManyParams { n } => {
+                format!("{n} parameters, more than the {MAX_PARAMS} allowed")
+            }
+            Invalid::LengthsPastLen { n, len } => {
+                format!("{n} parameter lengths do not fit in event len {len}")
+            }
+            Invalid::ParamPastLen { i, plen, len } => {
+                format!("parameter {i} (length {plen}) runs past event len {len}")
+            }
+        }
+    }
+}
+
 /// Checks that `raw` is one whole event (header, lengths, values within
-/// `len`); returns its parameter count.
-pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
+/// `len`); returns its parameter count. The reader's fast path calls it on
+/// every event, so the reason is a small value, made text only by
+/// [`validate`].
+#[inline]
+pub(crate) fn check(raw: &[u8], large: bool) -> Result<u8, Invalid> {
     if raw.len() < HEADER_LEN {
-        return Err(format!(
-            "event needs a {HEADER_LEN}-byte header, block holds {}",
-            raw.len()
-        ));
+        return Err(Invalid::ShortHeader { have: raw.len() });
     }
     let len = le_u32(raw, 16) as usize;
     if len < HEADER_LEN {
-        return Err(format!(
-            "event len {len} is shorter than its {HEADER_LEN}-byte header"
-        ));
+        return Err(Invalid::LenBelowHeader { len });
     }
     if len > raw.len() {
-        return Err(format!(
-            "event len {len} is larger than the {} bytes available in the block",
-            raw.len()
-        ));
+        return Err(Invalid::LenPastBlock {
+            len,
+            have: raw.len(),
+        });
     }
-    let nparams = le_u32(raw, 22) as usize;
-    if nparams > MAX_PARAMS {
-        return Err(format!(
-            "{nparams} parameters, more than the {MAX_PARAMS} allowed"
-        ));
+    let n = le_u32(raw, 22) as usize;
+    if n > MAX_PARAMS {
+        return Err(Invalid::TooManyParams { n });
     }
     let w = if large { 4 } else { 2 };
-    let mut pos = HEADER_LEN + nparams * w;
-    if pos > len {
-        return Err(format!(
-            "{nparams} parameter lengths do not fit in event len {len}"
-        ));
+    let lens_end = HEADER_LEN + n * w;
+    if lens_end > len {
+        return Err(Invalid::LengthsPastLen { n, len });
     }
-    for i in 0..nparams {
-        let plen = param_len(raw, large, i);
-        pos += plen;
+    let mut pos = lens_end;
+    for (i, c) in raw[HEADER_LEN..lens_end].chunks_exact(w).enumerate() {
+        let plen = if large {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize
+        } else {
+            usize::from(u16::from_le_bytes([c[0], c[1]]))
+        };
+        // pos <= len, and plen < 2^32: no overflow on 64-bit targets;
+        // saturating for the 32-bit ones.
+        pos = pos.saturating_add(plen);
         if pos > len {
-            return Err(format!(
-                "parameter {i} (length {plen}) runs past event len {len}"
-            ));
+            return Err(Invalid::ParamPastLen { i, plen, len });
         }
     }
-    Ok(nparams as u8)
+    Ok(n as u8)
 }
 
-/// [`validate`] without the message, for the reader's fast path (which
-/// hands anything this refuses to the general path, where `validate`
-/// explains it): the parameter count of one whole event, or `None`.
-#[inline]
-pub(crate) fn check(raw: &[u8], large: bool) -> Option<u8> {
-    if raw.len() < HEADER_LEN {
-        return None;
-    }
-    let len = le_u32(raw, 16) as usize;
-    let nparams = le_u32(raw, 22) as usize;
-    if len < HEADER_LEN || len > raw.len() || nparams > MAX_PARAMS {
-        return None;
-    }
-    let w = if large { 4 } else { 2 };
-    let lens_end = HEADER_LEN + nparams * w;
-    if lens_end > len {
-        return None;
-    }
-    let lens = &raw[HEADER_LEN..lens_end];
-    // At most 32 lengths of 32 bits: the sum cannot overflow a u64.
-    let data: u64 = if large {
-        lens.chunks_exact(4)
-            .map(|c| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-            .sum()
-    } else {
-        lens.chunks_exact(2)
-            .map(|c| u64::from(u16::from_le_bytes([c[0], c[1]])))
-            .sum()
-    };
-    (lens_end as u64 + data <= len as u64).then_some(nparams as u8)
+/// [`check`] with its reason as text, for errors that reach the user.
+pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
+    check(raw, large).map_err(Invalid::message)
 }
 
 /// Length of parameter `i` from the length array (the caller checked bounds).

@@ -342,7 +342,7 @@ impl<R: Read> ScapReader<R> {
         let evb = &b[8 + pre..length - 4];
         let info = schema::event_info(le_u16(evb, 20))?;
         let large = info.is_large_payload() || idx >= 2;
-        let nparams = event::check(evb, large)?;
+        let nparams = event::check(evb, large).ok()?;
         let cpu = le_u16(b, 8);
         let flags = (pre == 6).then(|| le_u32(b, 10));
         let start = self.pos + 8 + pre;
