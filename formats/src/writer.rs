@@ -242,29 +242,49 @@ impl<W: Write> ScapWriter<W> {
         result
     }
 
-    /// Appends one block: type, length, the body `parts`, padding, trailer.
-    fn frame(&mut self, block_type: u32, parts: &[&[u8]]) -> Result<(), WriteError> {
-        let body_len: usize = parts.iter().map(|p| p.len()).sum();
-        let total = 12 + body_len + pad4(body_len);
+    /// Appends one block: type, length, the `body_len` bytes that `body`
+    /// appends, padding, trailer; hands the buffer to the sink once it
+    /// holds a chunk. Inlined, and in fixed-size pieces (moves rather than
+    /// memcpy calls): the event path frames every event through it.
+    #[inline]
+    fn frame(
+        &mut self,
+        block_type: u32,
+        body_len: usize,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), WriteError> {
+        let pad = pad4(body_len);
+        let total = 12 + body_len + pad;
+        let mut head = [0u8; 8];
+        head[..4].copy_from_slice(&block_type.to_le_bytes());
+        head[4..].copy_from_slice(&(total as u32).to_le_bytes());
         let b = &mut self.out;
         b.reserve(total);
-        b.extend_from_slice(&block_type.to_le_bytes());
-        b.extend_from_slice(&(total as u32).to_le_bytes());
-        for p in parts {
-            b.extend_from_slice(p);
+        b.extend_from_slice(&head);
+        body(b);
+        match pad {
+            1 => b.push(0),
+            2 => b.extend_from_slice(&[0; 2]),
+            3 => b.extend_from_slice(&[0; 3]),
+            _ => {}
         }
-        b.resize(b.len() + pad4(body_len), 0);
         b.extend_from_slice(&(total as u32).to_le_bytes());
         self.stats.bytes += total as u64;
         self.stats.blocks += 1;
         if self.out.len() >= OUT_CHUNK {
-            self.drain()?;
+            self.drain_cold()?;
         }
         Ok(())
     }
 
+    /// [`ScapWriter::drain`] kept out of the inlined framing.
+    #[inline(never)]
+    fn drain_cold(&mut self) -> Result<(), WriteError> {
+        self.drain()
+    }
+
     fn block(&mut self, block_type: u32, body: &[u8]) -> Result<(), WriteError> {
-        self.frame(block_type, &[body])
+        self.frame(block_type, body.len(), |b| b.extend_from_slice(body))
     }
 
     fn write_shb(&mut self) -> Result<(), WriteError> {
@@ -408,7 +428,7 @@ impl<W: Write> ScapWriter<W> {
 
     /// Checks one encoded event against the profile and the block limits,
     /// then frames it as an event block straight into the output buffer
-    /// (one schema lookup, one reserve; the error paths are out of line).
+    /// (one schema lookup; the error paths are out of line).
     #[inline]
     fn write_raw_event(
         &mut self,
@@ -441,44 +461,17 @@ impl<W: Write> ScapWriter<W> {
             (true, false) => block::EV_V2_LARGE,
             (true, true) => block::EVF_V2_LARGE,
         };
-        // Fixed-size pieces, so each copy is a move rather than a memcpy
-        // call: type, length and cpu; the flags of an EVF block; the event;
-        // padding; the trailer.
         let body_len = if flags != 0 { 6 } else { 2 } + raw.len();
-        let pad = pad4(body_len);
-        let total = 12 + body_len + pad;
-        let mut head = [0u8; 10];
-        head[0..4].copy_from_slice(&bt.to_le_bytes());
-        head[4..8].copy_from_slice(&(total as u32).to_le_bytes());
-        head[8..10].copy_from_slice(&cpu.to_le_bytes());
-        let b = &mut self.out;
-        b.reserve(total);
-        b.extend_from_slice(&head);
-        if flags != 0 {
-            b.extend_from_slice(&flags.to_le_bytes());
-        }
-        b.extend_from_slice(raw);
-        match pad {
-            1 => b.push(0),
-            2 => b.extend_from_slice(&[0; 2]),
-            3 => b.extend_from_slice(&[0; 3]),
-            _ => {}
-        }
-        b.extend_from_slice(&(total as u32).to_le_bytes());
-        self.stats.bytes += total as u64;
-        self.stats.blocks += 1;
-        self.stats.events += 1;
+        self.frame(bt, body_len, |b| {
+            b.extend_from_slice(&cpu.to_le_bytes());
+            if flags != 0 {
+                b.extend_from_slice(&flags.to_le_bytes());
+            }
+            b.extend_from_slice(raw);
+        })?;
         self.in_events = true;
-        if self.out.len() >= OUT_CHUNK {
-            self.drain_cold()?;
-        }
+        self.stats.events += 1;
         Ok(())
-    }
-
-    /// [`ScapWriter::drain`] kept out of the inlined event path.
-    #[inline(never)]
-    fn drain_cold(&mut self) -> Result<(), WriteError> {
-        self.drain()
     }
 
     /// Builds and writes an event from parts without an intermediate owned event.
