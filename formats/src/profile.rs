@@ -64,7 +64,9 @@ impl Profile {
     }
 
     /// [`Profile::check`] for an id already looked up (`info` is
-    /// `schema::known_event(event_type)`): the writer's per-event path.
+    /// `schema::known_event(event_type)`): the writer's per-event path. The
+    /// rule an event breaks is decided here, once; only its message is
+    /// built out of line.
     #[inline]
     pub(crate) fn check_info(
         self,
@@ -72,46 +74,45 @@ impl Profile {
         info: &'static EventInfo,
         nparams: usize,
     ) -> Result<(), WriteError> {
-        let fits = match self {
-            Profile::Keep => nparams <= info.params.len(),
-            Profile::Compat => nparams <= usize::from(info.compat_nparams),
-            Profile::Modern => {
-                info.flags & ef::OLD_VERSION == 0
-                    && (Direction::of(event_type) != Direction::Enter
-                        || self.keeps_enter(event_type, info))
-                    && nparams == info.params.len()
-            }
-        };
-        if fits {
-            Ok(())
-        } else {
-            Err(self.mismatch(event_type, info, nparams))
-        }
-    }
-
-    /// Why an event does not fit (the checks of [`Profile::check_info`],
-    /// in order, with their explanations).
-    #[cold]
-    fn mismatch(self, event_type: u16, info: &'static EventInfo, nparams: usize) -> WriteError {
-        let reason = match self {
-            Profile::Keep => format!(
-                "more than the {} parameters of the newest known layout",
-                info.params.len()
-            ),
-            Profile::Compat => format!(
-                "at most {} parameters (libs 0.21 layout); libs 0.21 rejects more",
-                info.compat_nparams
-            ),
-            Profile::Modern if info.flags & ef::OLD_VERSION != 0 => {
-                "the id is an old version; current libs expect the newest id".into()
-            }
+        let broken = match self {
+            Profile::Keep if nparams > info.params.len() => Misfit::MoreThanNewest,
+            Profile::Compat if nparams > usize::from(info.compat_nparams) => Misfit::MoreThanCompat,
+            Profile::Modern if info.flags & ef::OLD_VERSION != 0 => Misfit::OldId,
             Profile::Modern
                 if Direction::of(event_type) == Direction::Enter
                     && !self.keeps_enter(event_type, info) =>
             {
+                Misfit::DroppedEnter
+            }
+            Profile::Modern if nparams != info.params.len() => Misfit::NotCurrentCount,
+            _ => return Ok(()),
+        };
+        Err(self.mismatch(event_type, info, nparams, broken))
+    }
+
+    /// The error for an event that breaks rule `broken`.
+    #[cold]
+    fn mismatch(
+        self,
+        event_type: u16,
+        info: &'static EventInfo,
+        nparams: usize,
+        broken: Misfit,
+    ) -> WriteError {
+        let reason = match broken {
+            Misfit::MoreThanNewest => format!(
+                "more than the {} parameters of the newest known layout",
+                info.params.len()
+            ),
+            Misfit::MoreThanCompat => format!(
+                "at most {} parameters (libs 0.21 layout); libs 0.21 rejects more",
+                info.compat_nparams
+            ),
+            Misfit::OldId => "the id is an old version; current libs expect the newest id".into(),
+            Misfit::DroppedEnter => {
                 "current libs drop this enter event (its parameters belong to the exit)".into()
             }
-            Profile::Modern => format!(
+            Misfit::NotCurrentCount => format!(
                 "exactly {} parameters in the current layout",
                 info.params.len()
             ),
@@ -124,6 +125,16 @@ impl Profile {
             reason,
         }
     }
+}
+
+/// The profile rule an event breaks (see [`Profile::check_info`]).
+#[derive(Debug, Clone, Copy)]
+enum Misfit {
+    MoreThanNewest,
+    MoreThanCompat,
+    OldId,
+    DroppedEnter,
+    NotCurrentCount,
 }
 
 /// Lowest generic-event `ID` (ppm syscall code) that sysdig 0.29 does not
@@ -307,6 +318,40 @@ impl ProfileAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each rule of each profile, broken once, with its explanation.
+    #[test]
+    fn each_broken_rule_says_which() {
+        let reason = |p: Profile, id: u16, n: usize| match p.check(id, n) {
+            Err(WriteError::ProfileMismatch { reason, .. }) => reason,
+            other => panic!("{p:?} {id} {n}: {other:?}"),
+        };
+        // close exit (5): 2 parameters newest, 1 in libs 0.21.
+        assert_eq!(
+            reason(Profile::Keep, 5, 3),
+            "more than the 2 parameters of the newest known layout"
+        );
+        assert_eq!(
+            reason(Profile::Compat, 5, 2),
+            "at most 1 parameters (libs 0.21 layout); libs 0.21 rejects more"
+        );
+        assert_eq!(
+            reason(Profile::Modern, 10, 1),
+            "the id is an old version; current libs expect the newest id"
+        );
+        assert_eq!(
+            reason(Profile::Modern, 4, 1),
+            "current libs drop this enter event (its parameters belong to the exit)"
+        );
+        assert_eq!(
+            reason(Profile::Modern, 5, 1),
+            "exactly 2 parameters in the current layout"
+        );
+        assert!(matches!(
+            Profile::Keep.check(65535, 0),
+            Err(WriteError::UnknownEventType { .. })
+        ));
+    }
 
     #[test]
     fn compat_refuses_head_close() {
