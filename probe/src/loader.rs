@@ -212,8 +212,8 @@ const BATCH_BYTES_PER_RING: usize = 256 << 10;
 /// CPUs per ring, as a shift (CPU `c` writes to ring `c >> shift`), and
 /// rings in use for `cpus` possible CPUs. `per_ring` 0 asks for one shared
 /// ring; past MAX_RINGS CPUs, neighbours share. CPUs per ring are rounded
-/// up to a power of two: the kernel side then shifts instead of dividing,
-/// and the division by a runtime value was 30 ns of every event's 235.
+/// up to a power of two: the kernel side then shifts instead of dividing
+/// by a runtime value on every event.
 fn ring_layout(cpus: u32, per_ring: u32) -> (u32, u32) {
     let cpus = cpus.max(1);
     let per = if per_ring == 0 {
