@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{have, probe_available, scapbridge, status_kb};
+use scapbridge_formats::schema::{event_info, Direction};
 use serde_json::Value;
 
 /// Whether the probe can run here; under CI=true a missing prerequisite fails.
@@ -324,6 +325,79 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
             "tshark shows the execve args"
         );
         assert!(tree.contains(file), "tshark shows the opened path");
+    }
+}
+
+/// I/O data is cut at the snaplen whichever way the probe reads it: through
+/// its 80-byte stack buffer (1, 80 bytes, and 81+ at snaplen 80) or straight
+/// into its scratch area (81 and 200 bytes at snaplen 200), for write and
+/// for writev's first iovec. The bytes are checked against the file the
+/// child wrote.
+#[test]
+fn io_data_is_cut_at_the_snaplen_on_both_read_paths() {
+    if !probe_available() {
+        return;
+    }
+    for snaplen in [80usize, 200, 0] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("io.scap");
+        let file = dir.path().join("io.txt");
+        let o = scapbridge()
+            .args(["capture", "-i", "scapbridge-syscalls", "-w"])
+            .arg(&out)
+            .arg(format!("--snaplen={snaplen}"))
+            .arg("--")
+            .arg(child_bin())
+            .arg("--io")
+            .arg(&file)
+            .output()
+            .expect("scapbridge capture");
+        let summary = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "capture failed: {summary}");
+        let written = std::fs::read(&file).expect("the child's file");
+        assert_eq!(written.len(), 1 + 80 + 81 + 200 + 204);
+        let name = file.to_str().expect("utf-8 path");
+        let filter = format!(
+            "evt.dir=< and (evt.type=write or evt.type=writev) and proc.name=probe-child and fd.name={name}"
+        );
+        // The filter picks the events; their data bytes come from the raw
+        // parameters, as the text shows at most 80 of them.
+        let raw = common::events(&out, false).expect("events");
+        let got: Vec<(String, String, Vec<u8>)> = read_json(&out, Some(&filter))
+            .iter()
+            .map(|e| {
+                let (ts, tid) = (e["evt.time"].as_u64(), e["thread.tid"].as_u64());
+                let r = raw
+                    .iter()
+                    .find(|r| {
+                        Some(r.ts) == ts
+                            && Some(r.tid) == tid
+                            && Direction::of(r.event_type) == Direction::Exit
+                    })
+                    .expect("the raw event");
+                let info = event_info(r.event_type).expect("known event");
+                let data = &r.params[info.param_index("data").expect("a data parameter")];
+                (
+                    info.name.to_string(),
+                    arg(e, "res").to_string(),
+                    data.clone(),
+                )
+            })
+            .collect();
+        let mut at = 0;
+        let mut want = Vec::new();
+        for (ty, len, first) in [
+            ("write", 1, 1),
+            ("write", 80, 80),
+            ("write", 81, 81),
+            ("write", 200, 200),
+            ("writev", 204, 200),
+        ] {
+            let kept = written[at..at + first.min(snaplen)].to_vec();
+            want.push((ty.to_string(), len.to_string(), kept));
+            at += len;
+        }
+        assert_eq!(got, want, "snaplen {snaplen}");
     }
 }
 

@@ -388,6 +388,44 @@ static __always_inline __u64 put_sockaddr(__u8 *dst, const void *uaddr, __u64 ul
 	return 0;
 }
 
+/*
+ * Reads n <= SMALL_UBUF user bytes to dst through a buffer on the BPF stack.
+ * Why: bpf_probe_read_user checks its destination (hardened usercopy), and a
+ * destination on the stack passes at the first test, while the per-CPU
+ * scratch map is vmalloc memory and costs a vmalloc-range and page lookup
+ * on every read: dd bs=1, per run, 341 -> 315 ns (median of 6, interleaved).
+ * The buffer is zeroed so no stale kernel stack reaches the scratch map.
+ */
+#define SMALL_UBUF 80
+static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
+{
+	__u64 tmp[SMALL_UBUF / 8] = {};
+	if (n == 0 || n > SMALL_UBUF)
+		return 0;
+	if (bpf_probe_read_user(tmp, n, (const void *)uaddr) != 0)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < SMALL_UBUF / 8; i++)
+		put_u64(dst + 8 * i, tmp[i]);
+	return n;
+}
+
+/*
+ * Reads n <= STR_MAX user bytes to dst; returns n, or 0 if unreadable.
+ * Not inlined: as two inlined branches in each of emit_simple's unrolled
+ * parameters it multiplied the verifier's states past its budget of 1M
+ * instructions whenever the snaplen allows both (above 80); a call is
+ * verified as one more frame. The call costs ~10 ns.
+ */
+static __noinline __u64 read_user(__u8 *dst, __u64 n, __u64 uaddr)
+{
+	if (n <= SMALL_UBUF)
+		return read_small(dst, n, uaddr);
+	if (n > STR_MAX)
+		return 0;
+	return bpf_probe_read_user(dst, n, (const void *)uaddr) == 0 ? n : 0;
+}
+
 /* Data of the first iovec of an array, cut to the returned size and snaplen. */
 static __always_inline __u64 put_iov(__u8 *dst, const void *iov, __s64 ret)
 {
@@ -402,9 +440,7 @@ static __always_inline __u64 put_iov(__u8 *dst, const void *iov, __s64 ret)
 	if (n > STR_MAX)
 		n = STR_MAX;
 	barrier_var(n);
-	if (n == 0 || bpf_probe_read_user(dst, n, (const void *)e[0]) < 0)
-		return 0;
-	return n;
+	return read_user(dst, n, e[0]);
 }
 
 static __always_inline __u64 put_user_area(__u8 *dst, unsigned long from, unsigned long to)
@@ -540,9 +576,7 @@ static __always_inline __u64 put_simple(__u8 *dst, struct emit_ctx *c, struct sy
 		if (n > STR_MAX)
 			n = STR_MAX;
 		barrier_var(n);
-		if (n > 0 && bpf_probe_read_user(dst, n, (const void *)arg) == 0)
-			return n;
-		return 0;
+		return read_user(dst, n, arg);
 	}
 	default: /* K_EMPTY */
 		return 0;

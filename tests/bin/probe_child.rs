@@ -3,14 +3,42 @@
 //! `probe-child FILE PORT`: openat(FILE, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC),
 //! write(fd, "scapbridge probe test\n"), close, a TCP connect to
 //! 127.0.0.1:PORT, then execve("/bin/true", ["/bin/true", "probe-marker"]).
-use std::io::Write;
+//!
+//! `probe-child --io FILE`: writes of 1, 80, 81 and 200 bytes of a known
+//! pattern to FILE, then one writev of 200 + 4 bytes. The lengths sit on
+//! both sides of the probe's stack-buffer read (80 bytes) and the snaplen.
+use std::io::{IoSlice, Write};
+
+/// The bytes the --io writes carry: 'A'..'Z' repeated, then 'a'..'z' from 26*k.
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[i % 52])
+        .collect()
+}
+
+fn io(file: &str) {
+    let mut f = std::fs::File::create(file).expect("create");
+    for n in [1, 80, 81, 200] {
+        // One write(2) each: File::write is not buffered.
+        assert_eq!(f.write(&pattern(n)).expect("write"), n);
+    }
+    let big = pattern(200);
+    let n = f
+        .write_vectored(&[IoSlice::new(&big), IoSlice::new(b"tail")])
+        .expect("writev");
+    assert_eq!(n, 204);
+}
 use std::os::unix::process::CommandExt;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let (Some("--io"), Some(file)) = (args.get(1).map(String::as_str), args.get(2)) {
+        io(file);
+        return;
+    }
     let (Some(file), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse::<u16>().ok()))
     else {
-        eprintln!("usage: probe-child FILE PORT");
+        eprintln!("usage: probe-child FILE PORT | probe-child --io FILE");
         std::process::exit(2);
     };
     let mut f = std::fs::File::create(file).expect("create");
