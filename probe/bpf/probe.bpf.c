@@ -414,16 +414,28 @@ static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
  * Reads n <= STR_MAX user bytes to dst; returns n, or 0 if unreadable.
  * Not inlined: as two inlined branches in each of emit_simple's unrolled
  * parameters it multiplied the verifier's states past its budget of 1M
- * instructions whenever the snaplen allows both (above 80); a call is
- * verified as one more frame. The call costs ~10 ns.
+ * instructions; a call is verified as one more frame. The call costs ~10 ns.
  */
-static __noinline __u64 read_user(__u8 *dst, __u64 n, __u64 uaddr)
+static __noinline __u64 read_user_any(__u8 *dst, __u64 n, __u64 uaddr)
 {
 	if (n <= SMALL_UBUF)
 		return read_small(dst, n, uaddr);
 	if (n > STR_MAX)
 		return 0;
 	return bpf_probe_read_user(dst, n, (const void *)uaddr) == 0 ? n : 0;
+}
+
+/*
+ * Reads n <= min(SNAPLEN, STR_MAX) user bytes (I/O data) to dst; returns n,
+ * or 0 if unreadable. SNAPLEN is fixed at load, so the verifier keeps one
+ * branch: at the usual snaplens (up to 80, sysdig's default) the stack
+ * buffer's read, inlined without a call; above, read_user_any.
+ */
+static __always_inline __u64 read_user(__u8 *dst, __u64 n, __u64 uaddr)
+{
+	if (SNAPLEN <= SMALL_UBUF)
+		return read_small(dst, n, uaddr);
+	return read_user_any(dst, n, uaddr);
 }
 
 /* Data of the first iovec of an array, cut to the returned size and snaplen. */
