@@ -332,9 +332,9 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
 /// its 80-byte stack buffer (1, 80 bytes, and 81+ at snaplen 80) or straight
 /// into its scratch area (81 and 200 bytes at snaplen 200), for write and
 /// for writev's first iovec. The bytes are checked against the file the
-/// child wrote.
+/// child wrote. Paths likewise cross the 96-byte stack buffer for strings.
 #[test]
-fn io_data_is_cut_at_the_snaplen_on_both_read_paths() {
+fn io_data_and_paths_on_both_read_paths() {
     if !probe_available() {
         return;
     }
@@ -398,6 +398,27 @@ fn io_data_is_cut_at_the_snaplen_on_both_read_paths() {
             at += len;
         }
         assert_eq!(got, want, "snaplen {snaplen}");
+
+        // Paths of 94, 95, 96 and 200 bytes: each whole, on both sides of
+        // the probe's 96-byte stack buffer for strings.
+        let dir = dir.path().to_str().expect("utf-8 path");
+        let want: Vec<String> = [94, 95, 96, 200]
+            .iter()
+            .map(|&len| format!("{dir}/{}", "p".repeat(len - dir.len() - 1)))
+            .collect();
+        let filter = format!("evt.type=openat and evt.dir=< and proc.name=probe-child and fd.name startswith {dir}/p");
+        let got: Vec<String> = read_json(&out, Some(&filter))
+            .iter()
+            .map(|e| arg(e, "name").to_string())
+            .collect();
+        assert_eq!(got, want, "snaplen {snaplen}");
+        // The time-of-check enter events carry the same paths.
+        let filter = format!("evt.type=openat and evt.dir=> and proc.name=probe-child and evt.arg.name startswith {dir}/p");
+        let got: Vec<String> = read_json(&out, Some(&filter))
+            .iter()
+            .map(|e| arg(e, "name").to_string())
+            .collect();
+        assert_eq!(got, want, "snaplen {snaplen}, enter events");
     }
 }
 

@@ -7,6 +7,8 @@
 //! `probe-child --io FILE`: writes of 1, 80, 81 and 200 bytes of a known
 //! pattern to FILE, then one writev of 200 + 4 bytes. The lengths sit on
 //! both sides of the probe's stack-buffer read (80 bytes) and the snaplen.
+//! Then it creates files beside FILE whose paths are 94, 95, 96 and 200
+//! bytes long, across the probe's stack buffer for strings (96 with the NUL).
 use std::io::{IoSlice, Write};
 
 /// The bytes the --io writes carry: 'A'..'Z' repeated, then 'a'..'z' from 26*k.
@@ -27,6 +29,16 @@ fn io(file: &str) {
         .write_vectored(&[IoSlice::new(&big), IoSlice::new(b"tail")])
         .expect("writev");
     assert_eq!(n, 204);
+    let dir = std::path::Path::new(file).parent().expect("a directory");
+    for len in [94, 95, 96, 200] {
+        let path = long_path(dir.to_str().expect("utf-8"), len);
+        std::fs::File::create(&path).expect("create");
+    }
+}
+
+/// `DIR/ppp…` of exactly `len` bytes.
+fn long_path(dir: &str, len: usize) -> String {
+    format!("{dir}/{}", "p".repeat(len - dir.len() - 1))
 }
 use std::os::unix::process::CommandExt;
 
