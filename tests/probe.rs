@@ -406,18 +406,20 @@ fn io_data_and_paths_on_both_read_paths() {
             .iter()
             .map(|&len| format!("{dir}/{}", "p".repeat(len - dir.len() - 1)))
             .collect();
-        let filter = format!("evt.type=openat and evt.dir=< and proc.name=probe-child and fd.name startswith {dir}/p");
-        let got: Vec<String> = read_json(&out, Some(&filter))
-            .iter()
-            .map(|e| arg(e, "name").to_string())
-            .collect();
+        let names = |filter: String| -> Vec<String> {
+            read_json(&out, Some(&filter))
+                .iter()
+                .map(|e| arg(e, "name").to_string())
+                .collect()
+        };
+        let got = names(format!(
+            "evt.type=openat and evt.dir=< and proc.name=probe-child and fd.name startswith {dir}/p"
+        ));
         assert_eq!(got, want, "snaplen {snaplen}");
         // The time-of-check enter events carry the same paths.
-        let filter = format!("evt.type=openat and evt.dir=> and proc.name=probe-child and evt.arg.name startswith {dir}/p");
-        let got: Vec<String> = read_json(&out, Some(&filter))
-            .iter()
-            .map(|e| arg(e, "name").to_string())
-            .collect();
+        let got = names(format!(
+            "evt.type=openat and evt.dir=> and proc.name=probe-child and evt.arg.name startswith {dir}/p"
+        ));
         assert_eq!(got, want, "snaplen {snaplen}, enter events");
     }
 }
