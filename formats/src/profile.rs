@@ -327,26 +327,41 @@ mod tests {
             other => panic!("{p:?} {id} {n}: {other:?}"),
         };
         // close exit (5): 2 parameters newest, 1 in libs 0.21.
-        assert_eq!(
-            reason(Profile::Keep, 5, 3),
-            "more than the 2 parameters of the newest known layout"
-        );
-        assert_eq!(
-            reason(Profile::Compat, 5, 2),
-            "at most 1 parameters (libs 0.21 layout); libs 0.21 rejects more"
-        );
-        assert_eq!(
-            reason(Profile::Modern, 10, 1),
-            "the id is an old version; current libs expect the newest id"
-        );
-        assert_eq!(
-            reason(Profile::Modern, 4, 1),
-            "current libs drop this enter event (its parameters belong to the exit)"
-        );
-        assert_eq!(
-            reason(Profile::Modern, 5, 1),
-            "exactly 2 parameters in the current layout"
-        );
+        let cases = [
+            (
+                Profile::Keep,
+                5,
+                3,
+                "more than the 2 parameters of the newest known layout",
+            ),
+            (
+                Profile::Compat,
+                5,
+                2,
+                "at most 1 parameters (libs 0.21 layout); libs 0.21 rejects more",
+            ),
+            (
+                Profile::Modern,
+                10,
+                1,
+                "the id is an old version; current libs expect the newest id",
+            ),
+            (
+                Profile::Modern,
+                4,
+                1,
+                "current libs drop this enter event (its parameters belong to the exit)",
+            ),
+            (
+                Profile::Modern,
+                5,
+                1,
+                "exactly 2 parameters in the current layout",
+            ),
+        ];
+        for (p, id, n, why) in cases {
+            assert_eq!(reason(p, id, n), why, "{p:?} {id} {n}");
+        }
         assert!(matches!(
             Profile::Keep.check(65535, 0),
             Err(WriteError::UnknownEventType { .. })
