@@ -399,6 +399,15 @@ static __always_inline __u64 put_sockaddr(__u8 *dst, const void *uaddr, __u64 ul
  * The buffer is zeroed so no stale kernel stack reaches the scratch map.
  */
 #define SMALL_UBUF 80
+
+/* Copies `words` 8-byte words of a stack buffer to dst (unrolled). */
+static __always_inline void put_words(__u8 *dst, const __u64 *src, int words)
+{
+#pragma unroll
+	for (int i = 0; i < words; i++)
+		put_u64(dst + 8 * i, src[i]);
+}
+
 static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
 {
 	__u64 tmp[SMALL_UBUF / 8] = {};
@@ -406,9 +415,7 @@ static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
 		return 0;
 	if (bpf_probe_read_user(tmp, n, (const void *)uaddr) != 0)
 		return 0;
-#pragma unroll
-	for (int i = 0; i < SMALL_UBUF / 8; i++)
-		put_u64(dst + 8 * i, tmp[i]);
+	put_words(dst, tmp, SMALL_UBUF / 8);
 	return n;
 }
 
@@ -428,13 +435,19 @@ static __noinline __u64 read_user_any(__u8 *dst, __u64 n, __u64 uaddr)
 }
 
 /*
- * Reads n <= min(SNAPLEN, STR_MAX) user bytes (I/O data) to dst; returns n,
- * or 0 if unreadable. SNAPLEN is fixed at load, so the verifier keeps one
- * branch: at the usual snaplens (up to 80, sysdig's default) the stack
- * buffer's read, inlined without a call; above, read_user_any.
+ * Reads the first min(n, SNAPLEN, STR_MAX) of n user bytes (I/O data) to
+ * dst; returns how many, or 0 if unreadable. SNAPLEN is fixed at load, so
+ * the verifier keeps one branch: at the usual snaplens (up to 80, sysdig's
+ * default) the stack buffer's read, inlined without a call; above,
+ * read_user_any.
  */
 static __always_inline __u64 read_user(__u8 *dst, __u64 n, __u64 uaddr)
 {
+	if (n > SNAPLEN)
+		n = SNAPLEN;
+	if (n > STR_MAX)
+		n = STR_MAX;
+	barrier_var(n);
 	if (SNAPLEN <= SMALL_UBUF)
 		return read_small(dst, n, uaddr);
 	return read_user_any(dst, n, uaddr);
@@ -459,9 +472,7 @@ static __always_inline long read_user_str(__u8 *dst, __u64 uaddr)
 	if (r <= 0)
 		return r;
 	if (r < SMALL_USTR) {
-#pragma unroll
-		for (int i = 0; i < SMALL_USTR / 8; i++)
-			put_u64(dst + 8 * i, tmp[i]);
+		put_words(dst, tmp, SMALL_USTR / 8);
 		return r;
 	}
 	return bpf_probe_read_user_str(dst, STR_MAX, (const char *)uaddr);
@@ -476,11 +487,6 @@ static __always_inline __u64 put_iov(__u8 *dst, const void *iov, __s64 ret)
 	__u64 n = e[1];
 	if (n > (__u64)ret)
 		n = ret;
-	if (n > SNAPLEN)
-		n = SNAPLEN;
-	if (n > STR_MAX)
-		n = STR_MAX;
-	barrier_var(n);
 	return read_user(dst, n, e[0]);
 }
 
@@ -612,11 +618,6 @@ static __always_inline __u64 put_simple(__u8 *dst, struct emit_ctx *c, struct sy
 		if (c->ret < 0)
 			return 0;
 		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
-		if (n > SNAPLEN)
-			n = SNAPLEN;
-		if (n > STR_MAX)
-			n = STR_MAX;
-		barrier_var(n);
 		return read_user(dst, n, arg);
 	}
 	default: /* K_EMPTY */
