@@ -67,6 +67,12 @@ struct Cpus {
 }
 
 impl Cpus {
+    /// Nothing pinned.
+    const NONE: Cpus = Cpus {
+        capture: None,
+        workload: None,
+    };
+
     fn detect() -> Cpus {
         let n = std::thread::available_parallelism().map_or(1, usize::from);
         let taskset = Command::new("taskset")
@@ -79,10 +85,7 @@ impl Cpus {
                 workload: Some(n - 1),
             }
         } else {
-            Cpus {
-                capture: None,
-                workload: None,
-            }
+            Cpus::NONE
         }
     }
 
@@ -383,10 +386,7 @@ pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     }
     let cpus = Cpus::detect();
     // The drop and memory runs load both CPUs on purpose: nothing pinned.
-    let unpinned = Cpus {
-        capture: None,
-        workload: None,
-    };
+    let unpinned = Cpus::NONE;
     let mut g: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
     let mut d: Vec<Vec<f64>> = vec![Vec::new(); tracers.len()];
     let mut drops_seen = 0u64;
