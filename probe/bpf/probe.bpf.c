@@ -400,14 +400,6 @@ static __always_inline __u64 put_sockaddr(__u8 *dst, const void *uaddr, __u64 ul
  */
 #define SMALL_UBUF 80
 
-/* Copies `words` 8-byte words of a stack buffer to dst (unrolled). */
-static __always_inline void put_words(__u8 *dst, const __u64 *src, int words)
-{
-#pragma unroll
-	for (int i = 0; i < words; i++)
-		put_u64(dst + 8 * i, src[i]);
-}
-
 static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
 {
 	__u64 tmp[SMALL_UBUF / 8] = {};
@@ -415,7 +407,9 @@ static __always_inline __u64 read_small(__u8 *dst, __u64 n, __u64 uaddr)
 		return 0;
 	if (bpf_probe_read_user(tmp, n, (const void *)uaddr) != 0)
 		return 0;
-	put_words(dst, tmp, SMALL_UBUF / 8);
+#pragma unroll
+	for (int i = 0; i < SMALL_UBUF / 8; i++)
+		put_u64(dst + 8 * i, tmp[i]);
 	return n;
 }
 
@@ -472,7 +466,9 @@ static __always_inline long read_user_str(__u8 *dst, __u64 uaddr)
 	if (r <= 0)
 		return r;
 	if (r < SMALL_USTR) {
-		put_words(dst, tmp, SMALL_USTR / 8);
+#pragma unroll
+		for (int i = 0; i < SMALL_USTR / 8; i++)
+			put_u64(dst + 8 * i, tmp[i]);
 		return r;
 	}
 	return bpf_probe_read_user_str(dst, STR_MAX, (const char *)uaddr);
