@@ -5,13 +5,15 @@
 # missing and replaces the extcap copies. No prompts.
 #
 #   bash install/install.sh               # packages, release build, extcap install
-#   bash install/install.sh --deps        # system packages, moto (test S3/SQS) and crates only
+#   bash install/install.sh --deps        # system packages, moto (test S3/SQS), the Debian sid
+#                                         # root with Stratoshark's readers, and crates only
 #   bash install/install.sh --bench       # also bpftrace (the reference probe) and bpftool (per-run cost)
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
 #
 # SCAPBRIDGE_BIN=path overrides the binary installed as extcap (default
-# target/release/scapbridge).
+# target/release/scapbridge). SCAPBRIDGE_SID_ROOT=dir moves the sid root
+# (default /var/cache/scapbridge/sid-root).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,7 +86,8 @@ if [[ "$(id -u)" != 0 ]]; then as_root=(sudo -E); fi
 # openssh-server is the real sshd the SSH tests start on 127.0.0.1 (its
 # package starts no system sshd in a container with policy-rc.d; elsewhere
 # a system sshd on :22 does not collide with the tests' own ports).
-pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server)
+# debootstrap builds the Debian sid root below (Stratoshark's readers).
+pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server debootstrap)
 # bpftrace only measures: it is the reference of the probe benchmark; bpftool
 # reads the probe program's run time (kernel.bpf_stats_enabled) there.
 if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace bpftool); fi
@@ -125,6 +128,36 @@ else
     mkdir -p "$(dirname "$moto_venv")"
     python3 -m venv "$moto_venv"
     "$moto_venv/bin/pip" install -q --disable-pip-version-check "moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5"
+fi
+
+# The readers of the current generation: Stratoshark 0.9.9 (strato, the
+# stratoshark GUI), tshark 4.6 and sysdig 0.41 on falcosecurity libs 0.23,
+# from Debian sid, in a root of their own beside Debian 12's tshark 4.0 and
+# sysdig 0.29. Built once per machine into a temporary folder and renamed
+# when complete, so an interrupted run leaves nothing half-made that a later
+# run would take for done. The tests enter it with tests/common's `sid`
+# (a private mount namespace: nothing stays mounted).
+sid_root="${SCAPBRIDGE_SID_ROOT:-/var/cache/scapbridge/sid-root}"
+sid_pkgs=(stratoshark tshark sysdig xvfb xauth)
+if [[ -x "$sid_root/usr/bin/strato" && -f "$sid_root/.scapbridge-ready" ]]; then
+    say "Debian sid root with Stratoshark already in $sid_root"
+else
+    say "Debian sid root with ${sid_pkgs[*]} into $sid_root (once per machine)"
+    tmp_root="$sid_root.tmp"
+    "${as_root[@]}" rm -rf "$tmp_root"
+    "${as_root[@]}" mkdir -p "$(dirname "$sid_root")"
+    "${as_root[@]}" debootstrap --variant=minbase sid "$tmp_root" http://deb.debian.org/debian >/dev/null
+    # sid's Release file can be past its Valid-Until date on a mirror snapshot.
+    echo 'Acquire::Check-Valid-Until "false";' | "${as_root[@]}" tee "$tmp_root/etc/apt/apt.conf.d/99scapbridge" >/dev/null
+    "${as_root[@]}" cp /etc/resolv.conf "$tmp_root/etc/resolv.conf"
+    "${as_root[@]}" unshare -m --propagation private sh -c '
+        mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --rbind /sys "$1/sys" &&
+        chroot "$1" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $2 >/dev/null"
+    ' sh "$tmp_root" "${sid_pkgs[*]}"
+    "${as_root[@]}" touch "$tmp_root/.scapbridge-ready"
+    "${as_root[@]}" rm -rf "$sid_root"
+    "${as_root[@]}" mv "$tmp_root" "$sid_root"
+    say "sid root ready: $("${as_root[@]}" chroot "$sid_root" strato --version 2>/dev/null | head -n1)"
 fi
 
 cd "$here"

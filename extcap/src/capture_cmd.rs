@@ -181,6 +181,13 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         scapbridge::check_filter(inv.filter.as_deref())?
     };
     let rules = rule_watch(inv, spec, headless)?;
+    // The layout: as asked, else the one the host reads (headless: the
+    // analyzer this is for, Stratoshark).
+    let profile = match inv.option(spec, "profile").as_deref().and_then(scapbridge::profile_named) {
+        Some(p) => p,
+        None if headless => Profile::Stratoshark,
+        None => scapbridge::host::Host::of_this_process(inv.host_version.as_deref()).layout(),
+    };
     let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
         Some(_) if rules.is_none() => {
             return Err(UsageError::Needs {
@@ -189,7 +196,12 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
             }
             .into())
         }
-        Some(cfg) => Some(scapbridge::trigger::TriggerWindow::new(cfg)?),
+        Some(cfg) => Some(scapbridge::trigger::TriggerWindow::new(
+            scapbridge::trigger::TriggerConfig {
+                layout: profile,
+                ..cfg
+            },
+        )?),
         None => None,
     };
     let count = match inv.count.as_deref() {
@@ -214,7 +226,6 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
             expected: "a time above 0 such as 10, 2.5s, 500ms, 3m or 1h".into(),
         })?),
     };
-    let profile = scapbridge::profile_named(&inv.option(spec, "profile").unwrap_or_default());
     let mut source = scapbridge::open_source(spec, inv)?;
     // Rules evaluated at the source (the agent on an SSH host): the host
     // raises the alerts and cuts the windows; they reach our alert output.
@@ -445,7 +456,7 @@ fn summary(
     let mut out = format!(
         "scapbridge: capture finished ({reason})\n\
          \x20 interface  {} ({})\n\
-         \x20 output     {target} ({fmt}, profile {})\n\
+         \x20 output     {target} ({fmt}, layout {}: {})\n\
          \x20 events     {} written{}\n\
          \x20 bytes      {} ({})\n\
          \x20 drops      {} drop periods in the stream\n\
@@ -453,20 +464,21 @@ fn summary(
         plan.spec.name,
         plan.source.describe(),
         plan.profile.name(),
+        plan.profile.readers(),
         group(s.events_written),
         {
             // The profile adapter changes the count (compat writes each exit
-            // event's enter half beside it, modern merges enters into their
+            // event's enter half beside it, stratoshark merges enters into their
             // exits): say so, or it would not match the source's.
             let mut notes = Vec::new();
             if s.events_written > s.events_out {
                 notes.push(format!(
-                    "{} captured; the compat profile adds their enter events",
+                    "{} captured; the compat layout adds their enter events",
                     group(s.events_out)
                 ));
             } else if s.events_written < s.events_out {
                 notes.push(format!(
-                    "{} captured; the modern profile merges enter events into their exits",
+                    "{} captured; the stratoshark layout merges enter events into their exits",
                     group(s.events_out)
                 ));
             }

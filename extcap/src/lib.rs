@@ -15,6 +15,7 @@ pub mod clock;
 pub mod cloudtrail;
 pub mod control;
 pub mod filter;
+pub mod host;
 pub mod invocation;
 pub mod protocol;
 pub mod replay;
@@ -393,13 +394,10 @@ pub fn check_filter(filter: Option<&str>) -> Result<Option<filter::Filter>, Capt
     }
 }
 
-/// The schema profile an interface option names.
-pub fn profile_named(name: &str) -> scapbridge_formats::Profile {
-    match name {
-        "compat" => scapbridge_formats::Profile::Compat,
-        "modern" => scapbridge_formats::Profile::Modern,
-        _ => scapbridge_formats::Profile::Keep,
-    }
+/// The event layout an interface option names; `None` for `auto` (the
+/// host's own: see [`host::Host::layout`]).
+pub fn profile_named(name: &str) -> Option<scapbridge_formats::Profile> {
+    scapbridge_formats::Profile::from_name(name)
 }
 
 #[cfg(test)]

@@ -95,8 +95,9 @@ enum Format {
 enum ProfileArg {
     /// libs 0.21 layouts with enter events (sysdig 0.29, tshark 4.0, every libs since).
     Compat,
-    /// Newest layouts, exit events only (current Falco and Stratoshark).
-    Modern,
+    /// libs 0.23 layouts, exit events only (Stratoshark, Wireshark 4.6, sysdig 0.41, Falco).
+    #[value(alias = "modern")]
+    Stratoshark,
     /// Each event in the layout it has (no conversion): exact rewrites.
     Keep,
 }
@@ -112,7 +113,7 @@ struct ConvertArgs {
     #[arg(long, value_enum, default_value_t = Format::Scap)]
     format: Format,
     /// Schema profile of the output. `keep` (the default for files) rewrites
-    /// events unchanged; `compat` and `modern` convert layouts.
+    /// events unchanged; `stratoshark` and `compat` convert layouts.
     #[arg(long, value_enum, default_value_t = ProfileArg::Keep)]
     profile: ProfileArg,
     /// gzip-compress the output.
@@ -173,7 +174,7 @@ fn main() -> ExitCode {
             pcapng: a.format == Format::Pcapng,
             profile: match a.profile {
                 ProfileArg::Compat => scapbridge_formats::Profile::Compat,
-                ProfileArg::Modern => scapbridge_formats::Profile::Modern,
+                ProfileArg::Stratoshark => scapbridge_formats::Profile::Stratoshark,
                 ProfileArg::Keep => scapbridge_formats::Profile::Keep,
             },
             gzip: a.gzip,

@@ -307,23 +307,28 @@ pub const DEBUG_ARGS: &[ArgSpec] = &[
 ];
 
 const PROFILES: &[Choice] = &[
-    Choice {
-        value: "keep",
-        display: "As recorded (exact copy)",
-    },
     LIVE_PROFILES[0],
     LIVE_PROFILES[1],
+    LIVE_PROFILES[2],
+    Choice {
+        value: "keep",
+        display: "As recorded (exact copy; Wireshark 4.0 shows every event)",
+    },
 ];
 
-/// Profiles of a live source (there is no recording to keep as it was).
+/// Layouts of a live source (there is no recording to keep as it was).
 const LIVE_PROFILES: &[Choice] = &[
     Choice {
-        value: "compat",
-        display: "compat: Wireshark 4.0, sysdig 0.29",
+        value: "auto",
+        display: "What this analyzer reads (Stratoshark/Wireshark 4.6: stratoshark; Wireshark 4.0-4.4: compat)",
     },
     Choice {
-        value: "modern",
-        display: "modern: Stratoshark, current Falco",
+        value: "stratoshark",
+        display: "stratoshark: Stratoshark, Wireshark 4.6, sysdig 0.41, Falco (libs 0.23)",
+    },
+    Choice {
+        value: "compat",
+        display: "compat: Wireshark 4.0-4.4, sysdig 0.29 (with enter events)",
     },
 ];
 
@@ -359,14 +364,14 @@ pub const REPLAY_ARGS: &[ArgSpec] = &[
         "Start again at the end of the file; timestamps keep increasing so the analyzer sees one continuous capture",
     ),
     ArgSpec {
-        default: Some("keep"),
+        default: Some("auto"),
         choices: PROFILES,
         ..ArgSpec::new(
             "profile",
             "Event layout",
             ArgType::Selector,
             "Output",
-            "Schema profile of the stream: keep = as recorded; compat = what Wireshark 4.0 and sysdig 0.29 read fully; modern = what Stratoshark and current Falco read",
+            "Event layout of the stream: auto = the one this analyzer reads every event of; stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41); compat = Wireshark 4.0-4.4 and sysdig 0.29; keep = as recorded",
         )
     },
 ];
@@ -423,14 +428,14 @@ pub const SYSCALLS_ARGS: &[ArgSpec] = &[
         "A shell command line to start and trace with its children; the capture ends when it exits",
     ),
     ArgSpec {
-        default: Some("compat"),
+        default: Some("auto"),
         choices: LIVE_PROFILES,
         ..ArgSpec::new(
             "profile",
             "Event layout",
             ArgType::Selector,
             "Output",
-            "compat = what Wireshark 4.0 and sysdig 0.29 read fully (enter and exit events); modern = what Stratoshark and current Falco read (exit events with every argument)",
+            "auto = the one this analyzer reads every event of; stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41: exit events with every argument); compat = Wireshark 4.0-4.4 and sysdig 0.29 (enter and exit events)",
         )
     },
 ];

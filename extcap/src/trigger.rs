@@ -72,6 +72,8 @@ pub struct TriggerConfig {
     pub save_dir: Option<PathBuf>,
     /// Largest window file; a window stops being saved past it.
     pub save_max_bytes: u64,
+    /// Event layout of the window files (the capture's own).
+    pub layout: Profile,
 }
 
 impl Default for TriggerConfig {
@@ -83,6 +85,7 @@ impl Default for TriggerConfig {
             mode: TriggerMode::AllRules,
             save_dir: None,
             save_max_bytes: 100 << 20,
+            layout: Profile::Stratoshark,
         }
     }
 }
@@ -440,7 +443,7 @@ impl TriggerWindow {
                 let mut sink = ScapSink::for_file(
                     f,
                     &path.display().to_string(),
-                    Profile::Compat,
+                    self.cfg.layout,
                     Container::Scap,
                 )?;
                 if let Some(mi) = &self.machine {

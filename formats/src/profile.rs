@@ -1,15 +1,21 @@
 //! Schema profiles: which parameter layouts a written file uses, and the
 //! adapter that turns events of any layout into a profile's layout.
 //!
+//! A profile is named for the readers it is written for, because a file is
+//! right only when its readers take every event of it:
+//!
+//! * [`Profile::Stratoshark`]: the libs 0.23 layouts (Stratoshark 0.9,
+//!   Wireshark 4.6's libsinsp dissector, sysdig 0.41, current Falco):
+//!   exit events only, each with exactly the parameter count of libs 0.23's
+//!   own table, so its converter passes every event unchanged and hands out
+//!   exactly one event per event block. Stratoshark pairs its libsinsp rows
+//!   with frames, so an event libs drops (an enter) or rejects (more
+//!   parameters than it knows) would shift every row after it.
 //! * [`Profile::Compat`]: the libs 0.21 layouts (exit events carry at most the
-//!   0.21 parameter count) with enter events. sysdig 0.29 and tshark 4.0 read
-//!   every parameter they know; libs ≥ 0.21 upgrade it with their converter.
-//!   The default for files and for tshark/Wireshark 4.0 FIFOs.
-//! * [`Profile::Modern`]: the newest layouts (exact current parameter counts),
-//!   exit events only, except the enter events current libs still pass on
-//!   (open, openat, openat2, creat, connect, execve). Current Falco and
-//!   Stratoshark read it without converter rejections and with one libsinsp
-//!   event per event block. sysdig 0.29 then lacks the fds of read/write/close.
+//!   0.21 parameter count) with every exit's enter event. sysdig 0.29 and
+//!   tshark 4.0 read every parameter they know, and show an exit only after
+//!   its enter. The layout for Wireshark ≤ 4.4.
+//! * [`Profile::Keep`]: every event as it came.
 
 use std::collections::HashMap;
 
@@ -23,35 +29,40 @@ pub enum Profile {
     /// libs 0.21 layouts plus enter events.
     #[default]
     Compat,
-    /// Newest layouts, exit events only.
-    Modern,
+    /// libs 0.23 layouts, exit events only, one reader event per block.
+    Stratoshark,
     /// Every event as it came: any layout the schema knows (at most the
     /// newest parameter count). For rewriting captures without changing them.
     Keep,
 }
-
-/// Enter events that current libs still deliver (time-of-check information).
-const MODERN_KEPT_ENTERS: &[&str] = &["open", "openat", "openat2", "creat", "connect", "execve"];
 
 impl Profile {
     /// Profile name as the CLI spells it.
     pub fn name(self) -> &'static str {
         match self {
             Profile::Compat => "compat",
-            Profile::Modern => "modern",
+            Profile::Stratoshark => "stratoshark",
             Profile::Keep => "keep",
         }
     }
 
-    /// Whether an enter event of `info` exists in this profile.
-    fn keeps_enter(self, event_type: u16, info: &EventInfo) -> bool {
+    /// The profile a name means: `stratoshark` (also `modern`, its name
+    /// before readers were named), `compat` or `keep`.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        match name {
+            "stratoshark" | "modern" => Some(Profile::Stratoshark),
+            "compat" => Some(Profile::Compat),
+            "keep" => Some(Profile::Keep),
+            _ => None,
+        }
+    }
+
+    /// Readers that show every event of this profile, for summaries.
+    pub fn readers(self) -> &'static str {
         match self {
-            Profile::Compat | Profile::Keep => true,
-            Profile::Modern => {
-                // Enter-only events (procexit, switch, plugin events...) have an unused exit slot.
-                let exit_unused = schema::event_info(event_type + 1).is_none_or(|x| x.is_unused());
-                exit_unused || MODERN_KEPT_ENTERS.contains(&info.name)
-            }
+            Profile::Stratoshark => "Stratoshark 0.9, Wireshark 4.6, sysdig 0.41, Falco",
+            Profile::Compat => "Wireshark 4.0-4.4, sysdig 0.29",
+            Profile::Keep => "as recorded",
         }
     }
 
@@ -77,14 +88,15 @@ impl Profile {
         let broken = match self {
             Profile::Keep if nparams > info.params.len() => Misfit::MoreThanNewest,
             Profile::Compat if nparams > usize::from(info.compat_nparams) => Misfit::MoreThanCompat,
-            Profile::Modern if info.flags & ef::OLD_VERSION != 0 => Misfit::OldId,
-            Profile::Modern
-                if Direction::of(event_type) == Direction::Enter
-                    && !self.keeps_enter(event_type, info) =>
-            {
-                Misfit::DroppedEnter
-            }
-            Profile::Modern if nparams != info.params.len() => Misfit::NotCurrentCount,
+            Profile::Stratoshark => match libs023_fate(event_type, info) {
+                Fate::Unknown => Misfit::UnknownToLibs023,
+                Fate::Old => Misfit::OldId,
+                Fate::Dropped => Misfit::DroppedEnter,
+                Fate::Passed if nparams != usize::from(info.libs023_nparams) => {
+                    Misfit::NotLibs023Count
+                }
+                Fate::Passed => return Ok(()),
+            },
             _ => return Ok(()),
         };
         Err(self.mismatch(event_type, info, nparams, broken))
@@ -108,13 +120,14 @@ impl Profile {
                 "at most {} parameters (libs 0.21 layout); libs 0.21 rejects more",
                 info.compat_nparams
             ),
-            Misfit::OldId => "the id is an old version; current libs expect the newest id".into(),
+            Misfit::UnknownToLibs023 => "libs 0.23 has no such event".into(),
+            Misfit::OldId => "the id is an old version; libs 0.23 expects the current id".into(),
             Misfit::DroppedEnter => {
-                "current libs drop this enter event (its parameters belong to the exit)".into()
+                "libs 0.23 drops this enter event (its parameters belong to the exit)".into()
             }
-            Misfit::NotCurrentCount => format!(
-                "exactly {} parameters in the current layout",
-                info.params.len()
+            Misfit::NotLibs023Count => format!(
+                "exactly {} parameters in the libs 0.23 layout",
+                info.libs023_nparams
             ),
         };
         WriteError::ProfileMismatch {
@@ -132,9 +145,40 @@ impl Profile {
 enum Misfit {
     MoreThanNewest,
     MoreThanCompat,
+    UnknownToLibs023,
     OldId,
     DroppedEnter,
-    NotCurrentCount,
+    NotLibs023Count,
+}
+
+/// What libs 0.23's reader does with an event id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Not in its table (or an unused slot): skipped silently.
+    Unknown,
+    /// An old layout id: converted (enters dropped, exits upgraded).
+    Old,
+    /// A syscall enter event the converter stores and drops.
+    Dropped,
+    /// Handed out as one event, as written.
+    Passed,
+}
+
+fn libs023_fate(event_type: u16, info: &EventInfo) -> Fate {
+    let flags = info.libs023_flags;
+    // A syscall's enter (its exit slot is used): libs 0.23 converts or
+    // drops every one of them; only enter-only events stand alone.
+    let syscall_enter = Direction::of(event_type) == Direction::Enter
+        && schema::event_info(event_type + 1).is_some_and(|x| x.libs023_flags & ef::UNUSED == 0);
+    if flags & ef::UNUSED != 0 {
+        Fate::Unknown
+    } else if syscall_enter && flags & (ef::OLD_VERSION | ef::TMP_CONVERTER_MANAGED) != 0 {
+        Fate::Dropped
+    } else if flags & ef::OLD_VERSION != 0 {
+        Fate::Old
+    } else {
+        Fate::Passed
+    }
 }
 
 /// Lowest generic-event `ID` (ppm syscall code) that sysdig 0.29 does not
@@ -142,6 +186,49 @@ enum Misfit {
 /// codes from here on (measured: codes 330-399 in a generic event crash
 /// `sysdig -r` with SIGSEGV for most values; every code below 330 reads).
 pub const COMPAT_SYSCALL_CODES: u16 = 330;
+
+/// One past the highest event id sysdig 0.29 knows (`PPM_EVENT_MAX` of
+/// libs e5c53d64): it skips every event from here on without a word, so the
+/// `compat` layout writes such events in a form it has.
+pub const COMPAT_EVENT_MAX: u16 = 336;
+
+/// An event sysdig 0.29 does not know, in a form it shows, as the event of
+/// direction `dir`: the `dup` family as the `dup` events it had (so it
+/// follows the new fd), any other syscall as a generic `syscall` event
+/// naming it (the ppm code; the native number is not in the event, so
+/// `nativeID` is 65535, "unknown"). `None` for events that are no syscall
+/// (they have no older form).
+fn older_form(ev: &OwnedEvent, dir: Direction) -> Option<OwnedEvent> {
+    let info = schema::known_event(ev.event_type)?;
+    let param = |name: &str| info.param_index(name).and_then(|i| ev.params.get(i)).cloned();
+    let mut out = OwnedEvent::new(ev.ts, ev.tid, 0);
+    out.cpu = ev.cpu;
+    out.dump_flags = ev.dump_flags;
+    if info.name.starts_with("dup") {
+        // PPME_SYSCALL_DUP_E/X (124/125): enter fd, exit res.
+        match dir {
+            Direction::Enter => {
+                out.event_type = 124;
+                out.params.push(param("fd").or_else(|| param("oldfd")).unwrap_or_default());
+            }
+            Direction::Exit => {
+                out.event_type = 125;
+                out.params.push(param("res").unwrap_or_default());
+            }
+        }
+        return Some(out);
+    }
+    if info.category & schema::cat::SYSCALL == 0 {
+        return None;
+    }
+    let code = schema::syscall_code(info.name)?;
+    out.params.push(code.to_le_bytes().to_vec());
+    match dir {
+        Direction::Enter => out.params.push(u16::MAX.to_le_bytes().to_vec()),
+        Direction::Exit => out.event_type = 1,
+    }
+    Some(out)
+}
 
 /// In the compat profile, a generic event with a code sysdig 0.29 lacks says
 /// "unknown" (code 0) instead; the enter event's `nativeID` still names the
@@ -159,12 +246,17 @@ fn compat_syscall_code(ev: &mut OwnedEvent) {
 
 /// Turns events of any layout into the layout of a profile.
 ///
-/// * To `Modern`: old ids become the current id of the same name (parameters
-///   matched by name), exits get missing parameters from the stored enter of
-///   the same thread (by name) or empty, dropped enters are stored, not emitted.
+/// * To `Stratoshark`: old ids become libs 0.23's current id of the same
+///   name (parameters matched by name); exits take the parameters libs 0.23
+///   moved into them from the stored enter of the same thread (by name); a
+///   parameter neither has is written empty, which libs reads as "not
+///   available" (`<NA>`), as its own converter does; enters are stored, not
+///   emitted. Events libs 0.23 does not know are left out and counted
+///   ([`ProfileAdapter::left_out`]).
 /// * To `Compat`: exits are cut to the libs 0.21 count; if the exit was not
 ///   preceded by its enter on the same thread, the enter is synthesised from
-///   the exit's parameters (by name) and emitted first.
+///   the exit's parameters (by name) and emitted first, so sysdig 0.29, which
+///   shows an exit only after its enter, shows it.
 ///
 /// Holds one pending enter per thread; dropping the adapter loses nothing
 /// that was emitted.
@@ -176,24 +268,38 @@ pub struct ProfileAdapter {
     /// Per exit id: where each parameter of its enter stands in the exit
     /// (matched by name once, not per event); `None` inside: not there.
     enter_in_exit: HashMap<u16, Vec<Option<usize>>>,
+    left_out: u64,
 }
 
+/// libs 0.23's current id for an event of `event_type`'s name and direction.
 fn current_id(event_type: u16) -> u16 {
     let Some(info) = schema::event_info(event_type) else {
         return event_type;
     };
-    if info.flags & ef::OLD_VERSION == 0 {
+    if info.libs023_flags & ef::OLD_VERSION == 0 {
         return event_type;
     }
     let dir = Direction::of(event_type);
     schema::ids_named(info.name)
         .filter(|&id| Direction::of(id) == dir)
-        .filter(|&id| schema::event_info(id).is_some_and(|i| i.flags & ef::OLD_VERSION == 0))
+        .filter(|&id| {
+            schema::event_info(id)
+                .is_some_and(|i| i.libs023_flags & (ef::OLD_VERSION | ef::UNUSED) == 0)
+        })
         .max()
         .unwrap_or(event_type)
 }
 
-fn remap(ev: &OwnedEvent, to: u16, from_enter: Option<&OwnedEvent>) -> OwnedEvent {
+/// The exit parameter an enter parameter is found in when the names differ
+/// (`dup`'s enter `fd` is its exit's `oldfd`).
+fn exit_name_of(enter_param: &'static str, exit: &EventInfo) -> Option<usize> {
+    exit.param_index(enter_param).or_else(|| match enter_param {
+        "fd" => exit.param_index("oldfd"),
+        _ => None,
+    })
+}
+
+fn remap(ev: &OwnedEvent, to: u16, count: usize, from_enter: Option<&OwnedEvent>) -> OwnedEvent {
     let src = schema::event_info(ev.event_type);
     let dst = schema::event_info(to);
     let enter_info = from_enter.and_then(|e| schema::event_info(e.event_type));
@@ -203,10 +309,10 @@ fn remap(ev: &OwnedEvent, to: u16, from_enter: Option<&OwnedEvent>) -> OwnedEven
         event_type: to,
         cpu: ev.cpu,
         dump_flags: ev.dump_flags,
-        params: Vec::new(),
+        params: Vec::with_capacity(count),
     };
     let Some(dst) = dst else { return ev.clone() };
-    for p in dst.params {
+    for p in dst.params.iter().take(count) {
         let from_self = src
             .and_then(|s| s.param_index(p.name))
             .and_then(|i| ev.params.get(i))
@@ -229,7 +335,14 @@ impl ProfileAdapter {
             pending: HashMap::new(),
             last_enter: HashMap::new(),
             enter_in_exit: HashMap::new(),
+            left_out: 0,
         }
+    }
+
+    /// Events left out because the profile's readers have no such event
+    /// and no older form of it (for the summary; none in `keep`).
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// Adapts one event; pushes 0, 1 or 2 events to `out`.
@@ -238,34 +351,68 @@ impl ProfileAdapter {
             return;
         };
         match self.profile {
-            Profile::Modern => self.adapt_modern(ev, info, out),
+            Profile::Stratoshark => self.adapt_stratoshark(ev, out),
             Profile::Compat => self.adapt_compat(ev, info, out),
             Profile::Keep => out.push(ev),
         }
     }
 
-    fn adapt_modern(&mut self, ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+    fn adapt_stratoshark(&mut self, ev: OwnedEvent, out: &mut Vec<OwnedEvent>) {
         let id = current_id(ev.event_type);
-        let cur = schema::event_info(id).unwrap_or(info);
-        match Direction::of(id) {
-            Direction::Enter if !Profile::Modern.keeps_enter(id, cur) => {
+        let Some(cur) = schema::event_info(id) else {
+            self.left_out += 1;
+            return;
+        };
+        match libs023_fate(id, cur) {
+            Fate::Dropped => {
                 self.pending.insert(ev.tid, ev);
             }
-            Direction::Enter => {
-                let e = remap(&ev, id, None);
-                self.pending.insert(ev.tid, ev);
-                out.push(e);
-            }
-            Direction::Exit => {
-                let enter = self.pending.remove(&ev.tid).filter(|e| {
-                    schema::event_info(e.event_type).is_some_and(|i| i.name == cur.name)
-                });
-                out.push(remap(&ev, id, enter.as_ref()));
+            Fate::Unknown | Fate::Old => self.left_out += 1,
+            Fate::Passed => {
+                let count = usize::from(cur.libs023_nparams);
+                let enter = match Direction::of(id) {
+                    Direction::Exit => self.pending.remove(&ev.tid).filter(|e| {
+                        schema::event_info(e.event_type).is_some_and(|i| i.name == cur.name)
+                    }),
+                    Direction::Enter => None,
+                };
+                if id == ev.event_type && enter.is_none() && ev.params.len() == count {
+                    out.push(ev);
+                } else {
+                    out.push(remap(&ev, id, count, enter.as_ref()));
+                }
             }
         }
     }
 
     fn adapt_compat(&mut self, mut ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
+        // Events sysdig 0.29 has no id for: their older form.
+        if ev.event_type >= COMPAT_EVENT_MAX {
+            // The older form's exit (dup's res, the generic ID) lacks what
+            // its enter carries: synthesise the enter from the new exit.
+            let dir = Direction::of(ev.event_type);
+            let had_enter = match dir {
+                Direction::Enter => {
+                    self.last_enter.insert(ev.tid, ev.event_type);
+                    true
+                }
+                Direction::Exit => self.last_enter.remove(&ev.tid) == Some(ev.event_type - 1),
+            };
+            let enter = (!had_enter || dir == Direction::Enter)
+                .then(|| older_form(&ev, Direction::Enter))
+                .flatten();
+            let exit = (dir == Direction::Exit)
+                .then(|| older_form(&ev, Direction::Exit))
+                .flatten();
+            if enter.is_none() && exit.is_none() {
+                self.left_out += 1;
+            }
+            for mut e in enter.into_iter().chain(exit) {
+                compat_syscall_code(&mut e);
+                out.push(e);
+            }
+            return;
+        }
         compat_syscall_code(&mut ev);
         match Direction::of(ev.event_type) {
             Direction::Enter => {
@@ -283,21 +430,24 @@ impl ProfileAdapter {
                         einfo
                             .params
                             .iter()
-                            .map(|p| info.param_index(p.name))
+                            .map(|p| exit_name_of(p.name, info))
                             .collect()
                     });
-                    // An exit holds its enter's information when it carries
-                    // more than the 0.21 layout, or every enter parameter (an
-                    // exit-only capture, such as the eBPF probe's): synthesise
-                    // the enter from it then, so readers that take the fd from
-                    // the enter (sysdig 0.29) see it. Old exits without their
-                    // enter stay as they are.
-                    let carries_enter =
-                        !at.is_empty() && at.iter().all(|i| i.is_some_and(|i| i < ev.params.len()));
-                    if ev.params.len() > usize::from(info.compat_nparams) || carries_enter {
+                    // An exit without its enter that holds every parameter
+                    // of the enter (an exit-only capture, such as the eBPF
+                    // probe's, or an exit with an enter of no parameters):
+                    // synthesise the enter from it, since sysdig 0.29 shows
+                    // no exit without its enter and takes the fd from it.
+                    // Old exits whose enter held more than they do stay as
+                    // they are.
+                    let compat_enter = &at[..at.len().min(usize::from(einfo.compat_nparams))];
+                    let carries_enter = compat_enter
+                        .iter()
+                        .all(|i| i.is_some_and(|i| i < ev.params.len()));
+                    if carries_enter {
                         let mut e = OwnedEvent::new(ev.ts, ev.tid, enter_id);
                         e.cpu = ev.cpu;
-                        for i in at.iter().take(usize::from(einfo.compat_nparams)) {
+                        for i in compat_enter {
                             let v = i
                                 .and_then(|i| ev.params.get(i))
                                 .cloned()
@@ -326,7 +476,7 @@ mod tests {
             Err(WriteError::ProfileMismatch { reason, .. }) => reason,
             other => panic!("{p:?} {id} {n}: {other:?}"),
         };
-        // close exit (5): 2 parameters newest, 1 in libs 0.21.
+        // close exit (5): 2 parameters newest and in libs 0.23, 1 in libs 0.21.
         let cases = [
             (
                 Profile::Keep,
@@ -341,23 +491,24 @@ mod tests {
                 "at most 1 parameters (libs 0.21 layout); libs 0.21 rejects more",
             ),
             (
-                Profile::Modern,
-                10,
+                Profile::Stratoshark,
+                11,
                 1,
-                "the id is an old version; current libs expect the newest id",
+                "the id is an old version; libs 0.23 expects the current id",
             ),
             (
-                Profile::Modern,
+                Profile::Stratoshark,
                 4,
                 1,
-                "current libs drop this enter event (its parameters belong to the exit)",
+                "libs 0.23 drops this enter event (its parameters belong to the exit)",
             ),
             (
-                Profile::Modern,
+                Profile::Stratoshark,
                 5,
                 1,
-                "exactly 2 parameters in the current layout",
+                "exactly 2 parameters in the libs 0.23 layout",
             ),
+            (Profile::Stratoshark, 269, 0, "libs 0.23 has no such event"),
         ];
         for (p, id, n, why) in cases {
             assert_eq!(reason(p, id, n), why, "{p:?} {id} {n}");
@@ -369,28 +520,25 @@ mod tests {
     }
 
     #[test]
-    fn compat_refuses_head_close() {
+    fn layouts_follow_each_readers_table() {
         assert!(Profile::Compat.check(5, 1).is_ok());
         assert!(Profile::Compat.check(5, 2).is_err());
-        assert!(Profile::Modern.check(5, 2).is_ok());
-        assert!(Profile::Modern.check(5, 1).is_err());
-        assert!(
-            Profile::Modern.check(4, 1).is_err(),
-            "close enter is dropped by current libs"
-        );
-        assert!(
-            Profile::Modern.check(306, 4).is_ok(),
-            "openat enter is kept"
-        );
-        assert!(
-            Profile::Modern.check(186, 5).is_ok(),
-            "procexit is enter-only"
-        );
+        assert!(Profile::Stratoshark.check(5, 2).is_ok());
+        assert!(Profile::Stratoshark.check(5, 1).is_err());
+        // libs 0.23 drops the enters it converts, openat's included.
+        assert!(Profile::Stratoshark.check(306, 4).is_err());
+        assert!(Profile::Stratoshark.check(186, 5).is_ok(), "procexit is enter-only");
+        assert!(Profile::Stratoshark.check(148, 1).is_ok(), "drop enter is passed");
+        // socket exit: 5 parameters in libs HEAD, 4 in 0.23.
+        assert!(Profile::Stratoshark.check(19, 4).is_ok());
+        assert!(Profile::Stratoshark.check(19, 5).is_err());
+        // sendto exit: libs 0.23 moved fd, size and tuple into it.
+        assert!(Profile::Stratoshark.check(31, 5).is_ok());
     }
 
     #[test]
-    fn modern_merges_enter_into_exit() {
-        let mut a = ProfileAdapter::new(Profile::Modern);
+    fn stratoshark_merges_enter_into_exit() {
+        let mut a = ProfileAdapter::new(Profile::Stratoshark);
         let mut out = Vec::new();
         let mut e = OwnedEvent::new(1, 7, 4);
         e.push(3i64.to_le_bytes());
@@ -404,7 +552,7 @@ mod tests {
             out[0].params,
             vec![0i64.to_le_bytes().to_vec(), 3i64.to_le_bytes().to_vec()]
         );
-        assert!(Profile::Modern
+        assert!(Profile::Stratoshark
             .check(out[0].event_type, out[0].params.len())
             .is_ok());
     }
@@ -420,5 +568,49 @@ mod tests {
         assert_eq!(out[0].event_type, 4);
         assert_eq!(out[0].params, vec![3i64.to_le_bytes().to_vec()]);
         assert_eq!(out[1].params.len(), 1);
+    }
+
+    /// sysdig 0.29 shows no exit without its enter and knows no id from
+    /// 336 on: dup2 becomes the `dup` pair it knows (enter fd = the exit's
+    /// oldfd), prctl a generic pair naming it; an exit with an enter of no
+    /// parameters gets it.
+    #[test]
+    fn compat_writes_what_sysdig_029_shows() {
+        let mut a = ProfileAdapter::new(Profile::Compat);
+        let mut out = Vec::new();
+        let mut x = OwnedEvent::new(2, 7, 363);
+        x.push(1i64.to_le_bytes())
+            .push(4i64.to_le_bytes())
+            .push(1i64.to_le_bytes());
+        a.adapt(x, &mut out);
+        let got: Vec<_> = out.iter().map(|e| (e.event_type, e.params.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (124, vec![4i64.to_le_bytes().to_vec()]),
+                (125, vec![1i64.to_le_bytes().to_vec()])
+            ]
+        );
+        out.clear();
+        let mut x = OwnedEvent::new(3, 7, 401);
+        x.push(0i64.to_le_bytes())
+            .push(15u32.to_le_bytes())
+            .push(b"x\0".to_vec())
+            .push(0u64.to_le_bytes());
+        a.adapt(x, &mut out);
+        let code = schema::syscall_code("prctl").expect("prctl");
+        assert_eq!(out.iter().map(|e| e.event_type).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(out[1].params, vec![code.to_le_bytes().to_vec()]);
+        out.clear();
+        // capset (353), a syscall with its own layout sysdig 0.29 lacks:
+        // a generic pair too.
+        let mut x = OwnedEvent::new(4, 7, 353);
+        x.push(0i64.to_le_bytes());
+        for _ in 0..3 {
+            x.push(0u64.to_le_bytes());
+        }
+        a.adapt(x, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(a.left_out() == 0);
     }
 }

@@ -151,7 +151,8 @@ impl StateAction {
             | "timerfd_create" | "inotify_init" | "inotify_init1" | "epoll_create"
             | "epoll_create1" | "userfaultfd" | "memfd_create" | "bpf" | "pidfd_open"
             | "io_uring_setup" => StateAction::NewFd,
-            "dup" | "dup2" | "dup3" => StateAction::Dup,
+            // fcntl duplicates only with F_DUPFD / F_DUPFD_CLOEXEC (on_dup checks).
+            "dup" | "dup2" | "dup3" | "fcntl" => StateAction::Dup,
             "bind" => StateAction::Bind,
             "close" => StateAction::Close,
             "chdir" | "fchdir" => StateAction::Chdir,
@@ -1022,7 +1023,17 @@ impl CaptureState {
     }
 
     fn on_dup(&mut self, ev: &Event<'_>) {
+        // PPM_FCNTL_F_DUPFD and PPM_FCNTL_F_DUPFD_CLOEXEC: the fcntl
+        // commands that duplicate, as libsinsp's parser follows them.
+        const FCNTL_DUPS: [i64; 2] = [0x1, 0x1a];
         let tid = ev.tid();
+        if ev.name() == "fcntl"
+            && !self
+                .i64_arg(ev, "cmd")
+                .is_some_and(|c| FCNTL_DUPS.contains(&c))
+        {
+            return;
+        }
         let Some(res) = self.i64_arg(ev, "res").filter(|&r| r >= 0) else {
             return;
         };

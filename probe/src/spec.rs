@@ -1,8 +1,9 @@
 //! What the kernel program writes for each syscall: the event ids and, per
 //! parameter, how to read it (mirrors `bpf/spec.h`). The layouts are those of
-//! the event schema's newest exit events, which carry every argument; where
-//! an exit lacks an argument that readers show (kill's signal), the enter
-//! event is written beside it from the same registers.
+//! the event schema's newest exit events, which since libs 0.23 carry every
+//! argument of the syscall, so the probe writes exit events only (and, for
+//! the time-of-check syscalls, their enter at syscall entry); the `compat`
+//! layout synthesises the enters older readers need from the exits.
 //!
 //! Values are written raw; [`crate::record::fixup`] turns the Linux flag
 //! values that differ from the PPM_* ones readers expect.
@@ -268,8 +269,8 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[],
             &[Ret, BufArg(1, 2), fd0, Arg(2, 4), Arg(3, 8)],
         ),
-        "readv" => l("readv", &[fd0], &[Ret, RetSize, Iov(1)]),
-        "writev" => l("writev", &[fd0, RetSize], &[Ret, Iov(1)]),
+        "readv" => l("readv", &[], &[Ret, RetSize, Iov(1), fd0]),
+        "writev" => l("writev", &[], &[Ret, Iov(1), fd0, RetSize]),
         "socket" => l(
             "socket",
             &[],
@@ -294,23 +295,23 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "listen" => l("listen", &[], &[Ret, fd0, Arg(1, 4)]),
         "sendto" => l(
             "sendto",
-            &[fd0, Arg(2, 4), Tuple(Some(0), false)],
-            &[Ret, BufArg(1, 2)],
+            &[],
+            &[Ret, BufArg(1, 2), fd0, Arg(2, 4), Tuple(Some(0), false)],
         ),
         "recvfrom" => l(
             "recvfrom",
-            &[fd0, Arg(2, 4)],
-            &[Ret, BufRet(1), Tuple(Some(0), true)],
+            &[],
+            &[Ret, BufRet(1), Tuple(Some(0), true), fd0, Arg(2, 4)],
         ),
         "sendmsg" => l(
             "sendmsg",
-            &[fd0, RetSize, Tuple(Some(0), false)],
-            &[Ret, MsgIov(1)],
+            &[],
+            &[Ret, MsgIov(1), fd0, RetSize, Tuple(Some(0), false)],
         ),
         "recvmsg" => l(
             "recvmsg",
-            &[fd0],
-            &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty],
+            &[],
+            &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty, fd0],
         ),
         "dup" => l("dup", &[], &[Ret, fd0]),
         "fcntl" => l("fcntl", &[], &[Ret, fd0, FcntlCmd(1)]),
@@ -325,7 +326,7 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[],
             &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)],
         ),
-        "mkdir" => l("mkdir", &[Arg(1, 4)], &[Ret, Str(0)]),
+        "mkdir" => l("mkdir", &[], &[Ret, Str(0), Arg(1, 4)]),
         "mkdirat" => l("mkdirat", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "rmdir" => l("rmdir", &[], &[Ret, Str(0)]),
         "chmod" => l("chmod", &[], &[Ret, Str(0), Arg(1, 4)]),
@@ -348,17 +349,17 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[Ret, fd0, Str(1), Int(2), Str(3), Arg(4, 4)],
         ),
         "setuid" => l("setuid", &[], &[Ret, Arg(0, 4)]),
-        "setgid" => l("setgid", &[Arg(0, 4)], &[Ret]),
-        "setresuid" => l("setresuid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
-        "setresgid" => l("setresgid", &[Arg(0, 4), Arg(1, 4), Arg(2, 4)], &[Ret]),
+        "setgid" => l("setgid", &[], &[Ret, Arg(0, 4)]),
+        "setresuid" => l("setresuid", &[], &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4)]),
+        "setresgid" => l("setresgid", &[], &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4)]),
         "ptrace" => l("ptrace", &[], &[Ret, Dyn64(2), Dyn64(3), Arg(0, 2), Int(1)]),
-        "mount" => l("mount", &[Arg(3, 4)], &[Ret, Str(0), Str(1), Str(2)]),
-        "umount2" => l("umount2", &[Arg(1, 4)], &[Ret, Str(0)]),
-        "kill" => l("kill", &[Int(0), Arg(1, 1)], &[Ret]),
-        "tkill" => l("tkill", &[Int(0), Arg(1, 1)], &[Ret]),
-        "tgkill" => l("tgkill", &[Int(0), Int(1), Arg(2, 1)], &[Ret]),
+        "mount" => l("mount", &[], &[Ret, Str(0), Str(1), Str(2), Arg(3, 4)]),
+        "umount2" => l("umount2", &[], &[Ret, Str(0), Arg(1, 4)]),
+        "kill" => l("kill", &[], &[Ret, Int(0), Arg(1, 1)]),
+        "tkill" => l("tkill", &[], &[Ret, Int(0), Arg(1, 1)]),
+        "tgkill" => l("tgkill", &[], &[Ret, Int(0), Int(1), Arg(2, 1)]),
         "memfd_create" => l("memfd_create", &[], &[Ret, Str(0), Arg(1, 4)]),
-        "bpf" => l("bpf", &[Arg(0, 8)], &[Ret, Arg(0, 4)]),
+        "bpf" => l("bpf", &[], &[Ret, Arg(0, 4)]),
         "init_module" => l("init_module", &[], &[Ret, BufArg(0, 1), Int(1), Str(2)]),
         "finit_module" => l("finit_module", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
         "prctl" => l("prctl", &[], &[Ret, Arg(0, 4), Empty, Arg(1, 8)]),
@@ -385,8 +386,8 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
 /// The generic layout for every other syscall.
 pub(crate) const GENERIC: Layout = Layout {
     event: "syscall",
-    enter: &[ScId, NativeId],
-    exit: &[ScId],
+    enter: &[],
+    exit: &[ScId, NativeId],
     enter_at_entry: false,
 };
 

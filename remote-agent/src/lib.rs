@@ -33,6 +33,7 @@ pub struct AgentArgs {
 
 /// Valued options the agent hands to the capture engine unchanged.
 pub const ENGINE_OPTIONS: &[&str] = &[
+    "profile",
     "alerts",
     "alerts-format",
     "trigger-mode",
@@ -132,7 +133,7 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
 pub const USAGE: &str = "\
 scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
 
-Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf]
+Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [--profile L]
                         [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
                         [--trigger [--pre D] [--post D] [--max-buffer SIZE]
                          [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
@@ -143,6 +144,9 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
   -s, --snaplen N        bytes of read/write data kept per event (default 80)
   --unbuffered, --modern-bpf
                          accepted for sysdig compatibility (sshdig sends them)
+  --profile L            event layout: stratoshark (default: libs 0.23, what
+                         Stratoshark, Wireshark 4.6 and sysdig 0.41 read) or
+                         compat (Wireshark 4.0-4.4 and sysdig 0.29)
   --rules FILE           Falco rules evaluated on every event (repeat for several)
   --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
   --alerts FILE          where alerts go (default standard error)

@@ -115,7 +115,22 @@ mod linux {
             target.as_str()
         };
         let sink_reader_watch = output.watch_reader();
-        let sink = match ScapSink::for_output(output, shown, Profile::Compat, Container::Scap) {
+        // sshdig (Stratoshark's extcap) runs us as `sysdig`, and
+        // scapbridge-ssh passes the layout its host reads: libs 0.23's
+        // unless told otherwise.
+        let profile = match a.option("profile") {
+            None => Profile::Stratoshark,
+            Some(name) => match Profile::from_name(name) {
+                Some(p) => p,
+                None => {
+                    return fail(
+                        &format!("--profile: '{name}' is not a layout (stratoshark, compat or keep)"),
+                        2,
+                    )
+                }
+            },
+        };
+        let sink = match ScapSink::for_output(output, shown, profile, Container::Scap) {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
         };

@@ -349,3 +349,92 @@ pub fn run_sh(script: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// The Debian sid root with Stratoshark 0.9.9 (`strato`), tshark 4.6 and
+/// sysdig 0.41 on libs 0.23 that `install/install.sh --deps` prepares, or
+/// `None` (with the reason on stderr) where it is missing; under CI=true it
+/// must be there.
+pub fn sid_root() -> Option<PathBuf> {
+    let root = PathBuf::from(
+        std::env::var("SCAPBRIDGE_SID_ROOT")
+            .unwrap_or_else(|_| "/var/cache/scapbridge/sid-root".into()),
+    );
+    let ready = root.join("usr/bin/strato").exists() && root.join(".scapbridge-ready").exists();
+    if !ready {
+        assert!(
+            !ci(),
+            "the Debian sid root (Stratoshark's readers) is required under CI=true: {} (install/install.sh --deps makes it)",
+            root.display()
+        );
+        eprintln!(
+            "skipping: no Debian sid root with Stratoshark at {} (run install/install.sh --deps)",
+            root.display()
+        );
+        return None;
+    }
+    Some(root)
+}
+
+/// Runs `args` inside the sid root, with `dir` (a test's temp dir) bound at
+/// `/x` there, in a private mount namespace with `/proc`, `/sys` and `/dev`
+/// (nothing stays mounted when it ends).
+pub fn in_sid(root: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            r#"r="$1"; d="$2"; shift 2
+mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
+mkdir -p "$r/x" && mount --bind "$d" "$r/x" && exec chroot "$r" "$@""#,
+        )
+        .arg("sh")
+        .arg(root)
+        .arg(dir)
+        .args(args)
+        .env("HOME", "/root")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("unshare")
+}
+
+/// One frame as Stratoshark's `strato -T fields` shows it: the frame's
+/// event name by Wireshark's own dissector, and the libsinsp columns.
+#[derive(Debug, Clone)]
+pub struct StratoRow {
+    pub frame: u64,
+    pub event_name: String,
+    pub evt_type: String,
+    pub args: String,
+}
+
+/// Every frame of `name` (a file in `dir`) as strato reads it, with its
+/// stderr; panics if strato fails.
+pub fn strato_rows(root: &Path, dir: &Path, name: &str) -> (Vec<StratoRow>, String) {
+    let file = format!("/x/{name}");
+    let o = in_sid(
+        root,
+        dir,
+        &[
+            "strato", "-r", &file, "-T", "fields", "-E", "occurrence=f", "-e", "frame.number",
+            "-e", "sysdig.event_name", "-e", "evt.type", "-e", "evt.args",
+        ],
+    );
+    let err = stderr(&o)
+        .lines()
+        .filter(|l| !l.starts_with("Running as user"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(o.status.success(), "strato -r {name}: {:?} {err}", o.status);
+    let rows = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let mut f = l.splitn(4, '\t');
+            StratoRow {
+                frame: f.next().unwrap_or("").parse().expect("frame number"),
+                event_name: f.next().unwrap_or("").to_string(),
+                evt_type: f.next().unwrap_or("").to_string(),
+                args: f.next().unwrap_or("").to_string(),
+            }
+        })
+        .collect();
+    (rows, err)
+}

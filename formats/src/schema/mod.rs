@@ -202,6 +202,13 @@ pub struct EventInfo {
     pub flags: u32,
     /// Parameter count in the libs 0.21 layout (the `compat` profile).
     pub compat_nparams: u8,
+    /// Parameter count in the libs 0.23 layout (the `stratoshark` profile:
+    /// what Stratoshark 0.9, Wireshark 4.6 and sysdig 0.41 read), taken from
+    /// that library's own table.
+    pub libs023_nparams: u8,
+    /// The event's flags in libs 0.23 (`ef::UNUSED`, `ef::OLD_VERSION`,
+    /// `ef::TMP_CONVERTER_MANAGED` decide what its reader keeps).
+    pub libs023_flags: u32,
     /// Parameters, in the newest known layout.
     pub params: &'static [ParamInfo],
 }
