@@ -741,8 +741,8 @@ fn summary_counts_the_file_under_each_profile() {
     let out = dir.path().join("out.scap");
     for (profile, why) in [
         (
-            "modern",
-            "the modern profile merges enter events into their exits",
+            "stratoshark",
+            "the stratoshark layout merges enter events into their exits",
         ),
         ("keep", ""),
     ] {

@@ -60,8 +60,9 @@ fn trace_child(extra: &[&str]) -> Traced {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
     let port = listener.local_addr().expect("addr").port();
     let accept = std::thread::spawn(move || listener.accept().map(|_| ()));
+    // The layout sysdig 0.29 and tshark 4.0, which these checks read with, take.
     let o = scapbridge()
-        .args(["capture", "-i", "scapbridge-syscalls", "-w"])
+        .args(["capture", "-i", "scapbridge-syscalls", "--profile", "compat", "-w"])
         .arg(&out)
         .args(extra)
         .arg("--")
@@ -343,7 +344,7 @@ fn io_data_and_paths_on_both_read_paths() {
         let out = dir.path().join("io.scap");
         let file = dir.path().join("io.txt");
         let o = scapbridge()
-            .args(["capture", "-i", "scapbridge-syscalls", "-w"])
+            .args(["capture", "-i", "scapbridge-syscalls", "--profile", "compat", "-w"])
             .arg(&out)
             .arg(format!("--snaplen={snaplen}"))
             .arg("--")
@@ -490,6 +491,8 @@ fn drops_are_counted_and_marked_in_the_stream() {
             "capture",
             "-i",
             "scapbridge-syscalls",
+            "--profile",
+            "compat",
             "--buffer-size",
             "4k",
             "-w",
@@ -561,6 +564,7 @@ fn agent_streams_scap_with_sysdig_flags() {
         .args([
             "--unbuffered",
             "--modern-bpf",
+            "--profile=compat",
             "--write=-",
             "--numevents=6",
             "--snaplen=80",
@@ -707,7 +711,7 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
     let alerts = d.join("alerts.json");
     let saved = d.join("windows");
     let agent = Command::new(common::agent_bin())
-        .args(["capture", "-w"])
+        .args(["capture", "--profile", "compat", "-w"])
         .arg(&out)
         .arg("--rules")
         .arg(&rules)

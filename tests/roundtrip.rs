@@ -193,15 +193,15 @@ fn pcapng_mode_carries_shb_options() {
 }
 
 #[test]
-fn modern_profile_output_fits_and_reads() {
+fn stratoshark_profile_output_fits_and_reads() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["falco_cat_write", "libs_e2e_curl_google", "libs_sample"] {
         let f = scap_dir().join(format!("{name}.scap"));
-        let out = dir.path().join(format!("{name}.modern.scap"));
-        convert(&f, &out, &["--profile", "modern"]);
+        let out = dir.path().join(format!("{name}.stratoshark.scap"));
+        convert(&f, &out, &["--profile", "stratoshark"]);
         let evs = events(&out, false).unwrap();
         for e in &evs {
-            scapbridge_formats::Profile::Modern
+            scapbridge_formats::Profile::Stratoshark
                 .check(e.event_type, e.params.len())
                 .unwrap();
         }

@@ -195,7 +195,11 @@ fn sshdig_command_answered_by_the_agent_installed_as_sysdig() {
         return;
     };
     let out = s.path("sshdig.scap");
-    let o = s.capture(&out, &["--remote-count", "6", "--filter", &work.filter()]);
+    // Checked with sysdig 0.29 and tshark 4.0 below: their layout.
+    let o = s.capture(
+        &out,
+        &["--profile", "compat", "--remote-count", "6", "--filter", &work.filter()],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let evs = common::events(&out, false).unwrap();
     // Six openat exits of the marker, each after the enter half the compat
@@ -723,7 +727,11 @@ fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
     let alerts = s.path("alerts.json");
     let rules_s = rules.display().to_string();
     let alerts_s = alerts.display().to_string();
+    // The windows are read with sysdig 0.29 below: its layout, which the
+    // client asks the agent for.
     let trigger_args = [
+        "--profile",
+        "compat",
         "--remote-capture-command-select",
         "scapbridge",
         "--rules",

@@ -55,6 +55,9 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 #[cfg(target_os = "linux")]
 #[path = "bench_probe.rs"]
 mod bench_probe;
+#[cfg(target_os = "linux")]
+#[path = "bench_stratoshark.rs"]
+mod bench_stratoshark;
 
 #[path = "bench_cloudtrail.rs"]
 mod bench_cloudtrail;
@@ -64,6 +67,12 @@ fn main() -> Result<()> {
     #[cfg(target_os = "linux")]
     match args.first().map(String::as_str) {
         Some("workload") => return bench_probe::workload(&args[1..]),
+        Some("stratoshark") => {
+            let tmp = std::env::temp_dir().join("scapbridge-bench");
+            std::fs::create_dir_all(&tmp)?;
+            let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
+            return bench_stratoshark::run(&scapbridge, &tmp, args.get(1).map(PathBuf::from));
+        }
         Some("probe") => {
             let tmp = std::env::temp_dir().join("scapbridge-bench");
             std::fs::create_dir_all(&tmp)?;

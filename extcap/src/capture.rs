@@ -516,6 +516,10 @@ fn is_broken_pipe(e: &WriteError) -> bool {
     matches!(e, WriteError::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
 }
 
+/// Name of the async event that carries an alert in the `stratoshark`
+/// layout (plugin id 0: libs' own async events).
+pub const ALERT_ASYNC_NAME: &str = "falco_alert";
+
 /// Writes a scap (or pcapng-framed) stream: metadata is held until the first
 /// event so it goes out in libscap's order (MI, IL, UL, PL, FDL) before any
 /// event; metadata after the first event of a section is counted and dropped,
@@ -700,12 +704,16 @@ impl<W: Write> ScapSink<W> {
         }
     }
 
-    /// Whether journal entries go into this stream (pcapng only).
+    /// Whether alerts go into this stream (pcapng only).
     pub fn carries_journal(&self) -> bool {
         self.w.is_pcapng()
     }
 
-    /// Writes a journal entry (pcapng only; nothing in a scap stream).
+    /// Writes an alert into the stream (pcapng only; nothing in a scap
+    /// stream): for libs readers (the `stratoshark` layout), which stop at
+    /// a block type they do not know, as an async event named
+    /// [`ALERT_ASYNC_NAME`] whose data is Falco's JSON alert; for Wireshark
+    /// ≤ 4.4 as a systemd journal export entry, which it shows as such.
     pub fn journal(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<(), CaptureError> {
         if !self.in_events {
             if let Err(e) = self.write_pending() {
@@ -713,7 +721,23 @@ impl<W: Write> ScapSink<W> {
             }
             self.in_events = true;
         }
-        match self.w.write_journal_entry(ts, fields) {
+        let written = if self.profile == Profile::Stratoshark {
+            if !self.w.is_pcapng() {
+                return Ok(());
+            }
+            let json = fields
+                .iter()
+                .find(|(k, _)| *k == "FALCO_JSON")
+                .map_or("", |(_, v)| v);
+            let mut ev = OwnedEvent::new(ts, u64::MAX, schema::PPME_ASYNCEVENT_E);
+            ev.push(0u32.to_le_bytes())
+                .push(format!("{ALERT_ASYNC_NAME}\0").into_bytes())
+                .push(json.as_bytes().to_vec());
+            self.w.write_owned(&ev).map(|_| true)
+        } else {
+            self.w.write_journal_entry(ts, fields)
+        };
+        match written {
             Ok(_) => Ok(()),
             Err(e) => Err(self.fail(e)),
         }

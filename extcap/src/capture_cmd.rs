@@ -181,13 +181,13 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         scapbridge::check_filter(inv.filter.as_deref())?
     };
     let rules = rule_watch(inv, spec, headless)?;
-    // The layout: as asked, else the one the host reads (headless: the
-    // analyzer this is for, Stratoshark).
-    let profile = match inv.option(spec, "profile").as_deref().and_then(scapbridge::profile_named) {
-        Some(p) => p,
-        None if headless => Profile::Stratoshark,
-        None => scapbridge::host::Host::of_this_process(inv.host_version.as_deref()).layout(),
-    };
+    // The layout: as asked, else the one the host reads.
+    let host = (!headless).then(|| scapbridge::host::Host::of_this_process(inv.host_version.as_deref()));
+    let profile = scapbridge::host::layout_for(
+        spec.name,
+        inv.option(spec, "profile").as_deref().and_then(scapbridge::profile_named),
+        host,
+    );
     let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
         Some(_) if rules.is_none() => {
             return Err(UsageError::Needs {

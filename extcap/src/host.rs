@@ -80,10 +80,42 @@ impl Host {
     }
 }
 
+/// The layout a capture of `interface` writes: `asked` if the user chose
+/// one; else, under a host (`Some`), what that host reads — libs 0.23's
+/// for Stratoshark and Wireshark ≥ 4.6, and for older Wireshark `compat`
+/// for the live probe (its events are the newest layouts) while the other
+/// sources pass on what was recorded or sent; headless (`None`), the live
+/// probe writes the `stratoshark` layout (the analyzer this is for) and the
+/// other sources keep what they get (our agent already sends that layout).
+pub fn layout_for(interface: &str, asked: Option<Profile>, host: Option<Host>) -> Profile {
+    let live_probe = interface == "scapbridge-syscalls";
+    match (asked, host) {
+        (Some(p), _) => p,
+        (None, Some(h)) if h.layout() == Profile::Stratoshark => Profile::Stratoshark,
+        (None, Some(_)) if live_probe => Profile::Compat,
+        (None, None) if live_probe => Profile::Stratoshark,
+        (None, _) => Profile::Keep,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_source_writes_what_its_reader_takes() {
+        let strato = Some(Host::Stratoshark);
+        let ws40 = Some(Host::Wireshark(4, 0));
+        for iface in ["scapbridge-syscalls", "scapbridge-replay", "scapbridge-ssh", "scapbridge-cloudtrail"] {
+            assert_eq!(layout_for(iface, None, strato), Profile::Stratoshark, "{iface}");
+            assert_eq!(layout_for(iface, Some(Profile::Compat), strato), Profile::Compat, "{iface}");
+        }
+        assert_eq!(layout_for("scapbridge-syscalls", None, ws40), Profile::Compat);
+        assert_eq!(layout_for("scapbridge-replay", None, ws40), Profile::Keep);
+        assert_eq!(layout_for("scapbridge-syscalls", None, None), Profile::Stratoshark);
+        assert_eq!(layout_for("scapbridge-ssh", None, None), Profile::Keep);
+    }
 
     #[test]
     fn each_host_gets_the_layout_it_reads() {

@@ -502,7 +502,7 @@ mod tests {
         let spec = inv.check_capture().unwrap();
         assert_eq!(inv.option(spec, "speed").as_deref(), Some("max"));
         assert_eq!(inv.option(spec, "loop").as_deref(), Some("true"));
-        assert_eq!(inv.option(spec, "profile").as_deref(), Some("keep"));
+        assert_eq!(inv.option(spec, "profile").as_deref(), Some("auto"));
         assert_eq!(inv.option(spec, "log-level").as_deref(), Some("message"));
     }
 

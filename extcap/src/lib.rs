@@ -109,7 +109,12 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         }
     };
     let (agent_args, upload) = if program == RemoteProgram::Agent {
-        rules_for_agent(spec, inv)?
+        let (mut args, upload) = rules_for_agent(spec, inv)?;
+        // The agent writes the layout asked for here (its window files too).
+        if let Some(p) = inv.options.get("profile").filter(|p| *p == "compat" || *p == "stratoshark") {
+            args.extend(["--profile".to_string(), p.clone()]);
+        }
+        (args, upload)
     } else {
         (Vec::new(), None)
     };

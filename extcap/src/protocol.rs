@@ -527,6 +527,17 @@ pub const SSH_ARGS: &[ArgSpec] = &[
         default: Some("true"),
         ..ArgSpec::new("remote-modern-bpf", "Use the modern BPF probe", ArgType::Boolflag, "Capture", "Pass --modern-bpf to the capture command")
     },
+    ArgSpec {
+        default: Some("auto"),
+        choices: PROFILES,
+        ..ArgSpec::new(
+            "profile",
+            "Event layout",
+            ArgType::Selector,
+            "Output",
+            "Event layout of the stream: auto = the one this analyzer reads every event of (headless: as the host sends it); stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41); compat = Wireshark 4.0-4.4 and sysdig 0.29; keep = as the host sends it. scapbridge-agent on the host is asked for the layout given here",
+        )
+    },
 ];
 
 /// `scapbridge-cloudtrail`: falcodump's CloudTrail options (the plugin's
@@ -791,7 +802,7 @@ mod tests {
         let mut s = String::new();
         let replay = interface("scapbridge-replay").expect("replay");
         config(replay, Some("profile"), &mut s);
-        assert_eq!(s.lines().count(), 3);
+        assert_eq!(s.lines().count(), 4);
         assert!(s.lines().all(|l| l.starts_with("value {arg=3}")), "{s}");
     }
 }
