@@ -332,6 +332,20 @@ const LIVE_PROFILES: &[Choice] = &[
     },
 ];
 
+/// The event layout of a recorded or forwarded stream (replay, ssh: our
+/// agent on the host is asked for the layout given here).
+const LAYOUT_ARG: ArgSpec = ArgSpec {
+    default: Some("auto"),
+    choices: PROFILES,
+    ..ArgSpec::new(
+        "profile",
+        "Event layout",
+        ArgType::Selector,
+        "Output",
+        "Event layout of the stream: auto = the one this analyzer reads every event of (headless: as recorded or sent); stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41); compat = Wireshark 4.0-4.4 and sysdig 0.29; keep = as recorded or sent",
+    )
+};
+
 /// Options of `scapbridge-replay`.
 pub const REPLAY_ARGS: &[ArgSpec] = &[
     ArgSpec {
@@ -363,17 +377,7 @@ pub const REPLAY_ARGS: &[ArgSpec] = &[
         "Replay",
         "Start again at the end of the file; timestamps keep increasing so the analyzer sees one continuous capture",
     ),
-    ArgSpec {
-        default: Some("auto"),
-        choices: PROFILES,
-        ..ArgSpec::new(
-            "profile",
-            "Event layout",
-            ArgType::Selector,
-            "Output",
-            "Event layout of the stream: auto = the one this analyzer reads every event of; stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41); compat = Wireshark 4.0-4.4 and sysdig 0.29; keep = as recorded",
-        )
-    },
+    LAYOUT_ARG,
 ];
 
 /// Options of `scapbridge-syscalls`.
@@ -527,17 +531,7 @@ pub const SSH_ARGS: &[ArgSpec] = &[
         default: Some("true"),
         ..ArgSpec::new("remote-modern-bpf", "Use the modern BPF probe", ArgType::Boolflag, "Capture", "Pass --modern-bpf to the capture command")
     },
-    ArgSpec {
-        default: Some("auto"),
-        choices: PROFILES,
-        ..ArgSpec::new(
-            "profile",
-            "Event layout",
-            ArgType::Selector,
-            "Output",
-            "Event layout of the stream: auto = the one this analyzer reads every event of (headless: as the host sends it); stratoshark = libs 0.23 (Stratoshark, Wireshark 4.6, sysdig 0.41); compat = Wireshark 4.0-4.4 and sysdig 0.29; keep = as the host sends it. scapbridge-agent on the host is asked for the layout given here",
-        )
-    },
+    LAYOUT_ARG,
 ];
 
 /// `scapbridge-cloudtrail`: falcodump's CloudTrail options (the plugin's

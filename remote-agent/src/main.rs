@@ -55,6 +55,21 @@ mod linux {
             Ok(f) => f,
             Err(e) => return fail(&e, 2),
         };
+        // sshdig (Stratoshark's extcap) runs us as `sysdig`, and
+        // scapbridge-ssh passes the layout its host reads: libs 0.23's
+        // unless told otherwise.
+        let profile = match a.option("profile") {
+            None => Profile::Stratoshark,
+            Some(name) => match Profile::from_name(name) {
+                Some(p) => p,
+                None => {
+                    return fail(
+                        &format!("--profile: '{name}' is not a layout (stratoshark, compat or keep)"),
+                        2,
+                    )
+                }
+            },
+        };
         let trigger = match TriggerConfig::from_options(|n| match n {
             "trigger" => Some(a.trigger.to_string()),
             n => a.option(n).map(str::to_string),
@@ -88,7 +103,11 @@ mod linux {
                 Err(e) => return fail(&e, 2),
             }
         };
-        let trigger = match trigger.map(TriggerWindow::new).transpose() {
+        // Window files are written in the stream's layout.
+        let trigger = match trigger
+            .map(|cfg| TriggerWindow::new(TriggerConfig { layout: profile, ..cfg }))
+            .transpose()
+        {
             Ok(t) => t,
             Err(e) => return fail(&e, 1),
         };
@@ -115,21 +134,6 @@ mod linux {
             target.as_str()
         };
         let sink_reader_watch = output.watch_reader();
-        // sshdig (Stratoshark's extcap) runs us as `sysdig`, and
-        // scapbridge-ssh passes the layout its host reads: libs 0.23's
-        // unless told otherwise.
-        let profile = match a.option("profile") {
-            None => Profile::Stratoshark,
-            Some(name) => match Profile::from_name(name) {
-                Some(p) => p,
-                None => {
-                    return fail(
-                        &format!("--profile: '{name}' is not a layout (stratoshark, compat or keep)"),
-                        2,
-                    )
-                }
-            },
-        };
         let sink = match ScapSink::for_output(output, shown, profile, Container::Scap) {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
