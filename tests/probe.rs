@@ -62,7 +62,14 @@ fn trace_child(extra: &[&str]) -> Traced {
     let accept = std::thread::spawn(move || listener.accept().map(|_| ()));
     // The layout sysdig 0.29 and tshark 4.0, which these checks read with, take.
     let o = scapbridge()
-        .args(["capture", "-i", "scapbridge-syscalls", "--profile", "compat", "-w"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-syscalls",
+            "--profile",
+            "compat",
+            "-w",
+        ])
         .arg(&out)
         .args(extra)
         .arg("--")
@@ -344,7 +351,14 @@ fn io_data_and_paths_on_both_read_paths() {
         let out = dir.path().join("io.scap");
         let file = dir.path().join("io.txt");
         let o = scapbridge()
-            .args(["capture", "-i", "scapbridge-syscalls", "--profile", "compat", "-w"])
+            .args([
+                "capture",
+                "-i",
+                "scapbridge-syscalls",
+                "--profile",
+                "compat",
+                "-w",
+            ])
             .arg(&out)
             .arg(format!("--snaplen={snaplen}"))
             .arg("--")

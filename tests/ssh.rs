@@ -198,7 +198,14 @@ fn sshdig_command_answered_by_the_agent_installed_as_sysdig() {
     // Checked with sysdig 0.29 and tshark 4.0 below: their layout.
     let o = s.capture(
         &out,
-        &["--profile", "compat", "--remote-count", "6", "--filter", &work.filter()],
+        &[
+            "--profile",
+            "compat",
+            "--remote-count",
+            "6",
+            "--filter",
+            &work.filter(),
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let evs = common::events(&out, false).unwrap();

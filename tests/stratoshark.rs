@@ -61,7 +61,11 @@ fn assert_every_row_is_its_own(root: &Path, dir: &Path, name: &str) -> usize {
         } else if e.event_type == schema::PPME_ASYNCEVENT_E {
             // libsinsp names an async event by its name parameter.
             let name = e.params.get(1)?;
-            Some(String::from_utf8_lossy(name).trim_end_matches('\0').to_string())
+            Some(
+                String::from_utf8_lossy(name)
+                    .trim_end_matches('\0')
+                    .to_string(),
+            )
         } else {
             schema::event_info(e.event_type).map(|i| i.name.to_string())
         }
@@ -69,7 +73,9 @@ fn assert_every_row_is_its_own(root: &Path, dir: &Path, name: &str) -> usize {
     let shifted: Vec<_> = rows
         .iter()
         .filter(|r| {
-            let frame = usize::try_from(r.frame).ok().and_then(|f| ours.get(f.wrapping_sub(1)));
+            let frame = usize::try_from(r.frame)
+                .ok()
+                .and_then(|f| ours.get(f.wrapping_sub(1)));
             let own = frame.filter(|e| !internal(e.event_type)).and_then(own_name);
             let async_event = r.event_name == "asyncevent";
             own.as_deref() != Some(r.evt_type.as_str())
@@ -164,8 +170,19 @@ fn live_syscalls_show_on_their_own_rows_in_stratoshark() {
     assert!(rows > 1000, "{rows} rows");
     let (strato, _) = strato_rows(&root, dir.path(), "live.scap");
     for want in [
-        "connect", "accept4", "sendto", "recvfrom", "socketpair", "dup2", "fcntl", "execve",
-        "clone", "kill", "openat", "write", "unlink",
+        "connect",
+        "accept4",
+        "sendto",
+        "recvfrom",
+        "socketpair",
+        "dup2",
+        "fcntl",
+        "execve",
+        "clone",
+        "kill",
+        "openat",
+        "write",
+        "unlink",
     ] {
         assert!(
             strato.iter().any(|r| r.evt_type == want),
@@ -180,9 +197,9 @@ fn live_syscalls_show_on_their_own_rows_in_stratoshark() {
         "sendto with its data"
     );
     assert!(
-        strato
-            .iter()
-            .any(|r| r.evt_type == "dup2" && r.args.contains("oldfd=1") && r.args.contains("newfd=7")),
+        strato.iter().any(|r| r.evt_type == "dup2"
+            && r.args.contains("oldfd=1")
+            && r.args.contains("newfd=7")),
         "dup2 with its fds"
     );
     let n = assert_sysdig_041_reads(&root, dir.path(), "live.scap");
@@ -201,10 +218,17 @@ fn compat_layout_shows_every_event_in_sysdig_029() {
     assert!(ok, "sysdig 0.29 -r");
     let o = run(scapbridge().arg("read").arg("-A").arg(&f));
     let ours = String::from_utf8_lossy(&o.stdout).lines().count();
-    assert_eq!(lines.len(), ours, "sysdig 0.29 lines vs `scapbridge read -A`");
+    assert_eq!(
+        lines.len(),
+        ours,
+        "sysdig 0.29 lines vs `scapbridge read -A`"
+    );
     // dup2 arrives as the dup sysdig 0.29 knows, and it names the file
     // written through the new fd.
-    assert!(lines.iter().any(|l| l.contains("> dup fd=1")), "dup2 as dup");
+    assert!(
+        lines.iter().any(|l| l.contains("> dup fd=1")),
+        "dup2 as dup"
+    );
     let o = Command::new("sysdig")
         .arg("-r")
         .arg(&f)
@@ -226,7 +250,12 @@ fn fixture_conversions_show_on_their_own_rows_in_stratoshark() {
             .arg("-w")
             .arg(dir.path().join(&name))
             .args(["--profile", "stratoshark"]));
-        assert!(o.status.success(), "convert {}: {}", f.display(), stderr(&o));
+        assert!(
+            o.status.success(),
+            "convert {}: {}",
+            f.display(),
+            stderr(&o)
+        );
         assert_every_row_is_its_own(&root, dir.path(), &name);
         assert_sysdig_041_reads(&root, dir.path(), &name);
     }
@@ -242,18 +271,19 @@ fn replay_writes_the_layout_of_the_host() {
     let input = scap_dir().join("libs_e2e_curl_google.scap");
     for (version, enters) in [("4.6", false), ("4.0", true)] {
         let name = format!("replay-{version}.scap");
-        let o = run(scapbridge().args([
-            "--capture",
-            "--extcap-interface",
-            "scapbridge-replay",
-            &format!("--extcap-version={version}"),
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&input)
-        .arg("--fifo")
-        .arg(dir.path().join(&name)));
+        let o = run(scapbridge()
+            .args([
+                "--capture",
+                "--extcap-interface",
+                "scapbridge-replay",
+                &format!("--extcap-version={version}"),
+                "--speed",
+                "max",
+                "--file",
+            ])
+            .arg(&input)
+            .arg("--fifo")
+            .arg(dir.path().join(&name)));
         assert!(o.status.success(), "{}", stderr(&o));
         let evs = events(&dir.path().join(&name), false).unwrap();
         let has_enters = evs.iter().any(|e| {
@@ -279,13 +309,25 @@ fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
     std::fs::create_dir_all(&ext).unwrap();
     std::fs::copy(scapbridge_bin(), ext.join("scapbridge")).unwrap();
     let gui = |args: &[&str]| {
-        let mut a = vec!["env", "HOME=/x/home", "QT_QPA_PLATFORM=offscreen", "timeout", "20", "stratoshark"];
+        let mut a = vec![
+            "env",
+            "HOME=/x/home",
+            "QT_QPA_PLATFORM=offscreen",
+            "timeout",
+            "20",
+            "stratoshark",
+        ];
         a.extend_from_slice(args);
         in_sid(&root, dir.path(), &a)
     };
     let o = gui(&["-D"]);
     let listed = String::from_utf8_lossy(&o.stdout);
-    for iface in ["scapbridge-replay", "scapbridge-syscalls", "scapbridge-ssh", "scapbridge-cloudtrail"] {
+    for iface in [
+        "scapbridge-replay",
+        "scapbridge-syscalls",
+        "scapbridge-ssh",
+        "scapbridge-cloudtrail",
+    ] {
         assert!(listed.contains(iface), "stratoshark -D: {listed}");
     }
     std::fs::copy(
@@ -317,7 +359,10 @@ fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
     assert!(o.status.success());
     let want = events(&dir.path().join("want.scap"), false).unwrap();
     assert_eq!(got.len(), want.len(), "events of the GUI's capture");
-    assert!(got == want, "the GUI's capture differs from the fixture in the stratoshark layout");
+    assert!(
+        got == want,
+        "the GUI's capture differs from the fixture in the stratoshark layout"
+    );
     assert_every_row_is_its_own(&root, dir.path(), "gui.scap");
 }
 
@@ -373,7 +418,9 @@ fn stratoshark_sshdig_running_our_agent_as_sysdig() {
         ],
     );
     assert!(o.status.success(), "sshdig: {:?} {}", o.status, stderr(&o));
-    let n = events(&s.path("sshdig.scap"), false).expect("sshdig's file").len();
+    let n = events(&s.path("sshdig.scap"), false)
+        .expect("sshdig's file")
+        .len();
     assert_eq!(n, 20, "events sshdig received");
     assert_every_row_is_its_own(&root, s.dir.path(), "sshdig.scap");
     assert_sysdig_041_reads(&root, s.dir.path(), "sshdig.scap");
@@ -388,7 +435,13 @@ fn cloudtrail_events_each_have_their_row_in_stratoshark() {
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     let o = run(scapbridge()
-        .args(["capture", "-i", "scapbridge-cloudtrail", "-q", "--plugin-source"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-cloudtrail",
+            "-q",
+            "--plugin-source",
+        ])
         .arg(fixtures().join("cloudtrail"))
         .arg("-w")
         .arg(dir.path().join("ct.scap")));
@@ -399,10 +452,7 @@ fn cloudtrail_events_each_have_their_row_in_stratoshark() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(out.lines().count(), n, "{out}");
-    assert!(
-        out.lines().all(|l| l.contains("Plugin ID: 2")),
-        "{out}"
-    );
+    assert!(out.lines().all(|l| l.contains("Plugin ID: 2")), "{out}");
     for bad in ["Dissector bug", "sinsp", "could not"] {
         assert!(!stderr(&o).contains(bad), "{}", stderr(&o));
     }
@@ -421,11 +471,30 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
     let saved = dir.path().join("windows");
     std::fs::create_dir(&saved).unwrap();
     let o = run(scapbridge()
-        .args(["capture", "-i", "scapbridge-replay", "-q", "--speed", "max", "--profile", "stratoshark", "--file"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-replay",
+            "-q",
+            "--speed",
+            "max",
+            "--profile",
+            "stratoshark",
+            "--file",
+        ])
         .arg(&trace)
         .arg("--rules")
         .arg(&rules)
-        .args(["--trigger", "--pre", "1s", "--post", "1s", "--alerts", "/dev/null", "--save-dir"])
+        .args([
+            "--trigger",
+            "--pre",
+            "1s",
+            "--post",
+            "1s",
+            "--alerts",
+            "/dev/null",
+            "--save-dir",
+        ])
         .arg(&saved)
         .arg("-w")
         .arg(dir.path().join("trigger.scap")));
@@ -440,7 +509,19 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
     assert!(files > 0, "no window files");
 
     let o = run(scapbridge()
-        .args(["capture", "-i", "scapbridge-replay", "-q", "--speed", "max", "--profile", "stratoshark", "--format", "pcapng", "--file"])
+        .args([
+            "capture",
+            "-i",
+            "scapbridge-replay",
+            "-q",
+            "--speed",
+            "max",
+            "--profile",
+            "stratoshark",
+            "--format",
+            "pcapng",
+            "--file",
+        ])
         .arg(&trace)
         .arg("--rules")
         .arg(&rules)
@@ -449,8 +530,15 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_every_row_is_its_own(&root, dir.path(), "alerts.pcapng");
     let (rows, _) = strato_rows(&root, dir.path(), "alerts.pcapng");
-    let alerts: Vec<_> = rows.iter().filter(|r| r.event_name == "asyncevent").collect();
-    assert_eq!(alerts.len(), 8, "the 8 alerts of single_rule.yaml on cat_write");
+    let alerts: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event_name == "asyncevent")
+        .collect();
+    assert_eq!(
+        alerts.len(),
+        8,
+        "the 8 alerts of single_rule.yaml on cat_write"
+    );
     assert!(
         alerts
             .iter()
@@ -469,6 +557,9 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
             .iter()
             .find(|r| r.frame > a.frame && r.event_name != "asyncevent");
         let is_open = |r: Option<&StratoRow>| r.is_some_and(|r| r.evt_type.starts_with("open"));
-        assert!(is_open(before) || is_open(after), "{a:?} between {before:?} and {after:?}");
+        assert!(
+            is_open(before) || is_open(after),
+            "{a:?} between {before:?} and {after:?}"
+        );
     }
 }

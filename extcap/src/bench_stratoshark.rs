@@ -22,10 +22,14 @@ const RUNS: u32 = 5;
 
 pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Result<()> {
     let root = PathBuf::from(
-        std::env::var("SCAPBRIDGE_SID_ROOT").unwrap_or_else(|_| "/var/cache/scapbridge/sid-root".into()),
+        std::env::var("SCAPBRIDGE_SID_ROOT")
+            .unwrap_or_else(|_| "/var/cache/scapbridge/sid-root".into()),
     );
     if !root.join("usr/bin/sysdig").exists() {
-        bail!("no sysdig 0.41 in {} (install/install.sh --deps prepares it)", root.display());
+        bail!(
+            "no sysdig 0.41 in {} (install/install.sh --deps prepares it)",
+            root.display()
+        );
     }
     let input = match file {
         Some(f) => f,
@@ -33,7 +37,11 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
     };
     // sysdig sees the input through a bind of its folder at /x.
     let dir = input.parent().context("input folder")?.to_path_buf();
-    let name = input.file_name().context("input name")?.to_string_lossy().into_owned();
+    let name = input
+        .file_name()
+        .context("input name")?
+        .to_string_lossy()
+        .into_owned();
     let mut n = 0u64;
     let mut r = ScapReader::new(File::open(&input)?)?;
     while let Some(i) = r.next_item()? {
@@ -50,7 +58,10 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
         let _ = std::fs::remove_file(&out);
         let t = Instant::now();
         let mut r = ScapReader::new(File::open(&input)?)?;
-        let mut w = ScapWriter::new(File::create(&out)?, WriterOptions::new(Profile::Stratoshark))?;
+        let mut w = ScapWriter::new(
+            File::create(&out)?,
+            WriterOptions::new(Profile::Stratoshark),
+        )?;
         while let Some(i) = r.next_item()? {
             if let Item::Event(e) = i {
                 w.write_event(&e)?;

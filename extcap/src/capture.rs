@@ -300,6 +300,8 @@ pub fn stop_flag(signals: &[i32]) -> Arc<AtomicBool> {
     for &sig in signals {
         let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
     }
+    // Blocking opens and reads of FIFOs obey it too (see crate::fsio).
+    crate::fsio::watch_stop(&flag);
     flag
 }
 
@@ -410,7 +412,7 @@ impl Output {
             Ok(Output::File { file, truncate })
         } else {
             Ok(Output::Fifo(
-                OpenOptions::new().write(true).open(path).map_err(err)?,
+                crate::fsio::open_fifo_for_writing(std::path::Path::new(path)).map_err(err)?,
             ))
         }
     }

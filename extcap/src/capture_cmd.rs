@@ -182,10 +182,13 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
     };
     let rules = rule_watch(inv, spec, headless)?;
     // The layout: as asked, else the one the host reads.
-    let host = (!headless).then(|| scapbridge::host::Host::of_this_process(inv.host_version.as_deref()));
+    let host =
+        (!headless).then(|| scapbridge::host::Host::of_this_process(inv.host_version.as_deref()));
     let profile = scapbridge::host::layout_for(
         spec.name,
-        inv.option(spec, "profile").as_deref().and_then(scapbridge::profile_named),
+        inv.option(spec, "profile")
+            .as_deref()
+            .and_then(scapbridge::profile_named),
         host,
     );
     let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
@@ -287,8 +290,27 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     };
     let (plan, output, toolbar, log) = match prepared.and_then(start) {
         Ok(x) => x,
+        // SIGTERM/SIGINT while waiting for a FIFO's other end or the first
+        // bytes of the input: a stop like any other (exit 0).
+        Err(_) if scapbridge::fsio::stop_requested() => {
+            if headless && !inv.quiet {
+                eprintln!("scapbridge: stopped (SIGTERM/SIGINT) before the capture started");
+            }
+            return ExitCode::from(EXIT_OK);
+        }
         Err(e) => {
             error_line(&e);
+            // The log file gets the failure too (a refused login, a host
+            // key mismatch): whoever reads it must not find silence.
+            if let Some(path) = inv.log_file.as_deref() {
+                let no_toolbar = Toolbar::open(None, None);
+                if let Ok(log) = Logger::new(Level::Warning, Some(path), no_toolbar) {
+                    log.log(
+                        Level::Warning,
+                        &format!("error: {}", e.to_string().replace('\n', " ")),
+                    );
+                }
+            }
             return exit_for(&e);
         }
     };

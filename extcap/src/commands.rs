@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use scapbridge::clock::TimeText;
@@ -12,11 +13,11 @@ use scapbridge_formats::{
     block, render, Container, Item, PcapngOptions, Profile, ReaderOptions, ScapReader,
 };
 
-fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
-    let inner: Box<dyn Read> = if path == "-" {
+fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
+    let inner: Box<dyn Read> = if path == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(File::open(path).with_context(|| format!("cannot open {path}"))?)
+        Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
     let opts = if skip_unknown {
         ReaderOptions::skipping_unknown_events()
@@ -26,11 +27,11 @@ fn open_input(path: &str, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>
     ScapReader::with_options(inner, opts).with_context(|| display(path))
 }
 
-fn display(path: &str) -> String {
-    if path == "-" {
+fn display(path: &Path) -> String {
+    if path == Path::new("-") {
         "<stdin>".to_string()
     } else {
-        path.to_string()
+        path.display().to_string()
     }
 }
 
@@ -133,7 +134,7 @@ fn cloudtrail_info(ev: &scapbridge_formats::Event<'_>, num: u64) -> Option<Strin
 }
 
 pub(crate) fn read(
-    path: &str,
+    path: &Path,
     filter: Option<&str>,
     style: ReadStyle,
     skip_unknown: bool,
@@ -250,8 +251,8 @@ pub(crate) fn read(
 }
 
 pub(crate) struct ConvertOpts {
-    pub input: String,
-    pub output: String,
+    pub input: PathBuf,
+    pub output: PathBuf,
     pub pcapng: bool,
     pub profile: Profile,
     pub gzip: bool,
@@ -262,10 +263,13 @@ pub(crate) struct ConvertOpts {
 pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
     use scapbridge::capture::{EventSink, Metadata, ScapSink};
     let mut rd = open_input(&o.input, o.skip_unknown)?;
-    let out: Box<dyn Write> = if o.output == "-" {
+    let out: Box<dyn Write> = if o.output == Path::new("-") {
         Box::new(io::stdout().lock())
     } else {
-        Box::new(File::create(&o.output).with_context(|| format!("cannot create {}", o.output))?)
+        Box::new(
+            File::create(&o.output)
+                .with_context(|| format!("cannot create {}", o.output.display()))?,
+        )
     };
     let container = if o.pcapng {
         Container::Pcapng(PcapngOptions {
@@ -315,7 +319,7 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn info(path: &str, json: bool) -> Result<()> {
+pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
     let mut rd = open_input(path, true)?;
     let mut events_by_type: BTreeMap<(u16, &'static str), u64> = BTreeMap::new();
     let mut first_ts = None;
@@ -473,7 +477,7 @@ pub(crate) fn rules_check(files: &[std::path::PathBuf]) -> std::process::ExitCod
 /// `scapbridge read FILE --rules R…`: the alerts, as Falco prints them (text
 /// `time: Priority output`, or Falco's JSON with `--json`).
 pub(crate) fn alerts(
-    path: &str,
+    path: &Path,
     filter: Option<&str>,
     rules: &[std::path::PathBuf],
     json: bool,

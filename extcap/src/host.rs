@@ -107,29 +107,73 @@ mod tests {
     fn each_source_writes_what_its_reader_takes() {
         let strato = Some(Host::Stratoshark);
         let ws40 = Some(Host::Wireshark(4, 0));
-        for iface in ["scapbridge-syscalls", "scapbridge-replay", "scapbridge-ssh", "scapbridge-cloudtrail"] {
-            assert_eq!(layout_for(iface, None, strato), Profile::Stratoshark, "{iface}");
-            assert_eq!(layout_for(iface, Some(Profile::Compat), strato), Profile::Compat, "{iface}");
+        for iface in [
+            "scapbridge-syscalls",
+            "scapbridge-replay",
+            "scapbridge-ssh",
+            "scapbridge-cloudtrail",
+        ] {
+            assert_eq!(
+                layout_for(iface, None, strato),
+                Profile::Stratoshark,
+                "{iface}"
+            );
+            assert_eq!(
+                layout_for(iface, Some(Profile::Compat), strato),
+                Profile::Compat,
+                "{iface}"
+            );
         }
-        assert_eq!(layout_for("scapbridge-syscalls", None, ws40), Profile::Compat);
+        assert_eq!(
+            layout_for("scapbridge-syscalls", None, ws40),
+            Profile::Compat
+        );
         assert_eq!(layout_for("scapbridge-replay", None, ws40), Profile::Keep);
-        assert_eq!(layout_for("scapbridge-syscalls", None, None), Profile::Stratoshark);
+        assert_eq!(
+            layout_for("scapbridge-syscalls", None, None),
+            Profile::Stratoshark
+        );
         assert_eq!(layout_for("scapbridge-ssh", None, None), Profile::Keep);
     }
 
     #[test]
     fn each_host_gets_the_layout_it_reads() {
         let p = |s: &str| Some(Path::new(s).to_path_buf());
-        let cases: &[(Option<&str>, Option<std::path::PathBuf>, Option<std::path::PathBuf>, Profile)] = &[
+        let cases: &[(
+            Option<&str>,
+            Option<std::path::PathBuf>,
+            Option<std::path::PathBuf>,
+            Profile,
+        )] = &[
             // Stratoshark 0.9.9: its personal folder, or its global folder as cwd.
-            (Some("4.6"), p("/root/.local/lib/stratoshark/extcap/scapbridge"), p("/"), Profile::Stratoshark),
-            (Some("4.6"), p("/opt/x/scapbridge"), p("/usr/libexec/stratoshark/extcap"), Profile::Stratoshark),
+            (
+                Some("4.6"),
+                p("/root/.local/lib/stratoshark/extcap/scapbridge"),
+                p("/"),
+                Profile::Stratoshark,
+            ),
+            (
+                Some("4.6"),
+                p("/opt/x/scapbridge"),
+                p("/usr/libexec/stratoshark/extcap"),
+                Profile::Stratoshark,
+            ),
             // Wireshark 4.6 decodes with libsinsp too.
-            (Some("4.6"), p("/root/.local/lib/wireshark/extcap/scapbridge"), p("/"), Profile::Stratoshark),
+            (
+                Some("4.6"),
+                p("/root/.local/lib/wireshark/extcap/scapbridge"),
+                p("/"),
+                Profile::Stratoshark,
+            ),
             (Some("4.6.9"), None, None, Profile::Stratoshark),
             (Some("5.0"), None, None, Profile::Stratoshark),
             // Wireshark 4.0-4.4: its own tables.
-            (Some("4.0"), p("/root/.config/wireshark/extcap/scapbridge"), p("/"), Profile::Compat),
+            (
+                Some("4.0"),
+                p("/root/.config/wireshark/extcap/scapbridge"),
+                p("/"),
+                Profile::Compat,
+            ),
             (Some("4.4.2"), None, None, Profile::Compat),
             (None, None, None, Profile::Compat),
         ];

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod cloudtrail;
 pub mod control;
 pub mod filter;
+pub mod fsio;
 pub mod host;
 pub mod invocation;
 pub mod protocol;
@@ -111,7 +112,11 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
     let (agent_args, upload) = if program == RemoteProgram::Agent {
         let (mut args, upload) = rules_for_agent(spec, inv)?;
         // The agent writes the layout asked for here (its window files too).
-        if let Some(p) = inv.options.get("profile").filter(|p| *p == "compat" || *p == "stratoshark") {
+        if let Some(p) = inv
+            .options
+            .get("profile")
+            .filter(|p| *p == "compat" || *p == "stratoshark")
+        {
             args.extend(["--profile".to_string(), p.clone()]);
         }
         (args, upload)
@@ -221,6 +226,29 @@ fn ssh_target(o: SshOptions) -> Result<ssh::Target, CaptureError> {
 
 fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureError> {
     use ssh::config;
+    // Names from the command line (and ProxyJump hops) are checked before
+    // ~/.ssh/config can feed them to a ProxyCommand's shell.
+    if let Some(why) = config::check_host_name(&o.alias) {
+        return Err(UsageError::BadValue {
+            option: "--remote-host".into(),
+            value: o.alias.escape_debug().to_string(),
+            expected: format!("a host name ({why})"),
+        }
+        .into());
+    }
+    if let Some(why) = o.user.as_deref().and_then(config::check_user_name) {
+        return Err(UsageError::BadValue {
+            option: "--remote-username".into(),
+            value: o
+                .user
+                .as_deref()
+                .unwrap_or_default()
+                .escape_debug()
+                .to_string(),
+            expected: format!("a user name ({why})"),
+        }
+        .into());
+    }
     let cfg = match config::default_path() {
         Some(p) => config::lookup(&p, &o.alias)
             .map_err(|e| CaptureError::Usage(UsageError::Config(e.to_string())))?,
@@ -258,7 +286,9 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
     };
     let none = |v: &Option<String>| v.clone().filter(|v| !v.eq_ignore_ascii_case("none"));
     let proxy = if let Some(cmd) = o.proxy_command.or_else(|| none(&cfg.proxy_command)) {
-        ssh::Proxy::Command(tokens(&cmd))
+        ssh::Proxy::Command(config::expand_command_tokens(
+            &cmd, &host, port, &user, &o.alias,
+        ))
     } else if let Some(jump) = none(&cfg.proxy_jump) {
         if depth > 8 {
             return Err(UsageError::Config(format!("ProxyJump for {} loops", o.alias)).into());

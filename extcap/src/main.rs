@@ -59,7 +59,7 @@ enum RulesCmd {
 #[derive(clap::Args, Debug)]
 struct ReadArgs {
     /// Capture file, or `-` for standard input (gzip is detected).
-    file: String,
+    file: std::path::PathBuf,
     /// Filter in the sysdig/Falco syntax (`proc.name=cat and evt.type=open`);
     /// several words are joined with spaces, as sysdig does.
     #[arg(trailing_var_arg = true)]
@@ -105,10 +105,10 @@ enum ProfileArg {
 #[derive(clap::Args, Debug)]
 struct ConvertArgs {
     /// Input capture, or `-` for standard input.
-    input: String,
+    input: std::path::PathBuf,
     /// Output file, or `-` for standard output.
     #[arg(short = 'w', long = "write")]
-    output: String,
+    output: std::path::PathBuf,
     /// Output container.
     #[arg(long, value_enum, default_value_t = Format::Scap)]
     format: Format,
@@ -130,7 +130,7 @@ struct ConvertArgs {
 #[derive(clap::Args, Debug)]
 struct InfoArgs {
     /// Capture file, or `-` for standard input.
-    file: String,
+    file: std::path::PathBuf,
     /// Machine-readable JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -139,10 +139,27 @@ struct InfoArgs {
 fn main() -> ExitCode {
     // Extcap calls come first and bypass clap: Wireshark runs
     // `--extcap-interfaces` at every start-up, in any order of options.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let subcommand = args
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let clap_command = raw
         .first()
-        .is_some_and(|a| matches!(a.as_str(), "read" | "convert" | "info" | "capture" | "help"));
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| matches!(a, "read" | "convert" | "info" | "rules" | "help"));
+    // The subcommands read paths as OS strings (clap); `capture` and the
+    // extcap calls take UTF-8 text, and say so in one line.
+    let args: Vec<String> = if clap_command {
+        raw.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    } else {
+        match scapbridge::invocation::utf8_args(&raw) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("scapbridge: error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let subcommand = clap_command || args.first().is_some_and(|a| a == "capture");
     if !subcommand && scapbridge::invocation::is_extcap_call(&args) {
         return capture_cmd::extcap_main(&args);
     }
@@ -190,12 +207,19 @@ fn main() -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the context chain joined, no backtrace.
-            let msg = e
-                .chain()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
+            // One line: the context chain joined, no backtrace; a cause
+            // whose text the message before it already ends with (errors
+            // that print their source and also return it) is said once.
+            let mut msg = String::new();
+            for part in e.chain().map(ToString::to_string) {
+                if msg.ends_with(&part) {
+                    continue;
+                }
+                if !msg.is_empty() {
+                    msg.push_str(": ");
+                }
+                msg.push_str(&part);
+            }
             eprintln!("scapbridge: error: {msg}");
             ExitCode::from(EXIT_ERROR)
         }

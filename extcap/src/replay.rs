@@ -2,7 +2,6 @@
 //! recorded pace, N times faster, or as fast as the reader takes it,
 //! optionally in a loop.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use scapbridge_formats::{Event, Item, ReaderOptions, ScapReader};
 use crate::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
+use crate::fsio::InputFile;
 use crate::invocation::UsageError;
 
 /// Replay pace.
@@ -61,32 +61,48 @@ pub struct Replay {
     speed: Speed,
     looping: bool,
     scratch: Vec<u8>,
+    /// The reader opened to check the header, used for the first pass: a
+    /// FIFO cannot be opened twice for the same stream.
+    first: Option<ScapReader<InputFile>>,
 }
 
 impl Replay {
-    /// Checks that `path` is a readable capture (its header parses).
+    /// Checks that `path` is a readable capture (its header parses). A FIFO
+    /// or another special file works, without `looping`; waiting for its
+    /// writer obeys SIGTERM (see [`crate::fsio`]).
     pub fn open(path: &Path, speed: Speed, looping: bool) -> Result<Replay, CaptureError> {
-        reader(path)?;
+        let (first, special) = reader(path)?;
+        if looping && special {
+            return Err(UsageError::BadValue {
+                option: "--loop".into(),
+                value: path.display().to_string(),
+                expected: "a regular file to read again (this one is a FIFO or device)".into(),
+            }
+            .into());
+        }
         Ok(Replay {
             path: path.to_path_buf(),
             speed,
             looping,
             scratch: Vec::new(),
+            first: Some(first),
         })
     }
 }
 
-fn reader(path: &Path) -> Result<ScapReader<File>, CaptureError> {
-    let f = File::open(path).map_err(|source| CaptureError::Open {
+/// The reader, and whether the file is a FIFO or another special file.
+fn reader(path: &Path) -> Result<(ScapReader<InputFile>, bool), CaptureError> {
+    let f = InputFile::open(path).map_err(|source| CaptureError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    ScapReader::with_options(f, ReaderOptions::skipping_unknown_events()).map_err(|source| {
-        CaptureError::Read {
+    let special = f.is_special();
+    ScapReader::with_options(f, ReaderOptions::skipping_unknown_events())
+        .map(|r| (r, special))
+        .map_err(|source| CaptureError::Read {
             path: path.to_path_buf(),
             source,
-        }
-    })
+        })
 }
 
 /// Pacing state: maps capture time to wall time.
@@ -152,14 +168,24 @@ impl Source for Replay {
         let mut last_ts = 0u64;
         ctl.toolbar.status(&self.describe());
         loop {
-            let mut rd = reader(&self.path)?;
+            let mut rd = match self.first.take() {
+                Some(r) => r,
+                None => reader(&self.path)?.0,
+            };
             let mut sections = 0u32;
             let mut restarted = false;
             loop {
-                let item = rd.next_item().map_err(|source| CaptureError::Read {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                let item = match rd.next_item() {
+                    Ok(i) => i,
+                    // A FIFO's wait gave up on SIGTERM/SIGINT.
+                    Err(_) if crate::fsio::stop_requested() => return Ok(StopReason::Signal),
+                    Err(source) => {
+                        return Err(CaptureError::Read {
+                            path: self.path.clone(),
+                            source,
+                        })
+                    }
+                };
                 let Some(item) = item else { break };
                 let ev = match item {
                     Item::Section(_) => {

@@ -430,13 +430,15 @@ impl TriggerWindow {
         let Some(dir) = self.cfg.save_dir.clone() else {
             return;
         };
-        let path = window_path(&dir, ts, evtnum);
-        let r = File::create(&path)
+        // Created new, never through a symlink or over what is there: the
+        // directory may be shared (/var/tmp) and the names predictable.
+        let stem = window_stem(ts, evtnum);
+        let r = crate::fsio::create_new_in(&dir, &stem, ".scap")
             .map_err(|source| CaptureError::Output {
-                target: path.display().to_string(),
+                target: window_path(&dir, ts, evtnum).display().to_string(),
                 source,
             })
-            .and_then(|f| {
+            .and_then(|(f, path)| {
                 // A plain file: on a full disk the sink cuts it back to
                 // its last whole block (a BufWriter would hide how much
                 // reached the disk).
@@ -452,10 +454,10 @@ impl TriggerWindow {
                 sink.metadata(Metadata::Interfaces(self.interfaces.clone()))?;
                 sink.metadata(Metadata::Users(self.users.clone()))?;
                 sink.replace_state(procs, fds);
-                Ok(sink)
+                Ok((sink, path))
             });
         match r {
-            Ok(sink) => self.saving = Some(Saving { sink, path }),
+            Ok((sink, path)) => self.saving = Some(Saving { sink, path }),
             Err(e) => self.save_error(e),
         }
     }
@@ -464,20 +466,44 @@ impl TriggerWindow {
         let Some(s) = &mut self.saving else {
             return;
         };
+        // --save-max-bytes is a cap on the file, not a point after which
+        // writing stops: an event that would cross it is cut off again (the
+        // file ends on the whole block before it), and a window whose
+        // header and process table alone cross it is not kept at all.
+        let before = s.sink.bytes();
+        let first = s.sink.events() == 0;
         let r = s.sink.event(ev);
-        let over = s.sink.bytes() >= self.cfg.save_max_bytes;
+        let over = s.sink.bytes() > self.cfg.save_max_bytes;
         match r {
             Ok(Flow::Continue) if !over => {}
-            Ok(_) => {
-                if over {
-                    self.notices.push(format!(
-                        "window file {} reached --save-max-bytes ({} bytes): the rest of this window is only in the stream",
-                        s.path.display(),
-                        self.cfg.save_max_bytes
-                    ));
-                }
-                self.end_saving();
+            Ok(_) if over => {
+                let Some(s) = self.saving.take() else { return };
+                let path = s.path.display().to_string();
+                let max = self.cfg.save_max_bytes;
+                let kept = if first {
+                    drop(s.sink);
+                    let _ = std::fs::remove_file(&s.path);
+                    format!("window file {path} not kept: its header and process table alone pass --save-max-bytes ({max} bytes)")
+                } else {
+                    match s.sink.finish().and_then(|f| {
+                        f.set_len(before).map_err(|source| CaptureError::Output {
+                            target: path.clone(),
+                            source,
+                        })
+                    }) {
+                        Ok(()) => {
+                            self.stats.saved += 1;
+                            format!("window file {path} reached --save-max-bytes ({max} bytes; it ends at {before}): the rest of this window is only in the stream")
+                        }
+                        Err(e) => {
+                            self.save_error(e);
+                            return;
+                        }
+                    }
+                };
+                self.notices.push(kept);
             }
+            Ok(_) => self.end_saving(),
             Err(e) => {
                 self.saving = None;
                 self.save_error(e);
@@ -513,7 +539,11 @@ impl TriggerWindow {
 
 /// `<dir>/scapbridge_<ts:020>_<evtnum:020>.scap`, Falco's capture naming.
 pub fn window_path(dir: &Path, ts: u64, evtnum: u64) -> PathBuf {
-    dir.join(format!("scapbridge_{ts:020}_{evtnum:020}.scap"))
+    dir.join(format!("{}.scap", window_stem(ts, evtnum)))
+}
+
+fn window_stem(ts: u64, evtnum: u64) -> String {
+    format!("scapbridge_{ts:020}_{evtnum:020}")
 }
 
 /// Parses a byte size: `1048576`, `64k`, `16M`, `1G` (binary units; `KiB`,

@@ -33,7 +33,11 @@ mod linux {
     }
 
     pub(crate) fn main() -> ExitCode {
-        let args: Vec<String> = std::env::args().skip(1).collect();
+        let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        let args = match scapbridge::invocation::utf8_args(&raw) {
+            Ok(a) => a,
+            Err(e) => return fail(&e, 2),
+        };
         let a = match scapbridge_agent::parse(&args) {
             Ok(a) => a,
             Err(e) => return fail(&e, 2),
@@ -64,7 +68,9 @@ mod linux {
                 Some(p) => p,
                 None => {
                     return fail(
-                        &format!("--profile: '{name}' is not a layout (stratoshark, compat or keep)"),
+                        &format!(
+                            "--profile: '{name}' is not a layout (stratoshark, compat or keep)"
+                        ),
                         2,
                     )
                 }
@@ -105,7 +111,12 @@ mod linux {
         };
         // Window files are written in the stream's layout.
         let trigger = match trigger
-            .map(|cfg| TriggerWindow::new(TriggerConfig { layout: profile, ..cfg }))
+            .map(|cfg| {
+                TriggerWindow::new(TriggerConfig {
+                    layout: profile,
+                    ..cfg
+                })
+            })
             .transpose()
         {
             Ok(t) => t,

@@ -414,8 +414,21 @@ pub fn strato_rows(root: &Path, dir: &Path, name: &str) -> (Vec<StratoRow>, Stri
         root,
         dir,
         &[
-            "strato", "-r", &file, "-T", "fields", "-E", "occurrence=f", "-e", "frame.number",
-            "-e", "sysdig.event_name", "-e", "evt.type", "-e", "evt.args",
+            "strato",
+            "-r",
+            &file,
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=f",
+            "-e",
+            "frame.number",
+            "-e",
+            "sysdig.event_name",
+            "-e",
+            "evt.type",
+            "-e",
+            "evt.args",
         ],
     );
     let err = stderr(&o)

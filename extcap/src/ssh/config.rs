@@ -269,10 +269,33 @@ pub(crate) fn expand_tilde(s: &str) -> String {
     }
 }
 
-/// OpenSSH's `%` tokens in ProxyCommand and IdentityFile: `%h` host name,
-/// `%p` port, `%r` remote user, `%n` the host as given, `%d` home, `%%`.
-/// Unknown tokens stay as written.
+/// OpenSSH's `%` tokens in IdentityFile and UserKnownHostsFile: `%h` host
+/// name, `%p` port, `%r` remote user, `%n` the host as given, `%d` home,
+/// `%%`. Unknown tokens stay as written. The values go in as they are: the
+/// result is a path, never a shell command (see [`expand_command_tokens`]).
 pub fn expand_tokens(s: &str, host: &str, port: u16, user: &str, original: &str) -> String {
+    expand_with(s, host, port, user, original, |v| v.to_string())
+}
+
+/// The same tokens for ProxyCommand, which runs through `sh -c`: every
+/// expanded value that holds anything but `[A-Za-z0-9._:@+=,/-]` goes in
+/// single-quoted, so a name can never add shell syntax (CVE-2023-51385's
+/// class). Plain host names, users and ports stay unquoted, so a
+/// ProxyCommand written as `nc "%h" %p` keeps working. Callers also refuse
+/// such names up front ([`check_host_name`], [`check_user_name`]), as
+/// OpenSSH 9.6 does; the quoting is the second wall.
+pub fn expand_command_tokens(s: &str, host: &str, port: u16, user: &str, original: &str) -> String {
+    expand_with(s, host, port, user, original, shell_word)
+}
+
+fn expand_with(
+    s: &str,
+    host: &str,
+    port: u16,
+    user: &str,
+    original: &str,
+    value: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -281,11 +304,13 @@ pub fn expand_tokens(s: &str, host: &str, port: u16, user: &str, original: &str)
             continue;
         }
         match chars.next() {
-            Some('h') => out.push_str(host),
+            Some('h') => out.push_str(&value(host)),
             Some('p') => out.push_str(&port.to_string()),
-            Some('r') => out.push_str(user),
-            Some('n') => out.push_str(original),
-            Some('d') => out.push_str(&home().map(|h| h.display().to_string()).unwrap_or_default()),
+            Some('r') => out.push_str(&value(user)),
+            Some('n') => out.push_str(&value(original)),
+            Some('d') => out.push_str(&value(
+                &home().map(|h| h.display().to_string()).unwrap_or_default(),
+            )),
             Some('%') => out.push('%'),
             Some(other) => {
                 out.push('%');
@@ -295,6 +320,56 @@ pub fn expand_tokens(s: &str, host: &str, port: u16, user: &str, original: &str)
         }
     }
     out
+}
+
+/// `v` as one `sh` word: as it is when every byte is harmless, otherwise
+/// single-quoted with each `'` written as `'\''`.
+pub fn shell_word(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:@+=,/-".contains(&b));
+    if plain {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
+/// Why a host name given on the command line is refused, or `None`.
+/// OpenSSH 9.6's `valid_hostname`: no leading `-` (it would read as an
+/// option), no shell metacharacters, spaces or control characters (they
+/// would reach ProxyCommand's shell through `%h`/`%n`).
+pub fn check_host_name(s: &str) -> Option<&'static str> {
+    if s.starts_with('-') {
+        return Some("a host name cannot start with '-'");
+    }
+    if s.chars().any(|c| "'`\"$\\;&<>|(){}".contains(c)) {
+        return Some("a host name cannot hold any of ' ` \" $ \\ ; & < > | ( ) { }");
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("a host name cannot hold spaces or control characters");
+    }
+    None
+}
+
+/// Why a user name given on the command line is refused, or `None`.
+/// OpenSSH 9.6's `valid_ruser`: no leading `-`, no control characters, no
+/// shell metacharacters except `$` and `\` (Windows domain users), no
+/// `-` after a space and no `\` at the end.
+pub fn check_user_name(s: &str) -> Option<&'static str> {
+    if s.starts_with('-') {
+        return Some("a user name cannot start with '-'");
+    }
+    if s.chars().any(char::is_control) {
+        return Some("a user name cannot hold control characters");
+    }
+    if s.chars().any(|c| "'`\";&<>|(){}".contains(c)) {
+        return Some("a user name cannot hold any of ' ` \" ; & < > | ( ) { }");
+    }
+    if s.contains(" -") || s.contains("\t-") || s.ends_with('\\') {
+        return Some("a user name cannot hold '-' after a space or end with '\\'");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -351,8 +426,43 @@ Host *
             expand_tokens("nc %h %p # %r %n %% %x", "h", 22, "u", "alias"),
             "nc h 22 # u alias % %x"
         );
+        // In a command every value that is not plainly harmless is one word.
+        assert_eq!(
+            expand_command_tokens("nc %h %p %r %n", "h;touch /tmp/x;", 22, "r$(id)", "a b"),
+            "nc 'h;touch /tmp/x;' 22 'r$(id)' 'a b'"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(
+            expand_command_tokens("nc \"%h\" %p", "10.0.0.1", 22, "u", "n"),
+            "nc \"10.0.0.1\" 22"
+        );
         assert!(glob("127.0.0.?", "127.0.0.1"));
         assert!(glob("*.EXAMPLE.com", "a.example.com"));
         assert!(!glob("a*b", "ac"));
+    }
+
+    #[test]
+    fn names_are_checked_as_openssh_9_6_does() {
+        for bad in [
+            "-oProxyCommand=x",
+            "h;touch",
+            "h$(id)",
+            "h`id`",
+            "a b",
+            "h\n",
+            "h|x",
+            "h&",
+        ] {
+            assert!(check_host_name(bad).is_some(), "{bad}");
+        }
+        for good in ["127.0.0.1", "::1", "host.example.com", "my_host", "h%x"] {
+            assert_eq!(check_host_name(good), None, "{good}");
+        }
+        for bad in ["-l", "root(x)", "r;id", "r`id`", "a -b", "x\\"] {
+            assert!(check_user_name(bad).is_some(), "{bad}");
+        }
+        for good in ["root", "DOMAIN\\user", "user$", "first last"] {
+            assert_eq!(check_user_name(good), None, "{good}");
+        }
     }
 }

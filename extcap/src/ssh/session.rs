@@ -406,7 +406,14 @@ async fn run(
     }
     let _ = ready.send(Ok(()));
     let mut channel = channel;
+    // OpenSSH sends the command's exit-status (or exit-signal) after the
+    // channel's EOF and before its close: stopping at EOF lost them. After
+    // EOF the loop waits for the close, but not forever (a server that
+    // never closes the channel).
+    let mut after_eof: Option<tokio::time::Instant> = None;
     let end = loop {
+        let eof_wait =
+            after_eof.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             msg = channel.wait() => match msg {
                 Some(ChannelMsg::Data { data }) => {
@@ -427,7 +434,10 @@ async fn run(
                     };
                     let _ = tx.send(Chunk::Signal(name));
                 }
-                Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => {
+                Some(ChannelMsg::Eof) => {
+                    after_eof = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+                }
+                Some(ChannelMsg::Close) | None => {
                     // `None`: the connection is gone (keepalives unanswered,
                     // TCP reset) unless the server closed the channel first.
                     break if msg.is_none() && handle.is_closed() {
@@ -442,6 +452,7 @@ async fn run(
                 let _ = channel.close().await;
                 break None;
             }
+            _ = tokio::time::sleep_until(eof_wait), if after_eof.is_some() => break None,
         }
     };
     let _ = tx.send(Chunk::End(end));

@@ -1,0 +1,468 @@
+//! Hostile input and hostile neighbours (issue 20): names that would add
+//! shell syntax to a ProxyCommand, symlinks planted where trigger windows
+//! are saved, FIFOs that never get their other end, arguments that are not
+//! UTF-8, a remote command's exit status and signal, the window size cap,
+//! and errors said once. Each test looks for the effect a hostile input
+//! would have (a file a payload creates, a truncated target, a process
+//! still alive), so it fails where the defect is.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::sshd::Sshd;
+use common::{scap_dir, scapbridge, stderr};
+
+/// `o` failed with `code` and exactly one line of stderr holding `needle`.
+fn one_line(o: &Output, code: i32, needle: &str) {
+    let e = stderr(o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
+    assert!(e.contains(needle), "expected '{needle}' in: {e}");
+}
+
+// ------------------------------------------------------------ ProxyCommand
+
+/// `--remote-host`, `--remote-username` and a `~/.ssh/config` Host pattern
+/// whose ProxyCommand uses `%h`/`%n`/`%r`: a name holding shell syntax is
+/// refused before anything runs (OpenSSH 9.6's rule), so the payload's file
+/// never appears. Needs no sshd: the old code ran the payload while
+/// starting the ProxyCommand.
+#[test]
+fn names_cannot_inject_commands_through_proxycommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let pwned = dir.path().join("pwned");
+    let p = pwned.display().to_string();
+    let out = dir.path().join("out.scap");
+    let run = |extra: &[&str]| {
+        scapbridge()
+            .env("HOME", &home)
+            .env_remove("SSH_AUTH_SOCK")
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-ssh",
+                "--remote-port",
+                "1",
+            ])
+            .args(extra)
+            .arg("-w")
+            .arg(&out)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let host_payload = format!("127.0.0.1;touch {p};");
+    let o = run(&["--remote-host", &host_payload, "--proxycommand", "nc %h %p"]);
+    one_line(&o, 2, "--remote-host");
+    assert!(!pwned.exists(), "the host name ran a command");
+
+    let user_payload = format!("root$(touch {p})");
+    let o = run(&[
+        "--remote-host",
+        "127.0.0.1",
+        "--remote-username",
+        &user_payload,
+        "--proxycommand",
+        "nc %h %p # %r",
+    ]);
+    one_line(&o, 2, "--remote-username");
+    assert!(!pwned.exists(), "the user name ran a command");
+
+    // A Host pattern catching any name, its ProxyCommand using %h and %n.
+    std::fs::write(
+        home.join(".ssh/config"),
+        "Host *\n  ProxyCommand exec nc %h %p # %n\n",
+    )
+    .unwrap();
+    for payload in [
+        format!("a`touch {p}`"),
+        format!("a$(touch {p})"),
+        format!("a|touch {p}"),
+        format!("-oProxyCommand=touch {p}"),
+    ] {
+        let o = run(&["--remote-host", &payload]);
+        one_line(&o, 2, "--remote-host");
+        assert!(!pwned.exists(), "{payload} ran a command");
+    }
+}
+
+// ------------------------------------------------------------ --save-dir
+
+fn rules_file(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: IPv6 connect\n  desc: t\n  condition: evt.type=connect and evt.dir=< and fd.type=ipv6\n  output: \"%fd.name\"\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    rules
+}
+
+fn trigger_run(dir: &Path, saved: &Path, extra: &[&str]) -> Output {
+    let input = scap_dir().join("libs_e2e_curl_google.scap");
+    let rules = rules_file(dir);
+    scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max"])
+        .arg("--file")
+        .arg(&input)
+        .arg("--rules")
+        .arg(&rules)
+        .args([
+            "--alerts",
+            "/dev/null",
+            "--trigger",
+            "--pre",
+            "1ms",
+            "--post",
+            "2ms",
+        ])
+        .arg("--save-dir")
+        .arg(saved)
+        .args(extra)
+        .arg("-w")
+        .arg(dir.join("stream.scap"))
+        .output()
+        .unwrap()
+}
+
+fn listing(d: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Window names are predictable; a symlink planted at each one (and a
+/// regular file at another) must not be followed, truncated or written:
+/// the windows go to new files beside them.
+#[test]
+fn save_dir_never_writes_through_a_planted_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    let o = trigger_run(dir.path(), &saved, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let names = listing(&saved);
+    assert!(names.len() >= 2, "several windows: {names:?}");
+    let sizes: Vec<u64> = names.iter().map(|n| n.metadata().unwrap().len()).collect();
+    for n in &names {
+        std::fs::remove_file(n).unwrap();
+    }
+    // The victim: a file only root may write, as /etc/something would be.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    for n in &names[1..] {
+        std::os::unix::fs::symlink(&victim, n).unwrap();
+    }
+    std::fs::write(&names[0], b"someone else's file").unwrap();
+    let o = trigger_run(dir.path(), &saved, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"precious",
+        "the symlink's target was written"
+    );
+    assert_eq!(std::fs::read(&names[0]).unwrap(), b"someone else's file");
+    for n in &names[1..] {
+        assert!(n.symlink_metadata().unwrap().file_type().is_symlink());
+    }
+    // Every window still reached a file of its own, of the same size.
+    let now: Vec<PathBuf> = listing(&saved)
+        .into_iter()
+        .filter(|p| !names.contains(p))
+        .collect();
+    let new_sizes: Vec<u64> = now.iter().map(|n| n.metadata().unwrap().len()).collect();
+    assert_eq!(new_sizes, sizes, "{now:?}");
+}
+
+/// `--save-max-bytes` is a cap: no window file is larger, each ends on a
+/// whole block (sysdig... here our reader reads it to the end), and a
+/// window whose header alone is larger is not kept.
+#[test]
+fn save_max_bytes_caps_every_window_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    let o = trigger_run(dir.path(), &saved, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let full: Vec<u64> = listing(&saved)
+        .iter()
+        .map(|n| n.metadata().unwrap().len())
+        .collect();
+    let smallest = *full.iter().min().unwrap();
+    std::fs::remove_dir_all(&saved).unwrap();
+    // Below the smallest window: every file is cut, none passes the cap.
+    let cap = smallest - 200;
+    let o = trigger_run(dir.path(), &saved, &["--save-max-bytes", &cap.to_string()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let files = listing(&saved);
+    assert!(!files.is_empty());
+    for f in &files {
+        let len = f.metadata().unwrap().len();
+        assert!(len <= cap, "{} is {len} bytes, cap {cap}", f.display());
+        let r = scapbridge().arg("info").arg(f).output().unwrap();
+        assert!(
+            r.status.success(),
+            "{} does not read whole: {}",
+            f.display(),
+            stderr(&r)
+        );
+    }
+    assert!(stderr(&o).contains("--save-max-bytes"), "{}", stderr(&o));
+    // A cap below the header and process table: no window file at all.
+    std::fs::remove_dir_all(&saved).unwrap();
+    let o = trigger_run(dir.path(), &saved, &["--save-max-bytes", "100"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(listing(&saved).is_empty(), "{:?}", listing(&saved));
+    assert!(stderr(&o).contains("not kept"), "{}", stderr(&o));
+}
+
+// ------------------------------------------------------------ FIFOs
+
+/// Spawns `c`, sends SIGTERM after `after`, and returns how long it took to
+/// end after the signal and its output. Kills it if it outlives 10 s.
+fn term_after(mut c: Command, after: Duration) -> (Duration, Output) {
+    let child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let pid = child.id();
+    common::signal("TERM", pid);
+    let t = Instant::now();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    while !waiter.is_finished() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !waiter.is_finished() {
+        common::signal("KILL", pid);
+    }
+    let o = waiter.join().unwrap();
+    (t.elapsed(), o)
+}
+
+fn mkfifo(p: &Path) {
+    let ok = Command::new("mkfifo").arg(p).status().unwrap().success();
+    assert!(ok, "mkfifo");
+}
+
+/// Blocked opening a FIFO (an input without a writer, an output without a
+/// reader, the extcap's --fifo): SIGTERM ends the process, with status 0
+/// (a stop like any other), long before the 10 s this waits. The old code
+/// stayed in open(2) until SIGKILL.
+#[test]
+fn sigterm_ends_a_capture_blocked_on_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let fixture = scap_dir().join("falco_cat_write.scap");
+    let limit = Duration::from_secs(5);
+
+    // replay --file FIFO, nobody writing.
+    let mut c = scapbridge();
+    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+        .arg(&fifo)
+        .arg("-w")
+        .arg(dir.path().join("o.scap"));
+    let (took, o) = term_after(c, Duration::from_millis(500));
+    assert!(took < limit, "still blocked {took:?} after SIGTERM");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // -w FIFO, nobody reading.
+    let mut c = scapbridge();
+    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+        .arg(&fixture)
+        .arg("-w")
+        .arg(&fifo);
+    let (took, o) = term_after(c, Duration::from_millis(500));
+    assert!(took < limit, "still blocked {took:?} after SIGTERM");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // The extcap call: --capture --fifo with no host reading.
+    let mut c = scapbridge();
+    c.args([
+        "--capture",
+        "--extcap-interface",
+        "scapbridge-replay",
+        "--file",
+    ])
+    .arg(&fixture)
+    .arg("--fifo")
+    .arg(&fifo);
+    let (took, o) = term_after(c, Duration::from_millis(500));
+    assert!(took < limit, "still blocked {took:?} after SIGTERM");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // A writer that opened the FIFO and then stalls mid-stream.
+    let mut writer = Command::new("sh")
+        .arg("-c")
+        .arg(format!("head -c 300 '{}'; sleep 30", fixture.display()))
+        .stdout(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&fifo)
+                .unwrap(),
+        )
+        .spawn()
+        .unwrap();
+    let mut c = scapbridge();
+    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+        .arg(&fifo)
+        .arg("-w")
+        .arg(dir.path().join("stalled.scap"));
+    let (took, o) = term_after(c, Duration::from_millis(800));
+    let _ = writer.kill();
+    let _ = writer.wait();
+    assert!(took < limit, "still blocked {took:?} after SIGTERM");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// A FIFO can be replayed once (`--loop` needs a file to read again).
+#[test]
+fn a_fifo_replays_once_and_loop_asks_for_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let fixture = scap_dir().join("falco_cat_write.scap");
+    let feeder = {
+        let (fixture, fifo) = (fixture.clone(), fifo.clone());
+        std::thread::spawn(move || {
+            let data = std::fs::read(&fixture).unwrap();
+            std::fs::write(&fifo, data).unwrap();
+        })
+    };
+    let out = dir.path().join("o.scap");
+    let o = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(&fifo)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    feeder.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = common::events(&fixture, false).unwrap();
+    let got = common::events(&out, false).unwrap();
+    assert_eq!(got.len(), want.len());
+}
+
+// ------------------------------------------------------------ arguments
+
+/// Arguments that are not UTF-8: paths of `read`/`info` are OS strings
+/// and work; `capture` and the agent say so in one line, exit 2. The old
+/// code panicked (exit 101).
+#[test]
+fn arguments_that_are_not_utf8_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.scap"));
+    std::fs::copy(scap_dir().join("falco_cat_write.scap"), &odd).unwrap();
+    let o = scapbridge().arg("info").arg(&odd).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = scapbridge().arg("read").arg(&odd).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!o.stdout.is_empty());
+
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+        .arg(&odd)
+        .arg("-w")
+        .arg(dir.path().join("o.scap"))
+        .output()
+        .unwrap();
+    one_line(&o, 2, "not valid UTF-8");
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+        .arg(scap_dir().join("falco_cat_write.scap"))
+        .arg("--filter")
+        .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
+        .arg("-w")
+        .arg(dir.path().join("o.scap"))
+        .output()
+        .unwrap();
+    one_line(&o, 2, "argument 8");
+    let o = Command::new(common::agent_bin())
+        .arg("-w")
+        .arg(&odd)
+        .output()
+        .unwrap();
+    one_line(&o, 2, "not valid UTF-8");
+}
+
+/// An error whose cause is already in its text is said once.
+#[test]
+fn errors_say_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = scapbridge().arg("read").arg(dir.path()).output().unwrap();
+    let e = stderr(&o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(1), 1), "{e}");
+    assert_eq!(e.matches("Is a directory").count(), 1, "{e}");
+}
+
+// ------------------------------------------------------------ remote status
+
+/// The remote command's exit status and signal reach the user: a command
+/// that sends a whole capture and exits 7, or is killed, is a failure (exit
+/// 1) naming it, not "end of input". A refused login lands in --log-file.
+#[test]
+fn the_remote_exit_status_and_signal_are_reported() {
+    let Some(s) = Sshd::start() else { return };
+    let args = s.known_capture_args();
+    let cat = args.last().unwrap().clone();
+    let out = s.path("x.scap");
+    let with_command = |cmd: &str| {
+        s.capture(
+            &out,
+            &[
+                "--remote-capture-command-select",
+                "other",
+                "--remote-capture-command",
+                cmd,
+            ],
+        )
+    };
+    let o = with_command(&format!("{cat}; exit 7"));
+    one_line(&o, 1, "(exit 7)");
+    let o = with_command(&format!("{cat}; kill -KILL $$"));
+    one_line(&o, 1, "SIGKILL");
+    let o = with_command(&format!("{cat}; kill -TERM $$"));
+    one_line(&o, 1, "SIGTERM");
+    // And a clean end is still a success.
+    let o = with_command(&cat);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let log = s.path("capture.log");
+    let o = s
+        .bare_cmd(&out)
+        .args(["--remote-username", "root", "--remote-password", "wrong"])
+        .arg("--log-file")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("error:"),
+        "the log says nothing of the failure: {text:?}"
+    );
+    assert!(!text.contains("wrong"), "the password reached the log");
+}
