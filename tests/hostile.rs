@@ -466,3 +466,204 @@ fn the_remote_exit_status_and_signal_are_reported() {
     );
     assert!(!text.contains("wrong"), "the password reached the log");
 }
+
+// ------------------------------------------------------------ exit status
+
+/// README's exit status table, one documented case per row, for every
+/// command: 0 success (each way `capture` can stop), 3 a rule fired, 1 bad
+/// input or a failure, 2 wrong arguments.
+#[test]
+fn readme_exit_status_table_holds_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = scap_dir().join("falco_cat_write.scap");
+    let good = good.to_str().unwrap();
+    let damaged = d.join("damaged.scap");
+    let mut bytes = std::fs::read(good).unwrap();
+    bytes.truncate(40);
+    bytes.extend_from_slice(&[0xff; 64]);
+    std::fs::write(&damaged, bytes).unwrap();
+    let damaged = damaged.to_str().unwrap();
+    let rules = rules_file(d);
+    let rules = rules.to_str().unwrap();
+    let bad_rules = d.join("bad.yaml");
+    std::fs::write(&bad_rules, "- rule: x\n  condition: evt.type=\n").unwrap();
+    let bad_rules = bad_rules.to_str().unwrap();
+    let out = d.join("out.scap");
+    let out = out.to_str().unwrap();
+    let curl = scap_dir().join("libs_e2e_curl_google.scap");
+    let curl = curl.to_str().unwrap();
+    let replay = |rest: &[&str]| {
+        let mut v = vec!["capture", "-q", "-i", "scapbridge-replay"];
+        v.extend_from_slice(rest);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: Vec<(&str, i32, Vec<String>)> = vec![
+        (
+            "capture: end of input",
+            0,
+            replay(&["--file", good, "--speed", "max", "-w", out]),
+        ),
+        (
+            "capture: --count",
+            0,
+            replay(&["--file", good, "--count", "5", "-w", out]),
+        ),
+        (
+            "capture: --duration",
+            0,
+            replay(&[
+                "--file",
+                curl,
+                "--speed",
+                "0.001",
+                "--duration",
+                "1s",
+                "-w",
+                out,
+            ]),
+        ),
+        (
+            "capture: a rule fired",
+            3,
+            replay(&[
+                "--file",
+                curl,
+                "--speed",
+                "max",
+                "--rules",
+                rules,
+                "--alerts",
+                "/dev/null",
+                "-w",
+                out,
+            ]),
+        ),
+        (
+            "capture: damaged input",
+            1,
+            replay(&["--file", damaged, "--speed", "max", "-w", out]),
+        ),
+        (
+            "capture: output cannot be created",
+            1,
+            replay(&["--file", good, "-w", "/nonexistent-dir/x.scap"]),
+        ),
+        (
+            "capture: rules that do not load",
+            1,
+            replay(&["--file", good, "--rules", bad_rules, "-w", out]),
+        ),
+        (
+            "capture: unknown interface",
+            2,
+            vec![
+                "capture".into(),
+                "-i".into(),
+                "nope".into(),
+                "-w".into(),
+                out.into(),
+            ],
+        ),
+        (
+            "capture: unknown option",
+            2,
+            replay(&["--file", good, "--bogus", "-w", out]),
+        ),
+        (
+            "capture: bad value",
+            2,
+            replay(&["--file", good, "--speed", "0", "-w", out]),
+        ),
+        ("capture: missing --file", 2, replay(&["-w", out])),
+        ("read: success", 0, vec!["read".into(), good.into()]),
+        (
+            "read: damaged input",
+            1,
+            vec!["read".into(), damaged.into()],
+        ),
+        (
+            "read: unknown option",
+            2,
+            vec!["read".into(), "--bogus".into(), good.into()],
+        ),
+        (
+            "convert: success",
+            0,
+            vec!["convert".into(), good.into(), "-w".into(), out.into()],
+        ),
+        (
+            "convert: damaged input",
+            1,
+            vec!["convert".into(), damaged.into(), "-w".into(), out.into()],
+        ),
+        (
+            "convert: missing output",
+            2,
+            vec!["convert".into(), good.into()],
+        ),
+        ("info: success", 0, vec!["info".into(), good.into()]),
+        (
+            "info: missing file",
+            1,
+            vec!["info".into(), d.join("none").to_str().unwrap().into()],
+        ),
+        ("info: no file given", 2, vec!["info".into()]),
+        (
+            "rules check: good",
+            0,
+            vec!["rules".into(), "check".into(), rules.into()],
+        ),
+        (
+            "rules check: bad",
+            1,
+            vec!["rules".into(), "check".into(), bad_rules.into()],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, code, args) in &cases {
+        let o = scapbridge()
+            .args(args)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        if o.status.code() != Some(*code) {
+            wrong.push(format!(
+                "{what}: exit {:?}, README says {code}: {}",
+                o.status.code(),
+                stderr(&o)
+            ));
+        }
+    }
+    // SIGTERM and the reader closing the pipe: 0 too.
+    let mut c = scapbridge();
+    c.args(replay(&["--file", curl, "--speed", "0.001", "-w", out]));
+    let (_, o) = term_after(c, Duration::from_millis(700));
+    if o.status.code() != Some(0) {
+        wrong.push(format!("capture: SIGTERM: exit {:?}", o.status.code()));
+    }
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' capture -q -i scapbridge-replay --file '{curl}' --speed max -w - | head -c 100 >/dev/null; exit ${{PIPESTATUS[0]}}",
+            common::scapbridge_bin().display()
+        ))
+        .output()
+        .unwrap();
+    if o.status.code() != Some(0) {
+        wrong.push(format!(
+            "capture: reader closed the pipe: exit {:?}: {}",
+            o.status.code(),
+            stderr(&o)
+        ));
+    }
+    // The agent: wrong arguments are 2 as well.
+    let o = Command::new(common::agent_bin())
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    if o.status.code() != Some(2) {
+        wrong.push(format!("agent: unknown option: exit {:?}", o.status.code()));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
