@@ -327,6 +327,54 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// An SSH server that accepts and never speaks: SIGTERM ends the capture
+/// waiting in the handshake (the old code waited for the server).
+#[test]
+fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
+    // Built first: a build may take longer than the server below waits.
+    let _ = common::scapbridge_bin();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(60) {
+            if let Ok((c, _)) = listener.accept() {
+                held.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = scapbridge();
+    c.env("HOME", dir.path())
+        .env_remove("SSH_AUTH_SOCK")
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-ssh",
+            "--remote-host",
+            "127.0.0.1",
+        ])
+        .args([
+            "--remote-port",
+            &port.to_string(),
+            "--remote-username",
+            "root",
+        ])
+        .args(["--remote-password", "x", "-w"])
+        .arg(dir.path().join("o.scap"));
+    let (took, o) = term_after(c, Duration::from_millis(800));
+    assert!(
+        took < Duration::from_secs(5),
+        "still waiting {took:?} after SIGTERM"
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    drop(holder);
+}
+
 /// A FIFO can be replayed once (`--loop` needs a file to read again).
 #[test]
 fn a_fifo_replays_once_and_loop_asks_for_a_file() {

@@ -301,16 +301,33 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
         stop: Some(stop_tx),
         thread: Some(thread),
     };
-    match ready_rx.recv() {
-        Ok(Ok(())) => Ok(session),
-        Ok(Err(e)) => Err(e),
-        Err(_) => {
-            session.stop = None;
-            Err(SshError::Connect {
-                host,
-                port,
-                detail: "the SSH thread ended early".into(),
-            })
+    // Connecting, the handshake and authentication can take as long as the
+    // server likes (one that accepts and never speaks): the wait obeys
+    // SIGTERM/SIGINT. On a stop the SSH thread is left to end with the
+    // process rather than joined, since it may be stuck in the handshake.
+    loop {
+        match ready_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Ok(())) => return Ok(session),
+            Ok(Err(e)) => return Err(e),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if crate::fsio::stop_requested() {
+                    session.stop = None;
+                    session.thread = None;
+                    return Err(SshError::Connect {
+                        host,
+                        port,
+                        detail: crate::fsio::Stopped.to_string(),
+                    });
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                session.stop = None;
+                return Err(SshError::Connect {
+                    host,
+                    port,
+                    detail: "the SSH thread ended early".into(),
+                });
+            }
         }
     }
 }
