@@ -200,7 +200,11 @@ pub const COMPAT_EVENT_MAX: u16 = 336;
 /// (they have no older form).
 fn older_form(ev: &OwnedEvent, dir: Direction) -> Option<OwnedEvent> {
     let info = schema::known_event(ev.event_type)?;
-    let param = |name: &str| info.param_index(name).and_then(|i| ev.params.get(i)).cloned();
+    let param = |name: &str| {
+        info.param_index(name)
+            .and_then(|i| ev.params.get(i))
+            .cloned()
+    };
     let mut out = OwnedEvent::new(ev.ts, ev.tid, 0);
     out.cpu = ev.cpu;
     out.dump_flags = ev.dump_flags;
@@ -209,7 +213,8 @@ fn older_form(ev: &OwnedEvent, dir: Direction) -> Option<OwnedEvent> {
         match dir {
             Direction::Enter => {
                 out.event_type = 124;
-                out.params.push(param("fd").or_else(|| param("oldfd")).unwrap_or_default());
+                out.params
+                    .push(param("fd").or_else(|| param("oldfd")).unwrap_or_default());
             }
             Direction::Exit => {
                 out.event_type = 125;
@@ -527,8 +532,14 @@ mod tests {
         assert!(Profile::Stratoshark.check(5, 1).is_err());
         // libs 0.23 drops the enters it converts, openat's included.
         assert!(Profile::Stratoshark.check(306, 4).is_err());
-        assert!(Profile::Stratoshark.check(186, 5).is_ok(), "procexit is enter-only");
-        assert!(Profile::Stratoshark.check(148, 1).is_ok(), "drop enter is passed");
+        assert!(
+            Profile::Stratoshark.check(186, 5).is_ok(),
+            "procexit is enter-only"
+        );
+        assert!(
+            Profile::Stratoshark.check(148, 1).is_ok(),
+            "drop enter is passed"
+        );
         // socket exit: 5 parameters in libs HEAD, 4 in 0.23.
         assert!(Profile::Stratoshark.check(19, 4).is_ok());
         assert!(Profile::Stratoshark.check(19, 5).is_err());
@@ -583,7 +594,10 @@ mod tests {
             .push(4i64.to_le_bytes())
             .push(1i64.to_le_bytes());
         a.adapt(x, &mut out);
-        let got: Vec<_> = out.iter().map(|e| (e.event_type, e.params.clone())).collect();
+        let got: Vec<_> = out
+            .iter()
+            .map(|e| (e.event_type, e.params.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -599,7 +613,10 @@ mod tests {
             .push(0u64.to_le_bytes());
         a.adapt(x, &mut out);
         let code = schema::syscall_code("prctl").expect("prctl");
-        assert_eq!(out.iter().map(|e| e.event_type).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            out.iter().map(|e| e.event_type).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
         assert_eq!(out[1].params, vec![code.to_le_bytes().to_vec()]);
         out.clear();
         // capset (353), a syscall with its own layout sysdig 0.29 lacks:
