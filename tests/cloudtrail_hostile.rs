@@ -397,3 +397,44 @@ fn a_record_too_large_for_a_block_is_skipped_and_the_others_written() {
     );
     assert!(!l.err.contains("cut back"), "{}", l.err);
 }
+
+/// The "cut back to 28 bytes" of the report: an event the writer refused
+/// made the sink truncate the file to its last flush, throwing away the
+/// good events buffered since. Refused events write nothing, so nothing is
+/// cut, and the good events reach the file.
+#[test]
+fn a_refused_event_cuts_nothing_from_the_output() {
+    use scapbridge::capture::{CaptureError, EventSink, ScapSink};
+    use scapbridge_formats::cloudtrail::CLOUDTRAIL_PLUGIN_ID;
+    use scapbridge_formats::event::encode_parts;
+    use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
+    use scapbridge_formats::{Container, Event, Profile};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.scap");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut sink = ScapSink::for_file(file, "out.scap", Profile::Keep, Container::Scap).unwrap();
+    let event = |payload: &[u8]| {
+        let mut raw = Vec::new();
+        let id = CLOUDTRAIL_PLUGIN_ID.to_le_bytes();
+        encode_parts(
+            1,
+            u64::MAX,
+            PPME_PLUGINEVENT_E,
+            true,
+            [&id[..], payload].into_iter(),
+            &mut raw,
+        );
+        raw
+    };
+    let good = event(br#"{"eventTime":"2024-01-01T00:00:00Z"}"#);
+    sink.event(&Event::parse(&good, true).unwrap()).unwrap();
+    let huge = event(&vec![b' '; 300_000]);
+    match sink.event(&Event::parse(&huge, true).unwrap()) {
+        Err(CaptureError::Write { truncated, .. }) => assert_eq!(truncated, None),
+        other => panic!("expected a refused event, got {other:?}"),
+    }
+    sink.event(&Event::parse(&good, true).unwrap()).unwrap();
+    sink.finish().unwrap();
+    assert_eq!(plugin_events(&path).len(), 2);
+}
