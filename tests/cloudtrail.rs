@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
+#[path = "cloudtrail_hostile.rs"]
+mod hostile;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

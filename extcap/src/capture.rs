@@ -502,15 +502,20 @@ impl Write for OutputWriter {
 }
 
 /// Cuts a regular file (`truncate`) back to its last whole block after
-/// `err`, so a full disk never leaves half a block behind, and keeps every
-/// whole block that reached the disk (the writer counts them; `committed` is
-/// the last flush point, for errors that do not say). Returns the length cut
-/// to, if the output is a file and the cut worked.
+/// the I/O error `err`, so a full disk never leaves half a block behind,
+/// and keeps every whole block that reached the disk (the writer counts
+/// them; `committed` is the last flush point). Returns the length cut to,
+/// if the output is a file and the cut worked.
+///
+/// Only an I/O error can leave part of a block behind. An event the writer
+/// refuses (too large, not in the profile) wrote nothing: the output is
+/// whole, and cutting it back to the last flush would throw away the good
+/// events buffered since, which the end of the capture still writes.
 fn cut_back(truncate: Option<&File>, committed: u64, err: &WriteError) -> Option<u64> {
-    let keep = match err {
-        WriteError::Io { written, .. } => (*written).max(committed),
-        _ => committed,
+    let WriteError::Io { written, .. } = err else {
+        return None;
     };
+    let keep = (*written).max(committed);
     truncate?.set_len(keep).ok().map(|()| keep)
 }
 

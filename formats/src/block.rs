@@ -73,6 +73,10 @@ pub const PCAPNG_JOURNAL: u32 = 0x9;
 
 /// The largest block dumpcap's pipe reader accepts (the extcap FIFO path).
 pub const PIPE_MAX_BLOCK: usize = 262_144;
+/// The largest large-payload event (header and parameters) a block of at
+/// most [`PIPE_MAX_BLOCK`] bytes carries: 12 bytes of block framing, the
+/// cpu and the optional flags, rounded down to the 4-byte block alignment.
+pub const MAX_LARGE_EVENT_LEN: usize = PIPE_MAX_BLOCK - 20;
 /// The largest non-large event block body libscap reads (`READER_BUF_SIZE`).
 pub const LIBSCAP_MAX_EVENT_BLOCK: usize = 65_536;
 

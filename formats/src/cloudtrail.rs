@@ -10,6 +10,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::block;
 use crate::json::{JsonDoc, JsonError, JsonKind};
 
 /// Plugin id of Falco's CloudTrail plugin (falcosecurity plugin registry).
@@ -55,68 +56,248 @@ impl fmt::Display for SplitError {
 
 impl std::error::Error for SplitError {}
 
-/// Splits a log file into records: each object that opens directly inside
-/// the top-level object's arrays or members (brace depth 1→2).
+/// Splits a log file held in memory into records: each object that opens
+/// directly inside the top-level object's arrays or members (brace depth
+/// 1→2). The same scan as [`RecordSplitter`], with no size limit.
 pub fn split_records(file: &[u8]) -> Result<Split, SplitError> {
-    let mut i = 0;
-    // A UTF-8 byte order mark, then blanks.
-    if file.starts_with(b"\xEF\xBB\xBF") {
-        i = 3;
-    }
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = file.get(i) {
-        i += 1;
-    }
-    if file.get(i) != Some(&b'{') {
-        return Err(SplitError::NotAnObject { offset: i });
-    }
+    let mut s = RecordSplitter::new(usize::MAX);
     let mut out = Split::default();
-    let mut depth = 0usize;
-    let mut in_str = false;
-    let mut start = 0;
-    while i < file.len() {
-        if in_str {
-            // Jump to the next quote or backslash.
-            match memchr::memchr2(b'"', b'\\', &file[i..]) {
-                None => break,
-                Some(p) => {
-                    i += p;
-                    if file[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    in_str = false;
+    s.feed(file, |p| {
+        if let Piece::Record { start, bytes } = p {
+            // Every offset is within `file`, so it fits a usize.
+            let start = start as usize;
+            out.records.push(start..start + bytes.len());
+        }
+    })?;
+    out.truncated = s.finish()?.map(|at| at as usize);
+    Ok(out)
+}
+
+/// The largest record a capture carries: the payload of a plugin event of
+/// [`block::MAX_LARGE_EVENT_LEN`] bytes (dumpcap's pipe reader stops at
+/// 256 KiB blocks, and the writer keeps every block under that limit).
+pub const MAX_RECORD_LEN: usize = block::MAX_LARGE_EVENT_LEN - PLUGIN_EVENT_PAYLOAD_OFFSET;
+
+/// What [`RecordSplitter::feed`] finds in the bytes it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Piece<'a> {
+    /// A whole record and where it starts in the (decompressed) file.
+    Record {
+        /// Offset of its `{`.
+        start: u64,
+        /// Its original bytes.
+        bytes: &'a [u8],
+    },
+    /// A record longer than the splitter's limit. Its bytes were dropped
+    /// as they came, so memory never holds more than the limit.
+    TooLarge {
+        /// Offset of its `{`.
+        start: u64,
+        /// Its length.
+        len: u64,
+    },
+}
+
+/// Splits a log file into records as its bytes arrive (from a gzip
+/// decoder, a download), keeping only the record being read, so one
+/// record's size, not the file's, bounds memory. Records over `max_record`
+/// bytes are reported as [`Piece::TooLarge`] without being kept.
+///
+/// The scan is the plugin's: string- and escape-aware brace counting; an
+/// object opening at depth 1→2 is a record; bytes after the top-level
+/// object closes are ignored.
+#[derive(Debug, Clone)]
+pub struct RecordSplitter {
+    max_record: usize,
+    /// Bytes fed so far (up to the closing brace once done).
+    pos: u64,
+    /// UTF-8 byte order mark bytes matched at the start.
+    bom: u8,
+    started: bool,
+    done: bool,
+    depth: usize,
+    in_str: bool,
+    /// A backslash inside a string was the last byte fed.
+    escape: bool,
+    /// The current record's bytes (empty once it went over the limit).
+    cur: Vec<u8>,
+    cur_start: u64,
+    cur_len: u64,
+}
+
+const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+
+impl RecordSplitter {
+    /// A splitter keeping records of at most `max_record` bytes.
+    pub fn new(max_record: usize) -> Self {
+        RecordSplitter {
+            max_record,
+            pos: 0,
+            bom: 0,
+            started: false,
+            done: false,
+            depth: 0,
+            in_str: false,
+            escape: false,
+            cur: Vec::new(),
+            cur_start: 0,
+            cur_len: 0,
+        }
+    }
+
+    /// Bytes of the file consumed so far.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Whether the top-level object has closed (what follows is ignored).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Scans the next bytes of the file, calling `each` for every record
+    /// that ends in them. Returns whether the top-level object has closed.
+    /// Fails, at the first byte that is not blank, if the file does not
+    /// start with an object.
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        mut each: impl FnMut(Piece<'_>),
+    ) -> Result<bool, SplitError> {
+        if self.done {
+            return Ok(true);
+        }
+        let mut i = 0;
+        while !self.started {
+            let Some(&b) = chunk.get(i) else {
+                self.pos += i as u64;
+                return Ok(false);
+            };
+            let at = self.pos + i as u64;
+            if at < 3 && u64::from(self.bom) == at && b == BOM[self.bom as usize] {
+                self.bom += 1;
+            } else if self.bom > 0 && self.bom < 3 {
+                // A partial mark: the file's first byte is not `{`.
+                return Err(SplitError::NotAnObject { offset: 0 });
+            } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            } else if b == b'{' {
+                self.started = true;
+                self.depth = 1;
+            } else {
+                return Err(SplitError::NotAnObject {
+                    offset: usize::try_from(at).unwrap_or(usize::MAX),
+                });
+            }
+            i += 1;
+        }
+        // Where the current record's bytes start in this chunk.
+        let mut from = 0;
+        let n = chunk.len();
+        while i < n {
+            if self.in_str {
+                if self.escape {
+                    self.escape = false;
                     i += 1;
                     continue;
                 }
+                // Jump to the next quote or backslash.
+                match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    None => break,
+                    Some(p) => {
+                        i += p;
+                        if chunk[i] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_str = false;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                }
             }
+            // Jump to the next byte that matters outside strings.
+            let Some(p) = memchr::memchr3(b'"', b'{', b'}', &chunk[i..]) else {
+                break;
+            };
+            i += p;
+            match chunk[i] {
+                b'"' => self.in_str = true,
+                b'{' => {
+                    self.depth += 1;
+                    if self.depth == 2 {
+                        from = i;
+                        self.cur.clear();
+                        self.cur_len = 0;
+                        self.cur_start = self.pos + i as u64;
+                    }
+                }
+                _ => {
+                    if self.depth == 2 {
+                        self.keep(&chunk[from..=i]);
+                        each(self.piece());
+                    }
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        self.done = true;
+                        self.pos += i as u64 + 1;
+                        return Ok(true);
+                    }
+                }
+            }
+            i += 1;
         }
-        // Jump to the next byte that matters outside strings.
-        let Some(p) = memchr::memchr3(b'"', b'{', b'}', &file[i..]) else {
-            break;
-        };
-        i += p;
-        match file[i] {
-            b'"' => in_str = true,
-            b'{' => {
-                depth += 1;
-                if depth == 2 {
-                    start = i;
-                }
-            }
-            _ => {
-                if depth == 2 {
-                    out.records.push(start..i + 1);
-                }
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Ok(out);
-                }
-            }
+        if self.depth >= 2 {
+            self.keep(&chunk[from..]);
         }
-        i += 1;
+        self.pos += n as u64;
+        Ok(false)
     }
-    out.truncated = Some(file.len());
-    Ok(out)
+
+    /// Adds bytes to the current record, or only counts them once it is
+    /// over the limit.
+    fn keep(&mut self, b: &[u8]) {
+        self.cur_len += b.len() as u64;
+        if self.cur_len > self.max_record as u64 {
+            // Free what a huge record took; a normal one reuses it.
+            if self.cur.capacity() > 1 << 20 {
+                self.cur = Vec::new();
+            }
+            self.cur.clear();
+        } else {
+            self.cur.extend_from_slice(b);
+        }
+    }
+
+    fn piece(&self) -> Piece<'_> {
+        if self.cur_len > self.max_record as u64 {
+            Piece::TooLarge {
+                start: self.cur_start,
+                len: self.cur_len,
+            }
+        } else {
+            Piece::Record {
+                start: self.cur_start,
+                bytes: &self.cur,
+            }
+        }
+    }
+
+    /// Ends the file: `None` if the top-level object closed, or where the
+    /// file ended inside it (the records before the cut were reported).
+    pub fn finish(&self) -> Result<Option<u64>, SplitError> {
+        if !self.started {
+            let offset = if self.bom == 0 || self.bom == 3 {
+                self.pos
+            } else {
+                0
+            };
+            return Err(SplitError::NotAnObject {
+                offset: usize::try_from(offset).unwrap_or(usize::MAX),
+            });
+        }
+        Ok((!self.done).then_some(self.pos))
+    }
 }
 
 /// A record the plugin would emit, with its event time.
@@ -140,8 +321,9 @@ pub enum SkipReason {
     NoEventType,
     /// `eventType` is `AwsCloudTrailInsight` (not an API event).
     Insight,
-    /// Larger than a plugin event can carry (4 GiB).
-    TooLarge(usize),
+    /// Larger than a plugin event in a capture carries
+    /// ([`MAX_RECORD_LEN`]).
+    TooLarge(u64),
 }
 
 impl fmt::Display for SkipReason {
@@ -152,15 +334,18 @@ impl fmt::Display for SkipReason {
             SkipReason::BadEventTime(t) => write!(f, "eventTime '{t}' is not RFC 3339"),
             SkipReason::NoEventType => f.write_str("no eventType"),
             SkipReason::Insight => f.write_str("an Insights event (AwsCloudTrailInsight)"),
-            SkipReason::TooLarge(n) => write!(f, "{n} bytes, over a plugin event's 4 GiB"),
+            SkipReason::TooLarge(n) => write!(
+                f,
+                "{n} bytes, over the {MAX_RECORD_LEN} bytes a plugin event in a capture carries"
+            ),
         }
     }
 }
 
 /// Checks a record as the plugin does and reads its time.
 pub fn check_record(rec: &[u8]) -> Result<RecordTime, SkipReason> {
-    if rec.len() > u32::MAX as usize - PLUGIN_EVENT_PAYLOAD_OFFSET {
-        return Err(SkipReason::TooLarge(rec.len()));
+    if rec.len() > MAX_RECORD_LEN {
+        return Err(SkipReason::TooLarge(rec.len() as u64));
     }
     let doc = JsonDoc::parse(rec).map_err(SkipReason::NotJson)?;
     let root = doc.root();
@@ -281,6 +466,59 @@ mod tests {
         assert_eq!(s.records.len(), 1);
         assert_eq!(s.truncated, Some(at));
         assert!(split_records(b"  [1]").is_err());
+    }
+
+    /// Records and pieces of `f` fed `step` bytes at a time.
+    fn streamed(
+        f: &[u8],
+        step: usize,
+        max: usize,
+    ) -> (Vec<String>, Result<Option<u64>, SplitError>) {
+        let mut s = RecordSplitter::new(max);
+        let mut got = Vec::new();
+        for c in f.chunks(step.max(1)) {
+            let r = s.feed(c, |p| {
+                got.push(match p {
+                    Piece::Record { start, bytes } => {
+                        format!("{start}:{}", String::from_utf8_lossy(bytes))
+                    }
+                    Piece::TooLarge { start, len } => format!("{start}:too large {len}"),
+                })
+            });
+            if let Err(e) = r {
+                return (got, Err(e));
+            }
+        }
+        (got, s.finish())
+    }
+
+    #[test]
+    fn streaming_gives_the_same_records_whatever_the_chunks() {
+        let f = "\u{feff}  {\"Records\":[{\"a\":\"}{\\\"\",\"b\":{\"c\":1}} , {\"d\":[{\"e\":2}]}]} trailing".as_bytes();
+        let whole = streamed(f, f.len(), usize::MAX);
+        assert_eq!(whole.1, Ok(None));
+        assert_eq!(whole.0.len(), 2, "{whole:?}");
+        for step in 1..8 {
+            assert_eq!(streamed(f, step, usize::MAX), whole, "step {step}");
+        }
+        // Cut right after a backslash in a string, then inside the second
+        // record: the records before the cut stay.
+        let cut = streamed(&f[..26], 3, usize::MAX);
+        assert_eq!((cut.0.len(), cut.1), (0, Ok(Some(26))));
+        let cut = streamed(&f[..50], 3, usize::MAX);
+        assert_eq!((cut.0.len(), cut.1), (1, Ok(Some(50))));
+        // Over the limit: counted, not kept, and the next record is whole.
+        let small = streamed(f, 5, 20);
+        assert_eq!(small.0[0], "17:too large 24");
+        assert!(small.0[1].ends_with(r#"{"d":[{"e":2}]}"#), "{small:?}");
+        for bad in [&b"\xEF\xBB"[..], b"", b"  [1]", b"\xEF\xBB\xBF \xEF"] {
+            let want = split_records(bad).unwrap_err();
+            assert_eq!(streamed(bad, 1, usize::MAX).1, Err(want));
+        }
+        assert_eq!(
+            streamed(b" \xEF", 1, 9).1,
+            Err(SplitError::NotAnObject { offset: 1 })
+        );
     }
 
     #[test]

@@ -444,7 +444,8 @@ impl<W: Write> ScapWriter<W> {
         self.opts.profile.check_info(event_type, info, nparams)?;
         let large = info.is_large_payload();
         let max = if large {
-            self.opts.max_block - 20
+            // MAX_LARGE_EVENT_LEN for the default block limit.
+            self.opts.max_block - (block::PIPE_MAX_BLOCK - block::MAX_LARGE_EVENT_LEN)
         } else {
             block::LIBSCAP_MAX_EVENT_BLOCK - 8
         };

@@ -162,6 +162,13 @@ pub struct Message {
     pub receipt: String,
 }
 
+/// Where [`Aws::get_each`] pours an object's body, chunk by chunk.
+pub trait BodySink: Send + 'static {
+    /// Takes the next bytes of the body; `false` stops the download (the
+    /// sink has seen enough, or too much).
+    fn take(&mut self, bytes: &[u8]) -> bool;
+}
+
 /// Why one object download failed: the request, or its body midway.
 enum GetFailure {
     Request(
@@ -345,27 +352,37 @@ impl Aws {
         })
     }
 
-    /// Downloads objects, `concurrency` at a time, handing each to `each`
-    /// in the order of `keys` (so results are deterministic). A failed
-    /// object is handed over as its error; the others go on.
-    pub fn get_many(
+    /// Downloads objects, `concurrency` at a time, pouring each body into
+    /// a sink made by `make` as its bytes arrive (so no body is ever held
+    /// whole), then handing the sink to `each` in the order of `keys` (so
+    /// results are deterministic). A failed object is handed over as its
+    /// error; the others go on.
+    pub fn get_each<S: BodySink>(
         &self,
         bucket: &str,
         keys: &[String],
         concurrency: usize,
-        mut each: impl FnMut(&str, Result<Vec<u8>, AwsError>),
+        make: impl Fn(&str) -> S,
+        mut each: impl FnMut(&str, Result<S, AwsError>),
     ) {
         for batch in keys.chunks(concurrency.max(1)) {
-            let results: Vec<Result<Vec<u8>, AwsError>> = self.rt.block_on(async {
+            let results: Vec<Result<S, AwsError>> = self.rt.block_on(async {
                 let tasks: Vec<_> = batch
                     .iter()
                     .map(|k| {
                         let req = self.s3.get_object().bucket(bucket).key(k).send();
+                        let mut sink = make(k);
                         tokio::spawn(async move {
-                            let o = req.await.map_err(|e| GetFailure::Request(Box::new(e)))?;
-                            let body = o.body.collect().await;
-                            body.map(|b| b.into_bytes().to_vec())
-                                .map_err(|e| GetFailure::Body(e.to_string()))
+                            let mut o = req.await.map_err(|e| GetFailure::Request(Box::new(e)))?;
+                            while let Some(chunk) = o.body.next().await {
+                                let chunk = chunk.map_err(|e| GetFailure::Body(e.to_string()))?;
+                                if !sink.take(&chunk) {
+                                    // The sink has seen enough: the rest of
+                                    // the body is not downloaded.
+                                    break;
+                                }
+                            }
+                            Ok(sink)
                         })
                     })
                     .collect();

@@ -3,10 +3,14 @@
 //! * [`fields`]: the plugin's fields with the byte span of each value.
 //! * [`spec`]: the open parameters (`path`, `s3://…`, `sqs://…`) and options.
 //! * [`source`]: the capture source over local files, S3 and SQS.
+//! * [`parse`]: one log file read as it arrives, within memory limits.
+//! * [`walk`]: the regular log files of a local tree, each once.
 
 pub mod fields;
+pub mod parse;
 pub mod source;
 pub mod spec;
+pub mod walk;
 
 use std::cell::RefCell;
 

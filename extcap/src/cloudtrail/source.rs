@@ -10,28 +10,35 @@
 //! placed before what the analyzer already shows.
 //!
 //! Bad input never stops the capture of the good records: an unreadable
-//! file or object, a corrupt `.json.gz`, a record that is not JSON or
-//! lacks the plugin's required keys are counted (by reason, in the
-//! summary) and logged, and the capture goes on. What stops it is what
-//! leaves nothing to capture: a missing path, bucket or queue, refused
-//! credentials, an unreachable endpoint.
+//! file or object, a corrupt `.json.gz`, a file over the size limits of
+//! [`super::parse`], a record that is not JSON, lacks the plugin's
+//! required keys or is too large for a capture block are counted (by
+//! reason, in the summary) and logged, and the capture goes on. What stops
+//! it is what leaves nothing to capture: a missing path, bucket or queue,
+//! refused credentials, an unreachable endpoint.
+//!
+//! Memory: files are read as their bytes arrive (see [`super::parse`]),
+//! and the records held for sorting share one budget per batch.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::io::Read;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use scapbridge_aws::{Aws, AwsError, AwsSettings};
-use scapbridge_formats::cloudtrail::{check_record, split_records, CLOUDTRAIL_PLUGIN_ID};
+use scapbridge_formats::cloudtrail::CLOUDTRAIL_PLUGIN_ID;
 use scapbridge_formats::event::encode_parts;
 use scapbridge_formats::json::{JsonDoc, JsonKind};
 use scapbridge_formats::meta::MachineInfo;
 use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
 use scapbridge_formats::Event;
 
+use super::parse::{
+    not_regular, parse_path, FileSkip, Held, HeldBudget, LogParser, ParsedFile, Rec, MAX_HELD_BYTES,
+};
 use super::spec::{is_log_name, key_selected, Interval, Location};
+use super::walk::walk;
 use crate::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
@@ -80,8 +87,14 @@ impl Default for CloudTrailOptions {
 pub struct CloudTrailStats {
     /// Log files (local or objects) read.
     pub files: u64,
-    /// Log files that could not be read (I/O, download, gzip, not a log).
+    /// Log files skipped whole (I/O, download, not a regular file,
+    /// gzip, not a log, over a size limit).
     pub bad_files: u64,
+    /// Those, by reason.
+    pub bad_by_reason: BTreeMap<&'static str, u64>,
+    /// Directories and files reached again through a symbolic link (and
+    /// not read again).
+    pub repeats: u64,
     /// Records pushed as events.
     pub records: u64,
     /// Records skipped, by reason.
@@ -118,12 +131,13 @@ impl fmt::Debug for CloudTrailSource {
     }
 }
 
-/// Records waiting to be pushed: the files' bytes, and each record's time,
-/// file and place in it (no copy per record).
+/// Records waiting to be pushed: their bytes in chunks, each record's
+/// time and place (no copy per record), and the budget they take.
 #[derive(Default)]
 struct Batch {
-    files: Vec<Vec<u8>>,
-    records: Vec<(u64, u32, Range<usize>)>,
+    chunks: Vec<Vec<u8>>,
+    records: Vec<Rec>,
+    held: Vec<Held>,
 }
 
 fn aws_error(e: AwsError) -> CaptureError {
@@ -135,10 +149,19 @@ impl CloudTrailSource {
     pub fn open(location: Location, opts: CloudTrailOptions) -> Result<Self, CaptureError> {
         let aws = match &location {
             Location::Local(p) => {
-                std::fs::metadata(p).map_err(|source| CaptureError::Open {
+                let open = |source| CaptureError::Open {
                     path: p.clone(),
                     source,
-                })?;
+                };
+                let md = std::fs::metadata(p).map_err(open)?;
+                // Named directly, a device or a FIFO is refused at once
+                // rather than read until memory or patience runs out.
+                if !md.is_file() && !md.is_dir() {
+                    return Err(open(std::io::Error::other(format!(
+                        "{}, and not a directory",
+                        not_regular(&md.file_type())
+                    ))));
+                }
                 None
             }
             _ => Some(Aws::connect(&opts.aws).map_err(aws_error)?),
@@ -169,33 +192,29 @@ impl CloudTrailSource {
         self.problem(ctl, format!("record skipped: {what}"));
     }
 
-    fn bad_file(&mut self, ctl: &CaptureControl, what: &str) {
+    fn bad_file(&mut self, ctl: &CaptureControl, why: FileSkip, what: &str) {
         self.stats.bad_files += 1;
+        *self.stats.bad_by_reason.entry(why.label()).or_insert(0) += 1;
         self.problem(ctl, format!("file skipped: {what}"));
     }
 
-    /// Splits one log file's bytes (gzip or not) into checked records.
-    fn take_file(&mut self, ctl: &CaptureControl, name: &str, raw: Vec<u8>, out: &mut Batch) {
-        let parsed = parse_file(name, raw);
-        self.absorb(ctl, parsed, out);
-    }
-
-    /// Counts and logs what [`parse_file`] found and adds its records.
+    /// Counts and logs what a parse found and adds its records.
     fn absorb(&mut self, ctl: &CaptureControl, f: ParsedFile, out: &mut Batch) {
-        if let Some(why) = f.bad {
-            self.bad_file(ctl, &why);
+        if let Some((why, line)) = f.bad {
+            self.bad_file(ctl, why, &line);
             return;
         }
         self.stats.files += 1;
         for (reason, line) in f.skipped {
             self.skip(ctl, reason, &line);
         }
-        if !f.records.is_empty() {
-            let file = out.files.len() as u32;
-            out.records
-                .extend(f.records.into_iter().map(|(ts, r)| (ts, file, r)));
-            out.files.push(f.data);
-        }
+        let base = out.chunks.len() as u32;
+        out.records.extend(f.records.into_iter().map(|r| Rec {
+            chunk: r.chunk + base,
+            ..r
+        }));
+        out.chunks.extend(f.chunks);
+        out.held.extend(f.held);
     }
 
     /// Sorts a batch by event time and pushes it. Returns why the capture
@@ -207,18 +226,22 @@ impl CloudTrailSource {
         sink: &mut dyn EventSink,
         ctl: &CaptureControl,
     ) -> Result<(bool, Option<StopReason>), CaptureError> {
-        batch.records.sort_by_key(|p| p.0);
+        // Stable: equal times keep file order.
+        batch.records.sort_by_key(|r| r.ts);
         let n = batch.records.len();
-        for (i, (ts, file, range)) in batch.records.iter().enumerate() {
+        for (i, r) in batch.records.iter().enumerate() {
             if i % 256 == 0 {
                 if let Some(r) = ctl.stop_reason() {
                     return Ok((false, Some(r)));
                 }
             }
             self.scratch.clear();
-            let payload = &batch.files[*file as usize][range.clone()];
+            let (at, len) = (r.start as usize, r.len as usize);
+            let Some(payload) = batch.chunks[r.chunk as usize].get(at..at + len) else {
+                continue;
+            };
             encode_parts(
-                *ts,
+                r.ts,
                 u64::MAX,
                 PPME_PLUGINEVENT_E,
                 true,
@@ -249,14 +272,22 @@ impl CloudTrailSource {
     ) -> Result<StopReason, CaptureError> {
         let mut seen = HashSet::new();
         let mut first = true;
+        let budget = HeldBudget::new(MAX_HELD_BYTES);
         loop {
-            let mut files = Vec::new();
-            walk(root, &mut files).map_err(|source| CaptureError::Open {
+            let w = walk(root).map_err(|source| CaptureError::Open {
                 path: root.to_path_buf(),
                 source,
             })?;
+            self.stats.repeats = self.stats.repeats.max(w.repeats);
+            let mut files = w.files;
             files.retain(|f| !seen.contains(f));
-            if first && files.is_empty() && !self.opts.follow {
+            // Each poll of a followed tree lists them again: told once.
+            for (path, why, line) in w.skipped {
+                if seen.insert(path) {
+                    self.bad_file(ctl, why, &line);
+                }
+            }
+            if first && files.is_empty() && !self.opts.follow && self.stats.bad_files == 0 {
                 return Err(CaptureError::Open {
                     path: root.to_path_buf(),
                     source: std::io::Error::new(
@@ -267,7 +298,7 @@ impl CloudTrailSource {
             }
             first = false;
             let mut batch = Batch::default();
-            for parsed in read_parallel(&files) {
+            for parsed in read_parallel(&files, &budget) {
                 self.absorb(ctl, parsed, &mut batch);
             }
             seen.extend(files);
@@ -298,8 +329,8 @@ impl CloudTrailSource {
         r
     }
 
-    /// Downloads `keys` of `bucket` into `batch`; a failed object is a
-    /// counted, listed skip.
+    /// Downloads `keys` of `bucket` into `batch`, each object parsed as
+    /// its bytes arrive; a failed object is a counted, listed skip.
     fn fetch(
         &mut self,
         aws: &Aws,
@@ -307,11 +338,18 @@ impl CloudTrailSource {
         bucket: &str,
         keys: &[String],
         batch: &mut Batch,
+        budget: &Arc<HeldBudget>,
     ) {
-        aws.get_many(bucket, keys, self.opts.concurrency, |key, r| match r {
-            Ok(raw) => self.take_file(ctl, &format!("s3://{bucket}/{key}"), raw, batch),
-            Err(e) => self.bad_file(ctl, &e.to_string()),
-        });
+        aws.get_each(
+            bucket,
+            keys,
+            self.opts.concurrency,
+            |key| LogParser::new(format!("s3://{bucket}/{key}"), budget),
+            |_, r| match r {
+                Ok(p) => self.absorb(ctl, p.finish(), batch),
+                Err(e) => self.bad_file(ctl, FileSkip::Unreadable, &e.to_string()),
+            },
+        );
     }
 
     fn run_s3(
@@ -336,7 +374,8 @@ impl CloudTrailSource {
             &format!("s3://{bucket}/{prefix}: {} log files", keys.len()),
         );
         let mut batch = Batch::default();
-        self.fetch(aws, ctl, bucket, &keys, &mut batch);
+        let budget = HeldBudget::new(MAX_HELD_BYTES);
+        self.fetch(aws, ctl, bucket, &keys, &mut batch, &budget);
         Ok(self
             .push(batch, sink, ctl)?
             .1
@@ -358,6 +397,7 @@ impl CloudTrailSource {
         if let Flow::Stop(r) = sink.flush()? {
             return Ok(r);
         }
+        let budget = HeldBudget::new(MAX_HELD_BYTES);
         loop {
             if let Some(r) = ctl.stop_reason() {
                 return Ok(r);
@@ -380,7 +420,7 @@ impl CloudTrailSource {
                 let mut batch = Batch::default();
                 for (bucket, keys) in group_by_bucket(objects) {
                     let keys: Vec<String> = keys.into_iter().filter(|k| is_log_name(k)).collect();
-                    self.fetch(aws, ctl, &bucket, &keys, &mut batch);
+                    self.fetch(aws, ctl, &bucket, &keys, &mut batch, &budget);
                 }
                 let (whole, stop) = self.push(batch, sink, ctl)?;
                 // Deleted once all its records reached the output: a crash
@@ -431,9 +471,23 @@ impl Source for CloudTrailSource {
             "  cloudtrail {} records from {} log files, {} files unreadable\n",
             s.records, s.files, s.bad_files
         );
+        if !s.bad_by_reason.is_empty() {
+            let parts: Vec<String> = s
+                .bad_by_reason
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            out.push_str(&format!("  bad files  {}\n", parts.join(", ")));
+        }
         if !s.skipped.is_empty() {
             let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
             out.push_str(&format!("  skipped    {}\n", parts.join(", ")));
+        }
+        if s.repeats > 0 {
+            out.push_str(&format!(
+                "  links      {} symbolic links led to folders or files already read (read once)\n",
+                s.repeats
+            ));
         }
         for p in &s.problems {
             out.push_str(&format!("  problem    {p}\n"));
@@ -448,90 +502,12 @@ impl Source for CloudTrailSource {
     }
 }
 
-/// What one log file holds: its (decompressed) bytes, the records the
-/// plugin would emit (time and place), the records it would skip (reason
-/// and a line naming them), or why the whole file is unreadable.
-struct ParsedFile {
-    data: Vec<u8>,
-    records: Vec<(u64, Range<usize>)>,
-    skipped: Vec<(&'static str, String)>,
-    bad: Option<String>,
-}
-
-/// Decompresses (gzip is detected by its magic), splits and checks one
-/// file. Pure, so files can be parsed on several threads.
-fn parse_file(name: &str, raw: Vec<u8>) -> ParsedFile {
-    use scapbridge_formats::cloudtrail::SkipReason;
-    let mut out = ParsedFile {
-        data: Vec::new(),
-        records: Vec::new(),
-        skipped: Vec::new(),
-        bad: None,
-    };
-    let data = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut d = Vec::with_capacity(raw.len() * 8);
-        match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut d) {
-            Ok(_) => d,
-            Err(e) => {
-                out.bad = Some(format!("{name}: corrupt gzip: {e}"));
-                return out;
-            }
-        }
-    } else {
-        raw
-    };
-    let split = match split_records(&data) {
-        Ok(s) => s,
-        Err(e) => {
-            out.bad = Some(format!("{name}: {e}"));
-            return out;
-        }
-    };
-    if let Some(at) = split.truncated {
-        out.skipped.push((
-            "file cut short",
-            format!("{name}: the file ends inside a record at byte {at}"),
-        ));
-    }
-    for r in split.records {
-        match check_record(&data[r.clone()]) {
-            Ok(t) => out.records.push((t.ts, r)),
-            Err(why) => {
-                let reason = match &why {
-                    SkipReason::NotJson(_) => "not JSON",
-                    SkipReason::NoEventTime => "no eventTime",
-                    SkipReason::BadEventTime(_) => "eventTime not RFC 3339",
-                    SkipReason::NoEventType => "no eventType",
-                    SkipReason::Insight => "Insights event",
-                    _ => "too large",
-                };
-                out.skipped.push((
-                    reason,
-                    format!("{name} bytes {}..{}: {why}", r.start, r.end),
-                ));
-            }
-        }
-    }
-    out.data = data;
-    out
-}
-
 /// Reads and parses files on as many threads as there are CPUs (JSON
 /// checking dominates the cost of a local capture); results in `files`
-/// order.
-fn read_parallel(files: &[PathBuf]) -> Vec<ParsedFile> {
-    let one = |f: &PathBuf| {
-        let name = f.display().to_string();
-        match std::fs::read(f) {
-            Ok(raw) => parse_file(&name, raw),
-            Err(e) => ParsedFile {
-                data: Vec::new(),
-                records: Vec::new(),
-                skipped: Vec::new(),
-                bad: Some(format!("{name}: {e}")),
-            },
-        }
-    };
+/// order. Each thread holds one file's read buffer and current record;
+/// the records kept take from `budget`.
+fn read_parallel(files: &[PathBuf], budget: &Arc<HeldBudget>) -> Vec<ParsedFile> {
+    let one = |f: &PathBuf| parse_path(f, budget);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || files.len() < 2 {
         return files.iter().map(one).collect();
@@ -549,11 +525,11 @@ fn read_parallel(files: &[PathBuf]) -> Vec<ParsedFile> {
                 // reported unreadable.
                 h.join().unwrap_or_else(|_| {
                     c.iter()
-                        .map(|f| ParsedFile {
-                            data: Vec::new(),
-                            records: Vec::new(),
-                            skipped: Vec::new(),
-                            bad: Some(format!("{}: internal error while parsing", f.display())),
+                        .map(|f| {
+                            ParsedFile::bad(
+                                FileSkip::Unreadable,
+                                format!("{}: internal error while parsing", f.display()),
+                            )
                         })
                         .collect()
                 })
@@ -575,31 +551,6 @@ fn machine_info() -> MachineInfo {
         hostname: hostname.trim().as_bytes().to_vec(),
         ..MachineInfo::default()
     }
-}
-
-/// Every `.json`/`.json.gz` file under `p` (or `p` itself), in name order.
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let md = std::fs::metadata(p)?;
-    if md.is_file() {
-        out.push(p.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, out)?;
-        } else if e
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(is_log_name)
-        {
-            out.push(e);
-        }
-    }
-    Ok(())
 }
 
 fn group_by_bucket(objects: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
