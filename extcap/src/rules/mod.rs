@@ -4,9 +4,11 @@
 //! condition text, lists substituted textually, the text parsed, macros
 //! substituted on the tree.
 //!
-//! Loading reports every problem at once, each with file:line:col.
+//! Loading reports every problem at once, each with file:line:col; a file
+//! that would expand past the hard limits of [`limits`] is one of them.
 
 pub mod engine;
+pub mod limits;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -18,6 +20,7 @@ use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
 use crate::filter::ast::{Expr, Span};
 use crate::filter::eval::TypeSet;
 use crate::filter::{parse, Filter, FilterError};
+use limits::Limit;
 use yaml::{Node, Pos};
 
 /// Falco priorities, most severe first.
@@ -83,6 +86,7 @@ pub enum Severity {
 
 /// One problem in a rules file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -92,6 +96,8 @@ pub struct Diagnostic {
     pub pos: Pos,
     /// What.
     pub message: String,
+    /// The limit exceeded, if that is the error (see [`limits`]).
+    pub limit: Option<Limit>,
 }
 
 impl Diagnostic {
@@ -102,6 +108,15 @@ impl Diagnostic {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
+        }
+    }
+
+    /// An error at `file:pos`: `limit` exceeded.
+    pub fn limit(file: &Path, pos: Pos, limit: Limit, message: String) -> Self {
+        Diagnostic {
+            limit: Some(limit),
+            ..Diagnostic::error(file, pos, message)
         }
     }
 
@@ -112,6 +127,7 @@ impl Diagnostic {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
         }
     }
 }
@@ -271,6 +287,7 @@ impl Loader {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
         });
     }
 
@@ -321,7 +338,11 @@ impl Loader {
         let docs = match yaml::load(text) {
             Ok(d) => d,
             Err(e) => {
-                self.diag(Severity::Error, file, e.pos, format!("YAML: {}", e.message));
+                let message = format!("YAML: {}", e.message);
+                self.diags.push(match e.limit {
+                    Some(l) => Diagnostic::limit(file, e.pos, l, message),
+                    None => Diagnostic::error(file, e.pos, message),
+                });
                 return;
             }
         };
