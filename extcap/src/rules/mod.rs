@@ -4,9 +4,12 @@
 //! condition text, lists substituted textually, the text parsed, macros
 //! substituted on the tree.
 //!
-//! Loading reports every problem at once, each with file:line:col.
+//! Loading reports every problem at once, each with file:line:col; a file
+//! that would expand past the hard limits of [`limits`] is one of them.
 
 pub mod engine;
+mod expand;
+pub mod limits;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -15,9 +18,11 @@ use std::path::{Path, PathBuf};
 
 use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
 
-use crate::filter::ast::{Expr, Span};
+use crate::filter::ast::Expr;
 use crate::filter::eval::TypeSet;
 use crate::filter::{parse, Filter, FilterError};
+use expand::{condition_text, Lists, Macros};
+use limits::{Budget, Limit};
 use yaml::{Node, Pos};
 
 /// Falco priorities, most severe first.
@@ -83,6 +88,7 @@ pub enum Severity {
 
 /// One problem in a rules file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -92,6 +98,8 @@ pub struct Diagnostic {
     pub pos: Pos,
     /// What.
     pub message: String,
+    /// The limit exceeded, if that is the error (see [`limits`]).
+    pub limit: Option<Limit>,
 }
 
 impl Diagnostic {
@@ -102,6 +110,15 @@ impl Diagnostic {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
+        }
+    }
+
+    /// An error at `file:pos`: `limit` exceeded.
+    pub fn limit(file: &Path, pos: Pos, limit: Limit, message: String) -> Self {
+        Diagnostic {
+            limit: Some(limit),
+            ..Diagnostic::error(file, pos, message)
         }
     }
 
@@ -112,6 +129,7 @@ impl Diagnostic {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
         }
     }
 }
@@ -207,6 +225,9 @@ pub struct RuleSet {
 #[derive(Debug, Clone)]
 struct ListDef {
     items: Vec<String>,
+    /// Where it was (first) defined.
+    file: PathBuf,
+    pos: Pos,
 }
 
 #[derive(Debug, Clone)]
@@ -271,6 +292,7 @@ impl Loader {
             file: file.to_path_buf(),
             pos,
             message,
+            limit: None,
         });
     }
 
@@ -321,7 +343,11 @@ impl Loader {
         let docs = match yaml::load(text) {
             Ok(d) => d,
             Err(e) => {
-                self.diag(Severity::Error, file, e.pos, format!("YAML: {}", e.message));
+                let message = format!("YAML: {}", e.message);
+                self.diags.push(match e.limit {
+                    Some(l) => Diagnostic::limit(file, e.pos, l, message),
+                    None => Diagnostic::error(file, e.pos, message),
+                });
                 return;
             }
         };
@@ -378,7 +404,14 @@ impl Loader {
                 if !known {
                     self.list_order.push(name.to_string());
                 }
-                self.lists.insert(name.to_string(), ListDef { items });
+                self.lists.insert(
+                    name.to_string(),
+                    ListDef {
+                        items,
+                        file: file.to_path_buf(),
+                        pos,
+                    },
+                );
             }
         } else if let Some(name) = item.get("macro").and_then(Node::as_str) {
             let cond = item
@@ -614,50 +647,6 @@ fn quote(v: &str) -> String {
     }
 }
 
-/// Falco's textual list substitution: a list name bounded by start/end or one
-/// of ` \t\n\r(),=` becomes its items joined with `, `.
-fn substitute_lists(cond: &str, lists: &HashMap<String, Vec<String>>) -> String {
-    let is_bound = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '(' | ')' | ',' | '=');
-    let mut out = String::with_capacity(cond.len());
-    let mut word = String::new();
-    let mut in_quote: Option<char> = None;
-    let flush = |word: &mut String, out: &mut String| {
-        match lists.get(word.as_str()) {
-            Some(items) => out.push_str(
-                &items
-                    .iter()
-                    .map(|i| quote(i))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            None => out.push_str(word),
-        }
-        word.clear();
-    };
-    for c in cond.chars() {
-        if let Some(q) = in_quote {
-            out.push(c);
-            if c == q {
-                in_quote = None;
-            }
-            continue;
-        }
-        if (c == '"' || c == '\'') && word.is_empty() {
-            in_quote = Some(c);
-            out.push(c);
-            continue;
-        }
-        if is_bound(c) {
-            flush(&mut word, &mut out);
-            out.push(c);
-        } else {
-            word.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
 /// The exception clauses of a rule as condition text (`and not (…)` each).
 fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
     let mut out = String::new();
@@ -800,24 +789,6 @@ fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> {
     }
 }
 
-/// Replaces macro references with their trees; `allowed(name)` says whether
-/// a macro may be used here (macros see only earlier ones).
-fn expand(e: &Expr, macros: &HashMap<String, Expr>, missing: &mut Vec<(String, Span)>) -> Expr {
-    match e {
-        Expr::And(v) => Expr::And(v.iter().map(|x| expand(x, macros, missing)).collect()),
-        Expr::Or(v) => Expr::Or(v.iter().map(|x| expand(x, macros, missing)).collect()),
-        Expr::Not(x) => Expr::Not(Box::new(expand(x, macros, missing))),
-        Expr::Macro { name, span } => match macros.get(name) {
-            Some(m) => m.clone(),
-            None => {
-                missing.push((name.clone(), *span));
-                e.clone()
-            }
-        },
-        other => other.clone(),
-    }
-}
-
 /// Position of byte `at` of a condition that starts at `start` in the file.
 fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
     let before = text.get(..at.min(text.len())).unwrap_or("");
@@ -861,8 +832,6 @@ fn syntax_errors(
     }
 }
 
-/// Parses a rule's condition (lists and exceptions applied), substitutes
-/// macros, compiles it and finds the event types it can match.
 /// Event sources whose rules this engine evaluates: system calls, and
 /// the CloudTrail plugin's records. Rules of other sources (k8s audit,
 /// …) load, so their files are accepted, but never fire.
@@ -870,10 +839,14 @@ fn is_known_source(source: &str) -> bool {
     source == "syscall" || source == CLOUDTRAIL_SOURCE
 }
 
+/// Parses a rule's condition (lists and exceptions applied), substitutes
+/// macros within the limits, compiles it and finds the event types it can
+/// match.
 fn compile_condition(
     r: &RuleDef,
     text: &str,
-    macros: &HashMap<String, Expr>,
+    macros: &Macros,
+    budget: &mut Budget,
     diags: &mut Vec<Diagnostic>,
 ) -> Condition {
     let what = format!("rule '{}'", r.name);
@@ -884,8 +857,7 @@ fn compile_condition(
             return Condition::Failed;
         }
     };
-    let mut missing = Vec::new();
-    let full = expand(&ast, macros, &mut missing);
+    let missing = macros.missing(&ast);
     for (n, span) in &missing {
         diags.push(Diagnostic::error(
             &r.file,
@@ -896,6 +868,34 @@ fn compile_condition(
     if !missing.is_empty() {
         return Condition::Failed;
     }
+    // Sized before it is built; a refused macro's error is reported.
+    let Some(size) = macros.measure_rule(&ast) else {
+        return Condition::Failed;
+    };
+    if let Err((limit, found)) = size.check(false) {
+        diags.push(Diagnostic::limit(
+            &r.file,
+            r.cond_pos,
+            limit,
+            limit.message(&what, found),
+        ));
+        return Condition::Failed;
+    }
+    if budget.spent {
+        return Condition::Failed;
+    }
+    if let Err(total) = budget.nodes(size.nodes) {
+        let l = Limit::TotalNodes;
+        diags.push(Diagnostic::limit(
+            &r.file,
+            r.cond_pos,
+            l,
+            l.message(&what, total),
+        ));
+        budget.spent = true;
+        return Condition::Failed;
+    }
+    let full = macros.build_rule(&ast);
     match Filter::from_expr(&full, text) {
         Ok(f) => Condition::Compiled(
             f,
@@ -1039,45 +1039,44 @@ impl RuleSet {
     }
 
     fn compile(mut ld: Loader) -> Result<RuleSet, RulesError> {
+        let mut diags = std::mem::take(&mut ld.diags);
+        let mut budget = Budget::default();
         // Lists may name other lists: expand in definition order.
-        let mut lists: HashMap<String, Vec<String>> = HashMap::new();
-        for name in &ld.list_order {
-            let Some(def) = ld.lists.get(name) else {
-                continue;
-            };
-            let mut items = Vec::new();
-            for i in &def.items {
-                match lists.get(i) {
-                    Some(sub) => items.extend(sub.iter().cloned()),
-                    None => items.push(i.clone()),
-                }
-            }
-            lists.insert(name.clone(), items);
-        }
+        let lists = Lists::expand(&ld.list_order, &ld.lists, &mut diags);
         // Macros: parse with lists substituted; a macro sees earlier macros.
         let mut order: Vec<(&String, &MacroDef)> = ld.macros.iter().collect();
         order.sort_by_key(|(_, m)| m.order);
-        let mut macros: HashMap<String, Expr> = HashMap::new();
-        let mut diags = std::mem::take(&mut ld.diags);
+        let mut macros = Macros::default();
         for (name, m) in order {
-            let text = substitute_lists(&m.condition, &lists);
+            let what = format!("macro '{name}'");
+            let at = (m.file.as_path(), m.pos);
+            let Some(text) =
+                condition_text(&lists, &mut budget, &m.condition, at, &what, &mut diags)
+            else {
+                macros.push(name, None);
+                continue;
+            };
             match parse(&text) {
+                Ok(ast) if !expand::own_nodes_fit(&ast, &mut budget, at, &what, &mut diags) => {
+                    macros.push(name, None);
+                }
                 Ok(ast) => {
                     let mut missing = Vec::new();
-                    let ex = expand(&ast, &macros, &mut missing);
+                    expand::refs(&ast, &mut |n, span| missing.push((n.to_string(), span)));
                     for (n, span) in missing {
                         // A later macro may define it: rules see all macros.
                         if !ld.macros.contains_key(&n) {
                             diags.push(Diagnostic::error(
                                 &m.file,
                                 pos_in(m.pos, &text, span.start),
-                                format!("macro '{name}': undefined macro '{n}'"),
+                                format!("{what}: undefined macro '{n}'"),
                             ));
                         }
                     }
                     // Unknown fields and bad values in a macro are its own
-                    // errors, used or not.
-                    if let Err(FilterError::Compile { errors, .. }) = Filter::from_expr(&ex, &text)
+                    // errors, used or not; those of the macros it uses are
+                    // theirs, so its own tree is compiled, not its expansion.
+                    if let Err(FilterError::Compile { errors, .. }) = Filter::from_expr(&ast, &text)
                     {
                         for ce in errors
                             .iter()
@@ -1086,29 +1085,19 @@ impl RuleSet {
                             diags.push(Diagnostic::error(
                                 &m.file,
                                 pos_in(m.pos, &text, ce.span.start),
-                                format!("macro '{name}': {}", ce.message),
+                                format!("{what}: {}", ce.message),
                             ));
                         }
                     }
-                    macros.insert(name.clone(), ex);
+                    macros.push(name, Some(ast));
                 }
-                Err(e) => syntax_errors(
-                    &mut diags,
-                    &m.file,
-                    m.pos,
-                    &text,
-                    &format!("macro '{name}'"),
-                    &e,
-                ),
+                Err(e) => syntax_errors(&mut diags, &m.file, m.pos, &text, &what, &e),
             }
         }
-        // Second pass so macros may use macros defined after them when a
-        // rule pulls them in (Falco resolves rule conditions against all).
-        let snapshot = macros.clone();
-        for v in macros.values_mut() {
-            let mut missing = Vec::new();
-            *v = expand(v, &snapshot, &mut missing);
-        }
+        // Macros may use macros defined after them when a rule pulls them
+        // in (Falco resolves rule conditions against all): sizes of both
+        // passes, each macro's limits reported at its definition.
+        macros.measure(&ld.macros, &mut diags);
         let mut rules = Vec::new();
         for r in &ld.rules {
             if !r.enabled {
@@ -1117,10 +1106,15 @@ impl RuleSet {
             let mut ex_errors = Vec::new();
             let with_ex = format!("{}{}", r.condition, exception_text(r, &mut ex_errors));
             diags.extend(ex_errors);
-            let text = substitute_lists(&with_ex, &lists);
+            let what = format!("rule '{}'", r.name);
+            let at = (r.file.as_path(), r.cond_pos);
+            let Some(text) = condition_text(&lists, &mut budget, &with_ex, at, &what, &mut diags)
+            else {
+                continue;
+            };
             let known_source = is_known_source(&r.source);
             let (filter, types) = if known_source {
-                match compile_condition(r, &text, &macros, &mut diags) {
+                match compile_condition(r, &text, &macros, &mut budget, &mut diags) {
                     Condition::Compiled(f, t) => (Some(f), t),
                     Condition::Failed => (None, None),
                     Condition::Skipped => continue,
@@ -1179,11 +1173,11 @@ mod tests {
             vec!["bash".to_string(), "sh".to_string(), "a b".to_string()],
         );
         assert_eq!(
-            substitute_lists("proc.name in (shells, zsh)", &l),
+            expand::substitute_lists("proc.name in (shells, zsh)", &l),
             "proc.name in (bash, sh, \"a b\", zsh)"
         );
         assert_eq!(
-            substitute_lists("proc.name = 'shells'", &l),
+            expand::substitute_lists("proc.name = 'shells'", &l),
             "proc.name = 'shells'"
         );
     }
