@@ -327,15 +327,13 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
-/// An SSH server that accepts and never speaks: SIGTERM ends the capture
-/// waiting in the handshake (the old code waited for the server).
-#[test]
-fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
-    // Built first: a build may take longer than the server below waits.
-    let _ = common::scapbridge_bin();
+/// A TCP server on 127.0.0.1 that accepts and never speaks (for 60 s):
+/// an SSH server stuck before its banner, an S3 or SQS endpoint that never
+/// answers. Returns its port.
+fn silent_server() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let holder = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut held = Vec::new();
         listener.set_nonblocking(true).unwrap();
         let t = Instant::now();
@@ -346,6 +344,16 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
             std::thread::sleep(Duration::from_millis(20));
         }
     });
+    port
+}
+
+/// An SSH server that accepts and never speaks: SIGTERM ends the capture
+/// waiting in the handshake (the old code waited for the server).
+#[test]
+fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
+    // Built first: a build may take longer than the server below waits.
+    let _ = common::scapbridge_bin();
+    let port = silent_server();
     let dir = tempfile::tempdir().unwrap();
     let mut c = scapbridge();
     c.env("HOME", dir.path())
@@ -372,7 +380,46 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
         "still waiting {took:?} after SIGTERM"
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    drop(holder);
+}
+
+/// An S3 or SQS endpoint that accepts and never answers: SIGTERM ends the
+/// capture at once (the SDK alone would wait 60 s per attempt, twice).
+#[test]
+fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
+    let _ = common::scapbridge_bin();
+    let port = silent_server();
+    let dir = tempfile::tempdir().unwrap();
+    for source in ["s3://trail/AWSLogs/", "sqs://notify"] {
+        let mut c = scapbridge();
+        c.args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-cloudtrail",
+            "--plugin-source",
+            source,
+        ])
+        .args([
+            "--cloudtrail-aws-endpoint",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .envs([
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ])
+        .arg("-w")
+        .arg(dir.path().join("ct.scap"));
+        let (took, o) = term_after(c, Duration::from_millis(1500));
+        assert!(
+            took < Duration::from_secs(5),
+            "{source}: still waiting {took:?} after SIGTERM"
+        );
+        assert_eq!(o.status.code(), Some(0), "{source}: {}", stderr(&o));
+    }
 }
 
 /// A FIFO can be replayed once (`--loop` needs a file to read again).

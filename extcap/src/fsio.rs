@@ -30,6 +30,11 @@ pub fn watch_stop(flag: &Arc<AtomicBool>) {
     let _ = STOP.set(Arc::clone(flag));
 }
 
+/// The stop flag, for waits elsewhere (the AWS client's calls).
+pub fn stop_handle() -> Option<Arc<AtomicBool>> {
+    STOP.get().cloned()
+}
+
 /// Whether a stop was requested.
 pub fn stop_requested() -> bool {
     STOP.get().is_some_and(|f| f.load(Ordering::SeqCst))

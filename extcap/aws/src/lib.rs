@@ -50,6 +50,8 @@ pub struct AwsSettings {
 pub enum AwsError {
     /// The runtime could not start.
     Runtime(std::io::Error),
+    /// SIGTERM/SIGINT came while the call waited (see [`Aws::with_stop`]).
+    Stopped,
     /// The bucket does not exist.
     NoSuchBucket {
         /// Bucket name.
@@ -102,6 +104,7 @@ impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AwsError::Runtime(e) => write!(f, "cannot start the AWS client runtime: {e}"),
+            AwsError::Stopped => f.write_str("stopped by a signal while waiting for AWS"),
             AwsError::NoSuchBucket { bucket } => write!(f, "S3 bucket '{bucket}' does not exist"),
             AwsError::NoSuchKey { bucket, key } => {
                 write!(f, "S3 object s3://{bucket}/{key} does not exist")
@@ -188,6 +191,10 @@ pub struct Aws {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     endpoint: String,
+    /// Raised by SIGTERM/SIGINT: every call gives up within 50 ms of it
+    /// (a stalled endpoint would otherwise hold the capture for the SDK's
+    /// 60 s attempt timeout, twice).
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl fmt::Debug for Aws {
@@ -256,6 +263,35 @@ impl Aws {
             sqs: aws_sdk_sqs::Client::new(&conf),
             rt,
             endpoint,
+            stop: None,
+        })
+    }
+
+    /// Makes every call obey `flag`: when it rises, the call in flight is
+    /// dropped (its connection closed) and returns [`AwsError::Stopped`].
+    pub fn with_stop(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Aws {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// Runs `f` on the runtime until it ends or the stop flag rises.
+    fn block<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        let Some(stop) = self.stop.clone() else {
+            return self.rt.block_on(f);
+        };
+        self.rt.block_on(async move {
+            let watch = async {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            tokio::select! {
+                r = f => r,
+                () = watch => Err(AwsError::Stopped),
+            }
         })
     }
 
@@ -320,7 +356,7 @@ impl Aws {
 
     /// Lists the objects under `prefix` (every page).
     pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, AwsError> {
-        self.rt.block_on(async {
+        self.block(async {
             let mut out = Vec::new();
             let mut token = None;
             loop {
@@ -366,7 +402,7 @@ impl Aws {
         mut each: impl FnMut(&str, Result<S, AwsError>),
     ) {
         for batch in keys.chunks(concurrency.max(1)) {
-            let results: Vec<Result<S, AwsError>> = self.rt.block_on(async {
+            let results: Result<Vec<Result<S, AwsError>>, AwsError> = self.block(async {
                 let tasks: Vec<_> = batch
                     .iter()
                     .map(|k| {
@@ -397,10 +433,22 @@ impl Aws {
                         }),
                     });
                 }
-                out
+                Ok(out)
             });
-            for (k, r) in batch.iter().zip(results) {
-                each(k, r);
+            match results {
+                Ok(results) => {
+                    for (k, r) in batch.iter().zip(results) {
+                        each(k, r);
+                    }
+                }
+                // Stopped: each object of the batch says so; the rest are
+                // not fetched.
+                Err(_) => {
+                    for k in batch {
+                        each(k, Err(AwsError::Stopped));
+                    }
+                    return;
+                }
             }
         }
     }
@@ -427,7 +475,7 @@ impl Aws {
 
     /// The URL of queue `name` (owned by `owner`, when another account).
     pub fn queue_url(&self, name: &str, owner: Option<&str>) -> Result<String, AwsError> {
-        self.rt.block_on(async {
+        self.block(async {
             let mut req = self.sqs.get_queue_url().queue_name(name);
             if let Some(o) = owner {
                 req = req.queue_owner_aws_account_id(o);
@@ -451,7 +499,7 @@ impl Aws {
     /// Receives up to `max` messages, waiting up to `wait` for one (long
     /// polling; at most 20 s per AWS).
     pub fn receive(&self, url: &str, wait: Duration, max: i32) -> Result<Vec<Message>, AwsError> {
-        self.rt.block_on(async {
+        self.block(async {
             let r = self
                 .sqs
                 .receive_message()
@@ -473,7 +521,7 @@ impl Aws {
 
     /// Deletes a handled message.
     pub fn delete(&self, url: &str, receipt: &str) -> Result<(), AwsError> {
-        self.rt.block_on(async {
+        self.block(async {
             self.sqs
                 .delete_message()
                 .queue_url(url)

@@ -164,7 +164,14 @@ impl CloudTrailSource {
                 }
                 None
             }
-            _ => Some(Aws::connect(&opts.aws).map_err(aws_error)?),
+            _ => {
+                let aws = Aws::connect(&opts.aws).map_err(aws_error)?;
+                // Every S3/SQS call gives up on SIGTERM/SIGINT.
+                Some(match crate::fsio::stop_handle() {
+                    Some(flag) => aws.with_stop(flag),
+                    None => aws,
+                })
+            }
         };
         Ok(CloudTrailSource {
             location,
@@ -448,12 +455,17 @@ impl Source for CloudTrailSource {
     ) -> Result<StopReason, CaptureError> {
         sink.section()?;
         sink.metadata(Metadata::MachineInfo(machine_info()))?;
-        match self.location.clone() {
+        let r = match self.location.clone() {
             Location::Local(p) => self.run_local(&p, sink, ctl),
             Location::S3 { bucket, prefix } => {
                 self.with_aws(|me, aws| me.run_s3(aws, &bucket, &prefix, sink, ctl))
             }
             Location::Sqs { queue } => self.with_aws(|me, aws| me.sqs_loop(aws, &queue, sink, ctl)),
+        };
+        match r {
+            // A call that gave up on SIGTERM/SIGINT: a stop, not a failure.
+            Err(_) if ctl.stop_reason() == Some(StopReason::Signal) => Ok(StopReason::Signal),
+            other => other,
         }
     }
 
