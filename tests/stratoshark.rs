@@ -294,6 +294,60 @@ fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
     assert_every_row_is_its_own(&root, dir.path(), "gui.scap");
 }
 
+/// Stratoshark captures through `scapbridge-syscalls` with the
+/// interface's own option restricting the probe to a command (run by the
+/// extcap inside the sid root, with its children): every row of the file it
+/// saved sits on its frame, and the command's open of a marker shows with
+/// its path.
+#[test]
+fn stratoshark_gui_captures_a_workload_through_scapbridge_syscalls() {
+    let Some(root) = sid_root() else { return };
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    stratoshark_home(dir.path());
+    std::fs::write(dir.path().join("gui-marker"), "marker").unwrap();
+    // The capture ends when the command exits; -a is a backstop.
+    let (log, stopped) = stratoshark_capture(
+        &root,
+        dir.path(),
+        &[
+            "-i",
+            "scapbridge-syscalls",
+            "-k",
+            "-a",
+            "duration:20",
+            "-w",
+            "/x/gui.scap",
+            "-o",
+            "extcap.scapbridge_syscalls.command:cat /x/gui-marker; sleep 1",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(stopped, "Stratoshark's capture did not stop: {log}");
+    let ours = events(&dir.path().join("gui.scap"), false).expect("the GUI's capture");
+    let (rows, err) = strato_rows(&root, dir.path(), "gui.scap");
+    let n = assert_rows_are_their_frames("gui.scap", &ours, &rows, &err);
+    assert!(n >= 50, "{n} rows of {} events", ours.len());
+    let opens: Vec<_> = rows
+        .iter()
+        .filter(|r| r.evt_type == "openat" && r.args.contains("name=/x/gui-marker "))
+        .collect();
+    assert_eq!(opens.len(), 1, "the marker's open in {rows:?}");
+    // libsinsp names the new fd by the path, and the open succeeded.
+    assert!(
+        opens[0].args.contains("(<f>/x/gui-marker)") && opens[0].args.contains("flags=1(O_RDONLY)"),
+        "{:?}",
+        opens[0]
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.evt_type == "execve" && r.args.contains("exe=cat")),
+        "cat's execve"
+    );
+}
+
 /// `scapbridge-ssh` with our agent on the host (its default program line,
 /// sshdig's `sysdig …`): the agent writes libs 0.23's layout and the client
 /// hands it on; every row sits on its frame.
