@@ -348,6 +348,100 @@ fn stratoshark_gui_captures_a_workload_through_scapbridge_syscalls() {
     );
 }
 
+/// Every real fixture replayed the way Stratoshark 0.9.9 starts a capture
+/// (the binary in its personal extcap folder, `/` as working directory, the
+/// options it passes; recorded from the GUI), read back by strato: the
+/// stream is the fixture in the `stratoshark` layout, event for event as
+/// `scapbridge convert --profile stratoshark` makes it, and every row sits
+/// on its frame. All fixtures run in one sid invocation; every failing one
+/// is reported.
+#[test]
+fn replay_of_every_fixture_under_stratoshark_shows_on_its_own_rows() {
+    let Some(root) = sid_root() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    stratoshark_home(dir.path());
+    let (fx, out) = (dir.path().join("fx"), dir.path().join("out"));
+    std::fs::create_dir(&fx).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    let fixtures = real_fixtures();
+    for f in &fixtures {
+        std::fs::copy(f, fx.join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("replay.sh"),
+        r#"cd /
+for f in /x/fx/*.scap; do
+  n=$(basename "$f" .scap)
+  /x/home/.local/lib/stratoshark/extcap/scapbridge --capture \
+    --extcap-interface scapbridge-replay --fifo "/x/out/$n.scap" \
+    --file "$f" --speed max --pre 5s --post 5s --max-buffer 64M \
+    --save-max-bytes 100M 2>"/x/out/$n.extcap-err"
+  echo $? >"/x/out/$n.extcap-rc"
+  strato -r "/x/out/$n.scap" "$@" >"/x/out/$n.rows" 2>"/x/out/$n.strato-err"
+  echo $? >"/x/out/$n.strato-rc"
+done
+"#,
+    )
+    .unwrap();
+    let mut args = vec!["env", "HOME=/x/home", "sh", "/x/replay.sh"];
+    args.extend_from_slice(STRATO_FIELDS);
+    let o = in_sid(&root, dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: String| std::fs::read_to_string(out.join(name)).unwrap_or_default();
+    let mut failures = Vec::new();
+    let (mut total_events, mut total_rows) = (0, 0);
+    for f in &fixtures {
+        let n = stem(f);
+        let check = || -> (usize, usize) {
+            let rc = read(format!("{n}.extcap-rc"));
+            assert_eq!(
+                rc.trim(),
+                "0",
+                "extcap: {}",
+                read(format!("{n}.extcap-err"))
+            );
+            let got = events(&out.join(format!("{n}.scap")), false).expect("the replay");
+            let want_file = dir.path().join(format!("{n}.want.scap"));
+            let o = run(scapbridge()
+                .arg("convert")
+                .arg(f)
+                .arg("-w")
+                .arg(&want_file)
+                .args(["--profile", "stratoshark"]));
+            assert!(o.status.success(), "convert: {}", stderr(&o));
+            let want = events(&want_file, false).unwrap();
+            assert_eq!(got.len(), want.len(), "events replayed vs converted");
+            assert!(got == want, "the replay differs from the conversion");
+            let err = strato_stderr(&read(format!("{n}.strato-err")));
+            let rc = read(format!("{n}.strato-rc"));
+            assert_eq!(rc.trim(), "0", "strato -r: {err}");
+            let rows = parse_strato_rows(&read(format!("{n}.rows")));
+            let shown = assert_rows_are_their_frames(&n, &got, &rows, &err);
+            (got.len(), shown)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+            Ok((events, rows)) => {
+                eprintln!("{n}: {events} events, {rows} strato rows");
+                total_events += events;
+                total_rows += rows;
+            }
+            Err(e) => {
+                let why = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{n}: {why}"));
+            }
+        }
+    }
+    eprintln!(
+        "{} fixtures: {total_events} events, {total_rows} strato rows",
+        fixtures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// `scapbridge-ssh` with our agent on the host (its default program line,
 /// sshdig's `sysdig …`): the agent writes libs 0.23's layout and the client
 /// hands it on; every row sits on its frame.
