@@ -9,6 +9,7 @@
 //! `strato -T fields` and requires, frame by frame, that libsinsp's
 //! `evt.type` is the frame's own event (`sysdig.event_name`, Wireshark's
 //! dissector of the block itself).
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -16,82 +17,6 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-
-/// Every frame of `name` shows its own event in strato: each row is the
-/// frame of that number among our reader's events, libsinsp's `evt.type`
-/// is the frame's own event, every event but libs' internal ones
-/// (procinfo, container: Stratoshark hides them) has its row, and the reader warns
-/// of nothing. Returns the number of rows.
-fn assert_every_row_is_its_own(root: &Path, dir: &Path, name: &str) -> usize {
-    use scapbridge_formats::schema;
-    let (rows, err) = strato_rows(root, dir, name);
-    let ours = events(&dir.join(name), false).expect("our reader");
-    // Stratoshark shows no row for libs' internal events (procinfo): their
-    // frames are skipped, not shifted. Container meta events show as a row
-    // in some fixtures and not in others (why is not known yet): each may
-    // or may not have a row, but every row shown is its frame's own.
-    let has_cat = |t: u16, c: u32| schema::event_info(t).is_some_and(|i| i.category & c != 0);
-    let internal = |t: u16| has_cat(t, schema::cat::INTERNAL);
-    let visible = ours.iter().filter(|e| !internal(e.event_type)).count();
-    let meta = ours
-        .iter()
-        .filter(|e| !internal(e.event_type) && has_cat(e.event_type, schema::cat::METAEVENT))
-        .count();
-    assert!(
-        (visible - meta..=visible).contains(&rows.len()),
-        "{name}: {} strato rows for {visible} events that are not internal ({meta} meta events)",
-        rows.len()
-    );
-    // The frame's event by our reader: a generic event is named by its
-    // syscall code, and where that is 0 ("unknown", old captures) by its
-    // x86-64 number, as libsinsp 0.23 names it (Wireshark 4.6's own
-    // dissector says "unknown" there).
-    let own_name = |e: &scapbridge_formats::OwnedEvent| -> Option<String> {
-        if e.event_type <= 1 {
-            let u16_at = |i: usize| {
-                e.params
-                    .get(i)
-                    .filter(|p| p.len() == 2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
-            };
-            match u16_at(0)? {
-                0 => scapbridge_probe::syscalls::name(u16_at(1)?).map(str::to_string),
-                code => schema::syscall_name(code).map(str::to_string),
-            }
-        } else if e.event_type == schema::PPME_ASYNCEVENT_E {
-            // libsinsp names an async event by its name parameter.
-            let name = e.params.get(1)?;
-            Some(
-                String::from_utf8_lossy(name)
-                    .trim_end_matches('\0')
-                    .to_string(),
-            )
-        } else {
-            schema::event_info(e.event_type).map(|i| i.name.to_string())
-        }
-    };
-    let shifted: Vec<_> = rows
-        .iter()
-        .filter(|r| {
-            let frame = usize::try_from(r.frame)
-                .ok()
-                .and_then(|f| ours.get(f.wrapping_sub(1)));
-            let own = frame.filter(|e| !internal(e.event_type)).and_then(own_name);
-            let async_event = r.event_name == "asyncevent";
-            own.as_deref() != Some(r.evt_type.as_str())
-                || (r.event_name != "unknown" && !async_event && r.event_name != r.evt_type)
-        })
-        .take(5)
-        .collect();
-    assert!(
-        shifted.is_empty(),
-        "{name}: rows showing another event than their frame's: {shifted:?}"
-    );
-    for bad in ["Dissector bug", "sinsp", "converter", "could not"] {
-        assert!(!err.contains(bad), "{name}: strato said {err}");
-    }
-    rows.len()
-}
 
 /// sysdig 0.41 reads `name` without complaint.
 fn assert_sysdig_041_reads(root: &Path, dir: &Path, name: &str) -> usize {
@@ -305,22 +230,20 @@ fn replay_writes_the_layout_of_the_host() {
 fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let ext = dir.path().join("home/.local/lib/stratoshark/extcap");
-    std::fs::create_dir_all(&ext).unwrap();
-    std::fs::copy(scapbridge_bin(), ext.join("scapbridge")).unwrap();
-    let gui = |args: &[&str]| {
-        let mut a = vec![
+    stratoshark_home(dir.path());
+    let o = in_sid(
+        &root,
+        dir.path(),
+        &[
             "env",
             "HOME=/x/home",
             "QT_QPA_PLATFORM=offscreen",
             "timeout",
             "20",
             "stratoshark",
-        ];
-        a.extend_from_slice(args);
-        in_sid(&root, dir.path(), &a)
-    };
-    let o = gui(&["-D"]);
+            "-D",
+        ],
+    );
     let listed = String::from_utf8_lossy(&o.stdout);
     for iface in [
         "scapbridge-replay",
@@ -335,20 +258,25 @@ fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
         dir.path().join("in.scap"),
     )
     .unwrap();
-    // The GUI stays open after the capture; timeout closes it.
-    let _ = gui(&[
-        "-i",
-        "scapbridge-replay",
-        "-k",
-        "-a",
-        "duration:5",
-        "-w",
-        "/x/gui.scap",
-        "-o",
-        "extcap.scapbridge_replay.file:/x/in.scap",
-        "-o",
-        "extcap.scapbridge_replay.speed:max",
-    ]);
+    let (log, stopped) = stratoshark_capture(
+        &root,
+        dir.path(),
+        &[
+            "-i",
+            "scapbridge-replay",
+            "-k",
+            "-a",
+            "duration:5",
+            "-w",
+            "/x/gui.scap",
+            "-o",
+            "extcap.scapbridge_replay.file:/x/in.scap",
+            "-o",
+            "extcap.scapbridge_replay.speed:max",
+        ],
+        std::time::Duration::from_secs(30),
+    );
+    assert!(stopped, "Stratoshark's capture did not stop: {log}");
     let got = events(&dir.path().join("gui.scap"), false).expect("the GUI's capture");
     let o = run(scapbridge()
         .arg("convert")
@@ -364,6 +292,154 @@ fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
         "the GUI's capture differs from the fixture in the stratoshark layout"
     );
     assert_every_row_is_its_own(&root, dir.path(), "gui.scap");
+}
+
+/// Stratoshark captures through `scapbridge-syscalls` with the
+/// interface's own option restricting the probe to a command (run by the
+/// extcap inside the sid root, with its children): every row of the file it
+/// saved sits on its frame, and the command's open of a marker shows with
+/// its path.
+#[test]
+fn stratoshark_gui_captures_a_workload_through_scapbridge_syscalls() {
+    let Some(root) = sid_root() else { return };
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    stratoshark_home(dir.path());
+    std::fs::write(dir.path().join("gui-marker"), "marker").unwrap();
+    // The capture ends when the command exits; -a is a backstop.
+    let (log, stopped) = stratoshark_capture(
+        &root,
+        dir.path(),
+        &[
+            "-i",
+            "scapbridge-syscalls",
+            "-k",
+            "-a",
+            "duration:20",
+            "-w",
+            "/x/gui.scap",
+            "-o",
+            "extcap.scapbridge_syscalls.command:cat /x/gui-marker; sleep 1",
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(stopped, "Stratoshark's capture did not stop: {log}");
+    let ours = events(&dir.path().join("gui.scap"), false).expect("the GUI's capture");
+    let (rows, err) = strato_rows(&root, dir.path(), "gui.scap");
+    let n = assert_rows_are_their_frames("gui.scap", &ours, &rows, &err);
+    assert!(n >= 50, "{n} rows of {} events", ours.len());
+    let opens: Vec<_> = rows
+        .iter()
+        .filter(|r| r.evt_type == "openat" && r.args.contains("name=/x/gui-marker "))
+        .collect();
+    assert_eq!(opens.len(), 1, "the marker's open in {rows:?}");
+    // libsinsp names the new fd by the path, and the open succeeded.
+    assert!(
+        opens[0].args.contains("(<f>/x/gui-marker)") && opens[0].args.contains("flags=1(O_RDONLY)"),
+        "{:?}",
+        opens[0]
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.evt_type == "execve" && r.args.contains("exe=cat")),
+        "cat's execve"
+    );
+}
+
+/// Every real fixture replayed the way Stratoshark 0.9.9 starts a capture
+/// (the binary in its personal extcap folder, `/` as working directory, the
+/// options it passes; recorded from the GUI), read back by strato: the
+/// stream is the fixture in the `stratoshark` layout, event for event as
+/// `scapbridge convert --profile stratoshark` makes it, and every row sits
+/// on its frame. All fixtures run in one sid invocation; every failing one
+/// is reported.
+#[test]
+fn replay_of_every_fixture_under_stratoshark_shows_on_its_own_rows() {
+    let Some(root) = sid_root() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    stratoshark_home(dir.path());
+    let (fx, out) = (dir.path().join("fx"), dir.path().join("out"));
+    std::fs::create_dir(&fx).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    let fixtures = real_fixtures();
+    for f in &fixtures {
+        std::fs::copy(f, fx.join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("replay.sh"),
+        r#"cd /
+for f in /x/fx/*.scap; do
+  n=$(basename "$f" .scap)
+  /x/home/.local/lib/stratoshark/extcap/scapbridge --capture \
+    --extcap-interface scapbridge-replay --fifo "/x/out/$n.scap" \
+    --file "$f" --speed max --pre 5s --post 5s --max-buffer 64M \
+    --save-max-bytes 100M 2>"/x/out/$n.extcap-err"
+  echo $? >"/x/out/$n.extcap-rc"
+  strato -r "/x/out/$n.scap" "$@" >"/x/out/$n.rows" 2>"/x/out/$n.strato-err"
+  echo $? >"/x/out/$n.strato-rc"
+done
+"#,
+    )
+    .unwrap();
+    let mut args = vec!["env", "HOME=/x/home", "sh", "/x/replay.sh"];
+    args.extend_from_slice(STRATO_FIELDS);
+    let o = in_sid(&root, dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: String| std::fs::read_to_string(out.join(name)).unwrap_or_default();
+    let mut failures = Vec::new();
+    let (mut total_events, mut total_rows) = (0, 0);
+    for f in &fixtures {
+        let n = stem(f);
+        let check = || -> (usize, usize) {
+            let rc = read(format!("{n}.extcap-rc"));
+            assert_eq!(
+                rc.trim(),
+                "0",
+                "extcap: {}",
+                read(format!("{n}.extcap-err"))
+            );
+            let got = events(&out.join(format!("{n}.scap")), false).expect("the replay");
+            let want_file = dir.path().join(format!("{n}.want.scap"));
+            let o = run(scapbridge()
+                .arg("convert")
+                .arg(f)
+                .arg("-w")
+                .arg(&want_file)
+                .args(["--profile", "stratoshark"]));
+            assert!(o.status.success(), "convert: {}", stderr(&o));
+            let want = events(&want_file, false).unwrap();
+            assert_eq!(got.len(), want.len(), "events replayed vs converted");
+            assert!(got == want, "the replay differs from the conversion");
+            let err = strato_stderr(&read(format!("{n}.strato-err")));
+            let rc = read(format!("{n}.strato-rc"));
+            assert_eq!(rc.trim(), "0", "strato -r: {err}");
+            let rows = parse_strato_rows(&read(format!("{n}.rows")));
+            let shown = assert_rows_are_their_frames(&n, &got, &rows, &err);
+            (got.len(), shown)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+            Ok((events, rows)) => {
+                eprintln!("{n}: {events} events, {rows} strato rows");
+                total_events += events;
+                total_rows += rows;
+            }
+            Err(e) => {
+                let why = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{n}: {why}"));
+            }
+        }
+    }
+    eprintln!(
+        "{} fixtures: {total_events} events, {total_rows} strato rows",
+        fixtures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// `scapbridge-ssh` with our agent on the host (its default program line,

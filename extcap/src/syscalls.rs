@@ -199,20 +199,26 @@ fn parse_buffer_size(s: &str) -> Option<u32> {
     (bytes.is_power_of_two() && (4096..=1 << 30).contains(&bytes)).then_some(bytes as u32)
 }
 
+/// Sends the held command SIGCONT itself: an external `kill` is not on
+/// every system (Debian's minbase has no procps), and this runs wherever
+/// the host starts us.
 fn resume(pid: u32) -> Result<(), CaptureError> {
-    let st = Command::new("kill")
-        .args(["-CONT", &pid.to_string()])
-        .status()
-        .map_err(|source| CaptureError::Open {
-            path: "kill".into(),
-            source,
-        })?;
-    if st.success() {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| CaptureError::Open {
+        path: "kill".into(),
+        source: std::io::Error::other(format!("pid {pid} out of range")),
+    })?;
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    #[allow(unsafe_code)]
+    let r = unsafe { libc::kill(pid, libc::SIGCONT) };
+    if r == 0 {
         Ok(())
     } else {
         Err(CaptureError::Open {
             path: "kill".into(),
-            source: std::io::Error::other(format!("could not resume the traced command ({st})")),
+            source: std::io::Error::other(format!(
+                "could not resume the traced command: {}",
+                std::io::Error::last_os_error()
+            )),
         })
     }
 }

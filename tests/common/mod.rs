@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -379,8 +379,13 @@ pub fn sid_root() -> Option<PathBuf> {
 /// `/x` there, in a private mount namespace with `/proc`, `/sys` and `/dev`
 /// (nothing stays mounted when it ends).
 pub fn in_sid(root: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c"])
+    sid_command(root, dir, args).output().expect("unshare")
+}
+
+/// The command [`in_sid`] runs, to be spawned.
+pub fn sid_command(root: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"])
         .arg(
             r#"r="$1"; d="$2"; shift 2
 mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
@@ -391,63 +396,229 @@ mkdir -p "$r/x" && mount --bind "$d" "$r/x" && exec chroot "$r" "$@""#,
         .arg(dir)
         .args(args)
         .env("HOME", "/root")
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-        .expect("unshare")
+        .env("LC_ALL", "C.UTF-8");
+    c
 }
 
 /// One frame as Stratoshark's `strato -T fields` shows it: the frame's
-/// event name by Wireshark's own dissector, and the libsinsp columns.
+/// event name by Wireshark's own dissector, whether Wireshark marked it
+/// malformed (a dissector exception, "Dissector bug" included), and the
+/// libsinsp columns.
 #[derive(Debug, Clone)]
 pub struct StratoRow {
     pub frame: u64,
     pub event_name: String,
+    pub malformed: bool,
     pub evt_type: String,
     pub args: String,
+}
+
+/// The `strato -r FILE` arguments that print [`StratoRow`]s.
+pub const STRATO_FIELDS: &[&str] = &[
+    "-T",
+    "fields",
+    "-E",
+    "occurrence=f",
+    "-e",
+    "frame.number",
+    "-e",
+    "sysdig.event_name",
+    "-e",
+    "_ws.malformed",
+    "-e",
+    "evt.type",
+    "-e",
+    "evt.args",
+];
+
+/// Parses `strato` output made with [`STRATO_FIELDS`].
+pub fn parse_strato_rows(out: &str) -> Vec<StratoRow> {
+    out.lines()
+        .map(|l| {
+            let mut f = l.splitn(5, '\t');
+            StratoRow {
+                frame: f.next().unwrap_or("").parse().expect("frame number"),
+                event_name: f.next().unwrap_or("").to_string(),
+                malformed: !f.next().unwrap_or("").is_empty(),
+                evt_type: f.next().unwrap_or("").to_string(),
+                args: f.next().unwrap_or("").to_string(),
+            }
+        })
+        .collect()
+}
+
+/// strato's standard error without its "Running as user root" notice.
+pub fn strato_stderr(err: &str) -> String {
+    err.lines()
+        .filter(|l| !l.starts_with("Running as user"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every frame of `name` (a file in `dir`) as strato reads it, with its
 /// stderr; panics if strato fails.
 pub fn strato_rows(root: &Path, dir: &Path, name: &str) -> (Vec<StratoRow>, String) {
     let file = format!("/x/{name}");
-    let o = in_sid(
-        root,
-        dir,
-        &[
-            "strato",
-            "-r",
-            &file,
-            "-T",
-            "fields",
-            "-E",
-            "occurrence=f",
-            "-e",
-            "frame.number",
-            "-e",
-            "sysdig.event_name",
-            "-e",
-            "evt.type",
-            "-e",
-            "evt.args",
-        ],
-    );
-    let err = stderr(&o)
-        .lines()
-        .filter(|l| !l.starts_with("Running as user"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut args = vec!["strato", "-r", &file];
+    args.extend_from_slice(STRATO_FIELDS);
+    let o = in_sid(root, dir, &args);
+    let err = strato_stderr(&stderr(&o));
     assert!(o.status.success(), "strato -r {name}: {:?} {err}", o.status);
-    let rows = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| {
-            let mut f = l.splitn(4, '\t');
-            StratoRow {
-                frame: f.next().unwrap_or("").parse().expect("frame number"),
-                event_name: f.next().unwrap_or("").to_string(),
-                evt_type: f.next().unwrap_or("").to_string(),
-                args: f.next().unwrap_or("").to_string(),
+    (parse_strato_rows(&String::from_utf8_lossy(&o.stdout)), err)
+}
+
+/// Every frame of `name` shows its own event in strato: see
+/// [`assert_rows_are_their_frames`]. Returns the number of rows.
+pub fn assert_every_row_is_its_own(root: &Path, dir: &Path, name: &str) -> usize {
+    let (rows, err) = strato_rows(root, dir, name);
+    let ours = events(&dir.join(name), false).expect("our reader");
+    assert_rows_are_their_frames(name, &ours, &rows, &err)
+}
+
+/// strato's `rows` of a file whose events are `ours` (by our reader) each
+/// show their own frame's event: each row is the frame of that number among
+/// our events, libsinsp's `evt.type` is the frame's own event, every event
+/// but libs' internal ones (procinfo, container: Stratoshark hides them) has
+/// its row, no frame is malformed, and strato (`err`) warns of nothing.
+/// Returns the number of rows.
+pub fn assert_rows_are_their_frames(
+    name: &str,
+    ours: &[OwnedEvent],
+    rows: &[StratoRow],
+    err: &str,
+) -> usize {
+    use scapbridge_formats::schema;
+    // Stratoshark shows no row for libs' internal events (procinfo): their
+    // frames are skipped, not shifted. Container meta events show as a row
+    // in some fixtures and not in others (why is not known yet): each may
+    // or may not have a row, but every row shown is its frame's own.
+    let has_cat = |t: u16, c: u32| schema::event_info(t).is_some_and(|i| i.category & c != 0);
+    let internal = |t: u16| has_cat(t, schema::cat::INTERNAL);
+    let visible = ours.iter().filter(|e| !internal(e.event_type)).count();
+    let meta = ours
+        .iter()
+        .filter(|e| !internal(e.event_type) && has_cat(e.event_type, schema::cat::METAEVENT))
+        .count();
+    assert!(
+        (visible - meta..=visible).contains(&rows.len()),
+        "{name}: {} strato rows for {visible} events that are not internal ({meta} meta events)",
+        rows.len()
+    );
+    // The frame's event by our reader: a generic event is named by its
+    // syscall code, and where that is 0 ("unknown", old captures) by its
+    // x86-64 number, as libsinsp 0.23 names it (Wireshark 4.6's own
+    // dissector says "unknown" there).
+    let own_name = |e: &OwnedEvent| -> Option<String> {
+        if e.event_type <= 1 {
+            let u16_at = |i: usize| {
+                e.params
+                    .get(i)
+                    .filter(|p| p.len() == 2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            };
+            match u16_at(0)? {
+                0 => scapbridge_probe::syscalls::name(u16_at(1)?).map(str::to_string),
+                code => schema::syscall_name(code).map(str::to_string),
             }
+        } else if e.event_type == schema::PPME_ASYNCEVENT_E {
+            // libsinsp names an async event by its name parameter.
+            let name = e.params.get(1)?;
+            Some(
+                String::from_utf8_lossy(name)
+                    .trim_end_matches('\0')
+                    .to_string(),
+            )
+        } else {
+            schema::event_info(e.event_type).map(|i| i.name.to_string())
+        }
+    };
+    let shifted: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            let frame = usize::try_from(r.frame)
+                .ok()
+                .and_then(|f| ours.get(f.wrapping_sub(1)));
+            let own = frame.filter(|e| !internal(e.event_type)).and_then(own_name);
+            let async_event = r.event_name == "asyncevent";
+            own.as_deref() != Some(r.evt_type.as_str())
+                || (r.event_name != "unknown" && !async_event && r.event_name != r.evt_type)
         })
+        .take(5)
         .collect();
-    (rows, err)
+    assert!(
+        shifted.is_empty(),
+        "{name}: rows showing another event than their frame's: {shifted:?}"
+    );
+    let malformed: Vec<_> = rows.iter().filter(|r| r.malformed).take(5).collect();
+    assert!(
+        malformed.is_empty(),
+        "{name}: frames Wireshark's dissector failed on: {malformed:?}"
+    );
+    for bad in [
+        "Dissector bug",
+        "sinsp",
+        "converter",
+        "could not",
+        "xception",
+    ] {
+        assert!(!err.contains(bad), "{name}: strato said {err}");
+    }
+    rows.len()
+}
+
+/// Makes `dir`/home a Stratoshark home (`HOME=/x/home` in the sid root)
+/// whose personal extcap folder holds our binary, as `install.sh` puts it.
+pub fn stratoshark_home(dir: &Path) {
+    let ext = dir.join("home/.local/lib/stratoshark/extcap");
+    std::fs::create_dir_all(&ext).unwrap();
+    std::fs::copy(scapbridge_bin(), ext.join("scapbridge")).unwrap();
+}
+
+/// Runs the `stratoshark` GUI offscreen in the sid root (home from
+/// [`stratoshark_home`]) with `args`, a capture (`-k … -w /x/FILE`), until it
+/// logs that the capture stopped or `limit` passes, then closes it (the GUI
+/// stays open after a capture). Returns its log and whether the capture
+/// stopped; once it has, the file Stratoshark saved is complete.
+pub fn stratoshark_capture(
+    root: &Path,
+    dir: &Path,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> (String, bool) {
+    use std::io::BufRead;
+    let backstop = (limit.as_secs() + 30).to_string();
+    let mut a = vec![
+        "env",
+        "HOME=/x/home",
+        "QT_QPA_PLATFORM=offscreen",
+        "timeout",
+        &backstop,
+        "stratoshark",
+    ];
+    a.extend_from_slice(args);
+    let mut child = sid_command(root, dir, &a)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("unshare");
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("Capture stopped") {
+                let _ = tx.send(());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let stopped = rx.recv_timeout(limit).is_ok();
+    // The child is `timeout` (unshare, sh, chroot and env exec): it passes
+    // SIGTERM on to Stratoshark and its process group.
+    signal("TERM", child.id());
+    let _ = child.wait();
+    (reader.join().unwrap(), stopped)
 }
