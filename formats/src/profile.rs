@@ -254,9 +254,8 @@ fn compat_syscall_code(ev: &mut OwnedEvent) {
 /// * To `Stratoshark`: old ids become libs 0.23's current id of the same
 ///   name (parameters matched by name); exits take the parameters libs 0.23
 ///   moved into them from the stored enter of the same thread (by name); a
-///   parameter neither has is written empty, which libs reads as "not
-///   available" (`<NA>`), as its own converter does; enters are stored, not
-///   emitted. Events libs 0.23 does not know are left out and counted
+///   parameter neither has gets the default libs' own converter writes
+///   in that case ([`missing_value`]); enters are stored, not emitted. Events libs 0.23 does not know are left out and counted
 ///   ([`ProfileAdapter::left_out`]).
 /// * To `Compat`: exits are cut to the libs 0.21 count; if the exit was not
 ///   preceded by its enter on the same thread, the enter is synthesised from
@@ -327,9 +326,29 @@ fn remap(ev: &OwnedEvent, to: u16, count: usize, from_enter: Option<&OwnedEvent>
             let i = enter_info?.param_index(p.name)?;
             e.params.get(i).cloned()
         });
-        out.params.push(v.unwrap_or_default());
+        out.params.push(v.unwrap_or_else(|| missing_value(dst, p)));
     }
     out
+}
+
+/// What libs 0.23's converter writes for a parameter it finds nowhere (an
+/// exit whose enter came before the capture): the type's default at its
+/// full width (0; `u32::MAX` for uid and gid; one `AF_UNSPEC` byte for a
+/// sockaddr), and nothing for variable-length types. Written empty, a
+/// fixed-size parameter makes Wireshark's own dissector call the frame
+/// malformed, while libs fills the same default, so the row reads alike.
+/// The generic event's native id stays empty, as libs leaves it
+/// (`CIF_FALLBACK_TO_EMPTY`): a 0 there would name the syscall `read`.
+fn missing_value(event: &EventInfo, p: &schema::ParamInfo) -> Vec<u8> {
+    use schema::ParamType;
+    if event.name == "syscall" && p.name == "nativeID" {
+        return Vec::new();
+    }
+    match p.ty {
+        ParamType::Uid | ParamType::Gid => u32::MAX.to_le_bytes().to_vec(),
+        ParamType::Sockaddr => vec![0],
+        t => vec![0; t.fixed_size().unwrap_or(0)],
+    }
 }
 
 impl ProfileAdapter {
@@ -566,6 +585,28 @@ mod tests {
         assert!(Profile::Stratoshark
             .check(out[0].event_type, out[0].params.len())
             .is_ok());
+    }
+
+    /// A read exit (type 7) in its 2-parameter form whose enter came before
+    /// the capture: fd and size get libs' defaults at full width (8 and 4
+    /// zero bytes), never an empty fixed-size value.
+    #[test]
+    fn stratoshark_fills_what_no_enter_gave_as_libs_does() {
+        let mut a = ProfileAdapter::new(Profile::Stratoshark);
+        let mut out = Vec::new();
+        let mut x = OwnedEvent::new(2, 7, 7);
+        x.push(3i64.to_le_bytes()).push(b"ls\n".to_vec());
+        a.adapt(x, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].params,
+            vec![
+                3i64.to_le_bytes().to_vec(),
+                b"ls\n".to_vec(),
+                vec![0; 8],
+                vec![0; 4]
+            ]
+        );
     }
 
     #[test]
