@@ -49,6 +49,9 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
             n += 1;
         }
     }
+    if n < EVENTS {
+        bail!("{} holds {n} events, fewer than the {EVENTS} this benchmark needs", input.display());
+    }
     let mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
     println!("== stratoshark layout: read+write vs sysdig 0.41 (libs 0.23) -r IN -w OUT");
     println!("input: {} ({n} events, {mb:.1} MB)", input.display());
@@ -119,19 +122,27 @@ exec chroot "$1" sysdig -q -r "/x/$3" -w /x/sysdig_out.scap"#,
 /// the probe until it has [`EVENTS`] events, in the stratoshark layout.
 fn record(scapbridge: &Path, tmp: &Path) -> Result<PathBuf> {
     let out = tmp.join("stratoshark_in.scap");
+    // The capture stops at the count; the traced command goes on, so it
+    // ends itself when this file appears (else it would load the machine
+    // through every timed run below).
+    let stop = tmp.join("stratoshark_workload.stop");
+    let _ = std::fs::remove_file(&stop);
+    let workload = format!(
+        "while [ ! -e '{}' ]; do ls -laR /usr/share/doc /etc >/dev/null 2>&1; cat /etc/passwd >/dev/null; done",
+        stop.display()
+    );
     let st = Command::new(scapbridge)
         .args(["capture", "-i", "scapbridge-syscalls", "-q", "--count"])
-        .arg(EVENTS.to_string())
+        // --count counts the probe's events, enters included; the layout
+        // keeps exits only, so ask for a fifth more than the file needs.
+        .arg((EVENTS + EVENTS / 5).to_string())
         .arg("-w")
         .arg(&out)
-        .args([
-            "--",
-            "sh",
-            "-c",
-            "while :; do ls -laR /usr/share/doc /etc >/dev/null 2>&1; cat /etc/passwd >/dev/null; done",
-        ])
+        .args(["--", "sh", "-c", &workload])
         .status()
-        .context("scapbridge capture")?;
+        .context("scapbridge capture");
+    std::fs::write(&stop, b"")?;
+    let st = st?;
     // The count stops the capture, not the command: any status is fine as
     // long as the file holds the events.
     let _ = st;
