@@ -250,6 +250,17 @@ fn term_after(mut c: Command, after: Duration) -> (Duration, Output) {
     (t.elapsed(), o)
 }
 
+/// `c` ends with status 0 (a stop like any other) well within 5 s of a
+/// SIGTERM sent `after` its start.
+fn assert_stops_on_sigterm(c: Command, after: Duration, what: &str) {
+    let (took, o) = term_after(c, after);
+    assert!(
+        took < Duration::from_secs(5),
+        "{what}: still waiting {took:?} after SIGTERM"
+    );
+    assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+}
+
 fn mkfifo(p: &Path) {
     let ok = Command::new("mkfifo").arg(p).status().unwrap().success();
     assert!(ok, "mkfifo");
@@ -265,7 +276,6 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
     let fifo = dir.path().join("fifo");
     mkfifo(&fifo);
     let fixture = scap_dir().join("falco_cat_write.scap");
-    let limit = Duration::from_secs(5);
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
@@ -273,9 +283,7 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
         .arg(&fifo)
         .arg("-w")
         .arg(dir.path().join("o.scap"));
-    let (took, o) = term_after(c, Duration::from_millis(500));
-    assert!(took < limit, "still blocked {took:?} after SIGTERM");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_stops_on_sigterm(c, Duration::from_millis(500), "replay --file FIFO");
 
     // -w FIFO, nobody reading.
     let mut c = scapbridge();
@@ -283,9 +291,7 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
         .arg(&fixture)
         .arg("-w")
         .arg(&fifo);
-    let (took, o) = term_after(c, Duration::from_millis(500));
-    assert!(took < limit, "still blocked {took:?} after SIGTERM");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_stops_on_sigterm(c, Duration::from_millis(500), "-w FIFO");
 
     // The extcap call: --capture --fifo with no host reading.
     let mut c = scapbridge();
@@ -298,9 +304,7 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
     .arg(&fixture)
     .arg("--fifo")
     .arg(&fifo);
-    let (took, o) = term_after(c, Duration::from_millis(500));
-    assert!(took < limit, "still blocked {took:?} after SIGTERM");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_stops_on_sigterm(c, Duration::from_millis(500), "--capture --fifo");
 
     // A writer that opened the FIFO and then stalls mid-stream.
     let mut writer = Command::new("sh")
@@ -323,8 +327,11 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
     let (took, o) = term_after(c, Duration::from_millis(800));
     let _ = writer.kill();
     let _ = writer.wait();
-    assert!(took < limit, "still blocked {took:?} after SIGTERM");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        took < Duration::from_secs(5),
+        "stalled writer: still blocked {took:?} after SIGTERM"
+    );
+    assert_eq!(o.status.code(), Some(0), "stalled writer: {}", stderr(&o));
 }
 
 /// A TCP server on 127.0.0.1 that accepts and never speaks (for 60 s):
@@ -374,12 +381,7 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
         ])
         .args(["--remote-password", "x", "-w"])
         .arg(dir.path().join("o.scap"));
-    let (took, o) = term_after(c, Duration::from_millis(800));
-    assert!(
-        took < Duration::from_secs(5),
-        "still waiting {took:?} after SIGTERM"
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_stops_on_sigterm(c, Duration::from_millis(800), "silent SSH server");
 }
 
 /// An S3 or SQS endpoint that accepts and never answers: SIGTERM ends the
@@ -413,12 +415,7 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
         ])
         .arg("-w")
         .arg(dir.path().join("ct.scap"));
-        let (took, o) = term_after(c, Duration::from_millis(1500));
-        assert!(
-            took < Duration::from_secs(5),
-            "{source}: still waiting {took:?} after SIGTERM"
-        );
-        assert_eq!(o.status.code(), Some(0), "{source}: {}", stderr(&o));
+        assert_stops_on_sigterm(c, Duration::from_millis(1500), source);
     }
 }
 

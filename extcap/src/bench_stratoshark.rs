@@ -50,7 +50,10 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
         }
     }
     if n < EVENTS {
-        bail!("{} holds {n} events, fewer than the {EVENTS} this benchmark needs", input.display());
+        bail!(
+            "{} holds {n} events, fewer than the {EVENTS} this benchmark needs",
+            input.display()
+        );
     }
     let mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
     println!("== stratoshark layout: read+write vs sysdig 0.41 (libs 0.23) -r IN -w OUT");
