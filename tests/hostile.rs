@@ -458,43 +458,111 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
 
 // ------------------------------------------------------------ arguments
 
-/// Arguments that are not UTF-8: paths of `read`/`info` are OS strings
-/// and work; `capture` and the agent say so in one line, exit 2. The old
-/// code panicked (exit 101).
+/// Arguments that are not UTF-8: paths are OS strings everywhere (`read`,
+/// `info`, `capture`'s -w/--file/--log-file/--save-dir/--alerts, the
+/// agent's -w) and work; other text (a filter) gets one line naming it,
+/// exit 2. The old code panicked (exit 101) on any of them.
 #[test]
 fn arguments_that_are_not_utf8_never_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let odd = dir
-        .path()
-        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.scap"));
-    std::fs::copy(scap_dir().join("falco_cat_write.scap"), &odd).unwrap();
-    let o = scapbridge().arg("info").arg(&odd).output().unwrap();
+    let odd = |name: &[u8]| dir.path().join(std::ffi::OsStr::from_bytes(name));
+    let input = odd(b"caf\xe9.scap");
+    std::fs::copy(scap_dir().join("falco_cat_write.scap"), &input).unwrap();
+    let o = scapbridge().arg("info").arg(&input).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = scapbridge().arg("read").arg(&odd).output().unwrap();
+    let o = scapbridge().arg("read").arg(&input).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!o.stdout.is_empty());
 
+    // capture: every path option an OS string.
+    let (out, log, saved, alerts) = (
+        odd(b"out\xff.scap"),
+        odd(b"log\xfe.txt"),
+        odd(b"win\xfd"),
+        odd(b"alerts\xfc.txt"),
+    );
+    let curl = scap_dir().join("libs_e2e_curl_google.scap");
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&odd)
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(&input)
         .arg("-w")
-        .arg(dir.path().join("o.scap"))
+        .arg(&out)
+        .arg("--log-file")
+        .arg(&log)
         .output()
         .unwrap();
-    one_line(&o, 2, "not valid UTF-8");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = common::events(&input, false).unwrap();
+    assert_eq!(common::events(&out, false).unwrap().len(), want.len());
+    let rules = rules_file(dir.path());
+    let o = scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(&curl)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--trigger", "--save-dir"])
+        .arg(&saved)
+        .arg("--alerts")
+        .arg(&alerts)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        !listing(&saved).is_empty(),
+        "no window file in the odd folder"
+    );
+    assert!(
+        std::fs::metadata(&alerts).unwrap().len() > 0,
+        "no alert in the odd file"
+    );
+
+    // Text that is not UTF-8: one line naming the argument.
     let o = scapbridge()
         .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(scap_dir().join("falco_cat_write.scap"))
+        .arg(&input)
         .arg("--filter")
         .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
         .arg("-w")
-        .arg(dir.path().join("o.scap"))
+        .arg(&out)
         .output()
         .unwrap();
     one_line(&o, 2, "argument 8");
+    // The agent: its -w is a path (the usage error is about the option
+    // after it, not the file name); a filter is text.
     let o = Command::new(common::agent_bin())
         .arg("-w")
-        .arg(&odd)
+        .arg(&out)
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("UTF-8") && stderr(&o).contains("--bogus"),
+        "{}",
+        stderr(&o)
+    );
+    let o = Command::new(common::agent_bin())
+        .arg("-w")
+        .arg("-")
+        .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
         .output()
         .unwrap();
     one_line(&o, 2, "not valid UTF-8");

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -247,9 +247,9 @@ pub struct Logger {
 
 impl Logger {
     /// A logger at `level`, appending to `file` if given.
-    pub fn new(level: Level, file: Option<&str>, toolbar: Toolbar) -> io::Result<Self> {
+    pub fn new(level: Level, file: Option<&Path>, toolbar: Toolbar) -> io::Result<Self> {
         let file = match file {
-            Some(p) if !p.is_empty() => Some(Arc::new(Mutex::new(
+            Some(p) if !p.as_os_str().is_empty() => Some(Arc::new(Mutex::new(
                 OpenOptions::new().create(true).append(true).open(p)?,
             ))),
             _ => None,
@@ -397,12 +397,13 @@ impl Output {
     /// Opens `path` (`-` = standard output). A FIFO open blocks until the
     /// reader opens its end: call this before anything that can fail, so the
     /// host always has a peer to read the error from.
-    pub fn open(path: &str) -> Result<Output, CaptureError> {
-        if path == "-" {
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Output, CaptureError> {
+        let path = path.as_ref();
+        if path == std::path::Path::new("-") {
             return Ok(Output::Stdout);
         }
         let err = |source| CaptureError::Output {
-            target: path.to_string(),
+            target: path.display().to_string(),
             source,
         };
         let is_regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
@@ -412,7 +413,7 @@ impl Output {
             Ok(Output::File { file, truncate })
         } else {
             Ok(Output::Fifo(
-                crate::fsio::open_fifo_for_writing(std::path::Path::new(path)).map_err(err)?,
+                crate::fsio::open_fifo_for_writing(path).map_err(err)?,
             ))
         }
     }
@@ -856,18 +857,18 @@ pub struct AlertOutput {
 
 impl AlertOutput {
     /// Alerts appended to the file at `path` (created if missing).
-    pub fn append_to(path: &str, json: bool) -> Result<AlertOutput, CaptureError> {
+    pub fn append_to(path: &Path, json: bool) -> Result<AlertOutput, CaptureError> {
         let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|source| CaptureError::Output {
-                target: path.to_string(),
+                target: path.display().to_string(),
                 source,
             })?;
         Ok(AlertOutput {
             out: Box::new(f),
-            target: path.to_string(),
+            target: path.display().to_string(),
             json,
         })
     }

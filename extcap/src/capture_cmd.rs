@@ -37,8 +37,8 @@ fn error_line(msg: &dyn std::fmt::Display) {
 }
 
 /// Answers an extcap call (argv without the program name).
-pub(crate) fn extcap_main(args: &[String]) -> ExitCode {
-    let inv = invocation::parse_extcap(args);
+pub(crate) fn extcap_main(args: &[std::ffi::OsString]) -> ExitCode {
+    let inv = invocation::parse_extcap_os(args);
     let mut out = String::new();
     match &inv.call {
         // Query calls: exit 0 and nothing on stderr, whatever else was passed.
@@ -72,8 +72,8 @@ pub(crate) fn extcap_main(args: &[String]) -> ExitCode {
 }
 
 /// `scapbridge capture …` (argv after `capture`).
-pub(crate) fn headless_main(args: &[String]) -> ExitCode {
-    let inv = invocation::parse_headless(args);
+pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
+    let inv = invocation::parse_headless_os(args);
     if inv.help {
         print_stdout(&help());
         return ExitCode::SUCCESS;
@@ -158,7 +158,10 @@ fn rule_watch(
     };
     let files: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
     let json = inv.option(spec, "alerts-format").as_deref() == Some("json");
-    let out = match inv.option(spec, "alerts").filter(|a| !a.is_empty()) {
+    let out = match inv
+        .path(spec, "alerts")
+        .filter(|a| !a.as_os_str().is_empty())
+    {
         Some(path) => AlertOutput::append_to(&path, json)?,
         None if headless => AlertOutput::stderr(json),
         // An extcap's stderr is read by the host as an error.
@@ -191,7 +194,14 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
             .and_then(scapbridge::profile_named),
         host,
     );
-    let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))? {
+    let trigger = match scapbridge::trigger::TriggerConfig::from_options(|n| inv.option(spec, n))?
+        .map(|mut cfg| {
+            // The folder may be any OS string.
+            if let Some(d) = inv.os_paths.get("save-dir") {
+                cfg.save_dir = Some(d.clone());
+            }
+            cfg
+        }) {
         Some(_) if rules.is_none() => {
             return Err(UsageError::Needs {
                 option: "--trigger".into(),
@@ -265,6 +275,9 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
     ]);
+    // The path to open may be any OS string; `target` is its text, for
+    // messages and the summary.
+    let out_path = inv.os_paths.get("write").cloned();
     let Some(target) = inv.output.clone() else {
         error_line(&UsageError::NoOutput);
         return ExitCode::from(EXIT_USAGE);
@@ -273,15 +286,26 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // blocks until a writer appears and only then reads our error. Headless
     // checks first, so a typo does not clobber an existing file.
     let prepared = if headless {
-        plan(inv, true).and_then(|p| Ok((p, Output::open(&target)?)))
+        plan(inv, true).and_then(|p| {
+            Ok((
+                p,
+                Output::open(out_path.as_deref().unwrap_or(target.as_ref()))?,
+            ))
+        })
     } else {
-        Output::open(&target).and_then(|o| Ok((plan(inv, false)?, o)))
+        Output::open(out_path.as_deref().unwrap_or(target.as_ref()))
+            .and_then(|o| Ok((plan(inv, false)?, o)))
     };
     // Control pipes and the log only once the capture can start.
     let level = Level::parse(inv.log_level.as_deref().unwrap_or("message"));
+    let log_path = inv
+        .os_paths
+        .get("log-file")
+        .cloned()
+        .or_else(|| inv.log_file.clone().map(Into::into));
     let start = |(p, o)| {
         let toolbar = Toolbar::open(inv.control_in.as_deref(), inv.control_out.as_deref());
-        Logger::new(level, inv.log_file.as_deref(), toolbar.clone())
+        Logger::new(level, log_path.as_deref(), toolbar.clone())
             .map(|l| (p, o, toolbar, l))
             .map_err(|source| CaptureError::Output {
                 target: inv.log_file.clone().unwrap_or_default(),
@@ -302,7 +326,7 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
             error_line(&e);
             // The log file gets the failure too (a refused login, a host
             // key mismatch): whoever reads it must not find silence.
-            if let Some(path) = inv.log_file.as_deref() {
+            if let Some(path) = log_path.as_deref() {
                 let no_toolbar = Toolbar::open(None, None);
                 if let Ok(log) = Logger::new(Level::Warning, Some(path), no_toolbar) {
                     log.log(

@@ -46,6 +46,13 @@ pub enum UsageError {
     UnknownOption(String),
     /// An option given without its value.
     MissingValue(String),
+    /// An argument that is not UTF-8 where text is wanted.
+    NotUtf8 {
+        /// Its position on the command line (1-based).
+        position: usize,
+        /// Its text, the bad bytes replaced.
+        text: String,
+    },
     /// A value that does not fit its option.
     BadValue {
         /// The option.
@@ -92,6 +99,10 @@ impl fmt::Display for UsageError {
                 value,
                 expected,
             } => write!(f, "bad value '{value}' for {option}: expected {expected}"),
+            UsageError::NotUtf8 { position, text } => write!(
+                f,
+                "argument {position} ('{text}') is not valid UTF-8: only paths (-w, --fifo, --file, --log-file, --save-dir, --alerts) may be any bytes"
+            ),
             UsageError::Required(o) => write!(f, "missing required option --{o}"),
             UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
             UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
@@ -151,6 +162,31 @@ pub struct Invocation {
     pub command: Vec<String>,
     /// Problems found; capture calls report the first, query calls ignore them.
     pub errors: Vec<UsageError>,
+    /// Path options given as OS strings that are not UTF-8 (by canonical
+    /// option name: `write`, `file`, `log-file`, `save-dir`, `alerts`):
+    /// their text in the fields above is only for messages; see
+    /// [`Invocation::path`].
+    pub os_paths: BTreeMap<String, std::path::PathBuf>,
+}
+
+/// Options whose value is a path and may be any OS string.
+const PATH_OPTIONS: &[&str] = &[
+    "write",
+    "fifo",
+    "log-file",
+    "debug-file",
+    "file",
+    "save-dir",
+    "alerts",
+];
+
+/// The canonical name under which [`Invocation::os_paths`] keeps `option`.
+fn path_key(option: &str) -> &str {
+    match option {
+        "fifo" => "write",
+        "debug-file" => "log-file",
+        other => other,
+    }
 }
 
 /// Whether a command line is an extcap call (rather than a subcommand).
@@ -225,7 +261,62 @@ fn find_interface(args: &[String], headless: bool) -> Option<String> {
     found
 }
 
+/// Parses an extcap call given as OS strings: values of path options may
+/// be any bytes ([`Invocation::path`]); any other argument that is not
+/// UTF-8 is a usage error naming it.
+pub fn parse_extcap_os(args: &[std::ffi::OsString]) -> Invocation {
+    parse_os(args, Mode::Extcap)
+}
+
+/// [`parse_headless`] for OS strings, as [`parse_extcap_os`].
+pub fn parse_headless_os(args: &[std::ffi::OsString]) -> Invocation {
+    parse_os(args, Mode::Headless)
+}
+
+fn parse_os(args: &[std::ffi::OsString], mode: Mode) -> Invocation {
+    let text: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let raw: BTreeMap<usize, &std::ffi::OsString> = args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.to_str().is_none())
+        .collect();
+    parse_with(&text, mode, &raw)
+}
+
 fn parse(args: &[String], mode: Mode) -> Invocation {
+    parse_with(args, mode, &BTreeMap::new())
+}
+
+/// The path an argument that is not UTF-8 names: the whole argument, or
+/// what follows `--name=` in it.
+fn raw_value(raw: &std::ffi::OsString, inline: bool) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let bytes = raw.as_bytes();
+        if inline {
+            if let Some(eq) = bytes.iter().position(|b| *b == b'=') {
+                return std::ffi::OsString::from_vec(bytes[eq + 1..].to_vec()).into();
+            }
+        }
+        raw.into()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = inline;
+        raw.into()
+    }
+}
+
+fn parse_with(
+    args: &[String],
+    mode: Mode,
+    raw: &BTreeMap<usize, &std::ffi::OsString>,
+) -> Invocation {
+    let mut raw_used = std::collections::BTreeSet::new();
     let headless = matches!(mode, Mode::Headless);
     let mut inv = Invocation::default();
     let iface_name = find_interface(args, headless);
@@ -285,6 +376,21 @@ fn parse(args: &[String], mode: Mode) -> Invocation {
         } else {
             None
         };
+        // Which argument holds the value, and whether after `=`.
+        let value_at = match (&inline, takes_value) {
+            (Some(_), _) => Some((i - 1, true)),
+            (None, Some(true)) if i < args.len() => Some((i, false)),
+            _ => None,
+        };
+        if let Some((at, inline)) = value_at {
+            if let Some(r) = raw.get(&at) {
+                if PATH_OPTIONS.contains(&name.as_str()) {
+                    inv.os_paths
+                        .insert(path_key(&name).to_string(), raw_value(r, inline));
+                    raw_used.insert(at);
+                }
+            }
+        }
         let value: Option<String> = match (takes_value, inline) {
             (_, Some(v)) => Some(v),
             (Some(true), None) => {
@@ -367,6 +473,17 @@ fn parse(args: &[String], mode: Mode) -> Invocation {
             }
         }
     }
+    // Positions count from the program's first argument (`capture` is 1
+    // in the headless form, whose arguments start after it).
+    let first = if headless { 2 } else { 1 };
+    for (at, r) in raw {
+        if !raw_used.contains(at) {
+            inv.errors.push(UsageError::NotUtf8 {
+                position: at + first,
+                text: r.to_string_lossy().into_owned(),
+            });
+        }
+    }
     if !headless {
         inv.call = if capture {
             Some(Call::Capture)
@@ -410,6 +527,19 @@ impl Invocation {
 
     /// The value of interface option `name`: as given, else our default.
     /// Boolflags read `"true"`/`"false"`.
+    /// The path option `name` (`write`, `file`, `log-file`, `save-dir`,
+    /// `alerts`) as given, OS string or text.
+    pub fn path(&self, spec: &InterfaceSpec, name: &str) -> Option<std::path::PathBuf> {
+        if let Some(p) = self.os_paths.get(name) {
+            return Some(p.clone());
+        }
+        match name {
+            "write" => self.output.clone().map(Into::into),
+            "log-file" => self.log_file.clone().map(Into::into),
+            _ => self.option(spec, name).map(Into::into),
+        }
+    }
+
     pub fn option(&self, spec: &InterfaceSpec, name: &str) -> Option<String> {
         if let Some(v) = self.options.get(name) {
             return Some(v.clone());

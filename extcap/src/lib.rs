@@ -26,8 +26,6 @@ pub mod ssh;
 pub mod syscalls;
 pub mod trigger;
 
-use std::path::Path;
-
 use capture::{CaptureError, Source};
 use invocation::{Invocation, UsageError};
 use protocol::InterfaceSpec;
@@ -40,15 +38,11 @@ pub fn open_source(
 ) -> Result<Box<dyn Source>, CaptureError> {
     match spec.name {
         "scapbridge-replay" => {
-            let file = inv.option(spec, "file").unwrap_or_default();
+            let file = inv.path(spec, "file").unwrap_or_default();
             let speed =
                 replay::Speed::parse(&inv.option(spec, "speed").unwrap_or_else(|| "1".into()))?;
             let looping = inv.option(spec, "loop").is_some_and(|v| v == "true");
-            Ok(Box::new(replay::Replay::open(
-                Path::new(&file),
-                speed,
-                looping,
-            )?))
+            Ok(Box::new(replay::Replay::open(&file, speed, looping)?))
         }
         #[cfg(target_os = "linux")]
         "scapbridge-syscalls" => {

@@ -140,31 +140,20 @@ fn main() -> ExitCode {
     // Extcap calls come first and bypass clap: Wireshark runs
     // `--extcap-interfaces` at every start-up, in any order of options.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let clap_command = raw
-        .first()
-        .and_then(|a| a.to_str())
-        .is_some_and(|a| matches!(a, "read" | "convert" | "info" | "rules" | "help"));
-    // The subcommands read paths as OS strings (clap); `capture` and the
-    // extcap calls take UTF-8 text, and say so in one line.
-    let args: Vec<String> = if clap_command {
-        raw.iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    } else {
-        match scapbridge::invocation::utf8_args(&raw) {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("scapbridge: error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    };
-    let subcommand = clap_command || args.first().is_some_and(|a| a == "capture");
-    if !subcommand && scapbridge::invocation::is_extcap_call(&args) {
-        return capture_cmd::extcap_main(&args);
+    let first = raw.first().and_then(|a| a.to_str());
+    // Paths are OS strings everywhere: clap's subcommands take them as
+    // such, and `capture` and the extcap calls accept any bytes in their
+    // path options (other text must be UTF-8, said in one line).
+    if first == Some("capture") {
+        return capture_cmd::headless_main(&raw[1..]);
     }
-    if args.first().is_some_and(|a| a == "capture") {
-        return capture_cmd::headless_main(&args[1..]);
+    let clap_command = matches!(first, Some("read" | "convert" | "info" | "rules" | "help"));
+    let lossy: Vec<String> = raw
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !clap_command && scapbridge::invocation::is_extcap_call(&lossy) {
+        return capture_cmd::extcap_main(&raw);
     }
     let cli = Cli::parse();
     let r = match cli.cmd {
@@ -199,7 +188,10 @@ fn main() -> ExitCode {
             skip_unknown: a.skip_unknown,
         }),
         Cmd::Info(a) => commands::info(&a.file, a.json),
-        Cmd::Capture { args } => return capture_cmd::headless_main(&args),
+        Cmd::Capture { args } => {
+            let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+            return capture_cmd::headless_main(&args);
+        }
         Cmd::Rules {
             cmd: RulesCmd::Check { files },
         } => return commands::rules_check(&files),

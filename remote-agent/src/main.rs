@@ -33,7 +33,17 @@ mod linux {
     }
 
     pub(crate) fn main() -> ExitCode {
-        let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        let mut raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        // -w's file may be any OS string: kept aside, its place taken by
+        // its text; any other argument must be UTF-8.
+        let mut write_path = None;
+        for i in 1..raw.len() {
+            let flag = raw[i - 1].to_str();
+            if raw[i].to_str().is_none() && matches!(flag, Some("-w" | "--write")) {
+                write_path = Some(std::path::PathBuf::from(raw[i].clone()));
+                raw[i] = raw[i].to_string_lossy().into_owned().into();
+            }
+        }
         let args = match scapbridge::invocation::utf8_args(&raw) {
             Ok(a) => a,
             Err(e) => return fail(&e, 2),
@@ -91,7 +101,7 @@ mod linux {
         } else {
             let json = a.option("alerts-format") == Some("json");
             let out = match a.option("alerts") {
-                Some(path) => AlertOutput::append_to(path, json),
+                Some(path) => AlertOutput::append_to(std::path::Path::new(path), json),
                 None => Ok(AlertOutput::stderr(json)),
             };
             let files: Vec<std::path::PathBuf> = a.rules.iter().map(Into::into).collect();
@@ -135,7 +145,8 @@ mod linux {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
         };
-        let output = match Output::open(&target) {
+        let output = match Output::open(write_path.clone().unwrap_or_else(|| target.clone().into()))
+        {
             Ok(o) => o,
             Err(e) => return fail(&e, 1),
         };
