@@ -731,12 +731,14 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         .arg(&rules)
         .args(["--alerts-format", "json", "--alerts"])
         .arg(&alerts)
+        // Margins of 2.5 s on each side of what must be in or out: on a
+        // loaded CI machine starting `cat` can take most of a second.
         .args([
             "--trigger",
             "--pre",
-            "1s",
+            "3s",
             "--post",
-            "1s",
+            "3s",
             "--max-buffer",
             "8M",
         ])
@@ -746,7 +748,7 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         .spawn()
         .expect("agent");
     // Warm up: open the warm marker until its alert shows the probe is on,
-    // then let that window close (post 1 s) before the real workload.
+    // then let that window close (post 3 s) before the real workload.
     let warm = d.join("warm");
     let t0 = std::time::Instant::now();
     while std::fs::metadata(&alerts).map_or(0, |m| m.len()) == 0 {
@@ -757,10 +759,10 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         let _ = std::fs::read(&warm);
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    std::thread::sleep(std::time::Duration::from_millis(5500));
     let p = |n: &str| d.join(n).display().to_string();
     let script = format!(
-        "cat '{}'; sleep 2; cat '{}'; sleep 0.5; cat '{}'; cat '{}'; sleep 0.5; cat '{}'; sleep 2; cat '{}'",
+        "cat '{}'; sleep 5.5; cat '{}'; sleep 0.5; cat '{}'; cat '{}'; sleep 0.5; cat '{}'; sleep 5.5; cat '{}'",
         p("a"),
         p("a2"),
         p("trigger"),
