@@ -25,6 +25,23 @@ fn one_line(o: &Output, code: i32, needle: &str) {
     assert!(e.contains(needle), "expected '{needle}' in: {e}");
 }
 
+/// `scapbridge capture -q -i scapbridge-replay --speed max --file FILE`,
+/// for the caller to add the rest.
+fn replay_max(file: &Path) -> Command {
+    let mut c = scapbridge();
+    c.args([
+        "capture",
+        "-q",
+        "-i",
+        "scapbridge-replay",
+        "--speed",
+        "max",
+        "--file",
+    ])
+    .arg(file);
+    c
+}
+
 // ------------------------------------------------------------ ProxyCommand
 
 /// `--remote-host`, `--remote-username` and a `~/.ssh/config` Host pattern
@@ -434,21 +451,7 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
         })
     };
     let out = dir.path().join("o.scap");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&fifo)
-        .arg("-w")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = replay_max(&fifo).arg("-w").arg(&out).output().unwrap();
     feeder.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let want = common::events(&fixture, false).unwrap();
@@ -482,17 +485,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         odd(b"alerts\xfc.txt"),
     );
     let curl = scap_dir().join("libs_e2e_curl_google.scap");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&input)
+    let o = replay_max(&input)
         .arg("-w")
         .arg(&out)
         .arg("--log-file")
@@ -503,17 +496,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     let want = common::events(&input, false).unwrap();
     assert_eq!(common::events(&out, false).unwrap().len(), want.len());
     let rules = rules_file(dir.path());
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&curl)
+    let o = replay_max(&curl)
         .arg("--rules")
         .arg(&rules)
         .args(["--trigger", "--save-dir"])
