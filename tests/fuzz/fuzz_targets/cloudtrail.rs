@@ -39,7 +39,10 @@ fuzz_target!(|file: &[u8]| {
                 pieces.push((start, bytes.len()));
             }
             Piece::TooLarge { start, len } => {
-                assert!(len as usize > LIMIT, "a record under the limit reported too large");
+                assert!(
+                    len as usize > LIMIT,
+                    "a record under the limit reported too large"
+                );
                 pieces.push((start as usize, len as usize));
             }
             _ => {}

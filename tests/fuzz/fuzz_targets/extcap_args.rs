@@ -11,9 +11,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use libfuzzer_sys::fuzz_target;
-use scapbridge::invocation::{
-    is_extcap_call, parse_extcap, parse_headless, truthy, utf8_args,
-};
+use scapbridge::invocation::{is_extcap_call, parse_extcap, parse_headless, truthy, utf8_args};
 
 /// Every value parser an option can reach; which one applies depends on
 /// the option, but each must survive any text.

@@ -21,9 +21,8 @@ fn trace() -> &'static Trace {
     static TRACE: OnceLock<Trace> = OnceLock::new();
     TRACE.get_or_init(|| {
         let bytes = include_bytes!("../corpus/scap_reader/proc_open_read.scap");
-        let mut r =
-            ScapReader::with_options(&bytes[..], ReaderOptions::skipping_unknown_events())
-                .expect("the seed capture opens");
+        let mut r = ScapReader::with_options(&bytes[..], ReaderOptions::skipping_unknown_events())
+            .expect("the seed capture opens");
         let mut t = Trace {
             events: Vec::new(),
             state: CaptureState::new(),
