@@ -6,7 +6,7 @@
 #
 #   bash install/install.sh               # packages, release build, extcap install
 #   bash install/install.sh --deps        # system packages, moto (test S3/SQS), the Debian sid
-#                                         # root with Stratoshark's readers, and crates only
+#                                         # root with Stratoshark's readers, cargo-fuzz, and crates only
 #   bash install/install.sh --bench       # also bpftrace (the reference probe) and bpftool (per-run cost)
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
@@ -160,8 +160,22 @@ else
     say "sid root ready: $("${as_root[@]}" chroot "$sid_root" strato --version 2>/dev/null | head -n1)"
 fi
 
+# cargo-fuzz runs the libFuzzer targets of tests/fuzz (tests/cargo_fuzz.rs)
+# on the stable toolchain (RUSTC_BOOTSTRAP=1 for its -Z flags). Built from
+# crates.io at a pinned version with its own lock file, once per machine
+# (about 100 s); a run with another version installed replaces it.
+cargo_fuzz_version="0.13.2"
+if [[ "$(cargo fuzz --version 2>/dev/null)" == "cargo-fuzz $cargo_fuzz_version" ]]; then
+    say "cargo-fuzz $cargo_fuzz_version already installed"
+else
+    say "cargo-fuzz $cargo_fuzz_version (cargo install, once per machine)"
+    cargo install cargo-fuzz --locked --version "$cargo_fuzz_version" --force -q
+fi
+
 cd "$here"
 cargo fetch --locked -q
+# The fuzz crate is a workspace of its own: fetch its dependencies too.
+cargo fetch --locked -q --manifest-path tests/fuzz/Cargo.toml
 if [[ "$mode" == "deps" || "$mode" == "bench" ]]; then
     say "dependencies ready"
     exit 0

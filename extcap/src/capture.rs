@@ -1288,7 +1288,13 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         (s, 1.0)
     };
     let v: f64 = num.trim().parse().ok()?;
-    (v.is_finite() && v > 0.0).then(|| Duration::from_secs_f64(v * mult))
+    if !(v.is_finite() && v > 0.0) {
+        return None;
+    }
+    // `try_`: past u64::MAX seconds (`1e20s`, or a product that overflows
+    // to infinity) is refused, not a panic (found by the extcap_args fuzz
+    // target).
+    Duration::try_from_secs_f64(v * mult).ok()
 }
 
 #[cfg(test)]
@@ -1304,5 +1310,8 @@ mod tests {
         assert_eq!(parse_duration("0"), None);
         assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("1e20s"), None);
+        assert_eq!(parse_duration("1e300h"), None);
+        assert_eq!(parse_duration("1e308h"), None);
     }
 }

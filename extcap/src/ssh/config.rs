@@ -71,6 +71,25 @@ pub fn lookup(path: &Path, host: &str) -> Result<HostConfig, ConfigErrors> {
     }
 }
 
+/// The settings for `host` in config text already in memory; `name` stands
+/// for the file in error messages. `Include` lines still read the files
+/// they name, as in [`lookup`].
+pub fn lookup_text(text: &str, name: &str, host: &str) -> Result<HostConfig, ConfigErrors> {
+    let mut out = HostConfig::default();
+    let mut errors = Vec::new();
+    read_text(text, name, host, &mut out, &mut errors, 0);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// The largest config file read. Real ones are a few KiB; the limit is
+/// there because `Include` names any path, and `/dev/zero` or a FIFO
+/// would otherwise be read without end or block the capture.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 fn read_file(
     path: &Path,
     host: &str,
@@ -78,14 +97,43 @@ fn read_file(
     errors: &mut Vec<ConfigError>,
     depth: usize,
 ) {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    use std::io::Read;
+    // Only regular files: a directory matched by an Include glob, a device
+    // or a FIFO is skipped like a missing file (opening a FIFO would block).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return;
-    };
+    }
+    let mut text = String::new();
+    let read = std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text));
+    if read.is_err() {
+        return;
+    }
+    let name = path.display().to_string();
+    if text.len() as u64 > MAX_FILE_BYTES {
+        errors.push(ConfigError {
+            path: name,
+            line: 0,
+            message: format!("larger than {MAX_FILE_BYTES} bytes; not read"),
+        });
+        return;
+    }
+    read_text(&text, &name, host, out, errors, depth);
+}
+
+fn read_text(
+    text: &str,
+    name: &str,
+    host: &str,
+    out: &mut HostConfig,
+    errors: &mut Vec<ConfigError>,
+    depth: usize,
+) {
     // Outside any block, lines apply to every host.
     let mut applies = true;
     for (i, raw) in text.lines().enumerate() {
         let err = |message: String| ConfigError {
-            path: path.display().to_string(),
+            path: name.to_string(),
             line: i + 1,
             message,
         };
@@ -377,7 +425,7 @@ pub fn check_user_name(s: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    fn lookup_text(text: &str, host: &str) -> Result<HostConfig, ConfigErrors> {
+    fn via_file(text: &str, host: &str) -> Result<HostConfig, ConfigErrors> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config");
         std::fs::write(&p, text).unwrap();
@@ -400,21 +448,21 @@ Host *
   IdentityFile ~/.ssh/other
   ProxyJump none
 ";
-        let c = lookup_text(text, "web.lab").unwrap();
+        let c = via_file(text, "web.lab").unwrap();
         assert_eq!(c.host_name.as_deref(), Some("10.0.0.5"));
         assert_eq!(c.port, Some(2222));
         assert_eq!(c.user.as_deref(), Some("ops"));
         assert_eq!(c.identity_files, ["~/.ssh/lab", "~/.ssh/other"]);
         assert_eq!(c.proxy_command.as_deref(), Some("ssh -W %h:%p jump"));
         assert_eq!(c.proxy_jump.as_deref(), Some("none"));
-        let c = lookup_text(text, "bad.lab").unwrap();
+        let c = via_file(text, "bad.lab").unwrap();
         assert_eq!((c.user.as_deref(), c.port), (Some("nobody"), Some(22)));
         assert_eq!(c.host_name, None);
     }
 
     #[test]
     fn every_bad_line_is_reported_at_once() {
-        let e = lookup_text("Port 0\nHost x\nUser \"open\nPort abc\n", "x").unwrap_err();
+        let e = via_file("Port 0\nHost x\nUser \"open\nPort abc\n", "x").unwrap_err();
         assert_eq!(e.0.len(), 3, "{e}");
         assert_eq!(e.0[0].line, 1);
         assert!(e.to_string().contains("line 3: unterminated quote"), "{e}");
@@ -464,5 +512,42 @@ Host *
         for good in ["root", "DOMAIN\\user", "user$", "first last"] {
             assert_eq!(check_user_name(good), None, "{good}");
         }
+    }
+
+    #[test]
+    fn text_and_file_lookups_agree() {
+        let text = "Host b*\n  Port 2200\n  User \"open\nHost *\n  HostName h\n";
+        let from_text = lookup_text(text, "cfg", "box").unwrap_err();
+        let from_file = via_file(text, "box").unwrap_err();
+        assert_eq!(from_text.0.len(), 1);
+        assert_eq!(from_text.0[0].line, from_file.0[0].line);
+        assert_eq!(from_text.0[0].path, "cfg");
+        let c = lookup_text("Host b*\n  Port 2200\n", "cfg", "box").unwrap();
+        assert_eq!(c.port, Some(2200));
+    }
+
+    /// `Include /dev/zero` read zeros until memory ran out, and an included
+    /// FIFO blocked the lookup for good; both are skipped now, and a file
+    /// over the limit is refused, by name.
+    #[test]
+    #[cfg(unix)]
+    fn includes_of_endless_files_fifos_and_huge_files_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let text = format!("Include /dev/zero {}\nPort 2200\n", fifo.display());
+        let c = lookup_text(&text, "cfg", "x").unwrap();
+        assert_eq!(c.port, Some(2200));
+
+        let big = dir.path().join("big");
+        let mut body = "Port 2300\n".to_string();
+        body.push_str(&"# padding\n".repeat((MAX_FILE_BYTES / 10 + 1) as usize));
+        std::fs::write(&big, body).unwrap();
+        let e = lookup_text(&format!("Include {}\n", big.display()), "cfg", "x").unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
     }
 }
