@@ -739,8 +739,11 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
             "3s",
             "--post",
             "3s",
+            // 3 s of system-wide events while the other probe tests run
+            // beside this one: 8M held too little (the ring dropped cat's
+            // execve before the window opened).
             "--max-buffer",
-            "8M",
+            "48M",
         ])
         .arg("--save-dir")
         .arg(&saved)
@@ -846,7 +849,7 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
     // Documented bound: --max-buffer plus 64 MiB for the probe's rings (two
     // of 8 MiB on the 2-CPU CI machine), the state tables and the program.
     assert!(
-        hwm_kb > 0 && hwm_kb < (8 + 64) * 1024,
-        "peak RSS {hwm_kb} kB over --max-buffer 8M + 64M"
+        hwm_kb > 0 && hwm_kb < (48 + 64) * 1024,
+        "peak RSS {hwm_kb} kB over --max-buffer 48M + 64M"
     );
 }
