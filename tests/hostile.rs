@@ -462,8 +462,8 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
 // ------------------------------------------------------------ arguments
 
 /// Arguments that are not UTF-8: paths are OS strings everywhere (`read`,
-/// `info`, `capture`'s -w/--file/--log-file/--save-dir/--alerts, the
-/// agent's -w) and work; other text (a filter) gets one line naming it,
+/// `info`, `capture`'s -w/--file/--log-file/--save-dir/--alerts/--rules,
+/// the agent's -w) and work; other text (a filter) gets one line naming it,
 /// exit 2. The old code panicked (exit 101) on any of them.
 #[test]
 fn arguments_that_are_not_utf8_never_panic() {
@@ -495,8 +495,11 @@ fn arguments_that_are_not_utf8_never_panic() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let want = common::events(&input, false).unwrap();
     assert_eq!(common::events(&out, false).unwrap().len(), want.len());
-    let rules = rules_file(dir.path());
+    let rules = odd(b"rules\xfb.yaml");
+    std::fs::rename(rules_file(dir.path()), &rules).unwrap();
     let o = replay_max(&curl)
+        .arg("--rules")
+        .arg(scap_dir().join("../rules/falco_rules.yaml"))
         .arg("--rules")
         .arg(&rules)
         .args(["--trigger", "--save-dir"])

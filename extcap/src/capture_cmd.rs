@@ -153,10 +153,10 @@ fn rule_watch(
     spec: &InterfaceSpec,
     headless: bool,
 ) -> Result<Option<scapbridge::capture::RuleWatch>, CaptureError> {
-    let Some(list) = inv.option(spec, "rules").filter(|r| !r.trim().is_empty()) else {
+    let files: Vec<std::path::PathBuf> = inv.rules_paths(spec);
+    if files.is_empty() {
         return Ok(None);
-    };
-    let files: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
+    }
     let json = inv.option(spec, "alerts-format").as_deref() == Some("json");
     let out = match inv
         .path(spec, "alerts")

@@ -178,6 +178,7 @@ const PATH_OPTIONS: &[&str] = &[
     "file",
     "save-dir",
     "alerts",
+    "rules",
 ];
 
 /// The canonical name under which [`Invocation::os_paths`] keeps `option`.
@@ -385,8 +386,15 @@ fn parse_with(
         if let Some((at, inline)) = value_at {
             if let Some(r) = raw.get(&at) {
                 if PATH_OPTIONS.contains(&name.as_str()) {
-                    inv.os_paths
-                        .insert(path_key(&name).to_string(), raw_value(r, inline));
+                    // --rules repeats: each file is kept under its place in
+                    // the list (`rules#N`, see [`Invocation::rules_paths`]).
+                    let key = if name == "rules" {
+                        let n = inv.options.get("rules").map_or(0, |v| v.lines().count());
+                        format!("rules#{n}")
+                    } else {
+                        path_key(&name).to_string()
+                    };
+                    inv.os_paths.insert(key, raw_value(r, inline));
                     raw_used.insert(at);
                 }
             }
@@ -538,6 +546,22 @@ impl Invocation {
             "log-file" => self.log_file.clone().map(Into::into),
             _ => self.option(spec, name).map(Into::into),
         }
+    }
+
+    /// The `--rules` files in the order given, each as given (OS string
+    /// or text).
+    pub fn rules_paths(&self, spec: &InterfaceSpec) -> Vec<std::path::PathBuf> {
+        let list = self.option(spec, "rules").unwrap_or_default();
+        list.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                self.os_paths
+                    .get(&format!("rules#{i}"))
+                    .cloned()
+                    .unwrap_or_else(|| l.into())
+            })
+            .collect()
     }
 
     pub fn option(&self, spec: &InterfaceSpec, name: &str) -> Option<String> {

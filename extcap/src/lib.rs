@@ -158,10 +158,10 @@ fn rules_for_agent(
     spec: &InterfaceSpec,
     inv: &Invocation,
 ) -> Result<(Vec<String>, Option<Vec<u8>>), CaptureError> {
-    let Some(list) = inv.option(spec, "rules").filter(|r| !r.trim().is_empty()) else {
+    let paths: Vec<std::path::PathBuf> = inv.rules_paths(spec);
+    if paths.is_empty() {
         return Ok((Vec::new(), None));
-    };
-    let paths: Vec<std::path::PathBuf> = list.lines().map(Into::into).collect();
+    }
     let mut files = Vec::new();
     for f in rules::RuleSet::files(&paths) {
         let text = std::fs::read_to_string(&f).map_err(|source| CaptureError::Open {
