@@ -552,6 +552,23 @@ fn arguments_that_are_not_utf8_never_panic() {
         .output()
         .unwrap();
     one_line(&o, 2, "not valid UTF-8");
+    // A live agent writing to an odd file with odd rules and alerts files.
+    if common::probe_available() {
+        let agent_out = odd(b"agent\xfa.scap");
+        let agent_alerts = odd(b"agent-alerts\xf9.txt");
+        let o = Command::new(common::agent_bin())
+            .arg("-w")
+            .arg(&agent_out)
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--alerts")
+            .arg(&agent_alerts)
+            .args(["-n", "5000"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(!common::events(&agent_out, false).unwrap().is_empty());
+    }
 }
 
 /// An error whose cause is already in its text is said once.

@@ -34,16 +34,33 @@ mod linux {
 
     pub(crate) fn main() -> ExitCode {
         let mut raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-        // -w's file may be any OS string: kept aside, its place taken by
-        // its text; any other argument must be UTF-8.
-        let mut write_path = None;
+        // The files of -w, --rules, --alerts and --save-dir may be any OS
+        // string: each is kept aside under its text, which takes its place
+        // on the command line; any other argument must be UTF-8.
+        let mut os_paths: std::collections::HashMap<String, std::path::PathBuf> =
+            std::collections::HashMap::new();
         for i in 1..raw.len() {
             let flag = raw[i - 1].to_str();
-            if raw[i].to_str().is_none() && matches!(flag, Some("-w" | "--write")) {
-                write_path = Some(std::path::PathBuf::from(raw[i].clone()));
-                raw[i] = raw[i].to_string_lossy().into_owned().into();
+            let path_flag = matches!(
+                flag,
+                Some("-w" | "--write" | "--rules" | "--alerts" | "--save-dir")
+            );
+            if raw[i].to_str().is_none() && path_flag {
+                let text = raw[i].to_string_lossy().into_owned();
+                let path = std::path::PathBuf::from(raw[i].clone());
+                if os_paths.get(&text).is_some_and(|p| *p != path) {
+                    return fail(
+                        &format!("two file names read alike as text ('{text}'): rename one"),
+                        2,
+                    );
+                }
+                os_paths.insert(text.clone(), path);
+                raw[i] = text.into();
             }
         }
+        let path_of = |text: &str| -> std::path::PathBuf {
+            os_paths.get(text).cloned().unwrap_or_else(|| text.into())
+        };
         let args = match scapbridge::invocation::utf8_args(&raw) {
             Ok(a) => a,
             Err(e) => return fail(&e, 2),
@@ -90,7 +107,10 @@ mod linux {
             "trigger" => Some(a.trigger.to_string()),
             n => a.option(n).map(str::to_string),
         }) {
-            Ok(t) => t,
+            Ok(t) => t.map(|mut t| {
+                t.save_dir = t.save_dir.map(|d| path_of(&d.to_string_lossy()));
+                t
+            }),
             Err(e) => return fail(&e, 2),
         };
         if trigger.is_some() && a.rules.is_empty() && !a.rules_stdin {
@@ -101,10 +121,10 @@ mod linux {
         } else {
             let json = a.option("alerts-format") == Some("json");
             let out = match a.option("alerts") {
-                Some(path) => AlertOutput::append_to(std::path::Path::new(path), json),
+                Some(path) => AlertOutput::append_to(&path_of(path), json),
                 None => Ok(AlertOutput::stderr(json)),
             };
-            let files: Vec<std::path::PathBuf> = a.rules.iter().map(Into::into).collect();
+            let files: Vec<std::path::PathBuf> = a.rules.iter().map(|r| path_of(r)).collect();
             let loaded = if a.rules_stdin {
                 let sent = match scapbridge::ssh::upload::decode(&mut std::io::stdin().lock()) {
                     Ok(f) => f,
@@ -145,8 +165,7 @@ mod linux {
             Ok(s) => s,
             Err(e) => return fail(&e, 1),
         };
-        let output = match Output::open(write_path.clone().unwrap_or_else(|| target.clone().into()))
-        {
+        let output = match Output::open(path_of(&target)) {
             Ok(o) => o,
             Err(e) => return fail(&e, 1),
         };
