@@ -42,6 +42,16 @@ fn replay_max(file: &Path) -> Command {
     c
 }
 
+/// `scapbridge capture -q -i scapbridge-ssh` with HOME at `home` and no
+/// ssh-agent, for the caller to add the rest.
+fn ssh_capture(home: &Path) -> Command {
+    let mut c = scapbridge();
+    c.env("HOME", home)
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["capture", "-q", "-i", "scapbridge-ssh"]);
+    c
+}
+
 // ------------------------------------------------------------ ProxyCommand
 
 /// `--remote-host`, `--remote-username` and a `~/.ssh/config` Host pattern
@@ -58,17 +68,8 @@ fn names_cannot_inject_commands_through_proxycommand() {
     let p = pwned.display().to_string();
     let out = dir.path().join("out.scap");
     let run = |extra: &[&str]| {
-        scapbridge()
-            .env("HOME", &home)
-            .env_remove("SSH_AUTH_SOCK")
-            .args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-ssh",
-                "--remote-port",
-                "1",
-            ])
+        ssh_capture(&home)
+            .args(["--remote-port", "1"])
             .args(extra)
             .arg("-w")
             .arg(&out)
@@ -379,17 +380,8 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_ssh_server() {
     let _ = common::scapbridge_bin();
     let port = silent_server();
     let dir = tempfile::tempdir().unwrap();
-    let mut c = scapbridge();
-    c.env("HOME", dir.path())
-        .env_remove("SSH_AUTH_SOCK")
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-ssh",
-            "--remote-host",
-            "127.0.0.1",
-        ])
+    let mut c = ssh_capture(dir.path());
+    c.args(["--remote-host", "127.0.0.1"])
         .args([
             "--remote-port",
             &port.to_string(),
