@@ -512,6 +512,35 @@ fn arguments_that_are_not_utf8_never_panic() {
         "no alert in the odd file"
     );
 
+    // CloudTrail's --plugin-source: a local folder is a path too.
+    let logs = odd(b"trail\xfa");
+    std::fs::create_dir(&logs).unwrap();
+    let record = common::fixtures().join("cloudtrail/alice_start_instances.json");
+    std::fs::copy(&record, logs.join("a.json")).unwrap();
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-cloudtrail", "--plugin-source"])
+        .arg(&logs)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plugin_events = common::events(&out, false)
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_type == 322)
+        .count();
+    assert!(plugin_events >= 1, "no CloudTrail event from the odd folder");
+    // An address is text: s3:// with a byte that is not UTF-8 is refused.
+    let o = scapbridge()
+        .args(["capture", "-q", "-i", "scapbridge-cloudtrail", "--plugin-source"])
+        .arg(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
+    one_line(&o, 2, "--plugin-source");
+
     // Text that is not UTF-8: one line naming the argument.
     let o = scapbridge()
         .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])

@@ -627,6 +627,33 @@ fn agent_streams_scap_with_sysdig_flags() {
     assert!(err.contains("--bogus"), "{err}");
 }
 
+/// `--numevents` counts what the reader gets, as sysdig's does: in the
+/// default (stratoshark) layout the probe's enter events are left out, and
+/// they must not use up the count (`-n 200` once wrote no event at all).
+#[test]
+fn agent_numevents_counts_written_events() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for n in [1u64, 200] {
+        let o = Command::new(common::agent_bin())
+            .args(["--unbuffered", "--modern-bpf", "--write=-"])
+            .arg(format!("--numevents={n}"))
+            .output()
+            .expect("agent");
+        assert!(
+            o.status.success(),
+            "agent: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out = dir.path().join(format!("n{n}.scap"));
+        std::fs::write(&out, &o.stdout).expect("write");
+        let evs = common::events(&out, false).expect("the stream reads");
+        assert_eq!(evs.len() as u64, n, "--numevents={n} writes {n} events");
+    }
+}
+
 /// A full disk under a live capture: one line, exit 1, the file cut back to
 /// whole blocks that still read.
 #[test]
@@ -833,7 +860,8 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
         );
         assert_eq!(
             String::from_utf8_lossy(&sd.stdout).trim(),
-            format!("cat {}", p("a2"))
+            format!("cat {}", p("a2")),
+            "the agent said: {err}"
         );
         let sd = Command::new("sysdig")
             .arg("-r")

@@ -825,7 +825,7 @@ pub struct CaptureStats {
     /// Events the source produced.
     pub events_in: u64,
     /// Events the source passed on (after the filter; in trigger mode,
-    /// those inside windows): what `--count` counts.
+    /// those inside windows).
     pub events_out: u64,
     /// Event blocks in the output. More than `events_out` when the compat
     /// profile writes each exit event's enter half beside it.
@@ -1073,6 +1073,9 @@ pub struct Pipeline<'a, W: Write> {
     trigger: Option<crate::trigger::TriggerWindow>,
     journal: Vec<JournalAlert>,
     count: Option<u64>,
+    /// Events that reached the output as at least one block: what `count`
+    /// limits.
+    counted: u64,
     stats: CaptureStats,
     start: Instant,
     last_progress: Instant,
@@ -1097,6 +1100,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
             trigger: None,
             journal: Vec::new(),
             count,
+            counted: 0,
             stats: CaptureStats::default(),
             start: now,
             last_progress: now,
@@ -1226,6 +1230,10 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
                 }
             }
         }
+        // What `--count` counts is an event the reader gets: an enter the
+        // stratoshark layout leaves out (libs 0.23 has none) is not one, as
+        // sysdig's `--numevents` counts what it writes.
+        let blocks_before = self.out.events();
         if keep {
             let f = self.out.event(ev)?;
             if f != Flow::Continue {
@@ -1241,7 +1249,10 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
             return Ok(Flow::Continue);
         }
         self.stats.events_out += 1;
-        if self.count.is_some_and(|c| self.stats.events_out >= c) {
+        if self.out.events() > blocks_before {
+            self.counted += 1;
+        }
+        if self.count.is_some_and(|c| self.counted >= c) {
             return Ok(Flow::Stop(StopReason::Count));
         }
         Ok(Flow::Continue)

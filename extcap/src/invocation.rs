@@ -163,7 +163,8 @@ pub struct Invocation {
     /// Problems found; capture calls report the first, query calls ignore them.
     pub errors: Vec<UsageError>,
     /// Path options given as OS strings that are not UTF-8 (by canonical
-    /// option name: `write`, `file`, `log-file`, `save-dir`, `alerts`):
+    /// option name: `write`, `file`, `log-file`, `save-dir`, `alerts`,
+    /// `rules#N`, `plugin-source`):
     /// their text in the fields above is only for messages; see
     /// [`Invocation::path`].
     pub os_paths: BTreeMap<String, std::path::PathBuf>,
@@ -179,6 +180,8 @@ const PATH_OPTIONS: &[&str] = &[
     "save-dir",
     "alerts",
     "rules",
+    // CloudTrail's source: a local file or folder, or an s3:// / sqs:// URL.
+    "plugin-source",
 ];
 
 /// The canonical name under which [`Invocation::os_paths`] keeps `option`.

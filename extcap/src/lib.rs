@@ -367,7 +367,23 @@ fn cloudtrail_source(
     use cloudtrail::spec::{parse_accounts, Interval, Location};
     let opt = |n: &str| inv.option(spec, n).filter(|v| !v.is_empty());
     let flag = |n: &str| opt(n).is_some_and(|v| v != "false");
-    let location = Location::parse(&opt("plugin-source").unwrap_or_default())?;
+    let text = opt("plugin-source").unwrap_or_default();
+    let location = match inv.os_paths.get("plugin-source") {
+        // A local path may be any OS string; a URL must be text (bucket and
+        // queue names are ASCII).
+        Some(path) if !text.starts_with("s3://") && !text.starts_with("sqs://") => {
+            Location::Local(path.clone())
+        }
+        Some(_) => {
+            return Err(UsageError::BadValue {
+                option: "--plugin-source".into(),
+                value: text,
+                expected: "an s3:// or sqs:// address in UTF-8".into(),
+            }
+            .into())
+        }
+        None => Location::parse(&text)?,
+    };
     let mut o = CloudTrailOptions::default();
     if let Some(c) = opt("cloudtrail-s3downloadconcurrency") {
         o.concurrency = c
