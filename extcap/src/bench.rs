@@ -64,6 +64,7 @@ mod bench_cloudtrail;
 
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    scapbridge::init();
     #[cfg(target_os = "linux")]
     match args.first().map(String::as_str) {
         Some("workload") => return bench_probe::workload(&args[1..]),

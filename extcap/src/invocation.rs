@@ -7,7 +7,6 @@
 //! `--extcap-interfaces` must answer in a few milliseconds.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crate::protocol::{self, ArgType, InterfaceSpec};
 
@@ -34,84 +33,7 @@ pub enum Call {
     CleanupPostkill,
 }
 
-/// A wrong command line (for capture calls; query calls never fail).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UsageError {
-    /// No interface named.
-    NoInterface,
-    /// An interface we do not have.
-    UnknownInterface(String),
-    /// An option no interface of ours takes.
-    UnknownOption(String),
-    /// An option given without its value.
-    MissingValue(String),
-    /// An argument that is not UTF-8 where text is wanted.
-    NotUtf8 {
-        /// Its position on the command line (1-based).
-        position: usize,
-        /// Its text, the bad bytes replaced.
-        text: String,
-    },
-    /// A value that does not fit its option.
-    BadValue {
-        /// The option.
-        option: String,
-        /// The value given.
-        value: String,
-        /// What was expected.
-        expected: String,
-    },
-    /// A required option is absent.
-    Required(String),
-    /// An option that works only with another one, given without it.
-    Needs {
-        /// The option given.
-        option: String,
-        /// What it needs, as the user would type it.
-        needs: String,
-    },
-    /// A capture call without `--fifo` (extcap) or `-w` (headless).
-    NoOutput,
-    /// ~/.ssh/config cannot be used (every bad line, with its number).
-    Config(String),
-}
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UsageError::NoInterface => write!(
-                f,
-                "no interface given (use -i NAME; `scapbridge capture --list` shows them)"
-            ),
-            UsageError::UnknownInterface(i) => {
-                let names: Vec<&str> = protocol::INTERFACES.iter().map(|i| i.name).collect();
-                write!(
-                    f,
-                    "unknown interface '{i}' (this build has: {})",
-                    names.join(", ")
-                )
-            }
-            UsageError::UnknownOption(o) => write!(f, "unknown option '{o}'"),
-            UsageError::MissingValue(o) => write!(f, "option '{o}' needs a value"),
-            UsageError::BadValue {
-                option,
-                value,
-                expected,
-            } => write!(f, "bad value '{value}' for {option}: expected {expected}"),
-            UsageError::NotUtf8 { position, text } => write!(
-                f,
-                "argument {position} ('{text}') is not valid UTF-8: only paths (-w, --fifo, --file, --log-file, --save-dir, --alerts) may be any bytes"
-            ),
-            UsageError::Required(o) => write!(f, "missing required option --{o}"),
-            UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
-            UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
-            UsageError::Config(e) => write!(f, "ssh config: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for UsageError {}
+pub use scapbridge_engine::UsageError;
 
 /// Output container of a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -517,7 +439,7 @@ fn parse_with(
     if let Some(n) = &iface_name {
         if spec.is_none() {
             inv.errors
-                .insert(0, UsageError::UnknownInterface(n.clone()));
+                .insert(0, unknown_interface(n));
         }
     }
     inv
@@ -533,7 +455,7 @@ impl Invocation {
     /// The interface spec, checked.
     pub fn interface_spec(&self) -> Result<&'static InterfaceSpec, UsageError> {
         let name = self.interface.as_deref().ok_or(UsageError::NoInterface)?;
-        protocol::interface(name).ok_or_else(|| UsageError::UnknownInterface(name.to_string()))
+        protocol::interface(name).ok_or_else(|| unknown_interface(name))
     }
 
     /// The value of interface option `name`: as given, else our default.
@@ -608,23 +530,6 @@ impl Invocation {
     }
 }
 
-/// The arguments as UTF-8 text, or one line naming the first that is not
-/// (its position and its text with the bad bytes replaced), for commands
-/// whose options are text.
-pub fn utf8_args(raw: &[std::ffi::OsString]) -> Result<Vec<String>, String> {
-    raw.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            a.to_str().map(str::to_owned).ok_or_else(|| {
-                format!(
-                    "argument {} ('{}') is not valid UTF-8; options and paths of `capture` must be UTF-8 (rename the file or link to it)",
-                    i + 1,
-                    a.to_string_lossy()
-                )
-            })
-        })
-        .collect()
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -717,7 +622,7 @@ mod tests {
         ]));
         assert!(matches!(
             inv.check_capture().unwrap_err(),
-            UsageError::UnknownInterface(_)
+            UsageError::UnknownInterface { .. }
         ));
         let inv = parse_extcap(&v(&[
             "--capture",
@@ -763,5 +668,14 @@ mod tests {
         assert!(is_extcap_call(&v(&["--extcap-interfaces"])));
         assert!(is_extcap_call(&v(&["--capture", "--fifo=/x"])));
         assert!(!is_extcap_call(&v(&["read", "x.scap"])));
+    }
+}
+
+/// The error for an interface name this build does not have, listing those
+/// it has.
+pub fn unknown_interface(name: &str) -> UsageError {
+    UsageError::UnknownInterface {
+        name: name.to_string(),
+        known: protocol::INTERFACES.iter().map(|i| i.name).collect(),
     }
 }

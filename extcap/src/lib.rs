@@ -10,21 +10,29 @@
 //! * [`cloudtrail`] is the `scapbridge-cloudtrail` source (local files, S3, SQS).
 //! * `syscalls` (Linux) is the `scapbridge-syscalls` source, over the eBPF probe.
 
-pub mod capture;
-pub mod clock;
 pub mod cloudtrail;
-pub mod control;
-pub mod filter;
-pub mod fsio;
 pub mod host;
 pub mod invocation;
 pub mod protocol;
 pub mod replay;
-pub mod rules;
 pub mod ssh;
+
+// The engine, the filter language and the rules are crates of their own
+// (the agent links them without this crate); their old paths stay.
+pub use scapbridge_engine::capture::check_filter;
+pub use scapbridge_engine::{capture, control, fsio, trigger};
+pub use scapbridge_filter as filter;
+pub use scapbridge_filter::clock;
+pub use scapbridge_rules as rules;
 #[cfg(target_os = "linux")]
-pub mod syscalls;
-pub mod trigger;
+pub use scapbridge_agent::syscalls;
+
+/// Registers what this crate's sources add to the filter language (the
+/// CloudTrail fields and the `aws_cloudtrail` rule source). Idempotent;
+/// call before compiling filters or loading rules.
+pub fn init() {
+    scapbridge_filter::provider::register(&cloudtrail::CloudTrailFields);
+}
 
 use capture::{CaptureError, Source};
 use invocation::{Invocation, UsageError};
@@ -36,6 +44,7 @@ pub fn open_source(
     spec: &InterfaceSpec,
     inv: &Invocation,
 ) -> Result<Box<dyn Source>, CaptureError> {
+    init();
     match spec.name {
         "scapbridge-replay" => {
             let file = inv.path(spec, "file").unwrap_or_default();
@@ -59,7 +68,7 @@ pub fn open_source(
         }
         "scapbridge-ssh" => ssh_source(spec, inv),
         "scapbridge-cloudtrail" => cloudtrail_source(spec, inv),
-        other => Err(UsageError::UnknownInterface(other.to_string()).into()),
+        other => Err(invocation::unknown_interface(other).into()),
     }
 }
 
@@ -425,19 +434,6 @@ fn cloudtrail_source(
     Ok(Box::new(CloudTrailSource::open(location, o)?))
 }
 
-/// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is
-/// no filter.
-pub fn check_filter(filter: Option<&str>) -> Result<Option<filter::Filter>, CaptureError> {
-    match filter.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(f) => filter::Filter::new(f)
-            .map(Some)
-            .map_err(|source| CaptureError::Filter {
-                text: f.to_string(),
-                source,
-            }),
-    }
-}
 
 /// The event layout an interface option names; `None` for `auto` (the
 /// host's own: see [`host::Host::layout`]).

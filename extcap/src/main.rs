@@ -140,6 +140,7 @@ fn main() -> ExitCode {
     // Extcap calls come first and bypass clap: Wireshark runs
     // `--extcap-interfaces` at every start-up, in any order of options.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    scapbridge::init();
     let first = raw.first().and_then(|a| a.to_str());
     // Paths are OS strings everywhere: clap's subcommands take them as
     // such, and `capture` and the extcap calls accept any bytes in their

@@ -605,14 +605,7 @@ pub fn interface(name: &str) -> Option<&'static InterfaceSpec> {
 
 /// Toolbar control numbers (shared by all interfaces of this executable, as
 /// the host gives one toolbar per extcap).
-pub mod controls {
-    /// Boolean: hold events back while set.
-    pub const PAUSE: u8 = 0;
-    /// Button: replay from the first event.
-    pub const RESTART: u8 = 1;
-    /// Logger button: the capture log.
-    pub const LOG: u8 = 2;
-}
+pub use scapbridge_engine::control::controls;
 
 /// Makes a value safe for a sentence: one line, no `}{` (the grammar has no
 /// escaping, and a value ends at a `}` followed by `{`).

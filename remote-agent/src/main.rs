@@ -16,12 +16,12 @@ fn main() -> std::process::ExitCode {
 mod linux {
     use std::process::ExitCode;
 
-    use scapbridge::capture::{
+    use scapbridge_engine::capture::{
         AlertOutput, CaptureControl, Level, Logger, Output, Pipeline, RuleWatch, ScapSink, Source,
     };
-    use scapbridge::control::Toolbar;
-    use scapbridge::syscalls::SyscallSource;
-    use scapbridge::trigger::{TriggerConfig, TriggerWindow};
+    use scapbridge_engine::control::Toolbar;
+    use scapbridge_agent::syscalls::SyscallSource;
+    use scapbridge_engine::trigger::{TriggerConfig, TriggerWindow};
     use scapbridge_formats::{Container, Profile};
 
     fn fail(msg: &dyn std::fmt::Display, code: u8) -> ExitCode {
@@ -61,7 +61,7 @@ mod linux {
         let path_of = |text: &str| -> std::path::PathBuf {
             os_paths.get(text).cloned().unwrap_or_else(|| text.into())
         };
-        let args = match scapbridge::invocation::utf8_args(&raw) {
+        let args = match scapbridge_agent::args::utf8_args(&raw) {
             Ok(a) => a,
             Err(e) => return fail(&e, 2),
         };
@@ -77,12 +77,12 @@ mod linux {
             return fail(&"no output: give -w - (standard output) or -w FILE", 2);
         };
         // SIGHUP too: the SSH session going away hangs the agent up.
-        let signal = scapbridge::capture::stop_flag(&[
+        let signal = scapbridge_engine::capture::stop_flag(&[
             signal_hook::consts::SIGTERM,
             signal_hook::consts::SIGINT,
             signal_hook::consts::SIGHUP,
         ]);
-        let filter = match scapbridge::check_filter(a.filter.as_deref()) {
+        let filter = match scapbridge_engine::capture::check_filter(a.filter.as_deref()) {
             Ok(f) => f,
             Err(e) => return fail(&e, 2),
         };
@@ -126,7 +126,7 @@ mod linux {
             };
             let files: Vec<std::path::PathBuf> = a.rules.iter().map(|r| path_of(r)).collect();
             let loaded = if a.rules_stdin {
-                let sent = match scapbridge::ssh::upload::decode(&mut std::io::stdin().lock()) {
+                let sent = match scapbridge_agent::upload::decode(&mut std::io::stdin().lock()) {
                     Ok(f) => f,
                     Err(e) => return fail(&e, 2),
                 };

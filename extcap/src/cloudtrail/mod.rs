@@ -21,6 +21,45 @@ use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
 use scapbridge_formats::Event;
 
 use fields::{CtField, CtValue};
+use scapbridge_filter::provider::{FieldProvider, FieldValue, PluginField};
+
+/// The CloudTrail plugin's fields for the filter language and the rules of
+/// the `aws_cloudtrail` source; registered by [`crate::init`].
+#[derive(Debug)]
+pub struct CloudTrailFields;
+
+impl FieldProvider for CloudTrailFields {
+    fn event_source(&self) -> &'static str {
+        scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE
+    }
+
+    fn lookup(
+        &self,
+        name: &str,
+        arg: Option<&str>,
+    ) -> Option<Result<std::sync::Arc<dyn PluginField>, String>> {
+        fields::lookup(name, arg)
+            .map(|r| r.map(|f| std::sync::Arc::new(f) as std::sync::Arc<dyn PluginField>))
+    }
+
+    fn owns(&self, ev: &Event<'_>) -> bool {
+        record(ev).is_some()
+    }
+}
+
+impl PluginField for CtField {
+    fn is_numeric(&self) -> bool {
+        CtField::is_numeric(self)
+    }
+
+    fn extract<'a>(&self, ev: &Event<'a>, num: u64) -> Option<FieldValue<'a>> {
+        let v = extract(self, ev, num)?;
+        Some(FieldValue {
+            text: v.text,
+            num: v.num,
+        })
+    }
+}
 
 /// The CloudTrail record an event carries: the payload of a plugin event
 /// of the CloudTrail plugin, `None` for any other event.

@@ -2,6 +2,8 @@
 //! ([`ast`]) and evaluation over events and capture state ([`eval`]).
 
 pub mod ast;
+pub mod clock;
+pub mod provider;
 pub mod parser;
 
 pub use ast::{CmpOp, Expr, Span};

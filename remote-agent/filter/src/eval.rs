@@ -123,9 +123,9 @@ enum Field {
     ContainerId,
     /// `evt.time.iso8601`.
     EvtTimeIso8601,
-    /// A CloudTrail plugin field (`ct.*`, `json.value[…]`, …): extracted
-    /// from plugin events of the CloudTrail plugin, missing on others.
-    Plugin(crate::cloudtrail::fields::CtField),
+    /// A field a source provides (`ct.*`, `json.value[…]`, … for
+    /// CloudTrail; see [`crate::provider`]): missing on other events.
+    Plugin(crate::provider::Provided),
     /// Fields whose source this engine does not have yet (container
     /// runtime, capabilities, login uid, terminal, inode times): known, so
     /// rules compile, but never extracted, so comparisons on them are false.
@@ -156,7 +156,7 @@ impl Field {
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
             Unavailable(k) => *k,
-            Plugin(f) if f.is_numeric() => Kind::Num,
+            Plugin(f) if f.0.is_numeric() => Kind::Num,
             _ => Kind::Str,
         }
     }
@@ -176,8 +176,8 @@ fn lookup(r: &FieldRef) -> Result<Field, String> {
             )),
         }
     };
-    if let Some(f) = crate::cloudtrail::fields::lookup(&r.name, r.arg.as_deref()) {
-        return f.map(Plugin);
+    if let Some(f) = crate::provider::lookup(&r.name, r.arg.as_deref()) {
+        return f.map(|f| Plugin(crate::provider::Provided(f)));
     }
     if let Some(name) = r.name.strip_prefix("evt.arg.") {
         return Ok(EvtArg(ArgSel::Name(name.to_string())));
@@ -1268,9 +1268,9 @@ fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<
         ContainerId => Value::Str(Cow::Borrowed("host")),
         EvtTimeIso8601 => Value::Str(Cow::Owned(crate::clock::rfc3339(ev.ts()))),
         Plugin(f) => {
-            let v = crate::cloudtrail::extract(f, ev, cx.num)?;
+            let v = f.0.extract(ev, cx.num)?;
             match v.num {
-                Some(n) if f.is_numeric() => Value::Num(n),
+                Some(n) if f.0.is_numeric() => Value::Num(n),
                 _ => Value::Str(v.text),
             }
         }

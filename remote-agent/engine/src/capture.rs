@@ -26,7 +26,7 @@ use scapbridge_formats::{
 };
 
 use crate::control::Toolbar;
-use crate::invocation::UsageError;
+use crate::usage::UsageError;
 
 /// Why a capture ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub enum CaptureError {
     Probe(#[from] scapbridge_probe::ProbeError),
     /// The rules do not load.
     #[error(transparent)]
-    Rules(#[from] crate::rules::RulesError),
+    Rules(#[from] scapbridge_rules::RulesError),
     /// The remote side (SSH connection, host key, authentication, the
     /// remote command) failed; one line saying which and why.
     #[error("{0}")]
@@ -116,7 +116,7 @@ pub enum CaptureError {
         /// The filter as given.
         text: String,
         /// Every problem, with columns.
-        source: crate::filter::FilterError,
+        source: scapbridge_filter::FilterError,
     },
 }
 
@@ -896,9 +896,9 @@ impl fmt::Debug for AlertOutput {
 /// pcapng capture, into the stream beside the event that raised them.
 #[derive(Debug)]
 pub struct RuleWatch {
-    engine: crate::rules::engine::RuleEngine,
+    engine: scapbridge_rules::engine::RuleEngine,
     out: AlertOutput,
-    clock: crate::clock::TimeText,
+    clock: scapbridge_filter::clock::TimeText,
     hostname: String,
     /// Alerts per rule, in the order the rules first fired.
     pub fired: Vec<(String, u64)>,
@@ -906,11 +906,11 @@ pub struct RuleWatch {
 
 impl RuleWatch {
     /// Watches with `engine`, writing alerts to `out`.
-    pub fn new(engine: crate::rules::engine::RuleEngine, out: AlertOutput) -> Self {
+    pub fn new(engine: scapbridge_rules::engine::RuleEngine, out: AlertOutput) -> Self {
         RuleWatch {
             engine,
             out,
-            clock: crate::clock::TimeText::default(),
+            clock: scapbridge_filter::clock::TimeText::default(),
             hostname: String::new(),
             fired: Vec::new(),
         }
@@ -919,19 +919,19 @@ impl RuleWatch {
     /// Loads the rules `files` (files or directories) and watches with
     /// them, writing alerts to `out`.
     pub fn load(files: &[std::path::PathBuf], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = crate::rules::RuleSet::load(files)?;
+        let set = scapbridge_rules::RuleSet::load(files)?;
         Ok(RuleWatch::new(
-            crate::rules::engine::RuleEngine::new(set),
+            scapbridge_rules::engine::RuleEngine::new(set),
             out,
         ))
     }
 
     /// Watches with rules given as (name, text) pairs (see
-    /// [`crate::rules::RuleSet::load_texts`]).
+    /// [`scapbridge_rules::RuleSet::load_texts`]).
     pub fn load_texts(files: &[(String, String)], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = crate::rules::RuleSet::load_texts(files)?;
+        let set = scapbridge_rules::RuleSet::load_texts(files)?;
         Ok(RuleWatch::new(
-            crate::rules::engine::RuleEngine::new(set),
+            scapbridge_rules::engine::RuleEngine::new(set),
             out,
         ))
     }
@@ -954,7 +954,7 @@ impl RuleWatch {
 pub struct Watch {
     state: scapbridge_formats::state::CaptureState,
     num: u64,
-    filter: Option<crate::filter::Filter>,
+    filter: Option<scapbridge_filter::Filter>,
     rules: Option<RuleWatch>,
     /// The alerts of the last event, for trigger mode.
     fired: Vec<crate::trigger::Fired>,
@@ -1008,7 +1008,7 @@ impl Watch {
             self.num += 1;
         }
         self.state.update(ev);
-        let cx = crate::filter::EvalContext {
+        let cx = scapbridge_filter::EvalContext {
             state: &self.state,
             num: self.num,
         };
@@ -1109,7 +1109,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
     }
 
     /// Keeps only the events `filter` matches.
-    pub fn with_filter(mut self, filter: Option<crate::filter::Filter>) -> Self {
+    pub fn with_filter(mut self, filter: Option<scapbridge_filter::Filter>) -> Self {
         if filter.is_some() {
             self.watch.get_or_insert_with(Watch::new).filter = filter;
         }
@@ -1268,6 +1268,20 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
             }
         }
         Ok(f)
+    }
+}
+
+/// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is
+/// no filter.
+pub fn check_filter(filter: Option<&str>) -> Result<Option<scapbridge_filter::Filter>, CaptureError> {
+    match filter.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(f) => scapbridge_filter::Filter::new(f)
+            .map(Some)
+            .map_err(|source| CaptureError::Filter {
+                text: f.to_string(),
+                source,
+            }),
     }
 }
 

@@ -16,11 +16,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
 
-use crate::filter::ast::Expr;
-use crate::filter::eval::TypeSet;
-use crate::filter::{parse, Filter, FilterError};
+use scapbridge_filter::ast::Expr;
+use scapbridge_filter::eval::TypeSet;
+use scapbridge_filter::{parse, Filter, FilterError};
 use expand::{condition_text, Lists, Macros};
 use limits::{Budget, Limit};
 use yaml::{Node, Pos};
@@ -198,7 +197,7 @@ pub struct Rule {
     pub filter: Option<Filter>,
     /// The events the condition can match (`None`: any), from its
     /// `evt.type` terms, so the engine evaluates each rule only on them.
-    pub event_types: Option<crate::filter::eval::TypeSet>,
+    pub event_types: Option<scapbridge_filter::eval::TypeSet>,
     /// `capture: true`: record a window around each alert.
     pub capture: bool,
     /// `capture_duration` in ms, if given.
@@ -753,7 +752,7 @@ fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
 
 /// The `evt.type` names a condition requires (`None`: not restricted).
 fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> {
-    use crate::filter::ast::{CmpOp, Operand, Rhs};
+    use scapbridge_filter::ast::{CmpOp, Operand, Rhs};
     match e {
         Expr::And(items) => {
             let mut acc: Option<std::collections::BTreeSet<String>> = None;
@@ -821,7 +820,7 @@ fn syntax_errors(
     start: Pos,
     text: &str,
     what: &str,
-    e: &crate::filter::ParseErrors,
+    e: &scapbridge_filter::ParseErrors,
 ) {
     for se in &e.errors {
         diags.push(Diagnostic::error(
@@ -836,7 +835,7 @@ fn syntax_errors(
 /// the CloudTrail plugin's records. Rules of other sources (k8s audit,
 /// …) load, so their files are accepted, but never fire.
 fn is_known_source(source: &str) -> bool {
-    source == "syscall" || source == CLOUDTRAIL_SOURCE
+    source == "syscall" || scapbridge_filter::provider::is_provided_source(source)
 }
 
 /// Parses a rule's condition (lists and exceptions applied), substitutes
@@ -1124,7 +1123,7 @@ impl RuleSet {
             };
             // Output fields must be known too.
             if known_source {
-                if let Err(m) = crate::filter::eval::OutputFormat::new(&r.output) {
+                if let Err(m) = scapbridge_filter::eval::OutputFormat::new(&r.output) {
                     diags.push(Diagnostic::error(
                         &r.file,
                         r.pos,

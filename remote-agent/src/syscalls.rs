@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use scapbridge_formats::{Event, OwnedEvent};
 use scapbridge_probe::{procfs, record, Probe, ProbeOptions, ProbeStats};
 
-use crate::capture::{
+use scapbridge_engine::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
-use crate::invocation::UsageError;
+use scapbridge_engine::UsageError;
 
 /// `PPME_DROP_E`: the stream's mark of lost events.
 const DROP_E: u16 = 148;
@@ -263,8 +263,8 @@ impl Source for SyscallSource {
         let s = self.stats?;
         let mut line = format!(
             "  kernel     {} events seen, {} lost (ring buffer full)",
-            crate::capture::group(s.events),
-            crate::capture::group(s.drops)
+            scapbridge_engine::capture::group(s.events),
+            scapbridge_engine::capture::group(s.drops)
         );
         if s.truncated > 0 {
             line.push_str(&format!(

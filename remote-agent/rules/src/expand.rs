@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::filter::ast::{Expr, Span};
+use scapbridge_filter::ast::{Expr, Span};
 
 use super::limits::{measure, Budget, Limit, ListSize, Metrics, Ref};
 use super::{quote, Diagnostic, ListDef, MacroDef};
@@ -378,7 +378,7 @@ pub(super) fn refs(e: &Expr, f: &mut impl FnMut(&str, Span)) {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::filter::parse;
+    use scapbridge_filter::parse;
 
     #[test]
     fn measuring_a_substitution_matches_the_substitution() {

@@ -96,8 +96,8 @@ impl TriggerConfig {
     /// gives an option's value or default. `None` when `trigger` is off.
     pub fn from_options(
         get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<TriggerConfig>, crate::invocation::UsageError> {
-        use crate::invocation::UsageError;
+    ) -> Result<Option<TriggerConfig>, crate::UsageError> {
+        use crate::UsageError;
         if get("trigger").as_deref() != Some("true") {
             return Ok(None);
         }

@@ -20,8 +20,8 @@
 
 use std::fmt;
 
-use crate::filter::ast::{Expr, Rhs};
-use crate::filter::parser::MAX_DEPTH;
+use scapbridge_filter::ast::{Expr, Rhs};
+use scapbridge_filter::parser::MAX_DEPTH;
 
 /// Most YAML nodes a rules file may build (scalars, sequences, mappings;
 /// copies made by aliases and kept for anchors included). Text without
@@ -395,7 +395,7 @@ impl Budget {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::filter::parse;
+    use scapbridge_filter::parse;
 
     fn nesting_of(text: &str) -> usize {
         measure(&parse(text).unwrap(), &mut |_| Ref::Kept)

@@ -5,10 +5,10 @@
 
 use scapbridge_formats::Event;
 
-use super::{Rule, RuleSet};
-use crate::clock::{rfc3339, TimeText};
-use crate::filter::eval::OutputFormat;
-use crate::filter::EvalContext;
+use crate::{Rule, RuleSet};
+use scapbridge_filter::clock::{rfc3339, TimeText};
+use scapbridge_filter::eval::OutputFormat;
+use scapbridge_filter::EvalContext;
 
 /// A compiled rule set, indexed by event type.
 #[derive(Debug)]
@@ -64,10 +64,10 @@ impl RuleEngine {
         else {
             return;
         };
-        // The index gives plugin events the plugin-source rules; the only
-        // plugin source we know is CloudTrail's.
+        // The index gives plugin events the plugin-source rules: only those
+        // of a plugin whose fields are registered can match.
         if ev.event_type() == scapbridge_formats::schema::PPME_PLUGINEVENT_E
-            && crate::cloudtrail::record(ev).is_none()
+            && !scapbridge_filter::provider::is_provided_event(ev)
         {
             return;
         }

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
-use crate::protocol::controls;
 
 /// Control commands (`shared/specs/extcap.md` §7).
 pub mod command {
@@ -245,6 +244,17 @@ fn apply(st: &ControlState, m: &Message) {
     }
 }
 
+/// The toolbar's control numbers (`{number=N}` in `--extcap-config`'s
+/// `control` lines).
+pub mod controls {
+    /// Boolean: hold events back while set.
+    pub const PAUSE: u8 = 0;
+    /// Button: replay from the first event.
+    pub const RESTART: u8 = 1;
+    /// Logger button: the capture log.
+    pub const LOG: u8 = 2;
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -290,3 +300,4 @@ mod tests {
         assert!(st.paused.load(Ordering::SeqCst));
     }
 }
+

@@ -1,0 +1,23 @@
+//! The capture engine: a [`capture::Source`] pushes events through the
+//! [`capture::Pipeline`]'s stages (count, filter, rules, trigger windows)
+//! into a [`capture::ScapSink`] over a file, a FIFO or standard output.
+//!
+//! * [`capture`]: the Source and EventSink traits, the pipeline, outputs,
+//!   stop control and the capture error.
+//! * [`trigger`]: capture only when rules fire, with windows before and
+//!   after each alert.
+//! * [`control`]: the extcap toolbar (pause, restart, log) a capture obeys.
+//! * [`fsio`]: files created new (never through a symlink) and FIFO waits
+//!   that obey a stop request.
+//! * [`usage`]: a wrong option value, reported before anything runs.
+//!
+//! No source lives here: the syscalls source is the agent's, the others the
+//! extcap crate's.
+
+pub mod capture;
+pub mod control;
+pub mod fsio;
+pub mod trigger;
+pub mod usage;
+
+pub use usage::UsageError;

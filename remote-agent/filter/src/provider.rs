@@ -1,0 +1,99 @@
+//! Fields that come from the sources, not from the filter language: a
+//! source registers a [`FieldProvider`] (as a libsinsp plugin registers its
+//! filter checks), and the filter and rules then resolve its field names,
+//! extract them and evaluate rules of its event source. The language itself
+//! names no source.
+//!
+//! Registration is process-wide and permanent (providers are `'static`);
+//! registering the same provider twice is harmless. Register before
+//! compiling filters or loading rules that name the provider's fields: a
+//! filter compiled earlier does not learn them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use scapbridge_formats::Event;
+
+/// One field a provider resolved: extracted per event.
+pub trait PluginField: fmt::Debug + Send + Sync {
+    /// Whether values compare as numbers (`>`, `<`, `in (1, 2)`).
+    fn is_numeric(&self) -> bool;
+    /// The value on `ev` (numbered `num` in its capture), or `None` when
+    /// the event does not have it (another source's event, a missing key).
+    fn extract<'a>(&self, ev: &Event<'a>, num: u64) -> Option<FieldValue<'a>>;
+}
+
+/// A provided field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldValue<'a> {
+    /// As the source renders it.
+    pub text: Cow<'a, str>,
+    /// The number, for numeric fields.
+    pub num: Option<i64>,
+}
+
+/// A source's fields and event source name.
+pub trait FieldProvider: Send + Sync {
+    /// The Falco event source whose rules this provider's events meet
+    /// (`aws_cloudtrail`).
+    fn event_source(&self) -> &'static str;
+    /// Resolves `name` (with its `[arg]`): `None` when the field is not
+    /// this provider's, `Some(Err(why))` when it is but badly formed.
+    fn lookup(&self, name: &str, arg: Option<&str>)
+        -> Option<Result<Arc<dyn PluginField>, String>>;
+    /// Whether `ev` is an event of this provider's source (a plugin event
+    /// of its plugin).
+    fn owns(&self, ev: &Event<'_>) -> bool;
+}
+
+static PROVIDERS: RwLock<Vec<&'static dyn FieldProvider>> = RwLock::new(Vec::new());
+
+/// Runs `f` over the registered providers (none if the lock was poisoned:
+/// registration never panics while holding it).
+fn with_providers<T>(f: impl FnOnce(&[&'static dyn FieldProvider]) -> T) -> T {
+    match PROVIDERS.read() {
+        Ok(list) => f(&list),
+        Err(_) => f(&[]),
+    }
+}
+
+/// Registers `p` for every filter compiled and rule set loaded after.
+pub fn register(p: &'static dyn FieldProvider) {
+    if let Ok(mut list) = PROVIDERS.write() {
+        let known = list
+            .iter()
+            .any(|q| std::ptr::addr_eq(*q as *const dyn FieldProvider, p as *const _));
+        if !known {
+            list.push(p);
+        }
+    }
+}
+
+/// Resolves a field through the registered providers, in registration order.
+pub fn lookup(name: &str, arg: Option<&str>) -> Option<Result<Arc<dyn PluginField>, String>> {
+    with_providers(|list| list.iter().find_map(|p| p.lookup(name, arg)))
+}
+
+/// Whether some registered provider has the event source `source`.
+pub fn is_provided_source(source: &str) -> bool {
+    with_providers(|list| list.iter().any(|p| p.event_source() == source))
+}
+
+/// Whether some registered provider owns `ev`.
+pub fn is_provided_event(ev: &Event<'_>) -> bool {
+    with_providers(|list| list.iter().any(|p| p.owns(ev)))
+}
+
+/// A provided field inside the evaluator's field enum: equal when it is the
+/// same resolution (fields are compared only to deduplicate).
+#[derive(Debug, Clone)]
+pub(crate) struct Provided(pub(crate) Arc<dyn PluginField>);
+
+impl PartialEq for Provided {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
+}
+
+impl Eq for Provided {}

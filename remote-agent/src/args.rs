@@ -1,0 +1,256 @@
+//! The capture agent's command line: sysdig's capture flags as sshdig sends
+//! them (`--unbuffered --modern-bpf --write=- --numevents=N --snaplen=N
+//! 'FILTER'`), so the agent can stand in for sysdig on a monitored host
+//! (installed as `sysdig`, or named as sshdig's custom capture command).
+//!
+//! Parsing knows nothing of the probe; the binary runs the capture.
+
+/// What a capture call asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentArgs {
+    /// `-w`/`--write`: `-` for stdout, else a file.
+    pub write: Option<String>,
+    /// `-n`/`--numevents`: stop after N events.
+    pub numevents: Option<u64>,
+    /// `-s`/`--snaplen`: I/O bytes kept per event.
+    pub snaplen: Option<u32>,
+    /// The filter: the remaining arguments joined by spaces, as sysdig does.
+    pub filter: Option<String>,
+    /// `--rules FILE` (repeatable): Falco rules evaluated on every event.
+    pub rules: Vec<String>,
+    /// `--rules-stdin`: rules files framed on standard input (what
+    /// `scapbridge-ssh` uploads), read before the capture starts.
+    pub rules_stdin: bool,
+    /// `--trigger`: write only windows around alerts.
+    pub trigger: bool,
+    /// Valued options passed on to the capture engine by name (without the
+    /// dashes): `alerts`, `alerts-format`, `trigger-mode`, `pre`, `post`,
+    /// `max-buffer`, `save-dir`, `save-max-bytes`.
+    pub options: Vec<(String, String)>,
+    /// `--help`.
+    pub help: bool,
+}
+
+/// Valued options the agent hands to the capture engine unchanged.
+pub const ENGINE_OPTIONS: &[&str] = &[
+    "profile",
+    "alerts",
+    "alerts-format",
+    "trigger-mode",
+    "pre",
+    "post",
+    "max-buffer",
+    "save-dir",
+    "save-max-bytes",
+];
+
+impl AgentArgs {
+    /// The value of an engine option, if given.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A wrong command line, as one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgsError(pub String);
+
+impl std::fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ArgsError {}
+
+fn number<T: std::str::FromStr>(opt: &str, v: &str) -> Result<T, ArgsError> {
+    v.trim()
+        .parse()
+        .map_err(|_| ArgsError(format!("{opt}: '{v}' is not a number")))
+}
+
+/// Parses the arguments (without the program name). A leading `capture` is
+/// optional; `--unbuffered` and `--modern-bpf` are accepted (output is
+/// flushed per batch anyway; the probe is always ours).
+pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
+    let mut a = AgentArgs::default();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut it = args.iter().map(String::as_str).peekable();
+    if it.peek() == Some(&"capture") {
+        it.next();
+    }
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = |opt: &str| -> Result<String, ArgsError> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it
+                    .next()
+                    .map(str::to_string)
+                    .ok_or_else(|| ArgsError(format!("{opt} needs a value"))),
+            }
+        };
+        match name {
+            "--unbuffered" | "--modern-bpf" => {}
+            "-h" | "--help" => a.help = true,
+            "-w" | "--write" => a.write = Some(value("--write")?),
+            "-n" | "--numevents" => {
+                a.numevents = Some(number("--numevents", &value("--numevents")?)?)
+            }
+            "-s" | "--snaplen" => a.snaplen = Some(number("--snaplen", &value("--snaplen")?)?),
+            "--rules" => a.rules.push(value("--rules")?),
+            "--trigger" => a.trigger = true,
+            "--rules-stdin" => a.rules_stdin = true,
+            long if long
+                .strip_prefix("--")
+                .is_some_and(|n| ENGINE_OPTIONS.contains(&n)) =>
+            {
+                let v = value(long)?;
+                a.options.push((long[2..].to_string(), v));
+            }
+            "--" => rest.extend(it.by_ref()),
+            other if other.starts_with('-') && other.len() > 1 => {
+                return Err(ArgsError(format!("unknown option '{other}' (try --help)")))
+            }
+            other => rest.push(other),
+        }
+    }
+    let filter = rest.join(" ");
+    if !filter.trim().is_empty() {
+        a.filter = Some(filter);
+    }
+    Ok(a)
+}
+
+/// `--help` text.
+pub const USAGE: &str = "\
+scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
+
+Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [--profile L]
+                        [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
+                        [--trigger [--pre D] [--post D] [--max-buffer SIZE]
+                         [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
+                        [FILTER...]
+
+  -w, --write -|FILE     where the capture goes (- = standard output)
+  -n, --numevents N      stop after N events
+  -s, --snaplen N        bytes of read/write data kept per event (default 80)
+  --unbuffered, --modern-bpf
+                         accepted for sysdig compatibility (sshdig sends them)
+  --profile L            event layout: stratoshark (default: libs 0.23, what
+                         Stratoshark, Wireshark 4.6 and sysdig 0.41 read) or
+                         compat (Wireshark 4.0-4.4 and sysdig 0.29)
+  --rules FILE           Falco rules evaluated on every event (repeat for several)
+  --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
+  --alerts FILE          where alerts go (default standard error)
+  --alerts-format F      text (Falco's lines) or json (Falco's JSON objects)
+  --trigger              write only windows around alerts: the events of the last
+                         --pre before each alert (default 5s), the alert, and the
+                         events until --post after the last alert (default 5s)
+  --max-buffer SIZE      memory for the events held before an alert (default 64M)
+  --trigger-mode M       all_rules (any alert opens a window) or rules (only rules
+                         with capture: true; any alert extends an open window)
+  --save-dir DIR         also write each window to its own file there (Falco's
+                         naming), at most --save-max-bytes each (default 100M)
+  FILTER                 a sysdig/Falco filter; several arguments are joined by spaces
+
+It stops on SIGTERM, SIGINT, SIGHUP or when its reader goes away, leaving the
+stream on a whole block and no probe attached. Exit status: 0 done, 1 failed,
+2 wrong arguments, 3 done and a rule fired.
+";
+
+/// The arguments as UTF-8 text, or one line naming the first that is not
+/// (its position and its text with the bad bytes replaced), for commands
+/// whose options are text.
+pub fn utf8_args(raw: &[std::ffi::OsString]) -> Result<Vec<String>, String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().map(str::to_owned).ok_or_else(|| {
+                format!(
+                    "argument {} ('{}') is not valid UTF-8; options and paths of `capture` must be UTF-8 (rename the file or link to it)",
+                    i + 1,
+                    a.to_string_lossy()
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn sshdig_command_lines() {
+        // sshdig's default GUI run, after the shell removed the quotes.
+        let a = parse(&v(&[
+            "--unbuffered",
+            "--modern-bpf",
+            "--write=-",
+            "--snaplen=80",
+            "",
+        ]))
+        .unwrap();
+        assert_eq!(a.write.as_deref(), Some("-"));
+        assert_eq!(a.snaplen, Some(80));
+        assert_eq!(a.filter, None);
+        let a = parse(&v(&[
+            "capture",
+            "-w",
+            "-",
+            "-n",
+            "10",
+            "proc.name",
+            "=",
+            "cat",
+        ]))
+        .unwrap();
+        assert_eq!(a.numevents, Some(10));
+        assert_eq!(a.filter.as_deref(), Some("proc.name = cat"));
+        let a = parse(&v(&["--numevents=5", "evt.type=open"])).unwrap();
+        assert_eq!(
+            (a.numevents, a.filter.as_deref()),
+            (Some(5), Some("evt.type=open"))
+        );
+        assert!(parse(&v(&["--bogus"])).unwrap_err().0.contains("--bogus"));
+        assert!(parse(&v(&["-n", "x"]))
+            .unwrap_err()
+            .0
+            .contains("not a number"));
+        assert!(parse(&v(&["-w"])).unwrap_err().0.contains("needs a value"));
+        let a = parse(&v(&[
+            "capture",
+            "-w",
+            "-",
+            "--rules",
+            "a.yaml",
+            "--rules=b.yaml",
+            "--trigger",
+            "--pre",
+            "2s",
+            "--post=1s",
+            "proc.name=cat",
+        ]))
+        .unwrap();
+        assert_eq!(a.rules, ["a.yaml", "b.yaml"]);
+        assert!(a.trigger);
+        assert_eq!(
+            (a.option("pre"), a.option("post")),
+            (Some("2s"), Some("1s"))
+        );
+        assert_eq!(a.filter.as_deref(), Some("proc.name=cat"));
+    }
+}
