@@ -94,7 +94,7 @@ fn filter_parser_and_evaluator_never_panic() {
     let mut state = CaptureState::new();
     while let Some(i) = r.next_item().unwrap() {
         match i {
-            Item::Processes(p) => state.add_processes(&p),
+            Item::Processes(p) => state.add_processes(p),
             Item::Event(e) => raw_events.push((e.raw().to_vec(), e.is_large())),
             _ => {}
         }

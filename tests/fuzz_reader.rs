@@ -141,18 +141,18 @@ fn exercise(input: &[u8]) {
                 let _ = w.write_event(&ev);
             }
             Ok(Some(Item::Processes(p))) => {
-                state.add_processes(&p);
+                state.add_processes(p);
                 if !in_events {
-                    let _ = w.write_processes(&p);
+                    let _ = w.write_processes(p);
                 }
             }
             Ok(Some(Item::Fds { tid, fds })) => {
-                state.add_fds(tid, &fds);
+                state.add_fds(tid, fds);
                 if !in_events {
-                    let _ = w.write_fds(tid, &fds);
+                    let _ = w.write_fds(tid, fds);
                 }
             }
-            Ok(Some(Item::Users(u))) => state.add_users(&u),
+            Ok(Some(Item::Users(u))) => state.add_users(u),
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => break,
         }

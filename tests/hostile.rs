@@ -518,7 +518,13 @@ fn arguments_that_are_not_utf8_never_panic() {
     let record = common::fixtures().join("cloudtrail/alice_start_instances.json");
     std::fs::copy(&record, logs.join("a.json")).unwrap();
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-cloudtrail", "--plugin-source"])
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-cloudtrail",
+            "--plugin-source",
+        ])
         .arg(&logs)
         .arg("-w")
         .arg(&out)
@@ -530,10 +536,19 @@ fn arguments_that_are_not_utf8_never_panic() {
         .iter()
         .filter(|e| e.event_type == 322)
         .count();
-    assert!(plugin_events >= 1, "no CloudTrail event from the odd folder");
+    assert!(
+        plugin_events >= 1,
+        "no CloudTrail event from the odd folder"
+    );
     // An address is text: s3:// with a byte that is not UTF-8 is refused.
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-cloudtrail", "--plugin-source"])
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-cloudtrail",
+            "--plugin-source",
+        ])
         .arg(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
         .arg("-w")
         .arg(&out)

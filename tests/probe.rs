@@ -6,6 +6,9 @@
 //! These tests need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.
 //! Elsewhere they skip with the reason; with CI=true they must run.
 
+// A test fails by panicking.
+#![allow(clippy::panic)]
+
 mod common;
 
 use std::net::TcpListener;
@@ -305,7 +308,7 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
         for needle in [
             format!("openat fd={fd}(<f>{file})"),
             "write res=22 data=scapbridge probe test.".to_string(),
-            format!("connect res=0 tuple=127.0.0.1:"),
+            "connect res=0 tuple=127.0.0.1:".to_string(),
             "execve res=0 exe=/bin/true args=probe-marker.".to_string(),
         ] {
             assert!(

@@ -99,7 +99,7 @@ fn line(what: &str, secs: f64, records: usize, reference: f64, ref_name: &str) {
 }
 
 /// Runs the CloudTrail benchmark.
-pub fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) -> Result<()> {
+pub(crate) fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) -> Result<()> {
     let dir = tmp.join("cloudtrail-logs");
     let _ = std::fs::remove_dir_all(&dir);
     let records = generate(fixtures, &dir, files)?;

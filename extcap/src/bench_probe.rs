@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 /// The workloads run by this binary itself (`scapbridge-bench workload ...`).
-pub fn workload(args: &[String]) -> Result<()> {
+pub(crate) fn workload(args: &[String]) -> Result<()> {
     let kind = args.first().map(String::as_str).unwrap_or("");
     let n: u64 = args.get(1).context("workload count")?.parse()?;
     match kind {
@@ -350,7 +350,7 @@ fn vm_kb(pid: u32, key: &str) -> u64 {
 }
 
 /// The whole probe benchmark.
-pub fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
+pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     let me = std::env::current_exe()?;
     let n_getppid: u64 = std::env::var("BENCH_SYSCALLS")
         .ok()

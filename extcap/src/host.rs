@@ -139,12 +139,14 @@ mod tests {
     #[test]
     fn each_host_gets_the_layout_it_reads() {
         let p = |s: &str| Some(Path::new(s).to_path_buf());
-        let cases: &[(
-            Option<&str>,
+        // (host version, binary path, working directory, layout).
+        type Case<'a> = (
+            Option<&'a str>,
             Option<std::path::PathBuf>,
             Option<std::path::PathBuf>,
             Profile,
-        )] = &[
+        );
+        let cases: &[Case<'_>] = &[
             // Stratoshark 0.9.9: its personal folder, or its global folder as cwd.
             (
                 Some("4.6"),

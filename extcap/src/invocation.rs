@@ -33,6 +33,7 @@ pub enum Call {
     CleanupPostkill,
 }
 
+pub use scapbridge_agent::args::utf8_args;
 pub use scapbridge_engine::UsageError;
 
 /// Output container of a capture.
@@ -438,8 +439,7 @@ fn parse_with(
     }
     if let Some(n) = &iface_name {
         if spec.is_none() {
-            inv.errors
-                .insert(0, unknown_interface(n));
+            inv.errors.insert(0, unknown_interface(n));
         }
     }
     inv
@@ -458,10 +458,8 @@ impl Invocation {
         protocol::interface(name).ok_or_else(|| unknown_interface(name))
     }
 
-    /// The value of interface option `name`: as given, else our default.
-    /// Boolflags read `"true"`/`"false"`.
     /// The path option `name` (`write`, `file`, `log-file`, `save-dir`,
-    /// `alerts`) as given, OS string or text.
+    /// `alerts`, `plugin-source`) as given, OS string or text.
     pub fn path(&self, spec: &InterfaceSpec, name: &str) -> Option<std::path::PathBuf> {
         if let Some(p) = self.os_paths.get(name) {
             return Some(p.clone());
@@ -489,6 +487,8 @@ impl Invocation {
             .collect()
     }
 
+    /// The value of interface option `name`: as given, else our default.
+    /// Boolflags read `"true"`/`"false"`.
     pub fn option(&self, spec: &InterfaceSpec, name: &str) -> Option<String> {
         if let Some(v) = self.options.get(name) {
             return Some(v.clone());
@@ -530,6 +530,14 @@ impl Invocation {
     }
 }
 
+/// The error for an interface name this build does not have, listing those
+/// it has.
+pub fn unknown_interface(name: &str) -> UsageError {
+    UsageError::UnknownInterface {
+        name: name.to_string(),
+        known: protocol::INTERFACES.iter().map(|i| i.name).collect(),
+    }
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -668,14 +676,5 @@ mod tests {
         assert!(is_extcap_call(&v(&["--extcap-interfaces"])));
         assert!(is_extcap_call(&v(&["--capture", "--fifo=/x"])));
         assert!(!is_extcap_call(&v(&["read", "x.scap"])));
-    }
-}
-
-/// The error for an interface name this build does not have, listing those
-/// it has.
-pub fn unknown_interface(name: &str) -> UsageError {
-    UsageError::UnknownInterface {
-        name: name.to_string(),
-        known: protocol::INTERFACES.iter().map(|i| i.name).collect(),
     }
 }

@@ -19,13 +19,13 @@ pub mod ssh;
 
 // The engine, the filter language and the rules are crates of their own
 // (the agent links them without this crate); their old paths stay.
+#[cfg(target_os = "linux")]
+pub use scapbridge_agent::syscalls;
 pub use scapbridge_engine::capture::check_filter;
 pub use scapbridge_engine::{capture, control, fsio, trigger};
 pub use scapbridge_filter as filter;
 pub use scapbridge_filter::clock;
 pub use scapbridge_rules as rules;
-#[cfg(target_os = "linux")]
-pub use scapbridge_agent::syscalls;
 
 /// Registers what this crate's sources add to the filter language (the
 /// CloudTrail fields and the `aws_cloudtrail` rule source). Idempotent;
@@ -433,7 +433,6 @@ fn cloudtrail_source(
     };
     Ok(Box::new(CloudTrailSource::open(location, o)?))
 }
-
 
 /// The event layout an interface option names; `None` for `auto` (the
 /// host's own: see [`host::Host::layout`]).

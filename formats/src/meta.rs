@@ -398,38 +398,64 @@ pub mod fd_type {
 pub enum FdData {
     /// IPv4 connected socket (addresses in network byte order, ports host order).
     Ipv4 {
+        /// Source address.
         sip: [u8; 4],
+        /// Destination address.
         dip: [u8; 4],
+        /// Source port.
         sport: u16,
+        /// Destination port.
         dport: u16,
+        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
         l4proto: u8,
     },
     /// IPv6 connected socket.
     Ipv6 {
+        /// Source address.
         sip: [u8; 16],
+        /// Destination address.
         dip: [u8; 16],
+        /// Source port.
         sport: u16,
+        /// Destination port.
         dport: u16,
+        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
         l4proto: u8,
     },
     /// IPv4 listening socket.
-    Ipv4Server { ip: [u8; 4], port: u16, l4proto: u8 },
+    Ipv4Server {
+        /// Address listened on.
+        ip: [u8; 4],
+        /// Port listened on.
+        port: u16,
+        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
+        l4proto: u8,
+    },
     /// IPv6 listening socket.
     Ipv6Server {
+        /// Address listened on.
         ip: [u8; 16],
+        /// Port listened on.
         port: u16,
+        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
         l4proto: u8,
     },
     /// Unix socket with its kernel endpoints.
     Unix {
+        /// Kernel address of this end.
         source: u64,
+        /// Kernel address of the peer end.
         dest: u64,
+        /// Name, as libscap writes it.
         name: Vec<u8>,
     },
     /// A regular file (FILE_V2): open flags, name, device (if present).
     FileV2 {
+        /// Open flags (scap PPM_O_* bits).
         open_flags: u32,
+        /// Name, as libscap writes it.
         name: Vec<u8>,
+        /// Device number, when the block version has it.
         dev: Option<u32>,
     },
     /// Every other type: a name.
@@ -617,18 +643,28 @@ impl FdInfo {
 pub enum Interface {
     /// IPv4 (types 1 and 3).
     V4 {
+        /// Name, as libscap writes it.
         name: Vec<u8>,
+        /// Address.
         addr: [u8; 4],
+        /// Netmask.
         netmask: [u8; 4],
+        /// Broadcast address.
         bcast: [u8; 4],
+        /// Link speed (libscap writes 0).
         linkspeed: u64,
     },
     /// IPv6 (types 2 and 4).
     V6 {
+        /// Name, as libscap writes it.
         name: Vec<u8>,
+        /// Address.
         addr: [u8; 16],
+        /// Netmask.
         netmask: [u8; 16],
+        /// Broadcast address.
         bcast: [u8; 16],
+        /// Link speed (libscap writes 0).
         linkspeed: u64,
     },
 }
@@ -735,14 +771,24 @@ impl Interface {
 pub enum UserEntry {
     /// A user.
     User {
+        /// User id.
         uid: u32,
+        /// Group id.
         gid: u32,
+        /// Name, as libscap writes it.
         name: Vec<u8>,
+        /// Home directory.
         homedir: Vec<u8>,
+        /// Login shell.
         shell: Vec<u8>,
     },
     /// A group.
-    Group { gid: u32, name: Vec<u8> },
+    Group {
+        /// Group id.
+        gid: u32,
+        /// Name, as libscap writes it.
+        name: Vec<u8>,
+    },
 }
 
 impl UserEntry {

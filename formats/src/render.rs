@@ -9,7 +9,6 @@ use std::net::Ipv6Addr;
 use crate::bytes::{le_u16, le_u64};
 use crate::event::{value_u64 as uint, Event};
 use crate::schema::{self, ParamInfo, PrintFormat};
-use crate::state::CaptureState;
 use crate::value::{self, PathBase, SockAddr, SockTuple, Value};
 
 /// Byte buffers longer than this are cut and followed by `...` (sysdig's default).
@@ -201,13 +200,7 @@ fn bytebuf(out: &mut String, v: &[u8]) {
 }
 
 /// Renders parameter `i` of `ev` into `out`, using `state` for fd and thread names.
-pub fn param(
-    ev: &Event<'_>,
-    i: usize,
-    p: &ParamInfo,
-    state: Option<&CaptureState>,
-    out: &mut String,
-) {
+pub fn param(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&dyn Names>, out: &mut String) {
     let Some(v) = ev.param(i) else { return };
     push_value(ev.tid(), &value::decode_bytes(ev, v, p), state, out);
 }
@@ -215,7 +208,7 @@ pub fn param(
 /// Appends a decoded value as sysdig prints it. `tid` is the thread of the
 /// event it came from: fds, relative paths and poll lists are named from
 /// that thread's tables in `state`.
-pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&CaptureState>, out: &mut String) {
+pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
     match *v {
         Value::Missing => out.push_str("<NA>"),
         Value::Int { v, width, fmt } => num(out, v as u64 & mask(usize::from(width)), Some(v), fmt),
@@ -247,22 +240,22 @@ pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&CaptureState>, out: &m
         }
         Value::Fd(fd) => {
             push_i64(out, fd);
-            if let Some(e) = state.and_then(|s| s.fd(tid, fd)) {
+            if let Some(e) = state.and_then(|s| s.fd_name(tid, fd)) {
                 out.push_str("(<");
                 out.push(e.typechar as char);
                 if e.l4 != 0 && !e.name.is_empty() {
                     out.push(e.l4 as char);
                 }
                 out.push('>');
-                out.push_str(&e.name);
+                out.push_str(e.name);
                 out.push(')');
             }
         }
         Value::Pid(pid) => {
             push_i64(out, pid);
             if pid > 0 {
-                if let Some(t) = state.and_then(|s| s.thread(pid as u64)) {
-                    let _ = write!(out, "({})", t.comm);
+                if let Some(comm) = state.and_then(|s| s.comm(pid as u64)) {
+                    let _ = write!(out, "({comm})");
                 }
             }
         }
@@ -304,17 +297,13 @@ pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&CaptureState>, out: &m
             let Some(st) = state else { return };
             let dir = match base {
                 PathBase::Fd(fd) => st
-                    .fd(tid, fd)
+                    .fd_name(tid, fd)
                     .map(|f| format!("{}/", f.name.trim_end_matches('/'))),
-                PathBase::Cwd => st.thread(tid).map(|t| t.cwd.clone()),
+                PathBase::Cwd => st.cwd(tid).map(str::to_string),
                 _ => None,
             };
             if let Some(b) = dir.filter(|b| !b.is_empty()) {
-                let _ = write!(
-                    out,
-                    "({})",
-                    crate::state::normalize_path(&format!("{b}{s}"))
-                );
+                let _ = write!(out, "({})", normalize_path(&format!("{b}{s}")));
             }
         }
         Value::Bytes(b) | Value::Raw(b) => bytebuf(out, b),
@@ -356,7 +345,7 @@ fn reltime(ns: u64) -> String {
     format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)
 }
 
-fn fdlist(tid: u64, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
+fn fdlist(tid: u64, v: &[u8], state: Option<&dyn Names>, out: &mut String) {
     if v.len() < 2 {
         return;
     }
@@ -374,7 +363,7 @@ fn fdlist(tid: u64, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
         }
         first = false;
         let _ = write!(out, "{fd}:");
-        if let Some(e) = state.and_then(|s| s.fd(tid, fd)) {
+        if let Some(e) = state.and_then(|s| s.fd_name(tid, fd)) {
             out.push(e.typechar as char);
         }
         let _ = write!(out, "{flags:X}");
@@ -383,7 +372,7 @@ fn fdlist(tid: u64, v: &[u8], state: Option<&CaptureState>, out: &mut String) {
 
 /// Appends sysdig's `%evt.args` for `ev`: `name=value ` for each parameter
 /// the schema names (parameters past the schema are not shown, as in sysdig).
-pub fn args(ev: &Event<'_>, state: Option<&CaptureState>, out: &mut String) {
+pub fn args(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
     let Some(info) = ev.info() else { return };
     // The generic syscall event shows its name in the type column and no args.
     if ev.event_type() <= 1 {
@@ -419,4 +408,47 @@ pub fn generic_code(ev: &Event<'_>) -> Option<u64> {
         return None;
     }
     ev.param(0).and_then(uint)
+}
+/// What rendering names through the capture's state: fds, processes,
+/// users and groups (`state::CaptureState` implements it; rendering itself
+/// keeps no state).
+pub trait Names {
+    /// Fd `fd` of thread `tid`.
+    fn fd_name(&self, tid: u64, fd: i64) -> Option<FdName<'_>>;
+    /// The command name of process `pid`.
+    fn comm(&self, pid: u64) -> Option<&str>;
+    /// The working directory of thread `tid`.
+    fn cwd(&self, tid: u64) -> Option<&str>;
+    /// The name of user `uid`.
+    fn user_name(&self, uid: u32) -> Option<&str>;
+    /// The name of group `gid`.
+    fn group_name(&self, gid: u32) -> Option<&str>;
+}
+
+/// An fd as rendering shows it: `<4t>127.0.0.1:80->…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdName<'a> {
+    /// sysdig's type character (`f`, `4`, `6`, `u`, `p`, …).
+    pub typechar: u8,
+    /// The layer-4 character (`t`, `u`), 0 if none.
+    pub l4: u8,
+    /// The fd's name.
+    pub name: &'a str,
+}
+
+/// Collapses `.` and `..` path components (libsinsp does the same).
+pub fn normalize_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut s = String::from("/");
+    s.push_str(&parts.join("/"));
+    s
 }

@@ -13,6 +13,7 @@ use crate::bytes::le_u64;
 use crate::event::Event;
 use crate::meta::{fd_type, FdData, FdInfo, ProcessInfo, UserEntry};
 use crate::render;
+pub use crate::render::normalize_path;
 use crate::schema::{self, Direction};
 
 /// Hasher for the integer keys of the tables (tids, pids, fds, uids): one
@@ -1046,21 +1047,30 @@ impl CaptureState {
     }
 }
 
-/// Collapses `.` and `..` path components (libsinsp does the same).
-pub fn normalize_path(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
+impl render::Names for CaptureState {
+    fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
+        self.fd(tid, fd).map(|e| render::FdName {
+            typechar: e.typechar,
+            l4: e.l4,
+            name: &e.name,
+        })
     }
-    let mut s = String::from("/");
-    s.push_str(&parts.join("/"));
-    s
+
+    fn comm(&self, pid: u64) -> Option<&str> {
+        self.thread(pid).map(|t| t.comm.as_str())
+    }
+
+    fn cwd(&self, tid: u64) -> Option<&str> {
+        self.thread(tid).map(|t| t.cwd.as_str())
+    }
+
+    fn user_name(&self, uid: u32) -> Option<&str> {
+        CaptureState::user_name(self, uid)
+    }
+
+    fn group_name(&self, gid: u32) -> Option<&str> {
+        CaptureState::group_name(self, gid)
+    }
 }
 
 #[cfg(test)]

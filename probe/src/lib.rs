@@ -163,6 +163,7 @@ const FALCO_SYSCALLS: &[&str] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

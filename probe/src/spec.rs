@@ -517,6 +517,7 @@ pub(crate) fn layout_for(nr: u16) -> Layout {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

@@ -16,11 +16,11 @@ fn main() -> std::process::ExitCode {
 mod linux {
     use std::process::ExitCode;
 
+    use scapbridge_agent::syscalls::SyscallSource;
     use scapbridge_engine::capture::{
         AlertOutput, CaptureControl, Level, Logger, Output, Pipeline, RuleWatch, ScapSink, Source,
     };
     use scapbridge_engine::control::Toolbar;
-    use scapbridge_agent::syscalls::SyscallSource;
     use scapbridge_engine::trigger::{TriggerConfig, TriggerWindow};
     use scapbridge_formats::{Container, Profile};
 

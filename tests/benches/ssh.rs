@@ -53,7 +53,7 @@ mod linux {
     const TRIGGERS: u32 = 200;
     const TRIGGER_EVERY: Duration = Duration::from_millis(100);
 
-    pub fn run() {
+    pub(crate) fn run() {
         if !super::common::sshd::is_root() {
             println!("skipping: the SSH benchmark needs root (sshd, the probe)");
             return;
@@ -88,7 +88,7 @@ mod linux {
         common::events(p, false).expect("a readable capture").len()
     }
 
-    /// 1. A recorded capture (dd under our probe) streamed through SSH
+    /// (1) A recorded capture (dd under our probe) streamed through SSH
     /// beside the local replay and OpenSSH's client.
     fn transport(s: &Sshd) {
         let input = s.path("bench-input.scap");
@@ -216,7 +216,7 @@ mod linux {
         (evs.len(), drops)
     }
 
-    /// 2. A live dd, captured by the agent through SSH and locally, with the
+    /// (2) A live dd, captured by the agent through SSH and locally, with the
     /// same filter.
     fn live(s: &Sshd) {
         let filter = "proc.name=dd";

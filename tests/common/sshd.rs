@@ -1,6 +1,8 @@
 //! A throwaway OpenSSH sshd on 127.0.0.1 (shared/specs/ssh-cloud-crates.md
 //! §5), for the SSH tests and the SSH benchmark.
 
+#![allow(unreachable_pub)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};

@@ -8,6 +8,8 @@
 //! parameters to an existing id, the table describes every historical layout of
 //! an id as a prefix of its parameter list.
 
+// Generated: its items are public for the table's users inside the crate.
+#[allow(unreachable_pub)]
 mod generated;
 
 pub use generated::EVENT_MAX;

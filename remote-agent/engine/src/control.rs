@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
-
 /// Control commands (`shared/specs/extcap.md` §7).
 pub mod command {
     /// Host → extcap: all `Set` messages have been sent.
@@ -300,4 +299,3 @@ mod tests {
         assert!(st.paused.load(Ordering::SeqCst));
     }
 }
-

@@ -14,9 +14,18 @@
 //! No source lives here: the syscalls source is the agent's, the others the
 //! extcap crate's.
 
+mod alerts;
 pub mod capture;
 pub mod control;
+mod error;
 pub mod fsio;
+mod output;
+mod pipeline;
+mod scap_sink;
+mod sink;
+mod source;
+mod stop;
+mod text;
 pub mod trigger;
 pub mod usage;
 

@@ -28,7 +28,9 @@ use scapbridge_formats::meta::{FdInfo, Interface, MachineInfo, ProcessInfo, User
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{Container, Event, Profile};
 
-use crate::capture::{CaptureError, EventSink, Flow, Metadata, ScapSink};
+use crate::error::CaptureError;
+use crate::scap_sink::ScapSink;
+use crate::sink::{EventSink, Flow, Metadata};
 
 /// Bytes charged per held event on top of its own bytes: the ring entry and
 /// the allocator's bookkeeping of its buffer.
@@ -113,7 +115,7 @@ impl TriggerConfig {
         }
         for (name, slot) in [("pre", &mut cfg.pre), ("post", &mut cfg.post)] {
             if let Some(v) = get(name) {
-                *slot = crate::capture::parse_duration(&v)
+                *slot = crate::text::parse_duration(&v)
                     .ok_or_else(|| bad(name, &v, "a time above 0 such as 10, 2.5s, 500ms or 3m"))?;
             }
         }

@@ -3,8 +3,8 @@
 
 pub mod ast;
 pub mod clock;
-pub mod provider;
 pub mod parser;
+pub mod provider;
 
 pub use ast::{CmpOp, Expr, Span};
 pub use parser::{parse, ParseErrors};

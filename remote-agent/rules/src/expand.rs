@@ -102,7 +102,7 @@ impl Lists {
     /// stands for its items; any other item is itself. A list over a limit
     /// is reported at its definition and left out; lists naming it are
     /// left out silently.
-    pub fn expand(
+    pub(crate) fn expand(
         order: &[String],
         defs: &HashMap<String, ListDef>,
         diags: &mut Vec<Diagnostic>,
@@ -149,7 +149,7 @@ impl Lists {
     }
 
     /// `cond` with its lists substituted, measured first.
-    pub fn substitute(&self, cond: &str) -> Result<String, Refusal> {
+    pub(crate) fn substitute(&self, cond: &str) -> Result<String, Refusal> {
         let mut len = 0u64;
         let mut uses_refused = false;
         scan(cond, |p| {
@@ -248,7 +248,7 @@ impl Macros {
     /// Adds the next macro in definition order; `ast` is `None` if its
     /// text was refused (a macro whose text does not parse is not added:
     /// its name stays unresolved, as it always did).
-    pub fn push(&mut self, name: &str, ast: Option<Expr>) {
+    pub(crate) fn push(&mut self, name: &str, ast: Option<Expr>) {
         self.index.insert(name.to_string(), self.list.len());
         self.list.push(Macro {
             name: name.to_string(),
@@ -261,7 +261,11 @@ impl Macros {
     /// Measures every macro (pass 1 for all, then pass 2) and reports, at
     /// each macro's definition, the first limit its expansion exceeds; a
     /// macro using a refused macro is refused silently.
-    pub fn measure(&mut self, defs: &HashMap<String, MacroDef>, diags: &mut Vec<Diagnostic>) {
+    pub(crate) fn measure(
+        &mut self,
+        defs: &HashMap<String, MacroDef>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         for pass in [1, 2] {
             for i in 0..self.list.len() {
                 let Some(ast) = &self.list[i].ast else {
@@ -318,7 +322,7 @@ impl Macros {
     }
 
     /// Macro names in a rule's condition that no macro resolves.
-    pub fn missing(&self, e: &Expr) -> Vec<(String, Span)> {
+    pub(crate) fn missing(&self, e: &Expr) -> Vec<(String, Span)> {
         let mut out = Vec::new();
         refs(e, &mut |name, span| {
             if !self.index.contains_key(name) {
@@ -330,12 +334,12 @@ impl Macros {
 
     /// A rule condition's size once expanded; `None` if it uses a refused
     /// macro.
-    pub fn measure_rule(&self, e: &Expr) -> Option<Metrics> {
+    pub(crate) fn measure_rule(&self, e: &Expr) -> Option<Metrics> {
         measure(e, &mut |n| self.resolve(n, 2, None))
     }
 
     /// A rule condition expanded (measure it first: this builds it whole).
-    pub fn build_rule(&self, e: &Expr) -> Expr {
+    pub(crate) fn build_rule(&self, e: &Expr) -> Expr {
         self.build(e, 2, None)
     }
 

@@ -16,12 +16,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-
+use expand::{condition_text, Lists, Macros};
+use limits::{Budget, Limit};
 use scapbridge_filter::ast::Expr;
 use scapbridge_filter::eval::TypeSet;
 use scapbridge_filter::{parse, Filter, FilterError};
-use expand::{condition_text, Lists, Macros};
-use limits::{Budget, Limit};
 use yaml::{Node, Pos};
 
 /// Falco priorities, most severe first.

@@ -1,0 +1,101 @@
+//! Why a capture ended, and what can go wrong in one.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use scapbridge_formats::{ReadError, WriteError};
+
+use crate::usage::UsageError;
+
+/// Why a capture ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The source has no more events (end of a replayed file).
+    EndOfInput,
+    /// `--count` events were written.
+    Count,
+    /// `--duration` elapsed.
+    Duration,
+    /// SIGTERM or SIGINT.
+    Signal,
+    /// The host sent a quit message.
+    Quit,
+    /// The reader closed the FIFO or pipe (EPIPE).
+    ReaderGone,
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StopReason::EndOfInput => "end of input",
+            StopReason::Count => "event count reached",
+            StopReason::Duration => "duration reached",
+            StopReason::Signal => "interrupted",
+            StopReason::Quit => "stopped by the analyzer",
+            StopReason::ReaderGone => "the reader closed the stream",
+        })
+    }
+}
+
+/// A capture failure. Each becomes one human line at the binary's edge.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// Wrong options.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The input could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// Input path.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+    /// The input is not a readable capture.
+    #[error("{path}: {source}")]
+    Read {
+        /// Input path.
+        path: PathBuf,
+        /// Cause, with its byte offset.
+        source: ReadError,
+    },
+    /// The output could not be opened.
+    #[error("cannot open output {target}: {source}")]
+    Output {
+        /// FIFO or file path.
+        target: String,
+        /// Cause.
+        source: io::Error,
+    },
+    /// Writing the output failed.
+    #[error("writing {target}: {source}{}", truncated.map(|n| format!("; the file was cut back to {n} bytes, its last whole block")).unwrap_or_default())]
+    Write {
+        /// FIFO or file path.
+        target: String,
+        /// Cause.
+        source: WriteError,
+        /// Length the file was cut back to, if it was.
+        truncated: Option<u64>,
+    },
+    /// The syscall probe cannot run.
+    #[error(transparent)]
+    Probe(#[from] scapbridge_probe::ProbeError),
+    /// The rules do not load.
+    #[error(transparent)]
+    Rules(#[from] scapbridge_rules::RulesError),
+    /// The remote side (SSH connection, host key, authentication, the
+    /// remote command) failed; one line saying which and why.
+    #[error("{0}")]
+    Remote(String),
+    /// The capture filter does not compile.
+    #[error("capture filter '{text}': {source}")]
+    Filter {
+        /// The filter as given.
+        text: String,
+        /// Every problem, with columns.
+        source: scapbridge_filter::FilterError,
+    },
+}
