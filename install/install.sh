@@ -6,14 +6,18 @@
 #
 #   bash install/install.sh               # packages, release build, extcap install
 #   bash install/install.sh --deps        # system packages, moto (test S3/SQS), the Debian sid
-#                                         # root with Stratoshark's readers, cargo-fuzz, and crates only
+#                                         # root with Stratoshark's readers, podman and the
+#                                         # tests' container image, cargo-fuzz, and crates only
 #   bash install/install.sh --bench       # also bpftrace (the reference probe) and bpftool (per-run cost)
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
 #   bash install/install.sh --uninstall   # remove the extcap copies
 #
 # SCAPBRIDGE_BIN=path overrides the binary installed as extcap (default
 # target/release/scapbridge). SCAPBRIDGE_SID_ROOT=dir moves the sid root
-# (default /var/cache/scapbridge/sid-root).
+# (default /var/cache/scapbridge/sid-root). SCAPBRIDGE_IMAGE names the tests'
+# container image (default localhost/scapbridge-workload:bookworm) and
+# SCAPBRIDGE_IMAGE_TAR its cached root (default
+# /var/cache/scapbridge/workload-rootfs.tar).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +28,7 @@ case "${1:-}" in
     --bench) mode="bench" ;;
     --extcap-only) mode="extcap" ;;
     --uninstall) mode="uninstall" ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -86,8 +90,12 @@ if [[ "$(id -u)" != 0 ]]; then as_root=(sudo -E); fi
 # openssh-server is the real sshd the SSH tests start on 127.0.0.1 (its
 # package starts no system sshd in a container with policy-rc.d; elsewhere
 # a system sshd on :22 does not collide with the tests' own ports).
-# debootstrap builds the Debian sid root below (Stratoshark's readers).
-pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server debootstrap)
+# debootstrap builds the Debian sid root below (Stratoshark's readers) and the
+# root of the tests' container image. podman with runc (not crun: crun fails
+# on a cgroup v1/v2 hybrid layout with "cgroups in hybrid mode not supported")
+# is the container runtime the container tests start; listing runc makes apt
+# take it for podman's "crun | runc".
+pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server debootstrap podman runc)
 # bpftrace only measures: it is the reference of the probe benchmark; bpftool
 # reads the probe program's run time (kernel.bpf_stats_enabled) there.
 if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace bpftool); fi
@@ -159,6 +167,63 @@ else
     "${as_root[@]}" mv "$tmp_root" "$sid_root"
     say "sid root ready: $("${as_root[@]}" chroot "$sid_root" strato --version 2>/dev/null | head -n1)"
 fi
+
+# Containers for the tests (tests/common/podman.rs): podman's settings, and
+# one small image made with `podman import` (no registry is needed or asked).
+# runc and cgroupfs work on every cgroup layout (v1, v2, hybrid) and without
+# systemd; an empty default_ulimits, because raising RLIMIT_NOFILE/NPROC in
+# the container fails with "Operation not permitted" where the machine's own
+# hard limits are lower than podman's defaults. A drop-in, so the machine's
+# containers.conf stays as it is.
+podman_conf_dir=/etc/containers/containers.conf.d
+podman_conf="$podman_conf_dir/50-scapbridge.conf"
+podman_conf_text='# Written by scapbridge install/install.sh --deps (the container tests).
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+'
+if [[ "$(cat "$podman_conf" 2>/dev/null)" == "${podman_conf_text%$'\n'}" ]]; then
+    say "podman settings already in $podman_conf"
+else
+    "${as_root[@]}" mkdir -p "$podman_conf_dir"
+    printf '%s' "$podman_conf_text" | "${as_root[@]}" tee "$podman_conf" >/dev/null
+    say "podman settings written to $podman_conf"
+fi
+
+# The image: a Debian 12 minbase root with what the tests' workload runs
+# (bash, coreutils, `script` for a shell with a terminal, `nc`), built by
+# debootstrap once per machine and kept as a tarball beside the sid root
+# (temporary name, renamed when complete); imported into podman's store
+# whenever the store lacks it (a reset store costs an import, not a build).
+image="${SCAPBRIDGE_IMAGE:-localhost/scapbridge-workload:bookworm}"
+image_tar="${SCAPBRIDGE_IMAGE_TAR:-/var/cache/scapbridge/workload-rootfs.tar}"
+image_pkgs=(bash coreutils util-linux bsdutils netcat-openbsd)
+if [[ -s "$image_tar" ]]; then
+    say "container image root already in $image_tar"
+else
+    say "container image root (Debian 12 minbase with ${image_pkgs[*]}) into $image_tar (once per machine)"
+    tmp_img="$image_tar.root.tmp"
+    "${as_root[@]}" rm -rf "$tmp_img" "$image_tar.tmp"
+    "${as_root[@]}" mkdir -p "$(dirname "$image_tar")"
+    "${as_root[@]}" debootstrap --variant=minbase --include="$(IFS=,; echo "${image_pkgs[*]}")" \
+        bookworm "$tmp_img" http://deb.debian.org/debian >/dev/null
+    # No package cache or lists in the image: they are most of its size.
+    "${as_root[@]}" sh -c 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' sh "$tmp_img"
+    "${as_root[@]}" tar -C "$tmp_img" --numeric-owner -cf "$image_tar.tmp" .
+    "${as_root[@]}" rm -rf "$tmp_img"
+    "${as_root[@]}" mv "$image_tar.tmp" "$image_tar"
+fi
+if "${as_root[@]}" podman image exists "$image" 2>/dev/null; then
+    say "container image $image already in podman's store"
+else
+    "${as_root[@]}" podman import -q "$image_tar" "$image" >/dev/null
+    say "container image $image imported"
+fi
+say "$("${as_root[@]}" podman run --rm --network none "$image" sh -c 'echo "container runs: $(. /etc/os-release; echo "$PRETTY_NAME"), $(nc -h 2>&1 | head -n1)"')"
 
 # cargo-fuzz runs the libFuzzer targets of tests/fuzz (tests/cargo_fuzz.rs)
 # on the stable toolchain (RUSTC_BOOTSTRAP=1 for its -Z flags). Built from

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
+pub mod podman;
 pub mod sshd;
 
 /// `shared/fixtures`, beside the repository (or `$SCAPBRIDGE_FIXTURES`).

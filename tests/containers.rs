@@ -1,0 +1,158 @@
+//! Real containers (issue 22): podman with runc and cgroupfs, the image
+//! `install/install.sh --deps` imports, Kubernetes pod labels set with
+//! `--label`, and podman's Docker-compatible API from `podman system
+//! service`. Skipped, with the reason, where podman or the image is missing,
+//! unless CI=true.
+//!
+//! For now these check the ground the container support stands on: that a
+//! labelled container runs the known workload, that its processes' cgroup
+//! paths carry the container id in the layout the cgroup parser must read,
+//! and that the API socket reports the name, image and labels the capture
+//! has to carry (docs/containers-readers.md says how each reader takes them).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::podman::{self, ApiService, Container, PodLabels};
+
+fn pod_labels() -> PodLabels {
+    PodLabels {
+        pod_name: "web-7d4b9c".into(),
+        namespace: "shop".into(),
+        pod_uid: "0b1d4a8e-3f5c-4e7a-9a51-6c2f7e9d1b30".into(),
+        container_name: "web".into(),
+    }
+}
+
+/// Every cgroup line of a process in the container names the container by
+/// its full id, in podman's cgroupfs layout `/libpod_parent/libpod-<id>`:
+/// each cgroup v1 controller and the unified (v2) line of this hybrid
+/// machine, or the unified line alone on a pure cgroup v2 machine.
+fn assert_cgroups_name(cgroup: &str, id: &str, what: &str) {
+    let lines: Vec<&str> = cgroup.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty(), "{what}: empty cgroup file");
+    for line in &lines {
+        // hierarchy-ID:controller-list:path
+        let path = line.splitn(3, ':').nth(2).unwrap_or("");
+        assert_eq!(
+            podman::libpod_id(path),
+            Some(id),
+            "{what}: cgroup line {line:?} does not name container {id}\n{cgroup}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("0::")),
+        "{what}: no unified (cgroup v2) line:\n{cgroup}"
+    );
+}
+
+#[test]
+fn labelled_container_runs_the_workload_and_its_cgroups_name_it() {
+    if !podman::podman_available() {
+        return;
+    }
+    let labels = pod_labels();
+    let c = Container::run("sb-web", Some(&labels), &["sleep", "300"]);
+    assert!(podman::is_full_id(&c.id), "{}", c.id);
+    assert_eq!(c.inspect("{{.Id}}"), c.id);
+    assert_eq!(c.inspect("{{.Name}}"), c.name);
+    for (k, v) in labels.pairs() {
+        assert_eq!(
+            c.inspect(&format!("{{{{index .Config.Labels \"{k}\"}}}}")),
+            v,
+            "label {k}"
+        );
+    }
+
+    // The container's first process, seen from the host, and a process
+    // started in it later (`podman exec`), seen from inside.
+    assert_cgroups_name(&c.host_cgroup(), &c.id, "host view of sleep");
+    let o = c.exec(&["cat", "/proc/self/cgroup"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_cgroups_name(&String::from_utf8_lossy(&o.stdout), &c.id, "exec'd cat");
+
+    // The workload of the issue: a shell with a terminal (`script`), a
+    // sensitive file read, a listener, and a new binary written and run
+    // below /tmp.
+    let o = c.exec(&["script", "-qec", "tty", "/dev/null"]);
+    assert!(o.status.success(), "script: {}", common::stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("/dev/pts/"),
+        "script gave no terminal: {:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = c.exec(&["cat", "/etc/shadow"]);
+    assert!(
+        o.status.success(),
+        "cat /etc/shadow: {}",
+        common::stderr(&o)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("root:"));
+    let o = c.exec(&["sh", "-c", "nc -l -p 4444 </dev/null & sleep 0.2; kill $!"]);
+    assert!(o.status.success(), "nc -l: {}", common::stderr(&o));
+    let o = c.exec(&[
+        "sh",
+        "-c",
+        "cp /bin/true /tmp/dropped && /tmp/dropped && echo ran",
+    ]);
+    assert!(o.status.success(), "new binary: {}", common::stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "ran");
+
+    // The host's own processes are in no libpod cgroup.
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    assert!(
+        own.lines()
+            .all(|l| podman::libpod_id(l.splitn(3, ':').nth(2).unwrap_or("")).is_none()),
+        "the test itself is in a container cgroup: {own}"
+    );
+}
+
+#[test]
+fn container_is_removed_on_drop() {
+    if !podman::podman_available() {
+        return;
+    }
+    let name = {
+        let c = Container::run("sb-drop", None, &["sleep", "300"]);
+        assert!(c.pid() > 0);
+        c.name.clone()
+    };
+    let st = podman::podman()
+        .args(["container", "exists", &name])
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(1), "{name} still exists after drop");
+}
+
+/// podman's Docker-compatible API answers on its own socket with what the
+/// capture must carry: full id, name, image and the pod labels.
+#[test]
+fn docker_compatible_api_reports_name_image_and_pod_labels() {
+    if !podman::podman_available() {
+        return;
+    }
+    let labels = pod_labels();
+    let c = Container::run("sb-api", Some(&labels), &["sleep", "300"]);
+    let api = ApiService::start();
+    let (status, body) = api.get(&format!("/v1.40/containers/{}/json", c.short_id()));
+    assert_eq!(status, 200, "{body}");
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["Id"], c.id.as_str());
+    assert_eq!(j["Name"], format!("/{}", c.name).as_str());
+    assert_eq!(j["Config"]["Image"], podman::image().as_str());
+    for (k, v) in labels.pairs() {
+        assert_eq!(j["Config"]["Labels"][k], v, "label {k} in {body}");
+    }
+    assert_eq!(j["State"]["Pid"], u64::from(c.pid()));
+    // The list the runtime gives at capture start, for containers that
+    // already run.
+    let (status, body) = api.get("/v1.40/containers/json");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&c.id), "{body}");
+    let socket = api.socket.clone();
+    drop(api);
+    assert!(
+        podman::http_get(&socket, "/_ping").is_err(),
+        "the API service still answers after drop"
+    );
+}
