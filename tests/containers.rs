@@ -8,7 +8,7 @@
 //! labelled container runs the known workload, that its processes' cgroup
 //! paths carry the container id in the layout the cgroup parser must read,
 //! and that the API socket reports the name, image and labels the capture
-//! has to carry (docs/containers-readers.md says how each reader takes them).
+//! has to carry (tests/containers-readers.md says how each reader takes them).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
