@@ -5,7 +5,7 @@
 //! must end within seconds with exit status 1 and one error line per cause,
 //! `file:line:col: error: …` naming the list, macro or rule and the limit:
 //! never an abort, a panic or a stack overflow. The limits are in
-//! `extcap/src/rules/limits.rs`.
+//! `remote-agent/rules/src/limits.rs`.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;

@@ -1,24 +1,23 @@
-//! scapbridge as Wireshark/Stratoshark interfaces: the extcap protocol, the
-//! capture engine and its sources. The `scapbridge` binary is a thin edge
-//! over this crate and `scapbridge-formats`.
+//! scapbridge's interfaces for Wireshark and Stratoshark: each interface of
+//! the extcap table opened as its source with its options checked. The
+//! `scapbridge` binary (CLI and extcap) is a thin edge over this crate.
 //!
-//! * [`invocation`] parses extcap calls and `scapbridge capture` alike.
-//! * [`protocol`] prints the query answers from one table of interfaces.
-//! * [`control`] frames toolbar messages.
-//! * [`capture`] is the engine: sources push into sinks (FIFO, file, stats).
-//! * [`replay`] is the `scapbridge-replay` source.
-//! * [`cloudtrail`] is the `scapbridge-cloudtrail` source (local files, S3, SQS).
-//! * `syscalls` (Linux) is the `scapbridge-syscalls` source, over the eBPF probe.
+//! The parts are crates of their own (see ARCHITECTURE.md), re-exported
+//! here under their module names:
+//! * [`protocol`], [`invocation`], [`host`]: the extcap protocol
+//!   (`scapbridge-extcap`);
+//! * [`replay`], [`ssh`], [`cloudtrail`]: the sources (`scapbridge-replay`,
+//!   `scapbridge-ssh`, `scapbridge-cloudtrail`);
+//! * `syscalls` (Linux): the local probe's source (`scapbridge-agent`);
+//! * [`capture`], [`trigger`], [`control`], [`fsio`]: the engine
+//!   (`scapbridge-engine`); [`filter`], [`rules`]: the filter language and
+//!   Falco rules.
 
-pub mod cloudtrail;
-pub mod host;
-pub mod invocation;
-pub mod protocol;
-pub mod replay;
-pub mod ssh;
+pub use scapbridge_cloudtrail as cloudtrail;
+pub use scapbridge_extcap::{host, invocation, protocol};
+pub use scapbridge_replay as replay;
+pub use scapbridge_ssh as ssh;
 
-// The engine, the filter language and the rules are crates of their own
-// (the agent links them without this crate); their old paths stay.
 #[cfg(target_os = "linux")]
 pub use scapbridge_agent::syscalls;
 pub use scapbridge_engine::capture::check_filter;
@@ -31,7 +30,7 @@ pub use scapbridge_rules as rules;
 /// CloudTrail fields and the `aws_cloudtrail` rule source). Idempotent;
 /// call before compiling filters or loading rules.
 pub fn init() {
-    scapbridge_filter::provider::register(&cloudtrail::CloudTrailFields);
+    cloudtrail::register_fields();
 }
 
 use capture::{CaptureError, Source};
@@ -424,7 +423,7 @@ fn cloudtrail_source(
     o.sqs_delete = flag("cloudtrail-sqsdelete");
     o.sqs_owner = opt("cloudtrail-sqsowneraccount");
     o.follow = flag("follow");
-    o.aws = scapbridge_aws::AwsSettings {
+    o.aws = cloudtrail::AwsSettings {
         profile: opt("cloudtrail-aws-profile"),
         region: opt("cloudtrail-aws-region"),
         config_file: opt("cloudtrail-aws-config").map(Into::into),

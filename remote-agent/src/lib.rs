@@ -2,7 +2,6 @@
 //! eBPF probe, and nothing else (no SSH client, no AWS SDK, no extcap).
 //!
 //! * [`args`]: sysdig's capture flags as sshdig sends them.
-//! * [`upload`]: the rules frame `scapbridge-ssh` sends on standard input.
 //! * `syscalls` (Linux): the `scapbridge-syscalls` source over the probe,
 //!   also what the analyst's `scapbridge` runs locally.
 
@@ -10,4 +9,3 @@ pub mod args;
 pub use args::{parse, AgentArgs, ArgsError, USAGE};
 #[cfg(target_os = "linux")]
 pub mod syscalls;
-pub mod upload;

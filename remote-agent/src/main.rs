@@ -61,7 +61,7 @@ mod linux {
         let path_of = |text: &str| -> std::path::PathBuf {
             os_paths.get(text).cloned().unwrap_or_else(|| text.into())
         };
-        let args = match scapbridge_agent::args::utf8_args(&raw) {
+        let args = match scapbridge_engine::utf8_args(&raw) {
             Ok(a) => a,
             Err(e) => return fail(&e, 2),
         };
@@ -126,7 +126,7 @@ mod linux {
             };
             let files: Vec<std::path::PathBuf> = a.rules.iter().map(|r| path_of(r)).collect();
             let loaded = if a.rules_stdin {
-                let sent = match scapbridge_agent::upload::decode(&mut std::io::stdin().lock()) {
+                let sent = match scapbridge_engine::upload::decode(&mut std::io::stdin().lock()) {
                     Ok(f) => f,
                     Err(e) => return fail(&e, 2),
                 };

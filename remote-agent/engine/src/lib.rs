@@ -10,6 +10,8 @@
 //! * [`fsio`]: files created new (never through a symlink) and FIFO waits
 //!   that obey a stop request.
 //! * [`usage`]: a wrong option value, reported before anything runs.
+//! * [`upload`]: the frame of rules files `scapbridge-ssh` sends the agent
+//!   on its standard input.
 //!
 //! No source lives here: the syscalls source is the agent's, the others the
 //! extcap crate's.
@@ -27,6 +29,7 @@ mod source;
 mod stop;
 mod text;
 pub mod trigger;
+pub mod upload;
 pub mod usage;
 
-pub use usage::UsageError;
+pub use usage::{utf8_args, UsageError};

@@ -83,3 +83,21 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// The arguments as UTF-8 text, or one line naming the first that is not
+/// (its position and its text with the bad bytes replaced), for commands
+/// whose options are text.
+pub fn utf8_args(raw: &[std::ffi::OsString]) -> Result<Vec<String>, String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().map(str::to_owned).ok_or_else(|| {
+                format!(
+                    "argument {} ('{}') is not valid UTF-8; options and paths of `capture` must be UTF-8 (rename the file or link to it)",
+                    i + 1,
+                    a.to_string_lossy()
+                )
+            })
+        })
+        .collect()
+}

@@ -11,19 +11,19 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use libfuzzer_sys::fuzz_target;
-use scapbridge::invocation::{is_extcap_call, parse_extcap, parse_headless, truthy, utf8_args};
+use scapbridge_extcap::invocation::{is_extcap_call, parse_extcap, parse_headless, truthy, utf8_args};
 
 /// Every value parser an option can reach; which one applies depends on
 /// the option, but each must survive any text.
 fn values(v: &str) {
     let _ = truthy(v);
-    let _ = scapbridge::capture::parse_duration(v);
-    let _ = scapbridge::replay::Speed::parse(v);
-    let _ = scapbridge::trigger::parse_bytes(v);
-    let _ = scapbridge::cloudtrail::spec::Location::parse(v);
+    let _ = scapbridge_engine::capture::parse_duration(v);
+    let _ = scapbridge_replay::Speed::parse(v);
+    let _ = scapbridge_engine::trigger::parse_bytes(v);
+    let _ = scapbridge_cloudtrail::spec::Location::parse(v);
     // A fixed "now" (2024-01-02T03:04:05Z, in s), so a run is repeatable.
-    let _ = scapbridge::cloudtrail::spec::Interval::parse(v, 1_704_164_645);
-    let _ = scapbridge::cloudtrail::spec::parse_accounts(v);
+    let _ = scapbridge_cloudtrail::spec::Interval::parse(v, 1_704_164_645);
+    let _ = scapbridge_cloudtrail::spec::parse_accounts(v);
 }
 
 fuzz_target!(|input: &[u8]| {

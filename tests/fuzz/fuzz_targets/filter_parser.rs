@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use scapbridge::filter::{EvalContext, Filter};
+use scapbridge_filter::{EvalContext, Filter};
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{Item, ReaderOptions, ScapReader};
 

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use russh::keys::PublicKey;
-use scapbridge::ssh::known_hosts::check_text;
+use scapbridge_ssh::known_hosts::check_text;
 
 /// A throwaway public key (made once with ssh-keygen; no secret anywhere),
 /// the one the seeds hold.

@@ -12,5 +12,5 @@ fuzz_target!(|input: &[u8]| {
     let Ok(text) = std::str::from_utf8(input) else {
         return;
     };
-    let _ = scapbridge::rules::RuleSet::load_texts(&[("fuzz.yaml".into(), text.to_string())]);
+    let _ = scapbridge_rules::RuleSet::load_texts(&[("fuzz.yaml".into(), text.to_string())]);
 });

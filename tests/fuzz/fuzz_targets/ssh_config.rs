@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use scapbridge::ssh::config::{expand_command_tokens, expand_tokens, lookup_text};
+use scapbridge_ssh::config::{expand_command_tokens, expand_tokens, lookup_text};
 
 fn init() {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();

@@ -53,33 +53,30 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 }
 
 #[cfg(target_os = "linux")]
-#[path = "bench_probe.rs"]
-mod bench_probe;
+mod probe;
 #[cfg(target_os = "linux")]
-#[path = "bench_stratoshark.rs"]
-mod bench_stratoshark;
+mod stratoshark;
 
-#[path = "bench_cloudtrail.rs"]
-mod bench_cloudtrail;
+mod cloudtrail;
 
 fn main() -> Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     scapbridge::init();
     #[cfg(target_os = "linux")]
     match args.first().map(String::as_str) {
-        Some("workload") => return bench_probe::workload(&args[1..]),
+        Some("workload") => return probe::workload(&args[1..]),
         Some("stratoshark") => {
             let tmp = std::env::temp_dir().join("scapbridge-bench");
             std::fs::create_dir_all(&tmp)?;
             let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
-            return bench_stratoshark::run(&scapbridge, &tmp, args.get(1).map(PathBuf::from));
+            return stratoshark::run(&scapbridge, &tmp, args.get(1).map(PathBuf::from));
         }
         Some("probe") => {
             let tmp = std::env::temp_dir().join("scapbridge-bench");
             std::fs::create_dir_all(&tmp)?;
             let exe = std::env::current_exe()?;
             let scapbridge = exe.with_file_name("scapbridge");
-            return bench_probe::run(&scapbridge, &tmp);
+            return probe::run(&scapbridge, &tmp);
         }
         _ => {}
     }
@@ -91,7 +88,7 @@ fn main() -> Result<()> {
         let tmp = std::env::temp_dir().join("scapbridge-bench");
         std::fs::create_dir_all(&tmp)?;
         let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
-        return bench_cloudtrail::run(&scapbridge, &fixtures, files, &tmp);
+        return cloudtrail::run(&scapbridge, &fixtures, files, &tmp);
     }
     let which = match args.first().map(String::as_str) {
         Some("format" | "extcap" | "rules" | "all") => args.remove(0),

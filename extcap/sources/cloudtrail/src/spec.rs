@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::invocation::UsageError;
+use scapbridge_engine::UsageError;
 
 /// Where the logs are.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,7 +33,7 @@ pub enum Call {
     CleanupPostkill,
 }
 
-pub use scapbridge_agent::args::utf8_args;
+pub use scapbridge_engine::utf8_args;
 pub use scapbridge_engine::UsageError;
 
 /// Output container of a capture.

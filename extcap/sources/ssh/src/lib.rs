@@ -8,5 +8,5 @@ pub mod known_hosts;
 pub mod session;
 pub use session::{HostKeyPolicy, Proxy, SshError, Target};
 pub mod source;
-pub use scapbridge_agent::upload;
+pub use scapbridge_engine::upload;
 pub use source::SshSource;

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use scapbridge_formats::{Event, Item, ReaderOptions, ScapReader};
 
-use crate::capture::{
+use scapbridge_engine::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
-use crate::fsio::InputFile;
-use crate::invocation::UsageError;
+use scapbridge_engine::fsio::InputFile;
+use scapbridge_engine::UsageError;
 
 /// Replay pace.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,7 +69,7 @@ pub struct Replay {
 impl Replay {
     /// Checks that `path` is a readable capture (its header parses). A FIFO
     /// or another special file works, without `looping`; waiting for its
-    /// writer obeys SIGTERM (see [`crate::fsio`]).
+    /// writer obeys SIGTERM (see [`scapbridge_engine::fsio`]).
     pub fn open(path: &Path, speed: Speed, looping: bool) -> Result<Replay, CaptureError> {
         let (first, special) = reader(path)?;
         if looping && special {
@@ -178,7 +178,9 @@ impl Source for Replay {
                 let item = match rd.next_item() {
                     Ok(i) => i,
                     // A FIFO's wait gave up on SIGTERM/SIGINT.
-                    Err(_) if crate::fsio::stop_requested() => return Ok(StopReason::Signal),
+                    Err(_) if scapbridge_engine::fsio::stop_requested() => {
+                        return Ok(StopReason::Signal)
+                    }
                     Err(source) => {
                         return Err(CaptureError::Read {
                             path: self.path.clone(),

@@ -11,13 +11,13 @@
 //!
 //! Bad input never stops the capture of the good records: an unreadable
 //! file or object, a corrupt `.json.gz`, a file over the size limits of
-//! [`super::parse`], a record that is not JSON, lacks the plugin's
+//! [`crate::parse`], a record that is not JSON, lacks the plugin's
 //! required keys or is too large for a capture block are counted (by
 //! reason, in the summary) and logged, and the capture goes on. What stops
 //! it is what leaves nothing to capture: a missing path, bucket or queue,
 //! refused credentials, an unreachable endpoint.
 //!
-//! Memory: files are read as their bytes arrive (see [`super::parse`]),
+//! Memory: files are read as their bytes arrive (see [`crate::parse`]),
 //! and the records held for sorting share one budget per batch.
 
 use std::collections::{BTreeMap, HashSet};
@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "aws")]
 use scapbridge_aws::{Aws, AwsError, AwsSettings};
 use scapbridge_formats::cloudtrail::CLOUDTRAIL_PLUGIN_ID;
 use scapbridge_formats::event::encode_parts;
@@ -34,12 +35,12 @@ use scapbridge_formats::meta::MachineInfo;
 use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
 use scapbridge_formats::Event;
 
-use super::parse::{
-    not_regular, parse_path, FileSkip, Held, HeldBudget, LogParser, ParsedFile, Rec, MAX_HELD_BYTES,
+use crate::parse::{
+    not_regular, parse_path, FileSkip, Held, HeldBudget, ParsedFile, Rec, MAX_HELD_BYTES,
 };
-use super::spec::{is_log_name, key_selected, Interval, Location};
-use super::walk::walk;
-use crate::capture::{
+use crate::spec::{Interval, Location};
+use crate::walk::walk;
+use scapbridge_engine::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
 
@@ -59,6 +60,7 @@ pub struct CloudTrailOptions {
     /// Account owning the queue (`sqsOwnerAccount`).
     pub sqs_owner: Option<String>,
     /// Credentials, profile, region, endpoint.
+    #[cfg(feature = "aws")]
     pub aws: AwsSettings,
     /// Keep watching a directory for new files (SQS always follows).
     pub follow: bool,
@@ -75,6 +77,7 @@ impl Default for CloudTrailOptions {
             regions: Vec::new(),
             sqs_delete: true,
             sqs_owner: None,
+            #[cfg(feature = "aws")]
             aws: AwsSettings::default(),
             follow: false,
             poll: Duration::from_secs(1),
@@ -118,6 +121,7 @@ const PROBLEMS_SHOWN: usize = 10;
 pub struct CloudTrailSource {
     location: Location,
     opts: CloudTrailOptions,
+    #[cfg(feature = "aws")]
     aws: Option<Aws>,
     stats: CloudTrailStats,
     scratch: Vec<u8>,
@@ -140,34 +144,52 @@ struct Batch {
     held: Vec<Held>,
 }
 
+#[cfg(feature = "aws")]
 fn aws_error(e: AwsError) -> CaptureError {
     CaptureError::Remote(e.to_string())
+}
+
+/// S3 and SQS reading, with the AWS SDK.
+#[cfg(feature = "aws")]
+mod remote;
+
+/// What a build without the `aws` feature says to an s3:// or sqs:// source.
+#[cfg(not(feature = "aws"))]
+fn no_remote() -> CaptureError {
+    CaptureError::Remote(
+        "this build reads local CloudTrail files only (built without the aws feature)".into(),
+    )
 }
 
 impl CloudTrailSource {
     /// Checks `location` and prepares the AWS client for remote ones.
     pub fn open(location: Location, opts: CloudTrailOptions) -> Result<Self, CaptureError> {
-        let aws = match &location {
-            Location::Local(p) => {
-                let open = |source| CaptureError::Open {
-                    path: p.clone(),
-                    source,
-                };
-                let md = std::fs::metadata(p).map_err(open)?;
-                // Named directly, a device or a FIFO is refused at once
-                // rather than read until memory or patience runs out.
-                if !md.is_file() && !md.is_dir() {
-                    return Err(open(std::io::Error::other(format!(
-                        "{}, and not a directory",
-                        not_regular(&md.file_type())
-                    ))));
-                }
-                None
+        if let Location::Local(p) = &location {
+            let open = |source| CaptureError::Open {
+                path: p.clone(),
+                source,
+            };
+            let md = std::fs::metadata(p).map_err(open)?;
+            // Named directly, a device or a FIFO is refused at once
+            // rather than read until memory or patience runs out.
+            if !md.is_file() && !md.is_dir() {
+                return Err(open(std::io::Error::other(format!(
+                    "{}, and not a directory",
+                    not_regular(&md.file_type())
+                ))));
             }
+        }
+        #[cfg(not(feature = "aws"))]
+        if !matches!(location, Location::Local(_)) {
+            return Err(no_remote());
+        }
+        #[cfg(feature = "aws")]
+        let aws = match &location {
+            Location::Local(_) => None,
             _ => {
                 let aws = Aws::connect(&opts.aws).map_err(aws_error)?;
                 // Every S3/SQS call gives up on SIGTERM/SIGINT.
-                Some(match crate::fsio::stop_handle() {
+                Some(match scapbridge_engine::fsio::stop_handle() {
                     Some(flag) => aws.with_stop(flag),
                     None => aws,
                 })
@@ -176,6 +198,7 @@ impl CloudTrailSource {
         Ok(CloudTrailSource {
             location,
             opts,
+            #[cfg(feature = "aws")]
             aws,
             stats: CloudTrailStats::default(),
             scratch: Vec::new(),
@@ -320,131 +343,6 @@ impl CloudTrailSource {
             }
         }
     }
-
-    /// Lends the AWS client to `f` (it is taken out so `f` may borrow
-    /// `self` mutably).
-    fn with_aws<T>(
-        &mut self,
-        f: impl FnOnce(&mut Self, &Aws) -> Result<T, CaptureError>,
-    ) -> Result<T, CaptureError> {
-        let aws = self
-            .aws
-            .take()
-            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
-        let r = f(self, &aws);
-        self.aws = Some(aws);
-        r
-    }
-
-    /// Downloads `keys` of `bucket` into `batch`, each object parsed as
-    /// its bytes arrive; a failed object is a counted, listed skip.
-    fn fetch(
-        &mut self,
-        aws: &Aws,
-        ctl: &CaptureControl,
-        bucket: &str,
-        keys: &[String],
-        batch: &mut Batch,
-        budget: &Arc<HeldBudget>,
-    ) {
-        aws.get_each(
-            bucket,
-            keys,
-            self.opts.concurrency,
-            |key| LogParser::new(format!("s3://{bucket}/{key}"), budget),
-            |_, r| match r {
-                Ok(p) => self.absorb(ctl, p.finish(), batch),
-                Err(e) => self.bad_file(ctl, FileSkip::Unreadable, &e.to_string()),
-            },
-        );
-    }
-
-    fn run_s3(
-        &mut self,
-        aws: &Aws,
-        bucket: &str,
-        prefix: &str,
-        sink: &mut dyn EventSink,
-        ctl: &CaptureControl,
-    ) -> Result<StopReason, CaptureError> {
-        let keys: Vec<String> = aws
-            .list(bucket, prefix)
-            .map_err(aws_error)?
-            .into_iter()
-            .map(|o| o.key)
-            .filter(|k| is_log_name(k))
-            .filter(|k| key_selected(k, &self.opts.accounts, &self.opts.regions))
-            .filter(|k| self.opts.interval.is_none_or(|i| i.admits(k)))
-            .collect();
-        ctl.log.log(
-            Level::Info,
-            &format!("s3://{bucket}/{prefix}: {} log files", keys.len()),
-        );
-        let mut batch = Batch::default();
-        let budget = HeldBudget::new(MAX_HELD_BYTES);
-        self.fetch(aws, ctl, bucket, &keys, &mut batch, &budget);
-        Ok(self
-            .push(batch, sink, ctl)?
-            .1
-            .unwrap_or(StopReason::EndOfInput))
-    }
-
-    fn sqs_loop(
-        &mut self,
-        aws: &Aws,
-        queue: &str,
-        sink: &mut dyn EventSink,
-        ctl: &CaptureControl,
-    ) -> Result<StopReason, CaptureError> {
-        let url = aws
-            .queue_url(queue, self.opts.sqs_owner.as_deref())
-            .map_err(aws_error)?;
-        // Something in the stream at once, so the analyzer shows a capture
-        // started even while the queue is empty.
-        if let Flow::Stop(r) = sink.flush()? {
-            return Ok(r);
-        }
-        let budget = HeldBudget::new(MAX_HELD_BYTES);
-        loop {
-            if let Some(r) = ctl.stop_reason() {
-                return Ok(r);
-            }
-            // Short long-polls keep a stop request answered within a second.
-            let msgs = aws
-                .receive(&url, Duration::from_secs(1), 10)
-                .map_err(aws_error)?;
-            for m in msgs {
-                self.stats.messages += 1;
-                let objects = match notification_objects(&m.body) {
-                    Ok(o) => o,
-                    Err(why) => {
-                        self.stats.other_messages += 1;
-                        ctl.log
-                            .log(Level::Info, &format!("SQS message skipped: {why}"));
-                        Vec::new()
-                    }
-                };
-                let mut batch = Batch::default();
-                for (bucket, keys) in group_by_bucket(objects) {
-                    let keys: Vec<String> = keys.into_iter().filter(|k| is_log_name(k)).collect();
-                    self.fetch(aws, ctl, &bucket, &keys, &mut batch, &budget);
-                }
-                let (whole, stop) = self.push(batch, sink, ctl)?;
-                // Deleted once all its records reached the output: a crash
-                // or a stop before that leaves the notification for the
-                // next run.
-                if self.opts.sqs_delete && whole {
-                    match aws.delete(&url, &m.receipt) {
-                        Ok(()) => self.stats.deleted += 1,
-                        Err(e) => ctl.log.log(Level::Warning, &format!("{e}")),
-                    }
-                }
-                if let Some(r) = stop {
-                    return Ok(r);
-                }
-            }
-        }
-    }
 }
 
 impl Source for CloudTrailSource {
@@ -457,10 +355,14 @@ impl Source for CloudTrailSource {
         sink.metadata(Metadata::MachineInfo(machine_info()))?;
         let r = match self.location.clone() {
             Location::Local(p) => self.run_local(&p, sink, ctl),
+            #[cfg(feature = "aws")]
             Location::S3 { bucket, prefix } => {
                 self.with_aws(|me, aws| me.run_s3(aws, &bucket, &prefix, sink, ctl))
             }
+            #[cfg(feature = "aws")]
             Location::Sqs { queue } => self.with_aws(|me, aws| me.sqs_loop(aws, &queue, sink, ctl)),
+            #[cfg(not(feature = "aws"))]
+            Location::S3 { .. } | Location::Sqs { .. } => Err(no_remote()),
         };
         match r {
             // A call that gave up on SIGTERM/SIGINT: a stop, not a failure.
@@ -563,17 +465,6 @@ fn machine_info() -> MachineInfo {
         hostname: hostname.trim().as_bytes().to_vec(),
         ..MachineInfo::default()
     }
-}
-
-fn group_by_bucket(objects: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for (b, k) in objects {
-        match out.iter_mut().find(|(x, _)| *x == b) {
-            Some((_, v)) => v.push(k),
-            None => out.push((b, vec![k])),
-        }
-    }
-    out
 }
 
 /// The (bucket, key) pairs an SQS message names. Takes an SNS envelope

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use flate2::write::MultiGzDecoder;
+#[cfg(feature = "aws")]
 use scapbridge_aws::BodySink;
 use scapbridge_formats::cloudtrail::{
     check_record, Piece, RecordSplitter, SkipReason, SplitError, MAX_RECORD_LEN,
@@ -486,6 +487,7 @@ impl LogParser {
     }
 }
 
+#[cfg(feature = "aws")]
 impl BodySink for LogParser {
     fn take(&mut self, bytes: &[u8]) -> bool {
         LogParser::take(self, bytes)

@@ -16,7 +16,7 @@ use russh::client::{self, AuthResult};
 use russh::keys::{PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
 
-use super::known_hosts::{self, HostKeyStatus};
+use crate::known_hosts::{self, HostKeyStatus};
 
 /// How to treat host keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -310,13 +310,13 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
             Ok(Ok(())) => return Ok(session),
             Ok(Err(e)) => return Err(e),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if crate::fsio::stop_requested() {
+                if scapbridge_engine::fsio::stop_requested() {
                     session.stop = None;
                     session.thread = None;
                     return Err(SshError::Connect {
                         host,
                         port,
-                        detail: crate::fsio::Stopped.to_string(),
+                        detail: scapbridge_engine::fsio::Stopped.to_string(),
                     });
                 }
             }

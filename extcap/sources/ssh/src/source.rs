@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use scapbridge_formats::{Item, ReaderOptions, ScapReader};
 
-use super::session::{self, Chunk, Session, Target};
-use crate::capture::{
+use crate::session::{self, Chunk, Session, Target};
+use scapbridge_engine::capture::{
     AlertOutput, CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
 

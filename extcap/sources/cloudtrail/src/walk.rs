@@ -10,8 +10,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::parse::{not_regular, FileSkip};
-use super::spec::is_log_name;
+use crate::parse::{not_regular, FileSkip};
+use crate::spec::is_log_name;
 
 /// What a walk found.
 #[derive(Debug, Default)]

@@ -52,7 +52,9 @@ pub fn default_path() -> Option<PathBuf> {
     home().map(|h| h.join(".ssh/config"))
 }
 
-pub(crate) fn home() -> Option<PathBuf> {
+/// The home directory (`$HOME`; none when unset or empty), where `~`
+/// points.
+pub fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
@@ -269,7 +271,7 @@ fn host_matches(patterns: &[String], host: &str) -> bool {
 
 /// `*` and `?` globbing, case-insensitive as OpenSSH matches host names.
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
-    super::known_hosts::glob(&pattern.to_lowercase(), &text.to_lowercase())
+    crate::known_hosts::glob(&pattern.to_lowercase(), &text.to_lowercase())
 }
 
 /// The files an `Include` names: `~` expanded, relative paths under
@@ -310,7 +312,7 @@ fn include_files(pattern: &str) -> Vec<PathBuf> {
 }
 
 /// `~/x` → `$HOME/x`.
-pub(crate) fn expand_tilde(s: &str) -> String {
+pub fn expand_tilde(s: &str) -> String {
     match (s.strip_prefix("~/"), home()) {
         (Some(rest), Some(h)) => h.join(rest).display().to_string(),
         _ => s.to_string(),

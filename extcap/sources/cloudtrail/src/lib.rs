@@ -12,6 +12,9 @@ pub mod source;
 pub mod spec;
 pub mod walk;
 
+#[cfg(feature = "aws")]
+pub use scapbridge_aws::AwsSettings;
+
 use std::cell::RefCell;
 
 use scapbridge_formats::cloudtrail::CLOUDTRAIL_PLUGIN_ID;
@@ -24,7 +27,7 @@ use fields::{CtField, CtValue};
 use scapbridge_filter::provider::{FieldProvider, FieldValue, PluginField};
 
 /// The CloudTrail plugin's fields for the filter language and the rules of
-/// the `aws_cloudtrail` source; registered by [`crate::init`].
+/// the `aws_cloudtrail` source; registered by [`register_fields`].
 #[derive(Debug)]
 pub struct CloudTrailFields;
 
@@ -45,6 +48,11 @@ impl FieldProvider for CloudTrailFields {
     fn owns(&self, ev: &Event<'_>) -> bool {
         record(ev).is_some()
     }
+}
+
+/// Registers [`CloudTrailFields`] with the filter language (idempotent).
+pub fn register_fields() {
+    scapbridge_filter::provider::register(&CloudTrailFields);
 }
 
 impl PluginField for CtField {
