@@ -78,20 +78,61 @@ impl std::fmt::Debug for Event<'_> {
     }
 }
 
-/// Why bytes are not one whole event; [`validate`] renders it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Invalid {
-    ShortHeader { have: usize },
-    LenBelowHeader { len: usize },
-    LenPastBlock { len: usize, have: usize },
-    TooManyParams { n: usize },
-    LengthsPastLen { n: usize, len: usize },
-    ParamPastLen { i: usize, plen: usize, len: usize },
+/// Why bytes are not one whole event (what [`Event::parse`] refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalid {
+    /// Fewer bytes than the 26-byte header.
+    ShortHeader {
+        /// Bytes there are.
+        have: usize,
+    },
+    /// The header's `len` is shorter than the header itself.
+    LenBelowHeader {
+        /// The header's `len`.
+        len: usize,
+    },
+    /// The header's `len` runs past the bytes there are.
+    LenPastBlock {
+        /// The header's `len`.
+        len: usize,
+        /// Bytes there are.
+        have: usize,
+    },
+    /// More parameters than any event has.
+    TooManyParams {
+        /// The header's parameter count.
+        n: usize,
+    },
+    /// The parameter length array runs past `len`.
+    LengthsPastLen {
+        /// The header's parameter count.
+        n: usize,
+        /// The header's `len`.
+        len: usize,
+    },
+    /// A parameter's value runs past `len`.
+    ParamPastLen {
+        /// The parameter's index.
+        i: usize,
+        /// Its length.
+        plen: usize,
+        /// The header's `len`.
+        len: usize,
+    },
 }
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Invalid {}
 
 impl Invalid {
     #[cold]
-    fn message(self) -> String {
+    fn message(&self) -> String {
         match self {
             Invalid::ShortHeader { have } => {
                 format!("event needs a {HEADER_LEN}-byte header, block holds {have}")
@@ -162,7 +203,7 @@ pub(crate) fn check(raw: &[u8], large: bool) -> Result<u8, Invalid> {
 
 /// [`check`] with its reason as text, for errors that reach the user.
 pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
-    check(raw, large).map_err(Invalid::message)
+    check(raw, large).map_err(|e| e.message())
 }
 
 /// Length of parameter `i` from the length array (the caller checked bounds).
@@ -177,8 +218,8 @@ fn param_len(raw: &[u8], large: bool, i: usize) -> usize {
 
 impl<'a> Event<'a> {
     /// Validates `raw` (header + lengths + values) and builds a view.
-    pub fn parse(raw: &'a [u8], large: bool) -> Result<Self, String> {
-        let nparams = validate(raw, large)?;
+    pub fn parse(raw: &'a [u8], large: bool) -> Result<Self, Invalid> {
+        let nparams = check(raw, large)?;
         Ok(Self::from_validated(raw, large, nparams))
     }
 
@@ -435,11 +476,15 @@ mod tests {
         e.push(0i64.to_le_bytes());
         let mut raw = e.encode();
         raw[26] = 200; // first length
-        assert!(Event::parse(&raw, false).unwrap_err().contains("runs past"));
+        assert!(Event::parse(&raw, false)
+            .unwrap_err()
+            .to_string()
+            .contains("runs past"));
         let mut raw = e.encode();
         raw[16] = 200; // len
         assert!(Event::parse(&raw, false)
             .unwrap_err()
+            .to_string()
             .contains("larger than"));
     }
 }

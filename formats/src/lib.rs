@@ -30,7 +30,7 @@ pub mod value;
 pub mod writer;
 
 pub use error::{ReadError, WriteError};
-pub use event::{Event, OwnedEvent};
+pub use event::{Event, Invalid, OwnedEvent};
 pub use profile::{Profile, ProfileAdapter};
 pub use reader::{Item, ReaderOptions, ScapReader};
 pub use writer::{Container, PcapngOptions, ScapWriter, WriterOptions};

@@ -86,10 +86,12 @@ pub enum CaptureError {
     /// The rules do not load.
     #[error(transparent)]
     Rules(#[from] scapbridge_rules::RulesError),
-    /// The remote side (SSH connection, host key, authentication, the
-    /// remote command) failed; one line saying which and why.
-    #[error("{0}")]
-    Remote(String),
+    /// The source failed (an SSH session, its remote command, an S3 or
+    /// SQS call, a record that makes no event): the source's own typed
+    /// error (`scapbridge_ssh::SshError`, `scapbridge_ssh::RemoteFailure`,
+    /// `scapbridge_aws::AwsError`, …), one line saying which and why.
+    #[error(transparent)]
+    Source(Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
     Filter {

@@ -72,7 +72,7 @@ impl fmt::Display for UsageError {
             } => write!(f, "bad value '{value}' for {option}: expected {expected}"),
             UsageError::NotUtf8 { position, text } => write!(
                 f,
-                "argument {position} ('{text}') is not valid UTF-8: only paths (-w, --fifo, --file, --log-file, --save-dir, --alerts) may be any bytes"
+                "argument {position} ('{text}') is not valid UTF-8: only paths (-w, --fifo, --file, --log-file, --save-dir, --alerts, --rules, --plugin-source) may be any bytes"
             ),
             UsageError::Required(o) => write!(f, "missing required option --{o}"),
             UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
@@ -84,20 +84,19 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// The arguments as UTF-8 text, or one line naming the first that is not
-/// (its position and its text with the bad bytes replaced), for commands
-/// whose options are text.
-pub fn utf8_args(raw: &[std::ffi::OsString]) -> Result<Vec<String>, String> {
+/// The arguments as UTF-8 text, or [`UsageError::NotUtf8`] naming the
+/// first that is not (its position and its text with the bad bytes
+/// replaced), for commands whose options are text.
+pub fn utf8_args(raw: &[std::ffi::OsString]) -> Result<Vec<String>, UsageError> {
     raw.iter()
         .enumerate()
         .map(|(i, a)| {
-            a.to_str().map(str::to_owned).ok_or_else(|| {
-                format!(
-                    "argument {} ('{}') is not valid UTF-8; options and paths of `capture` must be UTF-8 (rename the file or link to it)",
-                    i + 1,
-                    a.to_string_lossy()
-                )
-            })
+            a.to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| UsageError::NotUtf8 {
+                    position: i + 1,
+                    text: a.to_string_lossy().into_owned(),
+                })
         })
         .collect()
 }

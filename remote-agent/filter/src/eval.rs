@@ -1456,9 +1456,40 @@ enum OutPart {
     Field { field: Field, name: String },
 }
 
+/// Why an output format (`%proc.name opened %fd.name`) does not compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputFormatError {
+    /// A `%` with no field name after it.
+    NoFieldName {
+        /// Byte offset of the `%`.
+        at: usize,
+    },
+    /// A field the filter language does not know (or misused).
+    Field {
+        /// Where the field's name is.
+        span: Span,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl fmt::Display for OutputFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputFormatError::NoFieldName { at } => {
+                write!(f, "'%' at byte {at} is not followed by a field name")
+            }
+            OutputFormatError::Field { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for OutputFormatError {}
+
 impl OutputFormat {
     /// Parses a format; an unknown field is an error naming it.
-    pub fn new(fmt: &str) -> Result<OutputFormat, String> {
+    pub fn new(fmt: &str) -> Result<OutputFormat, OutputFormatError> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let b = fmt.as_bytes();
@@ -1483,7 +1514,7 @@ impl OutputFormat {
                 j -= 1;
             }
             if j == name_start {
-                return Err(format!("'%' at byte {i} is not followed by a field name"));
+                return Err(OutputFormatError::NoFieldName { at: i });
             }
             let name = &fmt[name_start..j];
             let mut arg = None;
@@ -1498,7 +1529,10 @@ impl OutputFormat {
                 arg: arg.clone(),
                 span: Span::new(start, j),
             };
-            let field = lookup(&r)?;
+            let field = lookup(&r).map_err(|message| OutputFormatError::Field {
+                span: r.span,
+                message,
+            })?;
             if !text.is_empty() {
                 parts.push(OutPart::Text(std::mem::take(&mut text)));
             }

@@ -301,7 +301,7 @@ pub const FIELDS: &[(&str, CtField)] = &[
 
 /// Looks a field up. `None`: not a CloudTrail field; `Some(Err)`: one of
 /// ours used wrongly.
-pub fn lookup(name: &str, arg: Option<&str>) -> Option<Result<CtField, String>> {
+pub(crate) fn lookup(name: &str, arg: Option<&str>) -> Option<Result<CtField, String>> {
     match (name, arg) {
         ("json.value" | "jevt.value", Some(p)) => {
             let p = p.trim();

@@ -146,8 +146,31 @@ struct Batch {
 
 #[cfg(feature = "aws")]
 fn aws_error(e: AwsError) -> CaptureError {
-    CaptureError::Remote(e.to_string())
+    CaptureError::Source(Box::new(e))
 }
+
+/// What the CloudTrail source itself refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloudTrailError {
+    /// An s3:// or sqs:// source in a build without the `aws` feature.
+    NoRemote,
+    /// An s3:// or sqs:// source run without its client (a bug).
+    NoClient,
+}
+
+impl fmt::Display for CloudTrailError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloudTrailError::NoRemote => f.write_str(
+                "this build reads local CloudTrail files only (built without the aws feature)",
+            ),
+            CloudTrailError::NoClient => f.write_str("no AWS client"),
+        }
+    }
+}
+
+impl std::error::Error for CloudTrailError {}
 
 /// S3 and SQS reading, with the AWS SDK.
 #[cfg(feature = "aws")]
@@ -156,9 +179,7 @@ mod remote;
 /// What a build without the `aws` feature says to an s3:// or sqs:// source.
 #[cfg(not(feature = "aws"))]
 fn no_remote() -> CaptureError {
-    CaptureError::Remote(
-        "this build reads local CloudTrail files only (built without the aws feature)".into(),
-    )
+    CaptureError::Source(Box::new(CloudTrailError::NoRemote))
 }
 
 impl CloudTrailSource {
@@ -278,7 +299,8 @@ impl CloudTrailSource {
                 [&CLOUDTRAIL_PLUGIN_ID.to_le_bytes()[..], payload].into_iter(),
                 &mut self.scratch,
             );
-            let ev = Event::parse(&self.scratch, true).map_err(CaptureError::Remote)?;
+            let ev =
+                Event::parse(&self.scratch, true).map_err(|e| CaptureError::Source(Box::new(e)))?;
             self.stats.records += 1;
             if let Flow::Stop(r) = sink.event(&ev)? {
                 // Stopped by the sink (count reached): the batch went out
@@ -472,7 +494,8 @@ fn machine_info() -> MachineInfo {
 /// the payload is CloudTrail's (`s3Bucket`, `s3ObjectKey[]`) or an S3
 /// event (`Records[].s3.bucket.name` / `.object.key`, keys URL-encoded).
 /// So `useS3SNS` need not be set: both shapes are recognised.
-pub fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String> {
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub(crate) fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String> {
     let doc = JsonDoc::parse(body.as_bytes()).map_err(|e| format!("body is not JSON: {e}"))?;
     let root = doc.root();
     let inner_text;
@@ -520,6 +543,7 @@ pub fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String>
 }
 
 /// S3 event keys are form-encoded: `+` for space, `%XX` for the rest.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 fn url_decode(s: &str) -> String {
     let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let b = s.as_bytes();

@@ -4,6 +4,8 @@
 
 pub mod command;
 pub mod config;
+pub mod failure;
+pub use failure::RemoteFailure;
 pub mod known_hosts;
 pub mod session;
 pub use session::{HostKeyPolicy, Proxy, SshError, Target};

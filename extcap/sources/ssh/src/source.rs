@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use scapbridge_formats::{Item, ReaderOptions, ScapReader};
 
+use crate::failure::RemoteFailure;
 use crate::session::{self, Chunk, Session, Target};
 use scapbridge_engine::capture::{
     AlertOutput, CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
@@ -146,7 +147,7 @@ impl SshSource {
     ) -> Result<SshSource, CaptureError> {
         let rules_on_host = stdin.is_some();
         let session = session::start(target.clone(), command.clone(), stdin)
-            .map_err(|e| CaptureError::Remote(e.to_string()))?;
+            .map_err(|e| CaptureError::Source(Box::new(e)))?;
         Ok(SshSource {
             target,
             command,
@@ -236,34 +237,25 @@ impl Source for SshSource {
             return Ok(outcome);
         }
         let first = stderr.lines().last().unwrap_or("").to_string();
-        if let Some(l) = lost {
-            return Err(CaptureError::Remote(format!(
-                "{l} ({name}); the capture ends on its last whole block"
-            )));
+        let fail = |f: RemoteFailure| Err(CaptureError::Source(Box::new(f)));
+        if let Some(reason) = lost {
+            return fail(RemoteFailure::Lost { host: name, reason });
         }
-        if let Some(sig) = signal {
-            return Err(CaptureError::Remote(format!(
-                "the remote capture command on {name} was killed (SIG{sig}); the capture ends on its last whole block"
-            )));
+        if let Some(signal) = signal {
+            return fail(RemoteFailure::Killed { host: name, signal });
         }
         match (exit, stream_error) {
             // 3: the agent's "done, and a rule fired".
-            (Some(c), _) if c != 0 && c != 3 => Err(CaptureError::Remote(format!(
-                "the remote command failed on {name} (exit {c}){}",
-                if first.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {first}")
-                }
-            ))),
-            (_, Some(e)) => Err(CaptureError::Remote(format!(
-                "the stream from {name} is not a whole capture ({e}){}",
-                if first.is_empty() {
-                    String::new()
-                } else {
-                    format!("; remote said: {first}")
-                }
-            ))),
+            (Some(code), _) if code != 0 && code != 3 => fail(RemoteFailure::Exit {
+                host: name,
+                code,
+                stderr: first,
+            }),
+            (_, Some(e)) => fail(RemoteFailure::BrokenStream {
+                host: name,
+                error: e,
+                stderr: first,
+            }),
             _ => {
                 if !stderr.is_empty() {
                     ctl.log

@@ -21,7 +21,7 @@ impl CloudTrailSource {
         let aws = self
             .aws
             .take()
-            .ok_or_else(|| CaptureError::Remote("no AWS client".into()))?;
+            .ok_or_else(|| CaptureError::Source(Box::new(CloudTrailError::NoClient)))?;
         let r = f(self, &aws);
         self.aws = Some(aws);
         r
