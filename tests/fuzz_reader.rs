@@ -15,10 +15,10 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::*;
-use scapbridge_formats::state::CaptureState;
-use scapbridge_formats::{
-    render, Item, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions,
-};
+// The walk the cargo-fuzz target `scap_reader` runs too.
+#[path = "common/scap_walk.rs"]
+mod scap_walk;
+use scap_walk::exercise;
 
 fn seeds() -> Vec<Vec<u8>> {
     let mut v = Vec::new();
@@ -118,53 +118,6 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
             }
         }
     }
-}
-
-/// Exercises everything on one input; errors are fine, panics are not.
-fn exercise(input: &[u8]) {
-    let Ok(mut r) = ScapReader::with_options(input, ReaderOptions::skipping_unknown_events())
-    else {
-        return;
-    };
-    let mut state = CaptureState::new();
-    let mut w = ScapWriter::new(Vec::new(), WriterOptions::new(Profile::Keep)).unwrap();
-    let mut s = String::new();
-    let mut in_events = false;
-    for _ in 0..10_000 {
-        match r.next_item() {
-            Ok(Some(Item::Event(ev))) => {
-                in_events = true;
-                state.update(&ev);
-                s.clear();
-                render::args(&ev, Some(&state), &mut s);
-                let _ = render::type_name(&ev);
-                let _ = w.write_event(&ev);
-            }
-            Ok(Some(Item::Processes(p))) => {
-                state.add_processes(p);
-                if !in_events {
-                    let _ = w.write_processes(p);
-                }
-            }
-            Ok(Some(Item::Fds { tid, fds })) => {
-                state.add_fds(tid, fds);
-                if !in_events {
-                    let _ = w.write_fds(tid, fds);
-                }
-            }
-            Ok(Some(Item::Users(u))) => state.add_users(u),
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => break,
-        }
-    }
-    let out = w.finish().unwrap();
-    // Whatever we wrote must read back cleanly (whole blocks only).
-    let mut r2 =
-        ScapReader::with_options(&out[..], ReaderOptions::skipping_unknown_events()).unwrap();
-    while let Some(_item) = r2
-        .next_item()
-        .unwrap_or_else(|e| panic!("our own output does not read back: {e}"))
-    {}
 }
 
 #[test]
