@@ -1,0 +1,254 @@
+//! Values and comparisons: numbers, strings, addresses and networks,
+//! globs and path matches.
+
+use super::*;
+
+/// An extracted value.
+#[derive(Debug)]
+pub(super) enum Value<'a> {
+    Str(Cow<'a, str>),
+    Num(i64),
+    Bool(bool),
+    /// Several values (`proc.aname` without an argument): a comparison
+    /// holds if it holds for one of them (`!=`: for none).
+    Multi(Vec<&'a str>),
+    /// Addresses of a socket (`fd.ip`: both ends).
+    Ips(Vec<std::net::IpAddr>),
+}
+
+pub(super) fn in_net(ip: std::net::IpAddr, (net, prefix): (std::net::IpAddr, u8)) -> bool {
+    match (ip, net) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            u32::from(a) & m == u32::from(b) & m
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            u128::from(a) & m == u128::from(b) & m
+        }
+        _ => false,
+    }
+}
+
+impl<'a> Value<'a> {
+    /// The value as text (outputs, transformers).
+    pub(super) fn into_text(self) -> Cow<'a, str> {
+        match self {
+            Value::Str(s) => s,
+            Value::Num(n) => Cow::Owned(n.to_string()),
+            Value::Bool(b) => Cow::Owned(b.to_string()),
+            Value::Multi(v) => Cow::Owned(v.join(" ")),
+            Value::Ips(v) => Cow::Owned(
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+}
+
+pub(super) fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
+    let s = v.into_text();
+    match x {
+        Xform::ToLower => Value::Str(Cow::Owned(s.to_lowercase())),
+        Xform::ToUpper => Value::Str(Cow::Owned(s.to_uppercase())),
+        Xform::Basename => Value::Str(Cow::Owned(s.rsplit('/').next().unwrap_or("").to_string())),
+        Xform::Len => Value::Num(s.len() as i64),
+    }
+}
+
+/// For multi-valued fields: `!=` holds when no value matches, every other
+/// operator when one does.
+pub(super) fn any_or_none(op: CmpOp, any: bool) -> bool {
+    if op == CmpOp::Ne {
+        !any
+    } else {
+        any
+    }
+}
+
+/// A string operator on two strings.
+pub(super) fn str_op(s: &str, op: CmpOp, b: &str) -> bool {
+    use CmpOp::*;
+    match op {
+        Eq => s == b,
+        Ne => s != b,
+        Contains => s.contains(b),
+        IContains => s.to_lowercase().contains(b),
+        StartsWith => s.starts_with(b),
+        EndsWith => s.ends_with(b),
+        _ => false,
+    }
+}
+
+/// A value against one string of a list (modifiers, `=` with a list).
+pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
+    match v {
+        Value::Str(s) => str_op(s, op, b),
+        Value::Multi(items) => any_or_none(
+            op,
+            items
+                .iter()
+                .any(|s| str_op(s, if op == CmpOp::Ne { CmpOp::Eq } else { op }, b)),
+        ),
+        Value::Num(n) => str_op(&n.to_string(), op, b),
+        _ => false,
+    }
+}
+
+pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
+    use CmpOp::*;
+    match (v, w) {
+        (Value::Multi(items), _) => any_or_none(
+            op,
+            items.iter().any(|s| {
+                compare(
+                    &Value::Str(Cow::Borrowed(s)),
+                    if op == Ne { Eq } else { op },
+                    w,
+                )
+            }),
+        ),
+        (Value::Ips(ips), Want::Nets(nets)) => any_or_none(
+            op,
+            ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n))),
+        ),
+        (Value::Num(a), Want::Num(b)) => match op {
+            Eq => a == b,
+            Ne => a != b,
+            Lt => a < b,
+            Le => a <= b,
+            Gt => a > b,
+            Ge => a >= b,
+            _ => false,
+        },
+        (Value::Num(a), Want::NumList(l)) => l.contains(a),
+        (Value::Bool(a), Want::Bool(b)) => (a == b) == (op == Eq),
+        (Value::Str(s), Want::Str(b)) => str_op(s, op, b),
+        (Value::Str(s), Want::StrList(l)) => l.iter().any(|x| x == s),
+        (Value::Str(s), Want::Regex(r)) => r.is_match(s),
+        (Value::Str(s), Want::Glob(g, fold)) => {
+            // An iglob pattern was lower-cased when compiled.
+            if *fold {
+                glob(g.as_bytes(), s.to_lowercase().as_bytes())
+            } else {
+                glob(g.as_bytes(), s.as_bytes())
+            }
+        }
+        (Value::Str(s), Want::Paths(ps)) => ps.iter().any(|p| pmatch(p, s)),
+        // evt.rawarg compared as text: numbers print in decimal.
+        (Value::Num(n), Want::Str(b)) => str_op(&n.to_string(), op, b),
+        (Value::Num(n), Want::StrList(l)) => {
+            let t = n.to_string();
+            l.contains(&t)
+        }
+        _ => false,
+    }
+}
+
+/// `fnmatch(3)` with flags 0: `*` and `?` also match `/`.
+pub fn glob(p: &[u8], s: &[u8]) -> bool {
+    // Iterative with one backtrack point for the last `*`.
+    let (mut pi, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star = Some((pi, si));
+                    pi += 1;
+                    continue;
+                }
+                b'?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((ok, next)) = class(p, pi, s[si]) {
+                        if ok {
+                            pi = next;
+                            si += 1;
+                            continue;
+                        }
+                    } else if s[si] == b'[' {
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+                b'\\' if pi + 1 < p.len() && p[pi + 1] == s[si] => {
+                    pi += 2;
+                    si += 1;
+                    continue;
+                }
+                c if c == s[si] => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp + 1;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// A bracket expression at `p[at]`: whether `c` is in it and where it ends;
+/// `None` if the bracket is not closed (then `[` is literal).
+pub(super) fn class(p: &[u8], at: usize, c: u8) -> Option<(bool, usize)> {
+    let mut i = at + 1;
+    let neg = matches!(p.get(i), Some(b'!' | b'^'));
+    if neg {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while i < p.len() {
+        if p[i] == b']' && !first {
+            return Some((hit != neg, i + 1));
+        }
+        first = false;
+        if i + 2 < p.len() && p[i + 1] == b'-' && p[i + 2] != b']' {
+            if p[i] <= c && c <= p[i + 2] {
+                hit = true;
+            }
+            i += 3;
+        } else {
+            if p[i] == c {
+                hit = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Path-prefix match on whole components; pattern components may be globs.
+pub(super) fn pmatch(pattern: &str, path: &str) -> bool {
+    let pc: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let sc: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if pattern.starts_with('/') != path.starts_with('/') || sc.len() < pc.len() {
+        return false;
+    }
+    pc.iter()
+        .zip(&sc)
+        .all(|(p, s)| glob(p.as_bytes(), s.as_bytes()))
+}

@@ -1,0 +1,332 @@
+//! Extraction: a field's value on one event, through the capture state.
+
+use super::*;
+
+/// The event's thread. libsinsp creates an entry for a thread it has not
+/// seen (empty name, pid = tid, no parent); so do we, so that comparisons
+/// see `""` rather than a missing value.
+pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
+    if ev.tid() == u64::MAX {
+        return None;
+    }
+    Some(match cx.state.thread(ev.tid()) {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(ThreadEntry {
+            pid: ev.tid(),
+            ptid: u64::MAX,
+            ..ThreadEntry::default()
+        }),
+    })
+}
+
+/// `proc.cmdline`: the name followed by the arguments.
+pub(super) fn cmdline(t: &ThreadEntry) -> String {
+    let mut s = t.comm.clone();
+    for a in &t.args {
+        s.push(' ');
+        s.push_str(a);
+    }
+    s
+}
+
+/// Ancestor `n` of the event's thread (0 = itself), borrowed from the table.
+pub(super) fn ancestor<'s>(
+    ev: &Event<'_>,
+    cx: &EvalContext<'s>,
+    n: usize,
+) -> Option<Cow<'s, ThreadEntry>> {
+    let mut t = thread(ev, cx)?;
+    for _ in 0..n {
+        t = Cow::Borrowed(cx.state.thread(t.ptid)?);
+    }
+    Some(t)
+}
+
+/// A text field of a thread, borrowed when the thread is in the table.
+pub(super) fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(t) => Cow::Borrowed(f(t)),
+        Cow::Owned(t) => Cow::Owned(f(&t).to_string()),
+    }
+}
+
+/// The fd an event works on, as libsinsp picks it: the result of an exit
+/// that creates one; otherwise, for events that use an fd, the first
+/// parameter when it is an fd (of the event, or of its enter event for an
+/// exit). Events whose fd is elsewhere (mmap) have none.
+pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
+    let info = ev.info()?;
+    if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
+        let res = sint(ev.param(0)?)?;
+        return (res >= 0).then_some(res);
+    }
+    if info.flags & schema::ef::USES_FD == 0 {
+        return None;
+    }
+    let fd_first = |e: &Event<'_>| {
+        e.info()
+            .and_then(|i| i.params.first())
+            .is_some_and(|p| matches!(p.ty, ParamType::Fd | ParamType::Fd32))
+    };
+    if ev.direction() == Direction::Enter {
+        return if fd_first(ev) {
+            sint(ev.param(0)?)
+        } else {
+            None
+        };
+    }
+    if fd_first(ev) && ev.info()?.params.first()?.name == "fd" {
+        return sint(ev.param(0)?);
+    }
+    let enter = cx.state.last_enter(ev)?;
+    if fd_first(&enter) {
+        sint(enter.param(0)?)
+    } else {
+        None
+    }
+}
+
+pub(super) fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
+    match sel {
+        ArgSel::Index(i) => (*i < ev.nparams()).then_some(*i),
+        ArgSel::Name(n) => ev.info()?.param_index(n).filter(|i| *i < ev.nparams()),
+    }
+}
+
+pub(super) fn fd_type_name(c: u8) -> &'static str {
+    match c {
+        b'f' => "file",
+        b'd' => "directory",
+        b'4' => "ipv4",
+        b'6' => "ipv6",
+        b'u' => "unix",
+        b'p' => "pipe",
+        b'e' => "event",
+        b's' => "signalfd",
+        b'l' => "eventpoll",
+        b'i' => "inotify",
+        b't' => "timerfd",
+        b'n' => "netlink",
+        b'b' => "bpf",
+        b'r' => "io_uring",
+        b'm' => "memfd",
+        b'P' => "pidfd",
+        _ => "unknown",
+    }
+}
+
+pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<'a>> {
+    use Field::*;
+    // libsinsp's result: the exit event's first parameter when it is a
+    // number (`res`, `fd` for socket, the new break for brk).
+    let res = || -> Option<i64> {
+        if ev.direction() != Direction::Exit {
+            return None;
+        }
+        let p0 = ev.info()?.params.first()?;
+        if matches!(
+            p0.ty,
+            ParamType::Charbuf
+                | ParamType::Bytebuf
+                | ParamType::Fspath
+                | ParamType::Sockaddr
+                | ParamType::Socktuple
+        ) {
+            return None;
+        }
+        sint(ev.param(0)?)
+    };
+    Some(match f {
+        EvtType => Value::Str(render::type_name(ev)),
+        EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter {
+            ">"
+        } else {
+            "<"
+        })),
+        EvtNum => Value::Num(cx.num as i64),
+        EvtCpu => Value::Num(i64::from(ev.cpu)),
+        EvtRawRes => Value::Num(res()?),
+        EvtRes => {
+            let r = res()?;
+            if r >= 0 {
+                Value::Str(Cow::Borrowed("SUCCESS"))
+            } else {
+                Value::Str(Cow::Borrowed(schema::errno_name(r.unsigned_abs())?))
+            }
+        }
+        EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
+        EvtArg(sel) => {
+            let i = param_index(ev, sel)?;
+            let info = ev.info()?.params.get(i)?;
+            let mut s = String::new();
+            render::param(ev, i, info, Some(cx.state), &mut s);
+            Value::Str(Cow::Owned(s))
+        }
+        EvtRawArg(sel) => {
+            let i = param_index(ev, sel)?;
+            let info = ev.info()?.params.get(i)?;
+            let v = ev.param(i)?;
+            match info.ty {
+                ParamType::Charbuf
+                | ParamType::Fspath
+                | ParamType::Fsrelpath
+                | ParamType::Bytebuf => Value::Str(value_str(v)),
+                _ => Value::Num(sint(v)?),
+            }
+        }
+        ThreadTid => Value::Num(ev.tid() as i64),
+        ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
+        ProcPpid => {
+            let t = thread(ev, cx)?;
+            if t.ptid == u64::MAX {
+                Value::Num(-1)
+            } else {
+                Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+            }
+        }
+        ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
+        ProcPname => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.comm)),
+        ProcExe => Value::Str(owned(thread(ev, cx)?, |t| &t.exe)),
+        ProcExepath => Value::Str(owned(thread(ev, cx)?, |t| &t.exepath)),
+        ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
+        ProcCmdline => Value::Str(Cow::Owned(cmdline(&*thread(ev, cx)?))),
+        ProcCwd => Value::Str(owned(thread(ev, cx)?, |t| &t.cwd)),
+        UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
+        UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
+        GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
+        GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
+        ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
+        ProcAname(None) => {
+            // Every ancestor (not the process itself), borrowed from the
+            // table; bounded against loops in a corrupt table.
+            let start = thread(ev, cx)?;
+            let (mut pid, mut comm, mut ptid) = (start.pid, start.comm.as_str(), start.ptid);
+            let mut names = Vec::new();
+            for _ in 0..64 {
+                match cx.state.thread(ptid) {
+                    Some(p) if p.pid != pid || p.comm != comm => {
+                        names.push(p.comm.as_str());
+                        (pid, comm, ptid) = (p.pid, p.comm.as_str(), p.ptid);
+                    }
+                    _ => break,
+                }
+            }
+            Value::Multi(names)
+        }
+        ProcAexepath(n) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.exepath)),
+        ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
+        ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
+        ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),
+        EvtArgs => {
+            let mut s = String::new();
+            render::args(ev, Some(cx.state), &mut s);
+            Value::Str(Cow::Owned(s.trim_end().to_string()))
+        }
+        EvtIsOpenRead | EvtIsOpenWrite => {
+            let is_open = matches!(
+                ev.name(),
+                "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
+            ) && ev.direction() == Direction::Exit;
+            let flags = if is_open {
+                ev.param_by_name("flags").and_then(sint).unwrap_or(0)
+            } else {
+                0
+            };
+            // PPM_O_RDONLY = 1, PPM_O_WRONLY = 2 (O_RDWR sets both).
+            Value::Bool(is_open && flags & if *f == EvtIsOpenRead { 1 } else { 2 } != 0)
+        }
+        ContainerId => Value::Str(Cow::Borrowed("host")),
+        EvtTimeIso8601 => Value::Str(Cow::Owned(crate::clock::rfc3339(ev.ts()))),
+        Plugin(f) => {
+            let v = f.0.extract(ev, cx.num)?;
+            match v.num {
+                Some(n) if f.0.is_numeric() => Value::Num(n),
+                _ => Value::Str(v.text),
+            }
+        }
+        Unavailable(_) => return None,
+        FdNameraw => {
+            if matches!(ev.name(), "open" | "openat" | "openat2" | "creat") {
+                if let Some(v) = ev.param_by_name("name") {
+                    return Some(Value::Str(value_str(v)));
+                }
+            }
+            let fd = event_fd(ev, cx)?;
+            Value::Str(Cow::Borrowed(cx.state.fd(ev.tid(), fd)?.name.as_str()))
+        }
+        FdL4proto | FdSip | FdCip | FdSport | FdCport | FdLport | FdRport | FdConnected
+        | FdNameChanged | FdIp | FdNet | FdSnet => {
+            let fd = event_fd(ev, cx)?;
+            let e = cx.state.fd(ev.tid(), fd)?;
+            if *f == FdNameChanged {
+                return Some(Value::Bool(false));
+            }
+            if *f == FdL4proto {
+                return Some(Value::Str(Cow::Borrowed(match e.l4 {
+                    b't' => "tcp",
+                    b'u' => "udp",
+                    b'r' => "raw",
+                    b'i' => "icmp",
+                    _ => return None,
+                })));
+            }
+            if !matches!(e.typechar, b'4' | b'6') {
+                return if *f == FdConnected {
+                    Some(Value::Bool(false))
+                } else {
+                    None
+                };
+            }
+            // fd.name of an inet socket: "cip:cport->sip:sport".
+            let tuple = e.name.split_once("->");
+            if *f == FdConnected {
+                return Some(Value::Bool(tuple.is_some()));
+            }
+            let (c, srv) = tuple?;
+            let split = |ep: &str| -> Option<(std::net::IpAddr, i64)> {
+                let (ip, port) = ep.rsplit_once(':')?;
+                Some((
+                    ip.trim_matches(|ch| ch == '[' || ch == ']').parse().ok()?,
+                    port.parse().ok()?,
+                ))
+            };
+            let (cip, cport) = split(c)?;
+            let (sip, sport) = split(srv)?;
+            match f {
+                FdSip => Value::Ips(vec![sip]),
+                FdCip => Value::Ips(vec![cip]),
+                FdIp | FdNet => Value::Ips(vec![cip, sip]),
+                FdSnet => Value::Ips(vec![sip]),
+                FdSport | FdRport => Value::Num(sport),
+                FdCport | FdLport => Value::Num(cport),
+                _ => return None,
+            }
+        }
+        FdNum => Value::Num(event_fd(ev, cx)?),
+        FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
+            let fd = event_fd(ev, cx)?;
+            let e = cx.state.fd(ev.tid(), fd)?;
+            match f {
+                FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
+                FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
+                FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
+                FdDirectory | FdFilename => {
+                    if !matches!(e.typechar, b'f' | b'd') {
+                        return None;
+                    }
+                    let (dir, file) = e.name.rsplit_once('/')?;
+                    Value::Str(Cow::Borrowed(if *f == FdDirectory {
+                        if dir.is_empty() {
+                            "/"
+                        } else {
+                            dir
+                        }
+                    } else {
+                        file
+                    }))
+                }
+                _ => return None,
+            }
+        }
+    })
+}

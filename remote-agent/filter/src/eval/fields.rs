@@ -1,0 +1,223 @@
+//! The field table: the names a filter may use, their kinds, and how a
+//! name with its argument resolves.
+
+use super::*;
+
+/// The fields this engine extracts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Field {
+    EvtType,
+    EvtDir,
+    EvtNum,
+    EvtCpu,
+    EvtRes,
+    EvtRawRes,
+    EvtFailed,
+    EvtArg(ArgSel),
+    EvtRawArg(ArgSel),
+    ThreadTid,
+    ProcPid,
+    ProcPpid,
+    ProcName,
+    ProcPname,
+    ProcExe,
+    ProcExepath,
+    ProcArgs,
+    ProcCmdline,
+    ProcCwd,
+    UserUid,
+    UserName,
+    GroupGid,
+    GroupName,
+    FdNum,
+    FdName,
+    FdType,
+    FdTypechar,
+    FdDirectory,
+    FdFilename,
+    ProcAname(Option<usize>),
+    ProcAexepath(usize),
+    ProcPcmdline,
+    ProcPexe,
+    ProcPexepath,
+    EvtArgs,
+    EvtIsOpenRead,
+    EvtIsOpenWrite,
+    FdL4proto,
+    FdNameraw,
+    FdSip,
+    FdCip,
+    FdSport,
+    FdCport,
+    FdLport,
+    FdRport,
+    FdConnected,
+    FdNameChanged,
+    FdIp,
+    FdNet,
+    FdSnet,
+    ContainerId,
+    /// `evt.time.iso8601`.
+    EvtTimeIso8601,
+    /// A field a source provides (`ct.*`, `json.value[…]`, … for
+    /// CloudTrail; see [`crate::provider`]): missing on other events.
+    Plugin(crate::provider::Provided),
+    /// Fields whose source this engine does not have yet (container
+    /// runtime, capabilities, login uid, terminal, inode times): known, so
+    /// rules compile, but never extracted, so comparisons on them are false.
+    Unavailable(Kind),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ArgSel {
+    Name(String),
+    Index(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Str,
+    Num,
+    Bool,
+    /// IP addresses: compared with an address or a CIDR network.
+    Ip,
+}
+
+impl Field {
+    pub(super) fn kind(&self) -> Kind {
+        use Field::*;
+        match self {
+            EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
+            | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
+            FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
+            Unavailable(k) => *k,
+            Plugin(f) if f.0.is_numeric() => Kind::Num,
+            _ => Kind::Str,
+        }
+    }
+}
+
+pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
+    use Field::*;
+    let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
+        match a {
+            Some(a) => a
+                .parse::<usize>()
+                .map(ArgSel::Index)
+                .or_else(|_| Ok(ArgSel::Name(a.clone()))),
+            None => Err(format!(
+                "'{}' needs an argument: {}[N] or {}.NAME",
+                r.name, r.name, r.name
+            )),
+        }
+    };
+    if let Some(f) = crate::provider::lookup(&r.name, r.arg.as_deref()) {
+        return f.map(|f| Plugin(crate::provider::Provided(f)));
+    }
+    if let Some(name) = r.name.strip_prefix("evt.arg.") {
+        return Ok(EvtArg(ArgSel::Name(name.to_string())));
+    }
+    if let Some(name) = r.name.strip_prefix("evt.rawarg.") {
+        return Ok(EvtRawArg(ArgSel::Name(name.to_string())));
+    }
+    let f =
+        match r.name.as_str() {
+            "evt.type" => EvtType,
+            "evt.dir" => EvtDir,
+            "evt.num" => EvtNum,
+            "evt.cpu" => EvtCpu,
+            "evt.res" => EvtRes,
+            "evt.rawres" => EvtRawRes,
+            "evt.failed" => EvtFailed,
+            "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
+            "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
+            "thread.tid" => ThreadTid,
+            "proc.pid" => ProcPid,
+            "proc.ppid" => ProcPpid,
+            "proc.name" => ProcName,
+            "proc.pname" => ProcPname,
+            "proc.exe" => ProcExe,
+            "proc.exepath" => ProcExepath,
+            "proc.args" => ProcArgs,
+            "proc.cmdline" => ProcCmdline,
+            "proc.cwd" => ProcCwd,
+            "user.uid" => UserUid,
+            "user.name" => UserName,
+            "group.gid" => GroupGid,
+            "group.name" => GroupName,
+            "fd.num" => FdNum,
+            "fd.name" => FdName,
+            "fd.type" => FdType,
+            "fd.typechar" => FdTypechar,
+            "fd.directory" => FdDirectory,
+            "fd.filename" => FdFilename,
+            "proc.aname" => {
+                return match &r.arg {
+                    None => Ok(ProcAname(None)),
+                    Some(a) => a.parse().map(|n| ProcAname(Some(n))).map_err(|_| {
+                        format!("proc.aname[{a}]: the argument is an ancestor number")
+                    }),
+                }
+            }
+            "proc.aexepath" => {
+                return match &r.arg {
+                    Some(a) => a.parse().map(ProcAexepath).map_err(|_| {
+                        format!("proc.aexepath[{a}]: the argument is an ancestor number")
+                    }),
+                    None => Err("proc.aexepath needs an ancestor number: proc.aexepath[N]".into()),
+                }
+            }
+            "proc.pcmdline" => ProcPcmdline,
+            "proc.pexe" => ProcPexe,
+            "proc.pexepath" => ProcPexepath,
+            "evt.args" => EvtArgs,
+            "evt.is_open_read" => EvtIsOpenRead,
+            "evt.is_open_write" => EvtIsOpenWrite,
+            "fd.l4proto" => FdL4proto,
+            "fd.nameraw" => FdNameraw,
+            "fd.sip" => FdSip,
+            "fd.cip" => FdCip,
+            "fd.sport" => FdSport,
+            "fd.cport" => FdCport,
+            "fd.lport" => FdLport,
+            "fd.rport" => FdRport,
+            "fd.connected" => FdConnected,
+            "fd.name_changed" => FdNameChanged,
+            "fd.ip" => FdIp,
+            "fd.net" => FdNet,
+            "fd.snet" => FdSnet,
+            "container.id" => ContainerId,
+            "evt.time.iso8601" => EvtTimeIso8601,
+            "proc.tty"
+            | "user.loginuid"
+            | "proc.duration"
+            | "container.start_ts"
+            | "proc.exe_ino.ctime"
+            | "proc.exe_ino.mtime"
+            | "proc.exe_ino.ctime_duration_proc_start"
+            | "proc.vpid"
+            | "proc.sid" => Unavailable(Kind::Num),
+            "container.privileged"
+            | "proc.is_exe_upper_layer"
+            | "proc.is_exe_from_memfd"
+            | "proc.is_exe_writable" => Unavailable(Kind::Bool),
+            "proc.sname"
+            | "user.loginname"
+            | "thread.cap_effective"
+            | "thread.cap_permitted"
+            | "container.name"
+            | "container.image"
+            | "container.image.repository"
+            | "container.image.tag"
+            | "k8s.ns.name"
+            | "k8s.pod.name"
+            | "fd.sip.name"
+            | "fd.cip.name" => Unavailable(Kind::Str),
+            other => return Err(format!("unknown field '{other}'")),
+        };
+    if r.arg.is_some() {
+        return Err(format!("field '{}' takes no argument", r.name));
+    }
+    Ok(f)
+}

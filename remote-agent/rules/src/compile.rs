@@ -1,0 +1,316 @@
+//! The compiler: a rule's condition with its exceptions and lists applied,
+//! parsed, macros substituted within the limits, compiled, and the event
+//! types it can match.
+
+use super::*;
+
+/// Quotes a list item or exception value for a condition if it needs it.
+pub(crate) fn quote(v: &str) -> String {
+    // A parenthesised value is a list (or list reference) already.
+    if v.starts_with('(') && v.ends_with(')') {
+        return v.to_string();
+    }
+    let bare = !v.is_empty()
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '=' | '"' | '\''));
+    if bare
+        || (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+        || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
+    {
+        v.to_string()
+    } else {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// The exception clauses of a rule as condition text (`and not (…)` each).
+pub(crate) fn exception_text(rule: &RuleDef, errors: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::new();
+    for ex in &rule.exceptions {
+        let name = ex.get("name").and_then(Node::as_str).unwrap_or("?");
+        let Some(values) = ex.get("values") else {
+            continue;
+        };
+        let values = match values {
+            Node::Seq(v, _) if !v.is_empty() => v,
+            _ => continue,
+        };
+        let err = |errors: &mut Vec<Diagnostic>, msg: String| {
+            errors.push(Diagnostic::error(
+                &rule.file,
+                ex.pos(),
+                format!("rule '{}', exception '{name}': {msg}", rule.name),
+            ));
+        };
+        match ex.get("fields") {
+            Some(Node::Seq(fields, _)) => {
+                let fields: Vec<&str> = fields.iter().filter_map(Node::as_str).collect();
+                let comps: Vec<String> = match ex.get("comps") {
+                    Some(Node::Seq(c, _)) => c
+                        .iter()
+                        .filter_map(Node::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    _ => vec!["=".to_string(); fields.len()],
+                };
+                if comps.len() != fields.len() {
+                    err(
+                        errors,
+                        format!("{} fields but {} comps", fields.len(), comps.len()),
+                    );
+                    continue;
+                }
+                let mut alts = Vec::new();
+                for tuple in values {
+                    let Node::Seq(vals, _) = tuple else {
+                        err(
+                            errors,
+                            "each value must be a list matching the fields".into(),
+                        );
+                        continue;
+                    };
+                    if vals.len() != fields.len() {
+                        err(
+                            errors,
+                            format!(
+                                "a value has {} items for {} fields",
+                                vals.len(),
+                                fields.len()
+                            ),
+                        );
+                        continue;
+                    }
+                    let terms: Vec<String> = fields
+                        .iter()
+                        .zip(&comps)
+                        .zip(vals)
+                        .map(|((f, c), v)| {
+                            let rhs = match v {
+                                Node::Seq(items, _) => format!(
+                                    "({})",
+                                    items
+                                        .iter()
+                                        .filter_map(Node::as_str)
+                                        .map(quote)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                                other => {
+                                    let s = quote(other.as_str().unwrap_or(""));
+                                    if matches!(c.as_str(), "in" | "pmatch" | "intersects")
+                                        && !s.starts_with('(')
+                                    {
+                                        format!("({s})")
+                                    } else {
+                                        s
+                                    }
+                                }
+                            };
+                            format!("{f} {c} {rhs}")
+                        })
+                        .collect();
+                    alts.push(format!("({})", terms.join(" and ")));
+                }
+                if !alts.is_empty() {
+                    out.push_str(&format!(" and not ({})", alts.join(" or ")));
+                }
+            }
+            Some(Node::Scalar(field, _, _)) => {
+                let comp = ex.get("comps").and_then(Node::as_str).unwrap_or("in");
+                let items: Vec<String> =
+                    values.iter().filter_map(Node::as_str).map(quote).collect();
+                out.push_str(&format!(" and not {field} {comp} ({})", items.join(", ")));
+            }
+            _ => err(errors, "needs fields".into()),
+        }
+    }
+    out
+}
+
+/// The `evt.type` names a condition requires (`None`: not restricted).
+pub(crate) fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> {
+    use scapbridge_filter::ast::{CmpOp, Operand, Rhs};
+    match e {
+        Expr::And(items) => {
+            let mut acc: Option<std::collections::BTreeSet<String>> = None;
+            for s in items.iter().filter_map(evt_types) {
+                acc = Some(match acc {
+                    None => s,
+                    Some(a) => a.intersection(&s).cloned().collect(),
+                });
+            }
+            acc
+        }
+        Expr::Or(items) => {
+            let mut acc = std::collections::BTreeSet::new();
+            for i in items {
+                acc.extend(evt_types(i)?);
+            }
+            Some(acc)
+        }
+        Expr::Compare {
+            lhs: Operand::Field(f),
+            op,
+            modifier: None,
+            rhs,
+            ..
+        } if f.name == "evt.type" && f.arg.is_none() => match (op, rhs) {
+            (CmpOp::Eq, Rhs::Value(l)) => Some(std::iter::once(l.text.clone()).collect()),
+            (CmpOp::In | CmpOp::Intersects, Rhs::List(items, _)) => {
+                Some(items.iter().map(|l| l.text.clone()).collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Position of byte `at` of a condition that starts at `start` in the file.
+pub(crate) fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
+    let before = text.get(..at.min(text.len())).unwrap_or("");
+    match before.rfind('\n') {
+        // Block scalars start on the next line; approximate the column.
+        Some(nl) => Pos {
+            line: start.line + before.matches('\n').count(),
+            col: before.len() - nl,
+        },
+        None => Pos {
+            line: start.line,
+            col: start.col + before.chars().count(),
+        },
+    }
+}
+
+/// The outcome of compiling one rule's condition.
+pub(crate) enum Condition {
+    Compiled(Filter, Option<TypeSet>),
+    /// Errors were recorded.
+    Failed,
+    /// `skip-if-unknown-filter` and an unknown field: left out with a warning.
+    Skipped,
+}
+
+/// Syntax errors of a condition, positioned in the file.
+pub(crate) fn syntax_errors(
+    diags: &mut Vec<Diagnostic>,
+    file: &Path,
+    start: Pos,
+    text: &str,
+    what: &str,
+    e: &scapbridge_filter::ParseErrors,
+) {
+    for se in &e.errors {
+        diags.push(Diagnostic::error(
+            file,
+            pos_in(start, text, se.span.start),
+            format!("{what}: {}", se.message),
+        ));
+    }
+}
+
+/// Event sources whose rules this engine evaluates: system calls, and
+/// the CloudTrail plugin's records. Rules of other sources (k8s audit,
+/// …) load, so their files are accepted, but never fire.
+pub(crate) fn is_known_source(source: &str) -> bool {
+    source == "syscall" || scapbridge_filter::provider::is_provided_source(source)
+}
+
+/// Parses a rule's condition (lists and exceptions applied), substitutes
+/// macros within the limits, compiles it and finds the event types it can
+/// match.
+pub(crate) fn compile_condition(
+    r: &RuleDef,
+    text: &str,
+    macros: &Macros,
+    budget: &mut Budget,
+    diags: &mut Vec<Diagnostic>,
+) -> Condition {
+    let what = format!("rule '{}'", r.name);
+    let ast = match parse(text) {
+        Ok(a) => a,
+        Err(e) => {
+            syntax_errors(diags, &r.file, r.cond_pos, text, &what, &e);
+            return Condition::Failed;
+        }
+    };
+    let missing = macros.missing(&ast);
+    for (n, span) in &missing {
+        diags.push(Diagnostic::error(
+            &r.file,
+            pos_in(r.cond_pos, text, span.start),
+            format!("{what}: undefined macro '{n}'"),
+        ));
+    }
+    if !missing.is_empty() {
+        return Condition::Failed;
+    }
+    // Sized before it is built; a refused macro's error is reported.
+    let Some(size) = macros.measure_rule(&ast) else {
+        return Condition::Failed;
+    };
+    if let Err((limit, found)) = size.check(false) {
+        diags.push(Diagnostic::limit(
+            &r.file,
+            r.cond_pos,
+            limit,
+            limit.message(&what, found),
+        ));
+        return Condition::Failed;
+    }
+    if budget.spent {
+        return Condition::Failed;
+    }
+    if let Err(total) = budget.nodes(size.nodes) {
+        let l = Limit::TotalNodes;
+        diags.push(Diagnostic::limit(
+            &r.file,
+            r.cond_pos,
+            l,
+            l.message(&what, total),
+        ));
+        budget.spent = true;
+        return Condition::Failed;
+    }
+    let full = macros.build_rule(&ast);
+    match Filter::from_expr(&full, text) {
+        Ok(f) => Condition::Compiled(
+            f,
+            evt_types(&full).map(|t| TypeSet::from_names(t.iter().map(String::as_str))),
+        ),
+        Err(FilterError::Compile { errors, .. })
+            if r.skip_if_unknown_filter
+                && errors
+                    .iter()
+                    .all(|x| x.message.starts_with("unknown field")) =>
+        {
+            diags.push(Diagnostic::warning(
+                &r.file,
+                r.cond_pos,
+                format!(
+                    "{what} skipped (skip-if-unknown-filter): {}",
+                    errors[0].message
+                ),
+            ));
+            Condition::Skipped
+        }
+        Err(FilterError::Compile { errors, .. }) => {
+            for x in errors {
+                diags.push(Diagnostic::error(
+                    &r.file,
+                    r.cond_pos,
+                    format!("{what}: {}", x.message),
+                ));
+            }
+            Condition::Failed
+        }
+        Err(other) => {
+            diags.push(Diagnostic::error(
+                &r.file,
+                r.cond_pos,
+                format!("{what}: {other}"),
+            ));
+            Condition::Failed
+        }
+    }
+}
