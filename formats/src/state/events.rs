@@ -1,0 +1,348 @@
+//! How each event changes the tables: new processes (execve, clone),
+//! opened and closed fds, sockets and their addresses, dup.
+
+use super::*;
+
+impl CaptureState {
+    pub(super) fn on_execve(&mut self, ev: &Event<'_>) {
+        if self.i64_arg(ev, "res") != Some(0) {
+            return;
+        }
+        let tid = ev.tid();
+        let (exe, comm) = exe_and_comm(ev);
+        let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        let pid = ev
+            .param_by_name("pid")
+            .filter(|v| v.len() == 8)
+            .map(|v| le_u64(v, 0));
+        let ptid = ev
+            .param_by_name("ptid")
+            .filter(|v| v.len() == 8)
+            .map(|v| le_u64(v, 0));
+        let cwd = ev.param_by_name("cwd").map(lossy);
+        let exepath = ev.param_by_name("trusted_exepath").map(lossy);
+        let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
+            pid: tid,
+            ..Default::default()
+        });
+        th.comm = comm;
+        th.exe = exe;
+        th.args = args;
+        if let Some(p) = pid {
+            th.pid = p;
+        }
+        if let Some(p) = ptid {
+            th.ptid = p;
+        }
+        if let Some(mut c) = cwd.filter(|c| !c.is_empty()) {
+            if !c.ends_with('/') {
+                c.push('/');
+            }
+            th.cwd = c;
+        }
+        if let Some(p) = exepath {
+            th.exepath = p;
+        }
+    }
+
+    pub(super) fn on_clone(&mut self, ev: &Event<'_>) {
+        let Some(res) = self.i64_arg(ev, "res") else {
+            return;
+        };
+        if res < 0 {
+            return;
+        }
+        let tid = ev.tid();
+        let child = if res == 0 { tid } else { res as u64 };
+        if res > 0 && self.threads.contains_key(&child) {
+            return;
+        }
+        let (exe, comm) = exe_and_comm(ev);
+        let get = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 8)
+                .map(|v| le_u64(v, 0))
+        };
+        let flags = ev
+            .param_by_name("flags")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let is_thread = flags & 0x2000 != 0; // PPM_CL_CLONE_THREAD
+        let parent = if res == 0 {
+            get("ptid").unwrap_or(0)
+        } else {
+            tid
+        };
+        let pid = if res == 0 {
+            get("pid").unwrap_or(child)
+        } else if is_thread {
+            get("pid").unwrap_or(tid)
+        } else {
+            child
+        };
+        let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
+        if !cwd.is_empty() && !cwd.ends_with('/') {
+            cwd.push('/');
+        }
+        let uid = ev
+            .param_by_name("uid")
+            .filter(|v| v.len() == 4)
+            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let gid = ev
+            .param_by_name("gid")
+            .filter(|v| v.len() == 4)
+            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        // A new process inherits its parent's fd table (libsinsp copies it).
+        let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
+        if pid != parent_pid && !self.fds.contains_key(&pid) {
+            if let Some(t) = self.fds.get(&parent_pid).cloned() {
+                self.fds.insert(pid, t);
+            }
+        }
+        self.threads.insert(
+            child,
+            ThreadEntry {
+                pid,
+                ptid: parent,
+                comm,
+                exe,
+                exepath: String::new(),
+                args,
+                cwd,
+                uid,
+                gid,
+            },
+        );
+    }
+
+    pub(super) fn on_open(&mut self, ev: &Event<'_>) {
+        let tid = ev.tid();
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else {
+            return;
+        };
+        let path = self
+            .arg(ev, "name")
+            .or_else(|| self.arg(ev, "path"))
+            .map(lossy)
+            .unwrap_or_default();
+        let dirfd = self.i64_arg(ev, "dirfd");
+        let full = self.resolve_path(tid, dirfd, &path);
+        let flags = self
+            .arg(ev, "flags")
+            .filter(|v| v.len() == 4)
+            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let typechar = if flags & 0x400 != 0 { b'd' } else { b'f' };
+        self.fd_table(tid).insert(
+            fd,
+            FdEntry {
+                typechar,
+                l4: 0,
+                name: full,
+                sock_l4: 0,
+            },
+        );
+    }
+
+    pub(super) fn on_socket(&mut self, ev: &Event<'_>) {
+        let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else {
+            return;
+        };
+        let domain = self
+            .arg(ev, "domain")
+            .map_or(0, |v| v.first().copied().unwrap_or(0));
+        let typechar = match domain {
+            2 => b'4',
+            10 => b'6',
+            1 => b'u',
+            16 => b'n',
+            _ => b'o',
+        };
+        let sock_l4 = match self
+            .arg(ev, "type")
+            .and_then(|v| v.first().copied())
+            .map(|t| t & 0xf)
+        {
+            Some(1) => b't',
+            Some(2) => b'u',
+            Some(3) => b'r',
+            _ => 0,
+        };
+        let tid = ev.tid();
+        self.fd_table(tid).insert(
+            fd,
+            FdEntry {
+                typechar,
+                l4: 0,
+                name: String::new(),
+                sock_l4,
+            },
+        );
+    }
+
+    pub(super) fn on_tuple(&mut self, ev: &Event<'_>, name: &str) {
+        let tid = ev.tid();
+        let Some(tuple) = ev.param_by_name("tuple").filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let Some(text) = render::socktuple(tuple) else {
+            return;
+        };
+        let fam = tuple[0];
+        let (fd, creates) = match name {
+            "accept" | "accept4" => (self.i64_arg(ev, "fd"), true),
+            _ => (self.i64_arg(ev, "fd"), false),
+        };
+        let Some(fd) = fd.filter(|&f| f >= 0) else {
+            return;
+        };
+        let res = if creates {
+            0
+        } else {
+            self.i64_arg(ev, "res").unwrap_or(0)
+        };
+        if res < 0 && res != -115 {
+            return;
+        }
+        let typechar = match fam {
+            2 => b'4',
+            10 => b'6',
+            1 => b'u',
+            _ => b'o',
+        };
+        let table = self.fd_table(tid);
+        match table.get_mut(&fd) {
+            Some(e) if !creates => {
+                if name == "connect" || e.name.is_empty() {
+                    e.name = text;
+                    if e.l4 == 0 && fam != 1 {
+                        e.l4 = if e.sock_l4 != 0 {
+                            e.sock_l4
+                        } else if name == "connect" || name.starts_with("accept") {
+                            b't'
+                        } else {
+                            b'u'
+                        };
+                    }
+                    if e.l4 == b't' && matches!(name, "sendto" | "recvfrom") {
+                        e.l4 = b'u';
+                    }
+                }
+            }
+            _ => {
+                let l4 = if fam == 1 { 0 } else { b't' };
+                table.insert(
+                    fd,
+                    FdEntry {
+                        typechar,
+                        l4,
+                        name: text,
+                        sock_l4: l4,
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_bind(&mut self, ev: &Event<'_>) {
+        if self.i64_arg(ev, "res") != Some(0) {
+            return;
+        }
+        let Some(fd) = self.i64_arg(ev, "fd") else {
+            return;
+        };
+        let Some(addr) = ev.param_by_name("addr").filter(|a| !a.is_empty()) else {
+            return;
+        };
+        let mut text = String::new();
+        let p = crate::schema::ParamInfo {
+            name: "addr",
+            ty: crate::schema::ParamType::Sockaddr,
+            fmt: crate::schema::PrintFormat::Na,
+            aux: crate::schema::ParamAux::None,
+        };
+        let i = ev.info().and_then(|i| i.param_index("addr")).unwrap_or(1);
+        render::param(ev, i, &p, None, &mut text);
+        let port = match addr[0] {
+            2 if addr.len() >= 7 => crate::bytes::le_u16(addr, 5),
+            10 if addr.len() >= 19 => crate::bytes::le_u16(addr, 17),
+            _ => 0,
+        };
+        let tid = ev.tid();
+        if let Some(e) = self.fd_table(tid).get_mut(&fd) {
+            e.name = text;
+            // A socket bound to a port is a server socket: libsinsp shows its protocol.
+            e.l4 = if port != 0 { e.sock_l4 } else { 0 };
+        }
+    }
+
+    pub(super) fn on_newfd(&mut self, ev: &Event<'_>, name: &str) {
+        let tid = ev.tid();
+        let typechar = match name {
+            "pipe" | "pipe2" => b'p',
+            "socketpair" => b'u',
+            "eventfd" | "eventfd2" => b'e',
+            "signalfd" | "signalfd4" => b's',
+            "timerfd_create" => b't',
+            "inotify_init" | "inotify_init1" => b'i',
+            "epoll_create" | "epoll_create1" => b'l',
+            "memfd_create" => b'm',
+            "bpf" => b'b',
+            "pidfd_open" => b'P',
+            "io_uring_setup" => b'r',
+            _ => b'u',
+        };
+        let mut fds = Vec::new();
+        for p in ["fd1", "fd2"] {
+            if let Some(f) = self.i64_arg(ev, p) {
+                fds.push(f);
+            }
+        }
+        if fds.is_empty() {
+            if let Some(f) = self.i64_arg(ev, "res").or_else(|| self.i64_arg(ev, "fd")) {
+                fds.push(f);
+            }
+        }
+        let fname = if name == "memfd_create" {
+            ev.param_by_name("name")
+                .map(|n| format!("memfd:{}", lossy(n)))
+        } else {
+            None
+        };
+        let table = self.fd_table(tid);
+        for f in fds.into_iter().filter(|&f| f >= 0) {
+            table.insert(
+                f,
+                FdEntry {
+                    typechar,
+                    l4: 0,
+                    name: fname.clone().unwrap_or_default(),
+                    sock_l4: 0,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_dup(&mut self, ev: &Event<'_>) {
+        // PPM_FCNTL_F_DUPFD and PPM_FCNTL_F_DUPFD_CLOEXEC: the fcntl
+        // commands that duplicate, as libsinsp's parser follows them.
+        const FCNTL_DUPS: [i64; 2] = [0x1, 0x1a];
+        let tid = ev.tid();
+        if ev.name() == "fcntl"
+            && !self
+                .i64_arg(ev, "cmd")
+                .is_some_and(|c| FCNTL_DUPS.contains(&c))
+        {
+            return;
+        }
+        let Some(res) = self.i64_arg(ev, "res").filter(|&r| r >= 0) else {
+            return;
+        };
+        let old = self.i64_arg(ev, "oldfd").or_else(|| self.i64_arg(ev, "fd"));
+        let Some(old) = old else { return };
+        let table = self.fd_table(tid);
+        if let Some(e) = table.get(&old).cloned() {
+            table.insert(res, e);
+        }
+    }
+}
