@@ -34,7 +34,13 @@ fn error_line(msg: &dyn std::fmt::Display) {
     // One line: the host shows the first 1024 bytes of stderr as the error.
     let text = msg.to_string().replace('\n', " ");
     eprintln!("scapbridge: error: {text}");
+    ERROR_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
 }
+
+/// Whether this process wrote its error line already (a capture that
+/// fails prints it before closing its output, so the host, which reads our
+/// stderr when the FIFO ends, finds it; the exit path must not repeat it).
+static ERROR_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Answers an extcap call (argv without the program name).
 pub(crate) fn extcap_main(args: &[std::ffi::OsString]) -> ExitCode {
@@ -285,6 +291,11 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // The extcap opens the FIFO before anything that can fail: the host
     // blocks until a writer appears and only then reads our error. Headless
     // checks first, so a typo does not clobber an existing file.
+    //
+    // A FIFO refused by a later step stays open (`held`) until our error
+    // line is written: the host reads our stderr when the FIFO ends, and a
+    // FIFO closed first raced the line (tshark then showed an empty error).
+    let mut held: Option<Output> = None;
     let prepared = if headless {
         plan(inv, true).and_then(|p| {
             Ok((
@@ -293,8 +304,16 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
             ))
         })
     } else {
-        Output::open(out_path.as_deref().unwrap_or(target.as_ref()))
-            .and_then(|o| Ok((plan(inv, false)?, o)))
+        match Output::open(out_path.as_deref().unwrap_or(target.as_ref())) {
+            Ok(o) => match plan(inv, false) {
+                Ok(p) => Ok((p, o)),
+                Err(e) => {
+                    held = Some(o);
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        }
     };
     // Control pipes and the log only once the capture can start.
     let level = Level::parse(inv.log_level.as_deref().unwrap_or("message"));
@@ -324,6 +343,7 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         }
         Err(e) => {
             error_line(&e);
+            drop(held);
             // The log file gets the failure too (a refused login, a host
             // key mismatch): whoever reads it must not find silence.
             if let Some(path) = log_path.as_deref() {
@@ -344,8 +364,10 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         Ok(alerts) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
         Ok(_) => ExitCode::from(EXIT_OK),
         Err(e) => {
-            ctl.log.log(Level::Warning, &e.to_string());
-            error_line(&e);
+            if !ERROR_SHOWN.load(std::sync::atomic::Ordering::SeqCst) {
+                ctl.log.log(Level::Warning, &e.to_string());
+                error_line(&e);
+            }
             exit_for(&e)
         }
     };
@@ -386,6 +408,14 @@ fn run(
         &format!("{}: {}", plan.spec.name, plan.source.describe()),
     );
     let result = plan.source.run(&mut pipeline, ctl);
+    if let Err(e) = &result {
+        // Before the output closes: see ERROR_SHOWN.
+        if show_progress {
+            eprint!("\r\x1b[2K");
+        }
+        ctl.log.log(Level::Warning, &e.to_string());
+        error_line(e);
+    }
     let fired = pipeline.rules().map(|r| r.fired.clone());
     let trigger = pipeline.end_trigger();
     if let Some((_, notices)) = &trigger {
