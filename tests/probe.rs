@@ -956,7 +956,8 @@ fn is_exit_named(e: &scapbridge_formats::OwnedEvent, names: &[&str]) -> bool {
 
 /// Issue 22, item 1: the probe records what identifies a container. A
 /// podman container (runc, cgroupfs: `/libpod_parent/libpod-<id>` in each
-/// cgroup line) runs `cat` through `podman exec` under the capture: the
+/// cgroup line) runs `cat` (and a binary it writes) through `podman exec`
+/// under the capture: the
 /// execve exit of that `cat` carries the container's cgroups as
 /// `/proc/PID/cgroup` of the container's process shows them, the clone exit
 /// of its process the in-container pid and tid (small, not the host's), and
@@ -1002,7 +1003,13 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
         .arg("--")
         .arg(pm.get_program())
         .args(pm.get_args())
-        .args(["exec", &c.name, "cat", "/etc/hostname"])
+        .args([
+            "exec",
+            &c.name,
+            "sh",
+            "-c",
+            "cat /etc/hostname && cp /bin/true /tmp/dropped && /tmp/dropped",
+        ])
         .output()
         .expect("scapbridge capture");
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
@@ -1031,10 +1038,31 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
             "cat's {s} cgroup names the container"
         );
     }
-    // cat comes from the image (overlayfs, lower layer), not the upper layer.
-    let flags = u32::from_le_bytes(param(cat, "flags").try_into().expect("4 bytes"));
-    assert_eq!(flags & 2, 0, "PPM_EXE_UPPER_LAYER on the image's cat");
+    // cat comes from the image, overlayfs' lower layer; a binary written
+    // in the container runs from the upper layer (PPM_EXE_UPPER_LAYER 2,
+    // PPM_EXE_LOWER_LAYER 8).
+    let flags = |e: &scapbridge_formats::OwnedEvent| {
+        u32::from_le_bytes(param(e, "flags").try_into().expect("4 bytes"))
+    };
+    assert_eq!(flags(cat) & 0xa, 8, "cat from the image's lower layer");
+    let dropped = exec_of("/tmp/dropped");
+    assert_eq!(dropped.len(), 1, "/tmp/dropped exec'd");
+    assert_eq!(
+        flags(dropped[0]) & 0xa,
+        2,
+        "/tmp/dropped from the upper layer"
+    );
+    assert_cgroups_are(
+        param(dropped[0], "cgroups"),
+        &container_cgroup,
+        "/tmp/dropped",
+    );
     assert_ne!(param_i64(cat, "exe_ino"), 0, "exe_ino");
+    assert_ne!(
+        param_i64(cat, "exe_ino"),
+        param_i64(dropped[0], "exe_ino"),
+        "exe_ino differs"
+    );
 
     // The clone exit in the child that became cat: its ids in the
     // container's pid namespace.
@@ -1057,12 +1085,8 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
         0,
         "the container's init start"
     );
-    // Its cgroups are those of the moment of the clone: runc's, in conmon's
-    // cgroup; runc moves it into the container's before the exec.
-    assert!(
-        !cgroup_items(param(child, "cgroups")).is_empty(),
-        "the clone exit's cgroups"
-    );
+    // The container's shell forked it: the container's cgroups already.
+    assert_cgroups_are(param(child, "cgroups"), &container_cgroup, "cat's clone");
 
     // The host's podman: the test's own cgroups, in no container.
     let host = exec_of("podman");
@@ -1074,6 +1098,24 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
                 .iter()
                 .all(|(_, p)| podman::libpod_id(p).is_none()),
             "podman is in no container"
+        );
+        // exe_ino and its times are the executable's, as stat shows them.
+        use std::os::unix::fs::MetadataExt;
+        let path = String::from_utf8_lossy(param(e, "trusted_exepath"));
+        let m = std::fs::metadata(path.trim_end_matches('\0')).expect("stat podman");
+        let ns = |s: i64, n: i64| s * 1_000_000_000 + n;
+        assert_eq!(
+            (
+                param_i64(e, "exe_ino") as u64,
+                param_i64(e, "exe_ino_ctime"),
+                param_i64(e, "exe_ino_mtime")
+            ),
+            (
+                m.ino(),
+                ns(m.ctime(), m.ctime_nsec()),
+                ns(m.mtime(), m.mtime_nsec())
+            ),
+            "podman's exe_ino, ctime, mtime"
         );
     }
 
