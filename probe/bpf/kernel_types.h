@@ -78,8 +78,35 @@ struct path {
 	struct dentry *dentry;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct timespec64 {
+	__s64 tv_sec;
+	long tv_nsec;
+};
+
+/* Since 6.11 the times are split in seconds and nanoseconds. */
 struct inode {
 	unsigned long i_ino;
+	struct super_block *i_sb;
+	__s64 i_mtime_sec;
+	__s64 i_ctime_sec;
+	__u32 i_mtime_nsec;
+	__u32 i_ctime_nsec;
+};
+
+/* 6.7 to 6.10: every time a struct timespec64 behind accessors. */
+struct inode___v6_7 {
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+};
+
+/* Before 6.6 (i_ctime) and 6.6 (__i_ctime, i_mtime). */
+struct inode___old {
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
 };
 
 struct file {
@@ -117,12 +144,49 @@ struct rlimit {
 	unsigned long rlim_max;
 };
 
-struct upid {
-	int nr;
+struct task_struct;
+
+struct pid_namespace {
+	struct task_struct *child_reaper;
+	unsigned int level;
 };
 
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+/* numbers[] has level + 1 entries: [level] is the id in the pid's own namespace. */
 struct pid {
+	unsigned int level;
 	struct upid numbers[1];
+};
+
+/* cgroups: each subsystem's state points at its cgroup, whose kernfs node names it. */
+struct kernfs_node {
+	struct kernfs_node *__parent; /* `parent` before 6.15 */
+	const char *name;
+};
+
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys {
+	const char *name;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys *ss;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[1];
 };
 
 struct tty_driver {
@@ -164,6 +228,9 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct mm_struct *mm;
 	kuid_t loginuid;
+	struct pid *thread_pid;
+	struct css_set *cgroups;
+	__u64 start_time;
 };
 
 struct in6_addr {
@@ -206,5 +273,14 @@ struct linux_binprm {
 };
 
 #pragma clang attribute pop
+
+/* Subsystem ids: their values come from the running kernel (CO-RE enum relocations). */
+enum cgroup_subsys_id {
+	cpuset_cgrp_id,
+	cpu_cgrp_id,
+	cpuacct_cgrp_id,
+	io_cgrp_id,
+	memory_cgrp_id,
+};
 
 #endif

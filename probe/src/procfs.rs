@@ -62,22 +62,140 @@ fn stat_fields(stat: &str) -> Vec<&str> {
     after.split_whitespace().collect()
 }
 
-/// The V9 tail: pidns start, tty, loginuid, capabilities, pgid.
-fn tail(tty: u32, loginuid: u32, caps: [u64; 3], pgid: i64) -> Vec<u8> {
+/// The executable's inode number, ctime and mtime (ns since the epoch), as
+/// libscap's proc scan takes them from a stat of the executable.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct ExeInode {
+    ino: u64,
+    ctime_ns: u64,
+    mtime_ns: u64,
+}
+
+#[cfg(unix)]
+fn exe_inode(exe_link: &Path) -> ExeInode {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |sec: i64, nsec: i64| {
+        u64::try_from(sec)
+            .ok()
+            .map_or(0, |s| s * 1_000_000_000 + nsec as u64)
+    };
+    // /proc/PID/exe follows to the file even in another mount namespace.
+    fs::metadata(exe_link).map_or(ExeInode::default(), |m| ExeInode {
+        ino: m.ino(),
+        ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+        mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+    })
+}
+
+#[cfg(not(unix))]
+fn exe_inode(_exe_link: &Path) -> ExeInode {
+    ExeInode::default()
+}
+
+/// The V9 tail: pidns start, tty, loginuid, capabilities, exe inode, pgid.
+fn tail(
+    pidns_start: u64,
+    tty: u32,
+    loginuid: u32,
+    caps: [u64; 3],
+    exe: ExeInode,
+    pgid: i64,
+) -> Vec<u8> {
     let mut t = Vec::with_capacity(76);
-    t.extend_from_slice(&0u64.to_le_bytes());
+    t.extend_from_slice(&pidns_start.to_le_bytes());
     t.extend_from_slice(&tty.to_le_bytes());
     t.extend_from_slice(&loginuid.to_le_bytes());
-    t.push(0);
+    t.push(0); // exe_writable
     for c in caps {
         t.extend_from_slice(&c.to_le_bytes());
     }
-    t.push(0);
-    t.extend_from_slice(&[0u8; 24]);
-    t.push(0);
-    t.push(0);
+    t.push(0); // exe_upper_layer
+    t.extend_from_slice(&exe.ino.to_le_bytes());
+    t.extend_from_slice(&exe.ctime_ns.to_le_bytes());
+    t.extend_from_slice(&exe.mtime_ns.to_le_bytes());
+    t.push(0); // exe_from_memfd
+    t.push(0); // exe_lower_layer
     t.extend_from_slice(&pgid.to_le_bytes());
     t
+}
+
+/// `/proc/PID/cgroup` as libscap's proc scan turns it into the `cgroups`
+/// list: `subsys=path\0` for each controller of each cgroup v1 line (named
+/// hierarchies too: `name=systemd=/...`), and for the unified line
+/// (`0::path`), when a cgroup2 hierarchy is mounted, the path under `cpu`,
+/// `memory` and `cpuset` (the subsystems the CRI engines use); lines with
+/// no controller otherwise are skipped. Stops before passing libscap's
+/// 4096 bytes.
+pub fn cgroups_list(cgroup_file: &str, cgroup2_mounted: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in cgroup_file.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(id), Some(subsys), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let subsys = if subsys.is_empty() {
+            if !(cgroup2_mounted && id == "0") {
+                continue;
+            }
+            "cpu,memory,cpuset"
+        } else {
+            subsys
+        };
+        for s in subsys.split(',').filter(|s| !s.is_empty()) {
+            let item = format!("{s}={path}");
+            if out.len() + item.len() + 1 > 4096 {
+                return out;
+            }
+            out.extend_from_slice(item.as_bytes());
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// Whether a cgroup2 hierarchy is mounted (in init's mount table, as
+/// libscap looks, or else in ours).
+fn cgroup2_mounted(proc_dir: &Path) -> bool {
+    let mounts = read(proc_dir.join("1/mounts"))
+        .or_else(|| read(proc_dir.join("self/mounts")))
+        .unwrap_or_default();
+    String::from_utf8_lossy(&mounts)
+        .lines()
+        .any(|l| l.split_whitespace().nth(2) == Some("cgroup2"))
+}
+
+/// Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux).
+const USER_HZ: u64 = 100;
+
+/// What a snapshot reads once and every thread shares.
+#[derive(Debug, Default)]
+struct Shared {
+    cgroup2: bool,
+    /// Start time (ns since boot) of each pid namespace's init, by the
+    /// namespace's link (`pid:[4026531836]`).
+    pidns_start: HashMap<Vec<u8>, u64>,
+}
+
+impl Shared {
+    /// The start time of the init of the pid namespace of `pdir`'s process,
+    /// ns since boot (`pid_namespace->child_reaper->start_time`, which the
+    /// probe writes in a clone child's `pidns_init_start_ts`), read from
+    /// its own view of /proc (`root/proc/1/stat`, the container's init for
+    /// a container); 0 when that cannot be read.
+    fn pidns_start(&mut self, pdir: &Path) -> u64 {
+        let ns = read_link(pdir.join("ns/pid"));
+        if let Some(&v) = self.pidns_start.get(&ns) {
+            return v;
+        }
+        let v = read(pdir.join("root/proc/1/stat"))
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|st| stat_fields(&st).get(19).and_then(|v| v.parse::<u64>().ok()))
+            .map_or(0, |ticks| ticks * (1_000_000_000 / USER_HZ));
+        if !ns.is_empty() {
+            self.pidns_start.insert(ns, v);
+        }
+        v
+    }
 }
 
 fn split_args(cmdline: &[u8]) -> (Vec<u8>, Vec<u8>) {
@@ -97,7 +215,7 @@ fn fd_limit(limits: &str) -> u64 {
 }
 
 /// One thread's entry; `None` if it vanished.
-fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
+fn thread_info(proc_dir: &Path, pid: u64, tid: u64, shared: &mut Shared) -> Option<ProcessInfo> {
     let tdir = proc_dir
         .join(pid.to_string())
         .join("task")
@@ -124,12 +242,17 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
     ];
     // stat: [0] state, [1] ppid, [2] pgrp, [3] session, [4] tty_nr, [7] minflt, [9] majflt
     let pgid = num(2);
+    let cgroups = read(tdir.join("cgroup"))
+        .map(|c| cgroups_list(&String::from_utf8_lossy(&c), shared.cgroup2))
+        .unwrap_or_default();
+    let exe_ino = exe_inode(&pdir.join("exe"));
     Some(ProcessInfo {
         tid,
         pid,
         ptid: num(1) as u64,
         sid: num(3) as u64,
-        vpgid: pgid as u64,
+        // The ids in the process's own pid namespace: the last of each NS* list.
+        vpgid: last_i64(status_field(&status, "NSpgid")).unwrap_or(pgid) as u64,
         comm: if comm.is_empty() { exe.clone() } else { comm },
         exe: if exe.is_empty() {
             status_field(&status, "Name")
@@ -156,9 +279,16 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64) -> Option<ProcessInfo> {
         env: read(pdir.join("environ")).unwrap_or_default(),
         vtid: last_i64(status_field(&status, "NSpid")).unwrap_or(tid as i64),
         vpid: last_i64(status_field(&status, "NStgid")).unwrap_or(pid as i64),
-        cgroups: Vec::new(),
+        cgroups,
         root: read_link(pdir.join("root")),
-        tail: tail(num(4) as u32, loginuid, caps, pgid),
+        tail: tail(
+            shared.pidns_start(&pdir),
+            num(4) as u32,
+            loginuid,
+            caps,
+            exe_ino,
+            pgid,
+        ),
     })
 }
 
@@ -383,6 +513,10 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
 pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
     let mut snap = Snapshot::default();
     let sockets = Sockets::read(proc_dir);
+    let mut shared = Shared {
+        cgroup2: cgroup2_mounted(proc_dir),
+        ..Shared::default()
+    };
     let Ok(dir) = fs::read_dir(proc_dir) else {
         return snap;
     };
@@ -402,7 +536,7 @@ pub fn snapshot(proc_dir: &Path, only: Option<&[u32]>) -> Snapshot {
         tids.sort_unstable();
         let mut any = false;
         for tid in tids {
-            if let Some(p) = thread_info(proc_dir, pid, tid) {
+            if let Some(p) = thread_info(proc_dir, pid, tid, &mut shared) {
                 snap.processes.push(p);
                 any = true;
             }
@@ -537,6 +671,39 @@ mod tests {
         let (a, p) = hex_ipv6("00000000000000000000000001000000:0050").expect("v6");
         assert_eq!(p, 80);
         assert_eq!(a[15], 1);
+    }
+
+    #[test]
+    fn cgroups_list_is_libscaps() {
+        let hybrid = "9:name=systemd:/libpod_parent/libpod-ab\n3:cpu,cpuacct:/libpod_parent/libpod-ab\n0::/libpod_parent/libpod-ab\n";
+        assert_eq!(
+            cgroups_list(hybrid, true),
+            b"name=systemd=/libpod_parent/libpod-ab\0cpu=/libpod_parent/libpod-ab\0\
+              cpuacct=/libpod_parent/libpod-ab\0cpu=/libpod_parent/libpod-ab\0\
+              memory=/libpod_parent/libpod-ab\0cpuset=/libpod_parent/libpod-ab\0"
+        );
+        // Without a cgroup2 mount the unified line says nothing.
+        assert_eq!(
+            cgroups_list("0::/init.scope\n4:memory:/\n", false),
+            b"memory=/\0"
+        );
+        assert!(cgroups_list("", true).is_empty());
+    }
+
+    #[test]
+    fn tail_carries_pidns_start_and_exe_inode() {
+        let exe = ExeInode {
+            ino: 7,
+            ctime_ns: 8,
+            mtime_ns: 9,
+        };
+        let t = tail(5, 1, u32::MAX, [0; 3], exe, 42);
+        assert_eq!(t.len(), 76);
+        assert_eq!(u64::from_le_bytes(t[0..8].try_into().expect("8")), 5);
+        assert_eq!(u64::from_le_bytes(t[42..50].try_into().expect("8")), 7);
+        assert_eq!(u64::from_le_bytes(t[50..58].try_into().expect("8")), 8);
+        assert_eq!(u64::from_le_bytes(t[58..66].try_into().expect("8")), 9);
+        assert_eq!(i64::from_le_bytes(t[68..76].try_into().expect("8")), 42);
     }
 
     #[test]

@@ -84,6 +84,15 @@ pub(crate) const T_CAP_EFF: u8 = 16;
 pub(crate) const T_UID: u8 = 17;
 pub(crate) const T_GID: u8 = 18;
 pub(crate) const T_EXEPATH: u8 = 19;
+pub(crate) const T_CGROUPS: u8 = 21;
+pub(crate) const T_VTID: u8 = 22;
+pub(crate) const T_VPID: u8 = 23;
+pub(crate) const T_VPGID: u8 = 24;
+pub(crate) const T_PIDNS_START: u8 = 25;
+pub(crate) const T_EXE_FLAGS: u8 = 26;
+pub(crate) const T_EXE_INO: u8 = 27;
+pub(crate) const T_EXE_CTIME: u8 = 28;
+pub(crate) const T_EXE_MTIME: u8 = 29;
 
 impl P {
     /// The 4-byte `struct param_spec` of spec.h: kind, arg, aux, width.
@@ -145,8 +154,9 @@ pub(crate) struct Layout {
 use P::*;
 
 /// The layouts of clone-family and exec-family exits: the task's identity
-/// (exe, args, ids, cwd, limits, comm...) in the same first 15 parameters,
-/// then each family's own tail.
+/// (exe, args, ids, cwd, limits, comm, cgroups...) in the same first 15
+/// parameters, then each family's own tail. `cgroups` and the in-namespace
+/// ids (vtid, vpid, vpgid) are what tells a container's processes apart.
 macro_rules! task_event {
     ($exe:expr; $($tail:expr),* $(,)?) => {
         &[
@@ -164,7 +174,7 @@ macro_rules! task_event {
             Zero(4),
             Zero(4),
             Task(T_COMM, 0),
-            Empty,
+            Task(T_CGROUPS, 0),
             $($tail),*
         ]
     };
@@ -177,9 +187,9 @@ macro_rules! clone_like {
             $flags,
             Task(T_UID, 4),
             Task(T_GID, 4),
-            Task(T_TID, 8),
-            Task(T_PID, 8),
-            Zero(8),
+            Task(T_VTID, 8),
+            Task(T_VPID, 8),
+            Task(T_PIDNS_START, 8),
         )
     };
 }
@@ -190,15 +200,15 @@ macro_rules! exec_like {
             ExeArgs(Some($path));
             Task(T_ENV, 0),
             Task(T_TTY, 4),
-            Task(T_PGID, 8),
+            Task(T_VPGID, 8),
             Task(T_LOGINUID, 4),
-            Zero(4),
+            Task(T_EXE_FLAGS, 4),
             Task(T_CAP_INH, 8),
             Task(T_CAP_PERM, 8),
             Task(T_CAP_EFF, 8),
-            Zero(8),
-            Zero(8),
-            Zero(8),
+            Task(T_EXE_INO, 8),
+            Task(T_EXE_CTIME, 8),
+            Task(T_EXE_MTIME, 8),
             Task(T_UID, 4),
             Task(T_EXEPATH, 0),
             Task(T_PGID, 8),
