@@ -3,7 +3,15 @@
 //! * [`cgroup`]: the container id and runtime in a cgroup path, a
 //!   `/proc/PID/cgroup` text or a scap `cgroups` parameter (libsinsp's
 //!   layouts: docker, podman, containerd/CRI, cri-o).
+//! * [`info`]: [`ContainerInfo`], libsinsp's container record, with the
+//!   Kubernetes fields derived from the CRI labels.
+//! * [`json`]: [`container_json`], the JSON of the `container` event libs
+//!   writes into a capture.
 
 pub mod cgroup;
+pub mod info;
+pub mod json;
 
 pub use cgroup::{CgroupMatch, ContainerType};
+pub use info::{ContainerInfo, Mount};
+pub use json::container_json;
