@@ -5,13 +5,20 @@
 //!   layouts: docker, podman, containerd/CRI, cri-o).
 //! * [`info`]: [`ContainerInfo`], libsinsp's container record, with the
 //!   Kubernetes fields derived from the CRI labels.
+//! * [`docker`]: a client of the Docker-compatible API (docker, podman)
+//!   over a unix socket, on [`http`], a minimal bounded HTTP/1.1 client.
 //! * [`json`]: [`container_json`], the JSON of the `container` event libs
 //!   writes into a capture.
 
 pub mod cgroup;
+pub mod docker;
+pub mod error;
+pub mod http;
 pub mod info;
 pub mod json;
 
 pub use cgroup::{CgroupMatch, ContainerType};
+pub use docker::{ContainerSummary, DockerClient};
+pub use error::ClientError;
 pub use info::{ContainerInfo, Mount};
 pub use json::container_json;
