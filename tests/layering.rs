@@ -49,6 +49,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "scapbridge-engine",
         ],
     ),
+    ("scapbridge-containers", &[]),
     ("scapbridge-aws", &[]),
     (
         "scapbridge-extcap",
