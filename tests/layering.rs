@@ -49,7 +49,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "scapbridge-engine",
         ],
     ),
-    ("scapbridge-containers", &[]),
+    ("scapbridge-containers", &["scapbridge-formats"]),
     ("scapbridge-aws", &[]),
     (
         "scapbridge-extcap",
