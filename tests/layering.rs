@@ -47,6 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "scapbridge-filter",
             "scapbridge-rules",
             "scapbridge-engine",
+            "scapbridge-containers",
         ],
     ),
     ("scapbridge-containers", &["scapbridge-formats"]),
