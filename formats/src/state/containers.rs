@@ -103,7 +103,7 @@ impl ContainerRecord {
                     .map(|m| {
                         let f = |k: &str| {
                             m.get(k)
-                                .map(|v| v.as_str().map_or_else(|| v.text(), |s| s))
+                                .map(|v| v.as_str().unwrap_or_else(|| v.text()))
                                 .unwrap_or_default()
                         };
                         format!(
