@@ -156,3 +156,167 @@ fn docker_compatible_api_reports_name_image_and_pod_labels() {
         "the API service still answers after drop"
     );
 }
+
+fn lines(o: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A labelled container, running before the capture, reads /etc/shadow
+/// with `cat` while `scapbridge capture -i scapbridge-syscalls --profile
+/// compat` runs system-wide. The container's threads are known from the
+/// `/proc` snapshot's cgroups (cat is a child of the container's shell, so
+/// it inherits them) and its metadata from the runtime's socket, written as
+/// a `container` event before the first event.
+#[test]
+fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
+    if !podman::podman_available() || !common::probe_available() || !common::have("sysdig") {
+        return;
+    }
+    let labels = pod_labels();
+    let api = ApiService::start();
+    let c = Container::run(
+        "sb-live",
+        Some(&labels),
+        &[
+            "sh",
+            "-c",
+            "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("live.scap");
+    let cap = common::scapbridge()
+        .args(["capture", "-i", "scapbridge-syscalls", "--container-socket"])
+        .arg(&api.socket)
+        .args(["--profile", "compat", "--duration", "8", "-w"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Events flow once the file grows past its header and process table.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut size = 0;
+    while std::time::Instant::now() < deadline {
+        let now = std::fs::metadata(&file).map_or(0, |m| m.len());
+        if size > 0 && now > size + 64 * 1024 {
+            break;
+        }
+        size = size.max(now);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let o = c.exec(&["touch", "/tmp/go"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = cap.wait_with_output().unwrap();
+    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+
+    // Our reader: the container's cat, named, with its pod.
+    let fmt = "%proc.name %container.id %container.name %container.image.repository %k8s.pod.name %k8s.ns.name %k8s.pod.uid";
+    let want = format!(
+        "cat {} {} localhost/scapbridge-workload {} {} {}",
+        c.short_id(),
+        c.name,
+        labels.pod_name,
+        labels.namespace,
+        labels.pod_uid
+    );
+    let o = common::run(
+        common::scapbridge()
+            .arg("read")
+            .arg(&file)
+            .args(["-p", fmt])
+            .arg(format!("container.name={} and proc.name=cat", c.name)),
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let got = lines(&o);
+    assert!(!got.is_empty(), "no events of the container's cat");
+    assert!(got.iter().all(|l| *l == want), "{got:?}\nwant {want}");
+    // The host's own processes (podman exec ran on the host) stay host.
+    let o = common::run(common::scapbridge().arg("read").arg(&file).args([
+        "-p",
+        "%container.id %container.name",
+        "proc.name=podman",
+    ]));
+    let got = lines(&o);
+    assert!(!got.is_empty(), "no podman events on the host");
+    assert!(got.iter().all(|l| l == "host host"), "{got:?}");
+
+    // sysdig 0.29: the container's threads of the /proc snapshot (its
+    // shell) carry the compat layout's extra cgroup entry, and the
+    // container event gives name and pod.
+    let sysdig = |filter: &str| {
+        let o = std::process::Command::new("sysdig")
+            .env("TZ", "UTC")
+            .arg("-r")
+            .arg(&file)
+            .args([
+                "-p",
+                "*%proc.name %container.id %container.name %k8s.pod.name %k8s.ns.name",
+            ])
+            .arg(filter)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "sysdig: {}", common::stderr(&o));
+        lines(&o)
+    };
+    let shell = sysdig(&format!("container.id={} and proc.name=sh", c.short_id()));
+    let want_sh = format!(
+        "sh {} {} {} {}",
+        c.short_id(),
+        c.name,
+        labels.pod_name,
+        labels.namespace
+    );
+    assert!(!shell.is_empty(), "sysdig 0.29 puts no sh in the container");
+    assert!(shell.iter().all(|l| *l == want_sh), "{shell:?}");
+    let host = sysdig("proc.name=podman");
+    assert!(!host.is_empty());
+    assert!(
+        host.iter().all(|l| l.starts_with("podman host host")),
+        "{host:?}"
+    );
+    // cat was execve'd: sysdig 0.29 takes a thread's cgroups from the
+    // execve exit itself, so it names cat's container only once the probe
+    // fills that parameter (issue 22, item 1).
+    let cat = sysdig("proc.name=cat and evt.type=openat");
+    let probe_fills = !lines(&common::run(
+        common::scapbridge()
+            .arg("read")
+            .arg(&file)
+            .args(["-p", "%evt.arg.cgroups"])
+            .arg("proc.name=cat and evt.type=execve and evt.dir=< and evt.arg.cgroups contains libpod"),
+    ))
+    .is_empty();
+    if probe_fills {
+        let want_cat = want_sh.replacen("sh", "cat", 1);
+        assert!(cat.iter().all(|l| *l == want_cat), "{cat:?}");
+    } else {
+        eprintln!(
+            "note: the probe's execve cgroups are empty: sysdig 0.29 shows cat as {:?}",
+            cat.first()
+        );
+    }
+
+    // The stock rules, unchanged: "Read sensitive file untrusted" fires on
+    // the container's cat.
+    let o = common::run(
+        common::scapbridge()
+            .arg("read")
+            .arg(&file)
+            .arg("-r")
+            .arg(common::fixtures().join("rules/falco_rules.yaml"))
+            .arg(format!("container.name={}", c.name)),
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let alerts = lines(&o);
+    assert!(
+        alerts.iter().any(|l| l
+            .contains("Sensitive file opened for reading by non-trusted program")
+            && l.contains("file=/etc/shadow")
+            && l.contains("process=cat")),
+        "{alerts:?}"
+    );
+}

@@ -47,9 +47,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "scapbridge-filter",
             "scapbridge-rules",
             "scapbridge-engine",
+            "scapbridge-containers",
         ],
     ),
-    ("scapbridge-containers", &[]),
+    ("scapbridge-containers", &["scapbridge-formats"]),
     ("scapbridge-aws", &[]),
     (
         "scapbridge-extcap",

@@ -82,7 +82,7 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
 }
 
 /// How `read` prints.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ReadStyle {
     /// JSON lines.
     pub json: bool,
@@ -90,6 +90,8 @@ pub(crate) struct ReadStyle {
     pub all: bool,
     /// CloudTrail fields with their offsets under each event.
     pub fields: bool,
+    /// `-p FORMAT`: each event as this `%field` format, as sysdig's `-p`.
+    pub print: Option<String>,
 }
 
 /// A CloudTrail event's fields: text lines under the event, or a JSON
@@ -139,7 +141,26 @@ pub(crate) fn read(
     style: ReadStyle,
     skip_unknown: bool,
 ) -> Result<()> {
-    let ReadStyle { json, all, fields } = style;
+    let ReadStyle {
+        json,
+        all,
+        fields,
+        print,
+    } = style;
+    // sysdig's -p: a leading `*` prints every event, otherwise only those
+    // where every field of the format exists.
+    let print = match print.as_deref() {
+        Some(p) => {
+            let (every, text) = match p.strip_prefix('*') {
+                Some(t) => (true, t),
+                None => (false, p),
+            };
+            let f = scapbridge::filter::eval::OutputFormat::new(text)
+                .with_context(|| format!("-p '{p}'"))?;
+            Some((every, f))
+        }
+        None => None,
+    };
     let filter = match filter {
         Some(f) => {
             Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
@@ -178,6 +199,19 @@ pub(crate) fn read(
                     }
                 }
                 line.clear();
+                if let Some((every, f)) = &print {
+                    let cx = scapbridge::filter::EvalContext { state: &state, num };
+                    let (text, values) = f.render(&ev, cx);
+                    if !every && values.iter().any(|(_, v)| v.is_none()) {
+                        continue;
+                    }
+                    line.push_str(&text);
+                    line.push('\n');
+                    if !emit(&mut out, line.as_bytes())? {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 args.clear();
                 render::args(&ev, Some(&state), &mut args);
                 let proc_name = state.thread(ev.tid()).map_or("<NA>", |t| t.comm.as_str());

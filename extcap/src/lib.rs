@@ -55,15 +55,18 @@ pub fn open_source(
         #[cfg(target_os = "linux")]
         "scapbridge-syscalls" => {
             let opt = |n: &str| inv.option(spec, n);
-            Ok(Box::new(syscalls::SyscallSource::open(
-                opt("snaplen").as_deref(),
-                opt("buffer-size").as_deref(),
-                opt("syscalls").as_deref(),
-                opt("pid").as_deref(),
-                opt("command").as_deref(),
-                &inv.command,
-                inv.output.as_deref() == Some("-"),
-            )?))
+            Ok(Box::new(
+                syscalls::SyscallSource::open(
+                    opt("snaplen").as_deref(),
+                    opt("buffer-size").as_deref(),
+                    opt("syscalls").as_deref(),
+                    opt("pid").as_deref(),
+                    opt("command").as_deref(),
+                    &inv.command,
+                    inv.output.as_deref() == Some("-"),
+                )?
+                .container_socket(opt("container-socket").as_deref()),
+            ))
         }
         "scapbridge-ssh" => ssh_source(spec, inv),
         "scapbridge-cloudtrail" => cloudtrail_source(spec, inv),

@@ -81,6 +81,11 @@ struct ReadArgs {
     /// or "generated" for computed values.
     #[arg(long)]
     fields: bool,
+    /// Each event as this format of `%field`s, as sysdig's -p
+    /// (`'%proc.name %container.name'`): a leading `*` prints every event,
+    /// missing fields as <NA>; without it, only events that have every field.
+    #[arg(long = "print", short = 'p')]
+    print: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -168,6 +173,7 @@ fn main() -> ExitCode {
                         json: a.json,
                         all: a.all,
                         fields: a.fields,
+                        print: a.print,
                     },
                     a.skip_unknown,
                 )

@@ -16,6 +16,7 @@
 
 pub mod block;
 mod bytes;
+pub mod cgroup;
 pub mod cloudtrail;
 pub mod error;
 pub mod event;

@@ -409,6 +409,20 @@ impl ProfileAdapter {
         }
     }
 
+    /// Converts a process list to the profile: in `compat`, each thread's
+    /// `cgroups` gets the entry sysdig 0.29 needs to name a podman
+    /// container ([`crate::cgroup::with_compat_entry`]).
+    pub fn adapt_processes(&self, procs: &mut [crate::meta::ProcessInfo]) {
+        if self.profile != Profile::Compat {
+            return;
+        }
+        for p in procs {
+            if let Some(n) = crate::cgroup::with_compat_entry(&p.cgroups) {
+                p.cgroups = n;
+            }
+        }
+    }
+
     fn adapt_compat(&mut self, mut ev: OwnedEvent, info: &EventInfo, out: &mut Vec<OwnedEvent>) {
         // Events sysdig 0.29 has no id for: their older form.
         if ev.event_type >= COMPAT_EVENT_MAX {
@@ -433,6 +447,7 @@ impl ProfileAdapter {
             }
             for mut e in enter.into_iter().chain(exit) {
                 compat_syscall_code(&mut e);
+                compat_cgroups(&mut e);
                 out.push(e);
             }
             return;
@@ -483,8 +498,28 @@ impl ProfileAdapter {
                 }
                 let mut x = ev;
                 x.params.truncate(usize::from(info.compat_nparams));
+                compat_cgroups(&mut x);
                 out.push(x);
             }
+        }
+    }
+}
+
+/// Adds to an execve/clone exit's `cgroups` the entry sysdig 0.29 needs to
+/// name a podman container ([`crate::cgroup::with_compat_entry`] says why).
+fn compat_cgroups(ev: &mut OwnedEvent) {
+    static AT: std::sync::OnceLock<Vec<Option<usize>>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| {
+        (0..schema::EVENT_MAX)
+            .map(|i| schema::event_info(i).and_then(|e| e.param_index("cgroups")))
+            .collect()
+    });
+    let Some(&Some(i)) = at.get(usize::from(ev.event_type)) else {
+        return;
+    };
+    if let Some(v) = ev.params.get_mut(i) {
+        if let Some(n) = crate::cgroup::with_compat_entry(v) {
+            *v = n;
         }
     }
 }

@@ -16,7 +16,10 @@ use crate::render;
 pub use crate::render::normalize_path;
 use crate::schema::{self, Direction};
 
+mod containers;
 mod events;
+
+pub use containers::{ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID};
 
 /// Hasher for the integer keys of the tables (tids, pids, fds, uids): one
 /// multiply instead of SipHash, which showed up at 5% of a `read`. Keys come
@@ -87,6 +90,13 @@ pub struct ThreadEntry {
     pub uid: u32,
     /// Group id.
     pub gid: u32,
+    /// cgroups, NUL-separated `subsys=path` items as the process list and
+    /// the execve/clone exits carry them (a clone child inherits its
+    /// parent's until an event says otherwise).
+    pub cgroups: Vec<u8>,
+    /// The short id of the container the cgroups name, empty for the host
+    /// (libsinsp's `m_container_id`): kept from the cgroups when they are set.
+    pub container_id: String,
 }
 
 impl Default for ThreadEntry {
@@ -103,6 +113,8 @@ impl Default for ThreadEntry {
             cwd: String::new(),
             uid: u32::MAX,
             gid: u32::MAX,
+            cgroups: Vec::new(),
+            container_id: String::new(),
         }
     }
 }
@@ -194,6 +206,8 @@ pub struct CaptureState {
     fds: HashMap<u64, HashMap<i64, FdEntry>>,
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
+    /// Containers of the capture's `container` events, by short id.
+    containers: std::collections::BTreeMap<String, ContainerRecord>,
     /// Raw bytes of the last enter event per thread, to complete exits that
     /// carry fewer parameters (old layouts). The buffers are reused, so the
     /// hot path allocates nothing once every thread has been seen.
@@ -429,6 +443,8 @@ impl CaptureState {
                     cwd,
                     uid: p.uid,
                     gid: p.gid,
+                    container_id: containers::container_id_of(&p.cgroups),
+                    cgroups: p.cgroups.clone(),
                 },
             );
         }
@@ -487,7 +503,7 @@ impl CaptureState {
     /// capture (a trigger window) can start from what this state knows now:
     /// readers then resolve `proc.name` and `fd.name` for threads that
     /// started before it. What the state does not keep is written empty or
-    /// zero (environment, cgroups, fd limit, open flags); IPv4 and IPv6
+    /// zero (environment, fd limit, open flags); IPv4 and IPv6
     /// socket fds are rebuilt from their tuple names; threads are assumed to
     /// live in the host's pid namespace (vtid = tid). Sorted by tid, so the
     /// output is the same for the same state.
@@ -521,6 +537,7 @@ impl CaptureState {
                     vtid: tid as i64,
                     vpid: t.pid as i64,
                     root: b"/".to_vec(),
+                    cgroups: t.cgroups.clone(),
                     ..ProcessInfo::default()
                 }
             })
@@ -656,6 +673,13 @@ impl CaptureState {
             }
         }
         let Some(info) = ev.info() else { return };
+        if matches!(
+            ev.event_type(),
+            schema::PPME_CONTAINER_JSON_E | schema::PPME_CONTAINER_JSON_2_E
+        ) {
+            self.on_container(ev);
+            return;
+        }
         let tid = ev.tid();
         let (action, has_exit) = StateAction::of(ev.event_type());
         if ev.direction() == Direction::Enter {
@@ -734,145 +758,4 @@ impl render::Names for CaptureState {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    /// An open exit of the old layout (fd only) takes its path from its
-    /// enter, even when enter-only events of the same thread (a scheduler
-    /// switch, a procinfo) come between: they have no exit and must not
-    /// take the enter's place.
-    #[test]
-    fn enter_only_events_do_not_hide_the_syscall_enter() {
-        use crate::event::OwnedEvent;
-        let mut st = CaptureState::new();
-        let tid = 7;
-        let mut enter = OwnedEvent::new(1, tid, 2); // open enter: name, flags, mode
-        enter
-            .push_str("/etc/hosts")
-            .push(1u32.to_le_bytes())
-            .push(0u32.to_le_bytes());
-        let mut switch = OwnedEvent::new(2, tid, 152);
-        switch.push(8u64.to_le_bytes());
-        let mut procinfo = OwnedEvent::new(3, tid, 234);
-        procinfo.push(0u64.to_le_bytes()).push(0u64.to_le_bytes());
-        let mut exit = OwnedEvent::new(4, tid, 3); // open exit, old layout: fd only
-        exit.push(5i64.to_le_bytes());
-        for e in [&enter, &switch, &procinfo, &exit] {
-            let raw = e.encode();
-            st.update(&Event::parse(&raw, false).unwrap());
-        }
-        let f = st.fd(tid, 5).expect("the open created fd 5");
-        assert_eq!(f.name, "/etc/hosts");
-    }
-
-    #[test]
-    fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
-        let mut a = CaptureState::new();
-        a.add_processes(&[ProcessInfo {
-            tid: 10,
-            pid: 10,
-            ptid: 1,
-            comm: b"nginx".to_vec(),
-            exe: b"nginx:".to_vec(),
-            exepath: b"/usr/sbin/nginx".to_vec(),
-            args: b"-g\0daemon off;\0".to_vec(),
-            cwd: b"/srv".to_vec(),
-            uid: 33,
-            gid: 33,
-            ..ProcessInfo::default()
-        }]);
-        let file = |fd, name: &[u8]| FdInfo {
-            fd,
-            ino: 0,
-            fd_type: fd_type::FILE_V2,
-            data: FdData::FileV2 {
-                open_flags: 1,
-                name: name.to_vec(),
-                dev: None,
-            },
-        };
-        a.add_fds(
-            10,
-            &[
-                file(3, b"/var/log/nginx/access.log"),
-                FdInfo {
-                    fd: 4,
-                    ino: 0,
-                    fd_type: fd_type::IPV4_SOCK,
-                    data: FdData::Ipv4 {
-                        sip: [10, 0, 0, 1],
-                        dip: [10, 0, 0, 2],
-                        sport: 80,
-                        dport: 51000,
-                        l4proto: 2,
-                    },
-                },
-                FdInfo {
-                    fd: 5,
-                    ino: 0,
-                    fd_type: fd_type::IPV6_SERVSOCK,
-                    data: FdData::Ipv6Server {
-                        ip: std::net::Ipv6Addr::LOCALHOST.octets(),
-                        port: 443,
-                        l4proto: 2,
-                    },
-                },
-                FdInfo {
-                    fd: 6,
-                    ino: 0,
-                    fd_type: fd_type::UNIX_SOCK,
-                    data: FdData::Unix {
-                        source: 1,
-                        dest: 2,
-                        name: b"/run/app.sock".to_vec(),
-                    },
-                },
-            ],
-        );
-        // fds of a process no thread is left of: libscap refuses an fd list
-        // naming an unknown thread, so they are not written.
-        a.add_fds(99, &[file(3, b"/orphan")]);
-        let (procs, fds) = a.snapshot();
-        assert!(fds
-            .iter()
-            .all(|(tid, _)| procs.iter().any(|p| p.tid == *tid)));
-        assert!(!fds.iter().any(|(tid, _)| *tid == 99));
-        let mut b = CaptureState::new();
-        b.add_processes(&procs);
-        for (tid, list) in &fds {
-            b.add_fds(*tid, list);
-        }
-        let (ta, tb) = (a.thread(10).unwrap(), b.thread(10).unwrap());
-        assert_eq!(
-            (
-                &ta.comm,
-                &ta.exe,
-                &ta.exepath,
-                &ta.args,
-                &ta.cwd,
-                ta.uid,
-                ta.ptid
-            ),
-            (
-                &tb.comm,
-                &tb.exe,
-                &tb.exepath,
-                &tb.args,
-                &tb.cwd,
-                tb.uid,
-                tb.ptid
-            )
-        );
-        assert_eq!(tb.cwd, "/srv/");
-        for fd in 3..=6 {
-            let (fa, fb) = (a.fd(10, fd).unwrap(), b.fd(10, fd).unwrap());
-            assert_eq!(
-                (fa.typechar, fa.l4, &fa.name),
-                (fb.typechar, fb.l4, &fb.name),
-                "fd {fd}"
-            );
-        }
-        assert_eq!(b.fd(10, 4).unwrap().name, "10.0.0.1:80->10.0.0.2:51000");
-    }
-}
+mod tests;

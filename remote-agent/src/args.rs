@@ -27,6 +27,8 @@ pub struct AgentArgs {
     /// dashes): `alerts`, `alerts-format`, `trigger-mode`, `pre`, `post`,
     /// `max-buffer`, `save-dir`, `save-max-bytes`.
     pub options: Vec<(String, String)>,
+    /// `--container-socket PATH`: the container runtime's API socket.
+    pub container_socket: Option<String>,
     /// `--help`.
     pub help: bool,
 }
@@ -108,6 +110,7 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
             "--rules" => a.rules.push(value("--rules")?),
             "--trigger" => a.trigger = true,
             "--rules-stdin" => a.rules_stdin = true,
+            "--container-socket" => a.container_socket = Some(value("--container-socket")?),
             long if long
                 .strip_prefix("--")
                 .is_some_and(|n| ENGINE_OPTIONS.contains(&n)) =>
@@ -134,7 +137,7 @@ pub const USAGE: &str = "\
 scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
 
 Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [--profile L]
-                        [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
+                        [--container-socket PATH] [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
                         [--trigger [--pre D] [--post D] [--max-buffer SIZE]
                          [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
                         [FILTER...]
@@ -147,6 +150,9 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
   --profile L            event layout: stratoshark (default: libs 0.23, what
                          Stratoshark, Wireshark 4.6 and sysdig 0.41 read) or
                          compat (Wireshark 4.0-4.4 and sysdig 0.29)
+  --container-socket PATH
+                         the container runtime's Docker-compatible API socket
+                         (default: podman's or docker's, whichever exists)
   --rules FILE           Falco rules evaluated on every event (repeat for several)
   --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
   --alerts FILE          where alerts go (default standard error)

@@ -4,8 +4,12 @@
 //! * [`args`]: sysdig's capture flags as sshdig sends them.
 //! * `syscalls` (Linux): the `scapbridge-syscalls` source over the probe,
 //!   also what the analyst's `scapbridge` runs locally.
+//! * `containers` (Linux): container metadata from the runtime's socket
+//!   into the live stream.
 
 pub mod args;
 pub use args::{parse, AgentArgs, ArgsError, USAGE};
+#[cfg(target_os = "linux")]
+pub mod containers;
 #[cfg(target_os = "linux")]
 pub mod syscalls;

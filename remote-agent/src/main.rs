@@ -162,7 +162,7 @@ mod linux {
             &[],
             target == "-",
         ) {
-            Ok(s) => s,
+            Ok(s) => s.container_socket(a.container_socket.as_deref()),
             Err(e) => return fail(&e, 1),
         };
         let output = match Output::open(path_of(&target)) {

@@ -53,6 +53,8 @@ pub struct SyscallSource {
     command_stdout_to_stderr: bool,
     stats: Option<ProbeStats>,
     exit_status: Option<std::process::ExitStatus>,
+    /// The container runtime's API socket (`--container-socket`).
+    container_socket: std::path::PathBuf,
 }
 
 fn bad(option: &str, value: &str, expected: &str) -> CaptureError {
@@ -67,6 +69,8 @@ fn bad(option: &str, value: &str, expected: &str) -> CaptureError {
 impl SyscallSource {
     /// Checks the options: `snaplen`, `buffer-size` (MiB), `syscalls`,
     /// `pid`, `command` (a shell command line), or `command_args` from `--`.
+    /// The container runtime's socket is set apart
+    /// ([`SyscallSource::container_socket`]).
     pub fn open(
         snaplen: Option<&str>,
         buffer_mib: Option<&str>,
@@ -138,7 +142,15 @@ impl SyscallSource {
             command_stdout_to_stderr: output_is_stdout,
             stats: None,
             exit_status: None,
+            container_socket: crate::containers::default_socket(None),
         })
+    }
+
+    /// Asks the container runtime on `path` (its Docker-compatible API)
+    /// instead of podman's or docker's usual socket; blank keeps those.
+    pub fn container_socket(mut self, path: Option<&str>) -> Self {
+        self.container_socket = crate::containers::default_socket(path);
+        self
     }
 
     /// Starts the command stopped (the shell stops itself before exec'ing
@@ -284,6 +296,20 @@ impl Source for SyscallSource {
         sink: &mut dyn EventSink,
         ctl: &CaptureControl,
     ) -> Result<StopReason, CaptureError> {
+        // Container metadata, asked of the runtime in the background: started
+        // first, so the listing of the running containers is likely done
+        // by the time the probe is loaded and their records go in before
+        // the first event (nothing waits for it if not).
+        let mut containers = match crate::containers::Containers::start(&self.container_socket) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                ctl.log.log(
+                    Level::Warning,
+                    &format!("container metadata off: could not start its thread: {e}"),
+                );
+                None
+            }
+        };
         let mut child = None;
         let mut opts = self.opts.clone();
         match &self.scope {
@@ -317,8 +343,11 @@ impl Source for SyscallSource {
             &format!("probe loaded and attached ({} ring buffers)", probe.rings()),
         );
 
-        // State of what runs already, so its events resolve.
-        let snap = procfs::snapshot(Path::new("/proc"), None);
+        // State of what runs already, so its events resolve: with each
+        // thread's cgroups, which name its container.
+        let mut snap = procfs::snapshot(Path::new("/proc"), None);
+        crate::containers::fill_cgroups(Path::new("/proc"), &mut snap.processes);
+
         sink.metadata(Metadata::MachineInfo(procfs::machine_info(
             probe.boot_time(),
         )))?;
@@ -336,6 +365,7 @@ impl Source for SyscallSource {
         let mut lost_reported = 0u64;
         let mut child_done_at: Option<Instant> = None;
         let mut bad_records = 0u64;
+        let mut last_ts = 0u64;
         let mut buf = Vec::new();
         let mut failure: Option<CaptureError> = None;
         let reason = 'outer: loop {
@@ -343,6 +373,28 @@ impl Source for SyscallSource {
                 break r;
             }
             let paused = ctl.paused();
+            // Containers found since the last batch go in before its events.
+            if let Some(c) = containers.as_mut() {
+                for w in c.warnings() {
+                    ctl.log.log(Level::Warning, &w);
+                }
+                // At the last event's time (the ring's events are older
+                // than now), so the stream's times stay in order.
+                let ts = if last_ts > 0 {
+                    last_ts
+                } else {
+                    probe.boot_time() + procfs::uptime_ns()
+                };
+                for e in c.drain(ts) {
+                    let raw = e.encode();
+                    if let Ok(ev) = Event::parse(&raw, true) {
+                        if let Flow::Stop(r) = sink.event(&ev)? {
+                            break 'outer r;
+                        }
+                    }
+                }
+            }
+            let ctrs = containers.as_ref();
             let mut flow = Flow::Continue;
             let n = probe.drain(BATCH, |rec| {
                 if paused || !matches!(flow, Flow::Continue) {
@@ -358,7 +410,7 @@ impl Source for SyscallSource {
                     at += len;
                     record::fixup(ev);
                     match Event::parse(ev, false) {
-                        Ok(e) => match sink.event(&e) {
+                        Ok(e) => match note_then(ctrs, &e, &mut last_ts).and(sink.event(&e)) {
                             Ok(Flow::Continue) => {}
                             Ok(f) => {
                                 flow = f;
@@ -424,6 +476,20 @@ impl Source for SyscallSource {
         drop(probe);
         Ok(reason)
     }
+}
+
+/// Has the container resolver look at `ev`'s cgroups, and keeps its time.
+#[inline]
+fn note_then(
+    ctrs: Option<&crate::containers::Containers>,
+    ev: &Event<'_>,
+    last_ts: &mut u64,
+) -> Result<Flow, CaptureError> {
+    if let Some(c) = ctrs {
+        c.note(ev);
+    }
+    *last_ts = ev.ts();
+    Ok(Flow::Continue)
 }
 
 /// Writes a drop event pair for the events lost since the last call.

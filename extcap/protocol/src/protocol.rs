@@ -431,6 +431,13 @@ pub const SYSCALLS_ARGS: &[ArgSpec] = &[
         "Processes",
         "A shell command line to start and trace with its children; the capture ends when it exits",
     ),
+    ArgSpec::new(
+        "container-socket",
+        "Container runtime socket",
+        ArgType::String,
+        "Processes",
+        "The container runtime's Docker-compatible API socket, asked for container names, images and pod labels (empty: /run/podman/podman.sock or /var/run/docker.sock, whichever exists; none: one warning, container ids only)",
+    ),
     ArgSpec {
         default: Some("auto"),
         choices: LIVE_PROFILES,

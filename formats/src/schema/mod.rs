@@ -342,6 +342,8 @@ pub const PPME_USER_DELETED_E: u16 = 356;
 pub const PPME_GROUP_ADDED_E: u16 = 358;
 /// `groupdeleted`.
 pub const PPME_GROUP_DELETED_E: u16 = 360;
+/// `PPME_CONTAINER_JSON_E`: a container's JSON (u16 lengths).
+pub const PPME_CONTAINER_JSON_E: u16 = 272;
 /// `PPME_CONTAINER_JSON_2_E`.
 pub const PPME_CONTAINER_JSON_2_E: u16 = 324;
 /// `PPME_ASYNCEVENT_E`.

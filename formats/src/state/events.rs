@@ -21,6 +21,7 @@ impl CaptureState {
             .map(|v| le_u64(v, 0));
         let cwd = ev.param_by_name("cwd").map(lossy);
         let exepath = ev.param_by_name("trusted_exepath").map(lossy);
+        let cgroups = ev.param_by_name("cgroups").filter(|c| !c.is_empty());
         let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
             pid: tid,
             ..Default::default()
@@ -42,6 +43,9 @@ impl CaptureState {
         }
         if let Some(p) = exepath {
             th.exepath = p;
+        }
+        if let Some(c) = cgroups {
+            th.set_cgroups(c);
         }
     }
 
@@ -93,6 +97,15 @@ impl CaptureState {
             .filter(|v| v.len() == 4)
             .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        // The event's cgroups, or else the parent's (a child starts in them).
+        let (cgroups, container_id) = match ev.param_by_name("cgroups").filter(|c| !c.is_empty()) {
+            Some(c) => (c.to_vec(), containers::container_id_of(c)),
+            None => self
+                .threads
+                .get(&parent)
+                .map(|p| (p.cgroups.clone(), p.container_id.clone()))
+                .unwrap_or_default(),
+        };
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -112,6 +125,8 @@ impl CaptureState {
                 cwd,
                 uid,
                 gid,
+                cgroups,
+                container_id,
             },
         );
     }

@@ -13,7 +13,8 @@
 //!   writes into a capture.
 //! * [`bench`]: the per-lookup cost of these paths.
 //!
-//! Dependencies: std, serde_json, thiserror.
+//! Dependencies: std, serde_json, thiserror, and scapbridge-formats for the
+//! cgroup parser ([`cgroup`] re-exports it).
 
 pub mod bench;
 pub mod cgroup;

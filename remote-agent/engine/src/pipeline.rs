@@ -160,7 +160,9 @@ impl Watch {
             state: &self.state,
             num: self.num,
         };
-        let keep = self.filter.as_ref().is_none_or(|f| f.matches(ev, cx));
+        // A container event is state, not an event of a thread: kept
+        // whatever the filter says, so the file names its threads' containers.
+        let keep = is_container_event(ev) || self.filter.as_ref().is_none_or(|f| f.matches(ev, cx));
         if !keep {
             self.dropped += 1;
         }
@@ -417,6 +419,14 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
         }
         Ok(f)
     }
+}
+
+/// A `container` event (272 or 324): a container's JSON.
+fn is_container_event(ev: &Event<'_>) -> bool {
+    matches!(
+        ev.event_type(),
+        schema::PPME_CONTAINER_JSON_E | schema::PPME_CONTAINER_JSON_2_E
+    )
 }
 
 /// Compiles a capture filter (the sysdig/Falco syntax); a blank filter is

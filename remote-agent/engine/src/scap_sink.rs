@@ -145,7 +145,10 @@ impl<W: Write> ScapSink<W> {
     }
 
     fn write_pending(&mut self) -> Result<(), WriteError> {
-        let p = std::mem::take(&mut self.pending);
+        let mut p = std::mem::take(&mut self.pending);
+        if let Some(a) = &self.adapter {
+            a.adapt_processes(&mut p.procs);
+        }
         if let Some(mi) = p.mi {
             self.w.write_machine_info(&mi)?;
         }

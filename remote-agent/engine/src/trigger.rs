@@ -399,12 +399,30 @@ impl TriggerWindow {
         let saving = self.cfg.save_dir.is_some() && !self.save_failed;
         if self.first_window_in_stream || saving {
             let (procs, fds) = state.snapshot();
-            if self.first_window_in_stream {
+            // The containers known so far open the window, so it stands
+            // alone: its threads' container fields resolve (libs' container
+            // manager writes them first in a new file the same way).
+            let start = self.ring.front().map_or(ts, |h| h.ts).min(ts);
+            let containers: Vec<Vec<u8>> = state
+                .containers()
+                .map(|c| c.to_event(start).encode())
+                .collect();
+            let first = self.first_window_in_stream;
+            if first {
                 out.replace_state(procs.clone(), fds.clone());
                 self.first_window_in_stream = false;
             }
             if saving {
                 self.start_saving(ts, evtnum, procs, fds);
+            }
+            for raw in &containers {
+                let Ok(ev) = Event::parse(raw, true) else {
+                    continue;
+                };
+                if first {
+                    out.event(&ev)?;
+                }
+                self.save(&ev);
             }
         }
         let held = std::mem::take(&mut self.ring);

@@ -20,12 +20,14 @@ use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
 use super::parser::{self, column, ParseErrors};
 
 mod compare;
+mod container;
 mod extract;
 mod fields;
 mod output;
 
 pub use compare::glob;
 use compare::*;
+use container::CField;
 use extract::*;
 use fields::*;
 pub use output::{OutputFormat, OutputFormatError};

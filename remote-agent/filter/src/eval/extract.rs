@@ -235,7 +235,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             // PPM_O_RDONLY = 1, PPM_O_WRONLY = 2 (O_RDWR sets both).
             Value::Bool(is_open && flags & if *f == EvtIsOpenRead { 1 } else { 2 } != 0)
         }
-        ContainerId => Value::Str(Cow::Borrowed("host")),
+        Container(c) => return super::container::extract(c, ev, cx),
         EvtTimeIso8601 => Value::Str(Cow::Owned(crate::clock::rfc3339(ev.ts()))),
         Plugin(f) => {
             let v = f.0.extract(ev, cx.num)?;

@@ -56,14 +56,14 @@ pub(super) enum Field {
     FdIp,
     FdNet,
     FdSnet,
-    ContainerId,
+    /// `container.*` and `k8s.*`.
+    Container(CField),
     /// `evt.time.iso8601`.
     EvtTimeIso8601,
     /// A field a source provides (`ct.*`, `json.value[…]`, … for
     /// CloudTrail; see [`crate::provider`]): missing on other events.
     Plugin(crate::provider::Provided),
-    /// Fields whose source this engine does not have yet (container
-    /// runtime, capabilities, login uid, terminal, inode times): known, so
+    /// Fields whose source this engine does not have yet (capabilities, login uid, terminal, inode times): known, so
     /// rules compile, but never extracted, so comparisons on them are false.
     Unavailable(Kind),
 }
@@ -92,6 +92,7 @@ impl Field {
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
             Unavailable(k) => *k,
+            Container(c) => c.kind(),
             Plugin(f) if f.0.is_numeric() => Kind::Num,
             _ => Kind::Str,
         }
@@ -114,6 +115,9 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
     };
     if let Some(f) = crate::provider::lookup(&r.name, r.arg.as_deref()) {
         return f.map(|f| Plugin(crate::provider::Provided(f)));
+    }
+    if let Some(c) = CField::named(&r.name, r.arg.as_deref()) {
+        return c.map(Container);
     }
     if let Some(name) = r.name.strip_prefix("evt.arg.") {
         return Ok(EvtArg(ArgSel::Name(name.to_string())));
@@ -187,31 +191,22 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
             "fd.ip" => FdIp,
             "fd.net" => FdNet,
             "fd.snet" => FdSnet,
-            "container.id" => ContainerId,
             "evt.time.iso8601" => EvtTimeIso8601,
             "proc.tty"
             | "user.loginuid"
             | "proc.duration"
-            | "container.start_ts"
             | "proc.exe_ino.ctime"
             | "proc.exe_ino.mtime"
             | "proc.exe_ino.ctime_duration_proc_start"
             | "proc.vpid"
             | "proc.sid" => Unavailable(Kind::Num),
-            "container.privileged"
-            | "proc.is_exe_upper_layer"
-            | "proc.is_exe_from_memfd"
-            | "proc.is_exe_writable" => Unavailable(Kind::Bool),
+            "proc.is_exe_upper_layer" | "proc.is_exe_from_memfd" | "proc.is_exe_writable" => {
+                Unavailable(Kind::Bool)
+            }
             "proc.sname"
             | "user.loginname"
             | "thread.cap_effective"
             | "thread.cap_permitted"
-            | "container.name"
-            | "container.image"
-            | "container.image.repository"
-            | "container.image.tag"
-            | "k8s.ns.name"
-            | "k8s.pod.name"
             | "fd.sip.name"
             | "fd.cip.name" => Unavailable(Kind::Str),
             other => return Err(format!("unknown field '{other}'")),

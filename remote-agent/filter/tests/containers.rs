@@ -1,0 +1,189 @@
+//! `container.*` and `k8s.*` on hand-built events: a thread's container
+//! from its cgroups (process list, execve, clone inheritance) and the
+//! records of the capture's `container` events.
+
+#![allow(clippy::unwrap_used)]
+
+use scapbridge_filter::eval::OutputFormat;
+use scapbridge_filter::{EvalContext, Filter};
+use scapbridge_formats::meta::ProcessInfo;
+use scapbridge_formats::schema::{self, Direction};
+use scapbridge_formats::state::CaptureState;
+use scapbridge_formats::{Event, OwnedEvent};
+
+const ID: &str = "5bca5afd3dc545b7787391fce58a3430a2a0623e15ec2f1af99c9b051e1046a9";
+
+fn json() -> String {
+    format!(
+        r#"{{"container":{{"Mounts":[{{"Source":"/srv","Destination":"/data","Mode":"z","RW":true,"Propagation":"rprivate"}}],"created_time":1700000000,"full_id":"{ID}","id":"5bca5afd3dc5","image":"localhost/scapbridge-workload:bookworm","imagedigest":"","imageid":"9a8efa2c78c8","imagerepo":"localhost/scapbridge-workload","imagetag":"bookworm","ip":"0.0.0.0","is_pod_sandbox":false,"labels":{{"io.kubernetes.pod.name":"web-7d4b9c","io.kubernetes.pod.namespace":"shop","io.kubernetes.pod.uid":"0b1d-1b30"}},"name":"sb-web","pod_sandbox_labels":{{"app":"web"}},"privileged":false,"type":11}}}}"#
+    )
+}
+
+/// The exit event of `name` with the most parameters, with `values` by
+/// parameter name (the others empty or zero).
+fn exit(name: &str, ts: u64, tid: u64, values: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let id = schema::ids_named(name)
+        .filter(|i| Direction::of(*i) == Direction::Exit)
+        .max_by_key(|i| schema::event_info(*i).unwrap().params.len())
+        .unwrap();
+    let mut e = OwnedEvent::new(ts, tid, id);
+    for p in schema::event_info(id).unwrap().params {
+        let v = values
+            .iter()
+            .find(|(n, _)| *n == p.name)
+            .map(|(_, v)| v.clone());
+        e.push(v.unwrap_or_else(|| vec![0; p.ty.fixed_size().unwrap_or(0)]));
+    }
+    e.encode()
+}
+
+fn parse(raw: &[u8]) -> Event<'_> {
+    let large = schema::event_info(u16::from_le_bytes([raw[20], raw[21]]))
+        .is_some_and(|i| i.is_large_payload());
+    Event::parse(raw, large).unwrap()
+}
+
+fn show(st: &CaptureState, raw: &[u8], fmt: &str) -> String {
+    let cx = EvalContext { state: st, num: 1 };
+    OutputFormat::new(fmt).unwrap().render(&parse(raw), cx).0
+}
+
+fn matches(st: &CaptureState, raw: &[u8], filter: &str) -> bool {
+    Filter::new(filter)
+        .unwrap()
+        .matches(&parse(raw), EvalContext { state: st, num: 1 })
+}
+
+fn i64le(v: i64) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+
+fn state() -> CaptureState {
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        ProcessInfo {
+            tid: 100,
+            pid: 100,
+            ptid: 1,
+            comm: b"sleep".to_vec(),
+            cgroups: format!("cpu=/libpod_parent/libpod-{ID}\0memory=/libpod_parent/libpod-{ID}\0")
+                .into_bytes(),
+            ..ProcessInfo::default()
+        },
+        ProcessInfo {
+            tid: 200,
+            pid: 200,
+            ptid: 1,
+            comm: b"bash".to_vec(),
+            cgroups: b"cpu=/\0memory=/user.slice\0".to_vec(),
+            ..ProcessInfo::default()
+        },
+    ]);
+    let mut c = OwnedEvent::new(5, u64::MAX, schema::PPME_CONTAINER_JSON_2_E);
+    let mut j = json().into_bytes();
+    j.push(0);
+    c.push(j);
+    st.update(&parse(&c.encode()));
+    st
+}
+
+const ALL: &str = "%container.id %container.full_id %container.name %container.image %container.image.repository %container.image.tag %container.image.id %container.image.digest %container.type %container.privileged %container.mounts %container.ip %container.start_ts %k8s.ns.name %k8s.pod.name %k8s.pod.uid %k8s.pod.labels %k8s.pod.label[app] %k8s.pod.label[none]";
+
+#[test]
+fn a_container_thread_has_its_container_fields_and_the_host_stays_host() {
+    let st = state();
+    let ev = exit("close", 10, 100, &[]);
+    assert_eq!(
+        show(&st, &ev, ALL),
+        format!(
+            "5bca5afd3dc5 {ID} sb-web localhost/scapbridge-workload:bookworm \
+             localhost/scapbridge-workload bookworm 9a8efa2c78c8 <NA> podman false \
+             /srv:/data:z:true:rprivate 0.0.0.0 1700000000000000000 shop web-7d4b9c \
+             0b1d-1b30 app:web web <NA>"
+        )
+    );
+    let host = exit("close", 10, 200, &[]);
+    assert_eq!(
+        show(&st, &host, ALL),
+        "host host host <NA> <NA> <NA> <NA> <NA> host <NA> <NA> <NA> <NA> <NA> <NA> <NA> <NA> <NA> <NA>"
+    );
+    assert!(matches(
+        &st,
+        &ev,
+        "container.name = sb-web and k8s.pod.name = web-7d4b9c"
+    ));
+    assert!(matches(&st, &host, "container.id = host"));
+    assert!(!matches(&st, &host, "container.name = sb-web"));
+    let later = exit("close", 1_700_000_005_000_000_000, 100, &[]);
+    assert!(matches(&st, &later, "container.duration = 5000000000"));
+}
+
+#[test]
+fn clone_children_inherit_cgroups_and_execve_sets_them() {
+    let mut st = state();
+    // sleep (100) forks 101; the child's clone exit carries no cgroups.
+    let child = exit(
+        "clone",
+        20,
+        101,
+        &[("res", i64le(0)), ("pid", i64le(101)), ("ptid", i64le(100))],
+    );
+    st.update(&parse(&child));
+    let ev = exit("close", 21, 101, &[]);
+    assert_eq!(
+        show(&st, &ev, "%container.id %container.name"),
+        "5bca5afd3dc5 sb-web"
+    );
+    // bash (200) execs with a container's cgroups (a runtime's exec).
+    let cg = format!("cpu=/libpod_parent/libpod-{ID}\0");
+    let exec = exit(
+        "execve",
+        22,
+        200,
+        &[
+            ("res", i64le(0)),
+            ("exe", b"cat\0".to_vec()),
+            ("cgroups", cg.into_bytes()),
+        ],
+    );
+    st.update(&parse(&exec));
+    let ev = exit("close", 23, 200, &[]);
+    assert_eq!(
+        show(&st, &ev, "%proc.name %container.name %k8s.ns.name"),
+        "cat sb-web shop"
+    );
+    // A container named by its cgroups but never described: id only.
+    let mut st = CaptureState::new();
+    st.add_processes(&[ProcessInfo {
+        tid: 7,
+        pid: 7,
+        cgroups: format!("cpu=/docker/{ID}\0").into_bytes(),
+        ..ProcessInfo::default()
+    }]);
+    let ev = exit("close", 1, 7, &[]);
+    assert_eq!(
+        show(&st, &ev, "%container.id %container.name %container.image"),
+        "5bca5afd3dc5 <NA> <NA>"
+    );
+}
+
+#[test]
+fn a_snapshot_keeps_cgroups_and_the_containers_for_a_new_file() {
+    let st = state();
+    let (procs, _) = st.snapshot();
+    let mut b = CaptureState::new();
+    b.add_processes(&procs);
+    for c in st.containers() {
+        b.update(&parse(&c.to_event(1).encode()));
+    }
+    let ev = exit("close", 10, 100, &[]);
+    assert_eq!(show(&b, &ev, ALL), show(&st, &ev, ALL));
+    assert_eq!(b.containers().count(), 1);
+}
+
+#[test]
+fn container_field_arguments_are_checked() {
+    assert!(Filter::new("k8s.pod.label = x").is_err());
+    assert!(Filter::new("container.name[x] = y").is_err());
+    assert!(Filter::new("k8s.pod.label[app] = web").is_ok());
+}
