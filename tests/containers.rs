@@ -279,26 +279,22 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
         "{host:?}"
     );
     // cat was execve'd: sysdig 0.29 takes a thread's cgroups from the
-    // execve exit itself, so it names cat's container only once the probe
-    // fills that parameter (issue 22, item 1).
+    // execve exit itself, which the probe fills (issue 22, item 1).
     let cat = sysdig("proc.name=cat and evt.type=openat");
-    let probe_fills = !lines(&common::run(
+    let execve_cgroups = lines(&common::run(
         common::scapbridge()
             .arg("read")
             .arg(&file)
             .args(["-p", "%evt.arg.cgroups"])
             .arg("proc.name=cat and evt.type=execve and evt.dir=< and evt.arg.cgroups contains libpod"),
-    ))
-    .is_empty();
-    if probe_fills {
-        let want_cat = want_sh.replacen("sh", "cat", 1);
-        assert!(cat.iter().all(|l| *l == want_cat), "{cat:?}");
-    } else {
-        eprintln!(
-            "note: the probe's execve cgroups are empty: sysdig 0.29 shows cat as {:?}",
-            cat.first()
-        );
-    }
+    ));
+    assert!(
+        !execve_cgroups.is_empty(),
+        "cat's execve exit carries no libpod cgroups"
+    );
+    let want_cat = want_sh.replacen("sh", "cat", 1);
+    assert!(!cat.is_empty(), "sysdig 0.29 shows no openat of cat");
+    assert!(cat.iter().all(|l| *l == want_cat), "{cat:?}");
 
     // The stock rules, unchanged: "Read sensitive file untrusted" fires on
     // the container's cat.

@@ -1,8 +1,8 @@
 //! Container metadata for the live capture: a
 //! [`scapbridge_containers::Resolver`] on the runtime's socket, whose
 //! answers go into the stream as `container` events (324) before the next
-//! event, as libs' container manager writes them; and the cgroups of the
-//! threads of the `/proc` snapshot.
+//! event, as libs' container manager writes them. (The threads' cgroups
+//! come from the probe: its events and its `/proc` snapshot.)
 //!
 //! The event path never waits: [`Containers::note`] is a cache lookup
 //! (queued for the resolver's thread on a miss), [`Containers::drain`] takes
@@ -12,7 +12,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use scapbridge_containers::{container_json, Resolver, ResolverConfig};
-use scapbridge_formats::meta::ProcessInfo;
 use scapbridge_formats::{schema, OwnedEvent};
 
 /// Where podman's Docker-compatible API listens (`podman system service`).
@@ -91,72 +90,5 @@ impl Containers {
             .iter()
             .map(ToString::to_string)
             .collect()
-    }
-}
-
-/// Fills the `cgroups` of each thread of a `/proc` snapshot that has none,
-/// from `/proc/TID/cgroup`, as libscap's `scap_proc_fill_cgroups` does:
-/// `controller=path` items, one per cgroup v1 controller (`name=systemd`
-/// as is), or, on a pure cgroup v2 system, the unified path under each
-/// controller of `cgroup.controllers`. (The `/proc` reader of the probe
-/// crate leaves them empty; this belongs there once it reads them.)
-pub fn fill_cgroups(proc_root: &Path, procs: &mut [ProcessInfo]) {
-    let v2_controllers = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
-        .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .unwrap_or_default();
-    for p in procs.iter_mut().filter(|p| p.cgroups.is_empty()) {
-        let Ok(text) = std::fs::read_to_string(proc_root.join(p.tid.to_string()).join("cgroup"))
-        else {
-            continue;
-        };
-        p.cgroups = scap_cgroups(&text, &v2_controllers);
-    }
-}
-
-/// A `/proc/PID/cgroup` text as a scap `cgroups` list.
-pub fn scap_cgroups(text: &str, v2_controllers: &[String]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut unified = None;
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(_), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        if ctrls.is_empty() {
-            unified = Some(path);
-            continue;
-        }
-        for c in ctrls.split(',') {
-            out.extend_from_slice(format!("{c}={path}").as_bytes());
-            out.push(0);
-        }
-    }
-    if out.is_empty() {
-        if let Some(path) = unified {
-            for c in v2_controllers {
-                out.extend_from_slice(format!("{c}={path}").as_bytes());
-                out.push(0);
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::scap_cgroups;
-
-    #[test]
-    fn proc_cgroup_text_becomes_the_scap_list() {
-        let v1 = "9:name=systemd:/libpod_parent/libpod-x\n4:cpu,cpuacct:/a\n0::/b\n";
-        assert_eq!(
-            scap_cgroups(v1, &[]),
-            b"name=systemd=/libpod_parent/libpod-x\0cpu=/a\0cpuacct=/a\0".to_vec()
-        );
-        let v2 = "0::/system.slice/x.scope\n";
-        assert_eq!(
-            scap_cgroups(v2, &["cpu".into(), "memory".into()]),
-            b"cpu=/system.slice/x.scope\0memory=/system.slice/x.scope\0".to_vec()
-        );
     }
 }

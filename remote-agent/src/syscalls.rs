@@ -345,8 +345,7 @@ impl Source for SyscallSource {
 
         // State of what runs already, so its events resolve: with each
         // thread's cgroups, which name its container.
-        let mut snap = procfs::snapshot(Path::new("/proc"), None);
-        crate::containers::fill_cgroups(Path::new("/proc"), &mut snap.processes);
+        let snap = procfs::snapshot(Path::new("/proc"), None);
 
         sink.metadata(Metadata::MachineInfo(procfs::machine_info(
             probe.boot_time(),
