@@ -316,3 +316,68 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
         "{alerts:?}"
     );
 }
+
+/// The stratoshark layout with a container: the `container` event (324)
+/// our capture writes is one libs 0.23 reads and Stratoshark hides, so
+/// every other row is still its own frame in strato, and our reader names
+/// the container's processes from it.
+#[test]
+fn stratoshark_layout_with_a_container_keeps_every_row_its_own() {
+    if !podman::podman_available() || !common::probe_available() {
+        return;
+    }
+    let labels = pod_labels();
+    let api = ApiService::start();
+    let c = Container::run(
+        "sb-strato",
+        Some(&labels),
+        &[
+            "sh",
+            "-c",
+            "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("strato.scap");
+    let o = common::run(
+        common::scapbridge()
+            .args([
+                "capture",
+                "-q",
+                "-i",
+                "scapbridge-syscalls",
+                "--container-socket",
+            ])
+            .arg(&api.socket)
+            .args(["--profile", "stratoshark", "--duration", "3", "--pid"])
+            .arg(c.pid().to_string())
+            .arg("-w")
+            .arg(&file),
+    );
+    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+    let evs = common::events(&file, false).unwrap();
+    let json: Vec<String> = evs
+        .iter()
+        .filter(|e| e.event_type == 324)
+        .map(|e| String::from_utf8_lossy(&e.params[0]).into_owned())
+        .collect();
+    assert!(
+        json.iter()
+            .any(|j| j.contains(&c.name) && j.contains(&labels.pod_name)),
+        "no container event naming {}: {json:?}",
+        c.name
+    );
+    let o = common::run(common::scapbridge().arg("read").arg(&file).args([
+        "-p",
+        "%proc.name %container.name %k8s.pod.name",
+        "proc.name=cat and evt.type=openat",
+    ]));
+    let got = lines(&o);
+    assert!(!got.is_empty(), "no cat in the container");
+    let want = format!("cat {} {}", c.name, labels.pod_name);
+    assert!(got.iter().all(|l| *l == want), "{got:?}");
+    if let Some(root) = common::sid_root() {
+        let rows = common::assert_every_row_is_its_own(&root, dir.path(), "strato.scap");
+        assert!(rows > 10, "strato shows {rows} rows");
+    }
+}
