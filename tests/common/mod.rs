@@ -491,9 +491,10 @@ pub fn assert_rows_are_their_frames(
 ) -> usize {
     use scapbridge_formats::schema;
     // Stratoshark shows no row for libs' internal events (procinfo): their
-    // frames are skipped, not shifted. Container meta events show as a row
-    // in some fixtures and not in others (why is not known yet): each may
-    // or may not have a row, but every row shown is its frame's own.
+    // frames are skipped, not shifted. A container meta event has a row
+    // unless it is the first event of the file (tests/containers-readers.md
+    // §3 shows it with strato and sysdig 0.41): each may or may not have a
+    // row here, but every row shown is its frame's own.
     let has_cat = |t: u16, c: u32| schema::event_info(t).is_some_and(|i| i.category & c != 0);
     let internal = |t: u16| has_cat(t, schema::cat::INTERNAL);
     let visible = ours.iter().filter(|e| !internal(e.event_type)).count();
