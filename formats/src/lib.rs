@@ -27,6 +27,7 @@ pub mod reader;
 pub mod render;
 pub mod schema;
 pub mod state;
+pub mod time;
 pub mod value;
 pub mod writer;
 
