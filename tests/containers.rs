@@ -381,3 +381,107 @@ fn stratoshark_layout_with_a_container_keeps_every_row_its_own() {
         assert!(rows > 10, "strato shows {rows} rows");
     }
 }
+
+/// Falco's stock rules, unchanged, on the issue's workload in a labelled
+/// container (a shell with a terminal from `podman exec -t`, a read of
+/// /etc/shadow, a binary written below /tmp and run): "Terminal shell in
+/// container", "Read sensitive file untrusted" and "Drop and execute new
+/// binary in container" fire with the container and pod in their output;
+/// the same shell with a terminal on the host fires no container rule.
+#[test]
+fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
+    if !podman::podman_available() || !common::probe_available() || !common::have("script") {
+        return;
+    }
+    let labels = pod_labels();
+    let api = ApiService::start();
+    let c = Container::run("sb-rules", Some(&labels), &["sleep", "300"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rules.scap");
+    let cap = common::scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-syscalls",
+            "--container-socket",
+        ])
+        .arg(&api.socket)
+        .args(["--duration", "8", "-w"])
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // `script` gives podman (and so the shell in the container) a terminal.
+    let workload = format!(
+        "podman exec -t {} sh -c 'cat /etc/shadow >/dev/null; cp /bin/true /tmp/dropped; /tmp/dropped'",
+        c.name
+    );
+    let o = common::run(std::process::Command::new("script").args(["-qc", &workload, "/dev/null"]));
+    assert!(o.status.success(), "workload: {}", common::stderr(&o));
+    let o = common::run(std::process::Command::new("script").args([
+        "-qc",
+        "sh -c 'cat /etc/hostname >/dev/null'",
+        "/dev/null",
+    ]));
+    assert!(o.status.success(), "host shell: {}", common::stderr(&o));
+    let o = cap.wait_with_output().unwrap();
+    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+
+    let rules = common::fixtures().join("rules/falco_rules.yaml");
+    let o = common::run(
+        common::scapbridge()
+            .arg("read")
+            .arg(&file)
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--json"),
+    );
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let of = |rule: &str| -> Vec<&serde_json::Value> {
+        alerts.iter().filter(|a| a["rule"] == rule).collect()
+    };
+    let pod = format!(
+        "container_id={} container_name={} k8s_ns={} k8s_pod_name={}",
+        c.short_id(),
+        c.name,
+        labels.namespace,
+        labels.pod_name
+    );
+    for rule in [
+        "Terminal shell in container",
+        "Read sensitive file untrusted",
+        "Drop and execute new binary in container",
+    ] {
+        let fired = of(rule);
+        let ours: Vec<&&serde_json::Value> = fired
+            .iter()
+            .filter(|a| a["output_fields"]["container.name"] == c.name.as_str())
+            .collect();
+        assert!(
+            !ours.is_empty(),
+            "'{rule}' did not fire in the container; alerts: {:?}",
+            alerts.iter().map(|a| &a["rule"]).collect::<Vec<_>>()
+        );
+        for a in ours {
+            let text = a["output"].as_str().unwrap_or("");
+            assert!(text.ends_with(&pod), "'{rule}' output: {text}");
+            assert_eq!(a["output_fields"]["k8s.pod.name"], labels.pod_name.as_str());
+        }
+    }
+    // The host's shell with a terminal raised no container rule.
+    for a in of("Terminal shell in container") {
+        assert_ne!(a["output_fields"]["container.id"], "host", "{a}");
+    }
+    let dropped = of("Drop and execute new binary in container");
+    assert!(
+        dropped
+            .iter()
+            .all(|a| a["output_fields"]["proc.exe"] == "/tmp/dropped"),
+        "{dropped:?}"
+    );
+}

@@ -97,6 +97,13 @@ pub struct ThreadEntry {
     /// The short id of the container the cgroups name, empty for the host
     /// (libsinsp's `m_container_id`): kept from the cgroups when they are set.
     pub container_id: String,
+    /// The controlling terminal's device number, 0 for none (`proc.tty`).
+    pub tty: u32,
+    /// The login uid, `u32::MAX` when unset (`user.loginuid` -1).
+    pub loginuid: u32,
+    /// execve's `flags` (`PPM_EXE_*`: upper/lower overlay layer, writable,
+    /// from memfd); 0 when not known (`proc.is_exe_upper_layer`).
+    pub exe_flags: u32,
 }
 
 impl Default for ThreadEntry {
@@ -115,6 +122,9 @@ impl Default for ThreadEntry {
             gid: u32::MAX,
             cgroups: Vec::new(),
             container_id: String::new(),
+            tty: 0,
+            loginuid: u32::MAX,
+            exe_flags: 0,
         }
     }
 }
@@ -445,6 +455,9 @@ impl CaptureState {
                     gid: p.gid,
                     container_id: containers::container_id_of(&p.cgroups),
                     cgroups: p.cgroups.clone(),
+                    tty: p.tty().unwrap_or(0),
+                    loginuid: p.loginuid().unwrap_or(u32::MAX),
+                    exe_flags: 0,
                 },
             );
         }

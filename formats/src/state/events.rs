@@ -47,6 +47,18 @@ impl CaptureState {
         if let Some(c) = cgroups {
             th.set_cgroups(c);
         }
+        let u32_arg = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 4)
+                .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
+        };
+        if let Some(t) = u32_arg("tty") {
+            th.tty = t;
+        }
+        if let Some(l) = u32_arg("loginuid") {
+            th.loginuid = l;
+        }
+        th.exe_flags = u32_arg("flags").unwrap_or(0);
     }
 
     pub(super) fn on_clone(&mut self, ev: &Event<'_>) {
@@ -106,6 +118,12 @@ impl CaptureState {
                 .map(|p| (p.cgroups.clone(), p.container_id.clone()))
                 .unwrap_or_default(),
         };
+        // Terminal, login uid and executable's layer are the parent's (the
+        // clone exit carries none of them).
+        let (tty, loginuid, exe_flags) = self
+            .threads
+            .get(&parent)
+            .map_or((0, u32::MAX, 0), |p| (p.tty, p.loginuid, p.exe_flags));
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -127,6 +145,9 @@ impl CaptureState {
                 gid,
                 cgroups,
                 container_id,
+                tty,
+                loginuid,
+                exe_flags,
             },
         );
     }

@@ -10,6 +10,14 @@ use scapbridge_filter::clock::{rfc3339, TimeText};
 use scapbridge_filter::eval::OutputFormat;
 use scapbridge_filter::EvalContext;
 
+/// What every syscall rule's output gets appended: the container, as Falco
+/// appends it by default with its container plugin (`append_output` with
+/// `suggested_output: true` in falco.yaml: `container_id`, `container_name`),
+/// and the pod, which is what an investigation on Kubernetes starts from
+/// (our addition; Falco shows it only where a plugin suggests it). Host
+/// events read `container_id=host container_name=host`, as in Falco.
+pub const SYSCALL_OUTPUT_SUFFIX: &str = " container_id=%container.id container_name=%container.name k8s_ns=%k8s.ns.name k8s_pod_name=%k8s.pod.name";
+
 /// A compiled rule set, indexed by event type.
 #[derive(Debug)]
 pub struct RuleEngine {
@@ -40,7 +48,13 @@ impl RuleEngine {
         let formats = set
             .rules
             .iter()
-            .map(|r| OutputFormat::new(&r.output).ok())
+            .map(|r| {
+                if r.source == "syscall" {
+                    OutputFormat::new(&format!("{}{SYSCALL_OUTPUT_SUFFIX}", r.output)).ok()
+                } else {
+                    OutputFormat::new(&r.output).ok()
+                }
+            })
             .collect();
         RuleEngine {
             set,

@@ -192,6 +192,13 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcCmdline => Value::Str(Cow::Owned(cmdline(&*thread(ev, cx)?))),
         ProcCwd => Value::Str(owned(thread(ev, cx)?, |t| &t.cwd)),
         UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
+        ProcTty => Value::Num(i64::from(thread(ev, cx)?.tty)),
+        UserLoginuid => {
+            let l = thread(ev, cx)?.loginuid;
+            Value::Num(if l == u32::MAX { -1 } else { i64::from(l) })
+        }
+        // PPM_EXE_UPPER_LAYER.
+        ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
         UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
         GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),

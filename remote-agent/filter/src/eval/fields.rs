@@ -26,6 +26,13 @@ pub(super) enum Field {
     ProcCmdline,
     ProcCwd,
     UserUid,
+    /// `proc.tty`: the controlling terminal's device number, 0 for none.
+    ProcTty,
+    /// `user.loginuid`: -1 when unset.
+    UserLoginuid,
+    /// `proc.is_exe_upper_layer`: the executable is on an overlay's upper
+    /// (writable) layer, as the probe's execve `flags` say.
+    ProcIsExeUpperLayer,
     UserName,
     GroupGid,
     GroupName,
@@ -88,8 +95,9 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
-            | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
-            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged => Kind::Bool,
+            | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
+            | ProcIsExeUpperLayer => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
             Unavailable(k) => *k,
             Container(c) => c.kind(),
@@ -192,17 +200,17 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
             "fd.net" => FdNet,
             "fd.snet" => FdSnet,
             "evt.time.iso8601" => EvtTimeIso8601,
-            "proc.tty"
-            | "user.loginuid"
-            | "proc.duration"
+            "proc.tty" => ProcTty,
+            "user.loginuid" => UserLoginuid,
+            "proc.is_exe_upper_layer" => ProcIsExeUpperLayer,
+            "proc.duration"
             | "proc.exe_ino.ctime"
             | "proc.exe_ino.mtime"
             | "proc.exe_ino.ctime_duration_proc_start"
             | "proc.vpid"
             | "proc.sid" => Unavailable(Kind::Num),
-            "proc.is_exe_upper_layer" | "proc.is_exe_from_memfd" | "proc.is_exe_writable" => {
-                Unavailable(Kind::Bool)
-            }
+            // The probe does not compute these flags yet: unknown, not false.
+            "proc.is_exe_from_memfd" | "proc.is_exe_writable" => Unavailable(Kind::Bool),
             "proc.sname"
             | "user.loginname"
             | "thread.cap_effective"
