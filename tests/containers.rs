@@ -280,7 +280,12 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
     );
     // cat was execve'd: sysdig 0.29 takes a thread's cgroups from the
     // execve exit itself, which the probe fills (issue 22, item 1).
-    let cat = sysdig("proc.name=cat and evt.type=openat");
+    // (Other tests' containers run cat at the same time: this container's
+    // by name; an unnamed cat would leave this empty.)
+    let cat = sysdig(&format!(
+        "proc.name=cat and evt.type=openat and container.name={}",
+        c.name
+    ));
     let execve_cgroups = lines(&common::run(
         common::scapbridge()
             .arg("read")
