@@ -490,3 +490,89 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
         "{dropped:?}"
     );
 }
+
+/// A container started during the capture is named as well as one that
+/// ran before it: the runtime's answer for the new one arrives while
+/// events flow, goes into the stream as a `container` event, and names the
+/// new container's processes in our reader and in sysdig 0.29.
+#[test]
+fn a_container_started_during_the_capture_is_named_too() {
+    if !podman::podman_available() || !common::probe_available() || !common::have("sysdig") {
+        return;
+    }
+    let labels = pod_labels();
+    let api = ApiService::start();
+    let loop_cmd = [
+        "sh",
+        "-c",
+        "while true; do cat /etc/hostname >/dev/null; sleep 0.2; done",
+    ];
+    let before = Container::run("sb-before", Some(&labels), &loop_cmd);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("during.scap");
+    let cap = common::scapbridge()
+        .args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-syscalls",
+            "--container-socket",
+        ])
+        .arg(&api.socket)
+        .args(["--profile", "compat", "--duration", "9", "-w"])
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let during = Container::run("sb-during", Some(&labels), &loop_cmd);
+    let o = cap.wait_with_output().unwrap();
+    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+
+    // The new container's event comes after the first events of the file.
+    let evs = common::events(&file, false).unwrap();
+    let first_syscall = evs
+        .iter()
+        .position(|e| e.event_type != 324)
+        .expect("events");
+    let at = evs
+        .iter()
+        .position(|e| {
+            e.event_type == 324 && String::from_utf8_lossy(&e.params[0]).contains(&during.name)
+        })
+        .expect("a container event for the container started during the capture");
+    assert!(
+        at > first_syscall,
+        "its event is at {at}, before any syscall"
+    );
+    for c in [&before, &during] {
+        let o = common::run(common::scapbridge().arg("read").arg(&file).args([
+            "-p",
+            "%container.name %k8s.pod.name",
+            &format!(
+                "proc.name=cat and evt.type=openat and container.id={}",
+                c.short_id()
+            ),
+        ]));
+        let got = lines(&o);
+        assert!(!got.is_empty(), "no cat of {} in our reader", c.name);
+        let want = format!("{} {}", c.name, labels.pod_name);
+        assert!(got.iter().all(|l| *l == want), "{got:?}");
+        let o = common::run(
+            std::process::Command::new("sysdig")
+                .arg("-r")
+                .arg(&file)
+                .args([
+                    "-p",
+                    "%container.name",
+                    &format!(
+                        "proc.name=cat and evt.type=openat and container.id={}",
+                        c.short_id()
+                    ),
+                ]),
+        );
+        let got = lines(&o);
+        assert!(!got.is_empty(), "sysdig 0.29 puts no cat in {}", c.name);
+        assert!(got.iter().all(|l| *l == c.name), "sysdig 0.29: {got:?}");
+    }
+}
