@@ -157,6 +157,24 @@ fn docker_compatible_api_reports_name_image_and_pod_labels() {
     );
 }
 
+/// `scapbridge capture -q -i scapbridge-syscalls` asking `api` for the
+/// containers, with `args`, into `file`.
+fn live_capture(api: &ApiService, args: &[&str], file: &std::path::Path) -> std::process::Command {
+    let mut c = common::scapbridge();
+    c.args([
+        "capture",
+        "-q",
+        "-i",
+        "scapbridge-syscalls",
+        "--container-socket",
+    ])
+    .arg(&api.socket)
+    .args(args)
+    .arg("-w")
+    .arg(file);
+    c
+}
+
 fn lines(o: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -188,11 +206,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("live.scap");
-    let cap = common::scapbridge()
-        .args(["capture", "-i", "scapbridge-syscalls", "--container-socket"])
-        .arg(&api.socket)
-        .args(["--profile", "compat", "--duration", "8", "-w"])
-        .arg(&file)
+    let cap = live_capture(&api, &["--profile", "compat", "--duration", "8"], &file)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -344,21 +358,12 @@ fn stratoshark_layout_with_a_container_keeps_every_row_its_own() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("strato.scap");
-    let o = common::run(
-        common::scapbridge()
-            .args([
-                "capture",
-                "-q",
-                "-i",
-                "scapbridge-syscalls",
-                "--container-socket",
-            ])
-            .arg(&api.socket)
-            .args(["--profile", "stratoshark", "--duration", "3", "--pid"])
-            .arg(c.pid().to_string())
-            .arg("-w")
-            .arg(&file),
-    );
+    let pid = c.pid().to_string();
+    let o = common::run(&mut live_capture(
+        &api,
+        &["--profile", "stratoshark", "--duration", "3", "--pid", &pid],
+        &file,
+    ));
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
     let evs = common::events(&file, false).unwrap();
     let json: Vec<String> = evs
@@ -403,17 +408,7 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
     let c = Container::run("sb-rules", Some(&labels), &["sleep", "300"]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rules.scap");
-    let cap = common::scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-syscalls",
-            "--container-socket",
-        ])
-        .arg(&api.socket)
-        .args(["--duration", "8", "-w"])
-        .arg(&file)
+    let cap = live_capture(&api, &["--duration", "8"], &file)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -510,17 +505,7 @@ fn a_container_started_during_the_capture_is_named_too() {
     let before = Container::run("sb-before", Some(&labels), &loop_cmd);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("during.scap");
-    let cap = common::scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-syscalls",
-            "--container-socket",
-        ])
-        .arg(&api.socket)
-        .args(["--profile", "compat", "--duration", "9", "-w"])
-        .arg(&file)
+    let cap = live_capture(&api, &["--profile", "compat", "--duration", "9"], &file)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
