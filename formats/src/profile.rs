@@ -369,6 +369,12 @@ impl ProfileAdapter {
         self.left_out
     }
 
+    /// Whether an enter of thread `tid` is held, waiting for its exit to be
+    /// merged into (the `stratoshark` layout has no enter events).
+    pub fn holds_enter(&self, tid: u64) -> bool {
+        self.pending.contains_key(&tid)
+    }
+
     /// Adapts one event; pushes 0, 1 or 2 events to `out`.
     pub fn adapt(&mut self, ev: OwnedEvent, out: &mut Vec<OwnedEvent>) {
         let Some(info) = schema::known_event(ev.event_type) else {

@@ -390,10 +390,11 @@ impl<W: Write> EventSink for Pipeline<'_, W> {
                 return Ok(f);
             }
         }
+        let enter_tid = (keep && ev.direction() == Direction::Enter).then(|| ev.tid());
         for j in self.journal.drain(..) {
             let fields: Vec<(&str, &str)> =
                 j.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            self.out.journal(j.ts, &fields)?;
+            self.out.journal(j.ts, enter_tid, &fields)?;
         }
         if !keep {
             return Ok(Flow::Continue);

@@ -33,6 +33,10 @@ pub struct ScapSink<W: Write> {
     pending: PendingMeta,
     in_events: bool,
     buf: Vec<OwnedEvent>,
+    /// Alerts raised on an enter the layout holds (to merge into its exit),
+    /// by thread: written right after that thread's next event, so the
+    /// alert row follows the row of the event that raised it.
+    held_alerts: Vec<(u64, OwnedEvent)>,
     /// Bytes known to be in the output after the last successful flush.
     committed: u64,
     truncate: Option<File>,
@@ -119,6 +123,7 @@ impl<W: Write> ScapSink<W> {
             pending: PendingMeta::default(),
             in_events: false,
             buf: Vec::new(),
+            held_alerts: Vec::new(),
             committed: 0,
             truncate: None,
             dropped_metadata: 0,
@@ -177,10 +182,30 @@ impl<W: Write> ScapSink<W> {
                 a.adapt(ev.to_owned_event(), &mut self.buf);
                 for e in &self.buf {
                     self.w.write_owned(e)?;
+                    if !self.held_alerts.is_empty() {
+                        let mut i = 0;
+                        while i < self.held_alerts.len() {
+                            if self.held_alerts[i].0 == e.tid {
+                                let (_, alert) = self.held_alerts.remove(i);
+                                self.w.write_owned(&alert)?;
+                            } else {
+                                i += 1;
+                            }
+                        }
+                    }
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Writes the alerts still waiting for their thread's exit (at a section
+    /// end or the end of the stream, where no exit will come).
+    fn write_held_alerts(&mut self) -> Result<(), WriteError> {
+        for (_, alert) in std::mem::take(&mut self.held_alerts) {
+            self.w.write_owned(&alert)?;
+        }
+        Ok(())
     }
 
     fn flush_inner(&mut self) -> Result<Flow, CaptureError> {
@@ -215,7 +240,17 @@ impl<W: Write> ScapSink<W> {
     /// a block type they do not know, as an async event named
     /// [`ALERT_ASYNC_NAME`] whose data is Falco's JSON alert; for Wireshark
     /// ≤ 4.4 as a systemd journal export entry, which it shows as such.
-    pub fn journal(&mut self, ts: u64, fields: &[(&str, &str)]) -> Result<(), CaptureError> {
+    ///
+    /// `enter_tid` is the thread of the enter event that raised the alert,
+    /// if it was one and was written: the `stratoshark` layout merges that
+    /// enter into its exit, so the alert waits for the exit and follows it
+    /// (it is written at the latest when the section or stream ends).
+    pub fn journal(
+        &mut self,
+        ts: u64,
+        enter_tid: Option<u64>,
+        fields: &[(&str, &str)],
+    ) -> Result<(), CaptureError> {
         if !self.in_events {
             if let Err(e) = self.write_pending() {
                 return Err(self.fail(e));
@@ -234,6 +269,11 @@ impl<W: Write> ScapSink<W> {
             ev.push(0u32.to_le_bytes())
                 .push(format!("{ALERT_ASYNC_NAME}\0").into_bytes())
                 .push(json.as_bytes().to_vec());
+            let held = self.adapter.as_ref().and_then(|a| enter_tid.filter(|&t| a.holds_enter(t)));
+            if let Some(tid) = held {
+                self.held_alerts.push((tid, ev));
+                return Ok(());
+            }
             self.w.write_owned(&ev).map(|_| true)
         } else {
             self.w.write_journal_entry(ts, fields)
@@ -250,6 +290,9 @@ impl<W: Write> ScapSink<W> {
             if let Err(e) = self.write_pending() {
                 return Err(self.fail(e));
             }
+        }
+        if let Err(e) = self.write_held_alerts() {
+            return Err(self.fail(e));
         }
         let target = self.target.clone();
         let (truncate, committed) = (self.truncate.take(), self.committed);
@@ -272,7 +315,7 @@ impl<W: Write> ScapSink<W> {
 impl<W: Write> EventSink for ScapSink<W> {
     fn section(&mut self) -> Result<(), CaptureError> {
         if self.in_events {
-            if let Err(e) = self.w.new_section() {
+            if let Err(e) = self.write_held_alerts().and_then(|()| self.w.new_section()) {
                 return Err(self.fail(e));
             }
             self.in_events = false;
