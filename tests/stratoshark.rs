@@ -426,7 +426,11 @@ done
             let orig_err = read(format!("{n}.orig-err"));
             if read(format!("{n}.orig-rc")).trim() == "0" {
                 let orig = parse_strato_rows(&read(format!("{n}.orig-rows")));
-                assert_eq!(shown, orig.len(), "strato rows: the replay vs the fixture itself");
+                assert_eq!(
+                    shown,
+                    orig.len(),
+                    "strato rows: the replay vs the fixture itself"
+                );
             } else {
                 assert!(
                     orig_err.contains("unknown SHB version 1."),

@@ -269,7 +269,10 @@ impl<W: Write> ScapSink<W> {
             ev.push(0u32.to_le_bytes())
                 .push(format!("{ALERT_ASYNC_NAME}\0").into_bytes())
                 .push(json.as_bytes().to_vec());
-            let held = self.adapter.as_ref().and_then(|a| enter_tid.filter(|&t| a.holds_enter(t)));
+            let held = self
+                .adapter
+                .as_ref()
+                .and_then(|a| enter_tid.filter(|&t| a.holds_enter(t)));
             if let Some(tid) = held {
                 self.held_alerts.push((tid, ev));
                 return Ok(());
