@@ -356,6 +356,7 @@ pub(crate) fn convert(o: ConvertOpts) -> Result<()> {
 pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
     let mut rd = open_input(path, true)?;
     let mut events_by_type: BTreeMap<(u16, &'static str), u64> = BTreeMap::new();
+    let mut generic: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_ts = None;
     let mut last_ts = None;
     let mut procs = 0u64;
@@ -386,6 +387,9 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
                     .entry((ev.event_type(), ev.name()))
                     .or_insert(0) += 1;
                 threads_in_events.insert(ev.tid());
+                if ev.event_type() <= 1 && ev.direction() == Direction::Exit {
+                    *generic.entry(generic_syscall(&ev)).or_insert(0u64) += 1;
+                }
                 if ev.event_type() == schema::PPME_DROP_E || ev.event_type() == schema::PPME_DROP_X
                 {
                     drop_events += 1;
@@ -399,6 +403,9 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
     }
     let st = rd.stats();
     let total_events: u64 = events_by_type.values().sum();
+    let generic_total: u64 = generic.values().sum();
+    let mut generic_by: Vec<(&String, &u64)> = generic.iter().collect();
+    generic_by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     if json {
         let v = serde_json::json!({
             "file": path,
@@ -417,6 +424,8 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
             "threads_in_events": threads_in_events.len(),
             "drop_events": drop_events,
             "drop_periods": drops,
+            "generic_events": generic_total,
+            "generic_by_syscall": generic,
         });
         println!("{v}");
         return Ok(());
@@ -470,6 +479,27 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
             .map(|(k, v)| format!("{k}×{v}"))
             .collect();
         let _ = writeln!(s, "unknown ids: {} (skipped)", list.join(" "));
+    }
+    if generic_total > 0 {
+        // A generic event carries no arguments: readers show a bare row.
+        // The probe writes one only for syscalls libs has no event for.
+        let list: Vec<String> = generic_by
+            .iter()
+            .take(12)
+            .map(|(n, c)| format!("{n} {c}"))
+            .collect();
+        let more = generic_by.len().saturating_sub(12);
+        let _ = writeln!(
+            s,
+            "generic:     {generic_total} exits ({:.2} % of events), no arguments: {}{}",
+            generic_total as f64 * 100.0 / total_events.max(1) as f64,
+            list.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
     }
     let _ = writeln!(s, "events by type:");
     let mut by: Vec<_> = events_by_type.iter().collect();
@@ -579,4 +609,21 @@ pub(crate) fn alerts(
         }
     }
     finish_output(&mut out)
+}
+
+/// The syscall a generic event stands for: its PPM code's name, or for code
+/// 0 ("unknown", older captures) its native x86-64 number.
+fn generic_syscall(ev: &scapbridge_formats::Event<'_>) -> String {
+    let u16_at = |i| {
+        ev.param(i)
+            .filter(|p| p.len() == 2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+    };
+    match (u16_at(0), u16_at(1)) {
+        (Some(code), _) if code != 0 => {
+            schema::syscall_name(code).map_or_else(|| format!("code {code}"), str::to_string)
+        }
+        (_, Some(native)) => format!("native {native}"),
+        _ => "unknown".to_string(),
+    }
 }

@@ -111,10 +111,66 @@ static long param_cb(__u32 i, void *data)
 		break;
 	}
 	case K_UDEREF: {
+		/* aux: the offset in the struct (openat2's how.mode at 8, resolve at 16). */
 		__u64 v = 0;
 		if (arg)
-			bpf_probe_read_user(&v, sizeof(v), (const void *)arg);
+			bpf_probe_read_user(&v, sizeof(v), (const char *)arg + p.aux);
 		len = put_width(dst, v, p.width);
+		break;
+	}
+	case K_INT_AT: {
+		__s32 v = -1;
+		if (!arg || bpf_probe_read_user(&v, sizeof(v), (const char *)arg + p.aux))
+			v = -1;
+		len = put_width(dst, (__u64)(__s64)v, 8);
+		break;
+	}
+	case K_FD_DEV:
+	case K_FD_INO: {
+		__s64 fd = (__s64)arg;
+		if (p.arg == ARG_RET) {
+			fd = c->ret;
+		} else if (p.aux & AUX_FD_AT_USER) {
+			__s32 ufd = -1;
+			if (c->ret < 0 || !arg ||
+			    bpf_probe_read_user(&ufd, sizeof(ufd), (const char *)arg + p.width))
+				ufd = -1;
+			fd = ufd;
+		}
+		struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+		struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+		if (p.kind == K_FD_INO) {
+			len = put_width(dst, ino ? BPF_CORE_READ(ino, i_ino) : 0, 8);
+		} else {
+			__u32 dev = ino ? BPF_CORE_READ(ino, i_sb, s_dev) : 0;
+			__u32 major = dev >> 20, minor = dev & 0xfffff;
+			/* new_encode_dev: what stat(2) reports as st_dev. */
+			len = put_width(dst, (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12), 4);
+		}
+		break;
+	}
+	case K_O_FLAGS16: {
+		/* Converted here: O_CLOEXEC (0x80000) does not fit the 2-byte parameter. */
+		__u16 v = 0;
+		if (arg & 0x800)
+			v |= 1 << 6; /* PPM_O_NONBLOCK */
+		if (arg & 0x80000)
+			v |= 1 << 12; /* PPM_O_CLOEXEC */
+		len = put_width(dst, v, 2);
+		break;
+	}
+	case K_FDLIST:
+		len = put_fdlist(dst, (const void *)arg, c->args[p.aux & 7]);
+		break;
+	case K_RELTIME: {
+		struct {
+			__s64 sec;
+			__s64 nsec;
+		} ts = {};
+		__u64 v = 0;
+		if (arg && !bpf_probe_read_user(&ts, sizeof(ts), (const void *)arg) && ts.sec >= 0)
+			v = (__u64)ts.sec * 1000000000ull + (__u64)ts.nsec;
+		len = put_width(dst, v, 8);
 		break;
 	}
 	case K_EXEC_NAME: {

@@ -80,6 +80,7 @@ struct path {
 
 struct super_block {
 	unsigned long s_magic;
+	__u32 s_dev;
 };
 
 struct timespec64 {
@@ -129,8 +130,28 @@ struct fs_struct {
 	struct path pwd;
 };
 
+/* mm counters (NR_MM_COUNTERS): MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES. */
+struct percpu_counter {
+	__s64 count;
+};
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+/* Up to 6.1: one struct of atomic counters (gone since 6.2). */
+struct mm_rss_stat {
+	atomic_long_t count[4];
+};
+
+struct mm_struct___v6_1 {
+	struct mm_rss_stat rss_stat;
+};
+
 struct mm_struct {
 	struct {
+		unsigned long total_vm;
+		struct percpu_counter rss_stat[4];
 		unsigned long arg_start;
 		unsigned long arg_end;
 		unsigned long env_start;

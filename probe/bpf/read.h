@@ -324,4 +324,35 @@ static __always_inline __u64 put_user_area(__u8 *dst, unsigned long from, unsign
 	return n;
 }
 
+/*
+ * poll's fds as PT_FDLIST: a u16 count, then per entry the fd (8 bytes) and
+ * its returned events (2 bytes, Linux POLL* bits: user space turns them into
+ * PPM_POLL*). At most FDLIST_MAX entries, as a busy poll loop of hundreds
+ * of fds would otherwise fill the event.
+ */
+#define FDLIST_MAX 16
+static __always_inline __u64 put_fdlist(__u8 *dst, const void *ufds, __u64 nfds)
+{
+	__u16 n = 0;
+	if (!ufds)
+		nfds = 0;
+#pragma unroll
+	for (int i = 0; i < FDLIST_MAX; i++) {
+		if (i < nfds) {
+			struct {
+				__s32 fd;
+				__s16 events;
+				__s16 revents;
+			} pfd = {};
+			if (bpf_probe_read_user(&pfd, sizeof(pfd), (const char *)ufds + 8 * i))
+				break;
+			put_u64(dst + 2 + 10 * i, (__u64)(__s64)pfd.fd);
+			put_u16(dst + 10 + 10 * i, (__u16)pfd.revents);
+			n++;
+		}
+	}
+	put_u16(dst, n);
+	return 2 + 10 * (__u64)n;
+}
+
 #endif

@@ -33,6 +33,15 @@
 #define K_EXEC_NAME 16 /* the path the kernel executed (recorded at sched_process_exec) */
 #define K_DYN64 17     /* PT_DYN alternative 0 (u64) holding argument `arg` */
 #define K_FCNTL_CMD 18 /* fcntl command `arg` as its one-byte PPM_FCNTL_* value */
+#define K_FD_DEV 19    /* device of fd `arg` (ARG_RET: the return value), new_encode_dev, 4 bytes */
+#define K_FD_INO 20    /* inode number of fd `arg` (ARG_RET: the return value), 8 bytes */
+#define K_FDLIST 21    /* poll fds: the pollfd array at `arg`, count in argument `aux` */
+#define K_RELTIME 22   /* struct timespec at `arg` in ns, 8 bytes (NULL: 0) */
+#define K_O_FLAGS16 24 /* O_NONBLOCK / O_CLOEXEC of argument `arg` as PPM_O_* in 2 bytes (eventfd2, signalfd4, inotify_init1) */
+#define K_INT_AT 23    /* the C int at user `arg` + `aux`, sign-extended to 8 bytes */
+
+/* K_FD_DEV / K_FD_INO: `aux` AUX_FD_AT_USER: the fd is the C int at user `arg` + `width`. */
+#define AUX_FD_AT_USER 1
 
 #define ARG_RET 0xff     /* K_TUPLE: the fd is the return value */
 #define AUX_LEN_RET 0xff /* K_UBUF: the length is the return value */
@@ -67,6 +76,9 @@
 #define T_EXE_INO 27     /* inode number of the executable */
 #define T_EXE_CTIME 28   /* its ctime, ns since the epoch */
 #define T_EXE_MTIME 29   /* its mtime, ns since the epoch */
+#define T_VM_SIZE 30     /* total mapped memory, KiB (/proc's VmSize) */
+#define T_VM_RSS 31      /* resident memory, KiB (/proc's VmRSS) */
+#define T_VM_SWAP 32     /* swapped-out memory, KiB (/proc's VmSwap) */
 
 struct param_spec {
 	__u8 kind;

@@ -229,6 +229,28 @@ static __always_inline __u64 inode_time_ns(struct inode *ino, bool mtime)
 	return (__u64)sec * 1000000000ull + nsec;
 }
 
+/*
+ * One mm counter (MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2,
+ * MM_SHMEMPAGES 3), in pages, as /proc reads it (the shared count, not the
+ * per-CPU deltas). Up to 6.1 the counters are atomics in struct mm_rss_stat,
+ * since 6.2 percpu_counters. Each index is a constant so CO-RE relocates the
+ * element, whose size differs between kernels.
+ */
+#define MM_COUNTER(mm, i)                                                           \
+	({                                                                          \
+		__s64 _v = 0;                                                       \
+		if (bpf_core_type_exists(struct mm_rss_stat)) {                     \
+			struct mm_struct___v6_1 *_o = (void *)(mm);                 \
+			_v = BPF_CORE_READ(_o, rss_stat.count[i].counter);          \
+		} else {                                                            \
+			_v = BPF_CORE_READ(mm, rss_stat[i].count);                  \
+		}                                                                   \
+		_v < 0 ? 0 : _v;                                                    \
+	})
+
+/* KiB from pages (4 KiB pages: x86-64, the only target built). */
+#define PAGES_TO_KB(n) ((__u64)(n) << 2)
+
 /* Writes one task field; returns its length. T_EXE_ARGS is handled by the caller. */
 static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field, __u8 width)
 {
@@ -264,6 +286,21 @@ static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field
 	case T_EXE_MTIME: v = inode_time_ns(exe_inode(t), true); break;
 	case T_CGROUPS:
 		return put_cgroups(s, start, t);
+	case T_VM_SIZE:
+	case T_VM_RSS:
+	case T_VM_SWAP: {
+		/* A kernel thread or an exiting task has no mm: 0, as Falco writes. */
+		struct mm_struct *mm = BPF_CORE_READ(t, mm);
+		if (!mm)
+			break;
+		if (field == T_VM_SIZE)
+			v = PAGES_TO_KB(BPF_CORE_READ(mm, total_vm));
+		else if (field == T_VM_SWAP)
+			v = PAGES_TO_KB(MM_COUNTER(mm, 2));
+		else
+			v = PAGES_TO_KB(MM_COUNTER(mm, 0) + MM_COUNTER(mm, 1) + MM_COUNTER(mm, 3));
+		break;
+	}
 	case T_LOGINUID:
 		if (bpf_core_field_exists(t->loginuid))
 			v = BPF_CORE_READ(t, loginuid.val);

@@ -149,10 +149,157 @@ pub fn ptrace_request(r: u16) -> u16 {
     }
 }
 
+/// Maps each Linux flag bit of `MAP` present in `f` to its PPM bit.
+fn map_bits(f: u32, map: &[(u32, u32)]) -> u32 {
+    map.iter()
+        .filter(|(l, _)| f & l != 0)
+        .fold(0, |acc, (_, p)| acc | p)
+}
+
+/// Linux `MAP_*` mmap flags to `PPM_MAP_*`.
+pub fn mmap_flags(f: u32) -> u32 {
+    map_bits(
+        f,
+        &[
+            (0x1, 1 << 0),     // MAP_SHARED
+            (0x2, 1 << 1),     // MAP_PRIVATE
+            (0x10, 1 << 2),    // MAP_FIXED
+            (0x20, 1 << 3),    // MAP_ANONYMOUS
+            (0x40, 1 << 4),    // MAP_32BIT
+            (0x4000, 1 << 6),  // MAP_NORESERVE
+            (0x8000, 1 << 7),  // MAP_POPULATE
+            (0x10000, 1 << 8), // MAP_NONBLOCK
+            (0x100, 1 << 9),   // MAP_GROWSDOWN
+            (0x800, 1 << 10),  // MAP_DENYWRITE
+            (0x1000, 1 << 11), // MAP_EXECUTABLE
+            (0x2000, 1 << 14), // MAP_LOCKED
+        ],
+    )
+}
+
+/// Linux `PROT_*` to `PPM_PROT_*` (read, write, exec and sem are the same bits).
+pub fn prot_flags(f: u32) -> u32 {
+    (f & 0xf) | map_bits(f, &[(0x0100_0000, 1 << 4), (0x0200_0000, 1 << 5)])
+}
+
+/// Linux `POLL*` event bits to `PPM_POLL*`.
+pub fn poll_events(f: u16) -> u16 {
+    map_bits(
+        u32::from(f),
+        &[
+            (0x1, 1 << 0),    // POLLIN
+            (0x2, 1 << 1),    // POLLPRI
+            (0x4, 1 << 2),    // POLLOUT
+            (0x2000, 1 << 3), // POLLRDHUP
+            (0x8, 1 << 4),    // POLLERR
+            (0x10, 1 << 5),   // POLLHUP
+            (0x20, 1 << 6),   // POLLNVAL
+            (0x40, 1 << 7),   // POLLRDNORM
+            (0x80, 1 << 8),   // POLLRDBAND
+            (0x100, 1 << 9),  // POLLWRNORM
+            (0x200, 1 << 10), // POLLWRBAND
+        ],
+    ) as u16
+}
+
+/// Linux semctl commands to `PPM_*` bits.
+pub fn semctl_cmd(c: u16) -> u16 {
+    match c {
+        2 => 1 << 0,   // IPC_STAT
+        1 => 1 << 1,   // IPC_SET
+        0 => 1 << 2,   // IPC_RMID
+        3 => 1 << 3,   // IPC_INFO
+        19 => 1 << 4,  // SEM_INFO
+        18 => 1 << 5,  // SEM_STAT
+        13 => 1 << 6,  // GETALL
+        14 => 1 << 7,  // GETNCNT
+        11 => 1 << 8,  // GETPID
+        12 => 1 << 9,  // GETVAL
+        15 => 1 << 10, // GETZCNT
+        17 => 1 << 11, // SETALL
+        16 => 1 << 12, // SETVAL
+        _ => 0,
+    }
+}
+
+/// The fd list of poll/ppoll (u16 count, then an 8-byte fd and 2 bytes of
+/// returned events per entry): each entry's events to PPM values.
+fn map_fdlist(ev: &mut [u8], i: usize) {
+    let Some(r) = param_range(ev, i).filter(|r| r.len() >= 2) else {
+        return;
+    };
+    let n = usize::from(u16::from_ne_bytes([ev[r.start], ev[r.start + 1]]));
+    for k in 0..n {
+        let at = r.start + 2 + 10 * k + 8;
+        if at + 2 > r.end {
+            break;
+        }
+        let v = poll_events(u16::from_ne_bytes([ev[at], ev[at + 1]]));
+        ev[at..at + 2].copy_from_slice(&v.to_ne_bytes());
+    }
+}
+
+/// The exit events whose flag parameters the kernel copies raw, by id: filled
+/// once from the schema by event name, so an id is never written by hand.
+fn layout_fixers() -> &'static [Option<fn(&mut [u8])>] {
+    use std::sync::OnceLock;
+    static FIXERS: OnceLock<Vec<Option<fn(&mut [u8])>>> = OnceLock::new();
+    FIXERS.get_or_init(|| {
+        let table: &[(&str, fn(&mut [u8]))] = &[
+            ("mmap", |ev| {
+                map_u32(ev, 6, prot_flags);
+                map_u32(ev, 7, mmap_flags);
+            }),
+            ("mprotect", |ev| map_u32(ev, 3, prot_flags)),
+            ("poll", |ev| map_fdlist(ev, 1)),
+            ("ppoll", |ev| map_fdlist(ev, 1)),
+            ("pipe2", |ev| {
+                // O_CLOEXEC, O_DIRECT, O_NONBLOCK (pipe2_flags_to_scap).
+                map_u32(ev, 4, |f| {
+                    map_bits(
+                        f,
+                        &[(0o2000000, 1 << 12), (0o40000, 1 << 9), (0o4000, 1 << 6)],
+                    )
+                })
+            }),
+            ("setns", |ev| map_u32(ev, 2, clone_flags)),
+            ("unshare", |ev| map_u32(ev, 1, clone_flags)),
+            ("epoll_create1", |ev| {
+                map_u32(ev, 1, |f| u32::from(f & 0x80000 != 0))
+            }),
+            ("semget", |ev| {
+                // IPC_CREAT, IPC_EXCL; the permission bits are not flags.
+                map_u32(ev, 3, |f| {
+                    map_bits(f, &[(0o1000, 0x2000), (0o2000, 0x4000)])
+                })
+            }),
+            ("semctl", |ev| map_u16(ev, 3, semctl_cmd)),
+            ("delete_module", |ev| {
+                map_u32(ev, 2, |f| map_bits(f, &[(0o4000, 0x2), (0o1000, 0x1)]))
+            }),
+        ];
+        let mut v: Vec<Option<fn(&mut [u8])>> = vec![None; 1024];
+        for &(name, f) in table {
+            if let Some(id) =
+                crate::spec::newest_id(name, scapbridge_formats::schema::Direction::Exit)
+            {
+                if let Some(slot) = v.get_mut(usize::from(id)) {
+                    *slot = Some(f);
+                }
+            }
+        }
+        v
+    })
+}
+
 /// Rewrites, in place, the parameters whose Linux values differ from the
 /// PPM values of the scap schema.
 pub fn fixup(ev: &mut [u8]) {
     if ev.len() < HDR_LEN {
+        return;
+    }
+    if let Some(Some(f)) = layout_fixers().get(usize::from(event_type(ev))) {
+        f(ev);
         return;
     }
     match event_type(ev) {
@@ -198,6 +345,24 @@ mod tests {
         // CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD
         let f = clone_flags(0x100 | 0x200 | 0x400 | 0x800 | 0x10000);
         assert_eq!(f, (1 << 15) | 2 | 1 | (1 << 11) | (1 << 13));
+    }
+
+    #[test]
+    fn memory_and_poll_flags_translate() {
+        // MAP_PRIVATE|MAP_ANONYMOUS, as readers name them.
+        assert_eq!(mmap_flags(0x22), 2 | 8);
+        assert_eq!(mmap_flags(0x1 | 0x10 | 0x1000), 1 | 4 | 0x800);
+        assert_eq!(prot_flags(0x3), 0x3);
+        assert_eq!(prot_flags(0x0100_0001), 0x11);
+        // POLLIN|POLLHUP|POLLRDHUP
+        assert_eq!(poll_events(0x1 | 0x10 | 0x2000), 1 | 0x20 | 0x8);
+        assert_eq!(semctl_cmd(0), 4);
+    }
+
+    #[test]
+    fn every_fixer_names_an_event() {
+        let fixers = layout_fixers();
+        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 11);
     }
 
     #[test]

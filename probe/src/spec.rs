@@ -63,6 +63,23 @@ pub(crate) enum P {
     Dyn64(u8),
     /// The fcntl command in argument `n`, as PPM_FCNTL_* (one byte).
     FcntlCmd(u8),
+    /// Device of fd argument `n` (`None`: the return value), as `stat`'s `st_dev`.
+    FdDev(Option<u8>),
+    /// Inode number of fd argument `n` (`None`: the return value).
+    FdIno(Option<u8>),
+    /// Inode number of the fd stored as a C int in user memory at argument
+    /// `n` plus `offset` (pipe's `int[2]`), once the call succeeded.
+    FdInoAt(u8, u8),
+    /// poll's fds: the pollfd array at argument `n`, count in argument `m`.
+    FdList(u8, u8),
+    /// The `struct timespec` at argument `n`, in ns (NULL: 0).
+    RelTime(u8),
+    /// The C int in user memory at argument `n` plus `offset`, widened with
+    /// its sign to 8 bytes (pipe's and socketpair's fds; -1 when unreadable).
+    IntAt(u8, u8),
+    /// `O_NONBLOCK`/`O_CLOEXEC` of argument `n` as PPM_O_* in 2 bytes
+    /// (converted in the kernel: O_CLOEXEC does not fit 2 bytes raw).
+    OFlags16(u8),
 }
 
 // Task fields (T_* in spec.h).
@@ -93,6 +110,9 @@ pub(crate) const T_EXE_FLAGS: u8 = 26;
 pub(crate) const T_EXE_INO: u8 = 27;
 pub(crate) const T_EXE_CTIME: u8 = 28;
 pub(crate) const T_EXE_MTIME: u8 = 29;
+pub(crate) const T_VM_SIZE: u8 = 30;
+pub(crate) const T_VM_RSS: u8 = 31;
+pub(crate) const T_VM_SWAP: u8 = 32;
 
 impl P {
     /// The 4-byte `struct param_spec` of spec.h: kind, arg, aux, width.
@@ -120,13 +140,24 @@ impl P {
             P::ExecName(n) => [16, n, 0, 0],
             P::Dyn64(n) => [17, n, 0, 9],
             P::FcntlCmd(n) => [18, n, 0, 1],
+            P::FdDev(n) => [19, n.unwrap_or(0xff), 0, 4],
+            P::FdIno(n) => [20, n.unwrap_or(0xff), 0, 8],
+            P::FdInoAt(n, off) => [20, n, 1, off],
+            P::FdList(n, m) => [21, n, m, 0],
+            P::RelTime(n) => [22, n, 0, 8],
+            P::IntAt(n, off) => [23, n, off, 8],
+            P::OFlags16(n) => [24, n, 0, 2],
         }
     }
 
     /// Bytes this kind writes when it has a fixed size.
     fn fixed_width(self) -> Option<usize> {
         match self {
-            P::Ret | P::Int(_) => Some(8),
+            P::Ret | P::Int(_) | P::FdIno(_) | P::FdInoAt(..) | P::RelTime(_) | P::IntAt(..) => {
+                Some(8)
+            }
+            P::FdDev(_) => Some(4),
+            P::OFlags16(_) => Some(2),
             P::Arg(_, w) | P::Zero(w) | P::Deref(_, _, w) => Some(usize::from(w)),
             P::Task(_, w) if w > 0 => Some(usize::from(w)),
             P::ScId | P::NativeId => Some(2),
@@ -170,9 +201,9 @@ macro_rules! task_event {
             Task(T_FDLIMIT, 8),
             Task(T_PGFT_MAJ, 8),
             Task(T_PGFT_MIN, 8),
-            Zero(4),
-            Zero(4),
-            Zero(4),
+            Task(T_VM_SIZE, 4),
+            Task(T_VM_RSS, 4),
+            Task(T_VM_SWAP, 4),
             Task(T_COMM, 0),
             Task(T_CGROUPS, 0),
             $($tail),*
@@ -244,12 +275,20 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "open" => toctou(
             "open",
             &[Str(0), Arg(1, 4), Arg(2, 4)],
-            &[Ret, Str(0), Arg(1, 4), Arg(2, 4), Zero(4), Zero(8)],
+            &[Ret, Str(0), Arg(1, 4), Arg(2, 4), FdDev(None), FdIno(None)],
         ),
         "openat" => toctou(
             "openat",
             &[fd0, Str(1), Arg(2, 4), Arg(3, 4)],
-            &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4), Zero(4), Zero(8)],
+            &[
+                Ret,
+                fd0,
+                Str(1),
+                Arg(2, 4),
+                Arg(3, 4),
+                FdDev(None),
+                FdIno(None),
+            ],
         ),
         "openat2" => toctou(
             "openat2",
@@ -261,14 +300,14 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
                 Deref(2, 0, 4),
                 Deref(2, 8, 4),
                 Deref(2, 16, 4),
-                Zero(4),
-                Zero(8),
+                FdDev(None),
+                FdIno(None),
             ],
         ),
         "creat" => toctou(
             "creat",
             &[Str(0), Arg(1, 4)],
-            &[Ret, Str(0), Arg(1, 4), Zero(4), Zero(8), Zero(2)],
+            &[Ret, Str(0), Arg(1, 4), FdDev(None), FdIno(None), Zero(2)],
         ),
         "close" => l("close", &[], &[Ret, fd0]),
         "read" => l("read", &[], &[Ret, BufRet(1), fd0, Arg(2, 4)]),
@@ -389,6 +428,166 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "clone3" => l("clone3", &[], clone_like!(Deref(0, 0, 4))),
         "fork" => l("fork", &[], clone_like!(Zero(4))),
         "vfork" => l("vfork", &[], clone_like!(Zero(4))),
+        _ => memory_and_misc(syscall),
+    }
+}
+
+/// The layouts of the syscalls a busy process makes most after the file and
+/// network ones (memory, stat, polling, sleeping, ids, limits, fd
+/// creators), and the rarer ones libs also describes. Flag values are
+/// written raw and turned into PPM_* values by [`crate::record::fixup`].
+fn memory_and_misc(syscall: &str) -> Option<Layout> {
+    let l = |event, exit| {
+        Some(Layout {
+            event,
+            enter: &[],
+            exit,
+            enter_at_entry: false,
+        })
+    };
+    #[allow(non_upper_case_globals)]
+    const fd0: P = Int(0);
+    const VM_SIZE: P = Task(T_VM_SIZE, 4);
+    const VM_RSS: P = Task(T_VM_RSS, 4);
+    const VM_SWAP: P = Task(T_VM_SWAP, 4);
+    match syscall {
+        "brk" => l("brk", &[Ret, VM_SIZE, VM_RSS, VM_SWAP, Arg(0, 8)]),
+        "mmap" => l(
+            "mmap",
+            &[
+                Ret,
+                VM_SIZE,
+                VM_RSS,
+                VM_SWAP,
+                Arg(0, 8),
+                Arg(1, 8),
+                Arg(2, 4),
+                Arg(3, 4),
+                Int(4),
+                Arg(5, 8),
+            ],
+        ),
+        "munmap" => l(
+            "munmap",
+            &[Ret, VM_SIZE, VM_RSS, VM_SWAP, Arg(0, 8), Arg(1, 8)],
+        ),
+        "mprotect" => l("mprotect", &[Ret, Arg(0, 8), Arg(1, 8), Arg(2, 4)]),
+        "mlock" => l("mlock", &[Ret, Arg(0, 8), Arg(1, 8)]),
+        "munlock" => l("munlock", &[Ret, Arg(0, 8), Arg(1, 8)]),
+        "mlock2" => l("mlock2", &[Ret, Arg(0, 8), Arg(1, 8), Arg(2, 4)]),
+        "mlockall" => l("mlockall", &[Ret, Arg(0, 4)]),
+        "munlockall" => l("munlockall", &[Ret]),
+        "stat" => l("stat", &[Ret, Str(0)]),
+        "lstat" => l("lstat", &[Ret, Str(0)]),
+        "fstat" => l("fstat", &[Ret, fd0]),
+        "newfstatat" => l("newfstatat", &[Ret, fd0, Str(1), Arg(3, 4)]),
+        "access" => l("access", &[Ret, Str(0), Arg(1, 4)]),
+        "lseek" => l("lseek", &[Ret, fd0, Arg(1, 8), Arg(2, 1)]),
+        "ioctl" => l("ioctl", &[Ret, fd0, Arg(1, 8), Arg(2, 8)]),
+        "getdents" => l("getdents", &[Ret, fd0]),
+        "getdents64" => l("getdents64", &[Ret, fd0]),
+        "getcwd" => l("getcwd", &[Ret, Str(0)]),
+        "chdir" => l("chdir", &[Ret, Str(0)]),
+        "fchdir" => l("fchdir", &[Ret, fd0]),
+        "chroot" => l("chroot", &[Ret, Str(0)]),
+        "mknod" => l("mknod", &[Ret, Str(0), Arg(1, 4), Arg(2, 4)]),
+        "mknodat" => l("mknodat", &[Ret, fd0, Str(1), Arg(2, 4), Arg(3, 4)]),
+        "flock" => l("flock", &[Ret, fd0, Arg(1, 4)]),
+        "sendfile" => l("sendfile", &[Ret, Deref(2, 0, 8), fd0, Int(1), Arg(3, 8)]),
+        "splice" => l("splice", &[Ret, fd0, Int(2), Arg(4, 8), Arg(5, 4)]),
+        "copy_file_range" => l(
+            "copy_file_range",
+            &[Ret, Int(2), Deref(3, 0, 8), fd0, Deref(1, 0, 8), Arg(4, 8)],
+        ),
+        "preadv" => l("preadv", &[Ret, RetSize, Iov(1), fd0, Arg(3, 8)]),
+        "pwritev" => l("pwritev", &[Ret, Iov(1), fd0, RetSize, Arg(3, 8)]),
+        "poll" => l("poll", &[Ret, FdList(0, 1), Int(2)]),
+        "ppoll" => l("ppoll", &[Ret, FdList(0, 1), RelTime(2), Deref(3, 0, 4)]),
+        "select" => l("select", &[Ret]),
+        "epoll_wait" => l("epoll_wait", &[Ret, Int(2)]),
+        "epoll_create" => l("epoll_create", &[Ret, Arg(0, 4)]),
+        "epoll_create1" => l("epoll_create1", &[Ret, Arg(0, 4)]),
+        "nanosleep" => l("nanosleep", &[Ret, RelTime(0)]),
+        "futex" => l("futex", &[Ret, Arg(0, 8), Arg(1, 2), Arg(2, 8)]),
+        "pipe" => l("pipe", &[Ret, IntAt(0, 0), IntAt(0, 4), FdInoAt(0, 0)]),
+        "pipe2" => l(
+            "pipe2",
+            &[Ret, IntAt(0, 0), IntAt(0, 4), FdInoAt(0, 0), Arg(1, 4)],
+        ),
+        "eventfd" => l("eventfd", &[Ret, Arg(0, 8), Zero(4)]),
+        "eventfd2" => l("eventfd2", &[Ret, OFlags16(1), Arg(0, 8)]),
+        "signalfd" => l("signalfd", &[Ret, fd0, Deref(1, 0, 4), Zero(1)]),
+        "signalfd4" => l("signalfd4", &[Ret, OFlags16(3), fd0, Deref(1, 0, 4)]),
+        "timerfd_create" => l("timerfd_create", &[Ret, Arg(0, 1), Arg(1, 1)]),
+        "inotify_init" => l("inotify_init", &[Ret, Zero(1)]),
+        "inotify_init1" => l("inotify_init1", &[Ret, OFlags16(0)]),
+        "userfaultfd" => l("userfaultfd", &[Ret, Arg(0, 4)]),
+        "pidfd_open" => l("pidfd_open", &[Ret, fd0, Arg(1, 4)]),
+        "pidfd_getfd" => l("pidfd_getfd", &[Ret, fd0, Int(1), Arg(2, 4)]),
+        "shutdown" => l("shutdown", &[Ret, fd0, Arg(1, 1)]),
+        "socketpair" => l(
+            "socketpair",
+            &[
+                Ret,
+                IntAt(3, 0),
+                IntAt(3, 4),
+                Zero(8),
+                Zero(8),
+                Arg(0, 4),
+                Arg(1, 4),
+                Arg(2, 4),
+            ],
+        ),
+        "getrlimit" => l(
+            "getrlimit",
+            &[Ret, Deref(1, 0, 8), Deref(1, 8, 8), Arg(0, 1)],
+        ),
+        "setrlimit" => l(
+            "setrlimit",
+            &[Ret, Deref(1, 0, 8), Deref(1, 8, 8), Arg(0, 1)],
+        ),
+        "prlimit64" => l(
+            "prlimit",
+            &[
+                Ret,
+                Deref(2, 0, 8),
+                Deref(2, 8, 8),
+                Deref(3, 0, 8),
+                Deref(3, 8, 8),
+                fd0,
+                Arg(1, 1),
+            ],
+        ),
+        "getuid" => l("getuid", &[RetSize]),
+        "geteuid" => l("geteuid", &[RetSize]),
+        "getgid" => l("getgid", &[RetSize]),
+        "getegid" => l("getegid", &[RetSize]),
+        "getresuid" => l(
+            "getresuid",
+            &[Ret, Deref(0, 0, 4), Deref(1, 0, 4), Deref(2, 0, 4)],
+        ),
+        "getresgid" => l(
+            "getresgid",
+            &[Ret, Deref(0, 0, 4), Deref(1, 0, 4), Deref(2, 0, 4)],
+        ),
+        "setreuid" => l("setreuid", &[Ret, Arg(0, 4), Arg(1, 4)]),
+        "setregid" => l("setregid", &[Ret, Arg(0, 4), Arg(1, 4)]),
+        "setpgid" => l("setpgid", &[Ret, fd0, Int(1)]),
+        "setsid" => l("setsid", &[Ret]),
+        "unshare" => l("unshare", &[Ret, Arg(0, 4)]),
+        "setns" => l("setns", &[Ret, fd0, Arg(1, 4)]),
+        "seccomp" => l("seccomp", &[Ret, Arg(0, 8), Arg(1, 8)]),
+        "semget" => l("semget", &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4)]),
+        "semctl" => l("semctl", &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 2), Arg(3, 4)]),
+        "delete_module" => l("delete_module", &[Ret, Str(0), Arg(1, 4)]),
+        "io_uring_enter" => l(
+            "io_uring_enter",
+            &[Ret, fd0, Arg(1, 4), Arg(2, 4), Arg(3, 4), Deref(4, 0, 4)],
+        ),
+        "io_uring_register" => l(
+            "io_uring_register",
+            &[Ret, fd0, Arg(1, 2), Arg(2, 8), Arg(3, 4)],
+        ),
         _ => None,
     }
 }

@@ -1,0 +1,386 @@
+//! The probe writes each syscall libs has an event for with that event's
+//! layout, arguments and true values (issue "The probe sees every syscall as
+//! Falco does"): a child makes one of each with known arguments
+//! (`tests/workloads/known_syscalls.py`), and our reader, sysdig 0.29 (the
+//! `compat` conversion of the capture), sysdig 0.41 and Stratoshark's strato
+//! (the capture itself, `stratoshark` layout) all show those values.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::*;
+
+/// One row per event of interest: pid, event name, and its arguments (for
+/// a reader that shows enter and exit apart, both, enter first).
+type Rows = Vec<(u64, String, String)>;
+
+/// Rows from `PID DIR TYPE ARGS` lines (sysdig's and our `-p` output),
+/// each exit joined with the enter of the same thread and name before it.
+fn rows_with_dir(out: &str) -> Rows {
+    let mut enters: HashMap<(u64, String), String> = HashMap::new();
+    let mut rows = Vec::new();
+    for line in out.lines() {
+        let mut f = line.splitn(4, ' ');
+        let (Some(pid), Some(dir), Some(ty)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u64>() else {
+            continue;
+        };
+        let args = f.next().unwrap_or("").to_string();
+        match dir {
+            ">" => {
+                enters.insert((pid, ty.to_string()), args);
+            }
+            _ => {
+                let enter = enters.remove(&(pid, ty.to_string())).unwrap_or_default();
+                rows.push((pid, ty.to_string(), format!("{enter} {args}")));
+            }
+        }
+    }
+    rows
+}
+
+/// What one syscall's row must show: every group holds, a group by any of
+/// its alternatives (readers print some numbers in hex, others in decimal).
+struct Want {
+    pid: u64,
+    event: &'static str,
+    groups: Vec<Vec<String>>,
+    /// Readers whose layout has no such parameter (named, with the reason).
+    not_in: &'static [&'static str],
+}
+
+fn want(pid: u64, event: &'static str, groups: &[&[String]]) -> Want {
+    Want {
+        pid,
+        event,
+        groups: groups.iter().map(|g| g.to_vec()).collect(),
+        not_in: &[],
+    }
+}
+
+fn s(v: impl Into<String>) -> String {
+    v.into()
+}
+
+/// The expectations, from the workload's own report of what it did.
+fn expectations(k: &serde_json::Value) -> Vec<Want> {
+    let n = |a: &str, b: &str| k[a][b].as_u64().unwrap_or_else(|| panic!("{a}.{b} in {k}"));
+    let pid = k["pid"].as_u64().unwrap();
+    let hex_or_dec = |key: &str, v: u64| vec![format!("{key}={v:X} "), format!("{key}={v} ")];
+    let mut w = vec![
+        want(
+            pid,
+            "mmap",
+            &[
+                &[s("length=12411")],
+                &[s("prot=3(PROT_READ|PROT_WRITE)")],
+                &[s("flags=10(MAP_PRIVATE|MAP_ANONYMOUS)")],
+                &hex_or_dec("res", n("mmap", "addr")),
+            ],
+        ),
+        want(
+            pid,
+            "mprotect",
+            &[
+                &[format!("addr={:X}", n("mprotect", "addr"))],
+                &[s("length=4096")],
+                &[s("prot=1(PROT_READ)")],
+            ],
+        ),
+        want(
+            pid,
+            "brk",
+            &[&hex_or_dec("res", n("brk", "ret")), &[s("addr=0")]],
+        ),
+        want(
+            pid,
+            "access",
+            &[&[s("name=/etc/hostname")], &[s("mode=6(")]],
+        ),
+        want(pid, "stat", &[&[s("path=/etc/hostname")], &[s("res=0")]]),
+        Want {
+            not_in: &["sysdig 0.29: it has no newfstatat event (a generic row, no arguments)"],
+            ..want(
+                pid,
+                "newfstatat",
+                &[
+                    &[s("path=/etc/hostname")],
+                    &[s("flags=256(AT_SYMLINK_NOFOLLOW)")],
+                ],
+            )
+        },
+        want(
+            pid,
+            "openat",
+            &[
+                &[s("name=/etc/hostname")],
+                &[format!("dev={:X}", n("openat", "dev"))],
+            ],
+        ),
+        Want {
+            not_in: &["sysdig 0.29: its openat exit ends at dev"],
+            ..want(
+                pid,
+                "openat",
+                &[
+                    &[s("name=/etc/hostname")],
+                    &[format!("ino={} ", n("openat", "ino"))],
+                ],
+            )
+        },
+        want(
+            pid,
+            "lseek",
+            &[&[s("offset=5")], &[s("whence=0(SEEK_SET)")], &[s("res=5")]],
+        ),
+        Want {
+            not_in: &["sysdig 0.29: it has no pipe2 event (a generic row, no arguments)"],
+            ..want(
+                pid,
+                "pipe2",
+                &[
+                    &[format!("fd1={}", n("pipe2", "fd1"))],
+                    &[format!("fd2={}", n("pipe2", "fd2"))],
+                    &[format!("ino={} ", n("pipe2", "ino"))],
+                    &[s("O_CLOEXEC")],
+                ],
+            )
+        },
+        want(
+            pid,
+            "poll",
+            &[&[format!("fds={}:", n("poll", "fd"))], &[s("timeout=10")]],
+        ),
+        want(
+            pid,
+            "futex",
+            &[
+                &[format!("addr={:X}", n("futex", "addr"))],
+                &[s("op=1(FUTEX_WAKE)")],
+                &[s("val=1")],
+            ],
+        ),
+        want(pid, "nanosleep", &[&[s("interval=12345678")]]),
+        want(
+            pid,
+            "getrlimit",
+            &[
+                &[s("resource=7(RLIMIT_NOFILE)")],
+                &[format!("cur={} ", n("getrlimit", "cur"))],
+                &[format!("max={} ", n("getrlimit", "max"))],
+            ],
+        ),
+        want(
+            pid,
+            "ioctl",
+            &[&[s("request=5413")], &[format!("fd={}(", n("ioctl", "fd"))]],
+        ),
+        want(
+            pid,
+            "connect",
+            &[&[format!(
+                "tuple=127.0.0.1:{}->127.0.0.1:{}",
+                n("connect", "sport"),
+                n("connect", "dport")
+            )]],
+        ),
+    ];
+    // The exec'd child, stopped before its first instruction: /proc's
+    // VmSize and stat's inode of the executable.
+    let child = n("execve", "pid");
+    w.push(want(
+        child,
+        "execve",
+        &[&[format!("vm_size={} ", n("execve", "vm_size"))]],
+    ));
+    w.push(Want {
+        not_in: &["sysdig 0.29: its execve exit ends at flags"],
+        ..want(
+            child,
+            "execve",
+            &[&[format!("exe_ino={} ", n("execve", "exe_ino"))]],
+        )
+    });
+    w
+}
+
+/// Every expectation `reader`'s rows miss, as lines.
+fn misses(reader: &str, rows: &Rows, wants: &[Want]) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in wants {
+        if w.not_in.iter().any(|r| r.starts_with(reader)) {
+            continue;
+        }
+        let candidates: Vec<&(u64, String, String)> = rows
+            .iter()
+            .filter(|(p, e, _)| *p == w.pid && e == w.event)
+            .collect();
+        let hit = candidates.iter().any(|(_, _, args)| {
+            let args = format!("{args} ").to_uppercase();
+            w.groups
+                .iter()
+                .all(|g| g.iter().any(|alt| args.contains(&alt.to_uppercase())))
+        });
+        if !hit {
+            let seen: Vec<&str> = candidates.iter().map(|c| c.2.as_str()).take(3).collect();
+            out.push(format!(
+                "{reader}: {} of pid {} with {:?}; its rows: {seen:?}",
+                w.event, w.pid, w.groups
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn known_syscalls_show_their_arguments_in_every_reader() {
+    if !probe_available() {
+        return;
+    }
+    let root = sid_root();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/known_syscalls.py");
+    let o = run(scapbridge()
+        .args(["capture", "-i", "scapbridge-syscalls", "-q", "-w"])
+        .arg(d.join("k.scap"))
+        .args(["--", "python3"])
+        .arg(&workload));
+    assert!(o.status.success(), "capture: {}", stderr(&o));
+    let k: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the workload's report");
+    let wants = expectations(&k);
+    let o = run(scapbridge()
+        .arg("convert")
+        .arg(d.join("k.scap"))
+        .arg("-w")
+        .arg(d.join("kc.scap"))
+        .args(["--profile", "compat"]));
+    assert!(o.status.success(), "convert: {}", stderr(&o));
+
+    let format = "%proc.pid %evt.dir %evt.type %evt.args";
+    let mut failures = Vec::new();
+    let o = run(scapbridge()
+        .arg("read")
+        .arg(d.join("k.scap"))
+        .args(["-p", format]));
+    assert!(o.status.success(), "read: {}", stderr(&o));
+    failures.extend(misses(
+        "scapbridge read",
+        &rows_with_dir(&String::from_utf8_lossy(&o.stdout)),
+        &wants,
+    ));
+    if have("sysdig") {
+        let o = run(std::process::Command::new("sysdig")
+            .arg("-r")
+            .arg(d.join("kc.scap"))
+            .args(["-p", format]));
+        assert!(o.status.success(), "sysdig 0.29: {}", stderr(&o));
+        failures.extend(misses(
+            "sysdig 0.29",
+            &rows_with_dir(&String::from_utf8_lossy(&o.stdout)),
+            &wants,
+        ));
+    }
+    if let Some(root) = root {
+        let o = in_sid(&root, d, &["sysdig", "-r", "/x/k.scap", "-p", format]);
+        assert!(o.status.success(), "sysdig 0.41: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(!err.contains("not the right one"), "sysdig 0.41: {err}");
+        failures.extend(misses(
+            "sysdig 0.41",
+            &rows_with_dir(&String::from_utf8_lossy(&o.stdout)),
+            &wants,
+        ));
+        let o = in_sid(
+            &root,
+            d,
+            &[
+                "strato",
+                "-r",
+                "/x/k.scap",
+                "-T",
+                "fields",
+                "-E",
+                "occurrence=f",
+                "-e",
+                "proc.pid",
+                "-e",
+                "evt.type",
+                "-e",
+                "evt.args",
+            ],
+        );
+        assert!(o.status.success(), "strato: {}", stderr(&o));
+        let rows: Rows = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.splitn(3, '\t');
+                let pid = f.next()?.parse().ok()?;
+                Some((
+                    pid,
+                    f.next()?.to_string(),
+                    f.next().unwrap_or("").to_string(),
+                ))
+            })
+            .collect();
+        failures.extend(misses("strato", &rows, &wants));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} misses:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `scapbridge info` names the share of generic events (no arguments) and
+/// the syscalls behind them; of the workload's syscalls, only those libs has
+/// no event for stay generic.
+#[test]
+fn info_reports_the_generic_share() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("k.scap");
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/known_syscalls.py");
+    let o = run(scapbridge()
+        .args(["capture", "-i", "scapbridge-syscalls", "-q", "-w"])
+        .arg(&f)
+        .args(["--", "python3"])
+        .arg(&workload));
+    assert!(o.status.success(), "capture: {}", stderr(&o));
+    let o = run(scapbridge().arg("info").arg("--json").arg(&f));
+    assert!(o.status.success(), "info: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by = v["generic_by_syscall"]
+        .as_object()
+        .expect("generic_by_syscall");
+    let total: u64 = by.values().map(|c| c.as_u64().unwrap()).sum();
+    assert_eq!(v["generic_events"].as_u64(), Some(total));
+    for described in [
+        "mmap",
+        "brk",
+        "mprotect",
+        "newfstatat",
+        "access",
+        "poll",
+        "futex",
+        "ioctl",
+        "lseek",
+    ] {
+        assert!(
+            !by.contains_key(described),
+            "{described} is still generic: {by:?}"
+        );
+    }
+    let o = run(scapbridge().arg("info").arg(&f));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("generic:"), "{text}");
+}

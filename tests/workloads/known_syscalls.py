@@ -1,0 +1,94 @@
+# One of each syscall the probe gives its own layout to, made straight
+# through libc's syscall() with known arguments (no wrapper choosing another
+# syscall), and what the kernel and /proc say of the objects involved.
+# Prints one JSON object: the values a capture of this process must show.
+# Used by tests/probe_layouts.rs; x86-64 syscall numbers.
+import ctypes, json, os, socket, sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+S = lambda *a: libc.syscall(*[ctypes.c_long(x) if isinstance(x, int) else x for x in a])
+out = {"pid": os.getpid()}
+
+# Memory: an anonymous private mapping of an odd length, then mprotect and brk.
+length = 3 * 4096 + 123
+addr = S(9, 0, length, 3, 0x22, -1, 0)  # mmap PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS
+out["mmap"] = {"addr": addr, "length": length}
+out["mprotect"] = {"ret": S(10, addr, 4096, 1), "addr": addr}  # PROT_READ
+out["brk"] = {"ret": S(12, 0)}
+
+# Files: access, stat, newfstatat of a known file; lseek on an open one.
+path = b"/etc/hostname"
+out["access"] = {"ret": S(21, ctypes.c_char_p(path), 4 | 2)}  # R_OK|W_OK
+buf = ctypes.create_string_buffer(256)
+out["stat"] = {"ret": S(4, ctypes.c_char_p(path), buf)}
+out["newfstatat"] = {"ret": S(262, -100, ctypes.c_char_p(path), buf, 0x100)}  # AT_SYMLINK_NOFOLLOW
+fd = os.open("/etc/hostname", os.O_RDONLY)
+st = os.fstat(fd)
+out["openat"] = {"fd": fd, "dev": st.st_dev, "ino": st.st_ino}
+out["lseek"] = {"fd": fd, "ret": S(8, fd, 5, 0)}  # SEEK_SET
+
+# A pipe (pipe2 with O_CLOEXEC), polled with data in it.
+fds = (ctypes.c_int * 2)()
+S(293, fds, 0o2000000)
+r, w = fds[0], fds[1]
+out["pipe2"] = {"fd1": r, "fd2": w, "ino": os.fstat(r).st_ino}
+os.write(w, b"x")
+
+
+class PollFd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+
+
+pfd = PollFd(r, 1, 0)  # POLLIN
+out["poll"] = {"fd": r, "ret": S(7, ctypes.byref(pfd), 1, 10)}
+
+# A futex wake nobody waits on, a nanosleep of a known interval.
+word = ctypes.c_int(0)
+out["futex"] = {"addr": ctypes.addressof(word), "ret": S(202, ctypes.byref(word), 1, 1)}  # FUTEX_WAKE
+ts = (ctypes.c_long * 2)(0, 12345678)
+out["nanosleep"] = {"ret": S(35, ts, 0), "ns": 12345678}
+
+# Limits: getrlimit(RLIMIT_NOFILE).
+lim = (ctypes.c_ulong * 2)()
+S(97, 7, lim)
+out["getrlimit"] = {"cur": lim[0], "max": lim[1]}
+
+# An ioctl on a pty: TIOCGWINSZ.
+master, slave = os.openpty()
+ws = ctypes.create_string_buffer(8)
+out["ioctl"] = {"fd": master, "ret": S(16, master, 0x5413, ws)}
+
+# TCP on loopback: connect's source port as getsockname says.
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen()
+cli = socket.socket()
+cli.connect(srv.getsockname())
+out["connect"] = {"sport": cli.getsockname()[1], "dport": srv.getsockname()[1]}
+cli.close()
+srv.close()
+
+# An execve stopped before its first instruction (PTRACE_TRACEME): /proc
+# then shows the memory the new image has at the execve's exit.
+exe = "/usr/bin/true"
+pid = os.fork()
+if pid == 0:
+    libc.ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
+    os.execv(exe, [exe])
+os.waitpid(pid, 0)
+status = {}
+with open(f"/proc/{pid}/status") as f:
+    for line in f:
+        k, _, v = line.partition(":")
+        status[k] = v.split()[0] if v.split() else ""
+out["execve"] = {
+    "pid": pid,
+    "vm_size": int(status["VmSize"]),
+    "vm_rss": int(status["VmRSS"]),
+    "vm_swap": int(status.get("VmSwap", "0")),
+    "exe_ino": os.stat(exe).st_ino,
+}
+libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
+os.waitpid(pid, 0)
+json.dump(out, sys.stdout)
