@@ -1,4 +1,5 @@
-//! Compiles the kernel side (`bpf/probe.bpf.c`) with clang into OUT_DIR.
+//! Compiles the kernel side (`bpf/probe.bpf.c` and the parts it includes)
+//! with clang into one object in OUT_DIR.
 //!
 //! Only for Linux on x86-64 (the register layout the program reads); on other
 //! targets the crate builds without the object and `Probe::load` reports the
@@ -13,9 +14,9 @@ use std::process::Command;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(probe_object)");
-    println!("cargo::rerun-if-changed=bpf/probe.bpf.c");
-    println!("cargo::rerun-if-changed=bpf/kernel_types.h");
-    println!("cargo::rerun-if-changed=bpf/spec.h");
+    // The whole folder: probe.bpf.c includes its parts (maps.h, read.h,
+    // task.h, emit.h) and the shared headers.
+    println!("cargo::rerun-if-changed=bpf");
     println!("cargo::rerun-if-env-changed=CLANG");
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();

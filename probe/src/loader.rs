@@ -202,7 +202,7 @@ fn attach_tracepoint_ioctl(prog_fd: i32, tracefs: &str, name: &str) -> Result<Ow
     Ok(fd)
 }
 
-/// Rings declared in the kernel object (MAX_RINGS in probe.bpf.c).
+/// Rings declared in the kernel object (MAX_RINGS in bpf/maps.h).
 const MAX_RINGS: u32 = 16;
 
 /// Bytes taken from one ring per drain when there are several: the merge

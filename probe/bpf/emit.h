@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Building one event from its layout (SPECS): each parameter by kind, the
+ * header and lengths, and the straight-line writer of simple layouts.
+ * Needs task.h.
+ *
+ * Part of probe.bpf.c's one translation unit (CO-RE relocates one object):
+ * included there, after the headers it names, never compiled alone.
+ */
+#ifndef SCAPBRIDGE_EMIT_H
+#define SCAPBRIDGE_EMIT_H
+
+/*
+ * One parameter of a simple kind (return value, argument, ids, user bytes)
+ * at dst; returns its length. Used by param_cb for these kinds and by
+ * emit_simple for layouts made only of them (EXIT_SIMPLE in spec.h).
+ */
+static __always_inline __u64 put_simple(__u8 *dst, struct emit_ctx *c, struct syscall_spec *sp,
+					struct param_spec p)
+{
+	__u64 arg = c->args[p.arg & 7];
+	switch (p.kind) {
+	case K_RET:
+		return put_width(dst, c->ret, 8);
+	case K_ARG:
+		if (p.aux == 1) /* a C int: widen with its sign */
+			arg = (__s64)(__s32)arg;
+		return put_width(dst, arg, p.width);
+	case K_ZERO:
+		return put_width(dst, 0, p.width);
+	case K_SC_ID:
+		return put_width(dst, sp->ppm_sc, 2);
+	case K_NATIVE_ID:
+		return put_width(dst, c->nr, 2);
+	case K_RET_SIZE:
+		return put_width(dst, c->ret > 0 ? c->ret : 0, 4);
+	case K_UBUF: {
+		__u64 n;
+		if (c->ret < 0)
+			return 0;
+		n = p.aux == AUX_LEN_RET ? (__u64)c->ret : c->args[p.aux & 7];
+		return read_user(dst, n, arg);
+	}
+	default: /* K_EMPTY */
+		return 0;
+	}
+}
+
+static long param_cb(__u32 i, void *data)
+{
+	struct scratch *s = scratch();
+	if (!s)
+		return 1;
+	struct emit_ctx *c = &s->c;
+	__u32 nr = c->nr;
+	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	if (!sp)
+		return 1;
+	struct param_spec p = sp->p[(c->first + i) & (SPEC_MAX_PARAMS - 1)];
+	if (p.kind == K_SKIP)
+		return 0;
+
+	__u64 start = c->pos;
+	__u64 len = 0, len2 = 0;
+	/* exe writes the length of args, the next parameter, too */
+	bool two = p.kind == K_TASK && p.aux == T_EXE_ARGS;
+	if (start >= MAX_POS) {
+		c->truncated = 1;
+		goto set_len;
+	}
+	start &= POS_MASK;
+	__u8 *dst = &s->out[start];
+	__u64 arg = c->args[p.arg & 7];
+
+	switch (p.kind) {
+	case K_EMPTY:
+	case K_RET:
+	case K_ARG:
+	case K_ZERO:
+	case K_SC_ID:
+	case K_NATIVE_ID:
+	case K_RET_SIZE:
+	case K_UBUF:
+		len = put_simple(dst, c, sp, p);
+		break;
+	case K_USTR: {
+		long r = read_user_str(dst, arg);
+		len = r > 0 ? r : 0;
+		if (r <= 0 && arg)
+			c->missed = 1;
+		break;
+	}
+	case K_SOCKADDR:
+		len = put_sockaddr(dst, (const void *)arg, c->args[p.aux & 7]);
+		if (!len && arg)
+			c->missed = 1;
+		break;
+	case K_TUPLE: {
+		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;
+		len = put_tuple(dst, (struct task_struct *)bpf_get_current_task(), fd, p.aux & 1);
+		break;
+	}
+	case K_IOV:
+		len = put_iov(dst, (const void *)arg, c->ret);
+		break;
+	case K_MSG_IOV: {
+		const void *iov = 0;
+		if (arg)
+			bpf_probe_read_user(&iov, sizeof(iov), (const char *)arg + 16);
+		len = put_iov(dst, iov, c->ret);
+		break;
+	}
+	case K_UDEREF: {
+		__u64 v = 0;
+		if (arg)
+			bpf_probe_read_user(&v, sizeof(v), (const void *)arg);
+		len = put_width(dst, v, p.width);
+		break;
+	}
+	case K_EXEC_NAME: {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct exec_name *e = bpf_map_lookup_elem(&EXEC_NAMES, &tgid);
+		if (e && c->ret == 0) {
+			long r = bpf_probe_read_kernel_str(dst, EXEC_NAME_MAX, e->name);
+			len = r > 0 ? r : 0;
+			bpf_map_delete_elem(&EXEC_NAMES, &tgid);
+		} else {
+			/* A failed exec left the caller's memory in place. */
+			long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
+			len = r > 0 ? r : 0;
+		}
+		break;
+	}
+	case K_FCNTL_CMD: {
+		/* PPM_FCNTL_*: one byte, so translated here, where the full value is. */
+		__u8 v = 0;
+		switch (arg) {
+		case 0: v = 1; break;     /* F_DUPFD */
+		case 1: v = 2; break;     /* F_GETFD */
+		case 2: v = 3; break;     /* F_SETFD */
+		case 3: v = 4; break;     /* F_GETFL */
+		case 4: v = 5; break;     /* F_SETFL */
+		case 5: v = 6; break;     /* F_GETLK */
+		case 6: v = 8; break;     /* F_SETLK */
+		case 7: v = 9; break;     /* F_SETLKW */
+		case 8: v = 0xa; break;   /* F_SETOWN */
+		case 9: v = 0xc; break;   /* F_GETOWN */
+		case 10: v = 0xd; break;  /* F_SETSIG */
+		case 11: v = 0xf; break;  /* F_GETSIG */
+		case 15: v = 0x15; break; /* F_SETOWN_EX */
+		case 16: v = 0x16; break; /* F_GETOWN_EX */
+		case 36: v = 0x1e; break; /* F_OFD_GETLK */
+		case 37: v = 0x1f; break; /* F_OFD_SETLK */
+		case 38: v = 0x20; break; /* F_OFD_SETLKW */
+		case 1024: v = 0x17; break; /* F_SETLEASE */
+		case 1025: v = 0x18; break; /* F_GETLEASE */
+		case 1026: v = 0x1b; break; /* F_NOTIFY */
+		case 1029: v = 0x19; break; /* F_CANCELLK */
+		case 1030: v = 0x1a; break; /* F_DUPFD_CLOEXEC */
+		case 1031: v = 0x1c; break; /* F_SETPIPE_SZ */
+		case 1032: v = 0x1d; break; /* F_GETPIPE_SZ */
+		}
+		dst[0] = v;
+		len = 1;
+		break;
+	}
+	case K_DYN64:
+		dst[0] = 0; /* alternative 0: a u64 */
+		put_u64(dst + 1, arg);
+		len = 9;
+		break;
+	case K_TASK:
+		if (p.aux == T_EXE_ARGS) {
+			if (p.width && c->ret < 0) {
+				/* Failed exec: exe is the path asked for, args unknown. */
+				long r = bpf_probe_read_user_str(dst, STR_MAX, (const char *)arg);
+				len = r > 0 ? r : 0;
+				break;
+			}
+			struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+			struct mm_struct *mm = BPF_CORE_READ(t, mm);
+			if (!mm)
+				break;
+			unsigned long a0 = BPF_CORE_READ(mm, arg_start);
+			unsigned long a1 = BPF_CORE_READ(mm, arg_end);
+			long r = bpf_probe_read_user_str(dst, STR_MAX, (const void *)a0);
+			if (r <= 0)
+				break;
+			__u64 n0 = r;
+			if (n0 > STR_MAX)
+				n0 = STR_MAX;
+			barrier_var(n0);
+			len = n0;
+			len2 = put_user_area(&s->out[start + n0], a0 + n0, a1);
+		} else {
+			len = put_task(s, start, p.aux, p.width);
+		}
+		break;
+	default:
+		break;
+	}
+
+set_len: {
+	/* Index of this parameter in the event: the loop index. */
+	__u64 at = (c->base + HDR_LEN + 2 * (__u64)(i & (SPEC_MAX_PARAMS - 1))) & POS_MASK;
+	put_u16(&s->out[at], (__u16)len);
+	if (two)
+		put_u16(&s->out[(at + 2) & POS_MASK], (__u16)len2);
+	}
+	if (start < MAX_POS)
+		c->pos = start + len + len2;
+	return 0;
+}
+
+/* The 26-byte event header: ts, tid, len, type, nparams. */
+static __always_inline void put_header(__u8 *h, __u64 ts, __u64 tid, __u64 len, __u16 type,
+				       __u32 n)
+{
+	put_u64(h, ts);
+	put_u64(h + 8, tid);
+	put_u32(h + 16, (__u32)len);
+	put_u16(h + 20, type);
+	put_u32(h + 22, n);
+}
+
+/* Builds one event (header, lengths, parameters) at c->pos. */
+static __always_inline void emit_event(struct scratch *s, struct emit_ctx *c, __u16 type,
+				       __u32 first, __u32 n, __u64 ts, __u64 tid)
+{
+	__u64 base = c->pos & POS_MASK;
+	n &= (SPEC_MAX_PARAMS - 1) | SPEC_MAX_PARAMS;
+	if (n > SPEC_MAX_PARAMS)
+		n = SPEC_MAX_PARAMS;
+	c->base = base;
+	c->first = first;
+	c->pos = base + HDR_LEN + 2 * n;
+	bpf_loop(n, param_cb, 0, 0);
+	put_header(&s->out[base], ts, tid, c->pos - base, type, n);
+}
+
+/*
+ * emit_event for layouts of simple kinds only: the parameters are written
+ * in an unrolled loop, without a callback and two map lookups per
+ * parameter. At most SIMPLE_MAX parameters of at most STR_MAX bytes each,
+ * from a position below 2 * (HDR_LEN + SIMPLE_MAX * 8): no truncation.
+ */
+static __always_inline void emit_simple(struct scratch *s, struct emit_ctx *c,
+					struct syscall_spec *sp, __u16 type, __u32 first,
+					__u32 n, __u64 ts, __u64 tid)
+{
+	__u64 base = c->pos & POS_MASK;
+	if (n > SIMPLE_MAX)
+		n = SIMPLE_MAX;
+	__u64 pos = base + HDR_LEN + 2 * n;
+#pragma unroll
+	for (int i = 0; i < SIMPLE_MAX; i++) {
+		if (i < n) {
+			struct param_spec p = sp->p[(first + i) & (SPEC_MAX_PARAMS - 1)];
+			__u64 len = put_simple(&s->out[pos & POS_MASK], c, sp, p);
+			put_u16(&s->out[(base + HDR_LEN + 2 * i) & POS_MASK], (__u16)len);
+			pos += len;
+		}
+	}
+	put_header(&s->out[base], ts, tid, pos - base, type, n);
+	c->pos = pos;
+}
+
+#endif
