@@ -1,5 +1,7 @@
 //! Live captures with real containers (issue 22), beside `containers.rs`:
-//! the kernel-side scope (`--container`, `--pod`). podman with runc and cgroupfs, the image `install/install.sh
+//! the kernel-side scope (`--container`, `--pod`), a runtime socket that
+//! never answers, and trigger windows that name their containers when
+//! read alone. podman with runc and cgroupfs, the image `install/install.sh
 //! --deps` imports, podman's Docker-compatible API; skipped with the reason
 //! where podman, the image or the probe is missing, unless CI=true.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -8,17 +10,24 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::podman::{self, ApiService, Container, PodLabels};
 
 /// The scope tests run a busy container beside the one they keep: they run
-/// alone (a write lock), as the probe tests that flood do.
+/// alone, so the tests that look for exact events do not lose them to a
+/// full kernel ring meanwhile.
 static FLOOD: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn flooding() -> std::sync::RwLockWriteGuard<'static, ()> {
     FLOOD
         .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn quiet() -> std::sync::RwLockReadGuard<'static, ()> {
+    FLOOD
+        .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -218,4 +227,172 @@ fn pod_scope_keeps_the_pods_containers_also_one_started_during_the_capture() {
     }
     assert_kept_out_in_kernel(&summary);
     eprintln!("--pod {want}: {} events kept\n{summary}", got.len());
+}
+
+/// A runtime socket that accepts and never answers, during a live capture
+/// with a container running: events flow from the start (the file grows
+/// while the resolver's first request hangs), the capture ends on time,
+/// and the hang is one warning.
+#[test]
+fn a_runtime_socket_that_never_answers_delays_no_event() {
+    if !ready() {
+        return;
+    }
+    let _quiet = quiet();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("hung.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Accepts every connection and keeps it open, unanswered.
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming() {
+            match c {
+                Ok(c) => conns.push(c),
+                Err(_) => break,
+            }
+            if conns.len() > 64 {
+                break;
+            }
+        }
+    });
+    let c = Container::run("sb-hung", None, &["sh", "-c", SLOW_LOOP]);
+    let file = dir.path().join("hung.scap");
+    let duration = 6.0;
+    common::scapbridge_bin(); // built now, not within the timed capture
+    let t0 = Instant::now();
+    let log = dir.path().join("capture.log");
+    let mut cap = capture(
+        &socket,
+        &["--duration", "6", "--log-file", log.to_str().unwrap()],
+        &file,
+    )
+    .spawn()
+    .unwrap();
+    // The resolver's first request (the listing) hangs for its 2 s limit:
+    // sample the file's size meanwhile.
+    let mut sizes = Vec::new();
+    while t0.elapsed() < Duration::from_millis(2500) {
+        sizes.push((
+            t0.elapsed(),
+            std::fs::metadata(&file).map_or(0, |m| m.len()),
+        ));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let st = cap.wait().unwrap();
+    let took = t0.elapsed().as_secs_f64();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut cap.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(st.success(), "capture: {err}");
+    drop(held);
+
+    // The file grew at least five times in the 2.5 s the runtime hung.
+    let growths = sizes.windows(2).filter(|w| w[1].1 > w[0].1).count();
+    assert!(
+        growths >= 5,
+        "events stalled while the runtime hung: sizes {sizes:?}"
+    );
+    assert!(
+        took < duration + 3.0,
+        "a {duration} s capture took {took:.1} s"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("did not answer"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    // The container's events are there, named by id (no metadata came).
+    let cats = read(
+        &file,
+        "%container.id",
+        &format!("proc.name=cat and container.id={}", c.short_id()),
+    );
+    assert!(!cats.is_empty(), "no cat of the container: {err}");
+}
+
+/// Trigger mode with `--save-dir` on a capture with containers: the window
+/// around the container's read of /etc/shadow ("Read sensitive file
+/// untrusted") is a file that, read alone, names the container and its pod
+/// from the container event (324) it opens with.
+#[test]
+fn trigger_window_files_name_their_containers_when_read_alone() {
+    if !ready() {
+        return;
+    }
+    let _quiet = quiet();
+    let labels = pod("trig");
+    let api = ApiService::start();
+    let c = Container::run(
+        "sb-trig",
+        Some(&labels),
+        &[
+            "sh",
+            "-c",
+            "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("windows");
+    std::fs::create_dir(&saved).unwrap();
+    let file = dir.path().join("stream.scap");
+    let rules = common::fixtures().join("rules/falco_rules.yaml");
+    let cap = capture(
+        &api.socket,
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--alerts",
+            dir.path().join("alerts.txt").to_str().unwrap(),
+            "--trigger",
+            "--pre",
+            "1s",
+            "--post",
+            "1s",
+            "--save-dir",
+            saved.to_str().unwrap(),
+            "--duration",
+            "8",
+        ],
+        &file,
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let o = c.exec(&["touch", "/tmp/go"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = cap.wait_with_output().unwrap();
+    assert!(o.status.code().is_some_and(|c| c == 0 || c == 3), "capture: {}", common::stderr(&o));
+
+    let files: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let filter = format!(
+        "proc.name=cat and evt.type=openat and fd.name=/etc/shadow and container.id={}",
+        c.short_id()
+    );
+    let with_cat: Vec<_> = files
+        .iter()
+        .filter(|f| !read(f, "%evt.num", &filter).is_empty())
+        .collect();
+    assert_eq!(
+        with_cat.len(),
+        1,
+        "one window file holds the container's cat: {files:?}"
+    );
+    let w = with_cat[0];
+    // It opens with the container's event, before any thread's event.
+    let evs = common::events(w, false).unwrap();
+    let first_thread = evs.iter().position(|e| e.event_type != 324).unwrap();
+    assert!(
+        evs[..first_thread]
+            .iter()
+            .any(|e| String::from_utf8_lossy(&e.params[0]).contains(&c.name)),
+        "{} does not open with {}'s container event",
+        w.display(),
+        c.name
+    );
+    let got = read(w, "%container.name %k8s.pod.name %k8s.ns.name", &filter);
+    let want = format!("{} {} {}", c.name, labels.pod_name, labels.namespace);
+    assert!(got.iter().all(|l| *l == want), "{got:?} (want {want})");
 }
