@@ -361,7 +361,11 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
     let o = c.exec(&["touch", "/tmp/go"]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let o = cap.wait_with_output().unwrap();
-    assert!(o.status.code().is_some_and(|c| c == 0 || c == 3), "capture: {}", common::stderr(&o));
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 3),
+        "capture: {}",
+        common::stderr(&o)
+    );
 
     let files: Vec<_> = std::fs::read_dir(&saved)
         .unwrap()

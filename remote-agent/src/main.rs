@@ -213,7 +213,10 @@ mod linux {
                 t.windows, t.in_windows, t.outside, t.peak_buffer, t.evicted_for_memory, t.saved
             );
         }
-        if let Some(st) = source.stats().filter(|_| !a.containers.is_empty() || !a.pods.is_empty()) {
+        if let Some(st) = source
+            .stats()
+            .filter(|_| !a.containers.is_empty() || !a.pods.is_empty())
+        {
             eprintln!(
                 "scapbridge-agent: scope: {} events kept out in the kernel, {} seen",
                 st.scoped_out, st.events

@@ -162,22 +162,19 @@ impl SyscallSource {
         containers: Option<&str>,
         pods: Option<&str>,
     ) -> Result<Self, CaptureError> {
-        let spec = scapbridge_containers::ScopeSpec::parse(
-            containers.as_slice(),
-            pods.as_slice(),
-        )
-        .map_err(|e| match e {
-            scapbridge_containers::ScopeError::BadValue {
-                option,
-                value,
-                expected,
-            } => CaptureError::from(UsageError::BadValue {
-                option: format!("--{option}"),
-                value,
-                expected: expected.into(),
-            }),
-            other => CaptureError::Source(Box::new(other)),
-        })?;
+        let spec = scapbridge_containers::ScopeSpec::parse(containers.as_slice(), pods.as_slice())
+            .map_err(|e| match e {
+                scapbridge_containers::ScopeError::BadValue {
+                    option,
+                    value,
+                    expected,
+                } => CaptureError::from(UsageError::BadValue {
+                    option: format!("--{option}"),
+                    value,
+                    expected: expected.into(),
+                }),
+                other => CaptureError::Source(Box::new(other)),
+            })?;
         self.container_scope = (!spec.is_empty()).then_some(spec);
         Ok(self)
     }

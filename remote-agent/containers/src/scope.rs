@@ -50,8 +50,7 @@ pub struct ScopeSpec {
 fn is_name(s: &str) -> bool {
     s.len() <= 253
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
@@ -133,9 +132,9 @@ impl ScopeSpec {
             return false;
         };
         let ns = info.k8s_ns_name();
-        self.pods.iter().any(|p| {
-            p.name == pod && p.namespace.as_deref().is_none_or(|want| Some(want) == ns)
-        })
+        self.pods
+            .iter()
+            .any(|p| p.name == pod && p.namespace.as_deref().is_none_or(|want| Some(want) == ns))
     }
 
     /// `container web, pod shop/web-1` for logs and summaries.
