@@ -65,7 +65,8 @@ pub fn open_source(
                     &inv.command,
                     inv.output.as_deref() == Some("-"),
                 )?
-                .container_socket(opt("container-socket").as_deref()),
+                .container_socket(opt("container-socket").as_deref())
+                .container_scope(opt("container").as_deref(), opt("pod").as_deref())?,
             ))
         }
         "scapbridge-ssh" => ssh_source(spec, inv),

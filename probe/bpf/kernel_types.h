@@ -187,6 +187,7 @@ struct pid {
 struct kernfs_node {
 	struct kernfs_node *__parent; /* `parent` before 6.15 */
 	const char *name;
+	__u64 id; /* the inode number of a cgroup directory: its cgroup id */
 };
 
 struct kernfs_node___old {
@@ -208,6 +209,7 @@ struct cgroup_subsys_state {
 
 struct css_set {
 	struct cgroup_subsys_state *subsys[1];
+	struct cgroup *dfl_cgrp; /* the task's cgroup in the default (v2) hierarchy */
 };
 
 struct tty_driver {

@@ -16,6 +16,8 @@ const volatile __u8 FILTER_PIDS = 0;   /* only tgids in PIDS (and their children
 const volatile __u32 SNAPLEN = 80;     /* bytes of I/O data per event */
 const volatile __u64 BOOT_TIME = 0;    /* wall-clock ns at boot, added to boot-clock stamps */
 const volatile __u64 RB_FLAGS = BPF_RB_NO_WAKEUP; /* the consumer polls */
+/* Only threads in SCOPE_CGROUPS (or below): 0 off, else the hierarchy read (scope.h). */
+const volatile __u8 SCOPE_CGROUP = 0;
 
 #define HDR_LEN 26
 #define OUT_SIZE 24576
@@ -146,6 +148,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } PIDS SEC(".maps");
+
+/* Cgroup ids (kernfs ids: the directories' inode numbers) of a scoped capture. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} SCOPE_CGROUPS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

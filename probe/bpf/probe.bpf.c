@@ -27,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "read.h"
 #include "task.h"
 #include "emit.h"
+#include "scope.h"
 
 /*
  * The common start of the syscall programs: whether syscall nr of this
@@ -47,9 +48,12 @@ static __always_inline bool captured(__u32 nr, struct start *g)
 	g->pt = bpf_get_current_pid_tgid();
 	if (!traced(g->pt >> 32))
 		return false;
+	g->st = stats();
+	/* Before anything is built: out of scope costs a cgroup walk, no more. */
+	if (!scoped_in(g->st))
+		return false;
 	g->s = scratch();
 	g->sp = bpf_map_lookup_elem(&SPECS, &nr);
-	g->st = stats();
 	return g->s && g->sp && g->st;
 }
 
@@ -193,19 +197,10 @@ int creat_e(struct sys_enter_args *ctx) { return enter_event(ctx, 85, 2); }
 SEC("tracepoint/syscalls/sys_enter_connect")
 int connect_e(struct sys_enter_args *ctx) { return enter_event(ctx, 42, 3); }
 
-/* procexit: one per exiting thread, as libsinsp expects. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit, struct task_struct *p)
+/* The procexit event of the current thread, p, into its CPU's ring. */
+static __always_inline void put_procexit(struct task_struct *p, __u64 pt, struct probe_stats *st)
 {
-	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 tgid = pt >> 32;
-	if (!traced(tgid))
-		return 0;
-	struct probe_stats *st = stats();
-	if (!st)
-		return 0;
 	st->n_evts++;
-
 	const __u32 size = HDR_LEN + 5 * 2 + 8 + 8 + 1 + 1 + 8;
 	__u8 *e = bpf_ringbuf_reserve(cpu_ring(), size, 0);
 	if (!e) {
@@ -229,6 +224,21 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 		put_u64(e + 54, 0);
 		bpf_ringbuf_submit(e, RB_FLAGS);
 	}
+}
+
+/* procexit: one per exiting thread, as libsinsp expects. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32;
+	if (!traced(tgid))
+		return 0;
+	struct probe_stats *st = stats();
+	if (!st)
+		return 0;
+	if (scoped_in(st))
+		put_procexit(p, pt, st);
 	/* The group leader's exit ends the process for the pid filter. */
 	if (FILTER_PIDS && (__u32)pt == tgid)
 		bpf_map_delete_elem(&PIDS, &tgid);
@@ -255,7 +265,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(tgid))
+	if (!traced(tgid) || !in_scope())
 		return 0;
 	struct scratch *s = scratch();
 	if (!s)

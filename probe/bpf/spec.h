@@ -118,6 +118,7 @@ struct probe_stats {
 	__u64 n_evts;       /* events the probe tried to emit */
 	__u64 n_drops_buffer; /* lost: the ring was full */
 	__u64 n_truncated;  /* emitted with parameters cut to fit the event size */
+	__u64 n_scoped_out; /* not emitted: the thread's cgroup is outside the scope */
 };
 
 #endif

@@ -24,7 +24,7 @@ mod x86_64_syscalls;
 
 pub use error::ProbeError;
 #[cfg(target_os = "linux")]
-pub use loader::{check_available, Probe};
+pub use loader::{check_available, Probe, MAX_SCOPE_CGROUPS};
 
 /// Default ring buffer size (Falco's default, per buffer).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
@@ -50,6 +50,30 @@ pub struct ProbeOptions {
     pub pids: Vec<u32>,
     /// Leave out the capturing process's own syscalls.
     pub ignore_self: bool,
+    /// Capture only threads in these cgroups or below them (`--container`,
+    /// `--pod`); `None` for every cgroup. More can be added while the probe
+    /// runs ([`Probe::add_scope_cgroup`]).
+    pub cgroup_scope: Option<CgroupScope>,
+}
+
+/// Which cgroup hierarchy a thread's cgroup is read from for the scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeHierarchy {
+    /// The default (cgroup v2) hierarchy: a cgroup v2 machine.
+    Unified,
+    /// The v1 memory controller's: cgroup v1 and hybrid machines.
+    Memory,
+}
+
+/// A scoped capture's cgroups: threads in them or below them are captured,
+/// the others' events are counted in [`ProbeStats::scoped_out`] and never
+/// written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupScope {
+    /// The hierarchy the ids belong to.
+    pub hierarchy: ScopeHierarchy,
+    /// Cgroup ids: the inode numbers of the cgroup directories.
+    pub cgroup_ids: Vec<u64>,
 }
 
 impl Default for ProbeOptions {
@@ -61,6 +85,7 @@ impl Default for ProbeOptions {
             syscalls: None,
             pids: Vec::new(),
             ignore_self: true,
+            cgroup_scope: None,
         }
     }
 }
@@ -74,6 +99,9 @@ pub struct ProbeStats {
     pub drops: u64,
     /// Events written with parameters cut to fit the event size limit.
     pub truncated: u64,
+    /// Events not written because their thread is outside the capture's
+    /// cgroup scope (counted before anything of them is built).
+    pub scoped_out: u64,
 }
 
 /// Parses a syscall set: names or numbers, comma-separated; `falco` stands

@@ -91,6 +91,8 @@ pub struct Probe {
     /// (timestamp, start, length) of each record in `batch`.
     order: Vec<(u64, usize, usize)>,
     filter_pids: bool,
+    /// Loaded with a cgroup scope.
+    scoped: bool,
     boot_time: u64,
     notes: Vec<String>,
     /// Perf events holding tracepoint programs attached by ioctl; closing
@@ -229,6 +231,7 @@ impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Probe")
             .field("filter_pids", &self.filter_pids)
+            .field("scoped", &self.scoped)
             .finish_non_exhaustive()
     }
 }
@@ -243,6 +246,15 @@ fn load_error(action: &str, e: impl std::fmt::Display) -> ProbeError {
 fn map_mut<'e>(ebpf: &'e mut Ebpf, name: &str) -> Result<&'e mut aya::maps::Map, ProbeError> {
     ebpf.map_mut(name)
         .ok_or_else(|| load_error(&format!("find map {name}"), "missing"))
+}
+
+/// Cgroups a scope holds at most (SCOPE_CGROUPS in bpf/maps.h).
+pub const MAX_SCOPE_CGROUPS: usize = 4096;
+
+/// The scope's map (cgroup id → 1).
+fn scope_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u64, u8>, ProbeError> {
+    BpfHashMap::try_from(map_mut(ebpf, "SCOPE_CGROUPS")?)
+        .map_err(|e| load_error("open map SCOPE_CGROUPS", e))
 }
 
 /// The pid filter map (tgid → 1).
@@ -305,6 +317,12 @@ impl Probe {
             0
         };
         let filter_pids: u8 = u8::from(!opts.pids.is_empty());
+        // SCOPE_CGROUP in bpf/scope.h: 0 off, 1 default hierarchy, 2 memory.
+        let scope_cgroup: u8 = match opts.cgroup_scope.as_ref().map(|s| s.hierarchy) {
+            None => 0,
+            Some(crate::ScopeHierarchy::Unified) => 1,
+            Some(crate::ScopeHierarchy::Memory) => 2,
+        };
         let snaplen = opts.snaplen;
         let rb_flags: u64 = 1; // BPF_RB_NO_WAKEUP: the consumer polls
                                // Possible CPUs, not online ones: a CPU brought online later writes
@@ -327,6 +345,7 @@ impl Probe {
             .override_global("RING_SHIFT", &ring_shift, true)
             .override_global("IGNORE_TGID", &ignore, true)
             .override_global("FILTER_PIDS", &filter_pids, true)
+            .override_global("SCOPE_CGROUP", &scope_cgroup, true)
             .override_global("SNAPLEN", &snaplen, true)
             .override_global("BOOT_TIME", &boot_time, true)
             .override_global("RB_FLAGS", &rb_flags, true)
@@ -365,6 +384,14 @@ impl Probe {
             for &p in &opts.pids {
                 pids.insert(p, 1, 0)
                     .map_err(|e| load_error("fill map PIDS", e))?;
+            }
+        }
+
+        if let Some(scope) = &opts.cgroup_scope {
+            let mut map = scope_map(&mut ebpf)?;
+            for &id in &scope.cgroup_ids {
+                map.insert(id, 1, 0)
+                    .map_err(|e| load_error("fill map SCOPE_CGROUPS", e))?;
             }
         }
 
@@ -449,6 +476,7 @@ impl Probe {
             notes,
             _perf_events: perf_events,
             filter_pids: filter_pids == 1,
+            scoped: scope_cgroup != 0,
             boot_time,
         })
     }
@@ -467,6 +495,34 @@ impl Probe {
         pid_map(&mut self.ebpf)?
             .insert(pid, 1, 0)
             .map_err(|e| load_error("add to map PIDS", e))
+    }
+
+    /// Adds a cgroup (and the cgroups below it) to the scope. Only when the
+    /// probe was loaded with one ([`crate::ProbeOptions::cgroup_scope`]);
+    /// fails when the scope holds [`MAX_SCOPE_CGROUPS`] already.
+    pub fn add_scope_cgroup(&mut self, cgroup_id: u64) -> Result<(), ProbeError> {
+        if !self.scoped {
+            return Ok(());
+        }
+        scope_map(&mut self.ebpf)?
+            .insert(cgroup_id, 1, 0)
+            .map_err(|e| load_error("add to map SCOPE_CGROUPS", e))
+    }
+
+    /// Takes a cgroup out of the scope (a container's that went away).
+    pub fn remove_scope_cgroup(&mut self, cgroup_id: u64) -> Result<(), ProbeError> {
+        if !self.scoped {
+            return Ok(());
+        }
+        match scope_map(&mut self.ebpf)?.remove(&cgroup_id) {
+            Ok(()) => Ok(()),
+            Err(aya::maps::MapError::SyscallError(e))
+                if e.io_error.raw_os_error() == Some(libc::ENOENT) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(load_error("remove from map SCOPE_CGROUPS", e)),
+        }
     }
 
     /// What the probe could not set up but captures without (one line
@@ -530,7 +586,7 @@ impl Probe {
 
     /// The kernel-side counters, summed over the CPUs.
     pub fn stats(&self) -> Result<ProbeStats, ProbeError> {
-        let map: PerCpuArray<_, [u64; 3]> = PerCpuArray::try_from(
+        let map: PerCpuArray<_, [u64; 4]> = PerCpuArray::try_from(
             self.ebpf
                 .map("STATS")
                 .ok_or_else(|| load_error("find map STATS", "missing"))?,
@@ -544,6 +600,7 @@ impl Probe {
             s.events += v[0];
             s.drops += v[1];
             s.truncated += v[2];
+            s.scoped_out += v[3];
         }
         Ok(s)
     }

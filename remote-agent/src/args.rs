@@ -29,6 +29,12 @@ pub struct AgentArgs {
     pub options: Vec<(String, String)>,
     /// `--container-socket PATH`: the container runtime's API socket.
     pub container_socket: Option<String>,
+    /// `--container ID|NAME` (repeatable, or comma-separated): only these
+    /// containers' events, dropped in the kernel otherwise.
+    pub containers: Vec<String>,
+    /// `--pod [NS/]NAME` (repeatable, or comma-separated): only the
+    /// containers of these pods.
+    pub pods: Vec<String>,
     /// `--help`.
     pub help: bool,
 }
@@ -111,6 +117,8 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
             "--trigger" => a.trigger = true,
             "--rules-stdin" => a.rules_stdin = true,
             "--container-socket" => a.container_socket = Some(value("--container-socket")?),
+            "--container" => a.containers.push(value("--container")?),
+            "--pod" => a.pods.push(value("--pod")?),
             long if long
                 .strip_prefix("--")
                 .is_some_and(|n| ENGINE_OPTIONS.contains(&n)) =>
@@ -137,7 +145,8 @@ pub const USAGE: &str = "\
 scapbridge-agent: live system calls of this host as a scap stream, from scapbridge's eBPF probe
 
 Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [--profile L]
-                        [--container-socket PATH] [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
+                        [--container-socket PATH] [--container ID|NAME]... [--pod [NS/]NAME]...
+                        [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
                         [--trigger [--pre D] [--post D] [--max-buffer SIZE]
                          [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
                         [FILTER...]
@@ -153,6 +162,11 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
   --container-socket PATH
                          the container runtime's Docker-compatible API socket
                          (default: podman's or docker's, whichever exists)
+  --container ID|NAME    only this container's events (repeat for several); one
+                         that starts during the capture is kept too; the kernel
+                         drops the rest before they reach the ring buffer
+  --pod [NS/]NAME        only the containers of this Kubernetes pod (from the
+                         io.kubernetes.pod.* labels the CRI sets)
   --rules FILE           Falco rules evaluated on every event (repeat for several)
   --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
   --alerts FILE          where alerts go (default standard error)
@@ -179,6 +193,23 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn container_and_pod_scopes_repeat() {
+        let a = parse(&v(&[
+            "-w",
+            "-",
+            "--container",
+            "web",
+            "--container=db,cache",
+            "--pod",
+            "shop/front",
+        ]))
+        .unwrap();
+        assert_eq!(a.containers, ["web", "db,cache"]);
+        assert_eq!(a.pods, ["shop/front"]);
+        assert!(parse(&v(&["--pod"])).is_err());
     }
 
     #[test]

@@ -10,8 +10,9 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use scapbridge_containers::{container_json, Resolver, ResolverConfig};
+use scapbridge_containers::{container_json, ContainerInfo, Resolver, ResolverConfig};
 use scapbridge_formats::{schema, OwnedEvent};
 
 /// Where podman's Docker-compatible API listens (`podman system service`).
@@ -68,12 +69,19 @@ impl Containers {
         }
     }
 
+    /// The container `full_id` from the cache, at once (queued for the
+    /// resolver's thread on a miss), as [`Resolver::lookup`].
+    pub fn lookup(&self, full_id: &str) -> Option<Arc<ContainerInfo>> {
+        self.resolver.lookup(full_id)
+    }
+
     /// The `container` events (324, at `ts`) of the containers found since
-    /// the last call and not written yet.
-    pub fn drain(&mut self, ts: u64) -> Vec<OwnedEvent> {
+    /// the last call and not written yet, of those `keep` accepts (a scoped
+    /// capture names only its own containers).
+    pub fn drain(&mut self, ts: u64, keep: impl Fn(&ContainerInfo) -> bool) -> Vec<OwnedEvent> {
         let mut out = Vec::new();
         for c in self.resolver.take_updates() {
-            if !self.written.insert(c.id.clone()) {
+            if !keep(&c) || !self.written.insert(c.id.clone()) {
                 continue;
             }
             let mut e = OwnedEvent::new(ts, u64::MAX, schema::PPME_CONTAINER_JSON_2_E);

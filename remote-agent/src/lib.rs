@@ -6,10 +6,13 @@
 //!   also what the analyst's `scapbridge` runs locally.
 //! * `containers` (Linux): container metadata from the runtime's socket
 //!   into the live stream.
+//! * `scope` (Linux): `--container`/`--pod`, the cgroups the probe keeps.
 
 pub mod args;
 pub use args::{parse, AgentArgs, ArgsError, USAGE};
 #[cfg(target_os = "linux")]
 pub mod containers;
+#[cfg(target_os = "linux")]
+pub mod scope;
 #[cfg(target_os = "linux")]
 pub mod syscalls;

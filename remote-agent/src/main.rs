@@ -162,7 +162,17 @@ mod linux {
             &[],
             target == "-",
         ) {
-            Ok(s) => s.container_socket(a.container_socket.as_deref()),
+            Ok(s) => {
+                let containers = a.containers.join(",");
+                let pods = a.pods.join(",");
+                match s
+                    .container_socket(a.container_socket.as_deref())
+                    .container_scope(Some(&containers), Some(&pods))
+                {
+                    Ok(s) => s,
+                    Err(e) => return fail(&e, 1),
+                }
+            }
             Err(e) => return fail(&e, 1),
         };
         let output = match Output::open(path_of(&target)) {
@@ -201,6 +211,15 @@ mod linux {
             eprintln!(
                 "scapbridge-agent: trigger: {} windows, {} events in them, {} left out, ring peak {} bytes, {} evicted for memory, {} window files",
                 t.windows, t.in_windows, t.outside, t.peak_buffer, t.evicted_for_memory, t.saved
+            );
+        }
+        if let Some(st) = source
+            .stats()
+            .filter(|_| !a.containers.is_empty() || !a.pods.is_empty())
+        {
+            eprintln!(
+                "scapbridge-agent: scope: {} events kept out in the kernel, {} seen",
+                st.scoped_out, st.events
             );
         }
         let finished = pipeline.finish();

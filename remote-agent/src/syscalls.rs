@@ -20,6 +20,8 @@ use scapbridge_engine::capture::{
 };
 use scapbridge_engine::UsageError;
 
+use crate::scope::ContainerScope;
+
 /// `PPME_DROP_E`: the stream's mark of lost events.
 const DROP_E: u16 = 148;
 /// `PPME_DROP_X`.
@@ -55,6 +57,8 @@ pub struct SyscallSource {
     exit_status: Option<std::process::ExitStatus>,
     /// The container runtime's API socket (`--container-socket`).
     container_socket: std::path::PathBuf,
+    /// `--container`/`--pod`: only these containers' threads, in the kernel.
+    container_scope: Option<scapbridge_containers::ScopeSpec>,
 }
 
 fn bad(option: &str, value: &str, expected: &str) -> CaptureError {
@@ -143,7 +147,41 @@ impl SyscallSource {
             stats: None,
             exit_status: None,
             container_socket: crate::containers::default_socket(None),
+            container_scope: None,
         })
+    }
+
+    /// Captures only the threads of these containers (ids or names) and of
+    /// the containers of these pods (`NAME` or `NAMESPACE/NAME`), each value
+    /// comma-separated, also those that start during the capture; the
+    /// kernel drops the other events before they reach a ring buffer and
+    /// counts them ([`ProbeStats::scoped_out`]). Blank values keep every
+    /// container.
+    pub fn container_scope(
+        mut self,
+        containers: Option<&str>,
+        pods: Option<&str>,
+    ) -> Result<Self, CaptureError> {
+        let spec = scapbridge_containers::ScopeSpec::parse(containers.as_slice(), pods.as_slice())
+            .map_err(|e| match e {
+                scapbridge_containers::ScopeError::BadValue {
+                    option,
+                    value,
+                    expected,
+                } => CaptureError::from(UsageError::BadValue {
+                    option: format!("--{option}"),
+                    value,
+                    expected: expected.into(),
+                }),
+                other => CaptureError::Source(Box::new(other)),
+            })?;
+        self.container_scope = (!spec.is_empty()).then_some(spec);
+        Ok(self)
+    }
+
+    /// The kernel-side counters, once the capture ended.
+    pub fn stats(&self) -> Option<ProbeStats> {
+        self.stats
     }
 
     /// Asks the container runtime on `path` (its Docker-compatible API)
@@ -265,8 +303,13 @@ impl Source for SyscallSource {
             1 => format!("a {size} ring buffer per CPU"),
             n => format!("a {size} ring buffer per {n} CPUs"),
         };
+        let scope = self
+            .container_scope
+            .as_ref()
+            .map(|s| format!(" in {}", s.describe()))
+            .unwrap_or_default();
         format!(
-            "eBPF probe: {what}, {set}, snaplen {}, {ring}",
+            "eBPF probe: {what}{scope}, {set}, snaplen {}, {ring}",
             self.opts.snaplen
         )
     }
@@ -282,6 +325,13 @@ impl Source for SyscallSource {
             line.push_str(&format!(
                 ", {} with parameters cut to the event size limit",
                 s.truncated
+            ));
+        }
+        if let Some(spec) = &self.container_scope {
+            line.push_str(&format!(
+                "\n  scope      {} kept out by scope in the kernel (only {})",
+                scapbridge_engine::capture::group(s.scoped_out),
+                spec.describe()
             ));
         }
         if let Some(st) = self.exit_status {
@@ -310,8 +360,14 @@ impl Source for SyscallSource {
                 None
             }
         };
+        let mut scope = self
+            .container_scope
+            .clone()
+            .map(ContainerScope::new)
+            .transpose()?;
         let mut child = None;
         let mut opts = self.opts.clone();
+        opts.cgroup_scope = scope.as_ref().map(ContainerScope::probe_scope);
         match &self.scope {
             Scope::System => {}
             Scope::Pid(p) => opts.pids = procfs::descendants(Path::new("/proc"), &[*p]),
@@ -342,6 +398,9 @@ impl Source for SyscallSource {
             Level::Info,
             &format!("probe loaded and attached ({} ring buffers)", probe.rings()),
         );
+        if let Some(sc) = scope.as_mut() {
+            start_scope(sc, containers.as_ref(), &mut probe, ctl)?;
+        }
 
         // State of what runs already, so its events resolve: with each
         // thread's cgroups, which name its container.
@@ -372,6 +431,12 @@ impl Source for SyscallSource {
                 break r;
             }
             let paused = ctl.paused();
+            // Containers of the scope that started since the last scan.
+            if let Some(sc) = scope.as_mut() {
+                for l in sc.tick(containers.as_ref(), &mut probe)? {
+                    ctl.log.log(Level::Info, &l);
+                }
+            }
             // Containers found since the last batch go in before its events.
             if let Some(c) = containers.as_mut() {
                 for w in c.warnings() {
@@ -384,7 +449,10 @@ impl Source for SyscallSource {
                 } else {
                     probe.boot_time() + procfs::uptime_ns()
                 };
-                for e in c.drain(ts) {
+                let keep = |i: &scapbridge_containers::ContainerInfo| {
+                    scope.as_ref().is_none_or(|s| s.matches(i))
+                };
+                for e in c.drain(ts, keep) {
                     let raw = e.encode();
                     if let Ok(ev) = Event::parse(&raw, true) {
                         if let Flow::Stop(r) = sink.event(&ev)? {
@@ -475,6 +543,46 @@ impl Source for SyscallSource {
         drop(probe);
         Ok(reason)
     }
+}
+
+/// The scope's first scans: the containers running now, waiting up to
+/// [`crate::scope::START_WAIT`] for the runtime to name those the scope
+/// asks by name or pod (nothing else waits for it: a container named later
+/// is kept from then on).
+fn start_scope(
+    sc: &mut ContainerScope,
+    containers: Option<&crate::containers::Containers>,
+    probe: &mut Probe,
+    ctl: &CaptureControl,
+) -> Result<(), CaptureError> {
+    if containers.is_none() && sc.spec().needs_metadata() {
+        ctl.log.log(
+            Level::Warning,
+            "scope: no container metadata, so containers are kept by id only",
+        );
+    }
+    let t0 = Instant::now();
+    loop {
+        for l in sc.scan(containers, probe)? {
+            ctl.log.log(Level::Info, &l);
+        }
+        if !sc.pending() || t0.elapsed() >= crate::scope::START_WAIT {
+            break;
+        }
+        if let Some(_r) = ctl.sleep(Duration::from_millis(50)) {
+            break;
+        }
+    }
+    if sc.kept().is_empty() {
+        ctl.log.log(
+            Level::Info,
+            &format!(
+                "scope: no running container is {} yet; waiting for one to start",
+                sc.spec().describe()
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Has the container resolver look at `ev`'s cgroups, and keeps its time.

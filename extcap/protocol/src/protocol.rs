@@ -439,6 +439,26 @@ pub const SYSCALLS_ARGS: &[ArgSpec] = &[
         "The container runtime's Docker-compatible API socket, asked for container names, images and pod labels (empty: /run/podman/podman.sock or /var/run/docker.sock, whichever exists; none: one warning, container ids only)",
     ),
     ArgSpec {
+        validation: Some("^[A-Za-z0-9_.,-]*$"),
+        ..ArgSpec::new(
+            "container",
+            "Only these containers",
+            ArgType::String,
+            "Processes",
+            "Capture only these containers' processes, by id (12 to 64 hex digits) or name, comma-separated; also one that starts during the capture. The kernel drops the other events (empty: every process)",
+        )
+    },
+    ArgSpec {
+        validation: Some("^[A-Za-z0-9_./,-]*$"),
+        ..ArgSpec::new(
+            "pod",
+            "Only these Kubernetes pods",
+            ArgType::String,
+            "Processes",
+            "Capture only the containers of these pods, NAME or NAMESPACE/NAME (from the io.kubernetes.pod.* labels), comma-separated; the kernel drops the other events (empty: every process)",
+        )
+    },
+    ArgSpec {
         default: Some("auto"),
         choices: LIVE_PROFILES,
         ..ArgSpec::new(

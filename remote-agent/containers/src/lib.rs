@@ -11,6 +11,9 @@
 //!   thread asking the runtime.
 //! * [`json`]: [`container_json`], the JSON of the `container` event libs
 //!   writes into a capture.
+//! * [`scope`]: [`ScopeSpec`], the containers a scoped capture keeps
+//!   (`--container`, `--pod`), and on Linux the cgroup directories holding
+//!   containers, whose ids the probe checks in the kernel.
 //! * [`bench`]: the per-lookup cost of these paths.
 //!
 //! Dependencies: std, serde_json, thiserror, and scapbridge-formats for the
@@ -24,6 +27,7 @@ pub mod http;
 pub mod info;
 pub mod json;
 pub mod resolver;
+pub mod scope;
 
 pub use cgroup::{CgroupMatch, ContainerType};
 pub use docker::{ContainerSummary, DockerClient};
@@ -31,3 +35,6 @@ pub use error::ClientError;
 pub use info::{ContainerInfo, Mount};
 pub use json::container_json;
 pub use resolver::{Resolver, ResolverConfig, ResolverStats, ResolverWarning};
+#[cfg(target_os = "linux")]
+pub use scope::{CgroupTree, ContainerCgroup, Hierarchy};
+pub use scope::{PodRef, ScopeError, ScopeSpec};
