@@ -30,6 +30,8 @@ const DROP_X: u16 = 149;
 const POLL: Duration = Duration::from_millis(1);
 /// Records handed over between two flushes.
 const BATCH: usize = 4096;
+/// The longest the rings are drained after a stop by duration or signal.
+const FINAL_DRAIN: Duration = Duration::from_millis(250);
 /// How often the kernel counters are read.
 const STATS_EVERY: Duration = Duration::from_millis(500);
 
@@ -402,6 +404,10 @@ impl Source for SyscallSource {
             start_scope(sc, containers.as_ref(), &mut probe, ctl)?;
         }
 
+        // Events arrive from here on: `--duration` counts from now, not
+        // from before the probe's load (seconds on a busy machine).
+        ctl.capturing_from_now();
+
         // State of what runs already, so its events resolve: with each
         // thread's cgroups, which name its container.
         let snap = procfs::snapshot(Path::new("/proc"), None);
@@ -425,7 +431,6 @@ impl Source for SyscallSource {
         let mut bad_records = 0u64;
         let mut last_ts = 0u64;
         let mut buf = Vec::new();
-        let mut failure: Option<CaptureError> = None;
         let reason = 'outer: loop {
             if let Some(r) = ctl.stop_reason() {
                 break r;
@@ -461,46 +466,15 @@ impl Source for SyscallSource {
                     }
                 }
             }
-            let ctrs = containers.as_ref();
-            let mut flow = Flow::Continue;
-            let n = probe.drain(BATCH, |rec| {
-                if paused || !matches!(flow, Flow::Continue) {
-                    return;
-                }
-                // The fix-up rewrites flags in place: one copy of the record
-                // into a reused buffer, then each of its events in turn.
-                buf.clear();
-                buf.extend_from_slice(rec);
-                let mut at = 0;
-                while let Some(len) = record::event_len(&buf[at..]) {
-                    let ev = &mut buf[at..at + len];
-                    at += len;
-                    record::fixup(ev);
-                    match Event::parse(ev, false) {
-                        Ok(e) => match note_then(ctrs, &e, &mut last_ts).and(sink.event(&e)) {
-                            Ok(Flow::Continue) => {}
-                            Ok(f) => {
-                                flow = f;
-                                return;
-                            }
-                            Err(e) => {
-                                failure = Some(e);
-                                flow = Flow::Stop(StopReason::ReaderGone);
-                                return;
-                            }
-                        },
-                        Err(_) => bad_records += 1,
-                    }
-                }
-                if at < buf.len() {
-                    bad_records += 1;
-                }
-            });
-            // A write error (a full disk) fails the capture; the sink has
-            // cut the file back to its last whole block.
-            if let Some(e) = failure.take() {
-                return Err(e);
-            }
+            let (n, flow) = drain_batch(
+                &mut probe,
+                sink,
+                containers.as_ref(),
+                paused,
+                &mut buf,
+                &mut last_ts,
+                &mut bad_records,
+            )?;
             if let Flow::Stop(r) = flow {
                 break r;
             }
@@ -531,6 +505,31 @@ impl Source for SyscallSource {
                 }
             }
         };
+        // A stop by duration, signal or the analyzer keeps what the kernel
+        // already holds: the rings are drained once more (for at most
+        // FINAL_DRAIN), so the file ends with the last events before the stop
+        // rather than wherever the last poll got to. A reader gone or a count
+        // reached needs nothing more.
+        if matches!(
+            reason,
+            StopReason::Duration | StopReason::Signal | StopReason::Quit
+        ) {
+            let until = Instant::now() + FINAL_DRAIN;
+            loop {
+                let (n, flow) = drain_batch(
+                    &mut probe,
+                    sink,
+                    containers.as_ref(),
+                    false,
+                    &mut buf,
+                    &mut last_ts,
+                    &mut bad_records,
+                )?;
+                if n == 0 || flow != Flow::Continue || Instant::now() >= until {
+                    break;
+                }
+            }
+        }
         // Losses since the last check, before the stream ends.
         let _ = mark_drops(&probe, sink, ctl, &mut lost_reported)?;
         if bad_records > 0 {
@@ -583,6 +582,60 @@ fn start_scope(
         );
     }
     Ok(())
+}
+
+/// Takes up to [`BATCH`] records from the rings into `sink` (all skipped
+/// while `paused`); returns how many records were taken and whether the sink
+/// asks to stop. A write error (a full disk) is returned: the sink has cut
+/// the file back to its last whole block.
+fn drain_batch(
+    probe: &mut Probe,
+    sink: &mut dyn EventSink,
+    ctrs: Option<&crate::containers::Containers>,
+    paused: bool,
+    buf: &mut Vec<u8>,
+    last_ts: &mut u64,
+    bad_records: &mut u64,
+) -> Result<(usize, Flow), CaptureError> {
+    let mut flow = Flow::Continue;
+    let mut failure = None;
+    let n = probe.drain(BATCH, |rec| {
+        if paused || !matches!(flow, Flow::Continue) {
+            return;
+        }
+        // The fix-up rewrites flags in place: one copy of the record into a
+        // reused buffer, then each of its events in turn.
+        buf.clear();
+        buf.extend_from_slice(rec);
+        let mut at = 0;
+        while let Some(len) = record::event_len(&buf[at..]) {
+            let ev = &mut buf[at..at + len];
+            at += len;
+            record::fixup(ev);
+            match Event::parse(ev, false) {
+                Ok(e) => match note_then(ctrs, &e, last_ts).and(sink.event(&e)) {
+                    Ok(Flow::Continue) => {}
+                    Ok(f) => {
+                        flow = f;
+                        return;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        flow = Flow::Stop(StopReason::ReaderGone);
+                        return;
+                    }
+                },
+                Err(_) => *bad_records += 1,
+            }
+        }
+        if at < buf.len() {
+            *bad_records += 1;
+        }
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((n, flow)),
+    }
 }
 
 /// Has the container resolver look at `ev`'s cgroups, and keeps its time.

@@ -85,7 +85,10 @@ impl Logger {
 pub struct CaptureControl {
     signal: Arc<AtomicBool>,
     reader_gone: Option<Arc<AtomicBool>>,
-    deadline: Option<Instant>,
+    duration: Option<Duration>,
+    /// When the duration counts from: the control's creation, or where the
+    /// source said capturing began ([`CaptureControl::capturing_from_now`]).
+    since: Arc<std::sync::Mutex<Instant>>,
     /// The toolbar (a no-op without control pipes).
     pub toolbar: Toolbar,
     /// The log.
@@ -116,7 +119,8 @@ impl CaptureControl {
         CaptureControl {
             signal,
             reader_gone: None,
-            deadline: duration.map(|d| Instant::now() + d),
+            duration,
+            since: Arc::new(std::sync::Mutex::new(Instant::now())),
             toolbar,
             log,
         }
@@ -144,10 +148,21 @@ impl CaptureControl {
         if self.toolbar.state.quit.load(Ordering::SeqCst) {
             return Some(StopReason::Quit);
         }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Some(StopReason::Duration);
+        if let Some(d) = self.duration {
+            let since = *self.since.lock().unwrap_or_else(|e| e.into_inner());
+            if since.elapsed() >= d {
+                return Some(StopReason::Duration);
+            }
         }
         None
+    }
+
+    /// Restarts the duration's clock: a source whose set-up takes time
+    /// (loading the probe, reading `/proc`) calls it when the first events
+    /// can arrive, so `--duration N` gives N seconds of events however long
+    /// the set-up took. Clones share the clock.
+    pub fn capturing_from_now(&self) {
+        *self.since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     /// Whether the Pause control is ticked.
@@ -173,5 +188,31 @@ impl CaptureControl {
             }
             std::thread::sleep((end - now).min(Duration::from_millis(50)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Toolbar;
+
+    #[test]
+    fn the_duration_counts_from_when_capturing_began() {
+        let log = Logger::new(Level::Warning, None, Toolbar::none()).expect("logger");
+        let ctl = CaptureControl::new(
+            Arc::new(AtomicBool::new(false)),
+            Some(Duration::from_millis(100)),
+            Toolbar::none(),
+            log,
+        );
+        // A slow set-up (the probe's load) outlasts the duration...
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(ctl.stop_reason(), Some(StopReason::Duration));
+        // ...but the capture's N seconds start when events can arrive, and
+        // a clone (the source's copy) shares the clock.
+        ctl.clone().capturing_from_now();
+        assert_eq!(ctl.stop_reason(), None);
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(ctl.stop_reason(), Some(StopReason::Duration));
     }
 }
