@@ -99,15 +99,17 @@ fn help() -> String {
     let mut s = String::from(
         "Capture from a scapbridge interface into a file, the same way the extcap does for Wireshark.\n\n\
          Usage: scapbridge capture -i IFACE [interface options] -w FILE|- [--duration D] [--count N]\n\
-         \x20                         [--filter F] [--format scap|pcapng] [-q]\n\n\
+         \x20                         [--filter F] [--format scap|pcapng] [-q]\n\
+         \x20                         [-- CMD ARGS...]   (exits with CMD's status; 127 when it cannot start)\n\n\
          Options:\n\
          \x20 -i, --interface IFACE   interface (see --list)\n\
          \x20 -w, --write FILE|-      output file, or - for standard output\n\
          \x20 -d, --duration D        stop after D (10, 2.5s, 500ms, 3m, 1h)\n\
-         \x20 -c, --count N           stop after N events\n\
+         \x20 -c, -n, --count N       stop after N events\n\
          \x20 -f, --filter F          capture filter in the Falco/sysdig syntax (proc.name=cat and evt.type=open)\n\
          \x20     --format scap|pcapng  output container (default scap)\n\
          \x20 -q, --quiet             no progress line and no summary\n\
+         \x20     --alert-exit        with -- CMD: exit 3 when a rule fired (else CMD's status)\n\
          \x20     --list              list the interfaces\n\n",
     );
     // Rules and trigger options are the same on every interface, so they
@@ -268,11 +270,26 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
 }
 
 fn exit_for(e: &CaptureError) -> ExitCode {
-    ExitCode::from(if matches!(e, CaptureError::Usage(_)) {
-        EXIT_USAGE
-    } else {
-        EXIT_FAILED
+    ExitCode::from(match e {
+        CaptureError::Usage(_) => EXIT_USAGE,
+        // As a shell: 127 not found, 126 found but not runnable.
+        CaptureError::Command {
+            not_found: true, ..
+        } => 127,
+        CaptureError::Command { .. } => 126,
+        _ => EXIT_FAILED,
     })
+}
+
+/// The exit code of a capture that traced a command: the command's own,
+/// or 128 + the signal that ended it (as a shell reports it).
+fn command_exit(st: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (st.code(), st.signal()) {
+        (Some(c), _) => (c & 0xff) as u8,
+        (None, Some(sig)) => (128 + (sig & 0x7f)) as u8,
+        (None, None) => EXIT_FAILED,
+    }
 }
 
 fn capture(inv: &Invocation, headless: bool) -> ExitCode {
@@ -361,7 +378,14 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     let ctl = CaptureControl::new(signal, plan.duration, toolbar, log)
         .with_reader_watch(output.watch_reader());
     let code = match run(inv, plan, output, &target, &ctl, headless) {
-        Ok(alerts) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
+        // `capture -- CMD` exits as CMD did, so a CI job wrapping its tests
+        // fails when they fail; --alert-exit makes a fired rule win (3).
+        Ok((alerts, Some(st))) if headless => ExitCode::from(if alerts > 0 && inv.alert_exit {
+            EXIT_ALERT
+        } else {
+            command_exit(st)
+        }),
+        Ok((alerts, _)) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
         Ok(_) => ExitCode::from(EXIT_OK),
         Err(e) => {
             if !ERROR_SHOWN.load(std::sync::atomic::Ordering::SeqCst) {
@@ -384,7 +408,7 @@ fn run(
     target: &str,
     ctl: &CaptureControl,
     headless: bool,
-) -> Result<u64, CaptureError> {
+) -> Result<(u64, Option<std::process::ExitStatus>), CaptureError> {
     let container = match inv.format {
         OutputFormat::Scap => Container::Scap,
         OutputFormat::Pcapng => Container::Pcapng(PcapngOptions {
@@ -482,7 +506,7 @@ fn run(
     if headless && !inv.quiet {
         eprint!("{summary}");
     }
-    Ok(stats.alerts + remote_alerts)
+    Ok((stats.alerts + remote_alerts, plan.source.command_status()))
 }
 
 fn progress_line(s: &CaptureStats) {

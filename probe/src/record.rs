@@ -241,11 +241,14 @@ fn map_fdlist(ev: &mut [u8], i: usize) {
 
 /// The exit events whose flag parameters the kernel copies raw, by id: filled
 /// once from the schema by event name, so an id is never written by hand.
-fn layout_fixers() -> &'static [Option<fn(&mut [u8])>] {
+/// Rewrites one event's raw flag parameters in place.
+type Fixer = fn(&mut [u8]);
+
+fn layout_fixers() -> &'static [Option<Fixer>] {
     use std::sync::OnceLock;
-    static FIXERS: OnceLock<Vec<Option<fn(&mut [u8])>>> = OnceLock::new();
+    static FIXERS: OnceLock<Vec<Option<Fixer>>> = OnceLock::new();
     FIXERS.get_or_init(|| {
-        let table: &[(&str, fn(&mut [u8]))] = &[
+        let table: &[(&str, Fixer)] = &[
             ("mmap", |ev| {
                 map_u32(ev, 6, prot_flags);
                 map_u32(ev, 7, mmap_flags);
@@ -278,7 +281,7 @@ fn layout_fixers() -> &'static [Option<fn(&mut [u8])>] {
                 map_u32(ev, 2, |f| map_bits(f, &[(0o4000, 0x2), (0o1000, 0x1)]))
             }),
         ];
-        let mut v: Vec<Option<fn(&mut [u8])>> = vec![None; 1024];
+        let mut v: Vec<Option<Fixer>> = vec![None; 1024];
         for &(name, f) in table {
             if let Some(id) =
                 crate::spec::newest_id(name, scapbridge_formats::schema::Direction::Exit)

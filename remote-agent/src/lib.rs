@@ -13,6 +13,8 @@ pub use args::{parse, AgentArgs, ArgsError, USAGE};
 #[cfg(target_os = "linux")]
 pub mod containers;
 #[cfg(target_os = "linux")]
+mod held;
+#[cfg(target_os = "linux")]
 pub mod scope;
 #[cfg(target_os = "linux")]
 pub mod syscalls;

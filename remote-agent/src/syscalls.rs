@@ -9,7 +9,6 @@
 //! line of the summary.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use scapbridge_formats::{Event, OwnedEvent};
@@ -193,41 +192,11 @@ impl SyscallSource {
         self
     }
 
-    /// Starts the command stopped (the shell stops itself before exec'ing
-    /// it), so its pid can join the probe's filter before it runs anything.
-    fn spawn_held(&self, argv: &[String]) -> Result<Child, CaptureError> {
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg("kill -STOP $$ && exec \"$@\"")
-            .arg("scapbridge-traced")
-            .args(argv);
-        if self.command_stdout_to_stderr {
-            cmd.stdout(Stdio::from(std::io::stderr()));
-        }
-        let child = cmd.spawn().map_err(|source| CaptureError::Open {
-            path: argv.first().map(Into::into).unwrap_or_default(),
-            source,
-        })?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match procfs::process_state(Path::new("/proc"), child.id()) {
-                Some('T' | 't') => return Ok(child),
-                Some('Z') | None => {
-                    return Err(CaptureError::Open {
-                        path: argv.first().map(Into::into).unwrap_or_default(),
-                        source: std::io::Error::other(
-                            "the command exited before the capture started",
-                        ),
-                    })
-                }
-                _ if Instant::now() > deadline => {
-                    return Err(CaptureError::Open {
-                        path: argv.first().map(Into::into).unwrap_or_default(),
-                        source: std::io::Error::other("the command did not reach its start point"),
-                    })
-                }
-                _ => std::thread::sleep(Duration::from_millis(1)),
-            }
+    /// The traced command's program, as given.
+    fn command_name(&self) -> &str {
+        match &self.scope {
+            Scope::Command(argv) => argv.first().map_or("", String::as_str),
+            _ => "",
         }
     }
 
@@ -251,30 +220,6 @@ fn parse_buffer_size(s: &str) -> Option<u32> {
     (bytes.is_power_of_two() && (4096..=1 << 30).contains(&bytes)).then_some(bytes as u32)
 }
 
-/// Sends the held command SIGCONT itself: an external `kill` is not on
-/// every system (Debian's minbase has no procps), and this runs wherever
-/// the host starts us.
-fn resume(pid: u32) -> Result<(), CaptureError> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| CaptureError::Open {
-        path: "kill".into(),
-        source: std::io::Error::other(format!("pid {pid} out of range")),
-    })?;
-    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-    #[allow(unsafe_code)]
-    let r = unsafe { libc::kill(pid, libc::SIGCONT) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(CaptureError::Open {
-            path: "kill".into(),
-            source: std::io::Error::other(format!(
-                "could not resume the traced command: {}",
-                std::io::Error::last_os_error()
-            )),
-        })
-    }
-}
-
 fn drop_event(ts: u64, lost: u64) -> [OwnedEvent; 2] {
     let ratio = u32::try_from(lost).unwrap_or(u32::MAX);
     let mut e = OwnedEvent::new(ts, 0, DROP_E);
@@ -285,6 +230,10 @@ fn drop_event(ts: u64, lost: u64) -> [OwnedEvent; 2] {
 }
 
 impl Source for SyscallSource {
+    fn command_status(&self) -> Option<std::process::ExitStatus> {
+        self.exit_status
+    }
+
     fn describe(&self) -> String {
         let what = match &self.scope {
             Scope::System => "every process".to_string(),
@@ -374,7 +323,7 @@ impl Source for SyscallSource {
             Scope::System => {}
             Scope::Pid(p) => opts.pids = procfs::descendants(Path::new("/proc"), &[*p]),
             Scope::Command(argv) => {
-                let c = self.spawn_held(argv)?;
+                let c = crate::held::HeldCommand::start(argv, self.command_stdout_to_stderr)?;
                 opts.pids = vec![c.id()];
                 child = Some(c);
             }
@@ -383,8 +332,7 @@ impl Source for SyscallSource {
             Ok(p) => p,
             Err(e) => {
                 if let Some(mut c) = child {
-                    let _ = c.kill();
-                    let _ = c.wait();
+                    c.kill();
                 }
                 if let scapbridge_probe::ProbeError::Verifier { log, .. } = &e {
                     ctl.log
@@ -420,8 +368,8 @@ impl Source for SyscallSource {
         for (pid, fds) in snap.fds {
             sink.metadata(Metadata::Fds { tid: pid, fds })?;
         }
-        if let Some(c) = &child {
-            resume(c.id())?;
+        if let Some(c) = child.as_mut() {
+            c.resume()?;
         }
         ctl.toolbar.status(&self.describe());
 
@@ -489,7 +437,13 @@ impl Source for SyscallSource {
             }
             if let Some(c) = child.as_mut() {
                 if child_done_at.is_none() {
-                    if let Ok(Some(st)) = c.try_wait() {
+                    if let Some(st) = c.try_wait() {
+                        if let Some(e) = c.exec_error() {
+                            ctl.log.log(
+                                Level::Warning,
+                                &format!("cannot run {}: {e}", self.command_name()),
+                            );
+                        }
                         self.exit_status = Some(st);
                         child_done_at = Some(Instant::now());
                     }

@@ -77,6 +77,9 @@ pub struct Invocation {
     pub quiet: bool,
     /// Headless: `--list`.
     pub list: bool,
+    /// Headless: `--alert-exit`: exit 3 when a rule fired, whatever the
+    /// traced command's status.
+    pub alert_exit: bool,
     /// Headless: `--help`.
     pub help: bool,
     /// Interface options as given (name without dashes → last value).
@@ -145,6 +148,8 @@ const HEADLESS_VALUE_OPTS: &[(&str, Option<char>)] = &[
     ("write", Some('w')),
     ("duration", Some('d')),
     ("count", Some('c')),
+    // sysdig's and tcpdump's habit for the event count.
+    ("count", Some('n')),
     ("filter", Some('f')),
     ("format", None),
 ];
@@ -297,7 +302,8 @@ fn parse_with(
                 | "extcap-cleanup-postkill"
                 | "debug"
                 | "extcap-version"
-        ) || (headless && matches!(name.as_str(), "quiet" | "list" | "help"))
+        ) || (headless
+            && matches!(name.as_str(), "quiet" | "list" | "help" | "alert-exit"))
         {
             Some(false)
         } else {
@@ -381,6 +387,7 @@ fn parse_with(
                 }),
             },
             "quiet" => inv.quiet = true,
+            "alert-exit" => inv.alert_exit = true,
             "list" => inv.list = true,
             "help" => inv.help = true,
             opt => {

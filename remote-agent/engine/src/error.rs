@@ -92,6 +92,17 @@ pub enum CaptureError {
     /// `scapbridge_aws::AwsError`, …), one line saying which and why.
     #[error(transparent)]
     Source(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The command to trace could not be started (not found: exit 127,
+    /// found but not runnable: 126, as a shell says).
+    #[error("cannot run {program}: {reason}")]
+    Command {
+        /// The command as given.
+        program: String,
+        /// Why, in a shell's words ("command not found", "permission denied").
+        reason: String,
+        /// Not found (127) rather than not runnable (126).
+        not_found: bool,
+    },
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
     Filter {

@@ -33,4 +33,10 @@ pub trait Source {
     fn alerts(&self) -> u64 {
         0
     }
+    /// How the traced command ended, for a source that ran one (`capture
+    /// -- CMD`): the capture then exits with its status. `None` otherwise,
+    /// or while it runs.
+    fn command_status(&self) -> Option<std::process::ExitStatus> {
+        None
+    }
 }

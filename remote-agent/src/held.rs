@@ -1,0 +1,334 @@
+//! The command a capture traces (`capture -- CMD`), started stopped so its
+//! pid joins the probe's filter before it runs anything, and then exec'd
+//! directly: no shell in between (a shell's PATH search made one failed
+//! execve per PATH entry, all in the capture), the PATH searched here, in
+//! our process, as a shell would.
+
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+
+use scapbridge_engine::capture::CaptureError;
+
+/// A started command, stopped (SIGSTOP) until [`HeldCommand::resume`].
+///
+/// Drop: a command still running is left running (the capture ended, the
+/// command did not); one never resumed is killed, so no stopped process is
+/// left behind.
+#[derive(Debug)]
+pub(crate) struct HeldCommand {
+    pid: libc::pid_t,
+    resumed: bool,
+    status: Option<ExitStatus>,
+    /// Read end of a close-on-exec pipe: the child writes execv's errno
+    /// there when the exec itself fails (then exits 127).
+    exec_error: Option<std::fs::File>,
+}
+
+/// Where `program` is run from: itself when it names a path, else the first
+/// executable file of that name in `PATH` (as `execvp` and shells search).
+fn resolve(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, CaptureError> {
+    let err = |reason: &str, not_found: bool| CaptureError::Command {
+        program: program.to_string(),
+        reason: reason.to_string(),
+        not_found,
+    };
+    if program.is_empty() {
+        return Err(err("command not found", true));
+    }
+    let runnable = |p: &Path| {
+        let Ok(c) = CString::new(p.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: access(2) reads the NUL-terminated string we own.
+        #[allow(unsafe_code)]
+        let ok = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+        ok && p.is_file()
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return if !p.exists() {
+            Err(err("no such file or directory", true))
+        } else if runnable(&p) {
+            Ok(p)
+        } else {
+            Err(err("permission denied", false))
+        };
+    }
+    let path_var = path_var.unwrap_or_else(|| OsStr::new("/usr/local/bin:/usr/bin:/bin"));
+    let mut found_unrunnable = false;
+    for dir in std::env::split_paths(path_var) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let p = dir.join(program);
+        if runnable(&p) {
+            return Ok(p);
+        }
+        found_unrunnable |= p.is_file();
+    }
+    if found_unrunnable {
+        Err(err("permission denied", false))
+    } else {
+        Err(err("command not found", true))
+    }
+}
+
+impl HeldCommand {
+    /// Starts `argv` stopped: the child stops itself right after the fork,
+    /// and execs `argv[0]` (resolved in `PATH`, `argv[0]` kept as given)
+    /// once resumed. With `stdout_to_stderr`, its standard output goes to
+    /// our standard error (the capture's own stdout is the stream).
+    pub(crate) fn start(argv: &[String], stdout_to_stderr: bool) -> Result<Self, CaptureError> {
+        let program = argv.first().map(String::as_str).unwrap_or_default();
+        let path = resolve(program, std::env::var_os("PATH").as_deref())?;
+        let bad_arg = || CaptureError::Command {
+            program: program.to_string(),
+            reason: "an argument holds a NUL byte".to_string(),
+            not_found: false,
+        };
+        // Everything the child needs is allocated before the fork: after it,
+        // only async-signal-safe calls (raise, dup2, execv, _exit).
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad_arg())?;
+        let c_args: Vec<CString> = argv
+            .iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad_arg())?;
+        let mut c_argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+        c_argv.push(std::ptr::null());
+        let mut fds = [-1 as libc::c_int; 2];
+        // SAFETY: pipe2(2) fills our two-int array.
+        #[allow(unsafe_code)]
+        let piped = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0;
+        // SAFETY: fork(2); the child only calls async-signal-safe functions
+        // on memory prepared above, and ends in execv or _exit.
+        #[allow(unsafe_code)]
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(CaptureError::Command {
+                program: program.to_string(),
+                reason: format!("fork: {}", std::io::Error::last_os_error()),
+                not_found: false,
+            });
+        }
+        if pid == 0 {
+            // SAFETY: in the child, async-signal-safe calls only.
+            #[allow(unsafe_code)]
+            unsafe {
+                if stdout_to_stderr {
+                    libc::dup2(2, 1);
+                }
+                libc::raise(libc::SIGSTOP);
+                libc::execv(c_path.as_ptr(), c_argv.as_ptr());
+                // As a shell: 127 when the exec itself failed; why, to the
+                // parent through the pipe.
+                if piped {
+                    let errno = *libc::__errno_location();
+                    libc::write(fds[1], (&errno as *const libc::c_int).cast(), 4);
+                }
+                libc::_exit(127);
+            }
+        }
+        let exec_error = piped.then(|| {
+            use std::os::fd::FromRawFd;
+            // SAFETY: closing our copy of the write end; the read end is
+            // ours alone from here, owned by the File.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::close(fds[1]);
+                std::fs::File::from_raw_fd(fds[0])
+            }
+        });
+        let mut held = HeldCommand {
+            pid,
+            resumed: false,
+            status: None,
+            exec_error,
+        };
+        // Wait until it stopped (or died before: then say so).
+        let mut st: libc::c_int = 0;
+        loop {
+            // SAFETY: waitpid(2) writes the status into our local.
+            #[allow(unsafe_code)]
+            let r = unsafe { libc::waitpid(pid, &mut st, libc::WUNTRACED) };
+            if r == pid {
+                break;
+            }
+            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return Err(CaptureError::Command {
+                    program: program.to_string(),
+                    reason: format!("waitpid: {}", std::io::Error::last_os_error()),
+                    not_found: false,
+                });
+            }
+        }
+        if !libc::WIFSTOPPED(st) {
+            held.resumed = true;
+            held.status = Some(ExitStatus::from_raw(st));
+            return Err(CaptureError::Command {
+                program: program.to_string(),
+                reason: "it ended before the capture started".to_string(),
+                not_found: false,
+            });
+        }
+        Ok(held)
+    }
+
+    /// Its process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// Lets it run (it execs the command at once).
+    pub(crate) fn resume(&mut self) -> Result<(), CaptureError> {
+        // SAFETY: kill(2) takes plain integers.
+        #[allow(unsafe_code)]
+        let r = unsafe { libc::kill(self.pid, libc::SIGCONT) };
+        if r != 0 {
+            return Err(CaptureError::Command {
+                program: format!("pid {}", self.pid),
+                reason: format!("could not resume it: {}", std::io::Error::last_os_error()),
+                not_found: false,
+            });
+        }
+        self.resumed = true;
+        Ok(())
+    }
+
+    /// Its exit status once it ended (without blocking).
+    pub(crate) fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            let mut st: libc::c_int = 0;
+            // SAFETY: waitpid(2) writes the status into our local.
+            #[allow(unsafe_code)]
+            let r = unsafe { libc::waitpid(self.pid, &mut st, libc::WNOHANG) };
+            if r == self.pid && (libc::WIFEXITED(st) || libc::WIFSIGNALED(st)) {
+                self.status = Some(ExitStatus::from_raw(st));
+            }
+        }
+        self.status
+    }
+
+    /// Why the command could not be exec'd, once it ended that way (exit
+    /// 127 from the child before any exec).
+    pub(crate) fn exec_error(&mut self) -> Option<std::io::Error> {
+        use std::io::Read;
+        self.status?;
+        let mut b = [0u8; 4];
+        let f = self.exec_error.as_mut()?;
+        // The write end closed at exec or exit: this read does not block.
+        f.read_exact(&mut b).ok()?;
+        Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(b)))
+    }
+
+    /// Kills it and reaps it (a capture that failed to start).
+    pub(crate) fn kill(&mut self) {
+        if self.status.is_none() {
+            // SAFETY: kill(2) and waitpid(2) on our own child.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                let mut st: libc::c_int = 0;
+                libc::waitpid(self.pid, &mut st, 0);
+            }
+            self.resumed = true;
+        }
+    }
+}
+
+impl Drop for HeldCommand {
+    fn drop(&mut self) {
+        if !self.resumed {
+            self.kill();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_is_searched_as_a_shell_does() {
+        let path = Some(OsStr::new("/nonexistent:/usr/bin:/bin"));
+        assert_eq!(
+            resolve("sh", path).map(|p| p.is_absolute()).ok(),
+            Some(true)
+        );
+        let e = resolve("no-such-command-xyz", path).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CaptureError::Command {
+                    not_found: true,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot run no-such-command-xyz: command not found"
+        );
+        let f =
+            std::env::temp_dir().join(format!("scapbridge-not-runnable-{}", std::process::id()));
+        std::fs::write(&f, "data").expect("write");
+        std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod");
+        let e = resolve(&f.to_string_lossy(), path).unwrap_err();
+        let _ = std::fs::remove_file(&f);
+        assert!(
+            matches!(
+                e,
+                CaptureError::Command {
+                    not_found: false,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("permission denied"), "{e}");
+    }
+
+    #[test]
+    fn a_held_command_runs_only_when_resumed_and_reports_its_status() {
+        let mut c = HeldCommand::start(&["sh".into(), "-c".into(), "exit 7".into()], false)
+            .expect("started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(c.try_wait(), None, "stopped until resumed");
+        c.resume().expect("resumed");
+        let t = std::time::Instant::now();
+        while c.try_wait().is_none() && t.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(c.try_wait().and_then(|s| s.code()), Some(7));
+        assert!(c.exec_error().is_none(), "sh was exec'd");
+    }
+
+    #[test]
+    fn a_file_the_kernel_cannot_exec_says_why() {
+        let f =
+            std::env::temp_dir().join(format!("scapbridge-not-a-program-{}", std::process::id()));
+        let _ = std::fs::remove_file(&f);
+        std::fs::write(&f, "\0\0\0\0garbage").expect("write");
+        std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let mut c =
+            HeldCommand::start(&[f.to_string_lossy().into_owned()], false).expect("started");
+        c.resume().expect("resumed");
+        let t = std::time::Instant::now();
+        while c.try_wait().is_none() && t.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(c.try_wait().and_then(|s| s.code()), Some(127));
+        let e = c.exec_error().expect("the exec's errno");
+        assert_eq!(e.raw_os_error(), Some(libc::ENOEXEC), "{e}");
+        let _ = std::fs::remove_file(&f);
+    }
+}

@@ -1,0 +1,127 @@
+//! Exit codes a CI job can trust (issue "An analyst's tool"): `capture --
+//! CMD` exits as CMD did, 127/126 when it cannot start (as a shell), 3 with
+//! `--alert-exit` when a rule fired; the command is exec'd directly (no
+//! shell's PATH search in the capture); `-n` is the event count.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+
+fn capture(dir: &std::path::Path, extra: &[&str], cmd: &[&str]) -> std::process::Output {
+    run(scapbridge()
+        .args(["capture", "-i", "scapbridge-syscalls", "-q", "-w"])
+        .arg(dir.join("c.scap"))
+        .args(extra)
+        .arg("--")
+        .args(cmd))
+}
+
+#[test]
+fn capture_exits_with_the_commands_status() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = capture(d, &[], &["sh", "-c", "exit 7"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    let o = capture(d, &[], &["true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Killed by a signal: 128 + 9, as a shell says.
+    let o = capture(d, &[], &["sh", "-c", "kill -9 $$"]);
+    assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
+}
+
+#[test]
+fn a_command_that_cannot_start_is_127_or_126_with_one_line() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for missing in ["no-such-command-scapbridge", "/no/such/command"] {
+        let o = capture(d, &[], &[missing]);
+        assert_eq!(o.status.code(), Some(127), "{missing}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("scapbridge: error: cannot run ") && err.contains(missing),
+            "{err}"
+        );
+    }
+    let f = d.join("data-file");
+    std::fs::write(&f, "not a program").unwrap();
+    let o = capture(d, &[], &[f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+}
+
+#[test]
+fn alert_exit_makes_a_fired_rule_win() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = d.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: cat reads the hostname\n  desc: test\n  condition: evt.type in (open, openat) and evt.dir=< and proc.name=cat and fd.name=/etc/hostname\n  output: \"cat read %fd.name\"\n  priority: WARNING\n",
+    )
+    .unwrap();
+    let cmd = ["sh", "-c", "cat /etc/hostname >/dev/null; exit 7"];
+    let r = rules.to_str().unwrap();
+    let o = capture(d, &["--rules", r, "--alerts", "/dev/null"], &cmd);
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "without --alert-exit: {}",
+        stderr(&o)
+    );
+    let o = capture(
+        d,
+        &["--rules", r, "--alerts", "/dev/null", "--alert-exit"],
+        &cmd,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "with --alert-exit: {}",
+        stderr(&o)
+    );
+    // No alert: the command's status, --alert-exit or not.
+    let o = capture(
+        d,
+        &["--rules", r, "--alerts", "/dev/null", "--alert-exit"],
+        &["sh", "-c", "exit 5"],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+}
+
+#[test]
+fn the_command_is_execd_directly_and_n_counts_events() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = capture(d, &[], &["true"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let evs = events(&d.join("c.scap"), false).unwrap();
+    let execs: Vec<_> = evs
+        .iter()
+        .filter(|e| {
+            scapbridge_formats::schema::event_info(e.event_type).is_some_and(|i| i.name == "execve")
+        })
+        .collect();
+    // One execve, the command's own, first of the traced events: no shell
+    // trying each PATH entry before it.
+    assert_eq!(execs.len(), 1, "execve events: {}", execs.len());
+    let res = i64::from_le_bytes(execs[0].params[0][..8].try_into().unwrap());
+    assert_eq!(res, 0, "the execve succeeded");
+    let o = capture(d, &["-n", "5"], &["ls", "/"]);
+    assert!(o.status.success(), "-n 5: {}", stderr(&o));
+    assert_eq!(events(&d.join("c.scap"), false).unwrap().len(), 5, "-n 5");
+}
