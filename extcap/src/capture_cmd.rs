@@ -284,8 +284,14 @@ fn exit_for(e: &CaptureError) -> ExitCode {
 /// The exit code of a capture that traced a command: the command's own,
 /// or 128 + the signal that ended it (as a shell reports it).
 fn command_exit(st: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (st.code(), st.signal()) {
+    #[cfg(unix)]
+    let signal = {
+        use std::os::unix::process::ExitStatusExt;
+        st.signal()
+    };
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    match (st.code(), signal) {
         (Some(c), _) => (c & 0xff) as u8,
         (None, Some(sig)) => (128 + (sig & 0x7f)) as u8,
         (None, None) => EXIT_FAILED,
