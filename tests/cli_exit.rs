@@ -125,3 +125,66 @@ fn the_command_is_execd_directly_and_n_counts_events() {
     assert!(o.status.success(), "-n 5: {}", stderr(&o));
     assert_eq!(events(&d.join("c.scap"), false).unwrap().len(), 5, "-n 5");
 }
+
+#[test]
+fn a_mistyped_option_is_named_with_the_one_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.scap");
+    for (args, like) in [
+        (vec!["--interace", "scapbridge-replay"], "--interface"),
+        (
+            vec!["-i", "scapbridge-syscalls", "--buffersize", "8"],
+            "--buffer-size",
+        ),
+        (
+            vec!["-i", "scapbridge-replay", "--speeed", "max"],
+            "--speed",
+        ),
+    ] {
+        let o = run(scapbridge().arg("capture").args(&args).arg("-w").arg(&out));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("did you mean '{like}'?")),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing close: no guess.
+    let o = run(scapbridge()
+        .args(["capture", "-i", "scapbridge-replay", "--zzz"])
+        .arg("-w")
+        .arg(&out));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_of_one_interface_shows_its_options_only() {
+    let all = run(scapbridge().args(["capture", "--help"]));
+    assert!(all.status.success());
+    let all = String::from_utf8_lossy(&all.stdout).into_owned();
+    let one = run(scapbridge().args(["capture", "-i", "scapbridge-replay", "--help"]));
+    assert!(one.status.success());
+    let one = String::from_utf8_lossy(&one.stdout).into_owned();
+    assert!(one.contains("Options of scapbridge-replay"), "{one}");
+    assert!(one.contains("--speed"), "{one}");
+    assert!(
+        one.contains("Options of every interface"),
+        "the rules options: {one}"
+    );
+    for other in [
+        "Options of scapbridge-ssh",
+        "Options of scapbridge-cloudtrail",
+        "--remote-host",
+    ] {
+        assert!(!one.contains(other), "{other} in the replay help");
+        assert!(all.contains(other), "{other} missing from the full help");
+    }
+    assert!(
+        one.lines().count() * 2 < all.lines().count(),
+        "{} vs {} lines",
+        one.lines().count(),
+        all.lines().count()
+    );
+}

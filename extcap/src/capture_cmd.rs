@@ -81,7 +81,12 @@ pub(crate) fn extcap_main(args: &[std::ffi::OsString]) -> ExitCode {
 pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
     let inv = invocation::parse_headless_os(args);
     if inv.help {
-        print_stdout(&help());
+        // `capture -i X --help`: X's options only.
+        let only = inv
+            .interface
+            .as_deref()
+            .and_then(|n| protocol::INTERFACES.iter().find(|i| i.name == n));
+        print_stdout(&help(only));
         return ExitCode::SUCCESS;
     }
     if inv.list {
@@ -95,7 +100,7 @@ pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
     capture(&inv, true)
 }
 
-fn help() -> String {
+fn help(only: Option<&protocol::InterfaceSpec>) -> String {
     let mut s = String::from(
         "Capture from a scapbridge interface into a file, the same way the extcap does for Wireshark.\n\n\
          Usage: scapbridge capture -i IFACE [interface options] -w FILE|- [--duration D] [--count N]\n\
@@ -116,6 +121,7 @@ fn help() -> String {
     // are listed once.
     let sections = protocol::INTERFACES
         .iter()
+        .filter(|i| only.is_none_or(|o| o.name == i.name))
         .map(|i| (format!("Options of {} ({})", i.name, i.display), i.args))
         .chain(std::iter::once((
             "Options of every interface (Falco rules, capture around alerts)".to_string(),
@@ -138,7 +144,10 @@ fn help() -> String {
         }
         s.push('\n');
     }
-    s.push_str("Exit status: 0 capture complete (whatever stopped it), 1 capture failed, 2 wrong arguments, 3 capture complete and a rule fired (with --rules).\n");
+    if only.is_none() {
+        s.push_str("`scapbridge capture -i NAME --help` shows one interface's options.\n");
+    }
+    s.push_str("Exit status: 0 capture complete (whatever stopped it), 1 capture failed, 2 wrong arguments, 3 capture complete and a rule fired (with --rules; with -- CMD only with --alert-exit), with -- CMD: CMD's status, 127 not found, 126 not runnable.\n");
     s
 }
 

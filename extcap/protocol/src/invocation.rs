@@ -283,7 +283,7 @@ fn parse_with(
             };
             (long, (!rest.is_empty()).then(|| rest.to_string()))
         } else {
-            inv.errors.push(UsageError::UnknownOption(a.clone()));
+            inv.errors.push(unknown_option(a, headless));
             continue;
         };
         // Does this option take a value?
@@ -350,7 +350,7 @@ fn parse_with(
                     i += 1;
                 }
                 inv.errors
-                    .push(UsageError::UnknownOption(format!("--{name}")));
+                    .push(unknown_option(&format!("--{name}"), headless));
                 continue;
             }
         };
@@ -510,10 +510,12 @@ impl Invocation {
     /// Checks a capture call: an interface we have, an output, only known
     /// options, every required option present and selector values valid.
     pub fn check_capture(&self) -> Result<&'static InterfaceSpec, UsageError> {
-        let spec = self.interface_spec()?;
+        // A mistyped option first: it is often why the interface or the
+        // output seems missing (`--interace x`).
         if let Some(e) = self.errors.first() {
             return Err(e.clone());
         }
+        let spec = self.interface_spec()?;
         if self.output.is_none() {
             return Err(UsageError::NoOutput);
         }
@@ -534,6 +536,60 @@ impl Invocation {
             }
         }
         Ok(spec)
+    }
+}
+
+/// Edit distance between two short option names (Levenshtein).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The error for an option nobody takes, naming the closest one that
+/// exists when the given one is a likely typo of it: the same letters
+/// without dashes (`--buffersize`), or at most two edits away for names of
+/// five letters or more (`--interace`).
+fn unknown_option(given: &str, headless: bool) -> UsageError {
+    let bare = given.trim_start_matches('-');
+    let squash = |s: &str| s.replace(['-', '_'], "").to_ascii_lowercase();
+    let mut names: Vec<&str> = EXTCAP_VALUE_OPTS.to_vec();
+    names.extend(HEADLESS_VALUE_OPTS.iter().map(|(l, _)| *l));
+    if headless {
+        names.extend(["quiet", "list", "help", "alert-exit"]);
+    }
+    names.extend(
+        crate::protocol::INTERFACES
+            .iter()
+            .flat_map(|i| i.all_args())
+            .map(|a| a.name),
+    );
+    let best = names
+        .iter()
+        .map(|n| {
+            let d = if squash(n) == squash(bare) {
+                0
+            } else {
+                distance(&bare.to_ascii_lowercase(), n)
+            };
+            (d, *n)
+        })
+        .filter(|(d, n)| *d == 0 || (*d <= 2 && bare.len() >= 5 && n.len() >= 5))
+        .min();
+    match best {
+        Some((_, like)) if bare.len() > 1 => UsageError::UnknownOptionLike {
+            option: given.to_string(),
+            like: format!("--{like}"),
+        },
+        _ => UsageError::UnknownOption(given.to_string()),
     }
 }
 

@@ -18,6 +18,14 @@ pub enum UsageError {
     },
     /// An option no interface of ours takes.
     UnknownOption(String),
+    /// An option no interface of ours takes, close to one that exists
+    /// (a typo, or dashes left out: `--buffersize`).
+    UnknownOptionLike {
+        /// The option as given.
+        option: String,
+        /// The option it is probably meant to be.
+        like: String,
+    },
     /// An option given without its value.
     MissingValue(String),
     /// An argument that is not UTF-8 where text is wanted.
@@ -64,6 +72,9 @@ impl fmt::Display for UsageError {
                 known.join(", ")
             ),
             UsageError::UnknownOption(o) => write!(f, "unknown option '{o}'"),
+            UsageError::UnknownOptionLike { option, like } => {
+                write!(f, "unknown option '{option}' (did you mean '{like}'?)")
+            }
             UsageError::MissingValue(o) => write!(f, "option '{o}' needs a value"),
             UsageError::BadValue {
                 option,
