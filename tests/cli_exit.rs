@@ -188,3 +188,24 @@ fn help_of_one_interface_shows_its_options_only() {
         all.lines().count()
     );
 }
+
+#[test]
+fn binary_data_is_not_written_to_a_terminal() {
+    if !have("script") {
+        return;
+    }
+    // `script` gives the capture a terminal as its standard output.
+    let cmd = format!(
+        "{} capture -i scapbridge-replay --file {} -w -",
+        scapbridge_bin().display(),
+        scap_dir().join("falco_cat_write.scap").display()
+    );
+    let o = run(std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("standard output redirected"), "{out}");
+    assert!(
+        !out.contains("\u{1a}\u{2b}\u{3c}\u{4d}"),
+        "the section header reached the terminal"
+    );
+}

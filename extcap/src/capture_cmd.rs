@@ -328,6 +328,15 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // line is written: the host reads our stderr when the FIFO ends, and a
     // FIFO closed first raced the line (tshark then showed an empty error).
     let mut held: Option<Output> = None;
+    // Binary capture data on a terminal helps nobody (tcpdump refuses too).
+    if headless && target == "-" && io::stdout().is_terminal() {
+        error_line(&UsageError::BadValue {
+            option: "-w".into(),
+            value: "-".into(),
+            expected: "a file, or - with standard output redirected (it is a terminal)".into(),
+        });
+        return ExitCode::from(EXIT_USAGE);
+    }
     let prepared = if headless {
         plan(inv, true).and_then(|p| {
             Ok((
@@ -436,8 +445,10 @@ fn run(
     let shown = if target == "-" { "<stdout>" } else { target };
     let sink = ScapSink::for_output(output, shown, plan.profile, container)?;
     let show_progress = headless && !inv.quiet && io::stderr().is_terminal();
-    let progress: Option<Progress<'_>> =
-        show_progress.then(|| Box::new(|s: &CaptureStats| progress_line(s)) as Progress<'_>);
+    let progress: Option<Progress<'_>> = show_progress.then(|| {
+        let (count, duration) = (plan.count, plan.duration);
+        Box::new(move |s: &CaptureStats| progress_line(s, count, duration)) as Progress<'_>
+    });
     let mut pipeline = Pipeline::new(sink, plan.count, progress)
         .with_filter(plan.filter.take())
         .with_rules(plan.rules.take())
@@ -524,21 +535,29 @@ fn run(
     Ok((stats.alerts + remote_alerts, plan.source.command_status()))
 }
 
-fn progress_line(s: &CaptureStats) {
+/// The progress line, with its target when there is one: `of N` events
+/// (`--count`), `of MM:SS` (`--duration`).
+fn progress_line(s: &CaptureStats, count: Option<u64>, duration: Option<Duration>) {
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
         s.events_written as f64 / secs
     } else {
         0.0
     };
+    let mmss = |d: u64| format!("{:02}:{:02}", d / 60, d % 60);
     eprint!(
-        "\r\x1b[2K{} events  {}  {} drops  {} ev/s  {:02}:{:02}",
+        "\r\x1b[2K{} events{}  {}  {} drops  {} ev/s  {}{}",
         group(s.events_written),
+        count
+            .map(|c| format!(" of {}", group(c)))
+            .unwrap_or_default(),
         human_bytes(s.bytes),
         s.drops,
         group(rate as u64),
-        s.elapsed.as_secs() / 60,
-        s.elapsed.as_secs() % 60
+        mmss(s.elapsed.as_secs()),
+        duration
+            .map(|d| format!(" of {}", mmss(d.as_secs_f64().ceil() as u64)))
+            .unwrap_or_default()
     );
 }
 

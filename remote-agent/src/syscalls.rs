@@ -267,10 +267,16 @@ impl Source for SyscallSource {
 
     fn report(&self) -> Option<String> {
         let s = self.stats?;
+        // "0 lost" alone: the cause is named only when there are losses.
         let mut line = format!(
-            "  kernel     {} events seen, {} lost (ring buffer full)",
+            "  kernel     {} events seen, {} lost{}",
             scapbridge_engine::capture::group(s.events),
-            scapbridge_engine::capture::group(s.drops)
+            scapbridge_engine::capture::group(s.drops),
+            if s.drops > 0 {
+                " (the ring buffer was full: the reader fell behind; --buffer-size gives it more room)"
+            } else {
+                ""
+            }
         );
         if s.truncated > 0 {
             line.push_str(&format!(
