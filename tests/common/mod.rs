@@ -43,6 +43,31 @@ pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// Skips a test whose tool is missing: prints the reason and returns false;
+/// under CI=true, where every tool must be there, panics instead.
+pub fn skip(reason: &str) -> bool {
+    assert!(
+        !ci(),
+        "required under CI=true: {reason} (install/install.sh --deps)"
+    );
+    eprintln!("skipping: {reason}");
+    false
+}
+
+/// Polls `f` every 20 ms until it gives a value or `limit` passes.
+pub fn wait_for<T>(limit: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Returns whether `tool` runs; panics under CI if it does not.
 pub fn have(tool: &str) -> bool {
     let ok = Command::new(tool)

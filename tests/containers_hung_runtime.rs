@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod support;
+mod common;
 
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use scapbridge_containers::{Resolver, ResolverConfig, ResolverWarning};
-use support::wait_for;
+use common::wait_for;
 
 /// A listener that accepts every connection, reads nothing and never
 /// answers; keeps the connections open until dropped.
