@@ -269,6 +269,44 @@ pub fn probe_available() -> bool {
     }
 }
 
+/// `scapbridge capture -i scapbridge-syscalls [--profile PROFILE] -w OUT`: a
+/// live capture through the probe (the default layout without a profile),
+/// for the caller to add its options and `-- COMMAND…`.
+pub fn syscalls_capture(profile: Option<&str>, out: &Path) -> Command {
+    let mut c = scapbridge();
+    c.args(["capture", "-i", "scapbridge-syscalls"]);
+    if let Some(p) = profile {
+        c.args(["--profile", p]);
+    }
+    c.arg("-w").arg(out);
+    c
+}
+
+/// Runs a capture to its end and asserts that it succeeded; its standard
+/// error, which holds the summary.
+pub fn capture_ok(c: &mut Command) -> String {
+    let o = c.output().expect("spawn scapbridge capture");
+    let summary = stderr(&o);
+    assert!(o.status.success(), "capture failed: {summary}");
+    summary
+}
+
+/// The process table entry of `tid` in a capture's `/proc` snapshot (the
+/// last one, should several blocks list it).
+pub fn snapshot_process(path: &Path, tid: u64) -> Option<scapbridge_formats::meta::ProcessInfo> {
+    let f = std::fs::File::open(path).expect("open the capture");
+    let mut r = ScapReader::new(f).expect("reader");
+    let mut entry = None;
+    while let Some(item) = r.next_item().expect("item") {
+        if let Item::Processes(ps) = item {
+            if let Some(p) = ps.iter().find(|p| p.tid == tid) {
+                entry = Some(p.clone());
+            }
+        }
+    }
+    entry
+}
+
 /// `pgrep -f PATTERN`: the pids of matching processes.
 pub fn pgrep(pattern: &str) -> Vec<u32> {
     let o = Command::new("pgrep")
