@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::{events, have, scap_dir, scapbridge, scapbridge_bin, sysdig_lines, tshark_frames};
 use scapbridge_formats::{Item, ScapReader};
+use scapbridge_tests::CaptureArgs;
 
 // ---------------------------------------------------------------- grammar
 
@@ -1604,16 +1605,7 @@ fn capture_rules_alert_beside_the_events() {
     // No alert: exit 0; broken rules: one line, exit 1.
     let quiet_rules = scap_dir().join("falco_legacy/rules/detect_connect_using_in.yaml");
     let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(&trace)
+        .replay_max(&trace)
         .arg("--rules")
         .arg(&quiet_rules)
         .arg("-w")

@@ -17,29 +17,13 @@ use std::time::{Duration, Instant};
 
 use common::sshd::Sshd;
 use common::{scap_dir, scapbridge, stderr};
+use scapbridge_tests::CaptureArgs;
 
 /// `o` failed with `code` and exactly one line of stderr holding `needle`.
 fn one_line(o: &Output, code: i32, needle: &str) {
     let e = stderr(o);
     assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
     assert!(e.contains(needle), "expected '{needle}' in: {e}");
-}
-
-/// `scapbridge capture -q -i scapbridge-replay --speed max --file FILE`,
-/// for the caller to add the rest.
-fn replay_max(file: &Path) -> Command {
-    let mut c = scapbridge();
-    c.args([
-        "capture",
-        "-q",
-        "-i",
-        "scapbridge-replay",
-        "--speed",
-        "max",
-        "--file",
-    ])
-    .arg(file);
-    c
 }
 
 /// `scapbridge capture -q -i scapbridge-ssh` with HOME at `home` and no
@@ -128,9 +112,7 @@ fn trigger_run(dir: &Path, saved: &Path, extra: &[&str]) -> Output {
     let input = scap_dir().join("libs_e2e_curl_google.scap");
     let rules = rules_file(dir);
     scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max"])
-        .arg("--file")
-        .arg(&input)
+        .replay_max(&input)
         .arg("--rules")
         .arg(&rules)
         .args([
@@ -297,16 +279,14 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fifo)
+    c.replay(&fifo)
         .arg("-w")
         .arg(dir.path().join("o.scap"));
     assert_stops_on_sigterm(c, Duration::from_millis(500), "replay --file FIFO");
 
     // -w FIFO, nobody reading.
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fixture)
+    c.replay(&fixture)
         .arg("-w")
         .arg(&fifo);
     assert_stops_on_sigterm(c, Duration::from_millis(500), "-w FIFO");
@@ -338,8 +318,7 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
         .spawn()
         .unwrap();
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fifo)
+    c.replay(&fifo)
         .arg("-w")
         .arg(dir.path().join("stalled.scap"));
     let (took, o) = term_after(c, Duration::from_millis(800));
@@ -402,14 +381,7 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
     let dir = tempfile::tempdir().unwrap();
     for source in ["s3://trail/AWSLogs/", "sqs://notify"] {
         let mut c = scapbridge();
-        c.args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-            source,
-        ])
+        c.cloudtrail(source)
         .args([
             "--cloudtrail-aws-endpoint",
             &format!("http://127.0.0.1:{port}"),
@@ -443,7 +415,7 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
         })
     };
     let out = dir.path().join("o.scap");
-    let o = replay_max(&fifo).arg("-w").arg(&out).output().unwrap();
+    let o = scapbridge().replay_max(&fifo).arg("-w").arg(&out).output().unwrap();
     feeder.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let want = common::events(&fixture, false).unwrap();
@@ -477,7 +449,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         odd(b"alerts\xfc.txt"),
     );
     let curl = scap_dir().join("libs_e2e_curl_google.scap");
-    let o = replay_max(&input)
+    let o = scapbridge().replay_max(&input)
         .arg("-w")
         .arg(&out)
         .arg("--log-file")
@@ -489,7 +461,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     assert_eq!(common::events(&out, false).unwrap().len(), want.len());
     let rules = odd(b"rules\xfb.yaml");
     std::fs::rename(rules_file(dir.path()), &rules).unwrap();
-    let o = replay_max(&curl)
+    let o = scapbridge().replay_max(&curl)
         .arg("--rules")
         .arg(scap_dir().join("../rules/falco_rules.yaml"))
         .arg("--rules")
@@ -518,14 +490,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     let record = common::fixtures().join("cloudtrail/alice_start_instances.json");
     std::fs::copy(&record, logs.join("a.json")).unwrap();
     let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-        ])
-        .arg(&logs)
+        .cloudtrail(&logs)
         .arg("-w")
         .arg(&out)
         .output()
@@ -542,14 +507,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     );
     // An address is text: s3:// with a byte that is not UTF-8 is refused.
     let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-        ])
-        .arg(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
+        .cloudtrail(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
         .arg("-w")
         .arg(&out)
         .output()
@@ -558,8 +516,7 @@ fn arguments_that_are_not_utf8_never_panic() {
 
     // Text that is not UTF-8: one line naming the argument.
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&input)
+        .replay(&input)
         .arg("--filter")
         .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
         .arg("-w")

@@ -42,6 +42,7 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use scapbridge_formats::{Item, ScapReader};
+    use scapbridge_tests::CaptureArgs;
 
     use super::common::{self, scapbridge, sshd::Sshd};
 
@@ -103,9 +104,7 @@ mod linux {
         let local = best_of(|| {
             secs(|| {
                 ok(scapbridge()
-                    .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max"])
-                    .arg("--file")
-                    .arg(&input)
+                    .replay_max(&input)
                     .arg("-w")
                     .arg(&out))
             })
