@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use scapbridge_containers::{Resolver, ResolverConfig, ResolverWarning};
 use common::wait_for;
+use scapbridge_containers::{Resolver, ResolverConfig, ResolverWarning};
 
 /// A listener that accepts every connection, reads nothing and never
 /// answers; keeps the connections open until dropped.

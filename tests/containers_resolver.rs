@@ -10,12 +10,12 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::podman::{self, podman_available, ApiService, Container, PodLabels};
+use common::wait_for;
 use scapbridge_containers::cgroup::parse_proc_cgroup;
 use scapbridge_containers::{
     container_json, ContainerInfo, ContainerType, Resolver, ResolverConfig,
 };
-use common::podman::{self, podman_available, ApiService, Container, PodLabels};
-use common::wait_for;
 
 fn pod(name: &str, ns: &str, uid: &str, cname: &str) -> PodLabels {
     PodLabels {

@@ -279,16 +279,12 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
-    c.replay(&fifo)
-        .arg("-w")
-        .arg(dir.path().join("o.scap"));
+    c.replay(&fifo).arg("-w").arg(dir.path().join("o.scap"));
     assert_stops_on_sigterm(c, Duration::from_millis(500), "replay --file FIFO");
 
     // -w FIFO, nobody reading.
     let mut c = scapbridge();
-    c.replay(&fixture)
-        .arg("-w")
-        .arg(&fifo);
+    c.replay(&fixture).arg("-w").arg(&fifo);
     assert_stops_on_sigterm(c, Duration::from_millis(500), "-w FIFO");
 
     // The extcap call: --capture --fifo with no host reading.
@@ -382,20 +378,20 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
     for source in ["s3://trail/AWSLogs/", "sqs://notify"] {
         let mut c = scapbridge();
         c.cloudtrail(source)
-        .args([
-            "--cloudtrail-aws-endpoint",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_CONFIG_FILE", "/nonexistent"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
-        .arg("-w")
-        .arg(dir.path().join("ct.scap"));
+            .args([
+                "--cloudtrail-aws-endpoint",
+                &format!("http://127.0.0.1:{port}"),
+            ])
+            .envs([
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_CONFIG_FILE", "/nonexistent"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ])
+            .arg("-w")
+            .arg(dir.path().join("ct.scap"));
         assert_stops_on_sigterm(c, Duration::from_millis(1500), source);
     }
 }
@@ -415,7 +411,12 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
         })
     };
     let out = dir.path().join("o.scap");
-    let o = scapbridge().replay_max(&fifo).arg("-w").arg(&out).output().unwrap();
+    let o = scapbridge()
+        .replay_max(&fifo)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
     feeder.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let want = common::events(&fixture, false).unwrap();
@@ -449,7 +450,8 @@ fn arguments_that_are_not_utf8_never_panic() {
         odd(b"alerts\xfc.txt"),
     );
     let curl = scap_dir().join("libs_e2e_curl_google.scap");
-    let o = scapbridge().replay_max(&input)
+    let o = scapbridge()
+        .replay_max(&input)
         .arg("-w")
         .arg(&out)
         .arg("--log-file")
@@ -461,7 +463,8 @@ fn arguments_that_are_not_utf8_never_panic() {
     assert_eq!(common::events(&out, false).unwrap().len(), want.len());
     let rules = odd(b"rules\xfb.yaml");
     std::fs::rename(rules_file(dir.path()), &rules).unwrap();
-    let o = scapbridge().replay_max(&curl)
+    let o = scapbridge()
+        .replay_max(&curl)
         .arg("--rules")
         .arg(scap_dir().join("../rules/falco_rules.yaml"))
         .arg("--rules")

@@ -28,11 +28,11 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use scapbridge_tests::CaptureArgs;
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{
     render, value, Item, OwnedEvent, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions,
 };
+use scapbridge_tests::CaptureArgs;
 
 fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
     let mut evs = Vec::new();
