@@ -7,6 +7,7 @@ use std::process::Command;
 
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
+pub mod extcap;
 pub mod podman;
 pub mod sshd;
 
