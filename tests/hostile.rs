@@ -17,29 +17,13 @@ use std::time::{Duration, Instant};
 
 use common::sshd::Sshd;
 use common::{scap_dir, scapbridge, stderr};
+use scapbridge_tests::CaptureArgs;
 
 /// `o` failed with `code` and exactly one line of stderr holding `needle`.
 fn one_line(o: &Output, code: i32, needle: &str) {
     let e = stderr(o);
     assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
     assert!(e.contains(needle), "expected '{needle}' in: {e}");
-}
-
-/// `scapbridge capture -q -i scapbridge-replay --speed max --file FILE`,
-/// for the caller to add the rest.
-fn replay_max(file: &Path) -> Command {
-    let mut c = scapbridge();
-    c.args([
-        "capture",
-        "-q",
-        "-i",
-        "scapbridge-replay",
-        "--speed",
-        "max",
-        "--file",
-    ])
-    .arg(file);
-    c
 }
 
 /// `scapbridge capture -q -i scapbridge-ssh` with HOME at `home` and no
@@ -128,9 +112,7 @@ fn trigger_run(dir: &Path, saved: &Path, extra: &[&str]) -> Output {
     let input = scap_dir().join("libs_e2e_curl_google.scap");
     let rules = rules_file(dir);
     scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max"])
-        .arg("--file")
-        .arg(&input)
+        .replay_max(&input)
         .arg("--rules")
         .arg(&rules)
         .args([
@@ -297,18 +279,12 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fifo)
-        .arg("-w")
-        .arg(dir.path().join("o.scap"));
+    c.replay(&fifo).arg("-w").arg(dir.path().join("o.scap"));
     assert_stops_on_sigterm(c, Duration::from_millis(500), "replay --file FIFO");
 
     // -w FIFO, nobody reading.
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fixture)
-        .arg("-w")
-        .arg(&fifo);
+    c.replay(&fixture).arg("-w").arg(&fifo);
     assert_stops_on_sigterm(c, Duration::from_millis(500), "-w FIFO");
 
     // The extcap call: --capture --fifo with no host reading.
@@ -338,8 +314,7 @@ fn sigterm_ends_a_capture_blocked_on_a_fifo() {
         .spawn()
         .unwrap();
     let mut c = scapbridge();
-    c.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&fifo)
+    c.replay(&fifo)
         .arg("-w")
         .arg(dir.path().join("stalled.scap"));
     let (took, o) = term_after(c, Duration::from_millis(800));
@@ -402,28 +377,21 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
     let dir = tempfile::tempdir().unwrap();
     for source in ["s3://trail/AWSLogs/", "sqs://notify"] {
         let mut c = scapbridge();
-        c.args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-            source,
-        ])
-        .args([
-            "--cloudtrail-aws-endpoint",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_CONFIG_FILE", "/nonexistent"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
-        .arg("-w")
-        .arg(dir.path().join("ct.scap"));
+        c.cloudtrail(source)
+            .args([
+                "--cloudtrail-aws-endpoint",
+                &format!("http://127.0.0.1:{port}"),
+            ])
+            .envs([
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_CONFIG_FILE", "/nonexistent"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ])
+            .arg("-w")
+            .arg(dir.path().join("ct.scap"));
         assert_stops_on_sigterm(c, Duration::from_millis(1500), source);
     }
 }
@@ -443,7 +411,12 @@ fn a_fifo_replays_once_and_loop_asks_for_a_file() {
         })
     };
     let out = dir.path().join("o.scap");
-    let o = replay_max(&fifo).arg("-w").arg(&out).output().unwrap();
+    let o = scapbridge()
+        .replay_max(&fifo)
+        .arg("-w")
+        .arg(&out)
+        .output()
+        .unwrap();
     feeder.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let want = common::events(&fixture, false).unwrap();
@@ -477,7 +450,8 @@ fn arguments_that_are_not_utf8_never_panic() {
         odd(b"alerts\xfc.txt"),
     );
     let curl = scap_dir().join("libs_e2e_curl_google.scap");
-    let o = replay_max(&input)
+    let o = scapbridge()
+        .replay_max(&input)
         .arg("-w")
         .arg(&out)
         .arg("--log-file")
@@ -489,7 +463,8 @@ fn arguments_that_are_not_utf8_never_panic() {
     assert_eq!(common::events(&out, false).unwrap().len(), want.len());
     let rules = odd(b"rules\xfb.yaml");
     std::fs::rename(rules_file(dir.path()), &rules).unwrap();
-    let o = replay_max(&curl)
+    let o = scapbridge()
+        .replay_max(&curl)
         .arg("--rules")
         .arg(scap_dir().join("../rules/falco_rules.yaml"))
         .arg("--rules")
@@ -518,14 +493,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     let record = common::fixtures().join("cloudtrail/alice_start_instances.json");
     std::fs::copy(&record, logs.join("a.json")).unwrap();
     let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-        ])
-        .arg(&logs)
+        .cloudtrail(&logs)
         .arg("-w")
         .arg(&out)
         .output()
@@ -542,14 +510,7 @@ fn arguments_that_are_not_utf8_never_panic() {
     );
     // An address is text: s3:// with a byte that is not UTF-8 is refused.
     let o = scapbridge()
-        .args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-        ])
-        .arg(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
+        .cloudtrail(std::ffi::OsStr::from_bytes(b"s3://b\xff/x"))
         .arg("-w")
         .arg(&out)
         .output()
@@ -558,8 +519,7 @@ fn arguments_that_are_not_utf8_never_panic() {
 
     // Text that is not UTF-8: one line naming the argument.
     let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
-        .arg(&input)
+        .replay(&input)
         .arg("--filter")
         .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
         .arg("-w")

@@ -1,1 +1,90 @@
-//! Shared helpers live in the test files; this crate only hosts integration tests.
+//! What the integration tests (in this crate's test targets) and the
+//! benchmarks (`tests/bench`, `benches/`) share that is no test: the
+//! command lines of `scapbridge capture` both spell out. The tests' own
+//! helpers (fixtures, podman, sshd, skip rules) stay in `common/`.
+
+use std::ffi::OsStr;
+use std::process::Command;
+
+/// `scapbridge capture` command lines, added to a [`Command`] that runs the
+/// `scapbridge` binary (the caller picks the binary and its environment,
+/// e.g. TZ=UTC in the tests), for the caller to add the rest (`-w OUT`, a
+/// filter, rules).
+pub trait CaptureArgs {
+    /// `capture -q -i scapbridge-replay --file FILE`: the file replayed at
+    /// its recorded pace.
+    fn replay(&mut self, file: impl AsRef<OsStr>) -> &mut Command;
+
+    /// `capture -q -i scapbridge-replay --speed max --file FILE`: the file
+    /// replayed as fast as the output takes it.
+    fn replay_max(&mut self, file: impl AsRef<OsStr>) -> &mut Command;
+
+    /// `capture -q -i scapbridge-cloudtrail --plugin-source SOURCE`: a
+    /// folder of CloudTrail logs, an `s3://` prefix or an `sqs://` queue.
+    fn cloudtrail(&mut self, source: impl AsRef<OsStr>) -> &mut Command;
+}
+
+impl CaptureArgs for Command {
+    fn replay(&mut self, file: impl AsRef<OsStr>) -> &mut Command {
+        self.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
+            .arg(file)
+    }
+
+    fn replay_max(&mut self, file: impl AsRef<OsStr>) -> &mut Command {
+        self.args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-replay",
+            "--speed",
+            "max",
+            "--file",
+        ])
+        .arg(file)
+    }
+
+    fn cloudtrail(&mut self, source: impl AsRef<OsStr>) -> &mut Command {
+        self.args([
+            "capture",
+            "-q",
+            "-i",
+            "scapbridge-cloudtrail",
+            "--plugin-source",
+        ])
+        .arg(source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CaptureArgs;
+    use std::process::Command;
+
+    fn args(c: &Command) -> Vec<String> {
+        c.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn command_lines_are_the_documented_ones() {
+        let mut c = Command::new("scapbridge");
+        c.replay_max("in.scap");
+        assert_eq!(
+            args(&c).join(" "),
+            "capture -q -i scapbridge-replay --speed max --file in.scap"
+        );
+        let mut c = Command::new("scapbridge");
+        c.replay("in.scap");
+        assert_eq!(
+            args(&c).join(" "),
+            "capture -q -i scapbridge-replay --file in.scap"
+        );
+        let mut c = Command::new("scapbridge");
+        c.cloudtrail("sqs://q");
+        assert_eq!(
+            args(&c).join(" "),
+            "capture -q -i scapbridge-cloudtrail --plugin-source sqs://q"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use common::{have, probe_available, scapbridge, status_kb};
+use common::{capture_ok, have, probe_available, scapbridge, status_kb, syscalls_capture};
 use scapbridge_formats::schema::{event_info, Direction};
 use serde_json::Value;
 
@@ -84,25 +84,14 @@ fn trace_child(extra: &[&str]) -> Traced {
     let port = listener.local_addr().expect("addr").port();
     let accept = std::thread::spawn(move || listener.accept().map(|_| ()));
     // The layout sysdig 0.29 and tshark 4.0, which these checks read with, take.
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-syscalls",
-            "--profile",
-            "compat",
-            "-w",
-        ])
-        .arg(&out)
-        .args(extra)
-        .arg("--")
-        .arg(child_bin())
-        .arg(&file)
-        .arg(port.to_string())
-        .output()
-        .expect("scapbridge capture");
-    let summary = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(o.status.success(), "capture failed: {summary}");
+    let summary = capture_ok(
+        syscalls_capture(Some("compat"), &out)
+            .args(extra)
+            .arg("--")
+            .arg(child_bin())
+            .arg(&file)
+            .arg(port.to_string()),
+    );
     accept.join().expect("accept thread").expect("accepted");
     Traced {
         _dir: dir,
@@ -377,25 +366,14 @@ fn io_data_and_paths_on_both_read_paths() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("io.scap");
         let file = dir.path().join("io.txt");
-        let o = scapbridge()
-            .args([
-                "capture",
-                "-i",
-                "scapbridge-syscalls",
-                "--profile",
-                "compat",
-                "-w",
-            ])
-            .arg(&out)
-            .arg(format!("--snaplen={snaplen}"))
-            .arg("--")
-            .arg(child_bin())
-            .arg("--io")
-            .arg(&file)
-            .output()
-            .expect("scapbridge capture");
-        let summary = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "capture failed: {summary}");
+        capture_ok(
+            syscalls_capture(Some("compat"), &out)
+                .arg(format!("--snaplen={snaplen}"))
+                .arg("--")
+                .arg(child_bin())
+                .arg("--io")
+                .arg(&file),
+        );
         let written = std::fs::read(&file).expect("the child's file");
         assert_eq!(written.len(), 1 + 80 + 81 + 200 + 204);
         let name = file.to_str().expect("utf-8 path");
@@ -528,30 +506,16 @@ fn drops_are_counted_and_marked_in_the_stream() {
     let _guard = flooding();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("drops.scap");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-syscalls",
-            "--profile",
-            "compat",
-            "--buffer-size",
-            "4k",
-            "-w",
-        ])
-        .arg(&out)
-        .args([
-            "--",
-            "/bin/dd",
-            "if=/dev/zero",
-            "of=/dev/null",
-            "bs=1",
-            "count=50000",
-        ])
-        .output()
-        .expect("capture");
-    let summary = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{summary}");
+    let summary = capture_ok(syscalls_capture(Some("compat"), &out).args([
+        "--buffer-size",
+        "4k",
+        "--",
+        "/bin/dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=1",
+        "count=50000",
+    ]));
     let kernel = summary
         .lines()
         .find(|l| l.trim_start().starts_with("kernel"))
@@ -696,17 +660,7 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
     // the snapshot's size depends on the machine (a CI host busy building
     // has a far longer process list than an idle VM): measure it first.
     let probe_file = dir.path().join("snapshot.scap");
-    let first = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-syscalls", "-w"])
-        .arg(&probe_file)
-        .args(["--", "true"])
-        .output()
-        .expect("capture");
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    capture_ok(syscalls_capture(None, &probe_file).args(["-q", "--", "true"]));
     let snapshot = std::fs::metadata(&probe_file).expect("snapshot").len();
     let size_kib = snapshot / 1024 + 128;
     let mnt = &dir.path().join("mnt");
@@ -719,10 +673,9 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
         .success();
     assert!(ok, "mount tmpfs");
     let out = mnt.join("full.scap");
-    let o = scapbridge()
-        .args(["capture", "-q", "-i", "scapbridge-syscalls", "-w"])
-        .arg(&out)
+    let o = syscalls_capture(None, &out)
         .args([
+            "-q",
             "--",
             "/bin/sh",
             "-c",

@@ -13,7 +13,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{have, probe_available, scapbridge};
+use common::{capture_ok, have, probe_available, scapbridge, syscalls_capture};
 use scapbridge_formats::schema::{event_info, Direction};
 
 /// Each subsystem's path in a `/proc/PID/cgroup` file: the cgroup v1 line
@@ -120,30 +120,19 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
     // container's cat.
     let out = dir.path().join("exec.scap");
     let pm = podman::podman();
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-syscalls",
-            "--profile",
-            "stratoshark",
-            "-q",
-            "-w",
-        ])
-        .arg(&out)
-        .arg("--")
-        .arg(pm.get_program())
-        .args(pm.get_args())
-        .args([
-            "exec",
-            &c.name,
-            "sh",
-            "-c",
-            "cat /etc/hostname && cp /bin/true /tmp/dropped && /tmp/dropped",
-        ])
-        .output()
-        .expect("scapbridge capture");
-    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+    capture_ok(
+        syscalls_capture(Some("stratoshark"), &out)
+            .args(["-q", "--"])
+            .arg(pm.get_program())
+            .args(pm.get_args())
+            .args([
+                "exec",
+                &c.name,
+                "sh",
+                "-c",
+                "cat /etc/hostname && cp /bin/true /tmp/dropped && /tmp/dropped",
+            ]),
+    );
     let evs = common::events(&out, false).expect("the capture reads");
     let exec_of = |exe: &str| -> Vec<&scapbridge_formats::OwnedEvent> {
         evs.iter()
@@ -312,35 +301,13 @@ fn container_processes_carry_their_cgroups_and_namespace_ids() {
     let pid1 = c.pid();
     assert!(pid1 > 0, "the container runs");
     let out = dir.path().join("running.scap");
-    let o = scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-syscalls",
-            "--profile",
-            "compat",
-            "-q",
-            "--duration",
-            "1s",
-            "--pid",
-        ])
-        .arg(pid1.to_string())
-        .arg("-w")
-        .arg(&out)
-        .output()
-        .expect("scapbridge capture --pid");
-    assert!(o.status.success(), "capture --pid: {}", common::stderr(&o));
-    let f = std::fs::File::open(&out).expect("open");
-    let mut r = scapbridge_formats::ScapReader::new(f).expect("reader");
-    let mut entry = None;
-    while let Some(item) = r.next_item().expect("item") {
-        if let scapbridge_formats::Item::Processes(ps) = item {
-            if let Some(p) = ps.iter().find(|p| p.tid == u64::from(pid1)) {
-                entry = Some(p.clone());
-            }
-        }
-    }
-    let sh = entry.expect("the container's shell in the /proc snapshot");
+    capture_ok(
+        syscalls_capture(Some("compat"), &out)
+            .args(["-q", "--duration", "1s", "--pid"])
+            .arg(pid1.to_string()),
+    );
+    let sh = common::snapshot_process(&out, u64::from(pid1))
+        .expect("the container's shell in the /proc snapshot");
     assert_eq!((sh.vpid, sh.vtid), (1, 1), "the container's init");
     let want = scapbridge_probe::procfs::cgroups_list(&container_cgroup, true);
     // The compat layout (sysdig 0.29's) adds one entry in a form 0.29

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use crate::bytes::le_u64;
 use crate::event::Event;
@@ -92,11 +93,14 @@ pub struct ThreadEntry {
     pub gid: u32,
     /// cgroups, NUL-separated `subsys=path` items as the process list and
     /// the execve/clone exits carry them (a clone child inherits its
-    /// parent's until an event says otherwise).
-    pub cgroups: Vec<u8>,
+    /// parent's until an event says otherwise). Shared, not copied: every
+    /// thread of a process tree, and every clone child, holds its parent's
+    /// list until it moves (set with [`ThreadEntry::set_cgroups`]).
+    pub cgroups: Arc<[u8]>,
     /// The short id of the container the cgroups name, empty for the host
-    /// (libsinsp's `m_container_id`): kept from the cgroups when they are set.
-    pub container_id: String,
+    /// (libsinsp's `m_container_id`): kept from the cgroups when they are
+    /// set, and shared with them.
+    pub container_id: Arc<str>,
     /// The controlling terminal's device number, 0 for none (`proc.tty`).
     pub tty: u32,
     /// The login uid, `u32::MAX` when unset (`user.loginuid` -1).
@@ -120,8 +124,8 @@ impl Default for ThreadEntry {
             cwd: String::new(),
             uid: u32::MAX,
             gid: u32::MAX,
-            cgroups: Vec::new(),
-            container_id: String::new(),
+            cgroups: Arc::default(),
+            container_id: Arc::default(),
             tty: 0,
             loginuid: u32::MAX,
             exe_flags: 0,
@@ -453,8 +457,8 @@ impl CaptureState {
                     cwd,
                     uid: p.uid,
                     gid: p.gid,
-                    container_id: containers::container_id_of(&p.cgroups),
-                    cgroups: p.cgroups.clone(),
+                    container_id: containers::container_id_of(&p.cgroups).into(),
+                    cgroups: p.cgroups.as_slice().into(),
                     tty: p.tty().unwrap_or(0),
                     loginuid: p.loginuid().unwrap_or(u32::MAX),
                     exe_flags: 0,
@@ -550,7 +554,7 @@ impl CaptureState {
                     vtid: tid as i64,
                     vpid: t.pid as i64,
                     root: b"/".to_vec(),
-                    cgroups: t.cgroups.clone(),
+                    cgroups: t.cgroups.to_vec(),
                     ..ProcessInfo::default()
                 }
             })

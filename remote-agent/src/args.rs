@@ -63,22 +63,62 @@ impl AgentArgs {
     }
 }
 
-/// A wrong command line, as one line.
+/// A wrong command line: which option, and what is wrong with it. Its text
+/// is the one line the agent prints before exiting with status 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArgsError(pub String);
+#[non_exhaustive]
+pub enum ArgsError {
+    /// An option that takes a value came last (`-w` alone).
+    MissingValue {
+        /// The option, in its long form (`--write`).
+        option: String,
+    },
+    /// A numeric option's value is not a number (`-n x`).
+    NotANumber {
+        /// The option, in its long form (`--numevents`).
+        option: String,
+        /// The value given.
+        value: String,
+    },
+    /// An option the agent does not know (`--bogus`).
+    UnknownOption {
+        /// The option as given.
+        option: String,
+    },
+}
+
+impl ArgsError {
+    /// The option the error is about.
+    pub fn option(&self) -> &str {
+        match self {
+            ArgsError::MissingValue { option }
+            | ArgsError::NotANumber { option, .. }
+            | ArgsError::UnknownOption { option } => option,
+        }
+    }
+}
 
 impl std::fmt::Display for ArgsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ArgsError::MissingValue { option } => write!(f, "{option} needs a value"),
+            ArgsError::NotANumber { option, value } => {
+                write!(f, "{option}: '{value}' is not a number")
+            }
+            ArgsError::UnknownOption { option } => {
+                write!(f, "unknown option '{option}' (try --help)")
+            }
+        }
     }
 }
 
 impl std::error::Error for ArgsError {}
 
 fn number<T: std::str::FromStr>(opt: &str, v: &str) -> Result<T, ArgsError> {
-    v.trim()
-        .parse()
-        .map_err(|_| ArgsError(format!("{opt}: '{v}' is not a number")))
+    v.trim().parse().map_err(|_| ArgsError::NotANumber {
+        option: opt.to_string(),
+        value: v.to_string(),
+    })
 }
 
 /// Parses the arguments (without the program name). A leading `capture` is
@@ -102,7 +142,9 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
                 None => it
                     .next()
                     .map(str::to_string)
-                    .ok_or_else(|| ArgsError(format!("{opt} needs a value"))),
+                    .ok_or_else(|| ArgsError::MissingValue {
+                        option: opt.to_string(),
+                    }),
             }
         };
         match name {
@@ -128,7 +170,9 @@ pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
             }
             "--" => rest.extend(it.by_ref()),
             other if other.starts_with('-') && other.len() > 1 => {
-                return Err(ArgsError(format!("unknown option '{other}' (try --help)")))
+                return Err(ArgsError::UnknownOption {
+                    option: other.to_string(),
+                })
             }
             other => rest.push(other),
         }
@@ -244,12 +288,18 @@ mod tests {
             (a.numevents, a.filter.as_deref()),
             (Some(5), Some("evt.type=open"))
         );
-        assert!(parse(&v(&["--bogus"])).unwrap_err().0.contains("--bogus"));
+        assert!(parse(&v(&["--bogus"]))
+            .unwrap_err()
+            .to_string()
+            .contains("--bogus"));
         assert!(parse(&v(&["-n", "x"]))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("not a number"));
-        assert!(parse(&v(&["-w"])).unwrap_err().0.contains("needs a value"));
+        assert!(parse(&v(&["-w"]))
+            .unwrap_err()
+            .to_string()
+            .contains("needs a value"));
         let a = parse(&v(&[
             "capture",
             "-w",
@@ -271,5 +321,27 @@ mod tests {
             (Some("2s"), Some("1s"))
         );
         assert_eq!(a.filter.as_deref(), Some("proc.name=cat"));
+    }
+
+    #[test]
+    fn errors_name_the_option_and_the_problem() {
+        let e = parse(&v(&["-n", "x"])).unwrap_err();
+        assert_eq!(
+            e,
+            ArgsError::NotANumber {
+                option: "--numevents".into(),
+                value: "x".into()
+            }
+        );
+        assert_eq!(e.to_string(), "--numevents: 'x' is not a number");
+        let e = parse(&v(&["-w"])).unwrap_err();
+        assert_eq!(
+            (e.option(), e.to_string().as_str()),
+            ("--write", "--write needs a value")
+        );
+        let e = parse(&v(&["--pre"])).unwrap_err();
+        assert_eq!(e.option(), "--pre");
+        let e = parse(&v(&["--bogus=1"])).unwrap_err();
+        assert_eq!(e.to_string(), "unknown option '--bogus' (try --help)");
     }
 }

@@ -42,6 +42,7 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use scapbridge_formats::{Item, ScapReader};
+    use scapbridge_tests::CaptureArgs;
 
     use super::common::{self, scapbridge, sshd::Sshd};
 
@@ -100,16 +101,7 @@ mod linux {
         let events = event_count(&input);
         let mb = std::fs::metadata(&input).unwrap().len() as f64 / 1e6;
         let out = s.path("bench-out.scap");
-        let local = best_of(|| {
-            secs(|| {
-                ok(scapbridge()
-                    .args(["capture", "-q", "-i", "scapbridge-replay", "--speed", "max"])
-                    .arg("--file")
-                    .arg(&input)
-                    .arg("-w")
-                    .arg(&out))
-            })
-        });
+        let local = best_of(|| secs(|| ok(scapbridge().replay_max(&input).arg("-w").arg(&out))));
         assert_eq!(event_count(&out), events, "local replay");
         let cat = format!("cat '{}'", input.display());
         let ssh = best_of(|| {

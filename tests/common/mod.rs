@@ -7,6 +7,7 @@ use std::process::Command;
 
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
+pub mod extcap;
 pub mod podman;
 pub mod sshd;
 
@@ -41,6 +42,31 @@ pub fn stem(p: &Path) -> String {
 /// Whether CI demands the real tools (CI=true) or they may be skipped.
 pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips a test whose tool is missing: prints the reason and returns false;
+/// under CI=true, where every tool must be there, panics instead.
+pub fn skip(reason: &str) -> bool {
+    assert!(
+        !ci(),
+        "required under CI=true: {reason} (install/install.sh --deps)"
+    );
+    eprintln!("skipping: {reason}");
+    false
+}
+
+/// Polls `f` every 20 ms until it gives a value or `limit` passes.
+pub fn wait_for<T>(limit: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// Returns whether `tool` runs; panics under CI if it does not.
@@ -242,6 +268,44 @@ pub fn probe_available() -> bool {
             false
         }
     }
+}
+
+/// `scapbridge capture -i scapbridge-syscalls [--profile PROFILE] -w OUT`: a
+/// live capture through the probe (the default layout without a profile),
+/// for the caller to add its options and `-- COMMAND…`.
+pub fn syscalls_capture(profile: Option<&str>, out: &Path) -> Command {
+    let mut c = scapbridge();
+    c.args(["capture", "-i", "scapbridge-syscalls"]);
+    if let Some(p) = profile {
+        c.args(["--profile", p]);
+    }
+    c.arg("-w").arg(out);
+    c
+}
+
+/// Runs a capture to its end and asserts that it succeeded; its standard
+/// error, which holds the summary.
+pub fn capture_ok(c: &mut Command) -> String {
+    let o = c.output().expect("spawn scapbridge capture");
+    let summary = stderr(&o);
+    assert!(o.status.success(), "capture failed: {summary}");
+    summary
+}
+
+/// The process table entry of `tid` in a capture's `/proc` snapshot (the
+/// last one, should several blocks list it).
+pub fn snapshot_process(path: &Path, tid: u64) -> Option<scapbridge_formats::meta::ProcessInfo> {
+    let f = std::fs::File::open(path).expect("open the capture");
+    let mut r = ScapReader::new(f).expect("reader");
+    let mut entry = None;
+    while let Some(item) = r.next_item().expect("item") {
+        if let Item::Processes(ps) = item {
+            if let Some(p) = ps.iter().find(|p| p.tid == tid) {
+                entry = Some(p.clone());
+            }
+        }
+    }
+    entry
 }
 
 /// `pgrep -f PATTERN`: the pids of matching processes.

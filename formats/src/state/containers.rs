@@ -187,10 +187,14 @@ pub(super) fn container_id_of(cgroups: &[u8]) -> String {
 }
 
 impl super::ThreadEntry {
-    /// Sets the thread's cgroups and, from them, its container id.
+    /// Sets the thread's cgroups and, from them, its container id. Cgroups
+    /// equal to the thread's (an execve in the same cgroups: nearly every
+    /// one) are neither copied nor parsed again.
     pub fn set_cgroups(&mut self, cgroups: &[u8]) {
-        self.container_id = container_id_of(cgroups);
-        self.cgroups = cgroups.to_vec();
+        if *self.cgroups != *cgroups {
+            self.container_id = container_id_of(cgroups).into();
+            self.cgroups = cgroups.into();
+        }
     }
 }
 

@@ -109,14 +109,20 @@ impl CaptureState {
             .filter(|v| v.len() == 4)
             .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
-        // The event's cgroups, or else the parent's (a child starts in them).
+        // The event's cgroups, or else the parent's (a child starts in
+        // them). The parent's are shared (a reference count, no copy) also
+        // when the event carries the same list, as a clone exit nearly
+        // always does.
+        let inherited = self
+            .threads
+            .get(&parent)
+            .map(|p| (Arc::clone(&p.cgroups), Arc::clone(&p.container_id)));
         let (cgroups, container_id) = match ev.param_by_name("cgroups").filter(|c| !c.is_empty()) {
-            Some(c) => (c.to_vec(), containers::container_id_of(c)),
-            None => self
-                .threads
-                .get(&parent)
-                .map(|p| (p.cgroups.clone(), p.container_id.clone()))
-                .unwrap_or_default(),
+            Some(c) => match inherited {
+                Some(p) if *p.0 == *c => p,
+                _ => (c.into(), containers::container_id_of(c).into()),
+            },
+            None => inherited.unwrap_or_default(),
         };
         // Terminal, login uid and executable's layer are the parent's (the
         // clone exit carries none of them).

@@ -33,6 +33,81 @@ pub struct FieldValue<'a> {
     pub num: Option<i64>,
 }
 
+/// Why a provider refused a field that is its own: the name is the
+/// provider's, the way it was used is not. Its text is the one line a
+/// filter's or rule's diagnostic shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// The field needs an argument: `json.value` alone.
+    MissingArgument {
+        /// The field, as written.
+        field: String,
+        /// What the argument is ("a JSON pointer").
+        what: &'static str,
+        /// An example of the whole field with its argument
+        /// (`json.value[/userIdentity/type]`).
+        example: String,
+    },
+    /// The field takes no argument: `ct.name[1]`.
+    UnexpectedArgument {
+        /// The field, as written.
+        field: String,
+    },
+    /// The argument is not of the field's kind: `json.value[userIdentity]`.
+    BadArgument {
+        /// The field, as written.
+        field: String,
+        /// The argument, as written.
+        arg: String,
+        /// What the argument must be ("the argument is an index").
+        expected: &'static str,
+        /// The argument the user likely meant, when one is obvious
+        /// (`/userIdentity` for `userIdentity`).
+        did_you_mean: Option<String>,
+    },
+}
+
+impl FieldError {
+    /// The field the error is about.
+    pub fn field(&self) -> &str {
+        match self {
+            FieldError::MissingArgument { field, .. }
+            | FieldError::UnexpectedArgument { field }
+            | FieldError::BadArgument { field, .. } => field,
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::MissingArgument {
+                field,
+                what,
+                example,
+            } => write!(f, "{field} needs {what}: {example}"),
+            FieldError::UnexpectedArgument { field } => {
+                write!(f, "field '{field}' takes no argument")
+            }
+            FieldError::BadArgument {
+                field,
+                arg,
+                expected,
+                did_you_mean,
+            } => {
+                write!(f, "{field}[{arg}]: {expected}")?;
+                if let Some(m) = did_you_mean {
+                    write!(f, " (did you mean {field}[{m}]?)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
 /// A source's fields and event source name.
 pub trait FieldProvider: Send + Sync {
     /// The Falco event source whose rules this provider's events meet
@@ -40,8 +115,11 @@ pub trait FieldProvider: Send + Sync {
     fn event_source(&self) -> &'static str;
     /// Resolves `name` (with its `[arg]`): `None` when the field is not
     /// this provider's, `Some(Err(why))` when it is but badly formed.
-    fn lookup(&self, name: &str, arg: Option<&str>)
-        -> Option<Result<Arc<dyn PluginField>, String>>;
+    fn lookup(
+        &self,
+        name: &str,
+        arg: Option<&str>,
+    ) -> Option<Result<Arc<dyn PluginField>, FieldError>>;
     /// Whether `ev` is an event of this provider's source (a plugin event
     /// of its plugin).
     fn owns(&self, ev: &Event<'_>) -> bool;
@@ -71,7 +149,7 @@ pub fn register(p: &'static dyn FieldProvider) {
 }
 
 /// Resolves a field through the registered providers, in registration order.
-pub fn lookup(name: &str, arg: Option<&str>) -> Option<Result<Arc<dyn PluginField>, String>> {
+pub fn lookup(name: &str, arg: Option<&str>) -> Option<Result<Arc<dyn PluginField>, FieldError>> {
     with_providers(|list| list.iter().find_map(|p| p.lookup(name, arg)))
 }
 

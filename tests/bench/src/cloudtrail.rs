@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use scapbridge_tests::CaptureArgs;
 
 /// Records per generated log file (CloudTrail writes files of a few
 /// records to a few hundred).
@@ -115,16 +116,7 @@ pub(crate) fn run(scapbridge: &Path, fixtures: &Path, files: usize, tmp: &Path) 
     // `scapbridge capture -q -i scapbridge-cloudtrail --plugin-source SRC -w OUT`.
     let capture_cmd = |source: &std::ffi::OsStr| {
         let mut c = Command::new(scapbridge);
-        c.args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-cloudtrail",
-            "--plugin-source",
-        ])
-        .arg(source)
-        .arg("-w")
-        .arg(&out);
+        c.cloudtrail(source).arg("-w").arg(&out);
         c
     };
     let capture = |extra: &[&str]| {

@@ -32,6 +32,7 @@ use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{
     render, value, Item, OwnedEvent, Profile, ReaderOptions, ScapReader, ScapWriter, WriterOptions,
 };
+use scapbridge_tests::CaptureArgs;
 
 fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
     let mut evs = Vec::new();
@@ -480,18 +481,7 @@ fn bench_extcap(input: &Path, tmp: &Path, events: u64) -> Result<()> {
     }
     let ours = through_tshark(tmp, |fifo| {
         let mut c = Command::new(&exe);
-        c.args([
-            "capture",
-            "-q",
-            "-i",
-            "scapbridge-replay",
-            "--speed",
-            "max",
-            "--file",
-        ])
-        .arg(input)
-        .arg("-w")
-        .arg(fifo);
+        c.replay_max(input).arg("-w").arg(fifo);
         c
     })?;
     let cat = through_tshark(tmp, |fifo| {

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use scapbridge_filter::provider::FieldError;
 use scapbridge_formats::json::{JsonKind, JsonValue};
 
 /// One CloudTrail field.
@@ -301,34 +302,47 @@ pub const FIELDS: &[(&str, CtField)] = &[
 
 /// Looks a field up. `None`: not a CloudTrail field; `Some(Err)`: one of
 /// ours used wrongly.
-pub(crate) fn lookup(name: &str, arg: Option<&str>) -> Option<Result<CtField, String>> {
+pub(crate) fn lookup(name: &str, arg: Option<&str>) -> Option<Result<CtField, FieldError>> {
     match (name, arg) {
         ("json.value" | "jevt.value", Some(p)) => {
             let p = p.trim();
             Some(if p.is_empty() || p.starts_with('/') {
                 Ok(CtField::JsonValue(p.to_string()))
             } else {
-                Err(format!(
-                    "{name}[{p}]: the argument is a JSON pointer such as /userIdentity/type"
-                ))
+                Err(FieldError::BadArgument {
+                    field: name.to_string(),
+                    arg: p.to_string(),
+                    expected: "the argument is a JSON pointer such as /userIdentity/type",
+                    // A key path without its leading slash is the usual slip.
+                    did_you_mean: Some(format!("/{p}")),
+                })
             })
         }
-        ("json.value" | "jevt.value", None) => Some(Err(format!(
-            "{name} needs a JSON pointer: {name}[/userIdentity/type]"
-        ))),
+        ("json.value" | "jevt.value", None) => Some(Err(FieldError::MissingArgument {
+            field: name.to_string(),
+            what: "a JSON pointer",
+            example: format!("{name}[/userIdentity/type]"),
+        })),
         ("ec2.imageids", None) => Some(Ok(CtField::Ec2ImageId(None))),
         ("ec2.imageids", Some(i)) => Some(
             i.trim()
                 .parse()
                 .map(|n| CtField::Ec2ImageId(Some(n)))
-                .map_err(|_| format!("ec2.imageids[{i}]: the argument is an index")),
+                .map_err(|_| FieldError::BadArgument {
+                    field: name.to_string(),
+                    arg: i.to_string(),
+                    expected: "the argument is an index",
+                    did_you_mean: None,
+                }),
         ),
         ("jevt.obj", None) => Some(Ok(CtField::JsonObj)),
         _ => {
             let f = FIELDS.iter().find(|(n, _)| *n == name)?;
             Some(match arg {
                 None => Ok(f.1.clone()),
-                Some(_) => Err(format!("field '{name}' takes no argument")),
+                Some(_) => Err(FieldError::UnexpectedArgument {
+                    field: name.to_string(),
+                }),
             })
         }
     }
@@ -683,5 +697,28 @@ mod tests {
         assert_eq!(jv.extract(d.root()).unwrap().text, "R");
         assert!(lookup("json.value", Some("nope")).unwrap().is_err());
         assert!(lookup("proc.name", None).is_none());
+    }
+
+    #[test]
+    fn misused_fields_are_typed_errors_naming_the_field() {
+        let e = lookup("json.value", Some("userIdentity"))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.field(), "json.value");
+        assert_eq!(
+            e.to_string(),
+            "json.value[userIdentity]: the argument is a JSON pointer such as \
+             /userIdentity/type (did you mean json.value[/userIdentity]?)"
+        );
+        let e = lookup("jevt.value", None).unwrap().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "jevt.value needs a JSON pointer: jevt.value[/userIdentity/type]"
+        );
+        let e = lookup("ec2.imageids", Some("x")).unwrap().unwrap_err();
+        assert_eq!(e.to_string(), "ec2.imageids[x]: the argument is an index");
+        let e = lookup("ct.name", Some("1")).unwrap().unwrap_err();
+        assert!(matches!(&e, FieldError::UnexpectedArgument { field } if field == "ct.name"));
+        assert_eq!(e.to_string(), "field 'ct.name' takes no argument");
     }
 }

@@ -24,7 +24,7 @@ use scapbridge_formats::schema::PPME_PLUGINEVENT_E;
 use scapbridge_formats::Event;
 
 use fields::{CtField, CtValue};
-use scapbridge_filter::provider::{FieldProvider, FieldValue, PluginField};
+use scapbridge_filter::provider::{FieldError, FieldProvider, FieldValue, PluginField};
 
 /// The CloudTrail plugin's fields for the filter language and the rules of
 /// the `aws_cloudtrail` source; registered by [`register_fields`].
@@ -40,7 +40,7 @@ impl FieldProvider for CloudTrailFields {
         &self,
         name: &str,
         arg: Option<&str>,
-    ) -> Option<Result<std::sync::Arc<dyn PluginField>, String>> {
+    ) -> Option<Result<std::sync::Arc<dyn PluginField>, FieldError>> {
         fields::lookup(name, arg)
             .map(|r| r.map(|f| std::sync::Arc::new(f) as std::sync::Arc<dyn PluginField>))
     }

@@ -87,7 +87,7 @@ fn text<'a>(s: &'a str) -> Option<Value<'a>> {
 /// answers); nothing when the container has no record in the capture.
 pub(super) fn extract<'a>(f: &CField, ev: &Event<'a>, cx: &EvalContext<'a>) -> Option<Value<'a>> {
     let id = match cx.state.thread(ev.tid()) {
-        Some(t) => t.container_id.as_str(),
+        Some(t) => &*t.container_id,
         None if ev.tid() == u64::MAX => return None,
         None => "",
     };

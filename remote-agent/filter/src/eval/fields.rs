@@ -122,7 +122,11 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
         }
     };
     if let Some(f) = crate::provider::lookup(&r.name, r.arg.as_deref()) {
-        return f.map(|f| Plugin(crate::provider::Provided(f)));
+        // The filter's diagnostics are spanned text: the typed error becomes
+        // its line there.
+        return f
+            .map(|f| Plugin(crate::provider::Provided(f)))
+            .map_err(|e| e.to_string());
     }
     if let Some(c) = CField::named(&r.name, r.arg.as_deref()) {
         return c.map(Container);

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod support;
+mod common;
 
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::wait_for;
 use scapbridge_containers::{Resolver, ResolverConfig, ResolverWarning};
-use support::wait_for;
 
 /// A listener that accepts every connection, reads nothing and never
 /// answers; keeps the connections open until dropped.

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -22,11 +22,11 @@ const ID: &str = "697956520d89a1c0ffee0ddba11de1ec7ab1e5c0de5eed5a1ad0decafbad94
 fn sysdig_029() -> bool {
     match Command::new("sysdig").arg("--version").output() {
         Ok(o) if String::from_utf8_lossy(&o.stdout).contains("0.29") => true,
-        Ok(o) => support::skip(&format!(
+        Ok(o) => common::skip(&format!(
             "sysdig is not 0.29: {}",
             String::from_utf8_lossy(&o.stdout).trim()
         )),
-        Err(e) => support::skip(&format!("sysdig does not run: {e}")),
+        Err(e) => common::skip(&format!("sysdig does not run: {e}")),
     }
 }
 

@@ -1,32 +1,33 @@
-//! The resolver against a real runtime: podman (runc, cgroupfs) and its
-//! Docker-compatible API from `podman system service`. Skipped with a reason
-//! when podman or the image is missing, unless CI=true.
+//! The container resolver (`scapbridge-containers`) against a real runtime:
+//! podman (runc, cgroupfs) and its Docker-compatible API from `podman system
+//! service`, through the same helpers as `containers.rs`. Skipped with a
+//! reason when podman or the image is missing, unless CI=true.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod support;
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::podman::{self, podman_available, ApiService, Container, PodLabels};
+use common::wait_for;
 use scapbridge_containers::cgroup::parse_proc_cgroup;
 use scapbridge_containers::{
     container_json, ContainerInfo, ContainerType, Resolver, ResolverConfig,
 };
-use support::{podman_available, wait_for, ApiService, Container};
 
-fn pod(name: &str, ns: &str, uid: &str, cname: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("io.kubernetes.pod.name", name.to_string()),
-        ("io.kubernetes.pod.namespace", ns.to_string()),
-        ("io.kubernetes.pod.uid", uid.to_string()),
-        ("io.kubernetes.container.name", cname.to_string()),
-    ]
+fn pod(name: &str, ns: &str, uid: &str, cname: &str) -> PodLabels {
+    PodLabels {
+        pod_name: name.into(),
+        namespace: ns.into(),
+        pod_uid: uid.into(),
+        container_name: cname.into(),
+    }
 }
 
-fn run_labelled(base: &str, labels: &[(&'static str, String)]) -> Container {
-    let l: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Container::run(base, &l, &["sleep", "300"])
+fn run_labelled(base: &str, labels: &PodLabels) -> Container {
+    Container::run(base, Some(labels), &["sleep", "300"])
 }
 
 fn check(info: &ContainerInfo, c: &Container, pod_name: &str, ns: &str, uid: &str) {
@@ -34,7 +35,7 @@ fn check(info: &ContainerInfo, c: &Container, pod_name: &str, ns: &str, uid: &st
     assert_eq!(info.id, &c.id[..12]);
     assert_eq!(info.name, c.name);
     assert_eq!(info.runtime, ContainerType::Podman);
-    assert_eq!(info.image, support::image());
+    assert_eq!(info.image, podman::image());
     assert_eq!(info.image_repo, "localhost/scapbridge-workload");
     assert_eq!(info.image_tag, "bookworm");
     assert_eq!(info.image_id.len(), 64, "{:?}", info.image_id);
