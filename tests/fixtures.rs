@@ -38,17 +38,8 @@ fn every_real_fixture_reads_with_tshark_counts() {
     }
 }
 
-/// Files whose every line we print identically to sysdig 0.29.
-const SAME_AS_SYSDIG: &[&str] = &[
-    "falco_cat_write",
-    "falco_connect_localhost",
-    "libs_e2e_curl_google",
-    "libs_e2e_single_ipv6_conn",
-    "falco_syscall",
-    "falco_ping_sendto",
-    "libs_sample",
-    "falco_empty",
-];
+// The files whose every line we print identically to sysdig 0.29:
+// common::SAME_AS_SYSDIG.
 
 fn our_lines(path: &std::path::Path) -> Vec<String> {
     let o = run(scapbridge().arg("read").arg(path));

@@ -86,6 +86,10 @@ fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
 pub(crate) struct ReadStyle {
     /// JSON lines.
     pub json: bool,
+    /// JSON lines with exactly sysdig's -j keys.
+    pub sysdig_json: bool,
+    /// Stop after this many printed events (sysdig's -n).
+    pub count: Option<u64>,
     /// Internal and state-only events too.
     pub all: bool,
     /// CloudTrail fields with their offsets under each event.
@@ -143,10 +147,14 @@ pub(crate) fn read(
 ) -> Result<()> {
     let ReadStyle {
         json,
+        sysdig_json,
+        count,
         all,
         fields,
         print,
     } = style;
+    let json = json || sysdig_json;
+    let mut counted: u64 = 0;
     // sysdig's -p: a leading `*` prints every event, otherwise only those
     // where every field of the format exists.
     let print = match print.as_deref() {
@@ -190,13 +198,19 @@ pub(crate) fn read(
                     num += 1;
                 }
                 state.update(&ev);
-                if !all && !shown_by_default(&ev) {
-                    continue;
-                }
-                if let Some(f) = &filter {
-                    if !f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num }) {
-                        continue;
+                let passes = filter.as_ref().is_none_or(|f| {
+                    f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num })
+                });
+                // sysdig's -n counts the events that pass the filter, the
+                // internal ones it does not print included.
+                if passes && count.is_some() {
+                    if count.is_some_and(|c| counted >= c) {
+                        break;
                     }
+                    counted += 1;
+                }
+                if !passes || (!all && !shown_by_default(&ev)) {
+                    continue;
                 }
                 line.clear();
                 if let Some((every, f)) = &print {
@@ -222,7 +236,33 @@ pub(crate) fn read(
                 } else {
                     None
                 };
-                if json {
+                if sysdig_json {
+                    // sysdig's -j, key for key: evt.info with buffers whole,
+                    // ending in a space unless empty; proc.name <NA> for a
+                    // syscall of a thread it has no name for (libsinsp makes
+                    // the thread from the event), null for other events
+                    // (a context switch) of an unknown thread.
+                    let mut info = String::new();
+                    render::args_untruncated(&ev, Some(&state), &mut info);
+                    let name = match state.thread(ev.tid()) {
+                        Some(t) if !t.comm.is_empty() => serde_json::json!(t.comm),
+                        _ if ev.info().is_some_and(|i| i.category & cat::SYSCALL != 0) => {
+                            serde_json::json!("<NA>")
+                        }
+                        _ => serde_json::Value::Null,
+                    };
+                    let v = serde_json::json!({
+                        "evt.cpu": ev.cpu,
+                        "evt.dir": dir.to_string(),
+                        "evt.info": info,
+                        "evt.num": num,
+                        "evt.outputtime": ev.ts(),
+                        "evt.type": ty,
+                        "proc.name": name,
+                        "thread.tid": ev.tid() as i64,
+                    });
+                    line.push_str(&v.to_string());
+                } else if json {
                     let mut params = serde_json::Map::new();
                     if let Some(info) = ev.info() {
                         for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
@@ -234,6 +274,7 @@ pub(crate) fn read(
                     let v = serde_json::json!({
                         "evt.num": num,
                         "evt.time": ev.ts(),
+                        "evt.outputtime": ev.ts(),
                         "evt.cpu": ev.cpu,
                         "proc.name": proc_name,
                         "thread.tid": ev.tid() as i64,

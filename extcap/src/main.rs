@@ -58,15 +58,30 @@ enum RulesCmd {
 
 #[derive(clap::Args, Debug)]
 struct ReadArgs {
-    /// Capture file, or `-` for standard input (gzip is detected).
-    file: std::path::PathBuf,
+    /// Capture file, or `-` for standard input (gzip is detected); or give
+    /// it with -r as sysdig does.
+    #[arg(required_unless_present = "read")]
+    file: Option<std::path::PathBuf>,
+    /// The capture file, as sysdig's and tshark's -r (then every word after
+    /// the options is the filter).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<std::path::PathBuf>,
     /// Filter in the sysdig/Falco syntax (`proc.name=cat and evt.type=open`);
     /// several words are joined with spaces, as sysdig does.
     #[arg(trailing_var_arg = true)]
     filter: Vec<String>,
-    /// One JSON object per line instead of text.
+    /// One JSON object per line instead of text (ours: sysdig's keys plus
+    /// `evt.args`, each parameter by name, and `evt.time`).
     #[arg(long)]
     json: bool,
+    /// JSON with exactly sysdig's -j keys (evt.cpu, evt.dir, evt.info,
+    /// evt.num, evt.outputtime, evt.type, proc.name, thread.tid), so jq
+    /// scripts written for sysdig work.
+    #[arg(short = 'j')]
+    sysdig_json: bool,
+    /// Stop after N events (sysdig's -n).
+    #[arg(short = 'n', long = "count", value_name = "N")]
+    count: Option<u64>,
     /// Skip events whose id is unknown (as libscap does) instead of failing.
     #[arg(long)]
     skip_unknown: bool,
@@ -74,7 +89,7 @@ struct ReadArgs {
     #[arg(long, short = 'A')]
     all: bool,
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
-    #[arg(long = "rules", short = 'r')]
+    #[arg(long = "rules")]
     rules: Vec<std::path::PathBuf>,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
@@ -164,21 +179,34 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Read(a) => {
-            let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
+            // With -r FILE, a positional word is the filter's first.
+            let (file, words) = match (a.read, a.file) {
+                (Some(f), Some(first)) => {
+                    let mut w = vec![first.to_string_lossy().into_owned()];
+                    w.extend(a.filter);
+                    (f, w)
+                }
+                (Some(f), None) => (f, a.filter),
+                (None, Some(f)) => (f, a.filter),
+                (None, None) => unreachable!("clap requires a file"),
+            };
+            let filter = (!words.is_empty()).then(|| words.join(" "));
             if a.rules.is_empty() {
                 commands::read(
-                    &a.file,
+                    &file,
                     filter.as_deref(),
                     commands::ReadStyle {
                         json: a.json,
+                        sysdig_json: a.sysdig_json,
                         all: a.all,
                         fields: a.fields,
                         print: a.print,
+                        count: a.count,
                     },
                     a.skip_unknown,
                 )
             } else {
-                commands::alerts(&a.file, filter.as_deref(), &a.rules, a.json)
+                commands::alerts(&file, filter.as_deref(), &a.rules, a.json)
             }
         }
         Cmd::Convert(a) => commands::convert(commands::ConvertOpts {

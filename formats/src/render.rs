@@ -187,15 +187,20 @@ fn bytebuf(out: &mut String, v: &[u8]) {
     } else {
         v.len()
     };
-    for &b in &v[..n] {
+    printable(out, &v[..n]);
+    if v.len() > MAX_BUF_PRINT {
+        out.push_str("...");
+    }
+}
+
+/// Bytes as printable text, each other byte a dot.
+fn printable(out: &mut String, v: &[u8]) {
+    for &b in v {
         out.push(if (0x20..0x7f).contains(&b) {
             b as char
         } else {
             '.'
         });
-    }
-    if v.len() > MAX_BUF_PRINT {
-        out.push_str("...");
     }
 }
 
@@ -382,6 +387,25 @@ pub fn args(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
         out.push_str(p.name);
         out.push('=');
         param(ev, i, p, state, out);
+        out.push(' ');
+    }
+}
+
+/// [`args`] with byte buffers whole, as sysdig's `-j` prints `evt.info`.
+pub fn args_untruncated(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
+    let Some(info) = ev.info() else { return };
+    if ev.event_type() <= 1 {
+        return;
+    }
+    for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
+        out.push_str(p.name);
+        out.push('=');
+        if let Some(v) = ev.param(i) {
+            match value::decode_bytes(ev, v, p) {
+                Value::Bytes(b) | Value::Raw(b) => printable(out, b),
+                other => push_value(ev.tid(), &other, state, out),
+            }
+        }
         out.push(' ');
     }
 }

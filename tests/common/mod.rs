@@ -689,3 +689,17 @@ pub fn stratoshark_capture(
     let _ = child.wait();
     (reader.join().unwrap(), stopped)
 }
+
+/// The fixtures our `read` prints exactly as sysdig 0.29 does, line for
+/// line (`tests/fixtures.rs` says why the others differ).
+#[allow(dead_code)]
+pub const SAME_AS_SYSDIG: &[&str] = &[
+    "falco_cat_write",
+    "falco_connect_localhost",
+    "libs_e2e_curl_google",
+    "libs_e2e_single_ipv6_conn",
+    "falco_syscall",
+    "falco_ping_sendto",
+    "libs_sample",
+    "falco_empty",
+];
