@@ -95,3 +95,52 @@ fn read_r_and_n_count_as_sysdig_does() {
     let o = run(scapbridge().arg("read").arg(&f).args(["-n", "140"]));
     assert_eq!(lines(&o).len(), 10);
 }
+
+#[test]
+fn fields_lists_every_field_with_its_type_and_source() {
+    let o = run(scapbridge().args(["fields", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list: Vec<serde_json::Value> = lines(&o)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = list.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    for want in [
+        "evt.type",
+        "proc.name",
+        "fd.name",
+        "container.name",
+        "k8s.pod.name",
+        "ct.name",
+        "json.value[/POINTER]",
+    ] {
+        assert!(names.contains(&want), "{want} not listed");
+    }
+    for v in &list {
+        for k in ["name", "type", "source", "desc"] {
+            assert!(v[k].as_str().is_some_and(|s| !s.is_empty()), "{v}: {k}");
+        }
+    }
+    // Each syscall field listed is one a filter accepts, on a real read.
+    let f = scap_dir().join("falco_cat_write.scap");
+    for v in list.iter().filter(|v| v["source"] == "syscall") {
+        let name = v["name"]
+            .as_str()
+            .unwrap()
+            .replace("[N]", "[1]")
+            .replace("[KEY]", "[app]");
+        let o = run(scapbridge()
+            .args(["read", "-n", "1"])
+            .arg(&f)
+            .arg(format!("{name} exists")));
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+    // sysdig's spelling, -l on read.
+    let o = run(scapbridge().args(["read", "-l"]));
+    assert!(o.status.success());
+    assert_eq!(
+        lines(&o).len(),
+        list.len() + 1 + 2,
+        "text: a header per source and a blank line between"
+    );
+}

@@ -668,3 +668,44 @@ fn generic_syscall(ev: &scapbridge_formats::Event<'_>) -> String {
         _ => "unknown".to_string(),
     }
 }
+
+/// `scapbridge fields` / `read -l`: every field, its type and what it reads,
+/// as text lines grouped by source (`name  TYPE  description`) or JSON.
+pub(crate) fn fields(json: bool, source: Option<&str>) -> Result<()> {
+    scapbridge::init();
+    let list: Vec<_> = scapbridge::filter::eval::fields()
+        .into_iter()
+        .filter(|f| source.is_none_or(|s| f.source == s))
+        .collect();
+    if let Some(s) = source {
+        anyhow::ensure!(
+            !list.is_empty(),
+            "no fields of source '{s}' (syscall, aws_cloudtrail)"
+        );
+    }
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let width = list.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let mut last_source = "";
+    for f in &list {
+        if json {
+            let v = serde_json::json!({
+                "name": f.name, "type": f.ty, "source": f.source, "desc": f.desc,
+            });
+            let _ = writeln!(out, "{v}");
+            continue;
+        }
+        if f.source != last_source {
+            let _ = writeln!(
+                out,
+                "{}Fields of source {}:",
+                if last_source.is_empty() { "" } else { "\n" },
+                f.source
+            );
+            last_source = &f.source;
+        }
+        let _ = writeln!(out, "{:<width$}  {:<8} {}", f.name, f.ty, f.desc);
+    }
+    let mut stdout = io::stdout().lock();
+    emit(&mut stdout, out.as_bytes()).map(drop)
+}

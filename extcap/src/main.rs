@@ -32,6 +32,9 @@ enum Cmd {
     Convert(ConvertArgs),
     /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
     Info(InfoArgs),
+    /// Every field filters, rules and `-p` formats can use, with its type
+    /// and what it reads (sysdig's -l, falco --list).
+    Fields(FieldsArgs),
     /// Falco rules files: `scapbridge rules check FILE…`.
     Rules {
         #[command(subcommand)]
@@ -44,6 +47,16 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct FieldsArgs {
+    /// One JSON object per field (name, type, source, desc).
+    #[arg(long)]
+    json: bool,
+    /// Only the fields of this event source (syscall, aws_cloudtrail).
+    #[arg(long)]
+    source: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,8 +73,11 @@ enum RulesCmd {
 struct ReadArgs {
     /// Capture file, or `-` for standard input (gzip is detected); or give
     /// it with -r as sysdig does.
-    #[arg(required_unless_present = "read")]
+    #[arg(required_unless_present_any = ["read", "list_fields"])]
     file: Option<std::path::PathBuf>,
+    /// List the fields filters and -p can use, and exit (sysdig's -l).
+    #[arg(short = 'l', long = "list-fields")]
+    list_fields: bool,
     /// The capture file, as sysdig's and tshark's -r (then every word after
     /// the options is the filter).
     #[arg(short = 'r', long = "read", value_name = "FILE")]
@@ -178,6 +194,8 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let r = match cli.cmd {
+        Cmd::Read(a) if a.list_fields => commands::fields(a.json, None),
+        Cmd::Fields(a) => commands::fields(a.json, a.source.as_deref()),
         Cmd::Read(a) => {
             // With -r FILE, a positional word is the filter's first.
             let (file, words) = match (a.read, a.file) {

@@ -32,6 +32,60 @@ use extract::*;
 use fields::*;
 pub use output::{OutputFormat, OutputFormatError};
 
+/// One field filters, rules and `-p` formats can use, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldInfo {
+    /// The name, with `[ARG]` where it takes one.
+    pub name: String,
+    /// Its type, in libsinsp's words (CHARBUF, INT64, BOOL, IPADDR, ...).
+    pub ty: String,
+    /// The event source it reads (`syscall`, `aws_cloudtrail`).
+    pub source: String,
+    /// What it reads.
+    pub desc: String,
+}
+
+impl FieldInfo {
+    /// A field of `source`.
+    pub fn new(name: &str, ty: &str, source: &str, desc: &str) -> Self {
+        FieldInfo {
+            name: name.to_string(),
+            ty: ty.to_string(),
+            source: source.to_string(),
+            desc: desc.to_string(),
+        }
+    }
+}
+
+/// Every field this engine knows: the syscall fields, the container and
+/// Kubernetes fields, and those of the registered providers (CloudTrail's
+/// once its crate registered them), in that order.
+pub fn fields() -> Vec<FieldInfo> {
+    let kind_name = |k: fields::Kind| match k {
+        fields::Kind::Str => "CHARBUF",
+        fields::Kind::Num => "INT64",
+        fields::Kind::Bool => "BOOL",
+        fields::Kind::Ip => "IPADDR",
+    };
+    let mut v: Vec<FieldInfo> = fields::PLAIN
+        .iter()
+        .map(|(n, f, d)| FieldInfo::new(n, kind_name(f.kind()), "syscall", d))
+        .collect();
+    v.extend(
+        fields::WITH_ARG
+            .iter()
+            .map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)),
+    );
+    v.extend(
+        container::DOCS
+            .iter()
+            .map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)),
+    );
+    v.extend(crate::provider::listed_fields());
+    v
+}
+
 /// An error found while compiling (after parsing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileError {
@@ -625,6 +679,28 @@ mod tests {
         assert!(e.contains("bad regex"), "{e}");
         assert!(e.contains("undefined macro 'x'"), "{e}");
         assert!(Filter::new("fd.num regex 3").is_err());
+    }
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_field_compiles_and_every_name_is_listed_once() {
+        let list = fields();
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &list {
+            assert!(seen.insert(f.name.clone()), "{} listed twice", f.name);
+            let name = f.name.replace("[N]", "[1]").replace("[KEY]", "[app]");
+            let expr = format!("{name} exists");
+            assert!(
+                Filter::new(&expr).is_ok(),
+                "{expr}: {:?}",
+                Filter::new(&expr).err()
+            );
+        }
+        assert!(list.len() > 80, "{} fields", list.len());
     }
 }
 

@@ -123,6 +123,10 @@ pub trait FieldProvider: Send + Sync {
     /// Whether `ev` is an event of this provider's source (a plugin event
     /// of its plugin).
     fn owns(&self, ev: &Event<'_>) -> bool;
+    /// Its fields, for listings (`scapbridge fields`); none by default.
+    fn fields(&self) -> Vec<crate::eval::FieldInfo> {
+        Vec::new()
+    }
 }
 
 static PROVIDERS: RwLock<Vec<&'static dyn FieldProvider>> = RwLock::new(Vec::new());
@@ -134,6 +138,11 @@ fn with_providers<T>(f: impl FnOnce(&[&'static dyn FieldProvider]) -> T) -> T {
         Ok(list) => f(&list),
         Err(_) => f(&[]),
     }
+}
+
+/// The registered providers' fields, for listings.
+pub fn listed_fields() -> Vec<crate::eval::FieldInfo> {
+    with_providers(|ps| ps.iter().flat_map(|p| p.fields()).collect())
 }
 
 /// Registers `p` for every filter compiled and rule set loaded after.

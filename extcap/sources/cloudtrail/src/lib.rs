@@ -48,6 +48,51 @@ impl FieldProvider for CloudTrailFields {
     fn owns(&self, ev: &Event<'_>) -> bool {
         record(ev).is_some()
     }
+
+    fn fields(&self) -> Vec<scapbridge_filter::eval::FieldInfo> {
+        use fields::CtField;
+        let source = scapbridge_formats::cloudtrail::CLOUDTRAIL_SOURCE;
+        let mut v: Vec<_> = fields::FIELDS
+            .iter()
+            .map(|(name, f)| {
+                let (ty, desc) = match f {
+                    CtField::Path(p) => ("CHARBUF", format!("the record's {}", p.join("."))),
+                    CtField::PathNum(p) => {
+                        ("UINT64", format!("the record's {}, a number", p.join(".")))
+                    }
+                    CtField::ShortSrc => ("CHARBUF", "eventSource without .amazonaws.com".into()),
+                    CtField::User => ("CHARBUF", "the acting user, by identity type".into()),
+                    CtField::OriginalUser => ("CHARBUF", "the user behind an assumed role".into()),
+                    CtField::AccountId => (
+                        "CHARBUF",
+                        "userIdentity.accountId, else recipientAccountId".into(),
+                    ),
+                    CtField::Info => ("CHARBUF", "a one-line summary of the record".into()),
+                    CtField::Resources => ("CHARBUF", "each resource as JSON, comma-joined".into()),
+                    CtField::S3Uri => ("CHARBUF", "s3://bucket/key of an S3 data event".into()),
+                    CtField::S3Bytes => ("UINT64", "bytes transferred in plus out".into()),
+                    CtField::S3Count(_) => {
+                        ("UINT64", "1 for an S3 call of this kind, else 0".into())
+                    }
+                    CtField::Ec2Name => ("CHARBUF", "the Name tag of a launched instance".into()),
+                    CtField::Ec2ImageId(_) => {
+                        ("CHARBUF", "the image id of a launched instance".into())
+                    }
+                    CtField::JsonObj => ("CHARBUF", "the whole record as JSON".into()),
+                    CtField::PluginInfo => ("CHARBUF", "the plugin's one-line event text".into()),
+                    other => ("CHARBUF", format!("{other:?}")),
+                };
+                scapbridge_filter::eval::FieldInfo::new(name, ty, source, &desc)
+            })
+            .collect();
+        v.push(scapbridge_filter::eval::FieldInfo::new(
+            "json.value[/POINTER]",
+            "CHARBUF",
+            source,
+            "the record's value at a JSON pointer (json.value[/userIdentity/type])",
+        ));
+        v
+    }
 }
 
 /// Registers [`CloudTrailFields`] with the filter language (idempotent).

@@ -8,6 +8,70 @@ use scapbridge_formats::state::{
     ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
 };
 
+/// The container and Kubernetes fields, for listings: name, type, what it
+/// reads. A test checks each name resolves.
+pub(super) const DOCS: &[(&str, &str, &str)] = &[
+    (
+        "container.id",
+        "CHARBUF",
+        "the container's id (12 characters), or host",
+    ),
+    (
+        "container.full_id",
+        "CHARBUF",
+        "the container's full id, or host",
+    ),
+    ("container.name", "CHARBUF", "the container's name, or host"),
+    (
+        "container.image",
+        "CHARBUF",
+        "the image as the container was started from (repository:tag)",
+    ),
+    (
+        "container.image.repository",
+        "CHARBUF",
+        "the image's repository",
+    ),
+    ("container.image.tag", "CHARBUF", "the image's tag"),
+    ("container.image.id", "CHARBUF", "the image's id"),
+    ("container.image.digest", "CHARBUF", "the image's digest"),
+    (
+        "container.type",
+        "CHARBUF",
+        "docker, podman, cri, containerd, cri-o, or host",
+    ),
+    (
+        "container.privileged",
+        "BOOL",
+        "the container runs privileged",
+    ),
+    ("container.mounts", "CHARBUF", "the container's mounts"),
+    ("container.ip", "CHARBUF", "the container's address"),
+    (
+        "container.start_ts",
+        "ABSTIME",
+        "when the container started, ns since the epoch",
+    ),
+    (
+        "container.duration",
+        "RELTIME",
+        "ns since the container started",
+    ),
+    (
+        "k8s.ns.name",
+        "CHARBUF",
+        "the pod's namespace (from its io.kubernetes.pod.namespace label)",
+    ),
+    ("k8s.pod.name", "CHARBUF", "the pod's name"),
+    ("k8s.pod.uid", "CHARBUF", "the pod's uid (also k8s.pod.id)"),
+    (
+        "k8s.pod.labels",
+        "CHARBUF",
+        "the pod's labels, key:value, comma-separated",
+    ),
+    ("k8s.pod.label[KEY]", "CHARBUF", "one label of the pod"),
+];
+
 /// A container or Kubernetes field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum CField {

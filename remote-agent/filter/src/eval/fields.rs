@@ -107,6 +107,265 @@ impl Field {
     }
 }
 
+/// The fields without an argument: name, what it reads, and the line a
+/// field listing shows. Lookup and listing both read this table, so a
+/// field cannot be accepted and left out of the list.
+#[allow(clippy::type_complexity)]
+pub(super) const PLAIN: &[(&str, Field, &str)] = &[
+    (
+        "evt.type",
+        Field::EvtType,
+        "the event's name (open, execve, ...; a generic event's syscall)",
+    ),
+    (
+        "evt.dir",
+        Field::EvtDir,
+        "> for an enter event, < for an exit",
+    ),
+    (
+        "evt.num",
+        Field::EvtNum,
+        "the event's number in the capture, as sysdig numbers them",
+    ),
+    ("evt.cpu", Field::EvtCpu, "the CPU the event happened on"),
+    (
+        "evt.res",
+        Field::EvtRes,
+        "the result: SUCCESS, or the errno name (ENOENT)",
+    ),
+    ("evt.rawres", Field::EvtRawRes, "the result as a number"),
+    (
+        "evt.failed",
+        Field::EvtFailed,
+        "true when the syscall returned an error",
+    ),
+    (
+        "evt.args",
+        Field::EvtArgs,
+        "every argument as text, as sysdig's evt.args",
+    ),
+    (
+        "evt.is_open_read",
+        Field::EvtIsOpenRead,
+        "an open family event that opened for reading",
+    ),
+    (
+        "evt.is_open_write",
+        Field::EvtIsOpenWrite,
+        "an open family event that opened for writing",
+    ),
+    (
+        "evt.time.iso8601",
+        Field::EvtTimeIso8601,
+        "the event's time in ISO 8601 (UTC)",
+    ),
+    ("thread.tid", Field::ThreadTid, "the thread id"),
+    ("proc.pid", Field::ProcPid, "the process id"),
+    ("proc.ppid", Field::ProcPpid, "the parent process id"),
+    ("proc.name", Field::ProcName, "the process name (its comm)"),
+    ("proc.pname", Field::ProcPname, "the parent process name"),
+    (
+        "proc.exe",
+        Field::ProcExe,
+        "the first command-line argument (argv[0])",
+    ),
+    (
+        "proc.exepath",
+        Field::ProcExepath,
+        "the full path of the executable",
+    ),
+    (
+        "proc.args",
+        Field::ProcArgs,
+        "the command-line arguments, argv[0] left out",
+    ),
+    ("proc.cmdline", Field::ProcCmdline, "name and arguments"),
+    ("proc.cwd", Field::ProcCwd, "the working directory"),
+    (
+        "proc.pcmdline",
+        Field::ProcPcmdline,
+        "the parent's name and arguments",
+    ),
+    ("proc.pexe", Field::ProcPexe, "the parent's argv[0]"),
+    (
+        "proc.pexepath",
+        Field::ProcPexepath,
+        "the parent's executable path",
+    ),
+    (
+        "proc.tty",
+        Field::ProcTty,
+        "the controlling terminal's device number, 0 for none",
+    ),
+    (
+        "proc.is_exe_upper_layer",
+        Field::ProcIsExeUpperLayer,
+        "the executable is on an overlay's upper (writable) layer",
+    ),
+    ("user.uid", Field::UserUid, "the effective user id"),
+    ("user.name", Field::UserName, "the effective user's name"),
+    (
+        "user.loginuid",
+        Field::UserLoginuid,
+        "the login user id (audit), -1 when unset",
+    ),
+    ("group.gid", Field::GroupGid, "the effective group id"),
+    ("group.name", Field::GroupName, "the effective group's name"),
+    ("fd.num", Field::FdNum, "the file descriptor number"),
+    (
+        "fd.name",
+        Field::FdName,
+        "the fd's name: path, socket tuple, pipe, ...",
+    ),
+    (
+        "fd.type",
+        Field::FdType,
+        "file, directory, ipv4, ipv6, unix, pipe, event, signalfd, ...",
+    ),
+    (
+        "fd.typechar",
+        Field::FdTypechar,
+        "the fd type as one character (f, 4, 6, u, p, ...)",
+    ),
+    (
+        "fd.directory",
+        Field::FdDirectory,
+        "the directory of a file fd",
+    ),
+    (
+        "fd.filename",
+        Field::FdFilename,
+        "the file name of a file fd, without its directory",
+    ),
+    ("fd.l4proto", Field::FdL4proto, "tcp, udp, icmp or raw"),
+    (
+        "fd.nameraw",
+        Field::FdNameraw,
+        "the fd's name as the event gave it",
+    ),
+    ("fd.sip", Field::FdSip, "the server address of a connection"),
+    ("fd.cip", Field::FdCip, "the client address of a connection"),
+    ("fd.sport", Field::FdSport, "the server port"),
+    ("fd.cport", Field::FdCport, "the client port"),
+    ("fd.lport", Field::FdLport, "the local port"),
+    ("fd.rport", Field::FdRport, "the remote port"),
+    (
+        "fd.connected",
+        Field::FdConnected,
+        "the socket is connected",
+    ),
+    (
+        "fd.name_changed",
+        Field::FdNameChanged,
+        "the event changed the fd's name (connect, bind, ...)",
+    ),
+    (
+        "fd.ip",
+        Field::FdIp,
+        "either end's address (matches the client or the server)",
+    ),
+    ("fd.net", Field::FdNet, "either end's network (with a CIDR)"),
+    (
+        "fd.snet",
+        Field::FdSnet,
+        "the server's network (with a CIDR)",
+    ),
+    (
+        "proc.duration",
+        Field::Unavailable(Kind::Num),
+        "not available yet: the process's age",
+    ),
+    (
+        "proc.exe_ino.ctime",
+        Field::Unavailable(Kind::Num),
+        "not available yet in filters: the executable's ctime",
+    ),
+    (
+        "proc.exe_ino.mtime",
+        Field::Unavailable(Kind::Num),
+        "not available yet in filters: the executable's mtime",
+    ),
+    (
+        "proc.exe_ino.ctime_duration_proc_start",
+        Field::Unavailable(Kind::Num),
+        "not available yet",
+    ),
+    (
+        "proc.vpid",
+        Field::Unavailable(Kind::Num),
+        "not available yet in filters: the pid in its namespace",
+    ),
+    (
+        "proc.sid",
+        Field::Unavailable(Kind::Num),
+        "not available yet in filters: the session id",
+    ),
+    (
+        "proc.is_exe_from_memfd",
+        Field::Unavailable(Kind::Bool),
+        "not available yet: the executable is a memfd",
+    ),
+    (
+        "proc.is_exe_writable",
+        Field::Unavailable(Kind::Bool),
+        "not available yet: the executable is writable by the user",
+    ),
+    (
+        "proc.sname",
+        Field::Unavailable(Kind::Str),
+        "not available yet: the session leader's name",
+    ),
+    (
+        "user.loginname",
+        Field::Unavailable(Kind::Str),
+        "not available yet: the login user's name",
+    ),
+    (
+        "thread.cap_effective",
+        Field::Unavailable(Kind::Str),
+        "not available yet in filters: effective capabilities",
+    ),
+    (
+        "thread.cap_permitted",
+        Field::Unavailable(Kind::Str),
+        "not available yet in filters: permitted capabilities",
+    ),
+    (
+        "fd.sip.name",
+        Field::Unavailable(Kind::Str),
+        "not available: the server's DNS name",
+    ),
+    (
+        "fd.cip.name",
+        Field::Unavailable(Kind::Str),
+        "not available: the client's DNS name",
+    ),
+];
+
+/// The fields that take an argument, for listings.
+pub(super) const WITH_ARG: &[(&str, &str, &str)] = &[
+    (
+        "evt.arg[N]",
+        "CHARBUF",
+        "argument N of the event, as text (also evt.arg.NAME)",
+    ),
+    (
+        "evt.rawarg[N]",
+        "DYN",
+        "argument N of the event, raw (also evt.rawarg.NAME)",
+    ),
+    (
+        "proc.aname[N]",
+        "CHARBUF",
+        "the name of the Nth ancestor (1: the parent); without N, any ancestor",
+    ),
+    (
+        "proc.aexepath[N]",
+        "CHARBUF",
+        "the executable path of the Nth ancestor",
+    ),
+];
+
 pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
     use Field::*;
     let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
@@ -139,35 +398,8 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
     }
     let f =
         match r.name.as_str() {
-            "evt.type" => EvtType,
-            "evt.dir" => EvtDir,
-            "evt.num" => EvtNum,
-            "evt.cpu" => EvtCpu,
-            "evt.res" => EvtRes,
-            "evt.rawres" => EvtRawRes,
-            "evt.failed" => EvtFailed,
             "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
             "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
-            "thread.tid" => ThreadTid,
-            "proc.pid" => ProcPid,
-            "proc.ppid" => ProcPpid,
-            "proc.name" => ProcName,
-            "proc.pname" => ProcPname,
-            "proc.exe" => ProcExe,
-            "proc.exepath" => ProcExepath,
-            "proc.args" => ProcArgs,
-            "proc.cmdline" => ProcCmdline,
-            "proc.cwd" => ProcCwd,
-            "user.uid" => UserUid,
-            "user.name" => UserName,
-            "group.gid" => GroupGid,
-            "group.name" => GroupName,
-            "fd.num" => FdNum,
-            "fd.name" => FdName,
-            "fd.type" => FdType,
-            "fd.typechar" => FdTypechar,
-            "fd.directory" => FdDirectory,
-            "fd.filename" => FdFilename,
             "proc.aname" => {
                 return match &r.arg {
                     None => Ok(ProcAname(None)),
@@ -184,44 +416,10 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
                     None => Err("proc.aexepath needs an ancestor number: proc.aexepath[N]".into()),
                 }
             }
-            "proc.pcmdline" => ProcPcmdline,
-            "proc.pexe" => ProcPexe,
-            "proc.pexepath" => ProcPexepath,
-            "evt.args" => EvtArgs,
-            "evt.is_open_read" => EvtIsOpenRead,
-            "evt.is_open_write" => EvtIsOpenWrite,
-            "fd.l4proto" => FdL4proto,
-            "fd.nameraw" => FdNameraw,
-            "fd.sip" => FdSip,
-            "fd.cip" => FdCip,
-            "fd.sport" => FdSport,
-            "fd.cport" => FdCport,
-            "fd.lport" => FdLport,
-            "fd.rport" => FdRport,
-            "fd.connected" => FdConnected,
-            "fd.name_changed" => FdNameChanged,
-            "fd.ip" => FdIp,
-            "fd.net" => FdNet,
-            "fd.snet" => FdSnet,
-            "evt.time.iso8601" => EvtTimeIso8601,
-            "proc.tty" => ProcTty,
-            "user.loginuid" => UserLoginuid,
-            "proc.is_exe_upper_layer" => ProcIsExeUpperLayer,
-            "proc.duration"
-            | "proc.exe_ino.ctime"
-            | "proc.exe_ino.mtime"
-            | "proc.exe_ino.ctime_duration_proc_start"
-            | "proc.vpid"
-            | "proc.sid" => Unavailable(Kind::Num),
-            // The probe does not compute these flags yet: unknown, not false.
-            "proc.is_exe_from_memfd" | "proc.is_exe_writable" => Unavailable(Kind::Bool),
-            "proc.sname"
-            | "user.loginname"
-            | "thread.cap_effective"
-            | "thread.cap_permitted"
-            | "fd.sip.name"
-            | "fd.cip.name" => Unavailable(Kind::Str),
-            other => return Err(format!("unknown field '{other}'")),
+            name => match PLAIN.iter().find(|d| d.0 == name) {
+                Some(d) => d.1.clone(),
+                None => return Err(format!("unknown field '{name}'")),
+            },
         };
     if r.arg.is_some() {
         return Err(format!("field '{}' takes no argument", r.name));
