@@ -321,7 +321,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
         common::scapbridge()
             .arg("read")
             .arg(&file)
-            .arg("-r")
+            .arg("--rules")
             .arg(common::fixtures().join("rules/falco_rules.yaml"))
             .arg(format!("container.name={}", c.name)),
     );
@@ -408,11 +408,13 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
     let c = Container::run("sb-rules", Some(&labels), &["sleep", "300"]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rules.scap");
+    let log = dir.path().join("capture.log");
     let cap = live_capture(&api, &["--duration", "8"], &file)
+        .args(common::capture_log_args(&log))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    common::wait_capturing(&log);
     // `script` gives podman (and so the shell in the container) a terminal.
     let workload = format!(
         "podman exec -t {} sh -c 'cat /etc/shadow >/dev/null; cp /bin/true /tmp/dropped; /tmp/dropped'",
@@ -505,11 +507,15 @@ fn a_container_started_during_the_capture_is_named_too() {
     let before = Container::run("sb-before", Some(&labels), &loop_cmd);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("during.scap");
+    let log = dir.path().join("capture.log");
     let cap = live_capture(&api, &["--profile", "compat", "--duration", "9"], &file)
+        .args(common::capture_log_args(&log))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    common::wait_capturing(&log);
+    // A moment of the first container alone before the second starts.
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let during = Container::run("sb-during", Some(&labels), &loop_cmd);
     let o = cap.wait_with_output().unwrap();
     assert!(o.status.success(), "capture: {}", common::stderr(&o));

@@ -186,10 +186,13 @@ fn pod_scope_keeps_the_pods_containers_also_one_started_during_the_capture() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pod.scap");
     let want = format!("{}/{}", web.namespace, web.pod_name);
+    let log = dir.path().join("capture.log");
     let cap = capture(&api.socket, &["--pod", &want, "--duration", "8"], &file)
+        .args(common::capture_log_args(&log))
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    common::wait_capturing(&log);
+    std::thread::sleep(Duration::from_millis(500));
     let late = Container::run("sb-pod-late", Some(&web), &["sh", "-c", SLOW_LOOP]);
     let o = cap.wait_with_output().unwrap();
     let summary = common::stderr(&o);
@@ -259,17 +262,27 @@ fn a_runtime_socket_that_never_answers_delays_no_event() {
     let file = dir.path().join("hung.scap");
     let duration = 6.0;
     common::scapbridge_bin(); // built now, not within the timed capture
-    let t0 = Instant::now();
     let log = dir.path().join("capture.log");
     let mut cap = capture(
         &socket,
-        &["--duration", "6", "--log-file", log.to_str().unwrap()],
+        &[
+            "--duration",
+            "6",
+            "--log-file",
+            log.to_str().unwrap(),
+            "--log-level",
+            "info",
+        ],
         &file,
     )
     .spawn()
     .unwrap();
-    // The resolver's first request (the listing) hangs for its 2 s limit:
+    // From the probe's attach (its load takes seconds on a busy machine;
+    // --duration counts from there), the resolver's requests hang for their
+    // 2 s limit, one after another while the container's events come in:
     // sample the file's size meanwhile.
+    common::wait_capturing(&log);
+    let t0 = Instant::now();
     let mut sizes = Vec::new();
     while t0.elapsed() < Duration::from_millis(2500) {
         sizes.push((
@@ -335,6 +348,7 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
     let saved = dir.path().join("windows");
     std::fs::create_dir(&saved).unwrap();
     let file = dir.path().join("stream.scap");
+    let log = dir.path().join("capture.log");
     let rules = common::fixtures().join("rules/falco_rules.yaml");
     let cap = capture(
         &api.socket,
@@ -355,9 +369,10 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
         ],
         &file,
     )
+    .args(common::capture_log_args(&log))
     .spawn()
     .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    common::wait_capturing(&log);
     let o = c.exec(&["touch", "/tmp/go"]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let o = cap.wait_with_output().unwrap();

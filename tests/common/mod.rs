@@ -703,3 +703,35 @@ pub const SAME_AS_SYSDIG: &[&str] = &[
     "libs_sample",
     "falco_empty",
 ];
+
+/// The log options that let [`wait_capturing`] see a live syscalls capture
+/// start: `--log-file LOG --log-level info`.
+#[allow(dead_code)]
+pub fn capture_log_args(log: &Path) -> Vec<String> {
+    vec![
+        "--log-file".into(),
+        log.display().to_string(),
+        "--log-level".into(),
+        "info".into(),
+    ]
+}
+
+/// Waits until the capture logging to `log` (see [`capture_log_args`]) has
+/// its probe attached, so what a test does next is captured however long
+/// the probe's load takes on a busy machine (a fixed sleep lost the
+/// workload when it took longer). Panics after two minutes.
+#[allow(dead_code)]
+pub fn wait_capturing(log: &Path) {
+    let t0 = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("probe loaded and attached") {
+            return;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "the capture did not attach its probe in 2 min: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
