@@ -14,11 +14,15 @@
 //! * probe (Linux, root): CPU ns the eBPF probe adds per syscall beside no
 //!   tracing and bpftrace, the drop onset and memory at full rate.
 //!
+//! * containers: per-event cost of the container lookup path on a capture
+//!   of 50 podman containers, beside the same capture without them.
+//!
 //! * cloudtrail: records/s from a directory of log files and from moto's
 //!   S3, beside gzip, Python's json and boto3 (see `bench_cloudtrail.rs`).
 //!
 //! Usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]
 //! (default all, 1,000,000 events); scapbridge-bench probe;
+//! scapbridge-bench containers [CAPTURE];
 //! scapbridge-bench cloudtrail FIXTURES_DIR [FILES].
 
 use std::fs::File;
@@ -53,6 +57,8 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 }
 
 #[cfg(target_os = "linux")]
+mod containers;
+#[cfg(target_os = "linux")]
 mod probe;
 #[cfg(target_os = "linux")]
 mod stratoshark;
@@ -77,6 +83,12 @@ fn main() -> Result<()> {
             let exe = std::env::current_exe()?;
             let scapbridge = exe.with_file_name("scapbridge");
             return probe::run(&scapbridge, &tmp);
+        }
+        Some("containers") => {
+            let tmp = std::env::temp_dir().join("scapbridge-bench");
+            std::fs::create_dir_all(&tmp)?;
+            let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
+            return containers::run(&scapbridge, &tmp, args.get(1).map(PathBuf::from));
         }
         _ => {}
     }
