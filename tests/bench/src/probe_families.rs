@@ -220,8 +220,8 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     for (f, (fam, what)) in FAMILIES.iter().enumerate() {
         let base = m[0][f];
         print!("  {fam:<9} {what:<30} {base:>9.0}");
-        for i in 1..tracers.len() {
-            print!(" {:>12.0} ({:>+7.0})", m[i][f], m[i][f] - base);
+        for row in &m[1..] {
+            print!(" {:>12.0} ({:>+7.0})", row[f], row[f] - base);
         }
         match (col(Tracer::Bpftrace), col(Tracer::ProbeFull)) {
             (Some(b), Some(c)) => println!("   {:.2}x", (m[c][f] - base) / (m[b][f] - base)),

@@ -29,6 +29,9 @@ use crate::probe::{self, Cpus};
 /// Seconds of each step.
 const STEP_SECS: u64 = 3;
 
+/// What one step measured: achieved syscalls/s, probe events, lost events.
+type Step = (f64, u64, u64);
+
 /// The counting consumer (run as `scapbridge-bench probe-count`): loads the
 /// probe for every syscall, prints `attached`, drains and counts until its
 /// stdin closes, then prints `RECORDS EVENTS LOST`.
@@ -83,7 +86,7 @@ fn step(
     mode: Mode,
     rate: u64,
     cpus: Cpus,
-) -> Result<(f64, u64, u64)> {
+) -> Result<Step> {
     enum Consumer {
         Write(probe::Running),
         Count(Child),
@@ -164,7 +167,7 @@ fn search(
     tmp: &Path,
     mode: Mode,
     cpus: Cpus,
-) -> Result<(f64, Option<(f64, u64, u64)>)> {
+) -> Result<(f64, Option<Step>)> {
     let name = match mode {
         Mode::Write => "writing to a file",
         Mode::Count => "counting only",
@@ -235,7 +238,7 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     );
     let (w, wl) = search(&me, scapbridge, tmp, Mode::Write, cpus)?;
     let (c, cl) = search(&me, scapbridge, tmp, Mode::Count, cpus)?;
-    let show = |l: Option<(f64, u64, u64)>| match l {
+    let show = |l: Option<Step>| match l {
         Some((a, s, lost)) => format!(
             "first loss at {a:.0} sys/s ({:.2} % of {s})",
             100.0 * lost as f64 / s.max(1) as f64
