@@ -14,11 +14,20 @@
 //! * probe (Linux, root): CPU ns the eBPF probe adds per syscall beside no
 //!   tracing and bpftrace, the drop onset and memory at full rate.
 //!
+//! * probe families (`probe families`): per-syscall and per-run cost of the
+//!   memory, stat, polling and signal layouts beside the same baselines;
+//!   `probe rate`: the highest syscall rate with zero loss, other CPU
+//!   loaded, writing to a file and counting only.
+//!
+//! * containers: per-event cost of the container lookup path on a capture
+//!   of 50 podman containers, beside the same capture without them.
+//!
 //! * cloudtrail: records/s from a directory of log files and from moto's
 //!   S3, beside gzip, Python's json and boto3 (see `bench_cloudtrail.rs`).
 //!
 //! Usage: scapbridge-bench [format|extcap|rules|all] FIXTURES_SCAP_DIR [EVENTS]
-//! (default all, 1,000,000 events); scapbridge-bench probe;
+//! (default all, 1,000,000 events); scapbridge-bench probe [all|cost|families|rate];
+//! scapbridge-bench containers [CAPTURE];
 //! scapbridge-bench cloudtrail FIXTURES_DIR [FILES].
 
 use std::fs::File;
@@ -54,7 +63,13 @@ fn load(dir: &Path) -> Result<Vec<OwnedEvent>> {
 }
 
 #[cfg(target_os = "linux")]
+mod containers;
+#[cfg(target_os = "linux")]
 mod probe;
+#[cfg(target_os = "linux")]
+mod probe_families;
+#[cfg(target_os = "linux")]
+mod probe_rate;
 #[cfg(target_os = "linux")]
 mod stratoshark;
 
@@ -77,7 +92,25 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(&tmp)?;
             let exe = std::env::current_exe()?;
             let scapbridge = exe.with_file_name("scapbridge");
-            return probe::run(&scapbridge, &tmp);
+            // probe [all|cost|families|rate]: all = the three in turn.
+            let part = args.get(1).map_or("all", String::as_str);
+            if matches!(part, "all" | "cost") {
+                probe::run(&scapbridge, &tmp)?;
+            }
+            if matches!(part, "all" | "families") {
+                probe_families::run(&scapbridge, &tmp)?;
+            }
+            if matches!(part, "all" | "rate") {
+                probe_rate::run(&scapbridge, &tmp)?;
+            }
+            return Ok(());
+        }
+        Some("probe-count") => return probe_rate::count_main(),
+        Some("containers") => {
+            let tmp = std::env::temp_dir().join("scapbridge-bench");
+            std::fs::create_dir_all(&tmp)?;
+            let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
+            return containers::run(&scapbridge, &tmp, args.get(1).map(PathBuf::from));
         }
         _ => {}
     }

@@ -50,7 +50,7 @@ pub(crate) fn workload(args: &[String]) -> Result<()> {
             }
             println!("{done} {x}");
         }
-        other => bail!("unknown workload '{other}'"),
+        other => return crate::probe_families::workload(other, n),
     }
     Ok(())
 }
@@ -61,19 +61,19 @@ pub(crate) fn workload(args: &[String]) -> Result<()> {
 /// 2-vCPU VM, unpinned per-run figures of the same program varied from 337
 /// to 561 ns). `None` without taskset or with one CPU.
 #[derive(Debug, Clone, Copy)]
-struct Cpus {
-    capture: Option<usize>,
-    workload: Option<usize>,
+pub(crate) struct Cpus {
+    pub(crate) capture: Option<usize>,
+    pub(crate) workload: Option<usize>,
 }
 
 impl Cpus {
     /// Nothing pinned.
-    const NONE: Cpus = Cpus {
+    pub(crate) const NONE: Cpus = Cpus {
         capture: None,
         workload: None,
     };
 
-    fn detect() -> Cpus {
+    pub(crate) fn detect() -> Cpus {
         let n = std::thread::available_parallelism().map_or(1, usize::from);
         let taskset = Command::new("taskset")
             .arg("--version")
@@ -89,7 +89,7 @@ impl Cpus {
         }
     }
 
-    fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match (self.capture, self.workload) {
             (Some(c), Some(w)) => format!("capture on CPU {c}, workload on CPU {w}"),
             _ => "not pinned (one CPU, or no taskset)".into(),
@@ -98,7 +98,7 @@ impl Cpus {
 }
 
 /// `prog` to run on `cpu` (through taskset), or as it is.
-fn on_cpu(cpu: Option<usize>, prog: impl AsRef<std::ffi::OsStr>) -> Command {
+pub(crate) fn on_cpu(cpu: Option<usize>, prog: impl AsRef<std::ffi::OsStr>) -> Command {
     match cpu {
         Some(c) => {
             let mut cmd = Command::new("taskset");
@@ -110,7 +110,7 @@ fn on_cpu(cpu: Option<usize>, prog: impl AsRef<std::ffi::OsStr>) -> Command {
 }
 
 /// CPU time of this thread, ns (schedstat's first field).
-fn cpu_ns() -> u64 {
+pub(crate) fn cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
@@ -118,7 +118,7 @@ fn cpu_ns() -> u64 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Tracer {
+pub(crate) enum Tracer {
     None,
     Bpftrace,
     BpftraceRecord,
@@ -127,7 +127,7 @@ enum Tracer {
 }
 
 impl Tracer {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Tracer::None => "no tracing",
             Tracer::Bpftrace => "bpftrace counting sys_enter",
@@ -138,12 +138,12 @@ impl Tracer {
     }
 }
 
-struct Running {
-    child: Child,
+pub(crate) struct Running {
+    pub(crate) child: Child,
     out: Option<PathBuf>,
 }
 
-fn stop(mut r: Running) -> Result<String> {
+pub(crate) fn stop(mut r: Running) -> Result<String> {
     let _ = Command::new("kill")
         .args(["-INT", &r.child.id().to_string()])
         .status();
@@ -163,7 +163,7 @@ fn stop(mut r: Running) -> Result<String> {
 }
 
 /// Starts `scapbridge capture` on the probe and waits until it is attached.
-fn start_capture(
+pub(crate) fn start_capture(
     scapbridge: &Path,
     tmp: &Path,
     syscalls: &str,
@@ -246,7 +246,12 @@ fn start_bpftrace(script: &str, tmp: &Path, cpus: Cpus) -> Result<Running> {
     })
 }
 
-fn start(t: Tracer, scapbridge: &Path, tmp: &Path, cpus: Cpus) -> Result<Option<Running>> {
+pub(crate) fn start(
+    t: Tracer,
+    scapbridge: &Path,
+    tmp: &Path,
+    cpus: Cpus,
+) -> Result<Option<Running>> {
     Ok(match t {
         Tracer::None => None,
         Tracer::Bpftrace => Some(start_bpftrace(BPFTRACE_COUNT, tmp, cpus)?),
@@ -288,12 +293,12 @@ fn dd_ns(n: u64, cpus: Cpus) -> Result<f64> {
     Ok(total * 1e9 / (2 * n) as f64)
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
-fn summary_numbers(summary: &str) -> (u64, u64, u64) {
+pub(crate) fn summary_numbers(summary: &str) -> (u64, u64, u64) {
     let num = |line_key: &str, word: &str| -> u64 {
         summary
             .lines()
@@ -316,7 +321,7 @@ fn summary_numbers(summary: &str) -> (u64, u64, u64) {
 }
 
 /// run_time_ns / run_cnt of the newest loaded program called `name`.
-fn bpf_run_ns(name: &str) -> Option<f64> {
+pub(crate) fn bpf_run_ns(name: &str) -> Option<f64> {
     let o = Command::new("bpftool")
         .args(["-j", "prog", "show", "name", name])
         .output()
