@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::extcap::{kill, mkfifo, nix_is_root, replay, wait_with_deadline, whole_capture_events};
+use common::extcap::{kill, mkfifo, replay, wait_with_deadline, whole_capture_events};
 use common::{events, have, scap_dir, scapbridge_bin};
 
 /// Reads a FIFO on a thread into a shared buffer, as dumpcap would; stops
@@ -351,9 +351,7 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
 /// goes on whole, and what was saved still reads.
 #[test]
 fn a_full_save_dir_stops_saving_and_the_stream_goes_on() {
-    if !nix_is_root() {
-        assert!(!common::ci(), "CI runs as root");
-        eprintln!("skipping: mounting a tmpfs needs root");
+    if !common::need_root("mounting a tmpfs needs root") {
         return;
     }
     let input = scap_dir().join("libs_e2e_curl_google.scap");

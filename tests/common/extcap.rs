@@ -183,14 +183,6 @@ pub fn replay(file: &str, rest: &[&str]) -> Output {
     capture(&args)
 }
 
-/// Whether this test runs as root (`id -u` is 0).
-pub fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// Makes a FIFO at `path`.
 pub fn mkfifo(path: &Path) {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
