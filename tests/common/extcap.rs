@@ -183,6 +183,23 @@ pub fn replay(file: &str, rest: &[&str]) -> Output {
     capture(&args)
 }
 
+/// Wireshark's extcap call that replays `file` into `fifo` (`--capture
+/// --extcap-interface scapbridge-replay --fifo FIFO --file FILE`), for the
+/// caller to add the rest.
+pub fn extcap_replay(fifo: &Path, file: &Path) -> Command {
+    let mut c = Command::new(super::scapbridge_bin());
+    c.args([
+        "--capture",
+        "--extcap-interface",
+        "scapbridge-replay",
+        "--fifo",
+    ])
+    .arg(fifo)
+    .arg("--file")
+    .arg(file);
+    c
+}
+
 /// Makes a FIFO at `path`.
 pub fn mkfifo(path: &Path) {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
