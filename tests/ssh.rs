@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use common::sshd::Sshd;
+use common::sshd::{remote_command, Sshd};
 use common::{have, scap_dir, scapbridge, stderr, sysdig_lines, Workload};
 
 /// `o` failed with status `code` and one line of stderr holding `needle`;
@@ -29,15 +29,7 @@ fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
     let input = scap_dir().join("falco_cat_write.scap");
     let out = s.path("remote.scap");
     let cmd = format!("cat '{}'", input.display());
-    let o = s.capture(
-        &out,
-        &[
-            "--remote-capture-command-select",
-            "other",
-            "--remote-capture-command",
-            &cmd,
-        ],
-    );
+    let o = s.capture(&out, &remote_command(&cmd));
     assert!(o.status.success(), "{}", stderr(&o));
     let (orig, ok1) = sysdig_lines(&input);
     let (got, ok2) = sysdig_lines(&out);
@@ -58,12 +50,7 @@ fn host_keys_are_verified_and_failures_say_which() {
     let one_line = |o: &Output, needle: &str| {
         one_line_error(o, 1, needle);
     };
-    let other = &[
-        "--remote-capture-command-select",
-        "other",
-        "--remote-capture-command",
-        "true",
-    ];
+    let other = &remote_command("true");
     // A capture with `--known-hosts` a file `name` that holds `text`.
     let with_known_hosts = |name: &str, text: String| {
         let path = s.path(name);
@@ -143,16 +130,7 @@ fn events_are_flushed_while_the_remote_side_is_quiet() {
     let out = s.path("live.scap");
     let cmd = format!("cat '{}'; sleep 20", input.display());
     let mut child = s
-        .capture_cmd(
-            &s.path("client_ed25519"),
-            &out,
-            &[
-                "--remote-capture-command-select",
-                "other",
-                "--remote-capture-command",
-                &cmd,
-            ],
-        )
+        .capture_cmd(&s.path("client_ed25519"), &out, &remote_command(&cmd))
         .spawn()
         .unwrap();
     let want = common::events(&input, false).unwrap().len();

@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 
 use super::{ci, scap_dir, scapbridge, stderr, Workload};
 
+/// `--remote-capture-command-select other --remote-capture-command CMD`:
+/// the remote side runs `cmd` instead of a capture tool.
+pub fn remote_command(cmd: &str) -> [&str; 4] {
+    [
+        "--remote-capture-command-select",
+        "other",
+        "--remote-capture-command",
+        cmd,
+    ]
+}
+
 /// A throwaway sshd; stopped on drop.
 pub struct Sshd {
     pub dir: tempfile::TempDir,
