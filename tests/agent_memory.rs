@@ -41,15 +41,7 @@ fn agent_memory_is_bounded_and_flat_over_60_seconds_of_trigger_mode() {
         .arg(&out)
         .arg("--rules")
         .arg(&rules)
-        .args([
-            "--alerts",
-            "/dev/null",
-            "--trigger",
-            "--pre",
-            "2s",
-            "--post",
-            "1s",
-        ])
+        .args(scapbridge_tests::trigger_windows("2s", "1s"))
         .args(["--max-buffer", "8M"])
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -99,6 +99,18 @@ fn plugin_events(path: &Path) -> Vec<(u64, u64, u32, Vec<u8>)> {
         .collect()
 }
 
+/// The string field `key` (`eventName`, `eventID`) of every record a
+/// capture holds, in order.
+fn record_fields(path: &Path, key: &str) -> Vec<String> {
+    plugin_events(path)
+        .iter()
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_slice(&e.3).unwrap();
+            v[key].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
 /// `scapbridge capture -i scapbridge-cloudtrail --plugin-source SOURCE -w OUT`.
 fn capture_cmd(source: impl AsRef<std::ffi::OsStr>, out: &Path) -> Command {
     let mut c = scapbridge();
@@ -359,32 +371,12 @@ fn trigger_mode_keeps_only_the_records_around_the_alert() {
     )
     .unwrap();
     let out = dir.path().join("window.scap");
-    let o = capture(
-        logs.to_str().unwrap(),
-        &out,
-        &[
-            "--rules",
-            rules_dir()
-                .join("cloudtrail_create_instances.yaml")
-                .to_str()
-                .unwrap(),
-            "--alerts",
-            "/dev/null",
-            "--trigger",
-            "--pre",
-            "5s",
-            "--post",
-            "3s",
-        ],
-    );
+    let rules = rules_dir().join("cloudtrail_create_instances.yaml");
+    let mut args = vec!["--rules", rules.to_str().unwrap()];
+    args.extend(scapbridge_tests::trigger_windows("5s", "3s"));
+    let o = capture(logs.to_str().unwrap(), &out, &args);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let ids: Vec<String> = plugin_events(&out)
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_slice(&e.3).unwrap();
-            v["eventID"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let ids: Vec<String> = record_fields(&out, "eventID");
     let want: Vec<String> = (25..=33).map(|i| format!("id-{i}")).collect();
     assert_eq!(ids, want, "5 s before to 3 s after the alert");
 }
@@ -414,13 +406,7 @@ fn bad_files_and_records_are_counted_and_the_good_records_go_out() {
     let o = capture(logs.to_str().unwrap(), &out, &[]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
-    let names: Vec<String> = plugin_events(&out)
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_slice(&e.3).unwrap();
-            v["eventName"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let names: Vec<String> = record_fields(&out, "eventName");
     assert_eq!(
         names,
         ["StartInstances", "StartInstances", "Good", "BeforeCut"],

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{aws_env, ct_dir, plugin_events, records_of, upload_script, Moto};
+use super::{aws_env, ct_dir, plugin_events, record_fields, records_of, upload_script, Moto};
 use crate::common::scapbridge_bin;
 
 /// What a limited capture did: its exit code, standard error, and the
@@ -371,13 +371,7 @@ fn a_record_too_large_for_a_block_is_skipped_and_the_others_written() {
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(String::from_utf8_lossy(&r.stdout).lines().count(), 3);
-    let names: Vec<String> = plugin_events(&out)
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_slice(&e.3).unwrap();
-            v["eventName"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let names: Vec<String> = record_fields(&out, "eventName");
     assert_eq!(names, ["Edge", "First", "Second"], "{}", l.err);
     assert!(
         l.err

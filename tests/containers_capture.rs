@@ -13,23 +13,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::podman::{self, ApiService, Container, PodLabels};
-
-/// The scope tests run a busy container beside the one they keep: they run
-/// alone, so the tests that look for exact events do not lose them to a
-/// full kernel ring meanwhile.
-static FLOOD: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn flooding() -> std::sync::RwLockWriteGuard<'static, ()> {
-    FLOOD
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn quiet() -> std::sync::RwLockReadGuard<'static, ()> {
-    FLOOD
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+// The scope tests run a busy container beside the one they keep: they run
+// alone (`flooding`), so the tests that look for exact events (`quiet`) do
+// not lose them to a full kernel ring meanwhile.
+use common::{flooding, quiet};
 
 fn ready() -> bool {
     podman::podman_available() && common::probe_available()

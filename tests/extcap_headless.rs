@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::extcap::{
-    assert_same, capture, kill, mkfifo, nix_is_root, replay, whole_capture_events,
+    assert_same, capture, extcap_replay, kill, mkfifo, replay, whole_capture_events,
 };
 use common::{events, have, scap_dir, scapbridge, scapbridge_bin};
 use scapbridge_formats::{Item, ScapReader};
@@ -99,8 +99,14 @@ fn headless_count_stdout_pcapng_and_duration() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = scap_dir().join("falco_cat_write.scap");
     let fx = fixture.to_str().unwrap();
+    // The fixture as fast as it goes to `out`, with `extra`.
+    let fast = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--speed", "max", "-w", out];
+        args.extend_from_slice(extra);
+        replay(fx, &args)
+    };
     // --count, to standard output.
-    let o = replay(fx, &["--speed", "max", "-c", "42", "-w", "-", "-q"]);
+    let o = fast("-", &["-c", "42", "-q"]);
     assert!(
         o.status.success() && o.stderr.is_empty(),
         "{}",
@@ -113,18 +119,7 @@ fn headless_count_stdout_pcapng_and_duration() {
     assert!(got[..] == events(&fixture, true).unwrap()[..42]);
     // pcapng container: SHB options that Wireshark shows.
     let p = dir.path().join("p.scap");
-    let o = replay(
-        fx,
-        &[
-            "--speed",
-            "max",
-            "--format",
-            "pcapng",
-            "-q",
-            "-w",
-            p.to_str().unwrap(),
-        ],
-    );
+    let o = fast(p.to_str().unwrap(), &["--format", "pcapng", "-q"]);
     assert!(o.status.success());
     let mut r = ScapReader::new(std::fs::File::open(&p).unwrap()).unwrap();
     match r.next_item().unwrap() {
@@ -141,18 +136,7 @@ fn headless_count_stdout_pcapng_and_duration() {
     assert_eq!(events(&p, true).unwrap().len(), 345);
     // --duration ends an endless replay with a whole file.
     let p = dir.path().join("d.scap");
-    let o = replay(
-        fx,
-        &[
-            "--loop",
-            "--speed",
-            "max",
-            "--duration",
-            "700ms",
-            "-w",
-            p.to_str().unwrap(),
-        ],
-    );
+    let o = fast(p.to_str().unwrap(), &["--loop", "--duration", "700ms"]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("(duration reached)"));
     let n = whole_capture_events(&p);
@@ -315,9 +299,7 @@ fn headless_errors_are_one_line_with_a_status() {
 #[test]
 fn a_full_disk_leaves_whole_blocks() {
     // A small tmpfs is a real full disk; it needs root (CI runs as root).
-    if !nix_is_root() {
-        assert!(!common::ci(), "CI runs as root");
-        eprintln!("skipping: mounting a tmpfs needs root");
+    if !common::need_root("mounting a tmpfs needs root") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -400,22 +382,8 @@ fn log_file_and_legacy_debug_options() {
         let log = dir.path().join("x.log");
         let _ = std::fs::remove_file(&log);
         let out = dir.path().join("o.scap");
-        let mut c = Command::new(scapbridge_bin());
-        c.args([
-            "--capture",
-            "--extcap-interface",
-            "scapbridge-replay",
-            "--fifo",
-        ])
-        .arg(&out);
-        c.args([
-            "--file",
-            fx.to_str().unwrap(),
-            "--speed",
-            "max",
-            "--loop",
-            "--extcap-control-in",
-        ]);
+        let mut c = extcap_replay(&out, &fx);
+        c.args(["--speed", "max", "--loop", "--extcap-control-in"]);
         // A control pipe nobody opens must not stall the capture.
         let cin = dir.path().join("cin");
         let _ = std::fs::remove_file(&cin);

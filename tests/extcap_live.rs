@@ -12,8 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::extcap::{kill, mkfifo, nix_is_root, replay, wait_with_deadline, whole_capture_events};
-use common::{events, have, scap_dir, scapbridge_bin};
+use common::extcap::{
+    extcap_replay, kill, mkfifo, replay, wait_with_deadline, whole_capture_events,
+};
+use common::{events, have, scap_dir};
 
 /// Reads a FIFO on a thread into a shared buffer, as dumpcap would; stops
 /// after `limit` bytes if given (closing the FIFO early).
@@ -44,16 +46,8 @@ fn drain(
 
 fn extcap_capture(fifo: &Path, extra: &[&str]) -> Child {
     let fixture = scap_dir().join("falco_ping_sendto.scap");
-    let mut c = Command::new(scapbridge_bin());
-    c.args([
-        "--capture",
-        "--extcap-interface",
-        "scapbridge-replay",
-        "--fifo",
-    ])
-    .arg(fifo);
-    c.args(["--file", fixture.to_str().unwrap(), "--loop"])
-        .args(extra);
+    let mut c = extcap_replay(fifo, &fixture);
+    c.arg("--loop").args(extra);
     c.stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -351,9 +345,7 @@ fn trigger_windows_are_exactly_the_events_around_the_alerts() {
 /// goes on whole, and what was saved still reads.
 #[test]
 fn a_full_save_dir_stops_saving_and_the_stream_goes_on() {
-    if !nix_is_root() {
-        assert!(!common::ci(), "CI runs as root");
-        eprintln!("skipping: mounting a tmpfs needs root");
+    if !common::need_root("mounting a tmpfs needs root") {
         return;
     }
     let input = scap_dir().join("libs_e2e_curl_google.scap");

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::sshd::Sshd;
 use common::{scap_dir, scapbridge, stderr};
-use scapbridge_tests::CaptureArgs;
+use scapbridge_tests::{trigger_windows, CaptureArgs};
 
 /// `o` failed with `code` and exactly one line of stderr holding `needle`.
 fn one_line(o: &Output, code: i32, needle: &str) {
@@ -115,15 +115,7 @@ fn trigger_run(dir: &Path, saved: &Path, extra: &[&str]) -> Output {
         .replay_max(&input)
         .arg("--rules")
         .arg(&rules)
-        .args([
-            "--alerts",
-            "/dev/null",
-            "--trigger",
-            "--pre",
-            "1ms",
-            "--post",
-            "2ms",
-        ])
+        .args(trigger_windows("1ms", "2ms"))
         .arg("--save-dir")
         .arg(saved)
         .args(extra)

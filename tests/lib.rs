@@ -24,6 +24,21 @@ pub trait CaptureArgs {
     fn cloudtrail(&mut self, source: impl AsRef<OsStr>) -> &mut Command;
 }
 
+/// `--alerts /dev/null --trigger --pre PRE --post POST`: trigger windows of
+/// PRE before and POST after each alert, the alerts themselves discarded
+/// (the capture's exit status still says whether a rule fired).
+pub fn trigger_windows<'a>(pre: &'a str, post: &'a str) -> [&'a str; 7] {
+    [
+        "--alerts",
+        "/dev/null",
+        "--trigger",
+        "--pre",
+        pre,
+        "--post",
+        post,
+    ]
+}
+
 impl CaptureArgs for Command {
     fn replay(&mut self, file: impl AsRef<OsStr>) -> &mut Command {
         self.args(["capture", "-q", "-i", "scapbridge-replay", "--file"])
@@ -57,7 +72,7 @@ impl CaptureArgs for Command {
 
 #[cfg(test)]
 mod tests {
-    use super::CaptureArgs;
+    use super::{trigger_windows, CaptureArgs};
     use std::process::Command;
 
     fn args(c: &Command) -> Vec<String> {
@@ -85,6 +100,10 @@ mod tests {
         assert_eq!(
             args(&c).join(" "),
             "capture -q -i scapbridge-cloudtrail --plugin-source sqs://q"
+        );
+        assert_eq!(
+            trigger_windows("1s", "2ms").join(" "),
+            "--alerts /dev/null --trigger --pre 1s --post 2ms"
         );
     }
 }

@@ -15,30 +15,14 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use common::{capture_ok, have, probe_available, scapbridge, status_kb, syscalls_capture};
+// The tests that flood the machine with syscalls (the drop counter's, the
+// full disk's) hold `flooding`; those that check exact events (a trigger
+// window's execve of `cat`) hold `quiet`.
+use common::{
+    capture_ok, flooding, have, probe_available, quiet, scapbridge, status_kb, syscalls_capture,
+};
 use scapbridge_formats::schema::{event_info, Direction};
 use serde_json::Value;
-
-/// Whether the probe can run here; under CI=true a missing prerequisite fails.
-/// The tests that flood the machine with syscalls (the drop counter's, the
-/// full disk's) run alone: a whole-machine capture beside them loses
-/// events to its kernel ring, and the tests that check exact events (a
-/// trigger window's execve of `cat`) then fail for that, not for a bug.
-static FLOOD: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-/// Held by a test that floods: no exact-event test runs meanwhile.
-fn flooding() -> std::sync::RwLockWriteGuard<'static, ()> {
-    FLOOD
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Held by a test that checks exact events: no flood runs meanwhile.
-fn quiet() -> std::sync::RwLockReadGuard<'static, ()> {
-    FLOOD
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn child_bin() -> &'static str {
     env!("CARGO_BIN_EXE_probe-child")

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use common::sshd::Sshd;
+use common::sshd::{remote_command, Sshd};
 use common::{have, scap_dir, scapbridge, stderr, sysdig_lines, Workload};
 
 /// `o` failed with status `code` and one line of stderr holding `needle`;
@@ -29,15 +29,7 @@ fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
     let input = scap_dir().join("falco_cat_write.scap");
     let out = s.path("remote.scap");
     let cmd = format!("cat '{}'", input.display());
-    let o = s.capture(
-        &out,
-        &[
-            "--remote-capture-command-select",
-            "other",
-            "--remote-capture-command",
-            &cmd,
-        ],
-    );
+    let o = s.capture(&out, &remote_command(&cmd));
     assert!(o.status.success(), "{}", stderr(&o));
     let (orig, ok1) = sysdig_lines(&input);
     let (got, ok2) = sysdig_lines(&out);
@@ -58,45 +50,30 @@ fn host_keys_are_verified_and_failures_say_which() {
     let one_line = |o: &Output, needle: &str| {
         one_line_error(o, 1, needle);
     };
-    let other = &[
-        "--remote-capture-command-select",
-        "other",
-        "--remote-capture-command",
-        "true",
-    ];
+    let other = &remote_command("true");
+    // A capture with `--known-hosts` a file `name` that holds `text`.
+    let with_known_hosts = |name: &str, text: String| {
+        let path = s.path(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.display().to_string();
+        let mut args: Vec<&str> = other.to_vec();
+        args.extend(["--known-hosts", &path]);
+        s.capture(&out, &args)
+    };
+    // The key of a public key file, as a known_hosts line holds it.
+    let key = |file: &str| {
+        let k = std::fs::read_to_string(s.path(file)).unwrap();
+        k.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    };
     // Unknown host: an empty known_hosts.
-    let empty = s.path("empty_known_hosts");
-    std::fs::write(&empty, "").unwrap();
-    let mut args: Vec<&str> = other.to_vec();
-    let empty_s = empty.display().to_string();
-    args.extend(["--known-hosts", &empty_s]);
-    one_line(&s.capture(&out, &args), "is not in");
+    let o = with_known_hosts("empty_known_hosts", String::new());
+    one_line(&o, "is not in");
     // Changed key: known_hosts holds another key for the host.
-    let changed = s.path("changed_known_hosts");
-    let k = std::fs::read_to_string(s.path("other_ed25519.pub")).unwrap();
-    let k: Vec<&str> = k.split_whitespace().take(2).collect();
-    std::fs::write(
-        &changed,
-        format!("[127.0.0.1]:{} {}\n", s.port, k.join(" ")),
-    )
-    .unwrap();
-    let changed_s = changed.display().to_string();
-    let mut args: Vec<&str> = other.to_vec();
-    args.extend(["--known-hosts", &changed_s]);
-    one_line(&s.capture(&out, &args), "CHANGED");
+    let line = format!("[127.0.0.1]:{} {}\n", s.port, key("other_ed25519.pub"));
+    one_line(&with_known_hosts("changed_known_hosts", line), "CHANGED");
     // A wildcard entry OpenSSH accepts is accepted.
-    let host = std::fs::read_to_string(s.path("host_ed25519.pub")).unwrap();
-    let host: Vec<&str> = host.split_whitespace().take(2).collect();
-    let wild = s.path("wild_known_hosts");
-    std::fs::write(
-        &wild,
-        format!("[127.0.0.?]:{} {}\n", s.port, host.join(" ")),
-    )
-    .unwrap();
-    let wild_s = wild.display().to_string();
-    let mut args: Vec<&str> = other.to_vec();
-    args.extend(["--known-hosts", &wild_s]);
-    let o = s.capture(&out, &args);
+    let line = format!("[127.0.0.?]:{} {}\n", s.port, key("host_ed25519.pub"));
+    let o = with_known_hosts("wild_known_hosts", line);
     // `true` writes no capture: the host key and login passed, the stream
     // is empty, which is reported as such.
     assert!(stderr(&o).contains("not a whole capture"), "{}", stderr(&o));
@@ -153,16 +130,7 @@ fn events_are_flushed_while_the_remote_side_is_quiet() {
     let out = s.path("live.scap");
     let cmd = format!("cat '{}'; sleep 20", input.display());
     let mut child = s
-        .capture_cmd(
-            &s.path("client_ed25519"),
-            &out,
-            &[
-                "--remote-capture-command-select",
-                "other",
-                "--remote-capture-command",
-                &cmd,
-            ],
-        )
+        .capture_cmd(&s.path("client_ed25519"), &out, &remote_command(&cmd))
         .spawn()
         .unwrap();
     let want = common::events(&input, false).unwrap().len();

@@ -17,6 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
+use scapbridge_tests::{trigger_windows, CaptureArgs};
 
 /// sysdig 0.41 reads `name` without complaint.
 fn assert_sysdig_041_reads(root: &Path, dir: &Path, name: &str) -> usize {
@@ -568,31 +569,18 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
     let rules = scap_dir().join("falco_legacy/rules/single_rule.yaml");
     let saved = dir.path().join("windows");
     std::fs::create_dir(&saved).unwrap();
-    let o = run(scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-replay",
-            "-q",
-            "--speed",
-            "max",
-            "--profile",
-            "stratoshark",
-            "--file",
-        ])
-        .arg(&trace)
-        .arg("--rules")
-        .arg(&rules)
-        .args([
-            "--trigger",
-            "--pre",
-            "1s",
-            "--post",
-            "1s",
-            "--alerts",
-            "/dev/null",
-            "--save-dir",
-        ])
+    // The trace replayed in Stratoshark's layout under the rule.
+    let capture = |more: &[&str]| {
+        let mut c = scapbridge();
+        c.replay_max(&trace)
+            .args(["--profile", "stratoshark"])
+            .arg("--rules")
+            .arg(&rules)
+            .args(more);
+        c
+    };
+    let o = run(capture(&trigger_windows("1s", "1s"))
+        .arg("--save-dir")
         .arg(&saved)
         .arg("-w")
         .arg(dir.path().join("trigger.scap")));
@@ -606,25 +594,10 @@ fn trigger_windows_and_alerts_show_in_stratoshark() {
     }
     assert!(files > 0, "no window files");
 
-    let o = run(scapbridge()
-        .args([
-            "capture",
-            "-i",
-            "scapbridge-replay",
-            "-q",
-            "--speed",
-            "max",
-            "--profile",
-            "stratoshark",
-            "--format",
-            "pcapng",
-            "--file",
-        ])
-        .arg(&trace)
-        .arg("--rules")
-        .arg(&rules)
-        .args(["--alerts", "/dev/null", "-w"])
-        .arg(dir.path().join("alerts.pcapng")));
+    let o = run(
+        capture(&["--format", "pcapng", "--alerts", "/dev/null", "-w"])
+            .arg(dir.path().join("alerts.pcapng")),
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_every_row_is_its_own(&root, dir.path(), "alerts.pcapng");
     let (rows, _) = strato_rows(&root, dir.path(), "alerts.pcapng");

@@ -34,13 +34,26 @@ fn error_line(msg: &dyn std::fmt::Display) {
     // One line: the host shows the first 1024 bytes of stderr as the error.
     let text = msg.to_string().replace('\n', " ");
     eprintln!("scapbridge: error: {text}");
-    ERROR_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
-/// Whether this process wrote its error line already (a capture that
-/// fails prints it before closing its output, so the host, which reads our
-/// stderr when the FIFO ends, finds it; the exit path must not repeat it).
-static ERROR_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// A capture that failed, and whether [`run`] wrote its error line already:
+/// a source that fails has it printed before the output closes, so the
+/// host, which reads our stderr when the FIFO ends, finds it; the exit path
+/// must not repeat it.
+#[derive(Debug)]
+struct RunError {
+    error: CaptureError,
+    shown: bool,
+}
+
+impl From<CaptureError> for RunError {
+    fn from(error: CaptureError) -> Self {
+        RunError {
+            error,
+            shown: false,
+        }
+    }
+}
 
 /// Answers an extcap call (argv without the program name).
 pub(crate) fn extcap_main(args: &[std::ffi::OsString]) -> ExitCode {
@@ -411,12 +424,12 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         }),
         Ok((alerts, _)) if headless && alerts > 0 => ExitCode::from(EXIT_ALERT),
         Ok(_) => ExitCode::from(EXIT_OK),
-        Err(e) => {
-            if !ERROR_SHOWN.load(std::sync::atomic::Ordering::SeqCst) {
-                ctl.log.log(Level::Warning, &e.to_string());
-                error_line(&e);
+        Err(RunError { error, shown }) => {
+            if !shown {
+                ctl.log.log(Level::Warning, &error.to_string());
+                error_line(&error);
             }
-            exit_for(&e)
+            exit_for(&error)
         }
     };
     // Let the last status and log lines reach the toolbar; bounded, since the
@@ -432,7 +445,7 @@ fn run(
     target: &str,
     ctl: &CaptureControl,
     headless: bool,
-) -> Result<(u64, Option<std::process::ExitStatus>), CaptureError> {
+) -> Result<(u64, Option<std::process::ExitStatus>), RunError> {
     let container = match inv.format {
         OutputFormat::Scap => Container::Scap,
         OutputFormat::Pcapng => Container::Pcapng(PcapngOptions {
@@ -459,7 +472,7 @@ fn run(
     );
     let result = plan.source.run(&mut pipeline, ctl);
     if let Err(e) = &result {
-        // Before the output closes: see ERROR_SHOWN.
+        // Before the output closes: see RunError.
         if show_progress {
             eprint!("\r\x1b[2K");
         }
@@ -481,7 +494,7 @@ fn run(
     if show_progress {
         eprint!("\r\x1b[2K");
     }
-    let reason = result?;
+    let reason = result.map_err(|error| RunError { error, shown: true })?;
     let (stats, dropped_meta) = finished?;
     let mut summary = summary(&plan, shown, inv.format, reason, &stats, dropped_meta);
     if let Some(fired) = &fired {

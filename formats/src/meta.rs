@@ -392,54 +392,120 @@ pub mod fd_type {
     pub const PIDFD: u8 = 21;
 }
 
+/// A connected inet socket: its tuple and protocol. `N` is the address
+/// width, 4 (IPv4) or 16 (IPv6); addresses in network byte order, ports in
+/// host order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketTuple<const N: usize> {
+    /// Source address.
+    pub sip: [u8; N],
+    /// Destination address.
+    pub dip: [u8; N],
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
+    pub l4proto: u8,
+}
+
+impl<const N: usize> SocketTuple<N> {
+    fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+        Ok(Self {
+            sip: c.array()?,
+            dip: c.array()?,
+            sport: c.u16()?,
+            dport: c.u16()?,
+            l4proto: c.u8()?,
+        })
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.sip);
+        out.extend_from_slice(&self.dip);
+        out.extend_from_slice(&self.sport.to_le_bytes());
+        out.extend_from_slice(&self.dport.to_le_bytes());
+        out.push(self.l4proto);
+    }
+}
+
+/// A listening inet socket: its address, port and protocol. `N` as in
+/// [`SocketTuple`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenAddr<const N: usize> {
+    /// Address listened on.
+    pub ip: [u8; N],
+    /// Port listened on.
+    pub port: u16,
+    /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
+    pub l4proto: u8,
+}
+
+impl<const N: usize> ListenAddr<N> {
+    fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+        Ok(Self {
+            ip: c.array()?,
+            port: c.u16()?,
+            l4proto: c.u8()?,
+        })
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.ip);
+        out.extend_from_slice(&self.port.to_le_bytes());
+        out.push(self.l4proto);
+    }
+}
+
+macro_rules! fd_data_from {
+    ($($t:ty => $variant:ident, $fd_type:ident;)*) => {$(
+        impl From<$t> for FdData {
+            fn from(v: $t) -> Self {
+                FdData::$variant(v)
+            }
+        }
+    )*
+        impl FdData {
+            /// The `scap_fd_type` of an inet socket's data; `None` for the
+            /// other kinds, whose type the data does not tell.
+            pub fn inet_fd_type(&self) -> Option<u8> {
+                match self {
+                    $(FdData::$variant(_) => Some(fd_type::$fd_type),)*
+                    _ => None,
+                }
+            }
+
+            /// The layer-4 protocol of an inet socket's data (libscap's
+            /// `SCAP_L4_*` numbering); `None` for the other kinds.
+            pub fn l4proto(&self) -> Option<u8> {
+                match self {
+                    $(FdData::$variant(s) => Some(s.l4proto),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+fd_data_from! {
+    SocketTuple<4> => Ipv4, IPV4_SOCK;
+    SocketTuple<16> => Ipv6, IPV6_SOCK;
+    ListenAddr<4> => Ipv4Server, IPV4_SERVSOCK;
+    ListenAddr<16> => Ipv6Server, IPV6_SERVSOCK;
+}
+
 /// Type-specific data of an fd-list entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FdData {
-    /// IPv4 connected socket (addresses in network byte order, ports host order).
-    Ipv4 {
-        /// Source address.
-        sip: [u8; 4],
-        /// Destination address.
-        dip: [u8; 4],
-        /// Source port.
-        sport: u16,
-        /// Destination port.
-        dport: u16,
-        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
-        l4proto: u8,
-    },
+    /// IPv4 connected socket.
+    Ipv4(SocketTuple<4>),
     /// IPv6 connected socket.
-    Ipv6 {
-        /// Source address.
-        sip: [u8; 16],
-        /// Destination address.
-        dip: [u8; 16],
-        /// Source port.
-        sport: u16,
-        /// Destination port.
-        dport: u16,
-        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
-        l4proto: u8,
-    },
+    Ipv6(SocketTuple<16>),
     /// IPv4 listening socket.
-    Ipv4Server {
-        /// Address listened on.
-        ip: [u8; 4],
-        /// Port listened on.
-        port: u16,
-        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
-        l4proto: u8,
-    },
+    Ipv4Server(ListenAddr<4>),
     /// IPv6 listening socket.
-    Ipv6Server {
-        /// Address listened on.
-        ip: [u8; 16],
-        /// Port listened on.
-        port: u16,
-        /// Layer-4 protocol (libscap's `SCAP_L4_*` numbering).
-        l4proto: u8,
-    },
+    Ipv6Server(ListenAddr<16>),
     /// Unix socket with its kernel endpoints.
     Unix {
         /// Kernel address of this end.
@@ -518,30 +584,10 @@ impl FdInfo {
         let ino = c.u64()?;
         let t = c.u8()?;
         let data = match t {
-            IPV4_SOCK => FdData::Ipv4 {
-                sip: c.array::<4>()?,
-                dip: c.array::<4>()?,
-                sport: c.u16()?,
-                dport: c.u16()?,
-                l4proto: c.u8()?,
-            },
-            IPV6_SOCK => FdData::Ipv6 {
-                sip: c.array::<16>()?,
-                dip: c.array::<16>()?,
-                sport: c.u16()?,
-                dport: c.u16()?,
-                l4proto: c.u8()?,
-            },
-            IPV4_SERVSOCK => FdData::Ipv4Server {
-                ip: c.array::<4>()?,
-                port: c.u16()?,
-                l4proto: c.u8()?,
-            },
-            IPV6_SERVSOCK => FdData::Ipv6Server {
-                ip: c.array::<16>()?,
-                port: c.u16()?,
-                l4proto: c.u8()?,
-            },
+            IPV4_SOCK => FdData::Ipv4(SocketTuple::parse(c)?),
+            IPV6_SOCK => FdData::Ipv6(SocketTuple::parse(c)?),
+            IPV4_SERVSOCK => FdData::Ipv4Server(ListenAddr::parse(c)?),
+            IPV6_SERVSOCK => FdData::Ipv6Server(ListenAddr::parse(c)?),
             UNIX_SOCK => FdData::Unix {
                 source: c.u64()?,
                 dest: c.u64()?,
@@ -578,42 +624,10 @@ impl FdInfo {
         out.extend_from_slice(&self.ino.to_le_bytes());
         out.push(self.fd_type);
         match &self.data {
-            FdData::Ipv4 {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => {
-                out.extend_from_slice(sip);
-                out.extend_from_slice(dip);
-                out.extend_from_slice(&sport.to_le_bytes());
-                out.extend_from_slice(&dport.to_le_bytes());
-                out.push(*l4proto);
-            }
-            FdData::Ipv6 {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => {
-                out.extend_from_slice(sip);
-                out.extend_from_slice(dip);
-                out.extend_from_slice(&sport.to_le_bytes());
-                out.extend_from_slice(&dport.to_le_bytes());
-                out.push(*l4proto);
-            }
-            FdData::Ipv4Server { ip, port, l4proto } => {
-                out.extend_from_slice(ip);
-                out.extend_from_slice(&port.to_le_bytes());
-                out.push(*l4proto);
-            }
-            FdData::Ipv6Server { ip, port, l4proto } => {
-                out.extend_from_slice(ip);
-                out.extend_from_slice(&port.to_le_bytes());
-                out.push(*l4proto);
-            }
+            FdData::Ipv4(t) => t.put(out),
+            FdData::Ipv6(t) => t.put(out),
+            FdData::Ipv4Server(l) => l.put(out),
+            FdData::Ipv6Server(l) => l.put(out),
             FdData::Unix { source, dest, name } => {
                 out.extend_from_slice(&source.to_le_bytes());
                 out.extend_from_slice(&dest.to_le_bytes());
@@ -637,36 +651,60 @@ impl FdInfo {
     }
 }
 
+/// One network interface address; `N` is the address width, 4 (IPv4) or
+/// 16 (IPv6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfAddr<const N: usize> {
+    /// Name, as libscap writes it.
+    pub name: Vec<u8>,
+    /// Address.
+    pub addr: [u8; N],
+    /// Netmask.
+    pub netmask: [u8; N],
+    /// Broadcast address.
+    pub bcast: [u8; N],
+    /// Link speed (libscap writes 0).
+    pub linkspeed: u64,
+}
+
+impl<const N: usize> IfAddr<N> {
+    /// The entry type the writer gives it: 1 (IPv4) or 2 (IPv6), the types
+    /// with a link speed.
+    const TYPE: u16 = if N == 4 { 1 } else { 2 };
+
+    fn parse(c: &mut Cursor<'_>, namelen: usize, with_linkspeed: bool) -> Result<Self, String> {
+        let addr = c.array()?;
+        let netmask = c.array()?;
+        let bcast = c.array()?;
+        let linkspeed = if with_linkspeed { c.u64()? } else { 0 };
+        Ok(Self {
+            addr,
+            netmask,
+            bcast,
+            linkspeed,
+            name: c.take(namelen)?.to_vec(),
+        })
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&Self::TYPE.to_le_bytes());
+        out.extend_from_slice(&(self.name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&self.addr);
+        out.extend_from_slice(&self.netmask);
+        out.extend_from_slice(&self.bcast);
+        out.extend_from_slice(&self.linkspeed.to_le_bytes());
+        out.extend_from_slice(&self.name);
+    }
+}
+
 /// One network interface address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Interface {
     /// IPv4 (types 1 and 3).
-    V4 {
-        /// Name, as libscap writes it.
-        name: Vec<u8>,
-        /// Address.
-        addr: [u8; 4],
-        /// Netmask.
-        netmask: [u8; 4],
-        /// Broadcast address.
-        bcast: [u8; 4],
-        /// Link speed (libscap writes 0).
-        linkspeed: u64,
-    },
+    V4(IfAddr<4>),
     /// IPv6 (types 2 and 4).
-    V6 {
-        /// Name, as libscap writes it.
-        name: Vec<u8>,
-        /// Address.
-        addr: [u8; 16],
-        /// Netmask.
-        netmask: [u8; 16],
-        /// Broadcast address.
-        bcast: [u8; 16],
-        /// Link speed (libscap writes 0).
-        linkspeed: u64,
-    },
+    V6(IfAddr<16>),
 }
 
 impl Interface {
@@ -695,32 +733,8 @@ impl Interface {
         let t = c.u16()?;
         let namelen = c.u16()? as usize;
         Ok(match t {
-            1 | 3 => {
-                let addr = c.array::<4>()?;
-                let netmask = c.array::<4>()?;
-                let bcast = c.array::<4>()?;
-                let linkspeed = if t == 1 { c.u64()? } else { 0 };
-                Interface::V4 {
-                    addr,
-                    netmask,
-                    bcast,
-                    linkspeed,
-                    name: c.take(namelen)?.to_vec(),
-                }
-            }
-            2 | 4 => {
-                let addr = c.array::<16>()?;
-                let netmask = c.array::<16>()?;
-                let bcast = c.array::<16>()?;
-                let linkspeed = if t == 2 { c.u64()? } else { 0 };
-                Interface::V6 {
-                    addr,
-                    netmask,
-                    bcast,
-                    linkspeed,
-                    name: c.take(namelen)?.to_vec(),
-                }
-            }
+            1 | 3 => Interface::V4(IfAddr::parse(c, namelen, t == 1)?),
+            2 | 4 => Interface::V6(IfAddr::parse(c, namelen, t == 2)?),
             other => return Err(format!("unknown interface type {other}")),
         })
     }
@@ -729,36 +743,8 @@ impl Interface {
         let start = out.len();
         out.extend_from_slice(&0u32.to_le_bytes());
         match self {
-            Interface::V4 {
-                name,
-                addr,
-                netmask,
-                bcast,
-                linkspeed,
-            } => {
-                out.extend_from_slice(&1u16.to_le_bytes());
-                out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-                out.extend_from_slice(addr);
-                out.extend_from_slice(netmask);
-                out.extend_from_slice(bcast);
-                out.extend_from_slice(&linkspeed.to_le_bytes());
-                out.extend_from_slice(name);
-            }
-            Interface::V6 {
-                name,
-                addr,
-                netmask,
-                bcast,
-                linkspeed,
-            } => {
-                out.extend_from_slice(&2u16.to_le_bytes());
-                out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-                out.extend_from_slice(addr);
-                out.extend_from_slice(netmask);
-                out.extend_from_slice(bcast);
-                out.extend_from_slice(&linkspeed.to_le_bytes());
-                out.extend_from_slice(name);
-            }
+            Interface::V4(i) => i.put(out),
+            Interface::V6(i) => i.put(out),
         }
         let len = (out.len() - start - 4) as u32;
         out[start..start + 4].copy_from_slice(&len.to_le_bytes());

@@ -565,19 +565,24 @@ impl<R: Read> ScapReader<R> {
         self.offset += u64::from(length);
         self.stats.bytes = self.offset;
         self.count_block(block_type);
-        self.dispatch(block_type, be, offset, base, base + total - 4, length)
+        self.dispatch(BlockAt {
+            bt: block_type,
+            be,
+            offset,
+            base,
+            length,
+        })
     }
 
-    fn dispatch(
-        &mut self,
-        bt: u32,
-        be: bool,
-        offset: u64,
-        base: usize,
-        body_end: usize,
-        length: u32,
-    ) -> Result<Option<Step>, ReadError> {
+    fn dispatch(&mut self, at: BlockAt) -> Result<Option<Step>, ReadError> {
         use block::*;
+        let BlockAt {
+            bt,
+            be,
+            offset,
+            length,
+            ..
+        } = at;
         let meta_err = |what: &'static str| {
             move |reason: String| ReadError::BadMetadata {
                 offset,
@@ -585,7 +590,7 @@ impl<R: Read> ScapReader<R> {
                 reason,
             }
         };
-        let body = &self.buf[base + 8..body_end];
+        let body = &self.buf[at.body()];
         let mut c = Cursor::new(body, be);
         let item = match bt {
             SHB => {
@@ -661,7 +666,7 @@ impl<R: Read> ScapReader<R> {
                 UserEntry::parse_list(&mut c, bt == UL_V2).map_err(meta_err("user list"))?,
             ),
             EV_V2 | EVF_V2 | EV_V2_LARGE | EVF_V2_LARGE | EV_V1 | EV_INT | EVF_V1 => {
-                return self.event_block(bt, be, offset, base, body_end);
+                return self.event_block(at);
             }
             _ => {
                 self.stats.skipped_blocks += 1;
@@ -676,16 +681,16 @@ impl<R: Read> ScapReader<R> {
         Ok(Some(Step::Meta))
     }
 
-    fn event_block(
-        &mut self,
-        bt: u32,
-        be: bool,
-        offset: u64,
-        base: usize,
-        body_end: usize,
-    ) -> Result<Option<Step>, ReadError> {
+    fn event_block(&mut self, at: BlockAt) -> Result<Option<Step>, ReadError> {
         use block::*;
-        let body = &self.buf[base + 8..body_end];
+        let BlockAt {
+            bt,
+            be,
+            offset,
+            base,
+            ..
+        } = at;
+        let body = &self.buf[at.body()];
         let with_flags = matches!(bt, EVF_V2 | EVF_V2_LARGE | EVF_V1);
         let v1 = matches!(bt, EV_V1 | EV_INT | EVF_V1);
         let pre = if with_flags { 6 } else { 2 };
@@ -749,7 +754,7 @@ impl<R: Read> ScapReader<R> {
             (0, self.norm.len(), true, n)
         } else {
             let n = event::validate(evb, large).map_err(|r| bad(event_type, r))?;
-            (ev_start, body_end, false, n)
+            (ev_start, at.body().end, false, n)
         };
         self.stats.events += 1;
         Ok(Some(Step::Event(FastEvent {
@@ -763,6 +768,24 @@ impl<R: Read> ScapReader<R> {
             large,
             nparams,
         })))
+    }
+}
+
+/// Where a whole block stands: its type, byte order and file offset, and
+/// where it starts in the read buffer.
+#[derive(Clone, Copy)]
+struct BlockAt {
+    bt: u32,
+    be: bool,
+    offset: u64,
+    base: usize,
+    length: u32,
+}
+
+impl BlockAt {
+    /// The body in the buffer: after the type and length, before the trailer.
+    fn body(&self) -> std::ops::Range<usize> {
+        self.base + 8..self.base + self.length as usize - 4
     }
 }
 

@@ -8,6 +8,7 @@ use std::net::Ipv6Addr;
 
 use crate::bytes::{le_u16, le_u64};
 use crate::event::{value_u64 as uint, Event};
+use crate::meta::{FdData, ListenAddr, SocketTuple};
 use crate::schema::{self, ParamInfo, PrintFormat};
 use crate::value::{self, PathBase, SockAddr, SockTuple, Value};
 
@@ -24,6 +25,43 @@ pub fn ipv4(a: &[u8; 4]) -> String {
 /// Compressed text of a raw IPv6 address.
 pub fn ipv6(a: &[u8; 16]) -> String {
     Ipv6Addr::from(*a).to_string()
+}
+
+/// Text of a raw address of either width, as [`ipv4`] or [`ipv6`] write it.
+fn ip(a: &[u8]) -> String {
+    match (<&[u8; 4]>::try_from(a), <&[u8; 16]>::try_from(a)) {
+        (Ok(v4), _) => ipv4(v4),
+        (_, Ok(v6)) => ipv6(v6),
+        _ => String::new(),
+    }
+}
+
+/// `sip:sport->dip:dport`, libsinsp's `fd.name` of a connected socket.
+impl<const N: usize> std::fmt::Display for SocketTuple<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (s, d) = (ip(&self.sip), ip(&self.dip));
+        write!(f, "{s}:{}->{d}:{}", self.sport, self.dport)
+    }
+}
+
+/// `ip:port`, libsinsp's `fd.name` of a listening socket.
+impl<const N: usize> std::fmt::Display for ListenAddr<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", ip(&self.ip), self.port)
+    }
+}
+
+impl FdData {
+    /// libsinsp's `fd.name` of an inet socket; `None` for the other kinds.
+    pub fn inet_name(&self) -> Option<String> {
+        Some(match self {
+            FdData::Ipv4(t) => t.to_string(),
+            FdData::Ipv6(t) => t.to_string(),
+            FdData::Ipv4Server(l) => l.to_string(),
+            FdData::Ipv6Server(l) => l.to_string(),
+            _ => return None,
+        })
+    }
 }
 
 /// Appends a decimal number without the formatting machinery (hot path).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::bytes::le_u64;
 use crate::event::Event;
-use crate::meta::{fd_type, FdData, FdInfo, ProcessInfo, UserEntry};
+use crate::meta::{fd_type, FdData, FdInfo, ListenAddr, ProcessInfo, SocketTuple, UserEntry};
 use crate::render;
 pub use crate::render::normalize_path;
 use crate::schema::{self, Direction};
@@ -313,56 +313,47 @@ fn fd_info(fd: i64, e: &FdEntry) -> FdInfo {
 }
 
 /// A socket fd rebuilt from its tuple name (`1.2.3.4:5->6.7.8.9:10`,
-/// `::1:80`), as the state renders it.
+/// `::1:80`), as the state renders it, with its fd type.
 fn socket_data(name: &str, l4proto: u8) -> Option<(u8, FdData)> {
     use std::net::IpAddr;
     fn endpoint(s: &str) -> Option<(IpAddr, u16)> {
         let (ip, port) = s.rsplit_once(':')?;
         Some((ip.parse().ok()?, port.parse().ok()?))
     }
-    match name.split_once("->") {
+    fn tuple<const N: usize>(
+        sip: [u8; N],
+        sport: u16,
+        dip: [u8; N],
+        dport: u16,
+        l4proto: u8,
+    ) -> SocketTuple<N> {
+        SocketTuple {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        }
+    }
+    fn listen<const N: usize>(ip: [u8; N], port: u16, l4proto: u8) -> ListenAddr<N> {
+        ListenAddr { ip, port, l4proto }
+    }
+    let data: FdData = match name.split_once("->") {
         Some((a, b)) => match (endpoint(a)?, endpoint(b)?) {
-            ((IpAddr::V4(s), sport), (IpAddr::V4(d), dport)) => Some((
-                fd_type::IPV4_SOCK,
-                FdData::Ipv4 {
-                    sip: s.octets(),
-                    dip: d.octets(),
-                    sport,
-                    dport,
-                    l4proto,
-                },
-            )),
-            ((IpAddr::V6(s), sport), (IpAddr::V6(d), dport)) => Some((
-                fd_type::IPV6_SOCK,
-                FdData::Ipv6 {
-                    sip: s.octets(),
-                    dip: d.octets(),
-                    sport,
-                    dport,
-                    l4proto,
-                },
-            )),
-            _ => None,
+            ((IpAddr::V4(s), sport), (IpAddr::V4(d), dport)) => {
+                tuple(s.octets(), sport, d.octets(), dport, l4proto).into()
+            }
+            ((IpAddr::V6(s), sport), (IpAddr::V6(d), dport)) => {
+                tuple(s.octets(), sport, d.octets(), dport, l4proto).into()
+            }
+            _ => return None,
         },
         None => match endpoint(name)? {
-            (IpAddr::V4(ip), port) => Some((
-                fd_type::IPV4_SERVSOCK,
-                FdData::Ipv4Server {
-                    ip: ip.octets(),
-                    port,
-                    l4proto,
-                },
-            )),
-            (IpAddr::V6(ip), port) => Some((
-                fd_type::IPV6_SERVSOCK,
-                FdData::Ipv6Server {
-                    ip: ip.octets(),
-                    port,
-                    l4proto,
-                },
-            )),
+            (IpAddr::V4(ip), port) => listen(ip.octets(), port, l4proto).into(),
+            (IpAddr::V6(ip), port) => listen(ip.octets(), port, l4proto).into(),
         },
-    }
+    };
+    Some((data.inet_fd_type()?, data))
 }
 
 fn l4char(proto: u8) -> u8 {
@@ -472,36 +463,8 @@ impl CaptureState {
         let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
         let table = self.fds.entry(pid).or_default();
         for f in fds {
-            let conn = |sip: String, sport: &u16, dip: String, dport: &u16| {
-                format!("{sip}:{sport}->{dip}:{dport}")
-            };
-            let (name, l4) = match &f.data {
-                FdData::Ipv4 {
-                    sip,
-                    dip,
-                    sport,
-                    dport,
-                    l4proto,
-                } => (
-                    conn(render::ipv4(sip), sport, render::ipv4(dip), dport),
-                    l4char(*l4proto),
-                ),
-                FdData::Ipv6 {
-                    sip,
-                    dip,
-                    sport,
-                    dport,
-                    l4proto,
-                } => (
-                    conn(render::ipv6(sip), sport, render::ipv6(dip), dport),
-                    l4char(*l4proto),
-                ),
-                FdData::Ipv4Server { ip, port, l4proto } => {
-                    (format!("{}:{}", render::ipv4(ip), port), l4char(*l4proto))
-                }
-                FdData::Ipv6Server { ip, port, l4proto } => {
-                    (format!("{}:{}", render::ipv6(ip), port), l4char(*l4proto))
-                }
+            let (name, l4) = match (f.data.inet_name(), f.data.l4proto()) {
+                (Some(name), Some(proto)) => (name, l4char(proto)),
                 _ => (lossy(f.name()), 0),
             };
             table.insert(

@@ -53,7 +53,41 @@ pub enum ProbeError {
         /// The cause.
         detail: String,
     },
-    /// Invalid options.
-    #[error("{0}")]
-    Options(String),
+    /// The ring buffer size is not a power of two of at least a page.
+    #[error("buffer size {bytes} is not a power of two of at least 4096 bytes")]
+    RingSize {
+        /// The size asked for, in bytes.
+        bytes: u32,
+    },
+    /// The snaplen is above what the probe copies.
+    #[error("snaplen {snaplen} is above the probe's limit of {max} bytes")]
+    Snaplen {
+        /// The snaplen asked for.
+        snaplen: u32,
+        /// The probe's limit.
+        max: u32,
+    },
+}
+
+/// A syscall set ([`crate::parse_syscall_set`]) that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyscallSetError {
+    /// A name no syscall of the table has.
+    #[error("unknown syscall '{name}'")]
+    Unknown {
+        /// The name as given.
+        name: String,
+    },
+    /// A number past the table.
+    #[error("syscall number {number} is out of range (0-{max})")]
+    OutOfRange {
+        /// The number as given.
+        number: u16,
+        /// The highest number of the table.
+        max: usize,
+    },
+    /// Nothing but commas and blanks.
+    #[error("empty syscall set")]
+    Empty,
 }

@@ -22,7 +22,7 @@ mod spec;
 pub mod syscalls;
 mod x86_64_syscalls;
 
-pub use error::ProbeError;
+pub use error::{ProbeError, SyscallSetError};
 #[cfg(target_os = "linux")]
 pub use loader::{check_available, Probe, MAX_SCOPE_CGROUPS};
 
@@ -106,7 +106,7 @@ pub struct ProbeStats {
 
 /// Parses a syscall set: names or numbers, comma-separated; `falco` stands
 /// for the syscalls the stock Falco rules use, `all` for every syscall.
-pub fn parse_syscall_set(s: &str) -> Result<Option<Vec<u16>>, String> {
+pub fn parse_syscall_set(s: &str) -> Result<Option<Vec<u16>>, SyscallSetError> {
     let mut out = Vec::new();
     for item in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         match item {
@@ -118,16 +118,25 @@ pub fn parse_syscall_set(s: &str) -> Result<Option<Vec<u16>>, String> {
             }
             _ => match item.parse::<u16>() {
                 Ok(n) if usize::from(n) < spec::TABLE_SIZE => out.push(n),
-                Ok(n) => return Err(format!("syscall number {n} is out of range (0-511)")),
+                Ok(number) => {
+                    return Err(SyscallSetError::OutOfRange {
+                        number,
+                        max: spec::TABLE_SIZE - 1,
+                    })
+                }
                 Err(_) => match syscalls::number(item) {
                     Some(n) => out.push(n),
-                    None => return Err(format!("unknown syscall '{item}'")),
+                    None => {
+                        return Err(SyscallSetError::Unknown {
+                            name: item.to_string(),
+                        })
+                    }
                 },
             },
         }
     }
     if out.is_empty() {
-        return Err("empty syscall set".into());
+        return Err(SyscallSetError::Empty);
     }
     out.sort_unstable();
     out.dedup();
@@ -204,6 +213,7 @@ mod tests {
         assert_eq!(s, vec![1, 59, 257]);
         assert!(parse_syscall_set("openatt")
             .unwrap_err()
+            .to_string()
             .contains("openatt"));
         assert!(parse_syscall_set("600").is_err());
         assert!(

@@ -298,16 +298,15 @@ impl Probe {
         check_available()?;
         let page = 4096u32;
         if !opts.ring_bytes.is_power_of_two() || opts.ring_bytes < page {
-            return Err(ProbeError::Options(format!(
-                "buffer size {} is not a power of two of at least 4096 bytes",
-                opts.ring_bytes
-            )));
+            return Err(ProbeError::RingSize {
+                bytes: opts.ring_bytes,
+            });
         }
         if opts.snaplen > MAX_SNAPLEN {
-            return Err(ProbeError::Options(format!(
-                "snaplen {} is above the probe's limit of {MAX_SNAPLEN} bytes",
-                opts.snaplen
-            )));
+            return Err(ProbeError::Snaplen {
+                snaplen: opts.snaplen,
+                max: MAX_SNAPLEN,
+            });
         }
         let btf = Btf::from_sys_fs().map_err(|e| load_error("read the kernel BTF", e))?;
         let boot_time = boot_time_ns();

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use scapbridge_formats::meta::{fd_type, FdData, FdInfo, MachineInfo, ProcessInfo, UserEntry};
+use scapbridge_formats::meta::{
+    fd_type, FdData, FdInfo, ListenAddr, MachineInfo, ProcessInfo, SocketTuple, UserEntry,
+};
 
 use crate::record::open_flags;
 
@@ -296,23 +298,48 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64, shared: &mut Shared) -> Opti
 #[derive(Debug, Default)]
 struct Sockets(HashMap<u64, (u8, FdData)>);
 
-fn hex_ipv4(s: &str) -> Option<([u8; 4], u16)> {
+/// An address of `/proc/net/{tcp,udp}{,6}` (`0100007F:0016`): `N` bytes
+/// as 32-bit words in host order, then the port.
+fn hex_ip<const N: usize>(s: &str) -> Option<([u8; N], u16)> {
     let (a, p) = s.split_once(':')?;
-    let addr = u32::from_str_radix(a, 16).ok()?;
-    Some((addr.to_ne_bytes(), u16::from_str_radix(p, 16).ok()?))
-}
-
-fn hex_ipv6(s: &str) -> Option<([u8; 16], u16)> {
-    let (a, p) = s.split_once(':')?;
-    if a.len() != 32 {
+    if a.len() != 2 * N {
         return None;
     }
-    let mut out = [0u8; 16];
+    let mut out = [0u8; N];
     for (i, chunk) in out.chunks_mut(4).enumerate() {
         let w = u32::from_str_radix(&a[8 * i..8 * i + 8], 16).ok()?;
         chunk.copy_from_slice(&w.to_ne_bytes());
     }
     Some((out, u16::from_str_radix(p, 16).ok()?))
+}
+
+/// The fd type and data of one `/proc/net` socket line of address width `N`.
+fn inet_entry<const N: usize>(
+    local: &str,
+    remote: &str,
+    listening: bool,
+    l4proto: u8,
+) -> Option<(u8, FdData)>
+where
+    FdData: From<SocketTuple<N>> + From<ListenAddr<N>>,
+{
+    let ((sip, sport), (dip, dport)) = (hex_ip::<N>(local)?, hex_ip::<N>(remote)?);
+    let data = if listening {
+        FdData::from(ListenAddr {
+            ip: sip,
+            port: sport,
+            l4proto,
+        })
+    } else {
+        FdData::from(SocketTuple {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        })
+    };
+    Some((data.inet_fd_type()?, data))
 }
 
 impl Sockets {
@@ -340,60 +367,11 @@ impl Sockets {
                     || remote.starts_with("00000000:0000")
                     || remote.starts_with("00000000000000000000000000000000:0000");
                 let entry = if v6 {
-                    let (Some((sip, sport)), Some((dip, dport))) =
-                        (hex_ipv6(local), hex_ipv6(remote))
-                    else {
-                        continue;
-                    };
-                    if listening {
-                        (
-                            fd_type::IPV6_SERVSOCK,
-                            FdData::Ipv6Server {
-                                ip: sip,
-                                port: sport,
-                                l4proto: proto,
-                            },
-                        )
-                    } else {
-                        (
-                            fd_type::IPV6_SOCK,
-                            FdData::Ipv6 {
-                                sip,
-                                dip,
-                                sport,
-                                dport,
-                                l4proto: proto,
-                            },
-                        )
-                    }
+                    inet_entry::<16>(local, remote, listening, proto)
                 } else {
-                    let (Some((sip, sport)), Some((dip, dport))) =
-                        (hex_ipv4(local), hex_ipv4(remote))
-                    else {
-                        continue;
-                    };
-                    if listening {
-                        (
-                            fd_type::IPV4_SERVSOCK,
-                            FdData::Ipv4Server {
-                                ip: sip,
-                                port: sport,
-                                l4proto: proto,
-                            },
-                        )
-                    } else {
-                        (
-                            fd_type::IPV4_SOCK,
-                            FdData::Ipv4 {
-                                sip,
-                                dip,
-                                sport,
-                                dport,
-                                l4proto: proto,
-                            },
-                        )
-                    }
+                    inet_entry::<4>(local, remote, listening, proto)
                 };
+                let Some(entry) = entry else { continue };
                 s.0.insert(ino, entry);
             }
         }
@@ -667,8 +645,8 @@ mod tests {
 
     #[test]
     fn parses_net_addresses() {
-        assert_eq!(hex_ipv4("0100007F:1F90"), Some(([127, 0, 0, 1], 8080)));
-        let (a, p) = hex_ipv6("00000000000000000000000001000000:0050").expect("v6");
+        assert_eq!(hex_ip::<4>("0100007F:1F90"), Some(([127, 0, 0, 1], 8080)));
+        let (a, p) = hex_ip::<16>("00000000000000000000000001000000:0050").expect("v6");
         assert_eq!(p, 80);
         assert_eq!(a[15], 1);
     }

@@ -124,10 +124,10 @@ fn number<T: std::str::FromStr>(opt: &str, v: &str) -> Result<T, ArgsError> {
 /// Parses the arguments (without the program name). A leading `capture` is
 /// optional; `--unbuffered` and `--modern-bpf` are accepted (output is
 /// flushed per batch anyway; the probe is always ours).
-pub fn parse(args: &[String]) -> Result<AgentArgs, ArgsError> {
+pub fn parse(args: &[impl AsRef<str>]) -> Result<AgentArgs, ArgsError> {
     let mut a = AgentArgs::default();
     let mut rest: Vec<&str> = Vec::new();
-    let mut it = args.iter().map(String::as_str).peekable();
+    let mut it = args.iter().map(AsRef::as_ref).peekable();
     if it.peek() == Some(&"capture") {
         it.next();
     }
@@ -235,13 +235,9 @@ stream on a whole block and no probe attached. Exit status: 0 done, 1 failed,
 mod tests {
     use super::*;
 
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
     #[test]
     fn container_and_pod_scopes_repeat() {
-        let a = parse(&v(&[
+        let a = parse(&[
             "-w",
             "-",
             "--container",
@@ -249,58 +245,48 @@ mod tests {
             "--container=db,cache",
             "--pod",
             "shop/front",
-        ]))
+        ])
         .unwrap();
         assert_eq!(a.containers, ["web", "db,cache"]);
         assert_eq!(a.pods, ["shop/front"]);
-        assert!(parse(&v(&["--pod"])).is_err());
+        assert!(parse(&["--pod"]).is_err());
     }
 
     #[test]
     fn sshdig_command_lines() {
         // sshdig's default GUI run, after the shell removed the quotes.
-        let a = parse(&v(&[
+        let a = parse(&[
             "--unbuffered",
             "--modern-bpf",
             "--write=-",
             "--snaplen=80",
             "",
-        ]))
+        ])
         .unwrap();
         assert_eq!(a.write.as_deref(), Some("-"));
         assert_eq!(a.snaplen, Some(80));
         assert_eq!(a.filter, None);
-        let a = parse(&v(&[
-            "capture",
-            "-w",
-            "-",
-            "-n",
-            "10",
-            "proc.name",
-            "=",
-            "cat",
-        ]))
-        .unwrap();
+        let a = parse(&["capture", "-w", "-", "-n", "10", "proc.name", "=", "cat"]).unwrap();
         assert_eq!(a.numevents, Some(10));
         assert_eq!(a.filter.as_deref(), Some("proc.name = cat"));
-        let a = parse(&v(&["--numevents=5", "evt.type=open"])).unwrap();
+        let a = parse(&["--numevents=5", "evt.type=open"]).unwrap();
         assert_eq!(
             (a.numevents, a.filter.as_deref()),
             (Some(5), Some("evt.type=open"))
         );
-        assert!(parse(&v(&["--bogus"]))
+        assert!(parse(&["--bogus"])
             .unwrap_err()
             .to_string()
             .contains("--bogus"));
-        assert!(parse(&v(&["-n", "x"]))
+        assert!(parse(&["-n", "x"])
             .unwrap_err()
             .to_string()
             .contains("not a number"));
-        assert!(parse(&v(&["-w"]))
+        assert!(parse(&["-w"])
             .unwrap_err()
             .to_string()
             .contains("needs a value"));
-        let a = parse(&v(&[
+        let a = parse(&[
             "capture",
             "-w",
             "-",
@@ -312,7 +298,7 @@ mod tests {
             "2s",
             "--post=1s",
             "proc.name=cat",
-        ]))
+        ])
         .unwrap();
         assert_eq!(a.rules, ["a.yaml", "b.yaml"]);
         assert!(a.trigger);
@@ -325,7 +311,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_option_and_the_problem() {
-        let e = parse(&v(&["-n", "x"])).unwrap_err();
+        let e = parse(&["-n", "x"]).unwrap_err();
         assert_eq!(
             e,
             ArgsError::NotANumber {
@@ -334,14 +320,14 @@ mod tests {
             }
         );
         assert_eq!(e.to_string(), "--numevents: 'x' is not a number");
-        let e = parse(&v(&["-w"])).unwrap_err();
+        let e = parse(&["-w"]).unwrap_err();
         assert_eq!(
             (e.option(), e.to_string().as_str()),
             ("--write", "--write needs a value")
         );
-        let e = parse(&v(&["--pre"])).unwrap_err();
+        let e = parse(&["--pre"]).unwrap_err();
         assert_eq!(e.option(), "--pre");
-        let e = parse(&v(&["--bogus=1"])).unwrap_err();
+        let e = parse(&["--bogus=1"]).unwrap_err();
         assert_eq!(e.to_string(), "unknown option '--bogus' (try --help)");
     }
 }

@@ -183,12 +183,21 @@ pub fn replay(file: &str, rest: &[&str]) -> Output {
     capture(&args)
 }
 
-/// Whether this test runs as root (`id -u` is 0).
-pub fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+/// Wireshark's extcap call that replays `file` into `fifo` (`--capture
+/// --extcap-interface scapbridge-replay --fifo FIFO --file FILE`), for the
+/// caller to add the rest.
+pub fn extcap_replay(fifo: &Path, file: &Path) -> Command {
+    let mut c = Command::new(super::scapbridge_bin());
+    c.args([
+        "--capture",
+        "--extcap-interface",
+        "scapbridge-replay",
+        "--fifo",
+    ])
+    .arg(fifo)
+    .arg("--file")
+    .arg(file);
+    c
 }
 
 /// Makes a FIFO at `path`.

@@ -55,6 +55,40 @@ pub fn skip(reason: &str) -> bool {
     false
 }
 
+/// Whether this test runs as root (`id -u` is 0).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Whether a test that needs root may go on: true as root; elsewhere
+/// [`skip`]s with `reason` (CI runs as root, so under CI=true it fails).
+pub fn need_root(reason: &str) -> bool {
+    is_root() || skip(reason)
+}
+
+/// Tests that flood the machine with syscalls run alone: a whole-machine
+/// capture beside them loses events to its kernel ring, and the tests that
+/// check exact events then fail for that, not for a bug. One lock per test
+/// binary, as each includes `common`.
+static FLOOD: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by a test that floods: no exact-event test runs meanwhile.
+pub fn flooding() -> std::sync::RwLockWriteGuard<'static, ()> {
+    FLOOD
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by a test that checks exact events: no flood runs meanwhile.
+pub fn quiet() -> std::sync::RwLockReadGuard<'static, ()> {
+    FLOOD
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Polls `f` every 20 ms until it gives a value or `limit` passes.
 pub fn wait_for<T>(limit: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = std::time::Instant::now() + limit;

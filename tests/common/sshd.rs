@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 
 use super::{ci, scap_dir, scapbridge, stderr, Workload};
 
+/// `--remote-capture-command-select other --remote-capture-command CMD`:
+/// the remote side runs `cmd` instead of a capture tool.
+pub fn remote_command(cmd: &str) -> [&str; 4] {
+    [
+        "--remote-capture-command-select",
+        "other",
+        "--remote-capture-command",
+        cmd,
+    ]
+}
+
 /// A throwaway sshd; stopped on drop.
 pub struct Sshd {
     pub dir: tempfile::TempDir,
@@ -230,10 +241,4 @@ impl Drop for Sshd {
     }
 }
 
-pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
+pub use super::is_root;

@@ -659,57 +659,28 @@ mod tests {
 
     #[test]
     fn capture_call_reports_problems() {
-        let inv = parse_extcap(&v(&[
-            "--capture",
-            "--fifo",
-            "/f",
-            "--extcap-interface",
-            "scapbridge-replay",
-        ]));
-        assert_eq!(
-            inv.check_capture().unwrap_err(),
-            UsageError::Required("file".into())
-        );
-        let inv = parse_extcap(&v(&[
-            "--capture",
-            "--fifo",
-            "/f",
-            "--extcap-interface",
-            "scapbridge-replay",
-            "--file",
-            "x",
-            "--bogus",
-        ]));
-        assert_eq!(
-            inv.check_capture().unwrap_err(),
-            UsageError::UnknownOption("--bogus".into())
-        );
-        let inv = parse_extcap(&v(&[
-            "--capture",
-            "--fifo",
-            "/f",
-            "--extcap-interface",
-            "nope",
-        ]));
-        assert!(matches!(
-            inv.check_capture().unwrap_err(),
-            UsageError::UnknownInterface { .. }
-        ));
-        let inv = parse_extcap(&v(&[
-            "--capture",
-            "--fifo",
-            "/f",
-            "--extcap-interface",
-            "scapbridge-replay",
-            "--file",
-            "x",
-            "--profile",
-            "zz",
-        ]));
-        assert!(matches!(
-            inv.check_capture().unwrap_err(),
-            UsageError::BadValue { .. }
-        ));
+        type Check = fn(&UsageError) -> bool;
+        let cases: [(&[&str], Check); 4] = [
+            (&["scapbridge-replay"], |e| {
+                *e == UsageError::Required("file".into())
+            }),
+            (&["scapbridge-replay", "--file", "x", "--bogus"], |e| {
+                *e == UsageError::UnknownOption("--bogus".into())
+            }),
+            (&["nope"], |e| {
+                matches!(e, UsageError::UnknownInterface { .. })
+            }),
+            (
+                &["scapbridge-replay", "--file", "x", "--profile", "zz"],
+                |e| matches!(e, UsageError::BadValue { .. }),
+            ),
+        ];
+        for (rest, expected) in cases {
+            let mut args = v(&["--capture", "--fifo", "/f", "--extcap-interface"]);
+            args.extend(v(rest));
+            let err = parse_extcap(&args).check_capture().unwrap_err();
+            assert!(expected(&err), "{rest:?}: {err:?}");
+        }
     }
 
     #[test]

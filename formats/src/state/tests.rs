@@ -66,23 +66,23 @@ fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
                 fd: 4,
                 ino: 0,
                 fd_type: fd_type::IPV4_SOCK,
-                data: FdData::Ipv4 {
+                data: FdData::Ipv4(SocketTuple {
                     sip: [10, 0, 0, 1],
                     dip: [10, 0, 0, 2],
                     sport: 80,
                     dport: 51000,
                     l4proto: 2,
-                },
+                }),
             },
             FdInfo {
                 fd: 5,
                 ino: 0,
                 fd_type: fd_type::IPV6_SERVSOCK,
-                data: FdData::Ipv6Server {
+                data: FdData::Ipv6Server(ListenAddr {
                     ip: std::net::Ipv6Addr::LOCALHOST.octets(),
                     port: 443,
                     l4proto: 2,
-                },
+                }),
             },
             FdInfo {
                 fd: 6,

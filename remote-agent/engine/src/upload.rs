@@ -26,7 +26,34 @@ pub enum UploadError {
     Io(#[from] io::Error),
     /// Not a frame of ours.
     #[error("the rules on standard input are not a scapbridge-rules frame ({0})")]
-    Malformed(String),
+    Malformed(FrameFault),
+}
+
+/// What is wrong with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameFault {
+    /// The first line is not `scapbridge-rules 1 COUNT`.
+    #[error("no header")]
+    NoHeader,
+    /// The header has no file count.
+    #[error("no file count")]
+    NoCount,
+    /// The stream ended inside the frame.
+    #[error("cut short")]
+    CutShort,
+    /// A file's `LENGTH NAME` line is missing.
+    #[error("no file header")]
+    NoFileHeader,
+    /// A file's length is not a number.
+    #[error("bad file length")]
+    BadLength,
+    /// The files add up to more than the 64 MiB a frame may carry.
+    #[error("more than 64 MiB of rules")]
+    TooLarge,
+    /// A file is not UTF-8.
+    #[error("a file is not UTF-8")]
+    NotUtf8,
 }
 
 /// Encodes `(name, text)` files into one frame.
@@ -43,32 +70,36 @@ pub fn encode(files: &[(String, String)]) -> Vec<u8> {
 
 /// Reads one frame from `r`, no further.
 pub fn decode(r: &mut impl BufRead) -> Result<Vec<(String, String)>, UploadError> {
-    let bad = |m: &str| UploadError::Malformed(m.to_string());
+    let bad = UploadError::Malformed;
     let mut line = String::new();
     r.read_line(&mut line)?;
     let mut head = line.split_whitespace();
     if head.next() != Some(MAGIC) || head.next() != Some("1") {
-        return Err(bad("no header"));
+        return Err(bad(FrameFault::NoHeader));
     }
     let count: usize = head
         .next()
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| bad("no file count"))?;
+        .ok_or_else(|| bad(FrameFault::NoCount))?;
     let mut files = Vec::new();
     let mut total = 0usize;
     for _ in 0..count {
         line.clear();
         r.read_line(&mut line)?;
-        let l = line.strip_suffix('\n').ok_or_else(|| bad("cut short"))?;
-        let (len, name) = l.split_once(' ').ok_or_else(|| bad("no file header"))?;
-        let len: usize = len.parse().map_err(|_| bad("bad file length"))?;
+        let l = line
+            .strip_suffix('\n')
+            .ok_or_else(|| bad(FrameFault::CutShort))?;
+        let (len, name) = l
+            .split_once(' ')
+            .ok_or_else(|| bad(FrameFault::NoFileHeader))?;
+        let len: usize = len.parse().map_err(|_| bad(FrameFault::BadLength))?;
         total = total.saturating_add(len);
         if total > MAX_BYTES {
-            return Err(bad("more than 64 MiB of rules"));
+            return Err(bad(FrameFault::TooLarge));
         }
         let mut buf = vec![0u8; len];
         r.read_exact(&mut buf)?;
-        let text = String::from_utf8(buf).map_err(|_| bad("a file is not UTF-8"))?;
+        let text = String::from_utf8(buf).map_err(|_| bad(FrameFault::NotUtf8))?;
         files.push((name.to_string(), text));
     }
     Ok(files)

@@ -169,35 +169,6 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let k1 = key(K1);
-        let text = format!("[127.0.0.1]:2222 {K1}\n");
-        assert_eq!(
-            check_text(&text, "127.0.0.1", 2222, &k1),
-            HostKeyStatus::Known
-        );
-        assert_eq!(
-            check_text(&text, "127.0.0.1", 22, &k1),
-            HostKeyStatus::Unknown
-        );
-        assert_eq!(
-            check_text(&text, "127.0.0.1", 2222, &key(K2)),
-            HostKeyStatus::Changed(1)
-        );
-        let wild = format!("# comment\n[127.0.0.*]:2222,!*.bad {K1}\n");
-        assert_eq!(
-            check_text(&wild, "127.0.0.1", 2222, &k1),
-            HostKeyStatus::Known
-        );
-        let neg = format!("*,!host.bad {K1}\n");
-        assert_eq!(
-            check_text(&neg, "host.bad", 22, &k1),
-            HostKeyStatus::Unknown
-        );
-        let revoked = format!("host {K1}\n@revoked * {K1}\n");
-        assert_eq!(
-            check_text(&revoked, "host", 22, &k1),
-            HostKeyStatus::Revoked(2)
-        );
         // `ssh-keygen -H` form of "[127.0.0.1]:2222", salt and hash computed here.
         let salt = [7u8; 20];
         let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&salt).unwrap();
@@ -209,13 +180,27 @@ mod tests {
             Base64::encode_string(&salt),
             Base64::encode_string(&hash)
         );
-        assert_eq!(
-            check_text(&hashed, "127.0.0.1", 2222, &k1),
-            HostKeyStatus::Known
-        );
-        assert_eq!(
-            check_text(&hashed, "127.0.0.2", 2222, &k1),
-            HostKeyStatus::Unknown
-        );
+        let plain = format!("[127.0.0.1]:2222 {K1}\n");
+        let wild = format!("# comment\n[127.0.0.*]:2222,!*.bad {K1}\n");
+        let neg = format!("*,!host.bad {K1}\n");
+        let revoked = format!("host {K1}\n@revoked * {K1}\n");
+        // (known_hosts, host, port, the host's key, status)
+        let cases = [
+            (&plain, "127.0.0.1", 2222, K1, HostKeyStatus::Known),
+            (&plain, "127.0.0.1", 22, K1, HostKeyStatus::Unknown),
+            (&plain, "127.0.0.1", 2222, K2, HostKeyStatus::Changed(1)),
+            (&wild, "127.0.0.1", 2222, K1, HostKeyStatus::Known),
+            (&neg, "host.bad", 22, K1, HostKeyStatus::Unknown),
+            (&revoked, "host", 22, K1, HostKeyStatus::Revoked(2)),
+            (&hashed, "127.0.0.1", 2222, K1, HostKeyStatus::Known),
+            (&hashed, "127.0.0.2", 2222, K1, HostKeyStatus::Unknown),
+        ];
+        for (text, host, port, k, want) in cases {
+            assert_eq!(
+                check_text(text, host, port, &key(k)),
+                want,
+                "{host}:{port} in {text:?}"
+            );
+        }
     }
 }
