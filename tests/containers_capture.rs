@@ -84,7 +84,20 @@ fn summary_number(summary: &str, what: &str) -> Option<u64> {
 fn assert_only(file: &Path, keep: &Container) -> usize {
     let got = read(file, "%container.id %proc.name", "thread.tid exists");
     assert!(!got.is_empty(), "no thread events in the scoped capture");
-    let foreign: Vec<&String> = got
+    // A thread the capture never saw start and the /proc snapshot missed
+    // (a short-lived process of the container that ended between the
+    // probe's attach and the snapshot) has no name and no cgroups in the
+    // state, so no container: "host " with an empty name. Its events did
+    // pass the kernel's scope; they are counted apart and must stay few.
+    let (unknown, known): (Vec<&String>, Vec<&String>) =
+        got.iter().partition(|l| l.as_str() == "host ");
+    assert!(
+        unknown.len() * 20 <= got.len(),
+        "{} of {} events of threads the capture never saw",
+        unknown.len(),
+        got.len()
+    );
+    let foreign: Vec<&&String> = known
         .iter()
         .filter(|l| !l.starts_with(&format!("{} ", keep.short_id())))
         .collect();
