@@ -9,12 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-fn lines(o: &std::process::Output) -> Vec<String> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 #[test]
 fn read_j_has_sysdigs_keys_and_values_on_every_fixture() {
@@ -22,7 +16,7 @@ fn read_j_has_sysdigs_keys_and_values_on_every_fixture() {
         return;
     }
     let json = |o: &std::process::Output| -> Vec<serde_json::Value> {
-        lines(o)
+        stdout_lines(o)
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
@@ -84,23 +78,23 @@ fn read_r_and_n_count_as_sysdig_does() {
     ] {
         let o = run(scapbridge().arg("read").arg("-r").arg(&f).args(&args));
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-        assert_eq!(lines(&o).len(), want, "read -r F {args:?}");
+        assert_eq!(stdout_lines(&o).len(), want, "read -r F {args:?}");
         if have("sysdig") {
             let s = run(Command::new("sysdig").arg("-r").arg(&f).args(&args));
-            assert_eq!(lines(&s).len(), want, "sysdig -r F {args:?}");
+            assert_eq!(stdout_lines(&s).len(), want, "sysdig -r F {args:?}");
         }
     }
     // The file as a positional argument still works, and both at once is
     // a filter word.
     let o = run(scapbridge().arg("read").arg(&f).args(["-n", "140"]));
-    assert_eq!(lines(&o).len(), 10);
+    assert_eq!(stdout_lines(&o).len(), 10);
 }
 
 #[test]
 fn fields_lists_every_field_with_its_type_and_source() {
     let o = run(scapbridge().args(["fields", "--json"]));
     assert!(o.status.success(), "{}", stderr(&o));
-    let list: Vec<serde_json::Value> = lines(&o)
+    let list: Vec<serde_json::Value> = stdout_lines(&o)
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -139,7 +133,7 @@ fn fields_lists_every_field_with_its_type_and_source() {
     let o = run(scapbridge().args(["read", "-l"]));
     assert!(o.status.success());
     assert_eq!(
-        lines(&o).len(),
+        stdout_lines(&o).len(),
         list.len() + 1 + 2,
         "text: a header per source and a blank line between"
     );

@@ -175,12 +175,6 @@ fn live_capture(api: &ApiService, args: &[&str], file: &std::path::Path) -> std:
     c
 }
 
-fn lines(o: &std::process::Output) -> Vec<String> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// A labelled container, running before the capture, reads /etc/shadow
 /// with `cat` while `scapbridge capture -i scapbridge-syscalls --profile
@@ -245,7 +239,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
             .arg(format!("container.name={} and proc.name=cat", c.name)),
     );
     assert!(o.status.success(), "{}", common::stderr(&o));
-    let got = lines(&o);
+    let got = common::stdout_lines(&o);
     assert!(!got.is_empty(), "no events of the container's cat");
     assert!(got.iter().all(|l| *l == want), "{got:?}\nwant {want}");
     // The host's own processes (podman exec ran on the host) stay host.
@@ -254,7 +248,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
         "%container.id %container.name",
         "proc.name=podman",
     ]));
-    let got = lines(&o);
+    let got = common::stdout_lines(&o);
     assert!(!got.is_empty(), "no podman events on the host");
     assert!(got.iter().all(|l| l == "host host"), "{got:?}");
 
@@ -274,7 +268,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
             .output()
             .unwrap();
         assert!(o.status.success(), "sysdig: {}", common::stderr(&o));
-        lines(&o)
+        common::stdout_lines(&o)
     };
     let shell = sysdig(&format!("container.id={} and proc.name=sh", c.short_id()));
     let want_sh = format!(
@@ -300,7 +294,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
         "proc.name=cat and evt.type=openat and container.name={}",
         c.name
     ));
-    let execve_cgroups = lines(&common::run(
+    let execve_cgroups = common::stdout_lines(&common::run(
         common::scapbridge()
             .arg("read")
             .arg(&file)
@@ -326,7 +320,7 @@ fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
             .arg(format!("container.name={}", c.name)),
     );
     assert!(o.status.success(), "{}", common::stderr(&o));
-    let alerts = lines(&o);
+    let alerts = common::stdout_lines(&o);
     assert!(
         alerts.iter().any(|l| l
             .contains("Sensitive file opened for reading by non-trusted program")
@@ -382,7 +376,7 @@ fn stratoshark_layout_with_a_container_keeps_every_row_its_own() {
         "%proc.name %container.name %k8s.pod.name",
         "proc.name=cat and evt.type=openat",
     ]));
-    let got = lines(&o);
+    let got = common::stdout_lines(&o);
     assert!(!got.is_empty(), "no cat in the container");
     let want = format!("cat {} {}", c.name, labels.pod_name);
     assert!(got.iter().all(|l| *l == want), "{got:?}");
@@ -545,7 +539,7 @@ fn a_container_started_during_the_capture_is_named_too() {
                 c.short_id()
             ),
         ]));
-        let got = lines(&o);
+        let got = common::stdout_lines(&o);
         assert!(!got.is_empty(), "no cat of {} in our reader", c.name);
         let want = format!("{} {}", c.name, labels.pod_name);
         assert!(got.iter().all(|l| *l == want), "{got:?}");
@@ -562,7 +556,7 @@ fn a_container_started_during_the_capture_is_named_too() {
                     ),
                 ]),
         );
-        let got = lines(&o);
+        let got = common::stdout_lines(&o);
         assert!(!got.is_empty(), "sysdig 0.29 puts no cat in {}", c.name);
         assert!(got.iter().all(|l| *l == c.name), "sysdig 0.29: {got:?}");
     }

@@ -47,12 +47,6 @@ fn capture(socket: &Path, args: &[&str], file: &Path) -> Command {
     c
 }
 
-fn lines(o: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// `scapbridge read FILE -p FORMAT FILTER`, its lines.
 fn read(file: &Path, format: &str, filter: &str) -> Vec<String> {
@@ -63,7 +57,7 @@ fn read(file: &Path, format: &str, filter: &str) -> Vec<String> {
             .args(["-p", format, filter]),
     );
     assert!(o.status.success(), "read: {}", common::stderr(&o));
-    lines(&o)
+    common::stdout_lines(&o)
 }
 
 /// The number before `what` in the summary (`1,234 kept out by scope`).

@@ -416,6 +416,15 @@ fn fdlist(tid: u64, v: &[u8], state: Option<&dyn Names>, out: &mut String) {
 /// Appends sysdig's `%evt.args` for `ev`: `name=value ` for each parameter
 /// the schema names (parameters past the schema are not shown, as in sysdig).
 pub fn args(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
+    args_with(ev, state, out, false);
+}
+
+/// [`args`] with byte buffers whole, as sysdig's `-j` prints `evt.info`.
+pub fn args_untruncated(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
+    args_with(ev, state, out, true);
+}
+
+fn args_with(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String, whole: bool) {
     let Some(info) = ev.info() else { return };
     // The generic syscall event shows its name in the type column and no args.
     if ev.event_type() <= 1 {
@@ -424,23 +433,9 @@ pub fn args(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
     for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
         out.push_str(p.name);
         out.push('=');
-        param(ev, i, p, state, out);
-        out.push(' ');
-    }
-}
-
-/// [`args`] with byte buffers whole, as sysdig's `-j` prints `evt.info`.
-pub fn args_untruncated(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String) {
-    let Some(info) = ev.info() else { return };
-    if ev.event_type() <= 1 {
-        return;
-    }
-    for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
-        out.push_str(p.name);
-        out.push('=');
         if let Some(v) = ev.param(i) {
             match value::decode_bytes(ev, v, p) {
-                Value::Bytes(b) | Value::Raw(b) => printable(out, b),
+                Value::Bytes(b) | Value::Raw(b) if whole => printable(out, b),
                 other => push_value(ev.tid(), &other, state, out),
             }
         }

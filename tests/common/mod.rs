@@ -769,3 +769,12 @@ pub fn wait_capturing(log: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A command's standard output, line by line.
+#[allow(dead_code)]
+pub fn stdout_lines(o: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}

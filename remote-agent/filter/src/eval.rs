@@ -77,11 +77,7 @@ pub fn fields() -> Vec<FieldInfo> {
             .iter()
             .map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)),
     );
-    v.extend(
-        container::DOCS
-            .iter()
-            .map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)),
-    );
+    v.extend(container::docs().map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)));
     v.extend(crate::provider::listed_fields());
     v
 }

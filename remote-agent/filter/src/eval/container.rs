@@ -8,70 +8,6 @@ use scapbridge_formats::state::{
     ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
 };
 
-/// The container and Kubernetes fields, for listings: name, type, what it
-/// reads. A test checks each name resolves.
-pub(super) const DOCS: &[(&str, &str, &str)] = &[
-    (
-        "container.id",
-        "CHARBUF",
-        "the container's id (12 characters), or host",
-    ),
-    (
-        "container.full_id",
-        "CHARBUF",
-        "the container's full id, or host",
-    ),
-    ("container.name", "CHARBUF", "the container's name, or host"),
-    (
-        "container.image",
-        "CHARBUF",
-        "the image as the container was started from (repository:tag)",
-    ),
-    (
-        "container.image.repository",
-        "CHARBUF",
-        "the image's repository",
-    ),
-    ("container.image.tag", "CHARBUF", "the image's tag"),
-    ("container.image.id", "CHARBUF", "the image's id"),
-    ("container.image.digest", "CHARBUF", "the image's digest"),
-    (
-        "container.type",
-        "CHARBUF",
-        "docker, podman, cri, containerd, cri-o, or host",
-    ),
-    (
-        "container.privileged",
-        "BOOL",
-        "the container runs privileged",
-    ),
-    ("container.mounts", "CHARBUF", "the container's mounts"),
-    ("container.ip", "CHARBUF", "the container's address"),
-    (
-        "container.start_ts",
-        "ABSTIME",
-        "when the container started, ns since the epoch",
-    ),
-    (
-        "container.duration",
-        "RELTIME",
-        "ns since the container started",
-    ),
-    (
-        "k8s.ns.name",
-        "CHARBUF",
-        "the pod's namespace (from its io.kubernetes.pod.namespace label)",
-    ),
-    ("k8s.pod.name", "CHARBUF", "the pod's name"),
-    ("k8s.pod.uid", "CHARBUF", "the pod's uid (also k8s.pod.id)"),
-    (
-        "k8s.pod.labels",
-        "CHARBUF",
-        "the pod's labels, key:value, comma-separated",
-    ),
-    ("k8s.pod.label[KEY]", "CHARBUF", "one label of the pod"),
-];
-
 /// A container or Kubernetes field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum CField {
@@ -96,36 +32,51 @@ pub(super) enum CField {
     PodLabel(String),
 }
 
+/// The container and Kubernetes fields without an argument: name, field,
+/// type and what it reads. Lookup and listing both read it.
+#[allow(clippy::type_complexity)]
+const TABLE: &[(&str, CField, &str, &str)] = &[
+    ("container.id", CField::Id, "CHARBUF", "the container's id (12 characters), or host"),
+    ("container.full_id", CField::FullId, "CHARBUF", "the container's full id, or host"),
+    ("container.name", CField::Name, "CHARBUF", "the container's name, or host"),
+    ("container.image", CField::Image, "CHARBUF", "the image the container was started from (repository:tag)"),
+    ("container.image.repository", CField::ImageRepository, "CHARBUF", "the image's repository"),
+    ("container.image.tag", CField::ImageTag, "CHARBUF", "the image's tag"),
+    ("container.image.id", CField::ImageId, "CHARBUF", "the image's id"),
+    ("container.image.digest", CField::ImageDigest, "CHARBUF", "the image's digest"),
+    ("container.type", CField::Type, "CHARBUF", "docker, podman, cri, containerd, cri-o, or host"),
+    ("container.privileged", CField::Privileged, "BOOL", "the container runs privileged"),
+    ("container.mounts", CField::Mounts, "CHARBUF", "the container's mounts"),
+    ("container.ip", CField::Ip, "CHARBUF", "the container's address"),
+    ("container.start_ts", CField::StartTs, "ABSTIME", "when the container started, ns since the epoch"),
+    ("container.duration", CField::Duration, "RELTIME", "ns since the container started"),
+    ("k8s.ns.name", CField::NsName, "CHARBUF", "the pod's namespace (its io.kubernetes.pod.namespace label)"),
+    ("k8s.pod.name", CField::PodName, "CHARBUF", "the pod's name"),
+    ("k8s.pod.uid", CField::PodUid, "CHARBUF", "the pod's uid (also k8s.pod.id)"),
+    ("k8s.pod.labels", CField::PodLabels, "CHARBUF", "the pod's labels, key:value, comma-separated"),
+];
+
+/// The container and Kubernetes fields for listings: name, type, what it reads.
+pub(super) fn docs() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    TABLE
+        .iter()
+        .map(|t| (t.0, t.2, t.3))
+        .chain(std::iter::once(("k8s.pod.label[KEY]", "CHARBUF", "one label of the pod")))
+}
+
 impl CField {
     /// The field a name means, if it is one of these.
     pub(super) fn named(name: &str, arg: Option<&str>) -> Option<Result<CField, String>> {
-        use CField::*;
         let f = match name {
-            "container.id" => Id,
-            "container.full_id" => FullId,
-            "container.name" => Name,
-            "container.image" => Image,
-            "container.image.repository" => ImageRepository,
-            "container.image.tag" => ImageTag,
-            "container.image.id" => ImageId,
-            "container.image.digest" => ImageDigest,
-            "container.type" => Type,
-            "container.privileged" => Privileged,
-            "container.mounts" => Mounts,
-            "container.ip" => Ip,
-            "container.start_ts" => StartTs,
-            "container.duration" => Duration,
-            "k8s.ns.name" => NsName,
-            "k8s.pod.name" => PodName,
-            "k8s.pod.uid" | "k8s.pod.id" => PodUid,
-            "k8s.pod.labels" => PodLabels,
             "k8s.pod.label" => {
                 return Some(match arg {
-                    Some(k) if !k.is_empty() => Ok(PodLabel(k.to_string())),
+                    Some(k) if !k.is_empty() => Ok(CField::PodLabel(k.to_string())),
                     _ => Err("k8s.pod.label needs a label name: k8s.pod.label[KEY]".into()),
                 })
             }
-            _ => return None,
+            // libsinsp's older name of the pod uid.
+            "k8s.pod.id" => CField::PodUid,
+            _ => TABLE.iter().find(|t| t.0 == name)?.1.clone(),
         };
         Some(match arg {
             Some(_) => Err(format!("field '{name}' takes no argument")),
