@@ -12,7 +12,10 @@ pub mod engine;
 mod expand;
 pub mod limits;
 mod loader;
+mod validate;
 pub mod yaml;
+
+pub use validate::ENGINE_VERSION;
 
 use compile::*;
 use loader::*;
@@ -156,6 +159,7 @@ impl fmt::Display for Diagnostic {
 
 /// Loading failed: every error (and the warnings seen on the way).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RulesError {
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
