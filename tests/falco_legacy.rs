@@ -1,15 +1,21 @@
-//! Falco's own legacy regression cases (`shared/fixtures/scap/falco_legacy/`):
-//! for each row of `expected_detections_from_falco_tests_yaml.tsv` whose
-//! trace and rules files are here, our alerts per rule equal Falco's
-//! (`detect`, `detect_level`, `detect_counts`).
+//! Falco's own legacy regression cases (`shared/fixtures/scap/falco_legacy/`),
+//! every row of `expected_detections_from_falco_tests_yaml.tsv`:
+//! - detection rows (whose trace and rules files are here): our alerts per
+//!   rule equal Falco's (`detect`, `detect_level`, `detect_counts`);
+//! - validation rows (`validate_rules_file=…`): `scapbridge rules check`
+//!   exits as Falco's `-V` did, errors as `file:line:col: error:` lines
+//!   naming the item `falco_tests.yaml` names;
+//! - rows that cannot run are listed with the reason, and a test checks
+//!   that no row is left out silently.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use common::*;
+use scapbridge::rules::yaml::{self, Node};
 
 /// Rows we cannot run yet, each with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
@@ -24,6 +30,20 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("disabled_rules", "needs Falco's -D (disable rules by name), which the TSV does not carry"),
     ("disabled_rules_using_substring", "needs Falco's -D"),
     (
+        "monitor_syscall_drops_none",
+        "Falco's syscall_event_drops actions (confs/drops_*.yaml) are not implemented: \
+         a capture file's drops are not turned into alerts or exits",
+    ),
+    ("monitor_syscall_drops_threshold_oor", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
+    ("monitor_syscall_drops_threshold_neg", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
+    ("monitor_syscall_drops_alert", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
+    ("monitor_syscall_drops_exit", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
+    (
+        "disabled_and_enabled_rules_1",
+        "needs Falco's -T/-t and their conflict error",
+    ),
+    ("disabled_and_enabled_rules_2", "needs Falco's -D/-t and their conflict error"),
+    (
         "catchall_order",
         "rule dev_null (fd.name=/dev/null): we alert on 7 events, the same 7 that `sysdig -r cat_write.scap fd.name=/dev/null` prints \
          (open exit, fstat, read and close enter/exit); Falco 0.34 counted 6 - one of them dropped by its event selection, not identified yet",
@@ -34,9 +54,43 @@ struct Row {
     test: String,
     trace: String,
     rules: Vec<String>,
-    detect: bool,
+    /// `None`: the row checks something else (validation, exit status).
+    detect: Option<bool>,
     level: String,
     counts: BTreeMap<String, usize>,
+    /// `other_checks`, as `key=value` pairs.
+    checks: Vec<(String, String)>,
+}
+
+impl Row {
+    fn check(&self, key: &str) -> Option<&str> {
+        self.checks
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The files of `validate_rules_file=` (one path or a JSON list).
+    fn validate_files(&self) -> Option<Vec<String>> {
+        let v = self.check("validate_rules_file")?;
+        Some(
+            match serde_json::from_str::<serde_json::Value>(v).unwrap() {
+                serde_json::Value::String(s) => vec![s],
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+                }
+                other => panic!("{}: validate_rules_file {other}", self.test),
+            },
+        )
+    }
+}
+
+/// A TSV field as written: `"a ""b"" c"` is `a "b" c`.
+fn unquote(f: &str) -> String {
+    match f.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => f.to_string(),
+    }
 }
 
 fn rows() -> Vec<Row> {
@@ -46,12 +100,13 @@ fn rows() -> Vec<Row> {
     .unwrap();
     tsv.lines()
         .skip(1)
-        .filter_map(|l| {
+        .map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
-            let detect = match *c.get(4)? {
-                "True" => true,
-                "False" => false,
-                _ => return None,
+            let detect = match c[4] {
+                "True" => Some(true),
+                "False" => Some(false),
+                "None" => None,
+                other => panic!("{}: detect {other:?}", c[1]),
             };
             let counts = c
                 .get(6)
@@ -60,16 +115,55 @@ fn rows() -> Vec<Row> {
                 .filter_map(|kv| kv.trim().rsplit_once('='))
                 .map(|(k, v)| (k.trim().to_string(), v.trim().parse().unwrap()))
                 .collect();
-            Some(Row {
+            let checks = unquote(c.get(7).unwrap_or(&""))
+                .split(" | ")
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            Row {
                 test: c[1].to_string(),
                 trace: c[2].to_string(),
                 rules: c[3].split(',').map(str::to_string).collect(),
                 detect,
                 level: c.get(5).unwrap_or(&"").to_string(),
                 counts,
-            })
+                checks,
+            }
         })
         .collect()
+}
+
+/// The tests of `falco_tests.yaml` and `falco_tests_exceptions.yaml`, by
+/// name (what the TSV flattened: expected errors, selection options).
+fn falco_tests() -> HashMap<String, Node> {
+    let mut all = HashMap::new();
+    for f in ["falco_tests.yaml", "falco_tests_exceptions.yaml"] {
+        let text = std::fs::read_to_string(scap_dir().join("falco_legacy").join(f)).unwrap();
+        for doc in yaml::load(&text).unwrap() {
+            let Some(Node::Map(tests, _)) = doc.get("trace_files") else {
+                panic!("{f}: no trace_files");
+            };
+            for (k, v) in tests {
+                all.insert(k.as_str().unwrap().to_string(), v.clone());
+            }
+        }
+    }
+    all
+}
+
+/// The `item_name`s of a test's `validate_errors` or `validate_warnings`,
+/// with their `code`.
+fn expected_items(t: Option<&Node>, key: &str) -> Vec<(String, String)> {
+    match t.and_then(|t| t.get(key)) {
+        Some(Node::Seq(v, _)) => v
+            .iter()
+            .map(|e| {
+                let s = |k| e.get(k).and_then(Node::as_str).unwrap_or("").to_string();
+                (s("item_name"), s("code"))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn trace_path(t: &str) -> Option<PathBuf> {
@@ -91,6 +185,9 @@ fn falco_legacy_detections() {
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
     for row in rows() {
+        let Some(detect) = row.detect else {
+            continue;
+        };
         if let Some((_, why)) = UNSUPPORTED.iter().find(|(t, _)| *t == row.test) {
             skipped.push(format!("{}: {why}", row.test));
             continue;
@@ -127,14 +224,14 @@ fn falco_legacy_detections() {
             priorities.push(v["priority"].as_str().unwrap().to_lowercase());
         }
         let total: usize = by_rule.values().sum();
-        if row.detect != (total > 0) {
+        if detect != (total > 0) {
             failures.push(format!(
-                "{}: detect {} expected, got {total} alerts {by_rule:?}",
-                row.test, row.detect
+                "{}: detect {detect} expected, got {total} alerts {by_rule:?}",
+                row.test
             ));
             continue;
         }
-        if row.detect && !row.level.is_empty() {
+        if detect && !row.level.is_empty() {
             let want = match row.level.to_lowercase().as_str() {
                 "info" => "informational".to_string(),
                 l => l.to_string(),
@@ -164,4 +261,157 @@ fn falco_legacy_detections() {
         failures.join("\n")
     );
     assert!(ran >= 30, "most rows run ({ran})");
+}
+
+/// Warning codes of Falco's whose equivalent `rules check` prints, so a
+/// row's `validate_warnings` of these codes are compared; the others are
+/// listed as not compared (Falco's LOAD_NO_EVTTYPE and LOAD_UNUSED_MACRO
+/// performance/lint warnings have no equivalent here yet).
+const COMPARED_WARNINGS: &[&str] = &["LOAD_UNKNOWN_FIELD"];
+
+/// Checks one validation row; its failures.
+fn validate_row(
+    row: &Row,
+    files: &[String],
+    t: Option<&Node>,
+    not_compared: &mut Vec<String>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|f| scap_dir().join("falco_legacy").join(f))
+        .collect();
+    let want: i32 = row.check("exit_status").map_or(0, |s| s.parse().unwrap());
+    let o = run(scapbridge().arg("rules").arg("check").args(&paths));
+    let err = stderr(&o);
+    let code = o.status.code().unwrap_or(-1);
+    if code != want {
+        failures.push(format!(
+            "{}: rules check exited {code}, Falco {want}:\n{err}",
+            row.test
+        ));
+        return failures;
+    }
+    let lines: Vec<&str> = err.lines().collect();
+    // Every diagnostic is file:line:col: severity: message, in a given file.
+    for l in &lines {
+        let placed = paths.iter().any(|p| {
+            l.strip_prefix(&format!("{}:", p.display()))
+                .and_then(|rest| {
+                    let mut it = rest.splitn(3, ':');
+                    let line = it.next()?.parse::<usize>().ok()?;
+                    let col = it.next()?.parse::<usize>().ok()?;
+                    let tail = it.next()?;
+                    (line > 0
+                        && col > 0
+                        && (tail.starts_with(" error: ") || tail.starts_with(" warning: ")))
+                    .then_some(())
+                })
+                .is_some()
+        });
+        if !placed {
+            failures.push(format!("{}: not file:line:col: severity: {l:?}", row.test));
+        }
+    }
+    let errors: Vec<&&str> = lines.iter().filter(|l| l.contains(": error: ")).collect();
+    if want != 0 && errors.is_empty() {
+        failures.push(format!("{}: exit {want} without an error line", row.test));
+    }
+    if want == 0 && !String::from_utf8_lossy(&o.stdout).starts_with("ok: ") {
+        failures.push(format!("{}: no ok line", row.test));
+    }
+    // The item Falco names is the one our errors name.
+    for (item, code) in expected_items(t, "validate_errors") {
+        if !item.is_empty() && !errors.iter().any(|l| l.contains(&format!("'{item}'"))) {
+            failures.push(format!(
+                "{}: no error names '{item}' (Falco: {code}):\n{err}",
+                row.test
+            ));
+        }
+    }
+    for (item, code) in expected_items(t, "validate_warnings") {
+        if !COMPARED_WARNINGS.contains(&code.as_str()) {
+            not_compared.push(format!("{}: warning {code} for '{item}'", row.test));
+            continue;
+        }
+        let warned = lines
+            .iter()
+            .any(|l| l.contains(": warning: ") && l.contains(&format!("'{item}'")));
+        if !warned {
+            failures.push(format!(
+                "{}: no warning names '{item}' (Falco: {code}):\n{err}",
+                row.test
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn falco_legacy_validation() {
+    let tests = falco_tests();
+    let mut ran = 0;
+    let mut rejected = 0;
+    let mut failures = Vec::new();
+    let mut skipped = Vec::new();
+    let mut not_compared = Vec::new();
+    for row in rows() {
+        let Some(files) = row.validate_files() else {
+            continue;
+        };
+        if let Some((_, why)) = UNSUPPORTED.iter().find(|(t, _)| *t == row.test) {
+            skipped.push(format!("{}: {why}", row.test));
+            continue;
+        }
+        ran += 1;
+        rejected += usize::from(row.check("exit_status") == Some("1"));
+        failures.extend(validate_row(
+            &row,
+            &files,
+            tests.get(&row.test),
+            &mut not_compared,
+        ));
+    }
+    eprintln!(
+        "ran {ran} validation rows ({rejected} Falco rejects); not run:\n  {}\nnot compared:\n  {}",
+        skipped.join("\n  "),
+        not_compared.join("\n  ")
+    );
+    assert!(
+        failures.is_empty(),
+        "{} problems in {ran} rows:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        ran >= 28 && rejected >= 26,
+        "every validation row runs ({ran}, {rejected})"
+    );
+}
+
+/// Every row is run by one of the tests above or listed with its reason.
+#[test]
+fn falco_legacy_every_row_is_accounted_for() {
+    let tests = falco_tests();
+    let mut unaccounted = Vec::new();
+    for row in rows() {
+        let listed = UNSUPPORTED.iter().any(|(t, _)| *t == row.test);
+        let validation = row.validate_files().is_some();
+        let detection = row.detect.is_some();
+        if !(listed || validation || detection) {
+            unaccounted.push(row.test.clone());
+        }
+        assert!(
+            tests.contains_key(&row.test),
+            "{} is not in falco_tests*.yaml",
+            row.test
+        );
+    }
+    for (t, _) in UNSUPPORTED {
+        assert!(
+            rows().iter().any(|r| r.test == *t),
+            "{t} listed but not a row"
+        );
+    }
+    assert!(unaccounted.is_empty(), "rows no test runs: {unaccounted:?}");
 }
