@@ -19,16 +19,6 @@ use scapbridge::rules::yaml::{self, Node};
 
 /// Rows we cannot run yet, each with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("disabled_tags_a", "needs Falco's -T (disable rules by tag), which the TSV does not carry"),
-    ("disabled_tags_abc", "needs Falco's -T (disable rules by tag)"),
-    ("run_tags_b", "needs Falco's -t (run only tagged rules)"),
-    ("run_tags_c", "needs Falco's -t"),
-    ("run_tags_ab", "needs Falco's -t"),
-    ("run_tags_bc", "needs Falco's -t"),
-    ("run_tags_abc", "needs Falco's -t"),
-    ("run_tags_d", "needs Falco's -t"),
-    ("disabled_rules", "needs Falco's -D (disable rules by name), which the TSV does not carry"),
-    ("disabled_rules_using_substring", "needs Falco's -D"),
     (
         "monitor_syscall_drops_none",
         "Falco's syscall_event_drops actions (confs/drops_*.yaml) are not implemented: \
@@ -38,11 +28,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("monitor_syscall_drops_threshold_neg", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
     ("monitor_syscall_drops_alert", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
     ("monitor_syscall_drops_exit", "needs syscall_event_drops (see monitor_syscall_drops_none)"),
-    (
-        "disabled_and_enabled_rules_1",
-        "needs Falco's -T/-t and their conflict error",
-    ),
-    ("disabled_and_enabled_rules_2", "needs Falco's -D/-t and their conflict error"),
     (
         "catchall_order",
         "rule dev_null (fd.name=/dev/null): we alert on 7 events, the same 7 that `sysdig -r cat_write.scap fd.name=/dev/null` prints \
@@ -151,6 +136,35 @@ fn falco_tests() -> HashMap<String, Node> {
     all
 }
 
+/// Falco's rule selection options of a test (`disabled_rules`,
+/// `disable_tags`, `run_tags` of falco_tests.yaml) as our flags.
+fn selection_args(t: Option<&Node>) -> Vec<String> {
+    let mut args = Vec::new();
+    for (key, flag) in [
+        ("disabled_rules", "-D"),
+        ("disable_tags", "-T"),
+        ("run_tags", "-t"),
+    ] {
+        if let Some(Node::Seq(v, _)) = t.and_then(|t| t.get(key)) {
+            for x in v {
+                args.extend([flag.to_string(), x.as_str().unwrap().to_string()]);
+            }
+        }
+    }
+    args
+}
+
+/// Falco's `stderr_contains` pattern matched the way the legacy runner
+/// matched it for these rows: `.` is any character; case is ignored, as
+/// our error lines say "error:" where Falco's say "Error:".
+fn contains_pattern(text: &str, pattern: &str) -> bool {
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    (0..=t.len().saturating_sub(p.len())).any(|i| {
+        p.len() <= t.len() - i && p.iter().zip(&t[i..]).all(|(pc, tc)| *pc == '.' || pc == tc)
+    })
+}
+
 /// The `item_name`s of a test's `validate_errors` or `validate_warnings`,
 /// with their `code`.
 fn expected_items(t: Option<&Node>, key: &str) -> Vec<(String, String)> {
@@ -181,7 +195,9 @@ fn rules_path(r: &str) -> PathBuf {
 
 #[test]
 fn falco_legacy_detections() {
+    let tests = falco_tests();
     let mut ran = 0;
+    let mut selected = 0;
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
     for row in rows() {
@@ -204,6 +220,9 @@ fn falco_legacy_detections() {
         for r in &row.rules {
             c.arg("--rules").arg(rules_path(r));
         }
+        let sel = selection_args(tests.get(&row.test));
+        selected += usize::from(!sel.is_empty());
+        c.args(sel);
         let o = run(&mut c);
         if !o.status.success() {
             failures.push(format!(
@@ -261,6 +280,10 @@ fn falco_legacy_detections() {
         failures.join("\n")
     );
     assert!(ran >= 30, "most rows run ({ran})");
+    assert_eq!(
+        selected, 10,
+        "the rows with -D/-T/-t (disabled_rules*, disabled_tags_*, run_tags_*) run"
+    );
 }
 
 /// Warning codes of Falco's whose equivalent `rules check` prints, so a
@@ -389,6 +412,50 @@ fn falco_legacy_validation() {
     );
 }
 
+/// Rows that check an exit status and a message only (no detection, no
+/// validation): Falco's refusal of `-t` with `-D`/`-T`.
+#[test]
+fn falco_legacy_exit_status() {
+    let tests = falco_tests();
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for row in rows() {
+        if row.detect.is_some()
+            || row.validate_files().is_some()
+            || UNSUPPORTED.iter().any(|(t, _)| *t == row.test)
+        {
+            continue;
+        }
+        let t = tests.get(&row.test);
+        let trace = trace_path(&row.trace).unwrap();
+        let mut c = scapbridge();
+        c.arg("read").arg(&trace);
+        for r in &row.rules {
+            c.arg("--rules").arg(rules_path(r));
+        }
+        let sel = selection_args(t);
+        assert!(!sel.is_empty(), "{}: no selection options", row.test);
+        c.args(sel);
+        let o = run(&mut c);
+        ran += 1;
+        let want: i32 = row.check("exit_status").unwrap().parse().unwrap();
+        let err = stderr(&o);
+        if o.status.code() != Some(want) {
+            failures.push(format!(
+                "{}: exit {:?}, Falco {want}",
+                row.test,
+                o.status.code()
+            ));
+        }
+        let pattern = unquote(row.check("stderr_contains").unwrap());
+        if !contains_pattern(&err, &pattern) {
+            failures.push(format!("{}: stderr lacks {pattern:?}: {err}", row.test));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(ran, 2, "disabled_and_enabled_rules_1/2 run");
+}
+
 /// Every row is run by one of the tests above or listed with its reason.
 #[test]
 fn falco_legacy_every_row_is_accounted_for() {
@@ -398,7 +465,8 @@ fn falco_legacy_every_row_is_accounted_for() {
         let listed = UNSUPPORTED.iter().any(|(t, _)| *t == row.test);
         let validation = row.validate_files().is_some();
         let detection = row.detect.is_some();
-        if !(listed || validation || detection) {
+        let exit = row.check("exit_status").is_some() && row.check("stderr_contains").is_some();
+        if !(listed || validation || detection || exit) {
             unaccounted.push(row.test.clone());
         }
         assert!(
@@ -414,4 +482,74 @@ fn falco_legacy_every_row_is_accounted_for() {
         );
     }
     assert!(unaccounted.is_empty(), "rows no test runs: {unaccounted:?}");
+}
+
+/// `capture` takes the selection as interface options (`--disable-tags`
+/// comma-separated as Wireshark's one field gives it, `--run-tags`
+/// repeated headless): its alerts are those of `read` with Falco's flags.
+#[test]
+fn capture_selects_rules_as_read_does() {
+    let trace = scap_dir().join("falco_open-multiple-files.scap");
+    let rules = scap_dir().join("falco_legacy/rules/tagged_rules.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &["--disable-tags", "a,b,c"],
+            &["-T", "a", "-T", "b", "-T", "c"],
+        ),
+        (
+            &["--run-tags", "b", "--run-tags", "c"],
+            &["-t", "b", "-t", "c"],
+        ),
+        (&["--disable-rules", "open_1"], &["-D", "open_1"]),
+    ];
+    for (i, (capture_opts, read_opts)) in cases.iter().enumerate() {
+        let alerts = dir.path().join(format!("alerts{i}.json"));
+        let o = run(scapbridge()
+            .args(["capture", "-i", "scapbridge-replay", "--file"])
+            .arg(&trace)
+            .args(["--speed", "max", "--alerts-format", "json", "--rules"])
+            .arg(&rules)
+            .args(*capture_opts)
+            .arg("--alerts")
+            .arg(&alerts)
+            .arg("-w")
+            .arg(dir.path().join(format!("out{i}.scap"))));
+        assert_eq!(o.status.code(), Some(3), "{capture_opts:?}: {}", stderr(&o));
+        let want = run(scapbridge()
+            .arg("read")
+            .arg(&trace)
+            .args(["--json", "--rules"])
+            .arg(&rules)
+            .args(*read_opts));
+        let rules_of = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v["rule"].as_str().unwrap().to_string()
+                })
+                .collect()
+        };
+        let got = rules_of(&std::fs::read_to_string(&alerts).unwrap());
+        let want = rules_of(&String::from_utf8_lossy(&want.stdout));
+        assert!(
+            !want.is_empty() && want.len() < 13,
+            "{read_opts:?}: {want:?}"
+        );
+        assert_eq!(got, want, "{capture_opts:?}");
+    }
+    // Falco's refusal, as a usage error (exit 2) before capturing.
+    let o = run(scapbridge()
+        .args(["capture", "-i", "scapbridge-replay", "--file"])
+        .arg(&trace)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--disable-tags", "a", "--run-tags", "b", "-w"])
+        .arg(dir.path().join("never.scap")));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("You can not specify both disabled (-D/-T) and enabled (-t) rules"),
+        "{}",
+        stderr(&o)
+    );
 }

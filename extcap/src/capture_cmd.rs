@@ -179,7 +179,8 @@ fn rule_watch(
             json,
         },
     };
-    Ok(Some(RuleWatch::load(&files, out)?))
+    let selection = inv.rule_selection(spec)?;
+    Ok(Some(RuleWatch::load(&files, &selection, out)?))
 }
 
 fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {

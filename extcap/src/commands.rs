@@ -511,22 +511,41 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
     emit(&mut out, s.as_bytes()).map(drop)
 }
 
-/// `scapbridge rules check`: every diagnostic on its own line.
-pub(crate) fn rules_check(files: &[std::path::PathBuf]) -> std::process::ExitCode {
+/// `scapbridge rules check`: every diagnostic on its own line; with a
+/// selection, which rules it enables and which it disables.
+pub(crate) fn rules_check(
+    files: &[std::path::PathBuf],
+    selection: &scapbridge::rules::Selection,
+) -> std::process::ExitCode {
     match scapbridge::rules::RuleSet::load(files) {
-        Ok(rs) => {
+        Ok(mut rs) => {
             for w in &rs.warnings {
                 eprintln!("{w}");
             }
+            let loaded = rs.rules.len();
             let compiled = rs.rules.iter().filter(|r| r.filter.is_some()).count();
+            let off = rs.select(selection);
             println!(
                 "ok: {} rules ({compiled} syscall conditions compiled, {} for other sources), {} macros, {} lists, {} warnings",
-                rs.rules.len(),
-                rs.rules.len() - compiled,
+                loaded,
+                loaded - compiled,
                 rs.macros,
                 rs.lists,
                 rs.warnings.len()
             );
+            if !selection.is_empty() {
+                let names = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
+                println!(
+                    "selection {}: {} of {loaded} rules enabled: {}",
+                    selection.flags().join(" "),
+                    rs.rules.len(),
+                    names(&mut rs.rules.iter().map(|r| r.name.as_str()))
+                );
+                println!(
+                    "disabled: {}",
+                    names(&mut off.iter().map(|r| r.name.as_str()))
+                );
+            }
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
@@ -544,10 +563,12 @@ pub(crate) fn alerts(
     path: &Path,
     filter: Option<&str>,
     rules: &[std::path::PathBuf],
+    selection: &scapbridge::rules::Selection,
     json: bool,
 ) -> Result<()> {
     use scapbridge::filter::EvalContext;
-    let rs = scapbridge::rules::RuleSet::load(rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut rs = scapbridge::rules::RuleSet::load(rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    rs.select(selection);
     for w in &rs.warnings {
         eprintln!("scapbridge: {w}");
     }

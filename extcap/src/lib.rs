@@ -187,6 +187,13 @@ fn rules_for_agent(
         .option(spec, "alerts-format")
         .unwrap_or_else(|| "text".into());
     args.extend(["--alerts-format".to_string(), format]);
+    // The selection as the agent takes it: one flag a value.
+    for name in ["disable-rules", "disable-tags", "run-tags"] {
+        let all = inv.option(spec, name).unwrap_or_default();
+        for v in all.lines().filter(|v| !v.trim().is_empty()) {
+            args.extend([format!("--{name}"), v.to_string()]);
+        }
+    }
     if inv.option(spec, "trigger").as_deref() == Some("true") {
         args.push("--trigger".into());
         for name in ["pre", "post", "max-buffer", "trigger-mode"] {

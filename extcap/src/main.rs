@@ -48,12 +48,39 @@ enum Cmd {
 
 #[derive(Subcommand, Debug)]
 enum RulesCmd {
-    /// Load and compile rules files; print every error with file:line:col.
+    /// Load and compile rules files; print every error with file:line:col,
+    /// and which rules the selection (-D/-T/-t) enables.
     Check {
         /// Rules files or directories (their .yaml files, in name order).
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        select: SelectArgs,
     },
+}
+
+/// Falco's rule selection, applied in Falco's order: -D, then -T, then -t.
+#[derive(clap::Args, Debug, Default)]
+struct SelectArgs {
+    /// Disable the rules whose name contains TEXT (Falco's -D; repeatable).
+    #[arg(short = 'D', long = "disable-rules", value_name = "TEXT")]
+    disable_rules: Vec<String>,
+    /// Disable the rules with tag TAG (Falco's -T; repeatable).
+    #[arg(short = 'T', long = "disable-tags", value_name = "TAG")]
+    disable_tags: Vec<String>,
+    /// Run only the rules with tag TAG (Falco's -t; repeatable; not with -D/-T).
+    #[arg(short = 't', long = "run-tags", value_name = "TAG")]
+    run_tags: Vec<String>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Result<scapbridge::rules::Selection, scapbridge::rules::SelectionError> {
+        scapbridge::rules::Selection::from_flags(
+            &self.disable_rules,
+            &self.disable_tags,
+            &self.run_tags,
+        )
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +103,9 @@ struct ReadArgs {
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
     #[arg(long = "rules", short = 'r')]
     rules: Vec<std::path::PathBuf>,
+    /// Which of the rules run (with --rules).
+    #[command(flatten)]
+    select: SelectArgs,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
     /// or "generated" for computed values.
@@ -178,7 +208,12 @@ fn main() -> ExitCode {
                     a.skip_unknown,
                 )
             } else {
-                commands::alerts(&a.file, filter.as_deref(), &a.rules, a.json)
+                a.select
+                    .selection()
+                    .map_err(anyhow::Error::new)
+                    .and_then(|sel| {
+                        commands::alerts(&a.file, filter.as_deref(), &a.rules, &sel, a.json)
+                    })
             }
         }
         Cmd::Convert(a) => commands::convert(commands::ConvertOpts {
@@ -200,8 +235,11 @@ fn main() -> ExitCode {
             return capture_cmd::headless_main(&args);
         }
         Cmd::Rules {
-            cmd: RulesCmd::Check { files },
-        } => return commands::rules_check(&files),
+            cmd: RulesCmd::Check { files, select },
+        } => match select.selection() {
+            Ok(sel) => return commands::rules_check(&files, &sel),
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

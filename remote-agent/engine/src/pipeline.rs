@@ -64,10 +64,16 @@ impl RuleWatch {
         }
     }
 
-    /// Loads the rules `files` (files or directories) and watches with
-    /// them, writing alerts to `out`.
-    pub fn load(files: &[std::path::PathBuf], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = scapbridge_rules::RuleSet::load(files)?;
+    /// Loads the rules `files` (files or directories), keeps those
+    /// `selection` enables (Falco's `-D`/`-T`/`-t`) and watches with them,
+    /// writing alerts to `out`.
+    pub fn load(
+        files: &[std::path::PathBuf],
+        selection: &scapbridge_rules::Selection,
+        out: AlertOutput,
+    ) -> Result<Self, CaptureError> {
+        let mut set = scapbridge_rules::RuleSet::load(files)?;
+        set.select(selection);
         Ok(RuleWatch::new(
             scapbridge_rules::engine::RuleEngine::new(set),
             out,
@@ -75,9 +81,14 @@ impl RuleWatch {
     }
 
     /// Watches with rules given as (name, text) pairs (see
-    /// [`scapbridge_rules::RuleSet::load_texts`]).
-    pub fn load_texts(files: &[(String, String)], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = scapbridge_rules::RuleSet::load_texts(files)?;
+    /// [`scapbridge_rules::RuleSet::load_texts`]), those `selection` enables.
+    pub fn load_texts(
+        files: &[(String, String)],
+        selection: &scapbridge_rules::Selection,
+        out: AlertOutput,
+    ) -> Result<Self, CaptureError> {
+        let mut set = scapbridge_rules::RuleSet::load_texts(files)?;
+        set.select(selection);
         Ok(RuleWatch::new(
             scapbridge_rules::engine::RuleEngine::new(set),
             out,

@@ -12,9 +12,11 @@ pub mod engine;
 mod expand;
 pub mod limits;
 mod loader;
+mod select;
 mod validate;
 pub mod yaml;
 
+pub use select::{Matcher, Selection, SelectionError, Step};
 pub use validate::ENGINE_VERSION;
 
 use compile::*;
