@@ -154,6 +154,77 @@ fn selection_args(t: Option<&Node>) -> Vec<String> {
     args
 }
 
+/// A `falco.yaml` of a row's Falco options that live in the
+/// configuration (the legacy runner passed them as `-o key=value`):
+/// `priority`, `json_include_*_property`, `time_iso_8601`.
+fn config_for(row: &Row, t: Option<&Node>, dir: &std::path::Path) -> Option<PathBuf> {
+    let mut cfg = String::new();
+    for (key, ours) in [
+        ("priority", "priority"),
+        (
+            "json_include_output_property",
+            "json_include_output_property",
+        ),
+        ("json_include_tags_property", "json_include_tags_property"),
+        ("time_iso_8601", "time_format_iso_8601"),
+    ] {
+        if let Some(v) = t.and_then(|t| t.get(key)).and_then(Node::as_str) {
+            cfg.push_str(&format!("{ours}: {v}\n"));
+        }
+    }
+    if cfg.is_empty() {
+        return None;
+    }
+    let p = dir.join(format!("{}.yaml", row.test));
+    std::fs::write(&p, cfg).unwrap();
+    Some(p)
+}
+
+/// A row's checks of the alerts' text: `stdout_contains` in some alert's
+/// output (the legacy runner's regex, of which these rows use `.` and
+/// `\+`), and its `^(?!…)` forms as the JSON properties they test for.
+fn output_checks(
+    row: &Row,
+    t: Option<&Node>,
+    alerts: &[serde_json::Value],
+    not_compared: &mut Vec<String>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let off = |key: &str| t.and_then(|t| t.get(key)).and_then(Node::as_str) == Some("False");
+    for (key, prop) in [
+        ("json_include_output_property", "output"),
+        ("json_include_tags_property", "tags"),
+    ] {
+        let with = alerts.iter().filter(|a| a.get(prop).is_some()).count();
+        if off(key) && with > 0 {
+            failures.push(format!("{}: {with} alerts have {prop:?}", row.test));
+        }
+        if !off(key) && with != alerts.len() {
+            failures.push(format!("{}: alerts without {prop:?}", row.test));
+        }
+    }
+    for (k, v) in &row.checks {
+        match k.as_str() {
+            "stdout_contains" => {
+                let pattern = unquote(v).replace("\\\\+", "+").replace("\\+", "+");
+                if pattern.starts_with("^(?!") {
+                    // Checked above as the properties it tests for.
+                    continue;
+                }
+                let found = alerts
+                    .iter()
+                    .any(|a| contains_pattern(a["output"].as_str().unwrap_or(""), &pattern));
+                if !found {
+                    failures.push(format!("{}: no output contains {pattern:?}", row.test));
+                }
+            }
+            "time_iso_8601" | "validate_rules_file" => {}
+            other => not_compared.push(format!("{}: {other}={v}", row.test)),
+        }
+    }
+    failures
+}
+
 /// Falco's `stderr_contains` pattern matched the way the legacy runner
 /// matched it for these rows: `.` is any character; case is ignored, as
 /// our error lines say "error:" where Falco's say "Error:".
@@ -198,8 +269,11 @@ fn falco_legacy_detections() {
     let tests = falco_tests();
     let mut ran = 0;
     let mut selected = 0;
+    let mut configured = 0;
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
+    let mut not_compared = Vec::new();
+    let cfg_dir = tempfile::tempdir().unwrap();
     for row in rows() {
         let Some(detect) = row.detect else {
             continue;
@@ -223,6 +297,10 @@ fn falco_legacy_detections() {
         let sel = selection_args(tests.get(&row.test));
         selected += usize::from(!sel.is_empty());
         c.args(sel);
+        if let Some(cfg) = config_for(&row, tests.get(&row.test), cfg_dir.path()) {
+            configured += 1;
+            c.arg("--config").arg(cfg);
+        }
         let o = run(&mut c);
         if !o.status.success() {
             failures.push(format!(
@@ -233,6 +311,16 @@ fn falco_legacy_detections() {
             continue;
         }
         ran += 1;
+        let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        failures.extend(output_checks(
+            &row,
+            tests.get(&row.test),
+            &alerts,
+            &mut not_compared,
+        ));
         let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
         let mut priorities = Vec::new();
         for l in String::from_utf8_lossy(&o.stdout).lines() {
@@ -272,7 +360,15 @@ fn falco_legacy_detections() {
             }
         }
     }
-    eprintln!("ran {ran} rows; not run:\n  {}", skipped.join("\n  "));
+    eprintln!(
+        "ran {ran} rows ({configured} with a falco.yaml of their options); not run:\n  {}\nnot compared:\n  {}",
+        skipped.join("\n  "),
+        not_compared.join("\n  ")
+    );
+    assert!(
+        configured >= 5,
+        "the rows with Falco output options run with them ({configured})"
+    );
     assert!(
         failures.is_empty(),
         "{} of {ran} rows differ:\n{}",
@@ -551,5 +647,80 @@ fn capture_selects_rules_as_read_does() {
         stderr(&o).contains("You can not specify both disabled (-D/-T) and enabled (-t) rules"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// `--config falco.yaml`: its `rules_files`, its `rules:` section (which
+/// `-D`/`-T`/`-t` follow), `append_output`, and a warning with its place
+/// for a key we do not support.
+#[test]
+fn config_file_chooses_rules_and_formats_alerts() {
+    let trace = scap_dir().join("falco_open-multiple-files.scap");
+    let rules = scap_dir().join("falco_legacy/rules/tagged_rules.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("falco.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "rules_files:\n  - {}\nrules:\n  - disable:\n      rule: \"*\"\n  - enable:\n      tag: b\njson_output: true\nappend_output:\n  - match:\n      tags: [c]\n    extra_output: \"by %proc.name\"\n    extra_fields: [proc.pid]\nbuffered_outputs: false\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let alerts = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        assert!(o.status.success(), "{}", stderr(o));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let o = run(scapbridge()
+        .arg("read")
+        .arg(&trace)
+        .arg("--config")
+        .arg(&cfg));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{}:14:1: warning: 'buffered_outputs' is not supported here (ignored)",
+            cfg.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let got = alerts(&o);
+    let want = alerts(&run(scapbridge()
+        .arg("read")
+        .arg(&trace)
+        .args(["--json", "-t", "b", "--rules"])
+        .arg(&rules)));
+    let names = |v: &[serde_json::Value]| -> Vec<String> {
+        v.iter()
+            .map(|a| a["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&got), names(&want), "rules: section = -t b");
+    for a in &got {
+        let tags: Vec<&str> = a["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        let extra = tags.contains(&"c");
+        assert_eq!(a["output"].as_str().unwrap().contains(" by "), extra, "{a}");
+        assert_eq!(a["output_fields"].get("proc.pid").is_some(), extra, "{a}");
+    }
+    assert!(got
+        .iter()
+        .any(|a| a["output_fields"].get("proc.pid").is_some()));
+    // The flags follow the section: -T c takes the c-tagged rules out.
+    let o = run(scapbridge()
+        .args(["rules", "check", "--config"])
+        .arg(&cfg)
+        .args(["-T", "c"]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("3 of 13 rules enabled: open_2, open_4, open_8"),
+        "{out}"
     );
 }

@@ -51,11 +51,15 @@ enum RulesCmd {
     /// Load and compile rules files; print every error with file:line:col,
     /// and which rules the selection (-D/-T/-t) enables.
     Check {
-        /// Rules files or directories (their .yaml files, in name order).
-        #[arg(required = true)]
+        /// Rules files or directories (their .yaml files, in name order);
+        /// without them, the `rules_files` of --config.
+        #[arg(required_unless_present = "config")]
         files: Vec<std::path::PathBuf>,
         #[command(flatten)]
         select: SelectArgs,
+        /// Falco's configuration file: its rules_files, rules: section and priority.
+        #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
+        config: Option<std::path::PathBuf>,
     },
 }
 
@@ -106,6 +110,12 @@ struct ReadArgs {
     /// Which of the rules run (with --rules).
     #[command(flatten)]
     select: SelectArgs,
+    /// Falco's configuration file (falco.yaml): its rules_files (unless
+    /// --rules is given), rules: section, priority, json_output and
+    /// json_include_* properties, time_format_iso_8601 and append_output;
+    /// other keys are warned about and ignored.
+    #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
+    config: Option<std::path::PathBuf>,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
     /// or "generated" for computed values.
@@ -195,7 +205,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Read(a) => {
             let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
-            if a.rules.is_empty() {
+            if a.rules.is_empty() && a.config.is_none() {
                 commands::read(
                     &a.file,
                     filter.as_deref(),
@@ -211,8 +221,13 @@ fn main() -> ExitCode {
                 a.select
                     .selection()
                     .map_err(anyhow::Error::new)
-                    .and_then(|sel| {
-                        commands::alerts(&a.file, filter.as_deref(), &a.rules, &sel, a.json)
+                    .and_then(|selection| {
+                        let rules = commands::RulesOpts {
+                            files: a.rules,
+                            selection,
+                            config: a.config,
+                        };
+                        commands::alerts(&a.file, filter.as_deref(), &rules, a.json)
                     })
             }
         }
@@ -235,9 +250,20 @@ fn main() -> ExitCode {
             return capture_cmd::headless_main(&args);
         }
         Cmd::Rules {
-            cmd: RulesCmd::Check { files, select },
+            cmd:
+                RulesCmd::Check {
+                    files,
+                    select,
+                    config,
+                },
         } => match select.selection() {
-            Ok(sel) => return commands::rules_check(&files, &sel),
+            Ok(selection) => {
+                return commands::rules_check(&commands::RulesOpts {
+                    files,
+                    selection,
+                    config,
+                })
+            }
             Err(e) => Err(anyhow::Error::new(e)),
         },
     };

@@ -8,6 +8,7 @@
 //! that would expand past the hard limits of [`limits`] is one of them.
 
 mod compile;
+pub mod config;
 pub mod engine;
 mod expand;
 pub mod limits;
@@ -167,6 +168,13 @@ pub struct RulesError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl RulesError {
+    /// An error of these diagnostics.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
+        RulesError { diagnostics }
+    }
+}
+
 impl fmt::Display for RulesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors: Vec<String> = self
@@ -212,6 +220,9 @@ pub struct Rule {
     pub capture: bool,
     /// `capture_duration` in ms, if given.
     pub capture_duration_ms: Option<u64>,
+    /// Fields added to the JSON `output_fields` but not to the text
+    /// (`append_output`'s `extra_fields` of a `falco.yaml`).
+    pub extra_fields: Vec<String>,
     /// Where the rule was defined.
     pub file: PathBuf,
     /// Its position.
@@ -437,6 +448,7 @@ impl RuleSet {
                 event_types: types,
                 capture: r.capture,
                 capture_duration_ms: r.capture_duration_ms,
+                extra_fields: Vec::new(),
                 file: r.file.clone(),
                 pos: r.pos,
             });

@@ -4,8 +4,8 @@
 //! into "disable every rule, then enable the rules with the tag"). Each is
 //! repeatable; they apply in Falco's order (`-D`, then `-T`, then `-t`),
 //! and `-t` cannot be mixed with `-D`/`-T`. A `falco.yaml` `rules:` section
-//! adds its `enable`/`disable` steps after them, in its order: a rule's
-//! state is that of the last step that names it.
+//! is `enable`/`disable` steps too, which the flags follow (Falco appends
+//! them to it): a rule's state is that of the last step that names it.
 //!
 //! Selection applies to the rules a rules file enables; a rule the file
 //! disables (`enabled: false`) is not loaded, so no step turns it on.
