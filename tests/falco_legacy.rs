@@ -713,6 +713,36 @@ fn config_file_chooses_rules_and_formats_alerts() {
     assert!(got
         .iter()
         .any(|a| a["output_fields"].get("proc.pid").is_some()));
+    // capture takes the same file as an interface option: the rules, the
+    // selection, json_output and append_output's fields all apply.
+    let alerts_file = dir.path().join("alerts.json");
+    let o = run(scapbridge()
+        .args(["capture", "-i", "scapbridge-replay", "--file"])
+        .arg(&trace)
+        .args(["--speed", "max", "--config"])
+        .arg(&cfg)
+        .arg("--alerts")
+        .arg(&alerts_file)
+        .arg("-w")
+        .arg(dir.path().join("out.scap")));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let captured: Vec<serde_json::Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        names(&captured),
+        names(&got),
+        "capture --config = read --config"
+    );
+    assert_eq!(
+        captured
+            .iter()
+            .map(|a| &a["output_fields"])
+            .collect::<Vec<_>>(),
+        got.iter().map(|a| &a["output_fields"]).collect::<Vec<_>>()
+    );
     // The flags follow the section: -T c takes the c-tagged rules out.
     let o = run(scapbridge()
         .args(["rules", "check", "--config"])

@@ -170,6 +170,16 @@ fn rules_for_agent(
     spec: &InterfaceSpec,
     inv: &Invocation,
 ) -> Result<(Vec<String>, Option<Vec<u8>>), CaptureError> {
+    if let Some(c) = inv.option(spec, "config").filter(|c| !c.is_empty()) {
+        // Its rules: section, priority and output keys would be lost on
+        // the way: refused rather than half applied.
+        return Err(UsageError::BadValue {
+            option: "--config".into(),
+            value: c,
+            expected: "no falco.yaml with scapbridge-agent yet (it is not passed on): --rules with --disable-rules/--disable-tags/--run-tags are".into(),
+        }
+        .into());
+    }
     let paths: Vec<std::path::PathBuf> = inv.rules_paths(spec);
     if paths.is_empty() {
         return Ok((Vec::new(), None));

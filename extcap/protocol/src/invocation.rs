@@ -106,6 +106,7 @@ const PATH_OPTIONS: &[&str] = &[
     "save-dir",
     "alerts",
     "rules",
+    "config",
     // CloudTrail's source: a local file or folder, or an s3:// / sqs:// URL.
     "plugin-source",
 ];

@@ -206,6 +206,16 @@ pub const RULES_ARGS: &[ArgSpec] = &[
             "text = Falco's lines; json = Falco's JSON objects",
         )
     },
+    ArgSpec {
+        fileext: Some("Falco configuration (*.yaml *.yml);;All files (*)"),
+        ..ArgSpec::new(
+            "config",
+            "Falco configuration",
+            ArgType::Fileselect { must_exist: true },
+            "Rules",
+            "A falco.yaml: its rules_files (without --rules), rules: section, priority, json_output, json_include_* and append_output",
+        )
+    },
     ArgSpec::new(
         "disable-rules",
         "Disable rules named",

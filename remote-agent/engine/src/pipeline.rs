@@ -50,6 +50,8 @@ pub struct RuleWatch {
     hostname: String,
     /// Alerts per rule, in the order the rules first fired.
     pub fired: Vec<(String, u64)>,
+    /// How alerts are written beyond text/JSON (a falco.yaml's output keys).
+    style: scapbridge_rules::config::AlertStyle,
 }
 
 impl RuleWatch {
@@ -61,7 +63,15 @@ impl RuleWatch {
             clock: scapbridge_filter::clock::TimeText::default(),
             hostname: String::new(),
             fired: Vec::new(),
+            style: scapbridge_rules::config::AlertStyle::default(),
         }
+    }
+
+    /// Writes alerts in `style` (a falco.yaml's `json_include_*_property`
+    /// and `time_format_iso_8601`; text or JSON stays the output's choice).
+    pub fn with_style(mut self, style: scapbridge_rules::config::AlertStyle) -> Self {
+        self.style = style;
+        self
     }
 
     /// Loads the rules `files` (files or directories), keeps those
@@ -192,9 +202,17 @@ impl Watch {
                 // in JSON form, or the journal entry's FALCO_JSON.
                 let json = (r.out.json || journal.is_some())
                     .then(|| a.falco_json(&r.hostname, &mut r.clock).to_string());
+                let mut style = r.style;
+                style.json = r.out.json;
+                let plain = {
+                    let mut d = scapbridge_rules::config::AlertStyle::default();
+                    d.json = r.out.json;
+                    d == style
+                };
                 let line = match &json {
-                    Some(j) if r.out.json => j.clone(),
-                    _ => a.text_line(&mut r.clock),
+                    Some(j) if r.out.json && plain => j.clone(),
+                    _ if plain => a.text_line(&mut r.clock),
+                    _ => a.line(&style, &r.hostname, &mut r.clock),
                 };
                 writeln!(r.out.out, "{line}")
                     .and_then(|()| r.out.out.flush())
