@@ -220,8 +220,8 @@ impl FalcoConfig {
     }
 }
 
-/// `rules:` — a list of `enable:`/`disable:` each with `rule:` (a name,
-/// `*` any text) or `tag:`.
+/// `rules:` — a list of `enable:`/`disable:` each with `rule:` (a name
+/// or glob) or `tag:`.
 fn selection_section(file: &Path, v: &Node, sel: &mut Selection, diags: &mut Vec<Diagnostic>) {
     let Node::Seq(items, _) = v else {
         diags.push(Diagnostic::error(

@@ -20,8 +20,8 @@ use super::{Rule, RuleSet};
 pub enum Matcher {
     /// Rules whose name contains the text (`-D`).
     NameContains(String),
-    /// Rules whose name matches a pattern where `*` is any text (the
-    /// `rule:` of a `falco.yaml` `rules:` entry).
+    /// Rules whose name matches a glob (`*`, `?`, `[…]`: the `rule:` of a
+    /// `falco.yaml` `rules:` entry).
     NameGlob(String),
     /// Rules with this tag (`-T`, `-t`, `tag:`).
     Tag(String),
@@ -40,22 +40,10 @@ impl Matcher {
     }
 }
 
-/// `*` matches any text; everything else itself.
+/// Falco matches `rule:` patterns with fnmatch-style globs (`*`, `?`,
+/// `[…]`), as the filter language's `glob` operator does.
 fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        return pattern == text;
-    };
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    for m in middle {
-        match rest.find(m) {
-            Some(i) => rest = &rest[i + m.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
+    scapbridge_filter::eval::glob(pattern.as_bytes(), text.as_bytes())
 }
 
 /// One step: enable or disable what `what` names.
