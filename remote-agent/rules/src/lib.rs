@@ -389,7 +389,7 @@ impl RuleSet {
                             diags.push(Diagnostic::error(
                                 &m.file,
                                 pos_in(m.pos, &text, ce.span.start),
-                                format!("{what}: {}", ce.message),
+                                format!("{what}: {}", hint(&ce.message)),
                             ));
                         }
                     }
@@ -432,7 +432,7 @@ impl RuleSet {
                     diags.push(Diagnostic::error(
                         &r.file,
                         r.pos,
-                        format!("rule '{}': output: {m}", r.name),
+                        format!("rule '{}': output: {}", r.name, hint(&m.to_string())),
                     ));
                 }
             }
@@ -567,6 +567,23 @@ mod tests {
         assert!(
             all.contains("bad.yaml:2:14: error: macro 'm': unknown field 'proc.nme'"),
             "{all}"
+        );
+        assert!(
+            all.contains("macro 'm': unknown field 'proc.nme' (did you mean 'proc.name'?)"),
+            "{all}"
+        );
+        // A rule's own misspelt field: at the field, with the hint.
+        let y3 = "- rule: R\n  desc: d\n  condition: evt.type = open and fd.nmae = x\n  output: \"%proc.nme\"\n  priority: info\n";
+        let e4 = RuleSet::load_str("b4.yaml", y3).unwrap_err();
+        let all4: Vec<String> = e4.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            all4.iter().any(|d| d == "b4.yaml:3:34: error: rule 'R': unknown field 'fd.nmae' (did you mean 'fd.name'?)"),
+            "{all4:?}"
+        );
+        assert!(
+            all4.iter()
+                .any(|d| d.ends_with("(did you mean 'proc.name'?)") && d.contains("output")),
+            "{all4:?}"
         );
         assert!(all.contains("bad.yaml:10:"), "{all}");
         let y2 = "- rule: R\n  desc: d\n  condition: nope_macro\n  output: o\n  priority: info\n  bogus_key: 1\n";

@@ -318,7 +318,8 @@ impl Check<'_> {
             for f in field_nodes {
                 let name = f.as_str().unwrap_or("");
                 if scapbridge_filter::eval::OutputFormat::new(&format!("%{name}")).is_err() {
-                    self.error(f.pos(), format!("{what}: unknown field '{name}'"));
+                    let m = compile::hint(&format!("unknown field '{name}'"));
+                    self.error(f.pos(), format!("{what}: {m}"));
                 }
             }
         }
@@ -588,7 +589,7 @@ mod tests {
         );
         has(
             &all,
-            "v.yaml:10:27: error: rule 'r', exception 'e': unknown field 'proc.nme'",
+            "v.yaml:10:27: error: rule 'r', exception 'e': unknown field 'proc.nme' (did you mean 'proc.name'?)",
         );
         has(&all, "v.yaml:11:14: error: rule 'r', exception 'e': 2 fields but 3 comps (they must have equal length)");
         has(

@@ -34,6 +34,30 @@ pub(super) enum CField {
 
 impl CField {
     /// The field a name means, if it is one of these.
+    /// Every name [`CField::named`] takes; a test keeps them equal.
+    pub(super) const NAMES: &[&'static str] = &[
+        "container.id",
+        "container.full_id",
+        "container.name",
+        "container.image",
+        "container.image.repository",
+        "container.image.tag",
+        "container.image.id",
+        "container.image.digest",
+        "container.type",
+        "container.privileged",
+        "container.mounts",
+        "container.ip",
+        "container.start_ts",
+        "container.duration",
+        "k8s.ns.name",
+        "k8s.pod.name",
+        "k8s.pod.uid",
+        "k8s.pod.id",
+        "k8s.pod.labels",
+        "k8s.pod.label",
+    ];
+
     pub(super) fn named(name: &str, arg: Option<&str>) -> Option<Result<CField, String>> {
         use CField::*;
         let f = match name {
@@ -140,5 +164,41 @@ pub(super) fn extract<'a>(f: &CField, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             .pod_sandbox_labels
             .get(k)
             .map(|v| Value::Str(Cow::Borrowed(v.as_str()))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod names_tests {
+    /// `NAMES` is every name the match takes.
+    #[test]
+    fn names_are_the_names_matched() {
+        let src = include_str!("container.rs");
+        let start = src.find("pub(super) fn named(name: &str").unwrap();
+        let end = start + src[start..].find("_ => return None").unwrap();
+        let mut rest = &src[start..end];
+        let mut matched = Vec::new();
+        while let Some(i) = rest.find('"') {
+            let open = &rest[i + 1..];
+            let Some(j) = open.find('"') else { break };
+            let lit = &open[..j];
+            let tail = open[j + 1..].trim_start();
+            let is_name = lit.contains('.')
+                && lit
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            if is_name
+                && (tail.starts_with("=>") || tail.starts_with('|'))
+                && !matched.contains(&lit)
+            {
+                matched.push(lit);
+            }
+            rest = &open[j + 1..];
+        }
+        let mut names = super::CField::NAMES.to_vec();
+        names.sort_unstable();
+        matched.sort_unstable();
+        assert!(names.len() > 15);
+        assert_eq!(names, matched);
     }
 }

@@ -107,6 +107,80 @@ impl Field {
     }
 }
 
+/// Every name [`lookup`] resolves (besides `evt.arg.NAME` and
+/// `evt.rawarg.NAME`), for suggestions; a test keeps it equal to the names
+/// its match takes.
+pub(super) const NAMES: &[&str] = &[
+    "evt.type",
+    "evt.dir",
+    "evt.num",
+    "evt.cpu",
+    "evt.res",
+    "evt.rawres",
+    "evt.failed",
+    "evt.arg",
+    "evt.rawarg",
+    "thread.tid",
+    "proc.pid",
+    "proc.ppid",
+    "proc.name",
+    "proc.pname",
+    "proc.exe",
+    "proc.exepath",
+    "proc.args",
+    "proc.cmdline",
+    "proc.cwd",
+    "user.uid",
+    "user.name",
+    "group.gid",
+    "group.name",
+    "fd.num",
+    "fd.name",
+    "fd.type",
+    "fd.typechar",
+    "fd.directory",
+    "fd.filename",
+    "proc.aname",
+    "proc.aexepath",
+    "proc.pcmdline",
+    "proc.pexe",
+    "proc.pexepath",
+    "evt.args",
+    "evt.is_open_read",
+    "evt.is_open_write",
+    "fd.l4proto",
+    "fd.nameraw",
+    "fd.sip",
+    "fd.cip",
+    "fd.sport",
+    "fd.cport",
+    "fd.lport",
+    "fd.rport",
+    "fd.connected",
+    "fd.name_changed",
+    "fd.ip",
+    "fd.net",
+    "fd.snet",
+    "evt.time.iso8601",
+    "proc.tty",
+    "user.loginuid",
+    "proc.is_exe_upper_layer",
+    "proc.duration",
+    "proc.exe_ino.ctime",
+    "proc.exe_ino.mtime",
+    "proc.exe_ino.ctime_duration_proc_start",
+    "proc.vpid",
+    "proc.sid",
+    "proc.is_exe_from_memfd",
+    "proc.is_exe_writable",
+    "proc.sname",
+    "user.loginname",
+    "thread.cap_effective",
+    "thread.cap_permitted",
+    "fd.sip.name",
+    "fd.cip.name",
+];
+
 pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
     use Field::*;
     let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
@@ -223,4 +297,40 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
         return Err(format!("field '{}' takes no argument", r.name));
     }
     Ok(f)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod names_tests {
+    /// `NAMES` is every name the match takes.
+    #[test]
+    fn names_are_the_names_matched() {
+        let src = include_str!("fields.rs");
+        let start = src.find("pub(super) fn lookup(r: &FieldRef)").unwrap();
+        let end = start + src[start..].find("other => return Err(").unwrap();
+        let mut rest = &src[start..end];
+        let mut matched = Vec::new();
+        while let Some(i) = rest.find('"') {
+            let open = &rest[i + 1..];
+            let Some(j) = open.find('"') else { break };
+            let lit = &open[..j];
+            let tail = open[j + 1..].trim_start();
+            let is_name = lit.contains('.')
+                && lit
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            if is_name
+                && (tail.starts_with("=>") || tail.starts_with('|'))
+                && !matched.contains(&lit)
+            {
+                matched.push(lit);
+            }
+            rest = &open[j + 1..];
+        }
+        let mut names = super::NAMES.to_vec();
+        names.sort_unstable();
+        matched.sort_unstable();
+        assert!(names.len() > 15);
+        assert_eq!(names, matched);
+    }
 }
