@@ -419,6 +419,18 @@ impl RuleSet {
             let known_source = is_known_source(&r.source);
             let (filter, types) = if known_source {
                 match compile_condition(r, &text, &macros, &mut budget, &mut diags) {
+                    Condition::Compiled(f, None) if r.source == "syscall" && r.warn_evttypes => {
+                        // Falco's LOAD_NO_EVTTYPE: evaluated on every event.
+                        diags.push(Diagnostic::warning(
+                            &r.file,
+                            r.cond_pos,
+                            format!(
+                                "rule '{}' matches every event type (its condition does not restrict evt.type): a significant performance penalty (warn_evttypes: false silences this)",
+                                r.name
+                            ),
+                        ));
+                        (Some(f), None)
+                    }
                     Condition::Compiled(f, t) => (Some(f), t),
                     Condition::Failed => (None, None),
                     Condition::Skipped => continue,

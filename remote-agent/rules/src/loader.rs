@@ -34,6 +34,8 @@ pub(crate) struct RuleDef {
     pub(crate) capture: bool,
     pub(crate) capture_duration_ms: Option<u64>,
     pub(crate) skip_if_unknown_filter: bool,
+    /// `warn_evttypes` (default true).
+    pub(crate) warn_evttypes: bool,
     pub(crate) file: PathBuf,
     pub(crate) pos: Pos,
     pub(crate) cond_pos: Pos,
@@ -387,6 +389,7 @@ impl Loader {
             exceptions,
             capture: item.get("capture").and_then(Node::as_bool) == Some(true),
             capture_duration_ms: text("capture_duration").and_then(|v| v.parse().ok()),
+            warn_evttypes: item.get("warn_evttypes").and_then(Node::as_bool) != Some(false),
             skip_if_unknown_filter: item.get("skip-if-unknown-filter").and_then(Node::as_bool)
                 == Some(true),
             file: file.to_path_buf(),
