@@ -154,11 +154,11 @@ fn selection_args(t: Option<&Node>) -> Vec<String> {
     args
 }
 
-/// A `falco.yaml` of a row's Falco options that live in the
-/// configuration (the legacy runner passed them as `-o key=value`):
-/// `priority`, `json_include_*_property`, `time_iso_8601`.
-fn config_for(row: &Row, t: Option<&Node>, dir: &std::path::Path) -> Option<PathBuf> {
-    let mut cfg = String::new();
+/// A row's Falco options that live in the configuration, as the legacy
+/// runner passed them: `-o key=value` (`priority`,
+/// `json_include_*_property`, `time_iso_8601`).
+fn config_options(t: Option<&Node>) -> Vec<String> {
+    let mut args = Vec::new();
     for (key, ours) in [
         ("priority", "priority"),
         (
@@ -169,15 +169,10 @@ fn config_for(row: &Row, t: Option<&Node>, dir: &std::path::Path) -> Option<Path
         ("time_iso_8601", "time_format_iso_8601"),
     ] {
         if let Some(v) = t.and_then(|t| t.get(key)).and_then(Node::as_str) {
-            cfg.push_str(&format!("{ours}: {v}\n"));
+            args.extend(["-o".to_string(), format!("{ours}={v}")]);
         }
     }
-    if cfg.is_empty() {
-        return None;
-    }
-    let p = dir.join(format!("{}.yaml", row.test));
-    std::fs::write(&p, cfg).unwrap();
-    Some(p)
+    args
 }
 
 /// A row's checks of the alerts' text: `stdout_contains` in some alert's
@@ -273,7 +268,6 @@ fn falco_legacy_detections() {
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
     let mut not_compared = Vec::new();
-    let cfg_dir = tempfile::tempdir().unwrap();
     for row in rows() {
         let Some(detect) = row.detect else {
             continue;
@@ -297,10 +291,9 @@ fn falco_legacy_detections() {
         let sel = selection_args(tests.get(&row.test));
         selected += usize::from(!sel.is_empty());
         c.args(sel);
-        if let Some(cfg) = config_for(&row, tests.get(&row.test), cfg_dir.path()) {
-            configured += 1;
-            c.arg("--config").arg(cfg);
-        }
+        let options = config_options(tests.get(&row.test));
+        configured += usize::from(!options.is_empty());
+        c.args(options);
         let o = run(&mut c);
         if !o.status.success() {
             failures.push(format!(
@@ -361,7 +354,7 @@ fn falco_legacy_detections() {
         }
     }
     eprintln!(
-        "ran {ran} rows ({configured} with a falco.yaml of their options); not run:\n  {}\nnot compared:\n  {}",
+        "ran {ran} rows ({configured} with their -o options); not run:\n  {}\nnot compared:\n  {}",
         skipped.join("\n  "),
         not_compared.join("\n  ")
     );

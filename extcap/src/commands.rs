@@ -519,6 +519,8 @@ pub(crate) struct RulesOpts {
     pub(crate) selection: scapbridge::rules::Selection,
     /// `--config falco.yaml`.
     pub(crate) config: Option<std::path::PathBuf>,
+    /// `-o KEY=VALUE`, applied after the file.
+    pub(crate) options: Vec<String>,
 }
 
 /// Rules loaded and chosen as `opts` says: the config's priority and
@@ -535,15 +537,34 @@ fn load_rules(
     scapbridge::rules::RulesError,
 > {
     use scapbridge::rules::config::FalcoConfig;
-    let config = opts.config.as_deref().map(FalcoConfig::load).transpose()?;
+    let mut config = opts.config.as_deref().map(FalcoConfig::load).transpose()?;
+    let command_line = std::path::Path::new("<command line>");
+    if !opts.options.is_empty() {
+        let c = config.get_or_insert_with(FalcoConfig::default);
+        let at = scapbridge::rules::yaml::Pos { line: 1, col: 1 };
+        let mut errors = Vec::new();
+        for o in &opts.options {
+            match c.set(o) {
+                Ok(None) => {}
+                Ok(Some(w)) => {
+                    c.warnings
+                        .push(scapbridge::rules::Diagnostic::warning(command_line, at, w))
+                }
+                Err(e) => errors.push(scapbridge::rules::Diagnostic::error(command_line, at, e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(scapbridge::rules::RulesError::new(errors));
+        }
+    }
     let files = match &config {
         Some(c) if opts.files.is_empty() => c.rules_files.clone(),
         _ => opts.files.clone(),
     };
-    if let (true, Some(c)) = (files.is_empty(), &opts.config) {
+    if files.is_empty() && config.is_some() {
         return Err(scapbridge::rules::RulesError::new(vec![
             scapbridge::rules::Diagnostic::error(
-                c,
+                opts.config.as_deref().unwrap_or(command_line),
                 scapbridge::rules::yaml::Pos { line: 1, col: 1 },
                 "no rules: the configuration has no rules_files and no --rules was given".into(),
             ),
@@ -587,6 +608,7 @@ pub(crate) fn rules_check(opts: &RulesOpts) -> std::process::ExitCode {
                 if let Some(c) = &opts.config {
                     how.insert(0, format!("--config {}", c.display()));
                 }
+                how.extend(opts.options.iter().map(|o| format!("-o {o}")));
                 println!(
                     "selection {}: {} of {loaded} rules enabled: {}",
                     how.join(" "),

@@ -53,13 +53,17 @@ enum RulesCmd {
     Check {
         /// Rules files or directories (their .yaml files, in name order);
         /// without them, the `rules_files` of --config.
-        #[arg(required_unless_present = "config")]
+        #[arg(required_unless_present_any = ["config", "options"])]
         files: Vec<std::path::PathBuf>,
         #[command(flatten)]
         select: SelectArgs,
         /// Falco's configuration file: its rules_files, rules: section and priority.
         #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
         config: Option<std::path::PathBuf>,
+        /// A configuration key set as Falco's -o does, after the file
+        /// (priority=error, rules[].disable.tag=T, …; repeatable).
+        #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
     },
 }
 
@@ -116,6 +120,11 @@ struct ReadArgs {
     /// other keys are warned about and ignored.
     #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
     config: Option<std::path::PathBuf>,
+    /// A configuration key set as Falco's -o does, after --config
+    /// (json_output=true, priority=error, rules[].enable.tag=T, …;
+    /// repeatable).
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
     /// or "generated" for computed values.
@@ -205,7 +214,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Read(a) => {
             let filter = (!a.filter.is_empty()).then(|| a.filter.join(" "));
-            if a.rules.is_empty() && a.config.is_none() {
+            if a.rules.is_empty() && a.config.is_none() && a.options.is_empty() {
                 commands::read(
                     &a.file,
                     filter.as_deref(),
@@ -226,6 +235,7 @@ fn main() -> ExitCode {
                             files: a.rules,
                             selection,
                             config: a.config,
+                            options: a.options,
                         };
                         commands::alerts(&a.file, filter.as_deref(), &rules, a.json)
                     })
@@ -255,6 +265,7 @@ fn main() -> ExitCode {
                     files,
                     select,
                     config,
+                    options,
                 },
         } => match select.selection() {
             Ok(selection) => {
@@ -262,6 +273,7 @@ fn main() -> ExitCode {
                     files,
                     selection,
                     config,
+                    options,
                 })
             }
             Err(e) => Err(anyhow::Error::new(e)),

@@ -186,6 +186,60 @@ impl FalcoConfig {
         Ok(c)
     }
 
+    /// Applies one `-o KEY=VALUE` as Falco takes it, after the file: a
+    /// top-level key (`priority=error`, `json_output=true`, …),
+    /// `rules_files[]=PATH` (appended) or `rules_files=PATH` (replacing),
+    /// `rules[].enable.rule=NAME`, `rules[].disable.tag=TAG` (a selection
+    /// step after the file's). Returns a warning for a key we do not
+    /// support; an error for a bad value.
+    pub fn set(&mut self, option: &str) -> Result<Option<String>, String> {
+        let Some((key, value)) = option.split_once('=') else {
+            return Err(format!("-o {option}: expected KEY=VALUE"));
+        };
+        let flag = |v: &str| match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => Ok(true),
+            "false" | "no" | "off" => Ok(false),
+            _ => Err(format!("-o {option}: {key} must be true or false")),
+        };
+        match key {
+            "priority" => {
+                self.min_priority = Some(
+                    Priority::parse(value)
+                        .ok_or_else(|| format!("-o {option}: not a Falco priority"))?,
+                )
+            }
+            "json_output" => self.style.json = flag(value)?,
+            "json_include_output_property" => self.style.include_output = flag(value)?,
+            "json_include_output_fields_property" => {
+                self.style.include_output_fields = flag(value)?
+            }
+            "json_include_tags_property" => self.style.include_tags = flag(value)?,
+            "json_include_message_property" => self.style.include_message = flag(value)?,
+            "time_format_iso_8601" => self.style.iso8601 = flag(value)?,
+            "rules_files[]" | "rules_file[]" => self.rules_files.push(value.into()),
+            "rules_files" | "rules_file" => self.rules_files = vec![value.into()],
+            k if k.starts_with("rules[].") => {
+                let what = |m: &str| match m {
+                    "rule" if value == "*" => Some(Matcher::All),
+                    "rule" => Some(Matcher::NameGlob(value.to_string())),
+                    "tag" => Some(Matcher::Tag(value.to_string())),
+                    _ => None,
+                };
+                let step = match k.trim_start_matches("rules[].").split_once('.') {
+                    Some(("enable", m)) => what(m).map(|w| (true, w)),
+                    Some(("disable", m)) => what(m).map(|w| (false, w)),
+                    _ => None,
+                };
+                let (enable, w) = step.ok_or_else(|| {
+                    format!("-o {option}: expected rules[].enable|disable.rule|tag=VALUE")
+                })?;
+                self.selection.push(enable, w);
+            }
+            other => return Ok(Some(format!("-o {other}: not supported here (ignored)"))),
+        }
+        Ok(None)
+    }
+
     /// Applies the configuration to loaded rules: rules below `priority`
     /// are dropped, then the `rules:` steps and after them `flags`
     /// (Falco's `-D`/`-T`/`-t`, which Falco appends to that section as
@@ -347,6 +401,36 @@ mod tests {
         assert_eq!(off.len(), 2);
         assert_eq!(rs.rules[0].output, "A on %proc.name");
         assert_eq!(rs.rules[0].extra_fields, ["proc.pid"]);
+    }
+
+    #[test]
+    fn overrides_as_falco_takes_them() {
+        let mut c = FalcoConfig::default();
+        for o in [
+            "priority=ERROR",
+            "json_output=true",
+            "json_include_tags_property=false",
+            "rules_files[]=a.yaml",
+            "rules_files[]=b.yaml",
+            "rules[].disable.rule=*",
+            "rules[].enable.tag=net",
+        ] {
+            assert_eq!(c.set(o), Ok(None), "{o}");
+        }
+        assert_eq!(c.min_priority, Some(Priority::Error));
+        assert!(c.style.json && !c.style.include_tags);
+        assert_eq!(c.rules_files.len(), 2);
+        assert!(c.selection.enables("x", &["net".to_string()]));
+        assert!(!c.selection.enables("x", &[]));
+        assert_eq!(
+            c.set("buffered_outputs=true"),
+            Ok(Some(
+                "-o buffered_outputs: not supported here (ignored)".into()
+            ))
+        );
+        assert!(c.set("priority=loud").is_err());
+        assert!(c.set("rules[].enable.who=x").is_err());
+        assert!(c.set("json_output").is_err());
     }
 
     #[test]
