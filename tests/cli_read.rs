@@ -9,7 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-
 #[test]
 fn read_j_has_sysdigs_keys_and_values_on_every_fixture() {
     if !have("sysdig") {

@@ -175,7 +175,6 @@ fn live_capture(api: &ApiService, args: &[&str], file: &std::path::Path) -> std:
     c
 }
 
-
 /// A labelled container, running before the capture, reads /etc/shadow
 /// with `cat` while `scapbridge capture -i scapbridge-syscalls --profile
 /// compat` runs system-wide. The container's threads are known from the

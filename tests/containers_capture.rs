@@ -9,7 +9,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::podman::{self, ApiService, Container, PodLabels};
@@ -46,7 +46,6 @@ fn capture(socket: &Path, args: &[&str], file: &Path) -> Command {
         .stderr(Stdio::piped());
     c
 }
-
 
 /// `scapbridge read FILE -p FORMAT FILTER`, its lines.
 fn read(file: &Path, format: &str, filter: &str) -> Vec<String> {

@@ -176,18 +176,38 @@ struct Plan {
     trigger: Option<scapbridge::trigger::TriggerWindow>,
 }
 
-/// Loads `--rules` and opens `--alerts` (stderr by default, headless; the
-/// log in an extcap call, whose stderr the host reads as an error).
+/// Loads `--rules` (or the `rules_files` of `--config`), keeps those the
+/// config and `--disable-rules`/`--disable-tags`/`--run-tags` select, and
+/// opens `--alerts` (stderr by default, headless; the log in an extcap
+/// call, whose stderr the host reads as an error).
 fn rule_watch(
     inv: &Invocation,
     spec: &InterfaceSpec,
     headless: bool,
-) -> Result<Option<scapbridge::capture::RuleWatch>, CaptureError> {
-    let files: Vec<std::path::PathBuf> = inv.rules_paths(spec);
+) -> Result<Option<RuleWatch>, CaptureError> {
+    use scapbridge::rules::config::FalcoConfig;
+    let config = inv
+        .path(spec, "config")
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| FalcoConfig::load(&p))
+        .transpose()?;
+    let mut files: Vec<std::path::PathBuf> = inv.rules_paths(spec);
+    if let (true, Some(c)) = (files.is_empty(), &config) {
+        files.clone_from(&c.rules_files);
+    }
     if files.is_empty() {
         return Ok(None);
     }
-    let json = inv.option(spec, "alerts-format").as_deref() == Some("json");
+    if headless {
+        for w in config.iter().flat_map(|c| &c.warnings) {
+            eprintln!("scapbridge: {w}");
+        }
+    }
+    // --alerts-format as given, else the config's json_output.
+    let json = match inv.options.get("alerts-format") {
+        Some(f) => f == "json",
+        None => config.as_ref().is_some_and(|c| c.style.json),
+    };
     let out = match inv
         .path(spec, "alerts")
         .filter(|a| !a.as_os_str().is_empty())
@@ -201,7 +221,20 @@ fn rule_watch(
             json,
         },
     };
-    Ok(Some(RuleWatch::load(&files, out)?))
+    let selection = inv.rule_selection(spec)?;
+    let mut set = scapbridge::rules::RuleSet::load(&files)?;
+    let style = match &config {
+        Some(c) => {
+            c.apply(&mut set, &selection);
+            c.style
+        }
+        None => {
+            set.select(&selection);
+            scapbridge::rules::config::AlertStyle::default()
+        }
+    };
+    let engine = scapbridge::rules::engine::RuleEngine::new(set);
+    Ok(Some(RuleWatch::new(engine, out).with_style(style)))
 }
 
 fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {

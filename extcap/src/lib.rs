@@ -170,6 +170,16 @@ fn rules_for_agent(
     spec: &InterfaceSpec,
     inv: &Invocation,
 ) -> Result<(Vec<String>, Option<Vec<u8>>), CaptureError> {
+    if let Some(c) = inv.option(spec, "config").filter(|c| !c.is_empty()) {
+        // Its rules: section, priority and output keys would be lost on
+        // the way: refused rather than half applied.
+        return Err(UsageError::BadValue {
+            option: "--config".into(),
+            value: c,
+            expected: "no falco.yaml with scapbridge-agent yet (it is not passed on): --rules with --disable-rules/--disable-tags/--run-tags are".into(),
+        }
+        .into());
+    }
     let paths: Vec<std::path::PathBuf> = inv.rules_paths(spec);
     if paths.is_empty() {
         return Ok((Vec::new(), None));
@@ -187,6 +197,13 @@ fn rules_for_agent(
         .option(spec, "alerts-format")
         .unwrap_or_else(|| "text".into());
     args.extend(["--alerts-format".to_string(), format]);
+    // The selection as the agent takes it: one flag a value.
+    for name in ["disable-rules", "disable-tags", "run-tags"] {
+        let all = inv.option(spec, name).unwrap_or_default();
+        for v in all.lines().filter(|v| !v.trim().is_empty()) {
+            args.extend([format!("--{name}"), v.to_string()]);
+        }
+    }
     if inv.option(spec, "trigger").as_deref() == Some("true") {
         args.push("--trigger".into());
         for name in ["pre", "post", "max-buffer", "trigger-mode"] {

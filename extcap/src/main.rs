@@ -61,12 +61,47 @@ struct FieldsArgs {
 
 #[derive(Subcommand, Debug)]
 enum RulesCmd {
-    /// Load and compile rules files; print every error with file:line:col.
+    /// Load and compile rules files; print every error with file:line:col,
+    /// and which rules the selection (-D/-T/-t) enables.
     Check {
-        /// Rules files or directories (their .yaml files, in name order).
-        #[arg(required = true)]
+        /// Rules files or directories (their .yaml files, in name order);
+        /// without them, the `rules_files` of --config.
+        #[arg(required_unless_present_any = ["config", "options"])]
         files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Falco's configuration file: its rules_files, rules: section and priority.
+        #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
+        config: Option<std::path::PathBuf>,
+        /// A configuration key set as Falco's -o does, after the file
+        /// (priority=error, rules[].disable.tag=T, …; repeatable).
+        #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
     },
+}
+
+/// Falco's rule selection, applied in Falco's order: -D, then -T, then -t.
+#[derive(clap::Args, Debug, Default)]
+struct SelectArgs {
+    /// Disable the rules whose name contains TEXT (Falco's -D; repeatable).
+    #[arg(short = 'D', long = "disable-rules", value_name = "TEXT")]
+    disable_rules: Vec<String>,
+    /// Disable the rules with tag TAG (Falco's -T; repeatable).
+    #[arg(short = 'T', long = "disable-tags", value_name = "TAG")]
+    disable_tags: Vec<String>,
+    /// Run only the rules with tag TAG (Falco's -t; repeatable; not with -D/-T).
+    #[arg(short = 't', long = "run-tags", value_name = "TAG")]
+    run_tags: Vec<String>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Result<scapbridge::rules::Selection, scapbridge::rules::SelectionError> {
+        scapbridge::rules::Selection::from_flags(
+            &self.disable_rules,
+            &self.disable_tags,
+            &self.run_tags,
+        )
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -107,6 +142,20 @@ struct ReadArgs {
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
     #[arg(long = "rules")]
     rules: Vec<std::path::PathBuf>,
+    /// Which of the rules run (with --rules).
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Falco's configuration file (falco.yaml): its rules_files (unless
+    /// --rules is given), rules: section, priority, json_output and
+    /// json_include_* properties, time_format_iso_8601 and append_output;
+    /// other keys are warned about and ignored.
+    #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
+    config: Option<std::path::PathBuf>,
+    /// A configuration key set as Falco's -o does, after --config
+    /// (json_output=true, priority=error, rules[].enable.tag=T, …;
+    /// repeatable).
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
     /// or "generated" for computed values.
@@ -209,7 +258,7 @@ fn main() -> ExitCode {
                 (None, None) => unreachable!("clap requires a file"),
             };
             let filter = (!words.is_empty()).then(|| words.join(" "));
-            if a.rules.is_empty() {
+            if a.rules.is_empty() && a.config.is_none() && a.options.is_empty() {
                 commands::read(
                     &file,
                     filter.as_deref(),
@@ -224,7 +273,18 @@ fn main() -> ExitCode {
                     a.skip_unknown,
                 )
             } else {
-                commands::alerts(&file, filter.as_deref(), &a.rules, a.json)
+                a.select
+                    .selection()
+                    .map_err(anyhow::Error::new)
+                    .and_then(|selection| {
+                        let rules = commands::RulesOpts {
+                            files: a.rules,
+                            selection,
+                            config: a.config,
+                            options: a.options,
+                        };
+                        commands::alerts(&file, filter.as_deref(), &rules, a.json)
+                    })
             }
         }
         Cmd::Convert(a) => commands::convert(commands::ConvertOpts {
@@ -246,8 +306,24 @@ fn main() -> ExitCode {
             return capture_cmd::headless_main(&args);
         }
         Cmd::Rules {
-            cmd: RulesCmd::Check { files },
-        } => return commands::rules_check(&files),
+            cmd:
+                RulesCmd::Check {
+                    files,
+                    select,
+                    config,
+                    options,
+                },
+        } => match select.selection() {
+            Ok(selection) => {
+                return commands::rules_check(&commands::RulesOpts {
+                    files,
+                    selection,
+                    config,
+                    options,
+                })
+            }
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

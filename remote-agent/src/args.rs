@@ -23,6 +23,14 @@ pub struct AgentArgs {
     pub rules_stdin: bool,
     /// `--trigger`: write only windows around alerts.
     pub trigger: bool,
+    /// `--disable-rules TEXT` (repeatable): Falco's `-D`, rules whose name
+    /// contains TEXT are disabled.
+    pub disable_rules: Vec<String>,
+    /// `--disable-tags TAG` (repeatable, or comma-separated): Falco's `-T`.
+    pub disable_tags: Vec<String>,
+    /// `--run-tags TAG` (repeatable, or comma-separated): Falco's `-t`,
+    /// only rules with one of these tags run.
+    pub run_tags: Vec<String>,
     /// Valued options passed on to the capture engine by name (without the
     /// dashes): `alerts`, `alerts-format`, `trigger-mode`, `pre`, `post`,
     /// `max-buffer`, `save-dir`, `save-max-bytes`.
@@ -158,6 +166,17 @@ pub fn parse(args: &[impl AsRef<str>]) -> Result<AgentArgs, ArgsError> {
             "--rules" => a.rules.push(value("--rules")?),
             "--trigger" => a.trigger = true,
             "--rules-stdin" => a.rules_stdin = true,
+            "--disable-rules" => a.disable_rules.push(value("--disable-rules")?),
+            "--disable-tags" => a.disable_tags.extend(
+                value("--disable-tags")?
+                    .split(',')
+                    .map(|t| t.trim().to_string()),
+            ),
+            "--run-tags" => a.run_tags.extend(
+                value("--run-tags")?
+                    .split(',')
+                    .map(|t| t.trim().to_string()),
+            ),
             "--container-socket" => a.container_socket = Some(value("--container-socket")?),
             "--container" => a.containers.push(value("--container")?),
             "--pod" => a.pods.push(value("--pod")?),
@@ -191,6 +210,7 @@ scapbridge-agent: live system calls of this host as a scap stream, from scapbrid
 Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--modern-bpf] [--profile L]
                         [--container-socket PATH] [--container ID|NAME]... [--pod [NS/]NAME]...
                         [--rules FILE]... [--rules-stdin] [--alerts FILE] [--alerts-format text|json]
+                        [--disable-rules TEXT]... [--disable-tags TAG]... | [--run-tags TAG]...
                         [--trigger [--pre D] [--post D] [--max-buffer SIZE]
                          [--trigger-mode all_rules|rules] [--save-dir DIR] [--save-max-bytes SIZE]]
                         [FILTER...]
@@ -213,6 +233,10 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
                          io.kubernetes.pod.* labels the CRI sets)
   --rules FILE           Falco rules evaluated on every event (repeat for several)
   --rules-stdin          rules files framed on standard input (scapbridge-ssh sends them)
+  --disable-rules TEXT   Falco's -D: disable the rules whose name contains TEXT
+  --disable-tags TAG     Falco's -T: disable the rules tagged TAG (TAG,TAG too)
+  --run-tags TAG         Falco's -t: run only the rules tagged TAG (not with the
+                         two above); each repeatable
   --alerts FILE          where alerts go (default standard error)
   --alerts-format F      text (Falco's lines) or json (Falco's JSON objects)
   --trigger              write only windows around alerts: the events of the last
@@ -297,10 +321,21 @@ mod tests {
             "--pre",
             "2s",
             "--post=1s",
+            "--run-tags",
+            "a,b",
+            "--run-tags=c",
+            "--disable-rules",
+            "x, y",
+            "--disable-tags=d",
             "proc.name=cat",
         ])
         .unwrap();
         assert_eq!(a.rules, ["a.yaml", "b.yaml"]);
+        assert_eq!(a.run_tags, ["a", "b", "c"]);
+        assert_eq!(
+            (&a.disable_rules, &a.disable_tags),
+            (&vec!["x, y".to_string()], &vec!["d".to_string()])
+        );
         assert!(a.trigger);
         assert_eq!(
             (a.option("pre"), a.option("post")),

@@ -125,14 +125,22 @@ mod linux {
                 None => Ok(AlertOutput::stderr(json)),
             };
             let files: Vec<std::path::PathBuf> = a.rules.iter().map(|r| path_of(r)).collect();
+            let selection = match scapbridge_rules::Selection::from_flags(
+                &a.disable_rules,
+                &a.disable_tags,
+                &a.run_tags,
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, 2),
+            };
             let loaded = if a.rules_stdin {
                 let sent = match scapbridge_engine::upload::decode(&mut std::io::stdin().lock()) {
                     Ok(f) => f,
                     Err(e) => return fail(&e, 2),
                 };
-                out.and_then(|out| RuleWatch::load_texts(&sent, out))
+                out.and_then(|out| RuleWatch::load_texts(&sent, &selection, out))
             } else {
-                out.and_then(|out| RuleWatch::load(&files, out))
+                out.and_then(|out| RuleWatch::load(&files, &selection, out))
             };
             match loaded {
                 Ok(r) => Some(r),

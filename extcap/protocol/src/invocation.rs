@@ -106,9 +106,14 @@ const PATH_OPTIONS: &[&str] = &[
     "save-dir",
     "alerts",
     "rules",
+    "config",
     // CloudTrail's source: a local file or folder, or an s3:// / sqs:// URL.
     "plugin-source",
 ];
+
+/// Options that may be given several times, their values kept in order
+/// (one a line).
+const REPEATABLE: &[&str] = &["rules", "disable-rules", "disable-tags", "run-tags"];
 
 /// The canonical name under which [`Invocation::os_paths`] keeps `option`.
 fn path_key(option: &str) -> &str {
@@ -401,9 +406,10 @@ fn parse_with(
                     (_, Some(x)) => x,
                     (_, None) => String::new(),
                 };
-                // --rules may be given several times; values are kept in order.
+                // --rules and the selection options may be given several
+                // times; values are kept in order.
                 match inv.options.get_mut(opt) {
-                    Some(prev) if opt == "rules" && !val.is_empty() => {
+                    Some(prev) if REPEATABLE.contains(&opt) && !val.is_empty() => {
                         prev.push('\n');
                         prev.push_str(&val);
                     }
@@ -492,6 +498,35 @@ impl Invocation {
                     .unwrap_or_else(|| l.into())
             })
             .collect()
+    }
+
+    /// Falco's rule selection from `--disable-rules` (`-D`, each value
+    /// whole), `--disable-tags` (`-T`) and `--run-tags` (`-t`), tags
+    /// comma-separated or repeated.
+    pub fn rule_selection(
+        &self,
+        spec: &InterfaceSpec,
+    ) -> Result<scapbridge_engine::Selection, UsageError> {
+        let values = |name: &str, split: bool| -> Vec<String> {
+            let all = self.option(spec, name).unwrap_or_default();
+            all.lines()
+                .flat_map(|l| {
+                    if split {
+                        l.split(',').map(str::to_string).collect()
+                    } else {
+                        vec![l.to_string()]
+                    }
+                })
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        scapbridge_engine::Selection::from_flags(
+            &values("disable-rules", false),
+            &values("disable-tags", true),
+            &values("run-tags", true),
+        )
+        .map_err(UsageError::Selection)
     }
 
     /// The value of interface option `name`: as given, else our default.

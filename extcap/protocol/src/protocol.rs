@@ -206,6 +206,37 @@ pub const RULES_ARGS: &[ArgSpec] = &[
             "text = Falco's lines; json = Falco's JSON objects",
         )
     },
+    ArgSpec {
+        fileext: Some("Falco configuration (*.yaml *.yml);;All files (*)"),
+        ..ArgSpec::new(
+            "config",
+            "Falco configuration",
+            ArgType::Fileselect { must_exist: true },
+            "Rules",
+            "A falco.yaml: its rules_files (without --rules), rules: section, priority, json_output, json_include_* and append_output",
+        )
+    },
+    ArgSpec::new(
+        "disable-rules",
+        "Disable rules named",
+        ArgType::String,
+        "Rules",
+        "Falco's -D: disable the rules whose name contains this text (repeat headless for several)",
+    ),
+    ArgSpec::new(
+        "disable-tags",
+        "Disable rules tagged",
+        ArgType::String,
+        "Rules",
+        "Falco's -T: disable the rules with one of these tags (comma-separated, or repeated headless)",
+    ),
+    ArgSpec::new(
+        "run-tags",
+        "Run only rules tagged",
+        ArgType::String,
+        "Rules",
+        "Falco's -t: run only the rules with one of these tags (comma-separated, or repeated headless); not with the two above",
+    ),
     ArgSpec::new(
         "trigger",
         "Capture only around alerts",

@@ -32,4 +32,6 @@ pub mod trigger;
 pub mod upload;
 pub mod usage;
 
+/// Falco's rule selection (`-D`/`-T`/`-t`), for the interfaces' options.
+pub use scapbridge_rules::{Selection, SelectionError};
 pub use usage::{utf8_args, UsageError};

@@ -50,6 +50,8 @@ pub struct RuleWatch {
     hostname: String,
     /// Alerts per rule, in the order the rules first fired.
     pub fired: Vec<(String, u64)>,
+    /// How alerts are written beyond text/JSON (a falco.yaml's output keys).
+    style: scapbridge_rules::config::AlertStyle,
 }
 
 impl RuleWatch {
@@ -61,13 +63,27 @@ impl RuleWatch {
             clock: scapbridge_filter::clock::TimeText::default(),
             hostname: String::new(),
             fired: Vec::new(),
+            style: scapbridge_rules::config::AlertStyle::default(),
         }
     }
 
-    /// Loads the rules `files` (files or directories) and watches with
-    /// them, writing alerts to `out`.
-    pub fn load(files: &[std::path::PathBuf], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = scapbridge_rules::RuleSet::load(files)?;
+    /// Writes alerts in `style` (a falco.yaml's `json_include_*_property`
+    /// and `time_format_iso_8601`; text or JSON stays the output's choice).
+    pub fn with_style(mut self, style: scapbridge_rules::config::AlertStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// Loads the rules `files` (files or directories), keeps those
+    /// `selection` enables (Falco's `-D`/`-T`/`-t`) and watches with them,
+    /// writing alerts to `out`.
+    pub fn load(
+        files: &[std::path::PathBuf],
+        selection: &scapbridge_rules::Selection,
+        out: AlertOutput,
+    ) -> Result<Self, CaptureError> {
+        let mut set = scapbridge_rules::RuleSet::load(files)?;
+        set.select(selection);
         Ok(RuleWatch::new(
             scapbridge_rules::engine::RuleEngine::new(set),
             out,
@@ -75,9 +91,14 @@ impl RuleWatch {
     }
 
     /// Watches with rules given as (name, text) pairs (see
-    /// [`scapbridge_rules::RuleSet::load_texts`]).
-    pub fn load_texts(files: &[(String, String)], out: AlertOutput) -> Result<Self, CaptureError> {
-        let set = scapbridge_rules::RuleSet::load_texts(files)?;
+    /// [`scapbridge_rules::RuleSet::load_texts`]), those `selection` enables.
+    pub fn load_texts(
+        files: &[(String, String)],
+        selection: &scapbridge_rules::Selection,
+        out: AlertOutput,
+    ) -> Result<Self, CaptureError> {
+        let mut set = scapbridge_rules::RuleSet::load_texts(files)?;
+        set.select(selection);
         Ok(RuleWatch::new(
             scapbridge_rules::engine::RuleEngine::new(set),
             out,
@@ -181,9 +202,17 @@ impl Watch {
                 // in JSON form, or the journal entry's FALCO_JSON.
                 let json = (r.out.json || journal.is_some())
                     .then(|| a.falco_json(&r.hostname, &mut r.clock).to_string());
+                let mut style = r.style;
+                style.json = r.out.json;
+                let plain = {
+                    let mut d = scapbridge_rules::config::AlertStyle::default();
+                    d.json = r.out.json;
+                    d == style
+                };
                 let line = match &json {
-                    Some(j) if r.out.json => j.clone(),
-                    _ => a.text_line(&mut r.clock),
+                    Some(j) if r.out.json && plain => j.clone(),
+                    _ if plain => a.text_line(&mut r.clock),
+                    _ => a.line(&style, &r.hostname, &mut r.clock),
                 };
                 writeln!(r.out.out, "{line}")
                     .and_then(|()| r.out.out.flush())

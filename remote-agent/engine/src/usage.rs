@@ -57,6 +57,8 @@ pub enum UsageError {
     NoOutput,
     /// ~/.ssh/config cannot be used (every bad line, with its number).
     Config(String),
+    /// A rule selection Falco refuses (`-t` with `-D`/`-T`, an empty value).
+    Selection(scapbridge_rules::SelectionError),
 }
 
 impl fmt::Display for UsageError {
@@ -89,6 +91,7 @@ impl fmt::Display for UsageError {
             UsageError::Needs { option, needs } => write!(f, "{option} needs {needs}"),
             UsageError::NoOutput => write!(f, "no output given (--fifo PATH, or -w FILE|-)"),
             UsageError::Config(e) => write!(f, "ssh config: {e}"),
+            UsageError::Selection(e) => write!(f, "{e}"),
         }
     }
 }

@@ -32,31 +32,7 @@ use extract::*;
 use fields::*;
 pub use output::{OutputFormat, OutputFormatError};
 
-/// One field filters, rules and `-p` formats can use, as listings show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct FieldInfo {
-    /// The name, with `[ARG]` where it takes one.
-    pub name: String,
-    /// Its type, in libsinsp's words (CHARBUF, INT64, BOOL, IPADDR, ...).
-    pub ty: String,
-    /// The event source it reads (`syscall`, `aws_cloudtrail`).
-    pub source: String,
-    /// What it reads.
-    pub desc: String,
-}
-
-impl FieldInfo {
-    /// A field of `source`.
-    pub fn new(name: &str, ty: &str, source: &str, desc: &str) -> Self {
-        FieldInfo {
-            name: name.to_string(),
-            ty: ty.to_string(),
-            source: source.to_string(),
-            desc: desc.to_string(),
-        }
-    }
-}
+pub use crate::provider::FieldInfo;
 
 /// Every field this engine knows: the syscall fields, the container and
 /// Kubernetes fields, and those of the registered providers (CloudTrail's
@@ -80,6 +56,37 @@ pub fn fields() -> Vec<FieldInfo> {
     v.extend(container::docs().map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)));
     v.extend(crate::provider::listed_fields());
     v
+}
+
+/// Every field name this engine resolves for system-call events (plugin
+/// sources' fields aside; `evt.arg.NAME` and `evt.rawarg.NAME` besides).
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    fields::names().chain(container::names())
+}
+
+/// The known field closest to a misspelt `name`, if one is close: at most
+/// two edits away, and fewer than a third of its length.
+pub fn suggest_field(name: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let limit = 2.min(name.chars().count().saturating_sub(1) / 3).max(1);
+    field_names()
+        .map(|f| (distance(name, f), f))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, f)| f)
 }
 
 /// An error found while compiling (after parsing).
@@ -663,6 +670,11 @@ mod tests {
         .unwrap_err();
         let s = e.to_string();
         assert!(s.contains("unknown field 'proc.nme' at column 1"), "{s}");
+        assert_eq!(suggest_field("proc.nme"), Some("proc.name"));
+        assert_eq!(suggest_field("fd.nmae"), Some("fd.name"));
+        assert_eq!(suggest_field("container.imag"), Some("container.image"));
+        assert_eq!(suggest_field("not.exist"), None);
+        assert_eq!(suggest_field("proc.nobody"), None);
         assert!(s.contains("'abc' is not a number at column 30"), "{s}");
         assert!(
             s.contains("operator 'regex' does not apply to a numeric field"),

@@ -108,6 +108,32 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
+/// One field filters, rules and `-p` formats can use, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldInfo {
+    /// The name, with `[ARG]` where it takes one.
+    pub name: String,
+    /// Its type, in libsinsp's words (CHARBUF, INT64, BOOL, IPADDR, ...).
+    pub ty: String,
+    /// The event source it reads (`syscall`, `aws_cloudtrail`).
+    pub source: String,
+    /// What it reads.
+    pub desc: String,
+}
+
+impl FieldInfo {
+    /// A field of `source`.
+    pub fn new(name: &str, ty: &str, source: &str, desc: &str) -> Self {
+        FieldInfo {
+            name: name.to_string(),
+            ty: ty.to_string(),
+            source: source.to_string(),
+            desc: desc.to_string(),
+        }
+    }
+}
+
 /// A source's fields and event source name.
 pub trait FieldProvider: Send + Sync {
     /// The Falco event source whose rules this provider's events meet
@@ -124,7 +150,7 @@ pub trait FieldProvider: Send + Sync {
     /// of its plugin).
     fn owns(&self, ev: &Event<'_>) -> bool;
     /// Its fields, for listings (`scapbridge fields`); none by default.
-    fn fields(&self) -> Vec<crate::eval::FieldInfo> {
+    fn fields(&self) -> Vec<FieldInfo> {
         Vec::new()
     }
 }
@@ -141,7 +167,7 @@ fn with_providers<T>(f: impl FnOnce(&[&'static dyn FieldProvider]) -> T) -> T {
 }
 
 /// The registered providers' fields, for listings.
-pub fn listed_fields() -> Vec<crate::eval::FieldInfo> {
+pub fn listed_fields() -> Vec<FieldInfo> {
     with_providers(|ps| ps.iter().flat_map(|p| p.fields()).collect())
 }
 

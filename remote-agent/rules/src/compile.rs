@@ -166,6 +166,40 @@ pub(crate) fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> 
     }
 }
 
+/// `message` with a "did you mean" when it names an unknown field close
+/// to a known one.
+pub(crate) fn hint(message: &str) -> String {
+    let unknown = message
+        .find("unknown field '")
+        .map(|i| &message[i + "unknown field '".len()..])
+        .and_then(|r| r.split('\'').next());
+    match unknown.and_then(scapbridge_filter::eval::suggest_field) {
+        Some(s) => format!("{message} (did you mean '{s}'?)"),
+        None => message.to_string(),
+    }
+}
+
+/// Where an unknown field named in `message` is written in a rule's own
+/// condition (not a macro's, not an exception's): else its start, as for
+/// a block scalar (`>` folds its lines, so offsets are not the file's).
+fn field_pos(r: &RuleDef, message: &str) -> Pos {
+    if r.condition.contains('\n') {
+        return r.cond_pos;
+    }
+    let name = message
+        .strip_prefix("unknown field '")
+        .and_then(|m| m.split('\'').next());
+    let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_');
+    let at = name.and_then(|n| {
+        r.condition.match_indices(n).map(|(i, _)| i).find(|&i| {
+            let before = r.condition[..i].chars().next_back();
+            let after = r.condition[i + n.len()..].chars().next();
+            !before.is_some_and(is_word) && !after.is_some_and(|c| is_word(c) && c != '.')
+        })
+    });
+    at.map_or(r.cond_pos, |i| pos_in(r.cond_pos, &r.condition, i))
+}
+
 /// Position of byte `at` of a condition that starts at `start` in the file.
 pub(crate) fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
     let before = text.get(..at.min(text.len())).unwrap_or("");
@@ -296,11 +330,15 @@ pub(crate) fn compile_condition(
         }
         Err(FilterError::Compile { errors, .. }) => {
             for x in errors {
-                diags.push(Diagnostic::error(
+                let d = Diagnostic::error(
                     &r.file,
-                    r.cond_pos,
-                    format!("{what}: {}", x.message),
-                ));
+                    field_pos(r, &x.message),
+                    format!("{what}: {}", hint(&x.message)),
+                );
+                // A field used twice is one problem.
+                if !diags.contains(&d) {
+                    diags.push(d);
+                }
             }
             Condition::Failed
         }

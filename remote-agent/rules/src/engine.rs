@@ -26,6 +26,8 @@ pub struct RuleEngine {
     /// For generic `syscall` events, by the syscall code they carry.
     by_code: Vec<Vec<usize>>,
     formats: Vec<Option<OutputFormat>>,
+    /// Each rule's `extra_fields`, as a format rendered for its fields only.
+    extras: Vec<Option<OutputFormat>>,
 }
 
 /// One rule firing on one event.
@@ -56,11 +58,22 @@ impl RuleEngine {
                 }
             })
             .collect();
+        let extras = set
+            .rules
+            .iter()
+            .map(|r| {
+                let f: Vec<String> = r.extra_fields.iter().map(|f| format!("%{f}")).collect();
+                (!f.is_empty())
+                    .then(|| OutputFormat::new(&f.join(" ")).ok())
+                    .flatten()
+            })
+            .collect();
         RuleEngine {
             set,
             index,
             by_code,
             formats,
+            extras,
         }
     }
 
@@ -95,7 +108,15 @@ impl RuleEngine {
             if !f.matches(ev, cx) {
                 continue;
             }
-            let (text, fields) = fmt.render(ev, cx);
+            let (text, mut fields) = fmt.render(ev, cx);
+            if let Some(Some(extra)) = self.extras.get(i) {
+                let (_, more) = extra.render(ev, cx);
+                fields.extend(
+                    more.into_iter()
+                        .filter(|(k, _)| !fields.iter().any(|(f, _)| f == k))
+                        .collect::<Vec<_>>(),
+                );
+            }
             out.push(Alert {
                 rule,
                 ts: ev.ts(),
@@ -116,6 +137,47 @@ impl Alert<'_> {
         line.push(' ');
         line.push_str(&self.text);
         line
+    }
+
+    /// The alert as a line in `style` (text or JSON, Falco's output keys),
+    /// without its newline.
+    pub fn line(
+        &self,
+        style: &crate::config::AlertStyle,
+        hostname: &str,
+        clock: &mut TimeText,
+    ) -> String {
+        let text = if style.iso8601 {
+            // Falco's form: 2016-08-04T16:17:57.881781397+0000.
+            let t = rfc3339(self.ts);
+            let t = t.strip_suffix('Z').unwrap_or(&t);
+            format!("{t}+0000: {} {}", self.rule.priority.as_str(), self.text)
+        } else {
+            self.text_line(clock)
+        };
+        if !style.json {
+            return text;
+        }
+        let mut v = self.falco_json(hostname, clock);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("output".into(), serde_json::Value::String(text));
+            if !style.include_output {
+                o.remove("output");
+            }
+            if !style.include_output_fields {
+                o.remove("output_fields");
+            }
+            if !style.include_tags {
+                o.remove("tags");
+            }
+            if style.include_message {
+                o.insert(
+                    "message".into(),
+                    serde_json::Value::String(self.text.clone()),
+                );
+            }
+        }
+        v.to_string()
     }
 
     /// Falco's JSON alert object (`time`, `rule`, `priority`, `source`,

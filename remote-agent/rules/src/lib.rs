@@ -8,11 +8,17 @@
 //! that would expand past the hard limits of [`limits`] is one of them.
 
 mod compile;
+pub mod config;
 pub mod engine;
 mod expand;
 pub mod limits;
 mod loader;
+mod select;
+mod validate;
 pub mod yaml;
+
+pub use select::{Matcher, Selection, SelectionError, Step};
+pub use validate::ENGINE_VERSION;
 
 use compile::*;
 use loader::*;
@@ -156,9 +162,17 @@ impl fmt::Display for Diagnostic {
 
 /// Loading failed: every error (and the warnings seen on the way).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RulesError {
     /// Errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl RulesError {
+    /// An error of these diagnostics.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
+        RulesError { diagnostics }
+    }
 }
 
 impl fmt::Display for RulesError {
@@ -206,6 +220,9 @@ pub struct Rule {
     pub capture: bool,
     /// `capture_duration` in ms, if given.
     pub capture_duration_ms: Option<u64>,
+    /// Fields added to the JSON `output_fields` but not to the text
+    /// (`append_output`'s `extra_fields` of a `falco.yaml`).
+    pub extra_fields: Vec<String>,
     /// Where the rule was defined.
     pub file: PathBuf,
     /// Its position.
@@ -372,7 +389,7 @@ impl RuleSet {
                             diags.push(Diagnostic::error(
                                 &m.file,
                                 pos_in(m.pos, &text, ce.span.start),
-                                format!("{what}: {}", ce.message),
+                                format!("{what}: {}", hint(&ce.message)),
                             ));
                         }
                     }
@@ -402,6 +419,18 @@ impl RuleSet {
             let known_source = is_known_source(&r.source);
             let (filter, types) = if known_source {
                 match compile_condition(r, &text, &macros, &mut budget, &mut diags) {
+                    Condition::Compiled(f, None) if r.source == "syscall" && r.warn_evttypes => {
+                        // Falco's LOAD_NO_EVTTYPE: evaluated on every event.
+                        diags.push(Diagnostic::warning(
+                            &r.file,
+                            r.cond_pos,
+                            format!(
+                                "rule '{}' matches every event type (its condition does not restrict evt.type): a significant performance penalty (warn_evttypes: false silences this)",
+                                r.name
+                            ),
+                        ));
+                        (Some(f), None)
+                    }
                     Condition::Compiled(f, t) => (Some(f), t),
                     Condition::Failed => (None, None),
                     Condition::Skipped => continue,
@@ -415,7 +444,7 @@ impl RuleSet {
                     diags.push(Diagnostic::error(
                         &r.file,
                         r.pos,
-                        format!("rule '{}': output: {m}", r.name),
+                        format!("rule '{}': output: {}", r.name, hint(&m.to_string())),
                     ));
                 }
             }
@@ -431,6 +460,7 @@ impl RuleSet {
                 event_types: types,
                 capture: r.capture,
                 capture_duration_ms: r.capture_duration_ms,
+                extra_fields: Vec::new(),
                 file: r.file.clone(),
                 pos: r.pos,
             });
@@ -549,6 +579,23 @@ mod tests {
         assert!(
             all.contains("bad.yaml:2:14: error: macro 'm': unknown field 'proc.nme'"),
             "{all}"
+        );
+        assert!(
+            all.contains("macro 'm': unknown field 'proc.nme' (did you mean 'proc.name'?)"),
+            "{all}"
+        );
+        // A rule's own misspelt field: at the field, with the hint.
+        let y3 = "- rule: R\n  desc: d\n  condition: evt.type = open and fd.nmae = x\n  output: \"%proc.nme\"\n  priority: info\n";
+        let e4 = RuleSet::load_str("b4.yaml", y3).unwrap_err();
+        let all4: Vec<String> = e4.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            all4.iter().any(|d| d == "b4.yaml:3:34: error: rule 'R': unknown field 'fd.nmae' (did you mean 'fd.name'?)"),
+            "{all4:?}"
+        );
+        assert!(
+            all4.iter()
+                .any(|d| d.ends_with("(did you mean 'proc.name'?)") && d.contains("output")),
+            "{all4:?}"
         );
         assert!(all.contains("bad.yaml:10:"), "{all}");
         let y2 = "- rule: R\n  desc: d\n  condition: nope_macro\n  output: o\n  priority: info\n  bogus_key: 1\n";

@@ -34,28 +34,12 @@ pub(crate) struct RuleDef {
     pub(crate) capture: bool,
     pub(crate) capture_duration_ms: Option<u64>,
     pub(crate) skip_if_unknown_filter: bool,
+    /// `warn_evttypes` (default true).
+    pub(crate) warn_evttypes: bool,
     pub(crate) file: PathBuf,
     pub(crate) pos: Pos,
     pub(crate) cond_pos: Pos,
 }
-
-pub(crate) const RULE_KEYS: &[&str] = &[
-    "rule",
-    "desc",
-    "condition",
-    "output",
-    "priority",
-    "source",
-    "tags",
-    "enabled",
-    "exceptions",
-    "append",
-    "override",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
-];
 
 #[derive(Default)]
 pub(crate) struct Loader {
@@ -110,10 +94,7 @@ impl Loader {
 
     /// `override: {key: append|replace}` → whether `key` appends.
     pub(crate) fn mode(item: &Node, key: &str) -> (bool, bool) {
-        let legacy_append = item
-            .get("append")
-            .and_then(Node::as_str)
-            .is_some_and(|v| v == "true");
+        let legacy_append = item.get("append").and_then(Node::as_bool) == Some(true);
         let ov = item
             .get("override")
             .and_then(|o| o.get(key))
@@ -164,112 +145,119 @@ impl Loader {
             );
             return;
         }
-        if let Some(name) = item.get("list").and_then(Node::as_str) {
-            let items = item
-                .get("items")
-                .map(|n| self.strings(file, n, "items"))
-                .unwrap_or_default();
-            let (append, _) = Self::mode(item, "items");
-            let known = self.lists.contains_key(name);
-            if append && !known {
-                self.diag(
+        // The kind is the first of Falco's keys the item has, whatever
+        // its value: `- list:` with no name is a list without a name.
+        let Some(kind) = validate::KINDS.iter().find(|k| item.get(k).is_some()) else {
+            self.diag(
+                Severity::Warning,
+                file,
+                item.start(),
+                "unknown item (ignored): expected list, macro, rule, required_engine_version or required_plugin_versions".into(),
+            );
+            return;
+        };
+        let (diags, name) = match *kind {
+            "required_engine_version" => (validate::engine_version(file, item), None),
+            "required_plugin_versions" => (validate::plugin_versions(file, item), None),
+            k => validate::item(file, item, k),
+        };
+        // An item Falco would refuse is left out: its errors are said, and
+        // what it would have changed does not add errors of its own.
+        let refused = diags.iter().any(|d| d.severity == Severity::Error);
+        self.diags.extend(diags);
+        let Some(name) = name.filter(|_| !refused) else {
+            return;
+        };
+        match *kind {
+            "list" => self.load_list(file, item, name),
+            "macro" => self.load_macro(file, item, name),
+            _ => self.load_rule(file, item, name),
+        }
+    }
+
+    fn load_list(&mut self, file: &Path, item: &Node, name: &str) {
+        let pos = item.pos();
+        let items = item
+            .get("items")
+            .map(|n| self.strings(file, n, "items"))
+            .unwrap_or_default();
+        let (append, _) = Self::mode(item, "items");
+        let known = self.lists.contains_key(name);
+        if append && !known {
+            self.diag(
+                Severity::Error,
+                file,
+                pos,
+                format!("list '{name}' appended to before it is defined"),
+            );
+        } else if append {
+            if let Some(l) = self.lists.get_mut(name) {
+                l.items.extend(items);
+            }
+        } else {
+            if !known {
+                self.list_order.push(name.to_string());
+            }
+            self.lists.insert(
+                name.to_string(),
+                ListDef {
+                    items,
+                    file: file.to_path_buf(),
+                    pos,
+                },
+            );
+        }
+    }
+
+    fn load_macro(&mut self, file: &Path, item: &Node, name: &str) {
+        let pos = item.pos();
+        let cond = item
+            .get("condition")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let cond_pos = item.get("condition").map_or(pos, Node::pos);
+        let (append, _) = Self::mode(item, "condition");
+        if append {
+            match self.macros.get_mut(name) {
+                Some(m) => {
+                    m.condition.push(' ');
+                    m.condition.push_str(&cond);
+                }
+                None => self.diag(
                     Severity::Error,
                     file,
                     pos,
-                    format!("list '{name}' appended to before it is defined"),
-                );
-            } else if append {
-                if let Some(l) = self.lists.get_mut(name) {
-                    l.items.extend(items);
-                }
-            } else {
-                if !known {
-                    self.list_order.push(name.to_string());
-                }
-                self.lists.insert(
-                    name.to_string(),
-                    ListDef {
-                        items,
-                        file: file.to_path_buf(),
-                        pos,
-                    },
-                );
+                    format!("macro '{name}' appended to before it is defined"),
+                ),
             }
-        } else if let Some(name) = item.get("macro").and_then(Node::as_str) {
-            let cond = item
-                .get("condition")
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string();
-            let cond_pos = item.get("condition").map_or(pos, Node::pos);
-            let (append, _) = Self::mode(item, "condition");
-            if append {
-                match self.macros.get_mut(name) {
-                    Some(m) => {
-                        m.condition.push(' ');
-                        m.condition.push_str(&cond);
-                    }
-                    None => self.diag(
-                        Severity::Error,
-                        file,
-                        pos,
-                        format!("macro '{name}' appended to before it is defined"),
-                    ),
-                }
-            } else {
-                self.macro_count += 1;
-                let order = self.macro_count;
-                self.macros.insert(
-                    name.to_string(),
-                    MacroDef {
-                        condition: cond,
-                        file: file.to_path_buf(),
-                        pos: cond_pos,
-                        order,
-                    },
-                );
-            }
-        } else if let Some(name) = item.get("rule").and_then(Node::as_str) {
-            self.load_rule(file, item, name);
-        } else if item.get("required_engine_version").is_some()
-            || item.get("required_plugin_versions").is_some()
-        {
-            // Accepted: we implement the engine features the stock rules need.
         } else {
-            self.diag(Severity::Error, file, pos, "unknown item: expected list, macro, rule, required_engine_version or required_plugin_versions".into());
+            self.macro_count += 1;
+            let order = self.macro_count;
+            self.macros.insert(
+                name.to_string(),
+                MacroDef {
+                    condition: cond,
+                    file: file.to_path_buf(),
+                    pos: cond_pos,
+                    order,
+                },
+            );
         }
     }
 
     pub(crate) fn load_rule(&mut self, file: &Path, item: &Node, name: &str) {
         let pos = item.pos();
-        if let Node::Map(kv, _) = item {
-            for (k, _) in kv {
-                if let Some(key) = k.as_str() {
-                    if !RULE_KEYS.contains(&key) {
-                        self.diag(
-                            Severity::Warning,
-                            file,
-                            k.pos(),
-                            format!("rule '{name}': unknown key '{key}'"),
-                        );
-                    }
-                }
-            }
-        }
         let text = |k: &str| item.get(k).and_then(Node::as_str).map(str::to_string);
-        let enabled = item
-            .get("enabled")
-            .and_then(Node::as_str)
-            .map(|v| v == "true");
+        let enabled = item.get("enabled").and_then(Node::as_bool);
         let exists = self.rules.iter().position(|r| r.name == name);
         let (append_cond, _) = Self::mode(item, "condition");
         let (append_exc, _) = Self::mode(item, "exceptions");
         let (append_out, _) = Self::mode(item, "output");
-        let has_override = item.get("override").is_some()
-            || item.get("append").and_then(Node::as_str) == Some("true");
+        let legacy_append = item.get("append").and_then(Node::as_bool) == Some(true);
+        let has_override = item.get("override").is_some() || legacy_append;
         if let Some(i) = exists {
             // Redefinition, append/override, or just `enabled:`.
-            let legacy_append = item.get("append").and_then(Node::as_str) == Some("true");
             let r = &mut self.rules[i];
             if let Some(e) = enabled {
                 r.enabled = e;
@@ -332,11 +320,11 @@ impl Loader {
             }
             return;
         }
-        if has_override && text("condition").is_none() && enabled.is_none() {
+        if has_override {
             self.diag(
                 Severity::Error,
                 file,
-                pos,
+                item.key("rule").map_or(pos, Node::pos),
                 format!("rule '{name}' appended to or overridden before it is defined"),
             );
             return;
@@ -399,9 +387,11 @@ impl Loader {
             tags,
             enabled: enabled.unwrap_or(true),
             exceptions,
-            capture: text("capture").is_some_and(|v| v == "true"),
+            capture: item.get("capture").and_then(Node::as_bool) == Some(true),
             capture_duration_ms: text("capture_duration").and_then(|v| v.parse().ok()),
-            skip_if_unknown_filter: text("skip-if-unknown-filter").is_some_and(|v| v == "true"),
+            warn_evttypes: item.get("warn_evttypes").and_then(Node::as_bool) != Some(false),
+            skip_if_unknown_filter: item.get("skip-if-unknown-filter").and_then(Node::as_bool)
+                == Some(true),
             file: file.to_path_buf(),
             pos,
             cond_pos: item.get("condition").map_or(pos, Node::pos),

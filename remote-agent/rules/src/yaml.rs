@@ -38,6 +38,15 @@ impl Node {
         }
     }
 
+    /// Where the node's text starts: a block mapping's first key (the
+    /// parser places the mapping itself after that key).
+    pub fn start(&self) -> Pos {
+        match self {
+            Node::Map(kv, p) => kv.first().map_or(*p, |(k, _)| k.pos()),
+            other => other.pos(),
+        }
+    }
+
     /// The text of a scalar.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -53,6 +62,30 @@ impl Node {
                 .iter()
                 .find(|(k, _)| k.as_str() == Some(key))
                 .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// A mapping's key node for `key` (where the key is written).
+    pub fn key(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map(kv, _) => kv
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(k, _)| k),
+            _ => None,
+        }
+    }
+
+    /// A plain scalar read as a boolean the way yaml-cpp reads one for
+    /// Falco (`true`/`false`, `yes`/`no`, `on`/`off`, `y`/`n`, any case).
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Node::Scalar(s, _, _) => match s.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" | "y" => Some(true),
+                "false" | "no" | "off" | "n" => Some(false),
+                _ => None,
+            },
             _ => None,
         }
     }

@@ -80,7 +80,16 @@ fn main() -> Result<()> {
     scapbridge::init();
     #[cfg(target_os = "linux")]
     match args.first().map(String::as_str) {
-        Some("workload") => return probe::workload(&args[1..]),
+        // The probe's own workloads, or a layout family's (each module
+        // keeps its own; neither calls the other's).
+        Some("workload") => {
+            let kind = args.get(1).map(String::as_str).unwrap_or("");
+            if matches!(kind, "getppid" | "paced") {
+                return probe::workload(&args[1..]);
+            }
+            let n: u64 = args.get(2).context("workload count")?.parse()?;
+            return probe_families::workload(kind, n);
+        }
         Some("stratoshark") => {
             let tmp = std::env::temp_dir().join("scapbridge-bench");
             std::fs::create_dir_all(&tmp)?;

@@ -50,7 +50,7 @@ pub(crate) fn workload(args: &[String]) -> Result<()> {
             }
             println!("{done} {x}");
         }
-        other => return crate::probe_families::workload(other, n),
+        other => bail!("unknown probe workload '{other}'"),
     }
     Ok(())
 }

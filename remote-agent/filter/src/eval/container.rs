@@ -36,32 +36,129 @@ pub(super) enum CField {
 /// type and what it reads. Lookup and listing both read it.
 #[allow(clippy::type_complexity)]
 const TABLE: &[(&str, CField, &str, &str)] = &[
-    ("container.id", CField::Id, "CHARBUF", "the container's id (12 characters), or host"),
-    ("container.full_id", CField::FullId, "CHARBUF", "the container's full id, or host"),
-    ("container.name", CField::Name, "CHARBUF", "the container's name, or host"),
-    ("container.image", CField::Image, "CHARBUF", "the image the container was started from (repository:tag)"),
-    ("container.image.repository", CField::ImageRepository, "CHARBUF", "the image's repository"),
-    ("container.image.tag", CField::ImageTag, "CHARBUF", "the image's tag"),
-    ("container.image.id", CField::ImageId, "CHARBUF", "the image's id"),
-    ("container.image.digest", CField::ImageDigest, "CHARBUF", "the image's digest"),
-    ("container.type", CField::Type, "CHARBUF", "docker, podman, cri, containerd, cri-o, or host"),
-    ("container.privileged", CField::Privileged, "BOOL", "the container runs privileged"),
-    ("container.mounts", CField::Mounts, "CHARBUF", "the container's mounts"),
-    ("container.ip", CField::Ip, "CHARBUF", "the container's address"),
-    ("container.start_ts", CField::StartTs, "ABSTIME", "when the container started, ns since the epoch"),
-    ("container.duration", CField::Duration, "RELTIME", "ns since the container started"),
-    ("k8s.ns.name", CField::NsName, "CHARBUF", "the pod's namespace (its io.kubernetes.pod.namespace label)"),
+    (
+        "container.id",
+        CField::Id,
+        "CHARBUF",
+        "the container's id (12 characters), or host",
+    ),
+    (
+        "container.full_id",
+        CField::FullId,
+        "CHARBUF",
+        "the container's full id, or host",
+    ),
+    (
+        "container.name",
+        CField::Name,
+        "CHARBUF",
+        "the container's name, or host",
+    ),
+    (
+        "container.image",
+        CField::Image,
+        "CHARBUF",
+        "the image the container was started from (repository:tag)",
+    ),
+    (
+        "container.image.repository",
+        CField::ImageRepository,
+        "CHARBUF",
+        "the image's repository",
+    ),
+    (
+        "container.image.tag",
+        CField::ImageTag,
+        "CHARBUF",
+        "the image's tag",
+    ),
+    (
+        "container.image.id",
+        CField::ImageId,
+        "CHARBUF",
+        "the image's id",
+    ),
+    (
+        "container.image.digest",
+        CField::ImageDigest,
+        "CHARBUF",
+        "the image's digest",
+    ),
+    (
+        "container.type",
+        CField::Type,
+        "CHARBUF",
+        "docker, podman, cri, containerd, cri-o, or host",
+    ),
+    (
+        "container.privileged",
+        CField::Privileged,
+        "BOOL",
+        "the container runs privileged",
+    ),
+    (
+        "container.mounts",
+        CField::Mounts,
+        "CHARBUF",
+        "the container's mounts",
+    ),
+    (
+        "container.ip",
+        CField::Ip,
+        "CHARBUF",
+        "the container's address",
+    ),
+    (
+        "container.start_ts",
+        CField::StartTs,
+        "ABSTIME",
+        "when the container started, ns since the epoch",
+    ),
+    (
+        "container.duration",
+        CField::Duration,
+        "RELTIME",
+        "ns since the container started",
+    ),
+    (
+        "k8s.ns.name",
+        CField::NsName,
+        "CHARBUF",
+        "the pod's namespace (its io.kubernetes.pod.namespace label)",
+    ),
     ("k8s.pod.name", CField::PodName, "CHARBUF", "the pod's name"),
-    ("k8s.pod.uid", CField::PodUid, "CHARBUF", "the pod's uid (also k8s.pod.id)"),
-    ("k8s.pod.labels", CField::PodLabels, "CHARBUF", "the pod's labels, key:value, comma-separated"),
+    (
+        "k8s.pod.uid",
+        CField::PodUid,
+        "CHARBUF",
+        "the pod's uid (also k8s.pod.id)",
+    ),
+    (
+        "k8s.pod.labels",
+        CField::PodLabels,
+        "CHARBUF",
+        "the pod's labels, key:value, comma-separated",
+    ),
 ];
+
+/// Every name [`CField::named`] takes.
+pub(super) fn names() -> impl Iterator<Item = &'static str> {
+    TABLE
+        .iter()
+        .map(|t| t.0)
+        .chain(["k8s.pod.id", "k8s.pod.label"])
+}
 
 /// The container and Kubernetes fields for listings: name, type, what it reads.
 pub(super) fn docs() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
     TABLE
         .iter()
         .map(|t| (t.0, t.2, t.3))
-        .chain(std::iter::once(("k8s.pod.label[KEY]", "CHARBUF", "one label of the pod")))
+        .chain(std::iter::once((
+            "k8s.pod.label[KEY]",
+            "CHARBUF",
+            "one label of the pod",
+        )))
 }
 
 impl CField {
@@ -155,5 +252,20 @@ pub(super) fn extract<'a>(f: &CField, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             .pod_sandbox_labels
             .get(k)
             .map(|v| Value::Str(Cow::Borrowed(v.as_str()))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod names_tests {
+    /// Every name suggestions offer is one `named` takes.
+    #[test]
+    fn names_are_the_names_matched() {
+        let names: Vec<&str> = super::names().collect();
+        assert!(names.len() > 15);
+        for n in names {
+            let arg = (n == "k8s.pod.label").then_some("app");
+            assert!(matches!(super::CField::named(n, arg), Some(Ok(_))), "{n}");
+        }
     }
 }
