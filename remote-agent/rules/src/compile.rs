@@ -200,6 +200,85 @@ fn field_pos(r: &RuleDef, message: &str) -> Pos {
     at.map_or(r.cond_pos, |i| pos_in(r.cond_pos, &r.condition, i))
 }
 
+/// Values an `evt.type` comparison (`=`, `!=`, `in`, `intersects`) names
+/// that are no event or syscall: Falco's "unknown event type", with the
+/// comparison's span.
+pub(crate) fn unknown_event_types(e: &Expr, out: &mut Vec<(String, scapbridge_filter::ast::Span)>) {
+    use scapbridge_filter::ast::{CmpOp, Operand, Rhs};
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| unknown_event_types(x, out)),
+        Expr::Not(x) => unknown_event_types(x, out),
+        Expr::Compare {
+            lhs: Operand::Field(f),
+            op: CmpOp::Eq | CmpOp::Ne | CmpOp::In | CmpOp::Intersects,
+            rhs,
+            span,
+            ..
+        } if f.name == "evt.type" && f.arg.is_none() => {
+            let names: Vec<&str> = match rhs {
+                Rhs::Value(l) => vec![l.text.as_str()],
+                Rhs::List(items, _) => items.iter().map(|l| l.text.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            for n in names {
+                if TypeSet::from_names([n]).event_ids().next().is_none() {
+                    out.push((n.to_string(), *span));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The loops `deps` (each macro's own references to macros) makes, each
+/// once, as the path from the macro where the search first enters it, in
+/// `order`. One depth-first pass: linear in macros and references (a chain
+/// of thousands of macros costs what it is long).
+pub(crate) fn macro_loops(
+    order: &[&String],
+    deps: &HashMap<String, Vec<String>>,
+) -> Vec<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Open,
+        Done,
+    }
+    let mut mark: HashMap<&str, Mark> = HashMap::new();
+    let mut loops = Vec::new();
+    for start in order {
+        if mark.contains_key(start.as_str()) {
+            continue;
+        }
+        // The path being explored, each with the index of its next reference.
+        let mut path: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        mark.insert(start.as_str(), Mark::Open);
+        while let Some(&mut (at, ref mut next)) = path.last_mut() {
+            let refs = deps.get(at).map_or(&[][..], Vec::as_slice);
+            let Some(r) = refs.get(*next) else {
+                mark.insert(at, Mark::Done);
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            match mark.get(r.as_str()) {
+                None => {
+                    mark.insert(r.as_str(), Mark::Open);
+                    path.push((r.as_str(), 0));
+                }
+                Some(Mark::Open) => {
+                    let from = path.iter().position(|(n, _)| *n == r).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        path[from..].iter().map(|(n, _)| n.to_string()).collect();
+                    cycle.push(r.clone());
+                    loops.push(cycle);
+                }
+                Some(Mark::Done) => {}
+            }
+        }
+    }
+    loops
+}
+
 /// Position of byte `at` of a condition that starts at `start` in the file.
 pub(crate) fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
     let before = text.get(..at.min(text.len())).unwrap_or("");
@@ -268,6 +347,18 @@ pub(crate) fn compile_condition(
             return Condition::Failed;
         }
     };
+    let mut unknown = Vec::new();
+    unknown_event_types(&ast, &mut unknown);
+    for (n, span) in &unknown {
+        diags.push(Diagnostic::error(
+            &r.file,
+            pos_in(r.cond_pos, text, span.start),
+            format!("{what}: unknown event type {n}"),
+        ));
+    }
+    if !unknown.is_empty() {
+        return Condition::Failed;
+    }
     let missing = macros.missing(&ast);
     for (n, span) in &missing {
         diags.push(Diagnostic::error(

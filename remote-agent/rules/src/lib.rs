@@ -351,7 +351,9 @@ impl RuleSet {
         let mut order: Vec<(&String, &MacroDef)> = ld.macros.iter().collect();
         order.sort_by_key(|(_, m)| m.order);
         let mut macros = Macros::default();
-        for (name, m) in order {
+        let mut deps: HashMap<String, Vec<String>> = HashMap::new();
+        let names: Vec<&String> = order.iter().map(|(n, _)| *n).collect();
+        for &(name, m) in &order {
             let what = format!("macro '{name}'");
             let at = (m.file.as_path(), m.pos);
             let Some(text) =
@@ -367,6 +369,23 @@ impl RuleSet {
                 Ok(ast) => {
                     let mut missing = Vec::new();
                     expand::refs(&ast, &mut |n, span| missing.push((n.to_string(), span)));
+                    deps.insert(
+                        name.clone(),
+                        missing
+                            .iter()
+                            .filter(|(n, _)| ld.macros.contains_key(n))
+                            .map(|(n, _)| n.clone())
+                            .collect(),
+                    );
+                    let mut unknown = Vec::new();
+                    unknown_event_types(&ast, &mut unknown);
+                    for (n, span) in unknown {
+                        diags.push(Diagnostic::error(
+                            &m.file,
+                            pos_in(m.pos, &text, span.start),
+                            format!("{what}: unknown event type {n}"),
+                        ));
+                    }
                     for (n, span) in missing {
                         // A later macro may define it: rules see all macros.
                         if !ld.macros.contains_key(&n) {
@@ -402,7 +421,28 @@ impl RuleSet {
         // in (Falco resolves rule conditions against all): sizes of both
         // passes, each macro's limits reported at its definition.
         macros.measure(&ld.macros, &mut diags);
+        // Falco refuses a macro that reaches itself.
+        for cycle in macro_loops(&names, &deps) {
+            if let Some(m) = ld.macros.get(&cycle[0]) {
+                diags.push(Diagnostic::error(
+                    &m.file,
+                    m.pos,
+                    format!(
+                        "macro '{}': reference loop in macro: {}",
+                        cycle[0],
+                        cycle
+                            .iter()
+                            .map(|n| format!("'{n}'"))
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                ));
+            }
+        }
         let mut rules = Vec::new();
+        // Performance warnings: said only of a set that loads (Falco stops
+        // at the first error, and they would bury the errors).
+        let mut perf = Vec::new();
         for r in &ld.rules {
             if !r.enabled {
                 continue;
@@ -421,7 +461,7 @@ impl RuleSet {
                 match compile_condition(r, &text, &macros, &mut budget, &mut diags) {
                     Condition::Compiled(f, None) if r.source == "syscall" && r.warn_evttypes => {
                         // Falco's LOAD_NO_EVTTYPE: evaluated on every event.
-                        diags.push(Diagnostic::warning(
+                        perf.push(Diagnostic::warning(
                             &r.file,
                             r.cond_pos,
                             format!(
@@ -468,6 +508,7 @@ impl RuleSet {
         if diags.iter().any(|d| d.severity == Severity::Error) {
             return Err(RulesError { diagnostics: diags });
         }
+        diags.extend(perf);
         Ok(RuleSet {
             rules,
             warnings: diags,
@@ -560,6 +601,21 @@ mod tests {
             r.condition
         );
         assert!(r.filter.is_some());
+    }
+
+    #[test]
+    fn macro_loops_and_unknown_event_types() {
+        let y = "- macro: a\n  condition: evt.type=open\n- macro: b\n  condition: a or c\n- macro: c\n  condition: b\n- macro: d\n  condition: a and evt.type in (open, nosuch)\n- rule: r\n  desc: d\n  condition: d and evt.type != bogus\n  output: o\n  priority: INFO\n";
+        let e = RuleSet::load_str("l.yaml", y).unwrap_err();
+        let all: Vec<String> = e.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "l.yaml:8:20: error: macro 'd': unknown event type nosuch",
+                "l.yaml:4:14: error: macro 'b': reference loop in macro: 'b' -> 'c' -> 'b'",
+                "l.yaml:11:20: error: rule 'r': unknown event type bogus",
+            ]
+        );
     }
 
     #[test]
