@@ -70,14 +70,25 @@ enum RulesCmd {
         files: Vec<std::path::PathBuf>,
         #[command(flatten)]
         select: SelectArgs,
-        /// Falco's configuration file: its rules_files, rules: section and priority.
-        #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
-        config: Option<std::path::PathBuf>,
-        /// A configuration key set as Falco's -o does, after the file
-        /// (priority=error, rules[].disable.tag=T, …; repeatable).
-        #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
-        options: Vec<String>,
+        #[command(flatten)]
+        falco: FalcoConfigArgs,
     },
+}
+
+/// Falco's configuration as `read` and `rules check` take it.
+#[derive(clap::Args, Debug, Default)]
+struct FalcoConfigArgs {
+    /// Falco's configuration file (falco.yaml): its rules_files (unless
+    /// rules are given), rules: section, priority, json_output and
+    /// json_include_* properties, time_format_iso_8601 and append_output;
+    /// other keys are warned about and ignored.
+    #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
+    config: Option<std::path::PathBuf>,
+    /// A configuration key set as Falco's -o does, after --config
+    /// (json_output=true, priority=error, rules[].enable.tag=T, …;
+    /// repeatable).
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
 }
 
 /// Falco's rule selection, applied in Falco's order: -D, then -T, then -t.
@@ -145,17 +156,8 @@ struct ReadArgs {
     /// Which of the rules run (with --rules).
     #[command(flatten)]
     select: SelectArgs,
-    /// Falco's configuration file (falco.yaml): its rules_files (unless
-    /// --rules is given), rules: section, priority, json_output and
-    /// json_include_* properties, time_format_iso_8601 and append_output;
-    /// other keys are warned about and ignored.
-    #[arg(long = "config", short = 'c', value_name = "FALCO_YAML")]
-    config: Option<std::path::PathBuf>,
-    /// A configuration key set as Falco's -o does, after --config
-    /// (json_output=true, priority=error, rules[].enable.tag=T, …;
-    /// repeatable).
-    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
-    options: Vec<String>,
+    #[command(flatten)]
+    falco: FalcoConfigArgs,
     /// Under each CloudTrail event, every plugin field it has: value, and
     /// byte offset and length in the event (as the plugin API reports them),
     /// or "generated" for computed values.
@@ -258,7 +260,7 @@ fn main() -> ExitCode {
                 (None, None) => unreachable!("clap requires a file"),
             };
             let filter = (!words.is_empty()).then(|| words.join(" "));
-            if a.rules.is_empty() && a.config.is_none() && a.options.is_empty() {
+            if a.rules.is_empty() && a.falco.config.is_none() && a.falco.options.is_empty() {
                 commands::read(
                     &file,
                     filter.as_deref(),
@@ -280,8 +282,8 @@ fn main() -> ExitCode {
                         let rules = commands::RulesOpts {
                             files: a.rules,
                             selection,
-                            config: a.config,
-                            options: a.options,
+                            config: a.falco.config,
+                            options: a.falco.options,
                         };
                         commands::alerts(&file, filter.as_deref(), &rules, a.json)
                     })
@@ -310,8 +312,7 @@ fn main() -> ExitCode {
                 RulesCmd::Check {
                     files,
                     select,
-                    config,
-                    options,
+                    falco: FalcoConfigArgs { config, options },
                 },
         } => match select.selection() {
             Ok(selection) => {

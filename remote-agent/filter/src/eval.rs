@@ -694,6 +694,23 @@ mod tests {
 mod listing_tests {
     use super::*;
 
+    /// Every name suggestions offer is one the engine resolves (the field
+    /// tables are the lookup, so no name can be matched and missing here).
+    #[test]
+    fn names_are_the_names_matched() {
+        let names: Vec<&str> = field_names().collect();
+        assert!(names.len() > 30);
+        for n in names {
+            let arg = match n {
+                "k8s.pod.label" => "[app]",
+                "evt.arg" | "evt.rawarg" | "proc.aexepath" => "[1]",
+                _ => "",
+            };
+            let expr = format!("{n}{arg} exists");
+            assert!(Filter::new(&expr).is_ok(), "{expr}");
+        }
+    }
+
     #[test]
     fn every_listed_field_compiles_and_every_name_is_listed_once() {
         let list = fields();

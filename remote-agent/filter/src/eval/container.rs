@@ -254,18 +254,3 @@ pub(super) fn extract<'a>(f: &CField, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             .map(|v| Value::Str(Cow::Borrowed(v.as_str()))),
     }
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod names_tests {
-    /// Every name suggestions offer is one `named` takes.
-    #[test]
-    fn names_are_the_names_matched() {
-        let names: Vec<&str> = super::names().collect();
-        assert!(names.len() > 15);
-        for n in names {
-            let arg = (n == "k8s.pod.label").then_some("app");
-            assert!(matches!(super::CField::named(n, arg), Some(Ok(_))), "{n}");
-        }
-    }
-}
