@@ -328,9 +328,7 @@ fn exit_for(e: &CaptureError) -> ExitCode {
     ExitCode::from(match e {
         CaptureError::Usage(_) => EXIT_USAGE,
         // As a shell: 127 not found, 126 found but not runnable.
-        CaptureError::Command {
-            not_found: true, ..
-        } => 127,
+        CaptureError::Command { reason, .. } if reason.not_found() => 127,
         CaptureError::Command { .. } => 126,
         _ => EXIT_FAILED,
     })

@@ -1,5 +1,7 @@
 //! A bounds-checked cursor over a byte slice, in either byte order. Every read
-//! returns a short reason on underflow; callers add the block offset.
+//! returns a [`Fault::Short`] on underflow; callers add the block offset.
+
+use crate::fault::Fault;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
@@ -21,20 +23,20 @@ impl<'a> Cursor<'a> {
         self.buf.len() - self.pos
     }
 
-    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], Fault> {
         if n > self.remaining() {
-            return Err(format!(
-                "needs {n} bytes at body offset {}, only {} left",
-                self.pos,
-                self.remaining()
-            ));
+            return Err(Fault::Short {
+                needed: n,
+                at: self.pos,
+                left: self.remaining(),
+            });
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
 
-    pub(crate) fn sub(&mut self, n: usize) -> Result<Cursor<'a>, String> {
+    pub(crate) fn sub(&mut self, n: usize) -> Result<Cursor<'a>, Fault> {
         let be = self.be;
         Ok(Cursor::new(self.take(n)?, be))
     }
@@ -45,18 +47,18 @@ impl<'a> Cursor<'a> {
         s
     }
 
-    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], Fault> {
         let s = self.take(N)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
         Ok(a)
     }
 
-    pub(crate) fn u8(&mut self) -> Result<u8, String> {
+    pub(crate) fn u8(&mut self) -> Result<u8, Fault> {
         Ok(self.take(1)?[0])
     }
 
-    pub(crate) fn u16(&mut self) -> Result<u16, String> {
+    pub(crate) fn u16(&mut self) -> Result<u16, Fault> {
         let a = self.array::<2>()?;
         Ok(if self.be {
             u16::from_be_bytes(a)
@@ -65,7 +67,7 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    pub(crate) fn u32(&mut self) -> Result<u32, String> {
+    pub(crate) fn u32(&mut self) -> Result<u32, Fault> {
         let a = self.array::<4>()?;
         Ok(if self.be {
             u32::from_be_bytes(a)
@@ -74,7 +76,7 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    pub(crate) fn u64(&mut self) -> Result<u64, String> {
+    pub(crate) fn u64(&mut self) -> Result<u64, Fault> {
         let a = self.array::<8>()?;
         Ok(if self.be {
             u64::from_be_bytes(a)
@@ -84,7 +86,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A u16-length-prefixed string (metadata blocks).
-    pub(crate) fn str16(&mut self) -> Result<&'a [u8], String> {
+    pub(crate) fn str16(&mut self) -> Result<&'a [u8], Fault> {
         let n = self.u16()? as usize;
         self.take(n)
     }

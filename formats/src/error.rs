@@ -3,6 +3,9 @@
 
 use std::io;
 
+use crate::fault::Fault;
+use crate::profile::Misfit;
+
 /// An error while reading a capture.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -98,7 +101,7 @@ pub enum ReadError {
         /// Event type from the header (0 if unreadable).
         event_type: u16,
         /// What is wrong.
-        reason: String,
+        reason: Fault,
     },
     /// An event id that the schema does not know.
     #[error("unknown event type {event_type} in block at byte offset {offset} (schema knows ids below {max})")]
@@ -118,7 +121,7 @@ pub enum ReadError {
         /// Which kind of block.
         what: &'static str,
         /// What is wrong.
-        reason: String,
+        reason: Fault,
     },
 }
 
@@ -166,8 +169,8 @@ pub enum WriteError {
         nparams: usize,
         /// Profile name.
         profile: &'static str,
-        /// Why.
-        reason: String,
+        /// The profile's rule the event breaks.
+        reason: Misfit,
     },
     /// The event is larger than any reader accepts.
     #[error(

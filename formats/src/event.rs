@@ -201,11 +201,6 @@ pub(crate) fn check(raw: &[u8], large: bool) -> Result<u8, Invalid> {
     Ok(n as u8)
 }
 
-/// [`check`] with its reason as text, for errors that reach the user.
-pub(crate) fn validate(raw: &[u8], large: bool) -> Result<u8, String> {
-    check(raw, large).map_err(|e| e.message())
-}
-
 /// Length of parameter `i` from the length array (the caller checked bounds).
 #[inline]
 fn param_len(raw: &[u8], large: bool, i: usize) -> usize {

@@ -20,6 +20,7 @@ pub mod cgroup;
 pub mod cloudtrail;
 pub mod error;
 pub mod event;
+pub mod fault;
 pub mod json;
 pub mod meta;
 pub mod profile;
@@ -33,6 +34,7 @@ pub mod writer;
 
 pub use error::{ReadError, WriteError};
 pub use event::{Event, Invalid, OwnedEvent};
+pub use fault::Fault;
 pub use profile::{Profile, ProfileAdapter};
 pub use reader::{Item, ReaderOptions, ScapReader};
 pub use writer::{Container, PcapngOptions, ScapWriter, WriterOptions};

@@ -4,6 +4,7 @@
 //! the writer serialises the newest version of each.
 
 use crate::bytes::Cursor;
+use crate::fault::Fault;
 
 /// Longest single-string field libscap's file reader accepts in metadata
 /// blocks (comm, exe, exepath, cwd, root, fd names). The reader refuses the *whole file* over one longer field
@@ -75,12 +76,12 @@ pub struct MachineInfo {
 pub const MACHINE_INFO_BODY_LEN: usize = 180;
 
 impl MachineInfo {
-    pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+    pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Self, Fault> {
         if c.remaining() < MACHINE_INFO_BODY_LEN {
-            return Err(format!(
-                "body is {} bytes, expected {MACHINE_INFO_BODY_LEN}",
-                c.remaining()
-            ));
+            return Err(Fault::BodyLength {
+                have: c.remaining(),
+                expected: MACHINE_INFO_BODY_LEN,
+            });
         }
         let num_cpus = c.u32()?;
         let memory_size_bytes = c.u64()?;
@@ -229,32 +230,32 @@ impl ProcessInfo {
         }
     }
 
-    pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, Fault> {
         let mut out = Vec::new();
         while c.remaining() >= 4 {
             if v == PlVersion::V9 {
                 let start = c.pos();
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!(
-                        "process entry at body offset {start} has length {len}, past the block"
-                    ));
+                    return Err(Fault::EntryPastBlock {
+                        entry: "process",
+                        at: start,
+                        len,
+                    });
                 }
                 let mut e = c.sub(len - 4)?;
-                let p = Self::parse_one(&mut e, v)
-                    .map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                let p = Self::parse_one(&mut e, v).map_err(|f| f.in_entry("process", start))?;
                 out.push(p);
             } else {
                 let start = c.pos();
-                let p = Self::parse_one(c, v)
-                    .map_err(|r| format!("process entry at body offset {start}: {r}"))?;
+                let p = Self::parse_one(c, v).map_err(|f| f.in_entry("process", start))?;
                 out.push(p);
             }
         }
         Ok(out)
     }
 
-    fn parse_one(c: &mut Cursor<'_>, v: PlVersion) -> Result<Self, String> {
+    fn parse_one(c: &mut Cursor<'_>, v: PlVersion) -> Result<Self, Fault> {
         use PlVersion::*;
         let mut p = ProcessInfo {
             tid: c.u64()?,
@@ -410,7 +411,7 @@ pub struct SocketTuple<const N: usize> {
 }
 
 impl<const N: usize> SocketTuple<N> {
-    fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+    fn parse(c: &mut Cursor<'_>) -> Result<Self, Fault> {
         Ok(Self {
             sip: c.array()?,
             dip: c.array()?,
@@ -442,7 +443,7 @@ pub struct ListenAddr<const N: usize> {
 }
 
 impl<const N: usize> ListenAddr<N> {
-    fn parse(c: &mut Cursor<'_>) -> Result<Self, String> {
+    fn parse(c: &mut Cursor<'_>) -> Result<Self, Fault> {
         Ok(Self {
             ip: c.array()?,
             port: c.u16()?,
@@ -550,7 +551,7 @@ impl FdInfo {
         }
     }
 
-    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<(u64, Vec<Self>), String> {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<(u64, Vec<Self>), Fault> {
         let tid = c.u64()?;
         let mut out = Vec::new();
         while c.remaining() >= 4 {
@@ -558,27 +559,23 @@ impl FdInfo {
             if v2 {
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!(
-                        "fd entry at body offset {start} has length {len}, past the block"
-                    ));
+                    return Err(Fault::EntryPastBlock {
+                        entry: "fd",
+                        at: start,
+                        len,
+                    });
                 }
                 let mut e = c.sub(len - 4)?;
-                out.push(
-                    Self::parse_one(&mut e, true)
-                        .map_err(|r| format!("fd entry at body offset {start}: {r}"))?,
-                );
+                out.push(Self::parse_one(&mut e, true).map_err(|f| f.in_entry("fd", start))?);
             } else {
-                out.push(
-                    Self::parse_one(c, false)
-                        .map_err(|r| format!("fd entry at body offset {start}: {r}"))?,
-                );
+                out.push(Self::parse_one(c, false).map_err(|f| f.in_entry("fd", start))?);
             }
         }
         Ok((tid, out))
     }
 
     /// `v2`: the entry has its own length, so FILE_V2's optional `dev` can be detected.
-    fn parse_one(c: &mut Cursor<'_>, v2: bool) -> Result<Self, String> {
+    fn parse_one(c: &mut Cursor<'_>, v2: bool) -> Result<Self, Fault> {
         use fd_type::*;
         let fd = c.u64()? as i64;
         let ino = c.u64()?;
@@ -672,7 +669,7 @@ impl<const N: usize> IfAddr<N> {
     /// with a link speed.
     const TYPE: u16 = if N == 4 { 1 } else { 2 };
 
-    fn parse(c: &mut Cursor<'_>, namelen: usize, with_linkspeed: bool) -> Result<Self, String> {
+    fn parse(c: &mut Cursor<'_>, namelen: usize, with_linkspeed: bool) -> Result<Self, Fault> {
         let addr = c.array()?;
         let netmask = c.array()?;
         let bcast = c.array()?;
@@ -708,7 +705,7 @@ pub enum Interface {
 }
 
 impl Interface {
-    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, Fault> {
         let mut out = Vec::new();
         while c.remaining() >= 4 {
             let start = c.pos();
@@ -716,9 +713,11 @@ impl Interface {
                 // IL_V2 entry length excludes its own 4 bytes.
                 let len = c.u32()? as usize;
                 if len > c.remaining() {
-                    return Err(format!(
-                        "interface entry at body offset {start} has length {len}, past the block"
-                    ));
+                    return Err(Fault::EntryPastBlock {
+                        entry: "interface",
+                        at: start,
+                        len,
+                    });
                 }
                 let mut e = c.sub(len)?;
                 out.push(Self::parse_one(&mut e)?);
@@ -729,13 +728,13 @@ impl Interface {
         Ok(out)
     }
 
-    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, Fault> {
         let t = c.u16()?;
         let namelen = c.u16()? as usize;
         Ok(match t {
             1 | 3 => Interface::V4(IfAddr::parse(c, namelen, t == 1)?),
             2 | 4 => Interface::V6(IfAddr::parse(c, namelen, t == 2)?),
-            other => return Err(format!("unknown interface type {other}")),
+            other => return Err(Fault::UnknownInterfaceType(other)),
         })
     }
 
@@ -778,16 +777,18 @@ pub enum UserEntry {
 }
 
 impl UserEntry {
-    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, Fault> {
         let mut out = Vec::new();
         while c.remaining() >= 4 {
             let start = c.pos();
             if v2 {
                 let len = c.u32()? as usize;
                 if len < 4 || len - 4 > c.remaining() {
-                    return Err(format!(
-                        "user entry at body offset {start} has length {len}, past the block"
-                    ));
+                    return Err(Fault::EntryPastBlock {
+                        entry: "user",
+                        at: start,
+                        len,
+                    });
                 }
                 let mut e = c.sub(len - 4)?;
                 out.push(Self::parse_one(&mut e)?);
@@ -798,7 +799,7 @@ impl UserEntry {
         Ok(out)
     }
 
-    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, String> {
+    fn parse_one(c: &mut Cursor<'_>) -> Result<Self, Fault> {
         Ok(match c.u8()? {
             0 => UserEntry::User {
                 uid: c.u32()?,
@@ -811,7 +812,7 @@ impl UserEntry {
                 gid: c.u32()?,
                 name: c.str16()?.to_vec(),
             },
-            t => return Err(format!("unknown user-list entry type {t}")),
+            t => return Err(Fault::UnknownUserEntryType(t)),
         })
     }
 

@@ -86,14 +86,22 @@ impl Profile {
         nparams: usize,
     ) -> Result<(), WriteError> {
         let broken = match self {
-            Profile::Keep if nparams > info.params.len() => Misfit::MoreThanNewest,
-            Profile::Compat if nparams > usize::from(info.compat_nparams) => Misfit::MoreThanCompat,
+            Profile::Keep if nparams > info.params.len() => Misfit::MoreThanNewest {
+                newest: info.params.len(),
+            },
+            Profile::Compat if nparams > usize::from(info.compat_nparams) => {
+                Misfit::MoreThanCompat {
+                    compat: info.compat_nparams,
+                }
+            }
             Profile::Stratoshark => match libs023_fate(event_type, info) {
                 Fate::Unknown => Misfit::UnknownToLibs023,
                 Fate::Old => Misfit::OldId,
                 Fate::Dropped => Misfit::DroppedEnter,
                 Fate::Passed if nparams != usize::from(info.libs023_nparams) => {
-                    Misfit::NotLibs023Count
+                    Misfit::NotLibs023Count {
+                        expected: info.libs023_nparams,
+                    }
                 }
                 Fate::Passed => return Ok(()),
             },
@@ -111,44 +119,47 @@ impl Profile {
         nparams: usize,
         broken: Misfit,
     ) -> WriteError {
-        let reason = match broken {
-            Misfit::MoreThanNewest => format!(
-                "more than the {} parameters of the newest known layout",
-                info.params.len()
-            ),
-            Misfit::MoreThanCompat => format!(
-                "at most {} parameters (libs 0.21 layout); libs 0.21 rejects more",
-                info.compat_nparams
-            ),
-            Misfit::UnknownToLibs023 => "libs 0.23 has no such event".into(),
-            Misfit::OldId => "the id is an old version; libs 0.23 expects the current id".into(),
-            Misfit::DroppedEnter => {
-                "libs 0.23 drops this enter event (its parameters belong to the exit)".into()
-            }
-            Misfit::NotLibs023Count => format!(
-                "exactly {} parameters in the libs 0.23 layout",
-                info.libs023_nparams
-            ),
-        };
         WriteError::ProfileMismatch {
             event_type,
             name: info.name,
             nparams,
             profile: self.name(),
-            reason,
+            reason: broken,
         }
     }
 }
 
-/// The profile rule an event breaks (see [`Profile::check_info`]).
-#[derive(Debug, Clone, Copy)]
-enum Misfit {
-    MoreThanNewest,
-    MoreThanCompat,
+/// The rule of a [`Profile`] an event breaks (see [`Profile::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misfit {
+    /// More parameters than the newest layout the schema knows.
+    #[error("more than the {newest} parameters of the newest known layout")]
+    MoreThanNewest {
+        /// The newest layout's parameter count.
+        newest: usize,
+    },
+    /// More parameters than libs 0.21 (sysdig 0.29, Wireshark 4.0) accepts.
+    #[error("at most {compat} parameters (libs 0.21 layout); libs 0.21 rejects more")]
+    MoreThanCompat {
+        /// libs 0.21's parameter count.
+        compat: u8,
+    },
+    /// An id libs 0.23 does not have.
+    #[error("libs 0.23 has no such event")]
     UnknownToLibs023,
+    /// An old layout's id, which libs 0.23 converts rather than reads.
+    #[error("the id is an old version; libs 0.23 expects the current id")]
     OldId,
+    /// A syscall enter event, which libs 0.23 drops.
+    #[error("libs 0.23 drops this enter event (its parameters belong to the exit)")]
     DroppedEnter,
-    NotLibs023Count,
+    /// Not libs 0.23's parameter count for the id.
+    #[error("exactly {expected} parameters in the libs 0.23 layout")]
+    NotLibs023Count {
+        /// libs 0.23's parameter count.
+        expected: u8,
+    },
 }
 
 /// What libs 0.23's reader does with an event id.
@@ -538,7 +549,7 @@ mod tests {
     #[test]
     fn each_broken_rule_says_which() {
         let reason = |p: Profile, id: u16, n: usize| match p.check(id, n) {
-            Err(WriteError::ProfileMismatch { reason, .. }) => reason,
+            Err(WriteError::ProfileMismatch { reason, .. }) => reason.to_string(),
             other => panic!("{p:?} {id} {n}: {other:?}"),
         };
         // close exit (5): 2 parameters newest and in libs 0.23, 1 in libs 0.21.

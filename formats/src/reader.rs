@@ -21,6 +21,7 @@ use crate::block;
 use crate::bytes::{le_u16, le_u32, ord_u16, ord_u32, ord_u64, Cursor};
 use crate::error::ReadError;
 use crate::event::{self, Event, HEADER_LEN};
+use crate::fault::Fault;
 use crate::meta::{FdInfo, Interface, MachineInfo, PlVersion, ProcessInfo, UserEntry};
 use crate::schema::{self, ParamType, EVENT_MAX};
 
@@ -584,7 +585,7 @@ impl<R: Read> ScapReader<R> {
             ..
         } = at;
         let meta_err = |what: &'static str| {
-            move |reason: String| ReadError::BadMetadata {
+            move |reason: Fault| ReadError::BadMetadata {
                 offset,
                 what,
                 reason,
@@ -694,19 +695,13 @@ impl<R: Read> ScapReader<R> {
         let with_flags = matches!(bt, EVF_V2 | EVF_V2_LARGE | EVF_V1);
         let v1 = matches!(bt, EV_V1 | EV_INT | EVF_V1);
         let pre = if with_flags { 6 } else { 2 };
-        let bad = |event_type: u16, reason: String| ReadError::BadEvent {
+        let bad = |event_type: u16, reason: Fault| ReadError::BadEvent {
             offset,
             event_type,
             reason,
         };
         if body.len() < pre {
-            return Err(bad(
-                0,
-                format!(
-                    "block body of {} bytes has no room for the cpu id",
-                    body.len()
-                ),
-            ));
+            return Err(bad(0, Fault::NoCpuId { body: body.len() }));
         }
         let rd16 = |at: usize| ord_u16(body, at, be);
         let rd32 = |at: usize| ord_u32(body, at, be);
@@ -718,7 +713,10 @@ impl<R: Read> ScapReader<R> {
         if evb.len() < hdr {
             return Err(bad(
                 0,
-                format!("event needs a {hdr}-byte header, block holds {}", evb.len()),
+                Fault::ShortHeader {
+                    header: hdr,
+                    have: evb.len(),
+                },
             ));
         }
         let event_type = ord_u16(evb, 20, be);
@@ -753,7 +751,7 @@ impl<R: Read> ScapReader<R> {
             let n = crate::bytes::le_u32(&self.norm, 22) as u8;
             (0, self.norm.len(), true, n)
         } else {
-            let n = event::validate(evb, large).map_err(|r| bad(event_type, r))?;
+            let n = event::check(evb, large).map_err(|r| bad(event_type, r.into()))?;
             (ev_start, at.body().end, false, n)
         };
         self.stats.events += 1;

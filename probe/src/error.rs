@@ -46,12 +46,14 @@ pub enum ProbeError {
         log: String,
     },
     /// Loading the object, a map or attaching failed.
-    #[error("cannot {action}: {detail}")]
+    #[error("cannot {action}: {source}")]
     Load {
         /// What was being done.
         action: String,
-        /// The cause.
-        detail: String,
+        /// The cause: the loader's (aya's) own error, the kernel's errno,
+        /// or what was missing from the probe object.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// The ring buffer size is not a power of two of at least a page.
     #[error("buffer size {bytes} is not a power of two of at least 4096 bytes")]

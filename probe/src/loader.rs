@@ -236,10 +236,13 @@ impl std::fmt::Debug for Probe {
     }
 }
 
-fn load_error(action: &str, e: impl std::fmt::Display) -> ProbeError {
+fn load_error(
+    action: &str,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+) -> ProbeError {
     ProbeError::Load {
         action: action.into(),
-        detail: e.to_string(),
+        source: e.into(),
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
 use scapbridge_engine::capture::CaptureError;
+use scapbridge_engine::capture::CommandFault;
 
 /// A started command, stopped (SIGSTOP) until [`HeldCommand::resume`].
 ///
@@ -30,13 +31,12 @@ pub(crate) struct HeldCommand {
 /// Where `program` is run from: itself when it names a path, else the first
 /// executable file of that name in `PATH` (as `execvp` and shells search).
 fn resolve(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, CaptureError> {
-    let err = |reason: &str, not_found: bool| CaptureError::Command {
+    let err = |reason: CommandFault| CaptureError::Command {
         program: program.to_string(),
-        reason: reason.to_string(),
-        not_found,
+        reason,
     };
     if program.is_empty() {
-        return Err(err("command not found", true));
+        return Err(err(CommandFault::NotFound));
     }
     let runnable = |p: &Path| {
         let Ok(c) = CString::new(p.as_os_str().as_bytes()) else {
@@ -50,11 +50,11 @@ fn resolve(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, CaptureEr
     if program.contains('/') {
         let p = PathBuf::from(program);
         return if !p.exists() {
-            Err(err("no such file or directory", true))
+            Err(err(CommandFault::NoSuchFile))
         } else if runnable(&p) {
             Ok(p)
         } else {
-            Err(err("permission denied", false))
+            Err(err(CommandFault::PermissionDenied))
         };
     }
     let path_var = path_var.unwrap_or_else(|| OsStr::new("/usr/local/bin:/usr/bin:/bin"));
@@ -72,9 +72,9 @@ fn resolve(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, CaptureEr
         found_unrunnable |= p.is_file();
     }
     if found_unrunnable {
-        Err(err("permission denied", false))
+        Err(err(CommandFault::PermissionDenied))
     } else {
-        Err(err("command not found", true))
+        Err(err(CommandFault::NotFound))
     }
 }
 
@@ -88,8 +88,7 @@ impl HeldCommand {
         let path = resolve(program, std::env::var_os("PATH").as_deref())?;
         let bad_arg = || CaptureError::Command {
             program: program.to_string(),
-            reason: "an argument holds a NUL byte".to_string(),
-            not_found: false,
+            reason: CommandFault::NulInArgument,
         };
         // Everything the child needs is allocated before the fork: after it,
         // only async-signal-safe calls (raise, dup2, execv, _exit).
@@ -112,8 +111,7 @@ impl HeldCommand {
         if pid < 0 {
             return Err(CaptureError::Command {
                 program: program.to_string(),
-                reason: format!("fork: {}", std::io::Error::last_os_error()),
-                not_found: false,
+                reason: CommandFault::Fork(std::io::Error::last_os_error()),
             });
         }
         if pid == 0 {
@@ -162,8 +160,7 @@ impl HeldCommand {
             if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
                 return Err(CaptureError::Command {
                     program: program.to_string(),
-                    reason: format!("waitpid: {}", std::io::Error::last_os_error()),
-                    not_found: false,
+                    reason: CommandFault::Wait(std::io::Error::last_os_error()),
                 });
             }
         }
@@ -172,8 +169,7 @@ impl HeldCommand {
             held.status = Some(ExitStatus::from_raw(st));
             return Err(CaptureError::Command {
                 program: program.to_string(),
-                reason: "it ended before the capture started".to_string(),
-                not_found: false,
+                reason: CommandFault::EndedEarly,
             });
         }
         Ok(held)
@@ -192,8 +188,7 @@ impl HeldCommand {
         if r != 0 {
             return Err(CaptureError::Command {
                 program: format!("pid {}", self.pid),
-                reason: format!("could not resume it: {}", std::io::Error::last_os_error()),
-                not_found: false,
+                reason: CommandFault::Resume(std::io::Error::last_os_error()),
             });
         }
         self.resumed = true;
@@ -266,7 +261,7 @@ mod tests {
             matches!(
                 e,
                 CaptureError::Command {
-                    not_found: true,
+                    reason: CommandFault::NotFound,
                     ..
                 }
             ),
@@ -287,7 +282,7 @@ mod tests {
             matches!(
                 e,
                 CaptureError::Command {
-                    not_found: false,
+                    reason: CommandFault::PermissionDenied,
                     ..
                 }
             ),

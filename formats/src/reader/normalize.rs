@@ -11,16 +11,16 @@ pub(super) fn normalize_v1(
     be: bool,
     event_type: u16,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), Fault> {
     let r16 = |at: usize| ord_u16(evb, at, be);
     let r32 = |at: usize| ord_u32(evb, at, be);
     let r64 = |at: usize| ord_u64(evb, at, be);
     let len = r32(16) as usize;
     if len < 22 || len > evb.len() {
-        return Err(format!(
-            "v1 event len {len} outside the {}-byte block",
-            evb.len()
-        ));
+        return Err(Fault::V1LenOutside {
+            len,
+            have: evb.len(),
+        });
     }
     let max_n = schema::event_info(event_type).map_or(0, |i| i.params.len());
     let mut found = None;
@@ -36,9 +36,7 @@ pub(super) fn normalize_v1(
         }
     }
     let Some(n) = found else {
-        return Err(format!(
-            "cannot infer the parameter count of a v1 event of len {len}"
-        ));
+        return Err(Fault::V1ParamCount { len });
     };
     out.extend_from_slice(&r64(0).to_le_bytes());
     out.extend_from_slice(&r64(8).to_le_bytes());
@@ -53,17 +51,18 @@ pub(super) fn normalize_v1(
 }
 
 /// Big-endian v2 event → little-endian: header, lengths and fixed-size values.
-pub(super) fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result<(), Fault> {
     if evb.len() < HEADER_LEN {
-        return Err("event header truncated".into());
+        return Err(Fault::ShortHeader {
+            header: HEADER_LEN,
+            have: evb.len(),
+        });
     }
     let len = ord_u32(evb, 16, true) as usize;
     let n = ord_u32(evb, 22, true) as usize;
     let w = if large { 4 } else { 2 };
     if len > evb.len() || HEADER_LEN + n * w > len || n > event::MAX_PARAMS {
-        return Err(format!(
-            "event len {len} with {n} parameters does not fit the block"
-        ));
+        return Err(Fault::BigEndianMisfit { len, nparams: n });
     }
     out.extend_from_slice(&ord_u64(evb, 0, true).to_le_bytes());
     out.extend_from_slice(&ord_u64(evb, 8, true).to_le_bytes());
@@ -79,14 +78,14 @@ pub(super) fn normalize_be(evb: &[u8], large: bool, out: &mut Vec<u8>) -> Result
         }
     }
     out.extend_from_slice(&evb[HEADER_LEN + n * w..len]);
-    event::validate(out, large)?;
+    event::check(out, large)?;
     swap_param_values(out, large);
     Ok(())
 }
 
 /// Byte-swaps the fixed-size numeric parameter values of an event in place.
 pub(super) fn swap_param_values(ev: &mut [u8], large: bool) {
-    let Ok(n) = event::validate(ev, large) else {
+    let Ok(n) = event::check(ev, large) else {
         return;
     };
     let Some(info) = schema::event_info(le_u16(ev, 20)) else {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cgroup::ContainerType;
-use crate::error::ClientError;
+use crate::error::{ClientError, HttpFault};
 use crate::http;
 use crate::info::{short_id, ContainerInfo, Mount, LABEL_SANDBOX_ID};
 
@@ -125,7 +125,7 @@ impl DockerClient {
             })?;
         let arr = v
             .as_array()
-            .ok_or_else(|| ClientError::BadResponse("/containers/json is not an array".into()))?;
+            .ok_or(ClientError::BadResponse(HttpFault::ListNotAnArray))?;
         Ok(arr
             .iter()
             .filter(|c| !s(&c["Id"]).is_empty())
@@ -225,7 +225,7 @@ fn cpuset_count(list: &str) -> i32 {
 pub fn parse_inspect(v: &Value, runtime: ContainerType) -> Result<ContainerInfo, ClientError> {
     let full_id = s(&v["Id"]);
     if full_id.is_empty() {
-        return Err(ClientError::BadResponse("container without an Id".into()));
+        return Err(ClientError::BadResponse(HttpFault::NoContainerId));
     }
     let mut c = ContainerInfo::new(full_id, runtime);
     let config = &v["Config"];

@@ -31,9 +31,9 @@ pub enum ClientError {
         /// The bound.
         limit: usize,
     },
-    /// Not HTTP, or cut short.
+    /// Not HTTP, cut short, or not the answer the API defines.
     #[error("bad HTTP answer from the container runtime: {0}")]
-    BadResponse(String),
+    BadResponse(HttpFault),
     /// An HTTP status other than 200 (404 is reported as `Ok(None)` by
     /// lookups).
     #[error("the container runtime answered {status}: {message}")]
@@ -49,4 +49,45 @@ pub enum ClientError {
     /// A read or write on the socket failed.
     #[error("container runtime socket: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// What is wrong with an answer of the container runtime (see
+/// [`ClientError::BadResponse`]). Texts quoted from the answer are kept
+/// as received (the HTTP reader bounds their length).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpFault {
+    /// A head line longer than the reader allows.
+    #[error("line too long")]
+    LineTooLong,
+    /// The head as a whole is longer than the reader allows.
+    #[error("response head too large")]
+    HeadTooLarge,
+    /// The connection closed before the head ended.
+    #[error("connection closed in the response head")]
+    ClosedInHead,
+    /// The connection closed before the body's announced end.
+    #[error("connection closed in the body")]
+    ClosedInBody,
+    /// The first line is not an HTTP/1 status line.
+    #[error("not an HTTP/1 status line: {0:?}")]
+    NotHttp1(String),
+    /// The status line has no numeric code.
+    #[error("bad status line {0:?}")]
+    StatusLine(String),
+    /// A Content-Length that is not a number.
+    #[error("bad Content-Length {0:?}")]
+    ContentLength(String),
+    /// A chunk size that is not hexadecimal.
+    #[error("bad chunk size {0:?}")]
+    ChunkSize(String),
+    /// A chunk not followed by CRLF.
+    #[error("chunk without CRLF")]
+    ChunkWithoutCrlf,
+    /// `/containers/json` answered something other than an array.
+    #[error("/containers/json is not an array")]
+    ListNotAnArray,
+    /// A container object without its `Id`.
+    #[error("container without an Id")]
+    NoContainerId,
 }

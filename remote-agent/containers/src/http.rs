@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::error::ClientError;
+use crate::error::{ClientError, HttpFault};
 
 /// Longest a read blocks before the deadline and the cancel flag are checked.
 pub const SLICE: Duration = Duration::from_millis(50);
@@ -104,12 +104,10 @@ impl Conn<'_> {
                 return Ok(line);
             }
             if self.buf.len() - self.pos > max {
-                return Err(ClientError::BadResponse("line too long".into()));
+                return Err(ClientError::BadResponse(HttpFault::LineTooLong));
             }
             if !self.fill()? {
-                return Err(ClientError::BadResponse(
-                    "connection closed in the response head".into(),
-                ));
+                return Err(ClientError::BadResponse(HttpFault::ClosedInHead));
             }
         }
     }
@@ -118,9 +116,7 @@ impl Conn<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], ClientError> {
         while self.buf.len() - self.pos < n {
             if !self.fill()? {
-                return Err(ClientError::BadResponse(
-                    "connection closed in the body".into(),
-                ));
+                return Err(ClientError::BadResponse(HttpFault::ClosedInBody));
             }
         }
         let s = &self.buf[self.pos..self.pos + n];
@@ -183,14 +179,12 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
         let mut parts = status_line.splitn(3, ' ');
         let version = parts.next().unwrap_or_default();
         if !version.starts_with("HTTP/1.") {
-            return Err(ClientError::BadResponse(format!(
-                "not an HTTP/1 status line: {status_line:?}"
-            )));
+            return Err(ClientError::BadResponse(HttpFault::NotHttp1(status_line)));
         }
         let code: u16 = parts
             .next()
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClientError::BadResponse(format!("bad status line {status_line:?}")))?;
+            .ok_or_else(|| ClientError::BadResponse(HttpFault::StatusLine(status_line.clone())))?;
         length = None;
         chunked = false;
         libpod = false;
@@ -200,7 +194,7 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
                 break;
             }
             if c.pos > MAX_HEAD {
-                return Err(ClientError::BadResponse("response head too large".into()));
+                return Err(ClientError::BadResponse(HttpFault::HeadTooLarge));
             }
             let Some((name, value)) = h.split_once(':') else {
                 continue;
@@ -208,7 +202,7 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
             let value = value.trim();
             if name.eq_ignore_ascii_case("content-length") {
                 length = Some(value.parse::<usize>().map_err(|_| {
-                    ClientError::BadResponse(format!("bad Content-Length {value:?}"))
+                    ClientError::BadResponse(HttpFault::ContentLength(value.to_string()))
                 })?);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value
@@ -232,7 +226,7 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
             let size_line = c.line(1024)?;
             let hex = size_line.split(';').next().unwrap_or_default().trim();
             let n = usize::from_str_radix(hex, 16)
-                .map_err(|_| ClientError::BadResponse(format!("bad chunk size {size_line:?}")))?;
+                .map_err(|_| ClientError::BadResponse(HttpFault::ChunkSize(size_line.clone())))?;
             if n == 0 {
                 break; // trailers, if any, are not needed
             }
@@ -241,7 +235,7 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
             }
             body.extend_from_slice(c.take(n)?);
             if c.take(2)? != b"\r\n" {
-                return Err(ClientError::BadResponse("chunk without CRLF".into()));
+                return Err(ClientError::BadResponse(HttpFault::ChunkWithoutCrlf));
             }
         }
         body

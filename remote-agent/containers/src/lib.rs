@@ -31,7 +31,7 @@ pub mod scope;
 
 pub use cgroup::{CgroupMatch, ContainerType};
 pub use docker::{ContainerSummary, DockerClient};
-pub use error::ClientError;
+pub use error::{ClientError, HttpFault};
 pub use info::{ContainerInfo, Mount};
 pub use json::container_json;
 pub use resolver::{Resolver, ResolverConfig, ResolverStats, ResolverWarning};

@@ -11,7 +11,7 @@
 //! two blocks. A reader that goes away (EPIPE) is a normal stop, not an error.
 
 pub use crate::alerts::AlertOutput;
-pub use crate::error::{CaptureError, StopReason};
+pub use crate::error::{CaptureError, CommandFault, StopReason};
 pub use crate::output::Output;
 pub use crate::pipeline::{check_filter, CaptureStats, Pipeline, Progress, RuleWatch, Watch};
 pub use crate::scap_sink::{ScapSink, ALERT_ASYNC_NAME};

@@ -99,9 +99,7 @@ pub enum CaptureError {
         /// The command as given.
         program: String,
         /// Why, in a shell's words ("command not found", "permission denied").
-        reason: String,
-        /// Not found (127) rather than not runnable (126).
-        not_found: bool,
+        reason: CommandFault,
     },
     /// The capture filter does not compile.
     #[error("capture filter '{text}': {source}")]
@@ -111,4 +109,42 @@ pub enum CaptureError {
         /// Every problem, with columns.
         source: scapbridge_filter::FilterError,
     },
+}
+
+/// Why the command to trace could not be run (see [`CaptureError::Command`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandFault {
+    /// No executable of that name in `PATH`.
+    #[error("command not found")]
+    NotFound,
+    /// A path that does not exist.
+    #[error("no such file or directory")]
+    NoSuchFile,
+    /// Found, but not executable by us.
+    #[error("permission denied")]
+    PermissionDenied,
+    /// An argument cannot be passed to execve.
+    #[error("an argument holds a NUL byte")]
+    NulInArgument,
+    /// The process could not be made.
+    #[error("fork: {0}")]
+    Fork(std::io::Error),
+    /// Waiting for it to stop before the capture failed.
+    #[error("waitpid: {0}")]
+    Wait(std::io::Error),
+    /// It ended before the capture started.
+    #[error("it ended before the capture started")]
+    EndedEarly,
+    /// It could not be let run once the probe was attached.
+    #[error("could not resume it: {0}")]
+    Resume(std::io::Error),
+}
+
+impl CommandFault {
+    /// Whether a shell would call it "not found" (exit 127) rather than
+    /// "not runnable" (126).
+    pub fn not_found(&self) -> bool {
+        matches!(self, CommandFault::NotFound | CommandFault::NoSuchFile)
+    }
 }

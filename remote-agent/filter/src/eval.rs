@@ -18,6 +18,8 @@ use scapbridge_formats::{render, Event};
 
 use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
 use super::parser::{self, column, ParseErrors};
+use crate::fault::CompileFault;
+use crate::provider::FieldError;
 
 mod compare;
 mod container;
@@ -90,16 +92,16 @@ pub fn suggest_field(name: &str) -> Option<&'static str> {
 }
 
 /// An error found while compiling (after parsing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CompileError {
     /// Where.
     pub span: Span,
     /// What.
-    pub message: String,
+    pub fault: CompileFault,
 }
 
 /// Why a filter could not be built: every problem, with columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum FilterError {
     /// Syntax errors.
@@ -122,12 +124,7 @@ impl fmt::Display for FilterError {
                     if i > 0 {
                         f.write_str("; ")?;
                     }
-                    write!(
-                        f,
-                        "{} at column {}",
-                        e.message,
-                        column(source, e.span.start)
-                    )?;
+                    write!(f, "{} at column {}", e.fault, column(source, e.span.start))?;
                 }
                 Ok(())
             }
@@ -328,8 +325,8 @@ impl Filter {
 }
 
 fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
-    let mut err = |span: Span, message: String| {
-        errors.push(CompileError { span, message });
+    let mut err = |span: Span, fault: CompileFault| {
+        errors.push(CompileError { span, fault });
         None
     };
     match e {
@@ -342,13 +339,15 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
             nodes.into_iter().collect::<Option<Vec<_>>>().map(Node::Or)
         }
         Expr::Not(x) => compile(x, errors).map(|n| Node::Not(Box::new(n))),
-        Expr::Macro { name, span } => err(*span, format!("undefined macro '{name}'")),
+        Expr::Macro { name, span } => {
+            err(*span, CompileFault::UndefinedMacro { name: name.clone() })
+        }
         Expr::Exists { lhs, span } => match lhs {
             Operand::Field(r) => lookup(r)
                 .map(Node::Exists)
-                .or_else(|m| err(r.span, m).ok_or(()))
+                .or_else(|m| err(r.span, m.into()).ok_or(()))
                 .ok(),
-            _ => err(*span, "exists takes a field".into()),
+            _ => err(*span, CompileFault::ExistsTakesField),
         },
         Expr::Compare {
             lhs,
@@ -360,7 +359,7 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
             let lhs = match lhs {
                 Operand::Field(r) => match lookup(r) {
                     Ok(f) => Lhs::Field(f),
-                    Err(m) => return err(r.span, m),
+                    Err(m) => return err(r.span, m.into()),
                 },
                 Operand::Transformer {
                     name,
@@ -375,21 +374,26 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                         other => {
                             return err(
                                 *tspan,
-                                format!("transformer '{other}' is not supported yet"),
+                                CompileFault::UnsupportedTransformer {
+                                    name: other.to_string(),
+                                },
                             )
                         }
                     };
                     match args.as_slice() {
                         [Operand::Field(r)] => match lookup(r) {
                             Ok(f) => Lhs::Xform(x, f),
-                            Err(m) => return err(r.span, m),
+                            Err(m) => return err(r.span, m.into()),
                         },
-                        _ => return err(*tspan, format!("{name}() takes one field")),
+                        _ => {
+                            return err(
+                                *tspan,
+                                CompileFault::TransformerTakesOneField { name: name.clone() },
+                            )
+                        }
                     }
                 }
-                Operand::Literal(l) => {
-                    return err(l.span, "a condition starts with a field".into())
-                }
+                Operand::Literal(l) => return err(l.span, CompileFault::StartsWithField),
             };
             let kind = match &lhs {
                 // evt.rawarg is a number or a string depending on the event:
@@ -439,7 +443,7 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
     }
 }
 
-fn num(l: &Literal) -> Result<i64, (Span, String)> {
+fn num(l: &Literal) -> Result<i64, (Span, CompileFault)> {
     let t = l.text.trim();
     let (neg, body) = match t.strip_prefix('-') {
         Some(b) => (true, b),
@@ -455,53 +459,52 @@ fn num(l: &Literal) -> Result<i64, (Span, String)> {
                 .map(|f| f as i64)
         })
     };
-    v.map(|v| if neg { -v } else { v })
-        .ok_or_else(|| (l.span, format!("'{}' is not a number", l.text)))
+    v.map(|v| if neg { -v } else { v }).ok_or_else(|| {
+        (
+            l.span,
+            CompileFault::NotANumber {
+                text: l.text.clone(),
+            },
+        )
+    })
 }
 
-fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, String)> {
-    let one = |rhs: &Rhs| -> Result<Literal, (Span, String)> {
+fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, CompileFault)> {
+    let undefined_list = |n: &str| CompileFault::UndefinedList {
+        name: n.to_string(),
+    };
+    let one = |rhs: &Rhs| -> Result<Literal, (Span, CompileFault)> {
         match rhs {
             Rhs::Value(l) => Ok(l.clone()),
-            Rhs::List(_, s) => Err((
-                *s,
-                format!("operator '{}' takes one value, not a list", op.as_str()),
-            )),
-            Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
-            Rhs::Val(r) => Err((r.span, "val() is not supported yet".into())),
-            Rhs::Transformer(_) => Err((
-                span,
-                "a transformer on the right is not supported yet".into(),
-            )),
+            Rhs::List(_, s) => Err((*s, CompileFault::TakesOneValue { op: op.as_str() })),
+            Rhs::ListName(n, s) => Err((*s, undefined_list(n))),
+            Rhs::Val(r) => Err((r.span, CompileFault::ValUnsupported)),
+            Rhs::Transformer(_) => Err((span, CompileFault::RightTransformerUnsupported)),
         }
     };
-    let list = |rhs: &Rhs| -> Result<Vec<Literal>, (Span, String)> {
+    let list = |rhs: &Rhs| -> Result<Vec<Literal>, (Span, CompileFault)> {
         match rhs {
             Rhs::List(v, _) => Ok(v.clone()),
-            Rhs::ListName(n, s) => Err((*s, format!("undefined list '{n}'"))),
-            _ => Err((
-                span,
-                format!("operator '{}' takes a list (a, b, …)", op.as_str()),
-            )),
+            Rhs::ListName(n, s) => Err((*s, undefined_list(n))),
+            _ => Err((span, CompileFault::TakesList { op: op.as_str() })),
         }
     };
     let bad_op = || {
         Err((
             span,
-            format!(
-                "operator '{}' does not apply to a {} field",
-                op.as_str(),
-                match kind {
+            CompileFault::OperatorKind {
+                op: op.as_str(),
+                kind: match kind {
                     Kind::Str => "string",
                     Kind::Num => "numeric",
                     Kind::Bool => "boolean",
                     Kind::Ip => "address",
-                }
-            ),
+                },
+            },
         ))
     };
     use CmpOp::*;
-    let net = |l: &Literal| -> Result<(std::net::IpAddr, u8), (Span, String)> {
+    let net = |l: &Literal| -> Result<(std::net::IpAddr, u8), (Span, CompileFault)> {
         let (a, p) = match l.text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (l.text.as_str(), None),
@@ -509,16 +512,21 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
         let ip: std::net::IpAddr = a.parse().map_err(|_| {
             (
                 l.span,
-                format!("'{}' is not an IP address or network", l.text),
+                CompileFault::NotAnAddress {
+                    text: l.text.clone(),
+                },
             )
         })?;
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = match p {
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| (l.span, format!("bad prefix length in '{}'", l.text)))?,
+            Some(p) => p.parse::<u8>().ok().filter(|n| *n <= max).ok_or_else(|| {
+                (
+                    l.span,
+                    CompileFault::BadPrefix {
+                        text: l.text.clone(),
+                    },
+                )
+            })?,
             None => max,
         };
         Ok((ip, prefix))
@@ -546,7 +554,7 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
             match l.text.as_str() {
                 "true" => Ok(Want::Bool(true)),
                 "false" => Ok(Want::Bool(false)),
-                _ => Err((l.span, format!("'{}' is not true or false", l.text))),
+                _ => Err((l.span, CompileFault::NotABool { text: l.text })),
             }
         }
         (Kind::Str, Regex) => {
@@ -559,10 +567,13 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                 .size_limit(1 << 20)
                 .build()
                 .map(Want::Regex)
-                .map_err(|e| {
+                .map_err(|error| {
                     (
                         l.span,
-                        format!("bad regex '{}': {}", l.text, first_line(&e.to_string())),
+                        CompileFault::BadRegex {
+                            text: l.text.clone(),
+                            error,
+                        },
                     )
                 })
         }
@@ -575,30 +586,15 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
         }
         (Kind::Str, Eq | Ne | Contains | StartsWith | EndsWith) => Ok(Want::Str(one(rhs)?.text)),
         (Kind::Str, IContains) => Ok(Want::Str(one(rhs)?.text.to_lowercase())),
-        (Kind::Str, Lt | Le | Gt | Ge) => Err((
-            span,
-            format!(
-                "operator '{}' compares numbers; this field is a string",
-                op.as_str()
-            ),
-        )),
+        (Kind::Str, Lt | Le | Gt | Ge) => {
+            Err((span, CompileFault::StringOrdering { op: op.as_str() }))
+        }
         _ => bad_op(),
     }
 }
 
 fn rhs_is_list(rhs: &Rhs) -> bool {
     matches!(rhs, Rhs::List(..))
-}
-
-/// The last non-blank line of a multi-line message (the regex crate puts
-/// the reason there).
-fn first_line(s: &str) -> String {
-    s.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_string()
 }
 
 fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {

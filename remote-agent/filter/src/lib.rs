@@ -7,7 +7,9 @@ pub mod parser;
 pub mod provider;
 
 pub use ast::{CmpOp, Expr, Span};
-pub use parser::{parse, ParseErrors};
+pub use fault::{CompileFault, SyntaxFault};
+pub use parser::{parse, ParseErrors, SyntaxError};
 pub mod eval;
+pub mod fault;
 
 pub use eval::{EvalContext, Filter, FilterError};

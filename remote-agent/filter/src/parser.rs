@@ -27,8 +27,10 @@ pub struct SyntaxError {
     /// Where.
     pub span: Span,
     /// What was wrong or expected.
-    pub message: String,
+    pub fault: SyntaxFault,
 }
+
+use crate::fault::SyntaxFault;
 
 /// All syntax errors of one condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,7 @@ impl fmt::Display for ParseErrors {
             write!(
                 f,
                 "{} at column {}",
-                e.message,
+                e.fault,
                 column(&self.source, e.span.start)
             )?;
         }
@@ -79,7 +81,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseErrors> {
             source: src.into(),
             errors: vec![SyntaxError {
                 span: Span::new(0, 0),
-                message: "empty condition".into(),
+                fault: SyntaxFault::Empty,
             }],
         });
     }
@@ -87,19 +89,14 @@ pub fn parse(src: &str) -> Result<Expr, ParseErrors> {
     p.blanks();
     if p.pos < p.s.len() {
         let start = p.pos;
-        p.err(
-            start,
-            format!(
-                "unexpected '{}' after a complete condition, expecting 'and' or 'or'",
-                p.word_at(start)
-            ),
-        );
+        let found = p.word_at(start).to_string();
+        p.err(start, SyntaxFault::Trailing { found });
     }
     match e {
         Some(e) if p.errors.is_empty() => Ok(e),
         _ => {
             if p.errors.is_empty() {
-                p.err(p.pos, "incomplete condition".into());
+                p.err(p.pos, SyntaxFault::Incomplete);
             }
             Err(ParseErrors {
                 source: src.into(),
@@ -121,11 +118,11 @@ fn is_blank(b: u8) -> bool {
 }
 
 impl Parser<'_> {
-    fn err(&mut self, at: usize, message: String) {
+    fn err(&mut self, at: usize, fault: SyntaxFault) {
         let end = (at + self.word_at(at).len()).max(at);
         self.errors.push(SyntaxError {
             span: Span::new(at, end),
-            message,
+            fault,
         });
     }
 
@@ -233,10 +230,7 @@ impl Parser<'_> {
             nots += 1;
             self.blanks();
             if depth + nots > MAX_DEPTH {
-                self.err(
-                    self.pos,
-                    format!("conditions nested deeper than {MAX_DEPTH} levels"),
-                );
+                self.err(self.pos, SyntaxFault::TooDeep);
                 self.pos = self.s.len();
                 return None;
             }
@@ -253,15 +247,12 @@ impl Parser<'_> {
         let start = self.pos;
         match self.peek() {
             None => {
-                self.err(start, "expected a condition, found the end".into());
+                self.err(start, SyntaxFault::ExpectedCondition);
                 None
             }
             Some(b'(') => {
                 if depth >= MAX_DEPTH {
-                    self.err(
-                        start,
-                        format!("conditions nested deeper than {MAX_DEPTH} levels"),
-                    );
+                    self.err(start, SyntaxFault::TooDeep);
                     self.pos = self.s.len();
                     return None;
                 }
@@ -272,7 +263,7 @@ impl Parser<'_> {
                     self.pos += 1;
                 } else if e.is_some() {
                     let at = self.pos;
-                    self.err(at, "expected ')' to close the '(' opened before".into());
+                    self.err(at, SyntaxFault::Unclosed);
                     self.recover();
                     return None;
                 } else if self.peek() == Some(b')') {
@@ -338,7 +329,7 @@ impl Parser<'_> {
             }
             _ => {
                 let at = self.pos;
-                self.err(at, format!("expected ',' or ')' in {}", inside()));
+                self.err(at, SyntaxFault::ItemEnd { inside: inside() });
                 None
             }
         }
@@ -359,10 +350,8 @@ impl Parser<'_> {
                     return Some(Operand::Literal(l));
                 }
             }
-            self.err(
-                start,
-                format!("expected a field name, found '{}'", self.word_at(start)),
-            );
+            let found = self.word_at(start).to_string();
+            self.err(start, SyntaxFault::ExpectedField { found });
             return None;
         };
         if segs == 1 && TRANSFORMERS.contains(&name.as_str()) && self.peek() == Some(b'(') {
@@ -370,10 +359,7 @@ impl Parser<'_> {
             let mut args = Vec::new();
             loop {
                 if in_xform >= MAX_DEPTH {
-                    self.err(
-                        start,
-                        format!("transformers nested deeper than {MAX_DEPTH} levels"),
-                    );
+                    self.err(start, SyntaxFault::TransformersTooDeep);
                     self.pos = self.s.len();
                     return None;
                 }
@@ -428,7 +414,7 @@ impl Parser<'_> {
             self.src[s..self.pos].to_string()
         };
         if self.peek() != Some(b']') || arg.is_empty() {
-            self.err(open, "expected a field argument and ']'".into());
+            self.err(open, SyntaxFault::FieldArgument);
             return None;
         }
         self.pos += 1;
@@ -458,13 +444,12 @@ impl Parser<'_> {
             });
         }
         let Some(op) = self.operator() else {
-            let w = self.word_at(op_at).to_string();
+            let found = self.word_at(op_at).to_string();
             self.err(
                 op_at,
-                if w.is_empty() {
-                    format!("expected an operator after '{lhs}'")
-                } else {
-                    format!("expected an operator after '{lhs}', found '{w}'")
+                SyntaxFault::ExpectedOperator {
+                    after: lhs.to_string(),
+                    found,
                 },
             );
             return None;
@@ -557,7 +542,7 @@ impl Parser<'_> {
                 return Some(Rhs::ListName(name, Span::new(start, self.pos)));
             }
             self.pos = start;
-            self.err(start, "expected a list '(a, b, …)'".into());
+            self.err(start, SyntaxFault::ExpectedList);
             return None;
         }
         self.pos += 1;
@@ -601,12 +586,12 @@ impl Parser<'_> {
             let f = self.operand(0)?;
             self.blanks();
             let Operand::Field(r) = f else {
-                self.err(start, "val() takes a field".into());
+                self.err(start, SyntaxFault::ValTakesField);
                 return None;
             };
             if self.peek() != Some(b')') {
                 let at = self.pos;
-                self.err(at, "expected ')' after val(field".into());
+                self.err(at, SyntaxFault::ValUnclosed);
                 return None;
             }
             self.pos += 1;
@@ -624,11 +609,10 @@ impl Parser<'_> {
         if op.is_numeric() && !is_number(&v.text) {
             self.errors.push(SyntaxError {
                 span: v.span,
-                message: format!(
-                    "operator '{}' needs a number, found '{}'",
-                    op.as_str(),
-                    v.text
-                ),
+                fault: SyntaxFault::NeedsNumber {
+                    op: op.as_str(),
+                    found: v.text.clone(),
+                },
             });
             return None;
         }
@@ -643,10 +627,8 @@ impl Parser<'_> {
         match self.bare() {
             Some(l) => Some(l),
             None => {
-                self.err(
-                    start,
-                    format!("expected a value, found '{}'", self.word_at(start)),
-                );
+                let found = self.word_at(start).to_string();
+                self.err(start, SyntaxFault::ExpectedValue { found });
                 None
             }
         }
@@ -681,7 +663,7 @@ impl Parser<'_> {
             let Some(b) = self.peek() else {
                 self.errors.push(SyntaxError {
                     span: Span::new(start, self.pos),
-                    message: "unterminated quoted string".into(),
+                    fault: SyntaxFault::Unterminated,
                 });
                 return None;
             };
@@ -719,16 +701,15 @@ impl Parser<'_> {
                         }
                         None => self.errors.push(SyntaxError {
                             span: Span::new(esc_at, self.pos),
-                            message: "bad \\x escape: two hex digits expected".into(),
+                            fault: SyntaxFault::BadHexEscape,
                         }),
                     }
                 }
                 other => self.errors.push(SyntaxError {
                     span: Span::new(esc_at, self.pos),
-                    message: format!(
-                        "unknown escape '\\{}' in a quoted string",
-                        char::from(other)
-                    ),
+                    fault: SyntaxFault::UnknownEscape {
+                        escape: char::from(other),
+                    },
                 }),
             }
         }

@@ -39,6 +39,11 @@ pub struct FieldValue<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FieldError {
+    /// No provider and no built-in table has the field.
+    Unknown {
+        /// The field, as written.
+        field: String,
+    },
     /// The field needs an argument: `json.value` alone.
     MissingArgument {
         /// The field, as written.
@@ -72,7 +77,8 @@ impl FieldError {
     /// The field the error is about.
     pub fn field(&self) -> &str {
         match self {
-            FieldError::MissingArgument { field, .. }
+            FieldError::Unknown { field }
+            | FieldError::MissingArgument { field, .. }
             | FieldError::UnexpectedArgument { field }
             | FieldError::BadArgument { field, .. } => field,
         }
@@ -82,6 +88,7 @@ impl FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            FieldError::Unknown { field } => write!(f, "unknown field '{field}'"),
             FieldError::MissingArgument {
                 field,
                 what,

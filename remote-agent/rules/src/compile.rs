@@ -3,6 +3,7 @@
 //! types it can match.
 
 use super::*;
+use scapbridge_filter::provider::FieldError;
 
 /// Quotes a list item or exception value for a condition if it needs it.
 pub(crate) fn quote(v: &str) -> String {
@@ -179,16 +180,21 @@ pub(crate) fn hint(message: &str) -> String {
     }
 }
 
-/// Where an unknown field named in `message` is written in a rule's own
-/// condition (not a macro's, not an exception's): else its start, as for
-/// a block scalar (`>` folds its lines, so offsets are not the file's).
-fn field_pos(r: &RuleDef, message: &str) -> Pos {
+/// The field a compile fault says is unknown, if that is the fault.
+pub(crate) fn unknown_field(fault: &CompileFault) -> Option<&str> {
+    match fault {
+        CompileFault::Field(FieldError::Unknown { field }) => Some(field),
+        _ => None,
+    }
+}
+
+/// Where the unknown field `name` is written in a rule's own condition
+/// (not a macro's, not an exception's): else its start, as for a block
+/// scalar (`>` folds its lines, so offsets are not the file's).
+fn field_pos(r: &RuleDef, name: Option<&str>) -> Pos {
     if r.condition.contains('\n') {
         return r.cond_pos;
     }
-    let name = message
-        .strip_prefix("unknown field '")
-        .and_then(|m| m.split('\'').next());
     let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_');
     let at = name.and_then(|n| {
         r.condition.match_indices(n).map(|(i, _)| i).find(|&i| {
@@ -317,7 +323,7 @@ pub(crate) fn syntax_errors(
         diags.push(Diagnostic::error(
             file,
             pos_in(start, text, se.span.start),
-            format!("{what}: {}", se.message),
+            format!("{what}: {}", se.fault),
         ));
     }
 }
@@ -405,16 +411,14 @@ pub(crate) fn compile_condition(
         ),
         Err(FilterError::Compile { errors, .. })
             if r.skip_if_unknown_filter
-                && errors
-                    .iter()
-                    .all(|x| x.message.starts_with("unknown field")) =>
+                && errors.iter().all(|x| unknown_field(&x.fault).is_some()) =>
         {
             diags.push(Diagnostic::warning(
                 &r.file,
                 r.cond_pos,
                 format!(
                     "{what} skipped (skip-if-unknown-filter): {}",
-                    errors[0].message
+                    errors[0].fault
                 ),
             ));
             Condition::Skipped
@@ -423,8 +427,8 @@ pub(crate) fn compile_condition(
             for x in errors {
                 let d = Diagnostic::error(
                     &r.file,
-                    field_pos(r, &x.message),
-                    format!("{what}: {}", hint(&x.message)),
+                    field_pos(r, unknown_field(&x.fault)),
+                    format!("{what}: {}", hint(&x.fault.to_string())),
                 );
                 // A field used twice is one problem.
                 if !diags.contains(&d) {

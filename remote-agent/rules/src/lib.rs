@@ -31,7 +31,7 @@ use expand::{condition_text, Lists, Macros};
 use limits::{Budget, Limit};
 use scapbridge_filter::ast::Expr;
 use scapbridge_filter::eval::TypeSet;
-use scapbridge_filter::{parse, Filter, FilterError};
+use scapbridge_filter::{parse, CompileFault, Filter, FilterError};
 use yaml::{Node, Pos};
 
 /// Falco priorities, most severe first.
@@ -403,12 +403,12 @@ impl RuleSet {
                     {
                         for ce in errors
                             .iter()
-                            .filter(|ce| !ce.message.starts_with("undefined macro"))
+                            .filter(|ce| !matches!(ce.fault, CompileFault::UndefinedMacro { .. }))
                         {
                             diags.push(Diagnostic::error(
                                 &m.file,
                                 pos_in(m.pos, &text, ce.span.start),
-                                format!("{what}: {}", hint(&ce.message)),
+                                format!("{what}: {}", hint(&ce.fault.to_string())),
                             ));
                         }
                     }

@@ -80,14 +80,14 @@ pub struct Target {
 #[non_exhaustive]
 pub enum SshError {
     /// TCP or protocol failure.
-    #[error("cannot reach {host}:{port}: {detail}")]
+    #[error("cannot reach {host}:{port}: {fault}")]
     Connect {
         /// Host.
         host: String,
         /// Port.
         port: u16,
         /// What failed.
-        detail: String,
+        fault: ConnectFault,
     },
     /// The host key is in no known_hosts entry.
     #[error("the host key of {name} ({fingerprint}) is not in {known_hosts}; check it and add it (ssh-keyscan), or pass --host-key-policy accept-new")]
@@ -122,12 +122,12 @@ pub enum SshError {
         line: usize,
     },
     /// The key file could not be used.
-    #[error("cannot use the key {path}: {detail}")]
+    #[error("cannot use the key {path}: {fault}")]
     Key {
         /// The file.
         path: String,
         /// Why (wrong passphrase, encrypted without one, unreadable).
-        detail: String,
+        fault: KeyFault,
     },
     /// Every method was refused.
     #[error("authentication as {user}@{host} failed: {tried}")]
@@ -139,6 +139,76 @@ pub enum SshError {
         /// What was tried and refused.
         tried: String,
     },
+}
+
+/// Why the host could not be reached or the remote command not started
+/// (see [`SshError::Connect`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectFault {
+    /// The SSH thread's runtime could not be made.
+    #[error("{0}")]
+    Runtime(std::io::Error),
+    /// The SSH thread could not be started.
+    #[error("{0}")]
+    Thread(std::io::Error),
+    /// SIGTERM or SIGINT came while connecting.
+    #[error("{}", scapbridge_engine::fsio::Stopped)]
+    Stopped,
+    /// The SSH thread ended without saying why.
+    #[error("the SSH thread ended early")]
+    ThreadEnded,
+    /// The TCP connection had no answer in time.
+    #[error("no answer within 10 s")]
+    Timeout,
+    /// The TCP connection failed.
+    #[error("{0}")]
+    Tcp(std::io::Error),
+    /// The ProxyCommand could not be started.
+    #[error("cannot run the ProxyCommand: {0}")]
+    ProxySpawn(std::io::Error),
+    /// The ProxyCommand's child came without pipes.
+    #[error("the ProxyCommand has no pipes")]
+    ProxyNoPipes,
+    /// A failure of the connection made through the ProxyCommand.
+    #[error("through the ProxyCommand: {0}")]
+    ThroughProxy(Box<ConnectFault>),
+    /// A ProxyJump host could not open a channel to the next hop.
+    #[error("the jump host cannot open a channel to it: {0}")]
+    JumpChannel(russh::Error),
+    /// A ProxyJump list without hosts.
+    #[error("no hop")]
+    NoHop,
+    /// The SSH protocol failed (handshake, key exchange, transport).
+    #[error("{0}")]
+    Protocol(russh::Error),
+    /// The session channel could not be opened.
+    #[error("opening a session channel: {0}")]
+    Channel(russh::Error),
+    /// The server refused to run the remote command.
+    #[error("starting the remote command: {0}")]
+    Exec(russh::Error),
+    /// The rules could not be sent on the channel's stdin.
+    #[error("sending the rules: {0}")]
+    SendRules(russh::Error),
+}
+
+/// Why a private key file could not be used (see [`SshError::Key`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFault {
+    /// The file could not be read.
+    #[error("{0}")]
+    Unreadable(std::io::Error),
+    /// Encrypted, and no passphrase was given.
+    #[error("it is encrypted: give --sshkey-passphrase")]
+    Encrypted,
+    /// The passphrase does not decrypt it.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// Not a private key russh reads.
+    #[error("{0}")]
+    NotAKey(russh::keys::Error),
 }
 
 /// What the thread hands over.
@@ -276,7 +346,7 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
                     let _ = ready_tx.send(Err(SshError::Connect {
                         host: target.host.clone(),
                         port: target.port,
-                        detail: e.to_string(),
+                        fault: ConnectFault::Runtime(e),
                     }));
                     return;
                 }
@@ -293,7 +363,7 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
         .map_err(|e| SshError::Connect {
             host: host.clone(),
             port,
-            detail: e.to_string(),
+            fault: ConnectFault::Thread(e),
         })?;
     let mut session = Session {
         rx,
@@ -316,7 +386,7 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
                     return Err(SshError::Connect {
                         host,
                         port,
-                        detail: scapbridge_engine::fsio::Stopped.to_string(),
+                        fault: ConnectFault::Stopped,
                     });
                 }
             }
@@ -325,7 +395,7 @@ pub fn start(target: Target, command: String, stdin: Option<Vec<u8>>) -> Result<
                 return Err(SshError::Connect {
                     host,
                     port,
-                    detail: "the SSH thread ended early".into(),
+                    fault: ConnectFault::ThreadEnded,
                 });
             }
         }
@@ -386,10 +456,10 @@ async fn run(
         preferred,
         ..client::Config::default()
     });
-    let connect_err = |detail: String| SshError::Connect {
+    let connect_err = |fault: ConnectFault| SshError::Connect {
         host: target.host.clone(),
         port: target.port,
-        detail,
+        fault,
     };
     // The jump hosts' sessions and the ProxyCommand child live as long as
     // the session they carry.
@@ -403,21 +473,19 @@ async fn run(
     let channel = match handle.channel_open_session().await {
         Ok(c) => c,
         Err(e) => {
-            let _ = ready.send(Err(connect_err(format!("opening a session channel: {e}"))));
+            let _ = ready.send(Err(connect_err(ConnectFault::Channel(e))));
             return;
         }
     };
     if let Err(e) = channel.exec(true, command.as_bytes()).await {
-        let _ = ready.send(Err(connect_err(format!(
-            "starting the remote command: {e}"
-        ))));
+        let _ = ready.send(Err(connect_err(ConnectFault::Exec(e))));
         return;
     }
     // The channel's stdin stays open after this: the agent takes its end
     // as the rules' end, and nothing else is sent.
     if let Some(bytes) = stdin {
         if let Err(e) = channel.data(&bytes[..]).await {
-            let _ = ready.send(Err(connect_err(format!("sending the rules: {e}"))));
+            let _ = ready.send(Err(connect_err(ConnectFault::SendRules(e))));
             return;
         }
     }
@@ -492,10 +560,10 @@ async fn open(
     config: Arc<client::Config>,
     target: &Target,
 ) -> Result<(client::Handle<Checker>, Carriers), SshError> {
-    let err = |t: &Target, detail: String| SshError::Connect {
+    let err = |t: &Target, fault: ConnectFault| SshError::Connect {
         host: t.host.clone(),
         port: t.port,
-        detail,
+        fault,
     };
     let mut carriers = Carriers::default();
     match &target.proxy {
@@ -505,8 +573,8 @@ async fn open(
                 tokio::net::TcpStream::connect((target.host.as_str(), target.port)),
             )
             .await
-            .map_err(|_| err(target, "no answer within 10 s".into()))?
-            .map_err(|e| err(target, e.to_string()))?;
+            .map_err(|_| err(target, ConnectFault::Timeout))?
+            .map_err(|e| err(target, ConnectFault::Tcp(e)))?;
             let _ = tcp.set_nodelay(true);
             Ok((handshake(config, tcp, target).await?, carriers))
         }
@@ -518,19 +586,19 @@ async fn open(
                 .stdout(std::process::Stdio::piped())
                 .kill_on_drop(true)
                 .spawn()
-                .map_err(|e| err(target, format!("cannot run the ProxyCommand: {e}")))?;
+                .map_err(|e| err(target, ConnectFault::ProxySpawn(e)))?;
             let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
-                return Err(err(target, "the ProxyCommand has no pipes".into()));
+                return Err(err(target, ConnectFault::ProxyNoPipes));
             };
             carriers._proxy = Some(child);
             let stream = tokio::io::join(stdout, stdin);
             let handle = handshake(config, stream, target)
                 .await
                 .map_err(|e| match e {
-                    SshError::Connect { host, port, detail } => SshError::Connect {
+                    SshError::Connect { host, port, fault } => SshError::Connect {
                         host,
                         port,
-                        detail: format!("through the ProxyCommand: {detail}"),
+                        fault: ConnectFault::ThroughProxy(Box::new(fault)),
                     },
                     other => other,
                 })?;
@@ -550,12 +618,7 @@ async fn open(
                                 0,
                             )
                             .await
-                            .map_err(|e| {
-                                err(
-                                    hop,
-                                    format!("the jump host cannot open a channel to it: {e}"),
-                                )
-                            })?;
+                            .map_err(|e| err(hop, ConnectFault::JumpChannel(e)))?;
                         let handle = handshake(config.clone(), ch.into_stream(), hop).await?;
                         carriers._jumps.push(through);
                         handle
@@ -563,7 +626,7 @@ async fn open(
                 };
                 prev = Some(handle);
             }
-            let handle = prev.ok_or_else(|| err(target, "no hop".into()))?;
+            let handle = prev.ok_or_else(|| err(target, ConnectFault::NoHop))?;
             Ok((handle, carriers))
         }
     }
@@ -590,7 +653,7 @@ where
             v.unwrap_or_else(|| SshError::Connect {
                 host: t.host.clone(),
                 port: t.port,
-                detail: e.to_string(),
+                fault: ConnectFault::Protocol(e),
             })
         })?;
     authenticate(&mut handle, t).await?;
@@ -600,29 +663,28 @@ where
 /// Loads a private key, naming the problem: encrypted without a passphrase,
 /// wrong passphrase, or not a key.
 fn load_key(path: &Path, passphrase: Option<&str>) -> Result<russh::keys::PrivateKey, SshError> {
-    let fail = |detail: String| SshError::Key {
+    let fail = |fault: KeyFault| SshError::Key {
         path: path.display().to_string(),
-        detail,
+        fault,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| fail(KeyFault::Unreadable(e)))?;
     // PEM and PKCS#8 say so in the armour; russh's PKCS#8 reader, given no
     // passphrase, would report an encrypted key as a DER error.
     let armoured_encrypted = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
         || text.contains("Proc-Type: 4,ENCRYPTED");
-    let encrypted = || "it is encrypted: give --sshkey-passphrase".to_string();
     if armoured_encrypted && passphrase.is_none() {
-        return Err(fail(encrypted()));
+        return Err(fail(KeyFault::Encrypted));
     }
     russh::keys::decode_secret_key(&text, passphrase).map_err(|e| {
         fail(match e {
-            russh::keys::Error::KeyIsEncrypted => encrypted(),
+            russh::keys::Error::KeyIsEncrypted => KeyFault::Encrypted,
             // A key that decrypts to garbage was decrypted with the wrong
             // passphrase (no format has an integrity check that says so
             // more directly).
             _ if passphrase.is_some() && (armoured_encrypted || is_decrypt_failure(&e)) => {
-                "wrong passphrase".to_string()
+                KeyFault::WrongPassphrase
             }
-            _ => e.to_string(),
+            _ => KeyFault::NotAKey(e),
         })
     })
 }
@@ -664,7 +726,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
     let proto = |e: russh::Error| SshError::Connect {
         host: t.host.clone(),
         port: t.port,
-        detail: e.to_string(),
+        fault: ConnectFault::Protocol(e),
     };
     let hash = handle
         .best_supported_rsa_hash()

@@ -163,12 +163,16 @@ pub(super) fn docs() -> impl Iterator<Item = (&'static str, &'static str, &'stat
 
 impl CField {
     /// The field a name means, if it is one of these.
-    pub(super) fn named(name: &str, arg: Option<&str>) -> Option<Result<CField, String>> {
+    pub(super) fn named(name: &str, arg: Option<&str>) -> Option<Result<CField, FieldError>> {
         let f = match name {
             "k8s.pod.label" => {
                 return Some(match arg {
                     Some(k) if !k.is_empty() => Ok(CField::PodLabel(k.to_string())),
-                    _ => Err("k8s.pod.label needs a label name: k8s.pod.label[KEY]".into()),
+                    _ => Err(FieldError::MissingArgument {
+                        field: name.to_string(),
+                        what: "a label name",
+                        example: "k8s.pod.label[KEY]".to_string(),
+                    }),
                 })
             }
             // libsinsp's older name of the pod uid.
@@ -176,7 +180,9 @@ impl CField {
             _ => TABLE.iter().find(|t| t.0 == name)?.1.clone(),
         };
         Some(match arg {
-            Some(_) => Err(format!("field '{name}' takes no argument")),
+            Some(_) => Err(FieldError::UnexpectedArgument {
+                field: name.to_string(),
+            }),
             None => Ok(f),
         })
     }

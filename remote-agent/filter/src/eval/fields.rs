@@ -366,26 +366,23 @@ pub(super) const WITH_ARG: &[(&str, &str, &str)] = &[
     ),
 ];
 
-pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
+pub(super) fn lookup(r: &FieldRef) -> Result<Field, FieldError> {
     use Field::*;
-    let arg_sel = |a: &Option<String>| -> Result<ArgSel, String> {
+    let arg_sel = |a: &Option<String>| -> Result<ArgSel, FieldError> {
         match a {
             Some(a) => a
                 .parse::<usize>()
                 .map(ArgSel::Index)
                 .or_else(|_| Ok(ArgSel::Name(a.clone()))),
-            None => Err(format!(
-                "'{}' needs an argument: {}[N] or {}.NAME",
-                r.name, r.name, r.name
-            )),
+            None => Err(FieldError::MissingArgument {
+                field: r.name.clone(),
+                what: "an argument",
+                example: format!("{}[N] or {}.NAME", r.name, r.name),
+            }),
         }
     };
     if let Some(f) = crate::provider::lookup(&r.name, r.arg.as_deref()) {
-        // The filter's diagnostics are spanned text: the typed error becomes
-        // its line there.
-        return f
-            .map(|f| Plugin(crate::provider::Provided(f)))
-            .map_err(|e| e.to_string());
+        return f.map(|f| Plugin(crate::provider::Provided(f)));
     }
     if let Some(c) = CField::named(&r.name, r.arg.as_deref()) {
         return c.map(Container);
@@ -396,35 +393,56 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, String> {
     if let Some(name) = r.name.strip_prefix("evt.rawarg.") {
         return Ok(EvtRawArg(ArgSel::Name(name.to_string())));
     }
-    let f =
-        match r.name.as_str() {
-            "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
-            "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
-            "proc.aname" => {
-                return match &r.arg {
-                    None => Ok(ProcAname(None)),
-                    Some(a) => a.parse().map(|n| ProcAname(Some(n))).map_err(|_| {
-                        format!("proc.aname[{a}]: the argument is an ancestor number")
-                    }),
-                }
+    let f = match r.name.as_str() {
+        "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
+        "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
+        "proc.aname" => {
+            return match &r.arg {
+                None => Ok(ProcAname(None)),
+                Some(a) => a
+                    .parse()
+                    .map(|n| ProcAname(Some(n)))
+                    .map_err(|_| ancestor_number("proc.aname", a)),
             }
-            "proc.aexepath" => {
-                return match &r.arg {
-                    Some(a) => a.parse().map(ProcAexepath).map_err(|_| {
-                        format!("proc.aexepath[{a}]: the argument is an ancestor number")
-                    }),
-                    None => Err("proc.aexepath needs an ancestor number: proc.aexepath[N]".into()),
-                }
+        }
+        "proc.aexepath" => {
+            return match &r.arg {
+                Some(a) => a
+                    .parse()
+                    .map(ProcAexepath)
+                    .map_err(|_| ancestor_number("proc.aexepath", a)),
+                None => Err(FieldError::MissingArgument {
+                    field: r.name.clone(),
+                    what: "an ancestor number",
+                    example: "proc.aexepath[N]".to_string(),
+                }),
             }
-            name => match PLAIN.iter().find(|d| d.0 == name) {
-                Some(d) => d.1.clone(),
-                None => return Err(format!("unknown field '{name}'")),
-            },
-        };
+        }
+        name => match PLAIN.iter().find(|d| d.0 == name) {
+            Some(d) => d.1.clone(),
+            None => {
+                return Err(FieldError::Unknown {
+                    field: name.to_string(),
+                })
+            }
+        },
+    };
     if r.arg.is_some() {
-        return Err(format!("field '{}' takes no argument", r.name));
+        return Err(FieldError::UnexpectedArgument {
+            field: r.name.clone(),
+        });
     }
     Ok(f)
+}
+
+/// `field[arg]` where the argument must be an ancestor number.
+fn ancestor_number(field: &str, arg: &str) -> FieldError {
+    FieldError::BadArgument {
+        field: field.to_string(),
+        arg: arg.to_string(),
+        expected: "the argument is an ancestor number",
+        did_you_mean: None,
+    }
 }
 
 /// Every name [`lookup`] resolves (besides `evt.arg.NAME` and

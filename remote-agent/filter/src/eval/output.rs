@@ -30,7 +30,7 @@ pub enum OutputFormatError {
         /// Where the field's name is.
         span: Span,
         /// What is wrong with it.
-        message: String,
+        error: FieldError,
     },
 }
 
@@ -40,7 +40,7 @@ impl fmt::Display for OutputFormatError {
             OutputFormatError::NoFieldName { at } => {
                 write!(f, "'%' at byte {at} is not followed by a field name")
             }
-            OutputFormatError::Field { message, .. } => f.write_str(message),
+            OutputFormatError::Field { error, .. } => write!(f, "{error}"),
         }
     }
 }
@@ -89,9 +89,9 @@ impl OutputFormat {
                 arg: arg.clone(),
                 span: Span::new(start, j),
             };
-            let field = lookup(&r).map_err(|message| OutputFormatError::Field {
+            let field = lookup(&r).map_err(|error| OutputFormatError::Field {
                 span: r.span,
-                message,
+                error,
             })?;
             if !text.is_empty() {
                 parts.push(OutPart::Text(std::mem::take(&mut text)));

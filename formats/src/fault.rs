@@ -1,0 +1,107 @@
+//! Why the bytes of one event or metadata block could not be read. The
+//! block's offset lives in the enclosing [`crate::ReadError`]; a fault says
+//! what inside the block is wrong, as values (so callers can match on it and
+//! the per-byte paths never build text).
+
+use crate::event::Invalid;
+
+/// What is wrong inside one block (see [`crate::ReadError::BadEvent`] and
+/// [`crate::ReadError::BadMetadata`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Fault {
+    /// A field runs past the end of the block's body (or of an entry).
+    #[error("needs {needed} bytes at body offset {at}, only {left} left")]
+    Short {
+        /// Bytes the field needs.
+        needed: usize,
+        /// Where in the body (or entry) it starts.
+        at: usize,
+        /// Bytes left from there.
+        left: usize,
+    },
+    /// An event's own header, lengths or values are inconsistent.
+    #[error(transparent)]
+    Event(#[from] Invalid),
+    /// An event block too short for its cpu id (and flags).
+    #[error("block body of {body} bytes has no room for the cpu id")]
+    NoCpuId {
+        /// The body's length.
+        body: usize,
+    },
+    /// An event block too short for the event header of its layout.
+    #[error("event needs a {header}-byte header, block holds {have}")]
+    ShortHeader {
+        /// The header's length in this layout (22 for v1, 26 after).
+        header: usize,
+        /// Bytes there.
+        have: usize,
+    },
+    /// A v1 event's `len` does not fit its block.
+    #[error("v1 event len {len} outside the {have}-byte block")]
+    V1LenOutside {
+        /// The header's `len`.
+        len: usize,
+        /// The bytes the block holds.
+        have: usize,
+    },
+    /// No parameter count makes a v1 event's lengths fill it exactly.
+    #[error("cannot infer the parameter count of a v1 event of len {len}")]
+    V1ParamCount {
+        /// The header's `len`.
+        len: usize,
+    },
+    /// A big-endian event whose `len` and parameter count do not fit.
+    #[error("event len {len} with {nparams} parameters does not fit the block")]
+    BigEndianMisfit {
+        /// The header's `len`.
+        len: usize,
+        /// The header's parameter count.
+        nparams: usize,
+    },
+    /// A fixed-size metadata body of the wrong size.
+    #[error("body is {have} bytes, expected {expected}")]
+    BodyLength {
+        /// Bytes there.
+        have: usize,
+        /// Bytes the block type has.
+        expected: usize,
+    },
+    /// A list entry whose own length runs past the block.
+    #[error("{entry} entry at body offset {at} has length {len}, past the block")]
+    EntryPastBlock {
+        /// Which list ("process", "fd", "interface", "user").
+        entry: &'static str,
+        /// Where the entry starts in the body.
+        at: usize,
+        /// Its length field.
+        len: usize,
+    },
+    /// A fault inside one list entry.
+    #[error("{entry} entry at body offset {at}: {fault}")]
+    InEntry {
+        /// Which list.
+        entry: &'static str,
+        /// Where the entry starts in the body.
+        at: usize,
+        /// What is wrong in it.
+        fault: Box<Fault>,
+    },
+    /// An interface-list entry of a type libscap does not define.
+    #[error("unknown interface type {0}")]
+    UnknownInterfaceType(u16),
+    /// A user-list entry of a type libscap does not define.
+    #[error("unknown user-list entry type {0}")]
+    UnknownUserEntryType(u8),
+}
+
+impl Fault {
+    /// This fault, as found inside the `entry` list entry starting at `at`.
+    pub(crate) fn in_entry(self, entry: &'static str, at: usize) -> Fault {
+        Fault::InEntry {
+            entry,
+            at,
+            fault: Box::new(self),
+        }
+    }
+}
