@@ -587,11 +587,16 @@ fn load_rules(
         for o in &opts.options {
             match c.set(o) {
                 Ok(None) => {}
-                Ok(Some(w)) => {
-                    c.warnings
-                        .push(scapbridge::rules::Diagnostic::warning(command_line, at, w))
-                }
-                Err(e) => errors.push(scapbridge::rules::Diagnostic::error(command_line, at, e)),
+                Ok(Some(w)) => c.warnings.push(scapbridge::rules::Diagnostic::warning(
+                    command_line,
+                    at,
+                    w.to_string(),
+                )),
+                Err(e) => errors.push(scapbridge::rules::Diagnostic::error(
+                    command_line,
+                    at,
+                    e.to_string(),
+                )),
             }
         }
         if !errors.is_empty() {

@@ -190,23 +190,27 @@ impl FalcoConfig {
     /// top-level key (`priority=error`, `json_output=true`, …),
     /// `rules_files[]=PATH` (appended) or `rules_files=PATH` (replacing),
     /// `rules[].enable.rule=NAME`, `rules[].disable.tag=TAG` (a selection
-    /// step after the file's). Returns a warning for a key we do not
-    /// support; an error for a bad value.
-    pub fn set(&mut self, option: &str) -> Result<Option<String>, String> {
+    /// step after the file's). Returns the key, ignored, when we do not
+    /// support it (a warning); an error for a bad value.
+    pub fn set(&mut self, option: &str) -> Result<Option<IgnoredOption>, OptionError> {
+        let bad = |fault: OptionFault| OptionError {
+            option: option.to_string(),
+            fault,
+        };
         let Some((key, value)) = option.split_once('=') else {
-            return Err(format!("-o {option}: expected KEY=VALUE"));
+            return Err(bad(OptionFault::NoValue));
         };
         let flag = |v: &str| match v.to_ascii_lowercase().as_str() {
             "true" | "yes" | "on" => Ok(true),
             "false" | "no" | "off" => Ok(false),
-            _ => Err(format!("-o {option}: {key} must be true or false")),
+            _ => Err(bad(OptionFault::NotAFlag {
+                key: key.to_string(),
+            })),
         };
         match key {
             "priority" => {
-                self.min_priority = Some(
-                    Priority::parse(value)
-                        .ok_or_else(|| format!("-o {option}: not a Falco priority"))?,
-                )
+                self.min_priority =
+                    Some(Priority::parse(value).ok_or_else(|| bad(OptionFault::NotAPriority))?)
             }
             "json_output" => self.style.json = flag(value)?,
             "json_include_output_property" => self.style.include_output = flag(value)?,
@@ -230,12 +234,14 @@ impl FalcoConfig {
                     Some(("disable", m)) => what(m).map(|w| (false, w)),
                     _ => None,
                 };
-                let (enable, w) = step.ok_or_else(|| {
-                    format!("-o {option}: expected rules[].enable|disable.rule|tag=VALUE")
-                })?;
+                let (enable, w) = step.ok_or_else(|| bad(OptionFault::NotARulesStep))?;
                 self.selection.push(enable, w);
             }
-            other => return Ok(Some(format!("-o {other}: not supported here (ignored)"))),
+            other => {
+                return Ok(Some(IgnoredOption {
+                    key: other.to_string(),
+                }))
+            }
         }
         Ok(None)
     }
@@ -374,6 +380,47 @@ fn append_section(file: &Path, v: &Node, out: &mut Vec<AppendOutput>, diags: &mu
     }
 }
 
+/// A `-o KEY=VALUE` that cannot be applied (see [`FalcoConfig::set`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("-o {option}: {fault}")]
+#[non_exhaustive]
+pub struct OptionError {
+    /// The option as given.
+    pub option: String,
+    /// What is wrong with it.
+    pub fault: OptionFault,
+}
+
+/// What is wrong with a `-o` option.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OptionFault {
+    /// No `=`.
+    #[error("expected KEY=VALUE")]
+    NoValue,
+    /// A flag whose value is not a boolean.
+    #[error("{key} must be true or false")]
+    NotAFlag {
+        /// The key.
+        key: String,
+    },
+    /// `priority=` with a value that is not a Falco priority.
+    #[error("not a Falco priority")]
+    NotAPriority,
+    /// A `rules[]` key that is not an enable or disable step.
+    #[error("expected rules[].enable|disable.rule|tag=VALUE")]
+    NotARulesStep,
+}
+
+/// A `-o` key Falco has and we do not apply (a warning, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("-o {key}: not supported here (ignored)")]
+#[non_exhaustive]
+pub struct IgnoredOption {
+    /// The key.
+    pub key: String,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -423,7 +470,8 @@ mod tests {
         assert!(c.selection.enables("x", &["net".to_string()]));
         assert!(!c.selection.enables("x", &[]));
         assert_eq!(
-            c.set("buffered_outputs=true"),
+            c.set("buffered_outputs=true")
+                .map(|w| w.map(|w| w.to_string())),
             Ok(Some(
                 "-o buffered_outputs: not supported here (ignored)".into()
             ))

@@ -31,7 +31,7 @@ pub struct HostConfig {
 
 /// A line of the config that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path} line {line}: {message}")]
+#[error("{path} line {line}: {fault}")]
 #[non_exhaustive]
 pub struct ConfigError {
     /// The file.
@@ -39,7 +39,34 @@ pub struct ConfigError {
     /// 1-based line.
     pub line: usize,
     /// What is wrong.
-    pub message: String,
+    pub fault: ConfigFault,
+}
+
+/// What is wrong with a line of `~/.ssh/config`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigFault {
+    /// A file larger than we read (an Include of a device or a huge file).
+    #[error("larger than {MAX_FILE_BYTES} bytes; not read")]
+    TooLarge,
+    /// A `"` never closed.
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+    /// `Include` within includes, deeper than OpenSSH's bound.
+    #[error("Include nested more than 16 deep")]
+    IncludeTooDeep,
+    /// A keyword without its value.
+    #[error("{keyword} needs a value")]
+    NoValue {
+        /// The keyword, lower-cased.
+        keyword: String,
+    },
+    /// A `Port` that is not a TCP port.
+    #[error("Port '{value}' is not a port from 1 to 65535")]
+    BadPort {
+        /// The value given.
+        value: String,
+    },
 }
 
 /// Every problem found, reported at once.
@@ -116,7 +143,7 @@ fn read_file(
         errors.push(ConfigError {
             path: name,
             line: 0,
-            message: format!("larger than {MAX_FILE_BYTES} bytes; not read"),
+            fault: ConfigFault::TooLarge,
         });
         return;
     }
@@ -134,10 +161,10 @@ fn read_text(
     // Outside any block, lines apply to every host.
     let mut applies = true;
     for (i, raw) in text.lines().enumerate() {
-        let err = |message: String| ConfigError {
+        let err = |fault: ConfigFault| ConfigError {
             path: name.to_string(),
             line: i + 1,
-            message,
+            fault,
         };
         let (keyword, args) = match split_line(raw) {
             Ok(Some(x)) => x,
@@ -153,7 +180,7 @@ fn read_text(
             _ if !applies => {}
             "include" => {
                 if depth >= 16 {
-                    errors.push(err("Include nested more than 16 deep".into()));
+                    errors.push(err(ConfigFault::IncludeTooDeep));
                     continue;
                 }
                 for pattern in &args {
@@ -164,7 +191,7 @@ fn read_text(
             }
             _ => {
                 let Some(value) = args.first().cloned() else {
-                    errors.push(err(format!("{keyword} needs a value")));
+                    errors.push(err(ConfigFault::NoValue { keyword }));
                     continue;
                 };
                 apply(out, &keyword, value, &args, &err, errors);
@@ -178,7 +205,7 @@ fn apply(
     keyword: &str,
     value: String,
     args: &[String],
-    err: &dyn Fn(String) -> ConfigError,
+    err: &dyn Fn(ConfigFault) -> ConfigError,
     errors: &mut Vec<ConfigError>,
 ) {
     // `none` is a value too: it wins like any other, meaning "no proxy".
@@ -196,7 +223,7 @@ fn apply(
                     out.port = Some(p);
                 }
             }
-            _ => errors.push(err(format!("Port '{value}' is not a port from 1 to 65535"))),
+            _ => errors.push(err(ConfigFault::BadPort { value })),
         },
         "identityfile" => out.identity_files.push(value),
         // ProxyCommand takes the rest of the line, spaces included.
@@ -209,7 +236,7 @@ fn apply(
 
 /// Splits a line into its lower-cased keyword and arguments (`Key value`,
 /// `Key=value`, double quotes group); `None` for blank and comment lines.
-fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
+fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, ConfigFault> {
     let line = raw.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -245,7 +272,7 @@ fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
         }
     }
     if in_quotes {
-        return Err("unterminated quote".into());
+        return Err(ConfigFault::UnterminatedQuote);
     }
     if has_token {
         args.push(cur);

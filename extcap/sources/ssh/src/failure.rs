@@ -5,15 +5,14 @@
 use std::fmt;
 
 /// A remote capture that did not end cleanly.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum RemoteFailure {
-    /// The connection was lost mid-stream.
+    /// The connection was lost mid-stream (keepalives unanswered, TCP
+    /// reset) before the server closed the channel.
     Lost {
         /// `user@host`.
         host: String,
-        /// What the transport said.
-        reason: String,
     },
     /// The remote command was killed by a signal.
     Killed {
@@ -35,8 +34,9 @@ pub enum RemoteFailure {
     BrokenStream {
         /// `user@host`.
         host: String,
-        /// What the reader found wrong.
-        error: String,
+        /// What the reader found wrong (shared: the failure is cloned
+        /// into summaries, the reader's error is not `Clone`).
+        error: std::sync::Arc<scapbridge_formats::ReadError>,
         /// The remote command's last stderr line, empty if none.
         stderr: String,
     },
@@ -45,9 +45,9 @@ pub enum RemoteFailure {
 impl fmt::Display for RemoteFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RemoteFailure::Lost { host, reason } => write!(
+            RemoteFailure::Lost { host } => write!(
                 f,
-                "{reason} ({host}); the capture ends on its last whole block"
+                "the SSH connection was lost ({host}); the capture ends on its last whole block"
             ),
             RemoteFailure::Killed { host, signal } => write!(
                 f,

@@ -222,8 +222,11 @@ pub enum Chunk {
     Exit(u32),
     /// The remote command was killed by this signal (`KILL`, `TERM`, ...).
     Signal(String),
-    /// The stream ended: `None` cleanly, else why the link died.
-    End(Option<String>),
+    /// The stream ended: cleanly, or (`lost`) because the connection died.
+    End {
+        /// The SSH connection was lost rather than the channel closed.
+        lost: bool,
+    },
 }
 
 struct Checker {
@@ -503,7 +506,7 @@ async fn run(
             msg = channel.wait() => match msg {
                 Some(ChannelMsg::Data { data }) => {
                     if tx.send(Chunk::Data(data.to_vec())).is_err() {
-                        break None;
+                        break false;
                     }
                 }
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
@@ -525,22 +528,18 @@ async fn run(
                 Some(ChannelMsg::Close) | None => {
                     // `None`: the connection is gone (keepalives unanswered,
                     // TCP reset) unless the server closed the channel first.
-                    break if msg.is_none() && handle.is_closed() {
-                        Some("the SSH connection was lost".to_string())
-                    } else {
-                        None
-                    };
+                    break msg.is_none() && handle.is_closed();
                 }
                 Some(_) => {}
             },
             _ = &mut stop => {
                 let _ = channel.close().await;
-                break None;
+                break false;
             }
-            _ = tokio::time::sleep_until(eof_wait), if after_eof.is_some() => break None,
+            _ = tokio::time::sleep_until(eof_wait), if after_eof.is_some() => break false,
         }
     };
-    let _ = tx.send(Chunk::End(end));
+    let _ = tx.send(Chunk::End { lost: end });
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "capture ended", "en")
         .await;

@@ -28,7 +28,7 @@ struct Remote {
     alerts: u64,
     exit: Option<u32>,
     signal: Option<String>,
-    lost: Option<String>,
+    lost: bool,
 }
 
 impl std::fmt::Debug for Remote {
@@ -106,7 +106,7 @@ impl Read for ChunkReader<'_> {
                         r.signal = Some(sig);
                     }
                 }
-                Ok(Chunk::End(lost)) => {
+                Ok(Chunk::End { lost }) => {
                     if let Ok(mut r) = self.remote.lock() {
                         r.lost = lost;
                     }
@@ -182,13 +182,13 @@ impl Source for SshSource {
         let mut stream_error = None;
         let mut outcome = StopReason::EndOfInput;
         match ScapReader::with_options(reader, ReaderOptions::skipping_unknown_events()) {
-            Err(e) => stream_error = Some(e.to_string()),
+            Err(e) => stream_error = Some(e),
             Ok(mut rd) => loop {
                 let item = match rd.next_item() {
                     Ok(Some(i)) => i,
                     Ok(None) => break,
                     Err(e) => {
-                        stream_error = Some(e.to_string());
+                        stream_error = Some(e);
                         break;
                     }
                 };
@@ -226,7 +226,7 @@ impl Source for SshSource {
                 String::from_utf8_lossy(&r.stderr).trim().to_string(),
                 r.exit,
                 r.signal.clone(),
-                r.lost.clone(),
+                r.lost,
             )
         });
         let (stderr, exit, signal, lost) = r.unwrap_or_default();
@@ -238,8 +238,8 @@ impl Source for SshSource {
         }
         let first = stderr.lines().last().unwrap_or("").to_string();
         let fail = |f: RemoteFailure| Err(CaptureError::Source(Box::new(f)));
-        if let Some(reason) = lost {
-            return fail(RemoteFailure::Lost { host: name, reason });
+        if lost {
+            return fail(RemoteFailure::Lost { host: name });
         }
         if let Some(signal) = signal {
             return fail(RemoteFailure::Killed { host: name, signal });
@@ -253,7 +253,7 @@ impl Source for SshSource {
             }),
             (_, Some(e)) => fail(RemoteFailure::BrokenStream {
                 host: name,
-                error: e,
+                error: std::sync::Arc::new(e),
                 stderr: first,
             }),
             _ => {
