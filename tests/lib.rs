@@ -1,7 +1,8 @@
 //! What the integration tests (in this crate's test targets) and the
 //! benchmarks (`tests/bench`, `benches/`) share that is no test: the
-//! command lines of `scapbridge capture` both spell out. The tests' own
-//! helpers (fixtures, podman, sshd, skip rules) stay in `common/`.
+//! command lines of `scapbridge capture` both spell out, and how both run
+//! podman. The tests' own helpers (fixtures, sshd, skip rules, podman's
+//! checks) stay in `common/`.
 
 use std::ffi::OsStr;
 use std::process::Command;
@@ -68,6 +69,26 @@ impl CaptureArgs for Command {
         ])
         .arg(source)
     }
+}
+
+/// The image the tests and benchmarks run (`SCAPBRIDGE_IMAGE`, default the
+/// one install.sh imports).
+pub fn podman_image() -> String {
+    std::env::var("SCAPBRIDGE_IMAGE")
+        .unwrap_or_else(|_| "localhost/scapbridge-workload:bookworm".into())
+}
+
+/// `podman` with the runtime settings the tests need whatever the machine's
+/// containers.conf says: runc, cgroupfs, and events to a file (no journald).
+pub fn podman() -> Command {
+    let mut c = Command::new("podman");
+    c.args([
+        "--runtime",
+        "runc",
+        "--cgroup-manager=cgroupfs",
+        "--events-backend=file",
+    ]);
+    c
 }
 
 #[cfg(test)]

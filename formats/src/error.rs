@@ -4,7 +4,7 @@
 use std::io;
 
 use crate::fault::Fault;
-use crate::profile::Misfit;
+use crate::fault::Misfit;
 
 /// An error while reading a capture.
 #[derive(Debug, thiserror::Error)]

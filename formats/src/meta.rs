@@ -231,28 +231,8 @@ impl ProcessInfo {
     }
 
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, Fault> {
-        let mut out = Vec::new();
-        while c.remaining() >= 4 {
-            if v == PlVersion::V9 {
-                let start = c.pos();
-                let len = c.u32()? as usize;
-                if len < 4 || len - 4 > c.remaining() {
-                    return Err(Fault::EntryPastBlock {
-                        entry: "process",
-                        at: start,
-                        len,
-                    });
-                }
-                let mut e = c.sub(len - 4)?;
-                let p = Self::parse_one(&mut e, v).map_err(|f| f.in_entry("process", start))?;
-                out.push(p);
-            } else {
-                let start = c.pos();
-                let p = Self::parse_one(c, v).map_err(|f| f.in_entry("process", start))?;
-                out.push(p);
-            }
-        }
-        Ok(out)
+        let sized = (v == PlVersion::V9).then_some(EntryLength::CountsItself);
+        parse_entries(c, "process", sized, |e| Self::parse_one(e, v))
     }
 
     fn parse_one(c: &mut Cursor<'_>, v: PlVersion) -> Result<Self, Fault> {
@@ -553,24 +533,8 @@ impl FdInfo {
 
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<(u64, Vec<Self>), Fault> {
         let tid = c.u64()?;
-        let mut out = Vec::new();
-        while c.remaining() >= 4 {
-            let start = c.pos();
-            if v2 {
-                let len = c.u32()? as usize;
-                if len < 4 || len - 4 > c.remaining() {
-                    return Err(Fault::EntryPastBlock {
-                        entry: "fd",
-                        at: start,
-                        len,
-                    });
-                }
-                let mut e = c.sub(len - 4)?;
-                out.push(Self::parse_one(&mut e, true).map_err(|f| f.in_entry("fd", start))?);
-            } else {
-                out.push(Self::parse_one(c, false).map_err(|f| f.in_entry("fd", start))?);
-            }
-        }
+        let sized = v2.then_some(EntryLength::CountsItself);
+        let out = parse_entries(c, "fd", sized, |e| Self::parse_one(e, v2))?;
         Ok((tid, out))
     }
 
@@ -706,26 +670,9 @@ pub enum Interface {
 
 impl Interface {
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, Fault> {
-        let mut out = Vec::new();
-        while c.remaining() >= 4 {
-            let start = c.pos();
-            if v2 {
-                // IL_V2 entry length excludes its own 4 bytes.
-                let len = c.u32()? as usize;
-                if len > c.remaining() {
-                    return Err(Fault::EntryPastBlock {
-                        entry: "interface",
-                        at: start,
-                        len,
-                    });
-                }
-                let mut e = c.sub(len)?;
-                out.push(Self::parse_one(&mut e)?);
-            } else {
-                out.push(Self::parse_one(c)?);
-            }
-        }
-        Ok(out)
+        // IL_V2's entry length excludes its own 4 bytes.
+        let sized = v2.then_some(EntryLength::ExcludesItself);
+        parse_entries(c, "interface", sized, Self::parse_one)
     }
 
     fn parse_one(c: &mut Cursor<'_>) -> Result<Self, Fault> {
@@ -778,25 +725,8 @@ pub enum UserEntry {
 
 impl UserEntry {
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v2: bool) -> Result<Vec<Self>, Fault> {
-        let mut out = Vec::new();
-        while c.remaining() >= 4 {
-            let start = c.pos();
-            if v2 {
-                let len = c.u32()? as usize;
-                if len < 4 || len - 4 > c.remaining() {
-                    return Err(Fault::EntryPastBlock {
-                        entry: "user",
-                        at: start,
-                        len,
-                    });
-                }
-                let mut e = c.sub(len - 4)?;
-                out.push(Self::parse_one(&mut e)?);
-            } else {
-                out.push(Self::parse_one(c)?);
-            }
-        }
-        Ok(out)
+        let sized = v2.then_some(EntryLength::CountsItself);
+        parse_entries(c, "user", sized, Self::parse_one)
     }
 
     fn parse_one(c: &mut Cursor<'_>) -> Result<Self, Fault> {
@@ -843,4 +773,45 @@ impl UserEntry {
         let len = (out.len() - start) as u32;
         out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     }
+}
+
+/// How a list entry's leading u32 length is counted.
+#[derive(Debug, Clone, Copy)]
+enum EntryLength {
+    /// It counts its own 4 bytes (PL_V9, FDL_V2, UL_V2).
+    CountsItself,
+    /// It does not (IL_V2).
+    ExcludesItself,
+}
+
+/// The entries of a list block, each read by `one`. With `sized`, each
+/// entry starts with its length, which bounds what `one` may read (an
+/// entry newer than this reader keeps fields it skips); without, entries
+/// follow each other. A fault names the entry and where it starts.
+fn parse_entries<T>(
+    c: &mut Cursor<'_>,
+    entry: &'static str,
+    sized: Option<EntryLength>,
+    mut one: impl FnMut(&mut Cursor<'_>) -> Result<T, Fault>,
+) -> Result<Vec<T>, Fault> {
+    let mut out = Vec::new();
+    while c.remaining() >= 4 {
+        let at = c.pos();
+        let item = match sized {
+            Some(counted) => {
+                let len = c.u32()? as usize;
+                let body = match counted {
+                    EntryLength::CountsItself => len.checked_sub(4),
+                    EntryLength::ExcludesItself => Some(len),
+                };
+                match body.filter(|b| *b <= c.remaining()) {
+                    Some(b) => one(&mut c.sub(b)?),
+                    None => return Err(Fault::EntryPastBlock { entry, at, len }),
+                }
+            }
+            None => one(c),
+        };
+        out.push(item.map_err(|f| f.in_entry(entry, at))?);
+    }
+    Ok(out)
 }

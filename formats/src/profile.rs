@@ -21,6 +21,7 @@ use std::collections::HashMap;
 
 use crate::error::WriteError;
 use crate::event::OwnedEvent;
+use crate::fault::Misfit;
 use crate::schema::{self, ef, Direction, EventInfo};
 
 /// A schema profile. See the module docs.
@@ -127,39 +128,6 @@ impl Profile {
             reason: broken,
         }
     }
-}
-
-/// The rule of a [`Profile`] an event breaks (see [`Profile::check`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Misfit {
-    /// More parameters than the newest layout the schema knows.
-    #[error("more than the {newest} parameters of the newest known layout")]
-    MoreThanNewest {
-        /// The newest layout's parameter count.
-        newest: usize,
-    },
-    /// More parameters than libs 0.21 (sysdig 0.29, Wireshark 4.0) accepts.
-    #[error("at most {compat} parameters (libs 0.21 layout); libs 0.21 rejects more")]
-    MoreThanCompat {
-        /// libs 0.21's parameter count.
-        compat: u8,
-    },
-    /// An id libs 0.23 does not have.
-    #[error("libs 0.23 has no such event")]
-    UnknownToLibs023,
-    /// An old layout's id, which libs 0.23 converts rather than reads.
-    #[error("the id is an old version; libs 0.23 expects the current id")]
-    OldId,
-    /// A syscall enter event, which libs 0.23 drops.
-    #[error("libs 0.23 drops this enter event (its parameters belong to the exit)")]
-    DroppedEnter,
-    /// Not libs 0.23's parameter count for the id.
-    #[error("exactly {expected} parameters in the libs 0.23 layout")]
-    NotLibs023Count {
-        /// libs 0.23's parameter count.
-        expected: u8,
-    },
 }
 
 /// What libs 0.23's reader does with an event id.

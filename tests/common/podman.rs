@@ -12,24 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::ci;
 
-/// The tests' image (`SCAPBRIDGE_IMAGE`, default the one install.sh imports).
-pub fn image() -> String {
-    std::env::var("SCAPBRIDGE_IMAGE")
-        .unwrap_or_else(|_| "localhost/scapbridge-workload:bookworm".into())
-}
-
-/// `podman` with the runtime settings the tests need whatever the machine's
-/// containers.conf says: runc, cgroupfs, and events to a file (no journald).
-pub fn podman() -> Command {
-    let mut c = Command::new("podman");
-    c.args([
-        "--runtime",
-        "runc",
-        "--cgroup-manager=cgroupfs",
-        "--events-backend=file",
-    ]);
-    c
-}
+pub use scapbridge_tests::{podman, podman_image as image};
 
 /// Whether podman runs here, as root, with the tests' image; under CI=true
 /// all of it must be there. Otherwise prints why the test is skipped.

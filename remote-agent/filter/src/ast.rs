@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+/// Deepest nesting of parentheses and `not`s the parser accepts (and of
+/// transformers): bounds the recursion of every walk over a tree.
+pub const MAX_DEPTH: usize = 256;
+
 /// Byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {

@@ -4,7 +4,7 @@
 //! span lives in the enclosing [`crate::parser::SyntaxError`] or
 //! [`crate::eval::CompileError`].
 
-use crate::parser::MAX_DEPTH;
+use crate::ast::MAX_DEPTH;
 use crate::provider::FieldError;
 
 /// What a [`SyntaxError`] found wrong, or expected instead.

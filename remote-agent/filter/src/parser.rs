@@ -13,8 +13,7 @@ use std::fmt;
 
 use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
 
-/// Deepest nesting of parentheses and `not`s accepted.
-pub const MAX_DEPTH: usize = 256;
+pub use super::ast::MAX_DEPTH;
 
 /// Transformer names.
 const TRANSFORMERS: &[&str] = &[

@@ -41,7 +41,7 @@ use scapbridge_containers::{ContainerInfo, ContainerType, Resolver, ResolverConf
 use scapbridge_filter::eval::OutputFormat;
 use scapbridge_filter::{EvalContext, Filter};
 use scapbridge_formats::state::{CaptureState, ContainerRecord};
-use scapbridge_formats::{schema, Item, Profile, ScapReader, ScapWriter, WriterOptions};
+use scapbridge_formats::{schema, Event, Item, Profile, ScapReader, ScapWriter, WriterOptions};
 
 /// Containers started for the recording.
 const CONTAINERS: usize = 50;
@@ -60,21 +60,7 @@ const READ_FORMAT: &str = "%evt.num %proc.name %container.name %k8s.pod.name";
 /// per pass), one fork+exec of `cat`, then a short sleep.
 const LOOP: &str = "while :; do i=0; while [ $i -lt 200 ]; do read x < /etc/hostname; i=$((i+1)); done; cat /etc/hostname > /dev/null; sleep 0.3; done";
 
-fn podman() -> Command {
-    let mut c = Command::new("podman");
-    c.args([
-        "--runtime",
-        "runc",
-        "--cgroup-manager=cgroupfs",
-        "--events-backend=file",
-    ]);
-    c
-}
-
-fn image() -> String {
-    std::env::var("SCAPBRIDGE_IMAGE")
-        .unwrap_or_else(|_| "localhost/scapbridge-workload:bookworm".into())
-}
+use scapbridge_tests::{podman, podman_image as image};
 
 /// The service and containers of a recording; all removed on drop.
 #[derive(Debug)]
@@ -255,8 +241,12 @@ struct Seen {
     named: u64,
 }
 
-/// State only.
-fn pass_state(file: &Path) -> Result<(f64, Seen)> {
+/// One timed pass over `file`: the state applied to every item, then
+/// `per_event` on each event (the events counted before it).
+fn pass(
+    file: &Path,
+    mut per_event: impl FnMut(&Event<'_>, &CaptureState, &mut Seen),
+) -> Result<(f64, Seen)> {
     let t = Instant::now();
     let mut r = ScapReader::new(File::open(file)?)?;
     let mut st = CaptureState::new();
@@ -265,66 +255,55 @@ fn pass_state(file: &Path) -> Result<(f64, Seen)> {
         st.apply(&item);
         if let Item::Event(e) = &item {
             s.events += 1;
-            if st
-                .thread(e.tid())
-                .is_some_and(|t| !t.container_id.is_empty())
-            {
-                s.in_container += 1;
-            }
+            per_event(e, &st, &mut s);
         }
     }
     Ok((t.elapsed().as_secs_f64(), s))
 }
 
+/// State only.
+fn pass_state(file: &Path) -> Result<(f64, Seen)> {
+    pass(file, |e, st, s| {
+        if st
+            .thread(e.tid())
+            .is_some_and(|t| !t.container_id.is_empty())
+        {
+            s.in_container += 1;
+        }
+    })
+}
+
 /// State, then the container fields of every event.
 fn pass_fields(file: &Path, fmt: &OutputFormat) -> Result<(f64, Seen)> {
-    let t = Instant::now();
-    let mut r = ScapReader::new(File::open(file)?)?;
-    let mut st = CaptureState::new();
-    let mut s = Seen::default();
-    while let Some(item) = r.next_item()? {
-        st.apply(&item);
-        if let Item::Event(e) = &item {
-            s.events += 1;
-            let (_, fields) = fmt.render(
-                e,
-                EvalContext {
-                    state: &st,
-                    num: s.events,
-                },
-            );
-            if fields
-                .first()
-                .is_some_and(|(_, v)| v.as_deref().is_some_and(|v| v != "host"))
-            {
-                s.named += 1;
-            }
+    pass(file, |e, st, s| {
+        let (_, fields) = fmt.render(
+            e,
+            EvalContext {
+                state: st,
+                num: s.events,
+            },
+        );
+        if fields
+            .first()
+            .is_some_and(|(_, v)| v.as_deref().is_some_and(|v| v != "host"))
+        {
+            s.named += 1;
         }
-    }
-    Ok((t.elapsed().as_secs_f64(), s))
+    })
 }
 
 /// State, then a filter on two container fields of every event (the
 /// lookups without the rendering's allocations).
 fn pass_filter(file: &Path, filter: &Filter) -> Result<(f64, Seen)> {
-    let t = Instant::now();
-    let mut r = ScapReader::new(File::open(file)?)?;
-    let mut st = CaptureState::new();
-    let mut s = Seen::default();
-    while let Some(item) = r.next_item()? {
-        st.apply(&item);
-        if let Item::Event(e) = &item {
-            s.events += 1;
-            let cx = EvalContext {
-                state: &st,
-                num: s.events,
-            };
-            if filter.matches(e, cx) {
-                s.named += 1;
-            }
+    pass(file, |e, st, s| {
+        let cx = EvalContext {
+            state: st,
+            num: s.events,
+        };
+        if filter.matches(e, cx) {
+            s.named += 1;
         }
-    }
-    Ok((t.elapsed().as_secs_f64(), s))
+    })
 }
 
 /// The live capture's per-event note: the event type's `cgroups` slot and,

@@ -370,17 +370,7 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
-    // bpftrace's tracepoint probes need tracefs; mount it when it is not.
-    if !Path::new("/sys/kernel/tracing/events").exists() {
-        let _ = Command::new("mount")
-            .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
-            .status();
-    }
-    let bpftrace = Command::new("bpftrace")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Path::new("/sys/kernel/tracing/events").exists();
+    let bpftrace = bpftrace_ready();
     let mut tracers = vec![Tracer::None, Tracer::ProbeFiltered, Tracer::ProbeFull];
     if bpftrace {
         tracers.splice(1..1, [Tracer::Bpftrace, Tracer::BpftraceRecord]);
@@ -629,4 +619,19 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether bpftrace can run here as a reference: installed, with tracefs
+/// for its tracepoint probes (mounted here when it is not).
+pub(crate) fn bpftrace_ready() -> bool {
+    if !Path::new("/sys/kernel/tracing/events").exists() {
+        let _ = Command::new("mount")
+            .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
+            .status();
+    }
+    Command::new("bpftrace")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Path::new("/sys/kernel/tracing/events").exists()
 }

@@ -171,16 +171,7 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path) -> Result<()> {
     let n = env_num("BENCH_FAMILY_SYSCALLS", 400_000);
     let rounds = env_num("BENCH_FAMILY_ROUNDS", 3) as usize;
     let stat_rounds = env_num("BENCH_FAMILY_STAT_ROUNDS", 5) as usize;
-    if !Path::new("/sys/kernel/tracing/events").exists() {
-        let _ = Command::new("mount")
-            .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
-            .status();
-    }
-    let bpftrace = Command::new("bpftrace")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Path::new("/sys/kernel/tracing/events").exists();
+    let bpftrace = probe::bpftrace_ready();
     let mut tracers = vec![Tracer::None, Tracer::ProbeFiltered, Tracer::ProbeFull];
     if bpftrace {
         tracers.insert(1, Tracer::Bpftrace);
