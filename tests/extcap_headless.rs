@@ -483,10 +483,7 @@ fn capture_rules_alert_beside_the_events() {
             "--rules",
         ])
         .arg(&rules)
-        .arg("--alerts")
-        .arg(&alerts)
-        .arg("-w")
-        .arg(&out)
+        .alerts_and_capture_to(&alerts, &out)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);

@@ -463,10 +463,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         .arg(&rules)
         .args(["--trigger", "--save-dir"])
         .arg(&saved)
-        .arg("--alerts")
-        .arg(&alerts)
-        .arg("-w")
-        .arg(&out)
+        .alerts_and_capture_to(&alerts, &out)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));

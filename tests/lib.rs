@@ -23,6 +23,13 @@ pub trait CaptureArgs {
     /// `capture -q -i scapbridge-cloudtrail --plugin-source SOURCE`: a
     /// folder of CloudTrail logs, an `s3://` prefix or an `sqs://` queue.
     fn cloudtrail(&mut self, source: impl AsRef<OsStr>) -> &mut Command;
+
+    /// `--alerts ALERTS -w OUT`: where the alerts and the capture go.
+    fn alerts_and_capture_to(
+        &mut self,
+        alerts: impl AsRef<OsStr>,
+        out: impl AsRef<OsStr>,
+    ) -> &mut Command;
 }
 
 /// `--alerts /dev/null --trigger --pre PRE --post POST`: trigger windows of
@@ -57,6 +64,14 @@ impl CaptureArgs for Command {
             "--file",
         ])
         .arg(file)
+    }
+
+    fn alerts_and_capture_to(
+        &mut self,
+        alerts: impl AsRef<OsStr>,
+        out: impl AsRef<OsStr>,
+    ) -> &mut Command {
+        self.arg("--alerts").arg(alerts).arg("-w").arg(out)
     }
 
     fn cloudtrail(&mut self, source: impl AsRef<OsStr>) -> &mut Command {

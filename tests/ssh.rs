@@ -23,12 +23,19 @@ fn one_line_error(o: &Output, code: i32, needle: &str) -> String {
     e
 }
 
+/// The fixture `falco_cat_write.scap` and a remote shell command that
+/// writes it to stdout, followed by `then`.
+fn cat_write(then: &str) -> (std::path::PathBuf, String) {
+    let input = scap_dir().join("falco_cat_write.scap");
+    let cmd = format!("cat '{}'{then}", input.display());
+    (input, cmd)
+}
+
 #[test]
 fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
     let Some(s) = Sshd::start() else { return };
-    let input = scap_dir().join("falco_cat_write.scap");
+    let (input, cmd) = cat_write("");
     let out = s.path("remote.scap");
-    let cmd = format!("cat '{}'", input.display());
     let o = s.capture(&out, &remote_command(&cmd));
     assert!(o.status.success(), "{}", stderr(&o));
     let (orig, ok1) = sysdig_lines(&input);
@@ -126,9 +133,8 @@ fn user_text_in_the_remote_command_is_quoted() {
 #[test]
 fn events_are_flushed_while_the_remote_side_is_quiet() {
     let Some(s) = Sshd::start() else { return };
-    let input = scap_dir().join("falco_cat_write.scap");
+    let (input, cmd) = cat_write("; sleep 20");
     let out = s.path("live.scap");
-    let cmd = format!("cat '{}'; sleep 20", input.display());
     let mut child = s
         .capture_cmd(&s.path("client_ed25519"), &out, &remote_command(&cmd))
         .spawn()
@@ -450,29 +456,21 @@ fn password_authentication_and_a_wrong_password() {
     let user = PasswordUser::create();
     let args = s.known_capture_args();
     let out = s.path("pw.scap");
-    let o = s
-        .bare_cmd(&out)
-        .args([
-            "--remote-username",
-            user.name,
-            "--remote-password",
-            &user.password,
-        ])
-        .args(&args)
-        .output()
-        .unwrap();
+    let as_user = |password: &str| {
+        s.bare_cmd(&out)
+            .args([
+                "--remote-username",
+                user.name,
+                "--remote-password",
+                password,
+            ])
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let o = as_user(&user.password);
     s.assert_known_capture(&o, &out);
-    let o = s
-        .bare_cmd(&out)
-        .args([
-            "--remote-username",
-            user.name,
-            "--remote-password",
-            "not-the-password",
-        ])
-        .args(&args)
-        .output()
-        .unwrap();
+    let o = as_user("not-the-password");
     let e = one_line_error(&o, 1, "the server refused the password");
     assert!(
         !e.contains("not-the-password"),
@@ -567,13 +565,15 @@ fn ssh_agent_and_default_keys() {
     let Some(s) = Sshd::start() else { return };
     let args = s.known_capture_args();
     let out = s.path("a.scap");
+    let as_root = || {
+        s.bare_cmd(&out)
+            .args(["--remote-username", "root"])
+            .args(&args)
+            .output()
+            .unwrap()
+    };
     // Nothing to try at all: one line that says so.
-    let o = s
-        .bare_cmd(&out)
-        .args(["--remote-username", "root"])
-        .args(&args)
-        .output()
-        .unwrap();
+    let o = as_root();
     one_line_error(&o, 1, "no method to try");
     // ssh-agent holding the authorized key.
     let sock = s.path("agent.sock");
@@ -614,12 +614,7 @@ fn ssh_agent_and_default_keys() {
     let id = s.path("home/.ssh/id_ed25519");
     std::fs::copy(s.path("client_ed25519"), &id).unwrap();
     std::fs::set_permissions(&id, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let o = s
-        .bare_cmd(&out)
-        .args(["--remote-username", "root"])
-        .args(&args)
-        .output()
-        .unwrap();
+    let o = as_root();
     s.assert_known_capture(&o, &out);
 }
 

@@ -21,6 +21,9 @@ their types, print formats and flag names; its parameter counts and flags become
 the `stratoshark` layout (`libs023_nparams`, `libs023_flags`).
 
 Usage: python3 formats/tools/gen_schema.py API_DIR formats/tools/libs-0.23.2-events.tsv > formats/src/schema/generated.rs
+       rustfmt --edition 2021 formats/src/schema/generated.rs
+(checked: with falco_event_schema 0.5.1's api/, the result is byte-identical to
+the file in the tree)
 """
 import errno
 import os
@@ -40,21 +43,31 @@ for m in re.finditer(r"^#define\s+(PPM_\w+|SCAP_\w+)\s+(.+?)\s*(?:/\*.*)?$", hdr
     defs[m.group(1)] = m.group(2)
 hdr_nc = re.sub(r"/\*.*?\*/", "", hdr, flags=re.S)
 hdr_nc = re.sub(r"//.*", "", hdr_nc)
-for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", hdr_nc, re.S):
+
+
+def enum_items():
+    """Each C enum of the header as its items: (name, value expression or None)."""
+    for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", hdr_nc, re.S):
+        items = []
+        for item in m.group(1).split(","):
+            item = item.strip()
+            if item:
+                k, _, v = item.partition("=")
+                items.append((k.strip(), v.strip() if v else None))
+        yield items
+
+
+enums = list(enum_items())
+# First every item's expression, so that the numbering below can refer to
+# items defined later; implicit items get a number only before the first
+# explicit value of their enum (the numbering below gives the rest).
+for items in enums:
     val = -1
-    for item in m.group(1).split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if "=" in item:
-            k, v = [x.strip() for x in item.split("=", 1)]
+    for k, v in items:
+        if v is not None:
             defs[k] = v
-            try:
-                val = cval(v)
-            except Exception:
-                val = None
+            val = None
         else:
-            k = item
             val = val + 1 if val is not None else None
             defs[k] = str(val)
 
@@ -74,20 +87,12 @@ def cval(expr, depth=0):
     e = re.sub(r"\b0([0-7]+)\b", r"0o\1", e)  # C octal literals
     return int(eval(e))
 
-# re-run enum numbering now that cval exists
-for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", hdr_nc, re.S):
+# Number the enums now that every expression is known.
+for items in enums:
     val = -1
-    for item in m.group(1).split(","):
-        item = item.strip()
-        if not item:
-            continue
+    for k, v in items:
         try:
-            if "=" in item:
-                k, v = [x.strip() for x in item.split("=", 1)]
-                val = cval(v)
-            else:
-                k = item
-                val += 1
+            val = cval(v) if v is not None else val + 1
         except Exception:
             break  # not a plain C enum (matched inside a macro or struct)
         if re.fullmatch(r"\w+", k):

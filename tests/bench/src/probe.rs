@@ -266,13 +266,16 @@ fn getppid_ns(me: &Path, n: u64, cpus: Cpus) -> Result<f64> {
     let o = on_cpu(cpus.workload, me)
         .args(["workload", "getppid", &n.to_string()])
         .output()?;
-    let s = String::from_utf8_lossy(&o.stdout);
-    let ns: f64 = s
+    Ok(workload_ns(&o)? / n as f64)
+}
+
+/// The nanoseconds a workload run printed first on its stdout.
+pub(crate) fn workload_ns(o: &std::process::Output) -> Result<f64> {
+    Ok(String::from_utf8_lossy(&o.stdout)
         .split_whitespace()
         .next()
         .context("workload output")?
-        .parse()?;
-    Ok(ns / n as f64)
+        .parse()?)
 }
 
 fn dd_ns(n: u64, cpus: Cpus) -> Result<f64> {

@@ -18,7 +18,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use crate::probe::{self, Cpus, Tracer};
 
@@ -147,12 +147,7 @@ fn family_ns(me: &Path, family: &str, n: u64, cpus: Cpus) -> Result<f64> {
         "workload {family}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let s = String::from_utf8_lossy(&o.stdout);
-    let ns: f64 = s
-        .split_whitespace()
-        .next()
-        .context("workload output")?
-        .parse()?;
+    let ns = probe::workload_ns(&o)?;
     // Pairs: n rounded down to even.
     let calls = if family == "generic" { n } else { n / 2 * 2 };
     Ok(ns / calls as f64)
