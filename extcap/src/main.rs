@@ -5,6 +5,7 @@
 
 mod capture_cmd;
 mod commands;
+mod rules_cmd;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,26 @@ enum RulesCmd {
         /// without them, the `rules_files` of --config.
         #[arg(required_unless_present_any = ["config", "options"])]
         files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        select: SelectArgs,
+        #[command(flatten)]
+        falco: FalcoConfigArgs,
+    },
+    /// Every rule loaded (Falco's -L): enabled ones first, then those the
+    /// selection disables, each with its priority, source and tags.
+    List {
+        /// Rules files or directories; without them, the `rules_files` of
+        /// --config.
+        #[arg(required_unless_present_any = ["config", "options"])]
+        files: Vec<std::path::PathBuf>,
+        /// Also each rule's condition as evaluated: macros and lists
+        /// expanded, exceptions applied.
+        #[arg(long)]
+        expanded: bool,
+        /// One JSON object per rule (name, enabled, priority, source, tags,
+        /// desc, condition, file, line; `expanded` with --expanded).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         select: SelectArgs,
         #[command(flatten)]
@@ -279,7 +300,7 @@ fn main() -> ExitCode {
                     .selection()
                     .map_err(anyhow::Error::new)
                     .and_then(|selection| {
-                        let rules = commands::RulesOpts {
+                        let rules = rules_cmd::RulesOpts {
                             files: a.rules,
                             selection,
                             config: a.falco.config,
@@ -316,12 +337,35 @@ fn main() -> ExitCode {
                 },
         } => match select.selection() {
             Ok(selection) => {
-                return commands::rules_check(&commands::RulesOpts {
+                return rules_cmd::rules_check(&rules_cmd::RulesOpts {
                     files,
                     selection,
                     config,
                     options,
                 })
+            }
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
+        Cmd::Rules {
+            cmd:
+                RulesCmd::List {
+                    files,
+                    expanded,
+                    json,
+                    select,
+                    falco: FalcoConfigArgs { config, options },
+                },
+        } => match select.selection() {
+            Ok(selection) => {
+                return rules_cmd::rules_list(
+                    &rules_cmd::RulesOpts {
+                        files,
+                        selection,
+                        config,
+                        options,
+                    },
+                    rules_cmd::ListStyle { json, expanded },
+                )
             }
             Err(e) => Err(anyhow::Error::new(e)),
         },

@@ -302,8 +302,13 @@ pub(crate) fn pos_in(start: Pos, text: &str, at: usize) -> Pos {
 }
 
 /// The outcome of compiling one rule's condition.
+// A value returned once per rule at load and taken apart at once: boxing
+// the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Condition {
-    Compiled(Filter, Option<TypeSet>),
+    /// The filter, the event types it can match, and the condition with
+    /// its macros expanded (as the filter language writes it).
+    Compiled(Filter, Option<TypeSet>, String),
     /// Errors were recorded.
     Failed,
     /// `skip-if-unknown-filter` and an unknown field: left out with a warning.
@@ -408,6 +413,7 @@ pub(crate) fn compile_condition(
         Ok(f) => Condition::Compiled(
             f,
             evt_types(&full).map(|t| TypeSet::from_names(t.iter().map(String::as_str))),
+            full.to_string(),
         ),
         Err(FilterError::Compile { errors, .. })
             if r.skip_if_unknown_filter

@@ -211,6 +211,9 @@ pub struct Rule {
     pub output: String,
     /// Condition as compiled (exceptions and lists applied).
     pub condition: String,
+    /// The condition with its macros expanded, as the filter language
+    /// writes it (rules whose condition compiled).
+    pub expanded: Option<String>,
     /// The compiled condition (syscall rules only).
     pub filter: Option<Filter>,
     /// The events the condition can match (`None`: any), from its
@@ -457,9 +460,9 @@ impl RuleSet {
                 continue;
             };
             let known_source = is_known_source(&r.source);
-            let (filter, types) = if known_source {
+            let (filter, types, expanded) = if known_source {
                 match compile_condition(r, &text, &macros, &mut budget, &mut diags) {
-                    Condition::Compiled(f, None) if r.source == "syscall" && r.warn_evttypes => {
+                    Condition::Compiled(f, None, x) if r.source == "syscall" && r.warn_evttypes => {
                         // Falco's LOAD_NO_EVTTYPE: evaluated on every event.
                         perf.push(Diagnostic::warning(
                             &r.file,
@@ -469,14 +472,14 @@ impl RuleSet {
                                 r.name
                             ),
                         ));
-                        (Some(f), None)
+                        (Some(f), None, Some(x))
                     }
-                    Condition::Compiled(f, t) => (Some(f), t),
-                    Condition::Failed => (None, None),
+                    Condition::Compiled(f, t, x) => (Some(f), t, Some(x)),
+                    Condition::Failed => (None, None, None),
                     Condition::Skipped => continue,
                 }
             } else {
-                (None, None)
+                (None, None, None)
             };
             // Output fields must be known too.
             if known_source {
@@ -496,6 +499,7 @@ impl RuleSet {
                 tags: r.tags.clone(),
                 output: r.output.clone(),
                 condition: text,
+                expanded,
                 filter,
                 event_types: types,
                 capture: r.capture,

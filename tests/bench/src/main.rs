@@ -71,6 +71,8 @@ mod probe_families;
 #[cfg(target_os = "linux")]
 mod probe_rate;
 #[cfg(target_os = "linux")]
+mod rules041;
+#[cfg(target_os = "linux")]
 mod stratoshark;
 
 mod cloudtrail;
@@ -115,6 +117,15 @@ fn main() -> Result<()> {
             return Ok(());
         }
         Some("probe-count") => return probe_rate::count_main(),
+        Some("rules041") => {
+            let tmp = std::env::temp_dir().join("scapbridge-bench");
+            std::fs::create_dir_all(&tmp)?;
+            let scapbridge = std::env::current_exe()?.with_file_name("scapbridge");
+            let rules = PathBuf::from(args.get(1).context(
+                "usage: scapbridge-bench rules041 RULES [FILE] (RULES: falco_rules.yaml)",
+            )?);
+            return rules041::run(&scapbridge, &tmp, &rules, args.get(2).map(PathBuf::from));
+        }
         Some("containers") => {
             let tmp = std::env::temp_dir().join("scapbridge-bench");
             std::fs::create_dir_all(&tmp)?;

@@ -20,7 +20,8 @@ use scapbridge_formats::{Item, Profile, ScapReader, ScapWriter, WriterOptions};
 const EVENTS: u64 = 1_000_000;
 const RUNS: u32 = 5;
 
-pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Result<()> {
+/// The Debian sid root with sysdig 0.41, or why it is missing.
+pub(crate) fn sid_root() -> Result<PathBuf> {
     let root = PathBuf::from(
         std::env::var("SCAPBRIDGE_SID_ROOT")
             .unwrap_or_else(|_| "/var/cache/scapbridge/sid-root".into()),
@@ -31,17 +32,20 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
             root.display()
         );
     }
+    Ok(root)
+}
+
+/// A live capture of at least [`EVENTS`] events: `file` when given, else
+/// one recorded now; with its event count.
+pub(crate) fn live_input(
+    scapbridge: &Path,
+    tmp: &Path,
+    file: Option<PathBuf>,
+) -> Result<(PathBuf, u64)> {
     let input = match file {
         Some(f) => f,
         None => record(scapbridge, tmp)?,
     };
-    // sysdig sees the input through a bind of its folder at /x.
-    let dir = input.parent().context("input folder")?.to_path_buf();
-    let name = input
-        .file_name()
-        .context("input name")?
-        .to_string_lossy()
-        .into_owned();
     let mut n = 0u64;
     let mut r = ScapReader::new(File::open(&input)?)?;
     while let Some(i) = r.next_item()? {
@@ -55,6 +59,38 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
             input.display()
         );
     }
+    Ok((input, n))
+}
+
+/// `sysdig ARGS` of the sid root, with the folder `dir` bound at `/x`
+/// there (a private mount namespace and chroot: the set-up, a few
+/// milliseconds, is inside any figure taken of it).
+pub(crate) fn sid_sysdig(root: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            r#"r="$1"; d="$2"; shift 2
+mount -t proc proc "$r/proc" && mkdir -p "$r/x" && mount --bind "$d" "$r/x" &&
+exec chroot "$r" sysdig "$@""#,
+        )
+        .arg("sh")
+        .arg(root)
+        .arg(dir)
+        .args(args)
+        .env("TZ", "UTC");
+    c
+}
+
+pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Result<()> {
+    let root = sid_root()?;
+    let (input, n) = live_input(scapbridge, tmp, file)?;
+    // sysdig sees the input through a bind of its folder at /x.
+    let dir = input.parent().context("input folder")?.to_path_buf();
+    let name = input
+        .file_name()
+        .context("input name")?
+        .to_string_lossy()
+        .into_owned();
     let mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
     println!("== stratoshark layout: read+write vs sysdig 0.41 (libs 0.23) -r IN -w OUT");
     println!("input: {} ({n} events, {mb:.1} MB)", input.display());
@@ -79,19 +115,20 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
     let theirs = || -> Result<f64> {
         let _ = std::fs::remove_file(dir.join("sysdig_out.scap"));
         let t = Instant::now();
-        let st = Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sh", "-c"])
-            .arg(
-                r#"mount -t proc proc "$1/proc" && mkdir -p "$1/x" && mount --bind "$2" "$1/x" &&
-exec chroot "$1" sysdig -q -r "/x/$3" -w /x/sysdig_out.scap"#,
-            )
-            .arg("sh")
-            .arg(&root)
-            .arg(&dir)
-            .arg(&name)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+        let st = sid_sysdig(
+            &root,
+            &dir,
+            &[
+                "-q",
+                "-r",
+                &format!("/x/{name}"),
+                "-w",
+                "/x/sysdig_out.scap",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
         let secs = t.elapsed().as_secs_f64();
         if !st.success() {
             bail!("sysdig 0.41 -r {name} -w: {st}");
