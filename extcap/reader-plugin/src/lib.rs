@@ -125,16 +125,25 @@ impl Plugin for ContainerPlugin {
     type ConfigType = ();
 
     fn new(input: Option<&TablesInput<'_>>, _config: ()) -> Result<Self, Error> {
-        let (threads, threads_error) = match input.map(Threads::new) {
-            Some(Ok(t)) => (Some(t), None),
-            Some(Err(e)) => (None, Some(e.to_string())),
-            None => (None, Some("the reader offers no tables".into())),
-        };
         let table = input.and_then(|i| {
             export::Table::new(c"containers")
                 .and_then(|t| i.add_table(t))
                 .ok()
         });
+        // The threads' `container_id` only beside the `containers` table:
+        // libsinsp takes the field first and the table next, and with the
+        // field alone it would read a table it never got.
+        let (threads, threads_error) = match (input, &table) {
+            (Some(i), Some(_)) => match Threads::new(i) {
+                Ok(t) => (Some(t), None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            (Some(_), None) => (
+                None,
+                Some("the containers table could not be exported".into()),
+            ),
+            (None, _) => (None, Some("the reader offers no tables".into())),
+        };
         Ok(ContainerPlugin {
             table,
             threads,
