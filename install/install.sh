@@ -4,13 +4,14 @@
 # Stratoshark. Idempotent: safe to run again; it installs only what is
 # missing and replaces the extcap copies. No prompts.
 #
-#   bash install/install.sh               # packages, release build, extcap install
+#   bash install/install.sh               # packages, release build, extcap install, and the
+#                                         # container plugin for this user's Stratoshark
 #   bash install/install.sh --deps        # system packages, moto (test S3/SQS), the Debian sid
 #                                         # root with Stratoshark's readers, podman and the
 #                                         # tests' container image, cargo-fuzz, and crates only
 #   bash install/install.sh --bench       # also bpftrace (the reference probe) and bpftool (per-run cost)
 #   bash install/install.sh --extcap-only # install an already built binary as extcap
-#   bash install/install.sh --uninstall   # remove the extcap copies
+#   bash install/install.sh --uninstall   # remove the extcap copies and the user's plugin
 #
 # SCAPBRIDGE_BIN=path overrides the binary installed as extcap (default
 # target/release/scapbridge). SCAPBRIDGE_SID_ROOT=dir moves the sid root
@@ -63,7 +64,48 @@ install_extcap() {
     say "interfaces: $("${extcap_dirs[0]}/scapbridge" --extcap-interfaces | sed -n 's/^interface {value=\([^}]*\)}.*/\1/p' | tr '\n' ' ')"
 }
 
+# scapbridge's `container` plugin (extcap/reader-plugin) for the readers on
+# falcosecurity libs 0.23, which have no container.* or k8s.* field without
+# one. Two builds of it: `libcontainer.so`, named `container` like
+# falcosecurity's plugin, which sysdig >= 0.40 loads from its plugin folder
+# by itself; and `libscapbridge_container.so` (feature `stratoshark`), for
+# Stratoshark, which loads every plugin in `<plugins>/falco` and stops at
+# start on one named `container` (a protocol of its own has that name).
+# Built into a temporary folder; each copy is replaced only when it
+# changed, beside it and renamed, so a reader running meanwhile keeps the
+# old file.
+plugin_build_dir=""
+build_reader_plugin() {
+    plugin_build_dir="$(mktemp -d)"
+    cd "$here"
+    cargo build --release --locked -q -p scapbridge-container-plugin
+    local built="${CARGO_TARGET_DIR:-$here/target}/release/libscapbridge_container_plugin.so"
+    cp "$built" "$plugin_build_dir/libcontainer.so"
+    cargo build --release --locked -q -p scapbridge-container-plugin --features stratoshark
+    cp "$built" "$plugin_build_dir/libscapbridge_container.so"
+}
+
+# put_plugin SRC DEST [sudo…]: DEST made equal to SRC.
+put_plugin() {
+    local src="$1" dest="$2"
+    shift 2
+    if cmp -s "$src" "$dest" 2>/dev/null; then
+        say "plugin already current: $dest"
+        return
+    fi
+    "$@" mkdir -p "$(dirname "$dest")"
+    "$@" cp -f "$src" "$dest.tmp.$$"
+    "$@" mv -f "$dest.tmp.$$" "$dest"
+    say "plugin installed: $dest"
+}
+
+stratoshark_plugin="$HOME/.local/lib/stratoshark/plugins/falco/libscapbridge_container.so"
+
 uninstall_extcap() {
+    if [[ -e "$stratoshark_plugin" ]]; then
+        rm -f "$stratoshark_plugin"
+        say "removed $stratoshark_plugin"
+    fi
     for d in "${extcap_dirs[@]}"; do
         if [[ -e "$d/scapbridge" ]]; then
             rm -f "$d/scapbridge"
@@ -162,6 +204,8 @@ else
         mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --rbind /sys "$1/sys" &&
         chroot "$1" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $2 >/dev/null"
     ' sh "$tmp_root" "${sid_pkgs[*]}"
+    # (the container plugin goes in below, after the crates are fetched,
+    # and again whenever it changed)
     "${as_root[@]}" touch "$tmp_root/.scapbridge-ready"
     "${as_root[@]}" rm -rf "$sid_root"
     "${as_root[@]}" mv "$tmp_root" "$sid_root"
@@ -241,10 +285,28 @@ cd "$here"
 cargo fetch --locked -q
 # The fuzz crate is a workspace of its own: fetch its dependencies too.
 cargo fetch --locked -q --manifest-path tests/fuzz/Cargo.toml
+# The container plugin in the sid root, where its readers load it (and the
+# tests, tests/common/reader_plugin.rs, check it is this tree's).
+build_reader_plugin
+put_plugin "$plugin_build_dir/libcontainer.so" "$sid_root/usr/share/sysdig/plugins/libcontainer.so" "${as_root[@]}"
+put_plugin "$plugin_build_dir/libscapbridge_container.so" \
+    "$sid_root/usr/lib/x86_64-linux-gnu/wireshark/plugins/falco/libscapbridge_container.so" "${as_root[@]}"
 if [[ "$mode" == "deps" || "$mode" == "bench" ]]; then
+    rm -rf "$plugin_build_dir"
     say "dependencies ready"
     exit 0
 fi
 cargo build --release --locked -q -p scapbridge
 say "built $here/target/release/scapbridge"
 install_extcap
+# This user's Stratoshark (its personal plugin folder); and this machine's
+# sysdig when it is one that takes the plugin (0.40 and later: Debian 12's
+# 0.29 has the container fields built in and no plugin loading of its own).
+put_plugin "$plugin_build_dir/libscapbridge_container.so" "$stratoshark_plugin"
+sysdig_version="$(sysdig --version 2>/dev/null | sed -n 's/^sysdig version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')"
+if [[ -n "$sysdig_version" ]] && read -r major minor <<<"$sysdig_version" && ((major > 0 || minor >= 40)); then
+    put_plugin "$plugin_build_dir/libcontainer.so" /usr/share/sysdig/plugins/libcontainer.so "${as_root[@]}"
+else
+    say "this machine's sysdig ($(sysdig --version 2>/dev/null || echo none)) needs no container plugin"
+fi
+rm -rf "$plugin_build_dir"

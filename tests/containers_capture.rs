@@ -408,3 +408,171 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
     let want = format!("{} {} {}", c.name, labels.pod_name, labels.namespace);
     assert!(got.iter().all(|l| *l == want), "{got:?} (want {want})");
 }
+
+/// The libs 0.23 readers of the sid root with scapbridge's `container`
+/// plugin installed where a user installs it (install/install.sh; here
+/// [`common::reader_plugin::install_in_sid`]): a labelled container, running
+/// before the capture, reads /etc/shadow with `cat` during a system-wide
+/// capture (stratoshark layout), and so does a `cat` on the host.
+///
+/// sysdig 0.41 names the container, its image and its pod on the
+/// container's events (from the container event and the thread's
+/// cgroups), also in filters, and shows `host` on the host's. Stratoshark
+/// 0.9.9 (strato) has the plugin loaded and its fields valid, but its
+/// bridge extracts a plugin's fields on plugin events only: on syscall
+/// frames the container shows through libsinsp's own `fd.containername`
+/// (`<id>:<path>`, from the `container_id` the plugin sets on threads),
+/// and `container.name`/`k8s.pod.name` stay empty.
+#[test]
+fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
+    if !ready() {
+        return;
+    }
+    let Some(root) = common::sid_root() else {
+        return;
+    };
+    let _quiet = quiet();
+    common::reader_plugin::install_in_sid(&root);
+    let labels = pod("libs023");
+    let api = ApiService::start();
+    let c = Container::run(
+        "sb-libs023",
+        Some(&labels),
+        &[
+            "sh",
+            "-c",
+            "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.scap");
+    let log = dir.path().join("capture.log");
+    let cap = capture(&api.socket, &["--duration", "5"], &file)
+        .args(common::capture_log_args(&log))
+        .spawn()
+        .unwrap();
+    common::wait_capturing(&log);
+    let o = c.exec(&["touch", "/tmp/go"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let host_cat = Command::new("cat")
+        .arg("/etc/shadow")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let host_pid = host_cat.id();
+    assert!(host_cat.wait_with_output().unwrap().status.success());
+    let o = cap.wait_with_output().unwrap();
+    assert!(o.status.success(), "capture: {}", common::stderr(&o));
+
+    // sysdig 0.41, the plugin loaded from its folder (no -H).
+    let sysdig = |filter: &str| {
+        let o = common::in_sid(
+            &root,
+            dir.path(),
+            &[
+                "sysdig",
+                "-r",
+                "/x/w.scap",
+                "-p",
+                "*%proc.name %container.id %container.name %container.image.repository %k8s.pod.name %k8s.ns.name",
+                filter,
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "sysdig 0.41 {filter}: {}",
+            common::stderr(&o)
+        );
+        common::stdout_lines(&o)
+    };
+    // Chosen by the thread's cgroups (libsinsp's own field), not by the
+    // plugin's: without the plugin these lines would not name the container.
+    let ours = sysdig(&format!(
+        "proc.name=cat and fd.name=/etc/shadow and thread.cgroups contains libpod-{}",
+        c.id
+    ));
+    let want = format!(
+        "cat {} {} localhost/scapbridge-workload {} {}",
+        c.short_id(),
+        c.name,
+        labels.pod_name,
+        labels.namespace
+    );
+    assert!(
+        !ours.is_empty(),
+        "sysdig 0.41 shows no cat of the container"
+    );
+    assert!(ours.iter().all(|l| *l == want), "{ours:?}\nwant {want}");
+    let host = sysdig(&format!("proc.pid={host_pid} and fd.name=/etc/shadow"));
+    assert!(!host.is_empty(), "sysdig 0.41 shows no cat of the host");
+    assert!(
+        host.iter().all(|l| l == "cat host host <NA> <NA> <NA>"),
+        "{host:?}"
+    );
+    // The plugin's fields in a filter, as rules use them.
+    let by_pod = sysdig(&format!(
+        "container.name={} and k8s.pod.name={} and k8s.ns.name={} and proc.name=cat",
+        c.name, labels.pod_name, labels.namespace
+    ));
+    assert!(!by_pod.is_empty(), "sysdig 0.41 finds nothing by pod name");
+    assert!(by_pod.iter().all(|l| *l == want), "{by_pod:?}");
+
+    // strato: the plugin loads (no error, every frame read), its fields
+    // are valid; fd.containername names the container on syscall frames.
+    let o = common::in_sid(
+        &root,
+        dir.path(),
+        &[
+            "strato",
+            "-r",
+            "/x/w.scap",
+            "-T",
+            "fields",
+            "-e",
+            "proc.pid",
+            "-e",
+            "fd.containername",
+            "-e",
+            "container.name",
+            "-e",
+            "k8s.pod.name",
+            "-e",
+            "thread.cgroups",
+            "-Y",
+            "proc.name == \"cat\" && fd.name == \"/etc/shadow\"",
+        ],
+    );
+    let err = common::strato_stderr(&common::stderr(&o));
+    assert!(o.status.success(), "strato: {:?} {err}", o.status);
+    assert!(!err.contains("plugin"), "strato: {err}");
+    let rows: Vec<Vec<String>> = common::stdout_lines(&o)
+        .iter()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    let container_rows: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r.get(4).is_some_and(|cg| cg.contains(&c.id)))
+        .collect();
+    assert!(
+        !container_rows.is_empty(),
+        "strato shows no cat of the container: {rows:?}"
+    );
+    for r in &container_rows {
+        assert_eq!(r[1], format!("{}:/etc/shadow", c.short_id()), "{r:?}");
+        // Stratoshark 0.9.9 leaves a plugin's fields empty on syscall
+        // frames; if this fails, it fills them now: README's reader table
+        // and this test should say so.
+        assert_eq!((r[2].as_str(), r[3].as_str()), ("", ""), "{r:?}");
+    }
+    let host_rows: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0] == host_pid.to_string())
+        .collect();
+    assert!(
+        !host_rows.is_empty(),
+        "strato shows no cat of the host: {rows:?}"
+    );
+    for r in &host_rows {
+        assert_eq!(r[1], "host:/etc/shadow", "{r:?}");
+    }
+}

@@ -52,6 +52,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("scapbridge-containers", &["scapbridge-formats"]),
     ("scapbridge-aws", &[]),
+    // The readers' plugin (a .so they load), on the format layer only.
+    ("scapbridge-container-plugin", &["scapbridge-formats"]),
     (
         "scapbridge-extcap",
         &["scapbridge-formats", "scapbridge-engine"],

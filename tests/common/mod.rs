@@ -9,6 +9,7 @@ use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
 pub mod extcap;
 pub mod podman;
+pub mod reader_plugin;
 pub mod sshd;
 
 /// `shared/fixtures`, beside the repository (or `$SCAPBRIDGE_FIXTURES`).
