@@ -22,6 +22,12 @@ fn ready() -> bool {
     podman::podman_available() && common::probe_available()
 }
 
+/// For a test whose containers flood the machine: when [`ready`], the
+/// flood lock (no other live capture runs meanwhile) and podman's API.
+fn flooding_with_api() -> Option<(std::sync::RwLockWriteGuard<'static, ()>, ApiService)> {
+    ready().then(|| (flooding(), ApiService::start()))
+}
+
 /// Pod labels unique to this test process (other test binaries run
 /// containers with pod labels too).
 fn pod(name: &str) -> PodLabels {
@@ -130,13 +136,30 @@ const BUSY_LOOP: &str = "while true; do cat /etc/hostname >/dev/null; sleep 0.01
 /// `--container NAME`: two containers run a workload (one of them busy);
 /// the capture holds only the named one's events, and the summary shows
 /// the kernel kept the rest out.
+/// A container's command: wait for /tmp/go (the test creates it once the
+/// capture runs), read /etc/shadow once, then stay.
+const SHADOW_ON_GO: &[&str] = &[
+    "sh",
+    "-c",
+    "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
+];
+
+/// Spawns the capture `cmd` (its log to `log`), waits until the probe
+/// captures, then lets container `c` go on (`touch /tmp/go`, see
+/// [`SHADOW_ON_GO`]).
+fn spawn_then_go(cmd: &mut Command, log: &Path, c: &Container) -> std::process::Child {
+    let cap = cmd.args(common::capture_log_args(log)).spawn().unwrap();
+    common::wait_capturing(log);
+    let o = c.exec(&["touch", "/tmp/go"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    cap
+}
+
 #[test]
 fn container_scope_keeps_one_containers_events_in_the_kernel() {
-    if !ready() {
+    let Some((_flood, api)) = flooding_with_api() else {
         return;
-    }
-    let _flood = flooding();
-    let api = ApiService::start();
+    };
     let a = Container::run("sb-scope-a", None, &["sh", "-c", SLOW_LOOP]);
     let _b = Container::run("sb-scope-b", None, &["sh", "-c", BUSY_LOOP]);
     let dir = tempfile::tempdir().unwrap();
@@ -167,11 +190,9 @@ fn container_scope_keeps_one_containers_events_in_the_kernel() {
 /// is kept out in the kernel.
 #[test]
 fn pod_scope_keeps_the_pods_containers_also_one_started_during_the_capture() {
-    if !ready() {
+    let Some((_flood, api)) = flooding_with_api() else {
         return;
-    }
-    let _flood = flooding();
-    let api = ApiService::start();
+    };
     let web = pod("web");
     let other = pod("db");
     let a = Container::run("sb-pod-a", Some(&web), &["sh", "-c", SLOW_LOOP]);
@@ -328,22 +349,14 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
     let _quiet = quiet();
     let labels = pod("trig");
     let api = ApiService::start();
-    let c = Container::run(
-        "sb-trig",
-        Some(&labels),
-        &[
-            "sh",
-            "-c",
-            "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
-        ],
-    );
+    let c = Container::run("sb-trig", Some(&labels), SHADOW_ON_GO);
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("windows");
     std::fs::create_dir(&saved).unwrap();
     let file = dir.path().join("stream.scap");
     let log = dir.path().join("capture.log");
     let rules = common::fixtures().join("rules/falco_rules.yaml");
-    let cap = capture(
+    let mut cap = capture(
         &api.socket,
         &[
             "--rules",
@@ -361,13 +374,8 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
             "8",
         ],
         &file,
-    )
-    .args(common::capture_log_args(&log))
-    .spawn()
-    .unwrap();
-    common::wait_capturing(&log);
-    let o = c.exec(&["touch", "/tmp/go"]);
-    assert!(o.status.success(), "{}", common::stderr(&o));
+    );
+    let cap = spawn_then_go(&mut cap, &log, &c);
     let o = cap.wait_with_output().unwrap();
     assert!(
         o.status.code().is_some_and(|c| c == 0 || c == 3),
@@ -435,25 +443,12 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
     common::reader_plugin::install_in_sid(&root);
     let labels = pod("libs023");
     let api = ApiService::start();
-    let c = Container::run(
-        "sb-libs023",
-        Some(&labels),
-        &[
-            "sh",
-            "-c",
-            "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow >/dev/null; sleep 300",
-        ],
-    );
+    let c = Container::run("sb-libs023", Some(&labels), SHADOW_ON_GO);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("w.scap");
     let log = dir.path().join("capture.log");
-    let cap = capture(&api.socket, &["--duration", "5"], &file)
-        .args(common::capture_log_args(&log))
-        .spawn()
-        .unwrap();
-    common::wait_capturing(&log);
-    let o = c.exec(&["touch", "/tmp/go"]);
-    assert!(o.status.success(), "{}", common::stderr(&o));
+    let mut cap = capture(&api.socket, &["--duration", "5"], &file);
+    let cap = spawn_then_go(&mut cap, &log, &c);
     let host_cat = Command::new("cat")
         .arg("/etc/shadow")
         .stdout(Stdio::null())

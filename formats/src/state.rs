@@ -20,7 +20,9 @@ use crate::schema::{self, Direction};
 mod containers;
 mod events;
 
-pub use containers::{ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID};
+pub use containers::{
+    concatenate_labels, ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
+};
 
 /// Hasher for the integer keys of the tables (tids, pids, fds, uids): one
 /// multiply instead of SipHash, which showed up at 5% of a `read`. Keys come

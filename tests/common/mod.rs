@@ -157,23 +157,31 @@ pub fn agent_bin() -> PathBuf {
 }
 
 fn workspace_bin(once: &std::sync::Once, package: &str, bin: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // target/<profile>
-    let path = dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
-    once.call_once(|| {
-        let release = dir.file_name().is_some_and(|n| n == "release");
-        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args(["build", "-q", "-p", package, "--bin", bin]);
-        if release {
-            c.arg("--release");
-        }
-        let st = c
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo build");
-        assert!(st.success(), "building {bin} failed");
-    });
+    let path = target_dir().join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    once.call_once(|| cargo_build(&["-p", package, "--bin", bin], bin));
     path
+}
+
+/// `target/<profile>` of the running test binary: where the workspace's
+/// binaries and libraries of this profile are.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// `cargo build -q ARGS` in the tests' profile (release when the tests
+/// run from target/release); panics naming `what` when it fails.
+pub fn cargo_build(args: &[&str], what: &str) {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(["build", "-q"]).args(args);
+    if target_dir().file_name().is_some_and(|n| n == "release") {
+        c.arg("--release");
+    }
+    let st = c
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(st.success(), "building {what} failed");
 }
 
 pub fn scapbridge() -> Command {

@@ -8,7 +8,6 @@
 //! this tree.
 
 use std::path::Path;
-use std::process::Command;
 
 /// sysdig 0.41's copy, in the sid root.
 pub const SYSDIG_PLUGIN: &str = "usr/share/sysdig/plugins/libcontainer.so";
@@ -21,26 +20,16 @@ pub const STRATOSHARK_PLUGIN: &str =
 pub fn install_in_sid(root: &Path) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let exe = std::env::current_exe().unwrap();
-        let dir = exe.parent().unwrap().parent().unwrap().to_path_buf(); // target/<profile>
-        let release = dir.file_name().is_some_and(|n| n == "release");
+        let dir = super::target_dir();
         for (feature, dest) in [
             (None, SYSDIG_PLUGIN),
             (Some("stratoshark"), STRATOSHARK_PLUGIN),
         ] {
-            let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            c.args(["build", "-q", "-p", "scapbridge-container-plugin"]);
+            let mut args = vec!["-p", "scapbridge-container-plugin"];
             if let Some(f) = feature {
-                c.args(["--features", f]);
+                args.extend(["--features", f]);
             }
-            if release {
-                c.arg("--release");
-            }
-            let st = c
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("cargo build");
-            assert!(st.success(), "building the container plugin failed");
+            super::cargo_build(&args, "the container plugin");
             // Both builds write the same file: copy each right after its build.
             let built = std::fs::read(dir.join("libscapbridge_container_plugin.so")).unwrap();
             let dest = root.join(dest);

@@ -5,7 +5,7 @@
 //! capture never described has only its id; an empty value is no value.
 
 use scapbridge_formats::state::{
-    ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
+    concatenate_labels, ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
 };
 
 use crate::events::HOST;
@@ -40,30 +40,6 @@ fn some(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// `container.labels`, as the container plugin joins them: the runtime's
-/// own (`io.kubernetes.*`) and annotations left out, `key:value` (or the
-/// key alone) separated by `, `.
-fn join_labels<'a>(
-    labels: impl Iterator<Item = (&'a String, &'a String)>,
-    skip_own: bool,
-) -> String {
-    let mut s = String::new();
-    for (k, v) in labels {
-        if skip_own && (k.starts_with("annotation.") || k.starts_with("io.kubernetes.")) {
-            continue;
-        }
-        if !s.is_empty() {
-            s.push_str(", ");
-        }
-        s.push_str(k);
-        if !v.is_empty() {
-            s.push(':');
-            s.push_str(v);
-        }
-    }
-    s
-}
-
 /// A text field's value for `owner` (short id or [`HOST`]) whose record
 /// is `rec`.
 pub(crate) fn text(f: Text, owner: &str, rec: Option<&ContainerRecord>) -> Option<String> {
@@ -87,7 +63,7 @@ pub(crate) fn text(f: Text, owner: &str, rec: Option<&ContainerRecord>) -> Optio
         Text::ImageTag => some(&c.image_tag),
         Text::ImageDigest => some(&c.image_digest),
         Text::Ip => some(&c.ip),
-        Text::Labels => some(&join_labels(c.labels.iter(), true)),
+        Text::Labels => some(&concatenate_labels(&c.labels, true)),
         Text::PodName => c.label(LABEL_POD_NAME).and_then(some),
         Text::NsName => c.label(LABEL_POD_NAMESPACE).and_then(some),
         Text::PodUid => c.label(LABEL_POD_UID).and_then(some),
@@ -97,7 +73,7 @@ pub(crate) fn text(f: Text, owner: &str, rec: Option<&ContainerRecord>) -> Optio
                 .unwrap_or(&c.pod_sandbox_id),
         ),
         Text::PodFullSandboxId => some(&c.pod_sandbox_id),
-        Text::PodLabels => some(&join_labels(c.pod_sandbox_labels.iter(), false)),
+        Text::PodLabels => some(&concatenate_labels(&c.pod_sandbox_labels, false)),
     }
 }
 

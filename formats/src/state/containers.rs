@@ -10,6 +10,31 @@ use crate::event::OwnedEvent;
 use crate::json::{JsonDoc, JsonValue};
 use crate::schema;
 
+/// Labels as the container plugin concatenates them for `container.labels`
+/// and `k8s.pod.labels`: `k:v, k2:v2` (a key alone when its value is
+/// empty), in the iterator's order; with `skip_own`, the runtime's own
+/// (`annotation.*`, `io.kubernetes.*`) left out.
+pub fn concatenate_labels<'a>(
+    labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+    skip_own: bool,
+) -> String {
+    let mut s = String::new();
+    for (k, v) in labels {
+        if skip_own && (k.starts_with("annotation.") || k.starts_with("io.kubernetes.")) {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push_str(", ");
+        }
+        s.push_str(k);
+        if !v.is_empty() {
+            s.push(':');
+            s.push_str(v);
+        }
+    }
+    s
+}
+
 /// What a `container` event says of one container: the fields libsinsp's
 /// `sinsp_container_info` keeps from the JSON (and the container plugin
 /// reads), plus the JSON itself so a writer can put the event out again.

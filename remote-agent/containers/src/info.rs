@@ -204,13 +204,13 @@ impl ContainerInfo {
     /// `k8s.pod.labels`: the pod sandbox's labels as libs concatenates them
     /// (`k:v, k2:v2`, `annotation.*` and `io.kubernetes.*` left out).
     pub fn k8s_pod_labels(&self) -> String {
-        concatenate_labels(&self.pod_sandbox_labels)
+        scapbridge_formats::state::concatenate_labels(&self.pod_sandbox_labels, true)
     }
 
     /// `container.labels`: the container's labels, concatenated as
     /// [`ContainerInfo::k8s_pod_labels`].
     pub fn container_labels(&self) -> String {
-        concatenate_labels(&self.labels)
+        scapbridge_formats::state::concatenate_labels(&self.labels, true)
     }
 
     /// `container.mounts`: the mounts' [`Mount::to_field`] joined by `,`.
@@ -223,25 +223,6 @@ impl ContainerInfo {
 /// The first 12 characters of an id (all of it when shorter).
 pub fn short_id(id: &str) -> &str {
     id.get(..SHORT_ID_LEN).unwrap_or(id)
-}
-
-/// The container plugin's `concatenate_container_labels`.
-fn concatenate_labels(labels: &BTreeMap<String, String>) -> String {
-    let mut s = String::new();
-    for (k, v) in labels {
-        if k.starts_with("annotation.") || k.starts_with("io.kubernetes.") {
-            continue;
-        }
-        if !s.is_empty() {
-            s.push_str(", ");
-        }
-        s.push_str(k);
-        if !v.is_empty() {
-            s.push(':');
-            s.push_str(v);
-        }
-    }
-    s
 }
 
 /// libs' `sinsp_utils::split_container_image` with `split_repo = false`:

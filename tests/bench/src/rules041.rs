@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 
-use crate::stratoshark::{live_input, sid_root, sid_sysdig};
+use crate::stratoshark::{live_input, sid_root, sid_sysdig, LiveInput};
 
 const RUNS: u32 = 5;
 
@@ -25,13 +25,8 @@ pub(crate) fn run(
     file: Option<PathBuf>,
 ) -> Result<()> {
     let root = sid_root()?;
-    let (input, n) = live_input(scapbridge, tmp, file)?;
-    let dir = input.parent().context("input folder")?.to_path_buf();
-    let name = input
-        .file_name()
-        .context("input name")?
-        .to_string_lossy()
-        .into_owned();
+    let live: LiveInput = live_input(scapbridge, tmp, file)?;
+    let (input, n) = (&live.path, live.events);
     let listed = Command::new(scapbridge)
         .args(["rules", "list", "--json", "--expanded"])
         .arg(rules)
@@ -59,7 +54,7 @@ pub(crate) fn run(
         let t = Instant::now();
         let o = Command::new(scapbridge)
             .arg("read")
-            .arg(&input)
+            .arg(input)
             .arg("--rules")
             .arg(&rules_arg)
             .stderr(Stdio::null())
@@ -68,10 +63,9 @@ pub(crate) fn run(
         ensure!(o.status.success(), "scapbridge read --rules: {}", o.status);
         Ok((secs, o.stdout.iter().filter(|b| **b == b'\n').count()))
     };
-    let path = format!("/x/{name}");
     let theirs = || -> Result<(f64, usize)> {
         let t = Instant::now();
-        let o = sid_sysdig(&root, &dir, &["-r", &path, &filter])
+        let o = sid_sysdig(&root, &live.dir, &["-r", &live.in_sid, &filter])
             .stderr(Stdio::null())
             .output()?;
         let secs = t.elapsed().as_secs_f64();

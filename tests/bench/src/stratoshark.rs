@@ -35,13 +35,25 @@ pub(crate) fn sid_root() -> Result<PathBuf> {
     Ok(root)
 }
 
+/// A live capture the sid root's sysdig reads too.
+pub(crate) struct LiveInput {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Its folder (sysdig sees it bound at `/x`).
+    pub(crate) dir: PathBuf,
+    /// Its path for sysdig: `/x/NAME`.
+    pub(crate) in_sid: String,
+    /// Its events.
+    pub(crate) events: u64,
+}
+
 /// A live capture of at least [`EVENTS`] events: `file` when given, else
-/// one recorded now; with its event count.
+/// one recorded now.
 pub(crate) fn live_input(
     scapbridge: &Path,
     tmp: &Path,
     file: Option<PathBuf>,
-) -> Result<(PathBuf, u64)> {
+) -> Result<LiveInput> {
     let input = match file {
         Some(f) => f,
         None => record(scapbridge, tmp)?,
@@ -59,7 +71,14 @@ pub(crate) fn live_input(
             input.display()
         );
     }
-    Ok((input, n))
+    let dir = input.parent().context("input folder")?.to_path_buf();
+    let name = input.file_name().context("input name")?.to_string_lossy();
+    Ok(LiveInput {
+        in_sid: format!("/x/{name}"),
+        dir,
+        path: input,
+        events: n,
+    })
 }
 
 /// `sysdig ARGS` of the sid root, with the folder `dir` bound at `/x`
@@ -83,14 +102,12 @@ exec chroot "$r" sysdig "$@""#,
 
 pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Result<()> {
     let root = sid_root()?;
-    let (input, n) = live_input(scapbridge, tmp, file)?;
-    // sysdig sees the input through a bind of its folder at /x.
-    let dir = input.parent().context("input folder")?.to_path_buf();
-    let name = input
-        .file_name()
-        .context("input name")?
-        .to_string_lossy()
-        .into_owned();
+    let LiveInput {
+        path: input,
+        dir,
+        in_sid,
+        events: n,
+    } = live_input(scapbridge, tmp, file)?;
     let mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
     println!("== stratoshark layout: read+write vs sysdig 0.41 (libs 0.23) -r IN -w OUT");
     println!("input: {} ({n} events, {mb:.1} MB)", input.display());
@@ -118,20 +135,14 @@ pub(crate) fn run(scapbridge: &Path, tmp: &Path, file: Option<PathBuf>) -> Resul
         let st = sid_sysdig(
             &root,
             &dir,
-            &[
-                "-q",
-                "-r",
-                &format!("/x/{name}"),
-                "-w",
-                "/x/sysdig_out.scap",
-            ],
+            &["-q", "-r", &in_sid, "-w", "/x/sysdig_out.scap"],
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()?;
         let secs = t.elapsed().as_secs_f64();
         if !st.success() {
-            bail!("sysdig 0.41 -r {name} -w: {st}");
+            bail!("sysdig 0.41 -r {in_sid} -w: {st}");
         }
         Ok(secs)
     };
