@@ -467,6 +467,8 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
             "drop_periods": drops,
             "generic_events": generic_total,
             "generic_by_syscall": generic,
+            // Those libs has an event for: a recorder's gap, not the format's.
+            "generic_with_libs_event": generic.keys().filter(|n| schema::ids_named(n).next().is_some()).collect::<Vec<_>>(),
         });
         println!("{v}");
         return Ok(());
@@ -523,24 +525,38 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
     }
     if generic_total > 0 {
         // A generic event carries no arguments: readers show a bare row.
-        // The probe writes one only for syscalls libs has no event for.
-        let list: Vec<String> = generic_by
+        // Why each syscall is generic: libs has no event for it (every
+        // reader shows it so), or it has one and this capture did not use
+        // it (a recorder's gap: a probe without that layout).
+        let (no_event, gap): (Vec<_>, Vec<_>) = generic_by
             .iter()
-            .take(12)
-            .map(|(n, c)| format!("{n} {c}"))
-            .collect();
-        let more = generic_by.len().saturating_sub(12);
+            .partition(|(n, _)| schema::ids_named(n).next().is_none());
+        let list = |v: &[&(&String, &u64)]| {
+            let mut l: Vec<String> = v.iter().take(12).map(|(n, c)| format!("{n} {c}")).collect();
+            if v.len() > 12 {
+                l.push(format!("and {} more", v.len() - 12));
+            }
+            l.join(", ")
+        };
         let _ = writeln!(
             s,
-            "generic:     {generic_total} exits ({:.2} % of events), no arguments: {}{}",
+            "generic:     {generic_total} exits ({:.2} % of events), without arguments",
             generic_total as f64 * 100.0 / total_events.max(1) as f64,
-            list.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
         );
+        if !no_event.is_empty() {
+            let _ = writeln!(
+                s,
+                "  no libs event for these syscalls (every reader shows them generic): {}",
+                list(&no_event)
+            );
+        }
+        if !gap.is_empty() {
+            let _ = writeln!(
+                s,
+                "  libs has an event, the recorder wrote generic: {}",
+                list(&gap)
+            );
+        }
     }
     let _ = writeln!(s, "events by type:");
     let mut by: Vec<_> = events_by_type.iter().collect();
