@@ -43,6 +43,7 @@ pub fn fields() -> Vec<FieldInfo> {
         fields::Kind::Num => "INT64",
         fields::Kind::Bool => "BOOL",
         fields::Kind::Ip => "IPADDR",
+        fields::Kind::Bytes => "BYTEBUF",
     };
     let mut v: Vec<FieldInfo> = fields::PLAIN
         .iter()
@@ -149,6 +150,8 @@ enum Want {
     NumList(Vec<i64>),
     Paths(Vec<String>),
     Nets(Vec<(std::net::IpAddr, u8)>),
+    /// `bcontains` / `bstartswith`: bytes given in hex.
+    Bytes(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -163,6 +166,8 @@ enum Xform {
     ToUpper,
     Basename,
     Len,
+    /// `b64()`: the base64 decoding (missing where it is not base64).
+    B64,
 }
 
 #[derive(Debug)]
@@ -171,6 +176,14 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Exists(Field),
+    /// `tolower(f) exists`: the field exists and transforms.
+    ExistsX(Xform, Field),
+    /// `lhs op val(field)`: another field of the same event on the right.
+    CmpField {
+        lhs: Lhs,
+        op: CmpOp,
+        rhs: Field,
+    },
     /// `evt.type = X` / `evt.type in (...)`: a table lookup instead of
     /// rendering the type name and comparing strings.
     EvtType(TypeSet),
@@ -348,6 +361,11 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 .map(Node::Exists)
                 .or_else(|m| err(r.span, m).ok_or(()))
                 .ok(),
+            // libs 0.23 takes a transformed field too (`b64(x) exists`).
+            Operand::Transformer { name, args, span } => match xform(name, args, *span) {
+                Ok((x, f)) => Some(Node::ExistsX(x, f)),
+                Err((s, m)) => err(s, m),
+            },
             _ => err(*span, "exists takes a field".into()),
         },
         Expr::Compare {
@@ -362,31 +380,10 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                     Ok(f) => Lhs::Field(f),
                     Err(m) => return err(r.span, m),
                 },
-                Operand::Transformer {
-                    name,
-                    args,
-                    span: tspan,
-                } => {
-                    let x = match name.as_str() {
-                        "tolower" => Xform::ToLower,
-                        "toupper" => Xform::ToUpper,
-                        "basename" => Xform::Basename,
-                        "len" => Xform::Len,
-                        other => {
-                            return err(
-                                *tspan,
-                                format!("transformer '{other}' is not supported yet"),
-                            )
-                        }
-                    };
-                    match args.as_slice() {
-                        [Operand::Field(r)] => match lookup(r) {
-                            Ok(f) => Lhs::Xform(x, f),
-                            Err(m) => return err(r.span, m),
-                        },
-                        _ => return err(*tspan, format!("{name}() takes one field")),
-                    }
-                }
+                Operand::Transformer { name, args, span } => match xform(name, args, *span) {
+                    Ok((x, f)) => Lhs::Xform(x, f),
+                    Err((s, m)) => return err(s, m),
+                },
                 Operand::Literal(l) => {
                     return err(l.span, "a condition starts with a field".into())
                 }
@@ -408,6 +405,12 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 Lhs::Xform(Xform::Len, _) => Kind::Num,
                 Lhs::Xform(..) => Kind::Str,
             };
+            if let Rhs::Val(r) = rhs {
+                return match lookup(r) {
+                    Ok(f) => Some(Node::CmpField { lhs, op: *op, rhs: f }),
+                    Err(m) => err(r.span, m),
+                };
+            }
             // evt.type always exists, so `!=` is the negation of `=`.
             if let (Lhs::Field(Field::EvtType), None) = (&lhs, modifier) {
                 let names: Option<Vec<&str>> = match (op, rhs) {
@@ -496,6 +499,7 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                     Kind::Num => "numeric",
                     Kind::Bool => "boolean",
                     Kind::Ip => "address",
+                    Kind::Bytes => "byte buffer",
                 }
             ),
         ))
@@ -537,6 +541,14 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                 _ => Ok(Want::StrList(items.into_iter().map(|l| l.text).collect())),
             }
         }
+        // libs 0.23: "'bcontains' operator not supported for string filters".
+        (Kind::Bytes, BContains | BStartsWith) => {
+            let l = one(rhs)?;
+            hex(&l.text)
+                .map(Want::Bytes)
+                .ok_or_else(|| (l.span, format!("'{}' is not hex bytes", l.text)))
+        }
+        (Kind::Bytes, Eq | Ne | Contains | StartsWith) => Ok(Want::Bytes(one(rhs)?.text.into_bytes())),
         (Kind::Str, PMatch) => Ok(Want::Paths(
             list(rhs)?.into_iter().map(|l| l.text).collect(),
         )),
@@ -586,6 +598,33 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
     }
 }
 
+/// `2f41` as bytes (libs takes an even number of hex digits).
+fn hex(t: &str) -> Option<Vec<u8>> {
+    if t.is_empty() || t.len() % 2 != 0 {
+        return None;
+    }
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A transformer of one field: which, and the field.
+fn xform(name: &str, args: &[Operand], span: Span) -> Result<(Xform, Field), (Span, String)> {
+    let x = match name {
+        "tolower" => Xform::ToLower,
+        "toupper" => Xform::ToUpper,
+        "basename" => Xform::Basename,
+        "len" => Xform::Len,
+        "b64" => Xform::B64,
+        other => return Err((span, format!("transformer '{other}' is not supported yet"))),
+    };
+    match args {
+        [Operand::Field(r)] => lookup(r).map(|f| (x, f)).map_err(|m| (r.span, m)),
+        _ => Err((span, format!("{name}() takes one field"))),
+    }
+}
+
 fn rhs_is_list(rhs: &Rhs) -> bool {
     matches!(rhs, Rhs::List(..))
 }
@@ -608,6 +647,17 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
         Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
         Node::Not(x) => !eval(x, ev, cx),
         Node::Exists(f) => extract(f, ev, cx).is_some(),
+        Node::ExistsX(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)).is_some(),
+        Node::CmpField { lhs, op, rhs } => {
+            let value = match lhs {
+                Lhs::Field(f) => extract(f, ev, cx),
+                Lhs::Xform(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)),
+            };
+            match (value, extract(rhs, ev, cx)) {
+                (Some(a), Some(b)) => compare_values(&a, *op, &b),
+                _ => false,
+            }
+        }
         Node::Cmp {
             lhs,
             op,
@@ -616,7 +666,7 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
         } => {
             let value = match lhs {
                 Lhs::Field(f) => extract(f, ev, cx),
-                Lhs::Xform(x, f) => extract(f, ev, cx).map(|v| transform(*x, v)),
+                Lhs::Xform(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)),
             };
             let Some(value) = value else { return false };
             match (modifier, want) {

@@ -2,21 +2,37 @@
 
 use super::*;
 
-/// The event's thread. libsinsp creates an entry for a thread it has not
-/// seen (empty name, pid = tid, no parent); so do we, so that comparisons
-/// see `""` rather than a missing value.
+/// The event's thread. libsinsp 0.23 creates an entry for a thread it has
+/// not seen when a syscall event names it (empty name, pid -1, no parent,
+/// cwd `./`), and none for other events (a context switch of the idle
+/// thread has no process fields); so do we, so that comparisons see `""`
+/// rather than a missing value exactly where sysdig 0.41 does. (sysdig 0.29
+/// gave such a thread pid = tid.)
 pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
     if ev.tid() == u64::MAX {
         return None;
     }
     Some(match cx.state.thread(ev.tid()) {
         Some(t) => Cow::Borrowed(t),
-        None => Cow::Owned(ThreadEntry {
-            pid: ev.tid(),
-            ptid: u64::MAX,
-            ..ThreadEntry::default()
-        }),
+        None if ev
+            .info()
+            .is_some_and(|i| i.category & schema::cat::SYSCALL != 0) =>
+        {
+            Cow::Owned(ThreadEntry {
+                pid: u64::MAX,
+                ptid: u64::MAX,
+                cwd: "./".into(),
+                ..ThreadEntry::default()
+            })
+        }
+        None => return None,
     })
+}
+
+/// Whether the event's thread is one libsinsp made up for it (not in the
+/// table): it has no parent at all, so `proc.ppid` is missing.
+pub(super) fn made_up(ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
+    cx.state.thread(ev.tid()).is_none()
 }
 
 /// `proc.cmdline`: the name followed by the arguments.
@@ -60,30 +76,55 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
         let res = sint(ev.param(0)?)?;
         return (res >= 0).then_some(res);
     }
-    if info.flags & schema::ef::USES_FD == 0 {
-        return None;
-    }
+    let uses_fd = info.flags & schema::ef::USES_FD != 0;
     let fd_first = |e: &Event<'_>| {
         e.info()
             .and_then(|i| i.params.first())
             .is_some_and(|p| matches!(p.ty, ParamType::Fd | ParamType::Fd32))
     };
     if ev.direction() == Direction::Enter {
-        return if fd_first(ev) {
+        return if uses_fd && fd_first(ev) {
             sint(ev.param(0)?)
         } else {
             None
         };
     }
-    if fd_first(ev) && ev.info()?.params.first()?.name == "fd" {
+    if uses_fd && fd_first(ev) && info.params.first()?.name == "fd" {
         return sint(ev.param(0)?);
     }
+    // libs 0.23 reads an exit's fd where its layout has it (mmap's exit
+    // carries `fd` after the result), and merges an old layout's enter
+    // parameters into the exit, so the enter's `fd` counts wherever it is
+    // (sysdig 0.29 took only an enter's first parameter, and none for mmap).
+    if let Some(v) = ev.param_by_name("fd").filter(|v| !v.is_empty()) {
+        return sint(v);
+    }
     let enter = cx.state.last_enter(ev)?;
-    if fd_first(&enter) {
+    if uses_fd && fd_first(&enter) {
         sint(enter.param(0)?)
     } else {
-        None
+        sint(enter.param_by_name("fd")?)
     }
+}
+
+/// The event and index of an argument: an exit's own, or, by name, its
+/// enter's, which libs 0.23 merges into the exit of an old layout (the
+/// exit of `open` in a 2016 capture has no `flags`; libs 0.23 gives it the
+/// enter's). sysdig 0.29 kept them apart.
+fn arg_event<'a>(
+    ev: &Event<'a>,
+    sel: &ArgSel,
+    cx: &EvalContext<'a>,
+) -> Option<(Event<'a>, usize)> {
+    if let Some(i) = param_index(ev, sel) {
+        return Some((ev.clone(), i));
+    }
+    if ev.direction() != Direction::Exit || !matches!(sel, ArgSel::Name(_)) {
+        return None;
+    }
+    let enter = cx.state.last_enter(ev)?;
+    let i = param_index(&enter, sel)?;
+    Some((enter, i))
 }
 
 pub(super) fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
@@ -124,9 +165,12 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             return None;
         }
         let p0 = ev.info()?.params.first()?;
+        // A generic event's first parameter is the syscall's id, not its
+        // result: libs has no result for it.
         if matches!(
             p0.ty,
-            ParamType::Charbuf
+            ParamType::Syscallid
+                | ParamType::Charbuf
                 | ParamType::Bytebuf
                 | ParamType::Fspath
                 | ParamType::Sockaddr
@@ -144,6 +188,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             "<"
         })),
         EvtNum => Value::Num(cx.num as i64),
+        // Nanoseconds since 1970 fit an i64 until 2262.
+        EvtRawTime => Value::Num(ev.ts() as i64),
         EvtCpu => Value::Num(i64::from(ev.cpu)),
         EvtRawRes => Value::Num(res()?),
         EvtRes => {
@@ -156,14 +202,18 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         }
         EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
         EvtArg(sel) => {
-            let i = param_index(ev, sel)?;
+            let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let mut s = String::new();
-            render::param(ev, i, info, Some(cx.state), &mut s);
+            render::param(&ev, i, info, Some(cx.state), &mut s);
             Value::Str(Cow::Owned(s))
         }
+        EvtBuffer => {
+            let (ev, i) = arg_event(ev, &ArgSel::Name("data".into()), cx)?;
+            Value::Bytes(Cow::Borrowed(ev.param(i)?))
+        }
         EvtRawArg(sel) => {
-            let i = param_index(ev, sel)?;
+            let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let v = ev.param(i)?;
             match info.ty {
@@ -178,6 +228,9 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
         ProcPpid => {
             let t = thread(ev, cx)?;
+            if made_up(ev, cx) {
+                return None;
+            }
             if t.ptid == u64::MAX {
                 Value::Num(-1)
             } else {
@@ -199,9 +252,18 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         }
         // PPM_EXE_UPPER_LAYER.
         ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
-        UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
+        // libs 0.23 names a user or group it has no entry for "<NA>", a
+        // value that exists (sysdig 0.29: missing).
+        UserName => Value::Str(Cow::Borrowed(
+            cx.state.user_name(thread(ev, cx)?.uid).unwrap_or("<NA>"),
+        )),
+        UserLoginname => Value::Str(Cow::Borrowed(
+            cx.state.user_name(thread(ev, cx)?.loginuid).unwrap_or("<NA>"),
+        )),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
-        GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
+        GroupName => Value::Str(Cow::Borrowed(
+            cx.state.group_name(thread(ev, cx)?.gid).unwrap_or("<NA>"),
+        )),
         ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
         ProcAname(None) => {
             // Every ancestor (not the process itself), borrowed from the
@@ -235,7 +297,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
             ) && ev.direction() == Direction::Exit;
             let flags = if is_open {
-                ev.param_by_name("flags").and_then(sint).unwrap_or(0)
+                cx.state.arg(ev, "flags").and_then(sint).unwrap_or(0)
             } else {
                 0
             };
