@@ -74,7 +74,17 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     let info = ev.info()?;
     if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
         let res = sint(ev.param(0)?)?;
-        return (res >= 0).then_some(res);
+        // A failed open has fd -1 in libs 0.23 (its fd fields then come
+        // from the event: see `failed_open`); sysdig 0.29 had none.
+        return match res {
+            // libs 0.23's fd of a pipe is the second one it made.
+            r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => {
+                sint(cx.state.arg(ev, "fd2")?)
+            }
+            r if r >= 0 => Some(r),
+            _ if is_open(ev) => Some(-1),
+            _ => None,
+        };
     }
     let uses_fd = info.flags & schema::ef::USES_FD != 0;
     let fd_first = |e: &Event<'_>| {
@@ -97,6 +107,10 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     // parameters into the exit, so the enter's `fd` counts wherever it is
     // (sysdig 0.29 took only an enter's first parameter, and none for mmap).
     if let Some(v) = ev.param_by_name("fd").filter(|v| !v.is_empty()) {
+        return sint(v);
+    }
+    // newfstatat and mknodat work on their `dirfd` (libs 0.23).
+    if let Some(v) = ev.param_by_name("dirfd").filter(|v| uses_fd && !v.is_empty()) {
         return sint(v);
     }
     let enter = cx.state.last_enter(ev)?;
@@ -125,6 +139,40 @@ fn arg_event<'a>(
     let enter = cx.state.last_enter(ev)?;
     let i = param_index(&enter, sel)?;
     Some((enter, i))
+}
+
+/// An open-family exit (the events whose fd fields libs 0.23 takes from
+/// the event's own path when the open failed).
+fn is_open(ev: &Event<'_>) -> bool {
+    matches!(ev.name(), "open" | "openat" | "openat2" | "creat")
+}
+
+/// The fd entry of a failed open, as libs 0.23 makes it from the event:
+/// a file named by the path asked for.
+fn failed_open(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<FdEntry> {
+    if !is_open(ev) || ev.direction() != Direction::Exit || event_fd(ev, cx)? != -1 {
+        return None;
+    }
+    let name = cx.state.arg(ev, "name")?;
+    Some(FdEntry {
+        typechar: b'f',
+        name: value_str(name).into_owned(),
+        ..FdEntry::default()
+    })
+}
+
+/// The name of an errno, the kernel's own restart codes included (a
+/// syscall interrupted by a signal returns -514, ERESTARTNOHAND, to the
+/// probe; libs names them).
+fn errno_name(e: u64) -> Option<&'static str> {
+    schema::errno_name(e).or(match e {
+        512 => Some("ERESTARTSYS"),
+        513 => Some("ERESTARTNOINTR"),
+        514 => Some("ERESTARTNOHAND"),
+        515 => Some("ENOIOCTLCMD"),
+        516 => Some("ERESTART_RESTARTBLOCK"),
+        _ => None,
+    })
 }
 
 pub(super) fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
@@ -197,7 +245,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             if r >= 0 {
                 Value::Str(Cow::Borrowed("SUCCESS"))
             } else {
-                Value::Str(Cow::Borrowed(schema::errno_name(r.unsigned_abs())?))
+                Value::Str(Cow::Borrowed(errno_name(r.unsigned_abs())?))
             }
         }
         EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
@@ -234,7 +282,9 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             if t.ptid == u64::MAX {
                 Value::Num(-1)
             } else {
-                Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+                // libs 0.23 has no parent pid for a parent it has not
+                // seen (sysdig 0.29 gave the parent's thread id).
+                Value::Num(cx.state.thread(t.ptid)?.pid as i64)
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
@@ -374,17 +424,33 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         FdNum => Value::Num(event_fd(ev, cx)?),
         FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
             let fd = event_fd(ev, cx)?;
-            let e = cx.state.fd(ev.tid(), fd)?;
+            let e = match cx.state.fd(ev.tid(), fd) {
+                Some(e) => Cow::Borrowed(e),
+                // libs 0.23 answers name, type character and directory of
+                // a failed open from its path, not its type or file name.
+                None if matches!(f, FdType | FdFilename) => return None,
+                None => Cow::Owned(failed_open(ev, cx)?),
+            };
+            let name = |e: Cow<'a, FdEntry>| -> Cow<'a, str> {
+                match e {
+                    Cow::Borrowed(e) => Cow::Borrowed(e.name.as_str()),
+                    Cow::Owned(e) => Cow::Owned(e.name),
+                }
+            };
             match f {
-                FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
+                FdName => Value::Str(name(e)),
                 FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
                 FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
                 FdDirectory | FdFilename => {
                     if !matches!(e.typechar, b'f' | b'd') {
                         return None;
                     }
+                    // A directory's fd.directory is the directory itself.
+                    if *f == FdDirectory && e.typechar == b'd' {
+                        return Some(Value::Str(name(e)));
+                    }
                     let (dir, file) = e.name.rsplit_once('/')?;
-                    Value::Str(Cow::Borrowed(if *f == FdDirectory {
+                    let part = if *f == FdDirectory {
                         if dir.is_empty() {
                             "/"
                         } else {
@@ -392,7 +458,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                         }
                     } else {
                         file
-                    }))
+                    };
+                    Value::Str(Cow::Owned(part.to_string()))
                 }
                 _ => return None,
             }
