@@ -100,8 +100,16 @@ const FOLLOW_041: &[(&str, &str, &str)] = &[
     ("fd.name contains .so", "libs_e2e_curl_google", MMAP_FD),
     ("fd.name glob '/lib/*'", "falco_cat_write", MMAP_FD),
     ("fd.name glob '/lib/*'", "libs_e2e_curl_google", MMAP_FD),
-    ("fd.name pmatch (/etc, /usr/lib)", "falco_cat_write", MMAP_FD),
-    ("fd.name pmatch (/etc, /usr/lib)", "libs_e2e_curl_google", MMAP_FD),
+    (
+        "fd.name pmatch (/etc, /usr/lib)",
+        "falco_cat_write",
+        MMAP_FD,
+    ),
+    (
+        "fd.name pmatch (/etc, /usr/lib)",
+        "libs_e2e_curl_google",
+        MMAP_FD,
+    ),
     ("fd.name icontains LIB", "falco_cat_write", MMAP_FD),
     ("fd.name icontains LIB", "libs_e2e_curl_google", MMAP_FD),
     ("fd.type = file", "falco_cat_write", MMAP_FD),
@@ -115,7 +123,11 @@ const FOLLOW_041: &[(&str, &str, &str)] = &[
     ("proc.pid < 20000", "falco_connect_localhost", MADE_UP_PID),
     ("proc.pid < 20000", "libs_e2e_single_ipv6_conn", MADE_UP_PID),
     ("proc.pid >= 20072", "falco_connect_localhost", MADE_UP_PID),
-    ("proc.pid >= 20072", "libs_e2e_single_ipv6_conn", MADE_UP_PID),
+    (
+        "proc.pid >= 20072",
+        "libs_e2e_single_ipv6_conn",
+        MADE_UP_PID,
+    ),
     ("proc.pid <= 1", "falco_connect_localhost", MADE_UP_PID),
     ("proc.pid <= 1", "libs_e2e_single_ipv6_conn", MADE_UP_PID),
 ];
@@ -172,7 +184,10 @@ fn filters_match_sysdig_event_for_event() {
                 .iter()
                 .any(|(f, file, _)| f == flt && (*file == "*" || file == name));
             if follows_041 {
-                assert!(a != b, "{name}: {flt:?} is the same as sysdig 0.29's now: drop it from FOLLOW_041");
+                assert!(
+                    a != b,
+                    "{name}: {flt:?} is the same as sysdig 0.29's now: drop it from FOLLOW_041"
+                );
                 continue;
             }
             if a != b {

@@ -225,35 +225,140 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
     ("proc.sname exists", "*", true, SNAME),
     ("proc.sname = bash", "*", true, SNAME),
     ("thread.cap_effective exists", "*", true, CAPS),
-    ("thread.cap_effective contains CAP_SYS_ADMIN", "*", true, CAPS),
+    (
+        "thread.cap_effective contains CAP_SYS_ADMIN",
+        "*",
+        true,
+        CAPS,
+    ),
     // Old layouts, which libs 0.23 upgrades and we read as they are.
-    ("evt.arg.flags exists", "falco_cat_write", true, EXECVE_FLAGS),
-    ("evt.arg.flags exists", "falco_psp_run_as_user_0_container", true, EXECVE_FLAGS),
-    ("evt.arg.flags exists", "falco_psp_run_as_user_65534_container", true, EXECVE_FLAGS),
-    ("evt.arg.flags exists", "libs_e2e_curl_google", true, EXECVE_FLAGS),
-    ("evt.arg.flags exists", "libs_e2e_curl_google_comments", true, EXECVE_FLAGS),
-    ("evt.arg.flags exists", "libs_e2e_test_ipv6_client", true, EXECVE_FLAGS),
+    (
+        "evt.arg.flags exists",
+        "falco_cat_write",
+        true,
+        EXECVE_FLAGS,
+    ),
+    (
+        "evt.arg.flags exists",
+        "falco_psp_run_as_user_0_container",
+        true,
+        EXECVE_FLAGS,
+    ),
+    (
+        "evt.arg.flags exists",
+        "falco_psp_run_as_user_65534_container",
+        true,
+        EXECVE_FLAGS,
+    ),
+    (
+        "evt.arg.flags exists",
+        "libs_e2e_curl_google",
+        true,
+        EXECVE_FLAGS,
+    ),
+    (
+        "evt.arg.flags exists",
+        "libs_e2e_curl_google_comments",
+        true,
+        EXECVE_FLAGS,
+    ),
+    (
+        "evt.arg.flags exists",
+        "libs_e2e_test_ipv6_client",
+        true,
+        EXECVE_FLAGS,
+    ),
     ("proc.cwd startswith /", "falco_cat_write", true, OLD_CWD),
-    ("proc.cwd startswith /", "libs_e2e_curl_google", true, OLD_CWD),
-    ("proc.cwd startswith /", "libs_e2e_curl_google_comments", true, OLD_CWD),
-    ("proc.cwd startswith /", "libs_e2e_test_ipv6_client", true, OLD_CWD),
+    (
+        "proc.cwd startswith /",
+        "libs_e2e_curl_google",
+        true,
+        OLD_CWD,
+    ),
+    (
+        "proc.cwd startswith /",
+        "libs_e2e_curl_google_comments",
+        true,
+        OLD_CWD,
+    ),
+    (
+        "proc.cwd startswith /",
+        "libs_e2e_test_ipv6_client",
+        true,
+        OLD_CWD,
+    ),
     ("fd.name exists", "falco_cat_write", true, ANON_MMAP),
     ("fd.name exists", "libs_e2e_curl_google", true, ANON_MMAP),
-    ("fd.name exists", "libs_e2e_curl_google_comments", true, ANON_MMAP),
-    ("fd.name exists", "libs_e2e_test_ipv6_client", true, ANON_MMAP),
-    ("fd.name exists", "falco_psp_run_as_user_0_container", true, ANON_MMAP),
+    (
+        "fd.name exists",
+        "libs_e2e_curl_google_comments",
+        true,
+        ANON_MMAP,
+    ),
+    (
+        "fd.name exists",
+        "libs_e2e_test_ipv6_client",
+        true,
+        ANON_MMAP,
+    ),
+    (
+        "fd.name exists",
+        "falco_psp_run_as_user_0_container",
+        true,
+        ANON_MMAP,
+    ),
     // Sockets libs 0.23 learns from a send's tuple.
     ("fd.name exists", "falco_ping_sendto", true, SEND_TUPLE),
-    ("fd.typechar in (4, 6)", "falco_ping_sendto", true, SEND_TUPLE),
-    ("fd.type in (ipv4, ipv6)", "falco_ping_sendto", true, SEND_TUPLE),
-    ("fd.l4proto in (udp, icmp)", "falco_ping_sendto", true, SEND_TUPLE),
+    (
+        "fd.typechar in (4, 6)",
+        "falco_ping_sendto",
+        true,
+        SEND_TUPLE,
+    ),
+    (
+        "fd.type in (ipv4, ipv6)",
+        "falco_ping_sendto",
+        true,
+        SEND_TUPLE,
+    ),
+    (
+        "fd.l4proto in (udp, icmp)",
+        "falco_ping_sendto",
+        true,
+        SEND_TUPLE,
+    ),
     ("len(fd.name) >= 20", "falco_ping_sendto", true, SEND_TUPLE),
     ("not fd.type exists", "falco_ping_sendto", true, SEND_TUPLE),
-    ("fd.l4proto in (udp, icmp)", "libs_e2e_test_ipv6_client", true, SEND_TUPLE),
-    ("len(fd.name) >= 20", "libs_e2e_test_ipv6_client", true, SEND_TUPLE),
-    ("proc.args = ''", "falco_psp_run_as_user_0_container", true, EMPTY_ARGS),
-    ("fd.typechar = f", "libs_e2e_curl_google", true, OLD_FAILED_OPEN),
-    ("fd.typechar = f", "libs_e2e_curl_google_comments", true, OLD_FAILED_OPEN),
+    (
+        "fd.l4proto in (udp, icmp)",
+        "libs_e2e_test_ipv6_client",
+        true,
+        SEND_TUPLE,
+    ),
+    (
+        "len(fd.name) >= 20",
+        "libs_e2e_test_ipv6_client",
+        true,
+        SEND_TUPLE,
+    ),
+    (
+        "proc.args = ''",
+        "falco_psp_run_as_user_0_container",
+        true,
+        EMPTY_ARGS,
+    ),
+    (
+        "fd.typechar = f",
+        "libs_e2e_curl_google",
+        true,
+        OLD_FAILED_OPEN,
+    ),
+    (
+        "fd.typechar = f",
+        "libs_e2e_curl_google_comments",
+        true,
+        OLD_FAILED_OPEN,
+    ),
     // The live capture's events vary from run to run.
     ("fd.name exists", "live", false, AT_FDCWD),
     ("not fd.type exists", "live", false, AT_FDCWD),
@@ -355,7 +460,11 @@ fn sysdig041(root: &Path, dir: &Path, file: &str, filters: &[&str]) -> Matches {
     let mut out = Vec::new();
     for chunk in text.split("@@@\n").skip(1) {
         let (body, rc) = chunk.rsplit_once("@@@rc ").unwrap();
-        let keys: Vec<String> = body.lines().filter(|l| is_key(l)).map(String::from).collect();
+        let keys: Vec<String> = body
+            .lines()
+            .filter(|l| is_key(l))
+            .map(String::from)
+            .collect();
         let other: Vec<&str> = body.lines().filter(|l| !is_key(l)).collect();
         if rc.trim() == "0" {
             out.push(Ok(keys));
@@ -403,27 +512,60 @@ fn compare(name: &str, filters: &[&str], theirs: &Matches, ours: &Matches) -> (u
     let mut diffs = Vec::new();
     // The domain: 0.41's events, each also ours unless listed (and then
     // out of the comparison); one not ours and not listed is a difference.
-    let all_ours: BTreeSet<&String> = ours[0].as_ref().map(|v| v.iter().collect()).unwrap_or_default();
+    let all_ours: BTreeSet<&String> = ours[0]
+        .as_ref()
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
     for (file, key, _) in DOMAIN_LIMITS {
         if *file == name {
-            assert!(domain.remove(*key), "{name}: listed event {key:?} is not in sysdig 0.41's output");
-            assert!(!all_ours.contains(&key.to_string()), "{name}: listed event {key:?} is ours now: drop the limit");
+            assert!(
+                domain.remove(*key),
+                "{name}: listed event {key:?} is not in sysdig 0.41's output"
+            );
+            assert!(
+                !all_ours.contains(&key.to_string()),
+                "{name}: listed event {key:?} is ours now: drop the limit"
+            );
         }
     }
-    let missing: Vec<&String> = domain.iter().filter(|k| !all_ours.contains(k)).take(5).collect();
+    let missing: Vec<&String> = domain
+        .iter()
+        .filter(|k| !all_ours.contains(k))
+        .take(5)
+        .collect();
     if !missing.is_empty() {
-        diffs.push(format!("{name}: \"\": events of sysdig 0.41 we do not show: {missing:?}"));
+        diffs.push(format!(
+            "{name}: \"\": events of sysdig 0.41 we do not show: {missing:?}"
+        ));
     }
     let mut matched = 0;
     for (i, flt) in filters.iter().enumerate().skip(1) {
         match (&theirs[i], &ours[i]) {
             (Ok(t), Ok(o)) => {
                 matched += t.len();
-                let t = count(&t.iter().filter(|k| domain.contains(*k)).cloned().collect::<Vec<_>>());
-                let o = count(&o.iter().filter(|k| domain.contains(*k)).cloned().collect::<Vec<_>>());
+                let t = count(
+                    &t.iter()
+                        .filter(|k| domain.contains(*k))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                let o = count(
+                    &o.iter()
+                        .filter(|k| domain.contains(*k))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
                 if t != o {
-                    let only_t: Vec<_> = t.keys().filter(|k| t.get(*k) != o.get(*k)).take(3).collect();
-                    let only_o: Vec<_> = o.keys().filter(|k| t.get(*k) != o.get(*k)).take(3).collect();
+                    let only_t: Vec<_> = t
+                        .keys()
+                        .filter(|k| t.get(*k) != o.get(*k))
+                        .take(3)
+                        .collect();
+                    let only_o: Vec<_> = o
+                        .keys()
+                        .filter(|k| t.get(*k) != o.get(*k))
+                        .take(3)
+                        .collect();
                     diffs.push(format!(
                         "{name}: {flt:?}: sysdig 0.41 {} events, ours {}; 0.41's not ours {only_t:?}, ours not 0.41's {only_o:?}",
                         t.values().sum::<usize>(),
@@ -431,7 +573,9 @@ fn compare(name: &str, filters: &[&str], theirs: &Matches, ours: &Matches) -> (u
                     ));
                 }
             }
-            (Err(e), Err(_)) => diffs.push(format!("{name}: {flt:?}: both reject it (sysdig 0.41: {e})")),
+            (Err(e), Err(_)) => diffs.push(format!(
+                "{name}: {flt:?}: both reject it (sysdig 0.41: {e})"
+            )),
             (Err(e), Ok(_)) => diffs.push(format!("{name}: {flt:?}: sysdig 0.41 rejects it: {e}")),
             (Ok(_), Err(e)) => diffs.push(format!("{name}: {flt:?}: we reject it: {}", e.trim())),
         }
@@ -452,7 +596,12 @@ fn run_all(root: &Path, files: &[std::path::PathBuf]) -> (usize, Vec<String>) {
         let theirs = sysdig041(root, dir.path(), &name, &filters);
         let ours = ours(f, &filters);
         let (m, d) = compare(&stem(f), &filters, &theirs, &ours);
-        eprintln!("{name}: {} events in 0.41's domain, {m} matched over {} filters, {} differences", theirs[0].as_ref().map_or(0, Vec::len), FILTERS.len(), d.len());
+        eprintln!(
+            "{name}: {} events in 0.41's domain, {m} matched over {} filters, {} differences",
+            theirs[0].as_ref().map_or(0, Vec::len),
+            FILTERS.len(),
+            d.len()
+        );
         matched += m;
         diffs.extend(d);
     }
@@ -464,7 +613,8 @@ fn run_all(root: &Path, files: &[std::path::PathBuf]) -> (usize, Vec<String>) {
 fn judge(diffs: Vec<String>, files: &[String]) -> Vec<String> {
     let listed = |d: &str| {
         LIMITS.iter().any(|(flt, file, _, _)| {
-            d.contains(&format!(": {flt:?}:")) && (*file == "*" || d.starts_with(&format!("{file}:")))
+            d.contains(&format!(": {flt:?}:"))
+                && (*file == "*" || d.starts_with(&format!("{file}:")))
         })
     };
     let mut failures: Vec<String> = diffs.iter().filter(|d| !listed(d)).cloned().collect();
@@ -472,11 +622,14 @@ fn judge(diffs: Vec<String>, files: &[String]) -> Vec<String> {
         if !steady || (*file != "*" && !files.iter().any(|f| f == file)) {
             continue;
         }
-        let seen = diffs
-            .iter()
-            .any(|d| d.contains(&format!(": {flt:?}:")) && (*file == "*" || d.starts_with(&format!("{file}:"))));
+        let seen = diffs.iter().any(|d| {
+            d.contains(&format!(": {flt:?}:"))
+                && (*file == "*" || d.starts_with(&format!("{file}:")))
+        });
         if !seen {
-            failures.push(format!("listed limit no longer differs: {flt:?} on {file} ({why})"));
+            failures.push(format!(
+                "listed limit no longer differs: {flt:?} on {file} ({why})"
+            ));
         }
     }
     failures
@@ -572,14 +725,45 @@ fn expr_fields(e: &scapbridge_filter::Expr, out: &mut Vec<String>) {
 #[test]
 fn every_operator_of_libs_023_is_in_a_filter() {
     for op in [
-        " = ", " != ", " < ", " <= ", " > ", " >= ", " in ", " intersects ", " contains ",
-        " icontains ", " bcontains ", " startswith ", " bstartswith ", " endswith ", " glob ",
-        " iglob ", " pmatch ", " regex ", " exists", "not ", " and ", " or ", "tolower(",
-        "toupper(", "b64(", "basename(", "len(", "val(",
+        " = ",
+        " != ",
+        " < ",
+        " <= ",
+        " > ",
+        " >= ",
+        " in ",
+        " intersects ",
+        " contains ",
+        " icontains ",
+        " bcontains ",
+        " startswith ",
+        " bstartswith ",
+        " endswith ",
+        " glob ",
+        " iglob ",
+        " pmatch ",
+        " regex ",
+        " exists",
+        "not ",
+        " and ",
+        " or ",
+        "tolower(",
+        "toupper(",
+        "b64(",
+        "basename(",
+        "len(",
+        "val(",
     ] {
-        assert!(FILTERS.iter().any(|f| f.contains(op)), "no filter uses {op:?}");
+        assert!(
+            FILTERS.iter().any(|f| f.contains(op)),
+            "no filter uses {op:?}"
+        );
     }
-    assert!(FILTERS.len() >= 80, "at least 80 filters ({})", FILTERS.len());
+    assert!(
+        FILTERS.len() >= 80,
+        "at least 80 filters ({})",
+        FILTERS.len()
+    );
 }
 
 #[test]
@@ -589,9 +773,21 @@ fn filters_match_sysdig041_on_the_fixtures() {
     let (matched, diffs) = run_all(&root, &files);
     let names: Vec<String> = files.iter().map(|f| stem(f)).collect();
     let failures = judge(diffs, &names);
-    eprintln!("fixtures: {} filters x {} files, {matched} events matched by sysdig 0.41", FILTERS.len(), files.len());
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
-    assert!(matched > 10_000, "the filters select a real share of events ({matched})");
+    eprintln!(
+        "fixtures: {} filters x {} files, {matched} events matched by sysdig 0.41",
+        FILTERS.len(),
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        matched > 10_000,
+        "the filters select a real share of events ({matched})"
+    );
 }
 
 #[test]
@@ -613,7 +809,18 @@ fn filters_match_sysdig041_on_live_captures() {
     );
     let (matched, diffs) = run_all(&root, std::slice::from_ref(&cap));
     let failures = judge(diffs, &["live".to_string()]);
-    eprintln!("live: {} filters, {matched} events matched by sysdig 0.41", FILTERS.len());
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
-    assert!(matched > 1_000, "the filters select a real share of events ({matched})");
+    eprintln!(
+        "live: {} filters, {matched} events matched by sysdig 0.41",
+        FILTERS.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        matched > 1_000,
+        "the filters select a real share of events ({matched})"
+    );
 }

@@ -103,7 +103,11 @@ impl CaptureState {
         // An old clone exit without `cwd`: the child's is its parent's, as
         // libs 0.23 copies it.
         if cwd.is_empty() {
-            cwd = self.threads.get(&parent).map(|p| p.cwd.clone()).unwrap_or_default();
+            cwd = self
+                .threads
+                .get(&parent)
+                .map(|p| p.cwd.clone())
+                .unwrap_or_default();
         }
         let uid = ev
             .param_by_name("uid")
@@ -132,12 +136,12 @@ impl CaptureState {
         // Terminal, login uid, executable path and its layer are the
         // parent's (the clone exit carries none of them; libs 0.23 copies
         // the parent's exepath into the child as well).
-        let (tty, loginuid, exe_flags, exepath) =
-            self.threads
-                .get(&parent)
-                .map_or((0, u32::MAX, 0, String::new()), |p| {
-                    (p.tty, p.loginuid, p.exe_flags, p.exepath.clone())
-                });
+        let (tty, loginuid, exe_flags, exepath) = self
+            .threads
+            .get(&parent)
+            .map_or((0, u32::MAX, 0, String::new()), |p| {
+                (p.tty, p.loginuid, p.exe_flags, p.exepath.clone())
+            });
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {

@@ -407,7 +407,11 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
             };
             if let Rhs::Val(r) = rhs {
                 return match lookup(r) {
-                    Ok(f) => Some(Node::CmpField { lhs, op: *op, rhs: f }),
+                    Ok(f) => Some(Node::CmpField {
+                        lhs,
+                        op: *op,
+                        rhs: f,
+                    }),
                     Err(m) => err(r.span, m),
                 };
             }
@@ -548,7 +552,9 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
                 .map(Want::Bytes)
                 .ok_or_else(|| (l.span, format!("'{}' is not hex bytes", l.text)))
         }
-        (Kind::Bytes, Eq | Ne | Contains | StartsWith) => Ok(Want::Bytes(one(rhs)?.text.into_bytes())),
+        (Kind::Bytes, Eq | Ne | Contains | StartsWith) => {
+            Ok(Want::Bytes(one(rhs)?.text.into_bytes()))
+        }
         (Kind::Str, PMatch) => Ok(Want::Paths(
             list(rhs)?.into_iter().map(|l| l.text).collect(),
         )),
@@ -600,7 +606,7 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Str
 
 /// `2f41` as bytes (libs takes an even number of hex digits).
 fn hex(t: &str) -> Option<Vec<u8>> {
-    if t.is_empty() || t.len() % 2 != 0 {
+    if t.is_empty() || !t.len().is_multiple_of(2) {
         return None;
     }
     (0..t.len())

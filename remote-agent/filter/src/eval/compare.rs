@@ -78,7 +78,7 @@ pub(super) fn transform(x: Xform, v: Value<'_>) -> Option<Value<'_>> {
 /// Standard base64 with padding, as libs' `b64` transformer decodes it;
 /// `None` for text that is not base64.
 fn b64_decode(t: &[u8]) -> Option<Vec<u8>> {
-    if t.len() % 4 != 0 {
+    if !t.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {

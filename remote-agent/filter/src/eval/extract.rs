@@ -78,9 +78,7 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
         // from the event: see `failed_open`); sysdig 0.29 had none.
         return match res {
             // libs 0.23's fd of a pipe is the second one it made.
-            r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => {
-                sint(cx.state.arg(ev, "fd2")?)
-            }
+            r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => sint(cx.state.arg(ev, "fd2")?),
             r if r >= 0 => Some(r),
             _ if is_open(ev) => Some(-1),
             _ => None,
@@ -110,7 +108,10 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
         return sint(v);
     }
     // newfstatat and mknodat work on their `dirfd` (libs 0.23).
-    if let Some(v) = ev.param_by_name("dirfd").filter(|v| uses_fd && !v.is_empty()) {
+    if let Some(v) = ev
+        .param_by_name("dirfd")
+        .filter(|v| uses_fd && !v.is_empty())
+    {
         return sint(v);
     }
     let enter = cx.state.last_enter(ev)?;
@@ -125,13 +126,9 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
 /// enter's, which libs 0.23 merges into the exit of an old layout (the
 /// exit of `open` in a 2016 capture has no `flags`; libs 0.23 gives it the
 /// enter's). sysdig 0.29 kept them apart.
-fn arg_event<'a>(
-    ev: &Event<'a>,
-    sel: &ArgSel,
-    cx: &EvalContext<'a>,
-) -> Option<(Event<'a>, usize)> {
+fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(Event<'a>, usize)> {
     if let Some(i) = param_index(ev, sel) {
-        return Some((ev.clone(), i));
+        return Some((*ev, i));
     }
     if ev.direction() != Direction::Exit || !matches!(sel, ArgSel::Name(_)) {
         return None;
@@ -308,7 +305,9 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             cx.state.user_name(thread(ev, cx)?.uid).unwrap_or("<NA>"),
         )),
         UserLoginname => Value::Str(Cow::Borrowed(
-            cx.state.user_name(thread(ev, cx)?.loginuid).unwrap_or("<NA>"),
+            cx.state
+                .user_name(thread(ev, cx)?.loginuid)
+                .unwrap_or("<NA>"),
         )),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
         GroupName => Value::Str(Cow::Borrowed(

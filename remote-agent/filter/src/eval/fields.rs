@@ -102,8 +102,10 @@ impl Field {
     pub(super) fn kind(&self) -> Kind {
         use Field::*;
         match self {
-            EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
-            | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid
+            | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => {
+                Kind::Num
+            }
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
             | ProcIsExeUpperLayer => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
