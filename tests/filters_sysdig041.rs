@@ -359,6 +359,43 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
         true,
         OLD_FAILED_OPEN,
     ),
+    (
+        "fd.typechar = f",
+        "falco_psp_run_as_user_0_container",
+        true,
+        NO_ENTER,
+    ),
+    (
+        "fd.num >= 0",
+        "falco_psp_run_as_user_0_container",
+        true,
+        NO_ENTER,
+    ),
+    (
+        "fd.num < 3",
+        "falco_psp_run_as_user_0_container",
+        true,
+        NO_ENTER,
+    ),
+    (
+        "not fd.type exists",
+        "falco_psp_run_as_user_0_container",
+        true,
+        NO_ENTER,
+    ),
+    (
+        "fd.nameraw contains .so",
+        "falco_psp_run_as_user_0_container",
+        true,
+        LISTED_RAW,
+    ),
+    ("fd.num < 3", "libs_e2e_curl_google", true, EMPTY_SETSOCKOPT),
+    (
+        "fd.num < 3",
+        "libs_e2e_curl_google_comments",
+        true,
+        EMPTY_SETSOCKOPT,
+    ),
     // The live capture's events vary from run to run.
     ("fd.name exists", "live", false, AT_FDCWD),
     ("not fd.type exists", "live", false, AT_FDCWD),
@@ -386,6 +423,12 @@ const AT_FDCWD: &str = "newfstatat on AT_FDCWD (-100) and anonymous mmaps: libs 
 const DIRFD_AND_DUPFD: &str = "libs 0.23 also takes the dirfd of unlinkat/symlinkat \
     (AT_FDCWD, -100) as their fd, and the new fd of fcntl(F_DUPFD) as fcntl's; we take \
     neither";
+const NO_ENTER: &str = "a read whose enter is before the capture's start: libs 0.23 \
+    fills the enter's parameters with zeros, so its fd is 0 (stdin); we have no fd";
+const LISTED_RAW: &str = "fd.nameraw of an fd of the capture's fd list (a unix socket \
+    named /var/run/docker.sock): libs 0.23 has no raw name for it (\"\"), we give its name";
+const EMPTY_SETSOCKOPT: &str = "setsockopt of a 2018 layout has no parameters: libs 0.23 \
+    upgrades it with fd -1; we have no fd";
 const SNAME: &str = "our thread state has no session id yet, so no session leader \
     (issue 24, item 4: proc.sid)";
 const CAPS: &str = "our thread state has no capabilities yet (issue 24, item 4: thread.cap_*)";

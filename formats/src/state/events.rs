@@ -20,7 +20,13 @@ impl CaptureState {
             .filter(|v| v.len() == 8)
             .map(|v| le_u64(v, 0));
         let cwd = ev.param_by_name("cwd").map(lossy);
-        let exepath = ev.param_by_name("trusted_exepath").map(lossy);
+        // Without the kernel's trusted path (old layouts), libs 0.23 takes
+        // the path the enter asked to run.
+        let exepath = ev
+            .param_by_name("trusted_exepath")
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.arg(ev, "filename"))
+            .map(lossy);
         let cgroups = ev.param_by_name("cgroups").filter(|c| !c.is_empty());
         let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
             pid: tid,
