@@ -747,6 +747,68 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod libs023_tests {
+    use super::*;
+
+    #[test]
+    fn b64_hex_and_field_comparisons() {
+        let text = |v: Option<Value<'_>>| v.map(|v| v.into_text().into_owned());
+        let b64 = |s: &'static str| text(transform(Xform::B64, Value::Str(Cow::Borrowed(s))));
+        assert_eq!(b64("Y2F0").as_deref(), Some("cat"));
+        assert_eq!(b64("Y2E=").as_deref(), Some("ca"));
+        assert_eq!(b64("Yw==").as_deref(), Some("c"));
+        assert_eq!(b64("sh"), None, "not a multiple of 4");
+        assert_eq!(b64("Y2F*"), None, "not base64");
+        assert_eq!(hex("7f454c46"), Some(b"\x7fELF".to_vec()));
+        assert_eq!(hex("7f4"), None);
+        let n = |v| Value::Num(v);
+        assert!(compare_values(&n(3), CmpOp::Lt, &n(4)));
+        assert!(!compare_values(&n(4), CmpOp::Ne, &n(4)));
+        let s = |v: &'static str| Value::Str(Cow::Borrowed(v));
+        assert!(compare_values(&s("bash"), CmpOp::Eq, &s("bash")));
+        assert!(compare_values(
+            &s("/usr/bin/cat"),
+            CmpOp::EndsWith,
+            &s("cat")
+        ));
+        assert!(!compare_values(&s("cat"), CmpOp::Eq, &n(3)));
+        let b = Value::Bytes(Cow::Borrowed(b"\x7fELF\x02"));
+        assert!(compare(
+            &b,
+            CmpOp::BStartsWith,
+            &Want::Bytes(hex("7f454c46").unwrap())
+        ));
+        assert!(compare(
+            &b,
+            CmpOp::BContains,
+            &Want::Bytes(hex("4c46").unwrap())
+        ));
+        assert!(!compare(
+            &b,
+            CmpOp::BContains,
+            &Want::Bytes(hex("4646").unwrap())
+        ));
+    }
+
+    #[test]
+    fn libs023_syntax_compiles() {
+        for f in [
+            "proc.name = val(proc.pname)",
+            "b64(evt.arg.data) exists",
+            "evt.buffer bcontains 2f",
+            "evt.buffer bstartswith 7f454c46",
+        ] {
+            assert!(Filter::new(f).is_ok(), "{f}");
+        }
+        // libs 0.23 rejects bytes operators on strings, and odd hex.
+        for f in ["proc.name bcontains 63", "evt.buffer bcontains 2"] {
+            assert!(Filter::new(f).is_err(), "{f}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod listing_tests {
     use super::*;
 
