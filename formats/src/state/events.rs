@@ -20,7 +20,13 @@ impl CaptureState {
             .filter(|v| v.len() == 8)
             .map(|v| le_u64(v, 0));
         let cwd = ev.param_by_name("cwd").map(lossy);
-        let exepath = ev.param_by_name("trusted_exepath").map(lossy);
+        // Without the kernel's trusted path (old layouts), libs 0.23 takes
+        // the path the enter asked to run.
+        let exepath = ev
+            .param_by_name("trusted_exepath")
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.arg(ev, "filename"))
+            .map(lossy);
         let cgroups = ev.param_by_name("cgroups").filter(|c| !c.is_empty());
         let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
             pid: tid,
@@ -100,6 +106,15 @@ impl CaptureState {
         if !cwd.is_empty() && !cwd.ends_with('/') {
             cwd.push('/');
         }
+        // An old clone exit without `cwd`: the child's is its parent's, as
+        // libs 0.23 copies it.
+        if cwd.is_empty() {
+            cwd = self
+                .threads
+                .get(&parent)
+                .map(|p| p.cwd.clone())
+                .unwrap_or_default();
+        }
         let uid = ev
             .param_by_name("uid")
             .filter(|v| v.len() == 4)
@@ -124,12 +139,15 @@ impl CaptureState {
             },
             None => inherited.unwrap_or_default(),
         };
-        // Terminal, login uid and executable's layer are the parent's (the
-        // clone exit carries none of them).
-        let (tty, loginuid, exe_flags) = self
+        // Terminal, login uid, executable path and its layer are the
+        // parent's (the clone exit carries none of them; libs 0.23 copies
+        // the parent's exepath into the child as well).
+        let (tty, loginuid, exe_flags, exepath) = self
             .threads
             .get(&parent)
-            .map_or((0, u32::MAX, 0), |p| (p.tty, p.loginuid, p.exe_flags));
+            .map_or((0, u32::MAX, 0, String::new()), |p| {
+                (p.tty, p.loginuid, p.exe_flags, p.exepath.clone())
+            });
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -144,7 +162,7 @@ impl CaptureState {
                 ptid: parent,
                 comm,
                 exe,
-                exepath: String::new(),
+                exepath,
                 args,
                 cwd,
                 uid,

@@ -13,7 +13,7 @@ use std::fmt;
 
 use scapbridge_formats::event::{value_i64 as sint, value_str};
 use scapbridge_formats::schema::{self, Direction, ParamType};
-use scapbridge_formats::state::{CaptureState, ThreadEntry};
+use scapbridge_formats::state::{CaptureState, FdEntry, ThreadEntry};
 use scapbridge_formats::{render, Event};
 
 use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
@@ -45,6 +45,7 @@ pub fn fields() -> Vec<FieldInfo> {
         fields::Kind::Num => "INT64",
         fields::Kind::Bool => "BOOL",
         fields::Kind::Ip => "IPADDR",
+        fields::Kind::Bytes => "BYTEBUF",
     };
     let mut v: Vec<FieldInfo> = fields::PLAIN
         .iter()
@@ -146,6 +147,8 @@ enum Want {
     NumList(Vec<i64>),
     Paths(Vec<String>),
     Nets(Vec<(std::net::IpAddr, u8)>),
+    /// `bcontains` / `bstartswith`: bytes given in hex.
+    Bytes(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -160,6 +163,8 @@ enum Xform {
     ToUpper,
     Basename,
     Len,
+    /// `b64()`: the base64 decoding (missing where it is not base64).
+    B64,
 }
 
 #[derive(Debug)]
@@ -168,6 +173,14 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Exists(Field),
+    /// `tolower(f) exists`: the field exists and transforms.
+    ExistsX(Xform, Field),
+    /// `lhs op val(field)`: another field of the same event on the right.
+    CmpField {
+        lhs: Lhs,
+        op: CmpOp,
+        rhs: Field,
+    },
     /// `evt.type = X` / `evt.type in (...)`: a table lookup instead of
     /// rendering the type name and comparing strings.
     EvtType(TypeSet),
@@ -347,6 +360,11 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 .map(Node::Exists)
                 .or_else(|m| err(r.span, m.into()).ok_or(()))
                 .ok(),
+            // libs 0.23 takes a transformed field too (`b64(x) exists`).
+            Operand::Transformer { name, args, span } => match xform(name, args, *span) {
+                Ok((x, f)) => Some(Node::ExistsX(x, f)),
+                Err((s, m)) => err(s, m),
+            },
             _ => err(*span, CompileFault::ExistsTakesField),
         },
         Expr::Compare {
@@ -361,38 +379,10 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                     Ok(f) => Lhs::Field(f),
                     Err(m) => return err(r.span, m.into()),
                 },
-                Operand::Transformer {
-                    name,
-                    args,
-                    span: tspan,
-                } => {
-                    let x = match name.as_str() {
-                        "tolower" => Xform::ToLower,
-                        "toupper" => Xform::ToUpper,
-                        "basename" => Xform::Basename,
-                        "len" => Xform::Len,
-                        other => {
-                            return err(
-                                *tspan,
-                                CompileFault::UnsupportedTransformer {
-                                    name: other.to_string(),
-                                },
-                            )
-                        }
-                    };
-                    match args.as_slice() {
-                        [Operand::Field(r)] => match lookup(r) {
-                            Ok(f) => Lhs::Xform(x, f),
-                            Err(m) => return err(r.span, m.into()),
-                        },
-                        _ => {
-                            return err(
-                                *tspan,
-                                CompileFault::TransformerTakesOneField { name: name.clone() },
-                            )
-                        }
-                    }
-                }
+                Operand::Transformer { name, args, span } => match xform(name, args, *span) {
+                    Ok((x, f)) => Lhs::Xform(x, f),
+                    Err((s, m)) => return err(s, m),
+                },
                 Operand::Literal(l) => return err(l.span, CompileFault::StartsWithField),
             };
             let kind = match &lhs {
@@ -412,6 +402,16 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 Lhs::Xform(Xform::Len, _) => Kind::Num,
                 Lhs::Xform(..) => Kind::Str,
             };
+            if let Rhs::Val(r) = rhs {
+                return match lookup(r) {
+                    Ok(f) => Some(Node::CmpField {
+                        lhs,
+                        op: *op,
+                        rhs: f,
+                    }),
+                    Err(m) => err(r.span, m.into()),
+                };
+            }
             // evt.type always exists, so `!=` is the negation of `=`.
             if let (Lhs::Field(Field::EvtType), None) = (&lhs, modifier) {
                 let names: Option<Vec<&str>> = match (op, rhs) {
@@ -499,6 +499,7 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Com
                     Kind::Num => "numeric",
                     Kind::Bool => "boolean",
                     Kind::Ip => "address",
+                    Kind::Bytes => "byte buffer",
                 },
             },
         ))
@@ -544,6 +545,21 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Com
                 )),
                 _ => Ok(Want::StrList(items.into_iter().map(|l| l.text).collect())),
             }
+        }
+        // libs 0.23: "'bcontains' operator not supported for string filters".
+        (Kind::Bytes, BContains | BStartsWith) => {
+            let l = one(rhs)?;
+            hex(&l.text).map(Want::Bytes).ok_or_else(|| {
+                (
+                    l.span,
+                    CompileFault::NotHexBytes {
+                        text: l.text.clone(),
+                    },
+                )
+            })
+        }
+        (Kind::Bytes, Eq | Ne | Contains | StartsWith) => {
+            Ok(Want::Bytes(one(rhs)?.text.into_bytes()))
         }
         (Kind::Str, PMatch) => Ok(Want::Paths(
             list(rhs)?.into_iter().map(|l| l.text).collect(),
@@ -593,6 +609,45 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Com
     }
 }
 
+/// `2f41` as bytes (libs takes an even number of hex digits).
+fn hex(t: &str) -> Option<Vec<u8>> {
+    if t.is_empty() || !t.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A transformer of one field: which, and the field.
+fn xform(name: &str, args: &[Operand], span: Span) -> Result<(Xform, Field), (Span, CompileFault)> {
+    let x = match name {
+        "tolower" => Xform::ToLower,
+        "toupper" => Xform::ToUpper,
+        "basename" => Xform::Basename,
+        "len" => Xform::Len,
+        "b64" => Xform::B64,
+        other => {
+            return Err((
+                span,
+                CompileFault::UnsupportedTransformer {
+                    name: other.to_string(),
+                },
+            ))
+        }
+    };
+    match args {
+        [Operand::Field(r)] => lookup(r).map(|f| (x, f)).map_err(|m| (r.span, m.into())),
+        _ => Err((
+            span,
+            CompileFault::TransformerTakesOneField {
+                name: name.to_string(),
+            },
+        )),
+    }
+}
+
 fn rhs_is_list(rhs: &Rhs) -> bool {
     matches!(rhs, Rhs::List(..))
 }
@@ -604,6 +659,17 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
         Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
         Node::Not(x) => !eval(x, ev, cx),
         Node::Exists(f) => extract(f, ev, cx).is_some(),
+        Node::ExistsX(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)).is_some(),
+        Node::CmpField { lhs, op, rhs } => {
+            let value = match lhs {
+                Lhs::Field(f) => extract(f, ev, cx),
+                Lhs::Xform(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)),
+            };
+            match (value, extract(rhs, ev, cx)) {
+                (Some(a), Some(b)) => compare_values(&a, *op, &b),
+                _ => false,
+            }
+        }
         Node::Cmp {
             lhs,
             op,
@@ -612,7 +678,7 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
         } => {
             let value = match lhs {
                 Lhs::Field(f) => extract(f, ev, cx),
-                Lhs::Xform(x, f) => extract(f, ev, cx).map(|v| transform(*x, v)),
+                Lhs::Xform(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)),
             };
             let Some(value) = value else { return false };
             match (modifier, want) {
@@ -683,6 +749,68 @@ mod tests {
         assert!(e.contains("bad regex"), "{e}");
         assert!(e.contains("undefined macro 'x'"), "{e}");
         assert!(Filter::new("fd.num regex 3").is_err());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod libs023_tests {
+    use super::*;
+
+    #[test]
+    fn b64_hex_and_field_comparisons() {
+        let text = |v: Option<Value<'_>>| v.map(|v| v.into_text().into_owned());
+        let b64 = |s: &'static str| text(transform(Xform::B64, Value::Str(Cow::Borrowed(s))));
+        assert_eq!(b64("Y2F0").as_deref(), Some("cat"));
+        assert_eq!(b64("Y2E=").as_deref(), Some("ca"));
+        assert_eq!(b64("Yw==").as_deref(), Some("c"));
+        assert_eq!(b64("sh"), None, "not a multiple of 4");
+        assert_eq!(b64("Y2F*"), None, "not base64");
+        assert_eq!(hex("7f454c46"), Some(b"\x7fELF".to_vec()));
+        assert_eq!(hex("7f4"), None);
+        let n = |v| Value::Num(v);
+        assert!(compare_values(&n(3), CmpOp::Lt, &n(4)));
+        assert!(!compare_values(&n(4), CmpOp::Ne, &n(4)));
+        let s = |v: &'static str| Value::Str(Cow::Borrowed(v));
+        assert!(compare_values(&s("bash"), CmpOp::Eq, &s("bash")));
+        assert!(compare_values(
+            &s("/usr/bin/cat"),
+            CmpOp::EndsWith,
+            &s("cat")
+        ));
+        assert!(!compare_values(&s("cat"), CmpOp::Eq, &n(3)));
+        let b = Value::Bytes(Cow::Borrowed(b"\x7fELF\x02"));
+        assert!(compare(
+            &b,
+            CmpOp::BStartsWith,
+            &Want::Bytes(hex("7f454c46").unwrap())
+        ));
+        assert!(compare(
+            &b,
+            CmpOp::BContains,
+            &Want::Bytes(hex("4c46").unwrap())
+        ));
+        assert!(!compare(
+            &b,
+            CmpOp::BContains,
+            &Want::Bytes(hex("4646").unwrap())
+        ));
+    }
+
+    #[test]
+    fn libs023_syntax_compiles() {
+        for f in [
+            "proc.name = val(proc.pname)",
+            "b64(evt.arg.data) exists",
+            "evt.buffer bcontains 2f",
+            "evt.buffer bstartswith 7f454c46",
+        ] {
+            assert!(Filter::new(f).is_ok(), "{f}");
+        }
+        // libs 0.23 rejects bytes operators on strings, and odd hex.
+        for f in ["proc.name bcontains 63", "evt.buffer bcontains 2"] {
+            assert!(Filter::new(f).is_err(), "{f}");
+        }
     }
 }
 

@@ -182,6 +182,12 @@ pub enum CompileFault {
         /// The value.
         text: String,
     },
+    /// A value that must be hex bytes (`bcontains`, `bstartswith`).
+    #[error("'{text}' is not hex bytes")]
+    NotHexBytes {
+        /// The value.
+        text: String,
+    },
     /// A value that must be `true` or `false`.
     #[error("'{text}' is not true or false")]
     NotABool {

@@ -14,6 +14,8 @@ pub(super) enum Value<'a> {
     Multi(Vec<&'a str>),
     /// Addresses of a socket (`fd.ip`: both ends).
     Ips(Vec<std::net::IpAddr>),
+    /// A byte buffer (`evt.buffer`).
+    Bytes(Cow<'a, [u8]>),
 }
 
 pub(super) fn in_net(ip: std::net::IpAddr, (net, prefix): (std::net::IpAddr, u8)) -> bool {
@@ -46,6 +48,10 @@ impl<'a> Value<'a> {
             Value::Num(n) => Cow::Owned(n.to_string()),
             Value::Bool(b) => Cow::Owned(b.to_string()),
             Value::Multi(v) => Cow::Owned(v.join(" ")),
+            Value::Bytes(b) => match b {
+                Cow::Borrowed(b) => String::from_utf8_lossy(b),
+                Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+            },
             Value::Ips(v) => Cow::Owned(
                 v.iter()
                     .map(ToString::to_string)
@@ -56,14 +62,64 @@ impl<'a> Value<'a> {
     }
 }
 
-pub(super) fn transform(x: Xform, v: Value<'_>) -> Value<'_> {
+pub(super) fn transform(x: Xform, v: Value<'_>) -> Option<Value<'_>> {
     let s = v.into_text();
-    match x {
+    Some(match x {
         Xform::ToLower => Value::Str(Cow::Owned(s.to_lowercase())),
         Xform::ToUpper => Value::Str(Cow::Owned(s.to_uppercase())),
         Xform::Basename => Value::Str(Cow::Owned(s.rsplit('/').next().unwrap_or("").to_string())),
         Xform::Len => Value::Num(s.len() as i64),
+        Xform::B64 => Value::Str(Cow::Owned(
+            String::from_utf8_lossy(&b64_decode(s.as_bytes())?).into_owned(),
+        )),
+    })
+}
+
+/// Standard base64 with padding, as libs' `b64` transformer decodes it;
+/// `None` for text that is not base64.
+fn b64_decode(t: &[u8]) -> Option<Vec<u8>> {
+    if !t.len().is_multiple_of(4) {
+        return None;
     }
+    let val = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    };
+    let mut out = Vec::with_capacity(t.len() / 4 * 3);
+    for (i, q) in t.chunks(4).enumerate() {
+        let last = i + 1 == t.len() / 4;
+        let pad = q.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for c in &q[..4 - pad] {
+            n = n << 6 | val(*c)?;
+        }
+        n <<= 6 * pad as u32;
+        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+    }
+    Some(out)
+}
+
+/// `a op b` for two fields' values (`val()`): numbers as numbers, anything
+/// else as text.
+pub(super) fn compare_values(a: &Value<'_>, op: CmpOp, b: &Value<'_>) -> bool {
+    let want = match b {
+        Value::Num(n) => Want::Num(*n),
+        Value::Bool(v) => Want::Bool(*v),
+        Value::Str(s) if op == CmpOp::IContains => Want::Str(s.to_lowercase()),
+        Value::Str(s) => Want::Str(s.to_string()),
+        Value::Bytes(v) => Want::Bytes(v.to_vec()),
+        Value::Multi(_) | Value::Ips(_) => return false,
+    };
+    compare(a, op, &want)
 }
 
 /// For multi-valued fields: `!=` holds when no value matches, every other
@@ -145,6 +201,14 @@ pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
             }
         }
         (Value::Str(s), Want::Paths(ps)) => ps.iter().any(|p| pmatch(p, s)),
+        (Value::Bytes(v), Want::Bytes(b)) => match op {
+            BContains | Contains => b.is_empty() || v.windows(b.len()).any(|w| w == b.as_slice()),
+            BStartsWith | StartsWith => v.starts_with(b),
+            Eq => v.as_ref() == b.as_slice(),
+            Ne => v.as_ref() != b.as_slice(),
+            _ => false,
+        },
+
         // evt.rawarg compared as text: numbers print in decimal.
         (Value::Num(n), Want::Str(b)) => str_op(&n.to_string(), op, b),
         (Value::Num(n), Want::StrList(l)) => {

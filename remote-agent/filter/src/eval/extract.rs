@@ -2,21 +2,37 @@
 
 use super::*;
 
-/// The event's thread. libsinsp creates an entry for a thread it has not
-/// seen (empty name, pid = tid, no parent); so do we, so that comparisons
-/// see `""` rather than a missing value.
+/// The event's thread. libsinsp 0.23 creates an entry for a thread it has
+/// not seen when a syscall event names it (empty name, pid -1, no parent,
+/// cwd `./`), and none for other events (a context switch of the idle
+/// thread has no process fields); so do we, so that comparisons see `""`
+/// rather than a missing value exactly where sysdig 0.41 does. (sysdig 0.29
+/// gave such a thread pid = tid.)
 pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
     if ev.tid() == u64::MAX {
         return None;
     }
     Some(match cx.state.thread(ev.tid()) {
         Some(t) => Cow::Borrowed(t),
-        None => Cow::Owned(ThreadEntry {
-            pid: ev.tid(),
-            ptid: u64::MAX,
-            ..ThreadEntry::default()
-        }),
+        None if ev
+            .info()
+            .is_some_and(|i| i.category & schema::cat::SYSCALL != 0) =>
+        {
+            Cow::Owned(ThreadEntry {
+                pid: u64::MAX,
+                ptid: u64::MAX,
+                cwd: "./".into(),
+                ..ThreadEntry::default()
+            })
+        }
+        None => return None,
     })
+}
+
+/// Whether the event's thread is one libsinsp made up for it (not in the
+/// table): it has no parent at all, so `proc.ppid` is missing.
+pub(super) fn made_up(ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
+    cx.state.thread(ev.tid()).is_none()
 }
 
 /// `proc.cmdline`: the name followed by the arguments.
@@ -58,32 +74,102 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     let info = ev.info()?;
     if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
         let res = sint(ev.param(0)?)?;
-        return (res >= 0).then_some(res);
+        // A failed open has fd -1 in libs 0.23 (its fd fields then come
+        // from the event: see `failed_open`); sysdig 0.29 had none.
+        return match res {
+            // libs 0.23's fd of a pipe is the second one it made.
+            r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => sint(cx.state.arg(ev, "fd2")?),
+            r if r >= 0 => Some(r),
+            _ if is_open(ev) => Some(-1),
+            _ => None,
+        };
     }
-    if info.flags & schema::ef::USES_FD == 0 {
-        return None;
-    }
+    let uses_fd = info.flags & schema::ef::USES_FD != 0;
     let fd_first = |e: &Event<'_>| {
         e.info()
             .and_then(|i| i.params.first())
             .is_some_and(|p| matches!(p.ty, ParamType::Fd | ParamType::Fd32))
     };
     if ev.direction() == Direction::Enter {
-        return if fd_first(ev) {
+        return if uses_fd && fd_first(ev) {
             sint(ev.param(0)?)
         } else {
             None
         };
     }
-    if fd_first(ev) && ev.info()?.params.first()?.name == "fd" {
+    if uses_fd && fd_first(ev) && info.params.first()?.name == "fd" {
         return sint(ev.param(0)?);
     }
+    // libs 0.23 reads an exit's fd where its layout has it (mmap's exit
+    // carries `fd` after the result), and merges an old layout's enter
+    // parameters into the exit, so the enter's `fd` counts wherever it is
+    // (sysdig 0.29 took only an enter's first parameter, and none for mmap).
+    if let Some(v) = ev.param_by_name("fd").filter(|v| !v.is_empty()) {
+        return sint(v);
+    }
+    // newfstatat and mknodat work on their `dirfd` (libs 0.23).
+    if let Some(v) = ev
+        .param_by_name("dirfd")
+        .filter(|v| uses_fd && !v.is_empty())
+    {
+        return sint(v);
+    }
     let enter = cx.state.last_enter(ev)?;
-    if fd_first(&enter) {
+    if uses_fd && fd_first(&enter) {
         sint(enter.param(0)?)
     } else {
-        None
+        sint(enter.param_by_name("fd")?)
     }
+}
+
+/// The event and index of an argument: an exit's own, or, by name, its
+/// enter's, which libs 0.23 merges into the exit of an old layout (the
+/// exit of `open` in a 2016 capture has no `flags`; libs 0.23 gives it the
+/// enter's). sysdig 0.29 kept them apart.
+fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(Event<'a>, usize)> {
+    if let Some(i) = param_index(ev, sel) {
+        return Some((*ev, i));
+    }
+    if ev.direction() != Direction::Exit || !matches!(sel, ArgSel::Name(_)) {
+        return None;
+    }
+    let enter = cx.state.last_enter(ev)?;
+    let i = param_index(&enter, sel)?;
+    Some((enter, i))
+}
+
+/// An open-family exit (the events whose fd fields libs 0.23 takes from
+/// the event's own path when the open failed).
+fn is_open(ev: &Event<'_>) -> bool {
+    matches!(ev.name(), "open" | "openat" | "openat2" | "creat")
+}
+
+/// The fd entry of a failed open, as libs 0.23 makes it from the event:
+/// a file named by the path asked for.
+fn failed_open(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<FdEntry> {
+    if !is_open(ev) || ev.direction() != Direction::Exit || event_fd(ev, cx)? != -1 {
+        return None;
+    }
+    let name = cx.state.arg(ev, "name")?;
+    Some(FdEntry {
+        typechar: b'f',
+        name: value_str(name).into_owned(),
+        ..FdEntry::default()
+    })
+}
+
+/// The name of an errno, the kernel's own restart codes included (a
+/// syscall interrupted by a signal returns -514, ERESTARTNOHAND, to the
+/// probe; libs names them).
+fn errno_name(e: u64) -> Option<&'static str> {
+    schema::errno_name(e).or(match e {
+        512 => Some("ERESTARTSYS"),
+        513 => Some("ERESTARTNOINTR"),
+        514 => Some("ERESTARTNOHAND"),
+        515 => Some("ENOIOCTLCMD"),
+        516 => Some("ERESTART_RESTARTBLOCK"),
+        _ => None,
+    })
 }
 
 pub(super) fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
@@ -124,9 +210,12 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             return None;
         }
         let p0 = ev.info()?.params.first()?;
+        // A generic event's first parameter is the syscall's id, not its
+        // result: libs has no result for it.
         if matches!(
             p0.ty,
-            ParamType::Charbuf
+            ParamType::Syscallid
+                | ParamType::Charbuf
                 | ParamType::Bytebuf
                 | ParamType::Fspath
                 | ParamType::Sockaddr
@@ -144,6 +233,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             "<"
         })),
         EvtNum => Value::Num(cx.num as i64),
+        // Nanoseconds since 1970 fit an i64 until 2262.
+        EvtRawTime => Value::Num(ev.ts() as i64),
         EvtCpu => Value::Num(i64::from(ev.cpu)),
         EvtRawRes => Value::Num(res()?),
         EvtRes => {
@@ -151,19 +242,23 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             if r >= 0 {
                 Value::Str(Cow::Borrowed("SUCCESS"))
             } else {
-                Value::Str(Cow::Borrowed(schema::errno_name(r.unsigned_abs())?))
+                Value::Str(Cow::Borrowed(errno_name(r.unsigned_abs())?))
             }
         }
         EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
         EvtArg(sel) => {
-            let i = param_index(ev, sel)?;
+            let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let mut s = String::new();
-            render::param(ev, i, info, Some(cx.state), &mut s);
+            render::param(&ev, i, info, Some(cx.state), &mut s);
             Value::Str(Cow::Owned(s))
         }
+        EvtBuffer => {
+            let (ev, i) = arg_event(ev, &ArgSel::Name("data".into()), cx)?;
+            Value::Bytes(Cow::Borrowed(ev.param(i)?))
+        }
         EvtRawArg(sel) => {
-            let i = param_index(ev, sel)?;
+            let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let v = ev.param(i)?;
             match info.ty {
@@ -178,10 +273,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
         ProcPpid => {
             let t = thread(ev, cx)?;
+            if made_up(ev, cx) {
+                return None;
+            }
             if t.ptid == u64::MAX {
                 Value::Num(-1)
             } else {
-                Value::Num(cx.state.thread(t.ptid).map_or(t.ptid, |p| p.pid) as i64)
+                // libs 0.23 has no parent pid for a parent it has not
+                // seen (sysdig 0.29 gave the parent's thread id).
+                Value::Num(cx.state.thread(t.ptid)?.pid as i64)
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
@@ -199,9 +299,20 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         }
         // PPM_EXE_UPPER_LAYER.
         ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
-        UserName => Value::Str(Cow::Borrowed(cx.state.user_name(thread(ev, cx)?.uid)?)),
+        // libs 0.23 names a user or group it has no entry for "<NA>", a
+        // value that exists (sysdig 0.29: missing).
+        UserName => Value::Str(Cow::Borrowed(
+            cx.state.user_name(thread(ev, cx)?.uid).unwrap_or("<NA>"),
+        )),
+        UserLoginname => Value::Str(Cow::Borrowed(
+            cx.state
+                .user_name(thread(ev, cx)?.loginuid)
+                .unwrap_or("<NA>"),
+        )),
         GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
-        GroupName => Value::Str(Cow::Borrowed(cx.state.group_name(thread(ev, cx)?.gid)?)),
+        GroupName => Value::Str(Cow::Borrowed(
+            cx.state.group_name(thread(ev, cx)?.gid).unwrap_or("<NA>"),
+        )),
         ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
         ProcAname(None) => {
             // Every ancestor (not the process itself), borrowed from the
@@ -235,7 +346,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
             ) && ev.direction() == Direction::Exit;
             let flags = if is_open {
-                ev.param_by_name("flags").and_then(sint).unwrap_or(0)
+                cx.state.arg(ev, "flags").and_then(sint).unwrap_or(0)
             } else {
                 0
             };
@@ -312,17 +423,33 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         FdNum => Value::Num(event_fd(ev, cx)?),
         FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
             let fd = event_fd(ev, cx)?;
-            let e = cx.state.fd(ev.tid(), fd)?;
+            let e = match cx.state.fd(ev.tid(), fd) {
+                Some(e) => Cow::Borrowed(e),
+                // libs 0.23 answers name, type character and directory of
+                // a failed open from its path, not its type or file name.
+                None if matches!(f, FdType | FdFilename) => return None,
+                None => Cow::Owned(failed_open(ev, cx)?),
+            };
+            let name = |e: Cow<'a, FdEntry>| -> Cow<'a, str> {
+                match e {
+                    Cow::Borrowed(e) => Cow::Borrowed(e.name.as_str()),
+                    Cow::Owned(e) => Cow::Owned(e.name),
+                }
+            };
             match f {
-                FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
+                FdName => Value::Str(name(e)),
                 FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
                 FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
                 FdDirectory | FdFilename => {
                     if !matches!(e.typechar, b'f' | b'd') {
                         return None;
                     }
+                    // A directory's fd.directory is the directory itself.
+                    if *f == FdDirectory && e.typechar == b'd' {
+                        return Some(Value::Str(name(e)));
+                    }
                     let (dir, file) = e.name.rsplit_once('/')?;
-                    Value::Str(Cow::Borrowed(if *f == FdDirectory {
+                    let part = if *f == FdDirectory {
                         if dir.is_empty() {
                             "/"
                         } else {
@@ -330,7 +457,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                         }
                     } else {
                         file
-                    }))
+                    };
+                    Value::Str(Cow::Owned(part.to_string()))
                 }
                 _ => return None,
             }

@@ -67,6 +67,12 @@ pub(super) enum Field {
     Container(CField),
     /// `evt.time.iso8601`.
     EvtTimeIso8601,
+    /// `evt.rawtime`.
+    EvtRawTime,
+    /// `evt.buffer`: the data of a read or write, raw.
+    EvtBuffer,
+    /// `user.loginname`.
+    UserLoginname,
     /// A field a source provides (`ct.*`, `json.value[…]`, … for
     /// CloudTrail; see [`crate::provider`]): missing on other events.
     Plugin(crate::provider::Provided),
@@ -88,17 +94,22 @@ pub(super) enum Kind {
     Bool,
     /// IP addresses: compared with an address or a CIDR network.
     Ip,
+    /// A byte buffer (`evt.buffer`): `bcontains`, `bstartswith`.
+    Bytes,
 }
 
 impl Field {
     pub(super) fn kind(&self) -> Kind {
         use Field::*;
         match self {
-            EvtNum | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid | GroupGid
-            | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid
+            | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => {
+                Kind::Num
+            }
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
             | ProcIsExeUpperLayer => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
+            EvtBuffer => Kind::Bytes,
             Unavailable(k) => *k,
             Container(c) => c.kind(),
             Plugin(f) if f.0.is_numeric() => Kind::Num,
@@ -158,6 +169,16 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "evt.time.iso8601",
         Field::EvtTimeIso8601,
         "the event's time in ISO 8601 (UTC)",
+    ),
+    (
+        "evt.buffer",
+        Field::EvtBuffer,
+        "the data buffer of an event that has one (read, write, sendto, ...), raw",
+    ),
+    (
+        "evt.rawtime",
+        Field::EvtRawTime,
+        "the event's time in nanoseconds since the epoch",
     ),
     ("thread.tid", Field::ThreadTid, "the thread id"),
     ("proc.pid", Field::ProcPid, "the process id"),
@@ -317,8 +338,8 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "user.loginname",
-        Field::Unavailable(Kind::Str),
-        "not available yet: the login user's name",
+        Field::UserLoginname,
+        "the login user's name (of user.loginuid)",
     ),
     (
         "thread.cap_effective",
