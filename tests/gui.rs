@@ -42,7 +42,8 @@ fn on_path(name: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| {
         std::env::split_paths(&p).any(|d| {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(d.join(name)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            std::fs::metadata(d.join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
     })
 }
@@ -493,9 +494,16 @@ fn shows_our_interfaces_and_options(gui: &Gui<'_>, dir: &Path) {
     x.settled(&main, Duration::from_secs(5))
         .save(&format!("{}-interfaces.png", gui.name));
 
-    // The gear at the row's start opens the extcap's options dialog.
+    // The gear at the row's start (its centre 11 px in, in both GUIs)
+    // opens the extcap's options dialog.
     let (gear_x, gear_y) = (main.x + row.1 + 11, main.y + row.0);
-    x.xdotool(&["mousemove", &gear_x.to_string(), &gear_y.to_string(), "click", "1"]);
+    x.xdotool(&[
+        "mousemove",
+        &gear_x.to_string(),
+        &gear_y.to_string(),
+        "click",
+        "1",
+    ]);
     x.park_pointer();
     let title = format!("{} · Interface Options: ", gui.app);
     let dialog = x.wait_window(&title, Duration::from_secs(30), &mut app, &log);
@@ -626,7 +634,9 @@ fn stratoshark_shows_our_interfaces_and_their_options_dialog() {
         )
     };
     let list = || {
-        let o = sid(&["QT_QPA_PLATFORM=offscreen"], &["-D"]).output().unwrap();
+        let o = sid(&["QT_QPA_PLATFORM=offscreen"], &["-D"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     shows_our_interfaces_and_options(
