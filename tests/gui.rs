@@ -455,7 +455,8 @@ struct Gui<'a> {
 /// page lists them (started with `-i scapbridge-syscalls`, the GUI selects
 /// that row once our extcap has answered); the row's options button opens
 /// "Interface Options" of our interface, built from our `--extcap-config`
-/// (its tabs are our option groups). Both are screenshotted.
+/// (its tabs are our option groups), which also shows that the selected
+/// row was ours. Both are screenshotted, and saved only then.
 fn shows_our_interfaces_and_options(gui: &Gui<'_>, dir: &Path) {
     let listed = (gui.list)();
     for iface in OURS {
@@ -491,8 +492,10 @@ fn shows_our_interfaces_and_options(gui: &Gui<'_>, dir: &Path) {
             std::fs::read_to_string(&log).unwrap_or_default()
         )
     });
-    x.settled(&main, Duration::from_secs(5))
-        .save(&format!("{}-interfaces.png", gui.name));
+    // Kept until the dialog shows which interface this row is: Stratoshark
+    // also lists an unknown `-i` interface (a bare row without the gear),
+    // so a selected row alone proves nothing.
+    let welcome = x.settled(&main, Duration::from_secs(5));
 
     // The gear at the row's start (its centre 11 px in, in both GUIs)
     // opens the extcap's options dialog.
@@ -513,8 +516,9 @@ fn shows_our_interfaces_and_options(gui: &Gui<'_>, dir: &Path) {
         gui.name,
         dialog.title
     );
-    x.settled(&dialog, Duration::from_secs(5))
-        .save(&format!("{}-options.png", gui.name));
+    let options = x.settled(&dialog, Duration::from_secs(5));
+    welcome.save(&format!("{}-interfaces.png", gui.name));
+    options.save(&format!("{}-options.png", gui.name));
     assert!(!app.exited(), "{} ended on its own", gui.name);
 }
 
