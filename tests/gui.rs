@@ -623,7 +623,15 @@ fn stratoshark_shows_our_interfaces_and_their_options_dialog() {
     recent.push_str("gui.welcome_page.sidebar.tips_visible: FALSE\n");
     std::fs::write(conf.join("recent_common"), recent).unwrap();
     let sid = |env: &[&str], args: &[&str]| {
-        let mut a = vec!["env", "HOME=/x/home", "XDG_RUNTIME_DIR=/x/home"];
+        // Without the caller's XDG_CONFIG_HOME: the settings are in the
+        // home's .config.
+        let mut a = vec![
+            "env",
+            "-u",
+            "XDG_CONFIG_HOME",
+            "HOME=/x/home",
+            "XDG_RUNTIME_DIR=/x/home",
+        ];
         a.extend_from_slice(env);
         a.extend_from_slice(&["timeout", BACKSTOP, "stratoshark"]);
         a.extend_from_slice(args);
