@@ -139,17 +139,21 @@ impl Xvfb {
                     .arg(&fbdir),
                 &dir.join(format!("xvfb{n}.log")),
             );
+            // Ours once its framebuffer file exists (Xvfb takes the
+            // display's lock before it makes its screens, so a server that
+            // lost the display to another makes none) and it answers.
+            let fb = fbdir.join("Xvfb_screen0");
             let up = wait_for(Duration::from_secs(15), || {
                 if server.exited() {
                     return Some(false);
                 }
-                xwininfo(&display, &["-root"]).map(|_| true)
+                (fb.exists() && xwininfo(&display, &["-root"]).is_some()).then_some(true)
             });
             match up {
                 Some(true) if !server.exited() => {
                     return Xvfb {
                         display,
-                        fb: fbdir.join("Xvfb_screen0"),
+                        fb,
                         _server: server,
                     };
                 }
@@ -442,8 +446,9 @@ impl Image {
 struct Gui<'a> {
     /// For messages and file names: `wireshark-4.0`, `stratoshark`.
     name: &'static str,
-    /// The main window's title and the dialog's prefix.
+    /// The main window's title.
     main_title: &'static str,
+    /// The options dialog's title starts with it: "APP · Interface Options: …".
     app: &'static str,
     /// Starts the GUI (with `args`) on `display`, its output to `log`.
     start: &'a dyn Fn(&str, &[&str], &Path) -> Group,
