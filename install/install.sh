@@ -137,7 +137,11 @@ if [[ "$(id -u)" != 0 ]]; then as_root=(sudo -E); fi
 # on a cgroup v1/v2 hybrid layout with "cgroups in hybrid mode not supported")
 # is the container runtime the container tests start; listing runc makes apt
 # take it for podman's "crun | runc".
-pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server debootstrap podman runc)
+# The GUI test (tests/gui.rs) runs Wireshark 4.0 itself (wireshark-qt) under
+# Xvfb, finds its windows with xwininfo (x11-utils) and clicks with xdotool;
+# it reads its screenshots from Xvfb's framebuffer file, so no image tool.
+pkgs=(tshark sysdig ca-certificates pkg-config clang libbpf-dev openssh-server debootstrap podman runc
+      wireshark-qt xvfb x11-utils xdotool)
 # bpftrace only measures: it is the reference of the probe benchmark; bpftool
 # reads the probe program's run time (kernel.bpf_stats_enabled) there.
 if [[ "$mode" == "bench" ]]; then pkgs+=(bpftrace bpftool); fi
@@ -186,7 +190,10 @@ fi
 # sysdig 0.29. Built once per machine into a temporary folder and renamed
 # when complete, so an interrupted run leaves nothing half-made that a later
 # run would take for done. The tests enter it with tests/common's `sid`
-# (a private mount namespace: nothing stays mounted).
+# (a private mount namespace: nothing stays mounted). The GUI test
+# (tests/gui.rs) shows the root's Stratoshark on the host's Xvfb (through the
+# display's abstract socket, which the chroot shares) and reads the screen
+# there, so the root needs no screenshot tool of its own.
 sid_root="${SCAPBRIDGE_SID_ROOT:-/var/cache/scapbridge/sid-root}"
 sid_pkgs=(stratoshark tshark sysdig xvfb xauth)
 if [[ -x "$sid_root/usr/bin/strato" && -f "$sid_root/.scapbridge-ready" ]]; then
