@@ -124,6 +124,33 @@ impl CaptureState {
             .filter(|v| v.len() == 4)
             .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        // A caller seen for the first time (it started before the capture
+        // and is not in its process list): libsinsp makes it from its own
+        // clone exit, whose tid, pid, ptid, comm, exe, args, cwd, ids and
+        // cgroups are the caller's; its child then inherits from it.
+        if res > 0 && !self.threads.contains_key(&tid) {
+            let cgroups: Arc<[u8]> = ev.param_by_name("cgroups").unwrap_or_default().into();
+            let container_id = containers::container_id_of(&cgroups).into();
+            self.threads.insert(
+                tid,
+                ThreadEntry {
+                    pid: get("pid").unwrap_or(tid),
+                    ptid: get("ptid").unwrap_or(0),
+                    comm: comm.clone(),
+                    exe: exe.clone(),
+                    exepath: String::new(),
+                    args: args.clone(),
+                    cwd: cwd.clone(),
+                    uid,
+                    gid,
+                    cgroups,
+                    container_id,
+                    tty: 0,
+                    loginuid: u32::MAX,
+                    exe_flags: 0,
+                },
+            );
+        }
         // The event's cgroups, or else the parent's (a child starts in
         // them). The parent's are shared (a reference count, no copy) also
         // when the event carries the same list, as a clone exit nearly
