@@ -113,7 +113,8 @@ pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
     capture(&inv, true)
 }
 
-fn help(only: Option<&protocol::InterfaceSpec>) -> String {
+/// The text of `capture --help` (`only`: one interface's options).
+pub(crate) fn help(only: Option<&protocol::InterfaceSpec>) -> String {
     let mut s = String::from(
         "Capture from a scapbridge interface into a file, the same way the extcap does for Wireshark.\n\n\
          Usage: scapbridge capture -i IFACE [interface options] -w FILE|- [--duration D] [--count N]\n\
