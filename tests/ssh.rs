@@ -25,6 +25,9 @@ fn one_line_error(o: &Output, code: i32, needle: &str) -> String {
 
 #[test]
 fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let input = scap_dir().join("falco_cat_write.scap");
     let out = s.path("remote.scap");
@@ -125,6 +128,9 @@ fn user_text_in_the_remote_command_is_quoted() {
 /// every event while the command still runs.
 #[test]
 fn events_are_flushed_while_the_remote_side_is_quiet() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let input = scap_dir().join("falco_cat_write.scap");
     let out = s.path("live.scap");
@@ -446,6 +452,9 @@ impl Drop for PasswordUser {
 
 #[test]
 fn password_authentication_and_a_wrong_password() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let user = PasswordUser::create();
     let args = s.known_capture_args();
@@ -485,6 +494,9 @@ fn password_authentication_and_a_wrong_password() {
 /// passphrase each get their own line.
 #[test]
 fn key_formats_and_passphrases() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let pass = "correct horse";
     let keys: &[(&str, &[&str], bool)] = &[
@@ -564,6 +576,9 @@ fn key_formats_and_passphrases() {
 /// No key given: a key held by ssh-agent, then OpenSSH's default key files.
 #[test]
 fn ssh_agent_and_default_keys() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let args = s.known_capture_args();
     let out = s.path("a.scap");
@@ -629,6 +644,9 @@ fn ssh_agent_and_default_keys() {
 /// connection: sshd accepts two logins).
 #[test]
 fn ssh_config_proxy_command_and_proxy_jump() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let args = s.known_capture_args();
     let out = s.path("c.scap");
