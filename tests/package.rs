@@ -73,7 +73,10 @@ fn build_deb(out: &Path) -> PathBuf {
     let deb = PathBuf::from(stdout(&o).trim());
     assert!(deb.is_file(), "no package at {}", deb.display());
     assert!(
-        deb.file_name().unwrap().to_string_lossy().starts_with("scapbridge_"),
+        deb.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("scapbridge_"),
         "{}",
         deb.display()
     );
@@ -86,23 +89,30 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
         return;
     }
     let Some(sid) = sid_root() else { return };
-    for p in [sid.as_path()] {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    for p in [sid.as_path(), t] {
         assert!(
             !p.to_string_lossy().contains([',', ':']),
             "an overlay option cannot hold {}",
             p.display()
         );
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
-    assert!(!t.to_string_lossy().contains([',', ':']));
     std::fs::create_dir(t.join("x")).unwrap();
     let deb = build_deb(&t.join("x"));
     let deb_in_root = format!("/x/{}", deb.file_name().unwrap().to_string_lossy());
 
     // What the package holds: the extcap in the host's tshark folder too.
-    let contents = Command::new("dpkg-deb").arg("-c").arg(&deb).output().unwrap();
-    assert!(contents.status.success(), "dpkg-deb -c: {}", stderr(&contents));
+    let contents = Command::new("dpkg-deb")
+        .arg("-c")
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(
+        contents.status.success(),
+        "dpkg-deb -c: {}",
+        stderr(&contents)
+    );
     let contents = stdout(&contents);
     let paths: Vec<&str> = contents
         .lines()
@@ -115,10 +125,16 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
         "./usr/share/man/man1/scapbridge-capture.1.gz",
         "./usr/share/bash-completion/completions/scapbridge",
     ] {
-        assert!(paths.contains(&want), "{want} missing from the package:\n{contents}");
+        assert!(
+            paths.contains(&want),
+            "{want} missing from the package:\n{contents}"
+        );
     }
     if have("tshark") {
-        let f = Command::new("tshark").args(["-G", "folders"]).output().unwrap();
+        let f = Command::new("tshark")
+            .args(["-G", "folders"])
+            .output()
+            .unwrap();
         let dir = global_extcap_dir(&stdout(&f));
         let want = format!(".{}/scapbridge", dir.display());
         assert!(
@@ -136,15 +152,27 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
     assert!(o.status.success(), "dpkg -i: {}{}", stdout(&o), stderr(&o));
 
     let want_ifaces: &[&str] = if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-        &["scapbridge-syscalls", "scapbridge-ssh", "scapbridge-cloudtrail", "scapbridge-replay"]
+        &[
+            "scapbridge-syscalls",
+            "scapbridge-ssh",
+            "scapbridge-cloudtrail",
+            "scapbridge-replay",
+        ]
     } else {
-        &["scapbridge-ssh", "scapbridge-cloudtrail", "scapbridge-replay"]
+        &[
+            "scapbridge-ssh",
+            "scapbridge-cloudtrail",
+            "scapbridge-replay",
+        ]
     };
     // tshark is Wireshark 4.6; `stratoshark -D` (the GUI's binary, which
     // lists and exits; `strato` has no capture support) is Stratoshark 0.9.9.
     let listings: [(&str, &[&str]); 2] = [
         ("tshark", &["tshark", "-D"]),
-        ("stratoshark", &["env", "QT_QPA_PLATFORM=offscreen", "stratoshark", "-D"]),
+        (
+            "stratoshark",
+            &["env", "QT_QPA_PLATFORM=offscreen", "stratoshark", "-D"],
+        ),
     ];
     for (tool, list) in listings {
         let o = in_overlay(&sid, t, list);
@@ -158,19 +186,36 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
             );
         }
         // And from the folder the tool itself names.
-        let folders_of = if tool == "stratoshark" { "strato" } else { tool };
+        let folders_of = if tool == "stratoshark" {
+            "strato"
+        } else {
+            tool
+        };
         let f = in_overlay(&sid, t, &[folders_of, "-G", "folders"]);
         let dir = global_extcap_dir(&stdout(&f));
         let want = format!(".{}/scapbridge", dir.display());
-        assert!(paths.contains(&want.as_str()), "{tool}: {want} not in the package");
+        assert!(
+            paths.contains(&want.as_str()),
+            "{tool}: {want} not in the package"
+        );
     }
 
     // `man scapbridge`, as a user types it (no pager: standard output is a pipe).
     let o = in_overlay(&sid, t, &["man", "scapbridge"]);
     let page = stdout(&o);
     assert!(o.status.success(), "man scapbridge: {}", stderr(&o));
-    for want in ["NAME", "scapbridge", "SYNOPSIS", "capture", "read", "completions"] {
-        assert!(page.contains(want), "man scapbridge lacks {want:?}:\n{page}");
+    for want in [
+        "NAME",
+        "scapbridge",
+        "SYNOPSIS",
+        "capture",
+        "read",
+        "completions",
+    ] {
+        assert!(
+            page.contains(want),
+            "man scapbridge lacks {want:?}:\n{page}"
+        );
     }
     let o = in_overlay(&sid, t, &["man", "scapbridge-capture"]);
     let page = stdout(&o);
