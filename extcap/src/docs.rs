@@ -1,6 +1,7 @@
 //! The man pages and shell completions, generated from the clap definition
 //! (so they say what the CLI takes, never a hand-written copy of it):
-//! `scapbridge manpages DIR` and `scapbridge completions SHELL`.
+//! `scapbridge manpages DIR` and `scapbridge completions SHELL`; and the
+//! `--version` text.
 //! `install/deb.sh` runs both to fill the package.
 
 use std::io::Write;
@@ -67,6 +68,20 @@ fn roff_literal(text: &str) -> String {
     out
 }
 
+/// What `scapbridge --version` prints: the version and git commit, how the
+/// probe was built, and the event layouts the writer takes.
+pub(crate) fn version_text() -> String {
+    format!(
+        "scapbridge {} (git {})\n\
+         probe: {}\n\
+         layouts: stratoshark (libs 0.23: Stratoshark, Wireshark 4.6, sysdig 0.41, Falco), \
+         compat (libs 0.21 with enter events: sysdig 0.29, Wireshark 4.0-4.4), keep (as read)\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("SCAPBRIDGE_GIT_COMMIT"),
+        scapbridge_probe::BUILD,
+    )
+}
+
 /// The completion script of `shell` for `cmd`, on standard output.
 pub(crate) fn completions(mut cmd: clap::Command, shell: clap_complete::Shell) {
     let mut out = std::io::stdout().lock();
@@ -80,6 +95,9 @@ mod tests {
 
     #[test]
     fn roff_keeps_lines_literal() {
-        assert_eq!(roff_literal("a\\b\n.x\n'y\n z"), "a\\eb\n\\&.x\n\\&'y\n z\n");
+        assert_eq!(
+            roff_literal("a\\b\n.x\n'y\n z"),
+            "a\\eb\n\\&.x\n\\&'y\n z\n"
+        );
     }
 }

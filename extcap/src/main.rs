@@ -246,10 +246,17 @@ fn main() -> ExitCode {
     // Paths are OS strings everywhere: clap's subcommands take them as
     // such, and `capture` and the extcap calls accept any bytes in their
     // path options (other text must be UTF-8, said in one line).
+    if matches!(first, Some("--version" | "-V")) && raw.len() == 1 {
+        print!("{}", docs::version_text());
+        return ExitCode::SUCCESS;
+    }
     if first == Some("capture") {
         return capture_cmd::headless_main(&raw[1..]);
     }
-    let clap_command = matches!(first, Some("read" | "convert" | "info" | "rules" | "help" | "completions" | "manpages"));
+    let clap_command = matches!(
+        first,
+        Some("read" | "convert" | "info" | "rules" | "help" | "completions" | "manpages")
+    );
     let lossy: Vec<String> = raw
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
