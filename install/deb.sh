@@ -79,6 +79,13 @@ mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" \
     "$root/usr/share/fish/vendor_completions.d"
 install -m 755 "$bin_dir/scapbridge" "$root/usr/bin/scapbridge"
 install -m 755 "$bin_dir/scapbridge-agent" "$root/usr/bin/scapbridge-agent"
+# What is installed carries no debug info: the dist profile strips it, and
+# binaries given with --bin-dir (a debug build's) lose it here (objcopy comes
+# with the C toolchain cargo links with).
+if command -v objcopy >/dev/null; then
+    objcopy --strip-debug "$root/usr/bin/scapbridge"
+    objcopy --strip-debug "$root/usr/bin/scapbridge-agent"
+fi
 for d in "usr/lib/$multiarch/wireshark/extcap" usr/libexec/wireshark/extcap usr/libexec/stratoshark/extcap; do
     mkdir -p "$root/$d"
     ln "$root/usr/bin/scapbridge" "$root/$d/scapbridge"
