@@ -195,9 +195,27 @@ fi
 # display's abstract socket, which the chroot shares) and reads the screen
 # there, so the root needs no screenshot tool of its own.
 sid_root="${SCAPBRIDGE_SID_ROOT:-/var/cache/scapbridge/sid-root}"
-sid_pkgs=(stratoshark tshark sysdig xvfb xauth)
+# man-db: the package test (tests/package.rs) installs our .deb in a copy of
+# this root and reads `man scapbridge` there.
+sid_pkgs=(stratoshark tshark sysdig xvfb xauth man-db)
+sid_apt() {
+    "${as_root[@]}" unshare -m --propagation private sh -c '
+        mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --rbind /sys "$1/sys" &&
+        chroot "$1" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $2 >/dev/null"
+    ' sh "$1" "$2"
+}
 if [[ -x "$sid_root/usr/bin/strato" && -f "$sid_root/.scapbridge-ready" ]]; then
     say "Debian sid root with Stratoshark already in $sid_root"
+    # A root made before a package joined the list gets it now.
+    sid_missing=()
+    for p in "${sid_pkgs[@]}"; do
+        "${as_root[@]}" chroot "$sid_root" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || sid_missing+=("$p")
+    done
+    if ((${#sid_missing[@]})); then
+        say "sid root: adding ${sid_missing[*]}"
+        "${as_root[@]}" cp /etc/resolv.conf "$sid_root/etc/resolv.conf"
+        sid_apt "$sid_root" "${sid_missing[*]}"
+    fi
 else
     say "Debian sid root with ${sid_pkgs[*]} into $sid_root (once per machine)"
     tmp_root="$sid_root.tmp"
@@ -207,10 +225,7 @@ else
     # sid's Release file can be past its Valid-Until date on a mirror snapshot.
     echo 'Acquire::Check-Valid-Until "false";' | "${as_root[@]}" tee "$tmp_root/etc/apt/apt.conf.d/99scapbridge" >/dev/null
     "${as_root[@]}" cp /etc/resolv.conf "$tmp_root/etc/resolv.conf"
-    "${as_root[@]}" unshare -m --propagation private sh -c '
-        mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && mount --rbind /sys "$1/sys" &&
-        chroot "$1" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $2 >/dev/null"
-    ' sh "$tmp_root" "${sid_pkgs[*]}"
+    sid_apt "$tmp_root" "${sid_pkgs[*]}"
     # (the container plugin goes in below, after the crates are fetched,
     # and again whenever it changed)
     "${as_root[@]}" touch "$tmp_root/.scapbridge-ready"

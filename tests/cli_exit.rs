@@ -191,6 +191,9 @@ fn help_of_one_interface_shows_its_options_only() {
 
 #[test]
 fn binary_data_is_not_written_to_a_terminal() {
+    if !common::have_fixtures() {
+        return;
+    }
     if !have("script") {
         return;
     }

@@ -183,6 +183,9 @@ fn live_capture(api: &ApiService, args: &[&str], file: &std::path::Path) -> std:
 /// a `container` event before the first event.
 #[test]
 fn live_capture_names_the_container_in_read_sysdig_029_and_the_rules() {
+    if !common::have_fixtures() {
+        return;
+    }
     if !podman::podman_available() || !common::probe_available() || !common::have("sysdig") {
         return;
     }
@@ -393,6 +396,9 @@ fn stratoshark_layout_with_a_container_keeps_every_row_its_own() {
 /// the same shell with a terminal on the host fires no container rule.
 #[test]
 fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
+    if !common::have_fixtures() {
+        return;
+    }
     if !podman::podman_available() || !common::probe_available() || !common::have("script") {
         return;
     }

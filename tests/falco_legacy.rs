@@ -261,6 +261,9 @@ fn rules_path(r: &str) -> PathBuf {
 
 #[test]
 fn falco_legacy_detections() {
+    if !common::have_fixtures() {
+        return;
+    }
     let tests = falco_tests();
     let mut ran = 0;
     let mut selected = 0;
@@ -523,6 +526,9 @@ fn yaml_only_validations(tests: &HashMap<String, Node>) -> Vec<(Row, Vec<String>
 
 #[test]
 fn falco_legacy_validation() {
+    if !common::have_fixtures() {
+        return;
+    }
     let tests = falco_tests();
     let mut ran = 0;
     let mut rejected = 0;
@@ -580,6 +586,9 @@ fn falco_legacy_validation() {
 /// validation): Falco's refusal of `-t` with `-D`/`-T`.
 #[test]
 fn falco_legacy_exit_status() {
+    if !common::have_fixtures() {
+        return;
+    }
     let tests = falco_tests();
     let mut ran = 0;
     let mut failures = Vec::new();
@@ -623,6 +632,9 @@ fn falco_legacy_exit_status() {
 /// Every row is run by one of the tests above or listed with its reason.
 #[test]
 fn falco_legacy_every_row_is_accounted_for() {
+    if !common::have_fixtures() {
+        return;
+    }
     let tests = falco_tests();
     let mut unaccounted = Vec::new();
     for row in rows() {
@@ -653,6 +665,9 @@ fn falco_legacy_every_row_is_accounted_for() {
 /// repeated headless): its alerts are those of `read` with Falco's flags.
 #[test]
 fn capture_selects_rules_as_read_does() {
+    if !common::have_fixtures() {
+        return;
+    }
     let trace = scap_dir().join("falco_open-multiple-files.scap");
     let rules = scap_dir().join("falco_legacy/rules/tagged_rules.yaml");
     let dir = tempfile::tempdir().unwrap();
@@ -723,6 +738,9 @@ fn capture_selects_rules_as_read_does() {
 /// for a key we do not support.
 #[test]
 fn config_file_chooses_rules_and_formats_alerts() {
+    if !common::have_fixtures() {
+        return;
+    }
     let trace = scap_dir().join("falco_open-multiple-files.scap");
     let rules = scap_dir().join("falco_legacy/rules/tagged_rules.yaml");
     let dir = tempfile::tempdir().unwrap();

@@ -97,6 +97,9 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn fuzz_rules_loader() {
+    if !common::have_fixtures() {
+        return;
+    }
     let dir = fixtures().join("rules");
     let mut seeds: Vec<Vec<u8>> = [
         "falco_rules.yaml",
@@ -153,6 +156,9 @@ fn fuzz_rules_loader() {
 
 #[test]
 fn fuzz_cloudtrail_records() {
+    if !common::have_fixtures() {
+        return;
+    }
     let dir = fixtures().join("cloudtrail");
     let mut seeds: Vec<Vec<u8>> = [
         "SerializerTestFile.json",

@@ -122,6 +122,9 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
 
 #[test]
 fn fuzz_reader_bounded() {
+    if !common::have_fixtures() {
+        return;
+    }
     let (secs, seed) = fuzz_budget(60, 5);
     eprintln!("fuzz: {secs} s, FUZZ_SEED={seed}");
     let seeds = seeds();

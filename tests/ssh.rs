@@ -33,6 +33,9 @@ fn cat_write(then: &str) -> (std::path::PathBuf, String) {
 
 #[test]
 fn a_remote_stream_arrives_whole_and_reads_like_the_original() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let (input, cmd) = cat_write("");
     let out = s.path("remote.scap");
@@ -132,6 +135,9 @@ fn user_text_in_the_remote_command_is_quoted() {
 /// every event while the command still runs.
 #[test]
 fn events_are_flushed_while_the_remote_side_is_quiet() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let (input, cmd) = cat_write("; sleep 20");
     let out = s.path("live.scap");
@@ -452,6 +458,9 @@ impl Drop for PasswordUser {
 
 #[test]
 fn password_authentication_and_a_wrong_password() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let user = PasswordUser::create();
     let args = s.known_capture_args();
@@ -483,6 +492,9 @@ fn password_authentication_and_a_wrong_password() {
 /// passphrase each get their own line.
 #[test]
 fn key_formats_and_passphrases() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let pass = "correct horse";
     let keys: &[(&str, &[&str], bool)] = &[
@@ -562,6 +574,9 @@ fn key_formats_and_passphrases() {
 /// No key given: a key held by ssh-agent, then OpenSSH's default key files.
 #[test]
 fn ssh_agent_and_default_keys() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let args = s.known_capture_args();
     let out = s.path("a.scap");
@@ -624,6 +639,9 @@ fn ssh_agent_and_default_keys() {
 /// connection: sshd accepts two logins).
 #[test]
 fn ssh_config_proxy_command_and_proxy_jump() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(s) = Sshd::start() else { return };
     let args = s.known_capture_args();
     let out = s.path("c.scap");

@@ -166,6 +166,9 @@ fn compat_layout_shows_every_event_in_sysdig_029() {
 
 #[test]
 fn fixture_conversions_show_on_their_own_rows_in_stratoshark() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     for f in real_fixtures() {
@@ -192,6 +195,9 @@ fn fixture_conversions_show_on_their_own_rows_in_stratoshark() {
 /// Wireshark 4.0 passes 4.0 (its own dissector, enter events welcome).
 #[test]
 fn replay_writes_the_layout_of_the_host() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     let input = scap_dir().join("libs_e2e_curl_google.scap");
@@ -229,6 +235,9 @@ fn replay_writes_the_layout_of_the_host() {
 /// stratoshark layout.
 #[test]
 fn stratoshark_gui_lists_and_captures_through_our_interfaces() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     stratoshark_home(dir.path());
@@ -358,6 +367,9 @@ fn stratoshark_gui_captures_a_workload_through_scapbridge_syscalls() {
 /// All fixtures run in one sid invocation; every failing one is reported.
 #[test]
 fn replay_of_every_fixture_under_stratoshark_shows_on_its_own_rows() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     stratoshark_home(dir.path());
@@ -531,6 +543,9 @@ fn stratoshark_sshdig_running_our_agent_as_sysdig() {
 /// of nothing.
 #[test]
 fn cloudtrail_events_each_have_their_row_in_stratoshark() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     let o = run(scapbridge()
@@ -563,6 +578,9 @@ fn cloudtrail_events_each_have_their_row_in_stratoshark() {
 /// JSON) right after the event that raised it.
 #[test]
 fn trigger_windows_and_alerts_show_in_stratoshark() {
+    if !common::have_fixtures() {
+        return;
+    }
     let Some(root) = sid_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     let trace = scap_dir().join("falco_cat_write.scap");

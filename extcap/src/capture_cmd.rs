@@ -113,7 +113,8 @@ pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
     capture(&inv, true)
 }
 
-fn help(only: Option<&protocol::InterfaceSpec>) -> String {
+/// The text of `capture --help` (`only`: one interface's options).
+pub(crate) fn help(only: Option<&protocol::InterfaceSpec>) -> String {
     let mut s = String::from(
         "Capture from a scapbridge interface into a file, the same way the extcap does for Wireshark.\n\n\
          Usage: scapbridge capture -i IFACE [interface options] -w FILE|- [--duration D] [--count N]\n\
@@ -122,13 +123,14 @@ fn help(only: Option<&protocol::InterfaceSpec>) -> String {
          Options:\n\
          \x20 -i, --interface IFACE   interface (see --list)\n\
          \x20 -w, --write FILE|-      output file, or - for standard output\n\
-         \x20 -d, --duration D        stop after D (10, 2.5s, 500ms, 3m, 1h)\n\
+         \x20 -d, -M, --duration D    stop after D (10, 2.5s, 500ms, 3m, 1h; -M as sysdig's)\n\
          \x20 -c, -n, --count N       stop after N events\n\
          \x20 -f, --filter F          capture filter in the Falco/sysdig syntax (proc.name=cat and evt.type=open)\n\
-         \x20     --format scap|pcapng  output container (default scap)\n\
+         \x20 -F, --format scap|pcapng  output container (default scap; -F as tshark's)\n\
          \x20 -q, --quiet             no progress line and no summary\n\
          \x20     --alert-exit        with -- CMD: exit 3 when a rule fired (else CMD's status)\n\
-         \x20     --list              list the interfaces\n\n",
+         \x20 -D, --list              list the interfaces (-D as tshark's)\n\
+         \x20 -s N                    scapbridge-syscalls' --snaplen (sysdig's -s)\n\n",
     );
     // Rules and trigger options are the same on every interface, so they
     // are listed once.

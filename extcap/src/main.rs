@@ -5,11 +5,12 @@
 
 mod capture_cmd;
 mod commands;
+mod docs;
 mod rules_cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Exit status when the input or arguments are bad.
 const EXIT_ERROR: u8 = 1;
@@ -47,6 +48,19 @@ enum Cmd {
         /// Interface, its options and the output: see `scapbridge capture --help`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Print the completion script of a shell (bash, zsh, fish, elvish,
+    /// powershell): `scapbridge completions bash > /etc/bash_completion.d/scapbridge`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (scapbridge.1 and one per subcommand) into DIR,
+    /// an existing folder; files already there are not overwritten.
+    #[command(hide = true)]
+    Manpages {
+        /// The folder.
+        dir: std::path::PathBuf,
     },
 }
 
@@ -253,10 +267,17 @@ fn main() -> ExitCode {
     // Paths are OS strings everywhere: clap's subcommands take them as
     // such, and `capture` and the extcap calls accept any bytes in their
     // path options (other text must be UTF-8, said in one line).
+    if matches!(first, Some("--version" | "-V")) && raw.len() == 1 {
+        print!("{}", docs::version_text());
+        return ExitCode::SUCCESS;
+    }
     if first == Some("capture") {
         return capture_cmd::headless_main(&raw[1..]);
     }
-    let clap_command = matches!(first, Some("read" | "convert" | "info" | "rules" | "help"));
+    let clap_command = matches!(
+        first,
+        Some("read" | "convert" | "info" | "rules" | "help" | "completions" | "manpages")
+    );
     let lossy: Vec<String> = raw
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -324,6 +345,11 @@ fn main() -> ExitCode {
             skip_unknown: a.skip_unknown,
         }),
         Cmd::Info(a) => commands::info(&a.file, a.json),
+        Cmd::Completions { shell } => {
+            docs::completions(Cli::command(), shell);
+            Ok(())
+        }
+        Cmd::Manpages { dir } => docs::man_pages(Cli::command(), &dir).map(|_| ()),
         Cmd::Capture { args } => {
             let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
             return capture_cmd::headless_main(&args);

@@ -26,6 +26,10 @@ pub use error::{ProbeError, SyscallSetError};
 #[cfg(target_os = "linux")]
 pub use loader::{check_available, Probe, MAX_SCOPE_CGROUPS};
 
+/// How this build's kernel side was made (`scapbridge --version`): the
+/// object's size and hash and its compiler, or why there is none.
+pub const BUILD: &str = env!("SCAPBRIDGE_PROBE_BUILD");
+
 /// Default ring buffer size (Falco's default, per buffer).
 pub const DEFAULT_RING_BYTES: u32 = 8 << 20;
 /// Default bytes of I/O data kept per event (sysdig's default).

@@ -20,6 +20,34 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
 }
 
+/// Whether the third-party data beside the clone is there: `../shared/fixtures`
+/// (sysdig's and Falco's captures and rules files, CloudTrail logs), which
+/// the project does not copy into its tree. A test that needs it starts with
+/// `if !common::have_fixtures() { return; }`. Under CI=true it must be
+/// there (the test fails); elsewhere the test is skipped with one line on
+/// standard error that `cargo test` shows (written past the harness's
+/// output capture), naming the test and the reason.
+pub fn have_fixtures() -> bool {
+    let dir = fixtures();
+    if dir.is_dir() {
+        return true;
+    }
+    assert!(
+        !ci(),
+        "required under CI=true: the third-party fixtures at {} (../shared/fixtures beside the clone, or SCAPBRIDGE_FIXTURES)",
+        dir.display()
+    );
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    let line = format!(
+        "skipped {test}: needs the third-party captures and rules of ../shared/fixtures, absent beside this clone (or set SCAPBRIDGE_FIXTURES)\n"
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    false
+}
+
 pub fn scap_dir() -> PathBuf {
     fixtures().join("scap")
 }

@@ -152,11 +152,14 @@ const HEADLESS_VALUE_OPTS: &[(&str, Option<char>)] = &[
     ("interface", Some('i')),
     ("write", Some('w')),
     ("duration", Some('d')),
+    // sysdig's -M (seconds; our durations take a bare number as seconds).
+    ("duration", Some('M')),
     ("count", Some('c')),
     // sysdig's and tcpdump's habit for the event count.
     ("count", Some('n')),
     ("filter", Some('f')),
-    ("format", None),
+    // tshark's -F, the output file type.
+    ("format", Some('F')),
 ];
 
 enum Mode {
@@ -281,6 +284,11 @@ fn parse_with(
             let long = match c {
                 'q' => "quiet".to_string(),
                 'h' => "help".to_string(),
+                // tshark's and dumpcap's -D: list the interfaces.
+                'D' => "list".to_string(),
+                // sysdig's and tcpdump's -s: an interface option
+                // (scapbridge-syscalls' data bytes per event).
+                's' => "snaplen".to_string(),
                 _ => HEADLESS_VALUE_OPTS
                     .iter()
                     .find(|(_, s)| *s == Some(c))

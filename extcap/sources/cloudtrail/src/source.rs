@@ -579,10 +579,24 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../../shared/fixtures/cloudtrail/SQSMessageBody.json"
         ));
-        if let Ok(sns) = sns {
-            let o = notification_objects(&sns).unwrap();
-            assert!(!o.is_empty());
-            assert!(o.iter().all(|(_, k)| k.ends_with(".json.gz")), "{o:?}");
+        match sns {
+            Ok(sns) => {
+                let o = notification_objects(&sns).unwrap();
+                assert!(!o.is_empty());
+                assert!(o.iter().all(|(_, k)| k.ends_with(".json.gz")), "{o:?}");
+            }
+            // The SNS sample is third-party data beside the clone: required
+            // under CI=true, else this part is skipped with one line.
+            Err(e) => {
+                assert!(
+                    !std::env::var("CI").is_ok_and(|v| v == "true"),
+                    "required under CI=true: ../shared/fixtures/cloudtrail/SQSMessageBody.json: {e}"
+                );
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    b"skipped the SNS sample of notifications_of_both_shapes: ../shared/fixtures is absent beside this clone\n",
+                );
+            }
         }
         let s3 = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"AWSLogs/a+b%2Fc.json.gz"}}}]}"#;
         assert_eq!(

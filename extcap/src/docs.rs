@@ -1,0 +1,103 @@
+//! The man pages and shell completions, generated from the clap definition
+//! (so they say what the CLI takes, never a hand-written copy of it):
+//! `scapbridge manpages DIR` and `scapbridge completions SHELL`; and the
+//! `--version` text.
+//! `install/deb.sh` runs both to fill the package.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// Writes `scapbridge.1` and one page per subcommand (`scapbridge-read.1`,
+/// `scapbridge-rules-check.1`, …) into `dir`, an existing folder. Each file
+/// is created new: a file of that name already there is an error, never
+/// overwritten or followed. Returns the files written.
+pub(crate) fn man_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    let mut written = Vec::new();
+    write_pages(&cmd, dir, &mut written)?;
+    Ok(written)
+}
+
+fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    // clap names a built subcommand `scapbridge-read`, `scapbridge-rules-check`.
+    let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_string();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut page = Vec::new();
+    if name == "scapbridge-capture" {
+        // `capture` parses its own options (each interface has its own):
+        // its page carries the text `capture --help` prints.
+        man.render_title(&mut page)?;
+        man.render_name_section(&mut page)?;
+        man.render_synopsis_section(&mut page)?;
+        page.extend_from_slice(b".SH DESCRIPTION\n.nf\n");
+        page.extend_from_slice(roff_literal(&crate::capture_cmd::help(None)).as_bytes());
+        page.extend_from_slice(b".fi\n");
+    } else {
+        man.render(&mut page)?;
+    }
+    let path = dir.join(format!("{name}.1"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(&page)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    written.push(path);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir, written)?;
+    }
+    Ok(())
+}
+
+/// `text` as lines roff prints as they are (inside `.nf`): backslashes
+/// escaped, and a line that starts with a control character kept text.
+fn roff_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        let line = line.replace('\\', "\\e");
+        if line.starts_with('.') || line.starts_with('\'') {
+            out.push_str("\\&");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// What `scapbridge --version` prints: the version and git commit, how the
+/// probe was built, and the event layouts the writer takes.
+pub(crate) fn version_text() -> String {
+    format!(
+        "scapbridge {} (git {})\n\
+         probe: {}\n\
+         layouts: stratoshark (libs 0.23: Stratoshark, Wireshark 4.6, sysdig 0.41, Falco), \
+         compat (libs 0.21 with enter events: sysdig 0.29, Wireshark 4.0-4.4), keep (as read)\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("SCAPBRIDGE_GIT_COMMIT"),
+        scapbridge_probe::BUILD,
+    )
+}
+
+/// The completion script of `shell` for `cmd`, on standard output.
+pub(crate) fn completions(mut cmd: clap::Command, shell: clap_complete::Shell) {
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "scapbridge", &mut out);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roff_keeps_lines_literal() {
+        assert_eq!(
+            roff_literal("a\\b\n.x\n'y\n z"),
+            "a\\eb\n\\&.x\n\\&'y\n z\n"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The options sysdig and tshark users already type, on `scapbridge
+//! capture`: `-D` lists the interfaces (tshark), `-M` stops after seconds
+//! (sysdig), `-F` picks the output file type (tshark), `-s` the bytes of I/O
+//! data per event (sysdig); and `--version` names the build. Each on a live
+//! capture of our own probe (no third-party data).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use scapbridge_formats::{Item, ScapReader};
+
+#[test]
+fn capture_d_lists_the_interfaces_as_list_does() {
+    let d = run(scapbridge().args(["capture", "-D"]));
+    let list = run(scapbridge().args(["capture", "--list"]));
+    assert!(d.status.success(), "{}", stderr(&d));
+    assert!(!d.stdout.is_empty());
+    assert_eq!(d.stdout, list.stdout);
+    let text = String::from_utf8_lossy(&d.stdout);
+    for iface in [
+        "scapbridge-replay",
+        "scapbridge-ssh",
+        "scapbridge-cloudtrail",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(iface)), "{text}");
+    }
+}
+
+#[test]
+fn version_names_the_commit_the_probe_and_the_layouts() {
+    let o = run(scapbridge().arg("--version"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!("scapbridge {} (git ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("\nprobe: "), "{text}");
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        assert!(text.contains("eBPF CO-RE object, "), "{text}");
+    }
+    assert!(
+        text.contains("layouts: stratoshark") && text.contains("compat"),
+        "{text}"
+    );
+}
+
+#[test]
+fn capture_m_stops_after_the_seconds() {
+    if !need_root("the probe needs root") || !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.scap");
+    let t = Instant::now();
+    let o = run(syscalls_capture(None, &out).args(["--syscalls", "getpid", "-M", "1", "-q"]));
+    let took = t.elapsed();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(20),
+        "-M 1 took {took:?}"
+    );
+    events(&out, false).unwrap();
+}
+
+#[test]
+fn capture_f_pcapng_writes_the_pcapng_section_as_format_does() {
+    if !need_root("the probe needs root") || !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The section header's comment (option 1) is what pcapng adds.
+    let comment = |p: &std::path::Path| -> Option<String> {
+        let mut r = ScapReader::new(std::fs::File::open(p).unwrap()).unwrap();
+        match r.next_item().unwrap() {
+            Some(Item::Section(s)) => s
+                .options
+                .iter()
+                .find(|(c, _)| *c == 1)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned()),
+            other => panic!("expected a section first, got {other:?}"),
+        }
+    };
+    for (flag, pcapng) in [("pcapng", true), ("scap", false)] {
+        let out = dir.path().join(format!("{flag}.scap"));
+        let o = run(syscalls_capture(None, &out).args(["-F", flag, "-q", "--", "true"]));
+        assert!(o.status.success(), "-F {flag}: {}", stderr(&o));
+        let c = comment(&out);
+        assert_eq!(c.is_some(), pcapng, "-F {flag}: section comment {c:?}");
+        assert!(!events(&out, false).unwrap().is_empty());
+    }
+    let o = run(scapbridge().args([
+        "capture",
+        "-i",
+        "scapbridge-syscalls",
+        "-F",
+        "pcap",
+        "-w",
+        "-",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scap or pcapng"), "{}", stderr(&o));
+}
+
+#[test]
+fn capture_s_keeps_that_many_data_bytes() {
+    if !need_root("the probe needs root") || !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    std::fs::write(&data, "a".repeat(3000)).unwrap();
+    let data = data.to_str().unwrap();
+    for snaplen in [16usize, 200] {
+        let out = dir.path().join(format!("s{snaplen}.scap"));
+        let o = run(syscalls_capture(None, &out).args([
+            "-s",
+            &snaplen.to_string(),
+            "-q",
+            "--",
+            "cat",
+            data,
+        ]));
+        assert!(o.status.success(), "-s {snaplen}: {}", stderr(&o));
+        // cat's read of the file and its write of it: their data
+        // parameter is the file's first bytes, as many as the snaplen.
+        let longest = events(&out, false)
+            .unwrap()
+            .iter()
+            .flat_map(|e| e.params.iter())
+            .filter(|p| !p.is_empty() && p.iter().all(|b| *b == b'a'))
+            .map(Vec::len)
+            .max();
+        assert_eq!(longest, Some(snaplen), "-s {snaplen}");
+    }
+}
