@@ -108,6 +108,19 @@ fn rules_file(dir: &Path) -> PathBuf {
     rules
 }
 
+/// A first trigger run into `DIR/saved` (a rule fired: exit 3), where the
+/// fixtures are there; the temp dir and the save folder.
+fn first_windows() -> Option<(tempfile::TempDir, PathBuf)> {
+    if !common::have_fixtures() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    let o = trigger_run(dir.path(), &saved, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    Some((dir, saved))
+}
+
 fn trigger_run(dir: &Path, saved: &Path, extra: &[&str]) -> Output {
     let input = scap_dir().join("libs_e2e_curl_google.scap");
     let rules = rules_file(dir);
@@ -139,13 +152,9 @@ fn listing(d: &Path) -> Vec<PathBuf> {
 /// the windows go to new files beside them.
 #[test]
 fn save_dir_never_writes_through_a_planted_symlink() {
-    if !common::have_fixtures() {
+    let Some((dir, saved)) = first_windows() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let saved = dir.path().join("saved");
-    let o = trigger_run(dir.path(), &saved, &[]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    };
     let names = listing(&saved);
     assert!(names.len() >= 2, "several windows: {names:?}");
     let sizes: Vec<u64> = names.iter().map(|n| n.metadata().unwrap().len()).collect();
@@ -184,13 +193,9 @@ fn save_dir_never_writes_through_a_planted_symlink() {
 /// window whose header alone is larger is not kept.
 #[test]
 fn save_max_bytes_caps_every_window_file() {
-    if !common::have_fixtures() {
+    let Some((dir, saved)) = first_windows() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let saved = dir.path().join("saved");
-    let o = trigger_run(dir.path(), &saved, &[]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    };
     let full: Vec<u64> = listing(&saved)
         .iter()
         .map(|n| n.metadata().unwrap().len())
