@@ -48,3 +48,22 @@ pub fn rfc3339(ts: u64) -> String {
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string())
         .unwrap_or_default()
 }
+
+/// `HH:MM:SS.nnnnnnnnn` in local time (`evt.time`).
+pub fn local_time(ts: u64) -> String {
+    let mut s = String::new();
+    TimeText::default().push(ts, &mut s);
+    s
+}
+
+/// `YYYY-MM-DD HH:MM:SS.nnnnnnnnn` in local time (`evt.datetime`); the
+/// bare number when the time is out of range.
+pub fn local_datetime(ts: u64) -> String {
+    chrono::Local
+        .timestamp_opt((ts / 1_000_000_000) as i64, (ts % 1_000_000_000) as u32)
+        .single()
+        .map_or_else(
+            || ts.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S%.9f").to_string(),
+        )
+}

@@ -235,6 +235,28 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         EvtNum => Value::Num(cx.num as i64),
         // Nanoseconds since 1970 fit an i64 until 2262.
         EvtRawTime => Value::Num(ev.ts() as i64),
+        EvtTime => Value::Str(Cow::Owned(crate::clock::local_time(ev.ts()))),
+        EvtDatetime => Value::Str(Cow::Owned(crate::clock::local_datetime(ev.ts()))),
+        EvtCategory => Value::Str(Cow::Borrowed(ev.info()?.category_name())),
+        EvtIsIo(which) => {
+            let flags = ev.info()?.flags;
+            let mut io = 0u8;
+            if flags & schema::ef::READS_FROM_FD != 0 {
+                io |= 1;
+            }
+            if flags & schema::ef::WRITES_TO_FD != 0 {
+                io |= 2;
+            }
+            Value::Bool(io & which != 0)
+        }
+        // libsinsp: an I/O exit's non-negative result.
+        EvtBuflen => {
+            let i = ev.info()?;
+            if ev.direction() != Direction::Exit || i.category & 32 == 0 {
+                return None;
+            }
+            Value::Num(res().filter(|r| *r >= 0)?)
+        }
         EvtCpu => Value::Num(i64::from(ev.cpu)),
         EvtRawRes => Value::Num(res()?),
         EvtRes => {
@@ -421,6 +443,14 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             }
         }
         FdNum => Value::Num(event_fd(ev, cx)?),
+        FdSockfamily => {
+            let fd = event_fd(ev, cx)?;
+            match cx.state.fd(ev.tid(), fd)?.typechar {
+                b'4' | b'6' => Value::Str(Cow::Borrowed("ip")),
+                b'u' => Value::Str(Cow::Borrowed("unix")),
+                _ => return None,
+            }
+        }
         FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
             let fd = event_fd(ev, cx)?;
             let e = match cx.state.fd(ev.tid(), fd) {

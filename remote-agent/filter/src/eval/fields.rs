@@ -69,6 +69,19 @@ pub(super) enum Field {
     EvtTimeIso8601,
     /// `evt.rawtime`.
     EvtRawTime,
+    /// `evt.time`: local `HH:MM:SS.nnnnnnnnn`.
+    EvtTime,
+    /// `evt.datetime`: local `YYYY-MM-DD HH:MM:SS.nnnnnnnnn`.
+    EvtDatetime,
+    /// `evt.category`.
+    EvtCategory,
+    /// `evt.is_io`, `evt.is_io_read`, `evt.is_io_write`: the event's flags
+    /// say it reads from (1) or writes to (2) an fd (3: either).
+    EvtIsIo(u8),
+    /// `evt.buflen`: the bytes an I/O exit moved.
+    EvtBuflen,
+    /// `fd.sockfamily`: `ip` or `unix`.
+    FdSockfamily,
     /// `evt.buffer`: the data of a read or write, raw.
     EvtBuffer,
     /// `user.loginname`.
@@ -102,12 +115,11 @@ impl Field {
     pub(super) fn kind(&self) -> Kind {
         use Field::*;
         match self {
-            EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid
-            | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => {
-                Kind::Num
-            }
-            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
-            | ProcIsExeUpperLayer => Kind::Bool,
+            EvtNum | EvtRawTime | EvtBuflen | EvtCpu | EvtRawRes | ThreadTid | ProcPid
+            | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport
+            | FdCport | FdLport | FdRport => Kind::Num,
+            EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
+            | FdNameChanged | ProcIsExeUpperLayer => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
             EvtBuffer => Kind::Bytes,
             Unavailable(k) => *k,
@@ -179,6 +191,46 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "evt.rawtime",
         Field::EvtRawTime,
         "the event's time in nanoseconds since the epoch",
+    ),
+    (
+        "evt.time",
+        Field::EvtTime,
+        "the event's time of day, local: HH:MM:SS.nnnnnnnnn",
+    ),
+    (
+        "evt.datetime",
+        Field::EvtDatetime,
+        "the event's date and time, local: YYYY-MM-DD HH:MM:SS.nnnnnnnnn",
+    ),
+    (
+        "evt.category",
+        Field::EvtCategory,
+        "the event's category (file, net, process, I/O, ...)",
+    ),
+    (
+        "evt.is_io",
+        Field::EvtIsIo(3),
+        "an event that reads from or writes to an fd",
+    ),
+    (
+        "evt.is_io_read",
+        Field::EvtIsIo(1),
+        "an event that reads from an fd",
+    ),
+    (
+        "evt.is_io_write",
+        Field::EvtIsIo(2),
+        "an event that writes to an fd",
+    ),
+    (
+        "evt.buflen",
+        Field::EvtBuflen,
+        "the bytes an I/O exit read or wrote (its result, when not an error)",
+    ),
+    (
+        "fd.sockfamily",
+        Field::FdSockfamily,
+        "the socket family of the event's fd: ip or unix",
     ),
     ("thread.tid", Field::ThreadTid, "the thread id"),
     ("proc.pid", Field::ProcPid, "the process id"),
