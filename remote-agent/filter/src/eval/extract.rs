@@ -297,6 +297,20 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             let l = thread(ev, cx)?.loginuid;
             Value::Num(if l == u32::MAX { -1 } else { i64::from(l) })
         }
+        ProcExeIno(which) => {
+            let e = thread(ev, cx)?.exe_ino;
+            let v = match which {
+                ExeIno::Ino => e.ino,
+                ExeIno::Ctime => e.ctime,
+                ExeIno::Mtime => e.mtime,
+                ExeIno::CtimeToClone => e.ctime_to_clone,
+            };
+            // libsinsp: 0 is "not known", the field is missing.
+            if v == 0 {
+                return None;
+            }
+            Value::Num(v as i64)
+        }
         // PPM_EXE_UPPER_LAYER.
         ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
         // libs 0.23 names a user or group it has no entry for "<NA>", a

@@ -33,6 +33,9 @@ pub(super) enum Field {
     /// `proc.is_exe_upper_layer`: the executable is on an overlay's upper
     /// (writable) layer, as the probe's execve `flags` say.
     ProcIsExeUpperLayer,
+    /// `proc.exe_ino*`: the executable's inode number, ctime, mtime, and
+    /// the clone time minus the ctime; missing when 0, as in libsinsp.
+    ProcExeIno(ExeIno),
     UserName,
     GroupGid,
     GroupName,
@@ -81,6 +84,15 @@ pub(super) enum Field {
     Unavailable(Kind),
 }
 
+/// Which `proc.exe_ino*` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExeIno {
+    Ino,
+    Ctime,
+    Mtime,
+    CtimeToClone,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum ArgSel {
     Name(String),
@@ -103,7 +115,7 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid
-            | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport | FdCport | FdLport | FdRport => {
+            | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | FdNum | FdSport | FdCport | FdLport | FdRport => {
                 Kind::Num
             }
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
@@ -297,19 +309,24 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "not available yet: the process's age",
     ),
     (
+        "proc.exe_ino",
+        Field::ProcExeIno(ExeIno::Ino),
+        "the executable's inode number",
+    ),
+    (
         "proc.exe_ino.ctime",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the executable's ctime",
+        Field::ProcExeIno(ExeIno::Ctime),
+        "the executable's inode status change time (ns since the epoch)",
     ),
     (
         "proc.exe_ino.mtime",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the executable's mtime",
+        Field::ProcExeIno(ExeIno::Mtime),
+        "the executable's modification time (ns since the epoch)",
     ),
     (
         "proc.exe_ino.ctime_duration_proc_start",
-        Field::Unavailable(Kind::Num),
-        "not available yet",
+        Field::ProcExeIno(ExeIno::CtimeToClone),
+        "ns from the executable's ctime to the process's clone",
     ),
     (
         "proc.vpid",
