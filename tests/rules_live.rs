@@ -91,8 +91,9 @@ fn fired<'a>(all: &'a [Value], rule: &str, keep: impl Fn(&Value) -> bool) -> Vec
 /// Asserts that `alert` lists every field of its rule's output (and the
 /// container fields Falco appends) with a value: JSON null or `<NA>` is
 /// allowed only for the fields in `exempt`, each of which Falco also
-/// prints as `<NA>` on this workload (the reason is at the call).
-fn assert_filled(rules: &str, alert: &Value, exempt: &[&str]) {
+/// prints as `<NA>` on this workload or is a known gap (the reason is at
+/// the call), and in `racy`, which are missing only in some runs.
+fn assert_filled(rules: &str, alert: &Value, exempt: &[&str], racy: &[&str]) {
     let rule = alert["rule"].as_str().unwrap();
     let of = &alert["output_fields"];
     let mut names = output_fields_of(rules, rule);
@@ -101,7 +102,7 @@ fn assert_filled(rules: &str, alert: &Value, exempt: &[&str]) {
     for f in &names {
         let v = &of[f.as_str()];
         let empty = v.is_null() || v.as_str().is_some_and(|s| s == "<NA>" || s.is_empty());
-        if empty && !exempt.contains(&f.as_str()) {
+        if empty && !exempt.contains(&f.as_str()) && !racy.contains(&f.as_str()) {
             missing.insert(f.clone(), v.clone());
         }
     }
@@ -222,7 +223,7 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
     for a in &shadow {
         // Every field filled: the ancestors (gparent…gggparent) are the
         // workload's shell, `script` and the capture, all known.
-        assert_filled(&rules, a, &[]);
+        assert_filled(&rules, a, &[], &[]);
         who(&a["output_fields"]);
         assert_eq!(text(&a["output_fields"], "proc.cmdline"), "cat /etc/shadow");
     }
@@ -235,7 +236,7 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
             .iter()
             .find(|a| a["output_fields"]["proc.name"] == name)
             .unwrap_or_else(|| panic!("no Search Private Keys alert of {name}: {search:?}"));
-        assert_filled(&rules, a, &[]);
+        assert_filled(&rules, a, &[], &[]);
         who(&a["output_fields"]);
         assert_eq!(text(&a["output_fields"], "evt.type"), "execve");
     }
@@ -246,7 +247,7 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
             .is_some_and(|l| l.starts_with(keys))
     });
     for a in &link {
-        assert_filled(&rules, a, &[]);
+        assert_filled(&rules, a, &[], &[]);
         who(&a["output_fields"]);
         let of = &a["output_fields"];
         assert_eq!(text(of, "evt.arg.target"), "/etc/shadow");
@@ -268,7 +269,7 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
         if loginuid == "-1" {
             exempt.push("user.loginname");
         }
-        assert_filled(&rules, a, &exempt);
+        assert_filled(&rules, a, &exempt, &[]);
         who(&a["output_fields"]);
         let of = &a["output_fields"];
         assert_eq!(text(of, "evt.res"), "SUCCESS");
@@ -360,18 +361,18 @@ fn drop_and_execute_fires_live_in_a_container_with_its_fields() {
     let dropped = fired(&all, rule, |of| of["proc.exe"] == "/tmp/dropped");
     for a in &dropped {
         // Two fields Falco fills that we do not yet (known gaps, issue 24):
-        // - proc.aname[2] (gparent): the exec'd shell's parent is a thread
-        //   of `runc exec --detach`, which has exited by the time the
-        //   binary runs. libsinsp then reparents the orphans to another
-        //   live thread of the process or the nearest child subreaper it
-        //   knows from prctl(PR_SET_CHILD_SUBREAPER) (conmon), as the
-        //   kernel does; our state drops the exited thread and the walk
-        //   up stops there.
+        // - proc.aname[2] (gparent), in the runs where the exec'd shell's
+        //   parent, a thread of `runc exec --detach`, has exited before the
+        //   binary runs (runc when it has not). libsinsp then reparents the
+        //   orphans to another live thread of the process or the nearest
+        //   child subreaper it knows from prctl(PR_SET_CHILD_SUBREAPER)
+        //   (conmon), as the kernel does; our state drops the exited thread
+        //   and the walk up stops there.
         // - proc.sname: the session leader's name needs the session id
         //   (process list, inherited on clone, set by setsid's exit) and,
         //   in a container, the pid namespace's numbers; the state keeps
         //   neither yet (the field is known and reads as missing).
-        assert_filled(&rules, a, &["proc.aname[2]", "proc.sname"]);
+        assert_filled(&rules, a, &["proc.sname"], &["proc.aname[2]"]);
         let of = &a["output_fields"];
         assert_eq!(text(of, "container.name"), c.name, "{of}");
         assert_eq!(text(of, "container.id"), c.short_id(), "{of}");
