@@ -113,6 +113,9 @@ pub struct ThreadEntry {
     /// The executable's inode as execve's exit (or the process list) gives
     /// it (`proc.exe_ino*`); zeros when not known.
     pub exe_ino: ExeInode,
+    /// Session id (`proc.sid`): from the process list, inherited on clone,
+    /// set by setsid's exit; 0 when not known.
+    pub sid: u64,
     /// When the thread was cloned (the clone exit's timestamp, ns since the
     /// epoch); 0 for a thread that existed before the capture, as libsinsp
     /// keeps it for a process list read from a file.
@@ -156,6 +159,7 @@ impl Default for ThreadEntry {
             loginuid: u32::MAX,
             exe_flags: 0,
             exe_ino: ExeInode::default(),
+            sid: 0,
             clone_ts: 0,
         }
     }
@@ -191,6 +195,7 @@ enum StateAction {
     Bind,
     Close,
     Chdir,
+    Setsid,
 }
 
 impl StateAction {
@@ -213,6 +218,7 @@ impl StateAction {
             "bind" => StateAction::Bind,
             "close" => StateAction::Close,
             "chdir" | "fchdir" => StateAction::Chdir,
+            "setsid" => StateAction::Setsid,
             _ => StateAction::None,
         }
     }
@@ -482,6 +488,7 @@ impl CaptureState {
                     loginuid: p.loginuid().unwrap_or(u32::MAX),
                     exe_flags: 0,
                     exe_ino: p.exe_inode().unwrap_or_default(),
+                    sid: p.sid,
                     clone_ts: 0,
                 },
             );
@@ -715,6 +722,14 @@ impl CaptureState {
             StateAction::Close if self.i64_arg(ev, "res") == Some(0) => {
                 if let Some(fd) = self.i64_arg(ev, "fd") {
                     self.fd_to_remove = Some((tid, fd));
+                }
+            }
+            // libsinsp: a successful setsid makes its result the session id.
+            StateAction::Setsid => {
+                if let Some(sid) = self.i64_arg(ev, "res").filter(|&r| r >= 0) {
+                    if let Some(t) = self.threads.get_mut(&tid) {
+                        t.sid = sid as u64;
+                    }
                 }
             }
             StateAction::Chdir if self.i64_arg(ev, "res") == Some(0) => {

@@ -169,6 +169,7 @@ impl CaptureState {
                     loginuid: u32::MAX,
                     exe_flags: 0,
                     exe_ino: ExeInode::default(),
+                    sid: 0,
                     clone_ts: 0,
                 },
             );
@@ -191,8 +192,8 @@ impl CaptureState {
         // Terminal, login uid, executable path and its layer are the
         // parent's (the clone exit carries none of them; libs 0.23 copies
         // the parent's exepath into the child as well).
-        let (tty, loginuid, exe_flags, exepath, exe_ino) = self.threads.get(&parent).map_or(
-            (0, u32::MAX, 0, String::new(), ExeInode::default()),
+        let (tty, loginuid, exe_flags, exepath, exe_ino, sid) = self.threads.get(&parent).map_or(
+            (0, u32::MAX, 0, String::new(), ExeInode::default(), 0),
             |p| {
                 (
                     p.tty,
@@ -200,6 +201,7 @@ impl CaptureState {
                     p.exe_flags,
                     p.exepath.clone(),
                     p.exe_ino,
+                    p.sid,
                 )
             },
         );
@@ -228,6 +230,7 @@ impl CaptureState {
                 loginuid,
                 exe_flags,
                 exe_ino,
+                sid,
                 // libsinsp's m_clone_ts: the clone exit's time.
                 clone_ts: ev.ts(),
             },

@@ -36,6 +36,10 @@ pub(super) enum Field {
     /// `proc.exe_ino*`: the executable's inode number, ctime, mtime, and
     /// the clone time minus the ctime; missing when 0, as in libsinsp.
     ProcExeIno(ExeIno),
+    /// `proc.sid`: the session id.
+    ProcSid,
+    /// `proc.sname`: the session leader's name.
+    ProcSname,
     UserName,
     GroupGid,
     GroupName,
@@ -115,7 +119,7 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtRawTime | EvtCpu | EvtRawRes | ThreadTid | ProcPid | ProcPpid | UserUid
-            | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | FdNum | FdSport | FdCport | FdLport | FdRport => {
+            | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | ProcSid | FdNum | FdSport | FdCport | FdLport | FdRport => {
                 Kind::Num
             }
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | FdConnected | FdNameChanged
@@ -335,8 +339,8 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "proc.sid",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the session id",
+        Field::ProcSid,
+        "the session id"
     ),
     (
         "proc.is_exe_from_memfd",
@@ -350,8 +354,8 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "proc.sname",
-        Field::Unavailable(Kind::Str),
-        "not available yet: the session leader's name",
+        Field::ProcSname,
+        "the session leader's name"
     ),
     (
         "user.loginname",
