@@ -230,6 +230,23 @@ impl ProcessInfo {
         }
     }
 
+    /// The executable's inode number, ctime and mtime from the V9 tail
+    /// (after pidns start, tty, login uid, exe_writable, the three
+    /// capability sets and exe_upper_layer), if present.
+    pub fn exe_inode(&self) -> Option<crate::state::ExeInode> {
+        let at = |o: usize| {
+            self.tail
+                .get(o..o + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        };
+        Some(crate::state::ExeInode {
+            ino: at(42)?,
+            ctime: at(50)?,
+            mtime: at(58)?,
+            ctime_to_clone: 0,
+        })
+    }
+
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, Fault> {
         let sized = (v == PlVersion::V9).then_some(EntryLength::CountsItself);
         parse_entries(c, "process", sized, |e| Self::parse_one(e, v))

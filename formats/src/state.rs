@@ -110,6 +110,33 @@ pub struct ThreadEntry {
     /// execve's `flags` (`PPM_EXE_*`: upper/lower overlay layer, writable,
     /// from memfd); 0 when not known (`proc.is_exe_upper_layer`).
     pub exe_flags: u32,
+    /// The executable's inode as execve's exit (or the process list) gives
+    /// it (`proc.exe_ino*`); zeros when not known.
+    pub exe_ino: ExeInode,
+    /// Session id (`proc.sid`): from the process list, inherited on clone,
+    /// set by setsid's exit; 0 when not known.
+    pub sid: u64,
+    /// When the thread was cloned (the clone exit's timestamp, ns since the
+    /// epoch); 0 for a thread that existed before the capture, as libsinsp
+    /// keeps it for a process list read from a file.
+    pub clone_ts: u64,
+}
+
+/// The executable's inode, from execve's `exe_ino`, `exe_ino_ctime` and
+/// `exe_ino_mtime` (libsinsp's `m_exe_ino*`); 0 means not known, and the
+/// field is then missing, as in libsinsp.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExeInode {
+    /// Inode number (`proc.exe_ino`).
+    pub ino: u64,
+    /// Status change time, ns since the epoch (`proc.exe_ino.ctime`).
+    pub ctime: u64,
+    /// Modification time, ns since the epoch (`proc.exe_ino.mtime`).
+    pub mtime: u64,
+    /// The thread's clone time minus the ctime, set at execve when the
+    /// clone time is known (`proc.exe_ino.ctime_duration_proc_start`; an
+    /// unsigned difference, as libsinsp computes it).
+    pub ctime_to_clone: u64,
 }
 
 impl Default for ThreadEntry {
@@ -131,6 +158,9 @@ impl Default for ThreadEntry {
             tty: 0,
             loginuid: u32::MAX,
             exe_flags: 0,
+            exe_ino: ExeInode::default(),
+            sid: 0,
+            clone_ts: 0,
         }
     }
 }
@@ -165,6 +195,7 @@ enum StateAction {
     Bind,
     Close,
     Chdir,
+    Setsid,
 }
 
 impl StateAction {
@@ -187,6 +218,7 @@ impl StateAction {
             "bind" => StateAction::Bind,
             "close" => StateAction::Close,
             "chdir" | "fchdir" => StateAction::Chdir,
+            "setsid" => StateAction::Setsid,
             _ => StateAction::None,
         }
     }
@@ -455,6 +487,9 @@ impl CaptureState {
                     tty: p.tty().unwrap_or(0),
                     loginuid: p.loginuid().unwrap_or(u32::MAX),
                     exe_flags: 0,
+                    exe_ino: p.exe_inode().unwrap_or_default(),
+                    sid: p.sid,
+                    clone_ts: 0,
                 },
             );
         }
@@ -687,6 +722,14 @@ impl CaptureState {
             StateAction::Close if self.i64_arg(ev, "res") == Some(0) => {
                 if let Some(fd) = self.i64_arg(ev, "fd") {
                     self.fd_to_remove = Some((tid, fd));
+                }
+            }
+            // libsinsp: a successful setsid makes its result the session id.
+            StateAction::Setsid => {
+                if let Some(sid) = self.i64_arg(ev, "res").filter(|&r| r >= 0) {
+                    if let Some(t) = self.threads.get_mut(&tid) {
+                        t.sid = sid as u64;
+                    }
                 }
             }
             StateAction::Chdir if self.i64_arg(ev, "res") == Some(0) => {

@@ -65,6 +65,26 @@ impl CaptureState {
             th.loginuid = l;
         }
         th.exe_flags = u32_arg("flags").unwrap_or(0);
+        let u64_arg = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 8)
+                .map(|v| le_u64(v, 0))
+        };
+        // The new executable's inode; its ctime against the clone time is
+        // computed here, once, as libsinsp does at execve (unsigned).
+        if let Some(ino) = u64_arg("exe_ino") {
+            let ctime = u64_arg("exe_ino_ctime").unwrap_or(0);
+            th.exe_ino = ExeInode {
+                ino,
+                ctime,
+                mtime: u64_arg("exe_ino_mtime").unwrap_or(0),
+                ctime_to_clone: if th.clone_ts != 0 {
+                    th.clone_ts.wrapping_sub(ctime)
+                } else {
+                    0
+                },
+            };
+        }
     }
 
     pub(super) fn on_clone(&mut self, ev: &Event<'_>) {
@@ -148,6 +168,9 @@ impl CaptureState {
                     tty: 0,
                     loginuid: u32::MAX,
                     exe_flags: 0,
+                    exe_ino: ExeInode::default(),
+                    sid: 0,
+                    clone_ts: 0,
                 },
             );
         }
@@ -169,12 +192,19 @@ impl CaptureState {
         // Terminal, login uid, executable path and its layer are the
         // parent's (the clone exit carries none of them; libs 0.23 copies
         // the parent's exepath into the child as well).
-        let (tty, loginuid, exe_flags, exepath) = self
-            .threads
-            .get(&parent)
-            .map_or((0, u32::MAX, 0, String::new()), |p| {
-                (p.tty, p.loginuid, p.exe_flags, p.exepath.clone())
-            });
+        let (tty, loginuid, exe_flags, exepath, exe_ino, sid) = self.threads.get(&parent).map_or(
+            (0, u32::MAX, 0, String::new(), ExeInode::default(), 0),
+            |p| {
+                (
+                    p.tty,
+                    p.loginuid,
+                    p.exe_flags,
+                    p.exepath.clone(),
+                    p.exe_ino,
+                    p.sid,
+                )
+            },
+        );
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -199,6 +229,10 @@ impl CaptureState {
                 tty,
                 loginuid,
                 exe_flags,
+                exe_ino,
+                sid,
+                // libsinsp's m_clone_ts: the clone exit's time.
+                clone_ts: ev.ts(),
             },
         );
     }

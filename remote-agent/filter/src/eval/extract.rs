@@ -58,6 +58,33 @@ pub(super) fn ancestor<'s>(
     Some(t)
 }
 
+/// `proc.sname` as libsinsp finds it: outside a pid namespace the thread
+/// whose id is the session id (a session id is its leader's pid); else,
+/// or when that leader is gone, the highest ancestor of the process's main
+/// thread still in the same session. A container's threads stand for a
+/// pid namespace (its session ids are the namespace's numbers).
+fn session_leader(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
+    let t = thread(ev, cx)?;
+    let sid = t.sid;
+    if t.container_id.is_empty() {
+        if let Some(leader) = cx.state.thread(sid) {
+            return Some(leader.comm.clone());
+        }
+    }
+    let mut mt: &ThreadEntry = match cx.state.thread(t.pid) {
+        Some(m) => m,
+        None => return Some(t.comm.clone()),
+    };
+    // Bounded: a parent loop in a damaged capture must not hang.
+    for _ in 0..4096 {
+        match cx.state.thread(mt.ptid) {
+            Some(p) if p.sid == sid && !std::ptr::eq(p, mt) => mt = p,
+            _ => break,
+        }
+    }
+    Some(mt.comm.clone())
+}
+
 /// A text field of a thread, borrowed when the thread is in the table.
 pub(super) fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) -> Cow<'a, str> {
     match c {
@@ -319,6 +346,22 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             let l = thread(ev, cx)?.loginuid;
             Value::Num(if l == u32::MAX { -1 } else { i64::from(l) })
         }
+        ProcExeIno(which) => {
+            let e = thread(ev, cx)?.exe_ino;
+            let v = match which {
+                ExeIno::Ino => e.ino,
+                ExeIno::Ctime => e.ctime,
+                ExeIno::Mtime => e.mtime,
+                ExeIno::CtimeToClone => e.ctime_to_clone,
+            };
+            // libsinsp: 0 is "not known", the field is missing.
+            if v == 0 {
+                return None;
+            }
+            Value::Num(v as i64)
+        }
+        ProcSid => Value::Num(thread(ev, cx)?.sid as i64),
+        ProcSname => Value::Str(Cow::Owned(session_leader(ev, cx)?)),
         // PPM_EXE_UPPER_LAYER.
         ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
         // libs 0.23 names a user or group it has no entry for "<NA>", a

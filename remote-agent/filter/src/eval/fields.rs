@@ -33,6 +33,13 @@ pub(super) enum Field {
     /// `proc.is_exe_upper_layer`: the executable is on an overlay's upper
     /// (writable) layer, as the probe's execve `flags` say.
     ProcIsExeUpperLayer,
+    /// `proc.exe_ino*`: the executable's inode number, ctime, mtime, and
+    /// the clone time minus the ctime; missing when 0, as in libsinsp.
+    ProcExeIno(ExeIno),
+    /// `proc.sid`: the session id.
+    ProcSid,
+    /// `proc.sname`: the session leader's name.
+    ProcSname,
     UserName,
     GroupGid,
     GroupName,
@@ -94,6 +101,15 @@ pub(super) enum Field {
     Unavailable(Kind),
 }
 
+/// Which `proc.exe_ino*` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExeIno {
+    Ino,
+    Ctime,
+    Mtime,
+    CtimeToClone,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum ArgSel {
     Name(String),
@@ -116,8 +132,8 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtRawTime | EvtBuflen | EvtCpu | EvtRawRes | ThreadTid | ProcPid
-            | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | FdNum | FdSport
-            | FdCport | FdLport | FdRport => Kind::Num,
+            | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | ProcSid
+            | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
             | FdNameChanged | ProcIsExeUpperLayer => Kind::Bool,
             FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
@@ -349,30 +365,31 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "not available yet: the process's age",
     ),
     (
+        "proc.exe_ino",
+        Field::ProcExeIno(ExeIno::Ino),
+        "the executable's inode number",
+    ),
+    (
         "proc.exe_ino.ctime",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the executable's ctime",
+        Field::ProcExeIno(ExeIno::Ctime),
+        "the executable's inode status change time (ns since the epoch)",
     ),
     (
         "proc.exe_ino.mtime",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the executable's mtime",
+        Field::ProcExeIno(ExeIno::Mtime),
+        "the executable's modification time (ns since the epoch)",
     ),
     (
         "proc.exe_ino.ctime_duration_proc_start",
-        Field::Unavailable(Kind::Num),
-        "not available yet",
+        Field::ProcExeIno(ExeIno::CtimeToClone),
+        "ns from the executable's ctime to the process's clone",
     ),
     (
         "proc.vpid",
         Field::Unavailable(Kind::Num),
         "not available yet in filters: the pid in its namespace",
     ),
-    (
-        "proc.sid",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the session id",
-    ),
+    ("proc.sid", Field::ProcSid, "the session id"),
     (
         "proc.is_exe_from_memfd",
         Field::Unavailable(Kind::Bool),
@@ -383,11 +400,7 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         Field::Unavailable(Kind::Bool),
         "not available yet: the executable is writable by the user",
     ),
-    (
-        "proc.sname",
-        Field::Unavailable(Kind::Str),
-        "not available yet: the session leader's name",
-    ),
+    ("proc.sname", Field::ProcSname, "the session leader's name"),
     (
         "user.loginname",
         Field::UserLoginname,
