@@ -577,7 +577,7 @@ mod tests {
     fn notifications_of_both_shapes() {
         let sns = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/cloudtrail/SQSMessageBody.json"
+            "/../../../../shared/fixtures/cloudtrail/SQSMessageBody.json"
         ));
         match sns {
             Ok(sns) => {
