@@ -249,8 +249,21 @@ impl Drop for HeldCommand {
 mod tests {
     use super::*;
 
+    /// The tests fork held commands and write files they then exec: a
+    /// child stopped before its exec keeps every fd open at the fork,
+    /// so a file being written meanwhile would be busy (ETXTBSY) for the
+    /// other test's exec. One at a time.
+    static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        FORKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     #[test]
     fn the_path_is_searched_as_a_shell_does() {
+        let _one = one_at_a_time();
         let path = Some(OsStr::new("/nonexistent:/usr/bin:/bin"));
         assert_eq!(
             resolve("sh", path).map(|p| p.is_absolute()).ok(),
@@ -293,6 +306,7 @@ mod tests {
 
     #[test]
     fn a_held_command_runs_only_when_resumed_and_reports_its_status() {
+        let _one = one_at_a_time();
         let mut c = HeldCommand::start(&["sh".into(), "-c".into(), "exit 7".into()], false)
             .expect("started");
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -308,6 +322,7 @@ mod tests {
 
     #[test]
     fn a_file_the_kernel_cannot_exec_says_why() {
+        let _one = one_at_a_time();
         let f =
             std::env::temp_dir().join(format!("scapbridge-not-a-program-{}", std::process::id()));
         let _ = std::fs::remove_file(&f);
