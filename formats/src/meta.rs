@@ -233,13 +233,13 @@ impl ProcessInfo {
     /// The executable's inode number, ctime and mtime from the V9 tail
     /// (after pidns start, tty, login uid, exe_writable, the three
     /// capability sets and exe_upper_layer), if present.
-    pub fn exe_inode(&self) -> Option<crate::state::ExeInode> {
+    pub fn exe_inode(&self) -> Option<ExeInode> {
         let at = |o: usize| {
             self.tail
                 .get(o..o + 8)
                 .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
         };
-        Some(crate::state::ExeInode {
+        Some(ExeInode {
             ino: at(42)?,
             ctime: at(50)?,
             mtime: at(58)?,
@@ -831,4 +831,21 @@ fn parse_entries<T>(
         out.push(item.map_err(|f| f.in_entry(entry, at))?);
     }
     Ok(out)
+}
+
+/// The executable's inode, from execve's `exe_ino`, `exe_ino_ctime` and
+/// `exe_ino_mtime` (libsinsp's `m_exe_ino*`); 0 means not known, and the
+/// field is then missing, as in libsinsp.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExeInode {
+    /// Inode number (`proc.exe_ino`).
+    pub ino: u64,
+    /// Status change time, ns since the epoch (`proc.exe_ino.ctime`).
+    pub ctime: u64,
+    /// Modification time, ns since the epoch (`proc.exe_ino.mtime`).
+    pub mtime: u64,
+    /// The thread's clone time minus the ctime, set at execve when the
+    /// clone time is known (`proc.exe_ino.ctime_duration_proc_start`; an
+    /// unsigned difference, as libsinsp computes it).
+    pub ctime_to_clone: u64,
 }

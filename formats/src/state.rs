@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::bytes::le_u64;
 use crate::event::Event;
+pub use crate::meta::ExeInode;
 use crate::meta::{fd_type, FdData, FdInfo, ListenAddr, ProcessInfo, SocketTuple, UserEntry};
 use crate::render;
 pub use crate::render::normalize_path;
@@ -120,23 +121,6 @@ pub struct ThreadEntry {
     /// epoch); 0 for a thread that existed before the capture, as libsinsp
     /// keeps it for a process list read from a file.
     pub clone_ts: u64,
-}
-
-/// The executable's inode, from execve's `exe_ino`, `exe_ino_ctime` and
-/// `exe_ino_mtime` (libsinsp's `m_exe_ino*`); 0 means not known, and the
-/// field is then missing, as in libsinsp.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExeInode {
-    /// Inode number (`proc.exe_ino`).
-    pub ino: u64,
-    /// Status change time, ns since the epoch (`proc.exe_ino.ctime`).
-    pub ctime: u64,
-    /// Modification time, ns since the epoch (`proc.exe_ino.mtime`).
-    pub mtime: u64,
-    /// The thread's clone time minus the ctime, set at execve when the
-    /// clone time is known (`proc.exe_ino.ctime_duration_proc_start`; an
-    /// unsigned difference, as libsinsp computes it).
-    pub ctime_to_clone: u64,
 }
 
 impl Default for ThreadEntry {
