@@ -158,19 +158,15 @@ impl CaptureState {
                     ptid: get("ptid").unwrap_or(0),
                     comm: comm.clone(),
                     exe: exe.clone(),
-                    exepath: String::new(),
                     args: args.clone(),
                     cwd: cwd.clone(),
                     uid,
                     gid,
                     cgroups,
                     container_id,
-                    tty: 0,
-                    loginuid: u32::MAX,
-                    exe_flags: 0,
-                    exe_ino: ExeInode::default(),
-                    sid: 0,
-                    clone_ts: 0,
+                    // Terminal, login uid, flags, inode, session: not in a
+                    // clone exit; the defaults, as libsinsp leaves them.
+                    ..ThreadEntry::default()
                 },
             );
         }
