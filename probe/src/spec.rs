@@ -362,6 +362,9 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             &[],
             &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty, fd0],
         ),
+        // libs carries no parameters for these two: the event is the record.
+        "getsockname" => l("getsockname", &[], &[]),
+        "getpeername" => l("getpeername", &[], &[]),
         "dup" => l("dup", &[], &[Ret, fd0]),
         "fcntl" => l("fcntl", &[], &[Ret, fd0, FcntlCmd(1)]),
         "dup2" => l("dup2", &[], &[Ret, fd0, Int(1)]),
@@ -743,6 +746,38 @@ mod tests {
             }
         }
         assert!(specific >= 60, "{specific} syscalls with their own layout");
+    }
+
+    /// `scapbridge info` reports a syscall written generic although libs has
+    /// an event of its name as a recorder gap. These are the gaps left: each
+    /// needs a conversion in the kernel side first (sockopt levels and their
+    /// dynamic values, semop's sembuf pairs, quotactl's per-command structs,
+    /// the first mmsghdr, io_uring_setup's flag bits, fsconfig's key/value
+    /// by command), so a new gap, or one closed, shows here.
+    #[test]
+    fn every_syscall_libs_has_an_event_for_has_a_layout() {
+        let missing: Vec<&str> = crate::x86_64_syscalls::X86_64
+            .iter()
+            .map(|(_, name)| *name)
+            .filter(|name| schema::ids_named(name).next().is_some() && layout(name).is_none())
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "setsockopt",
+                "getsockopt",
+                "semop",
+                "quotactl",
+                "recvmmsg",
+                "open_by_handle_at",
+                "sendmmsg",
+                "process_vm_readv",
+                "process_vm_writev",
+                "io_uring_setup",
+                "fsconfig",
+            ],
+            "libs events the probe writes generic"
+        );
     }
 
     #[test]
