@@ -3,11 +3,12 @@
 use super::*;
 
 /// The event's thread. libsinsp 0.23 creates an entry for a thread it has
-/// not seen when a syscall event names it (empty name, pid -1, no parent,
-/// cwd `./`), and none for other events (a context switch of the idle
-/// thread has no process fields); so do we, so that comparisons see `""`
-/// rather than a missing value exactly where sysdig 0.41 does. (sysdig 0.29
-/// gave such a thread pid = tid.)
+/// not seen when a syscall event names it (name and executable the text
+/// `<NA>`, so `proc.name="<NA>"` matches it; empty exepath, pid -1, no
+/// parent, cwd `./`), and none for other events (a context switch of the
+/// idle thread has no process fields); so do we, so that comparisons see
+/// these values rather than a missing one exactly where sysdig 0.41 does.
+/// (sysdig 0.29 gave such a thread pid = tid and cwd "".)
 pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
     if ev.tid() == u64::MAX {
         return None;
@@ -21,6 +22,8 @@ pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s,
             Cow::Owned(ThreadEntry {
                 pid: u64::MAX,
                 ptid: u64::MAX,
+                comm: "<NA>".into(),
+                exe: "<NA>".into(),
                 cwd: "./".into(),
                 ..ThreadEntry::default()
             })
