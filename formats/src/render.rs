@@ -248,6 +248,72 @@ pub fn param(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&dyn Names>,
     push_value(ev.tid(), &value::decode_bytes(ev, v, p), state, out);
 }
 
+/// Renders parameter `i` of `ev` as libsinsp's `evt.arg.NAME` gives it: the
+/// resolved form alone where the value has one (`<f>/etc/passwd` for an fd,
+/// `O_RDONLY|O_CLOEXEC` for flags, `ENOENT` for an error, a user's name),
+/// else the value as [`param`] writes it. sysdig's `-p` and Falco's outputs
+/// print this, and filters compare against it.
+pub fn arg(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&dyn Names>, out: &mut String) {
+    let Some(v) = ev.param(i) else { return };
+    push_resolved(ev.tid(), &value::decode_bytes(ev, v, p), state, out);
+}
+
+/// Appends `v`'s resolved form alone when it has one, else what
+/// [`push_value`] writes.
+pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
+    let len = out.len();
+    push_value(tid, v, state, out);
+    // Every resolved form is written by push_value as `RAW(RESOLVED)`; the
+    // kinds below are those, so their parentheses are ours, not the data's.
+    let resolvable = matches!(
+        v,
+        Value::Errno { .. }
+            | Value::Fd(_)
+            | Value::Pid(_)
+            | Value::Uid(_)
+            | Value::Gid(_)
+            | Value::Flags { .. }
+            | Value::Signal(_)
+    );
+    if !resolvable || !out.ends_with(')') {
+        return;
+    }
+    let Some(open) = out[len..].find('(') else {
+        return;
+    };
+    let resolved = out[len + open + 1..out.len() - 1].to_string();
+    if !resolved.is_empty() {
+        out.truncate(len);
+        out.push_str(&resolved);
+    }
+}
+
+/// Appends a decoded value as libs 0.23 (sysdig 0.41, Stratoshark) prints
+/// it where that differs from [`push_value`] (libs 0.21, sysdig 0.29): an
+/// error-number result in decimal whatever its format (mmap's), every name
+/// of an enumeration that gives its value more than one (`AF_LOCAL|AF_UNIX`),
+/// an empty buffer as `NULL`.
+pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
+    match *v {
+        Value::Errno { v, .. } if v >= 0 => push_i64(out, v),
+        Value::Flags {
+            bits,
+            names,
+            exact: true,
+        } if names.iter().filter(|(_, n)| u64::from(*n) == bits).count() > 1 => {
+            push_u64(out, bits);
+            let same: Vec<&str> = names
+                .iter()
+                .filter(|(_, n)| u64::from(*n) == bits)
+                .map(|(name, _)| *name)
+                .collect();
+            let _ = write!(out, "({})", same.join("|"));
+        }
+        Value::Bytes(b) if b.is_empty() => out.push_str("NULL"),
+        _ => push_value(tid, v, state, out),
+    }
+}
+
 /// Appends a decoded value as sysdig prints it. `tid` is the thread of the
 /// event it came from: fds, relative paths and poll lists are named from
 /// that thread's tables in `state`.

@@ -168,6 +168,62 @@ fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(
     Some((enter, i))
 }
 
+/// An exit's arguments as libs 0.23 shows them: its reader turns every
+/// exit into the newest layout, so the list is that layout's, each
+/// parameter taken from the exit, else from its enter (the arguments older
+/// recorders wrote there), else `<NA>`.
+fn exit_args(ev: &Event<'_>, cx: &EvalContext<'_>, out: &mut String) {
+    // The generic event shows no arguments; nor does an exit recorded with
+    // none (an old driver's setsockopt), which libs 0.23 leaves as it is.
+    if ev.event_type() <= 1 || ev.nparams() == 0 {
+        return;
+    }
+    // An older version of the event (execve's, with 16 parameters) is read
+    // as the newest one, the others `<NA>`.
+    let newest = schema::ids_named(ev.name())
+        .filter(|id| id % 2 == 1)
+        .max()
+        .and_then(schema::event_info);
+    let Some(info) = newest.or_else(|| ev.info()) else {
+        return;
+    };
+    let enter = cx.state.last_enter(ev);
+    let n = info
+        .params
+        .len()
+        .min(usize::from(info.libs023_nparams).max(ev.nparams()));
+    for p in info.params.iter().take(n) {
+        out.push_str(p.name);
+        out.push('=');
+        let from = param_index(ev, &ArgSel::Name(p.name.into()))
+            .map(|i| (*ev, i))
+            .or_else(|| {
+                let e = enter?;
+                Some((e, param_index(&e, &ArgSel::Name(p.name.into()))?))
+            });
+        if let Some((e, i)) = from {
+            let q = e.info().and_then(|info| info.params.get(i));
+            if let (Some(q), Some(v)) = (q, e.param(i)) {
+                let value = scapbridge_formats::value::decode_bytes(&e, v, q);
+                render::push_value_libs023(e.tid(), &value, Some(cx.state), out);
+            }
+        } else if let Some(n) = p.ty.fixed_size().filter(|_| {
+            schema::event_info(ev.event_type().wrapping_sub(1))
+                .is_some_and(|i| i.param_index(p.name).is_some())
+        }) {
+            // A number its enter would have carried, the enter not being
+            // there: libs 0.23's converter writes zero (and nothing for
+            // the other types, shown `<NA>`).
+            static ZERO: [u8; 32] = [0; 32];
+            let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n.min(32)], p);
+            render::push_value_libs023(ev.tid(), &value, Some(cx.state), out);
+        } else {
+            out.push_str("<NA>");
+        }
+        out.push(' ');
+    }
+}
+
 /// An open-family exit (the events whose fd fields libs 0.23 takes from
 /// the event's own path when the open failed).
 fn is_open(ev: &Event<'_>) -> bool {
@@ -267,7 +323,27 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         EvtRawTime => Value::Num(ev.ts() as i64),
         EvtTime => Value::Str(Cow::Owned(crate::clock::local_time(ev.ts()))),
         EvtDatetime => Value::Str(Cow::Owned(crate::clock::local_datetime(ev.ts()))),
-        EvtCategory => Value::Str(Cow::Borrowed(ev.info()?.category_name())),
+        EvtCategory => {
+            let info = ev.info()?;
+            use schema::cat::{IO_OTHER, IO_READ, IO_WRITE, SUBCATEGORY_MASK};
+            if !matches!(
+                info.category & SUBCATEGORY_MASK,
+                IO_READ | IO_WRITE | IO_OTHER
+            ) {
+                return Some(Value::Str(Cow::Borrowed(info.category_name())));
+            }
+            // libsinsp names an I/O event's category by what its fd is
+            // (a timerfd, an unknown fd: "unknown").
+            let typechar = event_fd(ev, cx)
+                .and_then(|fd| cx.state.fd(ev.tid(), fd))
+                .map(|e| e.typechar);
+            Value::Str(Cow::Borrowed(match typechar {
+                Some(b'f' | b'd') => "file",
+                Some(b'4' | b'6') => "net",
+                Some(b'p' | b'u' | b'e' | b's' | b'i') => "ipc",
+                _ => "unknown",
+            }))
+        }
         EvtIsIo(which) => {
             let flags = ev.info()?.flags;
             let mut io = 0u8;
@@ -279,10 +355,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             }
             Value::Bool(io & which != 0)
         }
-        // libsinsp: an I/O exit's non-negative result.
+        // libsinsp: an I/O exit's non-negative result, when the event's fd
+        // is in the table (none for an fd opened before the capture).
         EvtBuflen => {
             let i = ev.info()?;
             if ev.direction() != Direction::Exit || i.category & 32 == 0 {
+                return None;
+            }
+            let fd = event_fd(ev, cx)?;
+            if cx.state.fd(ev.tid(), fd).is_none() {
                 return None;
             }
             Value::Num(res().filter(|r| *r >= 0)?)
@@ -302,7 +383,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let mut s = String::new();
-            render::param(&ev, i, info, Some(cx.state), &mut s);
+            render::arg(&ev, i, info, Some(cx.state), &mut s);
             Value::Str(Cow::Owned(s))
         }
         EvtBuffer => {
@@ -405,7 +486,11 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),
         EvtArgs => {
             let mut s = String::new();
-            render::args(ev, Some(cx.state), &mut s);
+            if ev.direction() == Direction::Exit {
+                exit_args(ev, cx, &mut s);
+            } else {
+                render::args(ev, Some(cx.state), &mut s);
+            }
             Value::Str(Cow::Owned(s.trim_end().to_string()))
         }
         EvtIsOpenRead | EvtIsOpenWrite => {
