@@ -362,14 +362,14 @@ fn drop_and_execute_fires_live_in_a_container_with_its_fields() {
     let rules = std::fs::read_to_string(stock_rules()).unwrap();
     let dropped = fired(&all, rule, |of| of["proc.exe"] == "/tmp/dropped");
     for a in &dropped {
-        // A field Falco fills that we do not yet (a known gap, issue 24):
+        // A field Falco fills that we may not (a known gap, issue 24):
         // proc.aname[2] (gparent), in the runs where the exec'd shell's
         //   parent, a thread of `runc exec --detach`, has exited before the
-        //   binary runs (runc when it has not). libsinsp then reparents the
-        //   orphans to another live thread of the process or the nearest
-        //   child subreaper it knows from prctl(PR_SET_CHILD_SUBREAPER)
-        //   (conmon), as the kernel does; our state drops the exited thread
-        //   and the walk up stops there.
+        //   binary runs. Our state reparents the orphans as libsinsp does,
+        //   to another live thread of the process or else init, but not to
+        //   a child subreaper set with prctl(PR_SET_CHILD_SUBREAPER)
+        //   (conmon): no prctl event reaches it, and conmon set it before
+        //   the capture. Init has no parent, so gparent stays empty there.
         // proc.sname is filled: the session runc made for the terminal of
         // `exec -t`, named by the exec'd shell ("sh"; once in five runs its
         // parent still had runc's name, "runc:[1:CHILD]", as if the shell's

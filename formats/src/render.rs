@@ -309,7 +309,7 @@ pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, ou
                 .collect();
             let _ = write!(out, "({})", same.join("|"));
         }
-        Value::Bytes(b) if b.is_empty() => out.push_str("NULL"),
+        Value::Bytes([]) => out.push_str("NULL"),
         _ => push_value(tid, v, state, out),
     }
 }

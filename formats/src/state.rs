@@ -251,6 +251,51 @@ pub struct CaptureState {
     fd_to_remove: Option<(u64, i64)>,
 }
 
+impl CaptureState {
+    /// Gives the children of thread `t`, just removed, the parent libsinsp
+    /// (since 0.11, and the kernel) gives orphans: another live thread of
+    /// the same process (lowest id: libsinsp keeps the group's threads in
+    /// creation order), else a live thread of the nearest ancestor process
+    /// that reaps orphans, here init (pid 1); else none (ptid 0). So an
+    /// exec'd shell whose parent thread has gone still names a parent.
+    /// Child subreapers set with prctl are not seen (no prctl event).
+    fn reparent_children(&mut self, t: u64, gone: &ThreadEntry) {
+        if !self.threads.values().any(|c| c.ptid == t) {
+            return;
+        }
+        let sibling = self
+            .threads
+            .iter()
+            .filter(|(tid, o)| o.pid == gone.pid && **tid != t)
+            .map(|(tid, _)| *tid)
+            .min();
+        let reaper = sibling.or_else(|| {
+            let mut up = gone.ptid;
+            // Bounded: a damaged capture's parent loop must not hang.
+            for _ in 0..4096 {
+                let a = self.threads.get(&up)?;
+                if a.pid == 1 {
+                    return self
+                        .threads
+                        .keys()
+                        .copied()
+                        .filter(|k| self.threads[k].pid == 1)
+                        .min();
+                }
+                if a.ptid == up {
+                    return None;
+                }
+                up = a.ptid;
+            }
+            None
+        });
+        let new = reaper.unwrap_or(0);
+        for c in self.threads.values_mut().filter(|c| c.ptid == t) {
+            c.ptid = new;
+        }
+    }
+}
+
 fn lossy(b: &[u8]) -> String {
     crate::event::value_str(b).into_owned()
 }
@@ -662,6 +707,7 @@ impl CaptureState {
         if let Some(t) = self.to_remove.take() {
             if t != ev.tid() {
                 if let Some(th) = self.threads.remove(&t) {
+                    self.reparent_children(t, &th);
                     if th.pid == t {
                         // keep the fd table while other threads of the process live
                         if !self.threads.values().any(|o| o.pid == t) {

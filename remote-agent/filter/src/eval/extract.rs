@@ -362,10 +362,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             if ev.direction() != Direction::Exit || i.category & 32 == 0 {
                 return None;
             }
-            let fd = event_fd(ev, cx)?;
-            if cx.state.fd(ev.tid(), fd).is_none() {
-                return None;
-            }
+            cx.state.fd(ev.tid(), event_fd(ev, cx)?)?;
             Value::Num(res().filter(|r| *r >= 0)?)
         }
         EvtCpu => Value::Num(i64::from(ev.cpu)),
