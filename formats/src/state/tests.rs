@@ -141,3 +141,45 @@ fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
     }
     assert_eq!(b.fd(10, 4).unwrap().name, "10.0.0.1:80->10.0.0.2:51000");
 }
+
+/// A thread's children outlive it with libsinsp's new parent: another live
+/// thread of the same process first, init once the process is gone.
+#[test]
+fn orphans_take_a_live_sibling_then_init_as_parent() {
+    use crate::event::OwnedEvent;
+    let proc_ = |tid, pid, ptid, comm: &[u8]| ProcessInfo {
+        tid,
+        pid,
+        ptid,
+        comm: comm.to_vec(),
+        ..ProcessInfo::default()
+    };
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        proc_(1, 1, 0, b"systemd"),
+        proc_(20, 20, 1, b"runc"),
+        proc_(21, 20, 20, b"runc"),
+        // The shell a runc thread made, then the binary it runs.
+        proc_(30, 30, 21, b"sh"),
+    ]);
+    let exit_of = |tid: u64, ts: u64, st: &mut CaptureState| {
+        // procexit (enter only), then any event of another thread, at
+        // which libsinsp removes the thread.
+        let mut e = OwnedEvent::new(ts, tid, schema::ids_named("procexit").next().unwrap());
+        e.push(0i64.to_le_bytes());
+        let raw = e.encode();
+        st.update(&Event::parse(&raw, false).unwrap());
+        let mut next = OwnedEvent::new(ts + 1, 30, 152); // switch
+        next.push(8u64.to_le_bytes());
+        let raw = next.encode();
+        st.update(&Event::parse(&raw, false).unwrap());
+    };
+    exit_of(21, 10, &mut st);
+    assert_eq!(
+        st.thread(30).unwrap().ptid,
+        20,
+        "the process's other thread"
+    );
+    exit_of(20, 20, &mut st);
+    assert_eq!(st.thread(30).unwrap().ptid, 1, "init, once runc is gone");
+}
