@@ -317,40 +317,6 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
         true,
         ANON_MMAP,
     ),
-    // Sockets libs 0.23 learns from a send's tuple.
-    ("fd.name exists", "falco_ping_sendto", true, SEND_TUPLE),
-    (
-        "fd.typechar in (4, 6)",
-        "falco_ping_sendto",
-        true,
-        SEND_TUPLE,
-    ),
-    (
-        "fd.type in (ipv4, ipv6)",
-        "falco_ping_sendto",
-        true,
-        SEND_TUPLE,
-    ),
-    (
-        "fd.l4proto in (udp, icmp)",
-        "falco_ping_sendto",
-        true,
-        SEND_TUPLE,
-    ),
-    ("len(fd.name) >= 20", "falco_ping_sendto", true, SEND_TUPLE),
-    ("not fd.type exists", "falco_ping_sendto", true, SEND_TUPLE),
-    (
-        "fd.l4proto in (udp, icmp)",
-        "libs_e2e_test_ipv6_client",
-        true,
-        SEND_TUPLE,
-    ),
-    (
-        "len(fd.name) >= 20",
-        "libs_e2e_test_ipv6_client",
-        true,
-        SEND_TUPLE,
-    ),
     (
         "proc.args = ''",
         "falco_psp_run_as_user_0_container",
@@ -500,8 +466,6 @@ const OLD_CWD: &str = "libs 0.23, as sysdig 0.29, leaves proc.cwd empty for the 
     of these old captures; we take it from the process list and the execve exit";
 const ANON_MMAP: &str = "an anonymous mmap (fd -1): libs 0.23 gives it an fd.name of \"\"; \
     we have no fd -1 in the table, so none";
-const SEND_TUPLE: &str = "a socket that is not in the capture's fd table: libs 0.23 makes \
-    its entry from sendto/sendmsg's tuple; our state does not";
 const LOCAL_END: &str = "libs 0.23 decides which end of a socket is local (fd.lport, \
     fd.rport) by the reading host's own network interfaces, so its answer for a capture \
     made elsewhere changes with the machine it runs on (sysdig 0.29 and we: the client \

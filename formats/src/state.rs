@@ -71,6 +71,11 @@ pub struct FdEntry {
     /// Protocol implied by the socket type at creation (`t`, `u`, `r`), shown
     /// once the socket is bound to a port or connected.
     pub sock_l4: u8,
+    /// Learnt from the tuple of an old layout's send enter: libs 0.23 (which
+    /// merges that enter into the exit) has this fd, sysdig 0.29 has not,
+    /// so [`render::Names`] (the 0.29-exact text line) leaves it out while
+    /// [`CaptureState::fd`] (the filter fields) gives it.
+    pub learnt: bool,
 }
 
 /// What is known of one thread.
@@ -249,6 +254,11 @@ pub struct CaptureState {
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,
+    /// The capture's IPv4 interfaces (address, netmask), from which
+    /// libsinsp infers the local end of a socket whose tuple has 0.0.0.0.
+    ipv4_interfaces: Vec<([u8; 4], [u8; 4])>,
+    /// The capture's IPv6 interface addresses, for the same (`::`).
+    ipv6_interfaces: Vec<[u8; 16]>,
 }
 
 impl CaptureState {
@@ -466,6 +476,40 @@ impl CaptureState {
         *self = Self::default();
     }
 
+    /// Adds the capture's interface list (libsinsp names the local end of
+    /// a socket it learns from a 0.0.0.0 tuple after them).
+    pub fn add_interfaces(&mut self, list: &[crate::meta::Interface]) {
+        for i in list {
+            match i {
+                crate::meta::Interface::V4(a) => self.ipv4_interfaces.push((a.addr, a.netmask)),
+                crate::meta::Interface::V6(a) => self.ipv6_interfaces.push(a.addr),
+            }
+        }
+    }
+
+    /// libsinsp's `infer_ipv4_address`: the interface that is `peer`, else
+    /// one on its subnet, else the first that is not loopback.
+    pub(crate) fn infer_ipv4(&self, peer: [u8; 4]) -> Option<[u8; 4]> {
+        let ifs = &self.ipv4_interfaces;
+        let masked = |a: [u8; 4], m: [u8; 4]| u32::from_be_bytes(a) & u32::from_be_bytes(m);
+        ifs.iter()
+            .find(|(a, _)| *a == peer)
+            .or_else(|| ifs.iter().find(|(a, m)| masked(*a, *m) == masked(peer, *m)))
+            .or_else(|| ifs.iter().find(|(a, _)| *a != [127, 0, 0, 1]))
+            .map(|(a, _)| *a)
+    }
+
+    /// The same for IPv6: the interface that is `peer`, else the first
+    /// that is not loopback.
+    pub(crate) fn infer_ipv6(&self, peer: [u8; 16]) -> Option<[u8; 16]> {
+        let lo = std::net::Ipv6Addr::LOCALHOST.octets();
+        let ifs = &self.ipv6_interfaces;
+        ifs.iter()
+            .find(|a| **a == peer)
+            .or_else(|| ifs.iter().find(|a| **a != lo))
+            .copied()
+    }
+
     /// A thread, if known.
     pub fn thread(&self, tid: u64) -> Option<&ThreadEntry> {
         self.threads.get(&tid)
@@ -540,6 +584,7 @@ impl CaptureState {
                     l4,
                     name,
                     sock_l4: l4,
+                    learnt: false,
                 },
             );
         }
@@ -694,6 +739,7 @@ impl CaptureState {
             Item::Processes(p) => self.add_processes(p),
             Item::Fds { tid, fds } => self.add_fds(*tid, fds),
             Item::Users(u) => self.add_users(u),
+            Item::Interfaces(i) => self.add_interfaces(i),
             Item::Event(ev) => self.update(ev),
             _ => {}
         }
@@ -788,11 +834,13 @@ impl CaptureState {
 
 impl render::Names for CaptureState {
     fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
-        self.fd(tid, fd).map(|e| render::FdName {
-            typechar: e.typechar,
-            l4: e.l4,
-            name: &e.name,
-        })
+        self.fd(tid, fd)
+            .filter(|e| !e.learnt)
+            .map(|e| render::FdName {
+                typechar: e.typechar,
+                l4: e.l4,
+                name: &e.name,
+            })
     }
 
     fn comm(&self, pid: u64) -> Option<&str> {

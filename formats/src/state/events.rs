@@ -257,6 +257,7 @@ impl CaptureState {
                 l4: 0,
                 name: full,
                 sock_l4: 0,
+                learnt: false,
             },
         );
     }
@@ -293,16 +294,28 @@ impl CaptureState {
                 l4: 0,
                 name: String::new(),
                 sock_l4,
+                learnt: false,
             },
         );
     }
 
     pub(super) fn on_tuple(&mut self, ev: &Event<'_>, name: &str) {
         let tid = ev.tid();
-        let Some(tuple) = ev.param_by_name("tuple").filter(|t| !t.is_empty()) else {
+        // An old layout's send carries the tuple in its enter.
+        let from_enter = ev.param_by_name("tuple").is_none_or(<[u8]>::is_empty);
+        let Some(mut tuple) = self.arg(ev, "tuple").map(<[u8]>::to_vec) else {
             return;
         };
-        let Some(text) = render::socktuple(tuple) else {
+        // libsinsp's update_fd: an IPv4 end left 0.0.0.0 (an unbound
+        // sender) is the interface the other end is reached through.
+        // Layout: family, source address and port, destination's.
+        match (tuple.len(), tuple.first()) {
+            (13, Some(2)) => self.infer_ends(&mut tuple, 1, 7, Self::infer_ipv4),
+            // IPv6: family, 16 + 2 bytes a side.
+            (37, Some(10)) => self.infer_ends(&mut tuple, 1, 19, Self::infer_ipv6),
+            _ => {}
+        }
+        let Some(text) = render::socktuple(&tuple) else {
             return;
         };
         let fam = tuple[0];
@@ -330,8 +343,19 @@ impl CaptureState {
         let table = self.fd_table(tid);
         match table.get_mut(&fd) {
             Some(e) if !creates => {
-                if name == "connect" || e.name.is_empty() {
+                // A datagram socket's send or receive with an address names
+                // its peer of the moment (libs 0.23).
+                // A receive's tuple runs from the peer: the name keeps this
+                // end first.
+                let datagram =
+                    e.l4 == b'u' && matches!(name, "sendto" | "sendmsg" | "recvfrom" | "recvmsg");
+                if datagram && name.starts_with("recv") && !e.name.is_empty() {
+                    if let Some(t) = swapped(&tuple).as_deref().and_then(render::socktuple) {
+                        e.name = t;
+                    }
+                } else if name == "connect" || e.name.is_empty() || datagram {
                     e.name = text;
+                    e.learnt &= from_enter;
                     if e.l4 == 0 && fam != 1 {
                         e.l4 = if e.sock_l4 != 0 {
                             e.sock_l4
@@ -347,7 +371,13 @@ impl CaptureState {
                 }
             }
             _ => {
-                let l4 = if fam == 1 { 0 } else { b't' };
+                // A socket first seen in a send or receive with an address
+                // is a datagram one to libsinsp.
+                let l4 = match fam {
+                    1 => 0,
+                    _ if matches!(name, "sendto" | "sendmsg" | "recvfrom" | "recvmsg") => b'u',
+                    _ => b't',
+                };
                 table.insert(
                     fd,
                     FdEntry {
@@ -355,9 +385,31 @@ impl CaptureState {
                         l4,
                         name: text,
                         sock_l4: l4,
+                        learnt: from_enter,
                     },
                 );
             }
+        }
+    }
+
+    /// Fills the unspecified address of a tuple's side (source at `s`,
+    /// destination at `d`) from the interface the other side is reached by.
+    fn infer_ends<const N: usize>(
+        &self,
+        tuple: &mut [u8],
+        s: usize,
+        d: usize,
+        infer: fn(&Self, [u8; N]) -> Option<[u8; N]>,
+    ) {
+        let side = |t: &[u8], at: usize| -> [u8; N] { t[at..at + N].try_into().unwrap_or([0; N]) };
+        let (src, dst) = (side(tuple, s), side(tuple, d));
+        let (unset, peer) = match (src == [0; N], dst == [0; N]) {
+            (true, false) => (s, dst),
+            (false, true) => (d, src),
+            _ => return,
+        };
+        if let Some(a) = infer(self, peer) {
+            tuple[unset..unset + N].copy_from_slice(&a);
         }
     }
 
@@ -435,6 +487,7 @@ impl CaptureState {
                     l4: 0,
                     name: fname.clone().unwrap_or_default(),
                     sock_l4: 0,
+                    learnt: false,
                 },
             );
         }
@@ -462,4 +515,18 @@ impl CaptureState {
             table.insert(res, e);
         }
     }
+}
+
+/// An IPv4 or IPv6 tuple with its two ends exchanged.
+fn swapped(tuple: &[u8]) -> Option<Vec<u8>> {
+    let side = match (tuple.len(), tuple.first()) {
+        (13, Some(2)) => 6,
+        (37, Some(10)) => 18,
+        _ => return None,
+    };
+    let mut t = Vec::with_capacity(tuple.len());
+    t.push(tuple[0]);
+    t.extend_from_slice(&tuple[1 + side..]);
+    t.extend_from_slice(&tuple[1..1 + side]);
+    Some(t)
 }

@@ -154,6 +154,7 @@ impl Watch {
             Metadata::Processes(p) => self.state.add_processes(p),
             Metadata::Fds { tid, fds } => self.state.add_fds(*tid, fds),
             Metadata::Users(u) => self.state.add_users(u),
+            Metadata::Interfaces(i) => self.state.add_interfaces(i),
             Metadata::MachineInfo(mi) => {
                 if let Some(r) = &mut self.rules {
                     r.hostname = String::from_utf8_lossy(&mi.hostname)
@@ -161,7 +162,6 @@ impl Watch {
                         .to_string();
                 }
             }
-            _ => {}
         }
     }
 

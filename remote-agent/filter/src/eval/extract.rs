@@ -168,6 +168,32 @@ fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(
     Some((enter, i))
 }
 
+/// The names libs 0.23 gives values: the fds it learnt from an old
+/// layout's send enter included (the 0.29-exact text line leaves them out).
+struct Libs023Names<'a>(&'a CaptureState);
+
+impl render::Names for Libs023Names<'_> {
+    fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
+        self.0.fd(tid, fd).map(|e| render::FdName {
+            typechar: e.typechar,
+            l4: e.l4,
+            name: &e.name,
+        })
+    }
+    fn comm(&self, pid: u64) -> Option<&str> {
+        render::Names::comm(self.0, pid)
+    }
+    fn cwd(&self, tid: u64) -> Option<&str> {
+        render::Names::cwd(self.0, tid)
+    }
+    fn user_name(&self, uid: u32) -> Option<&str> {
+        render::Names::user_name(self.0, uid)
+    }
+    fn group_name(&self, gid: u32) -> Option<&str> {
+        render::Names::group_name(self.0, gid)
+    }
+}
+
 /// An exit's arguments as libs 0.23 shows them: its reader turns every
 /// exit into the newest layout, so the list is that layout's, each
 /// parameter taken from the exit, else from its enter (the arguments older
@@ -205,7 +231,7 @@ fn exit_args(ev: &Event<'_>, cx: &EvalContext<'_>, out: &mut String) {
             let q = e.info().and_then(|info| info.params.get(i));
             if let (Some(q), Some(v)) = (q, e.param(i)) {
                 let value = scapbridge_formats::value::decode_bytes(&e, v, q);
-                render::push_value_libs023(e.tid(), &value, Some(cx.state), out);
+                render::push_value_libs023(e.tid(), &value, Some(&Libs023Names(cx.state)), out);
             }
         } else if let Some(n) = p.ty.fixed_size().filter(|_| {
             schema::event_info(ev.event_type().wrapping_sub(1))
@@ -216,7 +242,7 @@ fn exit_args(ev: &Event<'_>, cx: &EvalContext<'_>, out: &mut String) {
             // the other types, shown `<NA>`).
             static ZERO: [u8; 32] = [0; 32];
             let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n.min(32)], p);
-            render::push_value_libs023(ev.tid(), &value, Some(cx.state), out);
+            render::push_value_libs023(ev.tid(), &value, Some(&Libs023Names(cx.state)), out);
         } else {
             out.push_str("<NA>");
         }
@@ -380,7 +406,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let mut s = String::new();
-            render::arg(&ev, i, info, Some(cx.state), &mut s);
+            render::arg(&ev, i, info, Some(&Libs023Names(cx.state)), &mut s);
             Value::Str(Cow::Owned(s))
         }
         EvtBuffer => {
