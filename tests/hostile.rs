@@ -264,9 +264,21 @@ fn assert_stops_on_sigterm(c: Command, after: Duration, what: &str) {
     assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
 }
 
-fn mkfifo(p: &Path) {
-    let ok = Command::new("mkfifo").arg(p).status().unwrap().success();
+/// A temp dir holding a FIFO nobody has opened, and the capture to feed
+/// it: `(dir, fifo, fixture)`; `None` without the fixtures.
+fn fifo_and_fixture() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    if !common::have_fixtures() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let ok = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "mkfifo");
+    Some((dir, fifo, scap_dir().join("falco_cat_write.scap")))
 }
 
 /// Blocked opening a FIFO (an input without a writer, an output without a
@@ -275,13 +287,9 @@ fn mkfifo(p: &Path) {
 /// stayed in open(2) until SIGKILL.
 #[test]
 fn sigterm_ends_a_capture_blocked_on_a_fifo() {
-    if !common::have_fixtures() {
+    let Some((dir, fifo, fixture)) = fifo_and_fixture() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo");
-    mkfifo(&fifo);
-    let fixture = scap_dir().join("falco_cat_write.scap");
+    };
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
@@ -405,13 +413,9 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
 /// A FIFO can be replayed once (`--loop` needs a file to read again).
 #[test]
 fn a_fifo_replays_once_and_loop_asks_for_a_file() {
-    if !common::have_fixtures() {
+    let Some((dir, fifo, fixture)) = fifo_and_fixture() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo");
-    mkfifo(&fifo);
-    let fixture = scap_dir().join("falco_cat_write.scap");
+    };
     let feeder = {
         let (fixture, fifo) = (fixture.clone(), fifo.clone());
         std::thread::spawn(move || {
