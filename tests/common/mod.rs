@@ -815,3 +815,15 @@ pub fn stdout_lines(o: &std::process::Output) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Fails when `failures` is not empty, with their count before `what` and
+/// then every one, a line each: a comparison over many inputs shows all
+/// it found in one run, not the first.
+pub fn assert_no_failures(failures: &[String], what: &str) {
+    assert!(
+        failures.is_empty(),
+        "{} {what}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
