@@ -223,6 +223,16 @@ pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `o` failed with status `code` and one line of standard error holding
+/// `needle`: how the command line tells every refusal. Returns that line,
+/// for further checks.
+pub fn assert_one_line_error(o: &std::process::Output, code: i32, needle: &str) -> String {
+    let e = stderr(o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
+    assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    e
+}
+
 pub fn run(c: &mut Command) -> std::process::Output {
     c.output().expect("spawn")
 }
