@@ -29,10 +29,7 @@ fn cli_fails_with_offset(bytes: &[u8], want: &str) {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(bytes).unwrap();
     let o = run(scapbridge().arg("read").arg(f.path()));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "exit status; stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.contains(want), "{err:?} should mention {want:?}");
+    let err = assert_one_line_error(&o, 1, want);
     assert!(err.contains("offset"), "{err:?} should name the offset");
 }
 

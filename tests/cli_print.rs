@@ -99,12 +99,7 @@ fn judge(g: Gen, formats: &[&str], mut failures: Vec<String>, differed: &BTreeMa
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, "differences");
     let agree = formats.iter().filter(|f| !known(f, g)).count();
     eprintln!(
         "{agree} of {} formats print as sysdig {g:?} on every fixture",

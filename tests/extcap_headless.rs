@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::extcap::{
     assert_same, capture, extcap_replay, kill, mkfifo, replay, whole_capture_events,
 };
-use common::{events, have, scap_dir, scapbridge, scapbridge_bin};
+use common::{assert_one_line_error, events, have, scap_dir, scapbridge, scapbridge_bin};
 use scapbridge_formats::{Item, ScapReader};
 use scapbridge_tests::CaptureArgs;
 
@@ -332,16 +332,11 @@ fn a_full_disk_leaves_whole_blocks() {
         fx.to_str().unwrap(),
         &["--loop", "--speed", "max", "-w", out.to_str().unwrap()],
     );
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
     let n = std::panic::catch_unwind(|| whole_capture_events(&out));
     let len = std::fs::metadata(&out).map(|m| m.len());
     let _ = Command::new("umount").arg(mnt).status();
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("No space left on device") && err.contains("cut back to"),
-        "{err}"
-    );
+    let err = assert_one_line_error(&o, 1, "No space left on device");
+    assert!(err.contains("cut back to"), "{err}");
     let n = n.expect("the cut file reads to its end without error");
     assert!(n > 0, "whole blocks kept ({len:?} bytes)");
 }
@@ -584,10 +579,8 @@ fn capture_rules_alert_beside_the_events() {
         .arg(dir.path().join("bad.scap"))
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("bad.yaml:3:"), "names the place: {err}");
+    // Names the place.
+    assert_one_line_error(&o, 1, "bad.yaml:3:");
     assert!(
         !dir.path().join("bad.scap").exists(),
         "nothing written on a set-up error"

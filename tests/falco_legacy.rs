@@ -365,12 +365,7 @@ fn falco_legacy_detections() {
         configured >= 5,
         "the rows with Falco output options run with them ({configured})"
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} rows differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, &format!("of {ran} rows differ"));
     assert!(ran >= 30, "most rows run ({ran})");
     assert_eq!(
         selected, 10,
@@ -570,12 +565,7 @@ fn falco_legacy_validation() {
         not_compared.join("\n  ")
     );
     assert_eq!(extra.len(), 2, "invalid_macro_loop, invalid_list_loop");
-    assert!(
-        failures.is_empty(),
-        "{} problems in {ran} rows:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, &format!("problems in {ran} rows"));
     assert!(
         ran >= 28 && rejected >= 28,
         "every validation row runs ({ran}, {rejected})"

@@ -203,12 +203,9 @@ fn filters_match_sysdig_event_for_event() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} runs differ:\n{}",
-        failures.len(),
-        FILES.len() * AGREED.len(),
-        failures.join("\n")
+    assert_no_failures(
+        &failures,
+        &format!("of {} runs differ", FILES.len() * AGREED.len()),
     );
     assert!(
         matched > 10_000,

@@ -853,12 +853,7 @@ fn filters_match_sysdig041_on_the_fixtures() {
         FILTERS.len(),
         files.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, "differences");
     assert!(
         matched > 10_000,
         "the filters select a real share of events ({matched})"
@@ -888,12 +883,7 @@ fn filters_match_sysdig041_on_live_captures() {
         "live: {} filters, {matched} events matched by sysdig 0.41",
         FILTERS.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, "differences");
     assert!(
         matched > 1_000,
         "the filters select a real share of events ({matched})"

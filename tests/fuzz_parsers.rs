@@ -91,6 +91,16 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], pieces: &[&[u8]]) -> Vec<u8> {
     v
 }
 
+/// The seeds of a fuzz run: the files `names` of the fixtures' folder
+/// `folder`, those that read (a missing one is left out, not an error).
+fn fixture_seeds(folder: &str, names: &[&str]) -> Vec<Vec<u8>> {
+    let dir = fixtures().join(folder);
+    names
+        .iter()
+        .filter_map(|n| std::fs::read(dir.join(n)).ok())
+        .collect()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -100,15 +110,14 @@ fn fuzz_rules_loader() {
     if !common::have_fixtures() {
         return;
     }
-    let dir = fixtures().join("rules");
-    let mut seeds: Vec<Vec<u8>> = [
-        "falco_rules.yaml",
-        "aws_cloudtrail_rules.yaml",
-        "cloudtrail_create_instances.yaml",
-    ]
-    .iter()
-    .filter_map(|n| std::fs::read(dir.join(n)).ok())
-    .collect();
+    let mut seeds = fixture_seeds(
+        "rules",
+        &[
+            "falco_rules.yaml",
+            "aws_cloudtrail_rules.yaml",
+            "cloudtrail_create_instances.yaml",
+        ],
+    );
     // Small seeds mutate into interesting shapes far more often than a
     // 100 KB file does.
     seeds.push(
@@ -159,15 +168,14 @@ fn fuzz_cloudtrail_records() {
     if !common::have_fixtures() {
         return;
     }
-    let dir = fixtures().join("cloudtrail");
-    let mut seeds: Vec<Vec<u8>> = [
-        "SerializerTestFile.json",
-        "alice_start_instances.json",
-        "SQSMessageBody.json",
-    ]
-    .iter()
-    .filter_map(|n| std::fs::read(dir.join(n)).ok())
-    .collect();
+    let mut seeds = fixture_seeds(
+        "cloudtrail",
+        &[
+            "SerializerTestFile.json",
+            "alice_start_instances.json",
+            "SQSMessageBody.json",
+        ],
+    );
     seeds.push(br#"{"Records":[{"eventTime":"2024-01-02T03:04:05Z","eventType":"AwsApiCall","eventName":"x","userIdentity":{"type":"Root"}}]}"#.to_vec());
     let pieces: &[&[u8]] = &[
         b"{",

@@ -16,15 +16,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::sshd::Sshd;
-use common::{scap_dir, scapbridge, stderr};
+use common::{assert_one_line_error, scap_dir, scapbridge, stderr};
 use scapbridge_tests::{trigger_windows, CaptureArgs};
-
-/// `o` failed with `code` and exactly one line of stderr holding `needle`.
-fn one_line(o: &Output, code: i32, needle: &str) {
-    let e = stderr(o);
-    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
-    assert!(e.contains(needle), "expected '{needle}' in: {e}");
-}
 
 /// `scapbridge capture -q -i scapbridge-ssh` with HOME at `home` and no
 /// ssh-agent, for the caller to add the rest.
@@ -63,7 +56,7 @@ fn names_cannot_inject_commands_through_proxycommand() {
     };
     let host_payload = format!("127.0.0.1;touch {p};");
     let o = run(&["--remote-host", &host_payload, "--proxycommand", "nc %h %p"]);
-    one_line(&o, 2, "--remote-host");
+    assert_one_line_error(&o, 2, "--remote-host");
     assert!(!pwned.exists(), "the host name ran a command");
 
     let user_payload = format!("root$(touch {p})");
@@ -75,7 +68,7 @@ fn names_cannot_inject_commands_through_proxycommand() {
         "--proxycommand",
         "nc %h %p # %r",
     ]);
-    one_line(&o, 2, "--remote-username");
+    assert_one_line_error(&o, 2, "--remote-username");
     assert!(!pwned.exists(), "the user name ran a command");
 
     // A Host pattern catching any name, its ProxyCommand using %h and %n.
@@ -91,7 +84,7 @@ fn names_cannot_inject_commands_through_proxycommand() {
         format!("-oProxyCommand=touch {p}"),
     ] {
         let o = run(&["--remote-host", &payload]);
-        one_line(&o, 2, "--remote-host");
+        assert_one_line_error(&o, 2, "--remote-host");
         assert!(!pwned.exists(), "{payload} ran a command");
     }
 }
@@ -264,9 +257,21 @@ fn assert_stops_on_sigterm(c: Command, after: Duration, what: &str) {
     assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
 }
 
-fn mkfifo(p: &Path) {
-    let ok = Command::new("mkfifo").arg(p).status().unwrap().success();
+/// A temp dir holding a FIFO nobody has opened, and the capture to feed
+/// it: `(dir, fifo, fixture)`; `None` without the fixtures.
+fn fifo_and_fixture() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    if !common::have_fixtures() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let ok = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "mkfifo");
+    Some((dir, fifo, scap_dir().join("falco_cat_write.scap")))
 }
 
 /// Blocked opening a FIFO (an input without a writer, an output without a
@@ -275,13 +280,9 @@ fn mkfifo(p: &Path) {
 /// stayed in open(2) until SIGKILL.
 #[test]
 fn sigterm_ends_a_capture_blocked_on_a_fifo() {
-    if !common::have_fixtures() {
+    let Some((dir, fifo, fixture)) = fifo_and_fixture() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo");
-    mkfifo(&fifo);
-    let fixture = scap_dir().join("falco_cat_write.scap");
+    };
 
     // replay --file FIFO, nobody writing.
     let mut c = scapbridge();
@@ -405,13 +406,9 @@ fn sigterm_ends_a_capture_waiting_for_a_silent_aws_endpoint() {
 /// A FIFO can be replayed once (`--loop` needs a file to read again).
 #[test]
 fn a_fifo_replays_once_and_loop_asks_for_a_file() {
-    if !common::have_fixtures() {
+    let Some((dir, fifo, fixture)) = fifo_and_fixture() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo");
-    mkfifo(&fifo);
-    let fixture = scap_dir().join("falco_cat_write.scap");
+    };
     let feeder = {
         let (fixture, fifo) = (fixture.clone(), fifo.clone());
         std::thread::spawn(move || {
@@ -524,7 +521,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         .arg(&out)
         .output()
         .unwrap();
-    one_line(&o, 2, "--plugin-source");
+    assert_one_line_error(&o, 2, "--plugin-source");
 
     // Text that is not UTF-8: one line naming the argument.
     let o = scapbridge()
@@ -535,7 +532,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         .arg(&out)
         .output()
         .unwrap();
-    one_line(&o, 2, "argument 8");
+    assert_one_line_error(&o, 2, "argument 8");
     // The agent: its -w is a path (the usage error is about the option
     // after it, not the file name); a filter is text.
     let o = Command::new(common::agent_bin())
@@ -556,7 +553,7 @@ fn arguments_that_are_not_utf8_never_panic() {
         .arg(std::ffi::OsStr::from_bytes(b"proc.name=\xff"))
         .output()
         .unwrap();
-    one_line(&o, 2, "not valid UTF-8");
+    assert_one_line_error(&o, 2, "not valid UTF-8");
     // A live agent writing to an odd file with odd rules and alerts files.
     if common::probe_available() {
         let agent_out = odd(b"agent\xfa.scap");
@@ -612,11 +609,11 @@ fn the_remote_exit_status_and_signal_are_reported() {
         )
     };
     let o = with_command(&format!("{cat}; exit 7"));
-    one_line(&o, 1, "(exit 7)");
+    assert_one_line_error(&o, 1, "(exit 7)");
     let o = with_command(&format!("{cat}; kill -KILL $$"));
-    one_line(&o, 1, "SIGKILL");
+    assert_one_line_error(&o, 1, "SIGKILL");
     let o = with_command(&format!("{cat}; kill -TERM $$"));
-    one_line(&o, 1, "SIGTERM");
+    assert_one_line_error(&o, 1, "SIGTERM");
     // And a clean end is still a success.
     let o = with_command(&cat);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -19,26 +19,19 @@ use common::*;
 /// next), with `/proc`, `/sys`, `/dev` and `tmp/x` at `/x`; every mount is in
 /// a private namespace and ends with the command.
 fn in_overlay(lower: &Path, tmp: &Path, args: &[&str]) -> Output {
-    Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c"])
-        .arg(
-            r#"l="$1"; t="$2"; shift 2
-mkdir -p "$t/upper" "$t/work" "$t/root" "$t/x" &&
-mount -t overlay overlay -o "lowerdir=$l,upperdir=$t/upper,workdir=$t/work" "$t/root" &&
-mount -t proc proc "$t/root/proc" && mount --rbind /sys "$t/root/sys" && mount --rbind /dev "$t/root/dev" &&
-mkdir -p "$t/root/x" && mount --bind "$t/x" "$t/root/x" && exec chroot "$t/root" "$@""#,
-        )
-        .arg("sh")
-        .arg(lower)
-        .arg(tmp)
-        .args(args)
-        .env("HOME", "/root")
-        .env("LC_ALL", "C.UTF-8")
-        .env("MANWIDTH", "100")
-        .env_remove("MANPAGER")
-        .env_remove("PAGER")
-        .output()
-        .expect("unshare")
+    chroot_command(
+        r#"l="$1"; t="$2"; r="$t/root"; d="$t/x"
+mkdir -p "$t/upper" "$t/work" "$r" "$d" &&
+mount -t overlay overlay -o "lowerdir=$l,upperdir=$t/upper,workdir=$t/work" "$r""#,
+        lower,
+        tmp,
+        args,
+    )
+    .env("MANWIDTH", "100")
+    .env_remove("MANPAGER")
+    .env_remove("PAGER")
+    .output()
+    .expect("unshare")
 }
 
 fn stdout(o: &Output) -> String {

@@ -19,7 +19,8 @@ use std::process::Command;
 // full disk's) hold `flooding`; those that check exact events (a trigger
 // window's execve of `cat`) hold `quiet`.
 use common::{
-    capture_ok, flooding, have, probe_available, quiet, scapbridge, status_kb, syscalls_capture,
+    assert_one_line_error, capture_ok, flooding, have, probe_available, quiet, scapbridge,
+    status_kb, syscalls_capture,
 };
 use scapbridge_formats::schema::{event_info, Direction};
 use serde_json::Value;
@@ -474,10 +475,7 @@ fn without_privileges_one_line_names_the_missing_capabilities() {
         .args(["--", "/bin/true"])
         .output()
         .expect("setpriv");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "exit 1; stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.contains("CAP_BPF and CAP_PERFMON"), "{err}");
+    assert_one_line_error(&o, 1, "CAP_BPF and CAP_PERFMON");
 }
 
 /// A ring too small for a burst loses events, and says so: the summary's
@@ -598,10 +596,7 @@ fn agent_streams_scap_with_sysdig_flags() {
         .args(["-w", "-", "--bogus"])
         .output()
         .expect("agent");
-    let err = String::from_utf8_lossy(&bad.stderr);
-    assert_eq!(bad.status.code(), Some(2), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("--bogus"), "{err}");
+    assert_one_line_error(&bad, 2, "--bogus");
 }
 
 /// `--numevents` counts what the reader gets, as sysdig's does: in the
@@ -670,13 +665,8 @@ fn a_full_disk_fails_the_live_capture_cleanly() {
     let read = common::events(&out, false).map(|e| e.len());
     let kept = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     let _ = Command::new("umount").arg(mnt).status();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("No space left on device") && err.contains("cut back to"),
-        "{err}"
-    );
+    let err = assert_one_line_error(&o, 1, "No space left on device");
+    assert!(err.contains("cut back to"), "{err}");
     assert!(read.expect("the cut file reads to its end") > 0);
     // Every whole block that reached the disk is kept: at most one event
     // block (< 64 KiB) short of the disk's size, and the length reported is

@@ -331,12 +331,7 @@ fn known_syscalls_show_their_arguments_in_every_reader() {
             .collect();
         failures.extend(misses("strato", &rows, &wants));
     }
-    assert!(
-        failures.is_empty(),
-        "{} misses:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures, "misses");
 }
 
 /// `scapbridge info` names the share of generic events (no arguments) and

@@ -12,16 +12,7 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use common::sshd::{remote_command, Sshd};
-use common::{have, scap_dir, scapbridge, stderr, sysdig_lines, Workload};
-
-/// `o` failed with status `code` and one line of stderr holding `needle`;
-/// returns that line for further checks.
-fn one_line_error(o: &Output, code: i32, needle: &str) -> String {
-    let e = stderr(o);
-    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
-    assert!(e.contains(needle), "expected '{needle}' in: {e}");
-    e
-}
+use common::{assert_one_line_error, have, scap_dir, scapbridge, stderr, sysdig_lines, Workload};
 
 /// The fixture `falco_cat_write.scap` and a remote shell command that
 /// writes it to stdout, followed by `then`.
@@ -58,7 +49,7 @@ fn host_keys_are_verified_and_failures_say_which() {
     let Some(s) = Sshd::start() else { return };
     let out = s.path("x.scap");
     let one_line = |o: &Output, needle: &str| {
-        one_line_error(o, 1, needle);
+        assert_one_line_error(o, 1, needle);
     };
     let other = &remote_command("true");
     // A capture with `--known-hosts` a file `name` that holds `text`.
@@ -480,7 +471,7 @@ fn password_authentication_and_a_wrong_password() {
     let o = as_user(&user.password);
     s.assert_known_capture(&o, &out);
     let o = as_user("not-the-password");
-    let e = one_line_error(&o, 1, "the server refused the password");
+    let e = assert_one_line_error(&o, 1, "the server refused the password");
     assert!(
         !e.contains("not-the-password"),
         "a secret in the message: {e}"
@@ -560,14 +551,14 @@ fn key_formats_and_passphrases() {
             .args(&args)
             .output()
             .unwrap();
-        let e = one_line_error(&o, 1, "wrong passphrase");
+        let e = assert_one_line_error(&o, 1, "wrong passphrase");
         assert!(!e.contains("wrong one"), "a secret in the message: {e}");
         let o = s
             .capture_cmd(&s.path(name), &out, &[])
             .args(&args)
             .output()
             .unwrap();
-        one_line_error(&o, 1, "it is encrypted: give --sshkey-passphrase");
+        assert_one_line_error(&o, 1, "it is encrypted: give --sshkey-passphrase");
     }
 }
 
@@ -589,7 +580,7 @@ fn ssh_agent_and_default_keys() {
     };
     // Nothing to try at all: one line that says so.
     let o = as_root();
-    one_line_error(&o, 1, "no method to try");
+    assert_one_line_error(&o, 1, "no method to try");
     // ssh-agent holding the authorized key.
     let sock = s.path("agent.sock");
     let mut agent = Command::new("ssh-agent")
@@ -677,7 +668,7 @@ fn ssh_config_proxy_command_and_proxy_jump() {
     // A bad line in the config: one line naming file and line.
     std::fs::write(s.path("home/.ssh/config"), "Host box\n  Port nine\n").unwrap();
     let o = run("box");
-    one_line_error(&o, 2, ".ssh/config line 2: Port 'nine'");
+    assert_one_line_error(&o, 2, ".ssh/config line 2: Port 'nine'");
 }
 
 /// Trigger mode on the host: the rules file is uploaded over the channel to

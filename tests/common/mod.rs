@@ -223,6 +223,16 @@ pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `o` failed with status `code` and one line of standard error holding
+/// `needle`: how the command line tells every refusal. Returns that line,
+/// for further checks.
+pub fn assert_one_line_error(o: &std::process::Output, code: i32, needle: &str) -> String {
+    let e = stderr(o);
+    assert_eq!((o.status.code(), e.lines().count()), (Some(code), 1), "{e}");
+    assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    e
+}
+
 pub fn run(c: &mut Command) -> std::process::Output {
     c.output().expect("spawn")
 }
@@ -521,16 +531,25 @@ pub fn in_sid(root: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// The command [`in_sid`] runs, to be spawned.
 pub fn sid_command(root: &Path, dir: &Path, args: &[&str]) -> Command {
+    chroot_command(r#"r="$1"; d="$2""#, root, dir, args)
+}
+
+/// A command running `args` chrooted into the folder `$r`, with `/proc`,
+/// `/sys`, `/dev` and the folder `$d` at `/x` there, in a private mount
+/// namespace (nothing stays mounted when it ends). `setup`, shell, sets `r`
+/// and `d` from `$1` (`one`) and `$2` (`two`), mounting the root first if
+/// it has to: the sid root as it is, or an overlay of it (package.rs).
+pub fn chroot_command(setup: &str, one: &Path, two: &Path, args: &[&str]) -> Command {
     let mut c = Command::new("unshare");
     c.args(["-m", "--propagation", "private", "sh", "-c"])
-        .arg(
-            r#"r="$1"; d="$2"; shift 2
+        .arg(format!(
+            r#"{setup} && shift 2 &&
 mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
-mkdir -p "$r/x" && mount --bind "$d" "$r/x" && exec chroot "$r" "$@""#,
-        )
+mkdir -p "$r/x" && mount --bind "$d" "$r/x" && exec chroot "$r" "$@""#
+        ))
         .arg("sh")
-        .arg(root)
-        .arg(dir)
+        .arg(one)
+        .arg(two)
         .args(args)
         .env("HOME", "/root")
         .env("LC_ALL", "C.UTF-8");
@@ -814,4 +833,16 @@ pub fn stdout_lines(o: &std::process::Output) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// Fails when `failures` is not empty, with their count before `what` and
+/// then every one, a line each: a comparison over many inputs shows all
+/// it found in one run, not the first.
+pub fn assert_no_failures(failures: &[String], what: &str) {
+    assert!(
+        failures.is_empty(),
+        "{} {what}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -82,10 +82,9 @@ impl RuleWatch {
         selection: &scapbridge_rules::Selection,
         out: AlertOutput,
     ) -> Result<Self, CaptureError> {
-        let mut set = scapbridge_rules::RuleSet::load(files)?;
-        set.select(selection);
-        Ok(RuleWatch::new(
-            scapbridge_rules::engine::RuleEngine::new(set),
+        Ok(Self::selected(
+            scapbridge_rules::RuleSet::load(files)?,
+            selection,
             out,
         ))
     }
@@ -97,12 +96,22 @@ impl RuleWatch {
         selection: &scapbridge_rules::Selection,
         out: AlertOutput,
     ) -> Result<Self, CaptureError> {
-        let mut set = scapbridge_rules::RuleSet::load_texts(files)?;
-        set.select(selection);
-        Ok(RuleWatch::new(
-            scapbridge_rules::engine::RuleEngine::new(set),
+        Ok(Self::selected(
+            scapbridge_rules::RuleSet::load_texts(files)?,
+            selection,
             out,
         ))
+    }
+
+    /// Watches with the rules of `set` that `selection` enables: the end of
+    /// both loaders, whichever way the rules came.
+    fn selected(
+        mut set: scapbridge_rules::RuleSet,
+        selection: &scapbridge_rules::Selection,
+        out: AlertOutput,
+    ) -> Self {
+        set.select(selection);
+        RuleWatch::new(scapbridge_rules::engine::RuleEngine::new(set), out)
     }
 
     /// Where the alerts went, for a source that raises them itself.

@@ -57,22 +57,18 @@ impl Node {
 
     /// A mapping's value for `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        match self {
-            Node::Map(kv, _) => kv
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(_, v)| v),
-            _ => None,
-        }
+        self.entry(key).map(|(_, v)| v)
     }
 
     /// A mapping's key node for `key` (where the key is written).
     pub fn key(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(k, _)| k)
+    }
+
+    /// A mapping's first entry whose key is the scalar `key`.
+    fn entry(&self, key: &str) -> Option<&(Node, Node)> {
         match self {
-            Node::Map(kv, _) => kv
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
-                .map(|(k, _)| k),
+            Node::Map(kv, _) => kv.iter().find(|(k, _)| k.as_str() == Some(key)),
             _ => None,
         }
     }
