@@ -297,80 +297,11 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
         true,
         OLD_CWD,
     ),
-    ("fd.name exists", "falco_cat_write", true, ANON_MMAP),
-    ("fd.name exists", "libs_e2e_curl_google", true, ANON_MMAP),
-    (
-        "fd.name exists",
-        "libs_e2e_curl_google_comments",
-        true,
-        ANON_MMAP,
-    ),
-    (
-        "fd.name exists",
-        "libs_e2e_test_ipv6_client",
-        true,
-        ANON_MMAP,
-    ),
-    (
-        "fd.name exists",
-        "falco_psp_run_as_user_0_container",
-        true,
-        ANON_MMAP,
-    ),
     (
         "proc.args = ''",
         "falco_psp_run_as_user_0_container",
         true,
         EMPTY_ARGS,
-    ),
-    (
-        "fd.typechar = f",
-        "libs_e2e_curl_google",
-        true,
-        OLD_FAILED_OPEN,
-    ),
-    (
-        "fd.typechar = f",
-        "libs_e2e_curl_google_comments",
-        true,
-        OLD_FAILED_OPEN,
-    ),
-    (
-        "fd.typechar = f",
-        "falco_psp_run_as_user_0_container",
-        true,
-        NO_ENTER,
-    ),
-    (
-        "fd.num >= 0",
-        "falco_psp_run_as_user_0_container",
-        true,
-        NO_ENTER,
-    ),
-    (
-        "fd.num < 3",
-        "falco_psp_run_as_user_0_container",
-        true,
-        NO_ENTER,
-    ),
-    (
-        "not fd.type exists",
-        "falco_psp_run_as_user_0_container",
-        true,
-        NO_ENTER,
-    ),
-    (
-        "fd.nameraw contains .so",
-        "falco_psp_run_as_user_0_container",
-        true,
-        LISTED_RAW,
-    ),
-    ("fd.num < 3", "libs_e2e_curl_google", true, EMPTY_SETSOCKOPT),
-    (
-        "fd.num < 3",
-        "libs_e2e_curl_google_comments",
-        true,
-        EMPTY_SETSOCKOPT,
     ),
     // The live capture's events vary from run to run.
     ("fd.name exists", "live", false, AT_FDCWD),
@@ -429,9 +360,6 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
 
 const EMPTY_ARGS: &str = "nginx rewrites its argv: the process list holds empty \
     arguments, which libs 0.23 joins with spaces and we leave out";
-const OLD_FAILED_OPEN: &str = "a failed open of a 2018 layout: libs 0.23 gives it no fd \
-    type character, not the `f` it gives a failed open of the current layout \
-    (live captures), which we follow";
 const AT_FDCWD: &str = "newfstatat on AT_FDCWD (-100) and anonymous mmaps: libs 0.23 \
     makes an fd entry with an empty name (type character `o`) for an fd that is not open; \
     we have none";
@@ -448,12 +376,6 @@ const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-
 const DIRFD_AND_DUPFD: &str = "libs 0.23 also takes the dirfd of unlinkat/symlinkat \
     (AT_FDCWD, -100) as their fd, and the new fd of fcntl(F_DUPFD) as fcntl's; we take \
     neither";
-const NO_ENTER: &str = "a read whose enter is before the capture's start: libs 0.23 \
-    fills the enter's parameters with zeros, so its fd is 0 (stdin); we have no fd";
-const LISTED_RAW: &str = "fd.nameraw of an fd of the capture's fd list (a unix socket \
-    named /var/run/docker.sock): libs 0.23 has no raw name for it (\"\"), we give its name";
-const EMPTY_SETSOCKOPT: &str = "setsockopt of a 2018 layout has no parameters: libs 0.23 \
-    upgrades it with fd -1; we have no fd";
 const SNAME: &str = "thread 25754 of these two 2019 captures: libs 0.23 names another \
     session leader than bash, where we find bash. libsinsp looks the leader up by the \
     session id outside a pid namespace (vtid != tid) and walks the parents inside one; we \
@@ -464,8 +386,6 @@ const EXECVE_FLAGS: &str = "libs 0.23 upgrades an old execve exit to the current
     whose `flags` (executable flags) it fills with 0; we read the file's own layout";
 const OLD_CWD: &str = "libs 0.23, as sysdig 0.29, leaves proc.cwd empty for the threads \
     of these old captures; we take it from the process list and the execve exit";
-const ANON_MMAP: &str = "an anonymous mmap (fd -1): libs 0.23 gives it an fd.name of \"\"; \
-    we have no fd -1 in the table, so none";
 const LOCAL_END: &str = "libs 0.23 decides which end of a socket is local (fd.lport, \
     fd.rport) by the reading host's own network interfaces, so its answer for a capture \
     made elsewhere changes with the machine it runs on (sysdig 0.29 and we: the client \

@@ -720,10 +720,13 @@ fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
         "--alerts-format",
         "json",
         "--trigger",
+        // Windows of 2 s around a trigger 0.5 s from `pre` and `post`, and
+        // 4 s from `early` and `late`: 1.5 s and 2 s of margin for a loaded
+        // machine's delays (1 s windows lost `pre` or `post` in CI runs).
         "--pre",
-        "1s",
+        "2s",
         "--post",
-        "1s",
+        "2s",
         // Room for the whole machine's events of the pre-window: with 8M a
         // busy host (parallel tests, a build) evicted `pre` from the ring
         // early, as --max-buffer says it must (the ring's eviction has its
@@ -747,9 +750,9 @@ fn remote_trigger_mode_with_rules_uploaded_over_the_channel() {
         let _ = std::fs::read(d.join("warm"));
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(4000));
     let script = format!(
-        "cat '{}'; sleep 2.5; cat '{}'; sleep 0.5; cat '{}'; sleep 0.5; cat '{}'; sleep 2.5; cat '{}'",
+        "cat '{}'; sleep 3.5; cat '{}'; sleep 0.5; cat '{}'; sleep 0.5; cat '{}'; sleep 3.5; cat '{}'",
         p("early"),
         p("pre"),
         p("trigger"),

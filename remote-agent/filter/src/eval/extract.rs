@@ -105,7 +105,7 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
         let res = sint(ev.param(0)?)?;
         // A failed open has fd -1 in libs 0.23 (its fd fields then come
-        // from the event: see `failed_open`); sysdig 0.29 had none.
+        // from the event: see `unknown_fd`); sysdig 0.29 had none.
         return match res {
             // libs 0.23's fd of a pipe is the second one it made.
             r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => sint(cx.state.arg(ev, "fd2")?),
@@ -130,6 +130,11 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     if uses_fd && fd_first(ev) && info.params.first()?.name == "fd" {
         return sint(ev.param(0)?);
     }
+    // An exit an old driver wrote with no parameters (setsockopt): libs
+    // 0.23 gives it fd -1.
+    if ev.nparams() == 0 && uses_fd && info.param_index("fd").is_some() {
+        return Some(-1);
+    }
     // libs 0.23 reads an exit's fd where its layout has it (mmap's exit
     // carries `fd` after the result), and merges an old layout's enter
     // parameters into the exit, so the enter's `fd` counts wherever it is
@@ -144,7 +149,15 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     {
         return sint(v);
     }
-    let enter = cx.state.last_enter(ev)?;
+    let Some(enter) = cx.state.last_enter(ev) else {
+        // An old layout's exit whose enter came before the capture: libs
+        // 0.23's converter gives it the enter's parameters as zeros, so
+        // its fd is 0.
+        let converted = ev.nparams() < usize::from(info.libs023_nparams);
+        let enter_has_fd = schema::event_info(ev.event_type().wrapping_sub(1))
+            .is_some_and(|i| i.param_index("fd").is_some());
+        return (uses_fd && converted && enter_has_fd).then_some(0);
+    };
     if uses_fd && fd_first(&enter) {
         sint(enter.param(0)?)
     } else {
@@ -256,18 +269,28 @@ fn is_open(ev: &Event<'_>) -> bool {
     matches!(ev.name(), "open" | "openat" | "openat2" | "creat")
 }
 
-/// The fd entry of a failed open, as libs 0.23 makes it from the event:
-/// a file named by the path asked for.
-fn failed_open(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<FdEntry> {
-    if !is_open(ev) || ev.direction() != Direction::Exit || event_fd(ev, cx)? != -1 {
-        return None;
-    }
-    let name = cx.state.arg(ev, "name")?;
-    Some(FdEntry {
-        typechar: b'f',
-        name: value_str(name).into_owned(),
+/// The fd entry libs 0.23 gives an event whose fd is not in the table: of
+/// unknown type (`o`), named, for a failed open, by the path asked for,
+/// else empty (an anonymous mmap's -1, an fd opened before the capture).
+/// A failed open recorded in the current layout (its exit complete, as our
+/// probe writes it) is a file (`f`); one of an older, shorter layout (2016
+/// and 2018 captures), which libs 0.23 converts, stays `o` (seen, not
+/// derived from its source).
+fn unknown_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> FdEntry {
+    let failed_open = is_open(ev) && ev.direction() == Direction::Exit;
+    let name = failed_open
+        .then(|| cx.state.arg(ev, "name"))
+        .flatten()
+        .map(|n| value_str(n).into_owned())
+        .unwrap_or_default();
+    let complete = ev
+        .info()
+        .is_some_and(|i| ev.nparams() >= usize::from(i.libs023_nparams));
+    FdEntry {
+        typechar: if failed_open && complete { b'f' } else { b'o' },
+        name,
         ..FdEntry::default()
-    })
+    }
 }
 
 /// The name of an errno, the kernel's own restart codes included (a
@@ -546,7 +569,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 }
             }
             let fd = event_fd(ev, cx)?;
-            Value::Str(Cow::Borrowed(cx.state.fd(ev.tid(), fd)?.name.as_str()))
+            // libs 0.23 keeps a raw name for files only: a socket's or a
+            // pipe's is empty.
+            match cx.state.fd(ev.tid(), fd) {
+                Some(e) if matches!(e.typechar, b'f' | b'd') => {
+                    Value::Str(Cow::Borrowed(e.name.as_str()))
+                }
+                Some(_) => Value::Str(Cow::Borrowed("")),
+                None => Value::Str(Cow::Owned(unknown_fd(ev, cx).name)),
+            }
         }
         FdL4proto | FdSip | FdCip | FdSport | FdCport | FdLport | FdRport | FdConnected
         | FdNameChanged | FdIp | FdNet | FdSnet => {
@@ -612,7 +643,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 // libs 0.23 answers name, type character and directory of
                 // a failed open from its path, not its type or file name.
                 None if matches!(f, FdType | FdFilename) => return None,
-                None => Cow::Owned(failed_open(ev, cx)?),
+                None => Cow::Owned(unknown_fd(ev, cx)),
             };
             let name = |e: Cow<'a, FdEntry>| -> Cow<'a, str> {
                 match e {
@@ -624,6 +655,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 FdName => Value::Str(name(e)),
                 FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
                 FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
+                // libs 0.23's fd of unknown type: no file name, and the
+                // directory of its path, `/` when it has none.
+                FdDirectory if e.typechar == b'o' => {
+                    let dir = e.name.rsplit_once('/').map_or("", |(d, _)| d);
+                    Value::Str(Cow::Owned(
+                        if dir.is_empty() { "/" } else { dir }.to_string(),
+                    ))
+                }
+                FdFilename if e.typechar == b'o' => return None,
                 FdDirectory | FdFilename => {
                     if !matches!(e.typechar, b'f' | b'd') {
                         return None;
