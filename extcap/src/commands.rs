@@ -13,7 +13,7 @@ use scapbridge_formats::{
     block, render, Container, Item, PcapngOptions, Profile, ReaderOptions, ScapReader,
 };
 
-fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
+pub(crate) fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
     let inner: Box<dyn Read> = if path == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
@@ -27,7 +27,7 @@ fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read
     ScapReader::with_options(inner, opts).with_context(|| display(path))
 }
 
-fn display(path: &Path) -> String {
+pub(crate) fn display(path: &Path) -> String {
     if path == Path::new("-") {
         "<stdin>".to_string()
     } else {
@@ -37,7 +37,7 @@ fn display(path: &Path) -> String {
 
 /// Whether a write error means the reader went away (`| head`): stop quietly.
 /// Writes to standard output; `Ok(false)` when the reader went away.
-fn emit<W: Write>(out: &mut W, bytes: &[u8]) -> Result<bool> {
+pub(crate) fn emit<W: Write>(out: &mut W, bytes: &[u8]) -> Result<bool> {
     match out.write_all(bytes) {
         Ok(()) => Ok(true),
         Err(e) if is_broken_pipe(&e) => Ok(false),
@@ -63,7 +63,7 @@ fn output_time(ts: u64, out: &mut String) {
 }
 
 /// Whether sysdig's default output shows the event.
-fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
+pub(crate) fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
     if ev.dump_flags.is_some_and(|f| f & 1 != 0) {
         return false; // state-only
     }

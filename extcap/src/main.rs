@@ -7,6 +7,7 @@ mod capture_cmd;
 mod commands;
 mod docs;
 mod rules_cmd;
+mod top;
 
 use std::process::ExitCode;
 
@@ -32,7 +33,8 @@ enum Cmd {
     Read(ReadArgs),
     /// Rewrite a capture as scap or pcapng, in a chosen schema profile.
     Convert(ConvertArgs),
-    /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
+    /// Summarise a capture: sections, blocks, events by type, time span, processes, drops;
+    /// or rank processes, files, connections, syscalls or errors (--top).
     Info(InfoArgs),
     /// Every field filters, rules and `-p` formats can use, with its type
     /// and what it reads (sysdig's -l, falco --list).
@@ -253,9 +255,21 @@ struct ConvertArgs {
 struct InfoArgs {
     /// Capture file, or `-` for standard input.
     file: std::path::PathBuf,
-    /// Machine-readable JSON instead of text.
+    /// Machine-readable JSON instead of text (with --top: one array of
+    /// objects, a key per column).
     #[arg(long)]
     json: bool,
+    /// Instead of the summary, the N largest rows of one ranking (figure
+    /// descending, then name), counted as sysdig's top chisels count.
+    #[arg(long, value_enum, value_name = "KIND")]
+    top: Option<top::TopKind>,
+    /// With --top: how many rows (default 10).
+    #[arg(short = 'n', long = "count", value_name = "N", requires = "top")]
+    count: Option<usize>,
+    /// With --top: count only the events this filter (sysdig/Falco syntax)
+    /// matches; several words are joined with spaces.
+    #[arg(trailing_var_arg = true, requires = "top")]
+    filter: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -344,6 +358,24 @@ fn main() -> ExitCode {
             comment: a.comment,
             skip_unknown: a.skip_unknown,
         }),
+        Cmd::Info(InfoArgs {
+            file,
+            json,
+            top: Some(kind),
+            count,
+            filter,
+        }) => {
+            let filter = (!filter.is_empty()).then(|| filter.join(" "));
+            top::top(
+                &file,
+                &top::TopOpts {
+                    kind,
+                    count: count.unwrap_or(10),
+                    json,
+                    filter: filter.as_deref(),
+                },
+            )
+        }
         Cmd::Info(a) => commands::info(&a.file, a.json),
         Cmd::Completions { shell } => {
             docs::completions(Cli::command(), shell);
