@@ -146,3 +146,139 @@ fn fields_lists_every_field_with_its_type_and_source() {
         "text: a header per source and a blank line between"
     );
 }
+
+/// `read -e F…` (tshark's `-T fields`): the line of `-p '*%f1<TAB>%f2…'`
+/// (every event) with `<NA>` emptied, as tshark prints a missing field
+/// (`<NA>` being both what -p prints for a missing field and the value
+/// sysdig gives some fields when it has none).
+#[test]
+fn read_e_columns_are_p_lines_with_missing_values_empty() {
+    if !common::have_fixtures() {
+        return;
+    }
+    let fields = ["evt.num", "proc.name", "fd.name"];
+    let mut compared = 0;
+    for stem in [
+        "falco_cat_write",
+        "libs_e2e_curl_google",
+        "falco_connect_localhost",
+        "falco_psp_run_as_user_0_container",
+    ] {
+        let f = scap_dir().join(format!("{stem}.scap"));
+        let fmt: Vec<String> = fields.iter().map(|n| format!("%{n}")).collect();
+        let p = run(scapbridge()
+            .arg("read")
+            .arg(&f)
+            .arg("-p")
+            .arg(format!("*{}", fmt.join("\t"))));
+        assert!(p.status.success(), "{stem}: {}", stderr(&p));
+        let want: Vec<String> = stdout_lines(&p)
+            .iter()
+            .map(|l| {
+                l.split('\t')
+                    .map(|v| if v == "<NA>" { "" } else { v })
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            })
+            .collect();
+        let mut c = scapbridge();
+        c.arg("read").arg(&f);
+        for n in fields {
+            c.args(["-e", n]);
+        }
+        let e = run(&mut c);
+        assert!(e.status.success(), "{stem}: {}", stderr(&e));
+        let got = stdout_lines(&e);
+        assert_eq!(got, want, "{stem}");
+        assert!(
+            got.iter().any(|l| l.ends_with('\t')),
+            "{stem}: no event without fd.name"
+        );
+        compared += got.len();
+        // --output-type fields says the same; -E header=y adds the names
+        // first, -E separator= replaces the tab.
+        let mut c = scapbridge();
+        c.arg("read").arg(&f).args(["--output-type", "fields"]);
+        for n in fields {
+            c.args(["-e", n]);
+        }
+        c.args(["-E", "header=y", "-E", "separator=,"]);
+        let h = run(&mut c);
+        assert!(h.status.success(), "{stem}: {}", stderr(&h));
+        let h = stdout_lines(&h);
+        assert_eq!(h[0], "evt.num,proc.name,fd.name");
+        let commas: Vec<String> = want.iter().map(|l| l.replace('\t', ",")).collect();
+        assert_eq!(h[1..], commas[..], "{stem}");
+    }
+    assert!(compared > 100, "only {compared} lines compared");
+}
+
+/// A filter and -n apply to columns as to every output; /s is tshark's space.
+#[test]
+fn read_e_columns_take_the_filter_and_count() {
+    if !common::have_fixtures() {
+        return;
+    }
+    let f = scap_dir().join("falco_cat_write.scap");
+    let p = run(scapbridge().arg("read").arg(&f).args([
+        "-n",
+        "3",
+        "-p",
+        "*%evt.type %fd.name",
+        "evt.type=open",
+    ]));
+    let e = run(scapbridge().arg("read").arg(&f).args([
+        "-n",
+        "3",
+        "-e",
+        "evt.type",
+        "-e",
+        "fd.name",
+        "-E",
+        "separator=/s",
+        "evt.type=open",
+    ]));
+    assert!(e.status.success(), "{}", stderr(&e));
+    let want: Vec<String> = stdout_lines(&p)
+        .iter()
+        .map(|l| l.replace("<NA>", ""))
+        .collect();
+    assert_eq!(stdout_lines(&e), want);
+    assert_eq!(want.len(), 3);
+}
+
+/// An unknown field is one error line naming it, the status `-p` gives a
+/// bad format; other -T types and -E options are refused as clearly.
+#[test]
+fn read_e_refuses_unknown_fields_and_options() {
+    if !common::have_fixtures() {
+        return;
+    }
+    let f = scap_dir().join("falco_cat_write.scap");
+    let p = run(scapbridge().arg("read").arg(&f).args(["-p", "%proc.nmae"]));
+    let code = p.status.code().unwrap();
+    assert_ne!(code, 0);
+    let e = run(scapbridge()
+        .arg("read")
+        .arg(&f)
+        .args(["-e", "evt.num", "-e", "proc.nmae"]));
+    assert_one_line_error(&e, code, "-e 'proc.nmae'");
+    for (args, needle) in [
+        (&["-e", "proc.name x"][..], "not a field name"),
+        (&["-e", "evt.num", "-E", "quote=d"][..], "quote=d"),
+        (&["-e", "evt.num", "-E", "header=maybe"][..], "header"),
+        (&["--output-type", "fields"][..], "-e"),
+        (&["--output-type", "json", "-e", "evt.num"][..], "-e"),
+    ] {
+        let o = run(scapbridge().arg("read").arg(&f).args(args));
+        assert_one_line_error(&o, code, needle);
+    }
+    // clap's refusals: -e with -p, an unknown type.
+    for args in [
+        &["-e", "evt.num", "-p", "%evt.num"][..],
+        &["--output-type", "pdml"][..],
+    ] {
+        let o = run(scapbridge().arg("read").arg(&f).args(args));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -13,7 +13,7 @@ use scapbridge_formats::{
     block, render, Container, Item, PcapngOptions, Profile, ReaderOptions, ScapReader,
 };
 
-fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
+pub(crate) fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read>>> {
     let inner: Box<dyn Read> = if path == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
@@ -27,7 +27,7 @@ fn open_input(path: &Path, skip_unknown: bool) -> Result<ScapReader<Box<dyn Read
     ScapReader::with_options(inner, opts).with_context(|| display(path))
 }
 
-fn display(path: &Path) -> String {
+pub(crate) fn display(path: &Path) -> String {
     if path == Path::new("-") {
         "<stdin>".to_string()
     } else {
@@ -37,7 +37,7 @@ fn display(path: &Path) -> String {
 
 /// Whether a write error means the reader went away (`| head`): stop quietly.
 /// Writes to standard output; `Ok(false)` when the reader went away.
-fn emit<W: Write>(out: &mut W, bytes: &[u8]) -> Result<bool> {
+pub(crate) fn emit<W: Write>(out: &mut W, bytes: &[u8]) -> Result<bool> {
     match out.write_all(bytes) {
         Ok(()) => Ok(true),
         Err(e) if is_broken_pipe(&e) => Ok(false),
@@ -63,7 +63,7 @@ fn output_time(ts: u64, out: &mut String) {
 }
 
 /// Whether sysdig's default output shows the event.
-fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
+pub(crate) fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
     if ev.dump_flags.is_some_and(|f| f & 1 != 0) {
         return false; // state-only
     }
@@ -96,6 +96,9 @@ pub(crate) struct ReadStyle {
     pub fields: bool,
     /// `-p FORMAT`: each event as this `%field` format, as sysdig's `-p`.
     pub print: Option<String>,
+    /// `-e FIELD…`: each event as its fields' values in columns (tshark's
+    /// `-T fields`).
+    pub columns: Option<crate::columns::Columns>,
 }
 
 /// A CloudTrail event's fields: text lines under the event, or a JSON
@@ -152,6 +155,7 @@ pub(crate) fn read(
         all,
         fields,
         print,
+        columns,
     } = style;
     let json = json || sysdig_json;
     let mut counted: u64 = 0;
@@ -169,6 +173,11 @@ pub(crate) fn read(
         }
         None => None,
     };
+    // Columns are `-p` with every event printed (`*`) and missing values empty.
+    let print = match &columns {
+        Some(c) => Some((true, c.format()?)),
+        None => print,
+    };
     let filter = match filter {
         Some(f) => {
             Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
@@ -183,6 +192,11 @@ pub(crate) fn read(
     let mut line = String::with_capacity(512);
     let mut clock = TimeText::default();
     let mut args = String::with_capacity(512);
+    if let Some(c) = columns.as_ref().filter(|c| c.header) {
+        if !emit(&mut out, c.header_line().as_bytes())? {
+            return Ok(());
+        }
+    }
     loop {
         let item = match rd.next_item() {
             Ok(Some(i)) => i,
@@ -219,8 +233,13 @@ pub(crate) fn read(
                     if !every && values.iter().any(|(_, v)| v.is_none()) {
                         continue;
                     }
-                    line.push_str(&text);
-                    line.push('\n');
+                    match &columns {
+                        Some(c) => c.line(&values, &mut line),
+                        None => {
+                            line.push_str(&text);
+                            line.push('\n');
+                        }
+                    }
                     if !emit(&mut out, line.as_bytes())? {
                         return Ok(());
                     }

@@ -4,9 +4,11 @@
 //! errors become one human line on stderr here, and nowhere else.
 
 mod capture_cmd;
+mod columns;
 mod commands;
 mod docs;
 mod rules_cmd;
+mod top;
 
 use std::process::ExitCode;
 
@@ -32,7 +34,8 @@ enum Cmd {
     Read(ReadArgs),
     /// Rewrite a capture as scap or pcapng, in a chosen schema profile.
     Convert(ConvertArgs),
-    /// Summarise a capture: sections, blocks, events by type, time span, processes, drops.
+    /// Summarise a capture: sections, blocks, events by type, time span, processes, drops;
+    /// or rank processes, files, connections, syscalls or errors (--top).
     Info(InfoArgs),
     /// Every field filters, rules and `-p` formats can use, with its type
     /// and what it reads (sysdig's -l, falco --list).
@@ -203,6 +206,32 @@ struct ReadArgs {
     /// missing fields as <NA>; without it, only events that have every field.
     #[arg(long = "print", short = 'p')]
     print: Option<String>,
+    /// tshark's -T: `fields` (what -e implies), `json` (as --json) or
+    /// `text` (the default layout). Spelt long because -T is Falco's
+    /// --disable-tags here.
+    #[arg(long = "output-type", value_enum, value_name = "TYPE")]
+    output_type: Option<OutputType>,
+    /// A column of tshark's `-T fields` output (repeatable, in order): each
+    /// event prints its fields' values, as -p does, joined by a tab; a
+    /// field the event lacks is an empty column.
+    #[arg(short = 'e', value_name = "FIELD",
+          conflicts_with_all = ["print", "json", "sysdig_json", "fields", "rules"])]
+    columns: Vec<String>,
+    /// Options of -e columns, as tshark's -E: `separator=C` (also /t, /s),
+    /// `header=y` for a first line of the field names.
+    #[arg(short = 'E', value_name = "OPTION=VALUE", requires = "columns")]
+    column_options: Vec<String>,
+}
+
+/// tshark's output types `read` has.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum OutputType {
+    /// The -e fields in columns.
+    Fields,
+    /// One JSON object per event (as --json).
+    Json,
+    /// sysdig's text layout (the default).
+    Text,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -253,9 +282,21 @@ struct ConvertArgs {
 struct InfoArgs {
     /// Capture file, or `-` for standard input.
     file: std::path::PathBuf,
-    /// Machine-readable JSON instead of text.
+    /// Machine-readable JSON instead of text (with --top: one array of
+    /// objects, a key per column).
     #[arg(long)]
     json: bool,
+    /// Instead of the summary, the N largest rows of one ranking (figure
+    /// descending, then name), counted as sysdig's top chisels count.
+    #[arg(long, value_enum, value_name = "KIND")]
+    top: Option<top::TopKind>,
+    /// With --top: how many rows (default 10).
+    #[arg(short = 'n', long = "count", value_name = "N", requires = "top")]
+    count: Option<usize>,
+    /// With --top: count only the events this filter (sysdig/Falco syntax)
+    /// matches; several words are joined with spaces.
+    #[arg(trailing_var_arg = true, requires = "top")]
+    filter: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -302,16 +343,31 @@ fn main() -> ExitCode {
                 (None, None) => unreachable!("clap requires a file"),
             };
             let filter = (!words.is_empty()).then(|| words.join(" "));
+            let columns = match (a.output_type, a.columns.is_empty()) {
+                (Some(OutputType::Fields), true) => Err(anyhow::anyhow!(
+                    "--output-type fields needs the fields, each with -e FIELD"
+                )),
+                (Some(t @ (OutputType::Json | OutputType::Text)), false) => Err(anyhow::anyhow!(
+                    "-e columns are the fields output type, not {t:?}"
+                )),
+                (_, true) => Ok(None),
+                (_, false) => columns::Columns::new(a.columns, &a.column_options).map(Some),
+            };
+            let columns = match columns {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
             if a.rules.is_empty() && a.falco.config.is_none() && a.falco.options.is_empty() {
                 commands::read(
                     &file,
                     filter.as_deref(),
                     commands::ReadStyle {
-                        json: a.json,
+                        json: a.json || a.output_type == Some(OutputType::Json),
                         sysdig_json: a.sysdig_json,
                         all: a.all,
                         fields: a.fields,
                         print: a.print,
+                        columns,
                         count: a.count,
                     },
                     a.skip_unknown,
@@ -344,6 +400,24 @@ fn main() -> ExitCode {
             comment: a.comment,
             skip_unknown: a.skip_unknown,
         }),
+        Cmd::Info(InfoArgs {
+            file,
+            json,
+            top: Some(kind),
+            count,
+            filter,
+        }) => {
+            let filter = (!filter.is_empty()).then(|| filter.join(" "));
+            top::top(
+                &file,
+                &top::TopOpts {
+                    kind,
+                    count: count.unwrap_or(10),
+                    json,
+                    filter: filter.as_deref(),
+                },
+            )
+        }
         Cmd::Info(a) => commands::info(&a.file, a.json),
         Cmd::Completions { shell } => {
             docs::completions(Cli::command(), shell);
@@ -398,22 +472,25 @@ fn main() -> ExitCode {
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line: the context chain joined, no backtrace; a cause
-            // whose text the message before it already ends with (errors
-            // that print their source and also return it) is said once.
-            let mut msg = String::new();
-            for part in e.chain().map(ToString::to_string) {
-                if msg.ends_with(&part) {
-                    continue;
-                }
-                if !msg.is_empty() {
-                    msg.push_str(": ");
-                }
-                msg.push_str(&part);
-            }
-            eprintln!("scapbridge: error: {msg}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => fail(e),
     }
+}
+
+/// One human line on stderr, and the error status.
+fn fail(e: anyhow::Error) -> ExitCode {
+    // One line: the context chain joined, no backtrace; a cause whose text
+    // the message before it already ends with (errors that print their
+    // source and also return it) is said once.
+    let mut msg = String::new();
+    for part in e.chain().map(ToString::to_string) {
+        if msg.ends_with(&part) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&part);
+    }
+    eprintln!("scapbridge: error: {msg}");
+    ExitCode::from(EXIT_ERROR)
 }
