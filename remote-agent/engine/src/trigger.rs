@@ -9,7 +9,7 @@
 //! deadline, so a replayed file yields the same windows as the live run.
 //!
 //! Memory: the ring holds at most `max_buffer` bytes of events, counting
-//! each event's bytes plus [`HELD_OVERHEAD`]; when a burst overflows it, the
+//! each event's buffer (its capacity) plus [`HELD_OVERHEAD`]; when a burst overflows it, the
 //! oldest events leave early and are counted
 //! ([`TriggerStats::evicted_for_memory`]), so the pre-window of the next
 //! alert may be shorter than `pre`.
@@ -175,8 +175,10 @@ struct Held {
 }
 
 impl Held {
+    /// The bytes it holds: its buffer's capacity (a reused buffer may be
+    /// larger than the event), plus the entry and allocator overhead.
     fn cost(&self) -> u64 {
-        self.raw.len() as u64 + HELD_OVERHEAD
+        self.raw.capacity() as u64 + HELD_OVERHEAD
     }
 
     fn event(&self) -> Option<Event<'_>> {
@@ -345,26 +347,27 @@ impl TriggerWindow {
 
     fn hold(&mut self, ev: &Event<'_>) {
         self.trim(ev.ts());
-        let cost = ev.raw().len() as u64 + HELD_OVERHEAD;
-        if cost > self.cfg.max_buffer {
+        if ev.raw().len() as u64 + HELD_OVERHEAD > self.cfg.max_buffer {
             self.stats.outside += 1;
             return;
-        }
-        while self.ring_bytes + cost > self.cfg.max_buffer {
-            self.evict();
-            self.stats.evicted_for_memory += 1;
-            self.stats.outside += 1;
         }
         let mut raw = self.spare.pop().unwrap_or_default();
         raw.clear();
         raw.extend_from_slice(ev.raw());
-        self.ring.push_back(Held {
+        let held = Held {
             ts: ev.ts(),
             cpu: ev.cpu,
             flags: ev.dump_flags,
             large: ev.is_large(),
             raw,
-        });
+        };
+        let cost = held.cost();
+        while self.ring_bytes + cost > self.cfg.max_buffer && !self.ring.is_empty() {
+            self.evict();
+            self.stats.evicted_for_memory += 1;
+            self.stats.outside += 1;
+        }
+        self.ring.push_back(held);
         self.ring_bytes += cost;
         self.stats.peak_buffer = self.stats.peak_buffer.max(self.ring_bytes);
     }
@@ -376,9 +379,13 @@ impl TriggerWindow {
         }
     }
 
-    /// Keeps a bounded number of event buffers for reuse.
+    /// Keeps a bounded number of small event buffers for reuse (at most
+    /// 4096 of up to 1 KiB: 4 MiB outside the ring's bound). A large one
+    /// (a read's data) is freed: reused for small events, it would hold
+    /// memory the ring's accounting does not see, and the agent's resident
+    /// memory grew past --max-buffer on a busy machine.
     fn recycle(&mut self, raw: Vec<u8>) {
-        if self.spare.len() < 4096 {
+        if self.spare.len() < 4096 && raw.capacity() <= 1024 {
             self.spare.push(raw);
         }
     }
