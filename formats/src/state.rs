@@ -287,9 +287,9 @@ impl CaptureState {
                 if a.pid == 1 {
                     return self
                         .threads
-                        .keys()
-                        .copied()
-                        .filter(|k| self.threads[k].pid == 1)
+                        .iter()
+                        .filter(|(_, t)| t.pid == 1)
+                        .map(|(k, _)| *k)
                         .min();
                 }
                 if a.ptid == up {
@@ -832,15 +832,45 @@ impl CaptureState {
     }
 }
 
+impl FdEntry {
+    /// The fd as rendering names it.
+    pub fn as_name(&self) -> render::FdName<'_> {
+        render::FdName {
+            typechar: self.typechar,
+            l4: self.l4,
+            name: &self.name,
+        }
+    }
+}
+
+/// The names libs 0.23 (sysdig 0.41, Stratoshark) gives values: the
+/// state's, the fds it learnt from an old layout's send enter included
+/// (which the 0.29-exact text line, [`CaptureState`]'s own names, leaves
+/// out).
+#[derive(Debug, Clone, Copy)]
+pub struct Libs023Names<'a>(pub &'a CaptureState);
+
+impl render::Names for Libs023Names<'_> {
+    fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
+        self.0.fd(tid, fd).map(FdEntry::as_name)
+    }
+    fn comm(&self, pid: u64) -> Option<&str> {
+        render::Names::comm(self.0, pid)
+    }
+    fn cwd(&self, tid: u64) -> Option<&str> {
+        render::Names::cwd(self.0, tid)
+    }
+    fn user_name(&self, uid: u32) -> Option<&str> {
+        self.0.user_name(uid)
+    }
+    fn group_name(&self, gid: u32) -> Option<&str> {
+        self.0.group_name(gid)
+    }
+}
+
 impl render::Names for CaptureState {
     fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
-        self.fd(tid, fd)
-            .filter(|e| !e.learnt)
-            .map(|e| render::FdName {
-                typechar: e.typechar,
-                l4: e.l4,
-                name: &e.name,
-            })
+        self.fd(tid, fd).filter(|e| !e.learnt).map(FdEntry::as_name)
     }
 
     fn comm(&self, pid: u64) -> Option<&str> {

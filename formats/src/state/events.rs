@@ -309,10 +309,9 @@ impl CaptureState {
         // libsinsp's update_fd: an IPv4 end left 0.0.0.0 (an unbound
         // sender) is the interface the other end is reached through.
         // Layout: family, source address and port, destination's.
-        match (tuple.len(), tuple.first()) {
-            (13, Some(2)) => self.infer_ends(&mut tuple, 1, 7, Self::infer_ipv4),
-            // IPv6: family, 16 + 2 bytes a side.
-            (37, Some(10)) => self.infer_ends(&mut tuple, 1, 19, Self::infer_ipv6),
+        match tuple_side(&tuple) {
+            Some(6) => self.infer_ends(&mut tuple, 1, 7, Self::infer_ipv4),
+            Some(18) => self.infer_ends(&mut tuple, 1, 19, Self::infer_ipv6),
             _ => {}
         }
         let Some(text) = render::socktuple(&tuple) else {
@@ -517,13 +516,19 @@ impl CaptureState {
     }
 }
 
+/// The bytes of one side (address and port) of an IPv4 (6) or IPv6 (18)
+/// socket tuple: family, then source side, then destination side.
+fn tuple_side(tuple: &[u8]) -> Option<usize> {
+    match (tuple.len(), tuple.first()) {
+        (13, Some(2)) => Some(6),
+        (37, Some(10)) => Some(18),
+        _ => None,
+    }
+}
+
 /// An IPv4 or IPv6 tuple with its two ends exchanged.
 fn swapped(tuple: &[u8]) -> Option<Vec<u8>> {
-    let side = match (tuple.len(), tuple.first()) {
-        (13, Some(2)) => 6,
-        (37, Some(10)) => 18,
-        _ => return None,
-    };
+    let side = tuple_side(tuple)?;
     let mut t = Vec::with_capacity(tuple.len());
     t.push(tuple[0]);
     t.extend_from_slice(&tuple[1 + side..]);

@@ -181,32 +181,6 @@ fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(
     Some((enter, i))
 }
 
-/// The names libs 0.23 gives values: the fds it learnt from an old
-/// layout's send enter included (the 0.29-exact text line leaves them out).
-struct Libs023Names<'a>(&'a CaptureState);
-
-impl render::Names for Libs023Names<'_> {
-    fn fd_name(&self, tid: u64, fd: i64) -> Option<render::FdName<'_>> {
-        self.0.fd(tid, fd).map(|e| render::FdName {
-            typechar: e.typechar,
-            l4: e.l4,
-            name: &e.name,
-        })
-    }
-    fn comm(&self, pid: u64) -> Option<&str> {
-        render::Names::comm(self.0, pid)
-    }
-    fn cwd(&self, tid: u64) -> Option<&str> {
-        render::Names::cwd(self.0, tid)
-    }
-    fn user_name(&self, uid: u32) -> Option<&str> {
-        render::Names::user_name(self.0, uid)
-    }
-    fn group_name(&self, gid: u32) -> Option<&str> {
-        render::Names::group_name(self.0, gid)
-    }
-}
-
 /// An exit's arguments as libs 0.23 shows them: its reader turns every
 /// exit into the newest layout, so the list is that layout's, each
 /// parameter taken from the exit, else from its enter (the arguments older
