@@ -27,6 +27,12 @@ use std::process::Stdio;
 use common::podman::{self, ApiService, Container};
 use serde_json::Value;
 
+/// Rings for these captures: a debug build evaluating the stock rules
+/// drains more slowly than a loaded machine fills the default 8 MiB per
+/// CPU, and a lost clone leaves the workload's processes without their
+/// parent and user (Falco's state would lack them as well).
+const RING: [&str; 2] = ["--buffer-size", "32M"];
+
 /// The stock rules file of the fixtures (never copied into the project).
 fn stock_rules() -> std::path::PathBuf {
     common::fixtures().join("rules/falco_rules.yaml")
@@ -182,6 +188,7 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
             .arg("--alerts")
             .arg(&alerts_file)
             .args(["--alerts-format", "json", "-q"])
+            .args(RING)
             .args(common::capture_log_args(&log))
             .args(["--", "script", "-qec", &inner, "/dev/null"])
             .current_dir(d),
@@ -326,6 +333,7 @@ fn drop_and_execute_fires_live_in_a_container_with_its_fields() {
         .arg("--alerts")
         .arg(&alerts_file)
         .args(["--alerts-format", "json", "-q", "--duration", "5m"])
+        .args(RING)
         .args(common::capture_log_args(&log))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -16,6 +16,8 @@
 mod error;
 #[cfg(target_os = "linux")]
 mod loader;
+#[cfg(any(target_os = "linux", test))]
+mod merge;
 pub mod procfs;
 pub mod record;
 mod spec;

@@ -9,6 +9,7 @@ use aya::maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, ProgramError, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
+use crate::merge::Merge;
 use crate::spec::{self, TABLE_SIZE};
 use crate::{ProbeError, ProbeOptions, ProbeStats, MAX_SNAPLEN};
 
@@ -87,9 +88,7 @@ pub struct Probe {
     /// One ring per CPU (or per `cpus_per_ring` CPUs), in ring order.
     rings: Vec<RingBuf<MapData>>,
     /// Records taken from several rings, before they go out in time order.
-    batch: Vec<u8>,
-    /// (timestamp, start, length) of each record in `batch`.
-    order: Vec<(u64, usize, usize)>,
+    merge: Merge,
     filter_pids: bool,
     /// Loaded with a cgroup scope.
     scoped: bool,
@@ -472,9 +471,8 @@ impl Probe {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Probe {
             ebpf,
+            merge: Merge::new(rings.len()),
             rings,
-            batch: Vec::new(),
-            order: Vec::new(),
             notes,
             _perf_events: perf_events,
             filter_pids: filter_pids == 1,
@@ -543,11 +541,14 @@ impl Probe {
     /// without wake-ups, so callers poll with a short sleep when this
     /// returns 0.
     ///
-    /// With one ring, records are handed out in place. With several, what
-    /// each ring holds now is copied out and merged by timestamp, so a
-    /// thread that moved between CPUs keeps its events in order. A record
-    /// still being written on another CPU when the batch is taken goes out
-    /// in the next batch, as with Falco's consumer.
+    /// With one ring, records are handed out in place. With several, they
+    /// are copied into a queue per ring and go out oldest first, so a
+    /// thread that moved between CPUs keeps its events in order and a ring
+    /// with a backlog holds the others' newer records back until its older
+    /// ones are out. A record still being written on another CPU when its
+    /// ring was found empty goes out late, as with Falco's consumer. This
+    /// returns 0 only when every ring and queue is empty; records still
+    /// queued when the probe is dropped are lost with the rings.
     pub fn drain(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
         if let [ring] = self.rings.as_mut_slice() {
             let mut n = 0;
@@ -559,31 +560,19 @@ impl Probe {
             return n;
         }
         let per_ring = max.div_ceil(self.rings.len()).max(1);
-        self.batch.clear();
-        self.order.clear();
-        for ring in &mut self.rings {
-            // Also bounded in bytes, so the batch stays small whatever the
+        for (i, ring) in self.rings.iter_mut().enumerate() {
+            // Also bounded in bytes, so the queues stay small whatever the
             // record sizes (records are at most 24 KiB).
-            let cap = self.batch.len() + BATCH_BYTES_PER_RING;
-            for _ in 0..per_ring {
-                if self.batch.len() >= cap {
-                    break;
-                }
-                let Some(item) = ring.next() else { break };
-                let ts = item
-                    .get(..8)
-                    .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
-                self.order.push((ts, self.batch.len(), item.len()));
-                self.batch.extend_from_slice(&item);
-            }
+            self.merge
+                .fill(i, per_ring, BATCH_BYTES_PER_RING, |push| match ring.next() {
+                    Some(item) => {
+                        push(&item);
+                        true
+                    }
+                    None => false,
+                });
         }
-        // Each ring's run is (nearly) in order already; the stable sort
-        // merges runs in linear time and keeps equal stamps in ring order.
-        self.order.sort_by_key(|r| r.0);
-        for &(_, start, len) in &self.order {
-            f(&self.batch[start..start + len]);
-        }
-        self.order.len()
+        self.merge.emit(max, f)
     }
 
     /// The kernel-side counters, summed over the CPUs.
