@@ -594,6 +594,12 @@ fn a_backlogged_ring_keeps_the_capture_in_time_order() {
         evs.len(),
         &late[..late.len().min(10)]
     );
+    // Each event carries the CPU it ran on (its ring's index, as libscap
+    // writes it), which evt.cpu shows: both pinned loops' CPUs are there.
+    for cpu in [0u16, 1] {
+        let n = evs.iter().filter(|e| e.cpu == cpu).count();
+        assert!(n > 100, "{n} events on CPU {cpu}");
+    }
 }
 
 /// The agent stands in for sysdig: sshdig's flags, scap on stdout, the

@@ -17,7 +17,7 @@ fn main() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     let mut n = 0;
     let mut types = std::collections::BTreeMap::new();
-    p.drain(usize::MAX, |r| {
+    p.drain(usize::MAX, |_, r| {
         for ev in scapbridge_probe::record::events(r) {
             n += 1;
             *types

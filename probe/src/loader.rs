@@ -537,7 +537,9 @@ impl Probe {
     }
 
     /// Hands the records now in the rings to `f` (at most about `max`) in
-    /// time order; returns how many. Never blocks: the program submits
+    /// time order, each with its ring's index (the CPU, with a ring per CPU;
+    /// libscap's buffer id, which it writes as the event's CPU); returns
+    /// how many. Never blocks: the program submits
     /// without wake-ups, so callers poll with a short sleep when this
     /// returns 0.
     ///
@@ -549,12 +551,12 @@ impl Probe {
     /// ring was found empty goes out late, as with Falco's consumer. This
     /// returns 0 only when every ring and queue is empty; records still
     /// queued when the probe is dropped are lost with the rings.
-    pub fn drain(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
+    pub fn drain(&mut self, max: usize, mut f: impl FnMut(u16, &[u8])) -> usize {
         if let [ring] = self.rings.as_mut_slice() {
             let mut n = 0;
             while n < max {
                 let Some(item) = ring.next() else { break };
-                f(&item);
+                f(0, &item);
                 n += 1;
             }
             return n;
@@ -572,7 +574,8 @@ impl Probe {
                     None => false,
                 });
         }
-        self.merge.emit(max, f)
+        self.merge
+            .emit(max, |ring, rec| f(u16::try_from(ring).unwrap_or(u16::MAX), rec))
     }
 
     /// The kernel-side counters, summed over the CPUs.

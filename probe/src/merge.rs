@@ -93,10 +93,11 @@ impl Merge {
         }
     }
 
-    /// Hands at most `max` waiting records to `f`, oldest first, stopping
+    /// Hands at most `max` waiting records to `f` with their ring's index,
+    /// oldest first, stopping
     /// early where a cut ring's queue runs dry; returns how many. Records
     /// with equal stamps go out in ring order.
-    pub(crate) fn emit(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
+    pub(crate) fn emit(&mut self, max: usize, mut f: impl FnMut(usize, &[u8])) -> usize {
         let mut n = 0;
         while n < max {
             let mut best: Option<(u64, usize)> = None;
@@ -112,7 +113,7 @@ impl Merge {
             let Some((_, start, len)) = q.records.pop_front() else {
                 break;
             };
-            f(&q.bytes[start..start + len]);
+            f(i, &q.bytes[start..start + len]);
             n += 1;
             if q.records.is_empty() && q.cut {
                 break;
@@ -159,7 +160,7 @@ mod tests {
             for (i, r) in rings.iter_mut().enumerate() {
                 m.fill(i, per_ring, 1 << 20, from(r));
             }
-            let n = m.emit(usize::MAX, |b| {
+            let n = m.emit(usize::MAX, |_, b| {
                 out.push(u64::from_le_bytes(b[..8].try_into().unwrap()))
             });
             if n == 0 && rings.iter().all(VecDeque::is_empty) {
@@ -190,7 +191,7 @@ mod tests {
         m.fill(0, 10, 1 << 20, from(&mut a));
         m.fill(1, 10, 1 << 20, from(&mut b));
         let mut out = Vec::new();
-        assert_eq!(m.emit(usize::MAX, |r| out.push((r[0], r[8]))), 7);
+        assert_eq!(m.emit(usize::MAX, |i, r| out.push((r[0], i))), 7);
         assert_eq!(out, [(1, 0), (2, 1), (3, 0), (3, 1), (5, 0), (6, 1), (7, 0)]);
     }
 
@@ -203,14 +204,14 @@ mod tests {
         m.fill(1, 2, 1 << 20, from(&mut b));
         let mut out = Vec::new();
         // Ring 0 was cut after 1, 2: 10 must wait for 3 and 4.
-        m.emit(usize::MAX, |r| out.push(r[0]));
+        m.emit(usize::MAX, |_, r| out.push(r[0]));
         assert_eq!(out, [1, 2]);
         m.fill(0, 2, 1 << 20, from(&mut a));
         m.fill(1, 2, 1 << 20, from(&mut b));
-        m.emit(usize::MAX, |r| out.push(r[0]));
+        m.emit(usize::MAX, |_, r| out.push(r[0]));
         assert_eq!(out, [1, 2, 3, 4]);
         m.fill(0, 2, 1 << 20, from(&mut a));
-        m.emit(usize::MAX, |r| out.push(r[0]));
+        m.emit(usize::MAX, |_, r| out.push(r[0]));
         assert_eq!(out, [1, 2, 3, 4, 10]);
     }
 
@@ -221,7 +222,7 @@ mod tests {
         for _ in 0..20_000 {
             m.fill(0, 64, 1 << 20, from(&mut a));
             m.fill(1, 64, 1 << 20, |_| false);
-            m.emit(3, |_| {});
+            m.emit(3, |_, _| {});
         }
         assert!(m.queues[0].bytes.len() <= 2 * 64 * 9, "{}", m.queues[0].bytes.len());
     }

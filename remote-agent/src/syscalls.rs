@@ -559,7 +559,7 @@ fn drain_batch(
 ) -> Result<(usize, Flow), CaptureError> {
     let mut flow = Flow::Continue;
     let mut failure = None;
-    let n = probe.drain(BATCH, |rec| {
+    let n = probe.drain(BATCH, |cpu, rec| {
         if paused || !matches!(flow, Flow::Continue) {
             return;
         }
@@ -573,7 +573,10 @@ fn drain_batch(
             at += len;
             record::fixup(ev);
             match Event::parse(ev, false) {
-                Ok(e) => match note_then(ctrs, &e, last_ts).and(sink.event(&e)) {
+                Ok(mut e) => match {
+                    e.cpu = cpu;
+                    note_then(ctrs, &e, last_ts).and(sink.event(&e))
+                } {
                     Ok(Flow::Continue) => {}
                     Ok(f) => {
                         flow = f;
