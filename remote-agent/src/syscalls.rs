@@ -573,21 +573,21 @@ fn drain_batch(
             at += len;
             record::fixup(ev);
             match Event::parse(ev, false) {
-                Ok(mut e) => match {
+                Ok(mut e) => {
                     e.cpu = cpu;
-                    note_then(ctrs, &e, last_ts).and(sink.event(&e))
-                } {
-                    Ok(Flow::Continue) => {}
-                    Ok(f) => {
-                        flow = f;
-                        return;
+                    match note_then(ctrs, &e, last_ts).and_then(|_| sink.event(&e)) {
+                        Ok(Flow::Continue) => {}
+                        Ok(f) => {
+                            flow = f;
+                            return;
+                        }
+                        Err(e) => {
+                            failure = Some(e);
+                            flow = Flow::Stop(StopReason::ReaderGone);
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        failure = Some(e);
-                        flow = Flow::Stop(StopReason::ReaderGone);
-                        return;
-                    }
-                },
+                }
                 Err(_) => *bad_records += 1,
             }
         }

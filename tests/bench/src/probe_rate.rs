@@ -49,7 +49,7 @@ pub(crate) fn count_main() -> Result<()> {
     let mut records = 0u64;
     let mut bytes = 0u64;
     while !done.load(Ordering::Relaxed) {
-        let n = p.drain(4096, |r| {
+        let n = p.drain(4096, |_, r| {
             bytes += r.len() as u64;
         });
         records += n as u64;
@@ -60,7 +60,7 @@ pub(crate) fn count_main() -> Result<()> {
     // What is still in the rings, as the capture's final drain.
     let end = Instant::now() + Duration::from_millis(250);
     while Instant::now() < end {
-        let n = p.drain(4096, |r| bytes += r.len() as u64);
+        let n = p.drain(4096, |_, r| bytes += r.len() as u64);
         records += n as u64;
         if n == 0 {
             break;
