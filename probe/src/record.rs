@@ -202,6 +202,23 @@ pub fn poll_events(f: u16) -> u16 {
     ) as u16
 }
 
+/// io_uring_setup's Linux IORING_SETUP_* flags to `PPM_IORING_SETUP_*`
+/// (PPM keeps bit 2 for IORING_SQ_NEED_WAKEUP, so the rest move up one).
+pub fn io_uring_setup_flags(f: u32) -> u32 {
+    map_bits(
+        f,
+        &[
+            (1 << 0, 1 << 0), // IOPOLL
+            (1 << 1, 1 << 1), // SQPOLL
+            (1 << 2, 1 << 3), // SQ_AFF
+            (1 << 3, 1 << 4), // CQSIZE
+            (1 << 4, 1 << 5), // CLAMP
+            (1 << 5, 1 << 6), // ATTACH_WQ
+            (1 << 6, 1 << 7), // R_DISABLED
+        ],
+    )
+}
+
 /// Linux semctl commands to `PPM_*` bits.
 pub fn semctl_cmd(c: u16) -> u16 {
     match c {
@@ -277,6 +294,12 @@ fn layout_fixers() -> &'static [Option<Fixer>] {
                 })
             }),
             ("semctl", |ev| map_u16(ev, 3, semctl_cmd)),
+            ("io_uring_setup", |ev| {
+                map_u32(ev, 4, io_uring_setup_flags);
+                // The feature bits libs names are Linux's own, up to
+                // IORING_FEAT_RSRC_TAGS; later ones have no name there.
+                map_u32(ev, 7, |f| f & 0x7ff);
+            }),
             ("delete_module", |ev| {
                 map_u32(ev, 2, |f| map_bits(f, &[(0o4000, 0x2), (0o1000, 0x1)]))
             }),
@@ -351,6 +374,14 @@ mod tests {
     }
 
     #[test]
+    fn io_uring_setup_flags_translate() {
+        assert_eq!(io_uring_setup_flags(0), 0);
+        // SQPOLL|SQ_AFF|CQSIZE, as readers name them.
+        assert_eq!(io_uring_setup_flags(0x2 | 0x4 | 0x8), 0x2 | 0x8 | 0x10);
+        assert_eq!(io_uring_setup_flags(0x40), 0x80);
+    }
+
+    #[test]
     fn memory_and_poll_flags_translate() {
         // MAP_PRIVATE|MAP_ANONYMOUS, as readers name them.
         assert_eq!(mmap_flags(0x22), 2 | 8);
@@ -365,7 +396,7 @@ mod tests {
     #[test]
     fn every_fixer_names_an_event() {
         let fixers = layout_fixers();
-        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 11);
+        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 12);
     }
 
     #[test]

@@ -591,6 +591,25 @@ fn memory_and_misc(syscall: &str) -> Option<Layout> {
             "io_uring_register",
             &[Ret, fd0, Arg(1, 2), Arg(2, 8), Arg(3, 4)],
         ),
+        // struct io_uring_params as the kernel filled it in: sq_entries,
+        // cq_entries, flags, sq_thread_cpu, sq_thread_idle, features.
+        "io_uring_setup" => l(
+            "io_uring_setup",
+            &[
+                Ret,
+                Arg(0, 4),
+                Deref(1, 0, 4),
+                Deref(1, 4, 4),
+                Deref(1, 8, 4),
+                Deref(1, 12, 4),
+                Deref(1, 16, 4),
+                Deref(1, 20, 4),
+            ],
+        ),
+        // The data is the local iovec's (what was read, or written), as
+        // much as the call moved.
+        "process_vm_readv" => l("process_vm_readv", &[Ret, Int(0), Iov(1)]),
+        "process_vm_writev" => l("process_vm_writev", &[Ret, Int(0), Iov(1)]),
         _ => None,
     }
 }
@@ -752,8 +771,8 @@ mod tests {
     /// an event of its name as a recorder gap. These are the gaps left: each
     /// needs a conversion in the kernel side first (sockopt levels and their
     /// dynamic values, semop's sembuf pairs, quotactl's per-command structs,
-    /// the first mmsghdr, io_uring_setup's flag bits, fsconfig's key/value
-    /// by command), so a new gap, or one closed, shows here.
+    /// the first mmsghdr, open_by_handle_at's path of the new fd,
+    /// fsconfig's key/value by command), so a new gap, or one closed, shows here.
     #[test]
     fn every_syscall_libs_has_an_event_for_has_a_layout() {
         let missing: Vec<&str> = crate::x86_64_syscalls::X86_64
@@ -771,9 +790,6 @@ mod tests {
                 "recvmmsg",
                 "open_by_handle_at",
                 "sendmmsg",
-                "process_vm_readv",
-                "process_vm_writev",
-                "io_uring_setup",
                 "fsconfig",
             ],
             "libs events the probe writes generic"

@@ -69,6 +69,33 @@ out["connect"] = {"sport": cli.getsockname()[1], "dport": srv.getsockname()[1]}
 cli.close()
 srv.close()
 
+# process_vm_readv and process_vm_writev on our own memory: the data shown
+# is the local buffer's, as much as moved.
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+src = ctypes.create_string_buffer(b"read-by-process-vm", 18)
+dst = ctypes.create_string_buffer(18)
+local, remote = IoVec(ctypes.addressof(dst), 18), IoVec(ctypes.addressof(src), 18)
+out["process_vm_readv"] = {"ret": S(310, os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)}
+msg = ctypes.create_string_buffer(b"written-by-vm", 13)
+local, remote = IoVec(ctypes.addressof(msg), 13), IoVec(ctypes.addressof(dst), 13)
+out["process_vm_writev"] = {"ret": S(311, os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)}
+
+# io_uring_setup of 4 entries: the kernel fills in the ring sizes and its
+# features (struct io_uring_params: 10 u32, then two offset structs).
+params = (ctypes.c_uint32 * 30)()
+ring = S(425, 4, params)
+out["io_uring_setup"] = {
+    "ret": ring,
+    "sq_entries": params[0],
+    "cq_entries": params[1],
+    "features": params[5],
+}
+if ring >= 0:
+    os.close(ring)
+
 # An execve stopped before its first instruction (PTRACE_TRACEME): /proc
 # then shows the memory the new image has at the execve's exit.
 exe = "/usr/bin/true"
