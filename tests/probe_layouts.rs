@@ -214,6 +214,17 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
                 &[&[s("res=13 ")], &[s("data=written-by-vm")]],
             )
         },
+        want(
+            pid,
+            "semop",
+            &[
+                &[s("res=0 ")],
+                &[s("nsops=2 ")],
+                &[s("sem_num_0=0 sem_op_0=1 sem_flg_0=1(IPC_NOWAIT)")],
+                &[s("sem_num_1=1 sem_op_1=2 sem_flg_1=2(SEM_UNDO)")],
+                &[format!("semid={} ", n("semop", "semid"))],
+            ],
+        ),
     ];
     // io_uring may be turned off (kernel.io_uring_disabled): then the
     // error, and the entries asked for.

@@ -378,13 +378,14 @@ fn drop_and_execute_fires_live_in_a_container_with_its_fields() {
         //   a child subreaper set with prctl(PR_SET_CHILD_SUBREAPER)
         //   (conmon): no prctl event reaches it, and conmon set it before
         //   the capture. Init has no parent, so gparent stays empty there.
-        // proc.sname is filled: the session runc made for the terminal of
-        // `exec -t`, named by the exec'd shell ("sh"; once in five runs its
-        // parent still had runc's name, "runc:[1:CHILD]", as if the shell's
-        // execve had not reached the state before the binary's: not yet
-        // explained, so the name is not compared).
+        // proc.sname is the session runc made for the terminal of `exec
+        // -t`, named by the exec'd shell. (Once in five runs it was runc's
+        // name, "runc:[1:CHILD]": the probe wrote a busy CPU's backlog after
+        // the other CPU's newer events, so the binary's execve reached the
+        // state before the shell's; the rings now merge in time order.)
         assert_filled(&rules, a, &[], &["proc.aname[2]"]);
         let of = &a["output_fields"];
+        assert_eq!(text(of, "proc.sname"), "sh", "{of}");
         assert_eq!(text(of, "container.name"), c.name, "{of}");
         assert_eq!(text(of, "container.id"), c.short_id(), "{of}");
         assert_eq!(text(of, "proc.cwd"), "/tmp/", "{of}");

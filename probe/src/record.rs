@@ -219,6 +219,32 @@ pub fn io_uring_setup_flags(f: u32) -> u32 {
     )
 }
 
+/// The first two `struct sembuf` of a semop exit (parameters 2..8, read
+/// raw): zero where libs writes zeros (a failed call, no operations, the
+/// second entry of a single one), the flags as `PPM_IPC_NOWAIT`/`PPM_SEM_UNDO`.
+fn fix_semop(ev: &mut [u8]) {
+    let read = |ev: &[u8], i: usize| -> Option<u64> {
+        let r = param_range(ev, i)?;
+        let mut b = [0u8; 8];
+        b.get_mut(..r.len())?.copy_from_slice(&ev[r]);
+        Some(u64::from_ne_bytes(b))
+    };
+    let (Some(ret), Some(nsops)) = (read(ev, 0), read(ev, 1)) else {
+        return;
+    };
+    let kept = if ret != 0 { 0 } else { nsops.min(2) };
+    for (entry, first) in [(0u64, 2usize), (1, 5)] {
+        for i in first..first + 3 {
+            if entry >= kept {
+                map_u16(ev, i, |_| 0);
+            }
+        }
+        map_u16(ev, first + 2, |f| {
+            map_bits(u32::from(f), &[(0o4000, 1), (0x1000, 2)]) as u16
+        });
+    }
+}
+
 /// Linux semctl commands to `PPM_*` bits.
 pub fn semctl_cmd(c: u16) -> u16 {
     match c {
@@ -294,6 +320,7 @@ fn layout_fixers() -> &'static [Option<Fixer>] {
                 })
             }),
             ("semctl", |ev| map_u16(ev, 3, semctl_cmd)),
+            ("semop", fix_semop),
             ("io_uring_setup", |ev| {
                 map_u32(ev, 4, io_uring_setup_flags);
                 // The feature bits libs names are Linux's own, up to
@@ -396,7 +423,7 @@ mod tests {
     #[test]
     fn every_fixer_names_an_event() {
         let fixers = layout_fixers();
-        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 12);
+        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 13);
     }
 
     #[test]
@@ -404,6 +431,40 @@ mod tests {
         assert_eq!(ptrace_request(0), 1);
         assert_eq!(ptrace_request(16), 0xb);
         assert_eq!(ptrace_request(0x4206), 0x14);
+    }
+
+    /// semop's sembuf pairs: kept as nsops says, zero on failure, flags as
+    /// PPM bits.
+    #[test]
+    fn semop_keeps_the_entries_libs_keeps() {
+        let id = crate::spec::newest_id("semop", scapbridge_formats::schema::Direction::Exit)
+            .expect("libs has semop");
+        let sembuf = |v: [u16; 6]| -> Vec<Vec<u8>> {
+            v.iter().map(|x| x.to_ne_bytes().to_vec()).collect()
+        };
+        let run = |ret: i64, nsops: u32| -> Vec<u16> {
+            let raw = sembuf([0, 1, 0o4000, 1, 2, 0x1000]);
+            let mut params: Vec<&[u8]> = Vec::new();
+            let ret = ret.to_ne_bytes();
+            let nsops = nsops.to_ne_bytes();
+            let semid = 7u32.to_ne_bytes();
+            params.push(&ret);
+            params.push(&nsops);
+            params.extend(raw.iter().map(Vec::as_slice));
+            params.push(&semid);
+            let mut ev = event(id, &params);
+            fixup(&mut ev);
+            (2..8)
+                .map(|i| {
+                    let r = param_range(&ev, i).unwrap();
+                    u16::from_ne_bytes([ev[r.start], ev[r.start + 1]])
+                })
+                .collect()
+        };
+        assert_eq!(run(0, 2), [0, 1, 1, 1, 2, 2]);
+        assert_eq!(run(0, 1), [0, 1, 1, 0, 0, 0]);
+        assert_eq!(run(-22, 2), [0; 6]);
+        assert_eq!(run(0, 0), [0; 6]);
     }
 
     fn event(ty: u16, params: &[&[u8]]) -> Vec<u8> {

@@ -582,6 +582,24 @@ fn memory_and_misc(syscall: &str) -> Option<Layout> {
         "seccomp" => l("seccomp", &[Ret, Arg(0, 8), Arg(1, 8)]),
         "semget" => l("semget", &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 4)]),
         "semctl" => l("semctl", &[Ret, Arg(0, 4), Arg(1, 4), Arg(2, 2), Arg(3, 4)]),
+        // The first two struct sembuf, read whatever nsops says: user space
+        // zeroes what libs leaves zero (record::fixup). Deref reads 8 bytes,
+        // so an array ending less than 6 bytes before an unmapped page
+        // shows its last sem_flg as 0.
+        "semop" => l(
+            "semop",
+            &[
+                Ret,
+                Arg(2, 4),
+                Deref(1, 0, 2),
+                Deref(1, 2, 2),
+                Deref(1, 4, 2),
+                Deref(1, 6, 2),
+                Deref(1, 8, 2),
+                Deref(1, 10, 2),
+                Arg(0, 4),
+            ],
+        ),
         "delete_module" => l("delete_module", &[Ret, Str(0), Arg(1, 4)]),
         "io_uring_enter" => l(
             "io_uring_enter",
@@ -770,7 +788,7 @@ mod tests {
     /// `scapbridge info` reports a syscall written generic although libs has
     /// an event of its name as a recorder gap. These are the gaps left: each
     /// needs a conversion in the kernel side first (sockopt levels and their
-    /// dynamic values, semop's sembuf pairs, quotactl's per-command structs,
+    /// dynamic values, quotactl's per-command structs,
     /// the first mmsghdr, open_by_handle_at's path of the new fd,
     /// fsconfig's key/value by command), so a new gap, or one closed, shows here.
     #[test]
@@ -785,7 +803,6 @@ mod tests {
             [
                 "setsockopt",
                 "getsockopt",
-                "semop",
                 "quotactl",
                 "recvmmsg",
                 "open_by_handle_at",

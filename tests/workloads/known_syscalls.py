@@ -83,6 +83,13 @@ msg = ctypes.create_string_buffer(b"written-by-vm", 13)
 local, remote = IoVec(ctypes.addressof(msg), 13), IoVec(ctypes.addressof(dst), 13)
 out["process_vm_writev"] = {"ret": S(311, os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)}
 
+# semop of two operations on a private set of two semaphores (then removed):
+# {0, +1, IPC_NOWAIT} and {1, +2, SEM_UNDO}.
+semid = S(64, 0, 2, 0o600)  # semget(IPC_PRIVATE, 2, 0600)
+ops = (ctypes.c_short * 6)(0, 1, 0o4000, 1, 2, 0x1000)
+out["semop"] = {"semid": semid, "ret": S(65, semid, ops, 2)}
+S(66, semid, 0, 0)  # semctl IPC_RMID
+
 # io_uring_setup of 4 entries: the kernel fills in the ring sizes and its
 # features (struct io_uring_params: 10 u32, then two offset structs).
 params = (ctypes.c_uint32 * 30)()
