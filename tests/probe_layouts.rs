@@ -226,6 +226,26 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
             ],
         ),
     ];
+    // open_by_handle_at needs CAP_DAC_READ_SEARCH and a file system that
+    // gives handles: where it could not run, the workload says so.
+    let h = &k["open_by_handle_at"];
+    assert_eq!(h["named"], 0, "name_to_handle_at(/etc/hostname) failed: {h}");
+    assert!(h["fd"].as_i64().unwrap() >= 0, "open_by_handle_at failed: {h}");
+    w.push(Want {
+        not_in: NEWER_THAN_029,
+        ..want(
+            pid,
+            "open_by_handle_at",
+            &[
+                &[format!("fd={}(<f>/etc/hostname)", n("open_by_handle_at", "fd"))],
+                &[format!("mountfd={}(<f>/etc)", n("open_by_handle_at", "mountfd"))],
+                &[s("flags=1(O_RDONLY)")],
+                &[s("path=/etc/hostname")],
+                &[format!("dev={:X} ", n("open_by_handle_at", "dev"))],
+                &[format!("ino={} ", n("open_by_handle_at", "ino"))],
+            ],
+        )
+    });
     // io_uring may be turned off (kernel.io_uring_disabled): then the
     // error, and the entries asked for.
     let ring = k["io_uring_setup"]["ret"].as_i64().unwrap();

@@ -149,6 +149,14 @@ static long param_cb(__u32 i, void *data)
 		}
 		break;
 	}
+	case K_FD_PATH: {
+		/* open_by_handle_at's path: the file the new fd refers to. */
+		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;
+		struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+		if (f)
+			len = put_path(s, start, &f->f_path);
+		break;
+	}
 	case K_O_FLAGS16: {
 		/* Converted here: O_CLOEXEC (0x80000) does not fit the 2-byte parameter. */
 		__u16 v = 0;

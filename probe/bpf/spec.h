@@ -39,6 +39,7 @@
 #define K_RELTIME 22   /* struct timespec at `arg` in ns, 8 bytes (NULL: 0) */
 #define K_O_FLAGS16 24 /* O_NONBLOCK / O_CLOEXEC of argument `arg` as PPM_O_* in 2 bytes (eventfd2, signalfd4, inotify_init1) */
 #define K_INT_AT 23    /* the C int at user `arg` + `aux`, sign-extended to 8 bytes */
+#define K_FD_PATH 25   /* path of fd `arg` (ARG_RET: the return value), empty when no file */
 
 /* K_FD_DEV / K_FD_INO: `aux` AUX_FD_AT_USER: the fd is the C int at user `arg` + `width`. */
 #define AUX_FD_AT_USER 1

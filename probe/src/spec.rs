@@ -80,6 +80,9 @@ pub(crate) enum P {
     /// `O_NONBLOCK`/`O_CLOEXEC` of argument `n` as PPM_O_* in 2 bytes
     /// (converted in the kernel: O_CLOEXEC does not fit 2 bytes raw).
     OFlags16(u8),
+    /// Path of fd argument `n` (`None`: the return value); empty when the
+    /// fd names no file.
+    FdPath(Option<u8>),
 }
 
 // Task fields (T_* in spec.h).
@@ -147,6 +150,7 @@ impl P {
             P::RelTime(n) => [22, n, 0, 8],
             P::IntAt(n, off) => [23, n, off, 8],
             P::OFlags16(n) => [24, n, 0, 2],
+            P::FdPath(n) => [25, n.unwrap_or(0xff), 0, 0],
         }
     }
 
@@ -300,6 +304,19 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
                 Deref(2, 0, 4),
                 Deref(2, 8, 4),
                 Deref(2, 16, 4),
+                FdDev(None),
+                FdIno(None),
+            ],
+        ),
+        // The path is the file the new fd refers to, as libs reads it.
+        "open_by_handle_at" => l(
+            "open_by_handle_at",
+            &[],
+            &[
+                Ret,
+                fd0,
+                Arg(2, 4),
+                FdPath(None),
                 FdDev(None),
                 FdIno(None),
             ],
@@ -789,7 +806,7 @@ mod tests {
     /// an event of its name as a recorder gap. These are the gaps left: each
     /// needs a conversion in the kernel side first (sockopt levels and their
     /// dynamic values, quotactl's per-command structs,
-    /// the first mmsghdr, open_by_handle_at's path of the new fd,
+    /// the first mmsghdr,
     /// fsconfig's key/value by command), so a new gap, or one closed, shows here.
     #[test]
     fn every_syscall_libs_has_an_event_for_has_a_layout() {
@@ -805,7 +822,6 @@ mod tests {
                 "getsockopt",
                 "quotactl",
                 "recvmmsg",
-                "open_by_handle_at",
                 "sendmmsg",
                 "fsconfig",
             ],

@@ -83,6 +83,21 @@ msg = ctypes.create_string_buffer(b"written-by-vm", 13)
 local, remote = IoVec(ctypes.addressof(msg), 13), IoVec(ctypes.addressof(dst), 13)
 out["process_vm_writev"] = {"ret": S(311, os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)}
 
+# open_by_handle_at of /etc/hostname's handle (name_to_handle_at), with a
+# directory of the same file system as the mount fd: the event's path is the
+# opened file's.
+handle = (ctypes.c_uint32 * 34)(128)  # handle_bytes = 128, then type, then the handle
+mount_id = ctypes.c_int(0)
+mfd = os.open("/etc", os.O_RDONLY)  # no O_DIRECTORY: libs types it <f>
+named = S(303, -100, ctypes.c_char_p(path), handle, ctypes.byref(mount_id), 0)
+hfd = S(304, mfd, handle, os.O_RDONLY) if named == 0 else -1
+out["open_by_handle_at"] = {"named": named, "fd": hfd, "mountfd": mfd}
+if hfd >= 0:
+    st = os.fstat(hfd)
+    out["open_by_handle_at"].update(dev=st.st_dev, ino=st.st_ino)
+    os.close(hfd)
+os.close(mfd)
+
 # semop of two operations on a private set of two semaphores (then removed):
 # {0, +1, IPC_NOWAIT} and {1, +2, SEM_UNDO}.
 semid = S(64, 0, 2, 0o600)  # semget(IPC_PRIVATE, 2, 0600)
