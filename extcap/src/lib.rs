@@ -103,7 +103,7 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         None | Some("sysdig") => RemoteProgram::Sysdig,
         Some("scapbridge") => RemoteProgram::Agent,
         Some("other") => match opt("remote-capture-command") {
-            Some(c) => RemoteProgram::Other(c),
+            Some(command) => RemoteProgram::Other { command },
             None => RemoteProgram::Sysdig,
         },
         Some(v) => {
@@ -309,9 +309,9 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
     };
     let none = |v: &Option<String>| v.clone().filter(|v| !v.eq_ignore_ascii_case("none"));
     let proxy = if let Some(cmd) = o.proxy_command.or_else(|| none(&cfg.proxy_command)) {
-        ssh::Proxy::Command(config::expand_command_tokens(
-            &cmd, &host, port, &user, &o.alias,
-        ))
+        ssh::Proxy::Command {
+            line: config::expand_command_tokens(&cmd, &host, port, &user, &o.alias),
+        }
     } else if let Some(jump) = none(&cfg.proxy_jump) {
         if depth > 8 {
             return Err(UsageError::Config(format!("ProxyJump for {} loops", o.alias)).into());
