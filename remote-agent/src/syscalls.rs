@@ -348,7 +348,7 @@ impl Source for SyscallSource {
             }
         };
         for note in probe.notes() {
-            ctl.log.log(Level::Warning, note);
+            ctl.log.log(Level::Warning, &note.to_string());
         }
         ctl.log.log(
             Level::Info,
