@@ -234,7 +234,9 @@ pub trait BodySink: Send + 'static {
 }
 
 /// Why one object download failed: the request, or its body midway.
+#[non_exhaustive]
 enum GetFailure {
+    /// The GetObject request failed.
     Request(
         Box<
             SdkError<
@@ -243,6 +245,7 @@ enum GetFailure {
             >,
         >,
     ),
+    /// The body stopped before its end.
     Body(aws_sdk_s3::primitives::ByteStreamError),
 }
 
