@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 
 use common::*;
-use scapbridge_formats::ReadError;
+use scapbridge_formats::{LengthFault, ReadError};
 
 fn base() -> Vec<u8> {
     std::fs::read(scap_dir().join("synthetic/old_layout.scap")).unwrap()
@@ -81,7 +81,14 @@ fn block_length_not_multiple_of_4() {
     b[FIRST_EVENT + 4] = 77;
     let e = read_all(&b).unwrap_err();
     assert!(
-        matches!(e, ReadError::BadBlockLength { offset: 472, .. }),
+        matches!(
+            e,
+            ReadError::BadBlockLength {
+                offset: 472,
+                reason: LengthFault::NotAligned,
+                ..
+            }
+        ),
         "{e}"
     );
     cli_fails_with_offset(&b, "multiple of 4");

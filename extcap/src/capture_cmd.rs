@@ -10,7 +10,7 @@ use scapbridge::capture::{
     Output, Pipeline, Progress, RuleWatch, ScapSink, Source, StopReason,
 };
 use scapbridge::control::Toolbar;
-use scapbridge::invocation::{self, Call, Invocation, OutputFormat, UsageError};
+use scapbridge::invocation::{self, Call, Expected, Invocation, OutputFormat, UsageError};
 use scapbridge::protocol::{self, InterfaceSpec};
 use scapbridge_formats::{Container, PcapngOptions, Profile};
 
@@ -270,7 +270,7 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         Some(_) if rules.is_none() => {
             return Err(UsageError::Needs {
                 option: "--trigger".into(),
-                needs: "rules to fire (--rules FILE)".into(),
+                needs: "rules to fire (--rules FILE)",
             }
             .into())
         }
@@ -292,7 +292,7 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
                 .ok_or_else(|| UsageError::BadValue {
                     option: "--count".into(),
                     value: c.into(),
-                    expected: "a number of events above 0".into(),
+                    expected: Expected::Form("a number of events above 0"),
                 })?,
         ),
     };
@@ -301,7 +301,7 @@ fn plan(inv: &Invocation, headless: bool) -> Result<Plan, CaptureError> {
         Some(d) => Some(parse_duration(d).ok_or_else(|| UsageError::BadValue {
             option: "--duration".into(),
             value: d.into(),
-            expected: "a time above 0 such as 10, 2.5s, 500ms, 3m or 1h".into(),
+            expected: Expected::Form("a time above 0 such as 10, 2.5s, 500ms, 3m or 1h"),
         })?),
     };
     let mut source = scapbridge::open_source(spec, inv)?;
@@ -379,7 +379,9 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
         error_line(&UsageError::BadValue {
             option: "-w".into(),
             value: "-".into(),
-            expected: "a file, or - with standard output redirected (it is a terminal)".into(),
+            expected: Expected::Form(
+                "a file, or - with standard output redirected (it is a terminal)",
+            ),
         });
         return ExitCode::from(EXIT_USAGE);
     }

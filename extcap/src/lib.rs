@@ -34,8 +34,9 @@ pub fn init() {
 }
 
 use capture::{CaptureError, Source};
-use invocation::{Invocation, UsageError};
+use invocation::{Expected, Invocation, UsageError};
 use protocol::InterfaceSpec;
+use scapbridge_engine::{SourceFault, SshConfigFault};
 
 /// Builds the source of a checked capture call, validating its option
 /// values (file readable, speed well-formed). Opens no output.
@@ -79,12 +80,14 @@ pub fn open_source(
 fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>, CaptureError> {
     use ssh::command::{self, RemoteCapture, RemoteProgram};
     let opt = |n: &str| inv.option(spec, n).filter(|v| !v.is_empty());
-    let bad = |option: &str, value: &str, expected: &str| UsageError::BadValue {
+    let bad = |option: &str, value: &str, expected: &'static str| UsageError::BadValue {
         option: format!("--{option}"),
         value: value.to_string(),
-        expected: expected.to_string(),
+        expected: Expected::Form(expected),
     };
-    let host = opt("remote-host").ok_or_else(|| UsageError::Required("remote-host".into()))?;
+    let host = opt("remote-host").ok_or_else(|| UsageError::Required {
+        option: "remote-host".into(),
+    })?;
     // The port is checked even when ~/.ssh/config will supply another.
     let port_text = opt("remote-port").unwrap_or_else(|| "22".into());
     let port = port_text
@@ -103,7 +106,7 @@ fn ssh_source(spec: &InterfaceSpec, inv: &Invocation) -> Result<Box<dyn Source>,
         None | Some("sysdig") => RemoteProgram::Sysdig,
         Some("scapbridge") => RemoteProgram::Agent,
         Some("other") => match opt("remote-capture-command") {
-            Some(c) => RemoteProgram::Other(c),
+            Some(command) => RemoteProgram::Other { command },
             None => RemoteProgram::Sysdig,
         },
         Some(v) => {
@@ -176,7 +179,7 @@ fn rules_for_agent(
         return Err(UsageError::BadValue {
             option: "--config".into(),
             value: c,
-            expected: "no falco.yaml with scapbridge-agent yet (it is not passed on): --rules with --disable-rules/--disable-tags/--run-tags are".into(),
+            expected: Expected::Form("no falco.yaml with scapbridge-agent yet (it is not passed on): --rules with --disable-rules/--disable-tags/--run-tags are"),
         }
         .into());
     }
@@ -255,7 +258,7 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
         return Err(UsageError::BadValue {
             option: "--remote-host".into(),
             value: o.alias.escape_debug().to_string(),
-            expected: format!("a host name ({why})"),
+            expected: Expected::HostName { rule: why },
         }
         .into());
     }
@@ -268,13 +271,13 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
                 .unwrap_or_default()
                 .escape_debug()
                 .to_string(),
-            expected: format!("a user name ({why})"),
+            expected: Expected::UserName { rule: why },
         }
         .into());
     }
     let cfg = match config::default_path() {
         Some(p) => config::lookup(&p, &o.alias)
-            .map_err(|e| CaptureError::Usage(UsageError::Config(e.to_string())))?,
+            .map_err(|e| UsageError::Config(SshConfigFault::Lines(SourceFault::new(e))))?,
         None => config::HostConfig::default(),
     };
     let host = cfg.host_name.clone().unwrap_or_else(|| o.alias.clone());
@@ -293,7 +296,9 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
                 .map(|k| config::expand_tilde(&tokens(k)).into())
         })
         .or_else(ssh::known_hosts::default_path)
-        .ok_or_else(|| UsageError::Required("known-hosts".into()))?;
+        .ok_or_else(|| UsageError::Required {
+            option: "known-hosts".into(),
+        })?;
     let identities: Vec<std::path::PathBuf> = if cfg.identity_files.is_empty() {
         let home = config::home();
         ["id_rsa", "id_ecdsa", "id_ed25519"]
@@ -309,12 +314,12 @@ fn ssh_target_at(o: SshOptions, depth: usize) -> Result<ssh::Target, CaptureErro
     };
     let none = |v: &Option<String>| v.clone().filter(|v| !v.eq_ignore_ascii_case("none"));
     let proxy = if let Some(cmd) = o.proxy_command.or_else(|| none(&cfg.proxy_command)) {
-        ssh::Proxy::Command(config::expand_command_tokens(
-            &cmd, &host, port, &user, &o.alias,
-        ))
+        ssh::Proxy::Command {
+            line: config::expand_command_tokens(&cmd, &host, port, &user, &o.alias),
+        }
     } else if let Some(jump) = none(&cfg.proxy_jump) {
         if depth > 8 {
-            return Err(UsageError::Config(format!("ProxyJump for {} loops", o.alias)).into());
+            return Err(UsageError::Config(SshConfigFault::JumpLoop { alias: o.alias }).into());
         }
         let mut hops = Vec::new();
         for hop in jump.split(',') {
@@ -379,10 +384,12 @@ fn jump_hop(hop: &str) -> Result<(Option<String>, String, Option<u16>), UsageErr
     };
     let port = match port_text {
         None => None,
-        Some(p) => Some(
-            p.parse::<u16>()
-                .map_err(|_| UsageError::Config(format!("ProxyJump {hop}: '{p}' is not a port")))?,
-        ),
+        Some(p) => Some(p.parse::<u16>().map_err(|_| {
+            UsageError::Config(SshConfigFault::JumpPort {
+                hop: hop.to_string(),
+                port: p.to_string(),
+            })
+        })?),
     };
     Ok((user, host, port))
 }
@@ -407,7 +414,7 @@ fn cloudtrail_source(
             return Err(UsageError::BadValue {
                 option: "--plugin-source".into(),
                 value: text,
-                expected: "an s3:// or sqs:// address in UTF-8".into(),
+                expected: Expected::Form("an s3:// or sqs:// address in UTF-8"),
             }
             .into())
         }
@@ -422,7 +429,7 @@ fn cloudtrail_source(
             .ok_or_else(|| UsageError::BadValue {
                 option: "--cloudtrail-s3downloadconcurrency".into(),
                 value: c.clone(),
-                expected: "a number of 1 or more".into(),
+                expected: Expected::Form("a number of 1 or more"),
             })?;
     }
     if let Some(i) = opt("cloudtrail-s3interval") {

@@ -316,7 +316,10 @@ pub enum SkipReason {
     /// No `eventTime` string.
     NoEventTime,
     /// `eventTime` is not RFC 3339.
-    BadEventTime(String),
+    BadEventTime {
+        /// The `eventTime` value as the record has it.
+        time: String,
+    },
     /// No `eventType`.
     NoEventType,
     /// `eventType` is `AwsCloudTrailInsight` (not an API event).
@@ -331,7 +334,7 @@ impl fmt::Display for SkipReason {
         match self {
             SkipReason::NotJson(e) => write!(f, "not JSON: {e}"),
             SkipReason::NoEventTime => f.write_str("no eventTime"),
-            SkipReason::BadEventTime(t) => write!(f, "eventTime '{t}' is not RFC 3339"),
+            SkipReason::BadEventTime { time } => write!(f, "eventTime '{time}' is not RFC 3339"),
             SkipReason::NoEventType => f.write_str("no eventType"),
             SkipReason::Insight => f.write_str("an Insights event (AwsCloudTrailInsight)"),
             SkipReason::TooLarge(n) => write!(
@@ -354,7 +357,9 @@ pub fn check_record(rec: &[u8]) -> Result<RecordTime, SkipReason> {
         .filter(|v| v.kind() == JsonKind::String)
         .and_then(|v| v.as_str())
         .ok_or(SkipReason::NoEventTime)?;
-    let ts = parse_rfc3339(&time).ok_or_else(|| SkipReason::BadEventTime(time.to_string()))?;
+    let ts = parse_rfc3339(&time).ok_or_else(|| SkipReason::BadEventTime {
+        time: time.to_string(),
+    })?;
     match root.get("eventType").and_then(|v| v.as_str()) {
         None => Err(SkipReason::NoEventType),
         Some(t) if t == "AwsCloudTrailInsight" => Err(SkipReason::Insight),
@@ -450,7 +455,7 @@ mod tests {
         );
         assert!(matches!(
             check_record(br#"{"eventTime":"yesterday","eventType":"x"}"#),
-            Err(SkipReason::BadEventTime(_))
+            Err(SkipReason::BadEventTime { .. })
         ));
         assert_eq!(
             check_record(br#"{"eventTime":"2014-03-06T21:22:54Z"}"#),

@@ -3,8 +3,8 @@
 
 use std::io;
 
-use crate::fault::Fault;
 use crate::fault::Misfit;
+use crate::fault::{Fault, LengthFault};
 
 /// An error while reading a capture.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +81,7 @@ pub enum ReadError {
         /// Length found.
         length: u32,
         /// What is wrong with it.
-        reason: &'static str,
+        reason: LengthFault,
     },
     /// The trailing length differs from the leading one.
     #[error("block trailer mismatch at byte offset {offset}: header says {header} bytes, trailer says {trailer}")]

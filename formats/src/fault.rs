@@ -106,6 +106,25 @@ impl Fault {
     }
 }
 
+/// What is wrong with a block's total length (see
+/// [`crate::ReadError::BadBlockLength`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LengthFault {
+    /// Below the 12 bytes of a block's type and two lengths.
+    #[error("shorter than the 12-byte minimum")]
+    BelowMinimum,
+    /// Blocks are padded to 32 bits.
+    #[error("not a multiple of 4")]
+    NotAligned,
+    /// Above [`crate::reader::MAX_BLOCK_LEN`].
+    #[error("larger than 64 MiB")]
+    TooLarge,
+    /// A section header shorter than its fixed fields.
+    #[error("a section header needs at least 28 bytes")]
+    ShortSectionHeader,
+}
+
 /// The rule of a [`crate::Profile`] an event breaks (see
 /// [`crate::Profile::check`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -30,20 +30,75 @@ pub enum JsonKind {
 
 /// Why a text is not JSON, and where (byte offset in the parsed input).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JsonError {
     /// Byte offset of the problem.
     pub offset: usize,
     /// What was wrong.
-    pub message: &'static str,
+    pub fault: JsonFault,
 }
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.message, self.offset)
+        write!(f, "{} at byte {}", self.fault, self.offset)
     }
 }
 
 impl std::error::Error for JsonError {}
+
+/// What is wrong at a [`JsonError`]'s offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonFault {
+    /// The text is 4 GiB or more (offsets are 32-bit).
+    #[error("JSON text of 4 GiB or more")]
+    TooLarge,
+    /// Arrays and objects nested deeper than the parser goes.
+    #[error("JSON nested too deeply")]
+    TooDeep,
+    /// The text ends where a value must come.
+    #[error("unexpected end of JSON")]
+    UnexpectedEnd,
+    /// No value starts here.
+    #[error("expected a JSON value")]
+    ExpectedValue,
+    /// A word starting with `t` or `f` that is not `true` or `false`.
+    #[error("expected true or false")]
+    ExpectedBool,
+    /// A word starting with `n` that is not `null`.
+    #[error("expected null")]
+    ExpectedNull,
+    /// A number that does not follow JSON's grammar.
+    #[error("malformed number")]
+    MalformedNumber,
+    /// A string without its closing quote.
+    #[error("unterminated string")]
+    UnterminatedString,
+    /// A `\u` escape without four hex digits.
+    #[error("bad \\u escape")]
+    BadUnicodeEscape,
+    /// A backslash before a character JSON does not escape.
+    #[error("bad escape in string")]
+    BadEscape,
+    /// A raw control character inside a string.
+    #[error("control character in string")]
+    ControlCharacter,
+    /// An object member without its name.
+    #[error("expected a member name")]
+    ExpectedName,
+    /// A member name without its `:`.
+    #[error("expected ':'")]
+    ExpectedColon,
+    /// Neither `,` nor `}` after an object member.
+    #[error("expected ',' or '}}'")]
+    ExpectedObjectEnd,
+    /// Neither `,` nor `]` after an array item.
+    #[error("expected ',' or ']'")]
+    ExpectedArrayEnd,
+    /// More than blanks after the value.
+    #[error("text after the JSON value")]
+    TrailingText,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -80,7 +135,7 @@ impl<'a> JsonDoc<'a> {
         if u32::try_from(src.len()).is_err() {
             return Err(JsonError {
                 offset: 0,
-                message: "JSON text of 4 GiB or more",
+                fault: JsonFault::TooLarge,
             });
         }
         let mut p = Parser {
@@ -92,7 +147,7 @@ impl<'a> JsonDoc<'a> {
         p.value(0, None)?;
         p.ws();
         if p.pos != src.len() {
-            return Err(p.err("text after the JSON value"));
+            return Err(p.err(JsonFault::TrailingText));
         }
         Ok(JsonDoc {
             src,
@@ -373,10 +428,10 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn err(&self, message: &'static str) -> JsonError {
+    fn err(&self, fault: JsonFault) -> JsonError {
         JsonError {
             offset: self.pos,
-            message,
+            fault,
         }
     }
 
@@ -403,10 +458,10 @@ impl Parser<'_> {
 
     fn value(&mut self, depth: usize, key: Option<(usize, usize, bool)>) -> Result<(), JsonError> {
         if depth > MAX_DEPTH {
-            return Err(self.err("JSON nested too deeply"));
+            return Err(self.err(JsonFault::TooDeep));
         }
         let Some(&c) = self.src.get(self.pos) else {
-            return Err(self.err("unexpected end of JSON"));
+            return Err(self.err(JsonFault::UnexpectedEnd));
         };
         let kind = match c {
             b'{' => JsonKind::Object,
@@ -415,7 +470,7 @@ impl Parser<'_> {
             b't' | b'f' => JsonKind::Bool,
             b'n' => JsonKind::Null,
             b'-' | b'0'..=b'9' => JsonKind::Number,
-            _ => return Err(self.err("expected a JSON value")),
+            _ => return Err(self.err(JsonFault::ExpectedValue)),
         };
         let me = self.push(kind, key);
         match kind {
@@ -427,12 +482,12 @@ impl Parser<'_> {
             }
             JsonKind::Bool => {
                 if !self.word(b"true") && !self.word(b"false") {
-                    return Err(self.err("expected true or false"));
+                    return Err(self.err(JsonFault::ExpectedBool));
                 }
             }
             JsonKind::Null => {
                 if !self.word(b"null") {
-                    return Err(self.err("expected null"));
+                    return Err(self.err(JsonFault::ExpectedNull));
                 }
             }
             JsonKind::Number => self.number()?,
@@ -469,12 +524,12 @@ impl Parser<'_> {
         let n = digits(self);
         if n == 0 || (n > 1 && self.src[int_start] == b'0') {
             self.pos = s;
-            return Err(self.err("malformed number"));
+            return Err(self.err(JsonFault::MalformedNumber));
         }
         if self.src.get(self.pos) == Some(&b'.') {
             self.pos += 1;
             if digits(self) == 0 {
-                return Err(self.err("malformed number"));
+                return Err(self.err(JsonFault::MalformedNumber));
             }
         }
         if let Some(b'e' | b'E') = self.src.get(self.pos) {
@@ -483,7 +538,7 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             if digits(self) == 0 {
-                return Err(self.err("malformed number"));
+                return Err(self.err(JsonFault::MalformedNumber));
             }
         }
         Ok(())
@@ -503,7 +558,7 @@ impl Parser<'_> {
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
                 .ok_or(JsonError {
                     offset: self.src.len(),
-                    message: "unterminated string",
+                    fault: JsonFault::UnterminatedString,
                 })?;
             self.pos += plain;
             match self.src[self.pos] {
@@ -520,14 +575,14 @@ impl Parser<'_> {
                         }
                         Some(b'u') => {
                             if hex4(self.src.get(self.pos + 2..self.pos + 6)).is_none() {
-                                return Err(self.err("bad \\u escape"));
+                                return Err(self.err(JsonFault::BadUnicodeEscape));
                             }
                             self.pos += 6;
                         }
-                        _ => return Err(self.err("bad escape in string")),
+                        _ => return Err(self.err(JsonFault::BadEscape)),
                     }
                 }
-                _ => return Err(self.err("control character in string")),
+                _ => return Err(self.err(JsonFault::ControlCharacter)),
             }
         }
     }
@@ -541,12 +596,12 @@ impl Parser<'_> {
         }
         loop {
             if self.src.get(self.pos) != Some(&b'"') {
-                return Err(self.err("expected a member name"));
+                return Err(self.err(JsonFault::ExpectedName));
             }
             let key = self.string()?;
             self.ws();
             if self.src.get(self.pos) != Some(&b':') {
-                return Err(self.err("expected ':'"));
+                return Err(self.err(JsonFault::ExpectedColon));
             }
             self.pos += 1;
             self.ws();
@@ -561,7 +616,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(());
                 }
-                _ => return Err(self.err("expected ',' or '}'")),
+                _ => return Err(self.err(JsonFault::ExpectedObjectEnd)),
             }
         }
     }
@@ -585,7 +640,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(());
                 }
-                _ => return Err(self.err("expected ',' or ']'")),
+                _ => return Err(self.err(JsonFault::ExpectedArrayEnd)),
             }
         }
     }
@@ -626,19 +681,25 @@ mod tests {
 
     #[test]
     fn errors_name_the_offset() {
-        for (t, off) in [
-            (&b"{\"a\": }"[..], 6),
-            (b"{\"a\" 1}", 5),
-            (b"[1, 2", 5),
-            (b"\"abc", 4),
-            (b"{} x", 3),
-            (b"01", 0),
-            (b"\"\\x\"", 1),
-            (b"", 0),
+        use JsonFault::*;
+        for (t, off, fault) in [
+            (&b"{\"a\": }"[..], 6, ExpectedValue),
+            (b"{\"a\" 1}", 5, ExpectedColon),
+            (b"[1, 2", 5, ExpectedArrayEnd),
+            (b"\"abc", 4, UnterminatedString),
+            (b"{} x", 3, TrailingText),
+            (b"01", 0, MalformedNumber),
+            (b"\"\\x\"", 1, BadEscape),
+            (b"", 0, UnexpectedEnd),
         ] {
             let e = JsonDoc::parse(t).unwrap_err();
-            assert_eq!(e.offset, off, "{:?}: {e}", String::from_utf8_lossy(t));
+            let t = String::from_utf8_lossy(t);
+            assert_eq!((e.offset, e.fault), (off, fault), "{t:?}: {e}");
         }
+        assert_eq!(
+            JsonDoc::parse(b"\"\\u12\"").unwrap_err().to_string(),
+            "bad \\u escape at byte 1"
+        );
         let deep = "[".repeat(300) + &"]".repeat(300);
         assert!(JsonDoc::parse(deep.as_bytes()).is_err());
     }

@@ -34,7 +34,7 @@ pub mod writer;
 
 pub use error::{ReadError, WriteError};
 pub use event::{Event, Invalid, OwnedEvent};
-pub use fault::{Fault, Misfit};
+pub use fault::{Fault, LengthFault, Misfit};
 pub use profile::{Profile, ProfileAdapter};
 pub use reader::{Item, ReaderOptions, ScapReader};
 pub use writer::{Container, PcapngOptions, ScapWriter, WriterOptions};

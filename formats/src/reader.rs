@@ -21,7 +21,7 @@ use crate::block;
 use crate::bytes::{le_u16, le_u32, ord_u16, ord_u32, ord_u64, Cursor};
 use crate::error::ReadError;
 use crate::event::{self, Event, HEADER_LEN};
-use crate::fault::Fault;
+use crate::fault::{Fault, LengthFault};
 use crate::meta::{FdInfo, Interface, MachineInfo, PlVersion, ProcessInfo, UserEntry};
 use crate::schema::{self, ParamType, EVENT_MAX};
 
@@ -532,16 +532,16 @@ impl<R: Read> ScapReader<R> {
             reason,
         };
         if length < 12 {
-            return Err(bad("shorter than the 12-byte minimum"));
+            return Err(bad(LengthFault::BelowMinimum));
         }
         if length % 4 != 0 {
-            return Err(bad("not a multiple of 4"));
+            return Err(bad(LengthFault::NotAligned));
         }
         if length > MAX_BLOCK_LEN {
-            return Err(bad("larger than 64 MiB"));
+            return Err(bad(LengthFault::TooLarge));
         }
         if block_type == block::SHB && length < 28 {
-            return Err(bad("a section header needs at least 28 bytes"));
+            return Err(bad(LengthFault::ShortSectionHeader));
         }
         let total = length as usize;
         let g = self.ensure(total)?;

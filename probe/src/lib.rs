@@ -24,7 +24,10 @@ mod spec;
 pub mod syscalls;
 mod x86_64_syscalls;
 
-pub use error::{ProbeError, SyscallSetError};
+pub use error::{
+    AttachFault, LayoutFault, LayoutMismatch, LoadFault, LoadStep, ProbeError, ProbeNote,
+    SyscallSetError, TracefsFault,
+};
 #[cfg(target_os = "linux")]
 pub use loader::{check_available, Probe, MAX_SCOPE_CGROUPS};
 

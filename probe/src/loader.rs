@@ -9,6 +9,7 @@ use aya::maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, ProgramError, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
+use crate::error::{AttachFault, LoadFault, LoadStep, ProbeNote, TracefsFault};
 use crate::merge::Merge;
 use crate::spec::{self, TABLE_SIZE};
 use crate::{ProbeError, ProbeOptions, ProbeStats, MAX_SNAPLEN};
@@ -65,9 +66,7 @@ pub fn check_available() -> Result<(), ProbeError> {
         missing.push("CAP_PERFMON");
     }
     if !missing.is_empty() {
-        return Err(ProbeError::NotPermitted {
-            missing: missing.join(" and "),
-        });
+        return Err(ProbeError::NotPermitted { missing });
     }
     Ok(())
 }
@@ -93,7 +92,7 @@ pub struct Probe {
     /// Loaded with a cgroup scope.
     scoped: bool,
     boot_time: u64,
-    notes: Vec<String>,
+    notes: Vec<ProbeNote>,
     /// Perf events holding tracepoint programs attached by ioctl; closing
     /// them (on drop) detaches the programs.
     _perf_events: Vec<OwnedFd>,
@@ -106,7 +105,7 @@ const TRACEFS_OLD: &str = "/sys/kernel/debug/tracing";
 /// Makes tracefs available for the per-syscall tracepoints, mounting it at
 /// /sys/kernel/tracing when neither usual place has it (the mount stays, as
 /// when perf or bpftrace mount it); returns where it is.
-fn ensure_tracefs() -> Result<&'static str, String> {
+fn ensure_tracefs() -> Result<&'static str, TracefsFault> {
     let has = |p: &str| {
         Path::new(p)
             .join("events/syscalls")
@@ -130,15 +129,15 @@ fn ensure_tracefs() -> Result<&'static str, String> {
         )
     };
     if r != 0 {
-        return Err(format!(
-            "cannot mount it at {TRACEFS}: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(TracefsFault::Mount {
+            at: TRACEFS,
+            source: std::io::Error::last_os_error(),
+        });
     }
     if has(TRACEFS) {
         Ok(TRACEFS)
     } else {
-        Err(format!("{TRACEFS} has no syscall tracepoints"))
+        Err(TracefsFault::NoSyscallTracepoints { at: TRACEFS })
     }
 }
 
@@ -147,16 +146,27 @@ fn ensure_tracefs() -> Result<&'static str, String> {
 /// perf event and PERF_EVENT_IOC_SET_BPF. The program runs on every CPU
 /// (it hangs on the tracepoint, not on the event's CPU) until the returned
 /// fd closes.
-fn attach_tracepoint_ioctl(prog_fd: i32, tracefs: &str, name: &str) -> Result<OwnedFd, String> {
+fn attach_tracepoint_ioctl(
+    prog_fd: i32,
+    tracefs: &str,
+    name: &str,
+) -> Result<OwnedFd, AttachFault> {
     let id_path = Path::new(tracefs)
         .join("events/syscalls")
         .join(name)
         .join("id");
-    let id: u64 = fs::read_to_string(&id_path)
-        .map_err(|e| format!("{}: {e}", id_path.display()))?
-        .trim()
-        .parse()
-        .map_err(|e| format!("{}: {e}", id_path.display()))?;
+    let id: u64 = match fs::read_to_string(&id_path) {
+        Ok(text) => text.trim().parse().map_err(|source| AttachFault::ParseId {
+            path: id_path.clone(),
+            source,
+        })?,
+        Err(source) => {
+            return Err(AttachFault::ReadId {
+                path: id_path,
+                source,
+            })
+        }
+    };
     // struct perf_event_attr (PERF_ATTR_SIZE_VER5 = 112 bytes): type,
     // size, config, sample_period; the rest zero.
     let mut attr = [0u8; 112];
@@ -181,10 +191,7 @@ fn attach_tracepoint_ioctl(prog_fd: i32, tracefs: &str, name: &str) -> Result<Ow
         )
     };
     if fd < 0 {
-        return Err(format!(
-            "perf_event_open: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(AttachFault::PerfEventOpen(std::io::Error::last_os_error()));
     }
     // SAFETY: fd was just returned by perf_event_open and nothing else owns it.
     #[allow(unsafe_code)]
@@ -197,7 +204,10 @@ fn attach_tracepoint_ioctl(prog_fd: i32, tracefs: &str, name: &str) -> Result<Ow
         #[allow(unsafe_code)]
         let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, arg) };
         if r != 0 {
-            return Err(format!("{what}: {}", std::io::Error::last_os_error()));
+            return Err(AttachFault::Ioctl {
+                request: what,
+                source: std::io::Error::last_os_error(),
+            });
         }
     }
     Ok(fd)
@@ -236,18 +246,21 @@ impl std::fmt::Debug for Probe {
 }
 
 fn load_error(
-    action: &str,
+    step: LoadStep,
     e: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
 ) -> ProbeError {
     ProbeError::Load {
-        action: action.into(),
+        step,
         source: e.into(),
     }
 }
 
-fn map_mut<'e>(ebpf: &'e mut Ebpf, name: &str) -> Result<&'e mut aya::maps::Map, ProbeError> {
+fn map_mut<'e>(
+    ebpf: &'e mut Ebpf,
+    name: &'static str,
+) -> Result<&'e mut aya::maps::Map, ProbeError> {
     ebpf.map_mut(name)
-        .ok_or_else(|| load_error(&format!("find map {name}"), "missing"))
+        .ok_or_else(|| load_error(LoadStep::FindMap { map: name }, LoadFault::Missing))
 }
 
 /// Cgroups a scope holds at most (SCOPE_CGROUPS in bpf/maps.h).
@@ -255,16 +268,23 @@ pub const MAX_SCOPE_CGROUPS: usize = 4096;
 
 /// The scope's map (cgroup id → 1).
 fn scope_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u64, u8>, ProbeError> {
-    BpfHashMap::try_from(map_mut(ebpf, "SCOPE_CGROUPS")?)
-        .map_err(|e| load_error("open map SCOPE_CGROUPS", e))
+    BpfHashMap::try_from(map_mut(ebpf, "SCOPE_CGROUPS")?).map_err(|e| {
+        load_error(
+            LoadStep::OpenMap {
+                map: "SCOPE_CGROUPS",
+            },
+            e,
+        )
+    })
 }
 
 /// The pid filter map (tgid → 1).
 fn pid_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u32, u8>, ProbeError> {
-    BpfHashMap::try_from(map_mut(ebpf, "PIDS")?).map_err(|e| load_error("open map PIDS", e))
+    BpfHashMap::try_from(map_mut(ebpf, "PIDS")?)
+        .map_err(|e| load_error(LoadStep::OpenMap { map: "PIDS" }, e))
 }
 
-fn program_error(program: &str, e: ProgramError) -> ProbeError {
+fn program_error(program: &'static str, e: ProgramError) -> ProbeError {
     match e {
         ProgramError::LoadError {
             io_error,
@@ -289,7 +309,7 @@ fn program_error(program: &str, e: ProgramError) -> ProbeError {
                 log,
             }
         }
-        other => load_error(&format!("attach {program}"), other),
+        other => load_error(LoadStep::Attach { program }, other),
     }
 }
 
@@ -310,7 +330,7 @@ impl Probe {
                 max: MAX_SNAPLEN,
             });
         }
-        let btf = Btf::from_sys_fs().map_err(|e| load_error("read the kernel BTF", e))?;
+        let btf = Btf::from_sys_fs().map_err(|e| load_error(LoadStep::ReadBtf, e))?;
         let boot_time = boot_time_ns();
         let ignore: u32 = if opts.ignore_self {
             std::process::id()
@@ -329,7 +349,7 @@ impl Probe {
                                // Possible CPUs, not online ones: a CPU brought online later writes
                                // to its ring too.
         let cpus = aya::util::nr_cpus()
-            .map_err(|(path, e)| load_error(&format!("count the CPUs ({path})"), e))?;
+            .map_err(|(path, e)| load_error(LoadStep::CountCpus { path }, e))?;
         let (ring_shift, n_rings) = ring_layout(cpus as u32, opts.cpus_per_ring);
         let ring_names: Vec<String> = (0..MAX_RINGS).map(|i| format!("EVENTS_{i}")).collect();
         let mut loader = EbpfLoader::new();
@@ -351,7 +371,7 @@ impl Probe {
             .override_global("BOOT_TIME", &boot_time, true)
             .override_global("RB_FLAGS", &rb_flags, true)
             .load(OBJECT)
-            .map_err(|e| load_error("load the probe object", e))?;
+            .map_err(|e| load_error(LoadStep::LoadObject, e))?;
 
         let captured = |nr: u16| match &opts.syscalls {
             None => true,
@@ -362,37 +382,43 @@ impl Probe {
         {
             let mut specs: Array<_, [u8; 8 + 4 * spec::MAX_PARAMS]> =
                 Array::try_from(map_mut(&mut ebpf, "SPECS")?)
-                    .map_err(|e| load_error("open map SPECS", e))?;
+                    .map_err(|e| load_error(LoadStep::OpenMap { map: "SPECS" }, e))?;
             for nr in 0..TABLE_SIZE as u16 {
                 let enc = spec::layout_for(nr)
                     .encode(nr)
-                    .map_err(|e| load_error("build the syscall layouts", e.0))?;
+                    .map_err(|e| load_error(LoadStep::BuildLayouts, LoadFault::Layout(e)))?;
                 specs
                     .set(u32::from(nr), enc.0, 0)
-                    .map_err(|e| load_error("fill map SPECS", e))?;
+                    .map_err(|e| load_error(LoadStep::FillMap { map: "SPECS" }, e))?;
             }
         }
         {
             let mut on: Array<_, u8> = Array::try_from(map_mut(&mut ebpf, "INTERESTING")?)
-                .map_err(|e| load_error("open map INTERESTING", e))?;
+                .map_err(|e| load_error(LoadStep::OpenMap { map: "INTERESTING" }, e))?;
             for nr in 0..TABLE_SIZE as u32 {
                 on.set(nr, u8::from(captured(nr as u16)), 0)
-                    .map_err(|e| load_error("fill map INTERESTING", e))?;
+                    .map_err(|e| load_error(LoadStep::FillMap { map: "INTERESTING" }, e))?;
             }
         }
         if filter_pids == 1 {
             let mut pids = pid_map(&mut ebpf)?;
             for &p in &opts.pids {
                 pids.insert(p, 1, 0)
-                    .map_err(|e| load_error("fill map PIDS", e))?;
+                    .map_err(|e| load_error(LoadStep::FillMap { map: "PIDS" }, e))?;
             }
         }
 
         if let Some(scope) = &opts.cgroup_scope {
             let mut map = scope_map(&mut ebpf)?;
             for &id in &scope.cgroup_ids {
-                map.insert(id, 1, 0)
-                    .map_err(|e| load_error("fill map SCOPE_CGROUPS", e))?;
+                map.insert(id, 1, 0).map_err(|e| {
+                    load_error(
+                        LoadStep::FillMap {
+                            map: "SCOPE_CGROUPS",
+                        },
+                        e,
+                    )
+                })?;
             }
         }
 
@@ -419,19 +445,17 @@ impl Probe {
             None
         } else {
             ensure_tracefs()
-                .map_err(|e| {
-                    notes.push(format!(
-                        "no time-of-check copies of open/connect arguments (tracefs: {e}); exit events carry them"
-                    ))
-                })
+                .map_err(|e| notes.push(ProbeNote::NoTracefs(e)))
                 .ok()
         };
         for &(name, tracepoint, _) in hooks.into_iter().filter(|_| tracefs.is_some()) {
             let prog: &mut TracePoint = ebpf
                 .program_mut(name)
-                .ok_or_else(|| load_error(&format!("find program {name}"), "missing"))?
+                .ok_or_else(|| {
+                    load_error(LoadStep::FindProgram { program: name }, LoadFault::Missing)
+                })?
                 .try_into()
-                .map_err(|e| load_error(&format!("use program {name}"), e))?;
+                .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))?;
             prog.load().map_err(|e| program_error(name, e))?;
             if prog.attach("syscalls", tracepoint).is_ok() {
                 continue;
@@ -441,32 +465,33 @@ impl Probe {
             // uses.
             let fd = prog
                 .fd()
-                .map_err(|e| load_error(&format!("use program {name}"), e))?
+                .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))?
                 .as_fd()
                 .as_raw_fd();
             match attach_tracepoint_ioctl(fd, tracefs.unwrap_or(TRACEFS), tracepoint) {
                 Ok(ev) => perf_events.push(ev),
-                Err(e) => notes.push(format!(
-                    "no time-of-check copies for {tracepoint} ({e}); exit events carry them"
-                )),
+                Err(fault) => notes.push(ProbeNote::NoEntryHook { tracepoint, fault }),
             }
         }
         for name in programs {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(name)
-                .ok_or_else(|| load_error(&format!("find program {name}"), "missing"))?
+                .ok_or_else(|| {
+                    load_error(LoadStep::FindProgram { program: name }, LoadFault::Missing)
+                })?
                 .try_into()
-                .map_err(|e| load_error(&format!("use program {name}"), e))?;
+                .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))?;
             prog.load(name, &btf).map_err(|e| program_error(name, e))?;
             prog.attach().map_err(|e| program_error(name, e))?;
         }
         let rings = ring_names[..n_rings as usize]
             .iter()
-            .map(|name| {
+            .enumerate()
+            .map(|(index, name)| {
                 let map = ebpf
                     .take_map(name)
-                    .ok_or_else(|| load_error(&format!("find map {name}"), "missing"))?;
-                RingBuf::try_from(map).map_err(|e| load_error("open the ring buffer", e))
+                    .ok_or_else(|| load_error(LoadStep::FindRing { index }, LoadFault::Missing))?;
+                RingBuf::try_from(map).map_err(|e| load_error(LoadStep::OpenRing, e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Probe {
@@ -494,7 +519,7 @@ impl Probe {
         }
         pid_map(&mut self.ebpf)?
             .insert(pid, 1, 0)
-            .map_err(|e| load_error("add to map PIDS", e))
+            .map_err(|e| load_error(LoadStep::AddToMap { map: "PIDS" }, e))
     }
 
     /// Adds a cgroup (and the cgroups below it) to the scope. Only when the
@@ -506,7 +531,14 @@ impl Probe {
         }
         scope_map(&mut self.ebpf)?
             .insert(cgroup_id, 1, 0)
-            .map_err(|e| load_error("add to map SCOPE_CGROUPS", e))
+            .map_err(|e| {
+                load_error(
+                    LoadStep::AddToMap {
+                        map: "SCOPE_CGROUPS",
+                    },
+                    e,
+                )
+            })
     }
 
     /// Takes a cgroup out of the scope (a container's that went away).
@@ -521,13 +553,18 @@ impl Probe {
             {
                 Ok(())
             }
-            Err(e) => Err(load_error("remove from map SCOPE_CGROUPS", e)),
+            Err(e) => Err(load_error(
+                LoadStep::RemoveFromMap {
+                    map: "SCOPE_CGROUPS",
+                },
+                e,
+            )),
         }
     }
 
     /// What the probe could not set up but captures without (one line
     /// each), for the capture's log.
-    pub fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &[ProbeNote] {
         &self.notes
     }
 
@@ -580,15 +617,14 @@ impl Probe {
 
     /// The kernel-side counters, summed over the CPUs.
     pub fn stats(&self) -> Result<ProbeStats, ProbeError> {
-        let map: PerCpuArray<_, [u64; 4]> = PerCpuArray::try_from(
-            self.ebpf
-                .map("STATS")
-                .ok_or_else(|| load_error("find map STATS", "missing"))?,
-        )
-        .map_err(|e| load_error("open map STATS", e))?;
+        let map: PerCpuArray<_, [u64; 4]> =
+            PerCpuArray::try_from(self.ebpf.map("STATS").ok_or_else(|| {
+                load_error(LoadStep::FindMap { map: "STATS" }, LoadFault::Missing)
+            })?)
+            .map_err(|e| load_error(LoadStep::OpenMap { map: "STATS" }, e))?;
         let per_cpu = map
             .get(&0, 0)
-            .map_err(|e| load_error("read map STATS", e))?;
+            .map_err(|e| load_error(LoadStep::ReadMap { map: "STATS" }, e))?;
         let mut s = ProbeStats::default();
         for v in per_cpu.iter() {
             s.events += v[0];

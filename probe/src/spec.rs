@@ -10,6 +10,7 @@
 
 use scapbridge_formats::schema::{self, Direction, ParamType};
 
+use crate::error::{LayoutFault, LayoutMismatch};
 use crate::syscalls;
 
 pub(crate) const MAX_PARAMS: usize = 32;
@@ -682,16 +683,18 @@ pub(crate) fn newest_id(name: &str, dir: Direction) -> Option<u16> {
         .max()
 }
 
-/// A layout that does not match the schema (a bug in the table above).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LayoutMismatch(pub(crate) String);
-
 impl Layout {
     /// Encodes the layout for syscall `nr`, checking it against the schema.
     pub(crate) fn encode(&self, nr: u16) -> Result<Encoded, LayoutMismatch> {
-        let bad = |m: String| Err(LayoutMismatch(format!("{} ({nr}): {m}", self.event)));
+        let bad = |fault: LayoutFault| {
+            Err(LayoutMismatch {
+                event: self.event,
+                nr,
+                fault,
+            })
+        };
         let Some(exit_id) = newest_id(self.event, Direction::Exit) else {
-            return bad("no exit event in the schema".into());
+            return bad(LayoutFault::NoExitEvent);
         };
         let enter_id = if self.enter.is_empty() {
             0
@@ -703,15 +706,14 @@ impl Layout {
                 continue;
             }
             let Some(info) = schema::event_info(id) else {
-                return bad(format!("no event {id}"));
+                return bad(LayoutFault::NoEvent { id });
             };
             if params.len() != info.params.len() {
-                return bad(format!(
-                    "{} parameters for {} ({} in the schema)",
-                    params.len(),
-                    info.enum_name,
-                    info.params.len()
-                ));
+                return bad(LayoutFault::ParamCount {
+                    event: info.enum_name,
+                    have: params.len(),
+                    schema: info.params.len(),
+                });
             }
             for (p, pi) in params.iter().zip(info.params) {
                 let size = pi.ty.fixed_size();
@@ -723,15 +725,15 @@ impl Layout {
                     (None, Some(_)) => matches!(p, Empty),
                 };
                 if !ok {
-                    return bad(format!(
-                        "parameter {} of {} has the wrong size",
-                        pi.name, info.enum_name
-                    ));
+                    return bad(LayoutFault::ParamSize {
+                        event: info.enum_name,
+                        param: pi.name,
+                    });
                 }
             }
         }
         if self.enter.len() + self.exit.len() > MAX_PARAMS {
-            return bad("too many parameters".into());
+            return bad(LayoutFault::TooManyParams);
         }
         let mut out = [0u8; 8 + 4 * MAX_PARAMS];
         out[0..2].copy_from_slice(&enter_id.to_ne_bytes());
@@ -796,7 +798,7 @@ mod tests {
                 specific += 1;
             }
             if let Err(e) = l.encode(nr) {
-                panic!("{name}: {}", e.0);
+                panic!("{name}: {e}");
             }
         }
         assert!(specific >= 60, "{specific} syscalls with their own layout");

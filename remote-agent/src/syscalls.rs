@@ -17,7 +17,7 @@ use scapbridge_probe::{procfs, record, Probe, ProbeOptions, ProbeStats};
 use scapbridge_engine::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
-use scapbridge_engine::UsageError;
+use scapbridge_engine::{Expected, UsageError};
 
 use crate::scope::ContainerScope;
 
@@ -62,11 +62,11 @@ pub struct SyscallSource {
     container_scope: Option<scapbridge_containers::ScopeSpec>,
 }
 
-fn bad(option: &str, value: &str, expected: &str) -> CaptureError {
+fn bad(option: &str, value: &str, expected: &'static str) -> CaptureError {
     UsageError::BadValue {
         option: format!("--{option}"),
         value: value.into(),
-        expected: expected.into(),
+        expected: Expected::Form(expected),
     }
     .into()
 }
@@ -105,11 +105,11 @@ impl SyscallSource {
         }
         if let Some(s) = syscalls.filter(|s| !s.trim().is_empty()) {
             opts.syscalls = scapbridge_probe::parse_syscall_set(s).map_err(|e| {
-                bad(
-                    "syscalls",
-                    s,
-                    &format!("syscall names or numbers, 'falco' or 'all' ({e})"),
-                )
+                CaptureError::from(UsageError::BadValue {
+                    option: "--syscalls".into(),
+                    value: s.into(),
+                    expected: Expected::SyscallSet(e),
+                })
             })?;
         }
         let pid = match pid.map(str::trim).filter(|s| !s.is_empty() && *s != "0") {
@@ -131,7 +131,7 @@ impl SyscallSource {
                 return Err(UsageError::BadValue {
                     option: "--pid/--command".into(),
                     value: "both".into(),
-                    expected: "one way to pick the traced processes: a pid, a command, or a command after --".into(),
+                    expected: Expected::Form("one way to pick the traced processes: a pid, a command, or a command after --"),
                 }
                 .into())
             }
@@ -172,7 +172,7 @@ impl SyscallSource {
                 } => CaptureError::from(UsageError::BadValue {
                     option: format!("--{option}"),
                     value,
-                    expected: expected.into(),
+                    expected: Expected::Form(expected),
                 }),
                 other => CaptureError::Source(Box::new(other)),
             })?;
@@ -348,7 +348,7 @@ impl Source for SyscallSource {
             }
         };
         for note in probe.notes() {
-            ctl.log.log(Level::Warning, note);
+            ctl.log.log(Level::Warning, &note.to_string());
         }
         ctl.log.log(
             Level::Info,

@@ -73,31 +73,83 @@ pub enum AwsError {
     NoCredentials,
     /// No region is configured.
     NoRegion,
-    /// AWS refused the credentials.
+    /// AWS (or the credential chain, before anything was sent) refused
+    /// the credentials.
     Credentials {
         /// The operation.
         op: &'static str,
-        /// What AWS or the credential chain said.
+        /// AWS's error code as received (`InvalidAccessKeyId`, ...); `None`
+        /// when the credential chain refused before a request went out.
+        code: Option<String>,
+        /// AWS's or the credential chain's own words, as received.
         message: String,
     },
-    /// The endpoint could not be reached (connection refused, DNS, timeout).
+    /// The endpoint could not be reached (connection refused, DNS, timeout),
+    /// or an object's body stopped midway.
     Unreachable {
         /// The operation.
         op: &'static str,
-        /// The endpoint, when set.
+        /// The endpoint, when set (else `AWS (region)`).
         endpoint: String,
-        /// The transport's reason.
-        message: String,
+        /// What failed.
+        cause: Transport,
     },
     /// Any other service error.
     Service {
         /// The operation.
         op: &'static str,
-        /// AWS's error code.
+        /// AWS's error code as received (`Unknown` when it sent none).
         code: String,
-        /// AWS's message.
+        /// AWS's message as received (or the SDK's innermost cause when
+        /// AWS sent none).
         message: String,
     },
+    /// A download task of [`Aws::get_each`] ended without a result (it
+    /// panicked or was cancelled).
+    Task {
+        /// The operation.
+        op: &'static str,
+        /// The runtime's account of it.
+        source: tokio::task::JoinError,
+    },
+}
+
+/// Why AWS could not be reached (see [`AwsError::Unreachable`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Transport {
+    /// No answer within the connect and operation timeouts.
+    TimedOut,
+    /// The connection or the exchange failed.
+    Failed {
+        /// The innermost cause as the SDK words it (`Connection refused
+        /// (os error 111)`, `dns error: ...`): the part a person can act
+        /// on, the SDK's Debug dump cut off.
+        cause: String,
+    },
+    /// The body of an object stopped before its end.
+    BodyCut {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// The SDK's stream error.
+        source: aws_sdk_s3::primitives::ByteStreamError,
+    },
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Transport::TimedOut => f.write_str("timed out"),
+            Transport::Failed { cause } => f.write_str(cause),
+            Transport::BodyCut {
+                bucket,
+                key,
+                source,
+            } => write!(f, "body of s3://{bucket}/{key} cut short: {source}"),
+        }
+    }
 }
 
 impl fmt::Display for AwsError {
@@ -116,22 +168,31 @@ impl fmt::Display for AwsError {
             AwsError::NoRegion => f.write_str(
                 "no AWS region set: give --cloudtrail-aws-region, AWS_REGION or a profile with a region",
             ),
-            AwsError::Credentials { op, message } => {
-                write!(f, "AWS refused the credentials ({op}): {message}")
+            AwsError::Credentials { op, code, message } => {
+                write!(f, "AWS refused the credentials ({op}): ")?;
+                if let Some(code) = code {
+                    write!(f, "{code}: ")?;
+                }
+                f.write_str(message)
             }
             AwsError::Unreachable {
                 op,
                 endpoint,
-                message,
-            } => write!(f, "cannot reach AWS at {endpoint} ({op}): {message}"),
+                cause,
+            } => write!(f, "cannot reach AWS at {endpoint} ({op}): {cause}"),
             AwsError::Service { op, code, message } => {
                 write!(f, "AWS {op} failed: {code}: {message}")
+            }
+            AwsError::Task { op, source } => {
+                write!(f, "AWS {op} failed: its download task ended early: {source}")
             }
         }
     }
 }
 
 impl std::error::Error for AwsError {}
+
+impl std::error::Error for Transport {}
 
 /// Error codes that mean "these credentials are not good".
 const CREDENTIAL_CODES: &[&str] = &[
@@ -173,7 +234,9 @@ pub trait BodySink: Send + 'static {
 }
 
 /// Why one object download failed: the request, or its body midway.
+#[non_exhaustive]
 enum GetFailure {
+    /// The GetObject request failed.
     Request(
         Box<
             SdkError<
@@ -182,7 +245,8 @@ enum GetFailure {
             >,
         >,
     ),
-    Body(String),
+    /// The body stopped before its end.
+    Body(aws_sdk_s3::primitives::ByteStreamError),
 }
 
 /// A connected S3 and SQS client pair.
@@ -305,10 +369,15 @@ impl Aws {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug,
     {
-        let unreachable = |message: String| AwsError::Unreachable {
+        let unreachable = |cause: Transport| AwsError::Unreachable {
             op,
             endpoint: self.endpoint.clone(),
-            message,
+            cause,
+        };
+        let failed = |text: &str| {
+            unreachable(Transport::Failed {
+                cause: last_cause(text),
+            })
         };
         if DisplayErrorContext(&e)
             .to_string()
@@ -327,15 +396,14 @@ impl Aws {
                 if d.is_user() {
                     return AwsError::Credentials {
                         op,
+                        code: None,
                         message: last_cause(&text),
                     };
                 }
-                unreachable(last_cause(&text))
+                failed(&text)
             }
-            SdkError::TimeoutError(_) => unreachable("timed out".into()),
-            SdkError::ResponseError(_) => {
-                unreachable(last_cause(&DisplayErrorContext(&e).to_string()))
-            }
+            SdkError::TimeoutError(_) => unreachable(Transport::TimedOut),
+            SdkError::ResponseError(_) => failed(&DisplayErrorContext(&e).to_string()),
             _ => {
                 let code = e.code().unwrap_or("Unknown").to_string();
                 let message = e
@@ -345,7 +413,8 @@ impl Aws {
                 if CREDENTIAL_CODES.contains(&code.as_str()) {
                     AwsError::Credentials {
                         op,
-                        message: format!("{code}: {message}"),
+                        code: Some(code),
+                        message,
                     }
                 } else {
                     AwsError::Service { op, code, message }
@@ -411,7 +480,7 @@ impl Aws {
                         tokio::spawn(async move {
                             let mut o = req.await.map_err(|e| GetFailure::Request(Box::new(e)))?;
                             while let Some(chunk) = o.body.next().await {
-                                let chunk = chunk.map_err(|e| GetFailure::Body(e.to_string()))?;
+                                let chunk = chunk.map_err(GetFailure::Body)?;
                                 if !sink.take(&chunk) {
                                     // The sink has seen enough: the rest of
                                     // the body is not downloaded.
@@ -426,10 +495,9 @@ impl Aws {
                 for (t, key) in tasks.into_iter().zip(batch) {
                     out.push(match t.await {
                         Ok(r) => r.map_err(|f| self.get_error(bucket, key, f)),
-                        Err(join) => Err(AwsError::Service {
+                        Err(join) => Err(AwsError::Task {
                             op: "GetObject",
-                            code: "TaskFailed".into(),
-                            message: join.to_string(),
+                            source: join,
                         }),
                     });
                 }
@@ -465,10 +533,14 @@ impl Aws {
                 },
                 _ => self.classify("GetObject", *e),
             },
-            GetFailure::Body(why) => AwsError::Unreachable {
+            GetFailure::Body(source) => AwsError::Unreachable {
                 op: "GetObject",
                 endpoint: self.endpoint.clone(),
-                message: format!("body of s3://{bucket}/{key} cut short: {why}"),
+                cause: Transport::BodyCut {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    source,
+                },
             },
         }
     }

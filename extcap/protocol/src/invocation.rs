@@ -34,7 +34,7 @@ pub enum Call {
 }
 
 pub use scapbridge_engine::utf8_args;
-pub use scapbridge_engine::UsageError;
+pub use scapbridge_engine::{Expected, UsageError};
 
 /// Output container of a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -351,8 +351,9 @@ fn parse_with(
                     i += 1;
                     Some(args[i - 1].clone())
                 } else {
-                    inv.errors
-                        .push(UsageError::MissingValue(format!("--{name}")));
+                    inv.errors.push(UsageError::MissingValue {
+                        option: format!("--{name}"),
+                    });
                     continue;
                 }
             }
@@ -396,7 +397,7 @@ fn parse_with(
                 other => inv.errors.push(UsageError::BadValue {
                     option: "--format".into(),
                     value: other.into(),
-                    expected: "scap or pcapng".into(),
+                    expected: Expected::Form("scap or pcapng"),
                 }),
             },
             "quiet" => inv.quiet = true,
@@ -565,15 +566,16 @@ impl Invocation {
         for a in spec.all_args() {
             let v = self.option(spec, a.name);
             if a.required && v.as_deref().is_none_or(str::is_empty) {
-                return Err(UsageError::Required(a.name.to_string()));
+                return Err(UsageError::Required {
+                    option: a.name.to_string(),
+                });
             }
             if let (ArgType::Selector, Some(v)) = (a.ty, &v) {
                 if !a.choices.iter().any(|c| c.value == v) {
-                    let list: Vec<&str> = a.choices.iter().map(|c| c.value).collect();
                     return Err(UsageError::BadValue {
                         option: format!("--{}", a.name),
                         value: v.clone(),
-                        expected: list.join(", "),
+                        expected: Expected::OneOf(a.choices.iter().map(|c| c.value).collect()),
                     });
                 }
             }
@@ -632,7 +634,9 @@ fn unknown_option(given: &str, headless: bool) -> UsageError {
             option: given.to_string(),
             like: format!("--{like}"),
         },
-        _ => UsageError::UnknownOption(given.to_string()),
+        _ => UsageError::UnknownOption {
+            option: given.to_string(),
+        },
     }
 }
 
@@ -705,10 +709,14 @@ mod tests {
         type Check = fn(&UsageError) -> bool;
         let cases: [(&[&str], Check); 4] = [
             (&["scapbridge-replay"], |e| {
-                *e == UsageError::Required("file".into())
+                *e == UsageError::Required {
+                    option: "file".into(),
+                }
             }),
             (&["scapbridge-replay", "--file", "x", "--bogus"], |e| {
-                *e == UsageError::UnknownOption("--bogus".into())
+                *e == UsageError::UnknownOption {
+                    option: "--bogus".into(),
+                }
             }),
             (&["nope"], |e| {
                 matches!(e, UsageError::UnknownInterface { .. })

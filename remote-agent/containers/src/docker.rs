@@ -119,9 +119,8 @@ impl DockerClient {
     pub fn list(&self) -> Result<Vec<ContainerSummary>, ClientError> {
         let (v, _) = self
             .get_json("/containers/json")?
-            .ok_or_else(|| ClientError::Status {
-                status: 404,
-                message: "/containers/json not found".into(),
+            .ok_or(ClientError::NotFound {
+                path: "/containers/json",
             })?;
         let arr = v
             .as_array()

@@ -40,8 +40,15 @@ pub enum ClientError {
     Status {
         /// The status code.
         status: u16,
-        /// The body's `message`, or the start of the body.
+        /// The body's `message`, or the start of the body, as received.
         message: String,
+    },
+    /// A path the API always has answered 404 (not a Docker-compatible
+    /// API).
+    #[error("the container runtime answered 404: {path} not found")]
+    NotFound {
+        /// The request's path.
+        path: &'static str,
     },
     /// The body is not the JSON expected.
     #[error("bad JSON from the container runtime: {0}")]
@@ -70,17 +77,29 @@ pub enum HttpFault {
     #[error("connection closed in the body")]
     ClosedInBody,
     /// The first line is not an HTTP/1 status line.
-    #[error("not an HTTP/1 status line: {0:?}")]
-    NotHttp1(String),
+    #[error("not an HTTP/1 status line: {line:?}")]
+    NotHttp1 {
+        /// The first line, as received.
+        line: String,
+    },
     /// The status line has no numeric code.
-    #[error("bad status line {0:?}")]
-    StatusLine(String),
+    #[error("bad status line {line:?}")]
+    StatusLine {
+        /// The status line, as received.
+        line: String,
+    },
     /// A Content-Length that is not a number.
-    #[error("bad Content-Length {0:?}")]
-    ContentLength(String),
+    #[error("bad Content-Length {value:?}")]
+    ContentLength {
+        /// The header's value, as received.
+        value: String,
+    },
     /// A chunk size that is not hexadecimal.
-    #[error("bad chunk size {0:?}")]
-    ChunkSize(String),
+    #[error("bad chunk size {line:?}")]
+    ChunkSize {
+        /// The chunk-size line, as received.
+        line: String,
+    },
     /// A chunk not followed by CRLF.
     #[error("chunk without CRLF")]
     ChunkWithoutCrlf,

@@ -179,12 +179,15 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
         let mut parts = status_line.splitn(3, ' ');
         let version = parts.next().unwrap_or_default();
         if !version.starts_with("HTTP/1.") {
-            return Err(ClientError::BadResponse(HttpFault::NotHttp1(status_line)));
+            return Err(ClientError::BadResponse(HttpFault::NotHttp1 {
+                line: status_line,
+            }));
         }
-        let code: u16 = parts
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ClientError::BadResponse(HttpFault::StatusLine(status_line.clone())))?;
+        let code: u16 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            ClientError::BadResponse(HttpFault::StatusLine {
+                line: status_line.clone(),
+            })
+        })?;
         length = None;
         chunked = false;
         libpod = false;
@@ -202,7 +205,9 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
             let value = value.trim();
             if name.eq_ignore_ascii_case("content-length") {
                 length = Some(value.parse::<usize>().map_err(|_| {
-                    ClientError::BadResponse(HttpFault::ContentLength(value.to_string()))
+                    ClientError::BadResponse(HttpFault::ContentLength {
+                        value: value.to_string(),
+                    })
                 })?);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value
@@ -225,8 +230,11 @@ fn read_response(c: &mut Conn<'_>) -> Result<Response, ClientError> {
         loop {
             let size_line = c.line(1024)?;
             let hex = size_line.split(';').next().unwrap_or_default().trim();
-            let n = usize::from_str_radix(hex, 16)
-                .map_err(|_| ClientError::BadResponse(HttpFault::ChunkSize(size_line.clone())))?;
+            let n = usize::from_str_radix(hex, 16).map_err(|_| {
+                ClientError::BadResponse(HttpFault::ChunkSize {
+                    line: size_line.clone(),
+                })
+            })?;
             if n == 0 {
                 break; // trailers, if any, are not needed
             }

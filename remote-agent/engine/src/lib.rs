@@ -34,4 +34,4 @@ pub mod usage;
 
 /// Falco's rule selection (`-D`/`-T`/`-t`), for the interfaces' options.
 pub use scapbridge_rules::{Selection, SelectionError};
-pub use usage::{utf8_args, UsageError};
+pub use usage::{utf8_args, Expected, SourceFault, SshConfigFault, UsageError};

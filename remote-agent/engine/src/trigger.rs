@@ -103,10 +103,10 @@ impl TriggerConfig {
         if get("trigger").as_deref() != Some("true") {
             return Ok(None);
         }
-        let bad = |option: &str, value: &str, expected: &str| UsageError::BadValue {
+        let bad = |option: &str, value: &str, expected: &'static str| UsageError::BadValue {
             option: format!("--{option}"),
             value: value.to_string(),
-            expected: expected.to_string(),
+            expected: crate::Expected::Form(expected),
         };
         let mut cfg = TriggerConfig::default();
         if let Some(m) = get("trigger-mode") {

@@ -39,8 +39,8 @@ pub enum SyntaxFault {
     /// arguments.
     #[error("expected ',' or ')' in {inside}")]
     ItemEnd {
-        /// What the items are in ("the list", "tolower(…)").
-        inside: String,
+        /// What the items are in.
+        inside: Sequence,
     },
     /// No field name where one must be.
     #[error("expected a field name, found '{found}'")]
@@ -93,6 +93,22 @@ pub enum SyntaxFault {
     UnknownEscape {
         /// The character after the backslash.
         escape: char,
+    },
+}
+
+/// A parenthesised, comma-separated sequence (see
+/// [`SyntaxFault::ItemEnd`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Sequence {
+    /// A list value: `(a, b)`.
+    #[error("the list")]
+    List,
+    /// A transformer's arguments.
+    #[error("{transformer}(…)")]
+    Arguments {
+        /// The transformer, as written (`tolower`).
+        transformer: String,
     },
 }
 

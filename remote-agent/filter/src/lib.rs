@@ -7,7 +7,7 @@ pub mod parser;
 pub mod provider;
 
 pub use ast::{CmpOp, Expr, Span};
-pub use fault::{CompileFault, SyntaxFault};
+pub use fault::{CompileFault, Sequence, SyntaxFault};
 pub use parser::{parse, ParseErrors, SyntaxError};
 pub mod eval;
 pub mod fault;

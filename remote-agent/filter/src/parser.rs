@@ -29,7 +29,7 @@ pub struct SyntaxError {
     pub fault: SyntaxFault,
 }
 
-use crate::fault::SyntaxFault;
+use crate::fault::{Sequence, SyntaxFault};
 
 /// All syntax errors of one condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,7 +315,7 @@ impl Parser<'_> {
     /// After an item of a parenthesised, comma-separated sequence (a list,
     /// transformer arguments): `Some(false)` past a `,`, `Some(true)` past the
     /// closing `)`, `None` (with the error recorded) on anything else.
-    fn item_end(&mut self, inside: impl FnOnce() -> String) -> Option<bool> {
+    fn item_end(&mut self, inside: impl FnOnce() -> Sequence) -> Option<bool> {
         self.blanks();
         match self.peek() {
             Some(b',') => {
@@ -363,7 +363,9 @@ impl Parser<'_> {
                     return None;
                 }
                 args.push(self.operand(in_xform + 1)?);
-                if self.item_end(|| format!("{name}(…)"))? {
+                if self.item_end(|| Sequence::Arguments {
+                    transformer: name.to_string(),
+                })? {
                     break;
                 }
             }
@@ -568,7 +570,7 @@ impl Parser<'_> {
             }
             let v = self.strvalue()?;
             items.push(v);
-            if self.item_end(|| "the list".into())? {
+            if self.item_end(|| Sequence::List)? {
                 break;
             }
         }
@@ -789,6 +791,30 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("column 13"), "{text}");
         assert!(text.contains("needs a number, found 'abc'"), "{text}");
+    }
+
+    #[test]
+    fn an_unended_sequence_says_which() {
+        let faults = |src: &str| -> Vec<SyntaxFault> {
+            parse(src)
+                .unwrap_err()
+                .errors
+                .into_iter()
+                .map(|e| e.fault)
+                .collect()
+        };
+        assert!(
+            faults("proc.name in (a b)").contains(&SyntaxFault::ItemEnd {
+                inside: Sequence::List
+            })
+        );
+        let e = SyntaxFault::ItemEnd {
+            inside: Sequence::Arguments {
+                transformer: "tolower".into(),
+            },
+        };
+        assert!(faults("tolower(proc.name x) = a").contains(&e), "{e}");
+        assert_eq!(e.to_string(), "expected ',' or ')' in tolower(…)");
     }
 
     #[test]

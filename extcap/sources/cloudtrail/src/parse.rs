@@ -297,7 +297,7 @@ pub fn skip_label(why: &SkipReason) -> &'static str {
     match why {
         SkipReason::NotJson(_) => "not JSON",
         SkipReason::NoEventTime => "no eventTime",
-        SkipReason::BadEventTime(_) => "eventTime not RFC 3339",
+        SkipReason::BadEventTime { .. } => "eventTime not RFC 3339",
         SkipReason::NoEventType => "no eventType",
         SkipReason::Insight => "Insights event",
         _ => "too large",

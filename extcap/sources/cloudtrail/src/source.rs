@@ -495,16 +495,15 @@ fn machine_info() -> MachineInfo {
 /// event (`Records[].s3.bucket.name` / `.object.key`, keys URL-encoded).
 /// So `useS3SNS` need not be set: both shapes are recognised.
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
-pub(crate) fn notification_objects(body: &str) -> Result<Vec<(String, String)>, String> {
-    let doc = JsonDoc::parse(body.as_bytes()).map_err(|e| format!("body is not JSON: {e}"))?;
+pub(crate) fn notification_objects(body: &str) -> Result<Vec<(String, String)>, NoticeFault> {
+    let doc = JsonDoc::parse(body.as_bytes()).map_err(NoticeFault::NotJson)?;
     let root = doc.root();
     let inner_text;
     let inner_doc;
     let payload = match root.get("Message").and_then(|m| m.as_str()) {
         Some(m) if root.get("Type").and_then(|t| t.as_str()).as_deref() == Some("Notification") => {
             inner_text = m.into_owned();
-            inner_doc = JsonDoc::parse(inner_text.as_bytes())
-                .map_err(|e| format!("SNS Message is not JSON: {e}"))?;
+            inner_doc = JsonDoc::parse(inner_text.as_bytes()).map_err(NoticeFault::SnsNotJson)?;
             inner_doc.root()
         }
         _ => root,
@@ -537,10 +536,43 @@ pub(crate) fn notification_objects(body: &str) -> Result<Vec<(String, String)>, 
         }
     }
     if let Some(e) = payload.get("Event").and_then(|v| v.as_str()) {
-        return Err(format!("S3 event '{e}' names no object"));
+        return Err(NoticeFault::NoObject {
+            event: e.into_owned(),
+        });
     }
-    Err("not an S3 or CloudTrail notification".into())
+    Err(NoticeFault::Unknown)
 }
+
+/// Why an SQS message names no object to read (see
+/// [`notification_objects`]): the message is skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub(crate) enum NoticeFault {
+    /// The body is not JSON.
+    NotJson(scapbridge_formats::json::JsonError),
+    /// An SNS envelope whose `Message` is not JSON.
+    SnsNotJson(scapbridge_formats::json::JsonError),
+    /// An S3 event without records (`s3:TestEvent`).
+    NoObject {
+        /// The `Event` value, as received.
+        event: String,
+    },
+    /// Neither an S3 event nor a CloudTrail notification.
+    Unknown,
+}
+
+impl fmt::Display for NoticeFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoticeFault::NotJson(e) => write!(f, "body is not JSON: {e}"),
+            NoticeFault::SnsNotJson(e) => write!(f, "SNS Message is not JSON: {e}"),
+            NoticeFault::NoObject { event } => write!(f, "S3 event '{event}' names no object"),
+            NoticeFault::Unknown => f.write_str("not an S3 or CloudTrail notification"),
+        }
+    }
+}
+
+impl std::error::Error for NoticeFault {}
 
 /// S3 event keys are form-encoded: `+` for space, `%XX` for the rest.
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
@@ -604,9 +636,12 @@ mod tests {
             [("b".to_string(), "AWSLogs/a b/c.json.gz".to_string())]
         );
         let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#;
-        assert!(notification_objects(test)
-            .unwrap_err()
-            .contains("s3:TestEvent"));
+        assert_eq!(
+            notification_objects(test).unwrap_err(),
+            NoticeFault::NoObject {
+                event: "s3:TestEvent".into()
+            }
+        );
         assert!(notification_objects("nope").is_err());
         assert_eq!(url_decode("%zz%41"), "%zzA");
     }

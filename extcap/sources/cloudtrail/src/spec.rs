@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use scapbridge_engine::UsageError;
+use scapbridge_engine::{Expected, UsageError};
 
 /// Where the logs are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +29,10 @@ impl Location {
     /// Parses an open parameter as the plugin does: `s3://` and `sqs://`
     /// are remote, anything else is a path.
     pub fn parse(s: &str) -> Result<Location, UsageError> {
-        let bad = |expected: &str| UsageError::BadValue {
+        let bad = |expected: &'static str| UsageError::BadValue {
             option: "--plugin-source".into(),
             value: s.to_string(),
-            expected: expected.to_string(),
+            expected: Expected::Form(expected),
         };
         if let Some(rest) = s.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -53,7 +53,9 @@ impl Location {
             });
         }
         if s.trim().is_empty() {
-            return Err(UsageError::Required("plugin-source".into()));
+            return Err(UsageError::Required {
+                option: "plugin-source".into(),
+            });
         }
         Ok(Location::Local(PathBuf::from(s)))
     }
@@ -77,9 +79,9 @@ impl Interval {
         let bad = || UsageError::BadValue {
             option: "--cloudtrail-s3interval".into(),
             value: s.to_string(),
-            expected:
-                "a duration like 5d or 12h, an RFC 3339 time, or a range of them such as 5d-2d"
-                    .into(),
+            expected: Expected::Form(
+                "a duration like 5d or 12h, an RFC 3339 time, or a range of them such as 5d-2d",
+            ),
         };
         let point = |p: &str| -> Option<u64> {
             let p = p.trim();
@@ -149,7 +151,7 @@ pub fn parse_accounts(s: &str) -> Result<Vec<String>, UsageError> {
             return Err(UsageError::BadValue {
                 option: "--cloudtrail-s3accountlist".into(),
                 value: s.to_string(),
-                expected: "comma-separated 12-digit AWS account ids".into(),
+                expected: Expected::Form("comma-separated 12-digit AWS account ids"),
             });
         }
         out.push(a.to_string());

@@ -11,7 +11,7 @@ use scapbridge_engine::capture::{
     CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
 };
 use scapbridge_engine::fsio::InputFile;
-use scapbridge_engine::UsageError;
+use scapbridge_engine::{Expected, UsageError};
 
 /// Replay pace.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,8 +35,9 @@ impl Speed {
             _ => Err(UsageError::BadValue {
                 option: "--speed".into(),
                 value: s.to_string(),
-                expected: "a factor above 0 such as 1 (the recorded pace), 2.5 or 10x, or max"
-                    .into(),
+                expected: Expected::Form(
+                    "a factor above 0 such as 1 (the recorded pace), 2.5 or 10x, or max",
+                ),
             }),
         }
     }
@@ -76,7 +77,9 @@ impl Replay {
             return Err(UsageError::BadValue {
                 option: "--loop".into(),
                 value: path.display().to_string(),
-                expected: "a regular file to read again (this one is a FIFO or device)".into(),
+                expected: Expected::Form(
+                    "a regular file to read again (this one is a FIFO or device)",
+                ),
             }
             .into());
         }

@@ -12,7 +12,10 @@ pub enum RemoteProgram {
     /// `scapbridge-agent capture`, with our options (rules, trigger mode).
     Agent,
     /// A command given verbatim by the user (`--remote-capture-command`).
-    Other(String),
+    Other {
+        /// The command line, run as given.
+        command: String,
+    },
 }
 
 /// What the remote command must do.
@@ -75,7 +78,7 @@ pub fn build(program: &RemoteProgram, c: &RemoteCapture) -> String {
     };
     let filter = shell_quote(c.filter.as_deref().unwrap_or(""));
     match program {
-        RemoteProgram::Other(cmd) => cmd.clone(),
+        RemoteProgram::Other { command } => command.clone(),
         RemoteProgram::Sysdig => {
             format!("{privilege} sysdig --unbuffered {modern} --write=- {count} {snaplen} {filter}")
         }

@@ -8,7 +8,7 @@ pub mod failure;
 pub use failure::RemoteFailure;
 pub mod known_hosts;
 pub mod session;
-pub use session::{ConnectFault, HostKeyPolicy, KeyFault, Proxy, SshError, Target};
+pub use session::{AuthAttempt, ConnectFault, HostKeyPolicy, KeyFault, Proxy, SshError, Target};
 pub mod source;
 pub use scapbridge_engine::upload;
 pub use source::SshSource;

@@ -38,7 +38,10 @@ pub enum Proxy {
     /// A command run with `sh -c` whose stdin/stdout are the transport
     /// (ProxyCommand, tokens already expanded). It is killed when the
     /// session ends.
-    Command(String),
+    Command {
+        /// The command line, as `sh -c` gets it.
+        line: String,
+    },
     /// Through these hosts in turn (ProxyJump), each hop a direct-tcpip
     /// channel of the previous one.
     Jump(Vec<Target>),
@@ -130,15 +133,65 @@ pub enum SshError {
         fault: KeyFault,
     },
     /// Every method was refused.
-    #[error("authentication as {user}@{host} failed: {tried}")]
+    #[error("authentication as {user}@{host} failed: {}", Refused(tried))]
     Auth {
         /// User.
         user: String,
         /// Host.
         host: String,
-        /// What was tried and refused.
-        tried: String,
+        /// What was tried and refused, in order (empty: there was nothing
+        /// to try).
+        tried: Vec<AuthAttempt>,
     },
+}
+
+/// One way of authenticating that the server refused (see
+/// [`SshError::Auth`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthAttempt {
+    /// The key given with `--sshkey`.
+    #[error("the key")]
+    Key,
+    /// The password.
+    #[error("the password")]
+    Password,
+    /// The keys ssh-agent holds.
+    #[error("{offered} ssh-agent key(s)")]
+    Agent {
+        /// How many the agent offered.
+        offered: usize,
+    },
+    /// An identity file (~/.ssh/config's IdentityFile, or a default key).
+    #[error("{}", path.display())]
+    Identity {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An identity file that could not be loaded, so was not offered.
+    #[error("{} (not loadable, skipped)", path.display())]
+    Unloadable {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// The `tried` list of [`SshError::Auth`] as one clause.
+struct Refused<'a>(&'a [AuthAttempt]);
+
+impl std::fmt::Display for Refused<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some((first, rest)) = self.0.split_first() else {
+            return f.write_str(
+                "no method to try (give --sshkey or --remote-password, or load a key into ssh-agent)",
+            );
+        };
+        write!(f, "the server refused {first}")?;
+        for a in rest {
+            write!(f, ", then {a}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Why the host could not be reached or the remote command not started
@@ -220,8 +273,12 @@ pub enum Chunk {
     Stderr(Vec<u8>),
     /// The remote command's exit status.
     Exit(u32),
-    /// The remote command was killed by this signal (`KILL`, `TERM`, ...).
-    Signal(String),
+    /// The remote command was killed by a signal.
+    Signal {
+        /// The signal's name as the server sent it, without `SIG`
+        /// (`KILL`, `TERM`, or a name of the server's own).
+        name: String,
+    },
     /// The stream ended: cleanly, or (`lost`) because the connection died.
     End {
         /// The SSH connection was lost rather than the channel closed.
@@ -520,7 +577,7 @@ async fn run(
                         russh::Sig::Custom(n) => n,
                         known => format!("{known:?}"),
                     };
-                    let _ = tx.send(Chunk::Signal(name));
+                    let _ = tx.send(Chunk::Signal { name });
                 }
                 Some(ChannelMsg::Eof) => {
                     after_eof = Some(tokio::time::Instant::now() + Duration::from_secs(2));
@@ -577,10 +634,10 @@ async fn open(
             let _ = tcp.set_nodelay(true);
             Ok((handshake(config, tcp, target).await?, carriers))
         }
-        Proxy::Command(cmd) => {
+        Proxy::Command { line } => {
             let mut child = tokio::process::Command::new("sh")
                 .arg("-c")
-                .arg(cmd)
+                .arg(line)
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .kill_on_drop(true)
@@ -712,15 +769,10 @@ async fn offer_key(
 
 async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Result<(), SshError> {
     let mut tried = Vec::new();
-    let refused = |tried: &[String]| SshError::Auth {
+    let refused = |tried: Vec<AuthAttempt>| SshError::Auth {
         user: t.user.clone(),
         host: t.host.clone(),
-        tried: if tried.is_empty() {
-            "no method to try (give --sshkey or --remote-password, or load a key into ssh-agent)"
-                .to_string()
-        } else {
-            format!("the server refused {}", tried.join(", then "))
-        },
+        tried,
     };
     let proto = |e: russh::Error| SshError::Connect {
         host: t.host.clone(),
@@ -737,7 +789,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         if offer_key(handle, &t.user, key, hash).await.map_err(proto)? {
             return Ok(());
         }
-        tried.push("the key".to_string());
+        tried.push(AuthAttempt::Key);
     }
     if let Some(pw) = &t.password {
         let r = handle
@@ -747,7 +799,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         if matches!(r, AuthResult::Success) {
             return Ok(());
         }
-        tried.push("the password".to_string());
+        tried.push(AuthAttempt::Password);
     }
     #[cfg(unix)]
     if let Some(sock) = &t.agent {
@@ -768,7 +820,7 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
                     return Ok(());
                 }
             }
-            tried.push(format!("{offered} ssh-agent key(s)"));
+            tried.push(AuthAttempt::Agent { offered });
         }
     }
     for path in &t.identities {
@@ -778,13 +830,48 @@ async fn authenticate(handle: &mut client::Handle<Checker>, t: &Target) -> Resul
         // Identity files nobody named: one that cannot be loaded (encrypted
         // without a passphrase) is skipped, not fatal.
         let Ok(key) = load_key(path, t.passphrase.as_deref()) else {
-            tried.push(format!("{} (not loadable, skipped)", path.display()));
+            tried.push(AuthAttempt::Unloadable { path: path.clone() });
             continue;
         };
         if offer_key(handle, &t.user, key, hash).await.map_err(proto)? {
             return Ok(());
         }
-        tried.push(path.display().to_string());
+        tried.push(AuthAttempt::Identity { path: path.clone() });
     }
-    Err(refused(&tried))
+    Err(refused(tried))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_failure_names_what_was_refused_in_order() {
+        let e = |tried| SshError::Auth {
+            user: "u".into(),
+            host: "h".into(),
+            tried,
+        };
+        assert_eq!(
+            e(vec![
+                AuthAttempt::Key,
+                AuthAttempt::Password,
+                AuthAttempt::Agent { offered: 2 },
+                AuthAttempt::Unloadable {
+                    path: "/k/id_rsa".into()
+                },
+                AuthAttempt::Identity {
+                    path: "/k/id_ed25519".into()
+                },
+            ])
+            .to_string(),
+            "authentication as u@h failed: the server refused the key, then the password, \
+             then 2 ssh-agent key(s), then /k/id_rsa (not loadable, skipped), then /k/id_ed25519"
+        );
+        assert_eq!(
+            e(Vec::new()).to_string(),
+            "authentication as u@h failed: no method to try (give --sshkey or \
+             --remote-password, or load a key into ssh-agent)"
+        );
+    }
 }

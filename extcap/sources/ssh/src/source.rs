@@ -101,9 +101,9 @@ impl Read for ChunkReader<'_> {
                         r.exit = Some(code);
                     }
                 }
-                Ok(Chunk::Signal(sig)) => {
+                Ok(Chunk::Signal { name }) => {
                     if let Ok(mut r) = self.remote.lock() {
-                        r.signal = Some(sig);
+                        r.signal = Some(name);
                     }
                 }
                 Ok(Chunk::End { lost }) => {
