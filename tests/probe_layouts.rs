@@ -66,7 +66,8 @@ fn want(pid: u64, event: &'static str, groups: &[&[String]]) -> Want {
 
 /// Events newer than sysdig 0.29: the `compat` layout writes them as the
 /// generic event naming the syscall, the only form it shows.
-const NEWER_THAN_029: &[&str] = &["sysdig 0.29: it has no such event (a generic row, no arguments)"];
+const NEWER_THAN_029: &[&str] =
+    &["sysdig 0.29: it has no such event (a generic row, no arguments)"];
 
 fn s(v: impl Into<String>) -> String {
     v.into()
@@ -229,16 +230,28 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
     // open_by_handle_at needs CAP_DAC_READ_SEARCH and a file system that
     // gives handles: where it could not run, the workload says so.
     let h = &k["open_by_handle_at"];
-    assert_eq!(h["named"], 0, "name_to_handle_at(/etc/hostname) failed: {h}");
-    assert!(h["fd"].as_i64().unwrap() >= 0, "open_by_handle_at failed: {h}");
+    assert_eq!(
+        h["named"], 0,
+        "name_to_handle_at(/etc/hostname) failed: {h}"
+    );
+    assert!(
+        h["fd"].as_i64().unwrap() >= 0,
+        "open_by_handle_at failed: {h}"
+    );
     w.push(Want {
         not_in: NEWER_THAN_029,
         ..want(
             pid,
             "open_by_handle_at",
             &[
-                &[format!("fd={}(<f>/etc/hostname)", n("open_by_handle_at", "fd"))],
-                &[format!("mountfd={}(<f>/etc)", n("open_by_handle_at", "mountfd"))],
+                &[format!(
+                    "fd={}(<f>/etc/hostname)",
+                    n("open_by_handle_at", "fd")
+                )],
+                &[format!(
+                    "mountfd={}(<f>/etc)",
+                    n("open_by_handle_at", "mountfd")
+                )],
                 &[s("flags=1(O_RDONLY)")],
                 &[s("path=/etc/hostname")],
                 &[format!("dev={:X} ", n("open_by_handle_at", "dev"))],

@@ -602,17 +602,19 @@ impl Probe {
         for (i, ring) in self.rings.iter_mut().enumerate() {
             // Also bounded in bytes, so the queues stay small whatever the
             // record sizes (records are at most 24 KiB).
-            self.merge
-                .fill(i, per_ring, BATCH_BYTES_PER_RING, |push| match ring.next() {
+            self.merge.fill(i, per_ring, BATCH_BYTES_PER_RING, |push| {
+                match ring.next() {
                     Some(item) => {
                         push(&item);
                         true
                     }
                     None => false,
-                });
+                }
+            });
         }
-        self.merge
-            .emit(max, |ring, rec| f(u16::try_from(ring).unwrap_or(u16::MAX), rec))
+        self.merge.emit(max, |ring, rec| {
+            f(u16::try_from(ring).unwrap_or(u16::MAX), rec)
+        })
     }
 
     /// The kernel-side counters, summed over the CPUs.

@@ -195,7 +195,10 @@ mod tests {
         m.fill(1, 10, 1 << 20, from(&mut b));
         let mut out = Vec::new();
         assert_eq!(m.emit(usize::MAX, |i, r| out.push((r[0], i))), 7);
-        assert_eq!(out, [(1, 0), (2, 1), (3, 0), (3, 1), (5, 0), (6, 1), (7, 0)]);
+        assert_eq!(
+            out,
+            [(1, 0), (2, 1), (3, 0), (3, 1), (5, 0), (6, 1), (7, 0)]
+        );
     }
 
     #[test]
@@ -227,6 +230,10 @@ mod tests {
             m.fill(1, 64, 1 << 20, |_| false);
             m.emit(3, |_, _| {});
         }
-        assert!(m.queues[0].bytes.len() <= 2 * 64 * 9, "{}", m.queues[0].bytes.len());
+        assert!(
+            m.queues[0].bytes.len() <= 2 * 64 * 9,
+            "{}",
+            m.queues[0].bytes.len()
+        );
     }
 }

@@ -440,9 +440,8 @@ mod tests {
     fn semop_keeps_the_entries_libs_keeps() {
         let id = crate::spec::newest_id("semop", scapbridge_formats::schema::Direction::Exit)
             .expect("libs has semop");
-        let sembuf = |v: [u16; 6]| -> Vec<Vec<u8>> {
-            v.iter().map(|x| x.to_ne_bytes().to_vec()).collect()
-        };
+        let sembuf =
+            |v: [u16; 6]| -> Vec<Vec<u8>> { v.iter().map(|x| x.to_ne_bytes().to_vec()).collect() };
         let run = |ret: i64, nsops: u32| -> Vec<u16> {
             let raw = sembuf([0, 1, 0o4000, 1, 2, 0x1000]);
             let mut params: Vec<&[u8]> = Vec::new();

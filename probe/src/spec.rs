@@ -313,14 +313,7 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "open_by_handle_at" => l(
             "open_by_handle_at",
             &[],
-            &[
-                Ret,
-                fd0,
-                Arg(2, 4),
-                FdPath(None),
-                FdDev(None),
-                FdIno(None),
-            ],
+            &[Ret, fd0, Arg(2, 4), FdPath(None), FdDev(None), FdIno(None)],
         ),
         "creat" => toctou(
             "creat",
