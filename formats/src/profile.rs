@@ -354,6 +354,30 @@ impl ProfileAdapter {
         self.pending.contains_key(&tid)
     }
 
+    /// Whether [`adapt`](Self::adapt) would hand `ev` out unchanged and
+    /// alone without changing the adapter's state, so the caller may write
+    /// the borrowed event as it is and skip the copy: in `stratoshark`, an
+    /// event already in libs 0.23's layout (current id, its parameter
+    /// count, and the length width its block type needs) that is no exit
+    /// with a held enter of its thread (the probe's events but the
+    /// time-of-check ones). Always false in `compat` and `keep`.
+    pub fn unchanged(&self, ev: &crate::event::Event<'_>) -> bool {
+        if self.profile != Profile::Stratoshark {
+            return false;
+        }
+        let ty = ev.event_type();
+        if schema::known_event(ty).is_none() || current_id(ty) != ty {
+            return false;
+        }
+        let Some(cur) = schema::event_info(ty) else {
+            return false;
+        };
+        libs023_fate(ty, cur) == Fate::Passed
+            && ev.nparams() == usize::from(cur.libs023_nparams)
+            && ev.is_large() == cur.is_large_payload()
+            && (Direction::of(ty) == Direction::Enter || !self.pending.contains_key(&ev.tid()))
+    }
+
     /// Adapts one event; pushes 0, 1 or 2 events to `out`.
     pub fn adapt(&mut self, ev: OwnedEvent, out: &mut Vec<OwnedEvent>) {
         let Some(info) = schema::known_event(ev.event_type) else {
@@ -605,6 +629,43 @@ mod tests {
         assert!(Profile::Stratoshark
             .check(out[0].event_type, out[0].params.len())
             .is_ok());
+    }
+
+    /// `unchanged` is true only where `adapt` hands the event out alone and
+    /// as it came, for every id of the schema in its newest parameter
+    /// count, with and without a held enter of its thread (open's, type 306).
+    #[test]
+    fn unchanged_events_are_what_adapt_passes_as_they_are() {
+        let mut seen = 0;
+        for ty in 0..1024u16 {
+            let Some(info) = schema::known_event(ty) else {
+                continue;
+            };
+            let mut e = OwnedEvent::new(5, 7, ty);
+            for i in 0..info.libs023_nparams {
+                e.push([i as u8; 8]);
+            }
+            let mut raw = Vec::new();
+            e.encode_into(&mut raw);
+            let Ok(ev) = crate::event::Event::parse(&raw, info.is_large_payload()) else {
+                continue;
+            };
+            for held in [false, true] {
+                let mut a = ProfileAdapter::new(Profile::Stratoshark);
+                let mut out = Vec::new();
+                if held {
+                    let mut open = OwnedEvent::new(1, 7, 306);
+                    open.push(3i64.to_le_bytes());
+                    a.adapt(open, &mut out);
+                }
+                if a.unchanged(&ev) {
+                    seen += 1;
+                    a.adapt(e.clone(), &mut out);
+                    assert_eq!(out, [e.clone()], "type {ty} held {held}");
+                }
+            }
+        }
+        assert!(seen > 150, "{seen} events pass unchanged");
     }
 
     /// A read exit (type 7) in its 2-parameter form whose enter came before

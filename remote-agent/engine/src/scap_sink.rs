@@ -177,26 +177,36 @@ impl<W: Write> ScapSink<W> {
         }
         match &mut self.adapter {
             None => self.w.write_event(ev),
+            // Most live events are in the layout already: written from the
+            // borrowed bytes, no owned copy (a Vec per parameter).
+            Some(a) if a.unchanged(ev) => {
+                self.w.write_event(ev)?;
+                self.write_alerts_of(ev.tid())
+            }
             Some(a) => {
                 self.buf.clear();
                 a.adapt(ev.to_owned_event(), &mut self.buf);
-                for e in &self.buf {
-                    self.w.write_owned(e)?;
-                    if !self.held_alerts.is_empty() {
-                        let mut i = 0;
-                        while i < self.held_alerts.len() {
-                            if self.held_alerts[i].0 == e.tid {
-                                let (_, alert) = self.held_alerts.remove(i);
-                                self.w.write_owned(&alert)?;
-                            } else {
-                                i += 1;
-                            }
-                        }
-                    }
+                for i in 0..self.buf.len() {
+                    self.w.write_owned(&self.buf[i])?;
+                    self.write_alerts_of(self.buf[i].tid)?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Writes the held alerts of thread `tid` after an event of it.
+    fn write_alerts_of(&mut self, tid: u64) -> Result<(), WriteError> {
+        let mut i = 0;
+        while i < self.held_alerts.len() {
+            if self.held_alerts[i].0 == tid {
+                let (_, alert) = self.held_alerts.remove(i);
+                self.w.write_owned(&alert)?;
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Writes the alerts still waiting for their thread's exit (at a section
