@@ -643,7 +643,7 @@ mod tests {
             };
             let mut e = OwnedEvent::new(5, 7, ty);
             for i in 0..info.libs023_nparams {
-                e.push([i as u8; 8]);
+                e.push([i; 8]);
             }
             let mut raw = Vec::new();
             e.encode_into(&mut raw);
