@@ -88,6 +88,8 @@ pub struct Probe {
     rings: Vec<RingBuf<MapData>>,
     /// Records taken from several rings, before they go out in time order.
     merge: Merge,
+    /// The record handed out, with one ring.
+    scratch: Vec<u8>,
     filter_pids: bool,
     /// Loaded with a cgroup scope.
     scoped: bool,
@@ -497,6 +499,7 @@ impl Probe {
         Ok(Probe {
             ebpf,
             merge: Merge::new(rings.len()),
+            scratch: Vec::new(),
             rings,
             notes,
             _perf_events: perf_events,
@@ -575,7 +578,8 @@ impl Probe {
 
     /// Hands the records now in the rings to `f` (at most about `max`) in
     /// time order, each with its ring's index (the CPU, with a ring per CPU;
-    /// libscap's buffer id, which it writes as the event's CPU); returns
+    /// libscap's buffer id, which it writes as the event's CPU) and as a
+    /// copy `f` may rewrite in place ([`crate::record::fixup`]); returns
     /// how many. Never blocks: the program submits
     /// without wake-ups, so callers poll with a short sleep when this
     /// returns 0.
@@ -588,12 +592,16 @@ impl Probe {
     /// ring was found empty goes out late, as with Falco's consumer. This
     /// returns 0 only when every ring and queue is empty; records still
     /// queued when the probe is dropped are lost with the rings.
-    pub fn drain(&mut self, max: usize, mut f: impl FnMut(u16, &[u8])) -> usize {
+    pub fn drain(&mut self, max: usize, mut f: impl FnMut(u16, &mut [u8])) -> usize {
         if let [ring] = self.rings.as_mut_slice() {
             let mut n = 0;
             while n < max {
                 let Some(item) = ring.next() else { break };
-                f(0, &item);
+                // The ring's memory is read-only to user space: a copy the
+                // caller may rewrite in place.
+                self.scratch.clear();
+                self.scratch.extend_from_slice(&item);
+                f(0, &mut self.scratch);
                 n += 1;
             }
             return n;

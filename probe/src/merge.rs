@@ -97,7 +97,7 @@ impl Merge {
     /// oldest first, stopping
     /// early where a cut ring's queue runs dry; returns how many. Records
     /// with equal stamps go out in ring order.
-    pub(crate) fn emit(&mut self, max: usize, mut f: impl FnMut(usize, &[u8])) -> usize {
+    pub(crate) fn emit(&mut self, max: usize, mut f: impl FnMut(usize, &mut [u8])) -> usize {
         let mut n = 0;
         while n < max {
             let mut best: Option<(u64, usize)> = None;
@@ -113,7 +113,7 @@ impl Merge {
             let Some((_, start, len)) = q.records.pop_front() else {
                 break;
             };
-            f(i, &q.bytes[start..start + len]);
+            f(i, &mut q.bytes[start..start + len]);
             n += 1;
             if q.records.is_empty() && q.cut {
                 break;

@@ -384,7 +384,6 @@ impl Source for SyscallSource {
         let mut child_done_at: Option<Instant> = None;
         let mut bad_records = 0u64;
         let mut last_ts = 0u64;
-        let mut buf = Vec::new();
         let reason = 'outer: loop {
             if let Some(r) = ctl.stop_reason() {
                 break r;
@@ -425,7 +424,6 @@ impl Source for SyscallSource {
                 sink,
                 containers.as_ref(),
                 paused,
-                &mut buf,
                 &mut last_ts,
                 &mut bad_records,
             )?;
@@ -481,7 +479,6 @@ impl Source for SyscallSource {
                     sink,
                     containers.as_ref(),
                     false,
-                    &mut buf,
                     &mut last_ts,
                     &mut bad_records,
                 )?;
@@ -553,7 +550,6 @@ fn drain_batch(
     sink: &mut dyn EventSink,
     ctrs: Option<&crate::containers::Containers>,
     paused: bool,
-    buf: &mut Vec<u8>,
     last_ts: &mut u64,
     bad_records: &mut u64,
 ) -> Result<(usize, Flow), CaptureError> {
@@ -563,10 +559,9 @@ fn drain_batch(
         if paused || !matches!(flow, Flow::Continue) {
             return;
         }
-        // The fix-up rewrites flags in place: one copy of the record into a
-        // reused buffer, then each of its events in turn.
-        buf.clear();
-        buf.extend_from_slice(rec);
+        // The fix-up rewrites flags in place, in the probe's own copy of
+        // the record, each of its events in turn.
+        let buf = rec;
         let mut at = 0;
         while let Some(len) = record::event_len(&buf[at..]) {
             let ev = &mut buf[at..at + len];
