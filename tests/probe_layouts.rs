@@ -226,6 +226,34 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
                 &[format!("semid={} ", n("semop", "semid"))],
             ],
         ),
+        want(
+            pid,
+            "setsockopt",
+            &[
+                &[format!("fd={}(", n("setsockopt", "fd"))],
+                &[s("level=1(SOL_SOCKET) optname=8(SO_RCVBUF) val=65536 optlen=4")],
+            ],
+        ),
+        want(
+            pid,
+            "setsockopt",
+            &[&[s(
+                "level=1(SOL_SOCKET) optname=20(SO_RCVTIMEO) val=2500000000(2.5s) optlen=16",
+            )]],
+        ),
+        want(
+            pid,
+            "setsockopt",
+            &[&[s("level=2(SOL_TCP) optname=0(UNKNOWN) val=")], &[s("optlen=4")]],
+        ),
+        want(
+            pid,
+            "getsockopt",
+            &[
+                &[s("res=0 ")],
+                &[s("level=1(SOL_SOCKET) optname=3(SO_TYPE) val=1 optlen=4")],
+            ],
+        ),
     ];
     // open_by_handle_at needs CAP_DAC_READ_SEARCH and a file system that
     // gives handles: where it could not run, the workload says so.

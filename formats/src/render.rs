@@ -444,14 +444,35 @@ fn mask(len: usize) -> u64 {
     }
 }
 
+/// A relative time in seconds as libsinsp prints it: C's `%lg` of the
+/// seconds (six significant digits), then `s` (`0.0123457s`, `2.5s`).
 fn reltime(ns: u64) -> String {
-    if ns == 0 {
-        return "0s".into();
+    format!("{}s", c_g(ns as f64 / 1e9))
+}
+
+/// C's `%g`: six significant digits, trailing zeros dropped, exponent form
+/// below 1e-4 and from 1e6 on.
+fn c_g(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { x.to_string() };
     }
-    if ns.is_multiple_of(1_000_000_000) {
-        return format!("{}s", ns / 1_000_000_000);
+    let sci = format!("{x:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        let decimals = usize::try_from(5 - exp).unwrap_or(0);
+        trim(&format!("{x:.decimals$}"))
     }
-    format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)
 }
 
 fn fdlist(tid: u64, v: &[u8], state: Option<&dyn Names>, out: &mut String) {
@@ -574,4 +595,21 @@ pub fn normalize_path(p: &str) -> String {
     let mut s = String::from("/");
     s.push_str(&parts.join("/"));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reltime;
+
+    /// As sysdig 0.29 and 0.41 print relative times (`%lgs`).
+    #[test]
+    fn relative_times_read_as_libsinsp_prints_them() {
+        assert_eq!(reltime(12_345_678), "0.0123457s");
+        assert_eq!(reltime(2_500_000_000), "2.5s");
+        assert_eq!(reltime(640_000), "0.00064s");
+        assert_eq!(reltime(0), "0s");
+        assert_eq!(reltime(2_000_000_000), "2s");
+        assert_eq!(reltime(50_000), "5e-05s");
+        assert_eq!(reltime(3_600_000_000_000_000), "3.6e+06s");
+    }
 }

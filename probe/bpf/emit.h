@@ -149,6 +149,63 @@ static long param_cb(__u32 i, void *data)
 		}
 		break;
 	}
+	case K_SOCKOPT: {
+		/*
+		 * As libs writes it: at SOL_SOCKET, the options it knows as a
+		 * number (errno, a timeval in ns, a u64 cookie, a u32), every
+		 * other option and level as its bytes. Linux SO_* numbers
+		 * (x86-64); user space turns level and optname into PPM values.
+		 */
+		__s32 level = (__s32)c->args[1];
+		__s32 name = (__s32)c->args[2];
+		__u64 optval = c->args[3];
+		__u32 optlen = (__u32)c->args[4];
+		if (p.aux) {
+			optlen = 0;
+			bpf_probe_read_user(&optlen, sizeof(optlen), (const void *)c->args[4]);
+		}
+		optlen &= 0xffff;
+		__u8 idx = 0, w = 0;
+		__u64 v = 0;
+		if (level == 1) {
+			switch (name) {
+			case 4: { /* SO_ERROR */
+				__s32 e = 0;
+				bpf_probe_read_user(&e, sizeof(e), (const void *)optval);
+				idx = 1, w = 8, v = (__u64)(-(__s64)e);
+				break;
+			}
+			case 20: case 21: case 66: case 67: { /* SO_{RCV,SND}TIMEO_{OLD,NEW} */
+				__s64 tv[2] = {};
+				bpf_probe_read_user(tv, sizeof(tv), (const void *)optval);
+				idx = 4, w = 8, v = (__u64)(tv[0] * 1000000000LL + tv[1] * 1000LL);
+				break;
+			}
+			case 57: /* SO_COOKIE */
+				bpf_probe_read_user(&v, sizeof(v), (const void *)optval);
+				idx = 3, w = 8;
+				break;
+			case 1: case 2: case 3: case 5: case 6: case 7: case 8: case 32: case 33:
+			case 9: case 10: case 11: case 12: case 14: case 15: case 16: case 18:
+			case 19: case 22: case 23: case 24: case 25: case 27: case 29: case 30:
+			case 31: case 34: case 35: case 36: case 37: case 38: case 39: case 40:
+			case 41: case 42: case 43: case 44: case 45: case 46: case 47: case 48:
+			case 49: {
+				__u32 u = 0;
+				bpf_probe_read_user(&u, sizeof(u), (const void *)optval);
+				idx = 2, w = 4, v = u;
+				break;
+			}
+			default: break;
+			}
+		}
+		dst[0] = idx;
+		if (w)
+			len = 1 + put_width(dst + 1, v, w);
+		else
+			len = 1 + read_user(dst + 1, optlen, optval);
+		break;
+	}
 	case K_FD_PATH: {
 		/* open_by_handle_at's path: the file the new fd refers to. */
 		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;

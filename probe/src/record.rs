@@ -245,6 +245,47 @@ fn fix_semop(ev: &mut [u8]) {
     }
 }
 
+/// set/getsockopt's level and optname (parameters 2 and 3, one byte each,
+/// raw Linux numbers) as `PPM_SOCKOPT_*`: an option is named only at
+/// SOL_SOCKET, as libs names it.
+fn fix_sockopt(ev: &mut [u8]) {
+    let (Some(l), Some(o)) = (param_range(ev, 2), param_range(ev, 3)) else {
+        return;
+    };
+    if l.len() != 1 || o.len() != 1 {
+        return;
+    }
+    let level = ev[l.start];
+    ev[o.start] = if level == 1 {
+        sockopt_name(ev[o.start])
+    } else {
+        0
+    };
+    ev[l.start] = match level {
+        1 => 1, // SOL_SOCKET
+        6 => 2, // SOL_TCP
+        _ => 0,
+    };
+}
+
+/// A SOL_SOCKET option's Linux number (x86-64) to its `PPM_SOCKOPT_SO_*`
+/// value; 0 (UNKNOWN) for the ones libs does not name.
+pub fn sockopt_name(n: u8) -> u8 {
+    match n {
+        // SO_DEBUG .. SO_ATTACH_BPF have PPM's numbers.
+        1..=50 => n,
+        55 => 0x34, // SO_MEMINFO
+        57 => 0x35, // SO_COOKIE
+        59 => 0x33, // SO_PEERGROUPS
+        63 => 0x1d, // SO_TIMESTAMP_NEW
+        64 => 0x23, // SO_TIMESTAMPNS_NEW
+        65 => 0x25, // SO_TIMESTAMPING_NEW
+        66 => 0x14, // SO_RCVTIMEO_NEW
+        67 => 0x15, // SO_SNDTIMEO_NEW
+        _ => 0,
+    }
+}
+
 /// Linux semctl commands to `PPM_*` bits.
 pub fn semctl_cmd(c: u16) -> u16 {
     match c {
@@ -321,6 +362,8 @@ fn layout_fixers() -> &'static [Option<Fixer>] {
             }),
             ("semctl", |ev| map_u16(ev, 3, semctl_cmd)),
             ("semop", fix_semop),
+            ("setsockopt", fix_sockopt),
+            ("getsockopt", fix_sockopt),
             ("open_by_handle_at", |ev| map_u32(ev, 2, open_flags)),
             ("io_uring_setup", |ev| {
                 map_u32(ev, 4, io_uring_setup_flags);
@@ -402,6 +445,13 @@ mod tests {
     }
 
     #[test]
+    fn sockopt_names_translate() {
+        assert_eq!(sockopt_name(2), 2); // SO_REUSEADDR
+        assert_eq!(sockopt_name(66), 0x14); // SO_RCVTIMEO_NEW
+        assert_eq!(sockopt_name(60), 0); // SO_ZEROCOPY: no PPM name
+    }
+
+    #[test]
     fn io_uring_setup_flags_translate() {
         assert_eq!(io_uring_setup_flags(0), 0);
         // SQPOLL|SQ_AFF|CQSIZE, as readers name them.
@@ -424,7 +474,7 @@ mod tests {
     #[test]
     fn every_fixer_names_an_event() {
         let fixers = layout_fixers();
-        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 14);
+        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 16);
     }
 
     #[test]

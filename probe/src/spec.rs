@@ -84,6 +84,9 @@ pub(crate) enum P {
     /// Path of fd argument `n` (`None`: the return value); empty when the
     /// fd names no file.
     FdPath(Option<u8>),
+    /// set/getsockopt's option value as libs' PT_DYN (level, optname,
+    /// optval, optlen in arguments 1-4); `true`: optlen is a pointer.
+    Sockopt(bool),
 }
 
 // Task fields (T_* in spec.h).
@@ -152,6 +155,7 @@ impl P {
             P::IntAt(n, off) => [23, n, off, 8],
             P::OFlags16(n) => [24, n, 0, 2],
             P::FdPath(n) => [25, n.unwrap_or(0xff), 0, 0],
+            P::Sockopt(at_user) => [26, 0, u8::from(at_user), 0],
         }
     }
 
@@ -372,6 +376,18 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
             "recvmsg",
             &[],
             &[Ret, RetSize, MsgIov(1), Tuple(Some(0), true), Empty, fd0],
+        ),
+        // level and optname raw (Linux numbers, one byte), turned into PPM
+        // values by record::fixup; the value as libs' PT_DYN.
+        "setsockopt" => l(
+            "setsockopt",
+            &[],
+            &[Ret, fd0, Arg(1, 1), Arg(2, 1), Sockopt(false), Arg(4, 4)],
+        ),
+        "getsockopt" => l(
+            "getsockopt",
+            &[],
+            &[Ret, fd0, Arg(1, 1), Arg(2, 1), Sockopt(true), Deref(4, 0, 4)],
         ),
         // libs carries no parameters for these two: the event is the record.
         "getsockname" => l("getsockname", &[], &[]),
@@ -799,8 +815,7 @@ mod tests {
 
     /// `scapbridge info` reports a syscall written generic although libs has
     /// an event of its name as a recorder gap. These are the gaps left: each
-    /// needs a conversion in the kernel side first (sockopt levels and their
-    /// dynamic values, quotactl's per-command structs,
+    /// needs a conversion in the kernel side first (quotactl's per-command structs,
     /// the first mmsghdr,
     /// fsconfig's key/value by command), so a new gap, or one closed, shows here.
     #[test]
@@ -813,8 +828,6 @@ mod tests {
         assert_eq!(
             missing,
             [
-                "setsockopt",
-                "getsockopt",
                 "quotactl",
                 "recvmmsg",
                 "sendmmsg",

@@ -66,6 +66,18 @@ srv.listen()
 cli = socket.socket()
 cli.connect(srv.getsockname())
 out["connect"] = {"sport": cli.getsockname()[1], "dport": srv.getsockname()[1]}
+# Socket options: setsockopt SO_RCVBUF (a u32 at SOL_SOCKET), SO_RCVTIMEO
+# (a timeval), TCP_NODELAY (another level: its bytes), getsockopt SO_TYPE.
+so = socket.socket()
+rcvbuf = ctypes.c_int(65536)
+out["setsockopt"] = {"fd": so.fileno(), "ret": S(54, so.fileno(), 1, 8, ctypes.byref(rcvbuf), 4)}
+tv = (ctypes.c_long * 2)(2, 500000)
+S(54, so.fileno(), 1, 20, tv, 16)
+one = ctypes.c_int(1)
+S(54, so.fileno(), 6, 1, ctypes.byref(one), 4)
+val, vlen = ctypes.c_int(0), ctypes.c_uint32(4)
+out["getsockopt"] = {"ret": S(55, so.fileno(), 1, 3, ctypes.byref(val), ctypes.byref(vlen)), "type": val.value}
+so.close()
 cli.close()
 srv.close()
 
