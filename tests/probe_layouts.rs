@@ -254,6 +254,18 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
                 &[s("level=1(SOL_SOCKET) optname=3(SO_TYPE) val=1 optlen=4")],
             ],
         ),
+        Want {
+            not_in: NEWER_THAN_029,
+            ..want(
+                pid,
+                "fsconfig",
+                &[
+                    &[s("res=0 ")],
+                    &[format!("fd={}", n("fsconfig", "fd"))],
+                    &[s("cmd=1(FSCONFIG_SET_STRING) key=size value_bytebuf=NULL value_charbuf=1m aux=0")],
+                ],
+            )
+        },
     ];
     // open_by_handle_at needs CAP_DAC_READ_SEARCH and a file system that
     // gives handles: where it could not run, the workload says so.

@@ -562,17 +562,22 @@ pub(crate) fn info(path: &Path, json: bool) -> Result<()> {
             "generic:     {generic_total} exits ({:.2} % of events), without arguments",
             generic_total as f64 * 100.0 / total_events.max(1) as f64,
         );
+        let share = |v: &[&(&String, &u64)]| {
+            v.iter().map(|(_, c)| **c).sum::<u64>() as f64 * 100.0 / total_events.max(1) as f64
+        };
         if !no_event.is_empty() {
             let _ = writeln!(
                 s,
-                "  no libs event for these syscalls (every reader shows them generic): {}",
+                "  no libs event for these syscalls (every reader shows them generic; {:.2} % of events): {}",
+                share(&no_event),
                 list(&no_event)
             );
         }
         if !gap.is_empty() {
             let _ = writeln!(
                 s,
-                "  libs has an event, the recorder wrote generic: {}",
+                "  libs has an event, the recorder wrote generic ({:.2} % of events): {}",
+                share(&gap),
                 list(&gap)
             );
         }

@@ -206,6 +206,21 @@ static long param_cb(__u32 i, void *data)
 			len = 1 + read_user(dst + 1, optlen, optval);
 		break;
 	}
+	case K_FSCONFIG_VALUE: {
+		/* Empty on failure and for the commands without a value, as libs. */
+		__u32 cmd = (__u32)c->args[1];
+		__u64 val = c->args[3];
+		if (c->ret < 0 || !val)
+			break;
+		if (p.aux == 0 && cmd == 2) { /* FSCONFIG_SET_BINARY: aux bytes */
+			len = read_user(dst, (__u32)c->args[4], val);
+		} else if (p.aux == 1 && (cmd == 1 || cmd == 3 || cmd == 4)) {
+			/* FSCONFIG_SET_STRING, SET_PATH, SET_PATH_EMPTY */
+			long r = read_user_str(dst, val);
+			len = r > 0 ? r : 0;
+		}
+		break;
+	}
 	case K_FD_PATH: {
 		/* open_by_handle_at's path: the file the new fd refers to. */
 		__s64 fd = p.arg == ARG_RET ? c->ret : (__s64)arg;

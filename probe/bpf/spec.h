@@ -40,6 +40,7 @@
 #define K_O_FLAGS16 24 /* O_NONBLOCK / O_CLOEXEC of argument `arg` as PPM_O_* in 2 bytes (eventfd2, signalfd4, inotify_init1) */
 #define K_INT_AT 23    /* the C int at user `arg` + `aux`, sign-extended to 8 bytes */
 #define K_FD_PATH 25   /* path of fd `arg` (ARG_RET: the return value), empty when no file */
+#define K_FSCONFIG_VALUE 27 /* fsconfig's value by command (cmd in argument 1, value 3, aux 4): aux 0 the binary blob, 1 the string */
 #define K_SOCKOPT 26   /* set/getsockopt's PT_DYN value (level, optname, optval, optlen in arguments 1-4; aux 1: optlen is a pointer) */
 
 /* K_FD_DEV / K_FD_INO: `aux` AUX_FD_AT_USER: the fd is the C int at user `arg` + `width`. */

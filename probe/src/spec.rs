@@ -87,6 +87,10 @@ pub(crate) enum P {
     /// set/getsockopt's option value as libs' PT_DYN (level, optname,
     /// optval, optlen in arguments 1-4); `true`: optlen is a pointer.
     Sockopt(bool),
+    /// fsconfig's value for its command: `false` the binary blob
+    /// (FSCONFIG_SET_BINARY), `true` the string (SET_STRING, SET_PATH,
+    /// SET_PATH_EMPTY); empty otherwise and on failure.
+    FsconfigValue(bool),
 }
 
 // Task fields (T_* in spec.h).
@@ -156,6 +160,7 @@ impl P {
             P::OFlags16(n) => [24, n, 0, 2],
             P::FdPath(n) => [25, n.unwrap_or(0xff), 0, 0],
             P::Sockopt(at_user) => [26, 0, u8::from(at_user), 0],
+            P::FsconfigValue(string) => [27, 3, u8::from(string), 0],
         }
     }
 
@@ -379,6 +384,19 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         ),
         // level and optname raw (Linux numbers, one byte), turned into PPM
         // values by record::fixup; the value as libs' PT_DYN.
+        "fsconfig" => l(
+            "fsconfig",
+            &[],
+            &[
+                Ret,
+                fd0,
+                Arg(1, 4),
+                Str(2),
+                FsconfigValue(false),
+                FsconfigValue(true),
+                Arg(4, 4),
+            ],
+        ),
         "setsockopt" => l(
             "setsockopt",
             &[],
@@ -816,8 +834,7 @@ mod tests {
     /// `scapbridge info` reports a syscall written generic although libs has
     /// an event of its name as a recorder gap. These are the gaps left: each
     /// needs a conversion in the kernel side first (quotactl's per-command structs,
-    /// the first mmsghdr,
-    /// fsconfig's key/value by command), so a new gap, or one closed, shows here.
+    /// the first mmsghdr), so a new gap, or one closed, shows here.
     #[test]
     fn every_syscall_libs_has_an_event_for_has_a_layout() {
         let missing: Vec<&str> = crate::x86_64_syscalls::X86_64
@@ -831,7 +848,6 @@ mod tests {
                 "quotactl",
                 "recvmmsg",
                 "sendmmsg",
-                "fsconfig",
             ],
             "libs events the probe writes generic"
         );

@@ -110,6 +110,15 @@ if hfd >= 0:
     os.close(hfd)
 os.close(mfd)
 
+# fsconfig: a tmpfs context (fsopen) given size=1m (FSCONFIG_SET_STRING).
+fsfd = S(430, ctypes.c_char_p(b"tmpfs"), 1)  # fsopen, FSOPEN_CLOEXEC
+out["fsconfig"] = {
+    "fd": fsfd,
+    "ret": S(431, fsfd, 1, ctypes.c_char_p(b"size"), ctypes.c_char_p(b"1m"), 0) if fsfd >= 0 else fsfd,
+}
+if fsfd >= 0:
+    os.close(fsfd)
+
 # semop of two operations on a private set of two semaphores (then removed):
 # {0, +1, IPC_NOWAIT} and {1, +2, SEM_UNDO}.
 semid = S(64, 0, 2, 0o600)  # semget(IPC_PRIVATE, 2, 0600)
