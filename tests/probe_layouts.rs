@@ -69,6 +69,10 @@ fn want(pid: u64, event: &'static str, groups: &[&[String]]) -> Want {
 const NEWER_THAN_029: &[&str] =
     &["sysdig 0.29: it has no such event (a generic row, no arguments)"];
 
+/// sysdig 0.29's sendmmsg and recvmmsg events carry no parameters: the
+/// `compat` layout writes them so, one row per message.
+const MMSG_029: &[&str] = &["sysdig 0.29: its sendmmsg and recvmmsg events have no parameters"];
+
 fn s(v: impl Into<String>) -> String {
     v.into()
 }
@@ -266,7 +270,76 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
                 ],
             )
         },
+        // One event per message, each its own length and data.
+        Want {
+            not_in: MMSG_029,
+            ..want(
+                pid,
+                "sendmmsg",
+                &[
+                    &[s("res=8 ")],
+                    &[format!("fd={}(", n("sendmmsg", "fd"))],
+                    &[s("size=8 ")],
+                    &[s("data=mmsg-one")],
+                    &[s("127.0.0.1:")],
+                ],
+            )
+        },
+        Want {
+            not_in: MMSG_029,
+            ..want(
+                pid,
+                "sendmmsg",
+                &[&[s("res=11 ")], &[s("size=11 ")], &[s("data=mmsg-second")]],
+            )
+        },
+        Want {
+            not_in: MMSG_029,
+            ..want(
+                pid,
+                "recvmmsg",
+                &[
+                    &[s("res=8 ")],
+                    &[format!("fd={}(", n("recvmmsg", "fd"))],
+                    &[s("size=8 ")],
+                    &[s("data=mmsg-one")],
+                ],
+            )
+        },
+        Want {
+            not_in: MMSG_029,
+            ..want(
+                pid,
+                "recvmmsg",
+                &[&[s("res=11 ")], &[s("data=mmsg-second")]],
+            )
+        },
+        want(
+            pid,
+            "quotactl",
+            &[
+                &[s("res=-2(ENOENT)")],
+                &[s("special=/dev/scapbridge-no-such-disk")],
+                &[s("cmd=32(Q_GETQUOTA)")],
+                &[s("type=1(USRQUOTA)")],
+                &[s("id=1234 ")],
+                &[s("quota_fmt=1(QFMT_NOT_USED)")],
+            ],
+        ),
+        want(
+            pid,
+            "quotactl",
+            &[
+                &[s("quotafilepath=/aquota.group")],
+                &[s("cmd=1(Q_QUOTAON)")],
+                &[s("type=2(GRPQUOTA)")],
+                &[s("id=0 ")],
+                &[s("quota_fmt=4(QFMT_VFS_V0)")],
+            ],
+        ),
     ];
+    assert_eq!(k["sendmmsg"]["ret"], 2, "sendmmsg: {}", k["sendmmsg"]);
+    assert_eq!(k["recvmmsg"]["ret"], 2, "recvmmsg: {}", k["recvmmsg"]);
     // open_by_handle_at needs CAP_DAC_READ_SEARCH and a file system that
     // gives handles: where it could not run, the workload says so.
     let h = &k["open_by_handle_at"];

@@ -108,8 +108,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	start_record(c, ret, nr);
 	__u64 ts = bpf_ktime_get_boot_ns() + BOOT_TIME;
 	__u64 tid = (__u32)pt;
-	__u32 enter_n = sp->enter_n & (ENTER_AT_ENTRY - 1);
-	__u32 exit_n = sp->exit_n & (EXIT_SIMPLE - 1);
+	__u32 enter_n = sp->enter_n & ENTER_N_MASK;
+	__u32 exit_n = sp->exit_n & EXIT_N_MASK;
+	bool rare = sp->exit_n & EXIT_RARE;
 	if (sp->exit_n & EXIT_SIMPLE) {
 		/* Never written at entry: the loader flags only such layouts. */
 		if (enter_n)
@@ -118,10 +119,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		submit(s, st);
 		return 0;
 	}
+	if ((sp->enter_n & EACH_MESSAGE) && ret > 0) {
+		each_message(c, ret, tid);
+		return 0;
+	}
 	/* The exit's parameters follow the enter's in the spec either way. */
 	if (enter_n && !(sp->enter_n & ENTER_AT_ENTRY))
-		emit_event(s, c, sp->enter_type, 0, enter_n, ts, tid);
-	emit_event(s, c, sp->exit_type, enter_n, exit_n, ts, tid);
+		emit_event(s, c, sp->enter_type, 0, enter_n, ts, tid, rare);
+	emit_event(s, c, sp->exit_type, enter_n, exit_n, ts, tid, rare);
 	submit(s, st);
 	return 0;
 }
@@ -169,8 +174,8 @@ static __always_inline int enter_event(struct sys_enter_args *ctx, __u32 nr, int
 	c->args[4] = 0;
 	c->args[5] = 0;
 	start_record(c, 0, nr);
-	emit_event(s, c, sp->enter_type, 0, sp->enter_n & (ENTER_AT_ENTRY - 1),
-		   bpf_ktime_get_boot_ns() + BOOT_TIME, (__u32)pt);
+	emit_event(s, c, sp->enter_type, 0, sp->enter_n & ENTER_N_MASK,
+		   bpf_ktime_get_boot_ns() + BOOT_TIME, (__u32)pt, false);
 	/*
 	 * A path or address not yet paged in cannot be read here (no faults
 	 * in this context); the kernel faults it in during the call and the

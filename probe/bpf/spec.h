@@ -42,6 +42,20 @@
 #define K_FD_PATH 25   /* path of fd `arg` (ARG_RET: the return value), empty when no file */
 #define K_FSCONFIG_VALUE 27 /* fsconfig's value by command (cmd in argument 1, value 3, aux 4): aux 0 the binary blob, 1 the string */
 #define K_SOCKOPT 26   /* set/getsockopt's PT_DYN value (level, optname, optval, optlen in arguments 1-4; aux 1: optlen is a pointer) */
+#define K_QUOTACTL 28  /* one of quotactl's exit parameters, `aux` = QC_* below */
+
+/* quotactl's exit parameters for K_QUOTACTL (cmd in argument 0, special 1, id 2, addr 3). */
+#define QC_QUOTAFILE 0  /* the quota file's path (Q_QUOTAON only) */
+#define QC_DQB_FIRST 1  /* 1-7: struct if_dqblk's limits, space and times (Q_GETQUOTA/SETQUOTA) */
+#define QC_DQB_LAST 7
+#define QC_DQI_BGRACE 8 /* struct if_dqinfo's (Q_GETINFO/SETINFO) */
+#define QC_DQI_IGRACE 9
+#define QC_DQI_FLAGS 10
+#define QC_FMT_OUT 11   /* the format Q_GETFMT returned, Linux QFMT_* */
+#define QC_CMD 12       /* the subcommand: Q_*'s low byte or XQM's 0x58xx, 0xffff unknown */
+#define QC_TYPE 13      /* USRQUOTA, GRPQUOTA... (Linux) */
+#define QC_ID 14        /* the user or group id, for the commands that take one */
+#define QC_FMT 15       /* the format asked for by Q_QUOTAON, Linux QFMT_* */
 
 /* K_FD_DEV / K_FD_INO: `aux` AUX_FD_AT_USER: the fd is the C int at user `arg` + `width`. */
 #define AUX_FD_AT_USER 1
@@ -95,6 +109,13 @@ struct param_spec {
  * the time-of-check hooks (open family, connect), not beside the exit.
  */
 #define ENTER_AT_ENTRY 0x80
+/*
+ * In syscall_spec.enter_n: one exit event per message (sendmmsg, recvmmsg),
+ * as libs writes them: argument 1 is moved to each struct mmsghdr in turn
+ * and the return value is that message's msg_len.
+ */
+#define EACH_MESSAGE 0x40
+#define ENTER_N_MASK 0x3f
 
 /*
  * In syscall_spec.exit_n: every parameter of both events is a simple kind
@@ -104,6 +125,13 @@ struct param_spec {
  * syscalls a busy process makes most).
  */
 #define EXIT_SIMPLE 0x80
+/*
+ * In syscall_spec.exit_n: the layout uses a rare kind (K_SOCKOPT,
+ * K_FSCONFIG_VALUE, K_QUOTACTL), written by param_rare_cb, which knows
+ * those and the plain kinds only (emit.h, write_param).
+ */
+#define EXIT_RARE 0x40
+#define EXIT_N_MASK 0x3f
 #define SIMPLE_MAX 6
 
 struct syscall_spec {

@@ -245,6 +245,56 @@ fn fix_semop(ev: &mut [u8]) {
     }
 }
 
+/// quotactl's command, type and formats (parameters 14, 15, 17 and 13, as
+/// the kernel side writes them: the subcommand's low byte or XQM's 0x58xx,
+/// Linux's USRQUOTA/GRPQUOTA and QFMT_*) as `PPM_Q_*`, `PPM_*QUOTA` and
+/// `PPM_QFMT_*`; a format only where the command has one, NOT_USED
+/// elsewhere, as libs writes them.
+fn fix_quotactl(ev: &mut [u8]) {
+    let Some(cmd) = param_range(ev, 14).filter(|r| r.len() == 2) else {
+        return;
+    };
+    let cmd = quotactl_cmd(u16::from_ne_bytes([ev[cmd.start], ev[cmd.start + 1]]));
+    map_u16(ev, 14, |_| cmd);
+    map_u8(ev, 15, |t| match t {
+        0 => 1, // USRQUOTA
+        1 => 2, // GRPQUOTA
+        _ => 0,
+    });
+    const NOT_USED: u8 = 1;
+    let fmt = |f: u8| match f {
+        1 => 2, // QFMT_VFS_OLD
+        2 => 4, // QFMT_VFS_V0
+        4 => 8, // QFMT_VFS_V1
+        _ => NOT_USED,
+    };
+    map_u8(ev, 13, |f| if cmd == 0x4 { fmt(f) } else { NOT_USED });
+    map_u8(ev, 17, |f| if cmd == 0x1 { fmt(f) } else { NOT_USED });
+}
+
+/// A quotactl subcommand as the kernel side writes it (Q_*'s low byte,
+/// XQM's 0x58xx) to its `PPM_Q_*` bit; 0 for the ones libs does not name.
+pub fn quotactl_cmd(sub: u16) -> u16 {
+    match sub {
+        1 => 0x80,                                  // Q_SYNC
+        2 => 0x1,                                   // Q_QUOTAON
+        3 => 0x2,                                   // Q_QUOTAOFF
+        4 => 0x4,                                   // Q_GETFMT
+        5 => 0x8,                                   // Q_GETINFO
+        6 => 0x10,                                  // Q_SETINFO
+        7 => 0x20,                                  // Q_GETQUOTA
+        8 => 0x40,                                  // Q_SETQUOTA
+        0x5801..=0x5807 => 0x100 << (sub - 0x5801), // Q_XQUOTAON .. Q_XQUOTASYNC
+        _ => 0,
+    }
+}
+
+fn map_u8(ev: &mut [u8], i: usize, f: impl Fn(u8) -> u8) {
+    if let Some(r) = param_range(ev, i).filter(|r| r.len() == 1) {
+        ev[r.start] = f(ev[r.start]);
+    }
+}
+
 /// set/getsockopt's level and optname (parameters 2 and 3, one byte each,
 /// raw Linux numbers) as `PPM_SOCKOPT_*`: an option is named only at
 /// SOL_SOCKET, as libs names it.
@@ -371,6 +421,7 @@ fn layout_fixers() -> &'static [Option<Fixer>] {
                 // IORING_FEAT_RSRC_TAGS; later ones have no name there.
                 map_u32(ev, 7, |f| f & 0x7ff);
             }),
+            ("quotactl", fix_quotactl),
             ("delete_module", |ev| {
                 map_u32(ev, 2, |f| map_bits(f, &[(0o4000, 0x2), (0o1000, 0x1)]))
             }),
@@ -445,6 +496,16 @@ mod tests {
     }
 
     #[test]
+    fn quotactl_commands_translate() {
+        assert_eq!(quotactl_cmd(7), 0x20); // Q_GETQUOTA
+        assert_eq!(quotactl_cmd(1), 0x80); // Q_SYNC
+        assert_eq!(quotactl_cmd(0x5803), 0x400); // Q_XGETQUOTA
+        assert_eq!(quotactl_cmd(0x5807), 0x4000); // Q_XQUOTASYNC
+        assert_eq!(quotactl_cmd(9), 0); // Q_GETNEXTQUOTA: no PPM name
+        assert_eq!(quotactl_cmd(0xffff), 0);
+    }
+
+    #[test]
     fn sockopt_names_translate() {
         assert_eq!(sockopt_name(2), 2); // SO_REUSEADDR
         assert_eq!(sockopt_name(66), 0x14); // SO_RCVTIMEO_NEW
@@ -474,7 +535,7 @@ mod tests {
     #[test]
     fn every_fixer_names_an_event() {
         let fixers = layout_fixers();
-        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 16);
+        assert_eq!(fixers.iter().filter(|f| f.is_some()).count(), 17);
     }
 
     #[test]

@@ -126,6 +126,52 @@ ops = (ctypes.c_short * 6)(0, 1, 0o4000, 1, 2, 0x1000)
 out["semop"] = {"semid": semid, "ret": S(65, semid, ops, 2)}
 S(66, semid, 0, 0)  # semctl IPC_RMID
 
+# sendmmsg of two datagrams over connected loopback UDP, then recvmmsg of
+# both: one event per message, each with its own length and data.
+class MsgHdr(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+        ("iov", ctypes.c_void_p), ("iovlen", ctypes.c_size_t),
+        ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+        ("flags", ctypes.c_int),
+    ]
+
+
+class MMsgHdr(ctypes.Structure):
+    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint32)]
+
+
+rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx.bind(("127.0.0.1", 0))
+tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+tx.connect(rx.getsockname())
+datagrams = [b"mmsg-one", b"mmsg-second"]
+bufs = [ctypes.create_string_buffer(d, len(d)) for d in datagrams]
+iovs = [IoVec(ctypes.addressof(b), len(d)) for b, d in zip(bufs, datagrams)]
+vec = (MMsgHdr * 2)()
+for m, v in zip(vec, iovs):
+    m.hdr.iov, m.hdr.iovlen = ctypes.addressof(v), 1
+out["sendmmsg"] = {"fd": tx.fileno(), "ret": S(307, tx.fileno(), vec, 2, 0)}
+rbufs = [ctypes.create_string_buffer(32) for _ in datagrams]
+riovs = [IoVec(ctypes.addressof(b), 32) for b in rbufs]
+rvec = (MMsgHdr * 2)()
+for m, v in zip(rvec, riovs):
+    m.hdr.iov, m.hdr.iovlen = ctypes.addressof(v), 1
+out["recvmmsg"] = {"fd": rx.fileno(), "ret": S(299, rx.fileno(), rvec, 2, 0x40, None)}  # MSG_DONTWAIT
+tx.close()
+rx.close()
+
+# quotactl on a device that does not exist: Q_GETQUOTA of user 1234 (the id
+# shown), Q_QUOTAON with QFMT_VFS_V0 and a quota file (the format and path
+# shown, no id); both fail with ENOENT.
+Q = lambda cmd, typ: (cmd << 8) | typ
+dev = ctypes.c_char_p(b"/dev/scapbridge-no-such-disk")
+dq = ctypes.create_string_buffer(72)
+out["quotactl"] = {
+    "getquota": S(179, Q(0x800007, 0), dev, 1234, dq),
+    "quotaon": S(179, Q(0x800002, 1), dev, 2, ctypes.c_char_p(b"/aquota.group")),
+}
+
 # io_uring_setup of 4 entries: the kernel fills in the ring sizes and its
 # features (struct io_uring_params: 10 u32, then two offset structs).
 params = (ctypes.c_uint32 * 30)()
