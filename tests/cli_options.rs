@@ -138,3 +138,104 @@ fn capture_s_keeps_that_many_data_bytes() {
         assert_eq!(longest, Some(snaplen), "-s {snaplen}");
     }
 }
+
+#[test]
+fn unknown_short_options_are_named_as_typed() {
+    // Before: `-v` came back as "unknown option '---v'".
+    for (given, named) in [
+        ("-v", "'-v'"),
+        ("-vv", "'-v'"),
+        ("--verbose", "'--verbose'"),
+    ] {
+        let o = run(scapbridge().args([
+            "capture",
+            "-i",
+            "scapbridge-syscalls",
+            "-w",
+            "/dev/null",
+            given,
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{given}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("unknown option {named}")) && !err.contains("---"),
+            "{given}: {err}"
+        );
+    }
+    let o = run(scapbridge().args([
+        "capture",
+        "-i",
+        "scapbridge-syscalls",
+        "-w",
+        "/dev/null",
+        "-a",
+        "filesize:10",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("duration:SECONDS or packets:COUNT"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn capture_a_is_tsharks_autostop() {
+    if !need_root("the probe needs root") || !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.scap");
+    let o =
+        run(syscalls_capture(None, &out).args(["--syscalls", "getpid", "-a", "duration:1", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    events(&out, false).unwrap();
+    let o = run(syscalls_capture(None, &out).args(["-a", "packets:7", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let n = events(&out, false).unwrap().len();
+    let o = run(syscalls_capture(None, &out).args(["-c", "7", "-q"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        n,
+        events(&out, false).unwrap().len(),
+        "-a packets:7 stops as -c 7 does"
+    );
+}
+
+/// Every subcommand refuses a bad command line in the same style as
+/// `capture`: one line, `scapbridge: error: …`, with clap's suggestion
+/// where it has one, exit 2 (before: clap's five-line block).
+#[test]
+fn bad_command_lines_get_one_line_everywhere() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["read", "-vv", "x.scap"], "'-v'"),
+        (&["read", "--jsn", "x.scap"], "did you mean '--json'"),
+        (&["read"], "<FILE>"),
+        (&["convert", "x.scap"], "--write"),
+        (&["info", "--bogus"], "'--bogus'"),
+        (&["rules", "chek"], "did you mean 'check'"),
+        (&["bogus"], "'bogus'"),
+        (
+            &[
+                "capture",
+                "-i",
+                "scapbridge-syscalls",
+                "-w",
+                "/dev/null",
+                "--interace",
+                "x",
+            ],
+            "did you mean",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = run(scapbridge().args(*args));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("scapbridge: error: ") && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -125,6 +125,7 @@ pub(crate) fn help(only: Option<&protocol::InterfaceSpec>) -> String {
          \x20 -w, --write FILE|-      output file, or - for standard output\n\
          \x20 -d, -M, --duration D    stop after D (10, 2.5s, 500ms, 3m, 1h; -M as sysdig's)\n\
          \x20 -c, -n, --count N       stop after N events\n\
+         \x20 -a duration:D|packets:N  tshark's autostop: the same as -d D or -c N\n\
          \x20 -f, --filter F          capture filter in the Falco/sysdig syntax (proc.name=cat and evt.type=open)\n\
          \x20 -F, --format scap|pcapng  output container (default scap; -F as tshark's)\n\
          \x20 -q, --quiet             no progress line and no summary\n\

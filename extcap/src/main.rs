@@ -326,7 +326,10 @@ fn main() -> ExitCode {
     if !clap_command && scapbridge::invocation::is_extcap_call(&lossy) {
         return capture_cmd::extcap_main(&raw);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let r = match cli.cmd {
         Cmd::Read(a) if a.list_fields => commands::fields(a.json, None),
         Cmd::Fields(a) => commands::fields(a.json, a.source.as_deref()),
@@ -493,4 +496,77 @@ fn fail(e: anyhow::Error) -> ExitCode {
     }
     eprintln!("scapbridge: error: {msg}");
     ExitCode::from(EXIT_ERROR)
+}
+
+/// A command line clap refuses, in the one-line style of every other
+/// error (`scapbridge: error: …`, with clap's suggestion when it has one),
+/// exit 2; help and version go out as clap prints them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("bad arguments");
+    let mut msg = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "the following required arguments were not provided:" lists them on
+    // the lines below: joined onto this one.
+    if msg.ends_with(':') {
+        let listed: Vec<&str> = rendered
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        msg.push(' ');
+        msg.push_str(&listed.join(", "));
+    }
+    let suggested = [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand]
+        .into_iter()
+        .find_map(|k| match e.get(k) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(v)) => v.first().cloned(),
+            _ => None,
+        });
+    if let Some(like) = suggested {
+        msg.push_str(&format!(" (did you mean '{like}'?)"));
+    }
+    // Which command's help to ask for.
+    let cmd: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(2)
+        .filter(|a| {
+            matches!(
+                a.as_str(),
+                "read"
+                    | "convert"
+                    | "info"
+                    | "rules"
+                    | "check"
+                    | "list"
+                    | "fields"
+                    | "completions"
+                    | "manpages"
+                    | "help"
+            )
+        })
+        .collect();
+    let help = if cmd.is_empty() {
+        "scapbridge --help".to_string()
+    } else {
+        format!("scapbridge {} --help", cmd.join(" "))
+    };
+    eprintln!("scapbridge: error: {msg} (see {help})");
+    ExitCode::from(2)
 }

@@ -160,6 +160,8 @@ const HEADLESS_VALUE_OPTS: &[(&str, Option<char>)] = &[
     ("filter", Some('f')),
     // tshark's -F, the output file type.
     ("format", Some('F')),
+    // tshark's and dumpcap's autostop condition: duration:N or packets:N.
+    ("autostop", Some('a')),
 ];
 
 enum Mode {
@@ -273,32 +275,35 @@ fn parse_with(
             break;
         }
         // Short options of the headless form: `-i NAME`, `-wFILE`, `-q`.
-        let (name, inline): (String, Option<String>) = if let Some(long) = a.strip_prefix("--") {
-            match long.split_once('=') {
-                Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (long.to_string(), None),
-            }
-        } else if headless && a.len() >= 2 && a.starts_with('-') && a != "-" {
-            let c = a[1..].chars().next().unwrap_or('?');
-            let rest = &a[1 + c.len_utf8()..];
-            let long = match c {
-                'q' => "quiet".to_string(),
-                'h' => "help".to_string(),
-                // tshark's and dumpcap's -D: list the interfaces.
-                'D' => "list".to_string(),
-                // sysdig's and tcpdump's -s: an interface option
-                // (scapbridge-syscalls' data bytes per event).
-                's' => "snaplen".to_string(),
-                _ => HEADLESS_VALUE_OPTS
-                    .iter()
-                    .find(|(_, s)| *s == Some(c))
-                    .map_or_else(|| a.clone(), |(l, _)| (*l).to_string()),
+        // `given` is the option as typed, for the error that names it.
+        let (name, inline, given): (String, Option<String>, String) =
+            if let Some(long) = a.strip_prefix("--") {
+                match long.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string()), format!("--{n}")),
+                    None => (long.to_string(), None, a.clone()),
+                }
+            } else if headless && a.len() >= 2 && a.starts_with('-') && a != "-" {
+                let c = a[1..].chars().next().unwrap_or('?');
+                let rest = &a[1 + c.len_utf8()..];
+                let long = match c {
+                    'q' => "quiet".to_string(),
+                    'h' => "help".to_string(),
+                    // tshark's and dumpcap's -D: list the interfaces.
+                    'D' => "list".to_string(),
+                    // sysdig's and tcpdump's -s: an interface option
+                    // (scapbridge-syscalls' data bytes per event).
+                    's' => "snaplen".to_string(),
+                    _ => HEADLESS_VALUE_OPTS
+                        .iter()
+                        .find(|(_, s)| *s == Some(c))
+                        .map_or_else(|| a.clone(), |(l, _)| (*l).to_string()),
+                };
+                let given = format!("-{c}");
+                (long, (!rest.is_empty()).then(|| rest.to_string()), given)
+            } else {
+                inv.errors.push(unknown_option(a, headless));
+                continue;
             };
-            (long, (!rest.is_empty()).then(|| rest.to_string()))
-        } else {
-            inv.errors.push(unknown_option(a, headless));
-            continue;
-        };
         // Does this option take a value?
         let takes_value = if EXTCAP_VALUE_OPTS.contains(&name.as_str())
             || (headless && HEADLESS_VALUE_OPTS.iter().any(|(l, _)| *l == name))
@@ -345,6 +350,15 @@ fn parse_with(
             }
         }
         let value: Option<String> = match (takes_value, inline) {
+            // Unknown, even with a value attached (`-vv`, `--bogus=1`): a
+            // following word that is not an option is its value.
+            (None, inline) => {
+                if inline.is_none() && i < args.len() && !args[i].starts_with('-') {
+                    i += 1;
+                }
+                inv.errors.push(unknown_option(&given, headless));
+                continue;
+            }
             (_, Some(v)) => Some(v),
             (Some(true), None) => {
                 if i < args.len() {
@@ -358,15 +372,6 @@ fn parse_with(
                 }
             }
             (Some(false), None) => None,
-            // Unknown: a following word that is not an option is its value.
-            (None, None) => {
-                if i < args.len() && !args[i].starts_with('-') {
-                    i += 1;
-                }
-                inv.errors
-                    .push(unknown_option(&format!("--{name}"), headless));
-                continue;
-            }
         };
         let v = || value.clone().unwrap_or_default();
         match name.as_str() {
@@ -391,6 +396,15 @@ fn parse_with(
             "extcap-config-option-name" | "extcap-config-option-value" => {}
             "duration" => inv.duration = Some(v()),
             "count" => inv.count = Some(v()),
+            "autostop" => match v().split_once(':') {
+                Some(("duration", n)) => inv.duration = Some(n.to_string()),
+                Some(("packets" | "events", n)) => inv.count = Some(n.to_string()),
+                _ => inv.errors.push(UsageError::BadValue {
+                    option: "-a".into(),
+                    value: v(),
+                    expected: Expected::Form("duration:SECONDS or packets:COUNT"),
+                }),
+            },
             "format" => match v().as_str() {
                 "scap" => inv.format = OutputFormat::Scap,
                 "pcapng" => inv.format = OutputFormat::Pcapng,
