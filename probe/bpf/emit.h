@@ -174,24 +174,29 @@ static __always_inline long write_param(__u32 i, const bool rare)
 	__u8 *dst = &s->out[start];
 	__u64 arg = c->args[p.arg & 7];
 
+	/* The kinds both writers know. */
+	switch (p.kind) {
+	case K_EMPTY:
+	case K_RET:
+	case K_ARG:
+	case K_ZERO:
+	case K_SC_ID:
+	case K_NATIVE_ID:
+	case K_RET_SIZE:
+	case K_UBUF:
+		len = put_simple(dst, c, sp, p);
+		goto set_len;
+	case K_USTR:
+		len = put_ustr(dst, c, arg);
+		goto set_len;
+	case K_UDEREF:
+		len = put_uderef(dst, arg, p);
+		goto set_len;
+	default:
+		break;
+	}
 	if (rare) {
 		switch (p.kind) {
-		case K_EMPTY:
-		case K_RET:
-		case K_ARG:
-		case K_ZERO:
-		case K_SC_ID:
-		case K_NATIVE_ID:
-		case K_RET_SIZE:
-		case K_UBUF:
-			len = put_simple(dst, c, sp, p);
-			break;
-		case K_USTR:
-			len = put_ustr(dst, c, arg);
-			break;
-		case K_UDEREF:
-			len = put_uderef(dst, arg, p);
-			break;
 		case K_SOCKOPT: {
 			/*
 			 * As libs writes it: at SOL_SOCKET, the options it knows as a
@@ -272,19 +277,6 @@ static __always_inline long write_param(__u32 i, const bool rare)
 		}
 	} else {
 		switch (p.kind) {
-		case K_EMPTY:
-		case K_RET:
-		case K_ARG:
-		case K_ZERO:
-		case K_SC_ID:
-		case K_NATIVE_ID:
-		case K_RET_SIZE:
-		case K_UBUF:
-			len = put_simple(dst, c, sp, p);
-			break;
-		case K_USTR:
-			len = put_ustr(dst, c, arg);
-			break;
 		case K_SOCKADDR:
 			len = put_sockaddr(dst, (const void *)arg, c->args[p.aux & 7]);
 			if (!len && arg)
@@ -305,9 +297,6 @@ static __always_inline long write_param(__u32 i, const bool rare)
 			len = put_iov(dst, iov, c->ret);
 			break;
 		}
-		case K_UDEREF:
-			len = put_uderef(dst, arg, p);
-			break;
 		case K_INT_AT: {
 			__s32 v = -1;
 			if (!arg || bpf_probe_read_user(&v, sizeof(v), (const char *)arg + p.aux))
