@@ -215,6 +215,7 @@ fn bad_command_lines_get_one_line_everywhere() {
         (&["info", "--bogus"], "'--bogus'"),
         (&["rules", "chek"], "did you mean 'check'"),
         (&["bogus"], "'bogus'"),
+        (&["info", "--top", "threads", "x.scap"], "one of: procs"),
         (
             &[
                 "capture",

@@ -541,6 +541,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     if let Some(like) = suggested {
         msg.push_str(&format!(" (did you mean '{like}'?)"));
     }
+    // A bad value of a closed set: clap lists the set on a later line.
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        msg.push_str(&format!(" (one of: {})", valid.join(", ")));
+    }
     // Which command's help to ask for.
     let cmd: Vec<String> = std::env::args()
         .skip(1)
