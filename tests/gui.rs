@@ -174,8 +174,9 @@ impl Xvfb {
             .unwrap_or_default()
     }
 
-    /// Waits (bounded) for a window whose title contains `part`.
-    fn wait_window(&self, part: &str, limit: Duration, gui: &mut Group, log: &Path) -> Window {
+    /// Waits (bounded) for a window whose title contains `part`: None when
+    /// none came, or the GUI ended.
+    fn try_window(&self, part: &str, limit: Duration, gui: &mut Group) -> Option<Window> {
         // Some(None): the GUI ended, no use waiting longer.
         let w = wait_for(limit, || {
             // A slow poll: each spawns xwininfo, and the GUI needs the CPU.
@@ -188,7 +189,12 @@ impl Xvfb {
                 .find(|w| w.title.contains(part))
                 .map(Some)
         });
-        w.flatten().unwrap_or_else(|| {
+        w.flatten()
+    }
+
+    /// [`Xvfb::try_window`], failing the test with what was there instead.
+    fn wait_window(&self, part: &str, limit: Duration, gui: &mut Group, log: &Path) -> Window {
+        self.try_window(part, limit, gui).unwrap_or_else(|| {
             panic!(
                 "no window titled …{part}… within {limit:?}; windows: {:?}\nGUI log:\n{}",
                 self.windows(),
@@ -481,40 +487,58 @@ fn shows_our_interfaces_and_options(gui: &Gui<'_>, dir: &Path) {
     // filled after every extcap has answered --extcap-interfaces. The
     // window is looked up again each time: the GUI resizes it after it
     // first maps it.
-    let found = wait_for(Duration::from_secs(60), || {
-        std::thread::sleep(Duration::from_millis(300));
-        let main = x
-            .windows()
-            .into_iter()
-            .find(|w| w.title.contains(gui.main_title))?;
-        let row = x.screen().crop(&main).selected_row(300)?;
-        Some((main, row))
-    });
-    let (main, row) = found.unwrap_or_else(|| {
-        panic!(
-            "{}: no selected row ({DIALOG_IFACE}) on the welcome page in 60 s\nlog:\n{}",
-            gui.name,
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    });
-    // Kept until the dialog shows which interface this row is: Stratoshark
-    // also lists an unknown `-i` interface (a bare row without the gear),
-    // so a selected row alone proves nothing.
-    let welcome = x.settled(&main, Duration::from_secs(5));
-
-    // The gear at the row's start (its centre 11 px in, in both GUIs)
-    // opens the extcap's options dialog.
-    let (gear_x, gear_y) = (main.x + row.1 + 11, main.y + row.0);
-    x.xdotool(&[
-        "mousemove",
-        &gear_x.to_string(),
-        &gear_y.to_string(),
-        "click",
-        "1",
-    ]);
-    x.park_pointer();
+    // The click is tried again (three times at most) when no dialog comes:
+    // the GUI may lay the list out again after a late extcap answers (a CI
+    // run saw the click land during it and no dialog in 30 s).
     let title = format!("{} · Interface Options: ", gui.app);
-    let dialog = x.wait_window(&title, Duration::from_secs(30), &mut app, &log);
+    let mut shown = None;
+    for attempt in 0..3 {
+        let found = wait_for(Duration::from_secs(60), || {
+            std::thread::sleep(Duration::from_millis(300));
+            let main = x
+                .windows()
+                .into_iter()
+                .find(|w| w.title.contains(gui.main_title))?;
+            let row = x.screen().crop(&main).selected_row(300)?;
+            Some((main, row))
+        });
+        let (main, row) = found.unwrap_or_else(|| {
+            panic!(
+                "{}: no selected row ({DIALOG_IFACE}) on the welcome page in 60 s\nlog:\n{}",
+                gui.name,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+        // Kept until the dialog shows which interface this row is:
+        // Stratoshark also lists an unknown `-i` interface (a bare row
+        // without the gear), so a selected row alone proves nothing.
+        let welcome = x.settled(&main, Duration::from_secs(5));
+
+        // The gear at the row's start (its centre 11 px in, in both GUIs)
+        // opens the extcap's options dialog.
+        let (gear_x, gear_y) = (main.x + row.1 + 11, main.y + row.0);
+        x.xdotool(&[
+            "mousemove",
+            &gear_x.to_string(),
+            &gear_y.to_string(),
+            "click",
+            "1",
+        ]);
+        x.park_pointer();
+        let limit = Duration::from_secs(if attempt == 2 { 30 } else { 15 });
+        let dialog = if attempt == 2 {
+            Some(x.wait_window(&title, limit, &mut app, &log))
+        } else {
+            x.try_window(&title, limit, &mut app)
+        };
+        if let Some(dialog) = dialog {
+            shown = Some((welcome, dialog));
+            break;
+        }
+    }
+    let Some((welcome, dialog)) = shown else {
+        unreachable!("the third attempt fails the test itself")
+    };
     assert!(
         dialog.title.ends_with(&format!(": {DIALOG_IFACE}")),
         "{}: the options dialog is not our interface's: {:?}",
