@@ -197,6 +197,9 @@ pub(crate) fn read(
             return Ok(());
         }
     }
+    // libsinsp consumes the container events a capture opens with as
+    // initial state (`consume_initialstate_events`): numbered, not shown.
+    let mut opening = true;
     loop {
         let item = match rd.next_item() {
             Ok(Some(i)) => i,
@@ -211,6 +214,11 @@ pub(crate) fn read(
                 if scapbridge_formats::state::is_numbered(&ev) || all {
                     num += 1;
                 }
+                opening = opening
+                    && matches!(
+                        ev.event_type(),
+                        schema::PPME_CONTAINER_JSON_E | schema::PPME_CONTAINER_JSON_2_E
+                    );
                 state.update(&ev);
                 let passes = filter.as_ref().is_none_or(|f| {
                     f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num })
@@ -223,7 +231,7 @@ pub(crate) fn read(
                     }
                     counted += 1;
                 }
-                if !passes || (!all && !shown_by_default(&ev)) {
+                if !passes || (!all && (opening || !shown_by_default(&ev))) {
                     continue;
                 }
                 line.clear();

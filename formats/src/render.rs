@@ -232,7 +232,7 @@ fn bytebuf(out: &mut String, v: &[u8]) {
 }
 
 /// Bytes as printable text, each other byte a dot.
-fn printable(out: &mut String, v: &[u8]) {
+pub fn printable(out: &mut String, v: &[u8]) {
     for &b in v {
         out.push(if (0x20..0x7f).contains(&b) {
             b as char
@@ -259,10 +259,11 @@ pub fn arg(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&dyn Names>, o
 }
 
 /// Appends `v`'s resolved form alone when it has one, else what
-/// [`push_value`] writes.
+/// [`push_value_libs023`] writes (libs 0.23's `evt.arg`: mmap's result in
+/// decimal, as sysdig 0.41 prints it).
 pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
     let len = out.len();
-    push_value(tid, v, state, out);
+    push_value_libs023(tid, v, state, out);
     // Every resolved form is written by push_value as `RAW(RESOLVED)`; the
     // kinds below are those, so their parentheses are ours, not the data's.
     let resolvable = matches!(
@@ -274,6 +275,7 @@ pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &m
             | Value::Gid(_)
             | Value::Flags { .. }
             | Value::Signal(_)
+            | Value::RelPath { .. }
     );
     if !resolvable || !out.ends_with(')') {
         return;
@@ -292,7 +294,7 @@ pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &m
 /// it where that differs from [`push_value`] (libs 0.21, sysdig 0.29): an
 /// error-number result in decimal whatever its format (mmap's), every name
 /// of an enumeration that gives its value more than one (`AF_LOCAL|AF_UNIX`),
-/// an empty buffer as `NULL`.
+/// an empty buffer as `NULL`, a user or group id unnamed.
 pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
     match *v {
         Value::Errno { v, .. } if v >= 0 => push_i64(out, v),
@@ -310,6 +312,13 @@ pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, ou
             let _ = write!(out, "({})", same.join("|"));
         }
         Value::Bytes([]) => out.push_str("NULL"),
+        // libs 0.23 names no user or group from a capture (it reads no
+        // user list from the file): `<NA>`, and `<NONE>` for -1.
+        Value::Uid(u) | Value::Gid(u) if u == u64::from(u32::MAX) => out.push_str("-1(<NONE>)"),
+        Value::Uid(u) | Value::Gid(u) => {
+            push_u64(out, u);
+            out.push_str("(<NA>)");
+        }
         _ => push_value(tid, v, state, out),
     }
 }
@@ -518,7 +527,9 @@ fn args_with(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String, whole:
         return;
     }
     for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
-        out.push_str(p.name);
+        // libs 0.21 (sysdig 0.29) calls execve's process group `pgid`;
+        // the newer tables, ours among them, `vpgid`.
+        out.push_str(if p.name == "vpgid" { "pgid" } else { p.name });
         out.push('=');
         if let Some(v) = ev.param(i) {
             match value::decode_bytes(ev, v, p) {

@@ -330,7 +330,12 @@ fn typed<'a>(
         T::Pid | T::Pid32 => value_i64(v).map_or(raw, Value::Pid),
         T::Uid => value_u64(v).map_or(raw, Value::Uid),
         T::Gid => value_u64(v).map_or(raw, Value::Gid),
-        T::Charbuf | T::Fspath => Value::Str(until_nul(v)),
+        T::Charbuf => Value::Str(until_nul(v)),
+        // libsinsp resolves a relative path against the thread's cwd.
+        T::Fspath => Value::RelPath {
+            path: until_nul(v),
+            base: PathBase::Cwd,
+        },
         T::Fsrelpath => Value::RelPath {
             path: until_nul(v),
             base: match aux {

@@ -307,13 +307,24 @@ pub fn ids_named(name: &str) -> impl Iterator<Item = u16> + '_ {
         .map(|(i, _)| i as u16)
 }
 
-/// The Linux name of an errno value (`2` → `ENOENT`).
+/// The Linux name of an errno value (`2` → `ENOENT`), the kernel's own
+/// restart codes included: a syscall interrupted by a signal returns -514,
+/// ERESTARTNOHAND, to the probe, and libsinsp (0.21 and 0.23) names them.
 pub fn errno_name(errno: u64) -> Option<&'static str> {
     let n = u16::try_from(errno).ok()?;
+    let restart = match n {
+        512 => Some("ERESTARTSYS"),
+        513 => Some("ERESTARTNOINTR"),
+        514 => Some("ERESTARTNOHAND"),
+        515 => Some("ENOIOCTLCMD"),
+        516 => Some("ERESTART_RESTARTBLOCK"),
+        _ => None,
+    };
     generated::ERRNO_NAMES
         .binary_search_by_key(&n, |(k, _)| *k)
         .ok()
         .map(|i| generated::ERRNO_NAMES[i].1)
+        .or(restart)
 }
 
 /// The Linux name of a signal number (`9` → `SIGKILL`).

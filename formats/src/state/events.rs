@@ -109,6 +109,18 @@ impl CaptureState {
             .param_by_name("flags")
             .filter(|v| v.len() == 4)
             .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        // The caller's result names the child in the caller's pid
+        // namespace: inside a container (the caller's vtid is not its tid,
+        // or the flags say the child is in one: PPM_CL_CHILD_IN_PIDNS,
+        // CLONE_NEWPID, CLONE_PARENT) it is not the child's tid, so the
+        // child is made from its own clone exit only, as libsinsp does. A
+        // child made from it would be a thread of a wrong id (a bash in a
+        // container cloning its `ls` made thread 6, named bash).
+        const IN_PIDNS: u32 = 0x2000_0000 | 0x40 | 0x100;
+        if res > 0 && (flags & IN_PIDNS != 0 || get("vtid").is_some_and(|v| v != tid)) {
+            self.caller_first_seen(ev, tid);
+            return;
+        }
         let is_thread = flags & 0x2000 != 0; // PPM_CL_CLONE_THREAD
         let parent = if res == 0 {
             get("ptid").unwrap_or(0)
@@ -144,31 +156,8 @@ impl CaptureState {
             .filter(|v| v.len() == 4)
             .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
-        // A caller seen for the first time (it started before the capture
-        // and is not in its process list): libsinsp makes it from its own
-        // clone exit, whose tid, pid, ptid, comm, exe, args, cwd, ids and
-        // cgroups are the caller's; its child then inherits from it.
-        if res > 0 && !self.threads.contains_key(&tid) {
-            let cgroups: Arc<[u8]> = ev.param_by_name("cgroups").unwrap_or_default().into();
-            let container_id = containers::container_id_of(&cgroups).into();
-            self.threads.insert(
-                tid,
-                ThreadEntry {
-                    pid: get("pid").unwrap_or(tid),
-                    ptid: get("ptid").unwrap_or(0),
-                    comm: comm.clone(),
-                    exe: exe.clone(),
-                    args: args.clone(),
-                    cwd: cwd.clone(),
-                    uid,
-                    gid,
-                    cgroups,
-                    container_id,
-                    // Terminal, login uid, flags, inode, session: not in a
-                    // clone exit; the defaults, as libsinsp leaves them.
-                    ..ThreadEntry::default()
-                },
-            );
+        if res > 0 {
+            self.caller_first_seen(ev, tid);
         }
         // The event's cgroups, or else the parent's (a child starts in
         // them). The parent's are shared (a reference count, no copy) also
@@ -233,6 +222,51 @@ impl CaptureState {
         );
     }
 
+    /// A caller seen for the first time (it started before the capture
+    /// and is not in its process list): libsinsp makes it from its own
+    /// clone exit, whose tid, pid, ptid, comm, exe, args, cwd, ids and
+    /// cgroups are the caller's; its child then inherits from it.
+    fn caller_first_seen(&mut self, ev: &Event<'_>, tid: u64) {
+        if self.threads.contains_key(&tid) {
+            return;
+        }
+        let (exe, comm) = exe_and_comm(ev);
+        let get = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 8)
+                .map(|v| le_u64(v, 0))
+        };
+        let id = |n: &str| {
+            ev.param_by_name(n)
+                .filter(|v| v.len() == 4)
+                .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
+        };
+        let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
+        if !cwd.is_empty() && !cwd.ends_with('/') {
+            cwd.push('/');
+        }
+        let cgroups: Arc<[u8]> = ev.param_by_name("cgroups").unwrap_or_default().into();
+        let container_id = containers::container_id_of(&cgroups).into();
+        self.threads.insert(
+            tid,
+            ThreadEntry {
+                pid: get("pid").unwrap_or(tid),
+                ptid: get("ptid").unwrap_or(0),
+                comm,
+                exe,
+                args: ev.param_by_name("args").map(split_args).unwrap_or_default(),
+                cwd,
+                uid: id("uid"),
+                gid: id("gid"),
+                cgroups,
+                container_id,
+                // Terminal, login uid, flags, inode, session: not in a
+                // clone exit; the defaults, as libsinsp leaves them.
+                ..ThreadEntry::default()
+            },
+        );
+    }
+
     pub(super) fn on_open(&mut self, ev: &Event<'_>) {
         let tid = ev.tid();
         let Some(fd) = self.i64_arg(ev, "fd").filter(|&f| f >= 0) else {
@@ -255,9 +289,11 @@ impl CaptureState {
             FdEntry {
                 typechar,
                 l4: 0,
+                name_raw: (path != full).then(|| path.into_boxed_str()),
                 name: full,
                 sock_l4: 0,
                 learnt: false,
+                from_list: false,
             },
         );
     }
@@ -295,6 +331,8 @@ impl CaptureState {
                 name: String::new(),
                 sock_l4,
                 learnt: false,
+                from_list: false,
+                name_raw: None,
             },
         );
     }
@@ -385,6 +423,8 @@ impl CaptureState {
                         name: text,
                         sock_l4: l4,
                         learnt: from_enter,
+                        from_list: false,
+                        name_raw: None,
                     },
                 );
             }
@@ -487,6 +527,8 @@ impl CaptureState {
                     name: fname.clone().unwrap_or_default(),
                     sock_l4: 0,
                     learnt: false,
+                    from_list: false,
+                    name_raw: None,
                 },
             );
         }

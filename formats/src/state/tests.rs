@@ -183,3 +183,129 @@ fn orphans_take_a_live_sibling_then_init_as_parent() {
     exit_of(20, 20, &mut st);
     assert_eq!(st.thread(30).unwrap().ptid, 1, "init, once runc is gone");
 }
+
+/// An event of type `ty` with every parameter of its layout: the value
+/// `val` gives by name, else a zero of the parameter's size (empty for a
+/// variable-size one).
+fn event_of(ts: u64, tid: u64, ty: u16, val: impl Fn(&str) -> Option<Vec<u8>>) -> Vec<u8> {
+    use crate::event::OwnedEvent;
+    let mut e = OwnedEvent::new(ts, tid, ty);
+    for p in schema::event_info(ty).unwrap().params {
+        let v = val(p.name).unwrap_or_else(|| vec![0; p.ty.fixed_size().unwrap_or(0)]);
+        e.push(v);
+    }
+    e.encode()
+}
+
+/// A clone in a container returns the child's id in the container's pid
+/// namespace: libsinsp makes the child from the child's own clone exit
+/// only, not a thread of that id from the caller's (a container's bash
+/// cloning `ls` made thread 6, named bash, which then named every pid 6).
+#[test]
+fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
+    let clone = schema::ids_named("clone")
+        .filter(|i| i % 2 == 1)
+        .max()
+        .unwrap();
+    let mut st = CaptureState::new();
+    st.add_processes(&[ProcessInfo {
+        tid: 500,
+        pid: 500,
+        ptid: 1,
+        comm: b"bash".to_vec(),
+        ..ProcessInfo::default()
+    }]);
+    let caller = event_of(1, 500, clone, |n| match n {
+        "res" => Some(6i64.to_le_bytes().to_vec()),
+        "pid" | "tid" => Some(500i64.to_le_bytes().to_vec()),
+        "vtid" | "vpid" => Some(1i64.to_le_bytes().to_vec()),
+        "comm" => Some(b"bash\0".to_vec()),
+        _ => None,
+    });
+    st.update(&Event::parse(&caller, false).unwrap());
+    assert!(st.thread(6).is_none(), "no thread of the namespaced id");
+    let child = event_of(2, 600, clone, |n| match n {
+        "res" => Some(0i64.to_le_bytes().to_vec()),
+        "pid" | "tid" => Some(600i64.to_le_bytes().to_vec()),
+        "ptid" => Some(500i64.to_le_bytes().to_vec()),
+        "vtid" | "vpid" => Some(6i64.to_le_bytes().to_vec()),
+        "comm" => Some(b"bash\0".to_vec()),
+        _ => None,
+    });
+    st.update(&Event::parse(&child, false).unwrap());
+    let t = st.thread(600).expect("the child, from its own exit");
+    assert_eq!((t.pid, t.ptid), (600, 500));
+    // Outside a container the caller's exit still makes the child (a
+    // child whose own exit is lost is known all the same).
+    let host = event_of(3, 500, clone, |n| match n {
+        "res" => Some(700i64.to_le_bytes().to_vec()),
+        "pid" | "tid" | "vtid" | "vpid" => Some(500i64.to_le_bytes().to_vec()),
+        _ => None,
+    });
+    st.update(&Event::parse(&host, false).unwrap());
+    assert_eq!(st.thread(700).map(|t| t.ptid), Some(500));
+}
+
+/// The fd list gives a socket with this end first; one whose port is a
+/// listening port of the list is the server's end and turns round
+/// (`client->server`), as libsinsp names it; the others stay.
+#[test]
+fn sockets_of_the_fd_list_are_named_client_first() {
+    let mut st = CaptureState::new();
+    st.add_processes(&[ProcessInfo {
+        tid: 40,
+        pid: 40,
+        ptid: 1,
+        comm: b"sshd".to_vec(),
+        ..ProcessInfo::default()
+    }]);
+    let sock = |fd, sip: [u8; 4], sport, dip: [u8; 4], dport| FdInfo {
+        fd,
+        ino: 0,
+        fd_type: fd_type::IPV4_SOCK,
+        data: FdData::Ipv4(SocketTuple {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto: 2,
+        }),
+    };
+    st.add_fds(
+        40,
+        &[
+            FdInfo {
+                fd: 3,
+                ino: 0,
+                fd_type: fd_type::IPV4_SERVSOCK,
+                data: FdData::Ipv4Server(ListenAddr {
+                    ip: [0; 4],
+                    port: 22,
+                    l4proto: 2,
+                }),
+            },
+            sock(4, [10, 0, 2, 15], 22, [10, 0, 2, 2], 49289),
+            sock(5, [10, 0, 2, 15], 40000, [1, 2, 3, 4], 443),
+        ],
+    );
+    let mut switch = crate::event::OwnedEvent::new(1, 40, 152);
+    switch.push(8u64.to_le_bytes());
+    let raw = switch.encode();
+    st.update(&Event::parse(&raw, false).unwrap());
+    assert_eq!(st.fd(40, 4).unwrap().name, "10.0.2.2:49289->10.0.2.15:22");
+    assert_eq!(st.fd(40, 5).unwrap().name, "10.0.2.15:40000->1.2.3.4:443");
+    assert!(st.fd(40, 4).unwrap().from_list);
+}
+
+/// Arguments split as libsinsp splits them: empty ones kept (nginx blanks
+/// its arguments with NULs), the last NUL ending the last one.
+#[test]
+fn empty_arguments_are_kept() {
+    assert_eq!(
+        split_args(b"nginx: worker\0\0\0"),
+        ["nginx: worker", "", ""]
+    );
+    assert_eq!(split_args(b"ls\0-l\0"), ["ls", "-l"]);
+    assert!(split_args(b"").is_empty());
+    assert!(split_args(b"\0").is_empty());
+}

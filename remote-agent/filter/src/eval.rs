@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use scapbridge_formats::event::{value_i64 as sint, value_str};
-use scapbridge_formats::schema::{self, Direction, ParamType};
+use scapbridge_formats::schema::{self, Direction, EventInfo, ParamInfo, ParamType, PrintFormat};
 use scapbridge_formats::state::{CaptureState, FdEntry, Libs023Names, ThreadEntry};
 use scapbridge_formats::{render, Event};
 

@@ -142,6 +142,18 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     if let Some(v) = ev.param_by_name("fd").filter(|v| !v.is_empty()) {
         return sint(v);
     }
+    // An exit whose fd has another name (copy_file_range's `fdout`):
+    // libs 0.23 takes its first fd.
+    if let Some(i) = info
+        .params
+        .iter()
+        .skip(1)
+        .position(|p| uses_fd && matches!(p.ty, ParamType::Fd | ParamType::Fd32))
+    {
+        if let Some(v) = ev.param(i + 1).filter(|v| !v.is_empty()) {
+            return sint(v);
+        }
+    }
     // newfstatat and mknodat work on their `dirfd` (libs 0.23).
     if let Some(v) = ev
         .param_by_name("dirfd")
@@ -163,6 +175,67 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     } else {
         sint(enter.param_by_name("fd")?)
     }
+}
+
+/// `evt.rawarg.NAME` as text, as libs 0.23 prints it in an output: a
+/// number in its parameter's print format (hexadecimal in capitals without
+/// `0x`, the parameter's bytes as unsigned; octal), as sysdig 0.41 does;
+/// 0.29 printed every number in decimal. Comparisons keep the number.
+/// A byte buffer prints as text, a dot for each byte that is not printable
+/// (`evt.arg` cuts it shorter), a number of the newest layout that an
+/// older one lacks as 0.
+pub(super) fn rawarg_text(sel: &ArgSel, ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
+    let Some((ev, i)) = arg_event(ev, sel, cx) else {
+        return newest_only_number(ev, sel).then(|| "0".to_string());
+    };
+    let info = ev.info()?.params.get(i)?;
+    let v = ev.param(i)?;
+    let n = match info.ty {
+        // An empty buffer: nothing (`evt.arg` says NULL).
+        ParamType::Bytebuf if v.is_empty() => return Some(String::new()),
+        ParamType::Bytebuf => {
+            let mut s = String::new();
+            // sysdig 0.41 prints a buffer's first 1021 bytes (an execve's
+            // env of 3,400 bytes shows 1021 characters).
+            render::printable(&mut s, &v[..v.len().min(1021)]);
+            return Some(s);
+        }
+        ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath => {
+            return Some(value_str(v).into_owned())
+        }
+        _ => sint(v)?,
+    };
+    let bits = 8 * v.len().min(8);
+    let raw = if bits == 64 {
+        n as u64
+    } else {
+        n as u64 & ((1u64 << bits) - 1)
+    };
+    Some(match info.fmt {
+        PrintFormat::Hex => format!("{raw:X}"),
+        PrintFormat::Oct => format!("{raw:o}"),
+        _ => n.to_string(),
+    })
+}
+
+/// Whether `sel` names a number of the newest layout of `ev`'s exit that
+/// `ev` (an older layout, its enter included) does not carry: libs 0.23's
+/// converter adds it empty, and `evt.rawarg` reads that as 0 (`evt.arg` and
+/// `evt.args` as `<NA>`).
+fn newest_only_number(ev: &Event<'_>, sel: &ArgSel) -> bool {
+    let ArgSel::Name(name) = sel else {
+        return false;
+    };
+    // An exit recorded with no parameters (an old driver's setsockopt) is
+    // left as it is; parameters newer than libs 0.23's layout are unknown.
+    ev.direction() == Direction::Exit
+        && ev.nparams() > 0
+        && newest_exit(ev)
+            .and_then(|i| {
+                let at = i.param_index(name)?;
+                (at < usize::from(i.libs023_nparams)).then(|| i.params.get(at))?
+            })
+            .is_some_and(|p| p.ty.fixed_size().is_some())
 }
 
 /// The event and index of an argument: an exit's own, or, by name, its
@@ -193,11 +266,7 @@ fn exit_args(ev: &Event<'_>, cx: &EvalContext<'_>, out: &mut String) {
     }
     // An older version of the event (execve's, with 16 parameters) is read
     // as the newest one, the others `<NA>`.
-    let newest = schema::ids_named(ev.name())
-        .filter(|id| id % 2 == 1)
-        .max()
-        .and_then(schema::event_info);
-    let Some(info) = newest.or_else(|| ev.info()) else {
+    let Some(info) = newest_exit(ev).or_else(|| ev.info()) else {
         return;
     };
     let enter = cx.state.last_enter(ev);
@@ -215,26 +284,66 @@ fn exit_args(ev: &Event<'_>, cx: &EvalContext<'_>, out: &mut String) {
                 Some((e, param_index(&e, &ArgSel::Name(p.name.into()))?))
             });
         if let Some((e, i)) = from {
-            let q = e.info().and_then(|info| info.params.get(i));
-            if let (Some(q), Some(v)) = (q, e.param(i)) {
-                let value = scapbridge_formats::value::decode_bytes(&e, v, q);
-                render::push_value_libs023(e.tid(), &value, Some(&Libs023Names(cx.state)), out);
+            if let Some(text) = libs023_param(&e, i, cx) {
+                out.push_str(&text);
             }
-        } else if let Some(n) = p.ty.fixed_size().filter(|_| {
-            schema::event_info(ev.event_type().wrapping_sub(1))
-                .is_some_and(|i| i.param_index(p.name).is_some())
-        }) {
-            // A number its enter would have carried, the enter not being
-            // there: libs 0.23's converter writes zero (and nothing for
-            // the other types, shown `<NA>`).
-            static ZERO: [u8; 32] = [0; 32];
-            let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n.min(32)], p);
+        } else if let Some(n) = converted_zero(ev, p) {
+            let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n], p);
             render::push_value_libs023(ev.tid(), &value, Some(&Libs023Names(cx.state)), out);
         } else {
             out.push_str("<NA>");
         }
         out.push(' ');
     }
+}
+
+static ZERO: [u8; 32] = [0; 32];
+
+/// The size of `p`, a parameter of the newest layout of `ev` (an old
+/// layout's exit), when libs 0.23's converter gives it zero: a number its
+/// enter would have carried, the enter not being in the capture (other
+/// types it leaves empty, shown `<NA>`).
+fn converted_zero(ev: &Event<'_>, p: &ParamInfo) -> Option<usize> {
+    p.ty.fixed_size()
+        .filter(|_| {
+            schema::event_info(ev.event_type().wrapping_sub(1))
+                .is_some_and(|i| i.param_index(p.name).is_some())
+        })
+        .map(|n| n.min(ZERO.len()))
+}
+
+/// The newest layout of `ev`'s syscall, which libs 0.23 reads every exit
+/// as.
+fn newest_exit(ev: &Event<'_>) -> Option<&'static EventInfo> {
+    schema::ids_named(ev.name())
+        .filter(|id| id % 2 == 1)
+        .max()
+        .and_then(schema::event_info)
+}
+
+/// Parameter `i` of `ev` as libs 0.23 writes it in `evt.args`: an empty
+/// string `<NA>` (the probe writes an argument it could not read empty),
+/// an absolute time as a date, the rest as [`render::push_value_libs023`].
+fn libs023_param(ev: &Event<'_>, i: usize, cx: &EvalContext<'_>) -> Option<String> {
+    let q = ev.info()?.params.get(i)?;
+    let v = ev.param(i)?;
+    if v.is_empty() && is_text(q.ty) {
+        return Some("<NA>".to_string());
+    }
+    if q.ty == ParamType::Abstime {
+        return Some(crate::clock::local_datetime(sint(v)? as u64));
+    }
+    let mut out = String::new();
+    let value = scapbridge_formats::value::decode_bytes(ev, v, q);
+    render::push_value_libs023(ev.tid(), &value, Some(&Libs023Names(cx.state)), &mut out);
+    Some(out)
+}
+
+fn is_text(ty: ParamType) -> bool {
+    matches!(
+        ty,
+        ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath
+    )
 }
 
 /// An open-family exit (the events whose fd fields libs 0.23 takes from
@@ -265,20 +374,6 @@ fn unknown_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> FdEntry {
         name,
         ..FdEntry::default()
     }
-}
-
-/// The name of an errno, the kernel's own restart codes included (a
-/// syscall interrupted by a signal returns -514, ERESTARTNOHAND, to the
-/// probe; libs names them).
-fn errno_name(e: u64) -> Option<&'static str> {
-    schema::errno_name(e).or(match e {
-        512 => Some("ERESTARTSYS"),
-        513 => Some("ERESTARTNOINTR"),
-        514 => Some("ERESTARTNOHAND"),
-        515 => Some("ENOIOCTLCMD"),
-        516 => Some("ERESTART_RESTARTBLOCK"),
-        _ => None,
-    })
 }
 
 pub(super) fn param_index(ev: &Event<'_>, sel: &ArgSel) -> Option<usize> {
@@ -395,13 +490,37 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             if r >= 0 {
                 Value::Str(Cow::Borrowed("SUCCESS"))
             } else {
-                Value::Str(Cow::Borrowed(errno_name(r.unsigned_abs())?))
+                Value::Str(Cow::Borrowed(schema::errno_name(r.unsigned_abs())?))
             }
         }
-        EvtFailed => Value::Bool(res().is_some_and(|r| r < 0)),
+        // libs 0.23: none for an event without a result (a switch, an old
+        // driver's mprotect exit); libs 0.21 (sysdig 0.29) said false.
+        EvtFailed => Value::Bool(res()? < 0),
         EvtArg(sel) => {
-            let (ev, i) = arg_event(ev, sel, cx)?;
+            let Some((ev, i)) = arg_event(ev, sel, cx) else {
+                // An old exit whose enter came before the capture: the zero
+                // libs 0.23 gives it, resolved (fd 0 names the fd).
+                let ArgSel::Name(name) = sel else { return None };
+                if ev.direction() != Direction::Exit {
+                    return None;
+                }
+                let p = newest_exit(ev)?.params.iter().find(|p| p.name == name)?;
+                let n = converted_zero(ev, p)?;
+                let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n], p);
+                let mut s = String::new();
+                render::push_resolved(ev.tid(), &value, Some(&Libs023Names(cx.state)), &mut s);
+                return Some(Value::Str(Cow::Owned(s)));
+            };
             let info = ev.info()?.params.get(i)?;
+            let v = ev.param(i)?;
+            if v.is_empty() && is_text(info.ty) {
+                return None;
+            }
+            if info.ty == ParamType::Abstime {
+                return Some(Value::Str(Cow::Owned(crate::clock::local_datetime(
+                    sint(v)? as u64,
+                ))));
+            }
             let mut s = String::new();
             render::arg(&ev, i, info, Some(&Libs023Names(cx.state)), &mut s);
             Value::Str(Cow::Owned(s))
@@ -411,6 +530,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             Value::Bytes(Cow::Borrowed(ev.param(i)?))
         }
         EvtRawArg(sel) => {
+            // A number of the newest layout an old exit lacks prints as 0
+            // (`rawarg_text`) but matches nothing in libs 0.23.
             let (ev, i) = arg_event(ev, sel, cx)?;
             let info = ev.info()?.params.get(i)?;
             let v = ev.param(i)?;
@@ -543,18 +664,19 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 }
             }
             let fd = event_fd(ev, cx)?;
-            // libs 0.23 keeps a raw name for files only: a socket's or a
-            // pipe's is empty.
+            // libs 0.23 keeps a raw name for files it saw opened only: a
+            // socket's, a pipe's, or one of the capture's fd list is empty.
             match cx.state.fd(ev.tid(), fd) {
-                Some(e) if matches!(e.typechar, b'f' | b'd') => {
-                    Value::Str(Cow::Borrowed(e.name.as_str()))
+                Some(e) if matches!(e.typechar, b'f' | b'd') && !e.from_list => {
+                    Value::Str(Cow::Borrowed(e.name_raw.as_deref().unwrap_or(&e.name)))
                 }
                 Some(_) => Value::Str(Cow::Borrowed("")),
                 None => Value::Str(Cow::Owned(unknown_fd(ev, cx).name)),
             }
         }
         FdL4proto | FdSip | FdCip | FdSport | FdCport | FdLport | FdRport | FdConnected
-        | FdNameChanged | FdIp | FdNet | FdSnet => {
+        | FdNameChanged | FdIp | FdNet | FdSnet | FdCnet | FdLip | FdRip | FdLnet | FdRnet
+        | FdIsServer => {
             let fd = event_fd(ev, cx)?;
             let e = cx.state.fd(ev.tid(), fd)?;
             if *f == FdNameChanged {
@@ -570,18 +692,11 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 })));
             }
             if !matches!(e.typechar, b'4' | b'6') {
-                return if *f == FdConnected {
-                    Some(Value::Bool(false))
-                } else {
-                    None
+                return match f {
+                    FdConnected | FdIsServer => Some(Value::Bool(false)),
+                    _ => None,
                 };
             }
-            // fd.name of an inet socket: "cip:cport->sip:sport".
-            let tuple = e.name.split_once("->");
-            if *f == FdConnected {
-                return Some(Value::Bool(tuple.is_some()));
-            }
-            let (c, srv) = tuple?;
             let split = |ep: &str| -> Option<(std::net::IpAddr, i64)> {
                 let (ip, port) = ep.rsplit_once(':')?;
                 Some((
@@ -589,15 +704,35 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                     port.parse().ok()?,
                 ))
             };
+            // fd.name of an inet socket: "cip:cport->sip:sport"; of a bound
+            // one that is not connected, "ip:port": libs' server socket
+            // when bound to a port (not to 0, a client's bind before its
+            // connect), which the server fields answer and the client ones
+            // do not.
+            let Some((c, srv)) = e.name.split_once("->") else {
+                let listen = split(&e.name).filter(|(_, port)| *port > 0);
+                return match f {
+                    FdConnected => Some(Value::Bool(false)),
+                    FdIsServer => Some(Value::Bool(listen.is_some())),
+                    FdSip | FdIp | FdNet | FdSnet => Some(Value::Ips(vec![listen?.0])),
+                    FdSport => Some(Value::Num(listen?.1)),
+                    _ => None,
+                };
+            };
             let (cip, cport) = split(c)?;
             let (sip, sport) = split(srv)?;
+            // libs 0.23 takes the client end as local only when its address
+            // is a container's own; sysdig 0.41 and Stratoshark (with the
+            // container plugin, every host thread in container "host") never
+            // do, so local is the server end and remote the client's.
             match f {
-                FdSip => Value::Ips(vec![sip]),
-                FdCip => Value::Ips(vec![cip]),
+                FdConnected => Value::Bool(true),
+                FdIsServer => Value::Bool(false),
+                FdSip | FdSnet | FdLip | FdLnet => Value::Ips(vec![sip]),
+                FdCip | FdCnet | FdRip | FdRnet => Value::Ips(vec![cip]),
                 FdIp | FdNet => Value::Ips(vec![cip, sip]),
-                FdSnet => Value::Ips(vec![sip]),
-                FdSport | FdRport => Value::Num(sport),
-                FdCport | FdLport => Value::Num(cport),
+                FdSport | FdLport => Value::Num(sport),
+                FdCport | FdRport => Value::Num(cport),
                 _ => return None,
             }
         }
@@ -653,6 +788,9 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                         } else {
                             dir
                         }
+                    } else if e.typechar == b'd' {
+                        // A directory has no file name in libs 0.23.
+                        return None;
                     } else {
                         file
                     };

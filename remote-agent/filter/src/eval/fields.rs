@@ -70,6 +70,12 @@ pub(super) enum Field {
     FdIp,
     FdNet,
     FdSnet,
+    FdCnet,
+    FdLip,
+    FdRip,
+    FdLnet,
+    FdRnet,
+    FdIsServer,
     /// `container.*` and `k8s.*`.
     Container(CField),
     /// `evt.time.iso8601`.
@@ -135,8 +141,10 @@ impl Field {
             | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | ProcSid
             | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
-            | FdNameChanged | ProcIsExeUpperLayer => Kind::Bool,
-            FdIp | FdNet | FdSnet | FdSip | FdCip => Kind::Ip,
+            | FdNameChanged | ProcIsExeUpperLayer | FdIsServer => Kind::Bool,
+            FdIp | FdNet | FdSnet | FdCnet | FdSip | FdCip | FdLip | FdRip | FdLnet | FdRnet => {
+                Kind::Ip
+            }
             EvtBuffer => Kind::Bytes,
             Unavailable(k) => *k,
             Container(c) => c.kind(),
@@ -336,8 +344,16 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ("fd.cip", Field::FdCip, "the client address of a connection"),
     ("fd.sport", Field::FdSport, "the server port"),
     ("fd.cport", Field::FdCport, "the client port"),
-    ("fd.lport", Field::FdLport, "the local port"),
-    ("fd.rport", Field::FdRport, "the remote port"),
+    (
+        "fd.lport",
+        Field::FdLport,
+        "the local port (libs 0.23: the server's)",
+    ),
+    (
+        "fd.rport",
+        Field::FdRport,
+        "the remote port (libs 0.23: the client's)",
+    ),
     (
         "fd.connected",
         Field::FdConnected,
@@ -358,6 +374,36 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "fd.snet",
         Field::FdSnet,
         "the server's network (with a CIDR)",
+    ),
+    (
+        "fd.cnet",
+        Field::FdCnet,
+        "the client's network (with a CIDR)",
+    ),
+    (
+        "fd.lip",
+        Field::FdLip,
+        "the local address of a connection (libs 0.23: the server's)",
+    ),
+    (
+        "fd.rip",
+        Field::FdRip,
+        "the remote address of a connection (libs 0.23: the client's)",
+    ),
+    (
+        "fd.lnet",
+        Field::FdLnet,
+        "the local end's network (with a CIDR)",
+    ),
+    (
+        "fd.rnet",
+        Field::FdRnet,
+        "the remote end's network (with a CIDR)",
+    ),
+    (
+        "fd.is_server",
+        Field::FdIsServer,
+        "the fd is a listening (bound, unconnected) socket",
     ),
     (
         "proc.duration",

@@ -121,7 +121,10 @@ impl OutputFormat {
             match p {
                 OutPart::Text(t) => out.push_str(t),
                 OutPart::Field { field, name } => {
-                    let v = extract(field, ev, &cx).map(|v| v.into_text().into_owned());
+                    let v = match field {
+                        Field::EvtRawArg(sel) => rawarg_text(sel, ev, &cx),
+                        _ => extract(field, ev, &cx).map(|v| v.into_text().into_owned()),
+                    };
                     out.push_str(v.as_deref().unwrap_or("<NA>"));
                     fields.push((name.clone(), v));
                 }
