@@ -3,6 +3,20 @@
 
 use super::*;
 
+/// Parameter `name` of `ev` as a 64-bit number, when it has that size.
+fn u64_param(ev: &Event<'_>, name: &str) -> Option<u64> {
+    ev.param_by_name(name)
+        .filter(|v| v.len() == 8)
+        .map(|v| le_u64(v, 0))
+}
+
+/// Parameter `name` of `ev` as a 32-bit number, when it has that size.
+fn u32_param(ev: &Event<'_>, name: &str) -> Option<u32> {
+    ev.param_by_name(name)
+        .filter(|v| v.len() == 4)
+        .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
+}
+
 impl CaptureState {
     pub(super) fn on_execve(&mut self, ev: &Event<'_>) {
         if self.i64_arg(ev, "res") != Some(0) {
@@ -11,14 +25,8 @@ impl CaptureState {
         let tid = ev.tid();
         let (exe, comm) = exe_and_comm(ev);
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
-        let pid = ev
-            .param_by_name("pid")
-            .filter(|v| v.len() == 8)
-            .map(|v| le_u64(v, 0));
-        let ptid = ev
-            .param_by_name("ptid")
-            .filter(|v| v.len() == 8)
-            .map(|v| le_u64(v, 0));
+        let pid = u64_param(ev, "pid");
+        let ptid = u64_param(ev, "ptid");
         let cwd = ev.param_by_name("cwd").map(lossy);
         // Without the kernel's trusted path (old layouts), libs 0.23 takes
         // the path the enter asked to run.
@@ -53,11 +61,7 @@ impl CaptureState {
         if let Some(c) = cgroups {
             th.set_cgroups(c);
         }
-        let u32_arg = |n: &str| {
-            ev.param_by_name(n)
-                .filter(|v| v.len() == 4)
-                .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
-        };
+        let u32_arg = |n: &str| u32_param(ev, n);
         if let Some(t) = u32_arg("tty") {
             th.tty = t;
         }
@@ -65,11 +69,7 @@ impl CaptureState {
             th.loginuid = l;
         }
         th.exe_flags = u32_arg("flags").unwrap_or(0);
-        let u64_arg = |n: &str| {
-            ev.param_by_name(n)
-                .filter(|v| v.len() == 8)
-                .map(|v| le_u64(v, 0))
-        };
+        let u64_arg = |n: &str| u64_param(ev, n);
         // The new executable's inode; its ctime against the clone time is
         // computed here, once, as libsinsp does at execve (unsigned).
         if let Some(ino) = u64_arg("exe_ino") {
@@ -100,15 +100,8 @@ impl CaptureState {
             return;
         }
         let (exe, comm) = exe_and_comm(ev);
-        let get = |n: &str| {
-            ev.param_by_name(n)
-                .filter(|v| v.len() == 8)
-                .map(|v| le_u64(v, 0))
-        };
-        let flags = ev
-            .param_by_name("flags")
-            .filter(|v| v.len() == 4)
-            .map_or(0, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let get = |n: &str| u64_param(ev, n);
+        let flags = u32_param(ev, "flags").unwrap_or(0);
         // The caller's result names the child in the caller's pid
         // namespace: inside a container (the caller's vtid is not its tid,
         // or the flags say the child is in one: PPM_CL_CHILD_IN_PIDNS,
@@ -147,14 +140,8 @@ impl CaptureState {
                 .map(|p| p.cwd.clone())
                 .unwrap_or_default();
         }
-        let uid = ev
-            .param_by_name("uid")
-            .filter(|v| v.len() == 4)
-            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
-        let gid = ev
-            .param_by_name("gid")
-            .filter(|v| v.len() == 4)
-            .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+        let uid = u32_param(ev, "uid").unwrap_or(u32::MAX);
+        let gid = u32_param(ev, "gid").unwrap_or(u32::MAX);
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
         if res > 0 {
             self.caller_first_seen(ev, tid);
@@ -231,16 +218,8 @@ impl CaptureState {
             return;
         }
         let (exe, comm) = exe_and_comm(ev);
-        let get = |n: &str| {
-            ev.param_by_name(n)
-                .filter(|v| v.len() == 8)
-                .map(|v| le_u64(v, 0))
-        };
-        let id = |n: &str| {
-            ev.param_by_name(n)
-                .filter(|v| v.len() == 4)
-                .map_or(u32::MAX, |v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]))
-        };
+        let get = |n: &str| u64_param(ev, n);
+        let id = |n: &str| u32_param(ev, n).unwrap_or(u32::MAX);
         let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
         if !cwd.is_empty() && !cwd.ends_with('/') {
             cwd.push('/');
