@@ -65,25 +65,32 @@ pub(super) fn ancestor<'s>(
 /// whose id is the session id (a session id is its leader's pid); else,
 /// or when that leader is gone, the highest ancestor of the process's main
 /// thread still in the same session. A container's threads stand for a
-/// pid namespace (its session ids are the namespace's numbers).
+/// pid namespace (its session ids are the namespace's numbers); there
+/// libs 0.23 counts ancestors only, so a process whose parent is in
+/// another session (a container's first shell) has an empty name, not
+/// its own (sysdig 0.41 on the 2019 container captures).
 fn session_leader(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
     let t = thread(ev, cx)?;
     let sid = t.sid;
-    if t.container_id.is_empty() {
+    let host = t.container_id.is_empty();
+    if host {
         if let Some(leader) = cx.state.thread(sid) {
             return Some(leader.comm.clone());
         }
     }
-    let mut mt: &ThreadEntry = match cx.state.thread(t.pid) {
-        Some(m) => m,
-        None => return Some(t.comm.clone()),
+    let Some(main) = cx.state.thread(t.pid) else {
+        return Some(t.comm.clone());
     };
+    let mut mt: &ThreadEntry = main;
     // Bounded: a parent loop in a damaged capture must not hang.
     for _ in 0..4096 {
         match cx.state.thread(mt.ptid) {
             Some(p) if p.sid == sid && !std::ptr::eq(p, mt) => mt = p,
             _ => break,
         }
+    }
+    if !host && std::ptr::eq(mt, main) {
+        return Some(String::new());
     }
     Some(mt.comm.clone())
 }
@@ -114,7 +121,14 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
             _ => None,
         };
     }
-    let uses_fd = info.flags & schema::ef::USES_FD != 0;
+    // An exit uses an fd as libs 0.23's table says (unlinkat, symlinkat,
+    // mkdirat, fchmodat and fchownat use their dirfd there, AT_FDCWD
+    // included); an enter, which only sysdig 0.29 shows, as the older one.
+    let flags = match ev.direction() {
+        Direction::Exit => info.libs023_flags,
+        _ => info.flags,
+    };
+    let uses_fd = flags & schema::ef::USES_FD != 0;
     let fd_first = |e: &Event<'_>| {
         e.info()
             .and_then(|i| i.params.first())
@@ -129,6 +143,18 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     }
     if uses_fd && fd_first(ev) && info.params.first()?.name == "fd" {
         return sint(ev.param(0)?);
+    }
+    // fcntl(F_DUPFD, F_DUPFD_CLOEXEC) that succeeded: libs 0.23 gives the
+    // exit the new fd, the copy it made.
+    if ev.direction() == Direction::Exit && ev.name() == "fcntl" {
+        let dup = cx
+            .state
+            .arg(ev, "cmd")
+            .and_then(|c| c.first())
+            .is_some_and(|c| matches!(c, 1 | 26));
+        if let Some(res) = ev.param(0).and_then(sint).filter(|r| dup && *r >= 0) {
+            return Some(res);
+        }
     }
     // An exit an old driver wrote with no parameters (setsockopt): libs
     // 0.23 gives it fd -1.
