@@ -283,25 +283,6 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
         true,
         EXECVE_FLAGS,
     ),
-    ("proc.cwd startswith /", "falco_cat_write", true, OLD_CWD),
-    (
-        "proc.cwd startswith /",
-        "libs_e2e_curl_google",
-        true,
-        OLD_CWD,
-    ),
-    (
-        "proc.cwd startswith /",
-        "libs_e2e_curl_google_comments",
-        true,
-        OLD_CWD,
-    ),
-    (
-        "proc.cwd startswith /",
-        "libs_e2e_test_ipv6_client",
-        true,
-        OLD_CWD,
-    ),
     // The live capture's events vary from run to run.
     ("fd.name exists", "live", false, AT_FDCWD),
     ("not fd.type exists", "live", false, AT_FDCWD),
@@ -372,8 +353,6 @@ const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-
 const CAPS: &str = "our thread state has no capabilities yet (issue 24, item 4: thread.cap_*)";
 const EXECVE_FLAGS: &str = "libs 0.23 upgrades an old execve exit to the current layout, \
     whose `flags` (executable flags) it fills with 0; we read the file's own layout";
-const OLD_CWD: &str = "libs 0.23, as sysdig 0.29, leaves proc.cwd empty for the threads \
-    of these old captures; we take it from the process list and the execve exit";
 const LOCAL_END: &str = "libs 0.23 decides which end of a socket is local (fd.lport, \
     fd.rport) by the reading host's own network interfaces, so its answer for a capture \
     made elsewhere changes with the machine it runs on (sysdig 0.29 and we: the client \

@@ -27,7 +27,9 @@ impl CaptureState {
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
         let pid = u64_param(ev, "pid");
         let ptid = u64_param(ev, "ptid");
-        let cwd = ev.param_by_name("cwd").map(lossy);
+        // The exit's `cwd` is not taken: libsinsp (0.21 and 0.23) keeps a
+        // thread's working directory from the process list, its parent and
+        // chdir, so a thread the capture first sees at its execve has none.
         // Without the kernel's trusted path (old layouts), libs 0.23 takes
         // the path the enter asked to run.
         let exepath = ev
@@ -48,12 +50,6 @@ impl CaptureState {
         }
         if let Some(p) = ptid {
             th.ptid = p;
-        }
-        if let Some(mut c) = cwd.filter(|c| !c.is_empty()) {
-            if !c.ends_with('/') {
-                c.push('/');
-            }
-            th.cwd = c;
         }
         if let Some(p) = exepath {
             th.exepath = p;
@@ -127,19 +123,14 @@ impl CaptureState {
         } else {
             child
         };
-        let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
-        if !cwd.is_empty() && !cwd.ends_with('/') {
-            cwd.push('/');
-        }
-        // An old clone exit without `cwd`: the child's is its parent's, as
-        // libs 0.23 copies it.
-        if cwd.is_empty() {
-            cwd = self
-                .threads
-                .get(&parent)
-                .map(|p| p.cwd.clone())
-                .unwrap_or_default();
-        }
+        // The child's working directory is its parent's (a thread's, its
+        // process's), as libsinsp copies it; the exit's own `cwd` is not
+        // taken, so a child of a parent libsinsp does not know has none.
+        let cwd = self
+            .threads
+            .get(if is_thread { &pid } else { &parent })
+            .map(|p| p.cwd.clone())
+            .unwrap_or_default();
         let uid = u32_param(ev, "uid").unwrap_or(u32::MAX);
         let gid = u32_param(ev, "gid").unwrap_or(u32::MAX);
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
@@ -220,10 +211,6 @@ impl CaptureState {
         let (exe, comm) = exe_and_comm(ev);
         let get = |n: &str| u64_param(ev, n);
         let id = |n: &str| u32_param(ev, n).unwrap_or(u32::MAX);
-        let mut cwd = ev.param_by_name("cwd").map(lossy).unwrap_or_default();
-        if !cwd.is_empty() && !cwd.ends_with('/') {
-            cwd.push('/');
-        }
         let cgroups: Arc<[u8]> = ev.param_by_name("cgroups").unwrap_or_default().into();
         let container_id = containers::container_id_of(&cgroups).into();
         self.threads.insert(
@@ -234,7 +221,9 @@ impl CaptureState {
                 comm,
                 exe,
                 args: ev.param_by_name("args").map(split_args).unwrap_or_default(),
-                cwd,
+                // libsinsp's caller it does not know has no working
+                // directory: it never takes one from the event.
+                cwd: String::new(),
                 uid: id("uid"),
                 gid: id("gid"),
                 cgroups,
