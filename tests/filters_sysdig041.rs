@@ -239,50 +239,7 @@ const FILTERS: &[&str] = &[
 /// run fails the test when it stops showing (the list cannot go stale);
 /// the others depend on the reading host (see the reasons).
 const LIMITS: &[(&str, &str, bool, &str)] = &[
-    ("thread.cap_effective exists", "*", true, CAPS),
-    (
-        "thread.cap_effective contains CAP_SYS_ADMIN",
-        "*",
-        true,
-        CAPS,
-    ),
     // Old layouts, which libs 0.23 upgrades and we read as they are.
-    (
-        "evt.arg.flags exists",
-        "falco_cat_write",
-        true,
-        EXECVE_FLAGS,
-    ),
-    (
-        "evt.arg.flags exists",
-        "falco_psp_run_as_user_0_container",
-        true,
-        EXECVE_FLAGS,
-    ),
-    (
-        "evt.arg.flags exists",
-        "falco_psp_run_as_user_65534_container",
-        true,
-        EXECVE_FLAGS,
-    ),
-    (
-        "evt.arg.flags exists",
-        "libs_e2e_curl_google",
-        true,
-        EXECVE_FLAGS,
-    ),
-    (
-        "evt.arg.flags exists",
-        "libs_e2e_curl_google_comments",
-        true,
-        EXECVE_FLAGS,
-    ),
-    (
-        "evt.arg.flags exists",
-        "libs_e2e_test_ipv6_client",
-        true,
-        EXECVE_FLAGS,
-    ),
     // The live capture's events vary from run to run.
     ("fd.name exists", "live", false, AT_FDCWD),
     ("not fd.type exists", "live", false, AT_FDCWD),
@@ -326,15 +283,6 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
         FD_BEFORE_CAPTURE,
     ),
     // Which end is local: libs 0.23 asks the reading host's interfaces.
-    ("fd.lport = 80", "*", false, LOCAL_END),
-    ("fd.rport = 80", "*", false, LOCAL_END),
-    ("fd.rport > 1000", "*", false, LOCAL_END),
-    (
-        "evt.type = connect and (fd.type = ipv4 or fd.type = ipv6) and not fd.rport = 53",
-        "*",
-        false,
-        LOCAL_END,
-    ),
 ];
 
 const AT_FDCWD: &str = "newfstatat on AT_FDCWD (-100) and anonymous mmaps: libs 0.23 \
@@ -350,9 +298,6 @@ const UNSEEN_PARENT: &str = "seen in some live runs on a loaded machine (2026-12
 const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-12-06): \
     close and ioctl on fds of a shell that predates the capture have a file fd in libs 0.23 \
     and none in ours, and dup2's new fd the other way round. Not yet explained";
-const CAPS: &str = "our thread state has no capabilities yet (issue 24, item 4: thread.cap_*)";
-const EXECVE_FLAGS: &str = "libs 0.23 upgrades an old execve exit to the current layout, \
-    whose `flags` (executable flags) it fills with 0; we read the file's own layout";
 const LOCAL_END: &str = "libs 0.23 decides which end of a socket is local (fd.lport, \
     fd.rport) by the reading host's own network interfaces, so its answer for a capture \
     made elsewhere changes with the machine it runs on (sysdig 0.29 and we: the client \

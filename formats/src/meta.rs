@@ -230,6 +230,21 @@ impl ProcessInfo {
         }
     }
 
+    /// The capability sets (inheritable, permitted, effective) from the V9
+    /// tail (after pidns start, tty, login uid and exe_writable), if present.
+    pub fn caps(&self) -> Option<Caps> {
+        let at = |o: usize| {
+            self.tail
+                .get(o..o + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        };
+        Some(Caps {
+            inheritable: at(17)?,
+            permitted: at(25)?,
+            effective: at(33)?,
+        })
+    }
+
     /// The executable's inode number, ctime and mtime from the V9 tail
     /// (after pidns start, tty, login uid, exe_writable, the three
     /// capability sets and exe_upper_layer), if present.
@@ -831,6 +846,18 @@ fn parse_entries<T>(
         out.push(item.map_err(|f| f.in_entry(entry, at))?);
     }
     Ok(out)
+}
+
+/// A thread's capability sets, in the kernel's bit order (`CAP_CHOWN` is
+/// bit 0), as the probe and libscap write them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caps {
+    /// Inheritable set.
+    pub inheritable: u64,
+    /// Permitted set.
+    pub permitted: u64,
+    /// Effective set.
+    pub effective: u64,
 }
 
 /// The executable's inode, from execve's `exe_ino`, `exe_ino_ctime` and

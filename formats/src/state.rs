@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::bytes::le_u64;
 use crate::event::Event;
-pub use crate::meta::ExeInode;
 use crate::meta::{fd_type, FdData, FdInfo, ListenAddr, ProcessInfo, SocketTuple, UserEntry};
+pub use crate::meta::{Caps, ExeInode};
 use crate::render;
 pub use crate::render::normalize_path;
 use crate::schema::{self, Direction};
@@ -127,6 +127,9 @@ pub struct ThreadEntry {
     /// The executable's inode as execve's exit (or the process list) gives
     /// it (`proc.exe_ino*`); zeros when not known.
     pub exe_ino: ExeInode,
+    /// Capability sets (`thread.cap_*`): from the process list and execve's
+    /// exit, inherited on clone; zero when not known.
+    pub caps: Caps,
     /// Session id (`proc.sid`): from the process list, inherited on clone,
     /// set by setsid's exit; 0 when not known.
     pub sid: u64,
@@ -156,6 +159,7 @@ impl Default for ThreadEntry {
             loginuid: u32::MAX,
             exe_flags: 0,
             exe_ino: ExeInode::default(),
+            caps: Caps::default(),
             sid: 0,
             clone_ts: 0,
         }
@@ -483,6 +487,7 @@ impl CaptureState {
                     loginuid: p.loginuid().unwrap_or(u32::MAX),
                     exe_flags: 0,
                     exe_ino: p.exe_inode().unwrap_or_default(),
+                    caps: p.caps().unwrap_or_default(),
                     sid: p.sid,
                     clone_ts: 0,
                 },

@@ -68,6 +68,17 @@ impl CaptureState {
         let u64_arg = |n: &str| u64_param(ev, n);
         // The new executable's inode; its ctime against the clone time is
         // computed here, once, as libsinsp does at execve (unsigned).
+        if let (Some(i), Some(p), Some(e)) = (
+            u64_arg("cap_inheritable"),
+            u64_arg("cap_permitted"),
+            u64_arg("cap_effective"),
+        ) {
+            th.caps = Caps {
+                inheritable: i,
+                permitted: p,
+                effective: e,
+            };
+        }
         if let Some(ino) = u64_arg("exe_ino") {
             let ctime = u64_arg("exe_ino_ctime").unwrap_or(0);
             th.exe_ino = ExeInode {
@@ -152,22 +163,32 @@ impl CaptureState {
             },
             None => inherited.unwrap_or_default(),
         };
-        // Terminal, login uid, executable path and its layer are the
-        // parent's (the clone exit carries none of them; libs 0.23 copies
+        // Terminal, login uid, executable path and its layer, capabilities
+        // are the parent's (the clone exit carries none of them; libs 0.23 copies
         // the parent's exepath into the child as well).
-        let (tty, loginuid, exe_flags, exepath, exe_ino, sid) = self.threads.get(&parent).map_or(
-            (0, u32::MAX, 0, String::new(), ExeInode::default(), 0),
-            |p| {
+        let (tty, loginuid, exe_flags, exepath, exe_ino, caps, sid) =
+            self.threads.get(&parent).map_or(
                 (
-                    p.tty,
-                    p.loginuid,
-                    p.exe_flags,
-                    p.exepath.clone(),
-                    p.exe_ino,
-                    p.sid,
-                )
-            },
-        );
+                    0,
+                    u32::MAX,
+                    0,
+                    String::new(),
+                    ExeInode::default(),
+                    Caps::default(),
+                    0,
+                ),
+                |p| {
+                    (
+                        p.tty,
+                        p.loginuid,
+                        p.exe_flags,
+                        p.exepath.clone(),
+                        p.exe_ino,
+                        p.caps,
+                        p.sid,
+                    )
+                },
+            );
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -193,6 +214,7 @@ impl CaptureState {
                 loginuid,
                 exe_flags,
                 exe_ino,
+                caps,
                 sid,
                 // libsinsp's m_clone_ts: the clone exit's time.
                 clone_ts: ev.ts(),

@@ -347,6 +347,63 @@ fn newest_exit(ev: &Event<'_>) -> Option<&'static EventInfo> {
         .and_then(schema::event_info)
 }
 
+/// Linux capability names by bit number.
+const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// A capability set as libsinsp writes it: the names of its bits, lowest
+/// first, separated by spaces (empty for none).
+fn cap_names(bits: u64) -> String {
+    CAP_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1u64 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Parameter `i` of `ev` as libs 0.23 writes it in `evt.args`: an empty
 /// string `<NA>` (the probe writes an argument it could not read empty),
 /// an absolute time as a date, the rest as [`render::push_value_libs023`].
@@ -531,7 +588,13 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                     return None;
                 }
                 let p = newest_exit(ev)?.params.iter().find(|p| p.name == name)?;
-                let n = converted_zero(ev, p)?;
+                let Some(n) = converted_zero(ev, p) else {
+                    // A number of the newest layout the old one lacks (an
+                    // old execve's `flags`): there, empty; it exists and
+                    // prints `<NA>` in libs 0.23.
+                    return newest_only_number(ev, sel)
+                        .then_some(Value::Str(Cow::Borrowed("<NA>")));
+                };
                 let value = scapbridge_formats::value::decode_bytes(ev, &ZERO[..n], p);
                 let mut s = String::new();
                 render::push_resolved(ev.tid(), &value, Some(&Libs023Names(cx.state)), &mut s);
@@ -610,6 +673,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 return None;
             }
             Value::Num(v as i64)
+        }
+        ThreadCap(set) => {
+            let c = thread(ev, cx)?.caps;
+            let bits = match set {
+                CapSet::Inheritable => c.inheritable,
+                CapSet::Permitted => c.permitted,
+                CapSet::Effective => c.effective,
+            };
+            Value::Str(Cow::Owned(cap_names(bits)))
         }
         ProcSid => Value::Num(thread(ev, cx)?.sid as i64),
         ProcSname => Value::Str(Cow::Owned(session_leader(ev, cx)?)),

@@ -36,6 +36,8 @@ pub(super) enum Field {
     /// `proc.exe_ino*`: the executable's inode number, ctime, mtime, and
     /// the clone time minus the ctime; missing when 0, as in libsinsp.
     ProcExeIno(ExeIno),
+    /// `thread.cap_*`: a capability set by its names.
+    ThreadCap(CapSet),
     /// `proc.sid`: the session id.
     ProcSid,
     /// `proc.sname`: the session leader's name.
@@ -108,6 +110,14 @@ pub(super) enum Field {
 }
 
 /// Which `proc.exe_ino*` field.
+/// Which capability set `thread.cap_*` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CapSet {
+    Inheritable,
+    Permitted,
+    Effective,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ExeIno {
     Ino,
@@ -454,13 +464,18 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "thread.cap_effective",
-        Field::Unavailable(Kind::Str),
-        "not available yet in filters: effective capabilities",
+        Field::ThreadCap(CapSet::Effective),
+        "the thread's effective capabilities (CAP_CHOWN CAP_KILL ...)",
     ),
     (
         "thread.cap_permitted",
-        Field::Unavailable(Kind::Str),
-        "not available yet in filters: permitted capabilities",
+        Field::ThreadCap(CapSet::Permitted),
+        "the thread's permitted capabilities",
+    ),
+    (
+        "thread.cap_inheritable",
+        Field::ThreadCap(CapSet::Inheritable),
+        "the thread's inheritable capabilities",
     ),
     (
         "fd.sip.name",
