@@ -298,10 +298,6 @@ const UNSEEN_PARENT: &str = "seen in some live runs on a loaded machine (2026-12
 const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-12-06): \
     close and ioctl on fds of a shell that predates the capture have a file fd in libs 0.23 \
     and none in ours, and dup2's new fd the other way round. Not yet explained";
-const LOCAL_END: &str = "libs 0.23 decides which end of a socket is local (fd.lport, \
-    fd.rport) by the reading host's own network interfaces, so its answer for a capture \
-    made elsewhere changes with the machine it runs on (sysdig 0.29 and we: the client \
-    end is local)";
 
 /// Events sysdig 0.41 shows that our `read` names otherwise, left out of
 /// every comparison: (file stem, key, reason).
