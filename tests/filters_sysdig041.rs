@@ -241,8 +241,6 @@ const FILTERS: &[&str] = &[
 const LIMITS: &[(&str, &str, bool, &str)] = &[
     // Old layouts, which libs 0.23 upgrades and we read as they are.
     // The live capture's events vary from run to run.
-    ("fd.name exists", "live", false, AT_FDCWD),
-    ("not fd.type exists", "live", false, AT_FDCWD),
     ("proc.exepath glob '/usr/*'", "live", false, LIVE_LINEAGE),
     ("proc.pname = bash", "live", false, LIVE_LINEAGE),
     (
@@ -285,9 +283,6 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
     // Which end is local: libs 0.23 asks the reading host's interfaces.
 ];
 
-const AT_FDCWD: &str = "newfstatat on AT_FDCWD (-100) and anonymous mmaps: libs 0.23 \
-    makes an fd entry with an empty name (type character `o`) for an fd that is not open; \
-    we have none";
 const LIVE_LINEAGE: &str = "seen in one CI run on 2026-12-06 (17 filters at once): the \
     children a thread cloned right after the probe attached carry, in our state, the \
     parent, user and cwd of their clone exit, and libs 0.23 has none for them (the \
