@@ -4,10 +4,10 @@
 //! IPv4 socket's tuple with this end first, as the kernel lists it, so an
 //! accepted connection reads `server->client`. libsinsp (0.21 and 0.23
 //! alike) turns such a socket round once the whole list is read: when its
-//! first port is one an IPv4 listening socket of the list listens on, the
-//! socket is the server's end and its name becomes `client->server`
-//! (`fix_sockets_coming_from_proc`). IPv6 sockets are left as they are, as
-//! libsinsp leaves them.
+//! first port is one a listening socket of the list (IPv4 or IPv6) listens
+//! on, the socket is the server's end and its name becomes
+//! `client->server` (`fix_sockets_coming_from_proc`). IPv6 sockets are left
+//! as they are, as libsinsp leaves them.
 
 use std::collections::HashSet;
 
@@ -19,7 +19,7 @@ use crate::meta::{FdData, FdInfo};
 pub(super) struct ProcSockets {
     /// IPv4 sockets: process id and fd.
     sockets: Vec<(u64, i64)>,
-    /// Ports of the list's IPv4 listening sockets.
+    /// Ports of the list's listening sockets.
     server_ports: HashSet<u16>,
 }
 
@@ -28,7 +28,12 @@ impl ProcSockets {
     pub(super) fn note(&mut self, pid: u64, f: &FdInfo) {
         match &f.data {
             FdData::Ipv4(_) => self.sockets.push((pid, f.fd)),
+            // libsinsp counts the ports of both families' listening
+            // sockets (and turns IPv4 sockets only).
             FdData::Ipv4Server(l) => {
+                self.server_ports.insert(l.port);
+            }
+            FdData::Ipv6Server(l) => {
                 self.server_ports.insert(l.port);
             }
             _ => {}

@@ -286,6 +286,19 @@ fn sockets_of_the_fd_list_are_named_client_first() {
             },
             sock(4, [10, 0, 2, 15], 22, [10, 0, 2, 2], 49289),
             sock(5, [10, 0, 2, 15], 40000, [1, 2, 3, 4], 443),
+            // A port listened on over IPv6 counts too (libsinsp keeps one
+            // set of server ports).
+            FdInfo {
+                fd: 6,
+                ino: 0,
+                fd_type: fd_type::IPV6_SERVSOCK,
+                data: FdData::Ipv6Server(ListenAddr {
+                    ip: [0; 16],
+                    port: 8080,
+                    l4proto: 2,
+                }),
+            },
+            sock(7, [127, 0, 0, 1], 8080, [127, 0, 0, 1], 51000),
         ],
     );
     let mut switch = crate::event::OwnedEvent::new(1, 40, 152);
@@ -294,6 +307,10 @@ fn sockets_of_the_fd_list_are_named_client_first() {
     st.update(&Event::parse(&raw, false).unwrap());
     assert_eq!(st.fd(40, 4).unwrap().name, "10.0.2.2:49289->10.0.2.15:22");
     assert_eq!(st.fd(40, 5).unwrap().name, "10.0.2.15:40000->1.2.3.4:443");
+    assert_eq!(
+        st.fd(40, 7).unwrap().name,
+        "127.0.0.1:51000->127.0.0.1:8080"
+    );
     assert!(st.fd(40, 4).unwrap().from_list);
 }
 
