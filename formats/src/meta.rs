@@ -230,14 +230,17 @@ impl ProcessInfo {
         }
     }
 
+    /// The 64-bit number at `o` of the V9 tail, if the tail holds it.
+    fn tail_u64(&self, o: usize) -> Option<u64> {
+        self.tail
+            .get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+    }
+
     /// The capability sets (inheritable, permitted, effective) from the V9
     /// tail (after pidns start, tty, login uid and exe_writable), if present.
     pub fn caps(&self) -> Option<Caps> {
-        let at = |o: usize| {
-            self.tail
-                .get(o..o + 8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-        };
+        let at = |o: usize| self.tail_u64(o);
         Some(Caps {
             inheritable: at(17)?,
             permitted: at(25)?,
@@ -249,11 +252,7 @@ impl ProcessInfo {
     /// (after pidns start, tty, login uid, exe_writable, the three
     /// capability sets and exe_upper_layer), if present.
     pub fn exe_inode(&self) -> Option<ExeInode> {
-        let at = |o: usize| {
-            self.tail
-                .get(o..o + 8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-        };
+        let at = |o: usize| self.tail_u64(o);
         Some(ExeInode {
             ino: at(42)?,
             ctime: at(50)?,
