@@ -117,7 +117,15 @@ impl CaptureState {
         // child made from it would be a thread of a wrong id (a bash in a
         // container cloning its `ls` made thread 6, named bash).
         const IN_PIDNS: u32 = 0x2000_0000 | 0x40 | 0x100;
-        if res > 0 && (flags & IN_PIDNS != 0 || get("vtid").is_some_and(|v| v != tid)) {
+        // After a vfork the caller runs again only once its child has
+        // exec'd or exited, so its exit may come after the child's exit
+        // (a busy machine): made from it, the child would come back as a
+        // thread that never goes (named after its parent, and written so
+        // into a trigger window's process list). libsinsp leaves a vfork's
+        // child to the child's own exit for this reason.
+        const CLONE_VFORK: u32 = 0x0800_0000;
+        let vfork = flags & CLONE_VFORK != 0 || ev.name() == "vfork";
+        if res > 0 && (vfork || flags & IN_PIDNS != 0 || get("vtid").is_some_and(|v| v != tid)) {
             self.caller_first_seen(ev, tid);
             return;
         }

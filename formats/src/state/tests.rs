@@ -326,3 +326,46 @@ fn empty_arguments_are_kept() {
     assert!(split_args(b"").is_empty());
     assert!(split_args(b"\0").is_empty());
 }
+
+/// A vfork's caller returns only once its child has exec'd or exited; its
+/// exit coming after the child's exit must not bring the child back.
+#[test]
+fn a_vfork_callers_late_exit_does_not_bring_its_child_back() {
+    let vfork = schema::ids_named("vfork")
+        .filter(|i| i % 2 == 1)
+        .max()
+        .unwrap();
+    let mut st = CaptureState::new();
+    st.add_processes(&[ProcessInfo {
+        tid: 50,
+        pid: 50,
+        ptid: 1,
+        comm: b"sh".to_vec(),
+        ..ProcessInfo::default()
+    }]);
+    let ids = |tid: i64| {
+        move |n: &str| match n {
+            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
+            "ptid" => Some(50i64.to_le_bytes().to_vec()),
+            "comm" => Some(b"sh\0".to_vec()),
+            _ => None,
+        }
+    };
+    let child = event_of(1, 51, vfork, |n| match n {
+        "res" => Some(0i64.to_le_bytes().to_vec()),
+        n => ids(51)(n),
+    });
+    st.update(&Event::parse(&child, false).unwrap());
+    assert!(st.thread(51).is_some());
+    let mut exit =
+        crate::event::OwnedEvent::new(2, 51, schema::ids_named("procexit").next().unwrap());
+    exit.push(0i64.to_le_bytes());
+    let raw = exit.encode();
+    st.update(&Event::parse(&raw, false).unwrap());
+    let caller = event_of(3, 50, vfork, |n| match n {
+        "res" => Some(51i64.to_le_bytes().to_vec()),
+        n => ids(50)(n),
+    });
+    st.update(&Event::parse(&caller, false).unwrap());
+    assert!(st.thread(51).is_none(), "the exited child stays gone");
+}
