@@ -168,8 +168,9 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     if let Some(v) = ev.param_by_name("fd").filter(|v| !v.is_empty()) {
         return sint(v);
     }
-    // An exit whose fd has another name (copy_file_range's `fdout`):
-    // libs 0.23 takes its first fd.
+    // An exit whose fd has another name (copy_file_range's `fdout`, the
+    // `dirfd` of newfstatat, mknodat, unlinkat...): libs 0.23 takes its
+    // first fd.
     if let Some(i) = info
         .params
         .iter()
@@ -179,13 +180,6 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
         if let Some(v) = ev.param(i + 1).filter(|v| !v.is_empty()) {
             return sint(v);
         }
-    }
-    // newfstatat and mknodat work on their `dirfd` (libs 0.23).
-    if let Some(v) = ev
-        .param_by_name("dirfd")
-        .filter(|v| uses_fd && !v.is_empty())
-    {
-        return sint(v);
     }
     let Some(enter) = cx.state.last_enter(ev) else {
         // An old layout's exit whose enter came before the capture: libs
