@@ -460,8 +460,8 @@ fn capture_filters_keep_what_read_with_the_same_filter_shows() {
         assert!(summary.contains("left out by the filter"), "{summary}");
         // Every event written matches, and none that matches is missing:
         // the filtered file, read with the filter, shows what the original shows.
-        let a = common::run(scapbridge().arg("read").arg("-A").arg(&fx).arg(flt));
-        let b = common::run(scapbridge().arg("read").arg("-A").arg(&out));
+        let a = common::run(scapbridge().arg("read").arg("--all").arg(&fx).arg(flt));
+        let b = common::run(scapbridge().arg("read").arg("--all").arg(&out));
         // Time, cpu, tid, direction, type: the process and fd names depend on
         // state-changing events the filter may have left out.
         let strip = |o: &Output| {

@@ -144,7 +144,7 @@ fn compat_layout_shows_every_event_in_sysdig_029() {
     let f = dir.path().join("compat.scap");
     let (lines, ok) = sysdig_lines(&f);
     assert!(ok, "sysdig 0.29 -r");
-    let o = run(scapbridge().arg("read").arg("-A").arg(&f));
+    let o = run(scapbridge().arg("read").arg("--all").arg(&f));
     let ours = String::from_utf8_lossy(&o.stdout).lines().count();
     assert_eq!(
         lines.len(),

@@ -92,6 +92,8 @@ pub(crate) struct ReadStyle {
     pub count: Option<u64>,
     /// Internal and state-only events too.
     pub all: bool,
+    /// How byte buffers print (sysdig's -x, -X, -A, -b).
+    pub buffers: scapbridge_formats::render::BufferFormat,
     /// CloudTrail fields with their offsets under each event.
     pub fields: bool,
     /// `-p FORMAT`: each event as this `%field` format, as sysdig's `-p`.
@@ -153,6 +155,7 @@ pub(crate) fn read(
         sysdig_json,
         count,
         all,
+        buffers,
         fields,
         print,
         columns,
@@ -188,6 +191,7 @@ pub(crate) fn read(
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
     let mut state = CaptureState::new();
+    state.set_buffer_format(buffers);
     let mut num: u64 = 0;
     let mut line = String::with_capacity(512);
     let mut clock = TimeText::default();

@@ -186,8 +186,21 @@ struct ReadArgs {
     #[arg(long)]
     skip_unknown: bool,
     /// Also print internal events (procinfo, drops) and state-only events.
-    #[arg(long, short = 'A')]
+    #[arg(long)]
     all: bool,
+    /// Print byte buffers (read/write data, execve's arguments and
+    /// environment) as text only, echoing line ends (sysdig's -A).
+    #[arg(short = 'A', long = "print-ascii", group = "buffers")]
+    print_ascii: bool,
+    /// Print byte buffers in hex (sysdig's -x).
+    #[arg(short = 'x', long = "print-hex", group = "buffers")]
+    print_hex: bool,
+    /// Print byte buffers in hex and ASCII, 16 bytes a row (sysdig's -X).
+    #[arg(short = 'X', long = "print-hex-ascii", group = "buffers")]
+    print_hex_ascii: bool,
+    /// Print byte buffers in base64 (sysdig's -b).
+    #[arg(short = 'b', long = "print-base64", group = "buffers")]
+    print_base64: bool,
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
     #[arg(long = "rules")]
     rules: Vec<std::path::PathBuf>,
@@ -221,6 +234,25 @@ struct ReadArgs {
     /// `header=y` for a first line of the field names.
     #[arg(short = 'E', value_name = "OPTION=VALUE", requires = "columns")]
     column_options: Vec<String>,
+}
+
+impl ReadArgs {
+    /// The buffer format the flags ask for (one at most: clap's group).
+    fn buffer_format(&self) -> scapbridge_formats::render::BufferFormat {
+        use scapbridge_formats::render::BufferFormat as B;
+        match (
+            self.print_ascii,
+            self.print_hex,
+            self.print_hex_ascii,
+            self.print_base64,
+        ) {
+            (true, ..) => B::Ascii,
+            (_, true, ..) => B::Hex,
+            (_, _, true, _) => B::HexAscii,
+            (.., true) => B::Base64,
+            _ => B::Dots,
+        }
+    }
 }
 
 /// tshark's output types `read` has.
@@ -335,6 +367,7 @@ fn main() -> ExitCode {
         Cmd::Fields(a) => commands::fields(a.json, a.source.as_deref()),
         Cmd::Read(a) => {
             // With -r FILE, a positional word is the filter's first.
+            let buffers = a.buffer_format();
             let (file, words) = match (a.read, a.file) {
                 (Some(f), Some(first)) => {
                     let mut w = vec![first.to_string_lossy().into_owned()];
@@ -368,6 +401,7 @@ fn main() -> ExitCode {
                         json: a.json || a.output_type == Some(OutputType::Json),
                         sysdig_json: a.sysdig_json,
                         all: a.all,
+                        buffers,
                         fields: a.fields,
                         print: a.print,
                         columns,

@@ -15,6 +15,100 @@ use crate::value::{self, PathBase, SockAddr, SockTuple, Value};
 /// Byte buffers longer than this are cut and followed by `...` (sysdig's default).
 pub const MAX_BUF_PRINT: usize = 80;
 
+/// How byte buffers (read and write data, execve's arguments, environment
+/// and cgroups) print: sysdig's `-x`, `-X`, `-A` and `-b`, which libsinsp
+/// applies to every buffer it renders (`evt.args`, `evt.info`, `evt.arg.*`,
+/// `evt.rawarg.*`, `-j`). Every format but [`BufferFormat::Dots`] prints the
+/// whole buffer; an empty one prints nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BufferFormat {
+    /// Printable text, a dot for every other byte, cut at
+    /// [`MAX_BUF_PRINT`] (sysdig's default).
+    #[default]
+    Dots,
+    /// `-x`: rows of 16 bytes in 16-bit big-endian groups,
+    /// `\n\t0x0000: 2f64 6576 …`, then a newline.
+    Hex,
+    /// `-X`: [`BufferFormat::Hex`] with each row padded and followed by its
+    /// bytes as text (a dot for a byte that is not printable).
+    HexAscii,
+    /// `-A`: a newline, then the printable bytes alone; a carriage return
+    /// becomes a newline, a newline after one is dropped (so are other
+    /// bytes and a newline that opens the buffer).
+    Ascii,
+    /// `-b`: base64 with padding.
+    Base64,
+}
+
+/// Appends `v` in format `fmt` (for [`BufferFormat::Dots`]: cut at
+/// [`MAX_BUF_PRINT`] with `...`), as libsinsp's buffer printers do.
+pub fn push_buffer(out: &mut String, v: &[u8], fmt: BufferFormat) {
+    if v.is_empty() {
+        return;
+    }
+    match fmt {
+        BufferFormat::Dots => bytebuf(out, v),
+        BufferFormat::Hex | BufferFormat::HexAscii => {
+            hex_rows(out, v, fmt == BufferFormat::HexAscii)
+        }
+        BufferFormat::Ascii => {
+            out.push('\n');
+            for (j, &b) in v.iter().enumerate() {
+                match b {
+                    0x20..=0x7e => out.push(b as char),
+                    b'\r' => out.push('\n'),
+                    b'\n' if j > 0 && v[j - 1] != b'\r' => out.push('\n'),
+                    _ => {}
+                }
+            }
+        }
+        BufferFormat::Base64 => base64(out, v),
+    }
+}
+
+fn hex_rows(out: &mut String, v: &[u8], ascii: bool) {
+    for (row, chunk) in v.chunks(16).enumerate() {
+        let _ = write!(out, "\n\t0x{:04x}:", row * 16);
+        for pair in chunk.chunks(2) {
+            match pair {
+                [a, b] => {
+                    let _ = write!(out, " {a:02x}{b:02x}");
+                }
+                [a] => {
+                    let _ = write!(out, " {a:02x}");
+                }
+                _ => {}
+            }
+        }
+        if ascii {
+            // Short rows are padded to the width of eight groups.
+            for _ in chunk.len().div_ceil(2)..8 {
+                out.push_str("     ");
+            }
+            out.push_str("  ");
+            printable(out, chunk);
+        }
+    }
+    out.push('\n');
+}
+
+fn base64(out: &mut String, v: &[u8]) {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for c in v.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(c.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(c.get(2).copied().unwrap_or(0));
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(TABLE[(n >> (18 - 6 * k)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
 /// Dotted-quad text of a raw IPv4 address.
 pub fn ipv4(a: &[u8; 4]) -> String {
     let mut s = String::with_capacity(15);
@@ -424,7 +518,7 @@ pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut 
                 let _ = write!(out, "({})", normalize_path(&format!("{b}{s}")));
             }
         }
-        Value::Bytes(b) | Value::Raw(b) => bytebuf(out, b),
+        Value::Bytes(b) | Value::Raw(b) => push_buffer(out, b, buffer_format(state)),
         Value::SockAddr(SockAddr::Null) | Value::SockTuple(SockTuple::Null) => out.push_str("NULL"),
         Value::SockAddr(a) => {
             if push_sockaddr_value(out, &a).is_none() {
@@ -533,7 +627,11 @@ fn args_with(ev: &Event<'_>, state: Option<&dyn Names>, out: &mut String, whole:
         out.push('=');
         if let Some(v) = ev.param(i) {
             match value::decode_bytes(ev, v, p) {
-                Value::Bytes(b) | Value::Raw(b) if whole => printable(out, b),
+                Value::Bytes(b) | Value::Raw(b)
+                    if whole && buffer_format(state) == BufferFormat::Dots =>
+                {
+                    printable(out, b)
+                }
                 other => push_value(ev.tid(), &other, state, out),
             }
         }
@@ -578,6 +676,15 @@ pub trait Names {
     fn user_name(&self, uid: u32) -> Option<&str>;
     /// The name of group `gid`.
     fn group_name(&self, gid: u32) -> Option<&str>;
+    /// How byte buffers print (libsinsp's inspector-wide buffer format).
+    fn buffer_format(&self) -> BufferFormat {
+        BufferFormat::Dots
+    }
+}
+
+/// `state`'s buffer format, [`BufferFormat::Dots`] without one.
+pub fn buffer_format(state: Option<&dyn Names>) -> BufferFormat {
+    state.map_or(BufferFormat::Dots, Names::buffer_format)
 }
 
 /// An fd as rendering shows it: `<4t>127.0.0.1:80->…`.
@@ -610,7 +717,29 @@ pub fn normalize_path(p: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::reltime;
+    use super::{push_buffer, reltime, BufferFormat};
+
+    fn buffer(v: &[u8], fmt: BufferFormat) -> String {
+        let mut s = String::new();
+        push_buffer(&mut s, v, fmt);
+        s
+    }
+
+    /// The cases the fixtures lack: an odd last byte, a short row's padding,
+    /// carriage returns, a newline that opens the buffer, base64 padding.
+    #[test]
+    fn buffers_print_as_libsinsps_printers_do() {
+        assert_eq!(buffer(b"abc", BufferFormat::Hex), "\n\t0x0000: 6162 63\n");
+        assert_eq!(
+            buffer(b"abc", BufferFormat::HexAscii),
+            format!("\n\t0x0000: 6162 63{}  abc\n", " ".repeat(30))
+        );
+        assert_eq!(buffer(b"\na\r\nb\nc\x01", BufferFormat::Ascii), "\na\nb\nc");
+        assert_eq!(buffer(b"ab", BufferFormat::Base64), "YWI=");
+        assert_eq!(buffer(b"a", BufferFormat::Base64), "YQ==");
+        assert_eq!(buffer(b"", BufferFormat::HexAscii), "");
+        assert_eq!(buffer(&[b'x'; 81], BufferFormat::Dots), format!("{}...", "x".repeat(77)));
+    }
 
     /// As sysdig 0.29 and 0.41 print relative times (`%lgs`).
     #[test]

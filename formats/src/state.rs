@@ -274,6 +274,9 @@ pub struct CaptureState {
     /// Sockets of the capture's fd list, turned at the first event
     /// (`from_proc.rs`).
     from_proc: from_proc::ProcSockets,
+    /// How byte buffers print (sysdig's -x/-X/-A/-b); kept across
+    /// [`CaptureState::reset`].
+    buffer_format: render::BufferFormat,
 }
 
 impl CaptureState {
@@ -397,9 +400,18 @@ impl CaptureState {
         Self::default()
     }
 
-    /// Forgets everything (a new section starts).
+    /// Forgets everything (a new section starts) but the buffer format.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        *self = Self {
+            buffer_format: self.buffer_format,
+            ..Self::default()
+        };
+    }
+
+    /// Prints byte buffers in `fmt` from now on (every name this state
+    /// gives, [`Libs023Names`]'s included).
+    pub fn set_buffer_format(&mut self, fmt: render::BufferFormat) {
+        self.buffer_format = fmt;
     }
 
     /// Adds the capture's interface list (libsinsp names the local end of
@@ -729,6 +741,9 @@ impl render::Names for Libs023Names<'_> {
     fn group_name(&self, gid: u32) -> Option<&str> {
         self.0.group_name(gid)
     }
+    fn buffer_format(&self) -> render::BufferFormat {
+        self.0.buffer_format
+    }
 }
 
 impl render::Names for CaptureState {
@@ -750,6 +765,10 @@ impl render::Names for CaptureState {
 
     fn group_name(&self, gid: u32) -> Option<&str> {
         CaptureState::group_name(self, gid)
+    }
+
+    fn buffer_format(&self) -> render::BufferFormat {
+        self.buffer_format
     }
 }
 

@@ -215,9 +215,12 @@ pub(super) fn rawarg_text(sel: &ArgSel, ev: &Event<'_>, cx: &EvalContext<'_>) ->
         ParamType::Bytebuf if v.is_empty() => return Some(String::new()),
         ParamType::Bytebuf => {
             let mut s = String::new();
-            // sysdig 0.41 prints a buffer's first 1021 bytes (an execve's
-            // env of 3,400 bytes shows 1021 characters).
-            render::printable(&mut s, &v[..v.len().min(1021)]);
+            match render::Names::buffer_format(cx.state) {
+                // sysdig 0.41 prints a buffer's first 1021 bytes (an execve's
+                // env of 3,400 bytes shows 1021 characters).
+                render::BufferFormat::Dots => render::printable(&mut s, &v[..v.len().min(1021)]),
+                fmt => render::push_buffer(&mut s, v, fmt),
+            }
             return Some(s);
         }
         ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath => {
@@ -724,7 +727,13 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             } else {
                 render::args(ev, Some(cx.state), &mut s);
             }
-            Value::Str(Cow::Owned(s.trim_end().to_string()))
+            // The space after the last parameter goes; the value's own
+            // trailing white space stays (a container event's JSON ends
+            // in a newline, which sysdig 0.41 prints).
+            if s.ends_with(' ') {
+                s.pop();
+            }
+            Value::Str(Cow::Owned(s))
         }
         EvtIsOpenRead | EvtIsOpenWrite => {
             let is_open = matches!(

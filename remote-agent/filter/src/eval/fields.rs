@@ -202,6 +202,11 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "every argument as text, as sysdig's evt.args",
     ),
     (
+        "evt.info",
+        Field::EvtArgs,
+        "as evt.args (libsinsp's higher-level descriptions of syslog writes are not made)",
+    ),
+    (
         "evt.is_open_read",
         Field::EvtIsOpenRead,
         "an open family event that opened for reading",
