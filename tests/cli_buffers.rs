@@ -101,28 +101,9 @@ fn buffer_formats_print_what_sysdig_041_prints() {
         let file = format!("{name}.scap");
         std::fs::copy(&path, dir.path().join(&file)).unwrap();
         for mode in ["-x", "-X", "-A", "-b"] {
-            let o = in_sid(
-                &root,
-                dir.path(),
-                &[
-                    "env",
-                    "TZ=UTC",
-                    "sysdig",
-                    "-r",
-                    &format!("/x/{file}"),
-                    mode,
-                    "-p",
-                    FORMAT,
-                ],
-            );
-            assert!(o.status.success(), "sysdig 0.41 {mode}: {}", stderr(&o));
-            let theirs = records(&o.stdout);
-            let o = run(scapbridge()
-                .arg("read")
-                .arg(dir.path().join(&file))
-                .args([mode, "-p", FORMAT]));
-            assert!(o.status.success(), "read {mode}: {}", stderr(&o));
-            let ours = records(&o.stdout);
+            let (theirs, ours) =
+                sysdig041_and_read(&root, dir.path(), &file, &[mode, "-p", FORMAT]);
+            let (theirs, ours) = (records(&theirs.stdout), records(&ours.stdout));
             // 0.41 calls an old syscall `fadvise64` that we (as 0.29) do not
             // name; its buffers are none.
             let differ: Vec<String> = theirs

@@ -216,27 +216,8 @@ fn read_p_prints_what_sysdig_041_prints() {
         std::fs::copy(&path, dir.path().join(&file)).unwrap();
         for fmt in &formats {
             let full = format!("*{KEY} {fmt}");
-            let o = in_sid(
-                &root,
-                dir.path(),
-                &[
-                    "env",
-                    "TZ=UTC",
-                    "sysdig",
-                    "-r",
-                    &format!("/x/{file}"),
-                    "-p",
-                    &full,
-                ],
-            );
-            assert!(o.status.success(), "sysdig 0.41 -p {fmt}: {}", stderr(&o));
-            let theirs = keyed(&stdout_lines(&o));
-            let o = run(scapbridge()
-                .arg("read")
-                .arg(dir.path().join(&file))
-                .args(["-p", &full]));
-            assert!(o.status.success(), "read -p {fmt}: {}", stderr(&o));
-            let ours = keyed(&stdout_lines(&o));
+            let (theirs, ours) = sysdig041_and_read(&root, dir.path(), &file, &["-p", &full]);
+            let (theirs, ours) = (keyed(&stdout_lines(&theirs)), keyed(&stdout_lines(&ours)));
             let mut differ = Vec::new();
             for (k, v) in theirs.iter().filter(|(k, _)| same_domain(k)) {
                 compared += 1;

@@ -738,7 +738,10 @@ mod tests {
         assert_eq!(buffer(b"ab", BufferFormat::Base64), "YWI=");
         assert_eq!(buffer(b"a", BufferFormat::Base64), "YQ==");
         assert_eq!(buffer(b"", BufferFormat::HexAscii), "");
-        assert_eq!(buffer(&[b'x'; 81], BufferFormat::Dots), format!("{}...", "x".repeat(77)));
+        assert_eq!(
+            buffer(&[b'x'; 81], BufferFormat::Dots),
+            format!("{}...", "x".repeat(77))
+        );
     }
 
     /// As sysdig 0.29 and 0.41 print relative times (`%lgs`).

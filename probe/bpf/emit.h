@@ -150,14 +150,11 @@ static __always_inline __u64 put_uderef(__u8 *dst, __u64 arg, struct param_spec 
  */
 static __always_inline long write_param(__u32 i, const bool rare)
 {
-	struct scratch *s = scratch();
-	if (!s)
-		return 1;
-	struct emit_ctx *c = &s->c;
-	__u32 nr = c->nr;
-	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	struct scratch *s;
+	struct syscall_spec *sp = current_spec(&s);
 	if (!sp)
 		return 1;
+	struct emit_ctx *c = &s->c;
 	struct param_spec p = sp->p[(c->first + i) & (SPEC_MAX_PARAMS - 1)];
 	if (p.kind == K_SKIP)
 		return 0;
@@ -541,14 +538,11 @@ static __always_inline void submit(struct scratch *s, struct probe_stats *st);
 /* Parameter j of message event being built: the kinds message layouts use. */
 static long message_param_cb(__u32 j, void *data)
 {
-	struct scratch *s = scratch();
-	if (!s)
-		return 1;
-	struct emit_ctx *c = &s->c;
-	__u32 nr = c->nr;
-	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
+	struct scratch *s;
+	struct syscall_spec *sp = current_spec(&s);
 	if (!sp)
 		return 1;
+	struct emit_ctx *c = &s->c;
 	struct param_spec p = sp->p[j & (SPEC_MAX_PARAMS - 1)];
 	__u64 at = c->pos & POS_MASK;
 	__u8 *dst = &s->out[at];
@@ -585,15 +579,12 @@ static long message_param_cb(__u32 j, void *data)
  * thread id in args[7] (no layout reads arguments 6 and 7). */
 static long message_cb(__u32 k, void *data)
 {
-	struct scratch *s = scratch();
+	struct scratch *s;
+	struct syscall_spec *sp = current_spec(&s);
 	struct probe_stats *st = stats();
-	if (!s || !st)
+	if (!sp || !st)
 		return 1;
 	struct emit_ctx *c = &s->c;
-	__u32 nr = c->nr;
-	struct syscall_spec *sp = bpf_map_lookup_elem(&SPECS, &nr);
-	if (!sp)
-		return 1;
 	__u64 hdr = c->args[6] + (__u64)k * MMSGHDR_SIZE;
 	c->ret = 0; /* msg_len is a u32: read into the low half */
 	if (bpf_probe_read_user(&c->ret, 4, (const void *)(hdr + 56)))

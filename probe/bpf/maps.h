@@ -180,6 +180,18 @@ static __always_inline struct scratch *scratch(void)
 	return bpf_map_lookup_elem(&SCRATCH, &zero);
 }
 
+/* The layout of the syscall being written (the scratch space's), and that
+ * scratch space in *out; NULL when either lookup fails. */
+static __always_inline struct syscall_spec *current_spec(struct scratch **out)
+{
+	struct scratch *s = scratch();
+	if (!s)
+		return NULL;
+	*out = s;
+	__u32 nr = s->c.nr;
+	return bpf_map_lookup_elem(&SPECS, &nr);
+}
+
 static __always_inline struct probe_stats *stats(void)
 {
 	__u32 zero = 0;

@@ -286,6 +286,18 @@ fn pid_map(ebpf: &mut Ebpf) -> Result<BpfHashMap<&mut MapData, u32, u8>, ProbeEr
         .map_err(|e| load_error(LoadStep::OpenMap { map: "PIDS" }, e))
 }
 
+/// Program `name` of the object as the kind `P` its section makes it
+/// (a tracepoint, a BTF tracepoint), or which of the two steps failed.
+fn program<'a, P>(ebpf: &'a mut Ebpf, name: &'static str) -> Result<&'a mut P, ProbeError>
+where
+    &'a mut P: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
+{
+    ebpf.program_mut(name)
+        .ok_or_else(|| load_error(LoadStep::FindProgram { program: name }, LoadFault::Missing))?
+        .try_into()
+        .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))
+}
+
 fn program_error(program: &'static str, e: ProgramError) -> ProbeError {
     match e {
         ProgramError::LoadError {
@@ -451,13 +463,7 @@ impl Probe {
                 .ok()
         };
         for &(name, tracepoint, _) in hooks.into_iter().filter(|_| tracefs.is_some()) {
-            let prog: &mut TracePoint = ebpf
-                .program_mut(name)
-                .ok_or_else(|| {
-                    load_error(LoadStep::FindProgram { program: name }, LoadFault::Missing)
-                })?
-                .try_into()
-                .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))?;
+            let prog: &mut TracePoint = program(&mut ebpf, name)?;
             prog.load().map_err(|e| program_error(name, e))?;
             if prog.attach("syscalls", tracepoint).is_ok() {
                 continue;
@@ -476,13 +482,7 @@ impl Probe {
             }
         }
         for name in programs {
-            let prog: &mut BtfTracePoint = ebpf
-                .program_mut(name)
-                .ok_or_else(|| {
-                    load_error(LoadStep::FindProgram { program: name }, LoadFault::Missing)
-                })?
-                .try_into()
-                .map_err(|e| load_error(LoadStep::UseProgram { program: name }, e))?;
+            let prog: &mut BtfTracePoint = program(&mut ebpf, name)?;
             prog.load(name, &btf).map_err(|e| program_error(name, e))?;
             prog.attach().map_err(|e| program_error(name, e))?;
         }

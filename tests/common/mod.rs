@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
@@ -527,6 +527,24 @@ pub fn sid_root() -> Option<PathBuf> {
 /// (nothing stays mounted when it ends).
 pub fn in_sid(root: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
     sid_command(root, dir, args).output().expect("unshare")
+}
+
+/// `sysdig -r /x/FILE ARGS…` in the sid root (sysdig 0.41, times in UTC)
+/// and `scapbridge read DIR/FILE ARGS…`, each asserted to succeed: their
+/// standard outputs, sysdig's first.
+pub fn sysdig041_and_read(root: &Path, dir: &Path, file: &str, args: &[&str]) -> (Output, Output) {
+    let at = format!("/x/{file}");
+    let mut sysdig = vec!["env", "TZ=UTC", "sysdig", "-r", &at];
+    sysdig.extend_from_slice(args);
+    let theirs = in_sid(root, dir, &sysdig);
+    assert!(
+        theirs.status.success(),
+        "sysdig 0.41 {args:?}: {}",
+        stderr(&theirs)
+    );
+    let ours = run(scapbridge().arg("read").arg(dir.join(file)).args(args));
+    assert!(ours.status.success(), "read {args:?}: {}", stderr(&ours));
+    (theirs, ours)
 }
 
 /// The command [`in_sid`] runs, to be spawned.
