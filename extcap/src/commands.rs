@@ -81,6 +81,74 @@ pub(crate) fn shown_by_default(ev: &scapbridge_formats::Event<'_>) -> bool {
     }
 }
 
+/// sysdig's `-t`: how the default line's time prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum TimeType {
+    /// `h`: the local time of day (`16:17:57.881730713`).
+    #[default]
+    Human,
+    /// `a`: seconds since the epoch.
+    Absolute,
+    /// `r`: since the capture's first event (shown or not).
+    Relative,
+    /// `d`: an exit's time since its thread's enter of the same syscall
+    /// when that was the thread's previous event, else 0.
+    Latency,
+    /// `D`: since the previous event printed (0 for the first).
+    Delta,
+}
+
+/// What [`TimeType`] needs of the events before one.
+#[derive(Debug, Default)]
+struct Times {
+    first: Option<u64>,
+    /// Each thread's last enter time and latency (`d`).
+    threads: std::collections::HashMap<u64, (u64, u64)>,
+    latency: u64,
+    shown: Option<u64>,
+}
+
+impl Times {
+    /// Takes in every event read, before the filter (libsinsp keeps these
+    /// on every event it parses): `r` counts from the first numbered one
+    /// (sysdig 0.29 numbers neither a capture's user nor group events).
+    /// `d`, as sysdig 0.29 shows it on the fixtures: an exit's time since
+    /// its thread's last enter (internal events are not a thread's); a
+    /// context switch shows its thread's last such latency, an enter 0.
+    fn see(&mut self, ev: &scapbridge_formats::Event<'_>, t: TimeType) {
+        if scapbridge_formats::state::is_numbered(ev) {
+            self.first.get_or_insert(ev.ts());
+        }
+        self.latency = 0;
+        if t != TimeType::Latency || ev.info().is_none_or(|i| i.category & cat::INTERNAL != 0) {
+            return;
+        }
+        let (enter, latency) = self.threads.entry(ev.tid()).or_insert((ev.ts(), 0));
+        if ev.name() == "switch" {
+            self.latency = *latency;
+        } else if ev.direction() == Direction::Exit {
+            *latency = ev.ts().wrapping_sub(*enter);
+            self.latency = *latency;
+        } else {
+            (*enter, *latency) = (ev.ts(), 0);
+        }
+    }
+
+    /// The nanoseconds the line of `ev`, printed, shows; `None` for the
+    /// time of day. As libsinsp, differences are unsigned 64-bit.
+    fn shown(&mut self, ev: &scapbridge_formats::Event<'_>, t: TimeType) -> Option<u64> {
+        let ts = ev.ts();
+        let prev = self.shown.replace(ts);
+        match t {
+            TimeType::Human => None,
+            TimeType::Absolute => Some(ts),
+            TimeType::Relative => Some(ts.wrapping_sub(self.first.unwrap_or(ts))),
+            TimeType::Latency => Some(self.latency),
+            TimeType::Delta => Some(prev.map_or(0, |p| ts.wrapping_sub(p))),
+        }
+    }
+}
+
 /// How `read` prints.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadStyle {
@@ -94,6 +162,8 @@ pub(crate) struct ReadStyle {
     pub all: bool,
     /// How byte buffers print (sysdig's -x, -X, -A, -b).
     pub buffers: scapbridge_formats::render::BufferFormat,
+    /// How the default line's time prints (sysdig's -t).
+    pub time: TimeType,
     /// CloudTrail fields with their offsets under each event.
     pub fields: bool,
     /// `-p FORMAT`: each event as this `%field` format, as sysdig's `-p`.
@@ -156,6 +226,7 @@ pub(crate) fn read(
         count,
         all,
         buffers,
+        time,
         fields,
         print,
         columns,
@@ -195,6 +266,7 @@ pub(crate) fn read(
     let mut num: u64 = 0;
     let mut line = String::with_capacity(512);
     let mut clock = TimeText::default();
+    let mut times = Times::default();
     let mut args = String::with_capacity(512);
     if let Some(c) = columns.as_ref().filter(|c| c.header) {
         if !emit(&mut out, c.header_line().as_bytes())? {
@@ -224,6 +296,7 @@ pub(crate) fn read(
                         schema::PPME_CONTAINER_JSON_E | schema::PPME_CONTAINER_JSON_2_E
                     );
                 state.update(&ev);
+                times.see(&ev, time);
                 let passes = filter.as_ref().is_none_or(|f| {
                     f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num })
                 });
@@ -325,12 +398,24 @@ pub(crate) fn read(
                     // %evt.plugininfo`.
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    clock.push(ev.ts(), &mut line);
+                    match times.shown(&ev, time) {
+                        None => clock.push(ev.ts(), &mut line),
+                        Some(ns) => {
+                            let _ =
+                                write!(line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+                        }
+                    }
                     let _ = write!(line, " [cloudtrail] {info}");
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    clock.push(ev.ts(), &mut line);
+                    match times.shown(&ev, time) {
+                        None => clock.push(ev.ts(), &mut line),
+                        Some(ns) => {
+                            let _ =
+                                write!(line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+                        }
+                    }
                     let _ = write!(
                         line,
                         " {} {} ({}) {} {} ",

@@ -201,6 +201,12 @@ struct ReadArgs {
     /// Print byte buffers in base64 (sysdig's -b).
     #[arg(short = 'b', long = "print-base64", group = "buffers")]
     print_base64: bool,
+    /// How the time column prints, as sysdig's -t (spelt long here: -t is
+    /// Falco's --run-tags): h the time of day, a seconds since the epoch,
+    /// r since the capture's first event, d an exit's time since its
+    /// enter, D since the previous event printed.
+    #[arg(long = "timetype", value_name = "h|a|r|d|D", value_parser = parse_timetype)]
+    timetype: Option<commands::TimeType>,
     /// Falco rules file or directory (repeatable): print the alerts instead of events.
     #[arg(long = "rules")]
     rules: Vec<std::path::PathBuf>,
@@ -234,6 +240,19 @@ struct ReadArgs {
     /// `header=y` for a first line of the field names.
     #[arg(short = 'E', value_name = "OPTION=VALUE", requires = "columns")]
     column_options: Vec<String>,
+}
+
+/// sysdig's `-t` letters.
+fn parse_timetype(s: &str) -> Result<commands::TimeType, String> {
+    use commands::TimeType as T;
+    Ok(match s {
+        "h" => T::Human,
+        "a" => T::Absolute,
+        "r" => T::Relative,
+        "d" => T::Latency,
+        "D" => T::Delta,
+        _ => return Err("one of h, a, r, d, D (as sysdig's -t)".into()),
+    })
 }
 
 impl ReadArgs {
@@ -402,6 +421,7 @@ fn main() -> ExitCode {
                         sysdig_json: a.sysdig_json,
                         all: a.all,
                         buffers,
+                        time: a.timetype.unwrap_or_default(),
                         fields: a.fields,
                         print: a.print,
                         columns,
