@@ -263,6 +263,11 @@ pub(crate) fn read(
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
     let mut state = CaptureState::new();
     state.set_buffer_format(buffers);
+    if filter.as_ref().is_some_and(|f| f.needs_latency())
+        || print.as_ref().is_some_and(|(_, f)| f.needs_latency())
+    {
+        state.track_latency();
+    }
     let mut num: u64 = 0;
     let mut line = String::with_capacity(512);
     let mut clock = TimeText::default();

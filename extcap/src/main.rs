@@ -397,7 +397,9 @@ fn main() -> ExitCode {
                 (None, Some(f)) => (f, a.filter),
                 (None, None) => unreachable!("clap requires a file"),
             };
-            let filter = (!words.is_empty()).then(|| words.join(" "));
+            // An empty filter is none, as sysdig takes `-r F ""` (scripts
+            // pass "$FILTER" unset).
+            let filter = Some(words.join(" ")).filter(|f| !f.trim().is_empty());
             let columns = match (a.output_type, a.columns.is_empty()) {
                 (Some(OutputType::Fields), true) => Err(anyhow::anyhow!(
                     "--output-type fields needs the fields, each with -e FIELD"
@@ -464,7 +466,7 @@ fn main() -> ExitCode {
             count,
             filter,
         }) => {
-            let filter = (!filter.is_empty()).then(|| filter.join(" "));
+            let filter = Some(filter.join(" ")).filter(|f| !f.trim().is_empty());
             top::top(
                 &file,
                 &top::TopOpts {

@@ -22,6 +22,7 @@ mod containers;
 mod events;
 mod from_proc;
 mod snapshot;
+mod times;
 
 pub use containers::{
     concatenate_labels, ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
@@ -277,6 +278,8 @@ pub struct CaptureState {
     /// How byte buffers print (sysdig's -x/-X/-A/-b); kept across
     /// [`CaptureState::reset`].
     buffer_format: render::BufferFormat,
+    /// Event times (`evt.reltime`, `evt.deltatime`, `evt.latency`).
+    times: times::EventTimes,
 }
 
 impl CaptureState {
@@ -402,10 +405,41 @@ impl CaptureState {
 
     /// Forgets everything (a new section starts) but the buffer format.
     pub fn reset(&mut self) {
+        let latency = self.times.tracking_latency();
         *self = Self {
             buffer_format: self.buffer_format,
             ..Self::default()
         };
+        if latency {
+            self.track_latency();
+        }
+    }
+
+    /// Keeps each thread's last enter from now on, so that
+    /// [`CaptureState::latency`] answers: a lookup per event, so only when
+    /// a filter or output asks for `evt.latency`. Kept across
+    /// [`CaptureState::reset`].
+    pub fn track_latency(&mut self) {
+        self.times.track_latency();
+    }
+
+    /// The last event's latency as libsinsp gives it (`evt.latency`): an
+    /// exit's time since its thread's last enter, a context switch's the
+    /// thread's last such latency, 0 for other events; `None` unless
+    /// [`CaptureState::track_latency`] was called.
+    pub fn latency(&self) -> Option<u64> {
+        self.times.latency()
+    }
+
+    /// The time of the capture's first numbered event (`evt.reltime`
+    /// counts from it, as sysdig's `-t r`).
+    pub fn first_ts(&self) -> Option<u64> {
+        self.times.first()
+    }
+
+    /// The time of the event before the last one updated.
+    pub fn prev_ts(&self) -> Option<u64> {
+        self.times.prev()
     }
 
     /// Prints byte buffers in `fmt` from now on (every name this state
@@ -640,6 +674,7 @@ impl CaptureState {
                 self.to_remove = Some(t);
             }
         }
+        self.times.see(ev);
         let Some(info) = ev.info() else { return };
         if matches!(
             ev.event_type(),

@@ -192,6 +192,23 @@ enum Node {
     },
 }
 
+impl Node {
+    /// Whether a field of the condition is one `pred` takes.
+    fn any_field(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+        let lhs = |l: &Lhs| match l {
+            Lhs::Field(f) | Lhs::Xform(_, f) => pred(f),
+        };
+        match self {
+            Node::And(v) | Node::Or(v) => v.iter().any(|n| n.any_field(pred)),
+            Node::Not(n) => n.any_field(pred),
+            Node::Exists(f) | Node::ExistsX(_, f) => pred(f),
+            Node::CmpField { lhs: l, rhs, .. } => lhs(l) || pred(rhs),
+            Node::EvtType(_) => false,
+            Node::Cmp { lhs: l, .. } => lhs(l),
+        }
+    }
+}
+
 /// The events a set of `evt.type` names matches, named as libsinsp names
 /// them: by event id, except generic `syscall` events, which take the name
 /// of the syscall they carry (`<unknown>` for code 0, `syscall_N` for a
@@ -329,6 +346,13 @@ impl Filter {
     /// The condition as given.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether evaluating needs [`CaptureState::track_latency`] (the
+    /// condition names an `evt.latency` field).
+    pub fn needs_latency(&self) -> bool {
+        self.root
+            .any_field(&|f| matches!(f, Field::Time(t) if t.is_latency()))
     }
 
     /// Whether `ev` matches (call after applying `ev` to the state).

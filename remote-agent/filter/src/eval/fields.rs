@@ -90,6 +90,8 @@ pub(super) enum Field {
     EvtDatetime,
     /// `evt.category`.
     EvtCategory,
+    /// `evt.rawtime.s` … `evt.deltatime.ns`: parts and deltas of times.
+    Time(TimePart),
     /// `evt.is_io`, `evt.is_io_read`, `evt.is_io_write`: the event's flags
     /// say it reads from (1) or writes to (2) an fd (3: either).
     EvtIsIo(u8),
@@ -109,7 +111,50 @@ pub(super) enum Field {
     Unavailable(Kind),
 }
 
-/// Which `proc.exe_ino*` field.
+/// Which time field [`Field::Time`] is: `Rel*` count from the capture's
+/// first event, `Latency*` is an exit's time since its enter, `Delta*`
+/// the time since the previous event (in an output: the previous event
+/// the output printed, as sysdig's `-p`); `S` and `Ns` are the seconds and
+/// the nanoseconds part (printed with nine digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TimePart {
+    RawS,
+    RawNs,
+    TimeS,
+    DatetimeS,
+    Rel,
+    RelS,
+    RelNs,
+    Latency,
+    LatencyS,
+    LatencyNs,
+    LatencyHuman,
+    Delta,
+    DeltaS,
+    DeltaNs,
+}
+
+impl TimePart {
+    /// Nanoseconds print with nine digits (libsinsp's PF_10_PADDED_DEC).
+    pub(super) fn padded(self) -> bool {
+        matches!(
+            self,
+            TimePart::RawNs
+                | TimePart::Rel
+                | TimePart::RelNs
+                | TimePart::LatencyNs
+                | TimePart::DeltaNs
+        )
+    }
+
+    pub(super) fn is_latency(self) -> bool {
+        matches!(
+            self,
+            TimePart::Latency | TimePart::LatencyS | TimePart::LatencyNs | TimePart::LatencyHuman
+        )
+    }
+}
+
 /// Which capability set `thread.cap_*` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CapSet {
@@ -156,6 +201,8 @@ impl Field {
                 Kind::Ip
             }
             EvtBuffer => Kind::Bytes,
+            Time(TimePart::TimeS | TimePart::DatetimeS | TimePart::LatencyHuman) => Kind::Str,
+            Time(_) => Kind::Num,
             Unavailable(k) => *k,
             Container(c) => c.kind(),
             Plugin(f) if f.0.is_numeric() => Kind::Num,
@@ -240,6 +287,76 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "evt.datetime",
         Field::EvtDatetime,
         "the event's date and time, local: YYYY-MM-DD HH:MM:SS.nnnnnnnnn",
+    ),
+    (
+        "evt.rawtime.s",
+        Field::Time(TimePart::RawS),
+        "the seconds of the event's time since the epoch",
+    ),
+    (
+        "evt.rawtime.ns",
+        Field::Time(TimePart::RawNs),
+        "the nanoseconds part of the event's time",
+    ),
+    (
+        "evt.time.s",
+        Field::Time(TimePart::TimeS),
+        "the event's time of day, local, without nanoseconds: HH:MM:SS",
+    ),
+    (
+        "evt.datetime.s",
+        Field::Time(TimePart::DatetimeS),
+        "the event's date and time, local, without nanoseconds",
+    ),
+    (
+        "evt.reltime",
+        Field::Time(TimePart::Rel),
+        "nanoseconds since the capture's first event",
+    ),
+    (
+        "evt.reltime.s",
+        Field::Time(TimePart::RelS),
+        "seconds since the capture's first event",
+    ),
+    (
+        "evt.reltime.ns",
+        Field::Time(TimePart::RelNs),
+        "the nanoseconds part of the time since the capture's first event",
+    ),
+    (
+        "evt.latency",
+        Field::Time(TimePart::Latency),
+        "an exit's nanoseconds since its thread's enter (a context switch: the thread's last), else 0",
+    ),
+    (
+        "evt.latency.s",
+        Field::Time(TimePart::LatencyS),
+        "the seconds of evt.latency",
+    ),
+    (
+        "evt.latency.ns",
+        Field::Time(TimePart::LatencyNs),
+        "the nanoseconds part of evt.latency",
+    ),
+    (
+        "evt.latency.human",
+        Field::Time(TimePart::LatencyHuman),
+        "evt.latency as text: 653ns, 3.12us, 11ms, 3.11s",
+    ),
+    (
+        "evt.deltatime",
+        Field::Time(TimePart::Delta),
+        "nanoseconds since the previous event (in -p and outputs: the previous one printed)",
+    ),
+    (
+        "evt.deltatime.s",
+        Field::Time(TimePart::DeltaS),
+        "the seconds of evt.deltatime",
+    ),
+    (
+        "evt.deltatime.ns",
+        Field::Time(TimePart::DeltaNs),
+        "the nanoseconds part of evt.deltatime",
     ),
     (
         "evt.category",

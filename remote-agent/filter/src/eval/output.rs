@@ -1,6 +1,8 @@
 //! Output formats (`%proc.name opened %fd.name`): compiled once, rendered
 //! per event.
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use super::*;
 
 /// A rule output format: text with `%field` substitutions (missing values
@@ -8,6 +10,9 @@ use super::*;
 #[derive(Debug)]
 pub struct OutputFormat {
     parts: Vec<OutPart>,
+    /// The time of the last event rendered (`evt.deltatime` in an output
+    /// counts from it, as sysdig's `-p`); `u64::MAX` before the first.
+    last_rendered: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -106,7 +111,10 @@ impl OutputFormat {
         if !text.is_empty() {
             parts.push(OutPart::Text(text));
         }
-        Ok(OutputFormat { parts })
+        Ok(OutputFormat {
+            parts,
+            last_rendered: std::sync::atomic::AtomicU64::new(u64::MAX),
+        })
     }
 
     /// The formatted text, and each field's value (`None` if missing).
@@ -123,6 +131,14 @@ impl OutputFormat {
                 OutPart::Field { field, name } => {
                     let v = match field {
                         Field::EvtRawArg(sel) => rawarg_text(sel, ev, &cx),
+                        Field::Time(part) => {
+                            let prev =
+                                Some(self.last_rendered.load(Relaxed)).filter(|&t| t != u64::MAX);
+                            time_part(*part, ev, &cx, prev).map(|v| match v {
+                                Value::Num(n) if part.padded() => format!("{n:09}"),
+                                v => v.into_text().into_owned(),
+                            })
+                        }
                         _ => extract(field, ev, &cx).map(|v| v.into_text().into_owned()),
                     };
                     out.push_str(v.as_deref().unwrap_or("<NA>"));
@@ -130,6 +146,15 @@ impl OutputFormat {
                 }
             }
         }
+        self.last_rendered.store(ev.ts(), Relaxed);
         (out, fields)
+    }
+
+    /// Whether rendering needs [`CaptureState::track_latency`] (the format
+    /// names an `evt.latency` field).
+    pub fn needs_latency(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, OutPart::Field { field: Field::Time(t), .. } if t.is_latency()))
     }
 }
