@@ -305,3 +305,56 @@ fn time_fields_are_sysdig_029s() {
     assert!(lines > 5_000, "lines compared: {lines}");
     assert_no_failures(&failures, "differences");
 }
+
+/// A rule on `evt.latency` fires where sysdig 0.29's filter matches (the
+/// rules' state keeps latencies only because the rule asks for them), and
+/// `info --top` takes the field too.
+#[test]
+fn rules_and_top_see_latency() {
+    if !have("sysdig") || !have_fixtures() {
+        return;
+    }
+    let f = scap_dir().join("libs_e2e_curl_google.scap");
+    let slow = "evt.latency > 100000";
+    let theirs = Command::new("sysdig")
+        .arg("-r")
+        .arg(&f)
+        .args(["-p", "%evt.latency.human", slow])
+        .output()
+        .unwrap();
+    let want = stdout_lines(&theirs);
+    assert!(!want.is_empty(), "the fixture has slow syscalls");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("slow.yaml");
+    std::fs::write(
+        &rules,
+        format!("- rule: Slow syscall\n  desc: d\n  condition: {slow}\n  output: took=%evt.latency.human\n  priority: NOTICE\n"),
+    )
+    .unwrap();
+    let o = run(scapbridge().arg("read").arg(&f).arg("--rules").arg(&rules));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = stdout_lines(&o)
+        .iter()
+        .filter_map(|l| {
+            l.split("took=")
+                .nth(1)?
+                .split(' ')
+                .next()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(got, want, "alerts and their latencies");
+    let o = run(scapbridge()
+        .arg("info")
+        .arg(&f)
+        .args(["--top", "procs", "--json", slow]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let total: u64 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["events"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, want.len(), "{v}");
+}

@@ -722,6 +722,9 @@ pub(crate) fn alerts(
     let mut alerts = Vec::new();
     let mut rd = open_input(path, true)?;
     let mut state = CaptureState::new();
+    if engine.needs_latency() || filter.as_ref().is_some_and(|f| f.needs_latency()) {
+        state.track_latency();
+    }
     let mut num = 0u64;
     let mut hostname = String::new();
     let mut out = BufWriter::new(io::stdout().lock());

@@ -140,6 +140,9 @@ pub(crate) fn top(path: &Path, o: &TopOpts<'_>) -> Result<()> {
     let res = OutputFormat::new("%evt.rawarg.res").context("%evt.rawarg.res")?;
     let mut rd = open_input(path, true)?;
     let mut state = CaptureState::new();
+    if user.as_ref().is_some_and(Filter::needs_latency) {
+        state.track_latency();
+    }
     let mut num: u64 = 0;
     let mut table: HashMap<Vec<String>, u64> = HashMap::new();
     while let Some(item) = rd.next_item().with_context(|| display(path))? {

@@ -298,8 +298,12 @@ impl<'a, W: Write> Pipeline<'a, W> {
 
     /// Keeps only the events `filter` matches.
     pub fn with_filter(mut self, filter: Option<scapbridge_filter::Filter>) -> Self {
-        if filter.is_some() {
-            self.watch.get_or_insert_with(Watch::new).filter = filter;
+        if let Some(f) = filter {
+            let w = self.watch.get_or_insert_with(Watch::new);
+            if f.needs_latency() {
+                w.state.track_latency();
+            }
+            w.filter = Some(f);
         }
         self
     }
@@ -307,8 +311,12 @@ impl<'a, W: Write> Pipeline<'a, W> {
     /// Evaluates rules on every event; alerts go to their output and, in a
     /// pcapng capture, into the stream after the event that raised them.
     pub fn with_rules(mut self, rules: Option<RuleWatch>) -> Self {
-        if rules.is_some() {
-            self.watch.get_or_insert_with(Watch::new).rules = rules;
+        if let Some(r) = rules {
+            let w = self.watch.get_or_insert_with(Watch::new);
+            if r.engine.needs_latency() {
+                w.state.track_latency();
+            }
+            w.rules = Some(r);
         }
         self
     }

@@ -8,7 +8,7 @@ use scapbridge_formats::Event;
 use crate::{Rule, RuleSet};
 use scapbridge_filter::clock::{rfc3339, TimeText};
 use scapbridge_filter::eval::OutputFormat;
-use scapbridge_filter::EvalContext;
+use scapbridge_filter::{EvalContext, Filter};
 
 /// What every syscall rule's output gets appended: the container, as Falco
 /// appends it by default with its container plugin (`append_output` with
@@ -75,6 +75,24 @@ impl RuleEngine {
             formats,
             extras,
         }
+    }
+
+    /// Whether the rules need [`CaptureState::track_latency`] on the
+    /// state they are evaluated over (a condition or output names an
+    /// `evt.latency` field).
+    ///
+    /// [`CaptureState::track_latency`]: scapbridge_formats::state::CaptureState::track_latency
+    pub fn needs_latency(&self) -> bool {
+        self.set
+            .rules
+            .iter()
+            .any(|r| r.filter.as_ref().is_some_and(Filter::needs_latency))
+            || self
+                .formats
+                .iter()
+                .chain(&self.extras)
+                .flatten()
+                .any(OutputFormat::needs_latency)
     }
 
     /// The rules.
