@@ -98,52 +98,30 @@ pub(crate) enum TimeType {
     Delta,
 }
 
-/// What [`TimeType`] needs of the events before one.
+/// The time of the last line printed (`D`).
 #[derive(Debug, Default)]
 struct Times {
-    first: Option<u64>,
-    /// Each thread's last enter time and latency (`d`).
-    threads: std::collections::HashMap<u64, (u64, u64)>,
-    latency: u64,
     shown: Option<u64>,
 }
 
 impl Times {
-    /// Takes in every event read, before the filter (libsinsp keeps these
-    /// on every event it parses): `r` counts from the first numbered one
-    /// (sysdig 0.29 numbers neither a capture's user nor group events).
-    /// `d`, as sysdig 0.29 shows it on the fixtures: an exit's time since
-    /// its thread's last enter (internal events are not a thread's); a
-    /// context switch shows its thread's last such latency, an enter 0.
-    fn see(&mut self, ev: &scapbridge_formats::Event<'_>, t: TimeType) {
-        if scapbridge_formats::state::is_numbered(ev) {
-            self.first.get_or_insert(ev.ts());
-        }
-        self.latency = 0;
-        if t != TimeType::Latency || ev.info().is_none_or(|i| i.category & cat::INTERNAL != 0) {
-            return;
-        }
-        let (enter, latency) = self.threads.entry(ev.tid()).or_insert((ev.ts(), 0));
-        if ev.name() == "switch" {
-            self.latency = *latency;
-        } else if ev.direction() == Direction::Exit {
-            *latency = ev.ts().wrapping_sub(*enter);
-            self.latency = *latency;
-        } else {
-            (*enter, *latency) = (ev.ts(), 0);
-        }
-    }
-
     /// The nanoseconds the line of `ev`, printed, shows; `None` for the
-    /// time of day. As libsinsp, differences are unsigned 64-bit.
-    fn shown(&mut self, ev: &scapbridge_formats::Event<'_>, t: TimeType) -> Option<u64> {
+    /// time of day. `r` counts from the state's first event and `d` is the
+    /// state's latency (see [`CaptureState::latency`]); as libsinsp,
+    /// differences are unsigned 64-bit.
+    fn shown(
+        &mut self,
+        ev: &scapbridge_formats::Event<'_>,
+        t: TimeType,
+        state: &CaptureState,
+    ) -> Option<u64> {
         let ts = ev.ts();
         let prev = self.shown.replace(ts);
         match t {
             TimeType::Human => None,
             TimeType::Absolute => Some(ts),
-            TimeType::Relative => Some(ts.wrapping_sub(self.first.unwrap_or(ts))),
-            TimeType::Latency => Some(self.latency),
+            TimeType::Relative => Some(ts.wrapping_sub(state.first_ts().unwrap_or(ts))),
+            TimeType::Latency => Some(state.latency().unwrap_or(0)),
             TimeType::Delta => Some(prev.map_or(0, |p| ts.wrapping_sub(p))),
         }
     }
@@ -263,7 +241,8 @@ pub(crate) fn read(
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
     let mut state = CaptureState::new();
     state.set_buffer_format(buffers);
-    if filter.as_ref().is_some_and(|f| f.needs_latency())
+    if time == TimeType::Latency
+        || filter.as_ref().is_some_and(|f| f.needs_latency())
         || print.as_ref().is_some_and(|(_, f)| f.needs_latency())
     {
         state.track_latency();
@@ -301,7 +280,6 @@ pub(crate) fn read(
                         schema::PPME_CONTAINER_JSON_E | schema::PPME_CONTAINER_JSON_2_E
                     );
                 state.update(&ev);
-                times.see(&ev, time);
                 let passes = filter.as_ref().is_none_or(|f| {
                     f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num })
                 });
@@ -403,7 +381,7 @@ pub(crate) fn read(
                     // %evt.plugininfo`.
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    match times.shown(&ev, time) {
+                    match times.shown(&ev, time, &state) {
                         None => clock.push(ev.ts(), &mut line),
                         Some(ns) => {
                             let _ =
@@ -414,7 +392,7 @@ pub(crate) fn read(
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    match times.shown(&ev, time) {
+                    match times.shown(&ev, time, &state) {
                         None => clock.push(ev.ts(), &mut line),
                         Some(ns) => {
                             let _ =
