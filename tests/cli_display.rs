@@ -37,24 +37,7 @@ fn buffer_formats_print_what_sysdig_029_prints() {
     for name in SAME_AS_SYSDIG {
         let f = scap_dir().join(format!("{name}.scap"));
         for mode in MODES {
-            let theirs = Command::new("sysdig")
-                .arg("-r")
-                .arg(&f)
-                .args(*mode)
-                .env("TZ", "UTC")
-                .output()
-                .unwrap();
-            assert!(
-                theirs.status.success(),
-                "sysdig {mode:?}: {}",
-                stderr(&theirs)
-            );
-            let ours = run(scapbridge()
-                .arg("read")
-                .arg(&f)
-                .args(*mode)
-                .env("TZ", "UTC"));
-            assert!(ours.status.success(), "read {mode:?}: {}", stderr(&ours));
+            let (theirs, ours) = sysdig029_and_read(&f, mode, mode);
             let text = String::from_utf8_lossy(&theirs.stdout);
             buffers += text.matches("\n\t0x0000:").count() + text.matches("\\n\\t0x0000:").count();
             if theirs.stdout != ours.stdout {
@@ -190,28 +173,7 @@ fn time_types_print_what_sysdig_029_prints() {
     for name in SAME_AS_SYSDIG {
         let f = scap_dir().join(format!("{name}.scap"));
         for t in ["h", "a", "r", "d", "D"] {
-            let theirs = Command::new("sysdig")
-                .arg("-r")
-                .arg(&f)
-                .args(["-t", t])
-                .env("TZ", "UTC")
-                .output()
-                .unwrap();
-            assert!(
-                theirs.status.success(),
-                "sysdig -t {t}: {}",
-                stderr(&theirs)
-            );
-            let ours = run(scapbridge()
-                .arg("read")
-                .arg(&f)
-                .args(["--timetype", t])
-                .env("TZ", "UTC"));
-            assert!(
-                ours.status.success(),
-                "read --timetype {t}: {}",
-                stderr(&ours)
-            );
+            let (theirs, ours) = sysdig029_and_read(&f, &["-t", t], &["--timetype", t]);
             let a: Vec<String> = stdout_lines(&theirs)
                 .iter()
                 .map(|l| if t == "a" { padded(l) } else { l.clone() })
@@ -272,28 +234,7 @@ fn time_fields_are_sysdig_029s() {
     for name in SAME_AS_SYSDIG {
         let f = scap_dir().join(format!("{name}.scap"));
         for (fmt, flt) in CASES {
-            let theirs = Command::new("sysdig")
-                .arg("-r")
-                .arg(&f)
-                .args(["-p", fmt, flt])
-                .env("TZ", "UTC")
-                .output()
-                .unwrap();
-            assert!(
-                theirs.status.success(),
-                "sysdig -p {fmt} {flt}: {}",
-                stderr(&theirs)
-            );
-            let ours = run(scapbridge()
-                .arg("read")
-                .arg(&f)
-                .args(["-p", fmt, flt])
-                .env("TZ", "UTC"));
-            assert!(
-                ours.status.success(),
-                "read -p {fmt} {flt}: {}",
-                stderr(&ours)
-            );
+            let (theirs, ours) = sysdig029_and_read(&f, &["-p", fmt, flt], &["-p", fmt, flt]);
             let (a, b) = (stdout_lines(&theirs), stdout_lines(&ours));
             lines += a.len();
             if a != b {

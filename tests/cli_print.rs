@@ -16,7 +16,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use common::*;
 
@@ -141,20 +140,7 @@ fn read_p_prints_what_sysdig_029_prints() {
     for name in SAME_AS_SYSDIG {
         let f = scap_dir().join(format!("{name}.scap"));
         for fmt in formats.iter().copied() {
-            let theirs = Command::new("sysdig")
-                .arg("-r")
-                .arg(&f)
-                .args(["-p", fmt])
-                .env("TZ", "UTC")
-                .output()
-                .unwrap();
-            assert!(
-                theirs.status.success(),
-                "sysdig -p {fmt}: {}",
-                stderr(&theirs)
-            );
-            let ours = run(scapbridge().arg("read").arg(&f).args(["-p", fmt]));
-            assert!(ours.status.success(), "read -p {fmt}: {}", stderr(&ours));
+            let (theirs, ours) = sysdig029_and_read(&f, &["-p", fmt], &["-p", fmt]);
             let (a, b) = (stdout_lines(&theirs), stdout_lines(&ours));
             lines += a.len();
             if a != b && known(fmt, Gen::S029) {

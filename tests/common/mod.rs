@@ -547,6 +547,25 @@ pub fn sysdig041_and_read(root: &Path, dir: &Path, file: &str, args: &[&str]) ->
     (theirs, ours)
 }
 
+/// `sysdig -r FILE THEIRS…` (the host's sysdig 0.29) and `scapbridge read
+/// FILE OURS…`, both with times in UTC, each asserted to succeed: their
+/// outputs, sysdig's first.
+pub fn sysdig029_and_read(file: &Path, theirs: &[&str], ours: &[&str]) -> (Output, Output) {
+    let t = run(Command::new("sysdig")
+        .arg("-r")
+        .arg(file)
+        .args(theirs)
+        .env("TZ", "UTC"));
+    assert!(t.status.success(), "sysdig {theirs:?}: {}", stderr(&t));
+    let o = run(scapbridge()
+        .arg("read")
+        .arg(file)
+        .args(ours)
+        .env("TZ", "UTC"));
+    assert!(o.status.success(), "read {ours:?}: {}", stderr(&o));
+    (t, o)
+}
+
 /// The command [`in_sid`] runs, to be spawned.
 pub fn sid_command(root: &Path, dir: &Path, args: &[&str]) -> Command {
     chroot_command(r#"r="$1"; d="$2""#, root, dir, args)
