@@ -91,8 +91,8 @@ pub(crate) enum TimeType {
     Absolute,
     /// `r`: since the capture's first event (shown or not).
     Relative,
-    /// `d`: an exit's time since its thread's enter of the same syscall
-    /// when that was the thread's previous event, else 0.
+    /// `d`: the state's latency (an exit's time since its thread's last
+    /// enter; see `CaptureState::latency`).
     Latency,
     /// `D`: since the previous event printed (0 for the first).
     Delta,
@@ -105,25 +105,30 @@ struct Times {
 }
 
 impl Times {
-    /// The nanoseconds the line of `ev`, printed, shows; `None` for the
-    /// time of day. `r` counts from the state's first event and `d` is the
-    /// state's latency (see [`CaptureState::latency`]); as libsinsp,
-    /// differences are unsigned 64-bit.
-    fn shown(
+    /// Appends the time column of `ev`'s line: the time of day from
+    /// `clock`, or seconds and nine digits of nanoseconds. `r` counts from
+    /// the state's first event and `d` is the state's latency (see
+    /// [`CaptureState::latency`]); as libsinsp, differences are unsigned
+    /// 64-bit.
+    fn push(
         &mut self,
         ev: &scapbridge_formats::Event<'_>,
         t: TimeType,
         state: &CaptureState,
-    ) -> Option<u64> {
+        clock: &mut TimeText,
+        out: &mut String,
+    ) {
+        use std::fmt::Write as _;
         let ts = ev.ts();
         let prev = self.shown.replace(ts);
-        match t {
-            TimeType::Human => None,
-            TimeType::Absolute => Some(ts),
-            TimeType::Relative => Some(ts.wrapping_sub(state.first_ts().unwrap_or(ts))),
-            TimeType::Latency => Some(state.latency().unwrap_or(0)),
-            TimeType::Delta => Some(prev.map_or(0, |p| ts.wrapping_sub(p))),
-        }
+        let ns = match t {
+            TimeType::Human => return clock.push(ts, out),
+            TimeType::Absolute => ts,
+            TimeType::Relative => ts.wrapping_sub(state.first_ts().unwrap_or(ts)),
+            TimeType::Latency => state.latency().unwrap_or(0),
+            TimeType::Delta => prev.map_or(0, |p| ts.wrapping_sub(p)),
+        };
+        let _ = write!(out, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
     }
 }
 
@@ -381,24 +386,12 @@ pub(crate) fn read(
                     // %evt.plugininfo`.
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    match times.shown(&ev, time, &state) {
-                        None => clock.push(ev.ts(), &mut line),
-                        Some(ns) => {
-                            let _ =
-                                write!(line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
-                        }
-                    }
+                    times.push(&ev, time, &state, &mut clock, &mut line);
                     let _ = write!(line, " [cloudtrail] {info}");
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{num} ");
-                    match times.shown(&ev, time, &state) {
-                        None => clock.push(ev.ts(), &mut line),
-                        Some(ns) => {
-                            let _ =
-                                write!(line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
-                        }
-                    }
+                    times.push(&ev, time, &state, &mut clock, &mut line);
                     let _ = write!(
                         line,
                         " {} {} ({}) {} {} ",

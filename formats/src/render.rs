@@ -1,6 +1,7 @@
 //! Parameter rendering exactly as sysdig 0.29 prints `%evt.args`/`%evt.info`:
 //! fds with their type and name, errno names, flag names in the libs table
-//! order, socket tuples, byte buffers as printable text cut at 80 bytes.
+//! order, socket tuples, byte buffers as printable text cut at 80 bytes (or in
+//! sysdig's hex, ASCII and base64 formats: [`BufferFormat`]).
 //! Each parameter is decoded by [`crate::value`] first, then printed.
 
 use std::fmt::Write as _;
