@@ -403,7 +403,8 @@ impl CaptureState {
         Self::default()
     }
 
-    /// Forgets everything (a new section starts) but the buffer format.
+    /// Forgets everything (a new section starts) but the buffer format and
+    /// whether latencies are kept.
     pub fn reset(&mut self) {
         let latency = self.times.tracking_latency();
         *self = Self {
