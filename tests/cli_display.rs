@@ -200,6 +200,26 @@ fn time_types_print_what_sysdig_029_prints() {
         "exits with a latency: {nonzero_latency}"
     );
     assert_no_failures(&failures, "differences");
+    // Without rules, Falco's rule selection would select nothing: sysdig's
+    // `-t LETTER` is taken as sysdig means it, the rest is refused.
+    let f = scap_dir().join("falco_cat_write.scap");
+    let short = run(scapbridge().arg("read").arg(&f).args(["-t", "a"]));
+    let long = run(scapbridge().arg("read").arg(&f).args(["--timetype", "a"]));
+    assert!(short.status.success(), "{}", stderr(&short));
+    assert_eq!(
+        short.stdout, long.stdout,
+        "-t a without rules is --timetype a"
+    );
+    for bad in [
+        &["-t", "web"][..],
+        &["-D", "shell"],
+        &["-T", "network"],
+        &["-t", "a", "--timetype", "r"],
+    ] {
+        let o = run(scapbridge().arg("read").arg(&f).args(bad));
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{bad:?}: {}", stderr(&o));
+    }
     let o = run(scapbridge()
         .arg("read")
         .arg(scap_dir().join("falco_empty.scap"))

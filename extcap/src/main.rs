@@ -255,6 +255,29 @@ fn parse_timetype(s: &str) -> Result<commands::TimeType, String> {
     })
 }
 
+/// The time type of a `read` without rules, where `-D`, `-T` and `-t`
+/// (Falco's rule selection) would select nothing: `-t` with one of sysdig's
+/// letters is sysdig's `-t` (the habit a sysdig user brings); anything
+/// else is refused rather than silently ignored.
+fn no_rules_time(
+    select: &SelectArgs,
+    timetype: Option<commands::TimeType>,
+) -> Result<commands::TimeType, String> {
+    if !select.disable_rules.is_empty() || !select.disable_tags.is_empty() {
+        return Err("-D and -T disable rules: they need --rules or --config".into());
+    }
+    match (select.run_tags.as_slice(), timetype) {
+        ([], t) => Ok(t.unwrap_or_default()),
+        ([t], None) => parse_timetype(t).map_err(|_| {
+            format!(
+                "-t {t}: without --rules, -t is sysdig's time type, one of h, a, r, d, D \
+                 (also --timetype); with --rules, Falco's run-tags"
+            )
+        }),
+        _ => Err("-t selects rules by tag: it needs --rules or --config (sysdig's time type is --timetype)".into()),
+    }
+}
+
 impl ReadArgs {
     /// The buffer format the flags ask for (one at most: clap's group).
     fn buffer_format(&self) -> scapbridge_formats::render::BufferFormat {
@@ -415,6 +438,13 @@ fn main() -> ExitCode {
                 Err(e) => return fail(e),
             };
             if a.rules.is_empty() && a.falco.config.is_none() && a.falco.options.is_empty() {
+                let time = match no_rules_time(&a.select, a.timetype) {
+                    Ok(t) => t,
+                    Err(msg) => {
+                        eprintln!("scapbridge: error: {msg} (see scapbridge read --help)");
+                        return ExitCode::from(2);
+                    }
+                };
                 commands::read(
                     &file,
                     filter.as_deref(),
@@ -423,7 +453,7 @@ fn main() -> ExitCode {
                         sysdig_json: a.sysdig_json,
                         all: a.all,
                         buffers,
-                        time: a.timetype.unwrap_or_default(),
+                        time,
                         fields: a.fields,
                         print: a.print,
                         columns,
