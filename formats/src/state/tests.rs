@@ -26,7 +26,7 @@ fn enter_only_events_do_not_hide_the_syscall_enter() {
     exit.push(5i64.to_le_bytes());
     for e in [&enter, &switch, &procinfo, &exit] {
         let raw = e.encode();
-        st.update(&Event::parse(&raw, false).unwrap());
+        apply(&mut st, &raw);
     }
     let f = st.fd(tid, 5).expect("the open created fd 5");
     assert_eq!(f.name, "/etc/hosts");
@@ -168,11 +168,11 @@ fn orphans_take_a_live_sibling_then_init_as_parent() {
         let mut e = OwnedEvent::new(ts, tid, schema::ids_named("procexit").next().unwrap());
         e.push(0i64.to_le_bytes());
         let raw = e.encode();
-        st.update(&Event::parse(&raw, false).unwrap());
+        apply(st, &raw);
         let mut next = OwnedEvent::new(ts + 1, 30, 152); // switch
         next.push(8u64.to_le_bytes());
         let raw = next.encode();
-        st.update(&Event::parse(&raw, false).unwrap());
+        apply(st, &raw);
     };
     exit_of(21, 10, &mut st);
     assert_eq!(
@@ -197,24 +197,40 @@ fn event_of(ts: u64, tid: u64, ty: u16, val: impl Fn(&str) -> Option<Vec<u8>>) -
     e.encode()
 }
 
+/// The newest layout's exit event id of syscall `name`.
+fn newest_exit(name: &str) -> u16 {
+    schema::ids_named(name)
+        .filter(|i| i % 2 == 1)
+        .max()
+        .unwrap()
+}
+
+/// A state whose process list holds one process `pid` (parent 1) named `comm`.
+fn state_with(pid: u64, comm: &[u8]) -> CaptureState {
+    let mut st = CaptureState::new();
+    st.add_processes(&[ProcessInfo {
+        tid: pid,
+        pid,
+        ptid: 1,
+        comm: comm.to_vec(),
+        ..ProcessInfo::default()
+    }]);
+    st
+}
+
+/// Applies the encoded event `raw` to `st`.
+fn apply(st: &mut CaptureState, raw: &[u8]) {
+    st.update(&Event::parse(raw, false).unwrap());
+}
+
 /// A clone in a container returns the child's id in the container's pid
 /// namespace: libsinsp makes the child from the child's own clone exit
 /// only, not a thread of that id from the caller's (a container's bash
 /// cloning `ls` made thread 6, named bash, which then named every pid 6).
 #[test]
 fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
-    let clone = schema::ids_named("clone")
-        .filter(|i| i % 2 == 1)
-        .max()
-        .unwrap();
-    let mut st = CaptureState::new();
-    st.add_processes(&[ProcessInfo {
-        tid: 500,
-        pid: 500,
-        ptid: 1,
-        comm: b"bash".to_vec(),
-        ..ProcessInfo::default()
-    }]);
+    let clone = newest_exit("clone");
+    let mut st = state_with(500, b"bash");
     let caller = event_of(1, 500, clone, |n| match n {
         "res" => Some(6i64.to_le_bytes().to_vec()),
         "pid" | "tid" => Some(500i64.to_le_bytes().to_vec()),
@@ -222,7 +238,7 @@ fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
         "comm" => Some(b"bash\0".to_vec()),
         _ => None,
     });
-    st.update(&Event::parse(&caller, false).unwrap());
+    apply(&mut st, &caller);
     assert!(st.thread(6).is_none(), "no thread of the namespaced id");
     let child = event_of(2, 600, clone, |n| match n {
         "res" => Some(0i64.to_le_bytes().to_vec()),
@@ -232,7 +248,7 @@ fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
         "comm" => Some(b"bash\0".to_vec()),
         _ => None,
     });
-    st.update(&Event::parse(&child, false).unwrap());
+    apply(&mut st, &child);
     let t = st.thread(600).expect("the child, from its own exit");
     assert_eq!((t.pid, t.ptid), (600, 500));
     // Outside a container the caller's exit still makes the child (a
@@ -242,7 +258,7 @@ fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
         "pid" | "tid" | "vtid" | "vpid" => Some(500i64.to_le_bytes().to_vec()),
         _ => None,
     });
-    st.update(&Event::parse(&host, false).unwrap());
+    apply(&mut st, &host);
     assert_eq!(st.thread(700).map(|t| t.ptid), Some(500));
 }
 
@@ -251,14 +267,7 @@ fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
 /// (`client->server`), as libsinsp names it; the others stay.
 #[test]
 fn sockets_of_the_fd_list_are_named_client_first() {
-    let mut st = CaptureState::new();
-    st.add_processes(&[ProcessInfo {
-        tid: 40,
-        pid: 40,
-        ptid: 1,
-        comm: b"sshd".to_vec(),
-        ..ProcessInfo::default()
-    }]);
+    let mut st = state_with(40, b"sshd");
     let sock = |fd, sip: [u8; 4], sport, dip: [u8; 4], dport| FdInfo {
         fd,
         ino: 0,
@@ -304,7 +313,7 @@ fn sockets_of_the_fd_list_are_named_client_first() {
     let mut switch = crate::event::OwnedEvent::new(1, 40, 152);
     switch.push(8u64.to_le_bytes());
     let raw = switch.encode();
-    st.update(&Event::parse(&raw, false).unwrap());
+    apply(&mut st, &raw);
     assert_eq!(st.fd(40, 4).unwrap().name, "10.0.2.2:49289->10.0.2.15:22");
     assert_eq!(st.fd(40, 5).unwrap().name, "10.0.2.15:40000->1.2.3.4:443");
     assert_eq!(
@@ -331,18 +340,8 @@ fn empty_arguments_are_kept() {
 /// exit coming after the child's exit must not bring the child back.
 #[test]
 fn a_vfork_callers_late_exit_does_not_bring_its_child_back() {
-    let vfork = schema::ids_named("vfork")
-        .filter(|i| i % 2 == 1)
-        .max()
-        .unwrap();
-    let mut st = CaptureState::new();
-    st.add_processes(&[ProcessInfo {
-        tid: 50,
-        pid: 50,
-        ptid: 1,
-        comm: b"sh".to_vec(),
-        ..ProcessInfo::default()
-    }]);
+    let vfork = newest_exit("vfork");
+    let mut st = state_with(50, b"sh");
     let ids = |tid: i64| {
         move |n: &str| match n {
             "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
@@ -355,17 +354,17 @@ fn a_vfork_callers_late_exit_does_not_bring_its_child_back() {
         "res" => Some(0i64.to_le_bytes().to_vec()),
         n => ids(51)(n),
     });
-    st.update(&Event::parse(&child, false).unwrap());
+    apply(&mut st, &child);
     assert!(st.thread(51).is_some());
     let mut exit =
         crate::event::OwnedEvent::new(2, 51, schema::ids_named("procexit").next().unwrap());
     exit.push(0i64.to_le_bytes());
     let raw = exit.encode();
-    st.update(&Event::parse(&raw, false).unwrap());
+    apply(&mut st, &raw);
     let caller = event_of(3, 50, vfork, |n| match n {
         "res" => Some(51i64.to_le_bytes().to_vec()),
         n => ids(50)(n),
     });
-    st.update(&Event::parse(&caller, false).unwrap());
+    apply(&mut st, &caller);
     assert!(st.thread(51).is_none(), "the exited child stays gone");
 }
