@@ -132,7 +132,8 @@ pub struct ThreadEntry {
     /// exit, inherited on clone; zero when not known.
     pub caps: Caps,
     /// Session id (`proc.sid`): from the process list, inherited on clone,
-    /// set by setsid's exit; 0 when not known.
+    /// set by setsid's exit; `u64::MAX` (libsinsp's -1) when not known, as
+    /// for a thread the capture first sees at its execve.
     pub sid: u64,
     /// When the thread was cloned (the clone exit's timestamp, ns since the
     /// epoch); 0 for a thread that existed before the capture, as libsinsp
@@ -161,7 +162,7 @@ impl Default for ThreadEntry {
             exe_flags: 0,
             exe_ino: ExeInode::default(),
             caps: Caps::default(),
-            sid: 0,
+            sid: u64::MAX,
             clone_ts: 0,
         }
     }
@@ -267,6 +268,10 @@ pub struct CaptureState {
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,
+    /// The last dup (dup, dup2, dup3, fcntl F_DUPFD) whose old fd the
+    /// table did not have, by thread and time: libsinsp copies nothing
+    /// then and leaves the event on the old fd ([`Self::dup_missed`]).
+    dup_missed: Option<(u64, u64)>,
     /// The capture's IPv4 interfaces (address, netmask), from which
     /// libsinsp infers the local end of a socket whose tuple has 0.0.0.0.
     ipv4_interfaces: Vec<([u8; 4], [u8; 4])>,
@@ -601,6 +606,13 @@ impl CaptureState {
         }
         let large = schema::event_info(et).is_some_and(|i| i.is_large_payload());
         Event::parse(raw, large).ok()
+    }
+
+    /// Whether `ev`, a dup that succeeded, duplicated an fd the table did
+    /// not have (opened before the capture, its process unlisted): such an
+    /// event works on the old fd, as libsinsp leaves it, not on the copy.
+    pub fn dup_missed(&self, ev: &Event<'_>) -> bool {
+        self.dup_missed == Some((ev.tid(), ev.ts()))
     }
 
     /// A parameter of `ev` by name, falling back to the stored enter event

@@ -64,6 +64,15 @@ impl CaptureState {
         if let Some(l) = u32_arg("loginuid") {
             th.loginuid = l;
         }
+        // The new image's user and group (a set-user-id program changes
+        // them), as libs 0.23 takes them from the exit's `uid` and `gid`:
+        // a thread the capture first sees at its execve is a user's too.
+        if let Some(u) = u32_arg("uid") {
+            th.uid = u;
+        }
+        if let Some(g) = u32_arg("gid") {
+            th.gid = g;
+        }
         th.exe_flags = u32_arg("flags").unwrap_or(0);
         let u64_arg = |n: &str| u64_param(ev, n);
         // The new executable's inode; its ctime against the clone time is
@@ -183,7 +192,7 @@ impl CaptureState {
                     String::new(),
                     ExeInode::default(),
                     Caps::default(),
-                    0,
+                    u64::MAX,
                 ),
                 |p| {
                     (
@@ -550,8 +559,11 @@ impl CaptureState {
         let old = self.i64_arg(ev, "oldfd").or_else(|| self.i64_arg(ev, "fd"));
         let Some(old) = old else { return };
         let table = self.fd_table(tid);
-        if let Some(e) = table.get(&old).cloned() {
-            table.insert(res, e);
+        match table.get(&old).cloned() {
+            Some(e) => {
+                table.insert(res, e);
+            }
+            None => self.dup_missed = Some((tid, ev.ts())),
         }
     }
 }

@@ -72,6 +72,11 @@ pub(super) fn ancestor<'s>(
 fn session_leader(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
     let t = thread(ev, cx)?;
     let sid = t.sid;
+    // A thread of unknown session (first seen at its execve, its process
+    // not listed): libs 0.23 names no leader.
+    if sid == u64::MAX {
+        return Some(String::new());
+    }
     let host = t.container_id.is_empty();
     if host {
         if let Some(leader) = cx.state.thread(sid) {
@@ -109,6 +114,13 @@ pub(super) fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) ->
 /// exit). Events whose fd is elsewhere (mmap) have none.
 pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     let info = ev.info()?;
+    // A dup of an fd the table did not have: libsinsp made no copy and
+    // leaves the event on the old fd (a shell's saved fds, opened before
+    // the capture of a process it did not list).
+    if ev.direction() == Direction::Exit && cx.state.dup_missed(ev) {
+        let old = cx.state.arg(ev, "oldfd").or_else(|| cx.state.arg(ev, "fd"));
+        return sint(old?);
+    }
     if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
         let res = sint(ev.param(0)?)?;
         // A failed open has fd -1 in libs 0.23 (its fd fields then come
