@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use common::*;
+use scapbridge_formats::{Item, ScapReader};
 
 /// The 40 most used fields of the stock `falco_rules.yaml`, most used first:
 /// occurrences in rule and macro conditions (as parsed) and in outputs
@@ -286,13 +287,17 @@ const LIMITS: &[(&str, &str, bool, &str)] = &[
 const LIVE_LINEAGE: &str = "seen in one CI run on 2026-12-06 (17 filters at once): the \
     children a thread cloned right after the probe attached carry, in our state, the \
     parent, user and cwd of their clone exit, and libs 0.23 has none for them (the \
-    thread predates the capture and is not in its process list); not yet explained";
+    thread predates the capture and is not in its process list). Not one of the gaps \
+    the cut captures below make (they all agree now), so not yet explained";
 const UNSEEN_PARENT: &str = "seen in some live runs on a loaded machine (2026-12-06): a \
     thread whose parent is not in our table has, in libs 0.23, a parent pid of 0 or 1 with \
-    an (empty) executable path; we leave the parent missing. Not yet explained";
+    an (empty) executable path; we leave the parent missing. An unlisted parent, cut on \
+    purpose below, agrees: not yet explained";
 const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-12-06): \
     close and ioctl on fds of a shell that predates the capture have a file fd in libs 0.23 \
-    and none in ours, and dup2's new fd the other way round. Not yet explained";
+    and none in ours, and dup2's new fd the other way round. The dup2 half was a dup of an \
+    fd the table lacked (libsinsp leaves the event on the old fd; fixed, and cut on purpose \
+    below); the close/ioctl half not yet explained";
 
 /// Events sysdig 0.41 shows that our `read` names otherwise, left out of
 /// every comparison: (file stem, key, reason).
@@ -720,4 +725,148 @@ fn filters_match_sysdig041_on_live_captures() {
         matched > 1_000,
         "the filters select a real share of events ({matched})"
     );
+}
+
+/// The gaps a loaded machine leaves, made on purpose: the live limits
+/// above showed only now and then, so each likely cause is cut into a copy
+/// of one live capture and every filter compared on the copy: a process
+/// (or its parent) that left before the `/proc` snapshot listed it, a
+/// snapshot without a process's fds, either side of every clone lost, lost
+/// execve exits and procexits, and every 7th event lost. Before the fixes
+/// they found, a thread first seen at its execve had no user (libs takes
+/// the exit's `uid`/`gid`) and a session id of 0 (libs: -1, no leader), and
+/// a dup of an fd the table lacked was put on the new fd.
+#[test]
+fn filters_match_sysdig041_on_live_captures_with_gaps() {
+    use common::surgery::{rewrite, Cut};
+    use scapbridge_formats::schema::Direction;
+    if !probe_available() {
+        return;
+    }
+    let Some(root) = sid_root() else { return };
+    let _q = quiet();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let cap = dir.path().join("live.scap");
+    capture_ok(
+        syscalls_capture(None, &cap)
+            .arg("-q")
+            .args(["--", "sh", "-c", WORKLOAD, "workload"])
+            .arg(&work),
+    );
+    // The workload's first process: the thread of the capture's first event.
+    let first_tid = {
+        let mut r = ScapReader::new(std::fs::File::open(&cap).unwrap()).unwrap();
+        let mut tid = None;
+        while let Some(item) = r.next_item().unwrap() {
+            if let Item::Event(ev) = item {
+                tid = Some(ev.tid());
+                break;
+            }
+        }
+        tid.expect("the capture has events")
+    };
+    let is_clone_exit = |ev: &scapbridge_formats::Event<'_>| {
+        ev.direction() == Direction::Exit
+            && matches!(ev.name(), "clone" | "clone3" | "fork" | "vfork")
+    };
+    let res = |ev: &scapbridge_formats::Event<'_>| {
+        ev.param(0)
+            .and_then(|b| b.get(..8))
+            .map_or(0, |b| i64::from_le_bytes(b.try_into().unwrap()))
+    };
+    let no_root = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == first_tid;
+    // The root's parent (the capture's own process), as a parent that
+    // left between the snapshot's reading of its child and of itself.
+    let root_parent = snapshot_process(&cap, first_tid).map_or(0, |p| p.ptid);
+    let no_parent = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == root_parent;
+    let root_fds = |tid: u64| tid == first_tid;
+    let parent_side = |ev: &scapbridge_formats::Event<'_>| is_clone_exit(ev) && res(ev) > 0;
+    let child_side = |ev: &scapbridge_formats::Event<'_>| is_clone_exit(ev) && res(ev) == 0;
+    let later_execve = |ev: &scapbridge_formats::Event<'_>| {
+        ev.direction() == Direction::Exit && ev.name() == "execve" && ev.tid() != first_tid
+    };
+    let procexit = |ev: &scapbridge_formats::Event<'_>| ev.name() == "procexit";
+    let seen = std::cell::Cell::new(0u64);
+    let every_7th = |_: &scapbridge_formats::Event<'_>| {
+        seen.set(seen.get() + 1);
+        seen.get().is_multiple_of(7)
+    };
+    let variants: [(&str, Cut<'_>); 8] = [
+        (
+            "gap_unlisted_parent",
+            Cut {
+                process: Some(&no_parent),
+                fds: Some(&|tid| tid == root_parent),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_unlisted_root",
+            Cut {
+                process: Some(&no_root),
+                fds: Some(&root_fds),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_root_fds",
+            Cut {
+                fds: Some(&root_fds),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_parent_side",
+            Cut {
+                event: Some(&parent_side),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_child_side",
+            Cut {
+                event: Some(&child_side),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_lost_execve",
+            Cut {
+                event: Some(&later_execve),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_lost_procexit",
+            Cut {
+                event: Some(&procexit),
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_lost_every_7th",
+            Cut {
+                event: Some(&every_7th),
+                ..Cut::default()
+            },
+        ),
+    ];
+    let mut files = Vec::new();
+    for (name, cut) in &variants {
+        let p = dir.path().join(format!("{name}.scap"));
+        let n = rewrite(&cap, &p, cut);
+        assert!(n > 0, "{name}: the cut left nothing out");
+        files.push(p);
+    }
+    let (matched, diffs) = run_all(&root, &files);
+    let names: Vec<String> = files.iter().map(|f| stem(f)).collect();
+    let failures = judge(diffs, &names);
+    eprintln!(
+        "live with gaps: {} filters x {} cuts, {matched} events matched by sysdig 0.41",
+        FILTERS.len(),
+        files.len()
+    );
+    assert_no_failures(&failures, "differences");
 }

@@ -11,6 +11,7 @@ pub mod extcap;
 pub mod podman;
 pub mod reader_plugin;
 pub mod sshd;
+pub mod surgery;
 
 /// `shared/fixtures`, beside the repository (or `$SCAPBRIDGE_FIXTURES`).
 pub fn fixtures() -> PathBuf {
