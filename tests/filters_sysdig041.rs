@@ -162,6 +162,13 @@ const FILTERS: &[&str] = &[
     "proc.cwd exists",
     "proc.sname exists",
     "proc.sname = bash",
+    // Sessions and process groups, and their leaders.
+    "proc.vpgid.name = bash",
+    "proc.is_vpgid_leader = true",
+    "proc.pgid.exepath startswith /usr",
+    "proc.sid.exe exists and proc.is_sid_leader = false",
+    "proc.vpid != val(proc.pid)",
+    "proc.pgid = val(proc.vpgid) and proc.is_pgid_leader = false",
     "proc.pid > 100",
     "proc.ppid <= 1",
     "thread.tid >= 20072",

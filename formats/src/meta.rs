@@ -261,6 +261,13 @@ impl ProcessInfo {
         })
     }
 
+    /// The process group id in the host's pid namespace, from the V9 tail
+    /// (after the inode fields, exe_from_memfd and exe_lower_layer), if
+    /// present.
+    pub fn pgid(&self) -> Option<u64> {
+        self.tail_u64(68)
+    }
+
     pub(crate) fn parse_list(c: &mut Cursor<'_>, v: PlVersion) -> Result<Vec<Self>, Fault> {
         let sized = (v == PlVersion::V9).then_some(EntryLength::CountsItself);
         parse_entries(c, "process", sized, |e| Self::parse_one(e, v))
@@ -277,9 +284,9 @@ impl ProcessInfo {
         if v >= V6 {
             p.sid = c.u64()?;
         }
-        if v >= V8 {
-            p.vpgid = c.u64()?;
-        }
+        // Lists older than V8 have no process group: unknown (-1), as
+        // libsinsp keeps it, not group 0.
+        p.vpgid = if v >= V8 { c.u64()? } else { u64::MAX };
         p.comm = c.str16()?.to_vec();
         p.exe = c.str16()?.to_vec();
         if v >= V7 {

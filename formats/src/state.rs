@@ -135,6 +135,16 @@ pub struct ThreadEntry {
     /// set by setsid's exit; `u64::MAX` (libsinsp's -1) when not known, as
     /// for a thread the capture first sees at its execve.
     pub sid: u64,
+    /// Process group id in the thread's pid namespace (`proc.vpgid`): from
+    /// the process list and execve's exit, inherited on clone; `u64::MAX`
+    /// (-1) when not known.
+    pub vpgid: u64,
+    /// Process group id in the host's pid namespace (`proc.pgid`), as
+    /// `vpgid`.
+    pub pgid: u64,
+    /// Process id in the thread's pid namespace (`proc.vpid`): from the
+    /// process list and the clone exits; `u64::MAX` (-1) when not known.
+    pub vpid: u64,
     /// When the thread was cloned (the clone exit's timestamp, ns since the
     /// epoch); 0 for a thread that existed before the capture, as libsinsp
     /// keeps it for a process list read from a file.
@@ -163,6 +173,9 @@ impl Default for ThreadEntry {
             exe_ino: ExeInode::default(),
             caps: Caps::default(),
             sid: u64::MAX,
+            vpgid: u64::MAX,
+            pgid: u64::MAX,
+            vpid: u64::MAX,
             clone_ts: 0,
         }
     }
@@ -541,6 +554,9 @@ impl CaptureState {
                     exe_ino: p.exe_inode().unwrap_or_default(),
                     caps: p.caps().unwrap_or_default(),
                     sid: p.sid,
+                    vpgid: p.vpgid,
+                    pgid: p.pgid().unwrap_or(u64::MAX),
+                    vpid: p.vpid as u64,
                     clone_ts: 0,
                 },
             );

@@ -64,6 +64,19 @@ impl CaptureState {
         if let Some(l) = u32_arg("loginuid") {
             th.loginuid = l;
         }
+        // Process groups (the first in the thread's pid namespace, the
+        // second in the host's; libs prints both as `pgid`).
+        if let Some(v) = u64_param(ev, "vpgid") {
+            th.vpgid = v;
+        }
+        if let Some(v) = u64_param(ev, "pgid") {
+            th.pgid = v;
+        }
+        // libs 0.23 gives a thread it first sees at its execve its pid as
+        // its pid in its namespace.
+        if th.vpid == u64::MAX {
+            th.vpid = th.pid;
+        }
         // The new image's user and group (a set-user-id program changes
         // them), as libs 0.23 takes them from the exit's `uid` and `gid`:
         // a thread the capture first sees at its execve is a user's too.
@@ -183,7 +196,7 @@ impl CaptureState {
         // Terminal, login uid, executable path and its layer, capabilities
         // are the parent's (the clone exit carries none of them; libs 0.23 copies
         // the parent's exepath into the child as well).
-        let (tty, loginuid, exe_flags, exepath, exe_ino, caps, sid) =
+        let (tty, loginuid, exe_flags, exepath, exe_ino, caps, (sid, vpgid, pgid)) =
             self.threads.get(&parent).map_or(
                 (
                     0,
@@ -192,7 +205,7 @@ impl CaptureState {
                     String::new(),
                     ExeInode::default(),
                     Caps::default(),
-                    u64::MAX,
+                    (u64::MAX, u64::MAX, u64::MAX),
                 ),
                 |p| {
                     (
@@ -202,10 +215,16 @@ impl CaptureState {
                         p.exepath.clone(),
                         p.exe_ino,
                         p.caps,
-                        p.sid,
+                        (p.sid, p.vpgid, p.pgid),
                     )
                 },
             );
+        // A thread's session and groups are its process's (whose thread
+        // called clone), not its process's parent's.
+        let (sid, vpgid, pgid) = match self.threads.get(&pid).filter(|_| is_thread) {
+            Some(p) => (p.sid, p.vpgid, p.pgid),
+            None => (sid, vpgid, pgid),
+        };
         // A new process inherits its parent's fd table (libsinsp copies it).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
         if pid != parent_pid && !self.fds.contains_key(&pid) {
@@ -233,6 +252,16 @@ impl CaptureState {
                 exe_ino,
                 caps,
                 sid,
+                vpgid,
+                pgid,
+                // The child's own exit gives its vpid; the caller's (made
+                // only outside pid namespaces, above) names the caller's,
+                // and the child's is then its pid.
+                vpid: if res == 0 {
+                    get("vpid").unwrap_or(u64::MAX)
+                } else {
+                    pid
+                },
                 // libsinsp's m_clone_ts: the clone exit's time.
                 clone_ts: ev.ts(),
             },
@@ -265,6 +294,7 @@ impl CaptureState {
                 cwd: String::new(),
                 uid: id("uid"),
                 gid: id("gid"),
+                vpid: get("vpid").unwrap_or(u64::MAX),
                 cgroups,
                 container_id,
                 // Terminal, login uid, flags, inode, session: not in a

@@ -25,6 +25,7 @@ mod compare;
 mod container;
 mod extract;
 mod fields;
+mod groups;
 mod output;
 
 pub use compare::glob;
@@ -32,6 +33,7 @@ use compare::*;
 use container::CField;
 use extract::*;
 use fields::*;
+use groups::{Group, LeaderPart};
 pub use output::{OutputFormat, OutputFormatError};
 
 pub use crate::provider::FieldInfo;

@@ -61,45 +61,6 @@ pub(super) fn ancestor<'s>(
     Some(t)
 }
 
-/// `proc.sname` as libsinsp finds it: outside a pid namespace the thread
-/// whose id is the session id (a session id is its leader's pid); else,
-/// or when that leader is gone, the highest ancestor of the process's main
-/// thread still in the same session. A container's threads stand for a
-/// pid namespace (its session ids are the namespace's numbers); there
-/// libs 0.23 counts ancestors only, so a process whose parent is in
-/// another session (a container's first shell) has an empty name, not
-/// its own (sysdig 0.41 on the 2019 container captures).
-fn session_leader(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
-    let t = thread(ev, cx)?;
-    let sid = t.sid;
-    // A thread of unknown session (first seen at its execve, its process
-    // not listed): libs 0.23 names no leader.
-    if sid == u64::MAX {
-        return Some(String::new());
-    }
-    let host = t.container_id.is_empty();
-    if host {
-        if let Some(leader) = cx.state.thread(sid) {
-            return Some(leader.comm.clone());
-        }
-    }
-    let Some(main) = cx.state.thread(t.pid) else {
-        return Some(t.comm.clone());
-    };
-    let mut mt: &ThreadEntry = main;
-    // Bounded: a parent loop in a damaged capture must not hang.
-    for _ in 0..4096 {
-        match cx.state.thread(mt.ptid) {
-            Some(p) if p.sid == sid && !std::ptr::eq(p, mt) => mt = p,
-            _ => break,
-        }
-    }
-    if !host && std::ptr::eq(mt, main) {
-        return Some(String::new());
-    }
-    Some(mt.comm.clone())
-}
-
 /// A text field of a thread, borrowed when the thread is in the table.
 pub(super) fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) -> Cow<'a, str> {
     match c {
@@ -696,8 +657,14 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             };
             Value::Str(Cow::Owned(cap_names(bits)))
         }
-        ProcSid => Value::Num(thread(ev, cx)?.sid as i64),
-        ProcSname => Value::Str(Cow::Owned(session_leader(ev, cx)?)),
+        GroupId(g) => Value::Num(g.id(thread(ev, cx)?.as_ref()) as i64),
+        GroupLeader(g, part) => Value::Str(Cow::Owned(groups::leader(ev, cx, *g, *part)?)),
+        IsGroupLeader(g) => Value::Bool(g.is_leader(thread(ev, cx)?.as_ref())),
+        // Missing when not known (a thread libsinsp made up).
+        ProcVpid => match thread(ev, cx)?.vpid {
+            u64::MAX => return None,
+            v => Value::Num(v as i64),
+        },
         // PPM_EXE_UPPER_LAYER.
         ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
         // libs 0.23 names a user or group it has no entry for "<NA>", a

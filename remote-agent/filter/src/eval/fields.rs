@@ -38,10 +38,15 @@ pub(super) enum Field {
     ProcExeIno(ExeIno),
     /// `thread.cap_*`: a capability set by its names.
     ThreadCap(CapSet),
-    /// `proc.sid`: the session id.
-    ProcSid,
-    /// `proc.sname`: the session leader's name.
-    ProcSname,
+    /// `proc.sid`, `proc.vpgid`, `proc.pgid`: a group's id, -1 unknown.
+    GroupId(Group),
+    /// `proc.sname`, `proc.sid.exe`, `proc.vpgid.name`, …: of a group's
+    /// leader.
+    GroupLeader(Group, LeaderPart),
+    /// `proc.is_sid_leader`, `proc.is_vpgid_leader`, `proc.is_pgid_leader`.
+    IsGroupLeader(Group),
+    /// `proc.vpid`: the pid in the process's namespace, -1 unknown.
+    ProcVpid,
     UserName,
     GroupGid,
     GroupName,
@@ -193,10 +198,10 @@ impl Field {
         use Field::*;
         match self {
             EvtNum | EvtRawTime | EvtBuflen | EvtCpu | EvtRawRes | ThreadTid | ProcPid
-            | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_) | ProcSid
-            | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_)
+            | GroupId(_) | ProcVpid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
-            | FdNameChanged | ProcIsExeUpperLayer | FdIsServer => Kind::Bool,
+            | FdNameChanged | ProcIsExeUpperLayer | FdIsServer | IsGroupLeader(_) => Kind::Bool,
             FdIp | FdNet | FdSnet | FdCnet | FdSip | FdCip | FdLip | FdRip | FdLnet | FdRnet => {
                 Kind::Ip
             }
@@ -564,10 +569,75 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "proc.vpid",
-        Field::Unavailable(Kind::Num),
-        "not available yet in filters: the pid in its namespace",
+        Field::ProcVpid,
+        "the process id in its pid namespace",
     ),
-    ("proc.sid", Field::ProcSid, "the session id"),
+    ("proc.sid", Field::GroupId(Group::Session), "the session id"),
+    (
+        "proc.sid.exe",
+        Field::GroupLeader(Group::Session, LeaderPart::Exe),
+        "the session leader's argv[0]",
+    ),
+    (
+        "proc.sid.exepath",
+        Field::GroupLeader(Group::Session, LeaderPart::Exepath),
+        "the session leader's executable path",
+    ),
+    (
+        "proc.is_sid_leader",
+        Field::IsGroupLeader(Group::Session),
+        "the process leads its session (proc.sid = proc.vpid)",
+    ),
+    (
+        "proc.vpgid",
+        Field::GroupId(Group::Vpgid),
+        "the process group id in the process's pid namespace",
+    ),
+    (
+        "proc.vpgid.name",
+        Field::GroupLeader(Group::Vpgid, LeaderPart::Name),
+        "the process group leader's name",
+    ),
+    (
+        "proc.vpgid.exe",
+        Field::GroupLeader(Group::Vpgid, LeaderPart::Exe),
+        "the process group leader's argv[0]",
+    ),
+    (
+        "proc.vpgid.exepath",
+        Field::GroupLeader(Group::Vpgid, LeaderPart::Exepath),
+        "the process group leader's executable path",
+    ),
+    (
+        "proc.is_vpgid_leader",
+        Field::IsGroupLeader(Group::Vpgid),
+        "the process leads its process group (proc.vpgid = proc.vpid)",
+    ),
+    (
+        "proc.pgid",
+        Field::GroupId(Group::Pgid),
+        "the process group id in the host's pid namespace",
+    ),
+    (
+        "proc.pgid.name",
+        Field::GroupLeader(Group::Pgid, LeaderPart::Name),
+        "the host process group leader's name",
+    ),
+    (
+        "proc.pgid.exe",
+        Field::GroupLeader(Group::Pgid, LeaderPart::Exe),
+        "the host process group leader's argv[0]",
+    ),
+    (
+        "proc.pgid.exepath",
+        Field::GroupLeader(Group::Pgid, LeaderPart::Exepath),
+        "the host process group leader's executable path",
+    ),
+    (
+        "proc.is_pgid_leader",
+        Field::IsGroupLeader(Group::Pgid),
+        "the process leads its host process group (proc.pgid = proc.pid)",
+    ),
     (
         "proc.is_exe_from_memfd",
         Field::Unavailable(Kind::Bool),
@@ -578,7 +648,11 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         Field::Unavailable(Kind::Bool),
         "not available yet: the executable is writable by the user",
     ),
-    ("proc.sname", Field::ProcSname, "the session leader's name"),
+    (
+        "proc.sname",
+        Field::GroupLeader(Group::Session, LeaderPart::Name),
+        "the session leader's name",
+    ),
     (
         "user.loginname",
         Field::UserLoginname,
