@@ -399,6 +399,36 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
         "execve",
         &[&[format!("vm_size={} ", n("execve", "vm_size"))]],
     ));
+    // The executable's flags (PPM_EXE_*), as Falco's probe sets them: root
+    // owns /usr/bin/true (writable for it), nobody may not write it, and a
+    // memfd is fileless (and root's, so writable too).
+    let x = &k["exe_flags"];
+    assert_eq!(x["owner"], 0, "/usr/bin/true is root's: {x}");
+    assert_eq!(
+        x["root_writable"], true,
+        "root may write /usr/bin/true: {x}"
+    );
+    assert_eq!(
+        x["mode"].as_u64().unwrap() & 0o022,
+        0,
+        "/usr/bin/true is not group or world writable: {x}"
+    );
+    let pid_of = |who: &str| x[who].as_u64().unwrap();
+    for (who, flags) in [
+        ("root", "flags=1(EXE_WRITABLE)"),
+        ("nobody", "flags=0 "),
+        ("memfd", "flags=5(EXE_WRITABLE"),
+    ] {
+        w.push(want(pid_of(who), "execve", &[&[s(flags)]]));
+    }
+    w.push(Want {
+        not_in: &["sysdig 0.29: its flag names end at EXE_WRITABLE (no EXE_FROM_MEMFD)"],
+        ..want(
+            pid_of("memfd"),
+            "execve",
+            &[&[s("flags=5(EXE_WRITABLE|EXE_FROM_MEMFD)")]],
+        )
+    });
     w.push(Want {
         not_in: &["sysdig 0.29: its execve exit ends at flags"],
         ..want(

@@ -10,11 +10,8 @@
 //! uid, so `terminal=` and `user_loginuid=` show real values rather than
 //! the 0 and -1 of a test started without a login session. The container
 //! rule runs in a podman container (the helpers of `tests/containers.rs`).
-//!
-//! Not asserted, as it is a value and not a missing one: `exe_flags=`
-//! (execve's flags) lacks `EXE_WRITABLE`, which Falco's probe sets when
-//! the user may write the executable (root running root's binaries): our
-//! probe does not compute writability yet (README: `proc.is_exe_writable`).
+//! `exe_flags=` (execve's flags) names `EXE_WRITABLE` where root runs the
+//! binary it copied to /dev/shm, as Falco's probe sets it.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -285,6 +282,10 @@ fn stock_rules_fire_live_on_the_host_workload_with_their_fields() {
         let of = &a["output_fields"];
         assert_eq!(text(of, "evt.res"), "SUCCESS");
         assert_eq!(text(of, "group.name"), "root");
+        assert!(
+            text(of, "evt.arg.flags").contains("EXE_WRITABLE"),
+            "root's own binary is writable for it: {of}"
+        );
         assert_eq!(text(of, "proc.cwd"), format!("{}/", d.display()));
         // The login name is the passwd name of the login uid (nobody for
         // 65534); libsinsp names an unknown or unset one <NA>.

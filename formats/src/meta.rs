@@ -261,6 +261,14 @@ impl ProcessInfo {
         })
     }
 
+    /// The executable's `PPM_EXE_*` flags (writable 1, upper layer 2, from
+    /// memfd 4, lower layer 8) from the V9 tail's bytes, if it has the
+    /// first (older tails end before the memfd and lower-layer bytes).
+    pub fn exe_flags(&self) -> Option<u32> {
+        let byte = |o: usize| self.tail.get(o).map_or(0, |b| u32::from(*b != 0));
+        (self.tail.len() > 16).then(|| byte(16) | byte(41) << 1 | byte(66) << 2 | byte(67) << 3)
+    }
+
     /// The process group id in the host's pid namespace, from the V9 tail
     /// (after the inode fields, exe_from_memfd and exe_lower_layer), if
     /// present.

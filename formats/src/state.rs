@@ -550,7 +550,7 @@ impl CaptureState {
                     cgroups: p.cgroups.as_slice().into(),
                     tty: p.tty().unwrap_or(0),
                     loginuid: p.loginuid().unwrap_or(u32::MAX),
-                    exe_flags: 0,
+                    exe_flags: p.exe_flags().unwrap_or(0),
                     exe_ino: p.exe_inode().unwrap_or_default(),
                     caps: p.caps().unwrap_or_default(),
                     sid: p.sid,

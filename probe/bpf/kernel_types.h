@@ -80,6 +80,7 @@ struct path {
 
 struct super_block {
 	unsigned long s_magic;
+	unsigned long s_flags;
 	__u32 s_dev;
 };
 
@@ -92,6 +93,11 @@ struct timespec64 {
 struct inode {
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	__u16 i_mode;
+	unsigned int i_flags;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	unsigned int __i_nlink;
 	__s64 i_mtime_sec;
 	__s64 i_ctime_sec;
 	__u32 i_mtime_nsec;
@@ -231,6 +237,8 @@ struct signal_struct {
 struct cred {
 	kuid_t euid;
 	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
 	kernel_cap_t cap_inheritable;
 	kernel_cap_t cap_permitted;
 	kernel_cap_t cap_effective;

@@ -89,7 +89,7 @@
 #define T_VPID 23        /* process id in its own pid namespace */
 #define T_VPGID 24       /* process group id in its own pid namespace */
 #define T_PIDNS_START 25 /* start time of the pid namespace's init (clone child only, else 0) */
-#define T_EXE_FLAGS 26   /* execve flags: PPM_EXE_UPPER_LAYER / PPM_EXE_LOWER_LAYER */
+#define T_EXE_FLAGS 26   /* execve flags: PPM_EXE_WRITABLE / _UPPER_LAYER / _FROM_MEMFD / _LOWER_LAYER */
 #define T_EXE_INO 27     /* inode number of the executable */
 #define T_EXE_CTIME 28   /* its ctime, ns since the epoch */
 #define T_EXE_MTIME 29   /* its mtime, ns since the epoch */

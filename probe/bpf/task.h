@@ -193,6 +193,82 @@ static __always_inline __u32 exe_layer_flags(struct inode *ino)
 	return upper ? PPM_EXE_UPPER_LAYER : PPM_EXE_LOWER_LAYER;
 }
 
+#define PPM_EXE_WRITABLE 1
+#define PPM_EXE_FROM_MEMFD 4
+#define SB_RDONLY_FLAG 1
+#define S_IMMUTABLE_FLAG 8
+#define S_IFMT_BITS 0170000
+#define S_IWGRP_BIT 0020
+#define S_IWOTH_BIT 0002
+#define CAP_DAC_OVERRIDE_BIT 1
+
+/*
+ * Whether the task could write its executable, as Falco's probe judges it
+ * (the kernel's own check calls into the file system): not on a read-only
+ * mount or an immutable inode; yes for its owner; else by the group or
+ * other write bit (the task's fsgid only, not its extra groups); else with
+ * CAP_DAC_OVERRIDE.
+ */
+static __always_inline bool exe_writable(struct task_struct *t, struct inode *ino)
+{
+	__u16 mode = BPF_CORE_READ(ino, i_mode);
+	__u16 fmt = mode & S_IFMT_BITS;
+	if ((BPF_CORE_READ(ino, i_sb, s_flags) & SB_RDONLY_FLAG) &&
+	    (fmt == 0100000 || fmt == 0040000 || fmt == 0120000))
+		return false;
+	if (BPF_CORE_READ(ino, i_flags) & S_IMMUTABLE_FLAG)
+		return false;
+	__u32 iuid = BPF_CORE_READ(ino, i_uid.val);
+	__u32 igid = BPF_CORE_READ(ino, i_gid.val);
+	if (iuid == (__u32)-1 || igid == (__u32)-1)
+		return false;
+	const struct cred *c = BPF_CORE_READ(t, cred);
+	if (BPF_CORE_READ(c, fsuid.val) == iuid)
+		return true;
+	if (BPF_CORE_READ(c, fsgid.val) == igid) {
+		if (mode & S_IWGRP_BIT)
+			return true;
+	} else if (mode & S_IWOTH_BIT) {
+		return true;
+	}
+	__u64 eff = 0;
+	bpf_core_read(&eff, 8, &c->cap_effective);
+	return eff & (1ULL << CAP_DAC_OVERRIDE_BIT);
+}
+
+/*
+ * Whether the executable is a memfd (fileless execution): its dentry is
+ * unlinked and named "memfd:…", as Falco's probe tells it.
+ */
+static __always_inline bool exe_from_memfd(struct task_struct *t)
+{
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	if (!exe)
+		return false;
+	struct dentry *d = BPF_CORE_READ(exe, f_path.dentry);
+	if (BPF_CORE_READ(exe, f_inode, __i_nlink) != 0)
+		return false;
+	char name[7] = {};
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) != 7)
+		return false;
+	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+	       name[4] == 'd' && name[5] == ':';
+}
+
+/* execve's `flags`: PPM_EXE_* of the task's executable. */
+static __always_inline __u32 exe_flags(struct task_struct *t)
+{
+	struct inode *ino = exe_inode(t);
+	if (!ino)
+		return 0;
+	__u32 f = exe_layer_flags(ino);
+	if (exe_writable(t, ino))
+		f |= PPM_EXE_WRITABLE;
+	if (exe_from_memfd(t))
+		f |= PPM_EXE_FROM_MEMFD;
+	return f;
+}
+
 /* An inode time in ns since the epoch: ctime, or mtime when `mtime`. */
 static __always_inline __u64 inode_time_ns(struct inode *ino, bool mtime)
 {
@@ -280,7 +356,7 @@ static __always_inline __u64 put_task(struct scratch *s, __u64 start, __u8 field
 		if (s->c.ret == 0)
 			v = BPF_CORE_READ(pid_ns(task_pid_struct(t, 1)), child_reaper, start_time);
 		break;
-	case T_EXE_FLAGS: v = exe_layer_flags(exe_inode(t)); break;
+	case T_EXE_FLAGS: v = exe_flags(t); break;
 	case T_EXE_INO: v = BPF_CORE_READ(exe_inode(t), i_ino); break;
 	case T_EXE_CTIME: v = inode_time_ns(exe_inode(t), false); break;
 	case T_EXE_MTIME: v = inode_time_ns(exe_inode(t), true); break;

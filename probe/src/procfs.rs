@@ -94,29 +94,74 @@ fn exe_inode(_exe_link: &Path) -> ExeInode {
     ExeInode::default()
 }
 
-/// The V9 tail: pidns start, tty, loginuid, capabilities, exe inode, pgid.
+/// `PPM_EXE_WRITABLE` (1) and `PPM_EXE_FROM_MEMFD` (4) of a running
+/// process's executable, as the probe judges them at execve: writable for
+/// its owner (the process's fsuid), by the group or other write bit, or
+/// with CAP_DAC_OVERRIDE (bit 1 of `cap_eff`), unless the mount is
+/// read-only; a memfd is an unlinked file named `memfd:…`. (The immutable
+/// inode flag needs an ioctl on the file: not read here.)
+#[cfg(unix)]
+fn exe_flags(exe_link: &Path, fsuid: u32, fsgid: u32, cap_eff: u64) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = fs::metadata(exe_link) else {
+        return 0;
+    };
+    let target = read_link(exe_link);
+    let mut flags = 0;
+    if m.nlink() == 0 && target.starts_with(b"/memfd:") {
+        flags |= 4;
+    }
+    let read_only = {
+        let c = std::ffi::CString::new(exe_link.as_os_str().as_encoded_bytes()).ok();
+        // SAFETY: statvfs(3) writes into the zeroed struct it is given.
+        #[allow(unsafe_code)]
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        #[allow(unsafe_code)]
+        let ok = c.is_some_and(|c| unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0);
+        ok && st.f_flag & libc::ST_RDONLY != 0
+    };
+    let mode = m.mode();
+    let writable = !read_only
+        && (m.uid() == fsuid
+            || (m.gid() == fsgid && mode & 0o020 != 0)
+            || (m.gid() != fsgid && mode & 0o002 != 0)
+            || cap_eff & 2 != 0);
+    if writable {
+        flags |= 1;
+    }
+    flags
+}
+
+#[cfg(not(unix))]
+fn exe_flags(_exe_link: &Path, _fsuid: u32, _fsgid: u32, _cap_eff: u64) -> u32 {
+    0
+}
+
+/// The V9 tail: pidns start, tty, loginuid, the executable's flags
+/// (`PPM_EXE_*`), capabilities, exe inode, pgid.
 fn tail(
     pidns_start: u64,
     tty: u32,
     loginuid: u32,
-    caps: [u64; 3],
+    (exe_flags, caps): (u32, [u64; 3]),
     exe: ExeInode,
     pgid: i64,
 ) -> Vec<u8> {
+    let bit = |b: u32| u8::from(exe_flags & b != 0);
     let mut t = Vec::with_capacity(76);
     t.extend_from_slice(&pidns_start.to_le_bytes());
     t.extend_from_slice(&tty.to_le_bytes());
     t.extend_from_slice(&loginuid.to_le_bytes());
-    t.push(0); // exe_writable
+    t.push(bit(1)); // exe_writable
     for c in caps {
         t.extend_from_slice(&c.to_le_bytes());
     }
-    t.push(0); // exe_upper_layer
+    t.push(bit(2)); // exe_upper_layer
     t.extend_from_slice(&exe.ino.to_le_bytes());
     t.extend_from_slice(&exe.ctime_ns.to_le_bytes());
     t.extend_from_slice(&exe.mtime_ns.to_le_bytes());
-    t.push(0); // exe_from_memfd
-    t.push(0); // exe_lower_layer
+    t.push(bit(4)); // exe_from_memfd
+    t.push(bit(8)); // exe_lower_layer
     t.extend_from_slice(&pgid.to_le_bytes());
     t
 }
@@ -248,6 +293,12 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64, shared: &mut Shared) -> Opti
         .map(|c| cgroups_list(&String::from_utf8_lossy(&c), shared.cgroup2))
         .unwrap_or_default();
     let exe_ino = exe_inode(&pdir.join("exe"));
+    let flags = exe_flags(
+        &pdir.join("exe"),
+        nth_u64(status_field(&status, "Uid"), 3) as u32,
+        nth_u64(status_field(&status, "Gid"), 3) as u32,
+        caps[2],
+    );
     Some(ProcessInfo {
         tid,
         pid,
@@ -287,7 +338,7 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64, shared: &mut Shared) -> Opti
             shared.pidns_start(&pdir),
             num(4) as u32,
             loginuid,
-            caps,
+            (flags, caps),
             exe_ino,
             pgid,
         ),
@@ -675,8 +726,10 @@ mod tests {
             ctime_ns: 8,
             mtime_ns: 9,
         };
-        let t = tail(5, 1, u32::MAX, [0; 3], exe, 42);
+        let t = tail(5, 1, u32::MAX, (5, [0; 3]), exe, 42);
         assert_eq!(t.len(), 76);
+        // exe_writable, exe_upper_layer, exe_from_memfd, exe_lower_layer.
+        assert_eq!((t[16], t[41], t[66], t[67]), (1, 0, 1, 0));
         assert_eq!(u64::from_le_bytes(t[0..8].try_into().expect("8")), 5);
         assert_eq!(u64::from_le_bytes(t[42..50].try_into().expect("8")), 7);
         assert_eq!(u64::from_le_bytes(t[50..58].try_into().expect("8")), 8);

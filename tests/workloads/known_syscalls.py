@@ -207,4 +207,32 @@ out["execve"] = {
 }
 libc.ptrace(7, pid, 0, 0)  # PTRACE_CONT
 os.waitpid(pid, 0)
+
+# The executable's flags: /usr/bin/true run by root (its owner: writable),
+# by nobody (neither owner nor allowed to write: not writable), and from a
+# memfd (fileless: an unlinked file named "memfd:...").
+st = os.stat(exe)
+out["exe_flags"] = {
+    "root": pid,
+    "owner": st.st_uid,
+    "mode": st.st_mode,
+    "root_writable": os.access(exe, os.W_OK),
+}
+pid = os.fork()
+if pid == 0:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+    os.execv(exe, [exe])
+os.waitpid(pid, 0)
+out["exe_flags"]["nobody"] = pid
+with open(exe, "rb") as f:
+    image = f.read()
+pid = os.fork()
+if pid == 0:
+    mfd = os.memfd_create("scapbridge-test", 0)
+    os.write(mfd, image)
+    os.execv(f"/proc/self/fd/{mfd}", ["memfd-true"])
+os.waitpid(pid, 0)
+out["exe_flags"]["memfd"] = pid
 json.dump(out, sys.stdout)

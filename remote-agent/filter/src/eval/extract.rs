@@ -665,8 +665,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             u64::MAX => return None,
             v => Value::Num(v as i64),
         },
-        // PPM_EXE_UPPER_LAYER.
-        ProcIsExeUpperLayer => Value::Bool(thread(ev, cx)?.exe_flags & 0x2 != 0),
+        ProcExeFlag(bit) => Value::Bool(thread(ev, cx)?.exe_flags & bit != 0),
         // libs 0.23 names a user or group it has no entry for "<NA>", a
         // value that exists (sysdig 0.29: missing).
         UserName => Value::Str(Cow::Borrowed(

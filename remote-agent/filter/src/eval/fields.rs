@@ -30,9 +30,10 @@ pub(super) enum Field {
     ProcTty,
     /// `user.loginuid`: -1 when unset.
     UserLoginuid,
-    /// `proc.is_exe_upper_layer`: the executable is on an overlay's upper
-    /// (writable) layer, as the probe's execve `flags` say.
-    ProcIsExeUpperLayer,
+    /// `proc.is_exe_writable`, `proc.is_exe_upper_layer`,
+    /// `proc.is_exe_from_memfd`, `proc.is_exe_lower_layer`: a `PPM_EXE_*`
+    /// bit of the execve `flags` (or the process list's bytes).
+    ProcExeFlag(u32),
     /// `proc.exe_ino*`: the executable's inode number, ctime, mtime, and
     /// the clone time minus the ctime; missing when 0, as in libsinsp.
     ProcExeIno(ExeIno),
@@ -201,7 +202,7 @@ impl Field {
             | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_)
             | GroupId(_) | ProcVpid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
-            | FdNameChanged | ProcIsExeUpperLayer | FdIsServer | IsGroupLeader(_) => Kind::Bool,
+            | FdNameChanged | ProcExeFlag(_) | FdIsServer | IsGroupLeader(_) => Kind::Bool,
             FdIp | FdNet | FdSnet | FdCnet | FdSip | FdCip | FdLip | FdRip | FdLnet | FdRnet => {
                 Kind::Ip
             }
@@ -433,8 +434,13 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "proc.is_exe_upper_layer",
-        Field::ProcIsExeUpperLayer,
+        Field::ProcExeFlag(2),
         "the executable is on an overlay's upper (writable) layer",
+    ),
+    (
+        "proc.is_exe_lower_layer",
+        Field::ProcExeFlag(8),
+        "the executable is on an overlay's lower (image) layer",
     ),
     ("user.uid", Field::UserUid, "the effective user id"),
     ("user.name", Field::UserName, "the effective user's name"),
@@ -640,13 +646,13 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ),
     (
         "proc.is_exe_from_memfd",
-        Field::Unavailable(Kind::Bool),
-        "not available yet: the executable is a memfd",
+        Field::ProcExeFlag(4),
+        "the executable is a memfd (fileless execution)",
     ),
     (
         "proc.is_exe_writable",
-        Field::Unavailable(Kind::Bool),
-        "not available yet: the executable is writable by the user",
+        Field::ProcExeFlag(1),
+        "the executable is writable by the user that ran it",
     ),
     (
         "proc.sname",
