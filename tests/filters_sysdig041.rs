@@ -223,6 +223,15 @@ const FILTERS: &[&str] = &[
     "fd.num < 3",
     "fd.directory = /etc",
     "fd.filename endswith .so.6",
+    // An fd the table lacks: a failed creator's (-1; `?` for memfd_create),
+    // a connect's or accept's named by its tuple (`NULL` when empty).
+    "fd.num = -1",
+    "fd.name = NULL",
+    "fd.name contains ->",
+    "fd.typechar = \"?\"",
+    "fd.typechar in (p, e, m)",
+    "fd.name = scapbridge-mem",
+    "fd.directory = /",
     // Transformers.
     "tolower(proc.name) = cat",
     "toupper(proc.name) = CAT",
@@ -340,6 +349,24 @@ except OSError:
     pass
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"x", ("127.0.0.1", 9))
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen()
+l.setblocking(False)
+import os
+def failing(f):
+    try:
+        f()
+    except (OSError, ValueError):
+        pass
+failing(l.accept)
+failing(lambda: socket.socket(socket.AF_UNIX).connect("/nonexistent/sock"))
+failing(lambda: socket.socket(12345))
+failing(lambda: os.pipe2(0x7fff0000))
+failing(lambda: os.eventfd(0, 0x7fff))
+failing(lambda: os.memfd_create("x", 0x7fff))
+m = os.memfd_create("scapbridge-mem", 0)
+os.write(m, b"x")
 '
 "#;
 
@@ -772,10 +799,12 @@ fn filters_match_sysdig041_on_live_captures() {
 /// (or its parent) that left before the `/proc` snapshot listed it, a
 /// snapshot without a process's fds, a child cloned after the probe
 /// attached that the snapshot lists too, either side of every clone lost, lost
-/// execve exits and procexits, and every 7th event lost. Before the fixes
-/// they found, a thread first seen at its execve had no user (libs takes
-/// the exit's `uid`/`gid`) and a session id of 0 (libs: -1, no leader), and
-/// a dup of an fd the table lacked was put on the new fd.
+/// execve exits, procexits and `socket` exits, and every 7th event lost.
+/// Before the fixes they found, a thread first seen at its execve had no
+/// user (libs takes the exit's `uid`/`gid`) and a session id of 0 (libs:
+/// -1, no leader), a dup of an fd the table lacked was put on the new fd,
+/// and a connect on a socket the table lacked had no `fd.name` (libs: its
+/// tuple).
 #[test]
 fn filters_match_sysdig041_on_live_captures_with_gaps() {
     use common::surgery::{rewrite, Cut};
@@ -831,13 +860,16 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         ev.direction() == Direction::Exit && ev.name() == "execve" && ev.tid() != first_tid
     };
     let procexit = |ev: &scapbridge_formats::Event<'_>| ev.name() == "procexit";
+    let socket_exit = |ev: &scapbridge_formats::Event<'_>| {
+        ev.direction() == Direction::Exit && ev.name() == "socket"
+    };
     let seen = std::cell::Cell::new(0u64);
     let every_7th = |_: &scapbridge_formats::Event<'_>| {
         seen.set(seen.get() + 1);
         seen.get().is_multiple_of(7)
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
-    let variants: [(&str, Cut<'_>); 9] = [
+    let variants: [(&str, Cut<'_>); 10] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -861,6 +893,7 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         ("gap_child_side", Cut::lost(&child_side)),
         ("gap_lost_execve", Cut::lost(&later_execve)),
         ("gap_lost_procexit", Cut::lost(&procexit)),
+        ("gap_lost_socket", Cut::lost(&socket_exit)),
         ("gap_lost_every_7th", Cut::lost(&every_7th)),
     ];
     let mut files = Vec::new();
@@ -869,6 +902,12 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         let n = rewrite(&cap, &p, cut);
         assert!(n > 0, "{name}: the cut left nothing out");
         files.push(p);
+    }
+    // To look at the cuts by hand: SCAPBRIDGE_KEEP_CUTS=DIR keeps a copy.
+    if let Some(keep) = std::env::var_os("SCAPBRIDGE_KEEP_CUTS") {
+        for p in files.iter().chain([&cap]) {
+            std::fs::copy(p, Path::new(&keep).join(p.file_name().unwrap())).unwrap();
+        }
     }
     assert_same_matches(&root, &files, "live with gaps");
 }

@@ -537,6 +537,12 @@ impl CaptureState {
             "io_uring_setup" => b'r',
             _ => b'u',
         };
+        // A failed pipe's fd1/fd2 are whatever the caller's array held:
+        // libs 0.23 adds nothing (seen: a failed pipe2's fd2 resolved as
+        // a pipe).
+        if self.i64_arg(ev, "res").is_some_and(|r| r < 0) {
+            return;
+        }
         let mut fds = Vec::new();
         for p in ["fd1", "fd2"] {
             if let Some(f) = self.i64_arg(ev, p) {
@@ -548,9 +554,10 @@ impl CaptureState {
                 fds.push(f);
             }
         }
+        // libs 0.23 names a memfd as it was asked for, not as /proc shows
+        // it ("memfd:NAME (deleted)").
         let fname = if name == "memfd_create" {
-            ev.param_by_name("name")
-                .map(|n| format!("memfd:{}", lossy(n)))
+            ev.param_by_name("name").map(lossy)
         } else {
             None
         };
