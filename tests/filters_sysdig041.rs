@@ -231,6 +231,10 @@ const FILTERS: &[&str] = &[
     "fd.typechar = \"?\"",
     "fd.typechar in (p, e, m)",
     "fd.name = scapbridge-mem",
+    // Opened as /etc/../etc/hostname and /etc/: libs names them /etc/hostname, /etc.
+    "fd.name contains ..",
+    "fd.name endswith /",
+    "fd.name = /etc",
     "fd.directory = /",
     // Transformers.
     "tolower(proc.name) = cat",
@@ -339,6 +343,7 @@ ln -sf /etc/hostname link
 readlink link >/dev/null
 echo data > file; mv file file2; rm file2
 mkdir sub; rmdir sub
+cat /etc/../etc/hostname >/dev/null; ls /etc/ >/dev/null; cat /etc/../nonexistent/ 2>/dev/null || true
 sh -c 'id -u; cat /etc/hostname' >/dev/null
 python3 -c '
 import socket
@@ -799,7 +804,8 @@ fn filters_match_sysdig041_on_live_captures() {
 /// (or its parent) that left before the `/proc` snapshot listed it, a
 /// snapshot without a process's fds, a child cloned after the probe
 /// attached that the snapshot lists too, either side of every clone lost, lost
-/// execve exits, procexits and `socket` exits, and every 7th event lost.
+/// execve exits, procexits, `socket` exits (and `close` exits with them:
+/// a socket then lands on a stale file), and every 7th event lost.
 /// Before the fixes they found, a thread first seen at its execve had no
 /// user (libs takes the exit's `uid`/`gid`) and a session id of 0 (libs:
 /// -1, no leader), a dup of an fd the table lacked was put on the new fd,
@@ -863,13 +869,16 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
     let socket_exit = |ev: &scapbridge_formats::Event<'_>| {
         ev.direction() == Direction::Exit && ev.name() == "socket"
     };
+    let socket_or_close = |ev: &scapbridge_formats::Event<'_>| {
+        ev.direction() == Direction::Exit && matches!(ev.name(), "socket" | "close")
+    };
     let seen = std::cell::Cell::new(0u64);
     let every_7th = |_: &scapbridge_formats::Event<'_>| {
         seen.set(seen.get() + 1);
         seen.get().is_multiple_of(7)
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
-    let variants: [(&str, Cut<'_>); 10] = [
+    let variants: [(&str, Cut<'_>); 11] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -894,6 +903,7 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         ("gap_lost_execve", Cut::lost(&later_execve)),
         ("gap_lost_procexit", Cut::lost(&procexit)),
         ("gap_lost_socket", Cut::lost(&socket_exit)),
+        ("gap_lost_socket_close", Cut::lost(&socket_or_close)),
         ("gap_lost_every_7th", Cut::lost(&every_7th)),
     ];
     let mut files = Vec::new();

@@ -650,9 +650,16 @@ impl CaptureState {
         crate::event::value_i64(self.arg(ev, name)?)
     }
 
-    fn resolve_path(&self, tid: u64, dirfd: Option<i64>, path: &str) -> String {
-        if path.starts_with('/') || path.is_empty() {
-            return path.to_string();
+    /// An opened path as libsinsp names the fd: relative to `dirfd` or
+    /// the cwd, with `.`, `..`, doubled and trailing `/` collapsed,
+    /// absolute paths too (sysdig 0.41 names an fd opened as
+    /// `/a/../b/c/` `/b/c`).
+    pub fn resolve_path(&self, tid: u64, dirfd: Option<i64>, path: &str) -> String {
+        if path.is_empty() {
+            return String::new();
+        }
+        if path.starts_with('/') {
+            return normalize_path(path);
         }
         let base = match dirfd {
             Some(d) if d != -100 => self

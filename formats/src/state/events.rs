@@ -415,8 +415,14 @@ impl CaptureState {
             _ => b'o',
         };
         let table = self.fd_table(tid);
+        // An entry that is no socket is stale (its close and the socket's
+        // creation were lost): libs 0.23's update_fd makes it the socket
+        // the tuple shows.
+        let stale = table
+            .get(&fd)
+            .is_some_and(|e| !matches!(e.typechar, b'4' | b'6' | b'u'));
         match table.get_mut(&fd) {
-            Some(e) if !creates => {
+            Some(e) if !creates && !stale => {
                 // A datagram socket's send or receive with an address names
                 // its peer of the moment (libs 0.23).
                 // A receive's tuple runs from the peer: the name keeps this

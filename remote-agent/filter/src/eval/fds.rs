@@ -138,10 +138,15 @@ fn unknown_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> FdEntry {
             })
             .unwrap_or_default()
     } else {
+        // The path as libsinsp resolves it (`..` and a trailing `/`
+        // collapsed, relative to dirfd or the cwd).
         failed_open
             .then(|| cx.state.arg(ev, "name"))
             .flatten()
-            .map(|n| value_str(n).into_owned())
+            .map(|n| {
+                let dirfd = cx.state.arg(ev, "dirfd").and_then(sint);
+                cx.state.resolve_path(ev.tid(), dirfd, &value_str(n))
+            })
             .unwrap_or_default()
     };
     let complete = ev
