@@ -805,7 +805,9 @@ fn filters_match_sysdig041_on_live_captures() {
 /// snapshot without a process's fds, a child cloned after the probe
 /// attached that the snapshot lists too, either side of every clone lost, lost
 /// execve exits, procexits, `socket` exits (and `close` exits with them:
-/// a socket then lands on a stale file), and every 7th event lost.
+/// a socket then lands on a stale file), both clone exits of the children
+/// with an even tid (libs makes them up, and their own children are then
+/// cloned by a thread it made up), and every 7th event lost.
 /// Before the fixes they found, a thread first seen at its execve had no
 /// user (libs takes the exit's `uid`/`gid`) and a session id of 0 (libs:
 /// -1, no leader), a dup of an fd the table lacked was put on the new fd,
@@ -869,6 +871,16 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
     let socket_exit = |ev: &scapbridge_formats::Event<'_>| {
         ev.direction() == Direction::Exit && ev.name() == "socket"
     };
+    // Both sides of the clones of children with an even tid: libs makes
+    // those children up at their first syscall, and their own clones are
+    // then made by a caller it only made up.
+    let even_clones = |ev: &scapbridge_formats::Event<'_>| {
+        let child = match res(ev) {
+            0 => ev.tid() as i64,
+            r => r,
+        };
+        is_clone_exit(ev) && child % 2 == 0
+    };
     let socket_or_close = |ev: &scapbridge_formats::Event<'_>| {
         ev.direction() == Direction::Exit && matches!(ev.name(), "socket" | "close")
     };
@@ -878,7 +890,7 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         seen.get().is_multiple_of(7)
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
-    let variants: [(&str, Cut<'_>); 11] = [
+    let variants: [(&str, Cut<'_>); 12] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -904,6 +916,7 @@ fn filters_match_sysdig041_on_live_captures_with_gaps() {
         ("gap_lost_procexit", Cut::lost(&procexit)),
         ("gap_lost_socket", Cut::lost(&socket_exit)),
         ("gap_lost_socket_close", Cut::lost(&socket_or_close)),
+        ("gap_lost_even_clones", Cut::lost(&even_clones)),
         ("gap_lost_every_7th", Cut::lost(&every_7th)),
     ];
     let mut files = Vec::new();

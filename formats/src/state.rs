@@ -7,6 +7,7 @@
 //! as libsinsp parses an event before formatting it).
 
 use std::collections::HashMap as StdHashMap;
+use std::collections::HashSet as StdHashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -61,6 +62,7 @@ impl Hasher for IntHasher {
 }
 
 type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IntHasher>>;
+type HashSet<K> = StdHashSet<K, BuildHasherDefault<IntHasher>>;
 
 /// What is known of one fd.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -278,6 +280,11 @@ pub struct CaptureState {
     enters: HashMap<u64, Vec<u8>>,
     /// Thread whose procexit was seen; removed at the next event (libsinsp's rule).
     to_remove: Option<u64>,
+    /// Threads libs 0.23 made an entry for (no parent, `<NA>` names) when a
+    /// syscall event named them and its table had none: the entry stays,
+    /// so their procexit has process fields too (seen with sysdig 0.41 on
+    /// captures whose clone exits were lost). Dropped with the thread.
+    made_up: HashSet<u64>,
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,
@@ -419,6 +426,12 @@ impl CaptureState {
     /// An empty state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether libs 0.23 holds a made-up entry for `tid` (see `made_up`)
+    /// that our table lacks.
+    pub fn is_made_up(&self, tid: u64) -> bool {
+        self.made_up.contains(&tid) && !self.threads.contains_key(&tid)
     }
 
     /// Forgets everything (a new section starts) but the buffer format and
@@ -697,6 +710,7 @@ impl CaptureState {
         }
         if let Some(t) = self.to_remove.take() {
             if t != ev.tid() {
+                self.made_up.remove(&t);
                 if let Some(th) = self.threads.remove(&t) {
                     self.reparent_children(t, &th);
                     if th.pid == t {
@@ -720,6 +734,12 @@ impl CaptureState {
             return;
         }
         let tid = ev.tid();
+        if info.category & schema::cat::SYSCALL != 0
+            && tid != u64::MAX
+            && !self.threads.contains_key(&tid)
+        {
+            self.made_up.insert(tid);
+        }
         let (action, has_exit) = StateAction::of(ev.event_type());
         if ev.direction() == Direction::Enter {
             if action == StateAction::ProcExit {

@@ -175,6 +175,12 @@ impl CaptureState {
         let uid = u32_param(ev, "uid").unwrap_or(u32::MAX);
         let gid = u32_param(ev, "gid").unwrap_or(u32::MAX);
         let args = ev.param_by_name("args").map(split_args).unwrap_or_default();
+        // libs copies fds only from a caller or parent it held a valid
+        // entry for before this event (not one it made up or makes now).
+        // A child its caller's exit already made got its fds (or none,
+        // from a made-up caller) then: its own exit copies nothing.
+        let parent_known =
+            self.threads.contains_key(&parent) && !(res == 0 && self.threads.contains_key(&child));
         if res > 0 {
             self.caller_first_seen(ev, tid);
         }
@@ -225,9 +231,11 @@ impl CaptureState {
             Some(p) => (p.sid, p.vpgid, p.pgid),
             None => (sid, vpgid, pgid),
         };
-        // A new process inherits its parent's fd table (libsinsp copies it).
+        // A new process inherits its parent's fd table (libsinsp copies it),
+        // not from a parent libs only made up (its clone exit lost: pid -1,
+        // an invalid thread to libs; seen with sysdig 0.41).
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
-        if pid != parent_pid && !self.fds.contains_key(&pid) {
+        if pid != parent_pid && !self.fds.contains_key(&pid) && parent_known {
             if let Some(t) = self.fds.get(&parent_pid).cloned() {
                 self.fds.insert(pid, t);
             }
@@ -278,7 +286,18 @@ impl CaptureState {
         }
         let (exe, comm) = exe_and_comm(ev);
         let get = |n: &str| u64_param(ev, n);
-        let id = |n: &str| u32_param(ev, n).unwrap_or(u32::MAX);
+        // A caller libs 0.23 already holds a made-up entry for (its own
+        // clone exit lost, a syscall seen since) keeps that entry's user
+        // (-1): libs fills in its ids, names and arguments only (seen with
+        // sysdig 0.41 on a capture missing every other event).
+        let made_up = self.made_up.contains(&tid);
+        let id = |n: &str| {
+            if made_up {
+                u32::MAX
+            } else {
+                u32_param(ev, n).unwrap_or(u32::MAX)
+            }
+        };
         let cgroups: Arc<[u8]> = ev.param_by_name("cgroups").unwrap_or_default().into();
         let container_id = containers::container_id_of(&cgroups).into();
         self.threads.insert(

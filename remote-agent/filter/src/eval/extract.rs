@@ -5,8 +5,9 @@ use super::*;
 /// The event's thread. libsinsp 0.23 creates an entry for a thread it has
 /// not seen when a syscall event names it (name and executable the text
 /// `<NA>`, so `proc.name="<NA>"` matches it; empty exepath, pid -1, no
-/// parent, cwd `./`), and none for other events (a context switch of the
-/// idle thread has no process fields); so do we, so that comparisons see
+/// parent, cwd `./`), kept for its later events (its procexit included),
+/// and none for other events (a context switch of the idle thread has no
+/// process fields); so do we, so that comparisons see
 /// these values rather than a missing one exactly where sysdig 0.41 does.
 /// (sysdig 0.29 gave such a thread pid = tid and cwd "".)
 pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
@@ -15,9 +16,10 @@ pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s,
     }
     Some(match cx.state.thread(ev.tid()) {
         Some(t) => Cow::Borrowed(t),
-        None if ev
-            .info()
-            .is_some_and(|i| i.category & schema::cat::SYSCALL != 0) =>
+        None if cx.state.is_made_up(ev.tid())
+            || ev
+                .info()
+                .is_some_and(|i| i.category & schema::cat::SYSCALL != 0) =>
         {
             Cow::Owned(ThreadEntry {
                 pid: u64::MAX,
