@@ -285,6 +285,10 @@ pub struct CaptureState {
     /// so their procexit has process fields too (seen with sysdig 0.41 on
     /// captures whose clone exits were lost). Dropped with the thread.
     made_up: HashSet<u64>,
+    /// Children a caller's clone exit made, whose own clone exit is still
+    /// to come: it copies no fds (they were copied, or not, by the
+    /// caller's).
+    made_by_caller: HashSet<u64>,
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,
@@ -711,6 +715,7 @@ impl CaptureState {
         if let Some(t) = self.to_remove.take() {
             if t != ev.tid() {
                 self.made_up.remove(&t);
+                self.made_by_caller.remove(&t);
                 if let Some(th) = self.threads.remove(&t) {
                     self.reparent_children(t, &th);
                     if th.pid == t {

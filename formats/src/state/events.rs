@@ -179,8 +179,11 @@ impl CaptureState {
         // entry for before this event (not one it made up or makes now).
         // A child its caller's exit already made got its fds (or none,
         // from a made-up caller) then: its own exit copies nothing.
-        let parent_known =
-            self.threads.contains_key(&parent) && !(res == 0 && self.threads.contains_key(&child));
+        let made_by_caller = res == 0 && self.made_by_caller.remove(&child);
+        let parent_known = self.threads.contains_key(&parent) && !made_by_caller;
+        if res > 0 {
+            self.made_by_caller.insert(child);
+        }
         if res > 0 {
             self.caller_first_seen(ev, tid);
         }
