@@ -701,6 +701,11 @@ pub struct FdName<'a> {
 
 /// Collapses `.` and `..` path components (libsinsp does the same).
 pub fn normalize_path(p: &str) -> String {
+    // Most paths are already normal: copy them without splitting into a
+    // vector and joining again (this runs on every open).
+    if is_normal_path(p) {
+        return p.to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in p.split('/') {
         match c {
@@ -716,6 +721,16 @@ pub fn normalize_path(p: &str) -> String {
     s
 }
 
+/// Whether [`normalize_path`] would return `p` unchanged: absolute, no
+/// empty, `.` or `..` component, no trailing `/` (but `/` itself).
+fn is_normal_path(p: &str) -> bool {
+    p == "/"
+        || (p.starts_with('/')
+            && p[1..]
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::{push_buffer, reltime, BufferFormat};
@@ -724,6 +739,27 @@ mod tests {
         let mut s = String::new();
         push_buffer(&mut s, v, fmt);
         s
+    }
+
+    /// Paths as libsinsp names them, those the fast path copies and those
+    /// it leaves to the slow one alike.
+    #[test]
+    fn paths_normalize_as_libsinsp_does() {
+        for (p, want) in [
+            ("/", "/"),
+            ("/etc/hostname", "/etc/hostname"),
+            ("/etc/", "/etc"),
+            ("//etc//x", "/etc/x"),
+            ("/etc/./x", "/etc/x"),
+            ("/etc/../etc/x", "/etc/x"),
+            ("/etc/.", "/etc"),
+            ("/..", "/"),
+            ("/a/..b/.c", "/a/..b/.c"),
+            ("rel/x", "/rel/x"),
+            ("", "/"),
+        ] {
+            assert_eq!(super::normalize_path(p), want, "{p:?}");
+        }
     }
 
     /// The cases the fixtures lack: an odd last byte, a short row's padding,
