@@ -20,6 +20,7 @@ pub use crate::render::normalize_path;
 use crate::schema::{self, Direction};
 
 mod containers;
+mod creators;
 mod events;
 mod from_proc;
 mod snapshot;
@@ -28,6 +29,7 @@ mod times;
 pub use containers::{
     concatenate_labels, ContainerRecord, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
 };
+pub use creators::{fd_creator, FdCreator};
 
 /// Hasher for the integer keys of the tables (tids, pids, fds, uids): one
 /// multiply instead of SipHash, which showed up at 5% of a `read`. Keys come

@@ -551,20 +551,9 @@ impl CaptureState {
 
     pub(super) fn on_newfd(&mut self, ev: &Event<'_>, name: &str) {
         let tid = ev.tid();
-        let typechar = match name {
-            "pipe" | "pipe2" => b'p',
-            "socketpair" => b'u',
-            "eventfd" | "eventfd2" => b'e',
-            "signalfd" | "signalfd4" => b's',
-            "timerfd_create" => b't',
-            "inotify_init" | "inotify_init1" => b'i',
-            "epoll_create" | "epoll_create1" => b'l',
-            "memfd_create" => b'm',
-            "bpf" => b'b',
-            "pidfd_open" => b'P',
-            "io_uring_setup" => b'r',
-            _ => b'u',
-        };
+        // Creators the table does not know (a newer kernel's) make fds of
+        // unknown type, as libs says of them.
+        let typechar = super::fd_creator(name).map_or(b'u', |c| c.made);
         // A failed pipe's fd1/fd2 are whatever the caller's array held:
         // libs 0.23 adds nothing (seen: a failed pipe2's fd2 resolved as
         // a pipe).

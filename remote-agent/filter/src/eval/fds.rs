@@ -2,6 +2,7 @@
 //! from the table or, for an fd the table lacks, from the event itself.
 
 use super::*;
+use scapbridge_formats::state::fd_creator;
 
 /// The fd an event works on, as libsinsp picks it: the result of an exit
 /// that creates one; otherwise, for events that use an fd, the first
@@ -152,17 +153,15 @@ fn unknown_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> FdEntry {
     let complete = ev
         .info()
         .is_some_and(|i| ev.nparams() >= usize::from(i.libs023_nparams));
-    let typechar = match ev.name() {
-        _ if failed_open && complete => b'f',
-        _ if failed_open => b'o',
-        "socket" | "accept" | "accept4" => b'4',
-        "pipe" | "pipe2" => b'p',
-        "eventfd" | "eventfd2" => b'e',
-        "signalfd" | "signalfd4" => b's',
-        "timerfd_create" => b't',
-        "inotify_init" | "inotify_init1" => b'i',
-        "memfd_create" if exit => b'?',
-        _ => b'o',
+    let typechar = if failed_open {
+        if complete {
+            b'f'
+        } else {
+            b'o'
+        }
+    } else {
+        // A failed creator's fd (or a signalfd enter's fd -1).
+        fd_creator(ev.name()).and_then(|c| c.failed).unwrap_or(b'o')
     };
     FdEntry {
         typechar,
@@ -329,18 +328,12 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
                 FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
                 FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
                 FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),
-                // libs 0.23's fd of unknown type: no file name, and the
-                // directory of its path, `/` when it has none.
-                FdDirectory if e.typechar == b'o' => {
-                    let dir = e.name.rsplit_once('/').map_or("", |(d, _)| d);
-                    Value::Str(Cow::Owned(
-                        if dir.is_empty() { "/" } else { dir }.to_string(),
-                    ))
-                }
                 // A directory's fd.directory is the directory itself, and
                 // it has no file name.
                 FdDirectory if e.typechar == b'd' => Value::Str(Cow::Borrowed(e.name.as_str())),
-                FdDirectory if e.typechar == b'f' => {
+                // A file's or an fd of unknown type's (libs 0.23 cuts both
+                // the same way; the latter has no file name).
+                FdDirectory if matches!(e.typechar, b'f' | b'o') => {
                     Value::Str(Cow::Borrowed(directory_of(&e.name)))
                 }
                 // A file named without a `/` (a socket first seen at its
