@@ -74,23 +74,22 @@ struct ExeInode {
 }
 
 #[cfg(unix)]
-fn exe_inode(exe_link: &Path) -> ExeInode {
+fn exe_inode(m: &fs::Metadata) -> ExeInode {
     use std::os::unix::fs::MetadataExt;
     let ns = |sec: i64, nsec: i64| {
         u64::try_from(sec)
             .ok()
             .map_or(0, |s| s * 1_000_000_000 + nsec as u64)
     };
-    // /proc/PID/exe follows to the file even in another mount namespace.
-    fs::metadata(exe_link).map_or(ExeInode::default(), |m| ExeInode {
+    ExeInode {
         ino: m.ino(),
         ctime_ns: ns(m.ctime(), m.ctime_nsec()),
         mtime_ns: ns(m.mtime(), m.mtime_nsec()),
-    })
+    }
 }
 
 #[cfg(not(unix))]
-fn exe_inode(_exe_link: &Path) -> ExeInode {
+fn exe_inode(_m: &fs::Metadata) -> ExeInode {
     ExeInode::default()
 }
 
@@ -101,11 +100,8 @@ fn exe_inode(_exe_link: &Path) -> ExeInode {
 /// read-only; a memfd is an unlinked file named `memfd:…`. (The immutable
 /// inode flag needs an ioctl on the file: not read here.)
 #[cfg(unix)]
-fn exe_flags(exe_link: &Path, fsuid: u32, fsgid: u32, cap_eff: u64) -> u32 {
+fn exe_flags(exe_link: &Path, m: &fs::Metadata, fsuid: u32, fsgid: u32, cap_eff: u64) -> u32 {
     use std::os::unix::fs::MetadataExt;
-    let Ok(m) = fs::metadata(exe_link) else {
-        return 0;
-    };
     let target = read_link(exe_link);
     let mut flags = 0;
     if m.nlink() == 0 && target.starts_with(b"/memfd:") {
@@ -133,7 +129,7 @@ fn exe_flags(exe_link: &Path, fsuid: u32, fsgid: u32, cap_eff: u64) -> u32 {
 }
 
 #[cfg(not(unix))]
-fn exe_flags(_exe_link: &Path, _fsuid: u32, _fsgid: u32, _cap_eff: u64) -> u32 {
+fn exe_flags(_exe_link: &Path, _m: &fs::Metadata, _fsuid: u32, _fsgid: u32, _cap_eff: u64) -> u32 {
     0
 }
 
@@ -292,13 +288,20 @@ fn thread_info(proc_dir: &Path, pid: u64, tid: u64, shared: &mut Shared) -> Opti
     let cgroups = read(tdir.join("cgroup"))
         .map(|c| cgroups_list(&String::from_utf8_lossy(&c), shared.cgroup2))
         .unwrap_or_default();
-    let exe_ino = exe_inode(&pdir.join("exe"));
-    let flags = exe_flags(
-        &pdir.join("exe"),
-        nth_u64(status_field(&status, "Uid"), 3) as u32,
-        nth_u64(status_field(&status, "Gid"), 3) as u32,
-        caps[2],
-    );
+    // One stat of the executable for its inode and its flags:
+    // /proc/PID/exe follows to the file even in another mount namespace.
+    let exe_link = pdir.join("exe");
+    let exe_meta = fs::metadata(&exe_link).ok();
+    let exe_ino = exe_meta.as_ref().map_or_else(ExeInode::default, exe_inode);
+    let flags = exe_meta.as_ref().map_or(0, |m| {
+        exe_flags(
+            &exe_link,
+            m,
+            nth_u64(status_field(&status, "Uid"), 3) as u32,
+            nth_u64(status_field(&status, "Gid"), 3) as u32,
+            caps[2],
+        )
+    });
     Some(ProcessInfo {
         tid,
         pid,
