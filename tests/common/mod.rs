@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use scapbridge_formats::{Item, OwnedEvent, ReaderOptions, ScapReader};
 
 pub mod extcap;
+pub mod live_workload;
 pub mod podman;
 pub mod reader_plugin;
 pub mod sshd;
