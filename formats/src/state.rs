@@ -580,6 +580,17 @@ impl CaptureState {
                 },
             );
         }
+        // libs 0.23 links the list's threads to their parents after
+        // reading it all: one whose parent it does not hold gets parent 0
+        // (`create_thread_dependencies_after_proc_scan`), and keeps it
+        // should that parent turn up in the events.
+        for p in procs {
+            if p.ptid != 0 && !self.threads.contains_key(&p.ptid) {
+                if let Some(t) = self.threads.get_mut(&p.tid) {
+                    t.ptid = 0;
+                }
+            }
+        }
     }
 
     /// Adds the fds of a fd-list block.

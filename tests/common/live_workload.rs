@@ -106,14 +106,20 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
     // The workload's first process (the thread of the capture's first
     // event), and its first child as `/proc` shows it right after the
     // clone: a snapshot taken just after the probe attached lists it.
-    let (first_tid, first_child) = {
+    // Also the time of the root's first clone exit.
+    let (first_tid, first_child, first_clone_ts) = {
         let mut r = ScapReader::new(std::fs::File::open(cap).unwrap()).unwrap();
-        let (mut tid, mut child) = (None, None);
+        let (mut tid, mut child, mut clone_ts) = (None, None, None);
         while let Some(item) = r.next_item().unwrap() {
             if let Item::Event(ev) = item {
-                tid.get_or_insert(ev.tid());
+                let root = *tid.get_or_insert(ev.tid());
+                if is_clone_exit(&ev) && res(&ev) > 0 && ev.tid() == root {
+                    clone_ts.get_or_insert(ev.ts());
+                }
                 if is_clone_exit(&ev) && res(&ev) == 0 {
                     child = Some(super::surgery::listed_as_cloned(&ev));
+                }
+                if child.is_some() && clone_ts.is_some() {
                     break;
                 }
             }
@@ -121,6 +127,7 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         (
             tid.expect("the capture has events"),
             child.expect("the workload clones"),
+            clone_ts.expect("the workload's first process clones"),
         )
     };
     let no_root = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == first_tid;
@@ -157,7 +164,12 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         seen.get().is_multiple_of(7)
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
-    let variants: [(&str, Cut<'_>); 12] = [
+    // A thread that predates the capture, left before the snapshot read
+    // it, and whose first event is a clone's exit (its execve before the
+    // probe attached): what a busy host's short-lived shells give.
+    let before_root_clone =
+        |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_clone_ts;
+    let variants: [(&str, Cut<'_>); 14] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -173,7 +185,7 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         (
             "gap_listed_child",
             Cut {
-                listed: vec![first_child],
+                listed: vec![first_child.clone()],
                 ..Cut::default()
             },
         ),
@@ -185,9 +197,32 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         ("gap_lost_socket_close", Cut::lost(&socket_or_close)),
         ("gap_lost_even_clones", Cut::lost(&even_clones)),
         ("gap_lost_every_7th", Cut::lost(&every_7th)),
+        (
+            "gap_unlisted_cloner",
+            Cut {
+                event: Some(&before_root_clone),
+                ..Cut::unlisted(&no_root, &root_fds)
+            },
+        ),
+        (
+            "gap_unlisted_cloner_listed_child",
+            Cut {
+                event: Some(&before_root_clone),
+                listed: vec![first_child.clone()],
+                ..Cut::unlisted(&no_root, &root_fds)
+            },
+        ),
     ];
+    // To look at some cuts only: SCAPBRIDGE_ONLY_CUTS=NAME,NAME.
+    let only = std::env::var("SCAPBRIDGE_ONLY_CUTS").ok();
     let mut files = Vec::new();
     for (name, cut) in &variants {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|n| n == *name))
+        {
+            continue;
+        }
         let p = dir.join(format!("{name}.scap"));
         let n = rewrite(cap, &p, cut);
         assert!(n > 0, "{name}: the cut left nothing out");

@@ -38,6 +38,16 @@ impl CaptureState {
             .or_else(|| self.arg(ev, "filename"))
             .map(lossy);
         let cgroups = ev.param_by_name("cgroups").filter(|c| !c.is_empty());
+        // libs 0.23 takes the parent from an execve only for a thread it
+        // only made up, and then as a new thread's: 0 when it holds no
+        // entry for that parent (`parse_execve_exit`).
+        let ptid = ptid.filter(|_| !self.threads.contains_key(&tid)).map(|p| {
+            if self.threads.contains_key(&p) {
+                p
+            } else {
+                0
+            }
+        });
         let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
             pid: tid,
             ..Default::default()
@@ -126,6 +136,12 @@ impl CaptureState {
         let tid = ev.tid();
         let child = if res == 0 { tid } else { res as u64 };
         if res > 0 && self.threads.contains_key(&child) {
+            // The child's own exit came first (a busy machine): libs 0.23
+            // still fills in the ids of a caller it does not know, but not
+            // its names, which it takes only where it makes the child
+            // (seen with sysdig 0.41: a shell whose vfork exit was its
+            // first event has pid, ppid and vpid, and `<NA>` names).
+            self.caller_first_seen(ev, tid, false);
             return;
         }
         let (exe, comm) = exe_and_comm(ev);
@@ -148,7 +164,7 @@ impl CaptureState {
         const CLONE_VFORK: u32 = 0x0800_0000;
         let vfork = flags & CLONE_VFORK != 0 || ev.name() == "vfork";
         if res > 0 && (vfork || flags & IN_PIDNS != 0 || get("vtid").is_some_and(|v| v != tid)) {
-            self.caller_first_seen(ev, tid);
+            self.caller_first_seen(ev, tid, false);
             return;
         }
         let is_thread = flags & 0x2000 != 0; // PPM_CL_CLONE_THREAD
@@ -185,7 +201,7 @@ impl CaptureState {
             self.made_by_caller.insert(child);
         }
         if res > 0 {
-            self.caller_first_seen(ev, tid);
+            self.caller_first_seen(ev, tid, true);
         }
         // The event's cgroups, or else the parent's (a child starts in
         // them). The parent's are shared (a reference count, no copy) also
@@ -243,11 +259,21 @@ impl CaptureState {
                 self.fds.insert(pid, t);
             }
         }
+        // libs 0.23 gives a new thread whose parent it does not hold a
+        // valid entry for the parent 0 (`create_thread_dependencies`): it
+        // stays without one when the parent turns up later (seen with
+        // sysdig 0.41: a vfork child whose exit came before its unlisted
+        // parent's first event).
+        let ptid = if self.threads.contains_key(&parent) {
+            parent
+        } else {
+            0
+        };
         self.threads.insert(
             child,
             ThreadEntry {
                 pid,
-                ptid: parent,
+                ptid,
                 comm,
                 exe,
                 exepath,
@@ -282,12 +308,18 @@ impl CaptureState {
     /// A caller seen for the first time (it started before the capture
     /// and is not in its process list): libsinsp makes it from its own
     /// clone exit, whose tid, pid, ptid, comm, exe, args, cwd, ids and
-    /// cgroups are the caller's; its child then inherits from it.
-    fn caller_first_seen(&mut self, ev: &Event<'_>, tid: u64) {
+    /// cgroups are the caller's; its child then inherits from it. Without
+    /// `names` (its child was made before), only the ids: names `<NA>`,
+    /// no arguments.
+    fn caller_first_seen(&mut self, ev: &Event<'_>, tid: u64, names: bool) {
         if self.threads.contains_key(&tid) {
             return;
         }
-        let (exe, comm) = exe_and_comm(ev);
+        let (exe, comm) = if names {
+            exe_and_comm(ev)
+        } else {
+            ("<NA>".into(), "<NA>".into())
+        };
         let get = |n: &str| u64_param(ev, n);
         // A caller libs 0.23 already holds a made-up entry for (its own
         // clone exit lost, a syscall seen since) keeps that entry's user
@@ -307,10 +339,18 @@ impl CaptureState {
             tid,
             ThreadEntry {
                 pid: get("pid").unwrap_or(tid),
-                ptid: get("ptid").unwrap_or(0),
+                // 0 for a parent libs holds no entry for, as a new
+                // thread's (`create_thread_dependencies`).
+                ptid: get("ptid")
+                    .filter(|p| self.threads.contains_key(p))
+                    .unwrap_or(0),
                 comm,
                 exe,
-                args: ev.param_by_name("args").map(split_args).unwrap_or_default(),
+                args: ev
+                    .param_by_name("args")
+                    .filter(|_| names)
+                    .map(split_args)
+                    .unwrap_or_default(),
                 // libsinsp's caller it does not know has no working
                 // directory: it never takes one from the event.
                 cwd: String::new(),

@@ -368,3 +368,39 @@ fn a_vfork_callers_late_exit_does_not_bring_its_child_back() {
     apply(&mut st, &caller);
     assert!(st.thread(51).is_none(), "the exited child stays gone");
 }
+
+/// A vfork child's exit before its caller's first event, the caller
+/// predating the capture unlisted (a busy machine): the child gets parent
+/// 0 and keeps it when the caller turns up; the caller's own exit gives
+/// it its ids (its parent, listed, kept) but no names (libs 0.23's
+/// `create_thread_dependencies` and clone caller parser, as sysdig 0.41
+/// shows them).
+#[test]
+fn a_child_made_before_its_unknown_parent_keeps_no_parent() {
+    let vfork = newest_exit("vfork");
+    let mut st = state_with(40, b"scapbridge");
+    let ids = |tid: i64, ptid: i64| {
+        move |n: &str| match n {
+            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
+            "ptid" => Some(ptid.to_le_bytes().to_vec()),
+            "comm" => Some(b"sh\0".to_vec()),
+            "exe" => Some(b"sh\0".to_vec()),
+            _ => None,
+        }
+    };
+    let child = event_of(1, 51, vfork, |n| match n {
+        "res" => Some(0i64.to_le_bytes().to_vec()),
+        n => ids(51, 50)(n),
+    });
+    apply(&mut st, &child);
+    assert_eq!(st.thread(51).unwrap().ptid, 0, "the parent was unknown");
+    let caller = event_of(2, 50, vfork, |n| match n {
+        "res" => Some(51i64.to_le_bytes().to_vec()),
+        n => ids(50, 40)(n),
+    });
+    apply(&mut st, &caller);
+    let c = st.thread(50).expect("the caller's exit made it");
+    assert_eq!((c.pid, c.ptid), (50, 40));
+    assert_eq!((c.comm.as_str(), c.exe.as_str()), ("<NA>", "<NA>"));
+    assert_eq!(st.thread(51).unwrap().ptid, 0, "still no parent");
+}
