@@ -17,6 +17,7 @@ cd "$1"
 cat /etc/passwd >/dev/null
 head -c 64 /etc/os-release >/dev/null
 ls -la /etc >/dev/null
+name=$(cat /etc/hostname)
 ln -sf /etc/hostname link
 readlink link >/dev/null
 echo data > file; mv file file2; rm file2
@@ -106,20 +107,29 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
     // The workload's first process (the thread of the capture's first
     // event), and its first child as `/proc` shows it right after the
     // clone: a snapshot taken just after the probe attached lists it.
-    // Also the time of the root's first clone exit.
-    let (first_tid, first_child, first_clone_ts) = {
+    // Also the times of the root's first vfork exit and first fork exit
+    // (a clone without CLONE_VFORK: the workload's `$(…)`).
+    let (first_tid, first_child, first_vfork_ts, first_fork_ts) = {
         let mut r = ScapReader::new(std::fs::File::open(cap).unwrap()).unwrap();
-        let (mut tid, mut child, mut clone_ts) = (None, None, None);
+        let (mut tid, mut child, mut vfork_ts, mut fork_ts) = (None, None, None, None);
         while let Some(item) = r.next_item().unwrap() {
             if let Item::Event(ev) = item {
                 let root = *tid.get_or_insert(ev.tid());
                 if is_clone_exit(&ev) && res(&ev) > 0 && ev.tid() == root {
-                    clone_ts.get_or_insert(ev.ts());
+                    const CLONE_VFORK: u32 = 0x0800_0000;
+                    let flags = ev.param_by_name("flags").map_or(0, |b| {
+                        u32::from_le_bytes(b.get(..4).unwrap().try_into().unwrap())
+                    });
+                    if ev.name() == "vfork" || flags & CLONE_VFORK != 0 {
+                        vfork_ts.get_or_insert(ev.ts());
+                    } else {
+                        fork_ts.get_or_insert(ev.ts());
+                    }
                 }
                 if is_clone_exit(&ev) && res(&ev) == 0 {
-                    child = Some(super::surgery::listed_as_cloned(&ev));
+                    child.get_or_insert_with(|| super::surgery::listed_as_cloned(&ev));
                 }
-                if child.is_some() && clone_ts.is_some() {
+                if child.is_some() && vfork_ts.is_some() && fork_ts.is_some() {
                     break;
                 }
             }
@@ -127,7 +137,8 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         (
             tid.expect("the capture has events"),
             child.expect("the workload clones"),
-            clone_ts.expect("the workload's first process clones"),
+            vfork_ts.expect("the workload's first process vforks"),
+            fork_ts.expect("the workload's first process forks ($(…))"),
         )
     };
     let no_root = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == first_tid;
@@ -165,11 +176,14 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
     // A thread that predates the capture, left before the snapshot read
-    // it, and whose first event is a clone's exit (its execve before the
-    // probe attached): what a busy host's short-lived shells give.
-    let before_root_clone =
-        |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_clone_ts;
-    let variants: [(&str, Cut<'_>); 14] = [
+    // it, and whose first event is a vfork's or a fork's exit (its execve
+    // before the probe attached): what a busy host's short-lived shells
+    // give.
+    let before_root_vfork =
+        |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_vfork_ts;
+    let before_root_fork =
+        |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_fork_ts;
+    let variants: [(&str, Cut<'_>); 15] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -200,14 +214,21 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         (
             "gap_unlisted_cloner",
             Cut {
-                event: Some(&before_root_clone),
+                event: Some(&before_root_vfork),
+                ..Cut::unlisted(&no_root, &root_fds)
+            },
+        ),
+        (
+            "gap_unlisted_forker",
+            Cut {
+                event: Some(&before_root_fork),
                 ..Cut::unlisted(&no_root, &root_fds)
             },
         ),
         (
             "gap_unlisted_cloner_listed_child",
             Cut {
-                event: Some(&before_root_clone),
+                event: Some(&before_root_vfork),
                 listed: vec![first_child.clone()],
                 ..Cut::unlisted(&no_root, &root_fds)
             },
