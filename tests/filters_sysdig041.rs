@@ -322,7 +322,9 @@ const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-
     close and ioctl on fds of a shell that predates the capture have a file fd in libs 0.23 \
     and none in ours, and dup2's new fd the other way round. The dup2 half was a dup of an \
     fd the table lacked (libsinsp leaves the event on the old fd; fixed, and cut on purpose \
-    below); the close/ioctl half not yet explained";
+    below); the close/ioctl half may be the class cut as gap_unlisted_cloner (an ioctl \
+    and a write on a file fd of an unlisted shell's vfork child showed there the same \
+    way, fixed with the shell's clone exit), not yet seen gone in a loaded run";
 
 /// Events sysdig 0.41 shows that our `read` names otherwise, left out of
 /// every comparison: (file stem, key, reason).
