@@ -96,7 +96,9 @@ pub struct FdEntry {
 pub struct ThreadEntry {
     /// Process id.
     pub pid: u64,
-    /// Parent thread id.
+    /// Parent thread id (a thread's: its process's parent); 0 when libs
+    /// 0.23 held no entry for the parent when the thread was made, and
+    /// then for good (see `create_thread_dependencies` in libsinsp).
     pub ptid: u64,
     /// Command name (`proc.name`).
     pub comm: String,
@@ -287,6 +289,9 @@ pub struct CaptureState {
     /// so their procexit has process fields too (seen with sysdig 0.41 on
     /// captures whose clone exits were lost). Dropped with the thread.
     made_up: HashSet<u64>,
+    /// A process list was read since the last event: its threads are
+    /// linked to their parents at the next event ([`Self::link_listed_parents`]).
+    link_listed: bool,
     /// Children a caller's clone exit made, whose own clone exit is still
     /// to come: it copies no fds (they were copied, or not, by the
     /// caller's).
@@ -580,15 +585,25 @@ impl CaptureState {
                 },
             );
         }
-        // libs 0.23 links the list's threads to their parents after
-        // reading it all: one whose parent it does not hold gets parent 0
-        // (`create_thread_dependencies_after_proc_scan`), and keeps it
-        // should that parent turn up in the events.
-        for p in procs {
-            if p.ptid != 0 && !self.threads.contains_key(&p.ptid) {
-                if let Some(t) = self.threads.get_mut(&p.tid) {
-                    t.ptid = 0;
-                }
+        // Linked at the first event: the list may span several blocks.
+        self.link_listed = true;
+    }
+
+    /// libs 0.23 links the process list's threads to their parents once it
+    /// has read the whole list: one whose parent it does not hold gets
+    /// parent 0 (`create_thread_dependencies_after_proc_scan`) and keeps it
+    /// should that parent turn up in the events. Every thread in the table
+    /// before the first event came from the list.
+    fn link_listed_parents(&mut self) {
+        let orphans: Vec<u64> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.ptid != 0 && !self.threads.contains_key(&t.ptid))
+            .map(|(&tid, _)| tid)
+            .collect();
+        for tid in orphans {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.ptid = 0;
             }
         }
     }
@@ -721,6 +736,10 @@ impl CaptureState {
     pub fn update(&mut self, ev: &Event<'_>) {
         if self.from_proc.pending() {
             self.fix_sockets_from_proc();
+        }
+        if self.link_listed {
+            self.link_listed = false;
+            self.link_listed_parents();
         }
         if let Some((t, fd)) = self.fd_to_remove.take() {
             self.fd_table(t).remove(&fd);

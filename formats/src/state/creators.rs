@@ -28,6 +28,7 @@ pub fn fd_creator(syscall: &str) -> Option<FdCreator> {
         "timerfd_create" => (b't', Some(b't')),
         "inotify_init" | "inotify_init1" => (b'i', Some(b'i')),
         "epoll_create" | "epoll_create1" => (b'l', None),
+        "userfaultfd" => (b'u', None),
         // libs adds a failed memfd as an fd of no type (`<NA>`), `?`.
         "memfd_create" => (b'm', Some(b'?')),
         "bpf" => (b'b', None),

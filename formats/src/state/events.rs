@@ -183,9 +183,12 @@ impl CaptureState {
         // The child's working directory is its parent's (a thread's, its
         // process's), as libsinsp copies it; the exit's own `cwd` is not
         // taken, so a child of a parent libsinsp does not know has none.
+        // Whom the child takes after: a new process its parent, a thread
+        // its process (libs looks up the leader for a thread).
+        let source = if is_thread { pid } else { parent };
         let cwd = self
             .threads
-            .get(if is_thread { &pid } else { &parent })
+            .get(&source)
             .map(|p| p.cwd.clone())
             .unwrap_or_default();
         let uid = u32_param(ev, "uid").unwrap_or(u32::MAX);
@@ -209,7 +212,7 @@ impl CaptureState {
         // always does.
         let inherited = self
             .threads
-            .get(&parent)
+            .get(&source)
             .map(|p| (Arc::clone(&p.cgroups), Arc::clone(&p.container_id)));
         let (cgroups, container_id) = match ev.param_by_name("cgroups").filter(|c| !c.is_empty()) {
             Some(c) => match inherited {
@@ -219,10 +222,10 @@ impl CaptureState {
             None => inherited.unwrap_or_default(),
         };
         // Terminal, login uid, executable path and its layer, capabilities
-        // are the parent's (the clone exit carries none of them; libs 0.23 copies
-        // the parent's exepath into the child as well).
+        // are the parent's, a thread's its process's (the clone exit carries
+        // none of them; libs 0.23 copies the exepath into the child as well).
         let (tty, loginuid, exe_flags, exepath, exe_ino, caps, (sid, vpgid, pgid)) =
-            self.threads.get(&parent).map_or(
+            self.threads.get(&source).map_or(
                 (
                     0,
                     u32::MAX,
@@ -244,17 +247,12 @@ impl CaptureState {
                     )
                 },
             );
-        // A thread's session and groups are its process's (whose thread
-        // called clone), not its process's parent's.
-        let (sid, vpgid, pgid) = match self.threads.get(&pid).filter(|_| is_thread) {
-            Some(p) => (p.sid, p.vpgid, p.pgid),
-            None => (sid, vpgid, pgid),
-        };
         // A new process inherits its parent's fd table (libsinsp copies it),
         // not from a parent libs only made up (its clone exit lost: pid -1,
-        // an invalid thread to libs; seen with sysdig 0.41).
+        // an invalid thread to libs; seen with sysdig 0.41). A thread
+        // shares its process's table (keyed by pid): nothing to copy.
         let parent_pid = self.threads.get(&parent).map_or(parent, |t| t.pid);
-        if pid != parent_pid && !self.fds.contains_key(&pid) && parent_known {
+        if !is_thread && pid != parent_pid && !self.fds.contains_key(&pid) && parent_known {
             if let Some(t) = self.fds.get(&parent_pid).cloned() {
                 self.fds.insert(pid, t);
             }
@@ -264,8 +262,15 @@ impl CaptureState {
         // stays without one when the parent turns up later (seen with
         // sysdig 0.41: a vfork child whose exit came before its unlisted
         // parent's first event).
-        let ptid = if self.threads.contains_key(&parent) {
+        // A thread's parent is its process's: the caller's own parent when
+        // its caller's exit makes it (the child's exit names it already).
+        let ptid = if is_thread && res > 0 {
+            self.threads.get(&tid).map_or(0, |c| c.ptid)
+        } else {
             parent
+        };
+        let ptid = if self.threads.contains_key(&ptid) {
+            ptid
         } else {
             0
         };
@@ -306,11 +311,13 @@ impl CaptureState {
     }
 
     /// A caller seen for the first time (it started before the capture
-    /// and is not in its process list): libsinsp makes it from its own
-    /// clone exit, whose tid, pid, ptid, comm, exe, args, cwd, ids and
-    /// cgroups are the caller's; its child then inherits from it. Without
-    /// `names` (its child was made before), only the ids: names `<NA>`,
-    /// no arguments.
+    /// and is not in its process list): libsinsp fills in the entry it
+    /// made up at this event from the clone exit: pid, ptid (0 when it
+    /// holds no entry for that parent), vpid; we take the cgroups too.
+    /// With `names` (where the caller's exit makes the child) also comm,
+    /// exe and arguments, else `<NA>` names and none. No working directory
+    /// (libsinsp never takes one from the event), and the made-up entry's
+    /// user (-1).
     fn caller_first_seen(&mut self, ev: &Event<'_>, tid: u64, names: bool) {
         if self.threads.contains_key(&tid) {
             return;
@@ -591,9 +598,9 @@ impl CaptureState {
 
     pub(super) fn on_newfd(&mut self, ev: &Event<'_>, name: &str) {
         let tid = ev.tid();
-        // Creators the table does not know (a newer kernel's) make fds of
-        // unknown type, as libs says of them.
-        let typechar = super::fd_creator(name).map_or(b'u', |c| c.made);
+        // Every NewFd syscall is in the table; one that is not (a schema's
+        // newer name) makes an fd of unknown type.
+        let typechar = super::fd_creator(name).map_or(b'o', |c| c.made);
         // A failed pipe's fd1/fd2 are whatever the caller's array held:
         // libs 0.23 adds nothing (seen: a failed pipe2's fd2 resolved as
         // a pipe).

@@ -404,3 +404,59 @@ fn a_child_made_before_its_unknown_parent_keeps_no_parent() {
     assert_eq!((c.comm.as_str(), c.exe.as_str()), ("<NA>", "<NA>"));
     assert_eq!(st.thread(51).unwrap().ptid, 0, "still no parent");
 }
+
+/// The process list may span several blocks (the writer cuts it at 256
+/// KiB): a thread listed before its parent keeps that parent, and only one
+/// whose parent is in no block gets parent 0, once the list is read.
+#[test]
+fn listed_threads_are_linked_to_parents_in_any_block() {
+    let proc_of = |tid: u64, ptid: u64| ProcessInfo {
+        tid,
+        pid: tid,
+        ptid,
+        comm: b"sh".to_vec(),
+        ..ProcessInfo::default()
+    };
+    let mut st = CaptureState::new();
+    st.add_processes(&[proc_of(100, 900), proc_of(101, 77)]);
+    st.add_processes(&[proc_of(900, 1), proc_of(1, 0)]);
+    let mut ev =
+        crate::event::OwnedEvent::new(1, 100, schema::ids_named("getppid").next().unwrap_or(1));
+    ev.push(0i64.to_le_bytes());
+    let raw = ev.encode();
+    apply(&mut st, &raw);
+    assert_eq!(
+        st.thread(100).unwrap().ptid,
+        900,
+        "its parent came in the next block"
+    );
+    assert_eq!(st.thread(101).unwrap().ptid, 0, "its parent is in no block");
+    assert_eq!(st.thread(900).unwrap().ptid, 1);
+}
+
+/// A thread made from its caller's clone exit has its process's parent
+/// (libs 0.23 gives it the caller's own), not the caller: a thread that
+/// took its caller for parent could become its own parent when the caller
+/// leaves and its children go to another thread of the process.
+#[test]
+fn a_thread_made_by_its_caller_has_its_process_parent() {
+    let clone = newest_exit("clone");
+    let mut st = state_with(50, b"python3");
+    st.add_processes(&[ProcessInfo {
+        tid: 1,
+        pid: 1,
+        comm: b"init".to_vec(),
+        ..ProcessInfo::default()
+    }]);
+    let caller = event_of(1, 50, clone, |n| match n {
+        "res" => Some(51i64.to_le_bytes().to_vec()),
+        "pid" | "tid" | "vtid" | "vpid" => Some(50i64.to_le_bytes().to_vec()),
+        "ptid" => Some(1i64.to_le_bytes().to_vec()),
+        "flags" => Some(0x2000u32.to_le_bytes().to_vec()), // PPM_CL_CLONE_THREAD
+        "comm" => Some(b"python3\0".to_vec()),
+        _ => None,
+    });
+    apply(&mut st, &caller);
+    let t = st.thread(51).expect("the caller's exit made the thread");
+    assert_eq!((t.pid, t.ptid), (50, 1));
+}
