@@ -234,8 +234,15 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
             },
         ),
     ];
-    // To look at some cuts only: SCAPBRIDGE_ONLY_CUTS=NAME,NAME.
+    // To look at some cuts only: SCAPBRIDGE_ONLY_CUTS=NAME,NAME (each
+    // name must be a cut's: a typo must not pass having tested nothing).
     let only = std::env::var("SCAPBRIDGE_ONLY_CUTS").ok();
+    for n in only.iter().flat_map(|o| o.split(',')) {
+        assert!(
+            variants.iter().any(|(name, _)| *name == n),
+            "SCAPBRIDGE_ONLY_CUTS: no cut named {n:?}"
+        );
+    }
     let mut files = Vec::new();
     for (name, cut) in &variants {
         if only
