@@ -589,25 +589,6 @@ impl CaptureState {
         self.link_listed = true;
     }
 
-    /// libs 0.23 links the process list's threads to their parents once it
-    /// has read the whole list: one whose parent it does not hold gets
-    /// parent 0 (`create_thread_dependencies_after_proc_scan`) and keeps it
-    /// should that parent turn up in the events. Every thread in the table
-    /// before the first event came from the list.
-    fn link_listed_parents(&mut self) {
-        let orphans: Vec<u64> = self
-            .threads
-            .iter()
-            .filter(|(_, t)| t.ptid != 0 && !self.threads.contains_key(&t.ptid))
-            .map(|(&tid, _)| tid)
-            .collect();
-        for tid in orphans {
-            if let Some(t) = self.threads.get_mut(&tid) {
-                t.ptid = 0;
-            }
-        }
-    }
-
     /// Adds the fds of a fd-list block.
     pub fn add_fds(&mut self, tid: u64, fds: &[FdInfo]) {
         let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);

@@ -1,3 +1,6 @@
+//! What libsinsp does once it has read the capture's process and fd lists:
+//! it links the threads to their parents, and orients the sockets.
+//!
 //! Sockets of the capture's fd list, oriented as libsinsp orients them.
 //!
 //! The fd list (written from `/proc` when the capture started) gives an
@@ -67,6 +70,25 @@ impl CaptureState {
                 .and_then(|(_, p)| p.parse::<u16>().ok());
             if port.is_some_and(|p| server_ports.contains(&p)) {
                 e.name = format!("{peer}->{this}");
+            }
+        }
+    }
+
+    /// libs 0.23 links the process list's threads to their parents once it
+    /// has read the whole list: one whose parent it does not hold gets
+    /// parent 0 (`create_thread_dependencies_after_proc_scan`) and keeps it
+    /// should that parent turn up in the events. Every thread in the table
+    /// before the first event came from the list.
+    pub(super) fn link_listed_parents(&mut self) {
+        let orphans: Vec<u64> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.ptid != 0 && !self.threads.contains_key(&t.ptid))
+            .map(|(&tid, _)| tid)
+            .collect();
+        for tid in orphans {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.ptid = 0;
             }
         }
     }
