@@ -41,13 +41,9 @@ impl CaptureState {
         // libs 0.23 takes the parent from an execve only for a thread it
         // only made up, and then as a new thread's: 0 when it holds no
         // entry for that parent (`parse_execve_exit`).
-        let ptid = ptid.filter(|_| !self.threads.contains_key(&tid)).map(|p| {
-            if self.threads.contains_key(&p) {
-                p
-            } else {
-                0
-            }
-        });
+        let ptid = ptid
+            .filter(|_| !self.threads.contains_key(&tid))
+            .map(|p| self.known_parent(p));
         let th = self.threads.entry(tid).or_insert_with(|| ThreadEntry {
             pid: tid,
             ..Default::default()
@@ -180,12 +176,12 @@ impl CaptureState {
         } else {
             child
         };
-        // The child's working directory is its parent's (a thread's, its
-        // process's), as libsinsp copies it; the exit's own `cwd` is not
-        // taken, so a child of a parent libsinsp does not know has none.
         // Whom the child takes after: a new process its parent, a thread
         // its process (libs looks up the leader for a thread).
         let source = if is_thread { pid } else { parent };
+        // The child's working directory is its source's, as libsinsp
+        // copies it; the exit's own `cwd` is not taken, so a child of a
+        // parent libsinsp does not know has none.
         let cwd = self
             .threads
             .get(&source)
@@ -202,8 +198,6 @@ impl CaptureState {
         let parent_known = self.threads.contains_key(&parent) && !made_by_caller;
         if res > 0 {
             self.made_by_caller.insert(child);
-        }
-        if res > 0 {
             self.caller_first_seen(ev, tid, true);
         }
         // The event's cgroups, or else the parent's (a child starts in
@@ -264,16 +258,11 @@ impl CaptureState {
         // parent's first event).
         // A thread's parent is its process's: the caller's own parent when
         // its caller's exit makes it (the child's exit names it already).
-        let ptid = if is_thread && res > 0 {
+        let ptid = self.known_parent(if is_thread && res > 0 {
             self.threads.get(&tid).map_or(0, |c| c.ptid)
         } else {
             parent
-        };
-        let ptid = if self.threads.contains_key(&ptid) {
-            ptid
-        } else {
-            0
-        };
+        });
         self.threads.insert(
             child,
             ThreadEntry {
@@ -308,6 +297,17 @@ impl CaptureState {
                 clone_ts: ev.ts(),
             },
         );
+    }
+
+    /// `ptid` as libs 0.23 links a thread it makes: 0 when it holds no
+    /// entry for that parent, and then for good
+    /// (`create_thread_dependencies`).
+    pub(super) fn known_parent(&self, ptid: u64) -> u64 {
+        if self.threads.contains_key(&ptid) {
+            ptid
+        } else {
+            0
+        }
     }
 
     /// A caller seen for the first time (it started before the capture
@@ -346,11 +346,7 @@ impl CaptureState {
             tid,
             ThreadEntry {
                 pid: get("pid").unwrap_or(tid),
-                // 0 for a parent libs holds no entry for, as a new
-                // thread's (`create_thread_dependencies`).
-                ptid: get("ptid")
-                    .filter(|p| self.threads.contains_key(p))
-                    .unwrap_or(0),
+                ptid: self.known_parent(get("ptid").unwrap_or(0)),
                 comm,
                 exe,
                 args: ev

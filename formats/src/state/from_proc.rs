@@ -83,7 +83,7 @@ impl CaptureState {
         let orphans: Vec<u64> = self
             .threads
             .iter()
-            .filter(|(_, t)| t.ptid != 0 && !self.threads.contains_key(&t.ptid))
+            .filter(|(_, t)| t.ptid != 0 && self.known_parent(t.ptid) == 0)
             .map(|(&tid, _)| tid)
             .collect();
         for tid in orphans {
