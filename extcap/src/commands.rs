@@ -154,6 +154,8 @@ pub(crate) struct ReadStyle {
     /// `-e FIELD…`: each event as its fields' values in columns (tshark's
     /// `-T fields`).
     pub columns: Option<crate::columns::Columns>,
+    /// Whose habits the fields follow (`--as`).
+    pub generation: scapbridge_formats::Generation,
 }
 
 /// A CloudTrail event's fields: text lines under the event, or a JSON
@@ -213,6 +215,7 @@ pub(crate) fn read(
         fields,
         print,
         columns,
+        generation,
     } = style;
     let json = json || sysdig_json;
     let mut counted: u64 = 0;
@@ -224,7 +227,7 @@ pub(crate) fn read(
                 Some(t) => (true, t),
                 None => (false, p),
             };
-            let f = scapbridge::filter::eval::OutputFormat::new(text)
+            let f = scapbridge::filter::eval::OutputFormat::new_as(text, generation)
                 .with_context(|| format!("-p '{p}'"))?;
             Some((every, f))
         }
@@ -246,6 +249,7 @@ pub(crate) fn read(
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
     let mut state = CaptureState::new();
     state.set_buffer_format(buffers);
+    state.set_generation(generation);
     if time == TimeType::Latency
         || filter.as_ref().is_some_and(|f| f.needs_latency())
         || print.as_ref().is_some_and(|(_, f)| f.needs_latency())

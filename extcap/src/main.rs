@@ -240,6 +240,24 @@ struct ReadArgs {
     /// `header=y` for a first line of the field names.
     #[arg(short = 'E', value_name = "OPTION=VALUE", requires = "columns")]
     column_options: Vec<String>,
+    /// Whose habits -p, -e and filters follow where the readers'
+    /// generations disagree (a thread's parent, ids of a thread the reader
+    /// made up, sockets learnt from a send, evt.args, categories):
+    /// `sysdig-0.41` (libs 0.23, as Stratoshark, Wireshark 4.6 and Falco:
+    /// the default) or `sysdig-0.29` (2022, Debian 12's sysdig).
+    #[arg(long = "as", value_name = "READER", value_parser = parse_generation)]
+    generation: Option<scapbridge_formats::Generation>,
+}
+
+/// `--as`'s reader names.
+fn parse_generation(s: &str) -> Result<scapbridge_formats::Generation, String> {
+    scapbridge_formats::Generation::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = scapbridge_formats::Generation::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        format!("one of {}", names.join(", "))
+    })
 }
 
 /// sysdig's `-t` letters.
@@ -458,6 +476,7 @@ fn main() -> ExitCode {
                         print: a.print,
                         columns,
                         count: a.count,
+                        generation: a.generation.unwrap_or_default(),
                     },
                     a.skip_unknown,
                 )

@@ -355,10 +355,15 @@ pub fn arg(ev: &Event<'_>, i: usize, p: &ParamInfo, state: Option<&dyn Names>, o
 
 /// Appends `v`'s resolved form alone when it has one, else what
 /// [`push_value_libs023`] writes (libs 0.23's `evt.arg`: mmap's result in
-/// decimal, as sysdig 0.41 prints it).
+/// decimal, as sysdig 0.41 prints it), or [`push_value`] for names that
+/// are not libs 0.23's (sysdig 0.29's `evt.arg`).
 pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
     let len = out.len();
-    push_value_libs023(tid, v, state, out);
+    if state.is_some_and(|s| !s.is_libs023()) {
+        push_value(tid, v, state, out);
+    } else {
+        push_value_libs023(tid, v, state, out);
+    }
     // Every resolved form is written by push_value as `RAW(RESOLVED)`; the
     // kinds below are those, so their parentheses are ours, not the data's.
     let resolvable = matches!(
@@ -680,6 +685,11 @@ pub trait Names {
     /// How byte buffers print (libsinsp's inspector-wide buffer format).
     fn buffer_format(&self) -> BufferFormat {
         BufferFormat::Dots
+    }
+    /// Whether values print as libs 0.23 prints them ([`push_resolved`]);
+    /// else as sysdig 0.29 does.
+    fn is_libs023(&self) -> bool {
+        false
     }
 }
 

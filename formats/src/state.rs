@@ -314,6 +314,9 @@ pub struct CaptureState {
     /// How byte buffers print (sysdig's -x/-X/-A/-b); kept across
     /// [`CaptureState::reset`].
     buffer_format: render::BufferFormat,
+    /// Whose habits the state and the fields follow; kept across
+    /// [`CaptureState::reset`].
+    generation: crate::Generation,
     /// Event times (`evt.reltime`, `evt.deltatime`, `evt.latency`).
     times: times::EventTimes,
 }
@@ -451,6 +454,7 @@ impl CaptureState {
         let latency = self.times.tracking_latency();
         *self = Self {
             buffer_format: self.buffer_format,
+            generation: self.generation,
             ..Self::default()
         };
         if latency {
@@ -489,6 +493,17 @@ impl CaptureState {
     /// gives, [`Libs023Names`]'s included).
     pub fn set_buffer_format(&mut self, fmt: render::BufferFormat) {
         self.buffer_format = fmt;
+    }
+
+    /// Follows generation `g`'s habits from now on (set before the first
+    /// event).
+    pub fn set_generation(&mut self, g: crate::Generation) {
+        self.generation = g;
+    }
+
+    /// The generation the state follows.
+    pub fn generation(&self) -> crate::Generation {
+        self.generation
     }
 
     /// Adds the capture's interface list (libsinsp names the local end of
@@ -535,10 +550,12 @@ impl CaptureState {
         self.threads.len()
     }
 
-    /// An fd of the process that thread `tid` belongs to.
+    /// An fd of the process that thread `tid` belongs to (as sysdig 0.29
+    /// knows it, none learnt from a send, under [`crate::Generation::Sysdig029`]).
     pub fn fd(&self, tid: u64, fd: i64) -> Option<&FdEntry> {
         let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
-        self.fds.get(&pid)?.get(&fd)
+        let e = self.fds.get(&pid)?.get(&fd)?;
+        (!e.learnt || !self.generation.is_029()).then_some(e)
     }
 
     /// User name of `uid`, if the capture listed it.
@@ -852,6 +869,9 @@ impl render::Names for Libs023Names<'_> {
     }
     fn buffer_format(&self) -> render::BufferFormat {
         self.0.buffer_format
+    }
+    fn is_libs023(&self) -> bool {
+        true
     }
 }
 

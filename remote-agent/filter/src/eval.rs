@@ -14,7 +14,7 @@ use std::fmt;
 use scapbridge_formats::event::{value_i64 as sint, value_str};
 use scapbridge_formats::schema::{self, Direction, EventInfo, ParamInfo, ParamType, PrintFormat};
 use scapbridge_formats::state::{CaptureState, FdEntry, Libs023Names, ThreadEntry};
-use scapbridge_formats::{render, Event};
+use scapbridge_formats::{render, Event, Generation};
 
 use super::ast::{CmpOp, Expr, FieldRef, Literal, Modifier, Operand, Rhs, Span};
 use super::parser::{self, column, ParseErrors};

@@ -9,7 +9,8 @@ use super::*;
 /// and none for other events (a context switch of the idle thread has no
 /// process fields); so do we, so that comparisons see
 /// these values rather than a missing one exactly where sysdig 0.41 does.
-/// (sysdig 0.29 gave such a thread pid = tid and cwd "".)
+/// sysdig 0.29 (asked for with `Generation::Sysdig029`) gave such a
+/// thread pid = tid and cwd "".
 pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
     if ev.tid() == u64::MAX {
         return None;
@@ -21,17 +22,27 @@ pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s,
                 .info()
                 .is_some_and(|i| i.category & schema::cat::SYSCALL != 0) =>
         {
+            let old = cx.state.generation().is_029();
             Cow::Owned(ThreadEntry {
-                pid: u64::MAX,
+                pid: if old { ev.tid() } else { u64::MAX },
                 ptid: u64::MAX,
                 comm: "<NA>".into(),
                 exe: "<NA>".into(),
-                cwd: "./".into(),
+                cwd: if old { "" } else { "./" }.into(),
                 ..ThreadEntry::default()
             })
         }
         None => return None,
     })
+}
+
+/// The event's thread for the user and group fields: sysdig 0.29 has none
+/// for a thread it made up.
+fn user_thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
+    if cx.state.generation().is_029() && made_up(ev, cx) {
+        return None;
+    }
+    thread(ev, cx)
 }
 
 /// Whether the event's thread is one libsinsp made up for it (not in the
@@ -108,7 +119,9 @@ pub(super) fn rawarg_text(sel: &ArgSel, ev: &Event<'_>, cx: &EvalContext<'_>) ->
     } else {
         n as u64 & ((1u64 << bits) - 1)
     };
+    // sysdig 0.29 printed every number in decimal.
     Some(match info.fmt {
+        _ if cx.state.generation().is_029() => n.to_string(),
         PrintFormat::Hex => format!("{raw:X}"),
         PrintFormat::Oct => format!("{raw:o}"),
         _ => n.to_string(),
@@ -350,6 +363,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         EvtCategory => {
             let info = ev.info()?;
             use schema::cat::{IO_OTHER, IO_READ, IO_WRITE, SUBCATEGORY_MASK};
+            let generic = ev.event_type() & !1 == schema::PPME_GENERIC_E;
+            if generic && cx.state.generation().is_029() {
+                let name = render::type_name(ev);
+                match scapbridge_formats::generation::sysdig029_generic_category(&name) {
+                    // Named after its fd, which a generic event has none of.
+                    "I/O" => return Some(Value::Str(Cow::Borrowed("unknown"))),
+                    c => return Some(Value::Str(Cow::Borrowed(c))),
+                }
+            }
             if !matches!(
                 info.category & SUBCATEGORY_MASK,
                 IO_READ | IO_WRITE | IO_OTHER
@@ -434,7 +456,15 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 ))));
             }
             let mut s = String::new();
-            render::arg(&ev, i, info, Some(&Libs023Names(cx.state)), &mut s);
+            // sysdig 0.29 prints a value as its text line does (mmap's
+            // result in hex, a user by name, no fd learnt from a send).
+            let libs023 = Libs023Names(cx.state);
+            let names: &dyn render::Names = if cx.state.generation().is_029() {
+                cx.state
+            } else {
+                &libs023
+            };
+            render::arg(&ev, i, info, Some(names), &mut s);
             Value::Str(Cow::Owned(s))
         }
         EvtBuffer => {
@@ -459,15 +489,21 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcPid => Value::Num(thread(ev, cx)?.pid as i64),
         ProcPpid => {
             let t = thread(ev, cx)?;
+            let old = cx.state.generation().is_029();
             if made_up(ev, cx) {
-                return None;
+                // sysdig 0.29: -1 for a thread it made up.
+                return old.then_some(Value::Num(-1));
             }
             if t.ptid == u64::MAX {
                 Value::Num(-1)
             } else {
                 // libs 0.23 has no parent pid for a parent it has not
                 // seen (sysdig 0.29 gave the parent's thread id).
-                Value::Num(cx.state.thread(t.ptid)?.pid as i64)
+                match cx.state.thread(t.ptid) {
+                    Some(p) => Value::Num(p.pid as i64),
+                    None if old => Value::Num(t.ptid as i64),
+                    None => return None,
+                }
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
@@ -477,7 +513,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
         ProcCmdline => Value::Str(Cow::Owned(cmdline(&*thread(ev, cx)?))),
         ProcCwd => Value::Str(owned(thread(ev, cx)?, |t| &t.cwd)),
-        UserUid => Value::Num(i64::from(thread(ev, cx)?.uid)),
+        UserUid => Value::Num(i64::from(user_thread(ev, cx)?.uid)),
         ProcTty => Value::Num(i64::from(thread(ev, cx)?.tty)),
         UserLoginuid => {
             let l = thread(ev, cx)?.loginuid;
@@ -518,16 +554,24 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         // libs 0.23 names a user or group it has no entry for "<NA>", a
         // value that exists (sysdig 0.29: missing).
         UserName => Value::Str(Cow::Borrowed(
-            cx.state.user_name(thread(ev, cx)?.uid).unwrap_or("<NA>"),
+            match cx.state.user_name(user_thread(ev, cx)?.uid) {
+                Some(n) => n,
+                None if cx.state.generation().is_029() => return None,
+                None => "<NA>",
+            },
         )),
         UserLoginname => Value::Str(Cow::Borrowed(
             cx.state
                 .user_name(thread(ev, cx)?.loginuid)
                 .unwrap_or("<NA>"),
         )),
-        GroupGid => Value::Num(i64::from(thread(ev, cx)?.gid)),
+        GroupGid => Value::Num(i64::from(user_thread(ev, cx)?.gid)),
         GroupName => Value::Str(Cow::Borrowed(
-            cx.state.group_name(thread(ev, cx)?.gid).unwrap_or("<NA>"),
+            match cx.state.group_name(user_thread(ev, cx)?.gid) {
+                Some(n) => n,
+                None if cx.state.generation().is_029() => return None,
+                None => "<NA>",
+            },
         )),
         ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
         ProcAname(None) => {
@@ -553,15 +597,17 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),
         EvtArgs => {
             let mut s = String::new();
-            if ev.direction() == Direction::Exit {
+            let old = cx.state.generation().is_029();
+            if ev.direction() == Direction::Exit && !old {
                 exit_args(ev, cx, &mut s);
             } else {
+                // sysdig 0.29: an exit's own parameters, as its text line.
                 render::args(ev, Some(cx.state), &mut s);
             }
-            // The space after the last parameter goes; the value's own
-            // trailing white space stays (a container event's JSON ends
-            // in a newline, which sysdig 0.41 prints).
-            if s.ends_with(' ') {
+            // The space after the last parameter goes (0.29 keeps it); the
+            // value's own trailing white space stays (a container event's
+            // JSON ends in a newline, which sysdig 0.41 prints).
+            if s.ends_with(' ') && !old {
                 s.pop();
             }
             Value::Str(Cow::Owned(s))

@@ -37,6 +37,14 @@ pub enum OutputFormatError {
         /// What is wrong with it.
         error: FieldError,
     },
+    /// A field the reader generation asked for lacks, none of whose
+    /// shorter prefixes is one of its fields (see [`OutputFormat::new_as`]).
+    NotInGeneration {
+        /// Where the field's name is.
+        span: Span,
+        /// The field, as written.
+        field: String,
+    },
 }
 
 impl fmt::Display for OutputFormatError {
@@ -46,15 +54,74 @@ impl fmt::Display for OutputFormatError {
                 write!(f, "'%' at byte {at} is not followed by a field name")
             }
             OutputFormatError::Field { error, .. } => write!(f, "{error}"),
+            OutputFormatError::NotInGeneration { field, .. } => {
+                write!(f, "sysdig 0.29 has no field '{field}'")
+            }
         }
     }
 }
 
 impl std::error::Error for OutputFormatError {}
 
+/// Fields of ours that sysdig 0.29 does not have (its `-l` against ours,
+/// the syscall source's; plugin fields need their plugin in any reader).
+const NOT_IN_SYSDIG029: &[&str] = &[
+    "container.duration",
+    "container.full_id",
+    "container.ip",
+    "container.start_ts",
+    "fd.nameraw",
+    "k8s.pod.uid",
+    "proc.aexepath",
+    "proc.exe_ino",
+    "proc.exe_ino.ctime",
+    "proc.exe_ino.ctime_duration_proc_start",
+    "proc.exe_ino.mtime",
+    "proc.is_exe_from_memfd",
+    "proc.is_exe_lower_layer",
+    "proc.is_exe_upper_layer",
+    "proc.is_pgid_leader",
+    "proc.is_sid_leader",
+    "proc.is_vpgid_leader",
+    "proc.pexe",
+    "proc.pexepath",
+    "proc.pgid",
+    "proc.pgid.exe",
+    "proc.pgid.exepath",
+    "proc.pgid.name",
+    "proc.sid.exe",
+    "proc.sid.exepath",
+    "proc.vpgid.exe",
+    "proc.vpgid.exepath",
+    "proc.vpgid.name",
+    "thread.cap_effective",
+    "thread.cap_inheritable",
+    "thread.cap_permitted",
+];
+
+/// The longest start of `name` that is a field sysdig 0.29 has.
+fn sysdig029_prefix(name: &str) -> Option<&str> {
+    (1..name.len()).rev().map(|k| &name[..k]).find(|p| {
+        !NOT_IN_SYSDIG029.contains(p)
+            && lookup(&FieldRef {
+                name: (*p).to_string(),
+                arg: None,
+                span: Span::new(0, 0),
+            })
+            .is_ok()
+    })
+}
+
 impl OutputFormat {
     /// Parses a format; an unknown field is an error naming it.
     pub fn new(fmt: &str) -> Result<OutputFormat, OutputFormatError> {
+        Self::new_as(fmt, Generation::default())
+    }
+
+    /// Parses a format as reader generation `g` parses it: sysdig 0.29
+    /// takes the longest field it has that starts a name and the rest as
+    /// text (`%fd.nameraw` is `%fd.name` then `raw`).
+    pub fn new_as(fmt: &str, g: Generation) -> Result<OutputFormat, OutputFormatError> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let b = fmt.as_bytes();
@@ -81,7 +148,15 @@ impl OutputFormat {
             if j == name_start {
                 return Err(OutputFormatError::NoFieldName { at: i });
             }
-            let name = &fmt[name_start..j];
+            let mut name = &fmt[name_start..j];
+            if g.is_029() && NOT_IN_SYSDIG029.contains(&name) {
+                name =
+                    sysdig029_prefix(name).ok_or_else(|| OutputFormatError::NotInGeneration {
+                        span: Span::new(start, j),
+                        field: name.to_string(),
+                    })?;
+                j = name_start + name.len();
+            }
             let mut arg = None;
             if j < b.len() && b[j] == b'[' {
                 if let Some(end) = fmt[j..].find(']') {
