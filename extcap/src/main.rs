@@ -480,6 +480,15 @@ fn main() -> ExitCode {
                     },
                     a.skip_unknown,
                 )
+            } else if a
+                .generation
+                .is_some_and(|g| g != scapbridge_formats::Generation::Libs023)
+            {
+                eprintln!(
+                    "scapbridge: error: --as prints events as an older reader does; \
+                     rules run as Falco runs them (libs 0.23): drop --as or --rules"
+                );
+                return ExitCode::from(2);
             } else {
                 a.select
                     .selection()

@@ -506,6 +506,15 @@ impl CaptureState {
         self.generation
     }
 
+    /// Whether `ip` is an address of one of the capture's interfaces (how
+    /// sysdig 0.29 tells a socket's local end).
+    pub fn is_machine_address(&self, ip: std::net::IpAddr) -> bool {
+        match ip {
+            std::net::IpAddr::V4(a) => self.ipv4_interfaces.iter().any(|(i, _)| *i == a.octets()),
+            std::net::IpAddr::V6(a) => self.ipv6_interfaces.contains(&a.octets()),
+        }
+    }
+
     /// Adds the capture's interface list (libsinsp names the local end of
     /// a socket it learns from a 0.0.0.0 tuple after them).
     pub fn add_interfaces(&mut self, list: &[crate::meta::Interface]) {

@@ -258,11 +258,20 @@ impl CaptureState {
         // parent's first event).
         // A thread's parent is its process's: the caller's own parent when
         // its caller's exit makes it (the child's exit names it already).
-        let ptid = self.known_parent(if is_thread && res > 0 {
-            self.threads.get(&tid).map_or(0, |c| c.ptid)
+        let ptid = if self.generation.is_029() {
+            // sysdig 0.29: a thread's parent is the thread that made it,
+            // known or not, as its caller's exit (when first) set it.
+            match self.threads.get(&child) {
+                Some(c) if made_by_caller => c.ptid,
+                _ => parent,
+            }
         } else {
-            parent
-        });
+            self.known_parent(if is_thread && res > 0 {
+                self.threads.get(&tid).map_or(0, |c| c.ptid)
+            } else {
+                parent
+            })
+        };
         self.threads.insert(
             child,
             ThreadEntry {

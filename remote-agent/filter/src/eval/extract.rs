@@ -494,16 +494,21 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 // sysdig 0.29: -1 for a thread it made up.
                 return old.then_some(Value::Num(-1));
             }
+            if old {
+                // sysdig 0.29: its main thread's parent thread id, known
+                // or not (a thread's own parent is the thread that made it).
+                let ptid = match cx.state.thread(t.pid) {
+                    Some(main) if t.pid != ev.tid() => main.ptid,
+                    _ => t.ptid,
+                };
+                return Some(Value::Num(if ptid == u64::MAX { -1 } else { ptid as i64 }));
+            }
             if t.ptid == u64::MAX {
                 Value::Num(-1)
             } else {
                 // libs 0.23 has no parent pid for a parent it has not
-                // seen (sysdig 0.29 gave the parent's thread id).
-                match cx.state.thread(t.ptid) {
-                    Some(p) => Value::Num(p.pid as i64),
-                    None if old => Value::Num(t.ptid as i64),
-                    None => return None,
-                }
+                // seen.
+                Value::Num(cx.state.thread(t.ptid)?.pid as i64)
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
@@ -573,6 +578,16 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 None => "<NA>",
             },
         )),
+        // sysdig 0.29 counts a thread's ancestors from its main thread
+        // (its proc.pname is the thread that made it).
+        ProcAname(Some(n)) if *n > 0 && cx.state.generation().is_029() => {
+            let t = thread(ev, cx)?;
+            let mut a = cx.state.thread(t.pid).map_or(t, Cow::Borrowed);
+            for _ in 0..*n {
+                a = Cow::Borrowed(cx.state.thread(a.ptid)?);
+            }
+            Value::Str(owned(a, |t| &t.comm))
+        }
         ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
         ProcAname(None) => {
             // Every ancestor (not the process itself), borrowed from the

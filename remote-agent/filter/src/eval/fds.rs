@@ -9,6 +9,9 @@ use scapbridge_formats::state::fd_creator;
 /// parameter when it is an fd (of the event, or of its enter event for an
 /// exit). Events whose fd is elsewhere (mmap) have none.
 pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
+    if cx.state.generation().is_029() {
+        return event_fd_029(ev, cx);
+    }
     let info = ev.info()?;
     // A dup of an fd the table did not have: libsinsp made no copy and
     // leaves the event on the old fd (a shell's saved fds, opened before
@@ -104,6 +107,40 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     } else {
         sint(enter.param_by_name("fd")?)
     }
+}
+
+/// The fd an event works on as sysdig 0.29 picks it: the result of an
+/// exit that creates one (-1 when it failed), else, for an event that
+/// uses an fd, the first parameter of the event (of its enter, for an
+/// exit) when that is an fd (none for mmap; -1 for an exit an old driver
+/// wrote with no parameters).
+fn event_fd_029(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
+    let info = ev.info()?;
+    let exit = ev.direction() == Direction::Exit;
+    if exit && cx.state.dup_missed(ev) {
+        let old = cx.state.arg(ev, "oldfd").or_else(|| cx.state.arg(ev, "fd"));
+        return sint(old?);
+    }
+    if info.flags & schema::ef::CREATES_FD != 0 && exit {
+        let res = sint(ev.param(0)?)?;
+        // A pipe's fd is the second one it made, as in libs 0.23.
+        if res >= 0 && matches!(ev.name(), "pipe" | "pipe2") {
+            return sint(cx.state.arg(ev, "fd2")?);
+        }
+        return Some(res.max(-1));
+    }
+    if info.flags & schema::ef::USES_FD == 0 {
+        return None;
+    }
+    if exit && ev.nparams() == 0 && info.param_index("fd").is_some() {
+        return Some(-1);
+    }
+    let e = if exit { cx.state.last_enter(ev)? } else { *ev };
+    let first = e.info()?.params.first()?;
+    if !matches!(first.ty, ParamType::Fd | ParamType::Fd32) {
+        return None;
+    }
+    sint(e.param(0)?)
 }
 
 /// An open-family exit (the events whose fd fields libs 0.23 takes from
@@ -248,6 +285,8 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
                     b'u' => "udp",
                     b'r' => "raw",
                     b'i' => "icmp",
+                    // sysdig 0.29: a value, where libs 0.23 has none.
+                    _ if cx.state.generation().is_029() => "<NA>",
                     _ => return None,
                 })));
             }
@@ -281,6 +320,25 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             };
             let (cip, cport) = split(c)?;
             let (sip, sport) = split(srv)?;
+            // sysdig 0.29 takes the client end as local when its address is
+            // one of the machine's, and calls the fd a server's when the
+            // server end's address is.
+            if cx.state.generation().is_029() {
+                let client_local = cx.state.is_machine_address(cip);
+                let (lip, lport, rip, rport) = if client_local {
+                    (cip, cport, sip, sport)
+                } else {
+                    (sip, sport, cip, cport)
+                };
+                match f {
+                    FdIsServer => return Some(Value::Bool(cx.state.is_machine_address(sip))),
+                    FdLip | FdLnet => return Some(Value::Ips(vec![lip])),
+                    FdRip | FdRnet => return Some(Value::Ips(vec![rip])),
+                    FdLport => return Some(Value::Num(lport)),
+                    FdRport => return Some(Value::Num(rport)),
+                    _ => {}
+                }
+            }
             // libs 0.23 takes the client end as local only when its address
             // is a container's own; sysdig 0.41 and Stratoshark (with the
             // container plugin, every host thread in container "host") never
@@ -308,6 +366,14 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
         FdName | FdType | FdTypechar | FdDirectory | FdFilename => {
             let fd = event_fd(ev, cx)?;
             let Some(e) = cx.state.fd(ev.tid(), fd) else {
+                // sysdig 0.29 has only a name, and only on an exit, for an
+                // fd it lacks (the path a failed open asked for, the
+                // tuple of a connect, else empty).
+                if cx.state.generation().is_029() {
+                    let exit = ev.direction() == Direction::Exit;
+                    return (*f == FdName && exit)
+                        .then(|| Value::Str(Cow::Owned(unknown_fd(ev, cx).name)));
+                }
                 // libs 0.23 answers name, type character and directory of
                 // an fd it lacks from the event (see `unknown_fd`), never
                 // its file name, nor its type but for a failed memfd.
@@ -325,6 +391,16 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
                 });
             };
             match f {
+                // sysdig 0.29 names a failed connect's fd by the event's
+                // tuple (the table keeps the socket unnamed).
+                FdName
+                    if cx.state.generation().is_029()
+                        && ev.name() == "connect"
+                        && ev.direction() == Direction::Exit
+                        && ev.param(0).and_then(sint).is_some_and(|r| r < 0) =>
+                {
+                    Value::Str(Cow::Owned(unknown_fd(ev, cx).name))
+                }
                 FdName => Value::Str(Cow::Borrowed(e.name.as_str())),
                 FdType => Value::Str(Cow::Borrowed(fd_type_name(e.typechar))),
                 FdTypechar => Value::Str(Cow::Owned(char::from(e.typechar).to_string())),

@@ -192,6 +192,17 @@ impl OutputFormat {
         })
     }
 
+    /// The fields the format prints, in order, as written (with `[ARG]`).
+    pub fn field_names(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                OutPart::Field { name, .. } => Some(name.as_str()),
+                OutPart::Text(_) => None,
+            })
+            .collect()
+    }
+
     /// The formatted text, and each field's value (`None` if missing).
     pub fn render(
         &self,
