@@ -105,12 +105,6 @@ fn judge(g: Gen, formats: &[&str], mut failures: Vec<String>, differed: &BTreeMa
     );
 }
 
-/// Events 0.41 names otherwise than we do, left out: an old syscall it
-/// calls `fadvise64` and we (as 0.29) `<unknown>`.
-fn same_domain(key: &str) -> bool {
-    !key.ends_with(" fadvise64")
-}
-
 /// `read FILE --as sysdig-0.29 -p FORMAT` and `sysdig -r FILE -p FORMAT`
 /// (0.29), line by line, on the fixtures whose default output already
 /// agrees.
@@ -197,7 +191,7 @@ fn read_p_prints_what_sysdig_041_prints() {
             let (theirs, ours) = sysdig041_and_read(&root, dir.path(), &file, &["-p", &full]);
             let (theirs, ours) = (keyed(&stdout_lines(&theirs)), keyed(&stdout_lines(&ours)));
             let mut differ = Vec::new();
-            for (k, v) in theirs.iter().filter(|(k, _)| same_domain(k)) {
+            for (k, v) in theirs.iter() {
                 compared += 1;
                 match ours.get(k) {
                     Some(w) if w == v => {}

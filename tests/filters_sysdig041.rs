@@ -168,6 +168,8 @@ const FILTERS: &[&str] = &[
     "proc.pgid.exepath startswith /usr",
     "proc.sid.exe exists and proc.is_sid_leader = false",
     "proc.vpid != val(proc.pid)",
+    "thread.vtid != val(thread.tid)",
+    "thread.vtid exists and thread.vtid < 100",
     "proc.pgid = val(proc.vpgid) and proc.is_pgid_leader = false",
     // The executable's flags (execve's `flags`, the process list's bytes).
     "proc.is_exe_writable = true",
@@ -328,12 +330,7 @@ const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-
 
 /// Events sysdig 0.41 shows that our `read` names otherwise, left out of
 /// every comparison: (file stem, key, reason).
-const DOMAIN_LIMITS: &[(&str, &str, &str)] = &[(
-    "falco_cat_write",
-    "1470327477882057259 20072 < fadvise64",
-    "a generic event of a 2016 capture whose syscall code is 0: libs 0.23 names it by its \
-     native x86-64 number (fadvise64); we, as sysdig 0.29, `<unknown>`",
-)];
+const DOMAIN_LIMITS: &[(&str, &str, &str)] = &[];
 
 /// Key format: what names an event on both sides.
 const KEY: &str = "*%evt.rawtime %thread.tid %evt.dir %evt.type";

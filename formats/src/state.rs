@@ -23,6 +23,7 @@ mod containers;
 mod creators;
 mod events;
 mod from_proc;
+mod interfaces;
 mod snapshot;
 mod times;
 
@@ -151,6 +152,8 @@ pub struct ThreadEntry {
     /// Process id in the thread's pid namespace (`proc.vpid`): from the
     /// process list and the clone exits; `u64::MAX` (-1) when not known.
     pub vpid: u64,
+    /// Thread id in the thread's pid namespace (`thread.vtid`), as `vpid`.
+    pub vtid: u64,
     /// When the thread was cloned (the clone exit's timestamp, ns since the
     /// epoch); 0 for a thread that existed before the capture, as libsinsp
     /// keeps it for a process list read from a file.
@@ -182,6 +185,7 @@ impl Default for ThreadEntry {
             vpgid: u64::MAX,
             pgid: u64::MAX,
             vpid: u64::MAX,
+            vtid: u64::MAX,
             clone_ts: 0,
         }
     }
@@ -506,49 +510,6 @@ impl CaptureState {
         self.generation
     }
 
-    /// Whether `ip` is an address of one of the capture's interfaces (how
-    /// sysdig 0.29 tells a socket's local end).
-    pub fn is_machine_address(&self, ip: std::net::IpAddr) -> bool {
-        match ip {
-            std::net::IpAddr::V4(a) => self.ipv4_interfaces.iter().any(|(i, _)| *i == a.octets()),
-            std::net::IpAddr::V6(a) => self.ipv6_interfaces.contains(&a.octets()),
-        }
-    }
-
-    /// Adds the capture's interface list (libsinsp names the local end of
-    /// a socket it learns from a 0.0.0.0 tuple after them).
-    pub fn add_interfaces(&mut self, list: &[crate::meta::Interface]) {
-        for i in list {
-            match i {
-                crate::meta::Interface::V4(a) => self.ipv4_interfaces.push((a.addr, a.netmask)),
-                crate::meta::Interface::V6(a) => self.ipv6_interfaces.push(a.addr),
-            }
-        }
-    }
-
-    /// libsinsp's `infer_ipv4_address`: the interface that is `peer`, else
-    /// one on its subnet, else the first that is not loopback.
-    pub(crate) fn infer_ipv4(&self, peer: [u8; 4]) -> Option<[u8; 4]> {
-        let ifs = &self.ipv4_interfaces;
-        let masked = |a: [u8; 4], m: [u8; 4]| u32::from_be_bytes(a) & u32::from_be_bytes(m);
-        ifs.iter()
-            .find(|(a, _)| *a == peer)
-            .or_else(|| ifs.iter().find(|(a, m)| masked(*a, *m) == masked(peer, *m)))
-            .or_else(|| ifs.iter().find(|(a, _)| *a != [127, 0, 0, 1]))
-            .map(|(a, _)| *a)
-    }
-
-    /// The same for IPv6: the interface that is `peer`, else the first
-    /// that is not loopback.
-    pub(crate) fn infer_ipv6(&self, peer: [u8; 16]) -> Option<[u8; 16]> {
-        let lo = std::net::Ipv6Addr::LOCALHOST.octets();
-        let ifs = &self.ipv6_interfaces;
-        ifs.iter()
-            .find(|a| **a == peer)
-            .or_else(|| ifs.iter().find(|a| **a != lo))
-            .copied()
-    }
-
     /// A thread, if known.
     pub fn thread(&self, tid: u64) -> Option<&ThreadEntry> {
         self.threads.get(&tid)
@@ -607,6 +568,7 @@ impl CaptureState {
                     vpgid: p.vpgid,
                     pgid: p.pgid().unwrap_or(u64::MAX),
                     vpid: p.vpid as u64,
+                    vtid: p.vtid as u64,
                     clone_ts: 0,
                 },
             );

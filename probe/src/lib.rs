@@ -22,7 +22,11 @@ pub mod procfs;
 pub mod record;
 mod spec;
 pub mod syscalls;
-mod x86_64_syscalls;
+mod x86_64_syscalls {
+    //! The x86-64 syscall table, kept with the event schema in `formats`
+    //! (readers name a generic event by its native number with it too).
+    pub(crate) use scapbridge_formats::schema::X86_64_SYSCALLS as X86_64;
+}
 
 pub use error::{
     AttachFault, LayoutFault, LayoutMismatch, LoadFault, LoadStep, ProbeError, ProbeNote,

@@ -1,6 +1,7 @@
 //! x86-64 syscall numbers and names, and their ppm syscall codes.
 //!
-//! `x86_64_syscalls.rs` was generated from Debian's `asm/unistd_64.h`:
+//! The table (`formats/src/schema/x86_64_syscalls.rs`, which readers use
+//! too) was generated from Debian's `asm/unistd_64.h`:
 //! `grep '#define __NR_' /usr/include/x86_64-linux-gnu/asm/unistd_64.h`.
 //! Syscalls newer than that header are still captured, as generic events
 //! with their number.

@@ -11,6 +11,20 @@
 // Generated: its items are public for the table's users inside the crate.
 #[allow(unreachable_pub)]
 mod generated;
+mod x86_64_syscalls;
+
+/// The x86-64 syscall `nr`'s name (from the kernel's `unistd_64.h`): how
+/// libs 0.23 names a generic event whose syscall code is 0 by its native
+/// number.
+pub fn x86_64_syscall_name(nr: u16) -> Option<&'static str> {
+    let t = x86_64_syscalls::X86_64;
+    t.binary_search_by_key(&nr, |(n, _)| *n)
+        .ok()
+        .map(|i| t[i].1)
+}
+
+/// Every x86-64 syscall, `(number, name)`, by number.
+pub use x86_64_syscalls::X86_64 as X86_64_SYSCALLS;
 
 pub use generated::EVENT_MAX;
 pub use generated::{FLAGS_CLONE_FLAGS, FLAGS_FILE_FLAGS, FLAGS_SOCKET_FAMILIES};

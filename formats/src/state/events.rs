@@ -83,6 +83,9 @@ impl CaptureState {
         if th.vpid == u64::MAX {
             th.vpid = th.pid;
         }
+        if th.vtid == u64::MAX {
+            th.vtid = tid;
+        }
         // The new image's user and group (a set-user-id program changes
         // them), as libs 0.23 takes them from the exit's `uid` and `gid`:
         // a thread the capture first sees at its execve is a user's too.
@@ -302,6 +305,11 @@ impl CaptureState {
                 } else {
                     pid
                 },
+                vtid: if res == 0 {
+                    get("vtid").unwrap_or(u64::MAX)
+                } else {
+                    child
+                },
                 // libsinsp's m_clone_ts: the clone exit's time.
                 clone_ts: ev.ts(),
             },
@@ -369,6 +377,7 @@ impl CaptureState {
                 uid: id("uid"),
                 gid: id("gid"),
                 vpid: get("vpid").unwrap_or(u64::MAX),
+                vtid: get("vtid").unwrap_or(u64::MAX),
                 cgroups,
                 container_id,
                 // Terminal, login uid, flags, inode, session: not in a

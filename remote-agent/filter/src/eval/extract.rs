@@ -345,6 +345,19 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         sint(ev.param(0)?)
     };
     Some(match f {
+        // libs 0.23 names a generic event of syscall code 0 by its native
+        // x86-64 number, its enter's in an old layout (`fadvise64` in a
+        // 2016 capture), where sysdig 0.29 says `<unknown>`.
+        EvtType if !cx.state.generation().is_029() && render::generic_code(ev) == Some(0) => {
+            let native = cx.state.arg(ev, "nativeID").and_then(sint);
+            match native
+                .and_then(|n| u16::try_from(n).ok())
+                .and_then(schema::x86_64_syscall_name)
+            {
+                Some(n) => Value::Str(Cow::Borrowed(n)),
+                None => Value::Str(render::type_name(ev)),
+            }
+        }
         EvtType => Value::Str(render::type_name(ev)),
         EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter {
             ">"
@@ -552,6 +565,10 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         IsGroupLeader(g) => Value::Bool(g.is_leader(thread(ev, cx)?.as_ref())),
         // Missing when not known (a thread libsinsp made up).
         ProcVpid => match thread(ev, cx)?.vpid {
+            u64::MAX => return None,
+            v => Value::Num(v as i64),
+        },
+        ThreadVtid => match thread(ev, cx)?.vtid {
             u64::MAX => return None,
             v => Value::Num(v as i64),
         },

@@ -48,6 +48,8 @@ pub(super) enum Field {
     IsGroupLeader(Group),
     /// `proc.vpid`: the pid in the process's namespace, -1 unknown.
     ProcVpid,
+    /// `thread.vtid`: the thread id in its pid namespace, -1 unknown.
+    ThreadVtid,
     UserName,
     GroupGid,
     GroupName,
@@ -200,7 +202,8 @@ impl Field {
         match self {
             EvtNum | EvtRawTime | EvtBuflen | EvtCpu | EvtRawRes | ThreadTid | ProcPid
             | ProcPpid | UserUid | GroupGid | ProcTty | UserLoginuid | ProcExeIno(_)
-            | GroupId(_) | ProcVpid | FdNum | FdSport | FdCport | FdLport | FdRport => Kind::Num,
+            | GroupId(_) | ProcVpid | ThreadVtid | FdNum | FdSport | FdCport | FdLport
+            | FdRport => Kind::Num,
             EvtFailed | EvtIsOpenRead | EvtIsOpenWrite | EvtIsIo(_) | FdConnected
             | FdNameChanged | ProcExeFlag(_) | FdIsServer | IsGroupLeader(_) => Kind::Bool,
             FdIp | FdNet | FdSnet | FdCnet | FdSip | FdCip | FdLip | FdRip | FdLnet | FdRnet => {
@@ -577,6 +580,11 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
         "proc.vpid",
         Field::ProcVpid,
         "the process id in its pid namespace",
+    ),
+    (
+        "thread.vtid",
+        Field::ThreadVtid,
+        "the thread id in its pid namespace",
     ),
     ("proc.sid", Field::GroupId(Group::Session), "the session id"),
     (

@@ -1,8 +1,8 @@
 // @generated from Linux uapi asm/unistd_64.h (x86-64 syscall numbers).
-// Regenerate with the snippet in probe/src/syscalls.rs when the kernel adds syscalls.
+// Regenerate as probe/src/syscalls.rs says when the kernel adds syscalls.
 
 /// `(number, name)` of every x86-64 syscall, by number.
-pub(crate) static X86_64: &[(u16, &str)] = &[
+pub static X86_64: &[(u16, &str)] = &[
     (0, "read"),
     (1, "write"),
     (2, "open"),
