@@ -168,8 +168,6 @@ const FILTERS: &[&str] = &[
     "proc.pgid.exepath startswith /usr",
     "proc.sid.exe exists and proc.is_sid_leader = false",
     "proc.vpid != val(proc.pid)",
-    "thread.vtid != val(thread.tid)",
-    "thread.vtid exists and thread.vtid < 100",
     "proc.pgid = val(proc.vpgid) and proc.is_pgid_leader = false",
     // The executable's flags (execve's `flags`, the process list's bytes).
     "proc.is_exe_writable = true",
