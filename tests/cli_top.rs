@@ -166,6 +166,18 @@ fn top_connections_equals_sysdig_topconns() {
     assert!(rows >= 3, "the fixtures gave only {rows} rows to compare");
 }
 
+/// Rows where sysdig 0.29's topscalls and ours differ by generation, with
+/// the reason: (the failure lines the difference makes, why). A listed
+/// difference that no longer shows fails the test.
+const SCALLS_DIFFER: &[(&[&str], &str)] = &[(
+    &[
+        "falco_cat_write: sysdig <unknown> = 1, ours None",
+        "falco_cat_write: ours fadvise64 = 1, not in sysdig's table",
+    ],
+    "a generic event of syscall code 0: libs 0.23 (sysdig 0.41, and our evt.type) names it \
+     by its native x86-64 number, fadvise64; sysdig 0.29 `<unknown>`",
+)];
+
 /// sysdig's topscalls counts every event of a type, enters and exits
 /// alike; with `evt.dir='<'` given to both it counts the exits, which is
 /// what ours counts for every syscall that has them.
@@ -191,6 +203,15 @@ fn top_syscalls_equals_sysdig_topscalls_of_exits() {
                     all.get(k)
                 ));
             }
+        }
+    }
+    for (lines, why) in SCALLS_DIFFER {
+        let before = bad.len();
+        bad.retain(|b| !lines.contains(&b.as_str()));
+        if before - bad.len() != lines.len() {
+            bad.push(format!(
+                "{lines:?} no longer all differ: take it out of SCALLS_DIFFER ({why})"
+            ));
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
