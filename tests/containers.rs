@@ -429,6 +429,7 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
     assert!(o.status.success(), "host shell: {}", common::stderr(&o));
     let o = cap.wait_with_output().unwrap();
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
+    let cap_err = common::stderr(&o);
 
     let rules = common::fixtures().join("rules/falco_rules.yaml");
     let o = common::run(
@@ -465,8 +466,9 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
             .collect();
         assert!(
             !ours.is_empty(),
-            "'{rule}' did not fire in the container; alerts: {:?}",
-            alerts.iter().map(|a| &a["rule"]).collect::<Vec<_>>()
+            "'{rule}' did not fire in the container; alerts: {:?}\n{}",
+            alerts.iter().map(|a| &a["rule"]).collect::<Vec<_>>(),
+            spawns_and_summary(&file, &log, &cap_err)
         );
         for a in ours {
             let text = a["output"].as_str().unwrap_or("");
@@ -485,6 +487,26 @@ fn stock_container_rules_fire_on_the_workload_and_not_on_the_host() {
             .all(|a| a["output_fields"]["proc.exe"] == "/tmp/dropped"),
         "{dropped:?}"
     );
+}
+
+/// What a failed rule check needs to be studied (CI once saw "Terminal
+/// shell in container" missing and left nothing else): every process
+/// start in the file with the fields the rule's condition reads, the
+/// file's summary (lost events) and the capture's log and stderr.
+fn spawns_and_summary(file: &std::path::Path, log: &std::path::Path, cap_err: &str) -> String {
+    let spawns = common::run(common::scapbridge().arg("read").arg(file).args([
+        "-p",
+        "%evt.num %thread.tid %proc.name %proc.pname %proc.ppid %proc.tty %container.name %evt.arg.res",
+        "evt.type in (execve, execveat) and evt.dir=<",
+    ]));
+    let info = common::run(common::scapbridge().arg("info").arg(file));
+    format!(
+        "process starts:\n{}{}\nsummary:\n{}\ncapture log:\n{}\ncapture stderr:\n{cap_err}",
+        String::from_utf8_lossy(&spawns.stdout),
+        common::stderr(&spawns),
+        String::from_utf8_lossy(&info.stdout),
+        std::fs::read_to_string(log).unwrap_or_default()
+    )
 }
 
 /// A container started during the capture is named as well as one that
