@@ -24,6 +24,7 @@ mod creators;
 mod events;
 mod from_proc;
 mod interfaces;
+mod reapers;
 mod snapshot;
 mod times;
 
@@ -222,6 +223,7 @@ enum StateAction {
     Close,
     Chdir,
     Setsid,
+    Prctl,
 }
 
 impl StateAction {
@@ -245,6 +247,7 @@ impl StateAction {
             "close" => StateAction::Close,
             "chdir" | "fchdir" => StateAction::Chdir,
             "setsid" => StateAction::Setsid,
+            "prctl" => StateAction::Prctl,
             _ => StateAction::None,
         }
     }
@@ -286,8 +289,12 @@ pub struct CaptureState {
     /// carry fewer parameters (old layouts). The buffers are reused, so the
     /// hot path allocates nothing once every thread has been seen.
     enters: HashMap<u64, Vec<u8>>,
-    /// Thread whose procexit was seen; removed at the next event (libsinsp's rule).
-    to_remove: Option<u64>,
+    /// Thread whose procexit was seen, with the procexit's `reaper_tid`;
+    /// removed at the next event (libsinsp's rule).
+    to_remove: Option<(u64, u64)>,
+    /// Processes a prctl or a reparenting marked as reaping orphans (or,
+    /// when false, not), by pid ([`reapers`]).
+    reapers: HashMap<u64, bool>,
     /// Threads libs 0.23 made an entry for (no parent, `<NA>` names) when a
     /// syscall event named them and its table had none: the entry stays,
     /// so their procexit has process fields too (seen with sysdig 0.41 on
@@ -323,51 +330,6 @@ pub struct CaptureState {
     generation: crate::Generation,
     /// Event times (`evt.reltime`, `evt.deltatime`, `evt.latency`).
     times: times::EventTimes,
-}
-
-impl CaptureState {
-    /// Gives the children of thread `t`, just removed, the parent libsinsp
-    /// (since 0.11, and the kernel) gives orphans: another live thread of
-    /// the same process (lowest id: libsinsp keeps the group's threads in
-    /// creation order), else a live thread of the nearest ancestor process
-    /// that reaps orphans, here init (pid 1); else none (ptid 0). So an
-    /// exec'd shell whose parent thread has gone still names a parent.
-    /// Child subreapers set with prctl are not seen (no prctl event).
-    fn reparent_children(&mut self, t: u64, gone: &ThreadEntry) {
-        if !self.threads.values().any(|c| c.ptid == t) {
-            return;
-        }
-        let sibling = self
-            .threads
-            .iter()
-            .filter(|(tid, o)| o.pid == gone.pid && **tid != t)
-            .map(|(tid, _)| *tid)
-            .min();
-        let reaper = sibling.or_else(|| {
-            let mut up = gone.ptid;
-            // Bounded: a damaged capture's parent loop must not hang.
-            for _ in 0..4096 {
-                let a = self.threads.get(&up)?;
-                if a.pid == 1 {
-                    return self
-                        .threads
-                        .iter()
-                        .filter(|(_, t)| t.pid == 1)
-                        .map(|(k, _)| *k)
-                        .min();
-                }
-                if a.ptid == up {
-                    return None;
-                }
-                up = a.ptid;
-            }
-            None
-        });
-        let new = reaper.unwrap_or(0);
-        for c in self.threads.values_mut().filter(|c| c.ptid == t) {
-            c.ptid = new;
-        }
-    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -713,21 +675,28 @@ impl CaptureState {
         if let Some((t, fd)) = self.fd_to_remove.take() {
             self.fd_table(t).remove(&fd);
         }
-        if let Some(t) = self.to_remove.take() {
+        if let Some((t, reaper)) = self.to_remove.take() {
             if t != ev.tid() {
                 self.made_up.remove(&t);
                 self.made_by_caller.remove(&t);
                 if let Some(th) = self.threads.remove(&t) {
-                    self.reparent_children(t, &th);
+                    self.reparent_children(t, &th, reaper);
                     if th.pid == t {
                         // keep the fd table while other threads of the process live
                         if !self.threads.values().any(|o| o.pid == t) {
                             self.fds.remove(&t);
                         }
                     }
+                    // A process's reaper mark goes with its last thread
+                    // (libsinsp drops the thread group then).
+                    if self.reapers.contains_key(&th.pid)
+                        && !self.threads.values().any(|o| o.pid == th.pid)
+                    {
+                        self.reapers.remove(&th.pid);
+                    }
                 }
             } else {
-                self.to_remove = Some(t);
+                self.to_remove = Some((t, reaper));
             }
         }
         self.times.see(ev);
@@ -749,7 +718,8 @@ impl CaptureState {
         let (action, has_exit) = StateAction::of(ev.event_type());
         if ev.direction() == Direction::Enter {
             if action == StateAction::ProcExit {
-                self.to_remove = Some(tid);
+                let reaper = self.i64_arg(ev, "reaper_tid").unwrap_or(0);
+                self.to_remove = Some((tid, reaper.max(0) as u64));
             } else if has_exit {
                 let raw = self.enters.entry(tid).or_default();
                 raw.clear();
@@ -773,6 +743,7 @@ impl CaptureState {
                 }
             }
             // libsinsp: a successful setsid makes its result the session id.
+            StateAction::Prctl => self.on_prctl(ev),
             StateAction::Setsid => {
                 if let Some(sid) = self.i64_arg(ev, "res").filter(|&r| r >= 0) {
                     if let Some(t) = self.threads.get_mut(&tid) {

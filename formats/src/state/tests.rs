@@ -460,3 +460,89 @@ fn a_thread_made_by_its_caller_has_its_process_parent() {
     let t = st.thread(51).expect("the caller's exit made the thread");
     assert_eq!((t.pid, t.ptid), (50, 1));
 }
+
+/// libs 0.23's reapers: a process that said so with prctl (a container's
+/// conmon) takes the orphans of its descendants before init does; a pid
+/// namespace's init (vpid 1) takes its namespace's; a procexit's own
+/// `reaper_tid` comes first; a prctl that unsets it is followed.
+#[test]
+fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
+    let proc_ = |tid: u64, pid: u64, ptid: u64, vtid: i64, vpid: i64| ProcessInfo {
+        tid,
+        pid,
+        ptid,
+        vtid,
+        vpid,
+        comm: format!("p{tid}").into_bytes(),
+        ..ProcessInfo::default()
+    };
+    let fresh = || {
+        let mut st = CaptureState::new();
+        st.add_processes(&[
+            proc_(1, 1, 0, 1, 1),
+            proc_(10, 10, 1, 10, 10),  // conmon
+            proc_(20, 20, 10, 20, 20), // runc
+            proc_(21, 20, 10, 21, 20), // a runc thread
+            proc_(30, 30, 21, 30, 30), // the shell that thread made
+            proc_(40, 40, 10, 1, 1),   // a container's init
+            proc_(41, 41, 40, 2, 2),
+            proc_(42, 42, 41, 3, 3),
+        ]);
+        st
+    };
+    let prctl = |st: &mut CaptureState, tid: u64, option: u32, arg2: i64| {
+        let raw = event_of(1, tid, newest_exit("prctl"), |n| match n {
+            "option" => Some(option.to_le_bytes().to_vec()),
+            "arg2_int" => Some(arg2.to_le_bytes().to_vec()),
+            _ => None,
+        });
+        apply(st, &raw);
+    };
+    // A procexit, then any event of another thread, at which libsinsp
+    // removes the thread.
+    let exit = |st: &mut CaptureState, tid: u64, reaper: i64| {
+        let id = schema::ids_named("procexit").max().unwrap();
+        let raw = event_of(2, tid, id, |n| {
+            (n == "reaper_tid").then(|| reaper.to_le_bytes().to_vec())
+        });
+        apply(st, &raw);
+        let mut next = crate::event::OwnedEvent::new(3, 1, 152); // switch
+        next.push(8u64.to_le_bytes());
+        apply(st, &next.encode());
+    };
+
+    let mut st = fresh();
+    prctl(&mut st, 10, 36, 1); // PR_SET_CHILD_SUBREAPER, 1
+    exit(&mut st, 21, 0);
+    assert_eq!(
+        st.thread(30).unwrap().ptid,
+        20,
+        "the process's other thread"
+    );
+    exit(&mut st, 20, 0);
+    assert_eq!(st.thread(30).unwrap().ptid, 10, "the subreaper, not init");
+    exit(&mut st, 41, 0);
+    assert_eq!(st.thread(42).unwrap().ptid, 40, "the namespace's init");
+
+    // Without the prctl (or after one that unsets it), init.
+    let mut st = fresh();
+    prctl(&mut st, 10, 36, 1);
+    prctl(&mut st, 10, 36, 0);
+    exit(&mut st, 21, 0);
+    exit(&mut st, 20, 0);
+    assert_eq!(st.thread(30).unwrap().ptid, 1);
+
+    // PR_GET_CHILD_SUBREAPER's answer counts too.
+    let mut st = fresh();
+    prctl(&mut st, 10, 37, 1);
+    exit(&mut st, 21, 0);
+    exit(&mut st, 20, 0);
+    assert_eq!(st.thread(30).unwrap().ptid, 10);
+
+    // The procexit's reaper, when the table holds it.
+    let mut st = fresh();
+    prctl(&mut st, 10, 36, 1);
+    exit(&mut st, 21, 1);
+    exit(&mut st, 20, 1);
+    assert_eq!(st.thread(30).unwrap().ptid, 1);
+}
