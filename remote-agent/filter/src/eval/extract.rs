@@ -61,17 +61,58 @@ pub(super) fn cmdline(t: &ThreadEntry) -> String {
     s
 }
 
-/// Ancestor `n` of the event's thread (0 = itself), borrowed from the table.
+/// Ancestor process `n` of the event's thread (0: the thread itself
+/// under sysdig 0.29, its main thread under libs 0.23), borrowed from the
+/// table.
+///
+/// libs 0.23 (`get_ancestor_process`) starts from the thread's main thread
+/// and goes from each one to its parent thread's main thread, so a child
+/// of a process's second thread names the process's main thread as its
+/// parent (sysdig 0.41 prints `proc.pname` `containers-753f`, not the
+/// thread's `stock_container`). A main thread that left before its other
+/// threads, which libsinsp keeps until the last one leaves and this table
+/// does not, stands in as the thread itself. sysdig 0.29 goes from the
+/// thread to the thread that made it.
 pub(super) fn ancestor<'s>(
     ev: &Event<'_>,
     cx: &EvalContext<'s>,
     n: usize,
 ) -> Option<Cow<'s, ThreadEntry>> {
-    let mut t = thread(ev, cx)?;
-    for _ in 0..n {
-        t = Cow::Borrowed(cx.state.thread(t.ptid)?);
+    let t = thread(ev, cx)?;
+    if cx.state.generation().is_029() {
+        return climb(cx, t, n, false);
     }
-    Some(t)
+    climb(cx, main_thread(cx, ev.tid(), t), n, true)
+}
+
+/// The main thread of thread `tid` (entry `t`), or `t` when it is the main
+/// thread or its main thread is not in the table.
+pub(super) fn main_thread<'s>(
+    cx: &EvalContext<'s>,
+    tid: u64,
+    t: Cow<'s, ThreadEntry>,
+) -> Cow<'s, ThreadEntry> {
+    if t.pid == tid {
+        return t;
+    }
+    cx.state.thread(t.pid).map_or(t, Cow::Borrowed)
+}
+
+/// `n` steps up from `start`, each to the parent thread, and with
+/// `to_main` on to that thread's main thread (see [`ancestor`]).
+pub(super) fn climb<'s>(
+    cx: &EvalContext<'s>,
+    start: Cow<'s, ThreadEntry>,
+    n: usize,
+    to_main: bool,
+) -> Option<Cow<'s, ThreadEntry>> {
+    let mut a = start;
+    for _ in 0..n {
+        let ptid = a.ptid;
+        let p = Cow::Borrowed(cx.state.thread(ptid)?);
+        a = if to_main { main_thread(cx, ptid, p) } else { p };
+    }
+    Some(a)
 }
 
 /// A text field of a thread, borrowed when the thread is in the table.
@@ -598,12 +639,8 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         // sysdig 0.29 counts a thread's ancestors from its main thread
         // (its proc.pname is the thread that made it).
         ProcAname(Some(n)) if *n > 0 && cx.state.generation().is_029() => {
-            let t = thread(ev, cx)?;
-            let mut a = cx.state.thread(t.pid).map_or(t, Cow::Borrowed);
-            for _ in 0..*n {
-                a = Cow::Borrowed(cx.state.thread(a.ptid)?);
-            }
-            Value::Str(owned(a, |t| &t.comm))
+            let start = main_thread(cx, ev.tid(), thread(ev, cx)?);
+            Value::Str(owned(climb(cx, start, *n, false)?, |t| &t.comm))
         }
         ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
         ProcAname(None) => {

@@ -1,0 +1,59 @@
+//! A process's ancestors as each reader generation walks them, on a
+//! hand-built process list where a process's second thread made a child.
+
+#![allow(clippy::unwrap_used)]
+
+use scapbridge_filter::eval::OutputFormat;
+use scapbridge_filter::EvalContext;
+use scapbridge_formats::meta::ProcessInfo;
+use scapbridge_formats::state::CaptureState;
+use scapbridge_formats::{Event, Generation, OwnedEvent};
+
+fn listed(tid: u64, pid: u64, ptid: u64, comm: &str) -> ProcessInfo {
+    ProcessInfo {
+        tid,
+        pid,
+        ptid,
+        comm: comm.as_bytes().to_vec(),
+        exe: comm.as_bytes().to_vec(),
+        ..ProcessInfo::default()
+    }
+}
+
+/// `fmt` for a scheduler switch of thread `tid`.
+fn show(st: &CaptureState, tid: u64, fmt: &str) -> String {
+    let mut e = OwnedEvent::new(1, tid, 152);
+    e.push(8u64.to_le_bytes());
+    let raw = e.encode();
+    let ev = Event::parse(&raw, false).unwrap();
+    let g = st.generation();
+    let f = OutputFormat::new_as(fmt, g).unwrap();
+    f.render(&ev, EvalContext { state: st, num: 1 }).0
+}
+
+/// libs 0.23 walks from main thread to main thread: the child of a
+/// process's second thread has that process's main thread as its parent
+/// process, and `proc.aname[0]` of a second thread is its main thread's
+/// name. sysdig 0.29 names the thread that made it.
+#[test]
+fn a_child_of_a_second_thread_has_its_process_as_parent() {
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        listed(1, 1, 0, "systemd"),
+        listed(100, 100, 1, "cargo"),
+        listed(200, 200, 100, "harness"),
+        listed(201, 200, 100, "worker"),
+        listed(300, 300, 201, "sh"),
+    ]);
+    let fmt = "%proc.pname %proc.ppid %proc.aname[1] %proc.aname[2] %proc.pexe";
+    assert_eq!(show(&st, 300, fmt), "harness 200 harness cargo harness");
+    assert_eq!(
+        show(&st, 201, "%proc.name %proc.aname[0] %proc.pname"),
+        "worker harness cargo"
+    );
+    st.set_generation(Generation::Sysdig029);
+    assert_eq!(
+        show(&st, 300, "%proc.pname %proc.aname[1]"),
+        "worker worker"
+    );
+}
