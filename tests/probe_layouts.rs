@@ -73,6 +73,10 @@ const NEWER_THAN_029: &[&str] =
 /// `compat` layout writes them so, one row per message.
 const MMSG_029: &[&str] = &["sysdig 0.29: its sendmmsg and recvmmsg events have no parameters"];
 
+/// sysdig 0.29 names prctl's events but shows no parameter of them (seen:
+/// `< prctl ` for the exit the `compat` layout writes with all four).
+const PRCTL_029: &[&str] = &["sysdig 0.29: it shows prctl's events without parameters"];
+
 fn s(v: impl Into<String>) -> String {
     v.into()
 }
@@ -267,6 +271,43 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
                     &[s("res=0 ")],
                     &[format!("fd={}", n("fsconfig", "fd"))],
                     &[s("cmd=1(FSCONFIG_SET_STRING) key=size value_bytebuf=NULL value_charbuf=1m aux=0")],
+                ],
+            )
+        },
+        // prctl's arg2 as libs writes it: a name as arg2_str, the int
+        // PR_GET_CHILD_SUBREAPER stored as arg2_int.
+        Want {
+            not_in: PRCTL_029,
+            ..want(
+                pid,
+                "prctl",
+                &[
+                    &[s("res=0 ")],
+                    &[s("option=15(PR_SET_NAME)")],
+                    &[s("arg2_str=sb-renamed ")],
+                    &[s("arg2_int=0 ")],
+                ],
+            )
+        },
+        Want {
+            not_in: PRCTL_029,
+            ..want(
+                pid,
+                "prctl",
+                &[
+                    &[s("option=16(PR_GET_NAME)")],
+                    &[format!("arg2_str={} ", k["prctl"]["old_name"].as_str().unwrap())],
+                ],
+            )
+        },
+        Want {
+            not_in: PRCTL_029,
+            ..want(
+                pid,
+                "prctl",
+                &[
+                    &[s("option=37(PR_GET_CHILD_SUBREAPER)")],
+                    &[format!("arg2_int={} ", n("prctl", "subreaper"))],
                 ],
             )
         },

@@ -142,7 +142,8 @@ static __always_inline __u64 put_uderef(__u8 *dst, __u64 arg, struct param_spec 
 /*
  * One parameter, i, of the event being built. Two callbacks share this
  * body: param_cb knows every kind but the rare ones, param_rare_cb the
- * rare ones (set/getsockopt's value, fsconfig's, quotactl's fields) and
+ * rare ones (set/getsockopt's value, fsconfig's, quotactl's fields,
+ * prctl's arg2) and
  * the few plain kinds beside them in their layouts (EXIT_RARE in spec.h;
  * spec.rs checks which layout uses which). Each callback's stack counts,
  * with sys_exit's and read_user_any's, against the verifier's 512 bytes
@@ -269,6 +270,36 @@ static __always_inline long write_param(__u32 i, const bool rare)
 		case K_QUOTACTL:
 			len = put_quotactl(dst, c, p.aux);
 			break;
+		case K_PRCTL_ARG2: {
+			/*
+			 * As libs writes prctl's exit: PR_SET_NAME and PR_GET_NAME
+			 * (15, 16) give the name as arg2_str and 0 as arg2_int;
+			 * PR_GET_CHILD_SUBREAPER (37) the int it stored at arg2, which
+			 * readers take as whether the caller reaps orphans; every other
+			 * option an empty arg2_str and arg2 itself.
+			 */
+			__u32 option = (__u32)c->args[0];
+			__u64 arg2 = c->args[1];
+			bool name = option == 15 || option == 16;
+			if (p.aux == 0) {
+				if (name && arg2) {
+					long r = read_user_str(dst, arg2);
+					len = r > 0 ? r : 0;
+				}
+				break;
+			}
+			__s64 v = (__s64)arg2;
+			if (name) {
+				v = 0;
+			} else if (option == 37) {
+				__s32 r = 0;
+				if (arg2)
+					bpf_probe_read_user(&r, sizeof(r), (const void *)arg2);
+				v = r;
+			}
+			len = put_width(dst, (__u64)v, 8);
+			break;
+		}
 		default:
 			break;
 		}

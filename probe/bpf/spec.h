@@ -43,6 +43,7 @@
 #define K_FSCONFIG_VALUE 27 /* fsconfig's value by command (cmd in argument 1, value 3, aux 4): aux 0 the binary blob, 1 the string */
 #define K_SOCKOPT 26   /* set/getsockopt's PT_DYN value (level, optname, optval, optlen in arguments 1-4; aux 1: optlen is a pointer) */
 #define K_QUOTACTL 28  /* one of quotactl's exit parameters, `aux` = QC_* below */
+#define K_PRCTL_ARG2 29 /* prctl's arg2 as libs writes it: aux 0 arg2_str, aux 1 arg2_int (see emit.h) */
 
 /* quotactl's exit parameters for K_QUOTACTL (cmd in argument 0, special 1, id 2, addr 3). */
 #define QC_QUOTAFILE 0  /* the quota file's path (Q_QUOTAON only) */

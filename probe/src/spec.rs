@@ -93,6 +93,10 @@ pub(crate) enum P {
     FsconfigValue(bool),
     /// One of quotactl's exit parameters (`QC_*` of spec.h, [`qc`]).
     Quotactl(u8),
+    /// prctl's arg2 as libs writes it: `false` arg2_str (the name of
+    /// PR_SET_NAME and PR_GET_NAME, else empty), `true` arg2_int (0 for
+    /// those, the int PR_GET_CHILD_SUBREAPER stored, else arg2).
+    PrctlArg2(bool),
 }
 
 /// quotactl's exit parameters for [`P::Quotactl`] (QC_* in spec.h).
@@ -188,6 +192,7 @@ impl P {
             P::Sockopt(at_user) => [26, 0, u8::from(at_user), 0],
             P::FsconfigValue(string) => [27, 3, u8::from(string), 0],
             P::Quotactl(field) => [28, 0, field, qc::width(field).unwrap_or(0)],
+            P::PrctlArg2(int) => [29, 1, u8::from(int), if int { 8 } else { 0 }],
         }
     }
 
@@ -212,6 +217,7 @@ impl P {
                 | P::Sockopt(_)
                 | P::FsconfigValue(_)
                 | P::Quotactl(_)
+                | P::PrctlArg2(_)
         )
     }
 
@@ -229,6 +235,7 @@ impl P {
             P::FcntlCmd(_) => Some(1),
             P::RetSize => Some(4),
             P::Quotactl(field) => qc::width(field).map(usize::from),
+            P::PrctlArg2(true) => Some(8),
             _ => None,
         }
     }
@@ -533,7 +540,11 @@ pub(crate) fn layout(syscall: &str) -> Option<Layout> {
         "bpf" => l("bpf", &[], &[Ret, Arg(0, 4)]),
         "init_module" => l("init_module", &[], &[Ret, BufArg(0, 1), Int(1), Str(2)]),
         "finit_module" => l("finit_module", &[], &[Ret, fd0, Str(1), Arg(2, 4)]),
-        "prctl" => l("prctl", &[], &[Ret, Arg(0, 4), Empty, Arg(1, 8)]),
+        "prctl" => l(
+            "prctl",
+            &[],
+            &[Ret, Arg(0, 4), PrctlArg2(false), PrctlArg2(true)],
+        ),
         "capset" => l(
             "capset",
             &[],
@@ -676,10 +687,12 @@ impl Layout {
     /// Whether the layout uses a rare kind, which the kernel's
     /// `param_rare_cb` writes (with the plain kinds [`P::rare_cb_writes`]).
     pub(crate) fn is_rare(&self) -> bool {
-        self.enter
-            .iter()
-            .chain(self.exit)
-            .any(|p| matches!(p, Sockopt(_) | FsconfigValue(_) | Quotactl(_)))
+        self.enter.iter().chain(self.exit).any(|p| {
+            matches!(
+                p,
+                Sockopt(_) | FsconfigValue(_) | Quotactl(_) | PrctlArg2(_)
+            )
+        })
     }
 
     /// Whether the kernel may write both events straight-line

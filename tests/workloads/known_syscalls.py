@@ -119,6 +119,23 @@ out["fsconfig"] = {
 if fsfd >= 0:
     os.close(fsfd)
 
+# prctl as libs writes it: PR_GET_NAME and PR_SET_NAME with the name (and
+# arg2_int 0), PR_SET_CHILD_SUBREAPER with arg2, PR_GET_CHILD_SUBREAPER
+# with the int it stored (readers take it as whether the caller reaps
+# orphans). The old name is put back.
+old_name = ctypes.create_string_buffer(16)
+S(157, 16, old_name, 0, 0, 0)  # PR_GET_NAME
+out["prctl"] = {
+    "old_name": old_name.value.decode(),
+    "set_name": S(157, 15, ctypes.c_char_p(b"sb-renamed"), 0, 0, 0),
+    "set_subreaper": S(157, 36, 1, 0, 0, 0),
+}
+flag = ctypes.c_int(7)
+S(157, 37, ctypes.byref(flag), 0, 0, 0)
+out["prctl"]["subreaper"] = flag.value
+S(157, 36, 0, 0, 0, 0)
+S(157, 15, old_name, 0, 0, 0)
+
 # semop of two operations on a private set of two semaphores (then removed):
 # {0, +1, IPC_NOWAIT} and {1, +2, SEM_UNDO}.
 semid = S(64, 0, 2, 0o600)  # semget(IPC_PRIVATE, 2, 0600)

@@ -130,6 +130,7 @@ fn spec_h_agrees_with_the_encoding() {
         ("K_SOCKOPT", Sockopt(false)),
         ("K_FSCONFIG_VALUE", FsconfigValue(true)),
         ("K_QUOTACTL", Quotactl(qc::CMD)),
+        ("K_PRCTL_ARG2", PrctlArg2(true)),
     ];
     for &(name, p) in kinds {
         assert_eq!(u32::from(p.encode()[0]), define(name), "{name} ({p:?})");
@@ -258,5 +259,8 @@ fn rare_layouts_use_only_what_the_rare_writer_knows() {
             }
         }
     }
-    assert_eq!(rare, ["setsockopt", "getsockopt", "quotactl", "fsconfig"]);
+    assert_eq!(
+        rare,
+        ["setsockopt", "getsockopt", "prctl", "quotactl", "fsconfig"]
+    );
 }
