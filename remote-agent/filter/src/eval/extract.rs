@@ -37,12 +37,12 @@ pub(super) fn thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s,
 }
 
 /// The event's thread for the user and group fields: sysdig 0.29 has none
-/// for a thread it made up.
+/// for a thread it made up (the entry [`thread`] makes, not the table's).
 fn user_thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, ThreadEntry>> {
-    if cx.state.generation().is_029() && made_up(ev, cx) {
-        return None;
+    match thread(ev, cx)? {
+        Cow::Owned(_) if cx.state.generation().is_029() => None,
+        t => Some(t),
     }
-    thread(ev, cx)
 }
 
 /// Whether the event's thread is one libsinsp made up for it (not in the

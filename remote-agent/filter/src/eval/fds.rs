@@ -13,25 +13,8 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
         return event_fd_029(ev, cx);
     }
     let info = ev.info()?;
-    // A dup of an fd the table did not have: libsinsp made no copy and
-    // leaves the event on the old fd (a shell's saved fds, opened before
-    // the capture of a process it did not list).
-    if ev.direction() == Direction::Exit && cx.state.dup_missed(ev) {
-        let old = cx.state.arg(ev, "oldfd").or_else(|| cx.state.arg(ev, "fd"));
-        return sint(old?);
-    }
-    if info.flags & schema::ef::CREATES_FD != 0 && ev.direction() == Direction::Exit {
-        let res = sint(ev.param(0)?)?;
-        // A failed open, socket, accept, pipe or eventfd has fd -1 in libs
-        // 0.23 (its fd fields then come from the event: see `unknown_fd`),
-        // a failed memfd_create its error; sysdig 0.29 had none.
-        return match res {
-            // libs 0.23's fd of a pipe is the second one it made.
-            r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => sint(cx.state.arg(ev, "fd2")?),
-            r if r >= 0 => Some(r),
-            r if ev.name() == "memfd_create" => Some(r),
-            _ => Some(-1),
-        };
+    if let Some(fd) = dup_or_created(ev, cx, info) {
+        return fd;
     }
     // An exit uses an fd as libs 0.23's table says (unlinkat, symlinkat,
     // mkdirat, fchmodat and fchownat use their dirfd there, AT_FDCWD
@@ -68,9 +51,7 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
             return Some(res);
         }
     }
-    // An exit an old driver wrote with no parameters (setsockopt): libs
-    // 0.23 gives it fd -1.
-    if ev.nparams() == 0 && uses_fd && info.param_index("fd").is_some() {
+    if uses_fd && empty_old_exit(ev, info) {
         return Some(-1);
     }
     // libs 0.23 reads an exit's fd where its layout has it (mmap's exit
@@ -109,33 +90,65 @@ pub(super) fn event_fd(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     }
 }
 
-/// The fd an event works on as sysdig 0.29 picks it: the result of an
-/// exit that creates one (-1 when it failed), else, for an event that
-/// uses an fd, the first parameter of the event (of its enter, for an
-/// exit) when that is an fd (none for mmap; -1 for an exit an old driver
-/// wrote with no parameters).
+/// The rules both generations apply first, `None` when neither does:
+/// - a dup of an fd the table did not have: libsinsp made no copy and
+///   leaves the event on the old fd (a shell's saved fds, opened before
+///   the capture of a process it did not list);
+/// - an exit that creates an fd: its result, a pipe's second fd; a failed
+///   open, socket, accept, pipe or eventfd has fd -1 (libs 0.23 then takes
+///   its fd fields from the event: see `unknown_fd`), a failed
+///   memfd_create its error in libs 0.23 and -1 in sysdig 0.29.
+fn dup_or_created(ev: &Event<'_>, cx: &EvalContext<'_>, info: &EventInfo) -> Option<Option<i64>> {
+    if ev.direction() != Direction::Exit {
+        return None;
+    }
+    if cx.state.dup_missed(ev) {
+        let old = cx.state.arg(ev, "oldfd").or_else(|| cx.state.arg(ev, "fd"));
+        return Some(old.and_then(sint));
+    }
+    if info.flags & schema::ef::CREATES_FD == 0 {
+        return None;
+    }
+    let Some(res) = ev.param(0).and_then(sint) else {
+        return Some(None);
+    };
+    let old = cx.state.generation().is_029();
+    Some(match res {
+        r if r >= 0 && matches!(ev.name(), "pipe" | "pipe2") => {
+            cx.state.arg(ev, "fd2").and_then(sint)
+        }
+        r if r >= 0 => Some(r),
+        r if !old && ev.name() == "memfd_create" => Some(r),
+        _ => Some(-1),
+    })
+}
+
+/// An exit an old driver wrote with no parameters although its layout has
+/// an fd (setsockopt): both generations give it fd -1.
+fn empty_old_exit(ev: &Event<'_>, info: &EventInfo) -> bool {
+    ev.direction() == Direction::Exit && ev.nparams() == 0 && info.param_index("fd").is_some()
+}
+
+/// The fd an event works on as sysdig 0.29 picks it: after the shared
+/// rules ([`dup_or_created`], [`empty_old_exit`]), for an event that uses
+/// an fd, the first parameter of the event (of its enter, for an exit)
+/// when that is an fd (none for mmap).
 fn event_fd_029(ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<i64> {
     let info = ev.info()?;
-    let exit = ev.direction() == Direction::Exit;
-    if exit && cx.state.dup_missed(ev) {
-        let old = cx.state.arg(ev, "oldfd").or_else(|| cx.state.arg(ev, "fd"));
-        return sint(old?);
-    }
-    if info.flags & schema::ef::CREATES_FD != 0 && exit {
-        let res = sint(ev.param(0)?)?;
-        // A pipe's fd is the second one it made, as in libs 0.23.
-        if res >= 0 && matches!(ev.name(), "pipe" | "pipe2") {
-            return sint(cx.state.arg(ev, "fd2")?);
-        }
-        return Some(res.max(-1));
+    if let Some(fd) = dup_or_created(ev, cx, info) {
+        return fd;
     }
     if info.flags & schema::ef::USES_FD == 0 {
         return None;
     }
-    if exit && ev.nparams() == 0 && info.param_index("fd").is_some() {
+    if empty_old_exit(ev, info) {
         return Some(-1);
     }
-    let e = if exit { cx.state.last_enter(ev)? } else { *ev };
+    let e = if ev.direction() == Direction::Exit {
+        cx.state.last_enter(ev)?
+    } else {
+        *ev
+    };
     let first = e.info()?.params.first()?;
     if !matches!(first.ty, ParamType::Fd | ParamType::Fd32) {
         return None;
