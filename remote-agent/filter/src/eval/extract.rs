@@ -197,7 +197,11 @@ fn arg_event<'a>(ev: &Event<'a>, sel: &ArgSel, cx: &EvalContext<'a>) -> Option<(
     if let Some(i) = param_index(ev, sel) {
         return Some((*ev, i));
     }
-    if ev.direction() != Direction::Exit || !matches!(sel, ArgSel::Name(_)) {
+    // sysdig 0.29 keeps an exit's arguments apart from its enter's.
+    if ev.direction() != Direction::Exit
+        || !matches!(sel, ArgSel::Name(_))
+        || cx.state.generation().is_029()
+    {
         return None;
     }
     let enter = cx.state.last_enter(ev)?;
@@ -477,13 +481,17 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         }
         // libs 0.23: none for an event without a result (a switch, an old
         // driver's mprotect exit); libs 0.21 (sysdig 0.29) said false.
-        EvtFailed => Value::Bool(res()? < 0),
+        EvtFailed => match res() {
+            Some(r) => Value::Bool(r < 0),
+            None if cx.state.generation().is_029() => Value::Bool(false),
+            None => return None,
+        },
         EvtArg(sel) => {
             let Some((ev, i)) = arg_event(ev, sel, cx) else {
                 // An old exit whose enter came before the capture: the zero
                 // libs 0.23 gives it, resolved (fd 0 names the fd).
                 let ArgSel::Name(name) = sel else { return None };
-                if ev.direction() != Direction::Exit {
+                if ev.direction() != Direction::Exit || cx.state.generation().is_029() {
                     return None;
                 }
                 let p = newest_exit(ev)?.params.iter().find(|p| p.name == name)?;
