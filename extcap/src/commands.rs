@@ -326,7 +326,7 @@ pub(crate) fn read(
                 render::args(&ev, Some(&state), &mut args);
                 let proc_name = state.thread(ev.tid()).map_or("<NA>", |t| t.comm.as_str());
                 let dir = ev.direction().as_char();
-                let ty = render::type_name(&ev);
+                let ty = state.type_name(&ev);
                 let ct = if fields {
                     plugin_fields(&ev, num, json)
                 } else {

@@ -472,6 +472,29 @@ impl CaptureState {
         self.generation
     }
 
+    /// The name of `ev`'s type as the state's generation shows it
+    /// (`evt.type`, the text line's type column): [`render::type_name`],
+    /// or for a generic event of syscall code 0 under libs 0.23 the name of
+    /// its native x86-64 number ([`Self::native_name`]).
+    pub fn type_name(&self, ev: &Event<'_>) -> std::borrow::Cow<'static, str> {
+        match self.native_name(ev) {
+            Some(n) => n.into(),
+            None => render::type_name(ev),
+        }
+    }
+
+    /// The name libs 0.23 gives a generic event of syscall code 0: its
+    /// native x86-64 number's (its enter's, in an old layout: `fadvise64`
+    /// in a 2016 capture). `None` for other events, for a number the table
+    /// lacks and under sysdig 0.29, which says `<unknown>`.
+    pub fn native_name(&self, ev: &Event<'_>) -> Option<&'static str> {
+        if self.generation.is_029() || render::generic_code(ev) != Some(0) {
+            return None;
+        }
+        let native = crate::event::value_i64(self.arg(ev, "nativeID")?)?;
+        schema::x86_64_syscall_name(u16::try_from(native).ok()?)
+    }
+
     /// A thread, if known.
     pub fn thread(&self, tid: u64) -> Option<&ThreadEntry> {
         self.threads.get(&tid)

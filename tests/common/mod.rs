@@ -550,8 +550,9 @@ pub fn sysdig041_and_read(root: &Path, dir: &Path, file: &str, args: &[&str]) ->
 }
 
 /// `sysdig -r FILE THEIRS…` (the host's sysdig 0.29) and `scapbridge read
-/// FILE OURS…`, both with times in UTC, each asserted to succeed: their
-/// outputs, sysdig's first.
+/// FILE --as sysdig-0.29 OURS…` (our reader following 0.29 where the
+/// generations differ), both with times in UTC, each asserted to succeed:
+/// their outputs, sysdig's first.
 pub fn sysdig029_and_read(file: &Path, theirs: &[&str], ours: &[&str]) -> (Output, Output) {
     let t = run(Command::new("sysdig")
         .arg("-r")
@@ -562,6 +563,7 @@ pub fn sysdig029_and_read(file: &Path, theirs: &[&str], ours: &[&str]) -> (Outpu
     let o = run(scapbridge()
         .arg("read")
         .arg(file)
+        .args(["--as", "sysdig-0.29"])
         .args(ours)
         .env("TZ", "UTC"));
     assert!(o.status.success(), "read {ours:?}: {}", stderr(&o));

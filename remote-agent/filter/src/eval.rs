@@ -216,7 +216,9 @@ impl Node {
 /// The events a set of `evt.type` names matches, named as libsinsp names
 /// them: by event id, except generic `syscall` events, which take the name
 /// of the syscall they carry (`<unknown>` for code 0, `syscall_N` for a
-/// code without a name; see [`render::type_name`]).
+/// code without a name; see [`render::type_name`]), and under libs 0.23 a
+/// generic event of code 0 the name of its native number
+/// ([`CaptureState::native_name`]).
 #[derive(Debug, Clone, Default)]
 pub struct TypeSet {
     /// By event id.
@@ -225,6 +227,8 @@ pub struct TypeSet {
     codes: Vec<bool>,
     /// `syscall_N` names beyond the code table.
     far_codes: Vec<u64>,
+    /// The names that are x86-64 syscalls', for generic events of code 0.
+    natives: Vec<&'static str>,
 }
 
 impl TypeSet {
@@ -234,6 +238,7 @@ impl TypeSet {
             ids: vec![false; usize::from(schema::EVENT_MAX)],
             codes: Vec::new(),
             far_codes: Vec::new(),
+            natives: Vec::new(),
         };
         fn add_code(t: &mut TypeSet, c: u64) {
             match usize::try_from(c) {
@@ -258,6 +263,9 @@ impl TypeSet {
             if n == "<unknown>" {
                 add_code(&mut t, 0);
             }
+            if let Some(&(_, native)) = schema::X86_64_SYSCALLS.iter().find(|(_, s)| *s == n) {
+                t.natives.push(native);
+            }
             let unnamed = n
                 .strip_prefix("syscall_")
                 .and_then(|d| d.parse::<u64>().ok());
@@ -274,10 +282,13 @@ impl TypeSet {
         t
     }
 
-    /// Whether `ev` has one of the names.
-    pub fn matches(&self, ev: &Event<'_>) -> bool {
+    /// Whether `ev` has one of the names, as `state`'s generation names it.
+    pub fn matches(&self, ev: &Event<'_>, state: &CaptureState) -> bool {
+        if let Some(native) = state.native_name(ev) {
+            return self.natives.contains(&native);
+        }
         match render::generic_code(ev) {
-            Some(c) => self.has_code(c),
+            Some(c) => self.names_code(c),
             None => self
                 .ids
                 .get(usize::from(ev.event_type()))
@@ -289,7 +300,8 @@ impl TypeSet {
     /// Event ids the set can match: its named ids, and the generic event's
     /// when it names syscalls.
     pub fn event_ids(&self) -> impl Iterator<Item = u16> + '_ {
-        let generic = self.codes.iter().any(|c| *c) || !self.far_codes.is_empty();
+        let generic =
+            self.codes.iter().any(|c| *c) || !self.far_codes.is_empty() || !self.natives.is_empty();
         self.ids
             .iter()
             .enumerate()
@@ -297,8 +309,14 @@ impl TypeSet {
             .map(|(i, _)| i as u16)
     }
 
-    /// Whether a generic event carrying syscall code `code` can match.
+    /// Whether a generic event carrying syscall code `code` can match (one
+    /// of code 0 also by its native name).
     pub fn has_code(&self, code: u64) -> bool {
+        self.names_code(code) || (code == 0 && !self.natives.is_empty())
+    }
+
+    /// Whether the set names syscall code `code`.
+    fn names_code(&self, code: u64) -> bool {
         match usize::try_from(code).ok().and_then(|i| self.codes.get(i)) {
             Some(hit) => *hit,
             None => self.far_codes.contains(&code),
@@ -682,7 +700,7 @@ fn rhs_is_list(rhs: &Rhs) -> bool {
 
 fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
     match n {
-        Node::EvtType(t) => t.matches(ev),
+        Node::EvtType(t) => t.matches(ev, cx.state),
         Node::And(v) => v.iter().all(|x| eval(x, ev, cx)),
         Node::Or(v) => v.iter().any(|x| eval(x, ev, cx)),
         Node::Not(x) => !eval(x, ev, cx),

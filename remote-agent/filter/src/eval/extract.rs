@@ -390,20 +390,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         sint(ev.param(0)?)
     };
     Some(match f {
-        // libs 0.23 names a generic event of syscall code 0 by its native
-        // x86-64 number, its enter's in an old layout (`fadvise64` in a
-        // 2016 capture), where sysdig 0.29 says `<unknown>`.
-        EvtType if !cx.state.generation().is_029() && render::generic_code(ev) == Some(0) => {
-            let native = cx.state.arg(ev, "nativeID").and_then(sint);
-            match native
-                .and_then(|n| u16::try_from(n).ok())
-                .and_then(schema::x86_64_syscall_name)
-            {
-                Some(n) => Value::Str(Cow::Borrowed(n)),
-                None => Value::Str(render::type_name(ev)),
-            }
-        }
-        EvtType => Value::Str(render::type_name(ev)),
+        EvtType => Value::Str(cx.state.type_name(ev)),
         EvtDir => Value::Str(Cow::Borrowed(if ev.direction() == Direction::Enter {
             ">"
         } else {
