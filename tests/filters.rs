@@ -199,6 +199,7 @@ fn filters_match_sysdig_event_for_event() {
                 // The default follows libs 0.23 here, `--as sysdig-0.29`
                 // (compared below) follows 0.29.
                 let default = run(scapbridge().arg("read").arg(&f).arg(flt));
+                assert!(default.status.success(), "{flt}: {}", stderr(&default));
                 assert!(
                     a != String::from_utf8_lossy(&default.stdout),
                     "{name}: {flt:?} is the same as sysdig 0.29's by default now: drop it from FOLLOW_041"

@@ -765,8 +765,8 @@ impl CaptureState {
                     self.fd_to_remove = Some((tid, fd));
                 }
             }
-            // libsinsp: a successful setsid makes its result the session id.
             StateAction::Prctl => self.on_prctl(ev),
+            // libsinsp: a successful setsid makes its result the session id.
             StateAction::Setsid => {
                 if let Some(sid) = self.i64_arg(ev, "res").filter(|&r| r >= 0) {
                     if let Some(t) = self.threads.get_mut(&tid) {

@@ -84,14 +84,19 @@ impl CaptureState {
     /// libsinsp's search for the reaper of `gone`'s children: another live
     /// thread of its process, else a live thread of the nearest ancestor
     /// process that reaps orphans, not looking past a pid namespace's
-    /// border (a thread is in a pid namespace when its vtid is not its
-    /// tid). Bounded: a damaged capture's parent loop must not hang.
+    /// border (a thread is in a pid namespace when its vtid is known and
+    /// not its tid, as libs 0.23's `is_in_pid_namespace` says; the clone
+    /// flag `PPM_CL_CHILD_IN_PIDNS`, which it also reads, is not kept
+    /// here). Bounded: a damaged capture's parent loop must not hang.
     fn find_new_reaper(&self, t: u64, gone: &ThreadEntry) -> Option<u64> {
         if let Some(sibling) = self.live_thread_of(gone.pid) {
             return Some(sibling);
         }
-        // An unknown vtid (libsinsp's -1) is not the tid either.
-        let in_namespace = |tid: u64, th: &ThreadEntry| th.vtid != tid;
+        // An unknown vtid (libsinsp's -1; 0 from a process list too old to
+        // carry one, where libscap takes the tid) says nothing.
+        let in_namespace = |tid: u64, th: &ThreadEntry| {
+            th.vtid != tid && th.vtid != 0 && th.vtid <= i64::MAX as u64
+        };
         let gone_in_namespace = in_namespace(t, gone);
         let mut up = gone.ptid;
         for _ in 0..4096 {

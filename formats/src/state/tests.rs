@@ -487,6 +487,12 @@ fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
             proc_(40, 40, 10, 1, 1),   // a container's init
             proc_(41, 41, 40, 2, 2),
             proc_(42, 42, 41, 3, 3),
+            // In a pid namespace below conmon, no init of its own listed.
+            proc_(60, 60, 10, 7, 7),
+            proc_(61, 61, 60, 8, 8),
+            // A vtid not known (-1), below conmon.
+            proc_(70, 70, 10, -1, -1),
+            proc_(71, 71, 70, 71, 71),
         ]);
         st
     };
@@ -523,6 +529,18 @@ fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
     assert_eq!(st.thread(30).unwrap().ptid, 10, "the subreaper, not init");
     exit(&mut st, 41, 0);
     assert_eq!(st.thread(42).unwrap().ptid, 40, "the namespace's init");
+    exit(&mut st, 60, 0);
+    assert_eq!(
+        st.thread(61).unwrap().ptid,
+        0,
+        "not past the namespace's border"
+    );
+    exit(&mut st, 70, 0);
+    assert_eq!(
+        st.thread(71).unwrap().ptid,
+        10,
+        "an unknown vtid is no border"
+    );
 
     // Without the prctl (or after one that unsets it), init.
     let mut st = fresh();

@@ -132,7 +132,9 @@ pub(super) fn owned<'a>(c: Cow<'a, ThreadEntry>, f: fn(&ThreadEntry) -> &str) ->
 /// older one lacks as 0.
 pub(super) fn rawarg_text(sel: &ArgSel, ev: &Event<'_>, cx: &EvalContext<'_>) -> Option<String> {
     let Some((ev, i)) = arg_event(ev, sel, cx) else {
-        return newest_only_number(ev, sel).then(|| "0".to_string());
+        // sysdig 0.29 has no converter: nothing.
+        let converted = !cx.state.generation().is_029() && newest_only_number(ev, sel);
+        return converted.then(|| "0".to_string());
     };
     let info = ev.info()?.params.get(i)?;
     let v = ev.param(i)?;

@@ -1,6 +1,6 @@
 //! `evt.type` as a set of names, matched by event id and, for generic
-//! events, by the syscall they carry: what filters, the rules' index and
-//! the probe's syscall selection read.
+//! events, by the syscall they carry: what filters and the rules' index
+//! read.
 
 use scapbridge_formats::state::CaptureState;
 use scapbridge_formats::{render, schema, Event};
