@@ -282,6 +282,7 @@ fn known_syscalls_are_captured_in_order_with_their_arguments() {
         );
         let ours = scapbridge()
             .arg("read")
+            .args(["--as", "sysdig-0.29"])
             .arg(&t.out)
             .arg(&filter)
             .output()
@@ -852,10 +853,59 @@ fn agent_trigger_mode_keeps_only_the_window_around_the_alert() {
                 .output()
                 .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
                 .unwrap_or_default();
-            panic!(
-                "sysdig 0.29 named the reader of a2 {named:?}; its thread's events in the window \
-                 file:\n{events}\nthe file:\n{listed}\nthe agent said: {err}"
-            );
+            // sysdig 0.29 rebuilds a vfork child from its caller's exit when
+            // that exit comes after the child's own (the kernel's order on a
+            // busy machine), so the child's later events are the caller's
+            // `sh`. libs 0.23 and our reader keep the child: it is 0.29's
+            // limit only when the file has that order and they name `cat`.
+            let child_first = |ev: &str| {
+                let at = |needle: &str| ev.lines().position(|l| l.contains(needle));
+                let child = at(&format!("vfork < {tid} {tid} "));
+                let caller = at(&format!("res={tid}("));
+                matches!((child, caller), (Some(a), Some(b)) if a < b)
+            };
+            let want = format!("cat {}", p("a2"));
+            let a2_filter = format!("evt.type=openat and evt.dir=< and fd.name={}", p("a2"));
+            let ours = common::run(common::scapbridge().arg("read").arg(&files[1]).args([
+                "-p",
+                "%proc.name %fd.name",
+                &a2_filter,
+            ]));
+            let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
+            let libs023 = common::sid_root().map(|root| {
+                let d = files[1].parent().expect("dir");
+                let name = files[1]
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                let o = common::in_sid(
+                    &root,
+                    d,
+                    &[
+                        "sysdig",
+                        "-r",
+                        &format!("/x/{name}"),
+                        "-p",
+                        "%proc.name %fd.name",
+                        &a2_filter,
+                    ],
+                );
+                String::from_utf8_lossy(&o.stdout).trim().to_string()
+            });
+            if named.starts_with("sh ")
+                && child_first(&events)
+                && ours == want
+                && libs023.as_ref().is_none_or(|n| *n == want)
+            {
+                eprintln!("sysdig 0.29 names the vfork child run before its caller's exit sh; libs 0.23 and read: cat");
+            } else {
+                panic!(
+                    "sysdig 0.29 named the reader of a2 {named:?} (read: {ours:?}, sysdig 0.41: \
+                 {libs023:?}); its thread's events in the window file:\n{events}\nthe file:\n\
+                 {listed}\nthe agent said: {err}"
+                );
+            }
         }
         let sd = Command::new("sysdig")
             .arg("-r")
