@@ -21,6 +21,7 @@ use super::parser::{self, column, ParseErrors};
 use crate::fault::CompileFault;
 use crate::provider::FieldError;
 
+mod ancestors;
 mod compare;
 mod container;
 mod extract;
@@ -61,6 +62,11 @@ pub fn fields() -> Vec<FieldInfo> {
         fields::WITH_ARG
             .iter()
             .map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)),
+    );
+    v.extend(
+        ancestors::Attr::NAMED
+            .iter()
+            .map(|(_, n, a, d)| FieldInfo::new(n, kind_name(a.kind()), "syscall", d)),
     );
     v.extend(container::docs().map(|(n, t, d)| FieldInfo::new(n, t, "syscall", d)));
     v.extend(crate::provider::listed_fields());

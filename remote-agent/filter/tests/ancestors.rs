@@ -57,3 +57,59 @@ fn a_child_of_a_second_thread_has_its_process_as_parent() {
         "worker worker"
     );
 }
+
+/// Whether `filter` holds on a scheduler switch of thread `tid`.
+fn holds(st: &CaptureState, tid: u64, filter: &str) -> bool {
+    let mut e = OwnedEvent::new(1, tid, 152);
+    e.push(8u64.to_le_bytes());
+    let raw = e.encode();
+    let ev = Event::parse(&raw, false).unwrap();
+    scapbridge_filter::eval::Filter::new(filter)
+        .unwrap()
+        .matches(&ev, EvalContext { state: st, num: 1 })
+}
+
+/// Without an ancestor number, a comparison holds when it holds for one
+/// ancestor, `!=` included (sysdig 0.29 and 0.41 both count
+/// `proc.aname != bash` on libs_sample.scap's 182 events that have
+/// ancestors, not the 146 with no bash among them); a process with no
+/// ancestor has none to compare.
+#[test]
+fn any_ancestor_comparisons_hold_for_one_ancestor() {
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        listed(1, 1, 0, "systemd"),
+        listed(100, 100, 1, "bash"),
+        listed(200, 200, 100, "sh"),
+        listed(201, 200, 100, "worker"),
+    ]);
+    for (tid, filter, want) in [
+        (200, "proc.aname != bash", true),
+        (200, "proc.aname = bash", true),
+        (200, "proc.aname = sh", false),
+        (200, "proc.apid = 1", true),
+        (200, "proc.apid != 1", true),
+        (200, "proc.apid > 100", false),
+        (200, "proc.apid[0] = 200", true),
+        (200, "proc.apid[2] = 1", true),
+        (201, "proc.aname[1] = bash", true),
+        (201, "proc.aexe in (systemd)", true),
+        (201, "proc.acmdline startswith bash", true),
+        (100, "proc.aname != systemd", false),
+        (1, "proc.aname exists", false),
+        (1, "proc.aname != bash", false),
+        (1, "proc.apid[0] = 1", true),
+    ] {
+        assert_eq!(holds(&st, tid, filter), want, "{filter} on {tid}");
+    }
+}
+
+/// A parent loop in a damaged capture ends the walk (libsinsp's two
+/// cursors) instead of hanging or naming the process itself.
+#[test]
+fn a_parent_loop_ends_the_walk() {
+    let mut st = CaptureState::new();
+    st.add_processes(&[listed(10, 10, 11, "a"), listed(11, 11, 10, "b")]);
+    assert!(holds(&st, 10, "proc.aname = b"));
+    assert!(!holds(&st, 10, "proc.aname = a"));
+}

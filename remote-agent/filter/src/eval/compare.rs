@@ -9,9 +9,10 @@ pub(super) enum Value<'a> {
     Str(Cow<'a, str>),
     Num(i64),
     Bool(bool),
-    /// Several values (`proc.aname` without an argument): a comparison
-    /// holds if it holds for one of them (`!=`: for none).
-    Multi(Vec<&'a str>),
+    /// Several values (`proc.aname` without an argument, one per
+    /// ancestor): a comparison holds if it holds for one of them, `!=`
+    /// included, as libsinsp's `compare_full_aname` and its kin.
+    Multi(Vec<Value<'a>>),
     /// Addresses of a socket (`fd.ip`: both ends).
     Ips(Vec<std::net::IpAddr>),
     /// A byte buffer (`evt.buffer`).
@@ -47,7 +48,12 @@ impl<'a> Value<'a> {
             Value::Str(s) => s,
             Value::Num(n) => Cow::Owned(n.to_string()),
             Value::Bool(b) => Cow::Owned(b.to_string()),
-            Value::Multi(v) => Cow::Owned(v.join(" ")),
+            Value::Multi(v) => Cow::Owned(
+                v.into_iter()
+                    .map(Value::into_text)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             Value::Bytes(b) => match b {
                 Cow::Borrowed(b) => String::from_utf8_lossy(b),
                 Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
@@ -150,12 +156,7 @@ pub(super) fn str_op(s: &str, op: CmpOp, b: &str) -> bool {
 pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
     match v {
         Value::Str(s) => str_op(s, op, b),
-        Value::Multi(items) => any_or_none(
-            op,
-            items
-                .iter()
-                .any(|s| str_op(s, if op == CmpOp::Ne { CmpOp::Eq } else { op }, b)),
-        ),
+        Value::Multi(items) => items.iter().any(|v| compare_str(v, op, b)),
         Value::Num(n) => str_op(&n.to_string(), op, b),
         _ => false,
     }
@@ -164,16 +165,7 @@ pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
 pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
     use CmpOp::*;
     match (v, w) {
-        (Value::Multi(items), _) => any_or_none(
-            op,
-            items.iter().any(|s| {
-                compare(
-                    &Value::Str(Cow::Borrowed(s)),
-                    if op == Ne { Eq } else { op },
-                    w,
-                )
-            }),
-        ),
+        (Value::Multi(items), _) => items.iter().any(|v| compare(v, op, w)),
         (Value::Ips(ips), Want::Nets(nets)) => any_or_none(
             op,
             ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n))),

@@ -1,5 +1,6 @@
 //! Extraction: a field's value on one event, through the capture state.
 
+use super::ancestors::ancestor;
 use super::*;
 
 /// The event's thread. libsinsp 0.23 creates an entry for a thread it has
@@ -59,60 +60,6 @@ pub(super) fn cmdline(t: &ThreadEntry) -> String {
         s.push_str(a);
     }
     s
-}
-
-/// Ancestor process `n` of the event's thread (0: the thread itself
-/// under sysdig 0.29, its main thread under libs 0.23), borrowed from the
-/// table.
-///
-/// libs 0.23 (`get_ancestor_process`) starts from the thread's main thread
-/// and goes from each one to its parent thread's main thread, so a child
-/// of a process's second thread names the process's main thread as its
-/// parent (sysdig 0.41 prints `proc.pname` `containers-753f`, not the
-/// thread's `stock_container`). A main thread that left before its other
-/// threads, which libsinsp keeps until the last one leaves and this table
-/// does not, stands in as the thread itself. sysdig 0.29 goes from the
-/// thread to the thread that made it.
-pub(super) fn ancestor<'s>(
-    ev: &Event<'_>,
-    cx: &EvalContext<'s>,
-    n: usize,
-) -> Option<Cow<'s, ThreadEntry>> {
-    let t = thread(ev, cx)?;
-    if cx.state.generation().is_029() {
-        return climb(cx, t, n, false);
-    }
-    climb(cx, main_thread(cx, ev.tid(), t), n, true)
-}
-
-/// The main thread of thread `tid` (entry `t`), or `t` when it is the main
-/// thread or its main thread is not in the table.
-pub(super) fn main_thread<'s>(
-    cx: &EvalContext<'s>,
-    tid: u64,
-    t: Cow<'s, ThreadEntry>,
-) -> Cow<'s, ThreadEntry> {
-    if t.pid == tid {
-        return t;
-    }
-    cx.state.thread(t.pid).map_or(t, Cow::Borrowed)
-}
-
-/// `n` steps up from `start`, each to the parent thread, and with
-/// `to_main` on to that thread's main thread (see [`ancestor`]).
-pub(super) fn climb<'s>(
-    cx: &EvalContext<'s>,
-    start: Cow<'s, ThreadEntry>,
-    n: usize,
-    to_main: bool,
-) -> Option<Cow<'s, ThreadEntry>> {
-    let mut a = start;
-    for _ in 0..n {
-        let ptid = a.ptid;
-        let p = Cow::Borrowed(cx.state.thread(ptid)?);
-        a = if to_main { main_thread(cx, ptid, p) } else { p };
-    }
-    Some(a)
 }
 
 /// A text field of a thread, borrowed when the thread is in the table.
@@ -633,31 +580,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 None => "<NA>",
             },
         )),
-        // sysdig 0.29 counts a thread's ancestors from its main thread
-        // (its proc.pname is the thread that made it).
-        ProcAname(Some(n)) if *n > 0 && cx.state.generation().is_029() => {
-            let start = main_thread(cx, ev.tid(), thread(ev, cx)?);
-            Value::Str(owned(climb(cx, start, *n, false)?, |t| &t.comm))
-        }
-        ProcAname(Some(n)) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.comm)),
-        ProcAname(None) => {
-            // Every ancestor (not the process itself), borrowed from the
-            // table; bounded against loops in a corrupt table.
-            let start = thread(ev, cx)?;
-            let (mut pid, mut comm, mut ptid) = (start.pid, start.comm.as_str(), start.ptid);
-            let mut names = Vec::new();
-            for _ in 0..64 {
-                match cx.state.thread(ptid) {
-                    Some(p) if p.pid != pid || p.comm != comm => {
-                        names.push(p.comm.as_str());
-                        (pid, comm, ptid) = (p.pid, p.comm.as_str(), p.ptid);
-                    }
-                    _ => break,
-                }
-            }
-            Value::Multi(names)
-        }
-        ProcAexepath(n) => Value::Str(owned(ancestor(ev, cx, *n)?, |t| &t.exepath)),
+        Ancestor(attr, n) => return ancestors::extract(*attr, *n, ev, cx),
         ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
         ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
         ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),

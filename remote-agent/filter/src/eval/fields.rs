@@ -59,8 +59,9 @@ pub(super) enum Field {
     FdTypechar,
     FdDirectory,
     FdFilename,
-    ProcAname(Option<usize>),
-    ProcAexepath(usize),
+    /// `proc.apid`, `proc.aname`, …: of ancestor N, or with no N of any
+    /// ancestor (see [`ancestors::extract`]).
+    Ancestor(ancestors::Attr, Option<usize>),
     ProcPcmdline,
     ProcPexe,
     ProcPexepath,
@@ -213,6 +214,7 @@ impl Field {
             Time(TimePart::TimeS | TimePart::DatetimeS | TimePart::LatencyHuman) => Kind::Str,
             Time(_) => Kind::Num,
             Unavailable(k) => *k,
+            Ancestor(a, _) => a.kind(),
             Container(c) => c.kind(),
             Plugin(f) if f.0.is_numeric() => Kind::Num,
             _ => Kind::Str,
@@ -711,16 +713,6 @@ pub(super) const WITH_ARG: &[(&str, &str, &str)] = &[
         "DYN",
         "argument N of the event, raw (also evt.rawarg.NAME)",
     ),
-    (
-        "proc.aname[N]",
-        "CHARBUF",
-        "the name of the Nth ancestor (1: the parent); without N, any ancestor",
-    ),
-    (
-        "proc.aexepath[N]",
-        "CHARBUF",
-        "the executable path of the Nth ancestor",
-    ),
 ];
 
 pub(super) fn lookup(r: &FieldRef) -> Result<Field, FieldError> {
@@ -753,27 +745,15 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, FieldError> {
     let f = match r.name.as_str() {
         "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
         "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
-        "proc.aname" => {
+        name if ancestors::Attr::named(name).is_some() => {
+            let attr = ancestors::Attr::named(name).unwrap_or(ancestors::Attr::Name);
             return match &r.arg {
-                None => Ok(ProcAname(None)),
+                None => Ok(Ancestor(attr, None)),
                 Some(a) => a
                     .parse()
-                    .map(|n| ProcAname(Some(n)))
-                    .map_err(|_| ancestor_number("proc.aname", a)),
-            }
-        }
-        "proc.aexepath" => {
-            return match &r.arg {
-                Some(a) => a
-                    .parse()
-                    .map(ProcAexepath)
-                    .map_err(|_| ancestor_number("proc.aexepath", a)),
-                None => Err(FieldError::MissingArgument {
-                    field: r.name.clone(),
-                    what: "an ancestor number",
-                    example: "proc.aexepath[N]".to_string(),
-                }),
-            }
+                    .map(|n| Ancestor(attr, Some(n)))
+                    .map_err(|_| ancestor_number(name, a)),
+            };
         }
         name => match PLAIN.iter().find(|d| d.0 == name) {
             Some(d) => d.1.clone(),
@@ -808,5 +788,6 @@ pub(super) fn names() -> impl Iterator<Item = &'static str> {
     PLAIN
         .iter()
         .map(|d| d.0)
-        .chain(["evt.arg", "evt.rawarg", "proc.aname", "proc.aexepath"])
+        .chain(["evt.arg", "evt.rawarg"])
+        .chain(ancestors::Attr::NAMED.iter().map(|a| a.0))
 }

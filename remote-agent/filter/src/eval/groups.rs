@@ -88,18 +88,12 @@ pub(super) fn leader(
     let Some(main) = cx.state.thread(t.pid) else {
         return Some(String::new());
     };
-    let mut mt: &ThreadEntry = main;
-    // Bounded: a parent loop in a damaged capture must not hang.
-    for _ in 0..4096 {
-        match cx.state.thread(mt.ptid) {
-            Some(p) if group.id(p) == id && !std::ptr::eq(p, mt) => mt = p,
-            _ => break,
-        }
-    }
+    // The highest ancestor in the same group (libs 0.23 walks
+    // `traverse_parent_state` from the main thread).
     // No ancestor in the same group: libs 0.23 names none (its walk starts
     // from nothing), on the host as in a container.
-    if std::ptr::eq(mt, main) {
-        return Some(String::new());
-    }
-    Some(take(mt))
+    let top = super::ancestors::parents(cx, main)
+        .take_while(|p| group.id(p) == id)
+        .last();
+    Some(top.map(take).unwrap_or_default())
 }
