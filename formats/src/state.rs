@@ -704,17 +704,17 @@ impl CaptureState {
                 self.made_by_caller.remove(&t);
                 if let Some(th) = self.threads.remove(&t) {
                     self.reparent_children(t, &th, reaper);
-                    if th.pid == t {
-                        // keep the fd table while other threads of the process live
-                        if !self.threads.values().any(|o| o.pid == t) {
-                            self.fds.remove(&t);
-                        }
-                    }
-                    // A process's reaper mark goes with its last thread
-                    // (libsinsp drops the thread group then).
-                    if self.reapers.contains_key(&th.pid)
+                    // The process's fd table (its main thread's, kept while
+                    // other threads live) and its reaper mark go with its
+                    // last thread (libsinsp drops the thread group then):
+                    // one scan of the table answers both.
+                    let main = th.pid == t;
+                    if (main || self.reapers.contains_key(&th.pid))
                         && !self.threads.values().any(|o| o.pid == th.pid)
                     {
+                        if main {
+                            self.fds.remove(&t);
+                        }
                         self.reapers.remove(&th.pid);
                     }
                 }
