@@ -20,11 +20,16 @@ fn listed(tid: u64, pid: u64, ptid: u64, comm: &str) -> ProcessInfo {
     }
 }
 
-/// `fmt` for a scheduler switch of thread `tid`.
-fn show(st: &CaptureState, tid: u64, fmt: &str) -> String {
+/// A scheduler switch of thread `tid`, encoded.
+fn switch(tid: u64) -> Vec<u8> {
     let mut e = OwnedEvent::new(1, tid, 152);
     e.push(8u64.to_le_bytes());
-    let raw = e.encode();
+    e.encode()
+}
+
+/// `fmt` for a scheduler switch of thread `tid`.
+fn show(st: &CaptureState, tid: u64, fmt: &str) -> String {
+    let raw = switch(tid);
     let ev = Event::parse(&raw, false).unwrap();
     let g = st.generation();
     let f = OutputFormat::new_as(fmt, g).unwrap();
@@ -60,9 +65,7 @@ fn a_child_of_a_second_thread_has_its_process_as_parent() {
 
 /// Whether `filter` holds on a scheduler switch of thread `tid`.
 fn holds(st: &CaptureState, tid: u64, filter: &str) -> bool {
-    let mut e = OwnedEvent::new(1, tid, 152);
-    e.push(8u64.to_le_bytes());
-    let raw = e.encode();
+    let raw = switch(tid);
     let ev = Event::parse(&raw, false).unwrap();
     scapbridge_filter::eval::Filter::new(filter)
         .unwrap()
