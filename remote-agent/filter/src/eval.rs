@@ -311,13 +311,13 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
             _ => err(*span, CompileFault::ExistsTakesField),
         },
         Expr::Compare {
-            lhs,
+            lhs: lhs_operand,
             op,
             modifier,
             rhs,
             span,
         } => {
-            let lhs = match lhs {
+            let lhs = match lhs_operand {
                 Operand::Field(r) => match lookup(r) {
                     Ok(f) => Lhs::Field(f),
                     Err(m) => return err(r.span, m.into()),
@@ -346,7 +346,29 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                 Lhs::Xform(..) => Kind::Str,
             };
             if let Rhs::Val(r) = rhs {
+                // The ancestor fields are neither side of a field
+                // comparison (libs' EPF_NO_RHS).
+                if let (Lhs::Field(Field::Ancestor(..)), Operand::Field(l)) = (&lhs, lhs_operand) {
+                    let field = l.name.clone();
+                    return err(
+                        l.span,
+                        CompileFault::NoRhsField {
+                            field,
+                            as_rhs: false,
+                        },
+                    );
+                }
                 return match lookup(r) {
+                    Ok(Field::Ancestor(..)) => {
+                        let field = r.name.clone();
+                        err(
+                            r.span,
+                            CompileFault::NoRhsField {
+                                field,
+                                as_rhs: true,
+                            },
+                        )
+                    }
                     Ok(f) => Some(Node::CmpField {
                         lhs,
                         op: *op,
@@ -581,7 +603,16 @@ fn xform(name: &str, args: &[Operand], span: Span) -> Result<(Xform, Field), (Sp
         }
     };
     match args {
-        [Operand::Field(r)] => lookup(r).map(|f| (x, f)).map_err(|m| (r.span, m.into())),
+        [Operand::Field(r)] => match lookup(r) {
+            Ok(Field::Ancestor(..)) => Err((
+                r.span,
+                CompileFault::NoTransformer {
+                    field: r.name.clone(),
+                },
+            )),
+            Ok(f) => Ok((x, f)),
+            Err(m) => Err((r.span, m.into())),
+        },
         _ => Err((
             span,
             CompileFault::TransformerTakesOneField {
@@ -770,7 +801,7 @@ mod listing_tests {
         for n in names {
             let arg = match n {
                 "k8s.pod.label" => "[app]",
-                "evt.arg" | "evt.rawarg" | "proc.aexepath" => "[1]",
+                "evt.arg" | "evt.rawarg" => "[1]",
                 _ => "",
             };
             let expr = format!("{n}{arg} exists");

@@ -160,6 +160,23 @@ pub enum CompileFault {
     /// A condition whose left side is a value.
     #[error("a condition starts with a field")]
     StartsWithField,
+    /// A transformer on a field that takes none (an ancestor field:
+    /// libs' `EPF_NO_TRANSFORMER`).
+    #[error("field '{field}' does not support transformers")]
+    NoTransformer {
+        /// The field.
+        field: String,
+    },
+    /// A field compared with `val(…)` that takes no right-hand side field,
+    /// or one that cannot be one (the ancestor fields: libs'
+    /// `EPF_NO_RHS`).
+    #[error("field '{field}' {}", if *as_rhs { "can't be used as a right-hand side field" } else { "doesn't support right-hand side fields" })]
+    NoRhsField {
+        /// The field.
+        field: String,
+        /// Whether it is the one inside `val()`.
+        as_rhs: bool,
+    },
     /// `val(field)` on the right side.
     #[error("val() is not supported yet")]
     ValUnsupported,

@@ -115,4 +115,61 @@ fn a_parent_loop_ends_the_walk() {
     st.add_processes(&[listed(10, 10, 11, "a"), listed(11, 11, 10, "b")]);
     assert!(holds(&st, 10, "proc.aname = b"));
     assert!(!holds(&st, 10, "proc.aname = a"));
+    // A loop behind a tail, s -> a -> b -> c -> d -> c: libsinsp's second
+    // cursor meets the walk at c, which is not visited.
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        listed(20, 20, 21, "s"),
+        listed(21, 21, 22, "a"),
+        listed(22, 22, 23, "b"),
+        listed(23, 23, 24, "c"),
+        listed(24, 24, 23, "d"),
+    ]);
+    assert!(holds(&st, 20, "proc.aname = b"));
+    assert!(!holds(&st, 20, "proc.aname = c"));
+    // A parent that is its own parent ends the walk before it.
+    let mut st = CaptureState::new();
+    st.add_processes(&[
+        listed(30, 30, 31, "m"),
+        listed(31, 31, 32, "p"),
+        listed(32, 32, 32, "x"),
+    ]);
+    assert!(holds(&st, 30, "proc.aname = p"));
+    assert!(!holds(&st, 30, "proc.aname = x"));
+}
+
+/// The ancestor fields take no transformer and are neither side of a
+/// `val()` comparison (libs' EPF_NO_TRANSFORMER and EPF_NO_RHS), with
+/// sysdig 0.41's words; printed without a number, one is the process's
+/// own value, as libs extracts it.
+#[test]
+fn ancestor_fields_refuse_transformers_and_val_and_print_their_own_value() {
+    use scapbridge_filter::eval::Filter;
+    for (filter, want) in [
+        (
+            "tolower(proc.aname) = x",
+            "field 'proc.aname' does not support transformers",
+        ),
+        (
+            "len(proc.apid[1]) > 1",
+            "field 'proc.apid' does not support transformers",
+        ),
+        (
+            "proc.name = val(proc.aname)",
+            "field 'proc.aname' can't be used as a right-hand side field",
+        ),
+        (
+            "proc.aexepath = val(proc.exepath)",
+            "field 'proc.aexepath' doesn't support right-hand side fields",
+        ),
+    ] {
+        let e = Filter::new(filter).err().expect(filter).to_string();
+        assert!(e.contains(want), "{filter}: {e}");
+    }
+    let mut st = CaptureState::new();
+    st.add_processes(&[listed(1, 1, 0, "systemd"), listed(100, 100, 1, "bash")]);
+    assert_eq!(
+        show(&st, 100, "%proc.aname %proc.apid %proc.aname[1]"),
+        "bash 100 systemd"
+    );
 }

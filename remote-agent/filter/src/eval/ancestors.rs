@@ -106,14 +106,17 @@ pub(super) fn extract<'s>(
 
 /// The parents of `start`, nearest first, each the thread its predecessor
 /// names as parent (libsinsp's `traverse_parent_state`). A loop in a
-/// damaged capture ends the walk where libsinsp's ends it: two cursors, one
-/// a step at a time and one two, stop when they meet.
+/// damaged capture ends the walk where libsinsp's ends it: a second cursor
+/// goes two steps for each of the walk's one, and the walk stops when the
+/// cursor meets the next thread after either step, or when the next thread
+/// is its own parent (not visited).
 pub(super) fn parents<'s>(
     cx: &EvalContext<'s>,
     start: &ThreadEntry,
 ) -> impl Iterator<Item = &'s ThreadEntry> {
     let state = cx.state;
     let parent = move |t: Option<&'s ThreadEntry>| t.and_then(|t| state.thread(t.ptid));
+    let same = |a: Option<&ThreadEntry>, b: Option<&ThreadEntry>| matches!((a, b), (Some(a), Some(b)) if std::ptr::eq(a, b));
     let mut slow = state.thread(start.ptid);
     let mut fast = parent(slow);
     let mut done = false;
@@ -123,9 +126,12 @@ pub(super) fn parents<'s>(
         }
         let s = slow?;
         slow = parent(Some(s));
-        fast = parent(parent(fast));
-        if let (Some(a), Some(b)) = (slow, fast) {
-            done = std::ptr::eq(a, b);
+        for _ in 0..2 {
+            fast = parent(fast);
+            if slow.is_some() && (same(slow, fast) || same(slow, parent(slow))) {
+                done = true;
+                break;
+            }
         }
         Some(s)
     })

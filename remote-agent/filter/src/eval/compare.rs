@@ -128,8 +128,9 @@ pub(super) fn compare_values(a: &Value<'_>, op: CmpOp, b: &Value<'_>) -> bool {
     compare(a, op, &want)
 }
 
-/// For multi-valued fields: `!=` holds when no value matches, every other
-/// operator when one does.
+/// For a socket's two addresses (`fd.ip`, `fd.net`): `!=` holds when
+/// neither matches, every other operator when one does (libsinsp's
+/// `compare_ip`).
 pub(super) fn any_or_none(op: CmpOp, any: bool) -> bool {
     if op == CmpOp::Ne {
         !any

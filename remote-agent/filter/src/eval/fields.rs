@@ -745,23 +745,24 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, FieldError> {
     let f = match r.name.as_str() {
         "evt.arg" => return arg_sel(&r.arg).map(EvtArg),
         "evt.rawarg" => return arg_sel(&r.arg).map(EvtRawArg),
-        name if ancestors::Attr::named(name).is_some() => {
-            let attr = ancestors::Attr::named(name).unwrap_or(ancestors::Attr::Name);
-            return match &r.arg {
-                None => Ok(Ancestor(attr, None)),
-                Some(a) => a
-                    .parse()
-                    .map(|n| Ancestor(attr, Some(n)))
-                    .map_err(|_| ancestor_number(name, a)),
-            };
-        }
-        name => match PLAIN.iter().find(|d| d.0 == name) {
-            Some(d) => d.1.clone(),
-            None => {
-                return Err(FieldError::Unknown {
-                    field: name.to_string(),
-                })
+        name => match ancestors::Attr::named(name) {
+            Some(attr) => {
+                return match &r.arg {
+                    None => Ok(Ancestor(attr, None)),
+                    Some(a) => a
+                        .parse()
+                        .map(|n| Ancestor(attr, Some(n)))
+                        .map_err(|_| ancestor_number(name, a)),
+                }
             }
+            None => match PLAIN.iter().find(|d| d.0 == name) {
+                Some(d) => d.1.clone(),
+                None => {
+                    return Err(FieldError::Unknown {
+                        field: name.to_string(),
+                    })
+                }
+            },
         },
     };
     if r.arg.is_some() {

@@ -56,7 +56,9 @@ impl Group {
 /// up by id. The walk counts ancestors only, so a process whose parent is
 /// in another group (a container's first shell, a process whose group
 /// leader was not listed) has an empty leader, not itself (sysdig 0.41 on
-/// the 2019 container captures and on cut live captures). An unknown
+/// the 2019 container captures and on cut live captures; a main thread
+/// that is its own parent in a damaged capture is its own ancestor, as
+/// libsinsp's walk takes it). An unknown
 /// group, or a thread libsinsp made up for the event, has an empty leader
 /// too.
 pub(super) fn leader(

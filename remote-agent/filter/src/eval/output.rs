@@ -72,6 +72,8 @@ const NOT_IN_SYSDIG029: &[&str] = &[
     "container.start_ts",
     "fd.nameraw",
     "k8s.pod.uid",
+    "proc.acmdline",
+    "proc.aexe",
     "proc.aexepath",
     "proc.exe_ino",
     "proc.exe_ino.ctime",
@@ -224,6 +226,12 @@ impl OutputFormat {
                                 Value::Num(n) if part.padded() => format!("{n:09}"),
                                 v => v.into_text().into_owned(),
                             })
+                        }
+                        // An ancestor field without a number prints the
+                        // process's own value, as libs 0.23 extracts it.
+                        Field::Ancestor(attr, None) => {
+                            super::ancestors::extract(*attr, Some(0), ev, &cx)
+                                .map(|v| v.into_text().into_owned())
                         }
                         _ => extract(field, ev, &cx).map(|v| v.into_text().into_owned()),
                     };
