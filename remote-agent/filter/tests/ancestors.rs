@@ -1,7 +1,7 @@
 //! A process's ancestors as each reader generation walks them, on a
 //! hand-built process list where a process's second thread made a child.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use scapbridge_filter::eval::OutputFormat;
 use scapbridge_filter::EvalContext;
@@ -163,7 +163,10 @@ fn ancestor_fields_refuse_transformers_and_val_and_print_their_own_value() {
             "field 'proc.aexepath' doesn't support right-hand side fields",
         ),
     ] {
-        let e = Filter::new(filter).err().expect(filter).to_string();
+        let Err(e) = Filter::new(filter) else {
+            panic!("{filter} compiled")
+        };
+        let e = e.to_string();
         assert!(e.contains(want), "{filter}: {e}");
     }
     let mut st = CaptureState::new();
