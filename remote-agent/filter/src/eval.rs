@@ -650,14 +650,9 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
             modifier,
             want,
         } => {
-            let value = match lhs {
-                Lhs::Field(f) => extract(f, ev, cx),
-                Lhs::Xform(x, f) => extract(f, ev, cx).and_then(|v| transform(*x, v)),
-            };
-            let Some(value) = value else { return false };
-            match (modifier, want) {
+            let test = |value: &Value<'_>| match (modifier, want) {
                 (Some(m), Want::StrList(items)) => {
-                    let hits = items.iter().filter(|w| compare_str(&value, *op, w)).count();
+                    let hits = items.iter().filter(|w| compare_str(value, *op, w)).count();
                     match m {
                         Modifier::OneOf => hits == 1,
                         Modifier::AnyOf => hits >= 1,
@@ -665,9 +660,18 @@ fn eval(n: &Node, ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
                     }
                 }
                 (None, Want::StrList(items)) if !matches!(op, CmpOp::In | CmpOp::Intersects) => {
-                    items.iter().any(|w| compare_str(&value, *op, w))
+                    items.iter().any(|w| compare_str(value, *op, w))
                 }
-                _ => compare(&value, *op, want),
+                _ => compare(value, *op, want),
+            };
+            match lhs {
+                Lhs::Field(Field::Ancestor(attr, None)) => {
+                    ancestors::any_holds(*attr, ev, cx, test)
+                }
+                Lhs::Field(f) => extract(f, ev, cx).is_some_and(|v| test(&v)),
+                Lhs::Xform(x, f) => extract(f, ev, cx)
+                    .and_then(|v| transform(*x, v))
+                    .is_some_and(|v| test(&v)),
             }
         }
     }

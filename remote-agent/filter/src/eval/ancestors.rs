@@ -75,11 +75,9 @@ impl Attr {
     }
 }
 
-/// `proc.a*[n]`, or with no `n` every ancestor's value, for a comparison
-/// that holds when it holds for one of them, whatever its operator (libs'
-/// `compare_full_a*`: `proc.aname != bash` holds when one ancestor is not
-/// bash, as sysdig 0.29 and 0.41 count it). No ancestor: missing, so
-/// `proc.aname exists` does not hold.
+/// `proc.a*[n]`; with no `n`, the nearest ancestor's value, which is all
+/// `exists` asks (a comparison goes through [`any_holds`]). No ancestor:
+/// missing, so `proc.aname exists` does not hold.
 pub(super) fn extract<'s>(
     attr: Attr,
     n: Option<usize>,
@@ -89,10 +87,9 @@ pub(super) fn extract<'s>(
     let t = thread(ev, cx)?;
     let Some(n) = n else {
         let start = main_thread(cx, ev.tid(), t);
-        let all: Vec<Value<'s>> = parents(cx, &start)
-            .map(|p| attr.of(Cow::Borrowed(p)))
-            .collect();
-        return (!all.is_empty()).then_some(Value::Multi(all));
+        return parents(cx, &start)
+            .next()
+            .map(|p| attr.of(Cow::Borrowed(p)));
     };
     // sysdig 0.29 counts a thread's ancestors from its main thread, each
     // step to the parent thread itself (its proc.pname is the thread that
@@ -102,6 +99,23 @@ pub(super) fn extract<'s>(
         return Some(attr.of(climb(cx, start, n, false)?));
     }
     Some(attr.of(ancestor(ev, cx, n)?))
+}
+
+/// Whether `test` holds for one ancestor's value, whatever the operator
+/// it applies (libs' `compare_full_a*`: `proc.aname != bash` holds when
+/// one ancestor is not bash, as sysdig 0.29 and 0.41 count it), from the
+/// main thread's parent up; the walk stops at the first that does.
+pub(super) fn any_holds(
+    attr: Attr,
+    ev: &Event<'_>,
+    cx: &EvalContext<'_>,
+    test: impl Fn(&Value<'_>) -> bool,
+) -> bool {
+    let Some(t) = thread(ev, cx) else {
+        return false;
+    };
+    let start = main_thread(cx, ev.tid(), t);
+    parents(cx, &start).any(|p| test(&attr.of(Cow::Borrowed(p))))
 }
 
 /// The parents of `start`, nearest first, each the thread its predecessor

@@ -9,10 +9,6 @@ pub(super) enum Value<'a> {
     Str(Cow<'a, str>),
     Num(i64),
     Bool(bool),
-    /// Several values (`proc.aname` without an argument, one per
-    /// ancestor): a comparison holds if it holds for one of them, `!=`
-    /// included, as libsinsp's `compare_full_aname` and its kin.
-    Multi(Vec<Value<'a>>),
     /// Addresses of a socket (`fd.ip`: both ends).
     Ips(Vec<std::net::IpAddr>),
     /// A byte buffer (`evt.buffer`).
@@ -48,12 +44,6 @@ impl<'a> Value<'a> {
             Value::Str(s) => s,
             Value::Num(n) => Cow::Owned(n.to_string()),
             Value::Bool(b) => Cow::Owned(b.to_string()),
-            Value::Multi(v) => Cow::Owned(
-                v.into_iter()
-                    .map(Value::into_text)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
             Value::Bytes(b) => match b {
                 Cow::Borrowed(b) => String::from_utf8_lossy(b),
                 Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
@@ -123,7 +113,7 @@ pub(super) fn compare_values(a: &Value<'_>, op: CmpOp, b: &Value<'_>) -> bool {
         Value::Str(s) if op == CmpOp::IContains => Want::Str(s.to_lowercase()),
         Value::Str(s) => Want::Str(s.to_string()),
         Value::Bytes(v) => Want::Bytes(v.to_vec()),
-        Value::Multi(_) | Value::Ips(_) => return false,
+        Value::Ips(_) => return false,
     };
     compare(a, op, &want)
 }
@@ -157,7 +147,6 @@ pub(super) fn str_op(s: &str, op: CmpOp, b: &str) -> bool {
 pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
     match v {
         Value::Str(s) => str_op(s, op, b),
-        Value::Multi(items) => items.iter().any(|v| compare_str(v, op, b)),
         Value::Num(n) => str_op(&n.to_string(), op, b),
         _ => false,
     }
@@ -166,7 +155,6 @@ pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
 pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
     use CmpOp::*;
     match (v, w) {
-        (Value::Multi(items), _) => items.iter().any(|v| compare(v, op, w)),
         (Value::Ips(ips), Want::Nets(nets)) => any_or_none(
             op,
             ips.iter().any(|ip| nets.iter().any(|n| in_net(*ip, *n))),
