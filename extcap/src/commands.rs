@@ -248,7 +248,6 @@ pub(crate) fn read(
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(128 * 1024, stdout.lock());
     let mut state = CaptureState::new();
-    state.set_offline();
     state.set_buffer_format(buffers);
     state.set_generation(generation);
     if time == TimeType::Latency
@@ -698,7 +697,6 @@ pub(crate) fn alerts(
     let mut alerts = Vec::new();
     let mut rd = open_input(path, true)?;
     let mut state = CaptureState::new();
-    state.set_offline();
     if engine.needs_latency() || filter.as_ref().is_some_and(|f| f.needs_latency()) {
         state.track_latency();
     }

@@ -242,8 +242,7 @@ struct ReadArgs {
     column_options: Vec<String>,
     /// Whose habits -p, -e and filters follow where the readers'
     /// generations disagree (a thread's parent, ids of a thread the reader
-    /// made up, sockets learnt from a send, evt.args, categories, user
-    /// names: libs 0.23 names no user but root from a file):
+    /// made up, sockets learnt from a send, evt.args, categories):
     /// `sysdig-0.41` (libs 0.23, as Stratoshark, Wireshark 4.6 and Falco:
     /// the default) or `sysdig-0.29` (2022, Debian 12's sysdig).
     #[arg(long = "as", value_name = "READER", value_parser = parse_generation)]

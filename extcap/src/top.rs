@@ -140,7 +140,6 @@ pub(crate) fn top(path: &Path, o: &TopOpts<'_>) -> Result<()> {
     let res = OutputFormat::new("%evt.rawarg.res").context("%evt.rawarg.res")?;
     let mut rd = open_input(path, true)?;
     let mut state = CaptureState::new();
-    state.set_offline();
     if user.as_ref().is_some_and(Filter::needs_latency) {
         state.track_latency();
     }

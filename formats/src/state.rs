@@ -328,9 +328,6 @@ pub struct CaptureState {
     /// Whose habits the state and the fields follow; kept across
     /// [`CaptureState::reset`].
     generation: crate::Generation,
-    /// A reader's of a capture file (see [`CaptureState::set_offline`]);
-    /// kept across [`CaptureState::reset`].
-    offline: bool,
     /// Event times (`evt.reltime`, `evt.deltatime`, `evt.latency`).
     times: times::EventTimes,
 }
@@ -424,7 +421,6 @@ impl CaptureState {
         *self = Self {
             buffer_format: self.buffer_format,
             generation: self.generation,
-            offline: self.offline,
             ..Self::default()
         };
         if latency {
@@ -474,18 +470,6 @@ impl CaptureState {
     /// The generation the state follows.
     pub fn generation(&self) -> crate::Generation {
         self.generation
-    }
-
-    /// Says the state is a reader's of a capture file, not a live
-    /// capture's: libsinsp 0.23 then has no user database (it reads no
-    /// user list from a file), which the user fields follow.
-    pub fn set_offline(&mut self) {
-        self.offline = true;
-    }
-
-    /// Whether [`Self::set_offline`] was called.
-    pub fn is_offline(&self) -> bool {
-        self.offline
     }
 
     /// The name of `ev`'s type as the state's generation shows it

@@ -46,24 +46,6 @@ fn user_thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, Threa
     }
 }
 
-/// The name of user or group `id` (`listed`: the capture's name for it)
-/// as the state's reader names it. libs 0.23 (`get_user`, `get_group`,
-/// `get_loginuser`) names one it has no entry for `root` when the id is 0
-/// and `<NA>` otherwise, a value that exists; reading a file it has no
-/// entries, so sysdig 0.41 and Stratoshark name no user but root, and so
-/// do we by default; a live capture's state has the host's users, as live
-/// Falco does. sysdig 0.29 names the file's users, and an unlisted one is
-/// missing.
-fn account<'s>(cx: &EvalContext<'s>, listed: Option<&'s str>, id: u32) -> Option<&'s str> {
-    if cx.state.generation().is_029() {
-        return listed;
-    }
-    if cx.state.is_offline() || listed.is_none() {
-        return Some(if id == 0 { "root" } else { "<NA>" });
-    }
-    listed
-}
-
 /// Whether the event's thread is one libsinsp made up for it (not in the
 /// table): it has no parent at all, so `proc.ppid` is missing.
 pub(super) fn made_up(ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
@@ -576,21 +558,28 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             v => Value::Num(v as i64),
         },
         ProcExeFlag(bit) => Value::Bool(thread(ev, cx)?.exe_flags & bit != 0),
-        UserName => {
-            let uid = user_thread(ev, cx)?.uid;
-            Value::Str(Cow::Borrowed(account(cx, cx.state.user_name(uid), uid)?))
-        }
-        UserLoginname => {
-            let uid = thread(ev, cx)?.loginuid;
-            let name = cx.state.user_name(uid);
-            // sysdig 0.29 names an unlisted login user "<NA>" too.
-            Value::Str(Cow::Borrowed(account(cx, name, uid).unwrap_or("<NA>")))
-        }
+        // libs 0.23 names a user or group it has no entry for "<NA>", a
+        // value that exists (sysdig 0.29: missing).
+        UserName => Value::Str(Cow::Borrowed(
+            match cx.state.user_name(user_thread(ev, cx)?.uid) {
+                Some(n) => n,
+                None if cx.state.generation().is_029() => return None,
+                None => "<NA>",
+            },
+        )),
+        UserLoginname => Value::Str(Cow::Borrowed(
+            cx.state
+                .user_name(thread(ev, cx)?.loginuid)
+                .unwrap_or("<NA>"),
+        )),
         GroupGid => Value::Num(i64::from(user_thread(ev, cx)?.gid)),
-        GroupName => {
-            let gid = user_thread(ev, cx)?.gid;
-            Value::Str(Cow::Borrowed(account(cx, cx.state.group_name(gid), gid)?))
-        }
+        GroupName => Value::Str(Cow::Borrowed(
+            match cx.state.group_name(user_thread(ev, cx)?.gid) {
+                Some(n) => n,
+                None if cx.state.generation().is_029() => return None,
+                None => "<NA>",
+            },
+        )),
         Ancestor(attr, n) => return ancestors::extract(*attr, *n, ev, cx),
         ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
         ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
