@@ -372,7 +372,7 @@ const LINEAGE_ANCESTORS: &str = "the ancestor fields added on 2026-12-07 read th
     chain that LIVE_LINEAGE and UNSEEN_PARENT describe (a live run where those show would \
     show these too); not seen differing in the live runs of that day";
 const VTID_CHILD_SIDE: &str = "seen in one run of six on 2026-12-06 (22 differences in the \
-    cut that loses the child side of every clone), not in 12 runs of that cut on 2026-12-07 \
+    cut that loses the child side of every clone), not in the five later runs that day nor in 8 on 2026-12-07 \
     (4 with both CPUs loaded): not yet diagnosed; a run where it shows prints it as a listed \
     difference in the log, and SCAPBRIDGE_KEEP_CUTS=DIR keeps the cut";
 const FD_BEFORE_CAPTURE: &str = "seen in one live run on a loaded machine (2026-12-06): \
