@@ -433,8 +433,10 @@ fn trigger_window_files_name_their_containers_when_read_alone() {
 /// 0.9.9 (strato) has the plugin loaded and its fields valid, but its
 /// bridge extracts a plugin's fields on plugin events only: on syscall
 /// frames the container shows through libsinsp's own `fd.containername`
-/// (`<id>:<path>`, from the `container_id` the plugin sets on threads),
-/// and `container.name`/`k8s.pod.name` stay empty.
+/// (`<id>:<path>`, from the `container_id` the plugin sets on a container's
+/// threads; `:<path>` on the host's), and `container.name`/`k8s.pod.name`
+/// stay empty. Both name a host user other than root (a `cat` run as
+/// `nobody`) from the capture's user list.
 #[test]
 fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
     if !ready() {
@@ -460,6 +462,17 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         .unwrap();
     let host_pid = host_cat.id();
     assert!(host_cat.wait_with_output().unwrap().status.success());
+    // A host process of a user other than root: its name comes from the
+    // capture's user list, which libs 0.23 consults only for a thread
+    // whose container_id is empty (the host's).
+    let nobody = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(["cat", "/etc/hostname"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let nobody_pid = nobody.id();
+    assert!(nobody.wait_with_output().unwrap().status.success());
     let o = cap.wait_with_output().unwrap();
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
 
@@ -508,6 +521,29 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         host.iter().all(|l| l == "cat host host <NA> <NA> <NA>"),
         "{host:?}"
     );
+    // The user's name from the capture's user list, as without a plugin
+    // (with `host` as the thread's container_id, libs 0.23 would look it
+    // up in container `host` and print <NA>).
+    let user_of = |pid: u32| format!("proc.pid={pid} and user.uid=65534 and evt.type=openat");
+    let o = common::in_sid(
+        &root,
+        dir.path(),
+        &[
+            "sysdig",
+            "-r",
+            "/x/w.scap",
+            "-p",
+            "*%user.name %container.id",
+            &user_of(nobody_pid),
+        ],
+    );
+    let names = common::stdout_lines(&o);
+    assert!(
+        !names.is_empty(),
+        "sysdig 0.41 shows no openat of uid 65534: {}",
+        common::stderr(&o)
+    );
+    assert!(names.iter().all(|l| l == "nobody host"), "{names:?}");
     // The plugin's fields in a filter, as rules use them.
     let by_pod = sysdig(&format!(
         "container.name={} and k8s.pod.name={} and k8s.ns.name={} and proc.name=cat",
@@ -572,6 +608,30 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         "strato shows no cat of the host: {rows:?}"
     );
     for r in &host_rows {
-        assert_eq!(r[1], "host:/etc/shadow", "{r:?}");
+        // libsinsp's `<container_id>:<path>`, and a host thread's
+        // container_id stays empty (see the plugin's `Threads::set_owner`).
+        assert_eq!(r[1], ":/etc/shadow", "{r:?}");
     }
+    let o = common::in_sid(
+        &root,
+        dir.path(),
+        &[
+            "strato",
+            "-r",
+            "/x/w.scap",
+            "-T",
+            "fields",
+            "-e",
+            "user.name",
+            "-Y",
+            &format!("proc.pid == {nobody_pid} && user.uid == 65534 && evt.type == \"openat\""),
+        ],
+    );
+    let names = common::stdout_lines(&o);
+    assert!(
+        !names.is_empty(),
+        "strato shows no openat of uid 65534: {}",
+        common::strato_stderr(&common::stderr(&o))
+    );
+    assert!(names.iter().all(|l| l == "nobody"), "{names:?}");
 }

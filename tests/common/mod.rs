@@ -502,7 +502,10 @@ pub fn run_sh(script: &str) -> bool {
 /// The Debian sid root with Stratoshark 0.9.9 (`strato`), tshark 4.6 and
 /// sysdig 0.41 on libs 0.23 that `install/install.sh --deps` prepares, or
 /// `None` (with the reason on stderr) where it is missing; under CI=true it
-/// must be there.
+/// must be there. Our container plugin of this tree is installed in it
+/// first (once per test process): what its readers show of a host
+/// thread's user and socket ends depends on the plugin, so a plugin left
+/// there by another build would make their answers stale.
 pub fn sid_root() -> Option<PathBuf> {
     let root = PathBuf::from(
         std::env::var("SCAPBRIDGE_SID_ROOT")
@@ -521,6 +524,7 @@ pub fn sid_root() -> Option<PathBuf> {
         );
         return None;
     }
+    reader_plugin::install_in_sid(&root);
     Some(root)
 }
 

@@ -9,9 +9,11 @@
 //!
 //! * parsing: each container event (272, 324, and the async `container`
 //!   event 402 newer libs write) adds its container's record; each clone
-//!   and execve exit sets its thread's (and a new child's) `container_id`
-//!   in the reader's thread table from the event's `cgroups`; a thread
-//!   from the capture's process table gets it from its cgroups there;
+//!   and execve exit sets its thread's (and a new child's) owner from the
+//!   event's `cgroups`, and the reader's `container_id` for a thread in a
+//!   container (a host thread's stays empty, so that libs 0.23 names its
+//!   user from the capture's user list); a thread from the capture's
+//!   process table gets it from its cgroups there;
 //! * extraction: the fields, by the real plugin's names and types, with
 //!   the answers `scapbridge read` gives (`host` for a host thread).
 //!

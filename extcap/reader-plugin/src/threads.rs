@@ -1,6 +1,8 @@
 //! The reader's thread table, through the plugin tables API: the dynamic
 //! field `container_id` this plugin adds (the name the container plugin
-//! uses, which libsinsp 0.23 itself reads for `fd.containername`), the
+//! uses, which libsinsp 0.23 itself reads for `fd.containername` and for
+//! the container whose users it looks up), the plugin's own field
+//! `scapbridge_owner`, the
 //! thread's `cgroups` (for threads that came from the capture's process
 //! table, which no clone or execve of the capture describes) and its
 //! `pidns_init_start_ts` (`container.start_ts`).
@@ -30,6 +32,10 @@ type CgroupTable = Table<u64, Cgroup>;
 pub(crate) struct Threads {
     table: Table<i64, Thread>,
     container_id: Field<CStr, Thread>,
+    /// The owner as this plugin found it: a short id or [`HOST`] (empty:
+    /// not known yet). Kept apart from `container_id`, which stays empty
+    /// for a host thread (see [`Threads::set_owner`]).
+    owner: Field<CStr, Thread>,
     /// `None` when the reader's threads have no cgroups table.
     cgroups: Option<(Field<CgroupTable, Thread>, Field<CStr, Cgroup>)>,
     /// `None` when the reader's threads have no such field.
@@ -51,6 +57,7 @@ impl Threads {
     pub(crate) fn new(input: &TablesInput<'_>) -> Result<Threads, Error> {
         let table: Table<i64, Thread> = input.get_table(c"threads")?;
         let container_id = table.add_field(input, c"container_id")?;
+        let owner = table.add_field(input, c"scapbridge_owner")?;
         let cgroups = table
             .get_table_field::<u64, CgroupTable, Cgroup, _, _>(input, c"cgroups", |t| {
                 t.get_field(input, c"second")
@@ -60,16 +67,17 @@ impl Threads {
         Ok(Threads {
             table,
             container_id,
+            owner,
             cgroups,
             pidns_init_start_ts,
         })
     }
 
-    /// The thread's owner as stored in `container_id` (empty: not known
-    /// yet), or `None` when the table has no such thread.
+    /// The thread's owner as stored by [`Threads::set_owner`] (empty: not
+    /// known yet), or `None` when the table has no such thread.
     pub(crate) fn stored_owner(&self, r: &impl TableReader, tid: i64) -> Option<String> {
         let e = self.table.get_entry(r, &tid).ok()?;
-        let v = e.read_field(r, &self.container_id).ok()?;
+        let v = e.read_field(r, &self.owner).ok()?;
         Some(v.to_string_lossy().into_owned())
     }
 
@@ -109,8 +117,16 @@ impl Threads {
             .unwrap_or(0)
     }
 
-    /// Stores `owner` as the thread's `container_id`; a thread the table
-    /// does not have is left alone.
+    /// Stores `owner` as the thread's owner, and as its `container_id`
+    /// unless it is [`HOST`]: a host thread's `container_id` stays empty,
+    /// as libsinsp keeps it without a plugin. libs 0.23 looks a thread's
+    /// user and group up in the list of its `container_id`, and a capture
+    /// file fills only the host's list (`""`): with `host` there, as
+    /// falcosecurity's plugin stores it, sysdig 0.41 and Stratoshark name
+    /// no host user but root (uid 1000 of a file's list shows `<NA>`).
+    /// The price: libsinsp's `fd.containername` is `:<path>` on a host
+    /// thread, not `host:<path>`. A thread the table does not have is
+    /// left alone.
     pub(crate) fn set_owner(
         &self,
         r: &impl TableReader,
@@ -122,6 +138,8 @@ impl Threads {
             return Ok(());
         };
         let v = CString::new(owner).map_err(|e| anyhow::anyhow!("container id: {e}"))?;
-        e.write_field(w, &self.container_id, v.as_c_str())
+        e.write_field(w, &self.owner, v.as_c_str())?;
+        let id = if owner == HOST { c"" } else { v.as_c_str() };
+        e.write_field(w, &self.container_id, id)
     }
 }

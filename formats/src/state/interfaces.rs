@@ -1,16 +1,42 @@
 //! The capture's interface list: how libsinsp fills a socket's
 //! unspecified end (`0.0.0.0`, `::`) from it, and how sysdig 0.29 tells a
-//! socket's local end by it.
+//! socket's local end by it (and libs 0.23 a host thread's).
 
 use super::CaptureState;
 
 impl CaptureState {
     /// Whether `ip` is an address of one of the capture's interfaces (how
-    /// sysdig 0.29 tells a socket's local end).
+    /// sysdig 0.29 tells a socket's local end): an IPv4 address exactly,
+    /// an IPv6 one by its first 64 bits (libsinsp's `ipv6addr::in_subnet`,
+    /// in both generations).
     pub fn is_machine_address(&self, ip: std::net::IpAddr) -> bool {
         match ip {
             std::net::IpAddr::V4(a) => self.ipv4_interfaces.iter().any(|(i, _)| *i == a.octets()),
-            std::net::IpAddr::V6(a) => self.ipv6_interfaces.contains(&a.octets()),
+            std::net::IpAddr::V6(a) => {
+                let net = |b: &[u8; 16]| <[u8; 8]>::try_from(&b[..8]).ok();
+                self.ipv6_interfaces
+                    .iter()
+                    .any(|i| net(i) == net(&a.octets()))
+            }
+        }
+    }
+
+    /// Whether `ip` is local to a thread of `container_id` (empty: the
+    /// host), as libs 0.23 tells a socket's local end: on the host, an
+    /// address of the machine's; in a container, its IPv4 address, or any
+    /// container's when its own is unknown, and never an IPv6 address
+    /// (libsinsp's `is_ipv4addr_in_local_machine` and the IPv6 one).
+    pub fn is_local_address(&self, container_id: &str, ip: std::net::IpAddr) -> bool {
+        if container_id.is_empty() {
+            return self.is_machine_address(ip);
+        }
+        let std::net::IpAddr::V4(a) = ip else {
+            return false;
+        };
+        let is = |c: &crate::state::ContainerRecord| c.ip.parse() == Ok(a);
+        match self.container(container_id).filter(|c| !c.ip.is_empty()) {
+            Some(own) => is(own),
+            None => self.containers().any(is),
         }
     }
 

@@ -187,3 +187,65 @@ fn container_field_arguments_are_checked() {
     assert!(Filter::new("container.name[x] = y").is_err());
     assert!(Filter::new("k8s.pod.label[app] = web").is_ok());
 }
+
+/// libs 0.23 takes a connection's end as local when its address is the
+/// thread's: one of the machine's interfaces on the host, the container's
+/// own address in a container (not the machine's, though it is local to
+/// the capture).
+#[test]
+fn the_local_end_of_a_connection_is_the_threads_own() {
+    use scapbridge_formats::meta::{fd_type, FdData, FdInfo, IfAddr, Interface, SocketTuple};
+    let mut st = CaptureState::new();
+    st.add_interfaces(&[Interface::V4(IfAddr {
+        name: b"eth0".to_vec(),
+        addr: [10, 0, 2, 15],
+        netmask: [255, 255, 255, 0],
+        bcast: [10, 0, 2, 255],
+        linkspeed: 0,
+    })]);
+    st.add_processes(&state().snapshot().0);
+    let mut c = OwnedEvent::new(5, u64::MAX, schema::PPME_CONTAINER_JSON_2_E);
+    let mut j = json()
+        .replace(r#""ip":"0.0.0.0""#, r#""ip":"10.88.0.5""#)
+        .into_bytes();
+    j.push(0);
+    c.push(j);
+    st.update(&parse(&c.encode()));
+    let sock = |fd, sip, sport, dip, dport| FdInfo {
+        fd,
+        ino: 0,
+        fd_type: fd_type::IPV4_SOCK,
+        data: FdData::Ipv4(SocketTuple {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto: 3,
+        }),
+    };
+    // The host's bash (200): a client of a remote server, a server of a
+    // remote client.
+    st.add_fds(
+        200,
+        &[
+            sock(3, [10, 0, 2, 15], 40000, [93, 184, 216, 34], 443),
+            sock(4, [198, 51, 100, 7], 50000, [10, 0, 2, 15], 22),
+        ],
+    );
+    // The container's sleep (100): a client of the machine's address.
+    st.add_fds(100, &[sock(3, [10, 88, 0, 5], 41000, [10, 0, 2, 15], 8080)]);
+    let fmt = "%fd.lip %fd.lport %fd.rip %fd.rport %fd.is_server";
+    let write = |tid, fd| exit("write", 10, tid, &[("res", i64le(1)), ("fd", i64le(fd))]);
+    assert_eq!(
+        show(&st, &write(200, 3), fmt),
+        "10.0.2.15 40000 93.184.216.34 443 false"
+    );
+    assert_eq!(
+        show(&st, &write(200, 4), fmt),
+        "10.0.2.15 22 198.51.100.7 50000 true"
+    );
+    assert_eq!(
+        show(&st, &write(100, 3), fmt),
+        "10.88.0.5 41000 10.0.2.15 8080 false"
+    );
+}

@@ -316,6 +316,19 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
                     port.parse().ok()?,
                 ))
             };
+            // libsinsp takes the client end as local when its address is
+            // the thread's, and calls the fd a server's when the server
+            // end's address is: sysdig 0.29 by the machine's interfaces,
+            // libs 0.23 by them on the host and by the container's address
+            // in a container.
+            let local = |ip| {
+                if cx.state.generation().is_029() {
+                    cx.state.is_machine_address(ip)
+                } else {
+                    let container = cx.state.thread(ev.tid()).map(|t| &*t.container_id);
+                    cx.state.is_local_address(container.unwrap_or(""), ip)
+                }
+            };
             // fd.name of an inet socket: "cip:cport->sip:sport"; of a bound
             // one that is not connected, "ip:port": libs' server socket
             // when bound to a port (not to 0, a client's bind before its
@@ -325,7 +338,18 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
                 let listen = split(&e.name).filter(|(_, port)| *port > 0);
                 return match f {
                     FdConnected => Some(Value::Bool(false)),
-                    FdIsServer => Some(Value::Bool(listen.is_some())),
+                    // Not listening: libsinsp asks whether the server end
+                    // it has not learnt (0.0.0.0, ::) is local, which an
+                    // IPv6 loopback interface makes true (`::` shares its
+                    // first 64 bits).
+                    FdIsServer => Some(Value::Bool(
+                        listen.is_some()
+                            || local(if e.typechar == b'6' {
+                                std::net::Ipv6Addr::UNSPECIFIED.into()
+                            } else {
+                                std::net::Ipv4Addr::UNSPECIFIED.into()
+                            }),
+                    )),
                     FdSip | FdIp | FdNet | FdSnet => Some(Value::Ips(vec![listen?.0])),
                     FdSport => Some(Value::Num(listen?.1)),
                     _ => None,
@@ -333,37 +357,23 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             };
             let (cip, cport) = split(c)?;
             let (sip, sport) = split(srv)?;
-            // sysdig 0.29 takes the client end as local when its address is
-            // one of the machine's, and calls the fd a server's when the
-            // server end's address is.
-            if cx.state.generation().is_029() {
-                let client_local = cx.state.is_machine_address(cip);
-                let (lip, lport, rip, rport) = if client_local {
-                    (cip, cport, sip, sport)
-                } else {
-                    (sip, sport, cip, cport)
-                };
-                match f {
-                    FdIsServer => return Some(Value::Bool(cx.state.is_machine_address(sip))),
-                    FdLip | FdLnet => return Some(Value::Ips(vec![lip])),
-                    FdRip | FdRnet => return Some(Value::Ips(vec![rip])),
-                    FdLport => return Some(Value::Num(lport)),
-                    FdRport => return Some(Value::Num(rport)),
-                    _ => {}
-                }
-            }
-            // libs 0.23 takes the client end as local only when its address
-            // is a container's own; sysdig 0.41 and Stratoshark (with the
-            // container plugin, every host thread in container "host") never
-            // do, so local is the server end and remote the client's.
+            let (lip, lport, rip, rport) = if local(cip) {
+                (cip, cport, sip, sport)
+            } else {
+                (sip, sport, cip, cport)
+            };
             match f {
                 FdConnected => Value::Bool(true),
-                FdIsServer => Value::Bool(false),
-                FdSip | FdSnet | FdLip | FdLnet => Value::Ips(vec![sip]),
-                FdCip | FdCnet | FdRip | FdRnet => Value::Ips(vec![cip]),
+                FdIsServer => Value::Bool(local(sip)),
+                FdLip | FdLnet => Value::Ips(vec![lip]),
+                FdRip | FdRnet => Value::Ips(vec![rip]),
+                FdLport => Value::Num(lport),
+                FdRport => Value::Num(rport),
+                FdSip | FdSnet => Value::Ips(vec![sip]),
+                FdCip | FdCnet => Value::Ips(vec![cip]),
                 FdIp | FdNet => Value::Ips(vec![cip, sip]),
-                FdSport | FdLport => Value::Num(sport),
-                FdCport | FdRport => Value::Num(cport),
+                FdSport => Value::Num(sport),
+                FdCport => Value::Num(cport),
                 _ => return None,
             }
         }

@@ -495,12 +495,12 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     (
         "fd.lport",
         Field::FdLport,
-        "the local port (libs 0.23: the server's)",
+        "the local end's port (the client's when its address is the thread's: the machine's, or in a container the container's)",
     ),
     (
         "fd.rport",
         Field::FdRport,
-        "the remote port (libs 0.23: the client's)",
+        "the remote end's port",
     ),
     (
         "fd.connected",
@@ -531,12 +531,12 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     (
         "fd.lip",
         Field::FdLip,
-        "the local address of a connection (libs 0.23: the server's)",
+        "the local end's address (the client's when it is the thread's: the machine's, or in a container the container's)",
     ),
     (
         "fd.rip",
         Field::FdRip,
-        "the remote address of a connection (libs 0.23: the client's)",
+        "the remote end's address",
     ),
     (
         "fd.lnet",
