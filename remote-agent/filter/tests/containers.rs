@@ -249,3 +249,68 @@ fn the_local_end_of_a_connection_is_the_threads_own() {
         "10.88.0.5 41000 10.0.2.15 8080 false"
     );
 }
+
+/// libs 0.23 looks a thread's user and group up in its container's list,
+/// and a file lists the host's alone: a container's uid 1000 is `<NA>`
+/// (root stays `root`), the host's is the list's name. sysdig 0.29 names
+/// both from the list.
+#[test]
+fn users_are_named_from_the_list_on_the_host_only() {
+    use scapbridge_formats::meta::UserEntry;
+    use scapbridge_formats::Generation;
+    let mut st = CaptureState::new();
+    let mut procs = state().snapshot().0;
+    for p in &mut procs {
+        p.uid = 1000;
+        p.gid = 1000;
+    }
+    st.add_processes(&procs);
+    st.add_users(&[
+        UserEntry::User {
+            uid: 1000,
+            gid: 1000,
+            name: b"ubuntu".to_vec(),
+            homedir: b"/home/ubuntu".to_vec(),
+            shell: b"/bin/bash".to_vec(),
+        },
+        UserEntry::Group {
+            gid: 1000,
+            name: b"ubuntu".to_vec(),
+        },
+    ]);
+    let fmt = "%user.name %group.name %user.loginname";
+    assert_eq!(
+        show(&st, &exit("close", 10, 200, &[]), fmt),
+        "ubuntu ubuntu <NA>"
+    );
+    assert_eq!(
+        show(&st, &exit("close", 10, 100, &[]), fmt),
+        "<NA> <NA> <NA>"
+    );
+    // setuid(0) in the container: root without a list.
+    let setuid = exit(
+        "setuid",
+        11,
+        100,
+        &[("res", i64le(0)), ("uid", 0u32.to_le_bytes().to_vec())],
+    );
+    st.update(&parse(&setuid));
+    assert_eq!(
+        show(&st, &exit("close", 12, 100, &[]), "%user.name %user.uid"),
+        "root 0"
+    );
+    let mut old = CaptureState::new();
+    old.set_generation(Generation::Sysdig029);
+    old.add_processes(&procs);
+    old.add_users(&[UserEntry::User {
+        uid: 1000,
+        gid: 1000,
+        name: b"ubuntu".to_vec(),
+        homedir: b"/home/ubuntu".to_vec(),
+        shell: b"/bin/bash".to_vec(),
+    }]);
+    assert_eq!(
+        show(&old, &exit("close", 10, 100, &[]), "%user.name"),
+        "ubuntu"
+    );
+}

@@ -46,6 +46,41 @@ fn user_thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, Threa
     }
 }
 
+/// Whether libsinsp looks the thread's user and group up in the capture's
+/// lists: sysdig 0.29 always; libs 0.23 for a host thread only, as it
+/// keeps a list per container and a file fills the host's alone (with our
+/// container plugin or none; falcosecurity's stores `host` as a host
+/// thread's container, which no list has either).
+fn host_list(t: &ThreadEntry, cx: &EvalContext<'_>) -> bool {
+    cx.state.generation().is_029() || t.container_id.is_empty()
+}
+
+/// libs 0.23's name for an id it has no entry for: `root` for 0, else
+/// `<NA>`, a value that exists.
+fn fallback_name(id: u32) -> &'static str {
+    if id == 0 {
+        "root"
+    } else {
+        "<NA>"
+    }
+}
+
+/// The name of user `uid` for thread `t`: from the capture's list where
+/// libsinsp reads it ([`host_list`]), else libs 0.23's fallback; sysdig
+/// 0.29 has none for an unlisted user.
+fn user_name<'s>(t: &ThreadEntry, uid: u32, cx: &EvalContext<'s>) -> Option<&'s str> {
+    let listed = if host_list(t, cx) {
+        cx.state.user_name(uid)
+    } else {
+        None
+    };
+    match listed {
+        Some(n) => Some(n),
+        None if cx.state.generation().is_029() => None,
+        None => Some(fallback_name(uid)),
+    }
+}
+
 /// Whether the event's thread is one libsinsp made up for it (not in the
 /// table): it has no parent at all, so `proc.ppid` is missing.
 pub(super) fn made_up(ev: &Event<'_>, cx: &EvalContext<'_>) -> bool {
@@ -558,28 +593,28 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             v => Value::Num(v as i64),
         },
         ProcExeFlag(bit) => Value::Bool(thread(ev, cx)?.exe_flags & bit != 0),
-        // libs 0.23 names a user or group it has no entry for "<NA>", a
-        // value that exists (sysdig 0.29: missing).
-        UserName => Value::Str(Cow::Borrowed(
-            match cx.state.user_name(user_thread(ev, cx)?.uid) {
-                Some(n) => n,
-                None if cx.state.generation().is_029() => return None,
-                None => "<NA>",
-            },
-        )),
-        UserLoginname => Value::Str(Cow::Borrowed(
-            cx.state
-                .user_name(thread(ev, cx)?.loginuid)
-                .unwrap_or("<NA>"),
-        )),
+        UserName => {
+            let t = user_thread(ev, cx)?;
+            Value::Str(Cow::Borrowed(user_name(&t, t.uid, cx)?))
+        }
+        UserLoginname => {
+            let t = thread(ev, cx)?;
+            let name = user_name(&t, t.loginuid, cx).unwrap_or("<NA>");
+            Value::Str(Cow::Borrowed(name))
+        }
         GroupGid => Value::Num(i64::from(user_thread(ev, cx)?.gid)),
-        GroupName => Value::Str(Cow::Borrowed(
-            match cx.state.group_name(user_thread(ev, cx)?.gid) {
+        GroupName => {
+            let t = user_thread(ev, cx)?;
+            let listed = match host_list(&t, cx) {
+                true => cx.state.group_name(t.gid),
+                false => None,
+            };
+            Value::Str(Cow::Borrowed(match listed {
                 Some(n) => n,
                 None if cx.state.generation().is_029() => return None,
-                None => "<NA>",
-            },
-        )),
+                None => fallback_name(t.gid),
+            }))
+        }
         Ancestor(attr, n) => return ancestors::extract(*attr, *n, ev, cx),
         ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
         ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
