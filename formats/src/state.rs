@@ -21,6 +21,7 @@ use crate::schema::{self, Direction};
 
 mod containers;
 mod creators;
+mod credentials;
 mod events;
 mod from_proc;
 mod interfaces;
@@ -224,6 +225,7 @@ enum StateAction {
     Chdir,
     Setsid,
     Prctl,
+    Credentials,
 }
 
 impl StateAction {
@@ -248,6 +250,9 @@ impl StateAction {
             "chdir" | "fchdir" => StateAction::Chdir,
             "setsid" => StateAction::Setsid,
             "prctl" => StateAction::Prctl,
+            "setuid" | "setgid" | "setresuid" | "setresgid" | "setreuid" | "setregid" => {
+                StateAction::Credentials
+            }
             _ => StateAction::None,
         }
     }
@@ -766,6 +771,7 @@ impl CaptureState {
                 }
             }
             StateAction::Prctl => self.on_prctl(ev),
+            StateAction::Credentials => self.on_credentials(ev, tid, info.name),
             // libsinsp: a successful setsid makes its result the session id.
             StateAction::Setsid => {
                 if let Some(sid) = self.i64_arg(ev, "res").filter(|&r| r >= 0) {
