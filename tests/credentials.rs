@@ -3,6 +3,8 @@
 //! live capture of `workloads/credentials.py`, read by sysdig 0.41 and by
 //! us, names the same user and group on every event of the script.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 #[test]
