@@ -21,7 +21,7 @@ fn user_and_group_follow_the_credential_calls_as_in_sysdig_041() {
     let mut cap = common::syscalls_capture(None, &dir.path().join("c.scap"));
     cap.arg("--").arg("python3").arg(&script);
     common::capture_ok(&mut cap);
-    let fmt = "*%evt.num %evt.type %user.uid %group.gid %user.name %group.name";
+    let fmt = "*%evt.num %evt.type %user.uid %group.gid %user.name %group.name %evt.args";
     let calls = "proc.name=python3 and evt.type in (setresuid, setresgid, setreuid, setregid, setuid, setgid)";
     let (theirs, ours) =
         common::sysdig041_and_read(&root, dir.path(), "c.scap", &["-p", fmt, calls]);

@@ -394,7 +394,8 @@ pub fn push_resolved(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &m
 /// it where that differs from [`push_value`] (libs 0.21, sysdig 0.29): an
 /// error-number result in decimal whatever its format (mmap's), every name
 /// of an enumeration that gives its value more than one (`AF_LOCAL|AF_UNIX`),
-/// an empty buffer as `NULL`, a user or group id unnamed.
+/// an empty buffer as `NULL`, a user or group named for the thread's
+/// container.
 pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut String) {
     match *v {
         Value::Errno { v, .. } if v >= 0 => push_i64(out, v),
@@ -412,12 +413,21 @@ pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, ou
             let _ = write!(out, "({})", same.join("|"));
         }
         Value::Bytes([]) => out.push_str("NULL"),
-        // libs 0.23 names no user or group from a capture (it reads no
-        // user list from the file): `<NA>`, and `<NONE>` for -1.
+        // libs 0.23 names a user or group from the list of the event
+        // thread's container (a file lists the host's), `<NA>` when it has
+        // none, and `<NONE>` for -1.
         Value::Uid(u) | Value::Gid(u) if u == u64::from(u32::MAX) => out.push_str("-1(<NONE>)"),
         Value::Uid(u) | Value::Gid(u) => {
             push_u64(out, u);
-            out.push_str("(<NA>)");
+            let name = state.and_then(|s| match v {
+                Value::Uid(_) => s.user_name_for(tid, u as u32),
+                _ => s.group_name_for(tid, u as u32),
+            });
+            let _ = write!(
+                out,
+                "({})",
+                name.filter(|n| !n.is_empty()).unwrap_or("<NA>")
+            );
         }
         _ => push_value(tid, v, state, out),
     }
@@ -682,6 +692,15 @@ pub trait Names {
     fn user_name(&self, uid: u32) -> Option<&str>;
     /// The name of group `gid`.
     fn group_name(&self, gid: u32) -> Option<&str>;
+    /// The name of user `uid` as libs 0.23 names it for thread `tid`
+    /// (from the list of the thread's container); by default [`Names::user_name`].
+    fn user_name_for(&self, _tid: u64, uid: u32) -> Option<&str> {
+        self.user_name(uid)
+    }
+    /// The name of group `gid` for thread `tid`, as [`Names::user_name_for`].
+    fn group_name_for(&self, _tid: u64, gid: u32) -> Option<&str> {
+        self.group_name(gid)
+    }
     /// How byte buffers print (libsinsp's inspector-wide buffer format).
     fn buffer_format(&self) -> BufferFormat {
         BufferFormat::Dots

@@ -838,6 +838,12 @@ impl render::Names for Libs023Names<'_> {
     fn group_name(&self, gid: u32) -> Option<&str> {
         self.0.group_name(gid)
     }
+    fn user_name_for(&self, tid: u64, uid: u32) -> Option<&str> {
+        self.0.user_name_for(tid, uid)
+    }
+    fn group_name_for(&self, tid: u64, gid: u32) -> Option<&str> {
+        self.0.group_name_for(tid, gid)
+    }
     fn buffer_format(&self) -> render::BufferFormat {
         self.0.buffer_format
     }

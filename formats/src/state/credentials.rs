@@ -1,4 +1,5 @@
-//! A thread's user and group after the calls that change them: libsinsp
+//! A thread's user and group after the calls that change them, and their
+//! names as libsinsp gives them for a thread. libsinsp
 //! (`parse_set*id_exit`) takes the new effective id from a successful
 //! setuid, setgid, setresuid or setresgid, and libs 0.23 from setreuid
 //! and setregid too; sysdig 0.29 does not follow those two.
@@ -38,6 +39,36 @@ impl CaptureState {
             } else {
                 t.gid = id;
             }
+        }
+    }
+}
+
+impl CaptureState {
+    /// The name of user `uid` as libsinsp names it for thread `tid`: from
+    /// the capture's list, which libs 0.23 consults for a host thread only
+    /// (it keeps a list per container and a file fills the host's alone,
+    /// so a container's thread has `root` for id 0, which libsinsp adds,
+    /// and no other); sysdig 0.29 for every thread.
+    pub fn user_name_for(&self, tid: u64, uid: u32) -> Option<&str> {
+        self.id_name_for(tid, uid, CaptureState::user_name)
+    }
+
+    /// The name of group `gid` for thread `tid`, as [`Self::user_name_for`].
+    pub fn group_name_for(&self, tid: u64, gid: u32) -> Option<&str> {
+        self.id_name_for(tid, gid, CaptureState::group_name)
+    }
+
+    fn id_name_for(
+        &self,
+        tid: u64,
+        id: u32,
+        lookup: fn(&CaptureState, u32) -> Option<&str>,
+    ) -> Option<&str> {
+        match self.thread(tid) {
+            Some(t) if !t.container_id.is_empty() && !self.generation.is_029() => {
+                (id == 0).then_some("root")
+            }
+            _ => lookup(self, id),
         }
     }
 }

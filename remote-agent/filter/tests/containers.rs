@@ -295,6 +295,25 @@ fn users_are_named_from_the_list_on_the_host_only() {
         &[("res", i64le(0)), ("uid", 0u32.to_le_bytes().to_vec())],
     );
     st.update(&parse(&setuid));
+    // A user id in the arguments is named for the event's thread the same
+    // way.
+    assert_eq!(show(&st, &setuid, "%evt.args"), "res=0 uid=0(root)");
+    let to = |tid, uid: u32| {
+        exit(
+            "setuid",
+            13,
+            tid,
+            &[("res", i64le(0)), ("uid", uid.to_le_bytes().to_vec())],
+        )
+    };
+    assert_eq!(
+        show(&st, &to(100, 1000), "%evt.args"),
+        "res=0 uid=1000(<NA>)"
+    );
+    assert_eq!(
+        show(&st, &to(200, 1000), "%evt.args"),
+        "res=0 uid=1000(ubuntu)"
+    );
     assert_eq!(
         show(&st, &exit("close", 12, 100, &[]), "%user.name %user.uid"),
         "root 0"

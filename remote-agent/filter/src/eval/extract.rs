@@ -46,38 +46,13 @@ fn user_thread<'s>(ev: &Event<'_>, cx: &EvalContext<'s>) -> Option<Cow<'s, Threa
     }
 }
 
-/// Whether libsinsp looks the thread's user and group up in the capture's
-/// lists: sysdig 0.29 always; libs 0.23 for a host thread only, as it
-/// keeps a list per container and a file fills the host's alone (with our
-/// container plugin or none; falcosecurity's stores `host` as a host
-/// thread's container, which no list has either).
-fn host_list(t: &ThreadEntry, cx: &EvalContext<'_>) -> bool {
-    cx.state.generation().is_029() || t.container_id.is_empty()
-}
-
 /// libs 0.23's name for an id it has no entry for: `root` for 0, else
-/// `<NA>`, a value that exists.
-fn fallback_name(id: u32) -> &'static str {
-    if id == 0 {
-        "root"
-    } else {
-        "<NA>"
-    }
-}
-
-/// The name of user `uid` for thread `t`: from the capture's list where
-/// libsinsp reads it ([`host_list`]), else libs 0.23's fallback; sysdig
-/// 0.29 has none for an unlisted user.
-fn user_name<'s>(t: &ThreadEntry, uid: u32, cx: &EvalContext<'s>) -> Option<&'s str> {
-    let listed = if host_list(t, cx) {
-        cx.state.user_name(uid)
-    } else {
-        None
-    };
-    match listed {
-        Some(n) => Some(n),
-        None if cx.state.generation().is_029() => None,
-        None => Some(fallback_name(uid)),
+/// `<NA>`, a value that exists (sysdig 0.29: none).
+fn fallback_name(id: u32, cx: &EvalContext<'_>) -> Option<&'static str> {
+    match id {
+        _ if cx.state.generation().is_029() => None,
+        0 => Some("root"),
+        _ => Some("<NA>"),
     }
 }
 
@@ -594,26 +569,22 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
         },
         ProcExeFlag(bit) => Value::Bool(thread(ev, cx)?.exe_flags & bit != 0),
         UserName => {
-            let t = user_thread(ev, cx)?;
-            Value::Str(Cow::Borrowed(user_name(&t, t.uid, cx)?))
+            let uid = user_thread(ev, cx)?.uid;
+            let name = cx.state.user_name_for(ev.tid(), uid);
+            Value::Str(Cow::Borrowed(name.or_else(|| fallback_name(uid, cx))?))
         }
         UserLoginname => {
-            let t = thread(ev, cx)?;
-            let name = user_name(&t, t.loginuid, cx).unwrap_or("<NA>");
-            Value::Str(Cow::Borrowed(name))
+            let id = thread(ev, cx)?.loginuid;
+            let name = cx.state.user_name_for(ev.tid(), id);
+            Value::Str(Cow::Borrowed(
+                name.or_else(|| fallback_name(id, cx)).unwrap_or("<NA>"),
+            ))
         }
         GroupGid => Value::Num(i64::from(user_thread(ev, cx)?.gid)),
         GroupName => {
-            let t = user_thread(ev, cx)?;
-            let listed = match host_list(&t, cx) {
-                true => cx.state.group_name(t.gid),
-                false => None,
-            };
-            Value::Str(Cow::Borrowed(match listed {
-                Some(n) => n,
-                None if cx.state.generation().is_029() => return None,
-                None => fallback_name(t.gid),
-            }))
+            let gid = user_thread(ev, cx)?.gid;
+            let name = cx.state.group_name_for(ev.tid(), gid);
+            Value::Str(Cow::Borrowed(name.or_else(|| fallback_name(gid, cx))?))
         }
         Ancestor(attr, n) => return ancestors::extract(*attr, *n, ev, cx),
         ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
