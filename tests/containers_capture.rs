@@ -473,6 +473,16 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         .unwrap();
     let nobody_pid = nobody.id();
     assert!(nobody.wait_with_output().unwrap().status.success());
+    // The same user in the container, whose users a file does not list.
+    let o = c.exec(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "cat",
+        "/etc/hostname",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
     let o = cap.wait_with_output().unwrap();
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
 
@@ -544,6 +554,24 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         common::stderr(&o)
     );
     assert!(names.iter().all(|l| l == "nobody host"), "{names:?}");
+    let in_container = format!(
+        "thread.cgroups contains libpod-{} and user.uid=65534 and evt.type=openat",
+        c.id
+    );
+    let fmt = "*%user.name %group.name %container.id";
+    let (theirs, ours) =
+        common::sysdig041_and_read(&root, dir.path(), "w.scap", &["-p", fmt, &in_container]);
+    let (theirs, ours) = (common::stdout_lines(&theirs), common::stdout_lines(&ours));
+    let want = format!("<NA> <NA> {}", c.short_id());
+    assert!(
+        !theirs.is_empty(),
+        "sysdig 0.41 shows no openat of uid 65534 in the container"
+    );
+    assert!(theirs.iter().all(|l| *l == want), "{theirs:?}");
+    assert_eq!(
+        ours, theirs,
+        "the container's uid 65534, ours then sysdig 0.41's"
+    );
     // The plugin's fields in a filter, as rules use them.
     let by_pod = sysdig(&format!(
         "container.name={} and k8s.pod.name={} and k8s.ns.name={} and proc.name=cat",
