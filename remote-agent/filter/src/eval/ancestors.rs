@@ -64,7 +64,7 @@ impl Attr {
     }
 
     /// The attribute of a thread, borrowed when the thread is.
-    fn of<'s>(self, t: Cow<'s, ThreadEntry>) -> Value<'s> {
+    pub(super) fn of<'s>(self, t: Cow<'s, ThreadEntry>) -> Value<'s> {
         match self {
             Attr::Pid => Value::Num(t.pid as i64),
             Attr::Name => Value::Str(owned(t, |t| &t.comm)),
@@ -84,13 +84,10 @@ pub(super) fn extract<'s>(
     ev: &Event<'_>,
     cx: &EvalContext<'s>,
 ) -> Option<Value<'s>> {
-    let t = thread(ev, cx)?;
     let Some(n) = n else {
-        let start = main_thread(cx, ev.tid(), t);
-        return parents(cx, &start)
-            .next()
-            .map(|p| attr.of(Cow::Borrowed(p)));
+        return lineage(ev, cx)?.next().map(|p| attr.of(Cow::Borrowed(p)));
     };
+    let t = thread(ev, cx)?;
     // sysdig 0.29 counts a thread's ancestors from its main thread, each
     // step to the parent thread itself (its proc.pname is the thread that
     // made it): a rule of its own.
@@ -111,11 +108,18 @@ pub(super) fn any_holds(
     cx: &EvalContext<'_>,
     test: impl Fn(&Value<'_>) -> bool,
 ) -> bool {
-    let Some(t) = thread(ev, cx) else {
-        return false;
-    };
-    let start = main_thread(cx, ev.tid(), t);
-    parents(cx, &start).any(|p| test(&attr.of(Cow::Borrowed(p))))
+    lineage(ev, cx).is_some_and(|mut l| l.any(|p| test(&attr.of(Cow::Borrowed(p)))))
+}
+
+/// The parents of the event's process, nearest first: [`parents`] of its
+/// main thread, the walk of the ancestor fields without a number. `None`
+/// for an event without a thread.
+fn lineage<'s>(
+    ev: &Event<'_>,
+    cx: &EvalContext<'s>,
+) -> Option<impl Iterator<Item = &'s ThreadEntry>> {
+    let start = main_thread(cx, ev.tid(), thread(ev, cx)?);
+    Some(parents(cx, &start))
 }
 
 /// The parents of `start`, nearest first, each the thread its predecessor

@@ -520,7 +520,7 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             }
         }
         ProcName => Value::Str(owned(thread(ev, cx)?, |t| &t.comm)),
-        ProcPname => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.comm)),
+        Parent(attr) => return Some(attr.of(ancestor(ev, cx, 1)?)),
         ProcExe => Value::Str(owned(thread(ev, cx)?, |t| &t.exe)),
         ProcExepath => Value::Str(owned(thread(ev, cx)?, |t| &t.exepath)),
         ProcArgs => Value::Str(Cow::Owned(thread(ev, cx)?.args.join(" "))),
@@ -587,9 +587,6 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
             Value::Str(Cow::Borrowed(name.or_else(|| fallback_name(gid, cx))?))
         }
         Ancestor(attr, n) => return ancestors::extract(*attr, *n, ev, cx),
-        ProcPcmdline => Value::Str(Cow::Owned(cmdline(&*ancestor(ev, cx, 1)?))),
-        ProcPexe => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exe)),
-        ProcPexepath => Value::Str(owned(ancestor(ev, cx, 1)?, |t| &t.exepath)),
         EvtArgs => {
             let mut s = String::new();
             let old = cx.state.generation().is_029();

@@ -19,7 +19,6 @@ pub(super) enum Field {
     ProcPid,
     ProcPpid,
     ProcName,
-    ProcPname,
     ProcExe,
     ProcExepath,
     ProcArgs,
@@ -62,9 +61,10 @@ pub(super) enum Field {
     /// `proc.apid`, `proc.aname`, …: of ancestor N, or with no N of any
     /// ancestor (see [`ancestors::extract`]).
     Ancestor(ancestors::Attr, Option<usize>),
-    ProcPcmdline,
-    ProcPexe,
-    ProcPexepath,
+    /// `proc.pname`, `proc.pexe`, `proc.pexepath`, `proc.pcmdline`: of the
+    /// parent ([`ancestors::ancestor`] 1, which sysdig 0.29 counts from the
+    /// thread itself where `proc.aname[1]` counts from its main thread).
+    Parent(ancestors::Attr),
     EvtArgs,
     EvtIsOpenRead,
     EvtIsOpenWrite,
@@ -214,7 +214,7 @@ impl Field {
             Time(TimePart::TimeS | TimePart::DatetimeS | TimePart::LatencyHuman) => Kind::Str,
             Time(_) => Kind::Num,
             Unavailable(k) => *k,
-            Ancestor(a, _) => a.kind(),
+            Ancestor(a, _) | Parent(a) => a.kind(),
             Container(c) => c.kind(),
             Plugin(f) if f.0.is_numeric() => Kind::Num,
             _ => Kind::Str,
@@ -403,7 +403,7 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ("proc.pid", Field::ProcPid, "the process id"),
     ("proc.ppid", Field::ProcPpid, "the parent process id"),
     ("proc.name", Field::ProcName, "the process name (its comm)"),
-    ("proc.pname", Field::ProcPname, "the parent process name"),
+    ("proc.pname", Field::Parent(ancestors::Attr::Name), "the parent process name"),
     (
         "proc.exe",
         Field::ProcExe,
@@ -423,13 +423,13 @@ pub(super) const PLAIN: &[(&str, Field, &str)] = &[
     ("proc.cwd", Field::ProcCwd, "the working directory"),
     (
         "proc.pcmdline",
-        Field::ProcPcmdline,
+        Field::Parent(ancestors::Attr::Cmdline),
         "the parent's name and arguments",
     ),
-    ("proc.pexe", Field::ProcPexe, "the parent's argv[0]"),
+    ("proc.pexe", Field::Parent(ancestors::Attr::Exe), "the parent's argv[0]"),
     (
         "proc.pexepath",
-        Field::ProcPexepath,
+        Field::Parent(ancestors::Attr::Exepath),
         "the parent's executable path",
     ),
     (
