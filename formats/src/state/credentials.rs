@@ -46,9 +46,10 @@ impl CaptureState {
 impl CaptureState {
     /// The name of user `uid` as libsinsp names it for thread `tid`: from
     /// the capture's list, which libs 0.23 consults for a host thread only
-    /// (it keeps a list per container and a file fills the host's alone,
-    /// so a container's thread has `root` for id 0, which libsinsp adds,
-    /// and no other); sysdig 0.29 for every thread.
+    /// (it keeps a list per container and a file fills the host's alone:
+    /// sysdig 0.41 prints a container's `euid=0(<NA>)`; its `user.name`
+    /// falls back to `root` for id 0 on its own); sysdig 0.29 for every
+    /// thread.
     pub fn user_name_for(&self, tid: u64, uid: u32) -> Option<&str> {
         self.id_name_for(tid, uid, CaptureState::user_name)
     }
@@ -65,9 +66,7 @@ impl CaptureState {
         lookup: fn(&CaptureState, u32) -> Option<&str>,
     ) -> Option<&str> {
         match self.thread(tid) {
-            Some(t) if !t.container_id.is_empty() && !self.generation.is_029() => {
-                (id == 0).then_some("root")
-            }
+            Some(t) if !t.container_id.is_empty() && !self.generation.is_029() => None,
             _ => lookup(self, id),
         }
     }
