@@ -555,19 +555,19 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
     );
     assert!(names.iter().all(|l| l == "nobody host"), "{names:?}");
     let in_container = format!(
-        "thread.cgroups contains libpod-{} and user.uid=65534 and evt.type=openat",
-        c.id
+        "container.id={} and user.uid=65534 and evt.type=openat",
+        c.short_id()
     );
     let fmt = "*%user.name %group.name %container.id";
     let (theirs, ours) =
         common::sysdig041_and_read(&root, dir.path(), "w.scap", &["-p", fmt, &in_container]);
     let (theirs, ours) = (common::stdout_lines(&theirs), common::stdout_lines(&ours));
-    let want = format!("<NA> <NA> {}", c.short_id());
+    let unnamed = format!("<NA> <NA> {}", c.short_id());
     assert!(
         !theirs.is_empty(),
         "sysdig 0.41 shows no openat of uid 65534 in the container"
     );
-    assert!(theirs.iter().all(|l| *l == want), "{theirs:?}");
+    assert!(theirs.iter().all(|l| *l == unnamed), "{theirs:?}");
     assert_eq!(
         ours, theirs,
         "the container's uid 65534, ours then sysdig 0.41's"
