@@ -53,7 +53,10 @@ fn user_and_group_follow_the_credential_calls_as_in_sysdig_041() {
     let all = "proc.name=python3";
     let (theirs, ours) = common::sysdig041_and_read(&root, dir.path(), "c.scap", &["-p", fmt, all]);
     let (theirs, ours) = (common::stdout_lines(&theirs), common::stdout_lines(&ours));
-    assert!(ours.iter().any(|l| l.contains(" 2 3 bin sys ")), "{ours:#?}");
+    assert!(
+        ours.iter().any(|l| l.contains(" 2 3 bin sys ")),
+        "{ours:#?}"
+    );
     let differ: Vec<_> = ours
         .iter()
         .zip(&theirs)

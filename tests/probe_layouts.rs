@@ -155,6 +155,16 @@ fn expectations(k: &serde_json::Value) -> Vec<Want> {
             "lseek",
             &[&[s("offset=5")], &[s("whence=0(SEEK_SET)")], &[s("res=5")]],
         ),
+        // sysdig 0.29 and 0.41 print the 64-bit unsigned offset as signed.
+        want(
+            pid,
+            "lseek",
+            &[
+                &[s("offset=-2 ")],
+                &[s("whence=1(SEEK_CUR)")],
+                &[format!("res={}", n("lseek_back", "ret"))],
+            ],
+        ),
         want(
             pid,
             "pipe2",

@@ -440,7 +440,9 @@ pub fn push_value(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, out: &mut 
     match *v {
         Value::Missing => out.push_str("<NA>"),
         Value::Int { v, width, fmt } => num(out, v as u64 & mask(usize::from(width)), Some(v), fmt),
-        Value::Uint { v, fmt } => num(out, v, None, fmt),
+        // A 64-bit unsigned decimal prints signed in both generations
+        // (lseek's `offset=-2`, pread's `pos=-4096`).
+        Value::Uint { v, fmt } => num(out, v, (v > i64::MAX as u64).then_some(v as i64), fmt),
         Value::RelTime { ns, fmt } => {
             num(out, ns, None, fmt);
             if fmt != PrintFormat::Hex {

@@ -27,6 +27,7 @@ fd = os.open("/etc/hostname", os.O_RDONLY)
 st = os.fstat(fd)
 out["openat"] = {"fd": fd, "dev": st.st_dev, "ino": st.st_ino}
 out["lseek"] = {"fd": fd, "ret": S(8, fd, 5, 0)}  # SEEK_SET
+out["lseek_back"] = {"ret": S(8, fd, -2, 1)}  # SEEK_CUR, a negative offset
 
 # A pipe (pipe2 with O_CLOEXEC), polled with data in it.
 fds = (ctypes.c_int * 2)()

@@ -124,6 +124,15 @@ pub(super) fn rawarg_text(sel: &ArgSel, ev: &Event<'_>, cx: &EvalContext<'_>) ->
         _ if cx.state.generation().is_029() => n.to_string(),
         PrintFormat::Hex => format!("{raw:X}"),
         PrintFormat::Oct => format!("{raw:o}"),
+        // An unsigned type unsigned (sysdig 0.41: pread's `pos`
+        // 18446744073709547520, where `evt.arg` says -4096).
+        _ if matches!(
+            info.ty,
+            ParamType::Uint8 | ParamType::Uint16 | ParamType::Uint32 | ParamType::Uint64
+        ) =>
+        {
+            raw.to_string()
+        }
         _ => n.to_string(),
     })
 }
