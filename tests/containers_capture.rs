@@ -487,18 +487,11 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
     assert!(o.status.success(), "capture: {}", common::stderr(&o));
 
     // sysdig 0.41, the plugin loaded from its folder (no -H).
-    let sysdig = |filter: &str| {
+    let sysdig_p = |format: &str, filter: &str| {
         let o = common::in_sid(
             &root,
             dir.path(),
-            &[
-                "sysdig",
-                "-r",
-                "/x/w.scap",
-                "-p",
-                "*%proc.name %container.id %container.name %container.image.repository %k8s.pod.name %k8s.ns.name",
-                filter,
-            ],
+            &["sysdig", "-r", "/x/w.scap", "-p", format, filter],
         );
         assert!(
             o.status.success(),
@@ -506,6 +499,12 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
             common::stderr(&o)
         );
         common::stdout_lines(&o)
+    };
+    let sysdig = |filter: &str| {
+        sysdig_p(
+            "*%proc.name %container.id %container.name %container.image.repository %k8s.pod.name %k8s.ns.name",
+            filter,
+        )
     };
     // Chosen by the thread's cgroups (libsinsp's own field), not by the
     // plugin's: without the plugin these lines would not name the container.
@@ -535,23 +534,10 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
     // (with `host` as the thread's container_id, libs 0.23 would look it
     // up in container `host` and print <NA>).
     let user_of = |pid: u32| format!("proc.pid={pid} and user.uid=65534 and evt.type=openat");
-    let o = common::in_sid(
-        &root,
-        dir.path(),
-        &[
-            "sysdig",
-            "-r",
-            "/x/w.scap",
-            "-p",
-            "*%user.name %container.id",
-            &user_of(nobody_pid),
-        ],
-    );
-    let names = common::stdout_lines(&o);
+    let names = sysdig_p("*%user.name %container.id", &user_of(nobody_pid));
     assert!(
         !names.is_empty(),
-        "sysdig 0.41 shows no openat of uid 65534: {}",
-        common::stderr(&o)
+        "sysdig 0.41 shows no openat of uid 65534"
     );
     assert!(names.iter().all(|l| l == "nobody host"), "{names:?}");
     let in_container = format!(
@@ -582,28 +568,23 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
 
     // strato: the plugin loads (no error, every frame read), its fields
     // are valid; fd.containername names the container on syscall frames.
-    let o = common::in_sid(
-        &root,
-        dir.path(),
+    let strato = |fields: &[&str], filter: &str| {
+        let mut args = vec!["strato", "-r", "/x/w.scap", "-T", "fields"];
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        args.extend(["-Y", filter]);
+        common::in_sid(&root, dir.path(), &args)
+    };
+    let o = strato(
         &[
-            "strato",
-            "-r",
-            "/x/w.scap",
-            "-T",
-            "fields",
-            "-e",
             "proc.pid",
-            "-e",
             "fd.containername",
-            "-e",
             "container.name",
-            "-e",
             "k8s.pod.name",
-            "-e",
             "thread.cgroups",
-            "-Y",
-            "proc.name == \"cat\" && fd.name == \"/etc/shadow\"",
         ],
+        "proc.name == \"cat\" && fd.name == \"/etc/shadow\"",
     );
     let err = common::strato_stderr(&common::stderr(&o));
     assert!(o.status.success(), "strato: {:?} {err}", o.status);
@@ -640,20 +621,9 @@ fn libs_023_readers_name_the_container_and_pod_with_our_plugin() {
         // container_id stays empty (see the plugin's `Threads::set_owner`).
         assert_eq!(r[1], ":/etc/shadow", "{r:?}");
     }
-    let o = common::in_sid(
-        &root,
-        dir.path(),
-        &[
-            "strato",
-            "-r",
-            "/x/w.scap",
-            "-T",
-            "fields",
-            "-e",
-            "user.name",
-            "-Y",
-            &format!("proc.pid == {nobody_pid} && user.uid == 65534 && evt.type == \"openat\""),
-        ],
+    let o = strato(
+        &["user.name"],
+        &format!("proc.pid == {nobody_pid} && user.uid == 65534 && evt.type == \"openat\""),
     );
     let names = common::stdout_lines(&o);
     assert!(
