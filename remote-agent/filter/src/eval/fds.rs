@@ -357,23 +357,30 @@ pub(super) fn fd_field<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> O
             };
             let (cip, cport) = split(c)?;
             let (sip, sport) = split(srv)?;
-            let (lip, lport, rip, rport) = if local(cip) {
-                (cip, cport, sip, sport)
-            } else {
-                (sip, sport, cip, cport)
-            };
             match f {
                 FdConnected => Value::Bool(true),
-                FdIsServer => Value::Bool(local(sip)),
-                FdLip | FdLnet => Value::Ips(vec![lip]),
-                FdRip | FdRnet => Value::Ips(vec![rip]),
-                FdLport => Value::Num(lport),
-                FdRport => Value::Num(rport),
                 FdSip | FdSnet => Value::Ips(vec![sip]),
                 FdCip | FdCnet => Value::Ips(vec![cip]),
                 FdIp | FdNet => Value::Ips(vec![cip, sip]),
                 FdSport => Value::Num(sport),
                 FdCport => Value::Num(cport),
+                // Only these ask which end is the thread's (an interface
+                // scan and a thread lookup): the client's when local.
+                FdIsServer => Value::Bool(local(sip)),
+                FdLip | FdLnet | FdRip | FdRnet | FdLport | FdRport => {
+                    let client_local = local(cip);
+                    let ((lip, lport), (rip, rport)) = if client_local {
+                        ((cip, cport), (sip, sport))
+                    } else {
+                        ((sip, sport), (cip, cport))
+                    };
+                    match f {
+                        FdLip | FdLnet => Value::Ips(vec![lip]),
+                        FdRip | FdRnet => Value::Ips(vec![rip]),
+                        FdLport => Value::Num(lport),
+                        _ => Value::Num(rport),
+                    }
+                }
                 _ => return None,
             }
         }
