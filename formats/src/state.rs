@@ -290,6 +290,8 @@ pub struct CaptureState {
     groups: HashMap<u32, String>,
     /// Containers of the capture's `container` events, by short id.
     containers: std::collections::BTreeMap<String, ContainerRecord>,
+    /// The containers' IPv4 addresses, parsed once as each record comes.
+    container_ipv4: std::collections::BTreeMap<String, std::net::Ipv4Addr>,
     /// Raw bytes of the last enter event per thread, to complete exits that
     /// carry fewer parameters (old layouts). The buffers are reused, so the
     /// hot path allocates nothing once every thread has been seen.

@@ -238,6 +238,12 @@ impl super::CaptureState {
 
     /// Adds or replaces a container (as a `container` event does).
     pub fn add_container(&mut self, c: ContainerRecord) {
+        // Socket fields compare this address on every event of a
+        // container thread: parse it once, here.
+        match c.ip.parse() {
+            Ok(ip) => self.container_ipv4.insert(c.id.clone(), ip),
+            Err(_) => self.container_ipv4.remove(&c.id),
+        };
         self.containers.insert(c.id.clone(), c);
     }
 

@@ -33,10 +33,9 @@ impl CaptureState {
         let std::net::IpAddr::V4(a) = ip else {
             return false;
         };
-        let is = |c: &crate::state::ContainerRecord| c.ip.parse() == Ok(a);
         match self.container(container_id).filter(|c| !c.ip.is_empty()) {
-            Some(own) => is(own),
-            None => self.containers().any(is),
+            Some(_) => self.container_ipv4.get(container_id) == Some(&a),
+            None => self.container_ipv4.values().any(|ip| *ip == a),
         }
     }
 
