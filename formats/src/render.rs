@@ -417,20 +417,20 @@ pub fn push_value_libs023(tid: u64, v: &Value<'_>, state: Option<&dyn Names>, ou
         // thread's container (a file lists the host's), `<NA>` when it has
         // none, and `<NONE>` for -1.
         Value::Uid(u) | Value::Gid(u) if u == u64::from(u32::MAX) => out.push_str("-1(<NONE>)"),
-        Value::Uid(u) | Value::Gid(u) => {
-            push_u64(out, u);
-            let name = state.and_then(|s| match v {
-                Value::Uid(_) => s.user_name_for(tid, u as u32),
-                _ => s.group_name_for(tid, u as u32),
-            });
-            let _ = write!(
-                out,
-                "({})",
-                name.filter(|n| !n.is_empty()).unwrap_or("<NA>")
-            );
-        }
+        Value::Uid(u) => push_named_id(out, u, state.and_then(|s| s.user_name_for(tid, u as u32))),
+        Value::Gid(u) => push_named_id(out, u, state.and_then(|s| s.group_name_for(tid, u as u32))),
         _ => push_value(tid, v, state, out),
     }
+}
+
+/// Appends `id(name)`, `<NA>` for a name unknown or empty.
+fn push_named_id(out: &mut String, id: u64, name: Option<&str>) {
+    push_u64(out, id);
+    let _ = write!(
+        out,
+        "({})",
+        name.filter(|n| !n.is_empty()).unwrap_or("<NA>")
+    );
 }
 
 /// Appends a decoded value as sysdig prints it. `tid` is the thread of the

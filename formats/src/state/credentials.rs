@@ -27,8 +27,8 @@ impl CaptureState {
         }
         let Some(id) = self
             .arg(ev, param)
-            .and_then(|v| <[u8; 4]>::try_from(v).ok())
-            .map(u32::from_le_bytes)
+            .and_then(crate::event::value_u64)
+            .and_then(|v| u32::try_from(v).ok())
             .filter(|&id| id != u32::MAX || !self.generation.is_029())
         else {
             return;
