@@ -230,6 +230,15 @@ const FILTERS: &[&str] = &[
     "fd.rnet = 2001:db8::/32",
     "fd.filename exists",
     "evt.rawarg.flags = 0",
+    // evt.rawarg compares in the parameter's type: lseek's offset is
+    // UINT64 (the workload seeks back 2), whence ENUMFLAGS8; a list of
+    // numbers matches none.
+    "evt.rawarg.offset < 0",
+    "evt.rawarg.offset = -2",
+    "evt.rawarg.offset > 100",
+    "evt.rawarg.whence = 257",
+    "evt.rawarg.whence > -1",
+    "evt.rawarg.fd in (3, 4, 5)",
     "evt.arg.res = ERESTARTNOHAND",
     "evt.arg.name = /",
     "evt.failed = false",

@@ -51,6 +51,9 @@ failing(lambda: os.eventfd(0, 0x7fff))
 failing(lambda: os.memfd_create("x", 0x7fff))
 m = os.memfd_create("scapbridge-mem", 0)
 os.write(m, b"x")
+f = os.open("/etc/hostname", os.O_RDONLY)
+os.lseek(f, 5, os.SEEK_SET)
+os.lseek(f, -2, os.SEEK_CUR)
 '
 "#;
 

@@ -417,12 +417,17 @@ fn num(l: &Literal) -> Result<i64, (Span, CompileFault)> {
     let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
         i64::from_str_radix(h, 16).ok()
     } else {
-        body.parse::<i64>().ok().or_else(|| {
-            body.parse::<f64>()
-                .ok()
-                .filter(|f| f.fract() == 0.0)
-                .map(|f| f as i64)
-        })
+        // Above i64::MAX, a 64-bit unsigned number as libsinsp reads one
+        // (`evt.rawarg` of a UINT64), kept as its bits.
+        body.parse::<i64>()
+            .ok()
+            .or_else(|| body.parse::<u64>().ok().map(|u| u as i64))
+            .or_else(|| {
+                body.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| f as i64)
+            })
     };
     v.map(|v| if neg { -v } else { v }).ok_or_else(|| {
         (

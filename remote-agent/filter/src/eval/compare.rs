@@ -13,6 +13,56 @@ pub(super) enum Value<'a> {
     Ips(Vec<std::net::IpAddr>),
     /// A byte buffer (`evt.buffer`).
     Bytes(Cow<'a, [u8]>),
+    /// A number of `evt.rawarg`, which libsinsp compares in the
+    /// parameter's own type.
+    Raw(RawNum),
+}
+
+/// A numeric parameter as `evt.rawarg` holds it. libsinsp (both
+/// generations) compares it in the parameter's type: the right side, read
+/// as a 64-bit number (`-2` wraps), cut to the parameter's width, then
+/// compared signed or unsigned as the type is (sysdig 0.41: lseek's
+/// `offset < 0` holds for none, `offset = -2` for an offset of -2, and a
+/// UINT8 `whence = 4294967297` for whence 1). A list (`in`, `intersects`)
+/// of numbers matches none of them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RawNum {
+    /// The value's bytes, little-endian, zero-extended.
+    pub(super) bits: u64,
+    /// Width in bits: 8, 16, 32 or 64.
+    pub(super) width: u32,
+    pub(super) signed: bool,
+}
+
+impl RawNum {
+    fn mask(&self) -> u64 {
+        u64::MAX >> (64 - self.width)
+    }
+
+    /// `x` (already cut to the width) as a signed number of that width.
+    fn signed_of(&self, x: u64) -> i64 {
+        let shift = 64 - self.width;
+        ((x << shift) as i64) >> shift
+    }
+
+    fn cmp_rhs(&self, rhs: i64) -> std::cmp::Ordering {
+        let (a, b) = (self.bits & self.mask(), rhs as u64 & self.mask());
+        if self.signed {
+            self.signed_of(a).cmp(&self.signed_of(b))
+        } else {
+            a.cmp(&b)
+        }
+    }
+
+    /// The value in decimal, as its type prints.
+    fn text(&self) -> String {
+        let a = self.bits & self.mask();
+        if self.signed {
+            self.signed_of(a).to_string()
+        } else {
+            a.to_string()
+        }
+    }
 }
 
 pub(super) fn in_net(ip: std::net::IpAddr, (net, prefix): (std::net::IpAddr, u8)) -> bool {
@@ -43,6 +93,7 @@ impl<'a> Value<'a> {
         match self {
             Value::Str(s) => s,
             Value::Num(n) => Cow::Owned(n.to_string()),
+            Value::Raw(r) => Cow::Owned(r.text()),
             Value::Bool(b) => Cow::Owned(b.to_string()),
             Value::Bytes(b) => match b {
                 Cow::Borrowed(b) => String::from_utf8_lossy(b),
@@ -109,6 +160,7 @@ fn b64_decode(t: &[u8]) -> Option<Vec<u8>> {
 pub(super) fn compare_values(a: &Value<'_>, op: CmpOp, b: &Value<'_>) -> bool {
     let want = match b {
         Value::Num(n) => Want::Num(*n),
+        Value::Raw(r) => Want::Str(r.text()),
         Value::Bool(v) => Want::Bool(*v),
         Value::Str(s) if op == CmpOp::IContains => Want::Str(s.to_lowercase()),
         Value::Str(s) => Want::Str(s.to_string()),
@@ -148,6 +200,7 @@ pub(super) fn compare_str(v: &Value<'_>, op: CmpOp, b: &str) -> bool {
     match v {
         Value::Str(s) => str_op(s, op, b),
         Value::Num(n) => str_op(&n.to_string(), op, b),
+        Value::Raw(r) => str_op(&r.text(), op, b),
         _ => false,
     }
 }
@@ -169,6 +222,18 @@ pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
             _ => false,
         },
         (Value::Num(a), Want::NumList(l)) => l.contains(a),
+        (Value::Raw(r), Want::Num(b)) => {
+            let o = r.cmp_rhs(*b);
+            match op {
+                Eq => o.is_eq(),
+                Ne => o.is_ne(),
+                Lt => o.is_lt(),
+                Le => o.is_le(),
+                Gt => o.is_gt(),
+                Ge => o.is_ge(),
+                _ => false,
+            }
+        }
         (Value::Bool(a), Want::Bool(b)) => (a == b) == (op == Eq),
         (Value::Str(s), Want::Str(b)) => str_op(s, op, b),
         (Value::Str(s), Want::StrList(l)) => l.iter().any(|x| x == s),
@@ -196,6 +261,8 @@ pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
             let t = n.to_string();
             l.contains(&t)
         }
+        (Value::Raw(r), Want::Str(b)) => str_op(&r.text(), op, b),
+        (Value::Raw(r), Want::StrList(l)) => l.contains(&r.text()),
         _ => false,
     }
 }

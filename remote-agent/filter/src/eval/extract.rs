@@ -499,7 +499,22 @@ pub(super) fn extract<'a>(f: &Field, ev: &Event<'a>, cx: &EvalContext<'a>) -> Op
                 | ParamType::Fspath
                 | ParamType::Fsrelpath
                 | ParamType::Bytebuf => Value::Str(value_str(v)),
-                _ => Value::Num(sint(v)?),
+                ty => Value::Raw(RawNum {
+                    bits: scapbridge_formats::event::value_u64(v)?,
+                    width: 8 * v.len() as u32,
+                    signed: matches!(
+                        ty,
+                        ParamType::Int8
+                            | ParamType::Int16
+                            | ParamType::Int32
+                            | ParamType::Int64
+                            | ParamType::Errno
+                            | ParamType::Fd
+                            | ParamType::Pid
+                            | ParamType::Fd32
+                            | ParamType::Pid32
+                    ),
+                }),
             }
         }
         ThreadTid => Value::Num(ev.tid() as i64),
