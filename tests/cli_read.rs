@@ -84,6 +84,9 @@ fn read_r_and_n_count_as_sysdig_does() {
         (vec!["-n", "3", "evt.type=open"], 3),
         (vec!["-n", "3"], 0),
         (vec!["evt.type=open"], 8),
+        // Options after the filter, as sysdig's getopt takes them.
+        (vec!["evt.type=open", "-n", "3"], 3),
+        (vec!["evt.type", "=", "open", "-n", "2"], 2),
     ] {
         let o = run(scapbridge().arg("read").arg("-r").arg(&f).args(&args));
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
@@ -93,6 +96,22 @@ fn read_r_and_n_count_as_sysdig_does() {
             assert_eq!(stdout_lines(&s).len(), want, "sysdig -r F {args:?}");
         }
     }
+    // A negative number is a filter word (sysdig's getopt refuses it:
+    // "invalid option -- '1'").
+    let words = run(scapbridge().arg("read").arg("-r").arg(&f).args([
+        "evt.type=open",
+        "and",
+        "fd.num",
+        "!=",
+        "-1",
+    ]));
+    assert!(words.status.success(), "{}", stderr(&words));
+    let quoted = run(scapbridge()
+        .arg("read")
+        .arg(&f)
+        .arg("evt.type=open and fd.num != -1"));
+    assert_eq!(stdout_lines(&words), stdout_lines(&quoted));
+    assert_eq!(stdout_lines(&words).len(), 4, "the opens whose fd is known");
     // The file as a positional argument still works, and both at once is
     // a filter word.
     let o = run(scapbridge().arg("read").arg(&f).args(["-n", "140"]));

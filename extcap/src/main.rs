@@ -162,13 +162,15 @@ struct ReadArgs {
     /// List the fields filters and -p can use, and exit (sysdig's -l).
     #[arg(short = 'l', long = "list-fields")]
     list_fields: bool,
-    /// The capture file, as sysdig's and tshark's -r (then every word after
-    /// the options is the filter).
+    /// The capture file, as sysdig's and tshark's -r (then every word that
+    /// is not an option is the filter).
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     read: Option<std::path::PathBuf>,
     /// Filter in the sysdig/Falco syntax (`proc.name=cat and evt.type=open`);
-    /// several words are joined with spaces, as sysdig does.
-    #[arg(trailing_var_arg = true)]
+    /// several words are joined with spaces, as sysdig does. Options may
+    /// follow it (`read F evt.type=open -n 5`), as sysdig's getopt allows;
+    /// a negative number is a word of the filter (`fd.num = -1`).
+    #[arg(allow_negative_numbers = true)]
     filter: Vec<String>,
     /// One JSON object per line instead of text (ours: sysdig's keys plus
     /// `evt.args`, each parameter by name, and `evt.time`).
@@ -386,8 +388,8 @@ struct InfoArgs {
     #[arg(short = 'n', long = "count", value_name = "N", requires = "top")]
     count: Option<usize>,
     /// With --top: count only the events this filter (sysdig/Falco syntax)
-    /// matches; several words are joined with spaces.
-    #[arg(trailing_var_arg = true, requires = "top")]
+    /// matches; several words are joined with spaces, options may follow.
+    #[arg(allow_negative_numbers = true, requires = "top")]
     filter: Vec<String>,
 }
 
