@@ -1,7 +1,9 @@
 //! The GUIs themselves, under Xvfb: Wireshark 4.0 (Debian 12, the host) and
 //! Stratoshark 0.9.9 (the Debian sid root) list our interfaces on their
 //! welcome page and open an interface's options dialog, built from our
-//! `--extcap-config`. The screenshots of `docs/screenshots/` are taken here,
+//! `--extcap-config`; Stratoshark also captures a command live through
+//! `scapbridge-syscalls` and shows its events. The screenshots of
+//! `docs/screenshots/` are taken here,
 //! so every run re-makes them from what the GUIs show now.
 //!
 //! One Xvfb per test, on the host; Stratoshark in the sid root reaches it
@@ -654,10 +656,14 @@ fn stratoshark_shows_our_interfaces_and_their_options_dialog() {
     let sid = |env: &[&str], args: &[&str]| {
         // Without the caller's XDG_CONFIG_HOME: the settings are in the
         // home's .config.
+        // Nor cargo's LD_LIBRARY_PATH (the build's folders), which the
+        // captured command would search for its libraries.
         let mut a = vec![
             "env",
             "-u",
             "XDG_CONFIG_HOME",
+            "-u",
+            "LD_LIBRARY_PATH",
             "HOME=/x/home",
             "XDG_RUNTIME_DIR=/x/home",
         ];
@@ -690,4 +696,48 @@ fn stratoshark_shows_our_interfaces_and_their_options_dialog() {
         },
         dir.path(),
     );
+    if probe_available() {
+        shows_a_live_capture(&start, &root, dir.path());
+    }
+}
+
+/// The walkthrough's last picture: Stratoshark capturing one command's
+/// system calls live through `scapbridge-syscalls`, started with the
+/// option the dialog's Processes tab sets (`-o extcap.…command:`), and
+/// showing the command's events (`-Y`) once it has ended. The capture has
+/// stopped when the main window takes the saved file's name; the file must
+/// hold the command's execve, as strato reads it, before the screenshot
+/// is saved.
+fn shows_a_live_capture(start: &dyn Fn(&str, &[&str], &Path) -> Group, root: &Path, dir: &Path) {
+    let x = Xvfb::start(dir);
+    let log = dir.join("stratoshark-capture.log");
+    let mut app = start(
+        &x.display,
+        &[
+            "-i",
+            DIALOG_IFACE,
+            "-k",
+            "-a",
+            "duration:60",
+            "-w",
+            "/x/walkthrough.scap",
+            "-o",
+            "extcap.scapbridge_syscalls.command:cat /etc/os-release",
+            "-Y",
+            "proc.name == \"cat\"",
+        ],
+        &log,
+    );
+    let main = x.wait_window("walkthrough.scap", Duration::from_secs(90), &mut app, &log);
+    x.park_pointer();
+    let (rows, err) = strato_rows(root, dir, "walkthrough.scap");
+    assert!(
+        rows.iter()
+            .any(|r| r.evt_type == "execve" && r.args.contains("exe=cat args=/etc/os-release ")),
+        "no execve of cat in Stratoshark's capture ({} rows): {err}",
+        rows.len()
+    );
+    let shot = x.settled(&main, Duration::from_secs(5));
+    shot.save("stratoshark-capture.png");
+    assert!(!app.exited(), "stratoshark ended on its own");
 }
