@@ -292,9 +292,12 @@ pub(crate) fn read(
                 let passes = filter.as_ref().is_none_or(|f| {
                     f.matches(&ev, scapbridge::filter::EvalContext { state: &state, num })
                 });
-                // sysdig's -n counts the events that pass the filter, the
-                // internal ones it does not print included.
-                if passes && count.is_some() {
+                // sysdig's -n counts the events its reader returns that pass
+                // the filter, the internal ones it does not print included;
+                // not those libsinsp consumes as state (a file's user and
+                // group lists, the opening container records).
+                let returned = scapbridge_formats::state::is_numbered(&ev) && !opening;
+                if passes && returned && count.is_some() {
                     if count.is_some_and(|c| counted >= c) {
                         break;
                     }
