@@ -56,6 +56,35 @@ fn a_command_that_cannot_start_is_127_or_126_with_one_line() {
     let o = capture(d, &[], &[f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
     assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+    // Found and executable, but its execve fails in the child, as bash
+    // says: a missing `#!` interpreter 127, not a program 126.
+    use std::os::unix::fs::PermissionsExt;
+    for (name, body, code, words) in [
+        (
+            "bad-interpreter",
+            "#!/no/such/interpreter\n",
+            127,
+            "required file not found",
+        ),
+        (
+            "not-a-program",
+            "\x7fELF and then nothing",
+            126,
+            "exec format error",
+        ),
+    ] {
+        let f = d.join(name);
+        std::fs::write(&f, body).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let o = capture(d, &[], &[f.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{name}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            format!("scapbridge: error: cannot run {}: {words}", f.display()),
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -15,7 +15,8 @@ use scapbridge_formats::{Event, OwnedEvent};
 use scapbridge_probe::{procfs, record, Probe, ProbeOptions, ProbeStats};
 
 use scapbridge_engine::capture::{
-    CaptureControl, CaptureError, EventSink, Flow, Level, Metadata, Source, StopReason,
+    CaptureControl, CaptureError, CommandFault, EventSink, Flow, Level, Metadata, Source,
+    StopReason,
 };
 use scapbridge_engine::{Expected, UsageError};
 
@@ -382,6 +383,7 @@ impl Source for SyscallSource {
         let mut last_stats = Instant::now();
         let mut lost_reported = 0u64;
         let mut child_done_at: Option<Instant> = None;
+        let mut exec_failure = None;
         let mut bad_records = 0u64;
         let mut last_ts = 0u64;
         let reason = 'outer: loop {
@@ -442,12 +444,9 @@ impl Source for SyscallSource {
             if let Some(c) = child.as_mut() {
                 if child_done_at.is_none() {
                     if let Some(st) = c.try_wait() {
-                        if let Some(e) = c.exec_error() {
-                            ctl.log.log(
-                                Level::Warning,
-                                &format!("cannot run {}: {e}", self.command_name()),
-                            );
-                        }
+                        // Reported once the stream has ended on a whole
+                        // block: the capture's error, exit 126 or 127.
+                        exec_failure = c.exec_error();
                         self.exit_status = Some(st);
                         child_done_at = Some(Instant::now());
                     }
@@ -497,6 +496,12 @@ impl Source for SyscallSource {
         }
         self.stats = probe.stats().ok();
         drop(probe);
+        if let Some(e) = exec_failure {
+            return Err(CaptureError::Command {
+                program: self.command_name().to_string(),
+                reason: CommandFault::Exec(e),
+            });
+        }
         Ok(reason)
     }
 }

@@ -139,12 +139,32 @@ pub enum CommandFault {
     /// It could not be let run once the probe was attached.
     #[error("could not resume it: {0}")]
     Resume(std::io::Error),
+    /// Its execve failed in the child (a script whose `#!` interpreter is
+    /// missing, a file that is not a program), in a shell's words.
+    #[error("{}", exec_words(.0))]
+    Exec(std::io::Error),
+}
+
+/// bash's words for an execve that failed ("cannot execute: …").
+fn exec_words(e: &std::io::Error) -> String {
+    #[cfg(unix)]
+    match e.raw_os_error() {
+        Some(libc::ENOENT) => return "required file not found".into(),
+        Some(libc::ENOEXEC) => return "exec format error".into(),
+        Some(libc::EACCES) => return "permission denied".into(),
+        _ => {}
+    }
+    e.to_string()
 }
 
 impl CommandFault {
     /// Whether a shell would call it "not found" (exit 127) rather than
     /// "not runnable" (126).
     pub fn not_found(&self) -> bool {
-        matches!(self, CommandFault::NotFound | CommandFault::NoSuchFile)
+        match self {
+            CommandFault::NotFound | CommandFault::NoSuchFile => true,
+            CommandFault::Exec(e) => e.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
     }
 }
