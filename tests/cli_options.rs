@@ -32,11 +32,28 @@ fn capture_d_lists_the_interfaces_as_list_does() {
 #[test]
 fn version_names_the_commit_the_probe_and_the_layouts() {
     let o = run(scapbridge().arg("--version"));
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_version("scapbridge", &o);
+    // The agent too, with the same commit.
+    if cfg!(target_os = "linux") {
+        let agent = run(std::process::Command::new(agent_bin()).arg("--version"));
+        assert_version("scapbridge-agent", &agent);
+        let commit = |o: &std::process::Output| {
+            let t = String::from_utf8_lossy(&o.stdout).into_owned();
+            t.split("(git ")
+                .nth(1)
+                .and_then(|r| r.split(')').next())
+                .map(str::to_string)
+        };
+        assert_eq!(commit(&agent), commit(&o));
+    }
+}
+
+fn assert_version(name: &str, o: &std::process::Output) {
+    assert!(o.status.success(), "{name}: {}", stderr(o));
     let text = String::from_utf8_lossy(&o.stdout);
     let first = text.lines().next().unwrap();
     assert!(
-        first.starts_with(&format!("scapbridge {} (git ", env!("CARGO_PKG_VERSION"))),
+        first.starts_with(&format!("{name} {} (git ", env!("CARGO_PKG_VERSION"))),
         "{text}"
     );
     assert!(text.contains("\nprobe: "), "{text}");

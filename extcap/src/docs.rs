@@ -71,14 +71,10 @@ fn roff_literal(text: &str) -> String {
 /// What `scapbridge --version` prints: the version and git commit, how the
 /// probe was built, and the event layouts the writer takes.
 pub(crate) fn version_text() -> String {
-    format!(
-        "scapbridge {} (git {})\n\
-         probe: {}\n\
-         layouts: stratoshark (libs 0.23: Stratoshark, Wireshark 4.6, sysdig 0.41, Falco), \
-         compat (libs 0.21 with enter events: sysdig 0.29, Wireshark 4.0-4.4), keep (as read)\n",
+    scapbridge_engine::version_text(
+        "scapbridge",
         env!("CARGO_PKG_VERSION"),
         env!("SCAPBRIDGE_GIT_COMMIT"),
-        scapbridge_probe::BUILD,
     )
 }
 

@@ -45,6 +45,8 @@ pub struct AgentArgs {
     pub pods: Vec<String>,
     /// `--help`.
     pub help: bool,
+    /// `--version` (`-V`).
+    pub version: bool,
 }
 
 /// Valued options the agent hands to the capture engine unchanged.
@@ -158,6 +160,7 @@ pub fn parse(args: &[impl AsRef<str>]) -> Result<AgentArgs, ArgsError> {
         match name {
             "--unbuffered" | "--modern-bpf" => {}
             "-h" | "--help" => a.help = true,
+            "-V" | "--version" => a.version = true,
             "-w" | "--write" => a.write = Some(value("--write")?),
             "-n" | "--numevents" => {
                 a.numevents = Some(number("--numevents", &value("--numevents")?)?)
@@ -248,6 +251,7 @@ Usage: scapbridge-agent [capture] -w -|FILE [-n N] [-s N] [--unbuffered] [--mode
   --save-dir DIR         also write each window to its own file there (Falco's
                          naming), at most --save-max-bytes each (default 100M)
   FILTER                 a sysdig/Falco filter; several arguments are joined by spaces
+  -V, --version          the version, git commit, probe build and layouts
 
 It stops on SIGTERM, SIGINT, SIGHUP or when its reader goes away, leaving the
 stream on a whole block and no probe attached. Exit status: 0 done, 1 failed,

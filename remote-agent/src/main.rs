@@ -73,6 +73,17 @@ mod linux {
             print!("{}", scapbridge_agent::USAGE);
             return ExitCode::SUCCESS;
         }
+        if a.version {
+            print!(
+                "{}",
+                scapbridge_engine::version_text(
+                    "scapbridge-agent",
+                    env!("CARGO_PKG_VERSION"),
+                    env!("SCAPBRIDGE_GIT_COMMIT"),
+                )
+            );
+            return ExitCode::SUCCESS;
+        }
         let Some(target) = a.write.clone() else {
             return fail(&"no output: give -w - (standard output) or -w FILE", 2);
         };

@@ -31,7 +31,9 @@ mod text;
 pub mod trigger;
 pub mod upload;
 pub mod usage;
+mod version;
 
 /// Falco's rule selection (`-D`/`-T`/`-t`), for the interfaces' options.
 pub use scapbridge_rules::{Selection, SelectionError};
 pub use usage::{utf8_args, Expected, SourceFault, SshConfigFault, UsageError};
+pub use version::version_text;
