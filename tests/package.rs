@@ -4,7 +4,9 @@
 //! shared root is never written), where `tshark -D` (Wireshark 4.6) and
 //! `stratoshark -D` (Stratoshark 0.9.9) must list our interfaces and `man scapbridge`
 //! must render. The package must also hold the extcap in the folder the
-//! host's own tshark (4.0 on Debian 12) runs extcaps from.
+//! host's own tshark (4.0 on Debian 12) runs extcaps from. And what
+//! `install/install.sh` installs besides the extcap: the command, its man
+//! pages and its completion.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -231,5 +233,60 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
     for (_, list) in listings {
         let o = in_overlay(&sid, t, list);
         assert!(!stdout(&o).contains("scapbridge-"), "{}", stdout(&o));
+    }
+}
+
+/// `install.sh` (the README's first command) puts the command on PATH with
+/// its man pages and bash completion: here under a temporary prefix with
+/// `--command-only`, then `--uninstall` takes them away again.
+#[test]
+fn install_sh_puts_the_command_its_man_pages_and_completion_under_the_prefix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = tmp.path().join("prefix");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../install/install.sh");
+    let install = |mode: &str| {
+        let o = Command::new("bash")
+            .arg(&script)
+            .arg(mode)
+            .env("HOME", tmp.path().join("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env("SCAPBRIDGE_PREFIX", &prefix)
+            .env("SCAPBRIDGE_BIN", scapbridge_bin())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "install.sh {mode}: {}", stderr(&o));
+        stdout(&o)
+    };
+    install("--command-only");
+    let bin = prefix.join("bin/scapbridge");
+    let v = Command::new(&bin).arg("--version").output().unwrap();
+    assert!(stdout(&v).starts_with("scapbridge "), "{}", stdout(&v));
+    let man1 = prefix.join("share/man/man1");
+    for page in [
+        "scapbridge.1.gz",
+        "scapbridge-capture.1.gz",
+        "scapbridge-read.1.gz",
+    ] {
+        let text = Command::new("gzip")
+            .arg("-dc")
+            .arg(man1.join(page))
+            .output()
+            .unwrap();
+        assert!(text.status.success(), "{page}: {}", stderr(&text));
+        assert!(stdout(&text).contains(".TH "), "{page} is no man page");
+    }
+    let completion = prefix.join("share/bash-completion/completions/scapbridge");
+    let script_text = std::fs::read_to_string(&completion).unwrap();
+    assert!(
+        script_text.contains("complete -F _scapbridge"),
+        "not a bash completion for scapbridge"
+    );
+    let said = install("--uninstall");
+    for gone in [bin, man1.join("scapbridge.1.gz"), completion] {
+        assert!(
+            !gone.exists(),
+            "{} left; install.sh said:\n{said}",
+            gone.display()
+        );
     }
 }
