@@ -169,16 +169,36 @@ fn a_mistyped_option_is_named_with_the_one_meant() {
             vec!["-i", "scapbridge-replay", "--speeed", "max"],
             "--speed",
         ),
+        // One letter off a short name.
+        (vec!["-i", "scapbridge-replay", "--cout", "3"], "--count"),
+        (vec!["-i", "scapbridge-replay", "--fille", "x"], "--file"),
     ] {
-        let o = run(scapbridge().arg("capture").args(&args).arg("-w").arg(&out));
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        let err = stderr(&o);
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(
-            err.contains(&format!("did you mean '{like}'?")),
-            "{args:?}: {err}"
-        );
+        // With the output given, and without: the typo is named first (it
+        // is often why the output or the interface seems missing).
+        for with_output in [true, false] {
+            let mut c = scapbridge();
+            c.arg("capture").args(&args);
+            if with_output {
+                c.arg("-w").arg(&out);
+            }
+            let o = run(&mut c);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.contains(&format!("did you mean '{like}'?")),
+                "{args:?} (output given: {with_output}): {err}"
+            );
+        }
     }
+    // The help of an interface we do not have is an error naming it.
+    let o = run(scapbridge().args(["capture", "-i", "scapbridge-sycalls", "--help"]));
+    assert_eq!(o.status.code(), Some(2), "{:?}", stdout_lines(&o));
+    assert!(
+        stderr(&o).starts_with("scapbridge: error: unknown interface 'scapbridge-sycalls'"),
+        "{}",
+        stderr(&o)
+    );
     // Nothing close: no guess.
     let o = run(scapbridge()
         .args(["capture", "-i", "scapbridge-replay", "--zzz"])

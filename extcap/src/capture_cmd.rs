@@ -94,11 +94,18 @@ pub(crate) fn extcap_main(args: &[std::ffi::OsString]) -> ExitCode {
 pub(crate) fn headless_main(args: &[std::ffi::OsString]) -> ExitCode {
     let inv = invocation::parse_headless_os(args);
     if inv.help {
-        // `capture -i X --help`: X's options only.
-        let only = inv
-            .interface
-            .as_deref()
-            .and_then(|n| protocol::INTERFACES.iter().find(|i| i.name == n));
+        // `capture -i X --help`: X's options only; an X we do not have is
+        // an error, not every interface's help.
+        let only = match inv.interface.as_deref() {
+            None => None,
+            Some(_) => match inv.interface_spec() {
+                Ok(spec) => Some(spec),
+                Err(e) => {
+                    error_line(&e);
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            },
+        };
         print_stdout(&help(only));
         return ExitCode::SUCCESS;
     }
@@ -364,7 +371,9 @@ fn capture(inv: &Invocation, headless: bool) -> ExitCode {
     // messages and the summary.
     let out_path = inv.os_paths.get("write").cloned();
     let Some(target) = inv.output.clone() else {
-        error_line(&UsageError::NoOutput);
+        // A mistyped option or interface first: it is often why the output
+        // seems missing (`--interace x` took `x` as its value).
+        error_line(&inv.check_capture().err().unwrap_or(UsageError::NoOutput));
         return ExitCode::from(EXIT_USAGE);
     };
     // The extcap opens the FIFO before anything that can fail: the host

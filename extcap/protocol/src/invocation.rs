@@ -615,8 +615,9 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// The error for an option nobody takes, naming the closest one that
 /// exists when the given one is a likely typo of it: the same letters
-/// without dashes (`--buffersize`), or at most two edits away for names of
-/// five letters or more (`--interace`).
+/// without dashes (`--buffersize`), one edit away for names of three
+/// letters or more (`--cout`, `--fille`), two for names of five or more
+/// (`--interace`).
 fn unknown_option(given: &str, headless: bool) -> UsageError {
     let bare = given.trim_start_matches('-');
     let squash = |s: &str| s.replace(['-', '_'], "").to_ascii_lowercase();
@@ -641,7 +642,11 @@ fn unknown_option(given: &str, headless: bool) -> UsageError {
             };
             (d, *n)
         })
-        .filter(|(d, n)| *d == 0 || (*d <= 2 && bare.len() >= 5 && n.len() >= 5))
+        .filter(|(d, n)| {
+            *d == 0
+                || (*d == 1 && bare.len() >= 3 && n.len() >= 3)
+                || (*d <= 2 && bare.len() >= 5 && n.len() >= 5)
+        })
         .min();
     match best {
         Some((_, like)) if bare.len() > 1 => UsageError::UnknownOptionLike {
