@@ -233,6 +233,11 @@ fn bad_command_lines_get_one_line_everywhere() {
         (&["rules", "chek"], "did you mean 'check'"),
         (&["bogus"], "'bogus'"),
         (&["info", "--top", "threads", "x.scap"], "one of: procs"),
+        (&["fields", "--source", "k8s"], "no fields of source 'k8s'"),
+        (
+            &["read", "x.scap", "-T", "pdml"],
+            "tshark's -T takes fields, json or text",
+        ),
         (
             &[
                 "capture",
@@ -256,4 +261,13 @@ fn bad_command_lines_get_one_line_everywhere() {
             "{args:?}: {err}"
         );
     }
+    // A rules file that cannot be read: named as a compiler names a file
+    // it cannot open (no made-up line and column), exit 1 as any bad rules.
+    let o = run(scapbridge().args(["rules", "check", "/nonexistent/x.yaml"]));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("/nonexistent/x.yaml: error: cannot read: ") && err.lines().count() == 1,
+        "{err}"
+    );
 }

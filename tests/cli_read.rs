@@ -271,6 +271,15 @@ fn read_e_columns_are_p_lines_with_missing_values_empty() {
         assert_eq!(h[0], "evt.num,proc.name,fd.name");
         let commas: Vec<String> = want.iter().map(|l| l.replace('\t', ",")).collect();
         assert_eq!(h[1..], commas[..], "{stem}");
+        // tshark's own spelling, -T fields, without rules to select.
+        let mut c = scapbridge();
+        c.arg("read").arg(&f).args(["-T", "fields"]);
+        for n in fields {
+            c.args(["-e", n]);
+        }
+        let t = run(&mut c);
+        assert!(t.status.success(), "{stem} -T fields: {}", stderr(&t));
+        assert_eq!(stdout_lines(&t), want, "{stem} -T fields");
     }
     assert!(compared > 100, "only {compared} lines compared");
 }

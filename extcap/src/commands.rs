@@ -768,6 +768,23 @@ fn generic_syscall(ev: &scapbridge_formats::Event<'_>) -> String {
 
 /// `scapbridge fields` / `read -l`: every field, its type and what it reads,
 /// as text lines grouped by source (`name  TYPE  description`) or JSON.
+/// Why `--source` names no source of fields, or `None` when it does (or is
+/// not given).
+pub(crate) fn unknown_field_source(source: Option<&str>) -> Option<String> {
+    let s = source?;
+    scapbridge::init();
+    let fields = scapbridge::filter::eval::fields();
+    if fields.iter().any(|f| f.source == s) {
+        return None;
+    }
+    let mut known: Vec<&str> = fields.iter().map(|f| f.source.as_str()).collect();
+    known.dedup();
+    Some(format!(
+        "--source: no fields of source '{s}' ({})",
+        known.join(", ")
+    ))
+}
+
 pub(crate) fn fields(json: bool, source: Option<&str>) -> Result<()> {
     scapbridge::init();
     let list: Vec<_> = scapbridge::filter::eval::fields()

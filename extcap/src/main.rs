@@ -284,7 +284,11 @@ fn no_rules_time(
     timetype: Option<commands::TimeType>,
 ) -> Result<commands::TimeType, String> {
     if !select.disable_rules.is_empty() || !select.disable_tags.is_empty() {
-        return Err("-D and -T disable rules: they need --rules or --config".into());
+        return Err(
+            "-D and -T disable rules: they need --rules or --config (without them, tshark's \
+             -T takes fields, json or text)"
+                .into(),
+        );
     }
     match (select.run_tags.as_slice(), timetype) {
         ([], t) => Ok(t.unwrap_or_default()),
@@ -426,8 +430,26 @@ fn main() -> ExitCode {
     };
     let r = match cli.cmd {
         Cmd::Read(a) if a.list_fields => commands::fields(a.json, None),
-        Cmd::Fields(a) => commands::fields(a.json, a.source.as_deref()),
-        Cmd::Read(a) => {
+        Cmd::Fields(a) => {
+            // A source we do not have is a usage error (exit 2), as a bad
+            // value of any other option.
+            if let Some(msg) = commands::unknown_field_source(a.source.as_deref()) {
+                eprintln!("scapbridge: error: {msg} (see scapbridge fields --help)");
+                return ExitCode::from(2);
+            }
+            commands::fields(a.json, a.source.as_deref())
+        }
+        Cmd::Read(mut a) => {
+            // Without rules, one `-T fields|json|text` is tshark's output
+            // type (the habit a tshark user brings), not Falco's tag.
+            let no_rules =
+                a.rules.is_empty() && a.falco.config.is_none() && a.falco.options.is_empty();
+            if let ([t], None, true) = (a.select.disable_tags.as_slice(), a.output_type, no_rules) {
+                if let Ok(t) = OutputType::from_str(t, false) {
+                    a.output_type = Some(t);
+                    a.select.disable_tags.clear();
+                }
+            }
             // With -r FILE, a positional word is the filter's first.
             let buffers = a.buffer_format();
             let (file, words) = match (a.read, a.file) {
@@ -457,7 +479,7 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
-            if a.rules.is_empty() && a.falco.config.is_none() && a.falco.options.is_empty() {
+            if no_rules {
                 let time = match no_rules_time(&a.select, a.timetype) {
                     Ok(t) => t,
                     Err(msg) => {

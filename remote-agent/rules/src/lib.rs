@@ -149,6 +149,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // Line 0: no place in the file (it cannot be read): the file alone,
+        // as a compiler names a file it cannot open.
+        if self.pos.line == 0 {
+            return write!(f, "{}: {sev}: {}", self.file.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {sev}: {}",
