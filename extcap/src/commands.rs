@@ -233,6 +233,21 @@ pub(crate) fn read(
         }
         None => None,
     };
+    // sysdig's `-j -p FORMAT`: each printed event as one object of the
+    // format's fields (keys sorted, a number for a numeric field, null for
+    // a missing one, true or false for a boolean one); the typed fields.
+    let typed: std::collections::HashMap<String, bool> = if sysdig_json && print.is_some() {
+        scapbridge::filter::eval::fields()
+            .into_iter()
+            .filter_map(|f| {
+                let numeric =
+                    f.ty.contains("INT") || matches!(f.ty.as_str(), "RELTIME" | "ABSTIME" | "PID");
+                (numeric || f.ty == "BOOL").then_some((f.name, numeric))
+            })
+            .collect()
+    } else {
+        Default::default()
+    };
     // Columns are `-p` with every event printed (`*`) and missing values empty.
     let print = match &columns {
         Some(c) => Some((true, c.format()?)),
@@ -315,6 +330,26 @@ pub(crate) fn read(
                     }
                     match &columns {
                         Some(c) => c.line(&values, &mut line),
+                        None if sysdig_json => {
+                            let object: serde_json::Map<String, serde_json::Value> = values
+                                .iter()
+                                .map(|(name, v)| {
+                                    let j = match (v, typed.get(name)) {
+                                        (None, _) => serde_json::Value::Null,
+                                        (Some(t), Some(true)) => t
+                                            .parse::<i64>()
+                                            .map_or_else(|_| serde_json::json!(t), Into::into),
+                                        (Some(t), Some(false)) => t
+                                            .parse::<bool>()
+                                            .map_or_else(|_| serde_json::json!(t), Into::into),
+                                        (Some(t), None) => serde_json::json!(t),
+                                    };
+                                    (name.clone(), j)
+                                })
+                                .collect();
+                            line.push_str(&serde_json::Value::Object(object).to_string());
+                            line.push('\n');
+                        }
                         None => {
                             line.push_str(&text);
                             line.push('\n');
