@@ -185,7 +185,10 @@ fn read_j_p_prints_the_formats_fields_as_sysdig_does() {
                 .arg(&f)
                 .args(["-j", "-p", fmt]));
             let (a, b) = (stdout_lines(&ours), stdout_lines(&theirs));
-            assert!(!a.is_empty() && a[0].starts_with('{'), "{stem} {fmt}: {a:?}");
+            assert!(
+                !a.is_empty() && a[0].starts_with('{'),
+                "{stem} {fmt}: {a:?}"
+            );
             assert_eq!(a, b, "{stem} {fmt}");
         }
     }
@@ -368,6 +371,11 @@ fn read_e_refuses_unknown_fields_and_options() {
         .arg(&f)
         .args(["-e", "evt.num", "-e", "proc.nmae"]));
     assert_one_line_error(&e, code, "-e 'proc.nmae'");
+    // The field meant, wherever a field is written.
+    assert_one_line_error(&e, code, "(did you mean 'proc.name'?)");
+    assert_one_line_error(&p, code, "(did you mean 'proc.name'?)");
+    let filter = run(scapbridge().arg("read").arg(&f).arg("proc.nmae = cat"));
+    assert_one_line_error(&filter, code, "(did you mean 'proc.name'?)");
     for (args, needle) in [
         (&["-e", "proc.name x"][..], "not a field name"),
         (&["-e", "evt.num", "-E", "quote=d"][..], "quote=d"),

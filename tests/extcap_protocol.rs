@@ -234,7 +234,8 @@ fn capture_filter_check_answers_on_stdout() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(
-        out.contains("unknown field 'proc.nme' at column 1") && out.contains("'x' is not a number"),
+        out.contains("unknown field 'proc.nme' (did you mean 'proc.name'?) at column 1")
+            && out.contains("'x' is not a number"),
         "{out}"
     );
 }

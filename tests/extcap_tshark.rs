@@ -270,7 +270,7 @@ fn tshark_shows_one_clear_line_for_wrong_values() {
         ),
         (
             &[pref("file", fx), "-f".into(), "evt.typ=open".into()],
-            "capture filter 'evt.typ=open': unknown field 'evt.typ' at column 1",
+            "capture filter 'evt.typ=open': unknown field 'evt.typ' (did you mean 'evt.type'?) at column 1",
         ),
         (&[], "missing required option --file"),
     ];

@@ -244,7 +244,7 @@ fn bad_filters_give_one_line_with_every_error() {
         (
             "proc.nme = cat and fd.num = x",
             &[
-                "unknown field 'proc.nme' at column 1",
+                "unknown field 'proc.nme' (did you mean 'proc.name'?) at column 1",
                 "'x' is not a number at column 29",
             ][..],
         ),

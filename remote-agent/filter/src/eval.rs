@@ -714,7 +714,10 @@ mod tests {
         )
         .unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("unknown field 'proc.nme' at column 1"), "{s}");
+        assert!(
+            s.contains("unknown field 'proc.nme' (did you mean 'proc.name'?) at column 1"),
+            "{s}"
+        );
         assert_eq!(suggest_field("proc.nme"), Some("proc.name"));
         assert_eq!(suggest_field("fd.nmae"), Some("fd.name"));
         assert_eq!(suggest_field("container.imag"), Some("container.image"));

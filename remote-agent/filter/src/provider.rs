@@ -88,7 +88,15 @@ impl FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldError::Unknown { field } => write!(f, "unknown field '{field}'"),
+            FieldError::Unknown { field } => {
+                write!(f, "unknown field '{field}'")?;
+                // Wherever it is written (a filter, -p, -e, a rule): the
+                // field meant, when one is close.
+                if let Some(like) = crate::eval::suggest_field(field) {
+                    write!(f, " (did you mean '{like}'?)")?;
+                }
+                Ok(())
+            }
             FieldError::MissingArgument {
                 field,
                 what,

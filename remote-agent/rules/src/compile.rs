@@ -170,6 +170,9 @@ pub(crate) fn evt_types(e: &Expr) -> Option<std::collections::BTreeSet<String>> 
 /// `message` with a "did you mean" when it names an unknown field close
 /// to a known one.
 pub(crate) fn hint(message: &str) -> String {
+    if message.contains("(did you mean") {
+        return message.to_string();
+    }
     let unknown = message
         .find("unknown field '")
         .map(|i| &message[i + "unknown field '".len()..])
