@@ -281,6 +281,30 @@ fn install_sh_puts_the_command_its_man_pages_and_completion_under_the_prefix() {
         script_text.contains("complete -F _scapbridge"),
         "not a bash completion for scapbridge"
     );
+    // capture's options (parsed by the extcap's own parser, not clap's) are
+    // there too, with the interface names to complete after -i.
+    let capture = script_text
+        .split("scapbridge__subcmd__capture)")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("opts=")))
+        .unwrap_or_default();
+    for opt in [
+        "-i",
+        "-w",
+        "--count",
+        "--snaplen",
+        "--remote-host",
+        "--file",
+    ] {
+        assert!(
+            capture.split(['"', ' ']).any(|w| w == opt),
+            "{opt} not completed after capture: {capture}"
+        );
+    }
+    assert!(
+        script_text.contains("scapbridge-syscalls scapbridge-ssh"),
+        "no interface names to complete"
+    );
     let said = install("--uninstall");
     for gone in [bin, man1.join("scapbridge.1.gz"), completion] {
         assert!(

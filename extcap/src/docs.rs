@@ -79,9 +79,57 @@ pub(crate) fn version_text() -> String {
 }
 
 /// The completion script of `shell` for `cmd`, on standard output.
-pub(crate) fn completions(mut cmd: clap::Command, shell: clap_complete::Shell) {
+pub(crate) fn completions(cmd: clap::Command, shell: clap_complete::Shell) {
+    let mut cmd = cmd.mut_subcommand("capture", |_| capture_for_completion());
     let mut out = std::io::stdout().lock();
     clap_complete::generate(shell, &mut cmd, "scapbridge", &mut out);
+}
+
+/// `capture` as the completion scripts see it. Its arguments go to the
+/// extcap's own parser (clap holds them as one trailing list, which
+/// completes nothing), so the scripts get a command of its own: the
+/// headless options, and every interface's options with the interface
+/// names, selector values and file paths to complete.
+fn capture_for_completion() -> clap::Command {
+    use clap::builder::PossibleValuesParser;
+    use clap::{Arg, ArgAction, ValueHint};
+    use scapbridge::protocol::{ArgType, INTERFACES};
+    let value = |id: &'static str, short: char| Arg::new(id).long(id).short(short);
+    let flag = |id: &'static str| Arg::new(id).long(id).action(ArgAction::SetTrue);
+    let mut c = clap::Command::new("capture")
+        .about("Capture from an interface into a file")
+        .arg(
+            value("interface", 'i')
+                .value_parser(PossibleValuesParser::new(INTERFACES.iter().map(|i| i.name))),
+        )
+        .arg(value("write", 'w').value_hint(ValueHint::FilePath))
+        .arg(value("duration", 'd').short_alias('M'))
+        .arg(value("count", 'c').short_alias('n'))
+        .arg(value("filter", 'f'))
+        .arg(value("format", 'F').value_parser(["scap", "pcapng"]))
+        .arg(value("autostop", 'a').value_parser(["duration:", "packets:"]))
+        .arg(flag("quiet").short('q'))
+        .arg(flag("list").short('D'))
+        .arg(flag("alert-exit"));
+    for a in INTERFACES.iter().flat_map(|i| i.all_args()) {
+        if c.get_arguments().any(|x| x.get_id() == a.name) {
+            continue;
+        }
+        let mut arg = Arg::new(a.name).long(a.name).help(a.display);
+        if a.name == "snaplen" {
+            arg = arg.short('s');
+        }
+        arg = match a.ty {
+            ArgType::Boolflag => arg.action(ArgAction::SetTrue),
+            ArgType::Fileselect { .. } => arg.value_hint(ValueHint::FilePath),
+            ArgType::Selector => {
+                arg.value_parser(PossibleValuesParser::new(a.choices.iter().map(|c| c.value)))
+            }
+            _ => arg,
+        };
+        c = c.arg(arg);
+    }
+    c
 }
 
 #[cfg(test)]
