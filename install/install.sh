@@ -95,6 +95,8 @@ install_command() {
     pages="$(mktemp -d)"
     "$bin" manpages "$pages"
     for page in "$pages"/*.1; do
+        # The agent's page goes with the agent (install/deb.sh), not here.
+        [[ "$(basename "$page")" == scapbridge-agent.1 ]] && continue
         gzip -9n <"$page" >"$man_dir/.$(basename "$page").gz.tmp.$$"
         mv -f "$man_dir/.$(basename "$page").gz.tmp.$$" "$man_dir/$(basename "$page").gz"
     done

@@ -118,6 +118,7 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
         "./usr/bin/scapbridge-agent",
         "./usr/share/man/man1/scapbridge.1.gz",
         "./usr/share/man/man1/scapbridge-capture.1.gz",
+        "./usr/share/man/man1/scapbridge-agent.1.gz",
         "./usr/share/bash-completion/completions/scapbridge",
     ] {
         assert!(
@@ -218,6 +219,13 @@ fn dpkg_i_puts_the_extcap_where_tshark_and_stratoshark_list_it_and_man_works() {
     assert!(
         page.contains("--interface") && page.contains("Options of scapbridge-replay"),
         "man scapbridge-capture lacks the interfaces' options:\n{page}"
+    );
+    let o = in_overlay(&sid, t, &["man", "scapbridge-agent"]);
+    let page = stdout(&o);
+    assert!(o.status.success(), "man scapbridge-agent: {}", stderr(&o));
+    assert!(
+        page.contains("--numevents") && page.contains("--version"),
+        "man scapbridge-agent lacks the agent's options:\n{page}"
     );
 
     // The extcap links are the binary itself (hard links: a link's path

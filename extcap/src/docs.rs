@@ -18,7 +18,32 @@ pub(crate) fn man_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<Vec<Pa
     cmd.build();
     let mut written = Vec::new();
     write_pages(&cmd, dir, &mut written)?;
+    // The agent's page: its --help text (it takes sysdig's flags, parsed
+    // by hand, not by clap).
+    let mut page = format!(
+        ".TH SCAPBRIDGE-AGENT 1 \"scapbridge-agent {}\"\n.SH NAME\n\
+         scapbridge-agent \\- live system calls of this host as a scap stream\n\
+         .SH DESCRIPTION\n.nf\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    page.push_str(&roff_literal(scapbridge_agent::USAGE));
+    page.push_str(".fi\n");
+    written.push(create_page(dir, "scapbridge-agent", page.as_bytes())?);
     Ok(written)
+}
+
+/// Writes `NAME.1` into `dir`, created new (never over a file there, nor
+/// through a link).
+fn create_page(dir: &Path, name: &str, page: &[u8]) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("{name}.1"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(page)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
@@ -38,15 +63,7 @@ fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> a
     } else {
         man.render(&mut page)?;
     }
-    let path = dir.join(format!("{name}.1"));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(&page)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    written.push(path);
+    written.push(create_page(dir, &name, &page)?);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, dir, written)?;
     }
