@@ -161,6 +161,13 @@ enum Want {
     Nets(Vec<(std::net::IpAddr, u8)>),
     /// `bcontains` / `bstartswith`: bytes given in hex.
     Bytes(Vec<u8>),
+    /// A number an `evt.rawarg` is compared with, read both ways libsinsp
+    /// reads one: as an unsigned parameter takes it (64 bits, `-2`
+    /// wrapping) and as a signed one does (saturated to i64).
+    RawNum {
+        wrapped: i64,
+        saturated: i64,
+    },
 }
 
 #[derive(Debug)]
@@ -395,7 +402,8 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
                     });
                 }
             }
-            match want(kind, *op, rhs, *span) {
+            let raw = matches!(lhs, Lhs::Field(Field::EvtRawArg(_)));
+            match want(kind, *op, rhs, *span, raw) {
                 Ok(w) => Some(Node::Cmp {
                     lhs,
                     op: *op,
@@ -408,27 +416,26 @@ fn compile(e: &Expr, errors: &mut Vec<CompileError>) -> Option<Node> {
     }
 }
 
-fn num(l: &Literal) -> Result<i64, (Span, CompileFault)> {
+/// A number of a filter, wide enough for every 64-bit value either sign:
+/// decimal, `0x` hex, or a float with no fraction (`1.0`).
+fn num_wide(l: &Literal) -> Result<i128, (Span, CompileFault)> {
     let t = l.text.trim();
     let (neg, body) = match t.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()
+        u64::from_str_radix(h, 16).ok().map(i128::from)
     } else {
-        // Above i64::MAX, a 64-bit unsigned number as libsinsp reads one
-        // (`evt.rawarg` of a UINT64), kept as its bits.
-        body.parse::<i64>()
-            .ok()
-            .or_else(|| body.parse::<u64>().ok().map(|u| u as i64))
-            .or_else(|| {
-                body.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.fract() == 0.0)
-                    .map(|f| f as i64)
-            })
+        body.parse::<u64>().ok().map(i128::from).or_else(|| {
+            body.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0)
+                // `as` saturates: a float beyond i128 is its bound.
+                .map(|f| f as i128)
+        })
     };
+    // |v| < 2^127 here, so neither side of the negation overflows.
     v.map(|v| if neg { -v } else { v }).ok_or_else(|| {
         (
             l.span,
@@ -439,7 +446,22 @@ fn num(l: &Literal) -> Result<i64, (Span, CompileFault)> {
     })
 }
 
-fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, CompileFault)> {
+/// A number for a field of a fixed numeric type: saturated to i64, as
+/// libsinsp's signed parse does (`fd.num = 18446744073709551615` matches
+/// no fd -1).
+fn num(l: &Literal) -> Result<i64, (Span, CompileFault)> {
+    num_wide(l).map(|v| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+/// What a comparison's right side must be. `raw`: the left side is an
+/// `evt.rawarg`, whose type each event decides.
+fn want(
+    kind: Kind,
+    op: CmpOp,
+    rhs: &Rhs,
+    span: Span,
+    raw: bool,
+) -> Result<Want, (Span, CompileFault)> {
     let undefined_list = |n: &str| CompileFault::UndefinedList {
         name: n.to_string(),
     };
@@ -534,6 +556,15 @@ fn want(kind: Kind, op: CmpOp, rhs: &Rhs, span: Span) -> Result<Want, (Span, Com
         (Kind::Str, PMatch) => Ok(Want::Paths(
             list(rhs)?.into_iter().map(|l| l.text).collect(),
         )),
+        (Kind::Num, Eq | Ne | Lt | Le | Gt | Ge) if raw => {
+            let l = one(rhs)?;
+            Ok(Want::RawNum {
+                // The low 64 bits: stoull's wrap of `-2` and of a number
+                // above i64::MAX alike.
+                wrapped: num_wide(&l)? as i64,
+                saturated: num(&l)?,
+            })
+        }
         (Kind::Num, Eq | Ne | Lt | Le | Gt | Ge) => Ok(Want::Num(num(&one(rhs)?)?)),
         (Kind::Bool, Eq | Ne) => {
             let l = one(rhs)?;

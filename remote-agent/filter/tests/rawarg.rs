@@ -18,6 +18,26 @@ fn lseek_back_2() -> Vec<u8> {
     exit.encode()
 }
 
+/// A field of a fixed type takes a number beyond i64 saturated (no panic
+/// on i64::MIN's magnitude, no wrap of 2^64 - 1 to -1).
+#[test]
+fn numbers_beyond_i64_saturate_for_fixed_fields() {
+    let raw = lseek_back_2();
+    let ev = Event::parse(&raw, false).unwrap();
+    let mut st = CaptureState::new();
+    st.update(&ev);
+    let cx = EvalContext { state: &st, num: 1 };
+    for (flt, want) in [
+        ("evt.num = 18446744073709551615", false),
+        ("evt.num < 18446744073709551615", true),
+        ("evt.num > -9223372036854775808", true),
+        ("evt.num > -99999999999999999999", true),
+        ("evt.num = 0x1", true),
+    ] {
+        assert_eq!(Filter::new(flt).unwrap().matches(&ev, cx), want, "{flt}");
+    }
+}
+
 #[test]
 fn a_raw_argument_compares_in_its_parameters_type() {
     let raw = lseek_back_2();
@@ -45,6 +65,12 @@ fn a_raw_argument_compares_in_its_parameters_type() {
             ("evt.rawarg.fd = -100", true),
             ("evt.rawarg.fd < 0", true),
             ("evt.rawarg.res > 0", true),
+            // A signed parameter takes a number beyond i64 saturated, as
+            // libsinsp's signed parse: no wrap to -100 or to -1.
+            ("evt.rawarg.fd = 18446744073709551516", false),
+            ("evt.rawarg.fd < 18446744073709551516", true),
+            ("evt.rawarg.fd > -9223372036854775808", true),
+            ("evt.rawarg.fd > -18446744073709551615", true),
             // A list of numbers matches no number of evt.rawarg.
             ("evt.rawarg.offset in (-2, 5)", false),
             ("evt.rawarg.whence in (0, 1)", false),

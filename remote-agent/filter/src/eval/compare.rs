@@ -35,14 +35,24 @@ pub(super) struct RawNum {
 }
 
 impl RawNum {
+    // Widths come from `value_u64` (1, 2, 4 or 8 bytes); any other one
+    // masks to nothing rather than shifting out of range.
     fn mask(&self) -> u64 {
-        u64::MAX >> (64 - self.width)
+        match self.width {
+            1..=64 => u64::MAX >> (64 - self.width),
+            _ => 0,
+        }
     }
 
     /// `x` (already cut to the width) as a signed number of that width.
     fn signed_of(&self, x: u64) -> i64 {
-        let shift = 64 - self.width;
-        ((x << shift) as i64) >> shift
+        match self.width {
+            1..=64 => {
+                let shift = 64 - self.width;
+                ((x << shift) as i64) >> shift
+            }
+            _ => 0,
+        }
     }
 
     fn cmp_rhs(&self, rhs: i64) -> std::cmp::Ordering {
@@ -51,6 +61,17 @@ impl RawNum {
             self.signed_of(a).cmp(&self.signed_of(b))
         } else {
             a.cmp(&b)
+        }
+    }
+
+    /// The value as a number of its type (an unsigned one above i64::MAX
+    /// keeps its bits), for a comparison with another field's value.
+    fn as_i64(&self) -> i64 {
+        let a = self.bits & self.mask();
+        if self.signed {
+            self.signed_of(a)
+        } else {
+            a as i64
         }
     }
 
@@ -160,7 +181,7 @@ fn b64_decode(t: &[u8]) -> Option<Vec<u8>> {
 pub(super) fn compare_values(a: &Value<'_>, op: CmpOp, b: &Value<'_>) -> bool {
     let want = match b {
         Value::Num(n) => Want::Num(*n),
-        Value::Raw(r) => Want::Str(r.text()),
+        Value::Raw(r) => Want::Num(r.as_i64()),
         Value::Bool(v) => Want::Bool(*v),
         Value::Str(s) if op == CmpOp::IContains => Want::Str(s.to_lowercase()),
         Value::Str(s) => Want::Str(s.to_string()),
@@ -222,8 +243,19 @@ pub(super) fn compare(v: &Value<'_>, op: CmpOp, w: &Want) -> bool {
             _ => false,
         },
         (Value::Num(a), Want::NumList(l)) => l.contains(a),
-        (Value::Raw(r), Want::Num(b)) => {
-            let o = r.cmp_rhs(*b);
+        (Value::Raw(r), Want::Num(_) | Want::RawNum { .. }) => {
+            let b = match w {
+                Want::RawNum { wrapped, saturated } => {
+                    if r.signed {
+                        *saturated
+                    } else {
+                        *wrapped
+                    }
+                }
+                Want::Num(b) => *b,
+                _ => return false,
+            };
+            let o = r.cmp_rhs(b);
             match op {
                 Eq => o.is_eq(),
                 Ne => o.is_ne(),
