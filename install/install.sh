@@ -113,6 +113,8 @@ install_command() {
 uninstall_command() {
     local f
     for f in "$prefix/bin/scapbridge" "$completion" "$man_dir"/scapbridge.1.gz "$man_dir"/scapbridge-*.1.gz; do
+        # The agent's page is the package's (install_command skips it).
+        [[ "$(basename "$f")" == scapbridge-agent.1.gz ]] && continue
         if [[ -e "$f" ]]; then
             rm -f "$f"
             say "removed $f"

@@ -175,6 +175,8 @@ fn read_j_p_prints_the_formats_fields_as_sysdig_does() {
             "%evt.num %proc.name %fd.name %evt.rawres %evt.type %evt.dir %thread.tid",
             "*%evt.num %proc.name %fd.name",
             "%proc.pid %evt.cpu %evt.type %evt.failed",
+            // A field with an argument is typed as the field.
+            "%proc.aname[0] %proc.apid[1] %evt.num %proc.ppid",
         ] {
             let ours = run(scapbridge()
                 .args(["read", "--as", "sysdig-0.29", "-j", "-p", fmt])

@@ -242,7 +242,8 @@ pub(crate) fn read(
             .filter_map(|f| {
                 let numeric =
                     f.ty.contains("INT") || matches!(f.ty.as_str(), "RELTIME" | "ABSTIME" | "PID");
-                (numeric || f.ty == "BOOL").then_some((f.name, numeric))
+                let base = f.name.split('[').next().unwrap_or(&f.name).to_string();
+                (numeric || f.ty == "BOOL").then_some((base, numeric))
             })
             .collect()
     } else {
@@ -334,11 +335,23 @@ pub(crate) fn read(
                             let object: serde_json::Map<String, serde_json::Value> = values
                                 .iter()
                                 .map(|(name, v)| {
-                                    let j = match (v, typed.get(name)) {
+                                    // `proc.aname[2]` is typed as `proc.aname`;
+                                    // an `evt.rawarg` is a number where it
+                                    // prints in decimal (sysdig 0.29; libs
+                                    // 0.23 prints some in hex, and sysdig
+                                    // 0.41's -j stops on them).
+                                    let base = name.split('[').next().unwrap_or(name);
+                                    let kind = typed.get(base).copied().or_else(|| {
+                                        (base.starts_with("evt.rawarg") && generation.is_029())
+                                            .then_some(true)
+                                    });
+                                    let j = match (v, kind) {
                                         (None, _) => serde_json::Value::Null,
                                         (Some(t), Some(true)) => t
                                             .parse::<i64>()
-                                            .map_or_else(|_| serde_json::json!(t), Into::into),
+                                            .map(Into::into)
+                                            .or_else(|_| t.parse::<u64>().map(Into::into))
+                                            .unwrap_or_else(|_| serde_json::json!(t)),
                                         (Some(t), Some(false)) => t
                                             .parse::<bool>()
                                             .map_or_else(|_| serde_json::json!(t), Into::into),
@@ -801,8 +814,6 @@ fn generic_syscall(ev: &scapbridge_formats::Event<'_>) -> String {
     }
 }
 
-/// `scapbridge fields` / `read -l`: every field, its type and what it reads,
-/// as text lines grouped by source (`name  TYPE  description`) or JSON.
 /// Why `--source` names no source of fields, or `None` when it does (or is
 /// not given).
 pub(crate) fn unknown_field_source(source: Option<&str>) -> Option<String> {
@@ -820,6 +831,8 @@ pub(crate) fn unknown_field_source(source: Option<&str>) -> Option<String> {
     ))
 }
 
+/// `scapbridge fields` / `read -l`: every field, its type and what it reads,
+/// as text lines grouped by source (`name  TYPE  description`) or JSON.
 pub(crate) fn fields(json: bool, source: Option<&str>) -> Result<()> {
     scapbridge::init();
     let list: Vec<_> = scapbridge::filter::eval::fields()
