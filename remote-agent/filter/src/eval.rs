@@ -96,8 +96,13 @@ pub fn suggest_field(name: &str) -> Option<&'static str> {
         }
         row[b.len()]
     }
-    let limit = 2.min(name.chars().count().saturating_sub(1) / 3).max(1);
+    let len = name.chars().count();
+    let limit = 2.min(len.saturating_sub(1) / 3).max(1);
+    // A name whose length is further than `limit` from a field's cannot be
+    // that close to it: skipped before the quadratic distance, so a huge
+    // name (a hostile rules file) costs nothing.
     field_names()
+        .filter(|f| f.chars().count().abs_diff(len) <= limit)
         .map(|f| (distance(name, f), f))
         .filter(|(d, _)| *d <= limit)
         .min()

@@ -43,6 +43,9 @@ pub enum FieldError {
     Unknown {
         /// The field, as written.
         field: String,
+        /// The known field it is likely a misspelling of, found when the
+        /// error is made (wherever it is written: a filter, -p, -e, a rule).
+        like: Option<&'static str>,
     },
     /// The field needs an argument: `json.value` alone.
     MissingArgument {
@@ -77,7 +80,7 @@ impl FieldError {
     /// The field the error is about.
     pub fn field(&self) -> &str {
         match self {
-            FieldError::Unknown { field }
+            FieldError::Unknown { field, .. }
             | FieldError::MissingArgument { field, .. }
             | FieldError::UnexpectedArgument { field }
             | FieldError::BadArgument { field, .. } => field,
@@ -88,11 +91,9 @@ impl FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldError::Unknown { field } => {
+            FieldError::Unknown { field, like } => {
                 write!(f, "unknown field '{field}'")?;
-                // Wherever it is written (a filter, -p, -e, a rule): the
-                // field meant, when one is close.
-                if let Some(like) = crate::eval::suggest_field(field) {
+                if let Some(like) = like {
                     write!(f, " (did you mean '{like}'?)")?;
                 }
                 Ok(())

@@ -186,7 +186,7 @@ pub(crate) fn hint(message: &str) -> String {
 /// The field a compile fault says is unknown, if that is the fault.
 pub(crate) fn unknown_field(fault: &CompileFault) -> Option<&str> {
     match fault {
-        CompileFault::Field(FieldError::Unknown { field }) => Some(field),
+        CompileFault::Field(FieldError::Unknown { field, .. }) => Some(field),
         _ => None,
     }
 }

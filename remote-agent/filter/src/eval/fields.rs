@@ -760,6 +760,7 @@ pub(super) fn lookup(r: &FieldRef) -> Result<Field, FieldError> {
                 None => {
                     return Err(FieldError::Unknown {
                         field: name.to_string(),
+                        like: super::suggest_field(name),
                     })
                 }
             },
