@@ -110,24 +110,38 @@ pub(crate) fn completions(cmd: clap::Command, shell: clap_complete::Shell) {
 fn capture_for_completion() -> clap::Command {
     use clap::builder::PossibleValuesParser;
     use clap::{Arg, ArgAction, ValueHint};
+    use scapbridge::invocation::HEADLESS_OPTS;
     use scapbridge::protocol::{ArgType, INTERFACES};
-    let value = |id: &'static str, short: char| Arg::new(id).long(id).short(short);
-    let flag = |id: &'static str| Arg::new(id).long(id).action(ArgAction::SetTrue);
-    let mut c = clap::Command::new("capture")
-        .about("Capture from an interface into a file")
-        .arg(
-            value("interface", 'i')
-                .value_parser(PossibleValuesParser::new(INTERFACES.iter().map(|i| i.name))),
-        )
-        .arg(value("write", 'w').value_hint(ValueHint::FilePath))
-        .arg(value("duration", 'd').short_alias('M'))
-        .arg(value("count", 'c').short_alias('n'))
-        .arg(value("filter", 'f'))
-        .arg(value("format", 'F').value_parser(["scap", "pcapng"]))
-        .arg(value("autostop", 'a').value_parser(["duration:", "packets:"]))
-        .arg(flag("quiet").short('q'))
-        .arg(flag("list").short('D'))
-        .arg(flag("alert-exit"));
+    let mut c = clap::Command::new("capture").about("Capture from an interface into a file");
+    // A long name's first row gives its short name, later rows aliases
+    // (`-d`, and sysdig's `-M`); clap brings its own `--help`.
+    for o in HEADLESS_OPTS.iter().filter(|o| o.long != "help") {
+        if c.get_arguments().any(|x| x.get_id() == o.long) {
+            c = c.mut_arg(o.long, |a| match o.short {
+                Some(s) => a.short_alias(s),
+                None => a,
+            });
+            continue;
+        }
+        let mut arg = Arg::new(o.long).long(o.long);
+        if let Some(s) = o.short {
+            arg = arg.short(s);
+        }
+        arg = if !o.takes_value {
+            arg.action(ArgAction::SetTrue)
+        } else {
+            match o.long {
+                "interface" => {
+                    arg.value_parser(PossibleValuesParser::new(INTERFACES.iter().map(|i| i.name)))
+                }
+                "write" => arg.value_hint(ValueHint::FilePath),
+                "format" => arg.value_parser(["scap", "pcapng"]),
+                "autostop" => arg.value_parser(["duration:", "packets:"]),
+                _ => arg,
+            }
+        };
+        c = c.arg(arg);
+    }
     for a in INTERFACES.iter().flat_map(|i| i.all_args()) {
         if c.get_arguments().any(|x| x.get_id() == a.name) {
             continue;

@@ -147,21 +147,55 @@ const EXTCAP_VALUE_OPTS: &[&str] = &[
     "debug-file",
 ];
 
-/// Headless-only options that take a value (long name, short alias).
-const HEADLESS_VALUE_OPTS: &[(&str, Option<char>)] = &[
-    ("interface", Some('i')),
-    ("write", Some('w')),
-    ("duration", Some('d')),
+/// An option of headless capture (`scapbridge capture`) that no
+/// interface declares: the one table that the parser, the typo
+/// suggestions and the shell completions read.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadlessOpt {
+    /// Long name, without the dashes.
+    pub long: &'static str,
+    /// A short alias (a long name may have several, one row each).
+    pub short: Option<char>,
+    /// It takes a value (`--write FILE`) rather than standing alone.
+    pub takes_value: bool,
+}
+
+const fn value(long: &'static str, short: char) -> HeadlessOpt {
+    HeadlessOpt {
+        long,
+        short: Some(short),
+        takes_value: true,
+    }
+}
+
+const fn flag(long: &'static str, short: Option<char>) -> HeadlessOpt {
+    HeadlessOpt {
+        long,
+        short,
+        takes_value: false,
+    }
+}
+
+/// The options of headless capture beyond the interfaces' own.
+pub const HEADLESS_OPTS: &[HeadlessOpt] = &[
+    value("interface", 'i'),
+    value("write", 'w'),
+    value("duration", 'd'),
     // sysdig's -M (seconds; our durations take a bare number as seconds).
-    ("duration", Some('M')),
-    ("count", Some('c')),
+    value("duration", 'M'),
+    value("count", 'c'),
     // sysdig's and tcpdump's habit for the event count.
-    ("count", Some('n')),
-    ("filter", Some('f')),
+    value("count", 'n'),
+    value("filter", 'f'),
     // tshark's -F, the output file type.
-    ("format", Some('F')),
+    value("format", 'F'),
     // tshark's and dumpcap's autostop condition: duration:N or packets:N.
-    ("autostop", Some('a')),
+    value("autostop", 'a'),
+    flag("quiet", Some('q')),
+    flag("help", Some('h')),
+    // tshark's and dumpcap's -D: list the interfaces.
+    flag("list", Some('D')),
+    flag("alert-exit", None),
 ];
 
 enum Mode {
@@ -286,17 +320,13 @@ fn parse_with(
                 let c = a[1..].chars().next().unwrap_or('?');
                 let rest = &a[1 + c.len_utf8()..];
                 let long = match c {
-                    'q' => "quiet".to_string(),
-                    'h' => "help".to_string(),
-                    // tshark's and dumpcap's -D: list the interfaces.
-                    'D' => "list".to_string(),
                     // sysdig's and tcpdump's -s: an interface option
                     // (scapbridge-syscalls' data bytes per event).
                     's' => "snaplen".to_string(),
-                    _ => HEADLESS_VALUE_OPTS
+                    _ => HEADLESS_OPTS
                         .iter()
-                        .find(|(_, s)| *s == Some(c))
-                        .map_or_else(|| a.clone(), |(l, _)| (*l).to_string()),
+                        .find(|o| o.short == Some(c))
+                        .map_or_else(|| a.clone(), |o| o.long.to_string()),
                 };
                 let given = format!("-{c}");
                 (long, (!rest.is_empty()).then(|| rest.to_string()), given)
@@ -306,7 +336,10 @@ fn parse_with(
             };
         // Does this option take a value?
         let takes_value = if EXTCAP_VALUE_OPTS.contains(&name.as_str())
-            || (headless && HEADLESS_VALUE_OPTS.iter().any(|(l, _)| *l == name))
+            || (headless
+                && HEADLESS_OPTS
+                    .iter()
+                    .any(|o| o.takes_value && o.long == name))
         {
             Some(true)
         } else if let Some(arg) = spec.and_then(|s| s.arg(&name)) {
@@ -321,7 +354,9 @@ fn parse_with(
                 | "debug"
                 | "extcap-version"
         ) || (headless
-            && matches!(name.as_str(), "quiet" | "list" | "help" | "alert-exit"))
+            && HEADLESS_OPTS
+                .iter()
+                .any(|o| !o.takes_value && o.long == name))
         {
             Some(false)
         } else {
@@ -622,10 +657,12 @@ fn unknown_option(given: &str, headless: bool) -> UsageError {
     let bare = given.trim_start_matches('-');
     let squash = |s: &str| s.replace(['-', '_'], "").to_ascii_lowercase();
     let mut names: Vec<&str> = EXTCAP_VALUE_OPTS.to_vec();
-    names.extend(HEADLESS_VALUE_OPTS.iter().map(|(l, _)| *l));
-    if headless {
-        names.extend(["quiet", "list", "help", "alert-exit"]);
-    }
+    names.extend(
+        HEADLESS_OPTS
+            .iter()
+            .filter(|o| headless || o.takes_value)
+            .map(|o| o.long),
+    );
     names.extend(
         crate::protocol::INTERFACES
             .iter()
