@@ -396,4 +396,21 @@ fn read_e_refuses_unknown_fields_and_options() {
         let o = run(scapbridge().arg("read").arg(&f).args(args));
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
+    // A filter's value with a leading dash, unquoted, reads as an option
+    // (`-c`, --config): the line says how to write it.
+    let o = run(scapbridge()
+        .arg("read")
+        .arg(&f)
+        .args(["proc.args", "contains", "-c"]));
+    let e = assert_one_line_error(
+        &o,
+        2,
+        "quote the whole filter as one argument, as in 'proc.args contains -c'",
+    );
+    assert!(!e.contains("(one of: )"), "an empty set listed: {e}");
+    let o = run(scapbridge()
+        .arg("read")
+        .arg(&f)
+        .arg("proc.args contains -c"));
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -617,6 +617,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// A filter given as several words whose value starts with a dash
+/// (`read F proc.args contains -c`): clap takes the value for an option,
+/// as tshark's and sysdig's getopt do. Names the way out.
+fn dashed_filter_value(args: &[String]) -> Option<String> {
+    const OPS: &[&str] = &[
+        "=",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "contains",
+        "icontains",
+        "bcontains",
+        "startswith",
+        "bstartswith",
+        "endswith",
+        "glob",
+        "iglob",
+        "pmatch",
+        "regex",
+        "in",
+        "intersects",
+    ];
+    args.windows(3).find_map(|w| {
+        let value = &w[2];
+        (OPS.contains(&w[1].as_str()) && value.starts_with('-') && value.len() > 1).then(|| {
+            format!(
+                "a filter value that starts with '-' reads as an option: \
+                 quote the whole filter as one argument, as in '{} {} {}'",
+                w[0], w[1], value
+            )
+        })
+    })
+}
+
 /// One human line on stderr, and the error status.
 fn fail(e: anyhow::Error) -> ExitCode {
     // One line: the context chain joined, no backtrace; a cause whose text
@@ -680,8 +717,15 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         msg.push_str(&format!(" (did you mean '{like}'?)"));
     }
     // A bad value of a closed set: clap lists the set on a later line.
-    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+    // (A value missing altogether comes with an empty set: nothing to list.)
+    if let Some(ContextValue::Strings(valid)) = e
+        .get(ContextKind::ValidValue)
+        .filter(|v| !matches!(v, ContextValue::Strings(l) if l.is_empty()))
+    {
         msg.push_str(&format!(" (one of: {})", valid.join(", ")));
+    }
+    if let Some(hint) = dashed_filter_value(&std::env::args().skip(1).collect::<Vec<_>>()) {
+        msg.push_str(&format!(" ({hint})"));
     }
     // Which command's help to ask for.
     let cmd: Vec<String> = std::env::args()
