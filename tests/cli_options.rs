@@ -68,10 +68,9 @@ fn assert_version(name: &str, o: &std::process::Output) {
 
 #[test]
 fn capture_m_stops_after_the_seconds() {
-    if !need_root("the probe needs root") || !probe_available() {
+    let Some(dir) = probe_dir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("m.scap");
     let t = Instant::now();
     let o = run(syscalls_capture(None, &out).args(["--syscalls", "getpid", "-M", "1", "-q"]));
@@ -86,10 +85,9 @@ fn capture_m_stops_after_the_seconds() {
 
 #[test]
 fn capture_f_pcapng_writes_the_pcapng_section_as_format_does() {
-    if !need_root("the probe needs root") || !probe_available() {
+    let Some(dir) = probe_dir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     // The section header's comment (option 1) is what pcapng adds.
     let comment = |p: &std::path::Path| -> Option<String> {
         let mut r = ScapReader::new(std::fs::File::open(p).unwrap()).unwrap();
@@ -125,10 +123,9 @@ fn capture_f_pcapng_writes_the_pcapng_section_as_format_does() {
 
 #[test]
 fn capture_s_keeps_that_many_data_bytes() {
-    if !need_root("the probe needs root") || !probe_available() {
+    let Some(dir) = probe_dir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let data = dir.path().join("data.txt");
     std::fs::write(&data, "a".repeat(3000)).unwrap();
     let data = data.to_str().unwrap();
@@ -198,10 +195,9 @@ fn unknown_short_options_are_named_as_typed() {
 
 #[test]
 fn capture_a_is_tsharks_autostop() {
-    if !need_root("the probe needs root") || !probe_available() {
+    let Some(dir) = probe_dir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("a.scap");
     let o =
         run(syscalls_capture(None, &out).args(["--syscalls", "getpid", "-a", "duration:1", "-q"]));
@@ -270,4 +266,10 @@ fn bad_command_lines_get_one_line_everywhere() {
         err.starts_with("/nonexistent/x.yaml: error: cannot read: ") && err.lines().count() == 1,
         "{err}"
     );
+}
+
+/// A scratch folder for a test of the probe, or `None` (the test skips,
+/// saying why) where there is no probe to run.
+fn probe_dir() -> Option<tempfile::TempDir> {
+    (need_root("the probe needs root") && probe_available()).then(|| tempfile::tempdir().unwrap())
 }
