@@ -621,36 +621,18 @@ fn main() -> ExitCode {
 /// (`read F proc.args contains -c`): clap takes the value for an option,
 /// as tshark's and sysdig's getopt do. Names the way out.
 fn dashed_filter_value(args: &[String]) -> Option<String> {
-    const OPS: &[&str] = &[
-        "=",
-        "==",
-        "!=",
-        "<",
-        "<=",
-        ">",
-        ">=",
-        "contains",
-        "icontains",
-        "bcontains",
-        "startswith",
-        "bstartswith",
-        "endswith",
-        "glob",
-        "iglob",
-        "pmatch",
-        "regex",
-        "in",
-        "intersects",
-    ];
     args.windows(3).find_map(|w| {
         let value = &w[2];
-        (OPS.contains(&w[1].as_str()) && value.starts_with('-') && value.len() > 1).then(|| {
-            format!(
-                "a filter value that starts with '-' reads as an option: \
+        (scapbridge_filter::CmpOp::from_word(&w[1]).is_some()
+            && value.starts_with('-')
+            && value.len() > 1)
+            .then(|| {
+                format!(
+                    "a filter value that starts with '-' reads as an option: \
                  quote the whole filter as one argument, as in '{} {} {}'",
-                w[0], w[1], value
-            )
-        })
+                    w[0], w[1], value
+                )
+            })
     })
 }
 

@@ -90,6 +90,37 @@ impl CmpOp {
         }
     }
 
+    /// Every operator, in the order of [`CmpOp::as_str`].
+    pub const ALL: &'static [CmpOp] = &[
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+        CmpOp::Glob,
+        CmpOp::IGlob,
+        CmpOp::Contains,
+        CmpOp::IContains,
+        CmpOp::BContains,
+        CmpOp::StartsWith,
+        CmpOp::BStartsWith,
+        CmpOp::EndsWith,
+        CmpOp::Regex,
+        CmpOp::In,
+        CmpOp::Intersects,
+        CmpOp::PMatch,
+    ];
+
+    /// The operator a word spells, `==` for `=` too (a Falco exception's
+    /// `comps`, a filter split into shell words).
+    pub fn from_word(word: &str) -> Option<CmpOp> {
+        if word == "==" {
+            return Some(CmpOp::Eq);
+        }
+        CmpOp::ALL.iter().copied().find(|op| op.as_str() == word)
+    }
+
     /// Numeric operators take only a number (or a transformer) on the right.
     pub fn is_numeric(self) -> bool {
         matches!(self, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge)

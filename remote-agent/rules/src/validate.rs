@@ -83,29 +83,6 @@ const RULE_REPLACE: &[&str] = &[
     "skip-if-unknown-filter",
 ];
 
-/// Comparison operators an exception may use (Falco's binary operators).
-const COMPS: &[&str] = &[
-    "=",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "glob",
-    "iglob",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-];
-
 /// The kinds of item, in the order Falco tells them apart.
 pub(crate) const KINDS: &[&str] = &[
     "required_engine_version",
@@ -351,7 +328,8 @@ impl Check<'_> {
         };
         for c in comp_nodes {
             match c.as_str() {
-                Some(op) if COMPS.contains(&op) => {}
+                // Falco's binary operators.
+                Some(op) if scapbridge_filter::CmpOp::from_word(op).is_some() => {}
                 _ => self.error(
                     c.pos(),
                     format!(
