@@ -228,7 +228,7 @@ pub(crate) fn read(
                 None => (false, p),
             };
             let f = scapbridge::filter::eval::OutputFormat::new_as(text, generation)
-                .with_context(|| format!("-p '{p}'"))?;
+                .with_context(|| format!("-p '{}'", scapbridge::filter::Shown(p)))?;
             Some((every, f))
         }
         None => None,
@@ -255,9 +255,10 @@ pub(crate) fn read(
         None => print,
     };
     let filter = match filter {
-        Some(f) => {
-            Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
-        }
+        Some(f) => Some(
+            scapbridge::filter::Filter::new(f)
+                .with_context(|| format!("filter '{}'", scapbridge::filter::Shown(f)))?,
+        ),
         None => None,
     };
     let mut rd = open_input(path, skip_unknown)?;
@@ -277,6 +278,7 @@ pub(crate) fn read(
     let mut clock = TimeText::default();
     let mut times = Times::default();
     let mut args = String::with_capacity(512);
+    let mut kinds: Vec<Option<bool>> = Vec::new();
     if let Some(c) = columns.as_ref().filter(|c| c.header) {
         if !emit(&mut out, c.header_line().as_bytes())? {
             return Ok(());
@@ -332,19 +334,29 @@ pub(crate) fn read(
                     match &columns {
                         Some(c) => c.line(&values, &mut line),
                         None if sysdig_json => {
+                            // Each column's type, looked up once: the format's
+                            // fields are the same for every event.
+                            if kinds.len() != values.len() {
+                                kinds = values
+                                    .iter()
+                                    .map(|(name, _)| {
+                                        // `proc.aname[2]` is typed as `proc.aname`;
+                                        // an `evt.rawarg` is a number where it
+                                        // prints in decimal (sysdig 0.29; libs
+                                        // 0.23 prints some in hex, and sysdig
+                                        // 0.41's -j stops on them).
+                                        let base = name.split('[').next().unwrap_or(name);
+                                        typed.get(base).copied().or_else(|| {
+                                            (base.starts_with("evt.rawarg") && generation.is_029())
+                                                .then_some(true)
+                                        })
+                                    })
+                                    .collect();
+                            }
                             let object: serde_json::Map<String, serde_json::Value> = values
                                 .iter()
-                                .map(|(name, v)| {
-                                    // `proc.aname[2]` is typed as `proc.aname`;
-                                    // an `evt.rawarg` is a number where it
-                                    // prints in decimal (sysdig 0.29; libs
-                                    // 0.23 prints some in hex, and sysdig
-                                    // 0.41's -j stops on them).
-                                    let base = name.split('[').next().unwrap_or(name);
-                                    let kind = typed.get(base).copied().or_else(|| {
-                                        (base.starts_with("evt.rawarg") && generation.is_029())
-                                            .then_some(true)
-                                    });
+                                .zip(&kinds)
+                                .map(|((name, v), kind)| {
                                     let j = match (v, kind) {
                                         (None, _) => serde_json::Value::Null,
                                         (Some(t), Some(true)) => t
@@ -739,9 +751,10 @@ pub(crate) fn alerts(
         eprintln!("scapbridge: {w}");
     }
     let filter = match filter {
-        Some(f) => {
-            Some(scapbridge::filter::Filter::new(f).with_context(|| format!("filter '{f}'"))?)
-        }
+        Some(f) => Some(
+            scapbridge::filter::Filter::new(f)
+                .with_context(|| format!("filter '{}'", scapbridge::filter::Shown(f)))?,
+        ),
         None => None,
     };
     let engine = scapbridge::rules::engine::RuleEngine::new(rs);

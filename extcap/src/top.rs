@@ -123,7 +123,9 @@ pub(crate) struct TopOpts<'a> {
 pub(crate) fn top(path: &Path, o: &TopOpts<'_>) -> Result<()> {
     let spec = o.kind.spec();
     let user = match o.filter {
-        Some(f) => Some(Filter::new(f).with_context(|| format!("filter '{f}'"))?),
+        Some(f) => Some(
+            Filter::new(f).with_context(|| format!("filter '{}'", scapbridge::filter::Shown(f)))?,
+        ),
         None => None,
     };
     let own = spec

@@ -6,6 +6,7 @@
 
 use crate::ast::MAX_DEPTH;
 use crate::provider::FieldError;
+use crate::shown::Shown;
 
 /// What a [`SyntaxError`] found wrong, or expected instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,7 +118,7 @@ fn found_suffix(found: &str) -> String {
     if found.is_empty() {
         String::new()
     } else {
-        format!(", found '{found}'")
+        format!(", found '{}'", Shown(found))
     }
 }
 
@@ -131,13 +132,13 @@ pub enum CompileFault {
     Field(#[from] FieldError),
     /// A name that is not a field, used as a macro, with no macro of that
     /// name (the rules engine expands the ones it has).
-    #[error("undefined macro '{name}'")]
+    #[error("undefined macro '{}'", Shown(name))]
     UndefinedMacro {
         /// The name.
         name: String,
     },
     /// A list name with no list of that name.
-    #[error("undefined list '{name}'")]
+    #[error("undefined list '{}'", Shown(name))]
     UndefinedList {
         /// The name.
         name: String,
@@ -146,7 +147,7 @@ pub enum CompileFault {
     #[error("exists takes a field")]
     ExistsTakesField,
     /// A transformer the evaluator does not have.
-    #[error("transformer '{name}' is not supported yet")]
+    #[error("transformer '{}' is not supported yet", Shown(name))]
     UnsupportedTransformer {
         /// Its name.
         name: String,
@@ -162,7 +163,7 @@ pub enum CompileFault {
     StartsWithField,
     /// A transformer on a field that takes none (an ancestor field:
     /// libs' `EPF_NO_TRANSFORMER`).
-    #[error("field '{field}' does not support transformers")]
+    #[error("field '{}' does not support transformers", Shown(field))]
     NoTransformer {
         /// The field.
         field: String,
@@ -170,7 +171,7 @@ pub enum CompileFault {
     /// A field compared with `val(…)` that takes no right-hand side field,
     /// or one that cannot be one (the ancestor fields: libs'
     /// `EPF_NO_RHS`).
-    #[error("field '{field}' {}", if *as_rhs { "can't be used as a right-hand side field" } else { "doesn't support right-hand side fields" })]
+    #[error("field '{}' {}", Shown(field), if *as_rhs { "can't be used as a right-hand side field" } else { "doesn't support right-hand side fields" })]
     NoRhsField {
         /// The field.
         field: String,

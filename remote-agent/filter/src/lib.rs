@@ -5,6 +5,8 @@ pub mod ast;
 pub mod clock;
 pub mod parser;
 pub mod provider;
+mod shown;
+pub use shown::Shown;
 
 pub use ast::{CmpOp, Expr, Span};
 pub use fault::{CompileFault, Sequence, SyntaxFault};

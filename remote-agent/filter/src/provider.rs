@@ -15,6 +15,8 @@ use std::sync::{Arc, RwLock};
 
 use scapbridge_formats::Event;
 
+use crate::shown::Shown;
+
 /// One field a provider resolved: extracted per event.
 pub trait PluginField: fmt::Debug + Send + Sync {
     /// Whether values compare as numbers (`>`, `<`, `in (1, 2)`).
@@ -92,7 +94,7 @@ impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FieldError::Unknown { field, like } => {
-                write!(f, "unknown field '{field}'")?;
+                write!(f, "unknown field '{}'", Shown(field))?;
                 if let Some(like) = like {
                     write!(f, " (did you mean '{like}'?)")?;
                 }
@@ -102,9 +104,9 @@ impl fmt::Display for FieldError {
                 field,
                 what,
                 example,
-            } => write!(f, "{field} needs {what}: {example}"),
+            } => write!(f, "{} needs {what}: {example}", Shown(field)),
             FieldError::UnexpectedArgument { field } => {
-                write!(f, "field '{field}' takes no argument")
+                write!(f, "field '{}' takes no argument", Shown(field))
             }
             FieldError::BadArgument {
                 field,
@@ -112,9 +114,9 @@ impl fmt::Display for FieldError {
                 expected,
                 did_you_mean,
             } => {
-                write!(f, "{field}[{arg}]: {expected}")?;
+                write!(f, "{}[{}]: {expected}", Shown(field), Shown(arg))?;
                 if let Some(m) = did_you_mean {
-                    write!(f, " (did you mean {field}[{m}]?)")?;
+                    write!(f, " (did you mean {}[{m}]?)", Shown(field))?;
                 }
                 Ok(())
             }
