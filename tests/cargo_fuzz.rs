@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{ci, fuzz_budget};
-use scapbridge_formats::meta::{fd_type, FdData, FdInfo, ProcessInfo, SocketTuple, UserEntry};
+use scapbridge_formats::meta::{fd_type, FdData, FdInfo, ProcessInfo, UserEntry};
 use scapbridge_formats::{Container, PcapngOptions, Profile, ScapWriter, WriterOptions};
 
 /// Every target, in the order they run.
@@ -108,18 +108,7 @@ fn scap_seeds() -> Vec<(&'static str, Vec<u8>)> {
                 dev: Some(0x803),
             },
         },
-        FdInfo {
-            fd: 4,
-            ino: 0,
-            fd_type: fd_type::IPV4_SOCK,
-            data: FdData::Ipv4(SocketTuple {
-                sip: [127, 0, 0, 1],
-                dip: [127, 0, 0, 1],
-                sport: 40000,
-                dport: 22,
-                l4proto: 6,
-            }),
-        },
+        FdInfo::ipv4(4, ([127, 0, 0, 1], 40000), ([127, 0, 0, 1], 22), 6),
     ];
     let user = UserEntry::User {
         uid: 0,

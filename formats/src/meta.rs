@@ -569,6 +569,48 @@ pub struct FdInfo {
 }
 
 impl FdInfo {
+    /// An entry for a connected IPv4 socket `sip:sport -> dip:dport` (in the
+    /// list's order: the client's end first), no inode.
+    pub fn ipv4(
+        fd: i64,
+        (sip, sport): ([u8; 4], u16),
+        (dip, dport): ([u8; 4], u16),
+        l4proto: u8,
+    ) -> Self {
+        FdInfo {
+            fd,
+            ino: 0,
+            fd_type: fd_type::IPV4_SOCK,
+            data: FdData::Ipv4(SocketTuple {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto,
+            }),
+        }
+    }
+
+    /// An entry for an IPv4 socket listening on `ip:port`, no inode.
+    pub fn ipv4_server(fd: i64, ip: [u8; 4], port: u16, l4proto: u8) -> Self {
+        FdInfo {
+            fd,
+            ino: 0,
+            fd_type: fd_type::IPV4_SERVSOCK,
+            data: FdData::Ipv4Server(ListenAddr { ip, port, l4proto }),
+        }
+    }
+
+    /// An entry for an IPv6 socket listening on `ip:port`, no inode.
+    pub fn ipv6_server(fd: i64, ip: [u8; 16], port: u16, l4proto: u8) -> Self {
+        FdInfo {
+            fd,
+            ino: 0,
+            fd_type: fd_type::IPV6_SERVSOCK,
+            data: FdData::Ipv6Server(ListenAddr { ip, port, l4proto }),
+        }
+    }
+
     /// The name libsinsp shows for the fd (`fd.name`), without socket rendering.
     pub fn name(&self) -> &[u8] {
         match &self.data {

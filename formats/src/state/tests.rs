@@ -62,28 +62,8 @@ fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
         10,
         &[
             file(3, b"/var/log/nginx/access.log"),
-            FdInfo {
-                fd: 4,
-                ino: 0,
-                fd_type: fd_type::IPV4_SOCK,
-                data: FdData::Ipv4(SocketTuple {
-                    sip: [10, 0, 0, 1],
-                    dip: [10, 0, 0, 2],
-                    sport: 80,
-                    dport: 51000,
-                    l4proto: 2,
-                }),
-            },
-            FdInfo {
-                fd: 5,
-                ino: 0,
-                fd_type: fd_type::IPV6_SERVSOCK,
-                data: FdData::Ipv6Server(ListenAddr {
-                    ip: std::net::Ipv6Addr::LOCALHOST.octets(),
-                    port: 443,
-                    l4proto: 2,
-                }),
-            },
+            FdInfo::ipv4(4, ([10, 0, 0, 1], 80), ([10, 0, 0, 2], 51000), 2),
+            FdInfo::ipv6_server(5, std::net::Ipv6Addr::LOCALHOST.octets(), 443, 2),
             FdInfo {
                 fd: 6,
                 ino: 0,
@@ -268,45 +248,16 @@ fn a_clone_in_a_container_makes_its_child_from_the_childs_exit() {
 #[test]
 fn sockets_of_the_fd_list_are_named_client_first() {
     let mut st = state_with(40, b"sshd");
-    let sock = |fd, sip: [u8; 4], sport, dip: [u8; 4], dport| FdInfo {
-        fd,
-        ino: 0,
-        fd_type: fd_type::IPV4_SOCK,
-        data: FdData::Ipv4(SocketTuple {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto: 2,
-        }),
-    };
+    let sock = |fd, sip, sport, dip, dport| FdInfo::ipv4(fd, (sip, sport), (dip, dport), 2);
     st.add_fds(
         40,
         &[
-            FdInfo {
-                fd: 3,
-                ino: 0,
-                fd_type: fd_type::IPV4_SERVSOCK,
-                data: FdData::Ipv4Server(ListenAddr {
-                    ip: [0; 4],
-                    port: 22,
-                    l4proto: 2,
-                }),
-            },
+            FdInfo::ipv4_server(3, [0; 4], 22, 2),
             sock(4, [10, 0, 2, 15], 22, [10, 0, 2, 2], 49289),
             sock(5, [10, 0, 2, 15], 40000, [1, 2, 3, 4], 443),
             // A port listened on over IPv6 counts too (libsinsp keeps one
             // set of server ports).
-            FdInfo {
-                fd: 6,
-                ino: 0,
-                fd_type: fd_type::IPV6_SERVSOCK,
-                data: FdData::Ipv6Server(ListenAddr {
-                    ip: [0; 16],
-                    port: 8080,
-                    l4proto: 2,
-                }),
-            },
+            FdInfo::ipv6_server(6, [0; 16], 8080, 2),
             sock(7, [127, 0, 0, 1], 8080, [127, 0, 0, 1], 51000),
         ],
     );

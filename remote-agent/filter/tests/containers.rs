@@ -194,7 +194,7 @@ fn container_field_arguments_are_checked() {
 /// the capture).
 #[test]
 fn the_local_end_of_a_connection_is_the_threads_own() {
-    use scapbridge_formats::meta::{fd_type, FdData, FdInfo, IfAddr, Interface, SocketTuple};
+    use scapbridge_formats::meta::{FdInfo, IfAddr, Interface};
     let mut st = CaptureState::new();
     st.add_interfaces(&[Interface::V4(IfAddr {
         name: b"eth0".to_vec(),
@@ -211,18 +211,7 @@ fn the_local_end_of_a_connection_is_the_threads_own() {
     j.push(0);
     c.push(j);
     st.update(&parse(&c.encode()));
-    let sock = |fd, sip, sport, dip, dport| FdInfo {
-        fd,
-        ino: 0,
-        fd_type: fd_type::IPV4_SOCK,
-        data: FdData::Ipv4(SocketTuple {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto: 3,
-        }),
-    };
+    let sock = |fd, sip, sport, dip, dport| FdInfo::ipv4(fd, (sip, sport), (dip, dport), 3);
     // The host's bash (200): a client of a remote server, a server of a
     // remote client.
     st.add_fds(
