@@ -413,4 +413,16 @@ fn read_e_refuses_unknown_fields_and_options() {
         .arg(&f)
         .arg("proc.args contains -c"));
     assert!(o.status.success(), "{}", stderr(&o));
+    // A field name of 100 kB, wherever a field is written, is named by its
+    // start and length: the line stays a line.
+    let long = format!("proc.{}", "n".repeat(100_000));
+    for args in [
+        vec![format!("{long} = cat")],
+        vec!["-p".into(), format!("%{long}")],
+        vec!["-e".into(), long.clone()],
+    ] {
+        let o = run(scapbridge().arg("read").arg(&f).args(&args));
+        let e = assert_one_line_error(&o, code, &format!("... ({} bytes)", long.len()));
+        assert!(e.len() < 400, "{} bytes: {}", e.len(), &e[..400]);
+    }
 }

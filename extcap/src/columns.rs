@@ -64,9 +64,10 @@ impl Columns {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
                 && (name.len() == f.len() || f.ends_with(']'));
             if !plain {
-                bail!("-e '{f}': not a field name");
+                bail!("-e '{}': not a field name", scapbridge::filter::Shown(f));
             }
-            OutputFormat::new(&format!("%{f}")).with_context(|| format!("-e '{f}'"))?;
+            OutputFormat::new(&format!("%{f}"))
+                .with_context(|| format!("-e '{}'", scapbridge::filter::Shown(f)))?;
         }
         let all: Vec<String> = self.fields.iter().map(|f| format!("%{f}")).collect();
         OutputFormat::new(&all.join(" ")).context("-e fields")
