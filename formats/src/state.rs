@@ -314,6 +314,10 @@ pub struct CaptureState {
     /// to come: it copies no fds (they were copied, or not, by the
     /// caller's).
     made_by_caller: HashSet<u64>,
+    /// Children their own clone exit made before their caller's (libsinsp's
+    /// `PPM_CL_CLONE_INVERTED`): the caller's exit leaves them be. Any
+    /// other entry a caller's exit finds for its child is stale.
+    made_by_child: HashSet<u64>,
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,
@@ -707,24 +711,7 @@ impl CaptureState {
         }
         if let Some((t, reaper)) = self.to_remove.take() {
             if t != ev.tid() {
-                self.made_up.remove(&t);
-                self.made_by_caller.remove(&t);
-                if let Some(th) = self.threads.remove(&t) {
-                    self.reparent_children(t, &th, reaper);
-                    // The process's fd table (its main thread's, kept while
-                    // other threads live) and its reaper mark go with its
-                    // last thread (libsinsp drops the thread group then):
-                    // one scan of the table answers both.
-                    let main = th.pid == t;
-                    if (main || self.reapers.contains_key(&th.pid))
-                        && !self.threads.values().any(|o| o.pid == th.pid)
-                    {
-                        if main {
-                            self.fds.remove(&t);
-                        }
-                        self.reapers.remove(&th.pid);
-                    }
-                }
+                self.remove_thread(t, reaper);
             } else {
                 self.to_remove = Some((t, reaper));
             }

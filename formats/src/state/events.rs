@@ -134,7 +134,7 @@ impl CaptureState {
         }
         let tid = ev.tid();
         let child = if res == 0 { tid } else { res as u64 };
-        if res > 0 && self.threads.contains_key(&child) {
+        if res > 0 && self.made_by_child.contains(&child) {
             // The child's own exit came first (a busy machine): libs 0.23
             // still fills in the ids of a caller it does not know, but not
             // its names, which it takes only where it makes the child
@@ -198,10 +198,16 @@ impl CaptureState {
         // A child its caller's exit already made got its fds (or none,
         // from a made-up caller) then: its own exit copies nothing.
         let made_by_caller = res == 0 && self.made_by_caller.remove(&child);
+        if !made_by_caller {
+            self.replace_stale_child(ev, child, res > 0);
+        }
         let parent_known = self.threads.contains_key(&parent) && !made_by_caller;
         if res > 0 {
             self.made_by_caller.insert(child);
+            self.made_by_child.remove(&child);
             self.caller_first_seen(ev, tid, true);
+        } else if !made_by_caller {
+            self.made_by_child.insert(child);
         }
         // The event's cgroups, or else the parent's (a child starts in
         // them). The parent's are shared (a reference count, no copy) also
@@ -314,6 +320,31 @@ impl CaptureState {
                 clone_ts: ev.ts(),
             },
         );
+    }
+
+    /// The entry a clone exit finds for the child it makes, which neither
+    /// side of this clone made: a process that ended unseen (not traced,
+    /// or its procexit lost) and whose tid the kernel gave again, listed
+    /// by the `/proc` snapshot or made up. libsinsp replaces it, and with
+    /// it the fd table: kept, the child would answer with that process's
+    /// fds (a shell's pipes read as another process's files). The
+    /// caller's exit removes it as a procexit would; the child's own exit
+    /// removes it so only when libsinsp knows its clone time (made by an
+    /// earlier clone, over 2 s ago: `CLONE_STALE_TIME_NS`), else its new
+    /// entry takes the old one's place, children and all. An entry a clone
+    /// made under 2 s ago stays, as libsinsp leaves it.
+    fn replace_stale_child(&mut self, ev: &Event<'_>, child: u64, by_caller: bool) {
+        const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
+        let Some(old) = self.threads.get(&child) else {
+            return;
+        };
+        let recent =
+            old.clone_ts != 0 && ev.ts().saturating_sub(old.clone_ts) < CLONE_STALE_TIME_NS;
+        if by_caller || (old.clone_ts != 0 && !recent) {
+            self.remove_thread(child, 0);
+        } else if !recent && old.pid == child {
+            self.fds.remove(&child);
+        }
     }
 
     /// `ptid` as libs 0.23 links a thread it makes: 0 when it holds no

@@ -57,6 +57,29 @@ impl CaptureState {
             .min()
     }
 
+    /// Removes thread `t` as libsinsp's `remove_thread` does: its children
+    /// go to `reaper` (0: the one libsinsp finds), and the process's fd
+    /// table (its main thread's, kept while other threads live) and its
+    /// reaper mark go with its last thread (libsinsp drops the thread
+    /// group then): one scan of the table answers both.
+    pub(super) fn remove_thread(&mut self, t: u64, reaper: u64) {
+        self.made_up.remove(&t);
+        self.made_by_caller.remove(&t);
+        self.made_by_child.remove(&t);
+        if let Some(th) = self.threads.remove(&t) {
+            self.reparent_children(t, &th, reaper);
+            let main = th.pid == t;
+            if (main || self.reapers.contains_key(&th.pid))
+                && !self.threads.values().any(|o| o.pid == th.pid)
+            {
+                if main {
+                    self.fds.remove(&t);
+                }
+                self.reapers.remove(&th.pid);
+            }
+        }
+    }
+
     /// Gives the children of thread `t`, just removed, the parent libs 0.23
     /// gives orphans: `reaper` (the procexit's `reaper_tid`) when the table
     /// holds it, else [`Self::find_new_reaper`]; none (ptid 0) when there

@@ -515,3 +515,68 @@ fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
     exit(&mut st, 20, 1);
     assert_eq!(st.thread(30).unwrap().ptid, 1);
 }
+
+/// A tid the process list gave a process that ended unseen, given again
+/// by the kernel to a new child: libs 0.23 replaces the stale entry at
+/// either clone exit, its fds with it, and the child has its parent's
+/// (a shell's pipes must not read as another process's files).
+#[test]
+fn a_child_on_a_stale_tid_has_its_parents_fds() {
+    let clone = newest_exit("clone");
+    let file = |fd, name: &[u8]| FdInfo {
+        fd,
+        ino: 0,
+        fd_type: fd_type::FILE_V2,
+        data: FdData::FileV2 {
+            open_flags: 1,
+            name: name.to_vec(),
+            dev: None,
+        },
+    };
+    let fresh = || {
+        let mut st = state_with(50, b"sh");
+        st.add_fds(50, &[file(1, b"/dev/null")]);
+        st.add_processes(&[ProcessInfo {
+            tid: 60,
+            pid: 60,
+            ptid: 1,
+            comm: b"stale".to_vec(),
+            uid: 1000,
+            ..ProcessInfo::default()
+        }]);
+        st.add_fds(60, &[file(1, b"/var/log/stale.log"), file(7, b"/db")]);
+        st
+    };
+    let exit = |ts, tid, res: i64| {
+        event_of(ts, tid, clone, move |n| match n {
+            "res" => Some(res.to_le_bytes().to_vec()),
+            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
+            "ptid" => Some(if res == 0 { 50u64 } else { 1 }.to_le_bytes().to_vec()),
+            "comm" => Some(b"sh\0".to_vec()),
+            _ => None,
+        })
+    };
+    // The child's exit first, then its caller's; the caller's alone; the
+    // child's alone.
+    for order in [
+        vec![exit(1, 60, 0), exit(2, 50, 60)],
+        vec![exit(1, 50, 60)],
+        vec![exit(1, 60, 0)],
+    ] {
+        let mut st = fresh();
+        for e in &order {
+            apply(&mut st, e);
+        }
+        let names: Vec<Option<String>> = [1, 7]
+            .iter()
+            .map(|fd| st.fd(60, *fd).map(|f| f.name.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [Some("/dev/null".to_string()), None],
+            "{} events",
+            order.len()
+        );
+        assert_eq!(st.thread(60).unwrap().uid, 0, "the clone's user");
+    }
+}
