@@ -48,16 +48,6 @@ fn a_snapshot_rebuilds_the_same_threads_and_fd_names() {
         gid: 33,
         ..ProcessInfo::default()
     }]);
-    let file = |fd, name: &[u8]| FdInfo {
-        fd,
-        ino: 0,
-        fd_type: fd_type::FILE_V2,
-        data: FdData::FileV2 {
-            open_flags: 1,
-            name: name.to_vec(),
-            dev: None,
-        },
-    };
     a.add_fds(
         10,
         &[
@@ -183,6 +173,20 @@ fn newest_exit(name: &str) -> u16 {
         .filter(|i| i % 2 == 1)
         .max()
         .unwrap()
+}
+
+/// A fd-list entry of a file open for reading.
+fn file(fd: i64, name: &[u8]) -> FdInfo {
+    FdInfo {
+        fd,
+        ino: 0,
+        fd_type: fd_type::FILE_V2,
+        data: FdData::FileV2 {
+            open_flags: 1,
+            name: name.to_vec(),
+            dev: None,
+        },
+    }
 }
 
 /// A state whose process list holds one process `pid` (parent 1) named `comm`.
@@ -523,16 +527,6 @@ fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
 #[test]
 fn a_child_on_a_stale_tid_has_its_parents_fds() {
     let clone = newest_exit("clone");
-    let file = |fd, name: &[u8]| FdInfo {
-        fd,
-        ino: 0,
-        fd_type: fd_type::FILE_V2,
-        data: FdData::FileV2 {
-            open_flags: 1,
-            name: name.to_vec(),
-            dev: None,
-        },
-    };
     let fresh = || {
         let mut st = state_with(50, b"sh");
         st.add_fds(50, &[file(1, b"/dev/null")]);
