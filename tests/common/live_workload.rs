@@ -110,9 +110,9 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
     // The workload's first process (the thread of the capture's first
     // event), and its first child as `/proc` shows it right after the
     // clone: a snapshot taken just after the probe attached lists it.
-    // Also the times of the root's first vfork exit and first fork exit
-    // (a clone without CLONE_VFORK: the workload's `$(…)`).
-    let (first_tid, first_child, first_vfork_ts, first_fork_ts) = {
+    // Also the times and children of the root's first vfork exit and
+    // first fork exit (a clone without CLONE_VFORK: the workload's `$(…)`).
+    let (first_tid, first_child, (first_vfork_ts, vfork_child), (first_fork_ts, fork_child)) = {
         let mut r = ScapReader::new(std::fs::File::open(cap).unwrap()).unwrap();
         let (mut tid, mut child, mut vfork_ts, mut fork_ts) = (None, None, None, None);
         while let Some(item) = r.next_item().unwrap() {
@@ -124,9 +124,9 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
                         u32::from_le_bytes(b.get(..4).unwrap().try_into().unwrap())
                     });
                     if ev.name() == "vfork" || flags & CLONE_VFORK != 0 {
-                        vfork_ts.get_or_insert(ev.ts());
+                        vfork_ts.get_or_insert((ev.ts(), res(&ev) as u64));
                     } else {
-                        fork_ts.get_or_insert(ev.ts());
+                        fork_ts.get_or_insert((ev.ts(), res(&ev) as u64));
                     }
                 }
                 if is_clone_exit(&ev) && res(&ev) == 0 {
@@ -178,6 +178,51 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         seen.get().is_multiple_of(7)
     };
     let root_parent_fds = |tid: u64| tid == root_parent;
+    // A process that ended unseen after the snapshot listed it (not
+    // traced: its procexit is not in the capture), whose tid the kernel
+    // gave again to the root's first vforked and first forked child: on a
+    // busy host pids wrap within seconds. Its own fds: files, a socket.
+    let stale = |tid: u64| {
+        let file = |fd: i64, name: &str| scapbridge_formats::meta::FdInfo {
+            fd,
+            ino: 0,
+            fd_type: scapbridge_formats::meta::fd_type::FILE_V2,
+            data: scapbridge_formats::meta::FdData::FileV2 {
+                open_flags: 1,
+                name: name.as_bytes().to_vec(),
+                dev: None,
+            },
+        };
+        let process = scapbridge_formats::meta::ProcessInfo {
+            tid,
+            pid: tid,
+            ptid: 1,
+            comm: b"stale".to_vec(),
+            exe: b"/usr/sbin/stale".to_vec(),
+            exepath: b"/usr/sbin/stale".to_vec(),
+            cwd: b"/var/lib/stale".to_vec(),
+            uid: 1000,
+            gid: 1000,
+            vtid: tid as i64,
+            vpid: tid as i64,
+            ..Default::default()
+        };
+        let fds = vec![
+            file(0, "/var/lib/stale/in"),
+            file(1, "/var/log/stale.log"),
+            file(2, "/var/log/stale.log"),
+            scapbridge_formats::meta::FdInfo::ipv4(
+                3,
+                ([127, 0, 0, 1], 40000),
+                ([127, 0, 0, 1], 5432),
+                2,
+            ),
+            file(10, "/var/lib/stale/db"),
+        ];
+        (process, (tid, fds))
+    };
+    let (stale_vfork_child, stale_vfork_fds) = stale(vfork_child);
+    let (stale_fork_child, stale_fork_fds) = stale(fork_child);
     // A thread that predates the capture, left before the snapshot read
     // it, and whose first event is a vfork's or a fork's exit (its execve
     // before the probe attached): what a busy host's short-lived shells
@@ -186,7 +231,7 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_vfork_ts;
     let before_root_fork =
         |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_fork_ts;
-    let variants: [(&str, Cut<'_>); 15] = [
+    let variants: [(&str, Cut<'_>); 17] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -203,6 +248,22 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
             "gap_listed_child",
             Cut {
                 listed: vec![first_child.clone()],
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_reused_tid_vfork",
+            Cut {
+                listed: vec![stale_vfork_child],
+                listed_fds: vec![stale_vfork_fds],
+                ..Cut::default()
+            },
+        ),
+        (
+            "gap_reused_tid_fork",
+            Cut {
+                listed: vec![stale_fork_child],
+                listed_fds: vec![stale_fork_fds],
                 ..Cut::default()
             },
         ),

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use scapbridge_formats::meta::ProcessInfo;
+use scapbridge_formats::meta::{FdInfo, ProcessInfo};
 use scapbridge_formats::{Event, Item, Profile, ScapReader, ScapWriter, WriterOptions};
 
 /// What a cut leaves out; `None` of a rule keeps everything.
@@ -23,6 +23,8 @@ pub struct Cut<'a> {
     pub event: Option<&'a dyn Fn(&Event<'_>) -> bool>,
     /// Entries added to the first process list.
     pub listed: Vec<ProcessInfo>,
+    /// Fd lists (owner thread, fds) added after the first process list.
+    pub listed_fds: Vec<(u64, Vec<FdInfo>)>,
 }
 
 impl<'a> Cut<'a> {
@@ -100,12 +102,19 @@ pub fn rewrite(src: &Path, dst: &Path, cut: &Cut<'_>) -> usize {
                     .cloned()
                     .collect();
                 left_out += ps.len() - kept.len();
-                if !listed_done {
+                let first = !listed_done;
+                if first {
                     kept.extend(cut.listed.iter().cloned());
                     left_out += cut.listed.len();
                     listed_done = true;
                 }
                 w.write_processes(&kept).unwrap();
+                if first {
+                    for (tid, fds) in &cut.listed_fds {
+                        w.write_fds(*tid, fds).unwrap();
+                        left_out += 1;
+                    }
+                }
             }
             Item::Fds { tid, fds } => {
                 if cut.fds.is_some_and(|f| f(tid)) {
