@@ -491,48 +491,34 @@ impl Parser<'_> {
         })
     }
 
+    /// The operator at the cursor, from [`CmpOp::ALL`]: a symbol (the
+    /// two-character ones first, `==` for `=`), or a word followed by a
+    /// blank (a list operator's also by `(`).
     fn operator(&mut self) -> Option<CmpOp> {
-        for (sym, op) in [
-            ("==", CmpOp::Eq),
-            ("!=", CmpOp::Ne),
-            ("<=", CmpOp::Le),
-            (">=", CmpOp::Ge),
-            ("=", CmpOp::Eq),
-            ("<", CmpOp::Lt),
-            (">", CmpOp::Gt),
-        ] {
-            if self.s.get(self.pos..self.pos + sym.len()) == Some(sym.as_bytes()) {
-                self.pos += sym.len();
-                return Some(op);
-            }
+        let rest = self.s.get(self.pos..).unwrap_or_default();
+        if rest.starts_with(b"==") {
+            self.pos += 2;
+            return Some(CmpOp::Eq);
         }
-        for (kw, op) in [
-            ("bstartswith", CmpOp::BStartsWith),
-            ("startswith", CmpOp::StartsWith),
-            ("endswith", CmpOp::EndsWith),
-            ("bcontains", CmpOp::BContains),
-            ("icontains", CmpOp::IContains),
-            ("contains", CmpOp::Contains),
-            ("iglob", CmpOp::IGlob),
-            ("glob", CmpOp::Glob),
-            ("regex", CmpOp::Regex),
-        ] {
-            if self.at_keyword(kw, false, false) {
-                self.pos += kw.len();
-                return Some(op);
-            }
-        }
-        for (kw, op) in [
-            ("intersects", CmpOp::Intersects),
-            ("pmatch", CmpOp::PMatch),
-            ("in", CmpOp::In),
-        ] {
-            if self.at_keyword(kw, true, false) {
-                self.pos += kw.len();
-                return Some(op);
-            }
-        }
-        None
+        let symbol = |op: &&CmpOp| !op.as_str().starts_with(|c: char| c.is_ascii_alphabetic());
+        let symbols = |len: usize| {
+            CmpOp::ALL
+                .iter()
+                .filter(symbol)
+                .filter(move |op| op.as_str().len() == len)
+        };
+        let op = symbols(2)
+            .chain(symbols(1))
+            .find(|op| rest.starts_with(op.as_str().as_bytes()))
+            .or_else(|| {
+                CmpOp::ALL
+                    .iter()
+                    .filter(|op| !symbol(op))
+                    .find(|op| self.at_keyword(op.as_str(), op.is_list(), false))
+            })
+            .copied()?;
+        self.pos += op.as_str().len();
+        Some(op)
     }
 
     fn list_rhs(&mut self) -> Option<Rhs> {
