@@ -204,7 +204,6 @@ impl CaptureState {
         let parent_known = self.threads.contains_key(&parent) && !made_by_caller;
         if res > 0 {
             self.made_by_caller.insert(child);
-            self.made_by_child.remove(&child);
             self.caller_first_seen(ev, tid, true);
         } else if !made_by_caller {
             self.made_by_child.insert(child);
