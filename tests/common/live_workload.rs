@@ -2,6 +2,7 @@
 //! the probe, and the cuts of that capture that lose what a loaded machine
 //! loses (events, clone halves, snapshot rows), each deterministic.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use scapbridge_formats::{Item, ScapReader};
@@ -77,6 +78,17 @@ pub fn live() -> Option<Live> {
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let cap = dir.path().join("live.scap");
+    // To compare a capture made by hand (a loaded machine, a small ring
+    // buffer: drops) in place of a new one: SCAPBRIDGE_LIVE_CAPTURE=FILE.
+    if let Some(given) = std::env::var_os("SCAPBRIDGE_LIVE_CAPTURE") {
+        std::fs::copy(&given, &cap).expect("SCAPBRIDGE_LIVE_CAPTURE: a readable capture");
+        return Some(Live {
+            root,
+            dir,
+            cap,
+            _quiet,
+        });
+    }
     capture_ok(
         syscalls_capture(None, &cap)
             .arg("-q")
@@ -143,6 +155,33 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
             vfork_ts.expect("the workload's first process vforks"),
             fork_ts.expect("the workload's first process forks ($(…))"),
         )
+    };
+    // The time of each caller's exit that came before its (not vforked)
+    // child's own, by child: that child's exit, given a time just before
+    // its caller's, is a record that went out late (a loaded CPU), which
+    // libsinsp's unsigned stale test takes for an old entry's.
+    let caller_first: HashMap<u64, u64> = {
+        let mut r = ScapReader::new(std::fs::File::open(cap).unwrap()).unwrap();
+        let mut m = HashMap::new();
+        let mut seen_child = std::collections::HashSet::new();
+        while let Some(item) = r.next_item().unwrap() {
+            if let Item::Event(ev) = item {
+                if is_clone_exit(&ev) && res(&ev) == 0 {
+                    seen_child.insert(ev.tid());
+                } else if is_clone_exit(&ev)
+                    && res(&ev) > 0
+                    && !seen_child.contains(&(res(&ev) as u64))
+                {
+                    m.insert(res(&ev) as u64, ev.ts());
+                }
+            }
+        }
+        m
+    };
+    let late_child_side = |ev: &scapbridge_formats::Event<'_>| {
+        (is_clone_exit(ev) && res(ev) == 0)
+            .then(|| caller_first.get(&ev.tid()).map(|ts| ts - 1))
+            .flatten()
     };
     let no_root = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == first_tid;
     // The root's parent (the capture's own process), as a parent that
@@ -231,7 +270,7 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_vfork_ts;
     let before_root_fork =
         |ev: &scapbridge_formats::Event<'_>| ev.tid() == first_tid && ev.ts() < first_fork_ts;
-    let variants: [(&str, Cut<'_>); 17] = [
+    let variants: [(&str, Cut<'_>); 18] = [
         (
             "gap_unlisted_parent",
             Cut::unlisted(&no_parent, &root_parent_fds),
@@ -269,6 +308,13 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         ),
         ("gap_parent_side", Cut::lost(&parent_side)),
         ("gap_child_side", Cut::lost(&child_side)),
+        (
+            "gap_late_child_side",
+            Cut {
+                retime: Some(&late_child_side),
+                ..Cut::default()
+            },
+        ),
         ("gap_lost_execve", Cut::lost(&later_execve)),
         ("gap_lost_procexit", Cut::lost(&procexit)),
         ("gap_lost_socket", Cut::lost(&socket_exit)),

@@ -25,6 +25,10 @@ pub struct Cut<'a> {
     pub listed: Vec<ProcessInfo>,
     /// Fd lists (owner thread, fds) added after the first process list.
     pub listed_fds: Vec<(u64, Vec<FdInfo>)>,
+    /// Events given another time, in their place: a record that went out
+    /// after newer ones of another CPU (libscap's consumer, like ours, does
+    /// not wait for a ring found empty).
+    pub retime: Option<&'a dyn Fn(&Event<'_>) -> Option<u64>>,
 }
 
 impl<'a> Cut<'a> {
@@ -79,7 +83,7 @@ pub fn listed_as_cloned(ev: &Event<'_>) -> ProcessInfo {
 }
 
 /// Writes `src` to `dst` without what `cut` names, every other block as it
-/// was (layouts kept); how many items it left out or added.
+/// was (layouts kept); how many items it left out, added or changed.
 pub fn rewrite(src: &Path, dst: &Path, cut: &Cut<'_>) -> usize {
     let mut r = ScapReader::new(std::fs::File::open(src).unwrap()).unwrap();
     let out = std::fs::File::create(dst).unwrap();
@@ -125,6 +129,11 @@ pub fn rewrite(src: &Path, dst: &Path, cut: &Cut<'_>) -> usize {
             }
             Item::Event(ev) => {
                 if cut.event.is_some_and(|f| f(&ev)) {
+                    left_out += 1;
+                } else if let Some(ts) = cut.retime.and_then(|f| f(&ev)) {
+                    let mut moved = ev.to_owned_event();
+                    moved.ts = ts;
+                    w.write_owned(&moved).unwrap();
                     left_out += 1;
                 } else {
                     w.write_event(&ev).unwrap();

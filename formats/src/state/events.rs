@@ -197,7 +197,21 @@ impl CaptureState {
         // entry for before this event (not one it made up or makes now).
         // A child its caller's exit already made got its fds (or none,
         // from a made-up caller) then: its own exit copies nothing.
-        let made_by_caller = res == 0 && self.made_by_caller.remove(&child);
+        let mut made_by_caller = res == 0 && self.made_by_caller.remove(&child);
+        if made_by_caller
+            && self
+                .threads
+                .get(&child)
+                .is_some_and(|c| !clone_is_recent(ev.ts(), c.clone_ts))
+        {
+            // The child's exit 2 s or more after its caller's (a child
+            // scheduled late on a starved host), or with an earlier time
+            // (its record went out after newer ones of another CPU):
+            // libsinsp finds the caller's entry stale and makes the child
+            // again from this exit, with its parent's fds as they are now.
+            self.remove_thread(child, 0);
+            made_by_caller = false;
+        }
         if !made_by_caller {
             self.replace_stale_child(ev, child, res > 0);
         }
@@ -333,12 +347,10 @@ impl CaptureState {
     /// entry takes the old one's place, children and all. An entry a clone
     /// made under 2 s ago stays, as libsinsp leaves it.
     fn replace_stale_child(&mut self, ev: &Event<'_>, child: u64, by_caller: bool) {
-        const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
         let Some(old) = self.threads.get(&child) else {
             return;
         };
-        let recent =
-            old.clone_ts != 0 && ev.ts().saturating_sub(old.clone_ts) < CLONE_STALE_TIME_NS;
+        let recent = old.clone_ts != 0 && clone_is_recent(ev.ts(), old.clone_ts);
         if by_caller || (old.clone_ts != 0 && !recent) {
             self.remove_thread(child, 0);
         } else if !recent && old.pid == child {
@@ -711,6 +723,15 @@ impl CaptureState {
             None => self.dup_missed = Some((tid, ev.ts())),
         }
     }
+}
+
+/// Whether an entry a clone made at `clone_ts` is still fresh at `ts`, as
+/// libsinsp judges it (`CLONE_STALE_TIME_NS`): under 2 s, in unsigned
+/// arithmetic, so an event with an earlier time than the entry's (written
+/// out of time order) finds it stale.
+fn clone_is_recent(ts: u64, clone_ts: u64) -> bool {
+    const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
+    ts.wrapping_sub(clone_ts) < CLONE_STALE_TIME_NS
 }
 
 /// The bytes of one side (address and port) of an IPv4 (6) or IPv6 (18)

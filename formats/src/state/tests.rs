@@ -574,3 +574,44 @@ fn a_child_on_a_stale_tid_has_its_parents_fds() {
         assert_eq!(st.thread(60).unwrap().uid, 0, "the clone's user");
     }
 }
+
+/// A child's own clone exit 2 s or more after its caller's (a child
+/// scheduled late), or with an earlier time (its record went out after
+/// newer ones of another CPU): libsinsp's stale test (`CLONE_STALE_TIME_NS`,
+/// unsigned) finds the entry the caller's exit made stale and makes the
+/// child again, with its parent's fds as they are at the child's exit.
+#[test]
+fn a_late_child_exit_makes_the_child_again() {
+    let clone = newest_exit("clone");
+    let exit = |ts, tid: u64, res: i64| {
+        event_of(ts, tid, clone, move |n| match n {
+            "res" => Some(res.to_le_bytes().to_vec()),
+            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
+            "ptid" => Some(if res == 0 { 50u64 } else { 1 }.to_le_bytes().to_vec()),
+            "comm" => Some(b"sh\0".to_vec()),
+            _ => None,
+        })
+    };
+    const S: u64 = 1_000_000_000;
+    // (the child's exit time, whether it sees the fd its parent opened
+    // after the caller's exit at 10 s)
+    for (child_ts, again) in [
+        (10 * S + 1, false),
+        (12 * S - 1, false),
+        (12 * S, true),
+        (10 * S - 1, true),
+    ] {
+        let mut st = state_with(50, b"sh");
+        st.add_fds(50, &[file(1, b"/dev/null")]);
+        apply(&mut st, &exit(10 * S, 50, 60));
+        st.add_fds(50, &[file(5, b"/late")]);
+        apply(&mut st, &exit(child_ts, 60, 0));
+        assert_eq!(
+            st.fd(60, 5).is_some(),
+            again,
+            "child's exit at {child_ts}"
+        );
+        assert_eq!(st.fd(60, 1).map(|f| f.name.as_str()), Some("/dev/null"));
+        assert_eq!(st.thread(60).map(|t| t.ptid), Some(50));
+    }
+}
