@@ -781,7 +781,10 @@ fn filters_match_sysdig041_on_live_captures() {
 /// cloned by a thread it made up), every 7th event lost; and a process
 /// the snapshot listed that ended unseen, whose tid the kernel gave again
 /// to the root's first vforked and first forked child (pids wrap at 32768
-/// here, within a test run).
+/// here, within a test run); and each child's clone exit that came after
+/// its caller's, given a time just before it (a record that went out after
+/// newer ones of another CPU, which libs' unsigned stale test takes for an
+/// old entry's: 147 differences before we followed it).
 /// Before the fixes they found, a thread first seen at its execve had no
 /// user (libs takes the exit's `uid`/`gid`) and a session id of 0 (libs:
 /// -1, no leader), a dup of an fd the table lacked was put on the new fd,
