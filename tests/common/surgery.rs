@@ -12,6 +12,9 @@ use std::path::Path;
 use scapbridge_formats::meta::{FdInfo, ProcessInfo};
 use scapbridge_formats::{Event, Item, Profile, ScapReader, ScapWriter, WriterOptions};
 
+/// A new time for an event, or `None` to keep its own.
+pub type Retime<'a> = &'a dyn Fn(&Event<'_>) -> Option<u64>;
+
 /// What a cut leaves out; `None` of a rule keeps everything.
 #[derive(Default)]
 pub struct Cut<'a> {
@@ -28,7 +31,7 @@ pub struct Cut<'a> {
     /// Events given another time, in their place: a record that went out
     /// after newer ones of another CPU (libscap's consumer, like ours, does
     /// not wait for a ring found empty).
-    pub retime: Option<&'a dyn Fn(&Event<'_>) -> Option<u64>>,
+    pub retime: Option<Retime<'a>>,
 }
 
 impl<'a> Cut<'a> {
