@@ -591,6 +591,21 @@ impl FdInfo {
         }
     }
 
+    /// An entry for a file `name` open with `open_flags` (libs' `PPM_O_*`),
+    /// no inode, no device.
+    pub fn file(fd: i64, name: impl Into<Vec<u8>>, open_flags: u32) -> Self {
+        FdInfo {
+            fd,
+            ino: 0,
+            fd_type: fd_type::FILE_V2,
+            data: FdData::FileV2 {
+                open_flags,
+                name: name.into(),
+                dev: None,
+            },
+        }
+    }
+
     /// An entry for an IPv4 socket listening on `ip:port`, no inode.
     pub fn ipv4_server(fd: i64, ip: [u8; 4], port: u16, l4proto: u8) -> Self {
         FdInfo {

@@ -529,14 +529,8 @@ fn fd_entry(pdir: &Path, fd: i64, sockets: &Sockets) -> Option<FdInfo> {
         });
     }
     Some(FdInfo {
-        fd,
         ino,
-        fd_type: fd_type::FILE_V2,
-        data: FdData::FileV2 {
-            open_flags: open_flags(flags),
-            name: target,
-            dev: None,
-        },
+        ..FdInfo::file(fd, target, open_flags(flags))
     })
 }
 

@@ -222,16 +222,7 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
     // gave again to the root's first vforked and first forked child: on a
     // busy host pids wrap within seconds. Its own fds: files, a socket.
     let stale = |tid: u64| {
-        let file = |fd: i64, name: &str| scapbridge_formats::meta::FdInfo {
-            fd,
-            ino: 0,
-            fd_type: scapbridge_formats::meta::fd_type::FILE_V2,
-            data: scapbridge_formats::meta::FdData::FileV2 {
-                open_flags: 1,
-                name: name.as_bytes().to_vec(),
-                dev: None,
-            },
-        };
+        let file = |fd: i64, name: &str| scapbridge_formats::meta::FdInfo::file(fd, name, 1);
         let process = scapbridge_formats::meta::ProcessInfo {
             tid,
             pid: tid,

@@ -177,16 +177,7 @@ fn newest_exit(name: &str) -> u16 {
 
 /// A fd-list entry of a file open for reading.
 fn file(fd: i64, name: &[u8]) -> FdInfo {
-    FdInfo {
-        fd,
-        ino: 0,
-        fd_type: fd_type::FILE_V2,
-        data: FdData::FileV2 {
-            open_flags: 1,
-            name: name.to_vec(),
-            dev: None,
-        },
-    }
+    FdInfo::file(fd, name, 1)
 }
 
 /// A state whose process list holds one process `pid` (parent 1) named `comm`.
@@ -606,11 +597,7 @@ fn a_late_child_exit_makes_the_child_again() {
         apply(&mut st, &exit(10 * S, 50, 60));
         st.add_fds(50, &[file(5, b"/late")]);
         apply(&mut st, &exit(child_ts, 60, 0));
-        assert_eq!(
-            st.fd(60, 5).is_some(),
-            again,
-            "child's exit at {child_ts}"
-        );
+        assert_eq!(st.fd(60, 5).is_some(), again, "child's exit at {child_ts}");
         assert_eq!(st.fd(60, 1).map(|f| f.name.as_str()), Some("/dev/null"));
         assert_eq!(st.thread(60).map(|t| t.ptid), Some(50));
     }
