@@ -155,20 +155,19 @@ fn capture_s_keeps_that_many_data_bytes() {
 
 #[test]
 fn unknown_short_options_are_named_as_typed() {
+    // A capture to /dev/null with one more option.
+    let capture_with = |more: &[&str]| {
+        run(scapbridge()
+            .args(["capture", "-i", "scapbridge-syscalls", "-w", "/dev/null"])
+            .args(more))
+    };
     // Before: `-v` came back as "unknown option '---v'".
     for (given, named) in [
         ("-v", "'-v'"),
         ("-vv", "'-v'"),
         ("--verbose", "'--verbose'"),
     ] {
-        let o = run(scapbridge().args([
-            "capture",
-            "-i",
-            "scapbridge-syscalls",
-            "-w",
-            "/dev/null",
-            given,
-        ]));
+        let o = capture_with(&[given]);
         assert_eq!(o.status.code(), Some(2), "{given}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(
@@ -176,15 +175,7 @@ fn unknown_short_options_are_named_as_typed() {
             "{given}: {err}"
         );
     }
-    let o = run(scapbridge().args([
-        "capture",
-        "-i",
-        "scapbridge-syscalls",
-        "-w",
-        "/dev/null",
-        "-a",
-        "filesize:10",
-    ]));
+    let o = capture_with(&["-a", "filesize:10"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("duration:SECONDS or packets:COUNT"),
