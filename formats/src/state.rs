@@ -280,6 +280,18 @@ impl StateAction {
     }
 }
 
+/// The side of a clone whose exit made a child's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MadeBy {
+    /// The caller's exit, the child's own still to come: that one copies
+    /// no fds (they were copied, or not, by the caller's). Cleared by it.
+    Caller,
+    /// The child's own exit, before its caller's (libsinsp's
+    /// `PPM_CL_CLONE_INVERTED`): the caller's exit leaves the entry be.
+    /// Any other entry a caller's exit finds for its child is stale.
+    Child,
+}
+
 /// Thread, fd and user tables of a capture.
 #[derive(Debug, Default)]
 pub struct CaptureState {
@@ -310,14 +322,9 @@ pub struct CaptureState {
     /// A process list was read since the last event: its threads are
     /// linked to their parents at the next event ([`Self::link_listed_parents`]).
     link_listed: bool,
-    /// Children a caller's clone exit made, whose own clone exit is still
-    /// to come: it copies no fds (they were copied, or not, by the
-    /// caller's).
-    made_by_caller: HashSet<u64>,
-    /// Children their own clone exit made before their caller's (libsinsp's
-    /// `PPM_CL_CLONE_INVERTED`): the caller's exit leaves them be. Any
-    /// other entry a caller's exit finds for its child is stale.
-    made_by_child: HashSet<u64>,
+    /// Which side of a clone made a child's entry, while that matters
+    /// ([`MadeBy`]); dropped with the thread.
+    made_by: HashMap<u64, MadeBy>,
     /// An fd closed by the previous event: removed at the next one, so that
     /// the close exit itself still sees it (as libsinsp does).
     fd_to_remove: Option<(u64, i64)>,

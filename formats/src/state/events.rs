@@ -134,7 +134,7 @@ impl CaptureState {
         }
         let tid = ev.tid();
         let child = if res == 0 { tid } else { res as u64 };
-        if res > 0 && self.made_by_child.contains(&child) {
+        if res > 0 && self.made_by.get(&child) == Some(&MadeBy::Child) {
             // The child's own exit came first (a busy machine): libs 0.23
             // still fills in the ids of a caller it does not know, but not
             // its names, which it takes only where it makes the child
@@ -197,7 +197,10 @@ impl CaptureState {
         // entry for before this event (not one it made up or makes now).
         // A child its caller's exit already made got its fds (or none,
         // from a made-up caller) then: its own exit copies nothing.
-        let mut made_by_caller = res == 0 && self.made_by_caller.remove(&child);
+        let mut made_by_caller = res == 0 && self.made_by.get(&child) == Some(&MadeBy::Caller);
+        if made_by_caller {
+            self.made_by.remove(&child);
+        }
         if made_by_caller
             && self
                 .threads
@@ -217,10 +220,10 @@ impl CaptureState {
         }
         let parent_known = self.threads.contains_key(&parent) && !made_by_caller;
         if res > 0 {
-            self.made_by_caller.insert(child);
+            self.made_by.insert(child, MadeBy::Caller);
             self.caller_first_seen(ev, tid, true);
         } else if !made_by_caller {
-            self.made_by_child.insert(child);
+            self.made_by.insert(child, MadeBy::Child);
         }
         // The event's cgroups, or else the parent's (a child starts in
         // them). The parent's are shared (a reference count, no copy) also

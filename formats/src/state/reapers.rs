@@ -64,8 +64,7 @@ impl CaptureState {
     /// group then): one scan of the table answers both.
     pub(super) fn remove_thread(&mut self, t: u64, reaper: u64) {
         self.made_up.remove(&t);
-        self.made_by_caller.remove(&t);
-        self.made_by_child.remove(&t);
+        self.made_by.remove(&t);
         if let Some(th) = self.threads.remove(&t) {
             self.reparent_children(t, &th, reaper);
             let main = th.pid == t;
