@@ -517,7 +517,6 @@ fn orphans_go_to_the_nearest_reaper_as_libs_finds_it() {
 /// (a shell's pipes must not read as another process's files).
 #[test]
 fn a_child_on_a_stale_tid_has_its_parents_fds() {
-    let clone = newest_exit("clone");
     let fresh = || {
         let mut st = state_with(50, b"sh");
         st.add_fds(50, &[file(1, b"/dev/null")]);
@@ -532,21 +531,12 @@ fn a_child_on_a_stale_tid_has_its_parents_fds() {
         st.add_fds(60, &[file(1, b"/var/log/stale.log"), file(7, b"/db")]);
         st
     };
-    let exit = |ts, tid, res: i64| {
-        event_of(ts, tid, clone, move |n| match n {
-            "res" => Some(res.to_le_bytes().to_vec()),
-            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
-            "ptid" => Some(if res == 0 { 50u64 } else { 1 }.to_le_bytes().to_vec()),
-            "comm" => Some(b"sh\0".to_vec()),
-            _ => None,
-        })
-    };
     // The child's exit first, then its caller's; the caller's alone; the
     // child's alone.
     for order in [
-        vec![exit(1, 60, 0), exit(2, 50, 60)],
-        vec![exit(1, 50, 60)],
-        vec![exit(1, 60, 0)],
+        vec![sh_clone_exit(1, 60, 0), sh_clone_exit(2, 50, 60)],
+        vec![sh_clone_exit(1, 50, 60)],
+        vec![sh_clone_exit(1, 60, 0)],
     ] {
         let mut st = fresh();
         for e in &order {
@@ -573,16 +563,6 @@ fn a_child_on_a_stale_tid_has_its_parents_fds() {
 /// child again, with its parent's fds as they are at the child's exit.
 #[test]
 fn a_late_child_exit_makes_the_child_again() {
-    let clone = newest_exit("clone");
-    let exit = |ts, tid: u64, res: i64| {
-        event_of(ts, tid, clone, move |n| match n {
-            "res" => Some(res.to_le_bytes().to_vec()),
-            "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
-            "ptid" => Some(if res == 0 { 50u64 } else { 1 }.to_le_bytes().to_vec()),
-            "comm" => Some(b"sh\0".to_vec()),
-            _ => None,
-        })
-    };
     const S: u64 = 1_000_000_000;
     // (the child's exit time, whether it sees the fd its parent opened
     // after the caller's exit at 10 s)
@@ -594,11 +574,23 @@ fn a_late_child_exit_makes_the_child_again() {
     ] {
         let mut st = state_with(50, b"sh");
         st.add_fds(50, &[file(1, b"/dev/null")]);
-        apply(&mut st, &exit(10 * S, 50, 60));
+        apply(&mut st, &sh_clone_exit(10 * S, 50, 60));
         st.add_fds(50, &[file(5, b"/late")]);
-        apply(&mut st, &exit(child_ts, 60, 0));
+        apply(&mut st, &sh_clone_exit(child_ts, 60, 0));
         assert_eq!(st.fd(60, 5).is_some(), again, "child's exit at {child_ts}");
         assert_eq!(st.fd(60, 1).map(|f| f.name.as_str()), Some("/dev/null"));
         assert_eq!(st.thread(60).map(|t| t.ptid), Some(50));
     }
+}
+
+/// A clone exit of a shell, 50 (parent 1), making 60: the caller's
+/// (`res` the child) or the child's (`res` 0, `tid` 60).
+fn sh_clone_exit(ts: u64, tid: u64, res: i64) -> Vec<u8> {
+    event_of(ts, tid, newest_exit("clone"), move |n| match n {
+        "res" => Some(res.to_le_bytes().to_vec()),
+        "pid" | "tid" | "vtid" | "vpid" => Some(tid.to_le_bytes().to_vec()),
+        "ptid" => Some(if res == 0 { 50u64 } else { 1 }.to_le_bytes().to_vec()),
+        "comm" => Some(b"sh\0".to_vec()),
+        _ => None,
+    })
 }
