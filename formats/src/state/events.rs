@@ -200,20 +200,20 @@ impl CaptureState {
         let mut made_by_caller = res == 0 && self.made_by.get(&child) == Some(&MadeBy::Caller);
         if made_by_caller {
             self.made_by.remove(&child);
-        }
-        if made_by_caller
-            && self
+            let stale = self
                 .threads
                 .get(&child)
-                .is_some_and(|c| !clone_is_recent(ev.ts(), c.clone_ts))
-        {
-            // The child's exit 2 s or more after its caller's (a child
-            // scheduled late on a starved host), or with an earlier time
-            // (its record went out after newer ones of another CPU):
-            // libsinsp finds the caller's entry stale and makes the child
-            // again from this exit, with its parent's fds as they are now.
-            self.remove_thread(child, 0);
-            made_by_caller = false;
+                .is_some_and(|c| !clone_is_recent(ev.ts(), c.clone_ts));
+            if stale {
+                // The child's exit 2 s or more after its caller's (a child
+                // scheduled late on a starved host), or with an earlier
+                // time (its record went out after newer ones of another
+                // CPU): libsinsp finds the caller's entry stale and makes
+                // the child again from this exit, with its parent's fds as
+                // they are now.
+                self.remove_thread(child, 0);
+                made_by_caller = false;
+            }
         }
         if !made_by_caller {
             self.replace_stale_child(ev, child, res > 0);
