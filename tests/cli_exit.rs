@@ -129,6 +129,53 @@ fn alert_exit_makes_a_fired_rule_win() {
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
 }
 
+/// `capture -- CMD` started by a shell that exits at once (nohup, a CI
+/// runner's step): its process group turns orphaned while the command is
+/// held for the probe, and the kernel sends a group with a stopped member
+/// SIGHUP and SIGCONT. That SIGCONT let the command run before the probe
+/// attached: a capture of 0 events, exit 0 (seen 2 times in 60 runs of a
+/// loop started with `(nohup … &)`; this reproduced it every time).
+#[test]
+fn a_command_held_in_an_orphaned_process_group_is_captured() {
+    if !probe_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, log) = (dir.path().join("c.scap"), dir.path().join("log"));
+    // A session of its own, the capture in a job (a process group of its
+    // own) whose shell exits 0.2 s later, while the probe loads; SIGHUP
+    // ignored, as nohup does.
+    let script = r#"set -m; ( trap '' HUP; "$0" capture -i scapbridge-syscalls -w "$1" -- cat /etc/hostname > "$2" 2>&1 & sleep 0.2 ); sleep 0.1"#;
+    let o = run(std::process::Command::new("setsid")
+        .args(["bash", "-c", script])
+        .arg(scapbridge_bin())
+        .args([&cap, &log]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The capture outlives the shell: wait for its summary.
+    let t = std::time::Instant::now();
+    let summary = loop {
+        let s = std::fs::read_to_string(&log).unwrap_or_default();
+        if s.contains("command ") || t.elapsed().as_secs() > 120 {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(summary.contains("exited with exit status: 0"), "{summary}");
+    let evs = events(&cap, false).unwrap();
+    let execs = evs
+        .iter()
+        .filter(|e| {
+            scapbridge_formats::schema::event_info(e.event_type).is_some_and(|i| i.name == "execve")
+        })
+        .count();
+    assert_eq!(
+        execs,
+        1,
+        "the command's execve, of {} events: {summary}",
+        evs.len()
+    );
+}
+
 #[test]
 fn the_command_is_execd_directly_and_n_counts_events() {
     if !probe_available() {

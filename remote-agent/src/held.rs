@@ -13,7 +13,8 @@ use std::process::ExitStatus;
 use scapbridge_engine::capture::CaptureError;
 use scapbridge_engine::capture::CommandFault;
 
-/// A started command, stopped (SIGSTOP) until [`HeldCommand::resume`].
+/// A started command, stopped (SIGSTOP, as our tracee) until
+/// [`HeldCommand::resume`].
 ///
 /// Drop: a command still running is left running (the capture ended, the
 /// command did not); one never resumed is killed, so no stopped process is
@@ -121,6 +122,20 @@ impl HeldCommand {
                 if stdout_to_stderr {
                     libc::dup2(2, 1);
                 }
+                // Stopped as our tracee, not in a group stop: a process
+                // group that turns orphaned while one of its members is in
+                // a group stop gets SIGHUP and SIGCONT from the kernel (the
+                // shell that started us exits: nohup, CI runners), and the
+                // SIGCONT let the command run before the probe attached
+                // (a capture of 0 events, exit 0). A tracee's stop is not
+                // a group stop, and SIGCONT does not end it. Where tracing
+                // is refused (Yama's ptrace_scope 3), a plain stop.
+                libc::ptrace(
+                    libc::PTRACE_TRACEME,
+                    0,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    std::ptr::null_mut::<libc::c_void>(),
+                );
                 libc::raise(libc::SIGSTOP);
                 libc::execv(c_path.as_ptr(), c_argv.as_ptr());
                 // As a shell: 127 when the exec itself failed; why, to the
@@ -180,11 +195,26 @@ impl HeldCommand {
         self.pid.unsigned_abs()
     }
 
-    /// Lets it run (it execs the command at once).
+    /// Lets it run (it execs the command at once). Called from the thread
+    /// that started it: that thread is its tracer.
     pub(crate) fn resume(&mut self) -> Result<(), CaptureError> {
-        // SAFETY: kill(2) takes plain integers.
+        // SAFETY: ptrace(2) and kill(2) take plain integers; detaching
+        // with signal 0 drops the SIGSTOP it stopped at.
         #[allow(unsafe_code)]
-        let r = unsafe { libc::kill(self.pid, libc::SIGCONT) };
+        let r = unsafe {
+            let detached = libc::ptrace(
+                libc::PTRACE_DETACH,
+                self.pid,
+                std::ptr::null_mut::<libc::c_void>(),
+                std::ptr::null_mut::<libc::c_void>(),
+            ) == 0;
+            // Not our tracee (tracing refused): a plain stop.
+            if detached {
+                0
+            } else {
+                libc::kill(self.pid, libc::SIGCONT)
+            }
+        };
         if r != 0 {
             return Err(CaptureError::Command {
                 program: format!("pid {}", self.pid),
