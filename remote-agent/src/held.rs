@@ -22,6 +22,8 @@ use scapbridge_engine::capture::CommandFault;
 #[derive(Debug)]
 pub(crate) struct HeldCommand {
     pid: libc::pid_t,
+    /// It stopped as our tracee (else in a plain stop).
+    traced: bool,
     resumed: bool,
     status: Option<ExitStatus>,
     /// Read end of a close-on-exec pipe: the child writes execv's errno
@@ -92,7 +94,7 @@ impl HeldCommand {
             reason: CommandFault::NulInArgument,
         };
         // Everything the child needs is allocated before the fork: after it,
-        // only async-signal-safe calls (raise, dup2, execv, _exit).
+        // only async-signal-safe calls (ptrace, raise, dup2, execv, write, _exit).
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad_arg())?;
         let c_args: Vec<CString> = argv
             .iter()
@@ -129,7 +131,8 @@ impl HeldCommand {
                 // SIGCONT let the command run before the probe attached
                 // (a capture of 0 events, exit 0). A tracee's stop is not
                 // a group stop, and SIGCONT does not end it. Where tracing
-                // is refused (Yama's ptrace_scope 3), a plain stop.
+                // is refused (Yama, seccomp, an outside tracer), a plain
+                // stop.
                 libc::ptrace(
                     libc::PTRACE_TRACEME,
                     0,
@@ -159,26 +162,62 @@ impl HeldCommand {
         });
         let mut held = HeldCommand {
             pid,
+            traced: false,
             resumed: false,
             status: None,
             exec_error,
         };
-        // Wait until it stopped (or died before: then say so).
+        // Wait until it stopped at its own SIGSTOP (or died before: then
+        // say so). A tracee stops at any signal it gets, even one ignored
+        // (SIGWINCH): such a stop is passed on, not taken for the hold.
         let mut st: libc::c_int = 0;
         loop {
             // SAFETY: waitpid(2) writes the status into our local.
             #[allow(unsafe_code)]
             let r = unsafe { libc::waitpid(pid, &mut st, libc::WUNTRACED) };
-            if r == pid {
+            if r != pid {
+                if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                    return Err(CaptureError::Command {
+                        program: program.to_string(),
+                        reason: CommandFault::Wait(std::io::Error::last_os_error()),
+                    });
+                }
+                continue;
+            }
+            if !libc::WIFSTOPPED(st) || libc::WSTOPSIG(st) == libc::SIGSTOP {
                 break;
             }
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                return Err(CaptureError::Command {
-                    program: program.to_string(),
-                    reason: CommandFault::Wait(std::io::Error::last_os_error()),
-                });
+            // SAFETY: ptrace(2) on our child with plain integers; when it is
+            // not our tracee the call fails and the stop is the hold.
+            #[allow(unsafe_code)]
+            let passed_on = unsafe {
+                libc::ptrace(
+                    libc::PTRACE_CONT,
+                    pid,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    libc::WSTOPSIG(st) as usize as *mut libc::c_void,
+                )
+            } == 0;
+            if !passed_on {
+                break;
             }
         }
+        // Whether it is our tracee (tracing can be refused: Yama, seccomp,
+        // an outside tracer such as `strace -f`): resume() detaches it, or
+        // else continues it.
+        // SAFETY: PTRACE_GETSIGINFO writes a siginfo_t into our local.
+        #[allow(unsafe_code)]
+        let traced = libc::WIFSTOPPED(st)
+            && unsafe {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                libc::ptrace(
+                    libc::PTRACE_GETSIGINFO,
+                    pid,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    (&mut info as *mut libc::siginfo_t).cast::<libc::c_void>(),
+                ) == 0
+            };
+        held.traced = traced;
         if !libc::WIFSTOPPED(st) {
             held.resumed = true;
             held.status = Some(ExitStatus::from_raw(st));
@@ -201,21 +240,20 @@ impl HeldCommand {
         // SAFETY: ptrace(2) and kill(2) take plain integers; detaching
         // with signal 0 drops the SIGSTOP it stopped at.
         #[allow(unsafe_code)]
-        let r = unsafe {
-            let detached = libc::ptrace(
-                libc::PTRACE_DETACH,
-                self.pid,
-                std::ptr::null_mut::<libc::c_void>(),
-                std::ptr::null_mut::<libc::c_void>(),
-            ) == 0;
-            // Not our tracee (tracing refused): a plain stop.
-            if detached {
-                0
+        let ok = unsafe {
+            if self.traced {
+                libc::ptrace(
+                    libc::PTRACE_DETACH,
+                    self.pid,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    std::ptr::null_mut::<libc::c_void>(),
+                ) == 0
             } else {
-                libc::kill(self.pid, libc::SIGCONT)
+                // Tracing was refused: a plain stop.
+                libc::kill(self.pid, libc::SIGCONT) == 0
             }
         };
-        if r != 0 {
+        if !ok {
             return Err(CaptureError::Command {
                 program: format!("pid {}", self.pid),
                 reason: CommandFault::Resume(std::io::Error::last_os_error()),
