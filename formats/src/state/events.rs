@@ -200,20 +200,18 @@ impl CaptureState {
         let mut made_by_caller = res == 0 && self.made_by.get(&child) == Some(&MadeBy::Caller);
         if made_by_caller {
             self.made_by.remove(&child);
-            let stale = self
+            // libsinsp keeps the caller's entry only while it is recent.
+            // The child's exit 2 s or more after its caller's (a child
+            // scheduled late on a starved host), or with an earlier time
+            // (its record went out after newer ones of another CPU), finds
+            // it stale, as does an entry a later process list put in its
+            // place (no clone time): the child is made again from this
+            // exit (replace_stale_child), with its parent's fds as they
+            // are now.
+            made_by_caller = self
                 .threads
                 .get(&child)
-                .is_some_and(|c| !clone_is_recent(ev.ts(), c.clone_ts));
-            if stale {
-                // The child's exit 2 s or more after its caller's (a child
-                // scheduled late on a starved host), or with an earlier
-                // time (its record went out after newer ones of another
-                // CPU): libsinsp finds the caller's entry stale and makes
-                // the child again from this exit, with its parent's fds as
-                // they are now.
-                self.remove_thread(child, 0);
-                made_by_caller = false;
-            }
+                .is_some_and(|c| c.clone_ts != 0 && clone_is_recent(ev.ts(), c.clone_ts));
         }
         if !made_by_caller {
             self.replace_stale_child(ev, child, res > 0);

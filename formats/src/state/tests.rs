@@ -564,17 +564,28 @@ fn a_child_on_a_stale_tid_has_its_parents_fds() {
 #[test]
 fn a_late_child_exit_makes_the_child_again() {
     const S: u64 = 1_000_000_000;
-    // (the child's exit time, whether it sees the fd its parent opened
-    // after the caller's exit at 10 s)
-    for (child_ts, again) in [
-        (10 * S + 1, false),
-        (12 * S - 1, false),
-        (12 * S, true),
-        (10 * S - 1, true),
+    // (the child's exit time, a process list read between the two exits
+    // (its entry has no clone time), whether the child sees the fd its
+    // parent opened after the caller's exit at 10 s)
+    for (child_ts, listed, again) in [
+        (10 * S + 1, false, false),
+        (12 * S - 1, false, false),
+        (12 * S, false, true),
+        (10 * S - 1, false, true),
+        (10 * S + 1, true, true),
     ] {
         let mut st = state_with(50, b"sh");
         st.add_fds(50, &[file(1, b"/dev/null")]);
         apply(&mut st, &sh_clone_exit(10 * S, 50, 60));
+        if listed {
+            st.add_processes(&[ProcessInfo {
+                tid: 60,
+                pid: 60,
+                ptid: 50,
+                comm: b"sh".to_vec(),
+                ..ProcessInfo::default()
+            }]);
+        }
         st.add_fds(50, &[file(5, b"/late")]);
         apply(&mut st, &sh_clone_exit(child_ts, 60, 0));
         assert_eq!(st.fd(60, 5).is_some(), again, "child's exit at {child_ts}");
