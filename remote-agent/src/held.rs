@@ -81,6 +81,15 @@ fn resolve(program: &str, path_var: Option<&OsStr>) -> Result<PathBuf, CaptureEr
     }
 }
 
+/// `ptrace(request, pid, 0, data)` on our own child; whether it succeeded.
+fn ptrace_child(request: libc::c_uint, pid: libc::pid_t, data: *mut libc::c_void) -> bool {
+    // SAFETY: ptrace(2) with plain integers; `data` is null, a signal
+    // number, or a siginfo_t the caller owns (PTRACE_GETSIGINFO).
+    #[allow(unsafe_code)]
+    let r = unsafe { libc::ptrace(request, pid, std::ptr::null_mut::<libc::c_void>(), data) };
+    r == 0
+}
+
 impl HeldCommand {
     /// Starts `argv` stopped: the child stops itself right after the fork,
     /// and execs `argv[0]` (resolved in `PATH`, `argv[0]` kept as given)
@@ -187,37 +196,12 @@ impl HeldCommand {
             if !libc::WIFSTOPPED(st) || libc::WSTOPSIG(st) == libc::SIGSTOP {
                 break;
             }
-            // SAFETY: ptrace(2) on our child with plain integers; when it is
-            // not our tracee the call fails and the stop is the hold.
-            #[allow(unsafe_code)]
-            let passed_on = unsafe {
-                libc::ptrace(
-                    libc::PTRACE_CONT,
-                    pid,
-                    std::ptr::null_mut::<libc::c_void>(),
-                    libc::WSTOPSIG(st) as usize as *mut libc::c_void,
-                )
-            } == 0;
-            if !passed_on {
+            // Not our tracee: the call fails and the stop is the hold.
+            let signal = libc::WSTOPSIG(st) as usize as *mut libc::c_void;
+            if !ptrace_child(libc::PTRACE_CONT, pid, signal) {
                 break;
             }
         }
-        // Whether it is our tracee (tracing can be refused: Yama, seccomp,
-        // an outside tracer such as `strace -f`): resume() detaches it, or
-        // else continues it.
-        // SAFETY: PTRACE_GETSIGINFO writes a siginfo_t into our local.
-        #[allow(unsafe_code)]
-        let traced = libc::WIFSTOPPED(st)
-            && unsafe {
-                let mut info: libc::siginfo_t = std::mem::zeroed();
-                libc::ptrace(
-                    libc::PTRACE_GETSIGINFO,
-                    pid,
-                    std::ptr::null_mut::<libc::c_void>(),
-                    (&mut info as *mut libc::siginfo_t).cast::<libc::c_void>(),
-                ) == 0
-            };
-        held.traced = traced;
         if !libc::WIFSTOPPED(st) {
             held.resumed = true;
             held.status = Some(ExitStatus::from_raw(st));
@@ -226,6 +210,14 @@ impl HeldCommand {
                 reason: CommandFault::EndedEarly,
             });
         }
+        // Whether it is our tracee (tracing can be refused: Yama, seccomp,
+        // an outside tracer such as `strace -f`): resume() detaches it, or
+        // else continues it.
+        // SAFETY: an all-zero siginfo_t is a valid value to be overwritten.
+        #[allow(unsafe_code)]
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let info_ptr = (&mut info as *mut libc::siginfo_t).cast::<libc::c_void>();
+        held.traced = ptrace_child(libc::PTRACE_GETSIGINFO, pid, info_ptr);
         Ok(held)
     }
 
@@ -237,21 +229,15 @@ impl HeldCommand {
     /// Lets it run (it execs the command at once). Called from the thread
     /// that started it: that thread is its tracer.
     pub(crate) fn resume(&mut self) -> Result<(), CaptureError> {
-        // SAFETY: ptrace(2) and kill(2) take plain integers; detaching
-        // with signal 0 drops the SIGSTOP it stopped at.
-        #[allow(unsafe_code)]
-        let ok = unsafe {
-            if self.traced {
-                libc::ptrace(
-                    libc::PTRACE_DETACH,
-                    self.pid,
-                    std::ptr::null_mut::<libc::c_void>(),
-                    std::ptr::null_mut::<libc::c_void>(),
-                ) == 0
-            } else {
-                // Tracing was refused: a plain stop.
-                libc::kill(self.pid, libc::SIGCONT) == 0
-            }
+        // Detaching with signal 0 drops the SIGSTOP it stopped at.
+        let ok = if self.traced {
+            ptrace_child(libc::PTRACE_DETACH, self.pid, std::ptr::null_mut())
+        } else {
+            // Tracing was refused: a plain stop.
+            // SAFETY: kill(2) takes plain integers.
+            #[allow(unsafe_code)]
+            let r = unsafe { libc::kill(self.pid, libc::SIGCONT) };
+            r == 0
         };
         if !ok {
             return Err(CaptureError::Command {
