@@ -179,9 +179,11 @@ pub fn gap_cuts(cap: &Path, dir: &Path) -> Vec<PathBuf> {
         m
     };
     let late_child_side = |ev: &scapbridge_formats::Event<'_>| {
-        (is_clone_exit(ev) && res(ev) == 0)
-            .then(|| caller_first.get(&ev.tid()).map(|ts| ts - 1))
-            .flatten()
+        if is_clone_exit(ev) && res(ev) == 0 {
+            caller_first.get(&ev.tid()).map(|ts| ts - 1)
+        } else {
+            None
+        }
     };
     let no_root = |p: &scapbridge_formats::meta::ProcessInfo| p.tid == first_tid;
     // The root's parent (the capture's own process), as a parent that
